@@ -1,0 +1,113 @@
+//! Criterion bench `kernels`: every kernel at dims 64..4096 on every SIMD level of this CPU
+//! (scalar = the reference), reported as time per call and bytes/s of input read; plus a
+//! `memory` group that puts the kernels next to the machine's memory bandwidth (a large copy, a
+//! large read, and a dot-product scan over the same 256 MiB).
+//!
+//! Run: `cargo bench -p sextant-core --bench kernels` (filter: `-- dot_f32/`).
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use half::f16;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sextant_core::Kernels;
+use std::hint::black_box;
+use std::time::Duration;
+
+const DIMS: [usize; 6] = [64, 128, 384, 768, 1536, 4096];
+
+fn bench_kernel<T: Copy, R>(
+    c: &mut Criterion,
+    name: &str,
+    make: impl Fn(&mut ChaCha8Rng, usize) -> Vec<T>,
+    pick: impl Fn(&Kernels) -> fn(&[T], &[T]) -> R,
+    // Elements per "dimension": 1, except bits packed in u64 words.
+    dims_per_elem: usize,
+) {
+    let mut group = c.benchmark_group(name);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    for dim in DIMS {
+        let n = dim / dims_per_elem;
+        let (a, b) = (make(&mut rng, n), make(&mut rng, n));
+        group.throughput(Throughput::Bytes((2 * n * size_of::<T>()) as u64));
+        for k in Kernels::available() {
+            let f = pick(k);
+            group.bench_with_input(BenchmarkId::new(k.level.name(), dim), &dim, |bench, _| {
+                bench.iter(|| f(black_box(&a), black_box(&b)))
+            });
+        }
+    }
+    group.finish();
+}
+
+fn f32s(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
+}
+fn f16s(rng: &mut ChaCha8Rng, n: usize) -> Vec<f16> {
+    f32s(rng, n).into_iter().map(f16::from_f32).collect()
+}
+fn u8s(rng: &mut ChaCha8Rng, n: usize) -> Vec<u8> {
+    (0..n).map(|_| rng.random()).collect()
+}
+fn i8s(rng: &mut ChaCha8Rng, n: usize) -> Vec<i8> {
+    (0..n).map(|_| rng.random()).collect()
+}
+fn words(rng: &mut ChaCha8Rng, n: usize) -> Vec<u64> {
+    (0..n).map(|_| rng.random()).collect()
+}
+
+fn kernels(c: &mut Criterion) {
+    bench_kernel(c, "dot_f32", f32s, |k| k.dot_f32, 1);
+    bench_kernel(c, "l2sq_f32", f32s, |k| k.l2sq_f32, 1);
+    bench_kernel(c, "l1_f32", f32s, |k| k.l1_f32, 1);
+    bench_kernel(c, "dot_f16", f16s, |k| k.dot_f16, 1);
+    bench_kernel(c, "l2sq_f16", f16s, |k| k.l2sq_f16, 1);
+    bench_kernel(c, "l1_f16", f16s, |k| k.l1_f16, 1);
+    bench_kernel(c, "dot_i8", i8s, |k| k.dot_i8, 1);
+    bench_kernel(c, "l2sq_i8", i8s, |k| k.l2sq_i8, 1);
+    bench_kernel(c, "l1_i8", i8s, |k| k.l1_i8, 1);
+    bench_kernel(c, "dot_u8", u8s, |k| k.dot_u8, 1);
+    bench_kernel(c, "l2sq_u8", u8s, |k| k.l2sq_u8, 1);
+    bench_kernel(c, "l1_u8", u8s, |k| k.l1_u8, 1);
+    // Binary vectors: `dim` bits packed in dim/64 words.
+    bench_kernel(c, "hamming", words, |k| k.hamming, 64);
+}
+
+/// The machine's limits next to the kernels: 256 MiB, far beyond the last-level cache.
+fn memory(c: &mut Criterion) {
+    const BYTES: usize = 256 << 20;
+    const DIM: usize = 384;
+    let mut group = c.benchmark_group("memory");
+    group.sample_size(10).measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Bytes(BYTES as u64));
+    let src = vec![1u8; BYTES];
+    let mut dst = vec![0u8; BYTES];
+    group.bench_function("memcpy_256MiB", |b| {
+        b.iter(|| dst.copy_from_slice(black_box(&src)))
+    });
+    let words: Vec<u64> = vec![3; BYTES / 8];
+    group.bench_function("read_sum_256MiB", |b| {
+        b.iter(|| black_box(&words).iter().fold(0u64, |s, &w| s.wrapping_add(w)))
+    });
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let rows = f32s(&mut rng, BYTES / 4);
+    let query = f32s(&mut rng, DIM);
+    let best = Kernels::best();
+    group.bench_function(format!("dot_f32_scan_256MiB_dim{DIM}_{}", best.level.name()), |b| {
+        b.iter(|| {
+            rows.chunks_exact(DIM)
+                .map(|row| (best.dot_f32)(black_box(&query), row))
+                .fold(f32::MIN, f32::max)
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(700))
+        .sample_size(20);
+    targets = kernels, memory
+}
+criterion_main!(benches);

@@ -1,0 +1,93 @@
+//! Scalar reference kernels: the simplest correct loop for each kernel.
+//!
+//! They are the fallback on CPUs without SIMD and the reference the SIMD paths are tested
+//! against. Float sums accumulate sequentially in f32, as a naive loop would; integer sums are
+//! exact.
+
+use half::f16;
+
+/// Dot product of two f32 slices.
+pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Squared Euclidean distance of two f32 slices.
+pub fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Manhattan (L1) distance of two f32 slices.
+pub fn l1_f32(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum()
+}
+
+/// Dot product of two f16 slices, computed in f32.
+pub fn dot_f16(a: &[f16], b: &[f16]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x.to_f32() * y.to_f32()).sum()
+}
+
+/// Squared Euclidean distance of two f16 slices, computed in f32.
+pub fn l2sq_f16(a: &[f16], b: &[f16]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let d = x.to_f32() - y.to_f32();
+            d * d
+        })
+        .sum()
+}
+
+/// Manhattan distance of two f16 slices, computed in f32.
+pub fn l1_f16(a: &[f16], b: &[f16]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x.to_f32() - y.to_f32()).abs()).sum()
+}
+
+/// Dot product of two i8 slices (exact).
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    a.iter().zip(b).map(|(&x, &y)| x as i32 * y as i32).sum()
+}
+
+/// Squared Euclidean distance of two i8 slices (exact).
+pub fn l2sq_i8(a: &[i8], b: &[i8]) -> u32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let d = x as i32 - y as i32;
+            (d * d) as u32
+        })
+        .sum()
+}
+
+/// Manhattan distance of two i8 slices (exact).
+pub fn l1_i8(a: &[i8], b: &[i8]) -> u32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs())
+        .sum()
+}
+
+/// Dot product of two u8 slices (exact).
+pub fn dot_u8(a: &[u8], b: &[u8]) -> u32 {
+    a.iter().zip(b).map(|(&x, &y)| x as u32 * y as u32).sum()
+}
+
+/// Squared Euclidean distance of two u8 slices (exact).
+pub fn l2sq_u8(a: &[u8], b: &[u8]) -> u32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let d = x as i32 - y as i32;
+            (d * d) as u32
+        })
+        .sum()
+}
+
+/// Manhattan distance of two u8 slices (exact).
+pub fn l1_u8(a: &[u8], b: &[u8]) -> u32 {
+    a.iter().zip(b).map(|(&x, &y)| x.abs_diff(y) as u32).sum()
+}
+
+/// Hamming distance of two bit vectors packed in u64 words.
+pub fn hamming(a: &[u64], b: &[u64]) -> u32 {
+    a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
+}

@@ -1,0 +1,181 @@
+//! Every SIMD level against the scalar reference: all dims 1..=1536, unaligned starts, and
+//! random values from proptest.
+
+use super::*;
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const MAX_DIM: usize = 1536;
+
+fn simd_levels() -> Vec<&'static Kernels> {
+    Kernels::available()
+        .into_iter()
+        .filter(|k| k.level != SimdLevel::Scalar)
+        .collect()
+}
+
+/// Bound on the rounding error of an f32 sum of `n` terms whose magnitudes add to `abs_sum`.
+fn float_tolerance(n: usize, abs_sum: f64) -> f64 {
+    (n as f64 + 2.0) * f32::EPSILON as f64 * abs_sum + 1e-6
+}
+
+fn exact_dot(a: &[f32], b: &[f32]) -> (f64, f64) {
+    let exact = a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum();
+    let abs = a.iter().zip(b).map(|(&x, &y)| (x as f64 * y as f64).abs()).sum();
+    (exact, abs)
+}
+
+fn exact_l2sq(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum()
+}
+
+fn exact_l1(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).abs()).sum()
+}
+
+fn assert_close(what: &str, level: SimdLevel, got: f32, exact: f64, tol: f64) {
+    assert!(
+        (got as f64 - exact).abs() <= tol,
+        "{what} at {level:?}: got {got}, exact {exact}, tolerance {tol}"
+    );
+}
+
+/// Checks every kernel of every SIMD level on one pair of inputs (sliced from `start`).
+fn check_all(a32: &[f32], b32: &[f32], a8: &[u8], b8: &[u8], aw: &[u64], bw: &[u64]) {
+    let n = a32.len();
+    let a16: Vec<f16> = a32.iter().map(|&x| f16::from_f32(x)).collect();
+    let b16: Vec<f16> = b32.iter().map(|&x| f16::from_f32(x)).collect();
+    let (a16f, b16f): (Vec<f32>, Vec<f32>) = (
+        a16.iter().map(|x| x.to_f32()).collect(),
+        b16.iter().map(|x| x.to_f32()).collect(),
+    );
+    let ai8: &[i8] = bytemuck::cast_slice(a8);
+    let bi8: &[i8] = bytemuck::cast_slice(b8);
+
+    let (dot, dot_abs) = exact_dot(a32, b32);
+    let l2 = exact_l2sq(a32, b32);
+    let l1 = exact_l1(a32, b32);
+    let (dot16, dot16_abs) = exact_dot(&a16f, &b16f);
+    let l2_16 = exact_l2sq(&a16f, &b16f);
+    let l1_16 = exact_l1(&a16f, &b16f);
+    let s = Kernels::scalar();
+
+    for k in std::iter::once(s).chain(simd_levels()) {
+        let lv = k.level;
+        assert_close("dot_f32", lv, (k.dot_f32)(a32, b32), dot, float_tolerance(n, dot_abs));
+        assert_close("l2sq_f32", lv, (k.l2sq_f32)(a32, b32), l2, float_tolerance(n, l2));
+        assert_close("l1_f32", lv, (k.l1_f32)(a32, b32), l1, float_tolerance(n, l1));
+        let tol16 = float_tolerance(n, dot16_abs);
+        assert_close("dot_f16", lv, (k.dot_f16)(&a16, &b16), dot16, tol16);
+        let tol = float_tolerance(n, l2_16);
+        assert_close("l2sq_f16", lv, (k.l2sq_f16)(&a16, &b16), l2_16, tol);
+        let tol = float_tolerance(n, l1_16);
+        assert_close("l1_f16", lv, (k.l1_f16)(&a16, &b16), l1_16, tol);
+
+        assert_eq!((k.dot_i8)(ai8, bi8), (s.dot_i8)(ai8, bi8), "dot_i8 {lv:?} n={n}");
+        assert_eq!((k.l2sq_i8)(ai8, bi8), (s.l2sq_i8)(ai8, bi8), "l2sq_i8 {lv:?} n={n}");
+        assert_eq!((k.l1_i8)(ai8, bi8), (s.l1_i8)(ai8, bi8), "l1_i8 {lv:?} n={n}");
+        assert_eq!((k.dot_u8)(a8, b8), (s.dot_u8)(a8, b8), "dot_u8 {lv:?} n={n}");
+        assert_eq!((k.l2sq_u8)(a8, b8), (s.l2sq_u8)(a8, b8), "l2sq_u8 {lv:?} n={n}");
+        assert_eq!((k.l1_u8)(a8, b8), (s.l1_u8)(a8, b8), "l1_u8 {lv:?} n={n}");
+        assert_eq!((k.hamming)(aw, bw), (s.hamming)(aw, bw), "hamming {lv:?} n={n}");
+    }
+}
+
+#[test]
+fn every_dim_and_alignment_matches_the_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let len = MAX_DIM + 3;
+    let a32: Vec<f32> = (0..len).map(|_| rng.random_range(-2.0..2.0)).collect();
+    let b32: Vec<f32> = (0..len).map(|_| rng.random_range(-2.0..2.0)).collect();
+    let a8: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+    let b8: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+    let aw: Vec<u64> = (0..len).map(|_| rng.random()).collect();
+    let bw: Vec<u64> = (0..len).map(|_| rng.random()).collect();
+    for dim in 1..=MAX_DIM {
+        // Start 0 is whatever the allocator gave; 1 and 3 are off every SIMD alignment.
+        for start in [0, 1, 3] {
+            let r = start..start + dim;
+            check_all(&a32[r.clone()], &b32[r.clone()], &a8[r.clone()], &b8[r.clone()], &aw[r.clone()], &bw[r]);
+        }
+    }
+}
+
+#[test]
+fn integer_extremes_are_exact() {
+    let dim = 4099;
+    for (x, y) in [(-128i8, -128i8), (-128, 127), (127, 127)] {
+        let a = vec![x; dim];
+        let b = vec![y; dim];
+        for k in Kernels::available() {
+            assert_eq!((k.dot_i8)(&a, &b), x as i32 * y as i32 * dim as i32);
+            let d = (x as i32 - y as i32).unsigned_abs();
+            assert_eq!((k.l2sq_i8)(&a, &b), d * d * dim as u32);
+            assert_eq!((k.l1_i8)(&a, &b), d * dim as u32);
+        }
+    }
+    let (a, b) = (vec![255u8; dim], vec![0u8; dim]);
+    for k in Kernels::available() {
+        assert_eq!((k.dot_u8)(&a, &a), 255 * 255 * dim as u32);
+        assert_eq!((k.l2sq_u8)(&a, &b), 255 * 255 * dim as u32);
+        assert_eq!((k.l1_u8)(&a, &b), 255 * dim as u32);
+    }
+}
+
+#[test]
+fn best_is_the_highest_available_level() {
+    let best = Kernels::best().level;
+    assert!(Kernels::available().iter().all(|k| k.level <= best));
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        assert!(best >= SimdLevel::Avx2);
+    }
+}
+
+#[test]
+fn checked_entry_points_and_normalize() {
+    assert_eq!(dot_f32(&[1.0, 2.0], &[3.0, 4.0]), 11.0);
+    assert_eq!(l2sq_f32(&[1.0, 2.0], &[3.0, 4.0]), 8.0);
+    assert_eq!(l1_f32(&[1.0, 2.0], &[3.0, 5.0]), 5.0);
+    assert_eq!(hamming(&[0b1011], &[0b0001]), 2);
+    let mut v = [3.0, 4.0];
+    assert_eq!(normalize_f32(&mut v), 5.0);
+    assert!((dot_f32(&v, &v) - 1.0).abs() < 1e-6);
+    let mut zero = [0.0f32; 3];
+    assert_eq!(normalize_f32(&mut zero), 0.0);
+    assert_eq!(zero, [0.0; 3]);
+}
+
+#[test]
+#[should_panic(expected = "slices differ in length")]
+fn mismatched_lengths_panic_in_checked_entry_points() {
+    dot_f32(&[1.0, 2.0], &[1.0]);
+}
+
+fn vectors(max: usize) -> impl Strategy<Value = (Vec<f32>, Vec<f32>, Vec<u8>, Vec<u8>, usize)> {
+    (1..=max).prop_flat_map(|n| {
+        (
+            prop::collection::vec(-1.0e3f32..1.0e3, n + 3),
+            prop::collection::vec(-1.0e3f32..1.0e3, n + 3),
+            prop::collection::vec(any::<u8>(), n + 3),
+            prop::collection::vec(any::<u8>(), n + 3),
+            0usize..4,
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn simd_matches_reference_on_random_values((a, b, a8, b8, start) in vectors(MAX_DIM)) {
+        let n = a.len() - 3;
+        let start = start.min(3);
+        let r = start..start + n;
+        let aw: Vec<u64> = a8.chunks(8).map(|c| c.iter().fold(0u64, |w, &x| w << 8 | x as u64)).collect();
+        let bw: Vec<u64> = b8.chunks(8).map(|c| c.iter().fold(0u64, |w, &x| w << 8 | x as u64)).collect();
+        let words = aw.len().min(bw.len());
+        check_all(&a[r.clone()], &b[r.clone()], &a8[r.clone()], &b8[r], &aw[..words], &bw[..words]);
+    }
+}

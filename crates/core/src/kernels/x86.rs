@@ -1,0 +1,74 @@
+//! x86_64 kernel tables: hand-written float kernels (`x86_float`) and the lane-parallel integer
+//! and binary bodies (`lanes`) instantiated under AVX2 and AVX-512.
+//!
+//! The safe wrappers below call `#[target_feature]` functions; they are only stored in the
+//! tables that `kernels::build_table` returns after `has_avx2` / `has_avx512` confirmed every
+//! feature involved.
+
+use super::{lanes, x86_float};
+use half::f16;
+
+macro_rules! level {
+    ($module:ident, $features:literal, $float:ident) => {
+        pub(super) mod $module {
+            use super::*;
+
+            /// Safe entry point over a `#[target_feature]` implementation.
+            macro_rules! wrap {
+                ($name:ident, $t:ty, $r:ty, $imp:path) => {
+                    pub(in super::super) fn $name(a: &[$t], b: &[$t]) -> $r {
+                        // SAFETY: this function is only stored in a kernel table after the CPU
+                        // was detected to support every feature the implementation enables.
+                        unsafe { $imp(a, b) }
+                    }
+                };
+            }
+
+            /// Instantiates a lane-parallel body under this level's features.
+            macro_rules! lanes_kernel {
+                ($name:ident, $t:ty, $r:ty) => {
+                    pub(in super::super) fn $name(a: &[$t], b: &[$t]) -> $r {
+                        #[target_feature(enable = $features)]
+                        fn inner(a: &[$t], b: &[$t]) -> $r {
+                            lanes::$name(a, b)
+                        }
+                        // SAFETY: as for `wrap!`: only reachable after feature detection.
+                        unsafe { inner(a, b) }
+                    }
+                };
+            }
+
+            wrap!(dot_f32, f32, f32, x86_float::$float::dot_f32);
+            wrap!(l2sq_f32, f32, f32, x86_float::$float::l2sq_f32);
+            wrap!(l1_f32, f32, f32, x86_float::$float::l1_f32);
+            wrap!(dot_f16, f16, f32, x86_float::$float::dot_f16);
+            wrap!(l2sq_f16, f16, f32, x86_float::$float::l2sq_f16);
+            wrap!(l1_f16, f16, f32, x86_float::$float::l1_f16);
+            lanes_kernel!(dot_u8, u8, u32);
+            lanes_kernel!(l2sq_u8, u8, u32);
+            lanes_kernel!(l1_u8, u8, u32);
+            lanes_kernel!(l1_i8, i8, u32);
+            lanes_kernel!(hamming, u64, u32);
+        }
+    };
+}
+
+level!(avx2, "avx2,fma,f16c,popcnt", avx2);
+level!(avx512, "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt", avx512);
+
+/// True when the CPU supports everything the `avx2` module was compiled for.
+pub(super) fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+        && std::arch::is_x86_feature_detected!("f16c")
+        && std::arch::is_x86_feature_detected!("popcnt")
+}
+
+/// True when the CPU supports everything the `avx512` module was compiled for.
+pub(super) fn has_avx512() -> bool {
+    has_avx2()
+        && std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+}

@@ -1,0 +1,51 @@
+//! # sextant-core
+//!
+//! The shared vocabulary of the Sextant crates: point ids and scores, [`Distance`], SIMD
+//! distance [`kernels`], and the small traits the kernel crates (HNSW, quantization, sparse and
+//! payload indexes) meet through, plus the helpers every search needs: [`TopK`], a
+//! [`VisitedPool`] and a [`BitSet`].
+//!
+//! Scores are **higher is better** for every metric; [`Distance::to_distance`] converts to the
+//! natural distance once, at the edge.
+//!
+//! ```
+//! use sextant_core::{AllowAll, DenseQueryScorer, DenseVectors, Distance, PointFilter, QueryScorer, TopK};
+//!
+//! // Three 2-d points, prepared for cosine (normalized once, at insert time).
+//! let mut points = DenseVectors::from_flat(2, vec![1.0, 0.0, 0.6, 0.8, -1.0, 0.0])?;
+//! points.prepare(Distance::Cosine)?;
+//!
+//! // Brute-force top-2 for a query, through the core traits.
+//! let scorer = DenseQueryScorer::new(&points, Distance::Cosine, &[1.0, 1.0])?;
+//! let mut top = TopK::new(2);
+//! for offset in 0..3 {
+//!     if AllowAll.allows(offset) {
+//!         top.push(offset, scorer.score_point(offset));
+//!     }
+//! }
+//! let best: Vec<u32> = top.into_sorted_vec().iter().map(|p| p.offset).collect();
+//! assert_eq!(best, [1, 0]);
+//! # Ok::<(), sextant_core::Error>(())
+//! ```
+
+mod bitset;
+mod distance;
+mod error;
+mod ids;
+pub mod kernels;
+mod scorer;
+mod top_k;
+mod traits;
+mod vectors;
+mod visited;
+
+pub use bitset::BitSet;
+pub use distance::{Distance, validate};
+pub use error::{Error, Result};
+pub use ids::{PointOffset, ScoreType, ScoredPoint};
+pub use kernels::{Kernels, SimdLevel};
+pub use scorer::{DensePairScorer, DenseQueryScorer};
+pub use top_k::TopK;
+pub use traits::{AllowAll, DenseVectorSource, PairScorer, PointFilter, QueryScorer};
+pub use vectors::{DenseVectors, VectorElement};
+pub use visited::{PooledVisited, VisitedPool, VisitedSet};

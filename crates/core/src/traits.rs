@@ -1,0 +1,85 @@
+//! The traits the kernel crates meet through. Kept small: an index (HNSW, flat scan) drives any
+//! scorer, whether it reads f32 in RAM, an mmap, or quantized codes, without knowing which.
+
+use crate::ids::{PointOffset, ScoreType};
+
+/// Scores stored points against one prepared query (higher is better).
+///
+/// The query is fixed when the scorer is built, so a scorer can precompute whatever it needs
+/// (a normalized copy, lookup tables, a rotated query). Nothing here assumes one vector per
+/// point: a multi-vector (late interaction) scorer implements the same trait.
+pub trait QueryScorer {
+    /// Score of one point.
+    fn score_point(&self, point: PointOffset) -> ScoreType;
+
+    /// Scores of many points, written to `scores` (same length as `points`). Override it
+    /// where a batch is cheaper than one call per point (prefetching, fused kernels).
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        debug_assert_eq!(points.len(), scores.len());
+        for (s, &p) in scores.iter_mut().zip(points) {
+            *s = self.score_point(p);
+        }
+    }
+}
+
+/// Scores two stored points against each other (graph construction, diversity heuristics).
+pub trait PairScorer {
+    /// Score of `a` against `b` (higher is better).
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType;
+}
+
+/// Decides whether a point may appear in results (deletions, payload filters).
+pub trait PointFilter {
+    /// True when `point` is allowed.
+    fn allows(&self, point: PointOffset) -> bool;
+}
+
+/// Any `Fn(PointOffset) -> bool` is a filter.
+impl<F: Fn(PointOffset) -> bool> PointFilter for F {
+    fn allows(&self, point: PointOffset) -> bool {
+        self(point)
+    }
+}
+
+/// A filter that allows every point.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowAll;
+
+impl PointFilter for AllowAll {
+    fn allows(&self, _point: PointOffset) -> bool {
+        true
+    }
+}
+
+/// Dense vectors addressed by offset: in RAM, in an mmap, or anywhere a slice can point to.
+pub trait DenseVectorSource {
+    /// Element type of the stored vectors (`f32`, `f16`, `u8`, ...).
+    type Element: Copy;
+
+    /// Dimension of every vector.
+    fn dim(&self) -> usize;
+
+    /// Number of vectors (offsets are `0..len`).
+    fn len(&self) -> usize;
+
+    /// True when there are no vectors.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The vector at `offset`. Panics when `offset >= len()` (callers iterate known offsets).
+    fn vector(&self, offset: PointOffset) -> &[Self::Element];
+}
+
+impl<S: DenseVectorSource + ?Sized> DenseVectorSource for &S {
+    type Element = S::Element;
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    fn vector(&self, offset: PointOffset) -> &[Self::Element] {
+        (**self).vector(offset)
+    }
+}

@@ -1,0 +1,142 @@
+//! `DenseVectors`: the plain in-RAM vector source (one contiguous buffer, row-major).
+
+use crate::distance::Distance;
+use crate::error::{Error, Result};
+use crate::ids::PointOffset;
+use crate::traits::DenseVectorSource;
+use half::f16;
+
+/// Element types a [`DenseVectors`] can hold and score with a [`Distance`].
+pub trait VectorElement: Copy + Send + Sync + 'static {
+    /// Converts a prepared f32 vector to this element type.
+    fn from_f32_slice(v: &[f32]) -> Vec<Self>;
+    /// Score of two vectors under `distance` with kernel table `k` (equal lengths).
+    fn score(distance: Distance, k: &crate::Kernels, a: &[Self], b: &[Self]) -> f32;
+}
+
+impl VectorElement for f32 {
+    fn from_f32_slice(v: &[f32]) -> Vec<Self> {
+        v.to_vec()
+    }
+    #[inline]
+    fn score(distance: Distance, k: &crate::Kernels, a: &[Self], b: &[Self]) -> f32 {
+        distance.score_f32_with(k, a, b)
+    }
+}
+
+impl VectorElement for f16 {
+    fn from_f32_slice(v: &[f32]) -> Vec<Self> {
+        v.iter().map(|&x| f16::from_f32(x)).collect()
+    }
+    #[inline]
+    fn score(distance: Distance, k: &crate::Kernels, a: &[Self], b: &[Self]) -> f32 {
+        distance.score_f16_with(k, a, b)
+    }
+}
+
+/// Vectors of one dimension in one contiguous row-major buffer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseVectors<E> {
+    dim: usize,
+    data: Vec<E>,
+}
+
+impl<E: Copy> DenseVectors<E> {
+    /// An empty set of `dim`-dimensional vectors.
+    pub fn new(dim: usize) -> Result<Self> {
+        if dim == 0 {
+            return Err(Error::ZeroDimension);
+        }
+        Ok(Self { dim, data: Vec::new() })
+    }
+
+    /// Wraps a row-major buffer of `data.len() / dim` vectors.
+    pub fn from_flat(dim: usize, data: Vec<E>) -> Result<Self> {
+        if dim == 0 {
+            return Err(Error::ZeroDimension);
+        }
+        if data.len() % dim != 0 {
+            return Err(Error::DimensionMismatch { expected: dim, got: data.len() % dim });
+        }
+        Ok(Self { dim, data })
+    }
+
+    /// Appends a vector and returns its offset.
+    pub fn push(&mut self, vector: &[E]) -> Result<PointOffset> {
+        if vector.len() != self.dim {
+            return Err(Error::DimensionMismatch { expected: self.dim, got: vector.len() });
+        }
+        let offset = PointOffset::try_from(self.len())
+            .map_err(|_| Error::OffsetOutOfRange { offset: u32::MAX, len: self.len() })?;
+        self.data.extend_from_slice(vector);
+        Ok(offset)
+    }
+
+    /// The whole row-major buffer.
+    pub fn as_flat(&self) -> &[E] {
+        &self.data
+    }
+
+    /// Consumes the set, returning the row-major buffer.
+    pub fn into_flat(self) -> Vec<E> {
+        self.data
+    }
+
+    /// Iterates over the vectors in offset order.
+    pub fn iter(&self) -> std::slice::ChunksExact<'_, E> {
+        self.data.chunks_exact(self.dim)
+    }
+}
+
+impl DenseVectors<f32> {
+    /// Validates every row for `distance` and prepares it in place (see [`Distance::prepare`]).
+    pub fn prepare(&mut self, distance: Distance) -> Result<()> {
+        let dim = self.dim;
+        self.data
+            .chunks_exact_mut(dim)
+            .try_for_each(|row| distance.prepare(row, dim))
+    }
+}
+
+impl<E: Copy> DenseVectorSource for DenseVectors<E> {
+    type Element = E;
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn len(&self) -> usize {
+        self.data.len() / self.dim
+    }
+    #[inline]
+    fn vector(&self, offset: PointOffset) -> &[E] {
+        let start = offset as usize * self.dim;
+        &self.data[start..start + self.dim]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_checks_dimension_and_rows_come_back() {
+        let mut v = DenseVectors::new(2).unwrap();
+        assert_eq!(v.push(&[1.0f32, 2.0]).unwrap(), 0);
+        assert_eq!(v.push(&[3.0, 4.0]).unwrap(), 1);
+        assert_eq!(v.push(&[5.0]), Err(Error::DimensionMismatch { expected: 2, got: 1 }));
+        assert_eq!(v.len(), 2);
+        assert_eq!(v.vector(1), &[3.0, 4.0]);
+        assert_eq!(v.iter().count(), 2);
+        assert!(DenseVectors::<f32>::from_flat(3, vec![0.0; 4]).is_err());
+        assert_eq!(DenseVectors::<f32>::new(0), Err(Error::ZeroDimension));
+    }
+
+    #[test]
+    fn prepare_normalizes_rows_for_cosine_and_rejects_nan() {
+        let mut v = DenseVectors::from_flat(2, vec![3.0f32, 4.0, 0.0, 2.0]).unwrap();
+        v.prepare(Distance::Cosine).unwrap();
+        assert!((v.vector(0)[0] - 0.6).abs() < 1e-6);
+        assert_eq!(v.vector(1), &[0.0, 1.0]);
+        let mut bad = DenseVectors::from_flat(2, vec![1.0f32, f32::INFINITY]).unwrap();
+        assert!(bad.prepare(Distance::Dot).is_err());
+    }
+}

@@ -1,0 +1,2 @@
+//! # sextant-datasets
+//! (in progress)

@@ -1,0 +1,24 @@
+//! # Sextant
+//!
+//! Kernels for building vector-search storage engines, as independent crates. This facade
+//! re-exports them behind cargo features so that one dependency line brings what you need:
+//!
+//! | feature | crate | what it holds |
+//! | --- | --- | --- |
+//! | `core` (default) | [`sextant-core`](sextant_core) | ids, scores, `Distance`, SIMD kernels, shared traits |
+//! | `datasets` | [`sextant-datasets`](sextant_datasets) | fvecs/ivecs/bvecs/npy/CSR readers, exact ground truth, recall |
+//!
+//! ```
+//! use sextant::core::{Distance, kernels};
+//!
+//! let a = [1.0_f32, 2.0, 3.0];
+//! let b = [4.0_f32, 5.0, 6.0];
+//! assert_eq!(kernels::dot_f32(&a, &b), 32.0);
+//! // Every metric scores "higher is better"; Euclid is the negative squared distance.
+//! assert_eq!(Distance::Euclid.score_f32(&a, &b), -27.0);
+//! ```
+
+#[cfg(feature = "core")]
+pub use sextant_core as core;
+#[cfg(feature = "datasets")]
+pub use sextant_datasets as datasets;
