@@ -77,7 +77,9 @@ fn memory(c: &mut Criterion) {
     const BYTES: usize = 256 << 20;
     const DIM: usize = 384;
     let mut group = c.benchmark_group("memory");
-    group.sample_size(10).measurement_time(Duration::from_secs(3));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3));
     group.throughput(Throughput::Bytes(BYTES as u64));
     let src = vec![1u8; BYTES];
     let mut dst = vec![0u8; BYTES];
@@ -86,19 +88,26 @@ fn memory(c: &mut Criterion) {
     });
     let words: Vec<u64> = vec![3; BYTES / 8];
     group.bench_function("read_sum_256MiB", |b| {
-        b.iter(|| black_box(&words).iter().fold(0u64, |s, &w| s.wrapping_add(w)))
+        b.iter(|| {
+            black_box(&words)
+                .iter()
+                .fold(0u64, |s, &w| s.wrapping_add(w))
+        })
     });
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let rows = f32s(&mut rng, BYTES / 4);
     let query = f32s(&mut rng, DIM);
     let best = Kernels::best();
-    group.bench_function(format!("dot_f32_scan_256MiB_dim{DIM}_{}", best.level.name()), |b| {
-        b.iter(|| {
-            rows.chunks_exact(DIM)
-                .map(|row| (best.dot_f32)(black_box(&query), row))
-                .fold(f32::MIN, f32::max)
-        })
-    });
+    group.bench_function(
+        format!("dot_f32_scan_256MiB_dim{DIM}_{}", best.level.name()),
+        |b| {
+            b.iter(|| {
+                rows.chunks_exact(DIM)
+                    .map(|row| (best.dot_f32)(black_box(&query), row))
+                    .fold(f32::MIN, f32::max)
+            })
+        },
+    );
     group.finish();
 }
 

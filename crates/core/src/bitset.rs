@@ -13,7 +13,10 @@ pub struct BitSet {
 impl BitSet {
     /// A set able to hold offsets `0..len`, all absent.
     pub fn new(len: usize) -> Self {
-        Self { words: vec![0; len.div_ceil(64)], len }
+        Self {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
     }
 
     /// Capacity in bits (offsets `0..len` can be stored).

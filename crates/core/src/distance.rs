@@ -127,10 +127,16 @@ pub fn validate(vector: &[f32], dim: usize) -> Result<()> {
         return Err(Error::ZeroDimension);
     }
     if vector.len() != dim {
-        return Err(Error::DimensionMismatch { expected: dim, got: vector.len() });
+        return Err(Error::DimensionMismatch {
+            expected: dim,
+            got: vector.len(),
+        });
     }
     match vector.iter().position(|x| !x.is_finite()) {
-        Some(position) => Err(Error::NonFinite { position, value: vector[position] }),
+        Some(position) => Err(Error::NonFinite {
+            position,
+            value: vector[position],
+        }),
         None => Ok(()),
     }
 }
@@ -150,7 +156,10 @@ mod tests {
             assert!((d.from_distance(d.to_distance(s)) - s).abs() < 1e-5, "{d}");
         }
         assert_eq!(Distance::Euclid.to_distance(-25.0), 5.0);
-        assert_eq!(Distance::Manhattan.score_f32(&[1.0, 1.0], &[0.0, 3.0]), -3.0);
+        assert_eq!(
+            Distance::Manhattan.score_f32(&[1.0, 1.0], &[0.0, 3.0]),
+            -3.0
+        );
     }
 
     #[test]
@@ -163,13 +172,19 @@ mod tests {
         assert_eq!(v, [3.0, 4.0]);
         assert_eq!(
             Distance::Dot.prepare(&mut [1.0], 2),
-            Err(Error::DimensionMismatch { expected: 2, got: 1 })
+            Err(Error::DimensionMismatch {
+                expected: 2,
+                got: 1
+            })
         );
         assert!(matches!(
             Distance::Euclid.prepare(&mut [1.0, f32::NAN], 2),
             Err(Error::NonFinite { position: 1, .. })
         ));
-        assert_eq!(Distance::Euclid.prepare(&mut [], 0), Err(Error::ZeroDimension));
+        assert_eq!(
+            Distance::Euclid.prepare(&mut [], 0),
+            Err(Error::ZeroDimension)
+        );
     }
 
     #[test]

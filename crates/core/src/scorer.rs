@@ -64,7 +64,11 @@ pub struct DensePairScorer<S> {
 impl<S: DenseVectorSource> DensePairScorer<S> {
     /// A pair scorer over `source` (whose vectors are prepared for `distance`).
     pub fn new(source: S, distance: Distance) -> Self {
-        Self { source, distance, kernels: Kernels::best() }
+        Self {
+            source,
+            distance,
+            kernels: Kernels::best(),
+        }
     }
 }
 
@@ -105,8 +109,8 @@ mod tests {
     #[test]
     fn f16_source_scores_close_to_f32() {
         let rows = [0.25f32, -0.5, 1.5, 2.0];
-        let v16 = DenseVectors::from_flat(2, rows.iter().map(|&x| f16::from_f32(x)).collect())
-            .unwrap();
+        let v16 =
+            DenseVectors::from_flat(2, rows.iter().map(|&x| f16::from_f32(x)).collect()).unwrap();
         let q = DenseQueryScorer::new(&v16, Distance::Euclid, &[0.0, 0.0]).unwrap();
         assert_eq!(q.score_point(1), -(1.5f32 * 1.5 + 4.0));
     }

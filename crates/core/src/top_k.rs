@@ -38,7 +38,10 @@ pub struct TopK {
 impl TopK {
     /// An empty top-k. `k = 0` keeps nothing.
     pub fn new(k: usize) -> Self {
-        Self { k, heap: BinaryHeap::with_capacity(k + 1) }
+        Self {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        }
     }
 
     /// The `k` this heap keeps.
@@ -64,7 +67,11 @@ impl TopK {
     /// Score of the worst kept point once full; `None` before (anything enters).
     #[inline]
     pub fn threshold(&self) -> Option<ScoreType> {
-        if self.is_full() { self.heap.peek().map(|w| w.0.score) } else { None }
+        if self.is_full() {
+            self.heap.peek().map(|w| w.0.score)
+        } else {
+            None
+        }
     }
 
     /// Offers a point; returns true when it was kept.

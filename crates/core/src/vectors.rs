@@ -47,7 +47,10 @@ impl<E: Copy> DenseVectors<E> {
         if dim == 0 {
             return Err(Error::ZeroDimension);
         }
-        Ok(Self { dim, data: Vec::new() })
+        Ok(Self {
+            dim,
+            data: Vec::new(),
+        })
     }
 
     /// Wraps a row-major buffer of `data.len() / dim` vectors.
@@ -56,7 +59,10 @@ impl<E: Copy> DenseVectors<E> {
             return Err(Error::ZeroDimension);
         }
         if data.len() % dim != 0 {
-            return Err(Error::DimensionMismatch { expected: dim, got: data.len() % dim });
+            return Err(Error::DimensionMismatch {
+                expected: dim,
+                got: data.len() % dim,
+            });
         }
         Ok(Self { dim, data })
     }
@@ -64,10 +70,15 @@ impl<E: Copy> DenseVectors<E> {
     /// Appends a vector and returns its offset.
     pub fn push(&mut self, vector: &[E]) -> Result<PointOffset> {
         if vector.len() != self.dim {
-            return Err(Error::DimensionMismatch { expected: self.dim, got: vector.len() });
+            return Err(Error::DimensionMismatch {
+                expected: self.dim,
+                got: vector.len(),
+            });
         }
-        let offset = PointOffset::try_from(self.len())
-            .map_err(|_| Error::OffsetOutOfRange { offset: u32::MAX, len: self.len() })?;
+        let offset = PointOffset::try_from(self.len()).map_err(|_| Error::OffsetOutOfRange {
+            offset: u32::MAX,
+            len: self.len(),
+        })?;
         self.data.extend_from_slice(vector);
         Ok(offset)
     }
@@ -122,7 +133,13 @@ mod tests {
         let mut v = DenseVectors::new(2).unwrap();
         assert_eq!(v.push(&[1.0f32, 2.0]).unwrap(), 0);
         assert_eq!(v.push(&[3.0, 4.0]).unwrap(), 1);
-        assert_eq!(v.push(&[5.0]), Err(Error::DimensionMismatch { expected: 2, got: 1 }));
+        assert_eq!(
+            v.push(&[5.0]),
+            Err(Error::DimensionMismatch {
+                expected: 2,
+                got: 1
+            })
+        );
         assert_eq!(v.len(), 2);
         assert_eq!(v.vector(1), &[3.0, 4.0]);
         assert_eq!(v.iter().count(), 2);

@@ -18,7 +18,10 @@ pub struct VisitedSet {
 impl VisitedSet {
     /// A set for offsets `0..capacity`.
     pub fn new(capacity: usize) -> Self {
-        Self { marks: vec![0; capacity], generation: 1 }
+        Self {
+            marks: vec![0; capacity],
+            generation: 1,
+        }
     }
 
     /// Number of offsets the set covers.
@@ -77,7 +80,10 @@ impl VisitedPool {
         let set = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut set = set.unwrap_or_else(|| VisitedSet::new(capacity));
         set.reset(capacity);
-        PooledVisited { set: Some(set), pool: self }
+        PooledVisited {
+            set: Some(set),
+            pool: self,
+        }
     }
 
     /// Number of idle sets in the pool.
@@ -109,7 +115,11 @@ impl std::ops::DerefMut for PooledVisited<'_> {
 impl Drop for PooledVisited<'_> {
     fn drop(&mut self) {
         if let Some(set) = self.set.take() {
-            self.pool.free.lock().unwrap_or_else(|e| e.into_inner()).push(set);
+            self.pool
+                .free
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(set);
         }
     }
 }

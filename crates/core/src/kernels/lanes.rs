@@ -145,7 +145,9 @@ pub(super) fn l1_u8(a: &[u8], b: &[u8]) -> u32 {
 pub(super) fn l1_i8(a: &[i8], b: &[i8]) -> u32 {
     // Flipping the sign bit maps i8 to u8 monotonically (x + 128), so |x - y| is unchanged
     // and the u8 absolute-difference pattern (PSADBW) applies.
-    fold_bytes(a, b, |x, y| ((x as u8) ^ 0x80).abs_diff((y as u8) ^ 0x80) as u32)
+    fold_bytes(a, b, |x, y| {
+        ((x as u8) ^ 0x80).abs_diff((y as u8) ^ 0x80) as u32
+    })
 }
 
 #[inline(always)]

@@ -177,7 +177,10 @@ impl Kernels {
 
     /// Every level this CPU supports, from the plainest.
     pub fn available() -> Vec<&'static Kernels> {
-        SimdLevel::ALL.iter().filter_map(|&l| Self::for_level(l)).collect()
+        SimdLevel::ALL
+            .iter()
+            .filter_map(|&l| Self::for_level(l))
+            .collect()
     }
 
     /// The best kernels for this CPU, chosen once per process.

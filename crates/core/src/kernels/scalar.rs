@@ -39,7 +39,10 @@ pub fn l2sq_f16(a: &[f16], b: &[f16]) -> f32 {
 
 /// Manhattan distance of two f16 slices, computed in f32.
 pub fn l1_f16(a: &[f16], b: &[f16]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x.to_f32() - y.to_f32()).abs()).sum()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x.to_f32() - y.to_f32()).abs())
+        .sum()
 }
 
 /// Dot product of two i8 slices (exact).

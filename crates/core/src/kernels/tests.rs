@@ -22,16 +22,26 @@ fn float_tolerance(n: usize, abs_sum: f64) -> f64 {
 
 fn exact_dot(a: &[f32], b: &[f32]) -> (f64, f64) {
     let exact = a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum();
-    let abs = a.iter().zip(b).map(|(&x, &y)| (x as f64 * y as f64).abs()).sum();
+    let abs = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 * y as f64).abs())
+        .sum();
     (exact, abs)
 }
 
 fn exact_l2sq(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum()
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
+        .sum()
 }
 
 fn exact_l1(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(&x, &y)| (x as f64 - y as f64).abs()).sum()
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 - y as f64).abs())
+        .sum()
 }
 
 fn assert_close(what: &str, level: SimdLevel, got: f32, exact: f64, tol: f64) {
@@ -63,9 +73,27 @@ fn check_all(a32: &[f32], b32: &[f32], a8: &[u8], b8: &[u8], aw: &[u64], bw: &[u
 
     for k in std::iter::once(s).chain(simd_levels()) {
         let lv = k.level;
-        assert_close("dot_f32", lv, (k.dot_f32)(a32, b32), dot, float_tolerance(n, dot_abs));
-        assert_close("l2sq_f32", lv, (k.l2sq_f32)(a32, b32), l2, float_tolerance(n, l2));
-        assert_close("l1_f32", lv, (k.l1_f32)(a32, b32), l1, float_tolerance(n, l1));
+        assert_close(
+            "dot_f32",
+            lv,
+            (k.dot_f32)(a32, b32),
+            dot,
+            float_tolerance(n, dot_abs),
+        );
+        assert_close(
+            "l2sq_f32",
+            lv,
+            (k.l2sq_f32)(a32, b32),
+            l2,
+            float_tolerance(n, l2),
+        );
+        assert_close(
+            "l1_f32",
+            lv,
+            (k.l1_f32)(a32, b32),
+            l1,
+            float_tolerance(n, l1),
+        );
         let tol16 = float_tolerance(n, dot16_abs);
         assert_close("dot_f16", lv, (k.dot_f16)(&a16, &b16), dot16, tol16);
         let tol = float_tolerance(n, l2_16);
@@ -73,13 +101,37 @@ fn check_all(a32: &[f32], b32: &[f32], a8: &[u8], b8: &[u8], aw: &[u64], bw: &[u
         let tol = float_tolerance(n, l1_16);
         assert_close("l1_f16", lv, (k.l1_f16)(&a16, &b16), l1_16, tol);
 
-        assert_eq!((k.dot_i8)(ai8, bi8), (s.dot_i8)(ai8, bi8), "dot_i8 {lv:?} n={n}");
-        assert_eq!((k.l2sq_i8)(ai8, bi8), (s.l2sq_i8)(ai8, bi8), "l2sq_i8 {lv:?} n={n}");
-        assert_eq!((k.l1_i8)(ai8, bi8), (s.l1_i8)(ai8, bi8), "l1_i8 {lv:?} n={n}");
-        assert_eq!((k.dot_u8)(a8, b8), (s.dot_u8)(a8, b8), "dot_u8 {lv:?} n={n}");
-        assert_eq!((k.l2sq_u8)(a8, b8), (s.l2sq_u8)(a8, b8), "l2sq_u8 {lv:?} n={n}");
+        assert_eq!(
+            (k.dot_i8)(ai8, bi8),
+            (s.dot_i8)(ai8, bi8),
+            "dot_i8 {lv:?} n={n}"
+        );
+        assert_eq!(
+            (k.l2sq_i8)(ai8, bi8),
+            (s.l2sq_i8)(ai8, bi8),
+            "l2sq_i8 {lv:?} n={n}"
+        );
+        assert_eq!(
+            (k.l1_i8)(ai8, bi8),
+            (s.l1_i8)(ai8, bi8),
+            "l1_i8 {lv:?} n={n}"
+        );
+        assert_eq!(
+            (k.dot_u8)(a8, b8),
+            (s.dot_u8)(a8, b8),
+            "dot_u8 {lv:?} n={n}"
+        );
+        assert_eq!(
+            (k.l2sq_u8)(a8, b8),
+            (s.l2sq_u8)(a8, b8),
+            "l2sq_u8 {lv:?} n={n}"
+        );
         assert_eq!((k.l1_u8)(a8, b8), (s.l1_u8)(a8, b8), "l1_u8 {lv:?} n={n}");
-        assert_eq!((k.hamming)(aw, bw), (s.hamming)(aw, bw), "hamming {lv:?} n={n}");
+        assert_eq!(
+            (k.hamming)(aw, bw),
+            (s.hamming)(aw, bw),
+            "hamming {lv:?} n={n}"
+        );
     }
 }
 
@@ -97,7 +149,14 @@ fn every_dim_and_alignment_matches_the_reference() {
         // Start 0 is whatever the allocator gave; 1 and 3 are off every SIMD alignment.
         for start in [0, 1, 3] {
             let r = start..start + dim;
-            check_all(&a32[r.clone()], &b32[r.clone()], &a8[r.clone()], &b8[r.clone()], &aw[r.clone()], &bw[r]);
+            check_all(
+                &a32[r.clone()],
+                &b32[r.clone()],
+                &a8[r.clone()],
+                &b8[r.clone()],
+                &aw[r.clone()],
+                &bw[r],
+            );
         }
     }
 }

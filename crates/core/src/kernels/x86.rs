@@ -54,7 +54,11 @@ macro_rules! level {
 }
 
 level!(avx2, "avx2,fma,f16c,popcnt", avx2);
-level!(avx512, "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt", avx512);
+level!(
+    avx512,
+    "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt",
+    avx512
+);
 
 /// True when the CPU supports everything the `avx2` module was compiled for.
 pub(super) fn has_avx2() -> bool {

@@ -27,7 +27,8 @@ macro_rules! avx512_kernel {
             unsafe {
                 while i + 64 <= n {
                     for (j, slot) in acc.iter_mut().enumerate() {
-                        let ($x, $y, $acc) = ($load(pa.add(i + 16 * j)), $load(pb.add(i + 16 * j)), *slot);
+                        let ($x, $y, $acc) =
+                            ($load(pa.add(i + 16 * j)), $load(pb.add(i + 16 * j)), *slot);
                         *slot = $step;
                     }
                     i += 64;
@@ -39,7 +40,11 @@ macro_rules! avx512_kernel {
                 }
                 if i < n {
                     let mask: u16 = (1u32 << (n - i)).wrapping_sub(1) as u16;
-                    let ($x, $y, $acc) = ($maskload(mask, pa.add(i)), $maskload(mask, pb.add(i)), acc[1]);
+                    let ($x, $y, $acc) = (
+                        $maskload(mask, pa.add(i)),
+                        $maskload(mask, pb.add(i)),
+                        acc[1],
+                    );
                     acc[1] = $step;
                 }
             }
@@ -62,7 +67,8 @@ macro_rules! avx2_kernel {
             unsafe {
                 while i + 32 <= n {
                     for (j, slot) in acc.iter_mut().enumerate() {
-                        let ($x, $y, $acc) = ($load(pa.add(i + 8 * j)), $load(pb.add(i + 8 * j)), *slot);
+                        let ($x, $y, $acc) =
+                            ($load(pa.add(i + 8 * j)), $load(pb.add(i + 8 * j)), *slot);
                         *slot = $step;
                     }
                     i += 32;
@@ -150,24 +156,26 @@ fn l1_lane16((x, y): (&f16, &f16)) -> f32 {
 pub(super) mod avx512 {
     use super::*;
 
-avx512_kernel!(dot_f32, f32, load16_f32, maskload16_f32, |x, y, acc| _mm512_fmadd_ps(x, y, acc));
+    avx512_kernel!(dot_f32, f32, load16_f32, maskload16_f32, |x, y, acc| {
+        _mm512_fmadd_ps(x, y, acc)
+    });
     avx512_kernel!(l2sq_f32, f32, load16_f32, maskload16_f32, |x, y, acc| {
         let d = _mm512_sub_ps(x, y);
         _mm512_fmadd_ps(d, d, acc)
     });
-    avx512_kernel!(l1_f32, f32, load16_f32, maskload16_f32, |x, y, acc| _mm512_add_ps(
-        acc,
-        _mm512_abs_ps(_mm512_sub_ps(x, y))
-    ));
-    avx512_kernel!(dot_f16, f16, load16_f16, maskload16_f16, |x, y, acc| _mm512_fmadd_ps(x, y, acc));
+    avx512_kernel!(l1_f32, f32, load16_f32, maskload16_f32, |x, y, acc| {
+        _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, y)))
+    });
+    avx512_kernel!(dot_f16, f16, load16_f16, maskload16_f16, |x, y, acc| {
+        _mm512_fmadd_ps(x, y, acc)
+    });
     avx512_kernel!(l2sq_f16, f16, load16_f16, maskload16_f16, |x, y, acc| {
         let d = _mm512_sub_ps(x, y);
         _mm512_fmadd_ps(d, d, acc)
     });
-    avx512_kernel!(l1_f16, f16, load16_f16, maskload16_f16, |x, y, acc| _mm512_add_ps(
-        acc,
-        _mm512_abs_ps(_mm512_sub_ps(x, y))
-    ));
+    avx512_kernel!(l1_f16, f16, load16_f16, maskload16_f16, |x, y, acc| {
+        _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, y)))
+    });
 }
 
 /// |x| for 8 f32 lanes: clear the sign bit.
@@ -180,16 +188,29 @@ fn abs8(v: __m256) -> __m256 {
 pub(super) mod avx2 {
     use super::*;
 
-avx2_kernel!(dot_f32, f32, load8_f32, dot_lane, |x, y, acc| _mm256_fmadd_ps(x, y, acc));
+    avx2_kernel!(dot_f32, f32, load8_f32, dot_lane, |x, y, acc| {
+        _mm256_fmadd_ps(x, y, acc)
+    });
     avx2_kernel!(l2sq_f32, f32, load8_f32, l2_lane, |x, y, acc| {
         let d = _mm256_sub_ps(x, y);
         _mm256_fmadd_ps(d, d, acc)
     });
-    avx2_kernel!(l1_f32, f32, load8_f32, l1_lane, |x, y, acc| _mm256_add_ps(acc, abs8(_mm256_sub_ps(x, y))));
-    avx2_kernel!(dot_f16, f16, load8_f16, dot_lane16, |x, y, acc| _mm256_fmadd_ps(x, y, acc));
+    avx2_kernel!(l1_f32, f32, load8_f32, l1_lane, |x, y, acc| _mm256_add_ps(
+        acc,
+        abs8(_mm256_sub_ps(x, y))
+    ));
+    avx2_kernel!(dot_f16, f16, load8_f16, dot_lane16, |x, y, acc| {
+        _mm256_fmadd_ps(x, y, acc)
+    });
     avx2_kernel!(l2sq_f16, f16, load8_f16, l2_lane16, |x, y, acc| {
         let d = _mm256_sub_ps(x, y);
         _mm256_fmadd_ps(d, d, acc)
     });
-    avx2_kernel!(l1_f16, f16, load8_f16, l1_lane16, |x, y, acc| _mm256_add_ps(acc, abs8(_mm256_sub_ps(x, y))));
+    avx2_kernel!(
+        l1_f16,
+        f16,
+        load8_f16,
+        l1_lane16,
+        |x, y, acc| _mm256_add_ps(acc, abs8(_mm256_sub_ps(x, y)))
+    );
 }

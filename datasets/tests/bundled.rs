@@ -1,0 +1,48 @@
+//! The bundled real dataset: it opens, its ground truth is exact, and our brute force agrees.
+
+use sextant_core::DenseVectorSource;
+use sextant_datasets::{Dataset, exact_search, ground_truth, recall_at_k, recall_at_k_with_ties};
+use std::path::PathBuf;
+
+fn minilm() -> Dataset {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("minilm-pypi-20k");
+    Dataset::open(dir).expect("bundled dataset opens")
+}
+
+#[test]
+fn minilm_opens_with_consistent_meta_and_ground_truth() {
+    let ds = minilm();
+    assert_eq!(ds.meta().name, "minilm-pypi-20k");
+    assert_eq!((ds.base().len(), ds.base().dim()), (20_000, 384));
+    assert_eq!(ds.queries().len(), 1_000);
+    let gt = ds.ground_truth().unwrap().expect("ground truth bundled");
+    assert_eq!((gt.len(), gt.k()), (1_000, 100));
+    let scores = gt.scores(0).expect("scores bundled");
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "cosine scores descend"
+    );
+}
+
+#[test]
+fn brute_force_reproduces_the_bundled_ground_truth() {
+    let ds = minilm();
+    let base = ds.base_prepared().unwrap();
+    let queries = ds.queries_prepared().unwrap();
+    let gt = ds.ground_truth().unwrap().unwrap();
+    // The file was computed in float64; ours in float32, so near-ties may swap: count ties.
+    let ours = ground_truth(&base, &queries, 100, ds.distance(), 2, &|_| {}).unwrap();
+    let (mut strict, mut tied) = (0.0, 0.0);
+    for (q, row) in ours.iter().enumerate() {
+        let ids: Vec<u32> = row.iter().map(|p| p.offset).collect();
+        strict += recall_at_k(&ids, gt.ids(q), 100);
+        tied += recall_at_k_with_ties(row, gt.ids(q), gt.scores(q).unwrap(), 100, 1e-5);
+        if q < 50 {
+            let single = exact_search(&base, queries.vector(q as u32), 10, ds.distance());
+            assert_eq!(single.as_slice(), &row[..10], "query {q}");
+        }
+    }
+    let n = ours.len() as f64;
+    assert!(strict / n > 0.999, "strict recall@100 {}", strict / n);
+    assert_eq!(tied / n, 1.0, "recall@100 counting float ties");
+}
