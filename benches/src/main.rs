@@ -1,1 +1,54 @@
-fn main() {}
+//! `sextant-bench`: the measuring instrument of Sextant. Every figure in the README and in issue
+//! notes comes from here, in the record format of the peers harness (`../shared/peers/`), so one
+//! tool compares any mix of result files.
+
+mod exact;
+mod groundtruth;
+mod host;
+mod plot;
+mod progress;
+mod report;
+mod stats;
+
+use clap::{Parser, Subcommand};
+
+/// Benchmarks for Sextant, comparable with hnswlib, FAISS, usearch and Qdrant measured by
+/// `../shared/peers/peers.py` on the same machine.
+///
+/// Datasets are folders in the texmex layout: base.fvecs, query.fvecs, groundtruth.ivecs
+/// (+ groundtruth.scores.fvecs) and meta.json with {"name", "metric": cosine|l2|dot, "dim",
+/// "n_base", "n_query"}. Single-query figures run one query per call on one thread after a
+/// warm-up pass, and report the fastest of --repeats passes. recall@k = |returned ∩ truth[:k]| / k.
+/// Speed figures are only meaningful as ratios against a peer measured in the same run.
+#[derive(Debug, Parser)]
+#[command(name = "sextant-bench", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Brute-force top-k search: recall (must be 1.0), QPS and latency, one query at a time on
+    /// one thread; plus a separate, labelled multi-threaded throughput row.
+    Exact(exact::ExactArgs),
+    /// Compute the exact top-k of every query and write groundtruth.ivecs and
+    /// groundtruth.scores.fvecs (refuses to overwrite existing files without --force).
+    Groundtruth(groundtruth::GroundTruthArgs),
+    /// Draw recall@k vs QPS (log scale) for every curve in result files, ours and the peers',
+    /// to OUT.svg and OUT.png.
+    Plot(plot::PlotArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Exact(a) => exact::run(a),
+        Command::Groundtruth(a) => groundtruth::run(a),
+        Command::Plot(a) => plot::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("sextant-bench: error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -9,6 +9,9 @@ use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoredPoin
 const QUERY_BLOCK: usize = 8;
 const BASE_BLOCK: usize = 256;
 
+/// Rows a single-query scan prefetches ahead of the one it scores.
+const PREFETCH_AHEAD: PointOffset = 8;
+
 /// Scores every base vector against one prepared `query` and keeps the best `k`, best first
 /// (ties: smaller offset first). Both must be prepared for `distance` (normalized for
 /// Cosine; see [`Distance::prepare`]).
@@ -34,7 +37,11 @@ where
     top.clear();
     let kernels = Kernels::best();
     let mut threshold = f32::NEG_INFINITY;
-    for offset in 0..base.len() as PointOffset {
+    let len = base.len() as PointOffset;
+    for offset in 0..len {
+        if offset + PREFETCH_AHEAD < len {
+            sextant_core::kernels::prefetch(base.vector(offset + PREFETCH_AHEAD));
+        }
         let score = distance.score_f32_with(kernels, query, base.vector(offset));
         // Most points cannot enter a full heap: one comparison rejects them.
         if score >= threshold && top.push(offset, score) && top.is_full() {
