@@ -61,20 +61,20 @@ pub fn run(args: GroundTruthArgs) -> Result<(), String> {
     let out = args.out.clone().unwrap_or_else(|| args.dataset.clone());
     let existing = out.join("groundtruth.ivecs");
     if existing.exists() && !args.force {
-        if out == args.dataset {
-            if let Some(old) = ds.ground_truth().map_err(|e| e.to_string())? {
-                let k = old.k().min(args.k);
-                let agree: f64 = (0..results.len())
-                    .map(|q| match old.scores(q) {
-                        Some(s) => recall_at_k_with_ties(&results[q], old.ids(q), s, k, 1e-5),
-                        None => sextant_datasets::recall_at_k(&computed.ids(q)[..k], old.ids(q), k),
-                    })
-                    .sum::<f64>()
-                    / results.len().max(1) as f64;
-                println!(
-                    "existing ground truth agrees with this one: recall@{k} = {agree:.4} (ties counted)"
-                );
-            }
+        if out == args.dataset
+            && let Some(old) = ds.ground_truth().map_err(|e| e.to_string())?
+        {
+            let k = old.k().min(args.k);
+            let agree: f64 = (0..results.len())
+                .map(|q| match old.scores(q) {
+                    Some(s) => recall_at_k_with_ties(&results[q], old.ids(q), s, k, 1e-5),
+                    None => sextant_datasets::recall_at_k(&computed.ids(q)[..k], old.ids(q), k),
+                })
+                .sum::<f64>()
+                / results.len().max(1) as f64;
+            println!(
+                "existing ground truth agrees with this one: recall@{k} = {agree:.4} (ties counted)"
+            );
         }
         return Err(format!(
             "{} exists; pass --force to overwrite it (nothing was written)",

@@ -46,6 +46,8 @@ mod csr;
 mod dataset;
 mod error;
 mod exact;
+#[doc(hidden)]
+pub mod fuzzing;
 mod groundtruth;
 mod mapped;
 mod npy;

@@ -76,7 +76,7 @@ pub fn parse_vecs<T: VecsElement>(bytes: &[u8], path: &Path) -> Result<VecsShape
             });
         }
     }
-    if bytes.len() % row_bytes != 0 {
+    if !bytes.len().is_multiple_of(row_bytes) {
         return Err(Error::Truncated {
             path: path.into(),
             offset: (len * row_bytes) as u64,

@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo bench -p sextant-core --bench kernels` (filter: `-- dot_f32/`).
 
+// criterion_group! generates public functions without docs.
+#![allow(missing_docs)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use half::f16;
 use rand::{Rng, SeedableRng};

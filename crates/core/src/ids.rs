@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn best_first_orders_by_score_then_offset() {
-        let mut v = vec![
+        let mut v = [
             ScoredPoint::new(3, 0.5),
             ScoredPoint::new(1, 0.9),
             ScoredPoint::new(2, 0.5),

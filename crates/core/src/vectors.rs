@@ -58,7 +58,7 @@ impl<E: Copy> DenseVectors<E> {
         if dim == 0 {
             return Err(Error::ZeroDimension);
         }
-        if data.len() % dim != 0 {
+        if !data.len().is_multiple_of(dim) {
             return Err(Error::DimensionMismatch {
                 expected: dim,
                 got: data.len() % dim,

@@ -1,0 +1,4 @@
+//! Fuzz target: the npy reader of sextant-datasets on arbitrary bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sextant_datasets::fuzzing::npy(data));
