@@ -31,6 +31,20 @@ pub struct PlotArgs {
     only: Vec<String>,
 }
 
+/// The "tab10" palette: ten colours that stay distinguishable on white.
+const TAB10: [(u8, u8, u8); 10] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+];
+
 /// One curve: its name and (recall, QPS) points sorted by recall.
 type Curves = BTreeMap<String, Vec<(f64, f64)>>;
 
@@ -118,17 +132,20 @@ where
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_lo..1.001, y.log_scale())
+        // A little room right of 1.0 so exact-search points (recall 1) are not cut by the frame.
+        .build_cartesian_2d(x_lo..1.004, y.log_scale())
         .map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("recall@k")
         .y_desc("queries per second (log)")
         .label_style(("sans-serif", 14))
+        .y_label_formatter(&|q| format!("{q:.0}"))
         .draw()
         .map_err(err)?;
     for (i, (name, points)) in curves.iter().enumerate() {
-        let color = Palette99::pick(i).to_rgba();
+        let (r, g, b) = TAB10[i % TAB10.len()];
+        let color = RGBColor(r, g, b).to_rgba();
         let visible: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.0 >= x_lo).collect();
         chart
             .draw_series(LineSeries::new(visible.clone(), color.stroke_width(2)))
