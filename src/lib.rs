@@ -5,8 +5,8 @@
 //!
 //! | feature | crate | what it holds |
 //! | --- | --- | --- |
-//! | `core` (default) | [`sextant-core`](sextant_core) | ids, scores, `Distance`, SIMD kernels, shared traits |
-//! | `datasets` | [`sextant-datasets`](sextant_datasets) | fvecs/ivecs/bvecs/npy/CSR readers, exact ground truth, recall |
+//! | `core` (default) | `sextant-core` | ids, scores, `Distance`, SIMD kernels, shared traits |
+//! | `datasets` | `sextant-datasets` | fvecs/ivecs/bvecs/npy/CSR readers, exact ground truth, recall |
 //!
 //! ```
 //! use sextant::core::{Distance, kernels};

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 /// Datasets are folders in the texmex layout: base.fvecs, query.fvecs, groundtruth.ivecs
 /// (+ groundtruth.scores.fvecs) and meta.json with {"name", "metric": cosine|l2|dot, "dim",
 /// "n_base", "n_query"}. Single-query figures run one query per call on one thread after a
-/// warm-up pass, and report the fastest of --repeats passes. recall@k = |returned ∩ truth[:k]| / k.
+/// warm-up pass, and report the fastest of --repeats passes. recall@k = |returned ∩ true top-k| / k.
 /// Speed figures are only meaningful as ratios against a peer measured in the same run.
 #[derive(Debug, Parser)]
 #[command(name = "sextant-bench", version, about, long_about)]
