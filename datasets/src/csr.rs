@@ -13,8 +13,8 @@
 //! every column is below `n_cols`; every value is finite.
 
 use crate::error::{Error, Result};
-use crate::mapped::Bytes;
-use std::io::{BufWriter, Write};
+use crate::file_io::Bytes;
+use std::io::Write;
 use std::path::Path;
 
 /// A sparse matrix in CSR form.
@@ -171,8 +171,7 @@ impl SparseMatrix {
         if !consistent {
             return Err(Error::InvalidArgument("inconsistent CSR matrix".into()));
         }
-        let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-        let mut out = BufWriter::new(file);
+        let mut out = crate::file_io::create(path)?;
         let mut put = |b: &[u8]| out.write_all(b).map_err(|e| Error::io(path, e));
         for v in [self.n_rows(), self.n_cols, self.nnz()] {
             put(&(v as i64).to_le_bytes())?;
@@ -186,10 +185,7 @@ impl SparseMatrix {
         for &v in &self.data {
             put(&v.to_le_bytes())?;
         }
-        out.into_inner()
-            .map_err(|e| Error::io(path, e.into_error()))?
-            .sync_all()
-            .map_err(|e| Error::io(path, e))
+        crate::file_io::finish(out, path)
     }
 }
 

@@ -46,10 +46,10 @@ mod csr;
 mod dataset;
 mod error;
 mod exact;
+mod file_io;
 #[doc(hidden)]
 pub mod fuzzing;
 mod groundtruth;
-mod mapped;
 mod npy;
 mod recall;
 mod synthetic;

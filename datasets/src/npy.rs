@@ -5,7 +5,7 @@
 //! `shape`, padded so the data starts at a multiple of 64 bytes; then the raw values.
 
 use crate::error::{Error, Result};
-use crate::mapped::Bytes;
+use crate::file_io::Bytes;
 use half::f16;
 use sextant_core::DenseVectors;
 use std::io::Write;
@@ -201,9 +201,9 @@ fn write_npy_bytes(
     out.extend_from_slice(&header_len.to_le_bytes());
     out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(data);
-    let mut f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut f = crate::file_io::create(path)?;
     f.write_all(&out).map_err(|e| Error::io(path, e))?;
-    f.sync_all().map_err(|e| Error::io(path, e))
+    crate::file_io::finish(f, path)
 }
 
 /// Writes a 2-D `<f4` npy file.

@@ -4,10 +4,10 @@
 //! row must have the same dimension. Files are memory-mapped and rows are read in place.
 
 use crate::error::{Error, Result};
-use crate::mapped::Bytes;
+use crate::file_io::Bytes;
 use bytemuck::Pod;
 use sextant_core::{DenseVectorSource, DenseVectors, PointOffset};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
@@ -219,8 +219,7 @@ pub fn write_vecs<'a, T: VecsElement>(
             "dimension {dim} is outside 1..={MAX_DIM}"
         )));
     }
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut out = BufWriter::new(file);
+    let mut out = crate::file_io::create(path)?;
     for (i, row) in rows.into_iter().enumerate() {
         if row.len() != dim {
             return Err(Error::InconsistentDim {
@@ -235,10 +234,7 @@ pub fn write_vecs<'a, T: VecsElement>(
         out.write_all(bytemuck::cast_slice(row))
             .map_err(|e| Error::io(path, e))?;
     }
-    out.into_inner()
-        .map_err(|e| Error::io(path, e.into_error()))?
-        .sync_all()
-        .map_err(|e| Error::io(path, e))
+    crate::file_io::finish(out, path)
 }
 
 #[cfg(test)]

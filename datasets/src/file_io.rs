@@ -1,7 +1,9 @@
-//! Read-only file bytes: memory-mapped for large files, owned for tests and fuzzing.
+//! File plumbing shared by the formats: read-only bytes (memory-mapped for large files, owned for
+//! tests and fuzzing) and durable buffered writes.
 
 use crate::error::{Error, Result};
 use std::fs::File;
+use std::io::BufWriter;
 use std::path::Path;
 
 /// Bytes of a file, mapped read-only (or held in memory).
@@ -37,4 +39,19 @@ impl std::ops::Deref for Bytes {
             Self::Owned(v) => v,
         }
     }
+}
+
+/// A buffered writer over a new (or truncated) file at `path`.
+pub(crate) fn create(path: &Path) -> Result<BufWriter<File>> {
+    Ok(BufWriter::new(
+        File::create(path).map_err(|e| Error::io(path, e))?,
+    ))
+}
+
+/// Flushes `out` and syncs the file, so a written dataset file is complete on disk.
+pub(crate) fn finish(out: BufWriter<File>, path: &Path) -> Result<()> {
+    out.into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?
+        .sync_all()
+        .map_err(|e| Error::io(path, e))
 }
