@@ -1,0 +1,259 @@
+//! Opening a WAL directory: find the segments, scan them, cut a torn tail, refuse (or, when
+//! asked, cut) corruption, and report what was dropped.
+
+use crate::error::{Error, Result};
+use crate::format::parse_segment_file_name;
+use crate::options::{Recovery, WalOptions};
+use crate::scan::{End, scan_segment};
+use crate::segment::{Segment, sync_dir};
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Why entries were dropped when the log was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropReason {
+    /// The final write was interrupted (a crash while appending): always dropped; those
+    /// entries were never acknowledged under `SyncEach` / `GroupCommit`.
+    TornWrite,
+    /// Complete entries were damaged; dropped only under `Recovery::TruncateAtCorruption`.
+    Corruption(String),
+}
+
+/// What was cut from the log when it was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// Segment the cut happened in.
+    pub segment: PathBuf,
+    /// Byte offset of the cut.
+    pub offset: u64,
+    /// Non-zero bytes removed from that segment.
+    pub bytes: u64,
+    /// Records removed from that segment, as their length fields described them.
+    pub entries: u64,
+    /// Later segment files removed with it.
+    pub later_segments: usize,
+    /// Why.
+    pub reason: DropReason,
+}
+
+/// What `Wal::open` found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecoveryReport {
+    /// Segment files read.
+    pub segments: usize,
+    /// Entries recovered.
+    pub entries: u64,
+    /// What was cut, if anything.
+    pub dropped: Option<Dropped>,
+}
+
+fn read_all(path: &Path) -> Result<(std::fs::File, Vec<u8>)> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, "open segment", e))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, "read segment", e))?;
+    Ok((file, bytes))
+}
+
+/// Segment files of `dir`, sorted by first index; leftover `.wal.tmp` files (a creation that
+/// never completed) are removed.
+fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut found = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list directory", e))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Error::io(dir, "list directory", e))?
+            .path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.ends_with(".wal.tmp") {
+            std::fs::remove_file(&path)
+                .map_err(|e| Error::io(&path, "remove unfinished segment", e))?;
+        } else if let Some(first) = parse_segment_file_name(name) {
+            found.push((first, path));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Loads the segments of `dir` (creating the first one for an empty log). The last segment is
+/// open for appends; everything returned is synced to disk.
+pub(crate) fn recover(
+    dir: &Path,
+    options: &WalOptions,
+    new_seed: &mut dyn FnMut(u64) -> u32,
+) -> Result<(Vec<Segment>, RecoveryReport)> {
+    let files = list_segments(dir)?;
+    let mut report = RecoveryReport {
+        segments: files.len(),
+        ..Default::default()
+    };
+    let mut segments: Vec<Segment> = Vec::new();
+    for (k, (first, path)) in files.iter().enumerate() {
+        let is_last = k + 1 == files.len();
+        let later = files.len() - k - 1;
+        let (file, bytes) = read_all(path)?;
+        let corrupt = |offset: u64, what: String| Error::Corrupt {
+            segment: path.clone(),
+            offset,
+            what,
+        };
+        let expected_first = segments.last().map_or(*first, |s: &Segment| s.next_index());
+        let scan = match scan_segment(&bytes) {
+            Ok(s) if s.header.first_index == *first && s.header.first_index == expected_first => s,
+            Ok(s) => {
+                let what = format!(
+                    "segment starts at index {} but its name says {first} and the log continues at {expected_first}",
+                    s.header.first_index
+                );
+                if options.recovery == Recovery::Strict || segments.is_empty() {
+                    return Err(corrupt(16, what));
+                }
+                remove_from(&files[k..], dir)?;
+                report.dropped = Some(dropped(
+                    path,
+                    0,
+                    bytes.len() as u64,
+                    0,
+                    later,
+                    DropReason::Corruption(what),
+                ));
+                break;
+            }
+            Err(what) => {
+                if options.recovery == Recovery::Strict || segments.is_empty() {
+                    return Err(corrupt(0, what));
+                }
+                remove_from(&files[k..], dir)?;
+                report.dropped = Some(dropped(
+                    path,
+                    0,
+                    bytes.len() as u64,
+                    0,
+                    later,
+                    DropReason::Corruption(what),
+                ));
+                break;
+            }
+        };
+        let capacity = (bytes.len() as u64).max(options.segment_size);
+        let sealed = matches!(scan.end, End::Sealed { .. });
+        let mut segment = Segment::from_scan(path.clone(), file, &scan, capacity, sealed);
+        let cut = match (&scan.end, is_last) {
+            (End::Sealed { .. }, _) | (End::Clean, true) => None,
+            (
+                End::Torn {
+                    dropped_bytes,
+                    dropped_entries,
+                },
+                true,
+            ) => Some((*dropped_bytes, *dropped_entries, DropReason::TornWrite)),
+            (
+                End::Torn {
+                    dropped_bytes,
+                    dropped_entries,
+                },
+                false,
+            ) => {
+                let what = "a sealed-segment position holds a damaged record".to_string();
+                if options.recovery == Recovery::Strict {
+                    return Err(corrupt(scan.end_offset as u64, what));
+                }
+                Some((
+                    *dropped_bytes,
+                    *dropped_entries,
+                    DropReason::Corruption(what),
+                ))
+            }
+            (End::Clean, false) => {
+                let what = "segment ends without a seal although later segments exist".to_string();
+                if options.recovery == Recovery::Strict {
+                    return Err(corrupt(scan.end_offset as u64, what));
+                }
+                Some((0, 0, DropReason::Corruption(what)))
+            }
+            (End::Corrupt { what }, _) => {
+                if options.recovery == Recovery::Strict {
+                    return Err(corrupt(scan.end_offset as u64, what.clone()));
+                }
+                let bytes_after = (bytes.len() - scan.end_offset) as u64;
+                Some((bytes_after, 0, DropReason::Corruption(what.clone())))
+            }
+        };
+        if let Some((bytes, entries, reason)) = cut {
+            segment.truncate(segment.entries.len())?;
+            if later > 0 {
+                remove_from(&files[k + 1..], dir)?;
+            }
+            log::warn!(
+                "sextant-wal: {}: dropped {entries} record(s), {bytes} bytes at offset {} ({reason:?}); {later} later segment(s) removed",
+                path.display(),
+                segment.write_pos,
+            );
+            report.dropped = Some(dropped(
+                path,
+                segment.write_pos,
+                bytes,
+                entries,
+                later,
+                reason,
+            ));
+            segments.push(segment);
+            break;
+        }
+        segments.push(segment);
+    }
+    let next = segments
+        .last()
+        .map_or(options.first_index, Segment::next_index);
+    match segments.last() {
+        Some(last) if !last.sealed => {
+            // What the last process wrote may still be only in the page cache: make it durable
+            // before anything new is written after it.
+            last.file
+                .sync_data()
+                .map_err(|e| Error::io(&last.path, "sync segment", e))?;
+        }
+        _ => segments.push(Segment::create(
+            dir,
+            next,
+            new_seed(next),
+            options.segment_size,
+        )?),
+    }
+    report.entries = segments.iter().map(|s| s.entries.len() as u64).sum();
+    Ok((segments, report))
+}
+
+fn dropped(
+    path: &Path,
+    offset: u64,
+    bytes: u64,
+    entries: u64,
+    later: usize,
+    reason: DropReason,
+) -> Dropped {
+    Dropped {
+        segment: path.into(),
+        offset,
+        bytes,
+        entries,
+        later_segments: later,
+        reason,
+    }
+}
+
+fn remove_from(files: &[(u64, PathBuf)], dir: &Path) -> Result<()> {
+    for (_, path) in files {
+        std::fs::remove_file(path).map_err(|e| Error::io(path, "remove segment", e))?;
+    }
+    sync_dir(dir)
+}

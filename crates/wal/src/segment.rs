@@ -1,0 +1,203 @@
+//! One segment file: creation (write header, preallocate, sync, rename), appends at the tail,
+//! sealing, tail truncation, and checked reads of entries.
+
+use crate::error::{Error, Result};
+use crate::format::{
+    ENTRY_HEADER_LEN, HEADER_LEN, SegmentHeader, encode_entry, encode_seal, entry_crc,
+    segment_file_name,
+};
+use crate::scan::{EntryMeta, Scan};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A segment in use: its file and the position of every entry in it.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub path: PathBuf,
+    pub file: Arc<File>,
+    pub first_index: u64,
+    pub entries: Vec<EntryMeta>,
+    /// Where the next record goes.
+    pub write_pos: u64,
+    /// Checksum the next entry chains from.
+    pub last_crc: u32,
+    /// File size the segment was preallocated to.
+    pub capacity: u64,
+    pub sealed: bool,
+}
+
+/// Syncs a directory, so that file creations, renames and removals in it are durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, "sync directory", e))
+}
+
+/// Reserves `len` bytes of disk for `file` so that appends never fail for lack of space and
+/// fdatasync has no file-size metadata to write. Falls back on a sparse `set_len` where the
+/// file system cannot preallocate.
+fn preallocate(file: &File, len: u64, path: &Path) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: posix_fallocate only reads the descriptor and sizes; `file` is open for writing.
+    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len as libc::off_t) };
+    if rc == 0 {
+        return Ok(());
+    }
+    if rc == libc::EOPNOTSUPP || rc == libc::EINVAL {
+        return file.set_len(len).map_err(|e| Error::io(path, "set_len", e));
+    }
+    Err(Error::io(
+        path,
+        "posix_fallocate",
+        std::io::Error::from_raw_os_error(rc),
+    ))
+}
+
+impl Segment {
+    /// Creates `{first_index}.wal` in `dir`, fully written and synced before it gets its name,
+    /// so a segment file with a valid name always has a valid header.
+    pub fn create(dir: &Path, first_index: u64, seed: u32, capacity: u64) -> Result<Segment> {
+        let path = dir.join(segment_file_name(first_index));
+        let tmp = path.with_extension("wal.tmp");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, "create segment", e))?;
+        preallocate(&file, capacity, &tmp)?;
+        let header = SegmentHeader { first_index, seed }.encode();
+        file.write_all_at(&header, 0)
+            .map_err(|e| Error::io(&tmp, "write header", e))?;
+        file.sync_all()
+            .map_err(|e| Error::io(&tmp, "sync segment", e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, "rename segment", e))?;
+        sync_dir(dir)?;
+        Ok(Segment {
+            path,
+            file: Arc::new(file),
+            first_index,
+            entries: Vec::new(),
+            write_pos: HEADER_LEN as u64,
+            last_crc: seed,
+            capacity,
+            sealed: false,
+        })
+    }
+
+    /// A segment from its scanned contents.
+    pub fn from_scan(
+        path: PathBuf,
+        file: File,
+        scan: &Scan,
+        capacity: u64,
+        sealed: bool,
+    ) -> Segment {
+        Segment {
+            path,
+            file: Arc::new(file),
+            first_index: scan.header.first_index,
+            entries: scan.entries.clone(),
+            write_pos: scan.end_offset as u64,
+            last_crc: scan.last_crc,
+            capacity,
+            sealed,
+        }
+    }
+
+    /// Index after the last entry.
+    pub fn next_index(&self) -> u64 {
+        self.first_index + self.entries.len() as u64
+    }
+
+    /// True when an entry of `len` bytes fits, keeping room for the seal.
+    pub fn fits(&self, len: usize) -> bool {
+        self.write_pos + (ENTRY_HEADER_LEN + len + crate::format::SEAL_RECORD_LEN) as u64
+            <= self.capacity
+    }
+
+    /// Writes entries at the tail in one write. The caller has checked they fit.
+    pub fn append(&mut self, bodies: &[&[u8]], buf: &mut Vec<u8>) -> Result<()> {
+        buf.clear();
+        let mut crc = self.last_crc;
+        let mut metas = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let offset = self.write_pos + buf.len() as u64;
+            metas.push(EntryMeta {
+                offset: offset as u32,
+                len: body.len() as u32,
+                prev_crc: crc,
+            });
+            crc = encode_entry(crc, body, buf);
+        }
+        self.file
+            .write_all_at(buf, self.write_pos)
+            .map_err(|e| Error::io(&self.path, "append", e))?;
+        self.write_pos += buf.len() as u64;
+        self.last_crc = crc;
+        self.entries.extend(metas);
+        Ok(())
+    }
+
+    /// Ends the segment with a seal announcing `next_index()` and syncs it.
+    pub fn seal(&mut self) -> Result<()> {
+        let seal = encode_seal(self.last_crc, self.next_index());
+        self.file
+            .write_all_at(&seal, self.write_pos)
+            .map_err(|e| Error::io(&self.path, "write seal", e))?;
+        self.file
+            .sync_data()
+            .map_err(|e| Error::io(&self.path, "sync segment", e))?;
+        self.sealed = true;
+        Ok(())
+    }
+
+    /// Drops every entry from position `keep` on, and whatever follows them (a seal, a torn
+    /// write): the bytes are cut from the file (so they can never be read back), the space is
+    /// preallocated again, and the file is synced.
+    pub fn truncate(&mut self, keep: usize) -> Result<()> {
+        let (offset, crc) = match self.entries.get(keep) {
+            Some(e) => (e.offset as u64, e.prev_crc),
+            None => (self.write_pos, self.last_crc),
+        };
+        self.file
+            .set_len(offset)
+            .map_err(|e| Error::io(&self.path, "truncate", e))?;
+        preallocate(&self.file, self.capacity, &self.path)?;
+        self.file
+            .sync_all()
+            .map_err(|e| Error::io(&self.path, "sync segment", e))?;
+        self.entries.truncate(keep);
+        self.write_pos = offset;
+        self.last_crc = crc;
+        self.sealed = false;
+        Ok(())
+    }
+}
+
+/// Reads the entry described by `meta` and checks its chained checksum.
+pub(crate) fn read_entry(file: &File, path: &Path, meta: EntryMeta) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; ENTRY_HEADER_LEN + meta.len as usize];
+    file.read_exact_at(&mut buf, meta.offset as u64)
+        .map_err(|e| Error::io(path, "read entry", e))?;
+    check_entry(&buf, meta, path)?;
+    buf.drain(..ENTRY_HEADER_LEN);
+    Ok(buf)
+}
+
+/// Checks an encoded entry (header + body) against what the index recorded for it.
+pub(crate) fn check_entry(record: &[u8], meta: EntryMeta, path: &Path) -> Result<()> {
+    let len = u32::from_le_bytes(record[0..4].try_into().expect("4 bytes"));
+    let crc = u32::from_le_bytes(record[4..8].try_into().expect("4 bytes"));
+    if len != meta.len || crc != entry_crc(meta.prev_crc, &record[ENTRY_HEADER_LEN..]) {
+        return Err(Error::Corrupt {
+            segment: path.into(),
+            offset: meta.offset as u64,
+            what: "entry changed on disk since the log was opened (checksum mismatch)".into(),
+        });
+    }
+    Ok(())
+}

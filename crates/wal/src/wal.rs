@@ -1,0 +1,412 @@
+//! `Wal`: appends under the three durability policies, reads, prefix and tail truncation.
+
+use crate::error::{Error, Result};
+use crate::iter::WalIter;
+use crate::lock::DirLock;
+use crate::options::{Durability, WalOptions};
+use crate::recovery::{RecoveryReport, recover};
+use crate::scan::max_entry_len;
+use crate::segment::{Segment, read_entry, sync_dir};
+use std::fs::File;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+/// A segmented write-ahead log of opaque byte entries with dense, increasing u64 indexes.
+///
+/// `Wal` is `Sync`: share it (`Arc<Wal>`) between appending threads. See the crate docs for the
+/// durability policies and the on-disk format.
+#[derive(Debug)]
+pub struct Wal {
+    shared: Arc<Shared>,
+    flusher: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    dir: PathBuf,
+    options: WalOptions,
+    pub(crate) state: Mutex<State>,
+    sync: Mutex<SyncState>,
+    synced: Condvar,
+    report: RecoveryReport,
+    _lock: DirLock,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) segments: Vec<Segment>,
+    /// Files written since their last sync.
+    dirty: Vec<Arc<File>>,
+    buf: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct SyncState {
+    /// Every index below this is durable.
+    durable_next: u64,
+    /// A thread is running fdatasync for the group.
+    syncing: bool,
+    /// Set for good by a failed sync (see `Error::Poisoned`).
+    failed: Option<String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock cannot leave a half-written entry visible (entries become
+    // visible only once fully written and indexed), so the state is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl State {
+    pub(crate) fn first_index(&self) -> u64 {
+        self.segments.first().map_or(0, |s| s.first_index)
+    }
+
+    pub(crate) fn next_index(&self) -> u64 {
+        self.segments.last().map_or(0, Segment::next_index)
+    }
+
+    /// The segment holding `index`, if any.
+    pub(crate) fn locate(&self, index: u64) -> Option<&Segment> {
+        let k = self
+            .segments
+            .partition_point(|s| s.first_index <= index)
+            .checked_sub(1)?;
+        let s = &self.segments[k];
+        (index < s.next_index()).then_some(s)
+    }
+
+    fn mark_dirty(&mut self) {
+        let file = &self
+            .segments
+            .last()
+            .expect("a WAL always has a segment")
+            .file;
+        if !self.dirty.last().is_some_and(|f| Arc::ptr_eq(f, file)) {
+            self.dirty.push(file.clone());
+        }
+    }
+}
+
+impl Wal {
+    /// Opens (or creates) the WAL in `dir`, recovering what is on disk: a torn final write is
+    /// cut off and reported; damaged complete entries are an error unless
+    /// [`Recovery::TruncateAtCorruption`](crate::Recovery) is set. Fails with
+    /// [`Error::Locked`] when another handle has the directory open.
+    pub fn open(dir: impl AsRef<Path>, options: WalOptions) -> Result<Wal> {
+        let dir = dir.as_ref().to_path_buf();
+        options.validate().map_err(Error::InvalidOptions)?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create directory", e))?;
+        let dir_lock = DirLock::acquire(&dir)?;
+        let fixed = options.fixed_seed;
+        let mut seed = move |first: u64| match fixed {
+            Some(s) => crc32c::crc32c_append(s, &first.to_le_bytes()),
+            None => rand::random(),
+        };
+        let (segments, report) = recover(&dir, &options, &mut seed)?;
+        let next = segments.last().map_or(0, Segment::next_index);
+        let shared = Arc::new(Shared {
+            dir,
+            state: Mutex::new(State {
+                segments,
+                dirty: Vec::new(),
+                buf: Vec::new(),
+            }),
+            sync: Mutex::new(SyncState {
+                durable_next: next,
+                syncing: false,
+                failed: None,
+            }),
+            synced: Condvar::new(),
+            report,
+            options,
+            _lock: dir_lock,
+        });
+        let flusher = match shared.options.durability {
+            Durability::Async { interval } => Some(spawn_flusher(&shared, interval)),
+            _ => None,
+        };
+        Ok(Wal { shared, flusher })
+    }
+
+    /// What recovery found when the log was opened.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.shared.report
+    }
+
+    /// The directory of the log.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// Index of the first entry still held (prefix truncation drops whole segments, so this
+    /// can be below the last `ack`).
+    pub fn first_index(&self) -> u64 {
+        lock(&self.shared.state).first_index()
+    }
+
+    /// Index the next append gets.
+    pub fn next_index(&self) -> u64 {
+        lock(&self.shared.state).next_index()
+    }
+
+    /// Index of the last entry, `None` when the log is empty.
+    pub fn last_index(&self) -> Option<u64> {
+        let st = lock(&self.shared.state);
+        (st.next_index() > st.first_index()).then(|| st.next_index() - 1)
+    }
+
+    /// Appends one entry and returns its index, once it is as durable as the policy promises.
+    pub fn append(&self, entry: &[u8]) -> Result<u64> {
+        self.append_batch(&[entry]).map(|r| r.start)
+    }
+
+    /// Appends entries with consecutive indexes (returned as a range), written with as few
+    /// writes and syncs as possible.
+    pub fn append_batch(&self, entries: &[&[u8]]) -> Result<Range<u64>> {
+        let sh = &self.shared;
+        if let Some(why) = &lock(&sh.sync).failed {
+            return Err(Error::Poisoned(why.clone()));
+        }
+        let max = max_entry_len(sh.options.segment_size);
+        if let Some(e) = entries.iter().find(|e| e.len() > max) {
+            return Err(Error::EntryTooLarge { len: e.len(), max });
+        }
+        let range = {
+            let mut st = lock(&sh.state);
+            let start = st.next_index();
+            let mut rest = entries;
+            while !rest.is_empty() {
+                if !st.segments.last().expect("a segment").fits(rest[0].len()) {
+                    self.roll_over(&mut st)?;
+                }
+                let last = st.segments.last().expect("a segment");
+                let (mut pos, mut n) = (last.write_pos, 0);
+                let room = last.capacity - crate::format::SEAL_RECORD_LEN as u64;
+                while n < rest.len()
+                    && pos + (crate::format::ENTRY_HEADER_LEN + rest[n].len()) as u64 <= room
+                {
+                    pos += (crate::format::ENTRY_HEADER_LEN + rest[n].len()) as u64;
+                    n += 1;
+                }
+                let State { segments, buf, .. } = &mut *st;
+                segments
+                    .last_mut()
+                    .expect("a segment")
+                    .append(&rest[..n], buf)?;
+                rest = &rest[n..];
+            }
+            st.mark_dirty();
+            let end = st.next_index();
+            if sh.options.durability == Durability::SyncEach {
+                let last = st.segments.last().expect("a segment");
+                if let Err(e) = last.file.sync_data() {
+                    return Err(self.poison(Error::io(&last.path, "fdatasync", e)));
+                }
+                st.dirty.clear();
+                let mut s = lock(&sh.sync);
+                s.durable_next = s.durable_next.max(end);
+            }
+            start..end
+        };
+        if sh.options.durability == Durability::GroupCommit {
+            self.wait_durable(range.end)?;
+        }
+        Ok(range)
+    }
+
+    /// Seals the full segment (synced) and starts the next one.
+    fn roll_over(&self, st: &mut State) -> Result<()> {
+        let last = st.segments.last_mut().expect("a segment");
+        if let Err(e) = last.seal() {
+            return Err(self.poison(e));
+        }
+        let next = last.next_index();
+        let seed = match self.shared.options.fixed_seed {
+            Some(s) => crc32c::crc32c_append(s, &next.to_le_bytes()),
+            None => rand::random(),
+        };
+        st.segments.push(Segment::create(
+            &self.shared.dir,
+            next,
+            seed,
+            self.shared.options.segment_size,
+        )?);
+        Ok(())
+    }
+
+    /// Makes every entry appended so far durable (fdatasync of every segment written since its
+    /// last sync). Concurrent callers share one sync.
+    pub fn sync(&self) -> Result<()> {
+        let target = lock(&self.shared.state).next_index();
+        self.wait_durable(target)
+    }
+
+    /// Returns once every index below `target` is durable, running the group's sync when no
+    /// other thread is.
+    fn wait_durable(&self, target: u64) -> Result<()> {
+        let sh = &self.shared;
+        let mut s = lock(&sh.sync);
+        loop {
+            if let Some(why) = &s.failed {
+                return Err(Error::Poisoned(why.clone()));
+            }
+            if s.durable_next >= target {
+                return Ok(());
+            }
+            if s.syncing {
+                s = sh.synced.wait(s).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            s.syncing = true;
+            drop(s);
+            let (files, upto) = {
+                let mut st = lock(&sh.state);
+                (std::mem::take(&mut st.dirty), st.next_index())
+            };
+            let result = files.iter().try_for_each(|f| f.sync_data());
+            s = lock(&sh.sync);
+            s.syncing = false;
+            match result {
+                Ok(()) => s.durable_next = s.durable_next.max(upto),
+                Err(e) => s.failed = Some(format!("{}: fdatasync: {e}", sh.dir.display())),
+            }
+            sh.synced.notify_all();
+        }
+    }
+
+    /// Records a sync failure for good and returns the error.
+    fn poison(&self, err: Error) -> Error {
+        let mut s = lock(&self.shared.sync);
+        s.failed.get_or_insert_with(|| err.to_string());
+        self.shared.synced.notify_all();
+        err
+    }
+
+    /// The entry at `index`, checked against its checksum.
+    pub fn entry(&self, index: u64) -> Result<Vec<u8>> {
+        let (file, path, meta) = {
+            let st = lock(&self.shared.state);
+            let seg = st.locate(index).ok_or(Error::IndexOutOfRange {
+                index,
+                first: st.first_index(),
+                next: st.next_index(),
+            })?;
+            (
+                seg.file.clone(),
+                seg.path.clone(),
+                seg.entries[(index - seg.first_index) as usize],
+            )
+        };
+        read_entry(&file, &path, meta)
+    }
+
+    /// Iterates over `(index, entry)` from `from` to the last entry present now.
+    pub fn iter_from(&self, from: u64) -> Result<WalIter> {
+        let st = lock(&self.shared.state);
+        let (first, next) = (st.first_index(), st.next_index());
+        if from < first || from > next {
+            return Err(Error::IndexOutOfRange {
+                index: from,
+                first,
+                next,
+            });
+        }
+        Ok(WalIter::new(self.shared.clone(), from, next))
+    }
+
+    /// Drops the entries from `from` on (rollback). The dropped bytes are removed from disk and
+    /// the change is synced before this returns; the next append gets index `from`.
+    pub fn truncate(&self, from: u64) -> Result<()> {
+        let sh = &self.shared;
+        let mut st = lock(&sh.state);
+        let (first, next) = (st.first_index(), st.next_index());
+        if from >= next {
+            return Ok(());
+        }
+        if from < first {
+            return Err(Error::IndexOutOfRange {
+                index: from,
+                first,
+                next,
+            });
+        }
+        let k = st.segments.partition_point(|s| s.first_index <= from) - 1;
+        let later: Vec<Segment> = st.segments.drain(k + 1..).collect();
+        for seg in &later {
+            std::fs::remove_file(&seg.path)
+                .map_err(|e| Error::io(&seg.path, "remove segment", e))?;
+        }
+        if !later.is_empty() {
+            sync_dir(&sh.dir)?;
+        }
+        let seg = &mut st.segments[k];
+        let keep = (from - seg.first_index) as usize;
+        seg.truncate(keep)?;
+        st.dirty.clear();
+        let mut s = lock(&sh.sync);
+        s.durable_next = s.durable_next.min(from);
+        Ok(())
+    }
+
+    /// Acknowledges that entries up to and including `up_to` are no longer needed: every
+    /// segment whose entries all lie at or below `up_to` is deleted (except the one being
+    /// written). Returns the new first index.
+    pub fn ack(&self, up_to: u64) -> Result<u64> {
+        let sh = &self.shared;
+        let mut st = lock(&sh.state);
+        let removable = st.segments[..st.segments.len() - 1]
+            .iter()
+            .take_while(|s| s.next_index() <= up_to.saturating_add(1))
+            .count();
+        if removable > 0 {
+            for seg in st.segments.drain(..removable) {
+                std::fs::remove_file(&seg.path)
+                    .map_err(|e| Error::io(&seg.path, "remove segment", e))?;
+            }
+            sync_dir(&sh.dir)?;
+        }
+        Ok(st.first_index())
+    }
+}
+
+fn spawn_flusher(
+    shared: &Arc<Shared>,
+    interval: std::time::Duration,
+) -> (Arc<AtomicBool>, JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (weak, flag) = (Arc::downgrade(shared), stop.clone());
+    let handle = std::thread::Builder::new()
+        .name("sextant-wal-flusher".into())
+        .spawn(move || {
+            while !flag.load(Ordering::Acquire) {
+                std::thread::park_timeout(interval);
+                let Some(shared) = weak.upgrade() else { break };
+                let wal = Wal {
+                    shared,
+                    flusher: None,
+                };
+                if let Err(e) = wal.sync() {
+                    log::error!("sextant-wal: background sync failed: {e}");
+                }
+            }
+        })
+        .expect("spawning the WAL flusher thread");
+    (stop, handle)
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        if let Some((stop, handle)) = self.flusher.take() {
+            stop.store(true, Ordering::Release);
+            handle.thread().unpark();
+            let _ = handle.join();
+            // What Async acknowledged is made durable on a clean close.
+            if let Err(e) = self.sync() {
+                log::error!("sextant-wal: final sync on close failed: {e}");
+            }
+        }
+    }
+}
