@@ -7,6 +7,7 @@
 //! | --- | --- | --- |
 //! | `core` (default) | `sextant-core` | ids, scores, `Distance`, SIMD kernels, shared traits |
 //! | `datasets` | `sextant-datasets` | fvecs/ivecs/bvecs/npy/CSR readers, exact ground truth, recall |
+//! | `wal` | `sextant-wal` | segmented write-ahead log: checksums, group commit, crash recovery |
 //!
 //! ```
 //! use sextant::core::{Distance, kernels};
@@ -22,3 +23,5 @@
 pub use sextant_core as core;
 #[cfg(feature = "datasets")]
 pub use sextant_datasets as datasets;
+#[cfg(feature = "wal")]
+pub use sextant_wal as wal;

@@ -115,3 +115,16 @@ fn bad_inputs_are_clear_errors() {
     assert!(!o.status.success());
     assert!(text(&o).contains("not JSON"), "{}", text(&o));
 }
+
+#[test]
+fn wal_crash_test_runs_standalone_and_reports_its_summary() {
+    let o = bench(&["wal-crash", "--kills", "8", "--max-run-ms", "30"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let last = stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("wal-crash: kills=8 acknowledged="),
+        "{last}"
+    );
+    assert!(last.ends_with("lost=0 corrupted=0"), "{last}");
+}
