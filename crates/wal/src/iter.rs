@@ -45,7 +45,8 @@ impl WalIter {
     /// Reads the next run of entries (up to `CHUNK_BYTES`, within one segment) in one call.
     fn load(&mut self) -> Result<()> {
         let (file, first, metas) = {
-            let st = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut st = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            self.shared.write_staged(&mut st)?;
             let seg = st.locate(self.next).ok_or(Error::IndexOutOfRange {
                 index: self.next,
                 first: st.first_index(),

@@ -40,6 +40,7 @@ pub mod format;
 pub mod fuzzing;
 
 mod error;
+mod group;
 mod iter;
 mod lock;
 mod options;

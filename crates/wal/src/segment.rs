@@ -113,33 +113,40 @@ impl Segment {
         self.first_index + self.entries.len() as u64
     }
 
-    /// True when an entry of `len` bytes fits, keeping room for the seal.
+    /// True when an entry of `len` bytes fits at the tail, keeping room for the seal.
     pub fn fits(&self, len: usize) -> bool {
-        self.write_pos + (ENTRY_HEADER_LEN + len + crate::format::SEAL_RECORD_LEN) as u64
-            <= self.capacity
+        self.fits_at(self.write_pos, len)
     }
 
-    /// Writes entries at the tail in one write. The caller has checked they fit.
-    pub fn append(&mut self, bodies: &[&[u8]], buf: &mut Vec<u8>) -> Result<()> {
-        buf.clear();
+    /// True when an entry of `len` bytes fits at offset `pos`, keeping room for the seal.
+    pub fn fits_at(&self, pos: u64, len: usize) -> bool {
+        pos + (ENTRY_HEADER_LEN + len + crate::format::SEAL_RECORD_LEN) as u64 <= self.capacity
+    }
+
+    /// Encodes entries at the tail into `staged` (the bytes for offsets `write_pos` on, not yet
+    /// written to the file) and indexes them. The caller has checked they fit, and writes
+    /// `staged` with [`write_staged`](Self::write_staged) before anything reads them.
+    pub fn stage(&mut self, bodies: &[&[u8]], staged: &mut Vec<u8>) {
         let mut crc = self.last_crc;
-        let mut metas = Vec::with_capacity(bodies.len());
         for body in bodies {
-            let offset = self.write_pos + buf.len() as u64;
-            metas.push(EntryMeta {
-                offset: offset as u32,
+            let offset = self.write_pos as u32;
+            self.entries.push(EntryMeta {
+                offset,
                 len: body.len() as u32,
                 prev_crc: crc,
             });
-            crc = encode_entry(crc, body, buf);
+            let before = staged.len();
+            crc = encode_entry(crc, body, staged);
+            self.write_pos += (staged.len() - before) as u64;
         }
-        self.file
-            .write_all_at(buf, self.write_pos)
-            .map_err(|e| Error::io(&self.path, "append", e))?;
-        self.write_pos += buf.len() as u64;
         self.last_crc = crc;
-        self.entries.extend(metas);
-        Ok(())
+    }
+
+    /// Writes staged bytes (which start at offset `at`) to the file.
+    pub fn write_staged(&self, staged: &[u8], at: u64) -> Result<()> {
+        self.file
+            .write_all_at(staged, at)
+            .map_err(|e| Error::io(&self.path, "append", e))
     }
 
     /// Ends the segment with a seal announcing `next_index()` and syncs it.

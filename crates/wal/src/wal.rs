@@ -1,6 +1,7 @@
 //! `Wal`: appends under the three durability policies, reads, prefix and tail truncation.
 
 use crate::error::{Error, Result};
+use crate::group::{self, Batch};
 use crate::iter::WalIter;
 use crate::lock::DirLock;
 use crate::options::{Durability, WalOptions};
@@ -10,7 +11,7 @@ use crate::segment::{Segment, read_entry, sync_dir};
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -29,9 +30,12 @@ pub(crate) struct Shared {
     dir: PathBuf,
     options: WalOptions,
     pub(crate) state: Mutex<State>,
-    sync: Mutex<SyncState>,
+    pub(crate) sync: Mutex<SyncState>,
     synced: Condvar,
     report: RecoveryReport,
+    /// `next_index` as of the last append, readable without the state lock (group commit
+    /// watches it to see whether a batch is still growing).
+    pub(crate) appended: AtomicU64,
     _lock: DirLock,
 }
 
@@ -39,24 +43,58 @@ pub(crate) struct Shared {
 pub(crate) struct State {
     pub(crate) segments: Vec<Segment>,
     /// Files written since their last sync.
-    dirty: Vec<Arc<File>>,
-    buf: Vec<u8>,
+    pub(crate) dirty: Vec<Arc<File>>,
+    /// Encoded entries of the last segment not yet written to the file (group commit batches
+    /// them into one write); they start at offset `staged_at`.
+    staged: Vec<u8>,
+    staged_at: u64,
+    /// Group commit: the batch being gathered.
+    pub(crate) batch: Batch,
 }
 
 #[derive(Debug)]
-struct SyncState {
+pub(crate) struct SyncState {
     /// Every index below this is durable.
-    durable_next: u64,
+    pub(crate) durable_next: u64,
     /// A thread is running fdatasync for the group.
     syncing: bool,
     /// Set for good by a failed sync (see `Error::Poisoned`).
-    failed: Option<String>,
+    pub(crate) failed: Option<String>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock cannot leave a half-written entry visible (entries become
     // visible only once fully written and indexed), so the state is still usable.
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// The WAL directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes the staged entries to the file. A failed write poisons the WAL: the entries are
+    /// already indexed and acknowledged order depends on them.
+    pub(crate) fn write_staged(&self, st: &mut State) -> Result<()> {
+        if st.staged.is_empty() {
+            return Ok(());
+        }
+        let last = st.segments.last().expect("a segment");
+        if let Err(e) = last.write_staged(&st.staged, st.staged_at) {
+            return Err(self.poison(e));
+        }
+        st.staged.clear();
+        Ok(())
+    }
+
+    /// Records a failure for good and returns the error.
+    fn poison(&self, err: Error) -> Error {
+        let mut s = lock(&self.sync);
+        s.failed.get_or_insert_with(|| err.to_string());
+        self.synced.notify_all();
+        err
+    }
 }
 
 impl State {
@@ -76,6 +114,21 @@ impl State {
             .checked_sub(1)?;
         let s = &self.segments[k];
         (index < s.next_index()).then_some(s)
+    }
+
+    /// Stages entries that fit in the last segment.
+    fn stage(&mut self, bodies: &[&[u8]]) {
+        let State {
+            segments,
+            staged,
+            staged_at,
+            ..
+        } = self;
+        let seg = segments.last_mut().expect("a WAL always has a segment");
+        if staged.is_empty() {
+            *staged_at = seg.write_pos;
+        }
+        seg.stage(bodies, staged);
     }
 
     fn mark_dirty(&mut self) {
@@ -101,18 +154,16 @@ impl Wal {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create directory", e))?;
         let dir_lock = DirLock::acquire(&dir)?;
         let fixed = options.fixed_seed;
-        let mut seed = move |first: u64| match fixed {
-            Some(s) => crc32c::crc32c_append(s, &first.to_le_bytes()),
-            None => rand::random(),
-        };
-        let (segments, report) = recover(&dir, &options, &mut seed)?;
+        let (segments, report) = recover(&dir, &options, &mut |first| segment_seed(fixed, first))?;
         let next = segments.last().map_or(0, Segment::next_index);
         let shared = Arc::new(Shared {
             dir,
             state: Mutex::new(State {
                 segments,
                 dirty: Vec::new(),
-                buf: Vec::new(),
+                staged: Vec::new(),
+                staged_at: 0,
+                batch: Batch::default(),
             }),
             sync: Mutex::new(SyncState {
                 durable_next: next,
@@ -121,6 +172,7 @@ impl Wal {
             }),
             synced: Condvar::new(),
             report,
+            appended: AtomicU64::new(next),
             options,
             _lock: dir_lock,
         });
@@ -174,60 +226,52 @@ impl Wal {
         if let Some(e) = entries.iter().find(|e| e.len() > max) {
             return Err(Error::EntryTooLarge { len: e.len(), max });
         }
-        let range = {
-            let mut st = lock(&sh.state);
-            let start = st.next_index();
-            let mut rest = entries;
-            while !rest.is_empty() {
-                if !st.segments.last().expect("a segment").fits(rest[0].len()) {
-                    self.roll_over(&mut st)?;
-                }
-                let last = st.segments.last().expect("a segment");
-                let (mut pos, mut n) = (last.write_pos, 0);
-                let room = last.capacity - crate::format::SEAL_RECORD_LEN as u64;
-                while n < rest.len()
-                    && pos + (crate::format::ENTRY_HEADER_LEN + rest[n].len()) as u64 <= room
-                {
-                    pos += (crate::format::ENTRY_HEADER_LEN + rest[n].len()) as u64;
-                    n += 1;
-                }
-                let State { segments, buf, .. } = &mut *st;
-                segments
-                    .last_mut()
-                    .expect("a segment")
-                    .append(&rest[..n], buf)?;
-                rest = &rest[n..];
+        let mut st = lock(&sh.state);
+        let start = st.next_index();
+        let mut rest = entries;
+        while !rest.is_empty() {
+            if !st.segments.last().expect("a segment").fits(rest[0].len()) {
+                self.roll_over(&mut st)?;
             }
-            st.mark_dirty();
-            let end = st.next_index();
-            if sh.options.durability == Durability::SyncEach {
+            let last = st.segments.last().expect("a segment");
+            let (mut pos, mut n) = (last.write_pos, 0);
+            while n < rest.len() && last.fits_at(pos, rest[n].len()) {
+                pos += (crate::format::ENTRY_HEADER_LEN + rest[n].len()) as u64;
+                n += 1;
+            }
+            st.stage(&rest[..n]);
+            rest = &rest[n..];
+        }
+        st.mark_dirty();
+        let end = st.next_index();
+        sh.appended.store(end, Ordering::Relaxed);
+        match sh.options.durability {
+            Durability::SyncEach => {
+                sh.write_staged(&mut st)?;
                 let last = st.segments.last().expect("a segment");
                 if let Err(e) = last.file.sync_data() {
-                    return Err(self.poison(Error::io(&last.path, "fdatasync", e)));
+                    return Err(sh.poison(Error::io(&last.path, "fdatasync", e)));
                 }
                 st.dirty.clear();
                 let mut s = lock(&sh.sync);
                 s.durable_next = s.durable_next.max(end);
             }
-            start..end
-        };
-        if sh.options.durability == Durability::GroupCommit {
-            self.wait_durable(range.end)?;
+            // Written to the OS before returning: a crash of this process loses nothing.
+            Durability::Async { .. } => sh.write_staged(&mut st)?,
+            Durability::GroupCommit => group::join(sh, st)?,
         }
-        Ok(range)
+        Ok(start..end)
     }
 
     /// Seals the full segment (synced) and starts the next one.
     fn roll_over(&self, st: &mut State) -> Result<()> {
+        self.shared.write_staged(st)?;
         let last = st.segments.last_mut().expect("a segment");
         if let Err(e) = last.seal() {
-            return Err(self.poison(e));
+            return Err(self.shared.poison(e));
         }
         let next = last.next_index();
-        let seed = match self.shared.options.fixed_seed {
-            Some(s) => crc32c::crc32c_append(s, &next.to_le_bytes()),
-            None => rand::random(),
-        };
+        let seed = segment_seed(self.shared.options.fixed_seed, next);
         st.segments.push(Segment::create(
             &self.shared.dir,
             next,
@@ -240,7 +284,13 @@ impl Wal {
     /// Makes every entry appended so far durable (fdatasync of every segment written since its
     /// last sync). Concurrent callers share one sync.
     pub fn sync(&self) -> Result<()> {
-        let target = lock(&self.shared.state).next_index();
+        let st = lock(&self.shared.state);
+        if self.shared.options.durability == Durability::GroupCommit {
+            // Group syncs are serialized through the batch; join it with no entries.
+            return group::join(&self.shared, st);
+        }
+        let target = st.next_index();
+        drop(st);
         self.wait_durable(target)
     }
 
@@ -262,9 +312,19 @@ impl Wal {
             }
             s.syncing = true;
             drop(s);
-            let (files, upto) = {
+            let taken = {
                 let mut st = lock(&sh.state);
-                (std::mem::take(&mut st.dirty), st.next_index())
+                sh.write_staged(&mut st)
+                    .map(|()| (std::mem::take(&mut st.dirty), st.next_index()))
+            };
+            let (files, upto) = match taken {
+                Ok(t) => t,
+                Err(e) => {
+                    s = lock(&sh.sync);
+                    s.syncing = false;
+                    sh.synced.notify_all();
+                    return Err(e);
+                }
             };
             let result = files.iter().try_for_each(|f| f.sync_data());
             s = lock(&sh.sync);
@@ -277,18 +337,11 @@ impl Wal {
         }
     }
 
-    /// Records a sync failure for good and returns the error.
-    fn poison(&self, err: Error) -> Error {
-        let mut s = lock(&self.shared.sync);
-        s.failed.get_or_insert_with(|| err.to_string());
-        self.shared.synced.notify_all();
-        err
-    }
-
     /// The entry at `index`, checked against its checksum.
     pub fn entry(&self, index: u64) -> Result<Vec<u8>> {
         let (file, path, meta) = {
-            let st = lock(&self.shared.state);
+            let mut st = lock(&self.shared.state);
+            self.shared.write_staged(&mut st)?;
             let seg = st.locate(index).ok_or(Error::IndexOutOfRange {
                 index,
                 first: st.first_index(),
@@ -322,6 +375,7 @@ impl Wal {
     pub fn truncate(&self, from: u64) -> Result<()> {
         let sh = &self.shared;
         let mut st = lock(&sh.state);
+        sh.write_staged(&mut st)?;
         let (first, next) = (st.first_index(), st.next_index());
         if from >= next {
             return Ok(());
@@ -357,6 +411,7 @@ impl Wal {
     pub fn ack(&self, up_to: u64) -> Result<u64> {
         let sh = &self.shared;
         let mut st = lock(&sh.state);
+        sh.write_staged(&mut st)?;
         let removable = st.segments[..st.segments.len() - 1]
             .iter()
             .take_while(|s| s.next_index() <= up_to.saturating_add(1))
@@ -369,6 +424,14 @@ impl Wal {
             sync_dir(&sh.dir)?;
         }
         Ok(st.first_index())
+    }
+}
+
+/// The CRC seed of a new segment: random, unless a fixed seed is configured (golden tests).
+fn segment_seed(fixed: Option<u32>, first_index: u64) -> u32 {
+    match fixed {
+        Some(s) => crc32c::crc32c_append(s, &first_index.to_le_bytes()),
+        None => rand::random(),
     }
 }
 
