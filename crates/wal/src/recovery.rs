@@ -7,7 +7,6 @@ use crate::options::{Recovery, WalOptions};
 use crate::scan::{End, scan_segment};
 use crate::segment::{Segment, sync_dir};
 use std::fs::OpenOptions;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Why entries were dropped when the log was opened.
@@ -48,10 +47,26 @@ pub struct RecoveryReport {
     pub dropped: Option<Dropped>,
 }
 
-/// Opens a segment and reads it whole into `bytes` (reused across segments: a fresh 32 MiB
-/// buffer per segment costs more in page faults than the read itself).
-fn read_all(path: &Path, bytes: &mut Vec<u8>) -> Result<std::fs::File> {
-    let mut file = OpenOptions::new()
+/// A segment's bytes for scanning: mapped read-only (replay is bound by copying out of the page
+/// cache otherwise), or empty for an empty file.
+enum SegmentBytes {
+    Mapped(memmap2::Mmap),
+    Empty,
+}
+
+impl std::ops::Deref for SegmentBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Mapped(m) => m,
+            Self::Empty => &[],
+        }
+    }
+}
+
+/// Opens a segment for reading and writing and maps its bytes for the scan.
+fn open_segment(path: &Path) -> Result<(std::fs::File, SegmentBytes)> {
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)
@@ -60,11 +75,16 @@ fn read_all(path: &Path, bytes: &mut Vec<u8>) -> Result<std::fs::File> {
         .metadata()
         .map_err(|e| Error::io(path, "stat segment", e))?
         .len();
-    bytes.clear();
-    bytes.reserve(len as usize + 1);
-    file.read_to_end(bytes)
-        .map_err(|e| Error::io(path, "read segment", e))?;
-    Ok(file)
+    if len == 0 {
+        return Ok((file, SegmentBytes::Empty));
+    }
+    // SAFETY: the map is read-only and dropped at the end of this segment's scan, before this
+    // process changes the file (the tail cut happens after the scan). Other writers are kept
+    // out by the directory lock held for the whole `open`; a process that ignores the lock and
+    // truncates the file meanwhile would make reads fault (SIGBUS), as with any mmap reader.
+    let map =
+        unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, "map segment", e))?;
+    Ok((file, SegmentBytes::Mapped(map)))
 }
 
 /// Segment files of `dir`, sorted by first index; leftover `.wal.tmp` files (a creation that
@@ -104,19 +124,17 @@ pub(crate) fn recover(
         ..Default::default()
     };
     let mut segments: Vec<Segment> = Vec::new();
-    let mut buffer = Vec::new();
     for (k, (first, path)) in files.iter().enumerate() {
         let is_last = k + 1 == files.len();
         let later = files.len() - k - 1;
-        let file = read_all(path, &mut buffer)?;
-        let bytes = &buffer;
+        let (file, bytes) = open_segment(path)?;
         let corrupt = |offset: u64, what: String| Error::Corrupt {
             segment: path.clone(),
             offset,
             what,
         };
         let expected_first = segments.last().map_or(*first, |s: &Segment| s.next_index());
-        let scan = match scan_segment(bytes) {
+        let scan = match scan_segment(&bytes) {
             Ok(s) if s.header.first_index == *first && s.header.first_index == expected_first => s,
             Ok(s) => {
                 let what = format!(
@@ -197,6 +215,8 @@ pub(crate) fn recover(
                 Some((bytes_after, 0, DropReason::Corruption(what.clone())))
             }
         };
+        // Unmap before the file is cut (see `open_segment`).
+        drop(bytes);
         if let Some((bytes, entries, reason)) = cut {
             segment.truncate(segment.entries.len())?;
             if later > 0 {
