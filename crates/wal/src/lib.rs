@@ -6,7 +6,7 @@
 //!
 //! - **Format**: segment files preallocated to a fixed size; every entry carries a CRC32C
 //!   chained to the previous entry's and to a random per-segment seed, so stale bytes of an
-//!   earlier use never validate. Byte tables in [`format`].
+//!   earlier use never validate. Byte tables in [`mod@format`].
 //! - **Durability** ([`Durability`]): `SyncEach` (fdatasync per call), `GroupCommit` (concurrent
 //!   appenders share one fdatasync; each returns once its entry is durable) or `Async`
 //!   (background sync every interval). Entries are written to the OS by `append` itself, so
