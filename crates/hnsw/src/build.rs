@@ -1,0 +1,116 @@
+//! Construction: insert one point (HNSW paper, Alg. 1) with the neighbour-selection heuristic
+//! (Alg. 4), and the parallel build over many points.
+
+use crate::graph::Graph;
+use crate::search::{Scored, SearchContext, greedy, search_level};
+use sextant_core::{AllowAll, PairScorer, PointOffset, QueryScorer, ScoreType};
+
+/// A pair scorer seen from one stored point: the "query" of an insert.
+pub(crate) struct FromPoint<'a, P> {
+    pub pair: &'a P,
+    pub point: PointOffset,
+}
+
+impl<P: PairScorer> QueryScorer for FromPoint<'_, P> {
+    #[inline]
+    fn score_point(&self, other: PointOffset) -> ScoreType {
+        self.pair.score_pair(self.point, other)
+    }
+}
+
+/// Alg. 4 without extension: walk the candidates best first and keep one only when it is
+/// closer to the base point than to every neighbour kept so far (so links spread in different
+/// directions instead of piling into one cluster). `candidates` must be sorted best first.
+pub(crate) fn select_neighbors<P: PairScorer>(
+    pair: &P,
+    candidates: &[Scored],
+    max: usize,
+    out: &mut Vec<PointOffset>,
+) {
+    out.clear();
+    let mut kept: Vec<Scored> = Vec::with_capacity(max);
+    for &c in candidates {
+        if kept.len() >= max {
+            break;
+        }
+        if kept.iter().all(|k| pair.score_pair(c.1, k.1) < c.0) {
+            kept.push(c);
+            out.push(c.1);
+        }
+    }
+}
+
+/// Inserts `q` (already allocated in `graph` with its level) into the graph.
+pub(crate) fn insert<P: PairScorer>(
+    graph: &Graph,
+    pair: &P,
+    q: PointOffset,
+    ef_construction: usize,
+    ctx: &mut SearchContext,
+) {
+    let level = graph.level(q);
+    let Some((entry, top)) = graph.entry() else {
+        graph.offer_entry(q);
+        return;
+    };
+    if entry == q {
+        return;
+    }
+    let scorer = FromPoint { pair, point: q };
+    let mut cur = Scored(scorer.score_point(entry), entry);
+    for l in (level + 1..=top).rev() {
+        cur = greedy(graph, &scorer, cur, l, ctx);
+    }
+    let mut entries = vec![cur];
+    let mut found: Vec<Scored> = Vec::new();
+    let mut selected = Vec::new();
+    for l in (0..=level.min(top)).rev() {
+        search_level::<_, AllowAll>(graph, &scorer, &entries, ef_construction, l, None, ctx);
+        found.clear();
+        found.extend(ctx.results.drain().map(|r| r.0));
+        found.retain(|s| s.1 != q);
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        select_neighbors(pair, &found, graph.max_links(l), &mut selected);
+        {
+            let _guard = graph.lock(q);
+            graph.set_links(q, l, &selected);
+        }
+        for &n in &selected {
+            connect(graph, pair, n, q, l, ctx);
+        }
+        entries.clone_from(&found);
+        if entries.is_empty() {
+            entries.push(cur);
+        }
+    }
+    graph.offer_entry(q);
+}
+
+/// Adds the back link `n -> q` on level `l`, shrinking `n`'s list with the heuristic when full.
+fn connect<P: PairScorer>(
+    graph: &Graph,
+    pair: &P,
+    n: PointOffset,
+    q: PointOffset,
+    l: usize,
+    ctx: &mut SearchContext,
+) {
+    let _guard = graph.lock(n);
+    if graph.try_push_link(n, l, q) {
+        return;
+    }
+    graph.links_into(n, l, &mut ctx.links);
+    if ctx.links.contains(&q) {
+        return;
+    }
+    let mut candidates: Vec<Scored> = ctx
+        .links
+        .iter()
+        .map(|&x| Scored(pair.score_pair(n, x), x))
+        .collect();
+    candidates.push(Scored(pair.score_pair(n, q), q));
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    let mut keep = Vec::with_capacity(graph.max_links(l));
+    select_neighbors(pair, &candidates, graph.max_links(l), &mut keep);
+    graph.set_links(n, l, &keep);
+}

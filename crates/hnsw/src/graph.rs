@@ -1,0 +1,139 @@
+//! Link storage: level-0 lists in one flat array, upper levels per node, a lock per node for
+//! writers. Links are atomics so that readers (searches, concurrent inserts) never block and
+//! never see undefined data; a relaxed load of a u32 is a plain load on x86 and ARM.
+
+use crate::params::HnswParams;
+use sextant_core::PointOffset;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// No entry point yet (empty graph).
+const NO_ENTRY: u64 = u64::MAX;
+
+/// The graph of an HNSW index.
+#[derive(Debug)]
+pub(crate) struct Graph {
+    pub m: usize,
+    pub m0: usize,
+    levels: Vec<u8>,
+    /// Node `i`, level 0: `links0[i * (m0 + 1)]` is the count, the next `m0` slots the links.
+    links0: Vec<AtomicU32>,
+    /// Node `i`, level `l >= 1`: `upper[i][(l - 1) * (m + 1)..]`, same layout with `m` links.
+    upper: Vec<Box<[AtomicU32]>>,
+    locks: Vec<Mutex<()>>,
+    /// Entry point and its level, packed `point << 8 | level`.
+    entry: Mutex<u64>,
+}
+
+fn atomics(n: usize) -> impl Iterator<Item = AtomicU32> {
+    (0..n).map(|_| AtomicU32::new(0))
+}
+
+impl Graph {
+    /// A graph with room for `n` nodes whose levels come from `params`; no links yet.
+    pub fn new(n: usize, params: &HnswParams) -> Graph {
+        let mut g = Graph {
+            m: params.m,
+            m0: params.m0,
+            levels: Vec::with_capacity(n),
+            links0: Vec::with_capacity(n * (params.m0 + 1)),
+            upper: Vec::with_capacity(n),
+            locks: Vec::with_capacity(n),
+            entry: Mutex::new(NO_ENTRY),
+        };
+        for p in 0..n {
+            g.push_node(params.level_of(p as u32));
+        }
+        g
+    }
+
+    /// Adds a node of `level` (no links).
+    pub fn push_node(&mut self, level: usize) {
+        let level = level.min(u8::MAX as usize);
+        self.levels.push(level as u8);
+        self.links0.extend(atomics(self.m0 + 1));
+        self.upper.push(atomics(level * (self.m + 1)).collect());
+        self.locks.push(Mutex::new(()));
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// Level of `p`.
+    pub fn level(&self, p: PointOffset) -> usize {
+        self.levels[p as usize] as usize
+    }
+
+    /// Entry point and top level, `None` for an empty graph.
+    pub fn entry(&self) -> Option<(PointOffset, usize)> {
+        let e = *self.entry.lock().unwrap_or_else(|e| e.into_inner());
+        (e != NO_ENTRY).then_some(((e >> 8) as PointOffset, (e & 0xFF) as usize))
+    }
+
+    /// Makes `p` the entry point if its level is above the current top (or there is none).
+    /// Returns true when it did.
+    pub fn offer_entry(&self, p: PointOffset) -> bool {
+        let level = self.level(p) as u64;
+        let mut e = self.entry.lock().unwrap_or_else(|e| e.into_inner());
+        if *e == NO_ENTRY || level > (*e & 0xFF) {
+            *e = (p as u64) << 8 | level;
+            return true;
+        }
+        false
+    }
+
+    /// Link capacity on `level`.
+    pub fn max_links(&self, level: usize) -> usize {
+        if level == 0 { self.m0 } else { self.m }
+    }
+
+    fn slots(&self, p: PointOffset, level: usize) -> &[AtomicU32] {
+        if level == 0 {
+            let s = p as usize * (self.m0 + 1);
+            &self.links0[s..s + self.m0 + 1]
+        } else {
+            let s = (level - 1) * (self.m + 1);
+            &self.upper[p as usize][s..s + self.m + 1]
+        }
+    }
+
+    /// Copies the links of `p` on `level` into `out` (cleared first).
+    #[inline]
+    pub fn links_into(&self, p: PointOffset, level: usize, out: &mut Vec<PointOffset>) {
+        out.clear();
+        let slots = self.slots(p, level);
+        let n = (slots[0].load(Ordering::Acquire) as usize).min(slots.len() - 1);
+        out.extend(slots[1..=n].iter().map(|a| a.load(Ordering::Relaxed)));
+    }
+
+    /// Locks node `p` for writing its links.
+    pub fn lock(&self, p: PointOffset) -> MutexGuard<'_, ()> {
+        self.locks[p as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the links of `p` on `level` (the caller holds `p`'s lock).
+    pub fn set_links(&self, p: PointOffset, level: usize, links: &[PointOffset]) {
+        let slots = self.slots(p, level);
+        debug_assert!(links.len() < slots.len());
+        for (slot, &l) in slots[1..].iter().zip(links) {
+            slot.store(l, Ordering::Relaxed);
+        }
+        slots[0].store(links.len() as u32, Ordering::Release);
+    }
+
+    /// Appends one link when there is room (the caller holds `p`'s lock); false when full.
+    pub fn try_push_link(&self, p: PointOffset, level: usize, link: PointOffset) -> bool {
+        let slots = self.slots(p, level);
+        let n = slots[0].load(Ordering::Relaxed) as usize;
+        if n + 1 >= slots.len() {
+            return false;
+        }
+        slots[n + 1].store(link, Ordering::Relaxed);
+        slots[0].store(n as u32 + 1, Ordering::Release);
+        true
+    }
+}

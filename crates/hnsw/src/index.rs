@@ -1,0 +1,152 @@
+//! `HnswIndex`: the public face of the graph: build, grow, search, diagnose.
+
+use crate::build::insert;
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::params::HnswParams;
+use crate::search::{Scored, SearchContext, greedy, search_level, sorted_results};
+use sextant_core::{PairScorer, PointFilter, PointOffset, QueryScorer, ScoredPoint};
+
+/// A hierarchical navigable small-world graph over points `0..len`. It stores only links:
+/// vectors (RAM, mmap, or quantized codes) are reached through the scorers passed in.
+#[derive(Debug)]
+pub struct HnswIndex {
+    params: HnswParams,
+    graph: Graph,
+}
+
+/// Shape of a built graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphStats {
+    /// Nodes per level (`nodes[l]` = nodes whose level is at least `l`).
+    pub nodes: Vec<usize>,
+    /// `degrees[l][d]` = nodes on level `l` with `d` links.
+    pub degrees: Vec<Vec<usize>>,
+    /// Nodes not reachable from the entry point (following links on level 0 after descending).
+    pub unreachable: usize,
+}
+
+impl HnswIndex {
+    /// Builds the graph of points `0..n` on `threads` threads. With one thread the result is
+    /// deterministic for a given seed.
+    pub fn build<P: PairScorer + Sync>(
+        n: usize,
+        scorer: &P,
+        params: HnswParams,
+        threads: usize,
+    ) -> Result<Self> {
+        params.validate()?;
+        let graph = Graph::new(n, &params);
+        if threads <= 1 {
+            let mut ctx = SearchContext::new();
+            for p in 0..n as PointOffset {
+                insert(&graph, scorer, p, params.ef_construction, &mut ctx);
+            }
+        } else {
+            use rayon::prelude::*;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| Error::ThreadPool(e.to_string()))?;
+            // Insert a first stretch alone so the parallel inserts start from a connected core.
+            let seq = n.min(64 * threads);
+            let mut ctx = SearchContext::new();
+            for p in 0..seq as PointOffset {
+                insert(&graph, scorer, p, params.ef_construction, &mut ctx);
+            }
+            pool.install(|| {
+                (seq as PointOffset..n as PointOffset)
+                    .into_par_iter()
+                    .for_each_init(SearchContext::new, |ctx, p| {
+                        insert(&graph, scorer, p, params.ef_construction, ctx)
+                    })
+            });
+        }
+        Ok(Self { params, graph })
+    }
+
+    /// Adds point `len()` (the scorer must already know its vector); the index grows by one.
+    pub fn insert<P: PairScorer>(&mut self, scorer: &P, ctx: &mut SearchContext) -> PointOffset {
+        let p = self.graph.len() as PointOffset;
+        self.graph.push_node(self.params.level_of(p));
+        insert(&self.graph, scorer, p, self.params.ef_construction, ctx);
+        p
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.graph.len()
+    }
+
+    /// True when the index holds no points.
+    pub fn is_empty(&self) -> bool {
+        self.graph.len() == 0
+    }
+
+    /// The construction parameters.
+    pub fn params(&self) -> &HnswParams {
+        &self.params
+    }
+
+    /// The `k` best points for the query behind `scorer`, best first, searching with a list of
+    /// `max(ef, k)`. With a filter, only allowed points are returned (the traversal still walks
+    /// through rejected ones).
+    pub fn search<S: QueryScorer, F: PointFilter + ?Sized>(
+        &self,
+        scorer: &S,
+        k: usize,
+        ef: usize,
+        filter: Option<&F>,
+        ctx: &mut SearchContext,
+        out: &mut Vec<ScoredPoint>,
+    ) {
+        out.clear();
+        let Some((entry, top)) = self.graph.entry() else {
+            return;
+        };
+        if k == 0 {
+            return;
+        }
+        let mut cur = Scored(scorer.score_point(entry), entry);
+        for l in (1..=top).rev() {
+            cur = greedy(&self.graph, scorer, cur, l, ctx);
+        }
+        search_level(&self.graph, scorer, &[cur], ef.max(k), 0, filter, ctx);
+        sorted_results(ctx, out, k);
+    }
+
+    /// Degree histograms per level and the count of nodes unreachable from the entry point.
+    pub fn stats(&self) -> GraphStats {
+        let n = self.graph.len();
+        let top = (0..n as PointOffset)
+            .map(|p| self.graph.level(p))
+            .max()
+            .unwrap_or(0);
+        let mut nodes = vec![0; top + 1];
+        let mut degrees: Vec<Vec<usize>> = (0..=top)
+            .map(|l| vec![0; self.graph.max_links(l) + 1])
+            .collect();
+        let mut links = Vec::new();
+        for p in 0..n as PointOffset {
+            for l in 0..=self.graph.level(p) {
+                nodes[l] += 1;
+                self.graph.links_into(p, l, &mut links);
+                degrees[l][links.len()] += 1;
+            }
+        }
+        let mut seen = vec![false; n];
+        let mut stack: Vec<PointOffset> = self.graph.entry().map(|e| e.0).into_iter().collect();
+        while let Some(p) = stack.pop() {
+            if std::mem::replace(&mut seen[p as usize], true) {
+                continue;
+            }
+            self.graph.links_into(p, 0, &mut links);
+            stack.extend(links.iter().filter(|&&x| !seen[x as usize]));
+        }
+        GraphStats {
+            nodes,
+            degrees,
+            unreachable: seen.iter().filter(|&&s| !s).count(),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! # sextant-hnsw
+//!
+//! An HNSW graph index (Malkov & Yashunin) that stores only the graph: vectors are reached
+//! through the `sextant-core` scorer traits, so the same index searches f32 vectors in RAM, an
+//! mmap, or quantized codes.
+//!
+//! Status: construction (parallel, deterministic on one thread), growth by insertion,
+//! filtered search, and graph diagnostics are built. Deletes with repair, persistence
+//! (RAM / mmap / compressed links), the exact-scan planner, payload-aware links and ACORN-style
+//! traversal are not built yet.
+//!
+//! ```
+//! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance, PointFilter};
+//! use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+//!
+//! let mut points = DenseVectors::from_flat(2, (0..200).flat_map(|i| [i as f32, (i % 7) as f32]).collect())?;
+//! points.prepare(Distance::Euclid)?;
+//! let index = HnswIndex::build(sextant_core::DenseVectorSource::len(&points), &DensePairScorer::new(&points, Distance::Euclid), HnswParams::default(), 2)?;
+//!
+//! let query = DenseQueryScorer::new(&points, Distance::Euclid, &[50.2, 1.0])?;
+//! let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+//! index.search(&query, 3, 32, None::<&dyn PointFilter>, &mut ctx, &mut out);
+//! assert_eq!(out[0].offset, 50);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod build;
+mod error;
+mod graph;
+mod index;
+mod params;
+mod search;
+
+pub use error::{Error, Result};
+pub use index::{GraphStats, HnswIndex};
+pub use params::HnswParams;
+pub use search::SearchContext;

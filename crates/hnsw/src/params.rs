@@ -1,0 +1,98 @@
+//! Construction parameters.
+
+use crate::error::{Error, Result};
+
+/// How the graph is built. Defaults follow the HNSW paper and hnswlib: `m = 16`, `m0 = 2m`,
+/// `ef_construction = 100`, level multiplier `1 / ln(m)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HnswParams {
+    /// Links per node on the upper levels.
+    pub m: usize,
+    /// Links per node on level 0 (default `2 * m`).
+    pub m0: usize,
+    /// Candidate list size while building.
+    pub ef_construction: usize,
+    /// Seed of the level assignment: same seed, same input and one thread give the same graph.
+    pub seed: u64,
+}
+
+impl Default for HnswParams {
+    fn default() -> Self {
+        Self {
+            m: 16,
+            m0: 32,
+            ef_construction: 100,
+            seed: 0x5E57_A471,
+        }
+    }
+}
+
+impl HnswParams {
+    /// `m` and `m0 = 2m`, other fields default.
+    pub fn with_m(m: usize) -> Self {
+        Self {
+            m,
+            m0: 2 * m,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if !(2..=256).contains(&self.m) || !(self.m..=512).contains(&self.m0) {
+            return Err(Error::InvalidParams(format!(
+                "need 2 <= m <= 256 and m <= m0 <= 512 (m = {}, m0 = {})",
+                self.m, self.m0
+            )));
+        }
+        if self.ef_construction == 0 {
+            return Err(Error::InvalidParams(
+                "ef_construction must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The level multiplier `1 / ln(m)`.
+    pub fn level_multiplier(&self) -> f64 {
+        1.0 / (self.m as f64).ln()
+    }
+
+    /// The level of `point`: `floor(-ln(u) / ln(m))` with `u` a hash of (seed, point) in (0, 1],
+    /// so levels do not depend on insertion order or threads.
+    pub fn level_of(&self, point: u32) -> usize {
+        let h = splitmix64(self.seed ^ splitmix64(point as u64));
+        let u = ((h >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+        ((-u.ln()) * self.level_multiplier()) as usize
+    }
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_follow_the_geometric_law() {
+        let p = HnswParams::default();
+        let n = 100_000u32;
+        let above0 = (0..n).filter(|&i| p.level_of(i) >= 1).count() as f64 / n as f64;
+        // P(level >= 1) = 1/m
+        assert!((above0 - 1.0 / 16.0).abs() < 0.005, "{above0}");
+        assert_eq!(p.level_of(7), p.level_of(7));
+        assert!(HnswParams { m: 1, ..p }.validate().is_err());
+        assert!(
+            HnswParams {
+                ef_construction: 0,
+                ..p
+            }
+            .validate()
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Best-first search on one level: the loop every query and every insert runs.
+
+use crate::graph::Graph;
+use sextant_core::{PointFilter, PointOffset, QueryScorer, ScoreType, ScoredPoint, VisitedSet};
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+/// A (score, point) pair ordered by score (higher first), then by smaller offset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Scored(pub ScoreType, pub PointOffset);
+
+impl Eq for Scored {}
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scored {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
+    }
+}
+
+/// Buffers a search reuses (heaps, visited marks, neighbour lists): keep one per thread and
+/// searches allocate nothing once it has grown to the index.
+#[derive(Debug)]
+pub struct SearchContext {
+    pub(crate) visited: VisitedSet,
+    /// Frontier, best on top.
+    pub(crate) candidates: BinaryHeap<Scored>,
+    /// Best `ef` found so far, worst on top.
+    pub(crate) results: BinaryHeap<Reverse<Scored>>,
+    pub(crate) links: Vec<PointOffset>,
+    pub(crate) fresh: Vec<PointOffset>,
+    pub(crate) scores: Vec<ScoreType>,
+}
+
+impl Default for SearchContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SearchContext {
+    /// An empty context (it grows on first use).
+    pub fn new() -> Self {
+        Self {
+            visited: VisitedSet::new(0),
+            candidates: BinaryHeap::new(),
+            results: BinaryHeap::new(),
+            links: Vec::new(),
+            fresh: Vec::new(),
+            scores: Vec::new(),
+        }
+    }
+}
+
+/// Greedy descent on `level` from `(point, score)`: move to the best neighbour while it
+/// improves. Returns the local best.
+pub(crate) fn greedy<S: QueryScorer>(
+    graph: &Graph,
+    scorer: &S,
+    mut best: Scored,
+    level: usize,
+    ctx: &mut SearchContext,
+) -> Scored {
+    loop {
+        graph.links_into(best.1, level, &mut ctx.links);
+        ctx.scores.resize(ctx.links.len(), 0.0);
+        scorer.score_points(&ctx.links, &mut ctx.scores);
+        let prev = best;
+        for (&p, &s) in ctx.links.iter().zip(&ctx.scores) {
+            if Scored(s, p) > best {
+                best = Scored(s, p);
+            }
+        }
+        if best == prev {
+            return best;
+        }
+    }
+}
+
+/// Best-first search on `level` from `entries` with a result list of `ef`. Only points the
+/// filter allows enter the results; all points are traversed. Leaves the results in
+/// `ctx.results`.
+pub(crate) fn search_level<S: QueryScorer, F: PointFilter + ?Sized>(
+    graph: &Graph,
+    scorer: &S,
+    entries: &[Scored],
+    ef: usize,
+    level: usize,
+    filter: Option<&F>,
+    ctx: &mut SearchContext,
+) {
+    ctx.visited.reset(graph.len());
+    ctx.candidates.clear();
+    ctx.results.clear();
+    let allowed = |p: PointOffset| filter.is_none_or(|f| f.allows(p));
+    for &e in entries {
+        if ctx.visited.visit(e.1) {
+            ctx.candidates.push(e);
+            if allowed(e.1) {
+                ctx.results.push(Reverse(e));
+            }
+        }
+    }
+    while ctx.results.len() > ef {
+        ctx.results.pop();
+    }
+    while let Some(c) = ctx.candidates.pop() {
+        if ctx.results.len() >= ef && ctx.results.peek().is_some_and(|w| c < w.0) {
+            break;
+        }
+        graph.links_into(c.1, level, &mut ctx.links);
+        ctx.fresh.clear();
+        for &p in &ctx.links {
+            if ctx.visited.visit(p) {
+                ctx.fresh.push(p);
+            }
+        }
+        ctx.scores.resize(ctx.fresh.len(), 0.0);
+        scorer.score_points(&ctx.fresh, &mut ctx.scores);
+        for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
+            let cand = Scored(s, p);
+            let full = ctx.results.len() >= ef;
+            if full && ctx.results.peek().is_some_and(|w| cand <= w.0) {
+                continue;
+            }
+            ctx.candidates.push(cand);
+            if allowed(p) {
+                ctx.results.push(Reverse(cand));
+                if ctx.results.len() > ef {
+                    ctx.results.pop();
+                }
+            }
+        }
+    }
+}
+
+/// The results of the last `search_level`, best first.
+pub(crate) fn sorted_results(ctx: &mut SearchContext, out: &mut Vec<ScoredPoint>, k: usize) {
+    out.clear();
+    out.extend(
+        ctx.results
+            .drain()
+            .map(|Reverse(s)| ScoredPoint::new(s.1, s.0)),
+    );
+    out.sort_unstable_by(ScoredPoint::cmp_best_first);
+    out.truncate(k);
+}

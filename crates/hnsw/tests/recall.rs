@@ -1,0 +1,117 @@
+//! Recall floors on the bundled real dataset, determinism, and small random indexes against
+//! brute force.
+
+use proptest::prelude::*;
+use sextant_core::{
+    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance,
+    PointFilter,
+};
+use sextant_datasets::{Dataset, mean_recall};
+use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+
+fn minilm() -> Dataset {
+    Dataset::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../datasets/minilm-pypi-20k"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn recall_at_10_on_minilm_is_at_least_095_at_ef_128() {
+    let ds = minilm();
+    let base = ds.base_prepared().unwrap();
+    let queries = ds.queries_prepared().unwrap();
+    let gt = ds.ground_truth().unwrap().unwrap();
+    let d = ds.distance();
+    let index = HnswIndex::build(
+        base.len(),
+        &DensePairScorer::new(&base, d),
+        HnswParams::default(),
+        2,
+    )
+    .unwrap();
+    let stats = index.stats();
+    // The pure heuristic can orphan a handful of nodes (hnswlib's graphs have them too).
+    assert!(stats.unreachable <= 20, "{stats:?}");
+    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let mut found = Vec::new();
+    for q in 0..queries.len() as u32 {
+        let scorer = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
+        index.search(
+            &scorer,
+            10,
+            128,
+            None::<&dyn PointFilter>,
+            &mut ctx,
+            &mut out,
+        );
+        assert_eq!(out.len(), 10);
+        found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
+    }
+    let recall = mean_recall(&found, &gt, 10);
+    eprintln!(
+        "recall@10 at ef=128: {recall}, unreachable {}",
+        stats.unreachable
+    );
+    assert!(recall >= 0.95, "recall@10 at ef=128: {recall}");
+}
+
+#[test]
+fn one_thread_builds_are_deterministic() {
+    let ds = minilm();
+    let base = DenseVectors::from_flat(
+        384,
+        ds.base_prepared().unwrap().as_flat()[..2000 * 384].to_vec(),
+    )
+    .unwrap();
+    let scorer = DensePairScorer::new(&base, Distance::Cosine);
+    let a = HnswIndex::build(2000, &scorer, HnswParams::default(), 1).unwrap();
+    let b = HnswIndex::build(2000, &scorer, HnswParams::default(), 1).unwrap();
+    assert_eq!(a.stats(), b.stats());
+    let q = DenseQueryScorer::new(&base, Distance::Cosine, base.vector(17)).unwrap();
+    let (mut ctx, mut ra, mut rb) = (SearchContext::new(), Vec::new(), Vec::new());
+    a.search(&q, 10, 50, None::<&dyn PointFilter>, &mut ctx, &mut ra);
+    b.search(&q, 10, 50, None::<&dyn PointFilter>, &mut ctx, &mut rb);
+    assert_eq!(ra, rb);
+    assert_eq!(ra[0].offset, 17);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Only allowed points, sorted best first, no duplicates, k results when k points pass.
+    #[test]
+    fn small_indexes_return_sound_results(
+        n in 1usize..300,
+        dim in 1usize..12,
+        seed in any::<u64>(),
+        k in 1usize..20,
+        modulus in 1u32..5,
+        grow in 0usize..30,
+    ) {
+        let data = sextant_datasets::gaussian(n + grow, dim, seed).unwrap();
+        let pair = DensePairScorer::new(&data, Distance::Euclid);
+        let mut index = HnswIndex::build(n, &pair, HnswParams::with_m(4), 2).unwrap();
+        let mut ctx = SearchContext::new();
+        for _ in 0..grow {
+            index.insert(&pair, &mut ctx);
+        }
+        let total = n + grow;
+        prop_assert_eq!(index.len(), total);
+        let mut allowed = BitSet::new(total);
+        (0..total as u32).filter(|p| p % modulus == 0).for_each(|p| { allowed.insert(p); });
+        let passing = allowed.count();
+        let query = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(0)).unwrap();
+        let mut out = Vec::new();
+        // ef large enough to hold every point: the search must then find k allowed ones.
+        index.search(&query, k, total, Some(&allowed), &mut ctx, &mut out);
+        prop_assert_eq!(out.len(), k.min(passing));
+        prop_assert!(out.iter().all(|p| allowed.contains(p.offset)));
+        prop_assert!(out.windows(2).all(|w| w[0].score >= w[1].score));
+        let mut ids: Vec<u32> = out.iter().map(|p| p.offset).collect();
+        ids.sort();
+        ids.dedup();
+        prop_assert_eq!(ids.len(), out.len());
+    }
+}
