@@ -71,3 +71,23 @@ pub fn peak_rss_mib() -> Option<f64> {
         .ok()?;
     Some(kb / 1024.0)
 }
+
+/// Resident set size (VmRSS) of this process in MiB, when the OS tells it.
+pub fn rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = s
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Resets the peak-RSS high-water mark to the current RSS (Linux `clear_refs` = 5), so that a
+/// following [`peak_rss_mib`] measures the peak of what runs in between. Returns false when the
+/// kernel refused.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}

@@ -4,6 +4,7 @@
 
 mod exact;
 mod groundtruth;
+mod hnsw;
 mod host;
 mod plot;
 mod progress;
@@ -34,6 +35,9 @@ enum Command {
     /// Brute-force top-k search: recall (must be 1.0), QPS and latency, one query at a time on
     /// one thread; plus a separate, labelled multi-threaded throughput row.
     Exact(exact::ExactArgs),
+    /// Build an HNSW graph (build time, CPU, peak RSS), then sweep ef: recall@k, QPS and
+    /// latency with one query per call on one thread.
+    Hnsw(hnsw::HnswArgs),
     /// Compute the exact top-k of every query and write groundtruth.ivecs and
     /// groundtruth.scores.fvecs (refuses to overwrite existing files without --force).
     Groundtruth(groundtruth::GroundTruthArgs),
@@ -55,6 +59,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Exact(a) => exact::run(a),
+        Command::Hnsw(a) => hnsw::run(a),
         Command::Groundtruth(a) => groundtruth::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Wal(a) => wal::run(a),

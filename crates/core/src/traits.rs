@@ -26,6 +26,15 @@ pub trait QueryScorer {
 pub trait PairScorer {
     /// Score of `a` against `b` (higher is better).
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType;
+
+    /// Scores of `a` against each of `others`, written to `scores` (same length). Override it
+    /// where a batch is cheaper (prefetching the next vector while scoring this one).
+    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+        debug_assert_eq!(others.len(), scores.len());
+        for (s, &b) in scores.iter_mut().zip(others) {
+            *s = self.score_pair(a, b);
+        }
+    }
 }
 
 /// Decides whether a point may appear in results (deletions, payload filters).

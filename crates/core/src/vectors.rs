@@ -11,16 +11,25 @@ pub trait VectorElement: Copy + Send + Sync + 'static {
     /// Converts a prepared f32 vector to this element type.
     fn from_f32_slice(v: &[f32]) -> Vec<Self>;
     /// Score of two vectors under `distance` with kernel table `k` (equal lengths).
-    fn score(distance: Distance, k: &crate::Kernels, a: &[Self], b: &[Self]) -> f32;
+    fn score(distance: Distance, k: &crate::Kernels, a: &[Self], b: &[Self]) -> f32 {
+        let (kernel, sign) = Self::kernel(distance, k);
+        sign * kernel(a, b)
+    }
+    /// The kernel behind `distance` and the sign that turns its result into a score
+    /// (+1 for similarities, −1 for distances): resolved once per scorer, not per pair.
+    fn kernel(distance: Distance, k: &crate::Kernels) -> (fn(&[Self], &[Self]) -> f32, f32);
 }
 
 impl VectorElement for f32 {
     fn from_f32_slice(v: &[f32]) -> Vec<Self> {
         v.to_vec()
     }
-    #[inline]
-    fn score(distance: Distance, k: &crate::Kernels, a: &[Self], b: &[Self]) -> f32 {
-        distance.score_f32_with(k, a, b)
+    fn kernel(distance: Distance, k: &crate::Kernels) -> (fn(&[Self], &[Self]) -> f32, f32) {
+        match distance {
+            Distance::Cosine | Distance::Dot => (k.dot_f32, 1.0),
+            Distance::Euclid => (k.l2sq_f32, -1.0),
+            Distance::Manhattan => (k.l1_f32, -1.0),
+        }
     }
 }
 
@@ -28,9 +37,12 @@ impl VectorElement for f16 {
     fn from_f32_slice(v: &[f32]) -> Vec<Self> {
         v.iter().map(|&x| f16::from_f32(x)).collect()
     }
-    #[inline]
-    fn score(distance: Distance, k: &crate::Kernels, a: &[Self], b: &[Self]) -> f32 {
-        distance.score_f16_with(k, a, b)
+    fn kernel(distance: Distance, k: &crate::Kernels) -> (fn(&[Self], &[Self]) -> f32, f32) {
+        match distance {
+            Distance::Cosine | Distance::Dot => (k.dot_f16, 1.0),
+            Distance::Euclid => (k.l2sq_f16, -1.0),
+            Distance::Manhattan => (k.l1_f16, -1.0),
+        }
     }
 }
 

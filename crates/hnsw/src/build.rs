@@ -16,6 +16,10 @@ impl<P: PairScorer> QueryScorer for FromPoint<'_, P> {
     fn score_point(&self, other: PointOffset) -> ScoreType {
         self.pair.score_pair(self.point, other)
     }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        self.pair.score_pairs(self.point, points, scores);
+    }
 }
 
 /// Alg. 4 without extension: walk the candidates best first and keep one only when it is

@@ -1,0 +1,209 @@
+//! `sextant-bench hnsw`: build an HNSW graph over a dataset, then sweep `ef` with single queries
+//! on one thread; records in the peers' format (`"lib": "sextant-hnsw"`).
+
+use crate::host::{loadavg, peak_rss_mib, process_cpu_time, reset_peak_rss, rss_mib};
+use crate::report::{Report, Table};
+use crate::stats::PassStats;
+use clap::Args;
+use serde_json::json;
+use sextant_core::{
+    DensePairScorer, DenseQueryScorer, DenseVectorSource, PointFilter, PointOffset,
+};
+use sextant_datasets::{Dataset, mean_recall};
+use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
+#[derive(Debug, Args)]
+pub struct HnswArgs {
+    /// Dataset folder (meta.json, base.fvecs, query.fvecs, groundtruth.ivecs).
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Links per node on upper levels (level 0 gets 2m).
+    #[arg(long, default_value_t = 16)]
+    m: usize,
+    /// Candidate list size while building.
+    #[arg(long, default_value_t = 100)]
+    ef_construction: usize,
+    /// Search list sizes to sweep.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,16,24,32,48,64,96,128,192,256"
+    )]
+    ef: Vec<usize>,
+    /// Neighbours per query.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    /// Build threads (searches always run one query at a time on one thread).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Timed passes per ef after one warm-up pass; the fastest is reported.
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Use only the first N queries (0 = all).
+    #[arg(long, default_value_t = 0)]
+    max_queries: usize,
+    /// Also write the records (peers' JSON format) to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+pub fn run(args: HnswArgs) -> Result<(), String> {
+    if args.k == 0 || args.repeats == 0 || args.ef.is_empty() {
+        return Err("--k, --repeats and --ef must be non-empty / at least 1".into());
+    }
+    let ds = Dataset::open(&args.dataset).map_err(|e| e.to_string())?;
+    let gt = ds
+        .ground_truth()
+        .map_err(|e| e.to_string())?
+        .ok_or("the dataset has no groundtruth.ivecs")?;
+    let distance = ds.distance();
+    let base = ds.base_prepared().map_err(|e| e.to_string())?;
+    let queries = ds.queries_prepared().map_err(|e| e.to_string())?;
+    let n_q = match args.max_queries {
+        0 => queries.len(),
+        m => m.min(queries.len()),
+    };
+    let name = ds.meta().name.clone();
+    let params = HnswParams {
+        m: args.m,
+        m0: 2 * args.m,
+        ef_construction: args.ef_construction,
+        ..HnswParams::default()
+    };
+
+    eprintln!(
+        "hnsw: building {name} ({} x {}, {distance}) m={} ef_construction={} on {} threads",
+        base.len(),
+        base.dim(),
+        args.m,
+        args.ef_construction,
+        args.threads
+    );
+    let load_before = loadavg();
+    let peak_method = if reset_peak_rss() {
+        "VmHWM after clear_refs"
+    } else {
+        "VmHWM (not reset)"
+    };
+    let rss_before = rss_mib().unwrap_or(0.0);
+    let (cpu0, t0) = (process_cpu_time(), Instant::now());
+    let pair = DensePairScorer::new(&base, distance);
+    let index =
+        HnswIndex::build(base.len(), &pair, params, args.threads).map_err(|e| e.to_string())?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let build_cpu_s = (process_cpu_time() - cpu0).as_secs_f64();
+    let peak_delta = peak_rss_mib().map(|p| p - rss_before);
+    let stats = index.stats();
+    let links: usize = stats
+        .degrees
+        .iter()
+        .map(|d| d.iter().enumerate().map(|(k, c)| k * c).sum::<usize>())
+        .sum();
+    let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.m,
+        "ef_construction": args.ef_construction, "build_threads": args.threads, "build_s": build_s,
+        "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,
+        "peak_method": peak_method, "loadavg_before": load_before, "loadavg_after": loadavg(),
+        "graph": {"levels": stats.nodes, "links": links, "unreachable": stats.unreachable}});
+    eprintln!(
+        "hnsw: built in {build_s:.2} s ({build_cpu_s:.2} CPU s), {} unreachable",
+        stats.unreachable
+    );
+
+    let scorers: Vec<DenseQueryScorer<&_>> = (0..n_q as PointOffset)
+        .map(|q| DenseQueryScorer::new(&base, distance, queries.vector(q)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let mut records = Vec::new();
+    let mut table = Table::new(&[
+        "ef",
+        &format!("recall@{}", args.k),
+        "QPS",
+        "p50 us",
+        "p99 us",
+        "CPU us/query",
+        "load1",
+    ]);
+    let pb = crate::progress::bar(args.ef.len() as u64, "ef sweep");
+    for &ef in &args.ef {
+        let mut pass = |record: bool| {
+            let mut lat = Vec::with_capacity(n_q);
+            let mut found = Vec::with_capacity(if record { n_q } else { 0 });
+            let cpu0 = process_cpu_time();
+            for s in &scorers {
+                let t = Instant::now();
+                index.search(s, args.k, ef, None::<&dyn PointFilter>, &mut ctx, &mut out);
+                lat.push(t.elapsed());
+                if record {
+                    found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
+                }
+            }
+            (lat, found, process_cpu_time() - cpu0)
+        };
+        let (_, found, _) = pass(true);
+        let recall = mean_recall(&found, &gt, args.k);
+        let mut best: Option<(PassStats, Duration, Duration)> = None;
+        let mut runs = Vec::new();
+        for _ in 0..args.repeats {
+            let (lat, _, cpu) = pass(false);
+            let st = PassStats::from_latencies(&lat).ok_or("no queries")?;
+            runs.push((st.qps * 10.0).round() / 10.0);
+            if best.is_none_or(|b| st.qps > b.0.qps) {
+                best = Some((st, cpu, lat.iter().sum()));
+            }
+        }
+        let (st, cpu, wall) = best.expect("repeats >= 1");
+        let load = loadavg();
+        table.row(vec![
+            ef.to_string(),
+            format!("{recall:.4}"),
+            format!("{:.0}", st.qps),
+            format!("{:.1}", st.p50_us),
+            format!("{:.1}", st.p99_us),
+            format!("{:.1}", cpu.as_secs_f64() * 1e6 / n_q as f64),
+            load.map_or("-".into(), |l| format!("{:.2}", l[0])),
+        ]);
+        records.push(json!({"lib": "sextant-hnsw", "dataset": name, "kind": "search", "mode": "single",
+            "quantization": "none", "m": args.m, "ef_construction": args.ef_construction, "ef": ef, "k": args.k,
+            "recall": recall, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us, "mean_us": st.mean_us,
+            "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n_q as f64, "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),
+            "loadavg": load, "runs_qps": runs}));
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    println!(
+        "## sextant-hnsw: {name} ({} x {}, {distance}), m={} ef_construction={}, k={}\n",
+        base.len(),
+        base.dim(),
+        args.m,
+        args.ef_construction,
+        args.k
+    );
+    println!(
+        "build: {build_s:.2} s on {} threads ({build_cpu_s:.2} CPU s), peak RSS +{} MiB, {} links, {} unreachable\n",
+        args.threads,
+        peak_delta.map_or("?".into(), |p| format!("{p:.1}")),
+        links,
+        stats.unreachable
+    );
+    print!("{}", table.render());
+    println!(
+        "\nsearch: one query per call on one thread, fastest of {} passes after a warm-up.",
+        args.repeats
+    );
+    if let Some(path) = args.json {
+        let mut report = Report::new(
+            json!({"name": name, "n_base": base.len(), "n_query": n_q, "dim": base.dim(), "metric": ds.meta().metric}),
+            json!({"m": args.m, "ef_construction": args.ef_construction, "ef": args.ef, "k": args.k,
+                "build_threads": args.threads, "query_threads": 1, "repeats": args.repeats}),
+        );
+        report.push(build);
+        records.into_iter().for_each(|r| report.push(r));
+        report.write(&path)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
