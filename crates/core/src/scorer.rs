@@ -11,9 +11,9 @@ use crate::vectors::VectorElement;
 /// Kernel plus sign, resolved once per scorer (a score is `sign * kernel(a, b)`).
 type Kernel<E> = (fn(&[E], &[E]) -> f32, f32);
 
-/// Prefetches the head of a vector: the first 128 bytes. Asking for every line of a 1.5 KiB
-/// vector stalls on the CPU's few fill buffers; the head starts the fetch and the hardware
-/// prefetcher follows the sequential stream.
+/// Prefetches the head of a vector: its first 128 bytes. Asking for every line of every
+/// vector of a batch at once would stall on the CPU's few fill buffers; the heads start all the
+/// fetches, and the whole vector is asked for just before it is scored.
 #[inline]
 fn prefetch_head<E>(v: &[E]) {
     let n = (128 / size_of::<E>().max(1)).min(v.len());
@@ -62,16 +62,17 @@ where
         sign * kernel(&self.query, self.source.vector(point))
     }
 
-    /// Prefetches the next vector while scoring the current one: graph traversal jumps to
-    /// random vectors, so hiding each fetch's memory latency is most of the speed.
+    /// Starts fetching the head of every vector of the batch at once (so their memory latencies
+    /// overlap), then the whole next vector while scoring the current one: graph traversal
+    /// jumps to random vectors, and hiding those fetches is most of its speed.
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let (kernel, sign) = self.kernel;
-        if let Some(&first) = points.first() {
-            prefetch_head(self.source.vector(first));
+        for &p in points {
+            prefetch_head(self.source.vector(p));
         }
         for (i, (s, &p)) in scores.iter_mut().zip(points).enumerate() {
             if let Some(&next) = points.get(i + 1) {
-                prefetch_head(self.source.vector(next));
+                prefetch(self.source.vector(next));
             }
             *s = sign * kernel(&self.query, self.source.vector(p));
         }
@@ -113,12 +114,12 @@ where
     fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
         let (kernel, sign) = self.kernel;
         let va = self.source.vector(a);
-        if let Some(&first) = others.first() {
-            prefetch_head(self.source.vector(first));
+        for &b in others {
+            prefetch_head(self.source.vector(b));
         }
         for (i, (s, &b)) in scores.iter_mut().zip(others).enumerate() {
             if let Some(&next) = others.get(i + 1) {
-                prefetch_head(self.source.vector(next));
+                prefetch(self.source.vector(next));
             }
             *s = sign * kernel(va, self.source.vector(b));
         }
