@@ -32,13 +32,13 @@ pub(crate) fn select_neighbors<P: PairScorer>(
     out: &mut Vec<PointOffset>,
 ) {
     out.clear();
-    let mut kept: Vec<Scored> = Vec::with_capacity(max);
     for &c in candidates {
-        if kept.len() >= max {
+        if out.len() >= max {
             break;
         }
-        if kept.iter().all(|k| pair.score_pair(c.1, k.1) < c.0) {
-            kept.push(c);
+        // Short-circuits on the first kept neighbour closer to `c` than the base point is:
+        // most rejected candidates cost one or two pair scores, not a full batch.
+        if out.iter().all(|&k| pair.score_pair(c.1, k) < c.0) {
             out.push(c.1);
         }
     }
@@ -107,12 +107,15 @@ fn connect<P: PairScorer>(
     if ctx.links.contains(&q) {
         return;
     }
+    ctx.links.push(q);
+    ctx.scores.resize(ctx.links.len(), 0.0);
+    pair.score_pairs(n, &ctx.links, &mut ctx.scores);
     let mut candidates: Vec<Scored> = ctx
         .links
         .iter()
-        .map(|&x| Scored(pair.score_pair(n, x), x))
+        .zip(&ctx.scores)
+        .map(|(&x, &s)| Scored(s, x))
         .collect();
-    candidates.push(Scored(pair.score_pair(n, q), q));
     candidates.sort_unstable_by(|a, b| b.cmp(a));
     let mut keep = Vec::with_capacity(graph.max_links(l));
     select_neighbors(pair, &candidates, graph.max_links(l), &mut keep);
