@@ -7,6 +7,7 @@
 //! | --- | --- | --- |
 //! | `core` (default) | `sextant-core` | ids, scores, `Distance`, SIMD kernels, shared traits |
 //! | `datasets` | `sextant-datasets` | fvecs/ivecs/bvecs/npy/CSR readers, exact ground truth, recall |
+//! | `hnsw` | `sextant-hnsw` | HNSW graph: parallel build, filtered search with a planner (in progress) |
 //! | `wal` | `sextant-wal` | segmented write-ahead log: checksums, group commit, crash recovery |
 //!
 //! ```
@@ -23,5 +24,7 @@
 pub use sextant_core as core;
 #[cfg(feature = "datasets")]
 pub use sextant_datasets as datasets;
+#[cfg(feature = "hnsw")]
+pub use sextant_hnsw as hnsw;
 #[cfg(feature = "wal")]
 pub use sextant_wal as wal;

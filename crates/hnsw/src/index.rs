@@ -15,6 +15,20 @@ pub struct HnswIndex {
     graph: Graph,
 }
 
+/// How a filtered query is answered (see [`HnswIndex::plan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchPlan {
+    /// Score every passing point: exact, and cheapest when few points pass.
+    ExactScan,
+    /// Walk the graph, keeping only passing points.
+    Graph,
+}
+
+/// A filter passing fewer than `EXACT_SCAN_FACTOR * max(ef, k)` points is answered by an exact
+/// scan. Filtered graph search walks about `ef / selectivity` nodes before its result list
+/// fills, so below that many passing points the scan scores fewer vectors (and is exact).
+pub const EXACT_SCAN_FACTOR: usize = 8;
+
 /// Shape of a built graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphStats {
@@ -113,6 +127,68 @@ impl HnswIndex {
         }
         search_level(&self.graph, scorer, &[cur], ef.max(k), 0, filter, ctx);
         sorted_results(ctx, out, k);
+    }
+
+    /// The plan for a filtered query given an estimate of how many points pass the filter (the
+    /// caller's cardinality estimate, e.g. from payload indexes).
+    pub fn plan(&self, estimated_passing: usize, k: usize, ef: usize) -> SearchPlan {
+        if estimated_passing < EXACT_SCAN_FACTOR * ef.max(k) {
+            SearchPlan::ExactScan
+        } else {
+            SearchPlan::Graph
+        }
+    }
+
+    /// A filtered search that follows [`plan`](Self::plan): exact scan over the passing points
+    /// when few pass, graph traversal otherwise. Returns the plan used.
+    #[allow(clippy::too_many_arguments)]
+    pub fn search_planned<S: QueryScorer, F: PointFilter + ?Sized>(
+        &self,
+        scorer: &S,
+        k: usize,
+        ef: usize,
+        filter: &F,
+        estimated_passing: usize,
+        ctx: &mut SearchContext,
+        out: &mut Vec<ScoredPoint>,
+    ) -> SearchPlan {
+        let plan = self.plan(estimated_passing, k, ef);
+        match plan {
+            SearchPlan::ExactScan => self.exact_scan(scorer, k, filter, ctx, out),
+            SearchPlan::Graph => self.search(scorer, k, ef, Some(filter), ctx, out),
+        }
+        plan
+    }
+
+    /// The exact top `k` among the points `filter` allows (every point is checked, only the
+    /// passing ones are scored).
+    pub fn exact_scan<S: QueryScorer, F: PointFilter + ?Sized>(
+        &self,
+        scorer: &S,
+        k: usize,
+        filter: &F,
+        ctx: &mut SearchContext,
+        out: &mut Vec<ScoredPoint>,
+    ) {
+        const BATCH: usize = 64;
+        let mut top = sextant_core::TopK::new(k);
+        ctx.fresh.clear();
+        let n = self.graph.len() as PointOffset;
+        for p in 0..n {
+            if filter.allows(p) {
+                ctx.fresh.push(p);
+            }
+            if ctx.fresh.len() == BATCH || (p + 1 == n && !ctx.fresh.is_empty()) {
+                ctx.scores.resize(ctx.fresh.len(), 0.0);
+                scorer.score_points(&ctx.fresh, &mut ctx.scores);
+                for (&q, &s) in ctx.fresh.iter().zip(&ctx.scores) {
+                    top.push(q, s);
+                }
+                ctx.fresh.clear();
+            }
+        }
+        out.clear();
+        out.extend(top.drain_sorted());
     }
 
     /// Degree histograms per level and the count of nodes unreachable from the entry point.

@@ -4,10 +4,11 @@
 //! through the `sextant-core` scorer traits, so the same index searches f32 vectors in RAM, an
 //! mmap, or quantized codes.
 //!
-//! Status: construction (parallel, deterministic on one thread), growth by insertion,
-//! filtered search, and graph diagnostics are built. Deletes with repair, persistence
-//! (RAM / mmap / compressed links), the exact-scan planner, payload-aware links and ACORN-style
-//! traversal are not built yet.
+//! Status: construction (parallel, deterministic on one thread), growth by insertion, filtered
+//! search with a planner (exact scan over the passing points below a cardinality threshold,
+//! graph traversal above), and graph diagnostics are built. Deletes with repair, persistence
+//! (RAM / mmap / compressed links), payload-aware extra links and ACORN-style traversal are not
+//! built yet.
 //!
 //! ```
 //! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance, PointFilter};
@@ -32,6 +33,6 @@ mod params;
 mod search;
 
 pub use error::{Error, Result};
-pub use index::{GraphStats, HnswIndex};
+pub use index::{EXACT_SCAN_FACTOR, GraphStats, HnswIndex, SearchPlan};
 pub use params::HnswParams;
 pub use search::SearchContext;
