@@ -47,5 +47,5 @@ pub use kernels::{Kernels, SimdLevel};
 pub use scorer::{DensePairScorer, DenseQueryScorer};
 pub use top_k::TopK;
 pub use traits::{AllowAll, DenseVectorSource, PairScorer, PointFilter, QueryScorer};
-pub use vectors::{DenseVectors, VectorElement};
+pub use vectors::{DenseVectors, ScoreKernel, VectorElement};
 pub use visited::{PooledVisited, VisitedPool, VisitedSet};

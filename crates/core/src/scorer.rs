@@ -8,8 +8,7 @@ use crate::kernels::{Kernels, prefetch};
 use crate::traits::{DenseVectorSource, PairScorer, QueryScorer};
 use crate::vectors::VectorElement;
 
-/// Kernel plus sign, resolved once per scorer (a score is `sign * kernel(a, b)`).
-type Kernel<E> = (fn(&[E], &[E]) -> f32, f32);
+use crate::vectors::ScoreKernel as Kernel;
 
 /// Prefetches the head of a vector: its first 128 bytes. Asking for every line of every
 /// vector of a batch at once would stall on the CPU's few fill buffers; the heads start all the

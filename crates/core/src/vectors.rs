@@ -6,6 +6,10 @@ use crate::ids::PointOffset;
 use crate::traits::DenseVectorSource;
 use half::f16;
 
+/// A kernel and the sign that turns its result into a score (`+1` for similarities, `−1` for
+/// distances): a score is `sign * kernel(a, b)`.
+pub type ScoreKernel<E> = (fn(&[E], &[E]) -> f32, f32);
+
 /// Element types a [`DenseVectors`] can hold and score with a [`Distance`].
 pub trait VectorElement: Copy + Send + Sync + 'static {
     /// Converts a prepared f32 vector to this element type.
@@ -17,14 +21,14 @@ pub trait VectorElement: Copy + Send + Sync + 'static {
     }
     /// The kernel behind `distance` and the sign that turns its result into a score
     /// (+1 for similarities, −1 for distances): resolved once per scorer, not per pair.
-    fn kernel(distance: Distance, k: &crate::Kernels) -> (fn(&[Self], &[Self]) -> f32, f32);
+    fn kernel(distance: Distance, k: &crate::Kernels) -> ScoreKernel<Self>;
 }
 
 impl VectorElement for f32 {
     fn from_f32_slice(v: &[f32]) -> Vec<Self> {
         v.to_vec()
     }
-    fn kernel(distance: Distance, k: &crate::Kernels) -> (fn(&[Self], &[Self]) -> f32, f32) {
+    fn kernel(distance: Distance, k: &crate::Kernels) -> ScoreKernel<Self> {
         match distance {
             Distance::Cosine | Distance::Dot => (k.dot_f32, 1.0),
             Distance::Euclid => (k.l2sq_f32, -1.0),
@@ -37,7 +41,7 @@ impl VectorElement for f16 {
     fn from_f32_slice(v: &[f32]) -> Vec<Self> {
         v.iter().map(|&x| f16::from_f32(x)).collect()
     }
-    fn kernel(distance: Distance, k: &crate::Kernels) -> (fn(&[Self], &[Self]) -> f32, f32) {
+    fn kernel(distance: Distance, k: &crate::Kernels) -> ScoreKernel<Self> {
         match distance {
             Distance::Cosine | Distance::Dot => (k.dot_f16, 1.0),
             Distance::Euclid => (k.l2sq_f16, -1.0),

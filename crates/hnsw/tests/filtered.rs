@@ -7,8 +7,10 @@ use sextant_core::{
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchPlan};
 
 type Payload = serde_json::Value;
+/// A named predicate over one point's payload.
+type Filter = (&'static str, fn(&Payload) -> bool);
 
-fn filters() -> Vec<(&'static str, fn(&Payload) -> bool)> {
+fn filters() -> Vec<Filter> {
     vec![
         ("year >= 2025 (~53%)", |p| {
             p["year"].as_i64().is_some_and(|y| y >= 2025)
