@@ -84,6 +84,12 @@ impl Graph {
         false
     }
 
+    /// Sets (or clears) the entry point outright.
+    pub fn set_entry(&self, entry: Option<PointOffset>) {
+        let mut e = self.entry.lock().unwrap_or_else(|e| e.into_inner());
+        *e = entry.map_or(NO_ENTRY, |p| (p as u64) << 8 | self.level(p) as u64);
+    }
+
     /// Link capacity on `level`.
     pub fn max_links(&self, level: usize) -> usize {
         if level == 0 { self.m0 } else { self.m }

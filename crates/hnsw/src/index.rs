@@ -5,14 +5,16 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::params::HnswParams;
 use crate::search::{Scored, SearchContext, greedy, search_level, sorted_results};
-use sextant_core::{PairScorer, PointFilter, PointOffset, QueryScorer, ScoredPoint};
+use sextant_core::{BitSet, PairScorer, PointFilter, PointOffset, QueryScorer, ScoredPoint};
 
 /// A hierarchical navigable small-world graph over points `0..len`. It stores only links:
 /// vectors (RAM, mmap, or quantized codes) are reached through the scorers passed in.
 #[derive(Debug)]
 pub struct HnswIndex {
-    params: HnswParams,
-    graph: Graph,
+    pub(crate) params: HnswParams,
+    pub(crate) graph: Graph,
+    /// Points marked deleted: never returned; repaired out of every live node's links.
+    pub(crate) deleted: BitSet,
 }
 
 /// How a filtered query is answered (see [`HnswIndex::plan`]).
@@ -76,20 +78,35 @@ impl HnswIndex {
                     })
             });
         }
-        Ok(Self { params, graph })
+        Ok(Self {
+            params,
+            graph,
+            deleted: BitSet::new(n),
+        })
     }
 
     /// Adds point `len()` (the scorer must already know its vector); the index grows by one.
     pub fn insert<P: PairScorer>(&mut self, scorer: &P, ctx: &mut SearchContext) -> PointOffset {
         let p = self.graph.len() as PointOffset;
         self.graph.push_node(self.params.level_of(p));
+        self.deleted.grow(p as usize + 1);
         insert(&self.graph, scorer, p, self.params.ef_construction, ctx);
         p
     }
 
-    /// Number of points.
+    /// Number of point slots (live and deleted).
     pub fn len(&self) -> usize {
         self.graph.len()
+    }
+
+    /// Number of points marked deleted.
+    pub fn deleted_count(&self) -> usize {
+        self.deleted.count()
+    }
+
+    /// True when `point` is marked deleted.
+    pub fn is_deleted(&self, point: PointOffset) -> bool {
+        self.deleted.contains(point)
     }
 
     /// True when the index holds no points.
@@ -125,7 +142,15 @@ impl HnswIndex {
         for l in (1..=top).rev() {
             cur = greedy(&self.graph, scorer, cur, l, ctx);
         }
-        search_level(&self.graph, scorer, &[cur], ef.max(k), 0, filter, ctx);
+        if self.deleted.count() == 0 {
+            search_level(&self.graph, scorer, &[cur], ef.max(k), 0, filter, ctx);
+        } else {
+            let live = Live {
+                deleted: &self.deleted,
+                inner: filter,
+            };
+            search_level(&self.graph, scorer, &[cur], ef.max(k), 0, Some(&live), ctx);
+        }
         sorted_results(ctx, out, k);
     }
 
@@ -175,7 +200,7 @@ impl HnswIndex {
         ctx.fresh.clear();
         let n = self.graph.len() as PointOffset;
         for p in 0..n {
-            if filter.allows(p) {
+            if filter.allows(p) && !self.deleted.contains(p) {
                 ctx.fresh.push(p);
             }
             if ctx.fresh.len() == BATCH || (p + 1 == n && !ctx.fresh.is_empty()) {
@@ -224,5 +249,18 @@ impl HnswIndex {
             degrees,
             unreachable: seen.iter().filter(|&&s| !s).count(),
         }
+    }
+}
+
+/// Live points that the caller's filter (if any) allows.
+struct Live<'a, F: ?Sized> {
+    deleted: &'a BitSet,
+    inner: Option<&'a F>,
+}
+
+impl<F: PointFilter + ?Sized> PointFilter for Live<'_, F> {
+    #[inline]
+    fn allows(&self, p: PointOffset) -> bool {
+        !self.deleted.contains(p) && self.inner.is_none_or(|f| f.allows(p))
     }
 }

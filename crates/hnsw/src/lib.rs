@@ -6,9 +6,9 @@
 //!
 //! Status: construction (parallel, deterministic on one thread), growth by insertion, filtered
 //! search with a planner (exact scan over the passing points below a cardinality threshold,
-//! graph traversal above), and graph diagnostics are built. Deletes with repair, persistence
-//! (RAM / mmap / compressed links), payload-aware extra links and ACORN-style traversal are not
-//! built yet.
+//! graph traversal above), deletes with online repair and slot reuse, and graph diagnostics are
+//! built. Persistence (RAM / mmap / compressed links), payload-aware extra links and ACORN-style
+//! traversal are not built yet.
 //!
 //! ```
 //! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance, PointFilter};
@@ -26,6 +26,7 @@
 //! ```
 
 mod build;
+mod delete;
 mod error;
 mod graph;
 mod index;

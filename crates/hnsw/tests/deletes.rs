@@ -1,0 +1,125 @@
+//! Deleting 30% of the points with online repair keeps recall on the rest close to a fresh
+//! build over the rest; deleted slots can be reused.
+
+use sextant_core::{
+    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, PointFilter, QueryScorer,
+    TopK,
+};
+use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+#[test]
+fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../datasets/minilm-pypi-20k"
+    );
+    let ds = sextant_datasets::Dataset::open(dir).unwrap();
+    let base = ds.base_prepared().unwrap();
+    let queries = ds.queries_prepared().unwrap();
+    let d = ds.distance();
+    let n = base.len() as u32;
+    let pair = DensePairScorer::new(&base, d);
+    let mut index = HnswIndex::build(base.len(), &pair, HnswParams::default(), 2).unwrap();
+    let doomed: Vec<u32> = (0..n)
+        .filter(|&p| splitmix(p as u64 ^ 0xDE1) % 10 < 3)
+        .collect();
+    assert_eq!(index.delete(&doomed, &pair), doomed.len());
+    let live: Vec<u32> = (0..n).filter(|&p| !index.is_deleted(p)).collect();
+
+    // A fresh build over the survivors, with their own dense ids.
+    let subset = DenseVectors::from_flat(
+        base.dim(),
+        live.iter().flat_map(|&p| base.vector(p).to_vec()).collect(),
+    )
+    .unwrap();
+    let fresh = HnswIndex::build(
+        subset.len(),
+        &DensePairScorer::new(&subset, d),
+        HnswParams::default(),
+        2,
+    )
+    .unwrap();
+
+    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let (mut hits_repaired, mut hits_fresh, mut total) = (0, 0, 0);
+    for q in 0..300u32 {
+        let scorer = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
+        let mut exact = TopK::new(10);
+        live.iter().for_each(|&p| {
+            exact.push(p, scorer.score_point(p));
+        });
+        let truth: Vec<u32> = exact.into_sorted_vec().iter().map(|p| p.offset).collect();
+        total += truth.len();
+
+        index.search(
+            &scorer,
+            10,
+            128,
+            None::<&dyn PointFilter>,
+            &mut ctx,
+            &mut out,
+        );
+        assert!(
+            out.iter().all(|p| !index.is_deleted(p.offset)),
+            "deleted points are never returned"
+        );
+        hits_repaired += out.iter().filter(|p| truth.contains(&p.offset)).count();
+
+        let sub_scorer = DenseQueryScorer::new(&subset, d, queries.vector(q)).unwrap();
+        fresh.search(
+            &sub_scorer,
+            10,
+            128,
+            None::<&dyn PointFilter>,
+            &mut ctx,
+            &mut out,
+        );
+        hits_fresh += out
+            .iter()
+            .filter(|p| truth.contains(&live[p.offset as usize]))
+            .count();
+    }
+    let (repaired, fresh_recall) = (
+        hits_repaired as f64 / total as f64,
+        hits_fresh as f64 / total as f64,
+    );
+    eprintln!(
+        "after deleting 30%: recall@10 {repaired:.4} (repaired) vs {fresh_recall:.4} (fresh build)"
+    );
+    assert!(repaired >= 0.95, "recall after deletes {repaired}");
+    assert!(
+        fresh_recall - repaired <= 0.02,
+        "repaired {repaired} vs fresh {fresh_recall}"
+    );
+    let stats = index.stats();
+    assert!(
+        stats.unreachable <= doomed.len() + 50,
+        "live nodes stay reachable: {stats:?}"
+    );
+}
+
+#[test]
+fn deleted_slots_can_be_reused() {
+    let data = sextant_datasets::gaussian(500, 8, 3).unwrap();
+    let pair = DensePairScorer::new(&data, sextant_core::Distance::Euclid);
+    let mut index = HnswIndex::build(500, &pair, HnswParams::with_m(8), 1).unwrap();
+    let doomed: Vec<u32> = (0..500).step_by(3).collect();
+    index.delete(&doomed, &pair);
+    assert_eq!(index.delete(&doomed, &pair), 0, "deleting twice is a no-op");
+    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let q = DenseQueryScorer::new(&data, sextant_core::Distance::Euclid, data.vector(9)).unwrap();
+    index.search(&q, 5, 64, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    assert!(out.iter().all(|p| p.offset != 9));
+    assert!(index.reinsert(9, &pair, &mut ctx));
+    assert!(!index.reinsert(10, &pair, &mut ctx), "10 is live");
+    index.search(&q, 5, 64, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    assert_eq!(out[0].offset, 9, "the reused slot is found again");
+    assert_eq!(index.deleted_count(), doomed.len() - 1);
+}
