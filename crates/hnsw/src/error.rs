@@ -4,7 +4,7 @@
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Parameters out of range.
@@ -13,4 +13,20 @@ pub enum Error {
     /// A thread pool could not be built.
     #[error("thread pool: {0}")]
     ThreadPool(String),
+    /// Reading or writing a graph file failed.
+    #[error("{path}: {what}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What failed (with the OS error).
+        what: String,
+    },
+    /// A graph file is truncated, corrupted, or of another format.
+    #[error("bad graph file at byte {offset}: {what}")]
+    Corrupt {
+        /// Where the problem is.
+        offset: u64,
+        /// What is wrong.
+        what: String,
+    },
 }

@@ -47,6 +47,51 @@ impl Graph {
         g
     }
 
+    /// A graph from saved parts (already validated by the loader).
+    pub fn from_parts(
+        m: usize,
+        m0: usize,
+        levels: Vec<u8>,
+        links0: Vec<u32>,
+        upper: Vec<Vec<u32>>,
+        entry: Option<PointOffset>,
+    ) -> Graph {
+        let g = Graph {
+            m,
+            m0,
+            locks: levels.iter().map(|_| Mutex::new(())).collect(),
+            levels,
+            links0: links0.into_iter().map(AtomicU32::new).collect(),
+            upper: upper
+                .into_iter()
+                .map(|u| u.into_iter().map(AtomicU32::new).collect())
+                .collect(),
+            entry: Mutex::new(NO_ENTRY),
+        };
+        g.set_entry(entry);
+        g
+    }
+
+    /// The raw level-0 slots and upper-level slots, for saving.
+    pub fn raw(
+        &self,
+    ) -> (
+        impl Iterator<Item = u32> + '_,
+        impl Iterator<Item = u32> + '_,
+    ) {
+        (
+            self.links0.iter().map(|a| a.load(Ordering::Acquire)),
+            self.upper
+                .iter()
+                .flat_map(|u| u.iter().map(|a| a.load(Ordering::Acquire))),
+        )
+    }
+
+    /// Levels of all nodes.
+    pub fn levels(&self) -> &[u8] {
+        &self.levels
+    }
+
     /// Adds a node of `level` (no links).
     pub fn push_node(&mut self, level: usize) {
         let level = level.min(u8::MAX as usize);

@@ -7,7 +7,8 @@
 //! Status: construction (parallel, deterministic on one thread), growth by insertion, filtered
 //! search with a planner (exact scan over the passing points below a cardinality threshold,
 //! graph traversal above), deletes with online repair and slot reuse, and graph diagnostics are
-//! built. Persistence (RAM / mmap / compressed links), payload-aware extra links and ACORN-style
+//! built, and so is saving to / loading from a checksummed file (format in the `persist` module
+//! docs). Opening through mmap, compressed links, payload-aware extra links and ACORN-style
 //! traversal are not built yet.
 //!
 //! ```
@@ -31,9 +32,24 @@ mod error;
 mod graph;
 mod index;
 mod params;
+mod persist;
 mod search;
 
 pub use error::{Error, Result};
 pub use index::{EXACT_SCAN_FACTOR, GraphStats, HnswIndex, SearchPlan};
 pub use params::HnswParams;
 pub use search::SearchContext;
+
+/// Entry point for the cargo-fuzz target and its corpus replay test: the graph loader on
+/// arbitrary bytes must never panic.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Loads `data` as a graph file; whatever loads must describe itself consistently.
+    pub fn load(data: &[u8]) {
+        if let Ok(index) = crate::HnswIndex::from_bytes(data) {
+            let stats = index.stats();
+            assert_eq!(stats.nodes.first().copied().unwrap_or(0), index.len());
+            assert_eq!(index.to_bytes(), data);
+        }
+    }
+}
