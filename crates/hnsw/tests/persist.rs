@@ -84,3 +84,44 @@ fn truncated_or_flipped_files_are_errors() {
         );
     }
 }
+
+/// Damage that keeps a valid checksum (a buggy writer, not bit rot) is still caught by the
+/// structural checks.
+#[test]
+fn bad_links_with_a_valid_checksum_are_errors() {
+    let (_, index) = small_index();
+    let bytes = index.to_bytes();
+    let reseal = |mut b: Vec<u8>| {
+        let at = b.len() - 4;
+        let crc = crc32c::crc32c(&b[..at]);
+        b[at..].copy_from_slice(&crc.to_le_bytes());
+        b
+    };
+    assert!(HnswIndex::from_bytes(&reseal(bytes.clone())).is_ok());
+    // The first level-0 list starts after the header, the levels and the deleted bitset.
+    let list0 = 56 + 300 + 8 * 5;
+    let mut link_past_end = bytes.clone();
+    link_past_end[list0 + 4..list0 + 8].copy_from_slice(&5000u32.to_le_bytes());
+    assert!(matches!(
+        HnswIndex::from_bytes(&reseal(link_past_end)),
+        Err(Error::Corrupt { .. })
+    ));
+    let mut overfull = bytes.clone();
+    overfull[list0..list0 + 4].copy_from_slice(&99u32.to_le_bytes());
+    assert!(matches!(
+        HnswIndex::from_bytes(&reseal(overfull)),
+        Err(Error::Corrupt { .. })
+    ));
+    let mut bad_level = bytes.clone();
+    bad_level[56] = 200;
+    assert!(matches!(
+        HnswIndex::from_bytes(&reseal(bad_level)),
+        Err(Error::Corrupt { .. })
+    ));
+    let mut bad_entry = bytes;
+    bad_entry[48..56].copy_from_slice(&10_000u64.to_le_bytes());
+    assert!(matches!(
+        HnswIndex::from_bytes(&reseal(bad_entry)),
+        Err(Error::Corrupt { .. })
+    ));
+}
