@@ -3,6 +3,7 @@
 
 use crate::host::{loadavg, process_cpu_time};
 use crate::progress::bar;
+use crate::query_args::QueryArgs;
 use crate::report::{Report, Table};
 use crate::stats::PassStats;
 use clap::Args;
@@ -12,31 +13,17 @@ use sextant_core::{DenseVectorSource, DenseVectors, Distance, PointOffset, Score
 use sextant_datasets::{
     Dataset, GroundTruth, exact_search_into, mean_recall, recall_at_k_with_ties,
 };
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Exact (brute-force) search: the recall-1.0 reference point of every recall/QPS plot.
 #[derive(Debug, Args)]
 pub struct ExactArgs {
-    /// Dataset folder (meta.json, base.fvecs, query.fvecs, groundtruth.ivecs).
-    #[arg(long)]
-    dataset: PathBuf,
-    /// Neighbours to return per query (recall@k is measured at this k).
-    #[arg(long, default_value_t = 10)]
-    k: usize,
+    #[command(flatten)]
+    q: QueryArgs,
     /// Threads for the separate multi-threaded throughput figure (single-query figures always
     /// use one thread).
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Timed passes over the queries after one warm-up pass; the fastest pass is reported.
-    #[arg(long, default_value_t = 3)]
-    repeats: usize,
-    /// Use only the first N queries (0 = all).
-    #[arg(long, default_value_t = 0)]
-    max_queries: usize,
-    /// Also write the records (peers' JSON format) to this file.
-    #[arg(long)]
-    json: Option<PathBuf>,
 }
 
 /// One pass of single queries on this thread: (per-query latencies, results, CPU time).
@@ -88,51 +75,48 @@ fn recalls(found: &[Vec<ScoredPoint>], gt: &GroundTruth, k: usize) -> (f64, f64)
 const TIE_TOLERANCE: f32 = 1e-5;
 
 pub fn run(args: ExactArgs) -> Result<(), String> {
-    if args.k == 0 || args.repeats == 0 || args.threads == 0 {
+    if args.q.k == 0 || args.q.repeats == 0 || args.threads == 0 {
         return Err("--k, --repeats and --threads must be at least 1".into());
     }
-    let ds = Dataset::open(&args.dataset).map_err(|e| e.to_string())?;
+    let ds = Dataset::open(&args.q.dataset).map_err(|e| e.to_string())?;
     let gt: GroundTruth = ds.ground_truth().map_err(|e| e.to_string())?.ok_or_else(|| {
         format!(
             "{} has no groundtruth.ivecs; compute it first: sextant-bench groundtruth --dataset {}",
-            args.dataset.display(),
-            args.dataset.display()
+            args.q.dataset.display(),
+            args.q.dataset.display()
         )
     })?;
-    if gt.k() < args.k {
+    if gt.k() < args.q.k {
         return Err(format!(
             "ground truth holds {} neighbours per query, --k is {}",
             gt.k(),
-            args.k
+            args.q.k
         ));
     }
     let distance = ds.distance();
     let base = ds.base_prepared().map_err(|e| e.to_string())?;
     let queries = ds.queries_prepared().map_err(|e| e.to_string())?;
-    let n = match args.max_queries {
-        0 => queries.len(),
-        m => m.min(queries.len()),
-    };
+    let n = args.q.n_queries(queries.len());
     let name = ds.meta().name.clone();
     eprintln!(
         "exact: {name}, {} x {} {distance}, {n} queries, k={}, kernels {}",
         base.len(),
         base.dim(),
-        args.k,
+        args.q.k,
         sextant_core::Kernels::best().level.name()
     );
 
-    let mut top = TopK::new(args.k);
-    let pb = bar((args.repeats + 1) as u64, "single-query passes");
+    let mut top = TopK::new(args.q.k);
+    let pb = bar((args.q.repeats + 1) as u64, "single-query passes");
     let (_, warm_found, _) = single_pass(&base, &queries, n, distance, &mut top);
     pb.inc(1);
-    let (recall, recall_ties) = recalls(&warm_found, &gt, args.k);
+    let (recall, recall_ties) = recalls(&warm_found, &gt, args.q.k);
     let mut passes = Vec::new();
-    for _ in 0..args.repeats {
+    for _ in 0..args.q.repeats {
         let (lat, found, cpu) = single_pass(&base, &queries, n, distance, &mut top);
         let stats = PassStats::from_latencies(&lat).ok_or("no queries")?;
         let wall: Duration = lat.iter().sum();
-        passes.push((stats, cpu, wall, recalls(&found, &gt, args.k).0));
+        passes.push((stats, cpu, wall, recalls(&found, &gt, args.q.k).0));
         pb.inc(1);
     }
     pb.finish_and_clear();
@@ -162,7 +146,7 @@ pub fn run(args: ExactArgs) -> Result<(), String> {
             (0..n as PointOffset)
                 .into_par_iter()
                 .map_init(
-                    || TopK::new(args.k),
+                    || TopK::new(args.q.k),
                     |top, q| {
                         exact_search_into(&base, queries.vector(q), distance, top);
                         top.drain_sorted()
@@ -174,17 +158,17 @@ pub fn run(args: ExactArgs) -> Result<(), String> {
     parallel_pass();
     let mut best_parallel = f64::MAX;
     let mut parallel_recall = 0.0;
-    for _ in 0..args.repeats {
+    for _ in 0..args.q.repeats {
         let t = Instant::now();
         let found = parallel_pass();
         best_parallel = best_parallel.min(t.elapsed().as_secs_f64());
-        parallel_recall = recalls(&found, &gt, args.k).0;
+        parallel_recall = recalls(&found, &gt, args.q.k).0;
     }
     let parallel_qps = n as f64 / best_parallel;
 
     let single = json!({
         "lib": "sextant-exact", "dataset": name, "kind": "search", "mode": "single",
-        "k": args.k, "query_threads": 1, "recall": recall, "recall_with_ties": recall_ties, "qps": best.qps,
+        "k": args.q.k, "query_threads": 1, "recall": recall, "recall_with_ties": recall_ties, "qps": best.qps,
         "p50_us": best.p50_us, "p99_us": best.p99_us, "mean_us": best.mean_us,
         "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n as f64,
         "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),
@@ -194,7 +178,7 @@ pub fn run(args: ExactArgs) -> Result<(), String> {
     });
     let parallel = json!({
         "lib": "sextant-exact", "dataset": name, "kind": "search", "mode": format!("parallel-{}-threads", args.threads),
-        "k": args.k, "query_threads": args.threads, "recall": parallel_recall, "qps": parallel_qps,
+        "k": args.q.k, "query_threads": args.threads, "recall": parallel_recall, "qps": parallel_qps,
         "loadavg": loadavg(),
     });
 
@@ -202,7 +186,7 @@ pub fn run(args: ExactArgs) -> Result<(), String> {
         "lib",
         "mode",
         "threads",
-        &format!("recall@{}", args.k),
+        &format!("recall@{}", args.q.k),
         "QPS",
         "p50 us",
         "p99 us",
@@ -236,18 +220,18 @@ pub fn run(args: ExactArgs) -> Result<(), String> {
         "## exact search: {name} ({} x {}, {distance}), {n} queries, k={}\n",
         base.len(),
         base.dim(),
-        args.k
+        args.q.k
     );
     print!("{}", table.render());
     println!(
         "\nsingle: one query per call on one thread, fastest of {} passes after a warm-up.",
-        args.repeats
+        args.q.repeats
     );
 
-    if let Some(path) = args.json {
+    if let Some(path) = args.q.json {
         let mut report = Report::new(
             json!({"name": name, "n_base": base.len(), "n_query": n, "dim": base.dim(), "metric": ds.meta().metric, "meta": ds.meta()}),
-            json!({"k": args.k, "threads": args.threads, "repeats": args.repeats, "max_queries": args.max_queries}),
+            json!({"k": args.q.k, "threads": args.threads, "repeats": args.q.repeats, "max_queries": args.q.max_queries}),
         );
         report.push(single);
         report.push(parallel);
@@ -257,13 +241,13 @@ pub fn run(args: ExactArgs) -> Result<(), String> {
     if recall < 1.0 {
         eprintln!(
             "note: recall@{} {recall:.4} strict, {recall_ties:.4} counting float ties with the k-th true score",
-            args.k
+            args.q.k
         );
     }
     if recall_ties < 1.0 - 1e-9 {
         return Err(format!(
             "exact search missed true neighbours (recall@{} with ties {recall_ties:.4}): a kernel bug",
-            args.k
+            args.q.k
         ));
     }
     Ok(())

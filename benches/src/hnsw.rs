@@ -2,6 +2,7 @@
 //! on one thread; records in the peers' format (`"lib": "sextant-hnsw"`).
 
 use crate::host::{loadavg, peak_rss_mib, process_cpu_time, reset_peak_rss, rss_mib};
+use crate::query_args::QueryArgs;
 use crate::report::{Report, Table};
 use crate::stats::PassStats;
 use clap::Args;
@@ -11,15 +12,13 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
 #[derive(Debug, Args)]
 pub struct HnswArgs {
-    /// Dataset folder (meta.json, base.fvecs, query.fvecs, groundtruth.ivecs).
-    #[arg(long)]
-    dataset: PathBuf,
+    #[command(flatten)]
+    q: QueryArgs,
     /// Links per node on upper levels (level 0 gets 2m).
     #[arg(long, default_value_t = 16)]
     m: usize,
@@ -33,28 +32,16 @@ pub struct HnswArgs {
         default_value = "10,16,24,32,48,64,96,128,192,256"
     )]
     ef: Vec<usize>,
-    /// Neighbours per query.
-    #[arg(long, default_value_t = 10)]
-    k: usize,
     /// Build threads (searches always run one query at a time on one thread).
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Timed passes per ef after one warm-up pass; the fastest is reported.
-    #[arg(long, default_value_t = 3)]
-    repeats: usize,
-    /// Use only the first N queries (0 = all).
-    #[arg(long, default_value_t = 0)]
-    max_queries: usize,
-    /// Also write the records (peers' JSON format) to this file.
-    #[arg(long)]
-    json: Option<PathBuf>,
 }
 
 pub fn run(args: HnswArgs) -> Result<(), String> {
-    if args.k == 0 || args.repeats == 0 || args.ef.is_empty() {
+    if args.q.k == 0 || args.q.repeats == 0 || args.ef.is_empty() {
         return Err("--k, --repeats and --ef must be non-empty / at least 1".into());
     }
-    let ds = Dataset::open(&args.dataset).map_err(|e| e.to_string())?;
+    let ds = Dataset::open(&args.q.dataset).map_err(|e| e.to_string())?;
     let gt = ds
         .ground_truth()
         .map_err(|e| e.to_string())?
@@ -62,10 +49,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let distance = ds.distance();
     let base = ds.base_prepared().map_err(|e| e.to_string())?;
     let queries = ds.queries_prepared().map_err(|e| e.to_string())?;
-    let n_q = match args.max_queries {
-        0 => queries.len(),
-        m => m.min(queries.len()),
-    };
+    let n_q = args.q.n_queries(queries.len());
     let name = ds.meta().name.clone();
     let params = HnswParams {
         m: args.m,
@@ -120,7 +104,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let mut records = Vec::new();
     let mut table = Table::new(&[
         "ef",
-        &format!("recall@{}", args.k),
+        &format!("recall@{}", args.q.k),
         "QPS",
         "p50 us",
         "p99 us",
@@ -135,7 +119,14 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             let cpu0 = process_cpu_time();
             for s in &scorers {
                 let t = Instant::now();
-                index.search(s, args.k, ef, None::<&dyn PointFilter>, &mut ctx, &mut out);
+                index.search(
+                    s,
+                    args.q.k,
+                    ef,
+                    None::<&dyn PointFilter>,
+                    &mut ctx,
+                    &mut out,
+                );
                 lat.push(t.elapsed());
                 if record {
                     found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
@@ -144,10 +135,10 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             (lat, found, process_cpu_time() - cpu0)
         };
         let (_, found, _) = pass(true);
-        let recall = mean_recall(&found, &gt, args.k);
+        let recall = mean_recall(&found, &gt, args.q.k);
         let mut best: Option<(PassStats, Duration, Duration)> = None;
         let mut runs = Vec::new();
-        for _ in 0..args.repeats {
+        for _ in 0..args.q.repeats {
             let (lat, _, cpu) = pass(false);
             let st = PassStats::from_latencies(&lat).ok_or("no queries")?;
             runs.push((st.qps * 10.0).round() / 10.0);
@@ -167,7 +158,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             load.map_or("-".into(), |l| format!("{:.2}", l[0])),
         ]);
         records.push(json!({"lib": "sextant-hnsw", "dataset": name, "kind": "search", "mode": "single",
-            "quantization": "none", "m": args.m, "ef_construction": args.ef_construction, "ef": ef, "k": args.k,
+            "quantization": "none", "m": args.m, "ef_construction": args.ef_construction, "ef": ef, "k": args.q.k,
             "recall": recall, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us, "mean_us": st.mean_us,
             "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n_q as f64, "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),
             "loadavg": load, "runs_qps": runs}));
@@ -180,7 +171,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         base.dim(),
         args.m,
         args.ef_construction,
-        args.k
+        args.q.k
     );
     println!(
         "build: {build_s:.2} s on {} threads ({build_cpu_s:.2} CPU s), peak RSS +{} MiB, {} links, {} unreachable\n",
@@ -192,13 +183,13 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     print!("{}", table.render());
     println!(
         "\nsearch: one query per call on one thread, fastest of {} passes after a warm-up.",
-        args.repeats
+        args.q.repeats
     );
-    if let Some(path) = args.json {
+    if let Some(path) = args.q.json {
         let mut report = Report::new(
             json!({"name": name, "n_base": base.len(), "n_query": n_q, "dim": base.dim(), "metric": ds.meta().metric}),
-            json!({"m": args.m, "ef_construction": args.ef_construction, "ef": args.ef, "k": args.k,
-                "build_threads": args.threads, "query_threads": 1, "repeats": args.repeats}),
+            json!({"m": args.m, "ef_construction": args.ef_construction, "ef": args.ef, "k": args.q.k,
+                "build_threads": args.threads, "query_threads": 1, "repeats": args.q.repeats}),
         );
         report.push(build);
         records.into_iter().for_each(|r| report.push(r));

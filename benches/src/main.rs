@@ -8,6 +8,7 @@ mod hnsw;
 mod host;
 mod plot;
 mod progress;
+mod query_args;
 mod report;
 mod stats;
 mod wal;

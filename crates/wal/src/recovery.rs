@@ -136,38 +136,24 @@ pub(crate) fn recover(
         let expected_first = segments.last().map_or(*first, |s: &Segment| s.next_index());
         let scan = match scan_segment(&bytes) {
             Ok(s) if s.header.first_index == *first && s.header.first_index == expected_first => s,
-            Ok(s) => {
-                let what = format!(
-                    "segment starts at index {} but its name says {first} and the log continues at {expected_first}",
-                    s.header.first_index
-                );
+            unusable => {
+                let (offset, what) = match unusable {
+                    Ok(s) => (
+                        16,
+                        format!(
+                            "segment starts at index {} but its name says {first} and the log continues at {expected_first}",
+                            s.header.first_index
+                        ),
+                    ),
+                    Err(what) => (0, what),
+                };
+                // Without a readable first segment there is nothing to keep.
                 if options.recovery == Recovery::Strict || segments.is_empty() {
-                    return Err(corrupt(16, what));
+                    return Err(corrupt(offset, what));
                 }
                 remove_from(&files[k..], dir)?;
-                report.dropped = Some(dropped(
-                    path,
-                    0,
-                    bytes.len() as u64,
-                    0,
-                    later,
-                    DropReason::Corruption(what),
-                ));
-                break;
-            }
-            Err(what) => {
-                if options.recovery == Recovery::Strict || segments.is_empty() {
-                    return Err(corrupt(0, what));
-                }
-                remove_from(&files[k..], dir)?;
-                report.dropped = Some(dropped(
-                    path,
-                    0,
-                    bytes.len() as u64,
-                    0,
-                    later,
-                    DropReason::Corruption(what),
-                ));
+                let reason = DropReason::Corruption(what);
+                report.dropped = Some(dropped(path, 0, bytes.len() as u64, 0, later, reason));
                 break;
             }
         };

@@ -1,0 +1,34 @@
+//! Command-line flags shared by the subcommands that time queries against a dataset.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// The dataset, k, and how queries are timed.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Dataset folder (meta.json, base.fvecs, query.fvecs, groundtruth.ivecs).
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Neighbours to return per query (recall@k is measured at this k).
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Timed passes over the queries after one warm-up pass; the fastest pass is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Use only the first N queries (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub max_queries: usize,
+    /// Also write the records (peers' JSON format) to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+impl QueryArgs {
+    /// How many of `available` queries to run.
+    pub fn n_queries(&self, available: usize) -> usize {
+        match self.max_queries {
+            0 => available,
+            m => m.min(available),
+        }
+    }
+}
