@@ -3,6 +3,7 @@
 //! tool compares any mix of result files.
 
 mod exact;
+mod filtered;
 mod groundtruth;
 mod hnsw;
 mod host;
@@ -39,6 +40,9 @@ enum Command {
     /// Build an HNSW graph (build time, CPU, peak RSS), then sweep ef: recall@k, QPS and
     /// latency with one query per call on one thread.
     Hnsw(hnsw::HnswArgs),
+    /// Filtered HNSW search at several selectivities (filters over payload.jsonl fields):
+    /// the planner vs plain filtered traversal vs exact scan, against exact filtered truth.
+    Filtered(filtered::FilteredArgs),
     /// Compute the exact top-k of every query and write groundtruth.ivecs and
     /// groundtruth.scores.fvecs (refuses to overwrite existing files without --force).
     Groundtruth(groundtruth::GroundTruthArgs),
@@ -61,6 +65,7 @@ fn main() {
     let result = match cli.command {
         Command::Exact(a) => exact::run(a),
         Command::Hnsw(a) => hnsw::run(a),
+        Command::Filtered(a) => filtered::run(a),
         Command::Groundtruth(a) => groundtruth::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Wal(a) => wal::run(a),

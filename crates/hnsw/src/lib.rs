@@ -5,8 +5,8 @@
 //! mmap, or quantized codes.
 //!
 //! Status: construction (parallel, deterministic on one thread), growth by insertion, filtered
-//! search with a planner (exact scan over the passing points below a cardinality threshold,
-//! graph traversal above), deletes with online repair and slot reuse, and graph diagnostics are
+//! search with a planner (exact scan over the passing points when a cost model says it scores
+//! fewer vectors than a filtered traversal, graph traversal otherwise), deletes with online repair and slot reuse, and graph diagnostics are
 //! built, and so is saving to / loading from a checksummed file (format in the `persist` module
 //! docs). Opening through mmap, compressed links, payload-aware extra links and ACORN-style
 //! traversal are not built yet.
@@ -36,7 +36,7 @@ mod persist;
 mod search;
 
 pub use error::{Error, Result};
-pub use index::{EXACT_SCAN_FACTOR, GraphStats, HnswIndex, SearchPlan};
+pub use index::{GraphStats, HnswIndex, SearchPlan, VISITS_PER_EF};
 pub use params::HnswParams;
 pub use search::SearchContext;
 

@@ -4,7 +4,7 @@
 use sextant_core::{
     BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, QueryScorer, TopK,
 };
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchPlan};
+use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchPlan, VISITS_PER_EF};
 
 type Payload = serde_json::Value;
 /// A named predicate over one point's payload.
@@ -56,7 +56,7 @@ fn filtered_recall_is_at_least_095_at_every_selectivity() {
             }
         }
         let passing = allowed.count();
-        let (mut hits, mut total) = (0usize, 0usize);
+        let (mut hits, mut total, mut graph_hits) = (0usize, 0usize, 0usize);
         for q in 0..200u32 {
             let scorer = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
             let mut exact = TopK::new(10);
@@ -66,7 +66,8 @@ fn filtered_recall_is_at_least_095_at_every_selectivity() {
             let truth: Vec<u32> = exact.into_sorted_vec().iter().map(|p| p.offset).collect();
             let plan =
                 index.search_planned(&scorer, 10, 128, &allowed, passing, &mut ctx, &mut out);
-            assert_eq!(plan == SearchPlan::ExactScan, passing < 8 * 128, "{name}");
+            let scan = (passing * passing) < VISITS_PER_EF * 128 * base.len();
+            assert_eq!(plan == SearchPlan::ExactScan, scan, "{name}");
             assert_eq!(
                 out.len(),
                 truth.len().min(10),
@@ -78,9 +79,23 @@ fn filtered_recall_is_at_least_095_at_every_selectivity() {
             );
             hits += out.iter().filter(|p| truth.contains(&p.offset)).count();
             total += truth.len();
+            // Plain filtered traversal must stay correct too, whatever the planner picks.
+            if passing >= 1_000 {
+                index.search(&scorer, 10, 128, Some(&allowed), &mut ctx, &mut out);
+                assert!(out.iter().all(|p| allowed.contains(p.offset)));
+                graph_hits += out.iter().filter(|p| truth.contains(&p.offset)).count();
+            }
         }
         let recall = hits as f64 / total as f64;
         eprintln!("{name}: {passing} points pass, recall@10 {recall:.4}");
         assert!(recall >= 0.95, "{name}: filtered recall@10 {recall}");
+        if passing >= 1_000 {
+            let graph_recall = graph_hits as f64 / total as f64;
+            eprintln!("{name}: plain filtered traversal recall@10 {graph_recall:.4}");
+            assert!(
+                graph_recall >= 0.95,
+                "{name}: filtered traversal recall@10 {graph_recall}"
+            );
+        }
     }
 }
