@@ -153,6 +153,32 @@ impl HnswIndex {
         sorted_results(ctx, out, k);
     }
 
+    /// Searches many queries on `threads` threads (one `SearchContext` per thread); results come
+    /// back in query order. `scorers[i]` is the prepared query `i`.
+    pub fn search_batch<S: QueryScorer + Sync>(
+        &self,
+        scorers: &[S],
+        k: usize,
+        ef: usize,
+        threads: usize,
+    ) -> Result<Vec<Vec<ScoredPoint>>> {
+        use rayon::prelude::*;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()
+            .map_err(|e| Error::ThreadPool(e.to_string()))?;
+        Ok(pool.install(|| {
+            scorers
+                .par_iter()
+                .map_init(SearchContext::new, |ctx, s| {
+                    let mut out = Vec::with_capacity(k);
+                    self.search(s, k, ef, None::<&dyn PointFilter>, ctx, &mut out);
+                    out
+                })
+                .collect()
+        }))
+    }
+
     /// The plan for a filtered query given an estimate of how many points pass the filter (the
     /// caller's cardinality estimate, e.g. from payload indexes).
     ///

@@ -50,6 +50,14 @@ fn recall_at_10_on_minilm_is_at_least_095_at_ef_128() {
         found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
     }
     let recall = mean_recall(&found, &gt, 10);
+    // The batch helper returns the same results, in query order.
+    let scorers: Vec<_> = (0..100u32)
+        .map(|q| DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap())
+        .collect();
+    let batch = index.search_batch(&scorers, 10, 128, 2).unwrap();
+    for (q, row) in batch.iter().enumerate() {
+        assert_eq!(row.iter().map(|p| p.offset).collect::<Vec<_>>(), found[q]);
+    }
     eprintln!(
         "recall@10 at ef=128: {recall}, unreachable {}",
         stats.unreachable
