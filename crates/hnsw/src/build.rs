@@ -2,8 +2,8 @@
 //! (Alg. 4), and the parallel build over many points.
 
 use crate::graph::Graph;
-use crate::search::{Scored, SearchContext, greedy, search_level};
-use sextant_core::{AllowAll, PairScorer, PointOffset, QueryScorer, ScoreType};
+use crate::search::{Scored, SearchContext, greedy, search_level_pool};
+use sextant_core::{PairScorer, PointOffset, QueryScorer, ScoreType};
 
 /// A pair scorer seen from one stored point: the "query" of an insert.
 pub(crate) struct FromPoint<'a, P> {
@@ -69,11 +69,10 @@ pub(crate) fn insert<P: PairScorer>(
     let mut found: Vec<Scored> = Vec::new();
     let mut selected = Vec::new();
     for l in (0..=level.min(top)).rev() {
-        search_level::<_, AllowAll>(graph, &scorer, &entries, ef_construction, l, None, ctx);
+        search_level_pool(graph, &scorer, &entries, ef_construction, l, ctx);
         found.clear();
-        found.extend(ctx.results.drain().map(|r| r.0));
-        found.retain(|s| s.1 != q);
-        found.sort_unstable_by(|a, b| b.cmp(a));
+        // The pool is sorted best first already.
+        found.extend(ctx.pool.iter().map(|(s, _)| *s).filter(|s| s.1 != q));
         select_neighbors(pair, &found, graph.max_links(l), &mut selected);
         {
             let _guard = graph.lock(q);

@@ -4,7 +4,9 @@ use crate::build::insert;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::params::HnswParams;
-use crate::search::{Scored, SearchContext, greedy, search_level, sorted_results};
+use crate::search::{
+    Scored, SearchContext, greedy, pool_results, search_level, search_level_pool, sorted_results,
+};
 use sextant_core::{BitSet, PairScorer, PointFilter, PointOffset, QueryScorer, ScoredPoint};
 
 /// A hierarchical navigable small-world graph over points `0..len`. It stores only links:
@@ -141,7 +143,11 @@ impl HnswIndex {
         for l in (1..=top).rev() {
             cur = greedy(&self.graph, scorer, cur, l, ctx);
         }
-        if self.deleted.count() == 0 {
+        if self.deleted.count() == 0 && filter.is_none() {
+            search_level_pool(&self.graph, scorer, &[cur], ef.max(k), 0, ctx);
+            pool_results(ctx, out, k);
+            return;
+        } else if self.deleted.count() == 0 {
             search_level(&self.graph, scorer, &[cur], ef.max(k), 0, filter, ctx);
         } else {
             let live = Live {

@@ -33,6 +33,8 @@ pub struct SearchContext {
     pub(crate) links: Vec<PointOffset>,
     pub(crate) fresh: Vec<PointOffset>,
     pub(crate) scores: Vec<ScoreType>,
+    /// Unfiltered searches: the best `ef` so far, sorted best first, with an "expanded" flag.
+    pub(crate) pool: Vec<(Scored, bool)>,
 }
 
 impl Default for SearchContext {
@@ -51,6 +53,7 @@ impl SearchContext {
             links: Vec::new(),
             fresh: Vec::new(),
             scores: Vec::new(),
+            pool: Vec::new(),
         }
     }
 }
@@ -135,6 +138,77 @@ pub(crate) fn search_level<S: QueryScorer, F: PointFilter + ?Sized>(
             }
         }
     }
+}
+
+/// Unfiltered best-first search on `level`: one array of the best `ef` points sorted best
+/// first, each flagged once expanded, instead of two heaps. It expands the same nodes as the
+/// two-heap loop (a point that falls out of the best `ef` would have stopped that loop too),
+/// with a binary search and a short memmove per insertion instead of heap sifts. Leaves the
+/// results in `ctx.pool`.
+pub(crate) fn search_level_pool<S: QueryScorer>(
+    graph: &Graph,
+    scorer: &S,
+    entries: &[Scored],
+    ef: usize,
+    level: usize,
+    ctx: &mut SearchContext,
+) {
+    ctx.visited.reset(graph.len());
+    ctx.pool.clear();
+    for &e in entries {
+        if ctx.visited.visit(e.1) {
+            pool_insert(&mut ctx.pool, e, ef);
+        }
+    }
+    let mut cursor = 0;
+    loop {
+        while cursor < ctx.pool.len() && ctx.pool[cursor].1 {
+            cursor += 1;
+        }
+        if cursor == ctx.pool.len() {
+            break;
+        }
+        ctx.pool[cursor].1 = true;
+        let node = ctx.pool[cursor].0.1;
+        graph.links_into(node, level, &mut ctx.links);
+        ctx.fresh.clear();
+        for &p in &ctx.links {
+            if ctx.visited.visit(p) {
+                ctx.fresh.push(p);
+            }
+        }
+        ctx.scores.resize(ctx.fresh.len(), 0.0);
+        scorer.score_points(&ctx.fresh, &mut ctx.scores);
+        for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
+            if let Some(pos) = pool_insert(&mut ctx.pool, Scored(s, p), ef) {
+                cursor = cursor.min(pos);
+            }
+        }
+    }
+}
+
+/// Inserts into the sorted pool (capacity `ef`); returns the position, or `None` when the point
+/// does not make the best `ef`.
+#[inline]
+fn pool_insert(pool: &mut Vec<(Scored, bool)>, s: Scored, ef: usize) -> Option<usize> {
+    if pool.len() >= ef && pool.last().is_some_and(|w| s <= w.0) {
+        return None;
+    }
+    let pos = pool.partition_point(|x| x.0 > s);
+    pool.insert(pos, (s, false));
+    pool.truncate(ef);
+    Some(pos)
+}
+
+/// The results of the last `search_level_pool`, best first.
+pub(crate) fn pool_results(ctx: &SearchContext, out: &mut Vec<ScoredPoint>, k: usize) {
+    out.clear();
+    out.extend(
+        ctx.pool
+            .iter()
+            .take(k)
+            .map(|(s, _)| ScoredPoint::new(s.1, s.0)),
+    );
 }
 
 /// The results of the last `search_level`, best first.
