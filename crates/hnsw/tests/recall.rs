@@ -121,5 +121,15 @@ proptest! {
         ids.sort();
         ids.dedup();
         prop_assert_eq!(ids.len(), out.len());
+
+        // Unfiltered (the sorted-pool path): k results, sorted, unique, the query point first.
+        index.search(&query, k, total, None::<&dyn PointFilter>, &mut ctx, &mut out);
+        prop_assert_eq!(out.len(), k.min(total));
+        prop_assert!(out.windows(2).all(|w| w[0].score >= w[1].score));
+        prop_assert_eq!(out[0].score, 0.0);
+        let mut ids: Vec<u32> = out.iter().map(|p| p.offset).collect();
+        ids.sort();
+        ids.dedup();
+        prop_assert_eq!(ids.len(), out.len());
     }
 }
