@@ -133,3 +133,39 @@ proptest! {
         prop_assert_eq!(ids.len(), out.len());
     }
 }
+
+#[test]
+fn empty_and_tiny_indexes_answer_sensibly() {
+    let data = sextant_datasets::gaussian(3, 4, 1).unwrap();
+    let pair = DensePairScorer::new(&data, Distance::Euclid);
+    let empty = HnswIndex::build(0, &pair, HnswParams::default(), 2).unwrap();
+    let q = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(1)).unwrap();
+    let (mut ctx, mut out) = (
+        SearchContext::new(),
+        vec![sextant_core::ScoredPoint::new(9, 1.0)],
+    );
+    empty.search(&q, 5, 10, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    assert!(
+        out.is_empty(),
+        "an empty index returns nothing (and clears the buffer)"
+    );
+    assert_eq!(empty.stats().unreachable, 0);
+    let tiny = HnswIndex::build(3, &pair, HnswParams::default(), 1).unwrap();
+    tiny.search(&q, 0, 10, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    assert!(out.is_empty(), "k = 0");
+    tiny.search(&q, 10, 1, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    assert_eq!(out.len(), 3, "ef below k is raised to k");
+    assert_eq!(out[0].offset, 1);
+    assert!(
+        HnswIndex::build(
+            3,
+            &pair,
+            HnswParams {
+                m: 1,
+                ..HnswParams::default()
+            },
+            1
+        )
+        .is_err()
+    );
+}
