@@ -5,7 +5,7 @@
 //! recall.
 
 use crate::host::{loadavg, process_cpu_time};
-use crate::query_args::QueryArgs;
+use crate::query_args::{GraphArgs, QueryArgs};
 use crate::report::{Report, Table};
 use crate::stats::PassStats;
 use clap::Args;
@@ -15,7 +15,7 @@ use sextant_core::{
     PointOffset, ScoredPoint,
 };
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{HnswIndex, SearchContext};
 use std::time::Instant;
 
 /// Filtered search: planner vs plain filtered traversal vs exact scan, per selectivity.
@@ -31,15 +31,8 @@ pub struct FilteredArgs {
     /// Search list sizes.
     #[arg(long, value_delimiter = ',', default_value = "64,128")]
     ef: Vec<usize>,
-    /// Links per node on upper levels (level 0 gets 2m).
-    #[arg(long, default_value_t = 16)]
-    m: usize,
-    /// Candidate list size while building.
-    #[arg(long, default_value_t = 100)]
-    ef_construction: usize,
-    /// Build threads.
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
+    #[command(flatten)]
+    g: GraphArgs,
 }
 
 /// One condition: `field OP value`.
@@ -184,21 +177,16 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     let queries = ds.queries_prepared().map_err(|e| e.to_string())?;
     let n_q = q.n_queries(queries.len());
     let name = ds.meta().name.clone();
-    let params = HnswParams {
-        m: args.m,
-        m0: 2 * args.m,
-        ef_construction: args.ef_construction,
-        ..HnswParams::default()
-    };
+    let params = args.g.params();
     eprintln!(
         "filtered: building the graph of {name} on {} threads",
-        args.threads
+        args.g.threads
     );
     let index = HnswIndex::build(
         base.len(),
         &DensePairScorer::new(&base, distance),
         params,
-        args.threads,
+        args.g.threads,
     )
     .map_err(|e| e.to_string())?;
     let scorers: Vec<_> = (0..n_q as PointOffset)
@@ -211,7 +199,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     let mut ctx = SearchContext::new();
 
     // The unfiltered curve, for the "half the unfiltered QPS at the same recall" bar.
-    let unfiltered_gt = ground_truth(&base, &query_rows, q.k, distance, args.threads, &|_| {})
+    let unfiltered_gt = ground_truth(&base, &query_rows, q.k, distance, args.g.threads, &|_| {})
         .map_err(|e| e.to_string())?;
     let mut unfiltered = Vec::new();
     for ef in [16, 32, 64, 128, 256] {
@@ -240,7 +228,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     ]);
     let mut report = Report::new(
         json!({"name": name, "n_base": base.len(), "n_query": n_q, "dim": base.dim(), "metric": ds.meta().metric}),
-        json!({"m": args.m, "ef_construction": args.ef_construction, "ef": args.ef, "k": q.k, "filters": args.filters, "build_threads": args.threads}),
+        json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": q.k, "filters": args.filters, "build_threads": args.g.threads}),
     );
     for spec in &args.filters {
         let conds = parse_filter(spec)?;
@@ -264,12 +252,18 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
         let k_gt = q.k.min(passing.len());
-        let gt: Vec<Vec<PointOffset>> =
-            ground_truth(&subset, &query_rows, k_gt, distance, args.threads, &|_| {})
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|row| row.iter().map(|p| passing[p.offset as usize]).collect())
-                .collect();
+        let gt: Vec<Vec<PointOffset>> = ground_truth(
+            &subset,
+            &query_rows,
+            k_gt,
+            distance,
+            args.g.threads,
+            &|_| {},
+        )
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|row| row.iter().map(|p| passing[p.offset as usize]).collect())
+        .collect();
         let recall_of = |found: &[Vec<PointOffset>]| {
             found
                 .iter()
@@ -337,7 +331,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     }
     println!(
         "## sextant-hnsw filtered search: {name}, m={} ef_construction={}, k={}\n",
-        args.m, args.ef_construction, q.k
+        args.g.m, args.g.ef_construction, q.k
     );
     print!("{}", table.render());
     println!(

@@ -2,7 +2,7 @@
 //! on one thread; records in the peers' format (`"lib": "sextant-hnsw"`).
 
 use crate::host::{loadavg, peak_rss_mib, process_cpu_time, reset_peak_rss, rss_mib};
-use crate::query_args::QueryArgs;
+use crate::query_args::{GraphArgs, QueryArgs};
 use crate::report::{Report, Table};
 use crate::stats::PassStats;
 use clap::Args;
@@ -11,7 +11,7 @@ use sextant_core::{
     DensePairScorer, DenseQueryScorer, DenseVectorSource, PointFilter, PointOffset,
 };
 use sextant_datasets::{Dataset, mean_recall};
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{HnswIndex, SearchContext};
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
@@ -19,12 +19,8 @@ use std::time::{Duration, Instant};
 pub struct HnswArgs {
     #[command(flatten)]
     q: QueryArgs,
-    /// Links per node on upper levels (level 0 gets 2m).
-    #[arg(long, default_value_t = 16)]
-    m: usize,
-    /// Candidate list size while building.
-    #[arg(long, default_value_t = 100)]
-    ef_construction: usize,
+    #[command(flatten)]
+    g: GraphArgs,
     /// Search list sizes to sweep.
     #[arg(
         long,
@@ -32,9 +28,6 @@ pub struct HnswArgs {
         default_value = "10,16,24,32,48,64,96,128,192,256"
     )]
     ef: Vec<usize>,
-    /// Build threads (searches always run one query at a time on one thread).
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
 }
 
 pub fn run(args: HnswArgs) -> Result<(), String> {
@@ -51,20 +44,15 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let queries = ds.queries_prepared().map_err(|e| e.to_string())?;
     let n_q = args.q.n_queries(queries.len());
     let name = ds.meta().name.clone();
-    let params = HnswParams {
-        m: args.m,
-        m0: 2 * args.m,
-        ef_construction: args.ef_construction,
-        ..HnswParams::default()
-    };
+    let params = args.g.params();
 
     eprintln!(
         "hnsw: building {name} ({} x {}, {distance}) m={} ef_construction={} on {} threads",
         base.len(),
         base.dim(),
-        args.m,
-        args.ef_construction,
-        args.threads
+        args.g.m,
+        args.g.ef_construction,
+        args.g.threads
     );
     let load_before = loadavg();
     let peak_method = if reset_peak_rss() {
@@ -76,7 +64,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let (cpu0, t0) = (process_cpu_time(), Instant::now());
     let pair = DensePairScorer::new(&base, distance);
     let index =
-        HnswIndex::build(base.len(), &pair, params, args.threads).map_err(|e| e.to_string())?;
+        HnswIndex::build(base.len(), &pair, params, args.g.threads).map_err(|e| e.to_string())?;
     let build_s = t0.elapsed().as_secs_f64();
     let build_cpu_s = (process_cpu_time() - cpu0).as_secs_f64();
     let peak_delta = peak_rss_mib().map(|p| p - rss_before);
@@ -86,8 +74,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         .iter()
         .map(|d| d.iter().enumerate().map(|(k, c)| k * c).sum::<usize>())
         .sum();
-    let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.m,
-        "ef_construction": args.ef_construction, "build_threads": args.threads, "build_s": build_s,
+    let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.g.m,
+        "ef_construction": args.g.ef_construction, "build_threads": args.g.threads, "build_s": build_s,
         "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,
         "peak_method": peak_method, "loadavg_before": load_before, "loadavg_after": loadavg(),
         "graph": {"levels": stats.nodes, "links": links, "unreachable": stats.unreachable}});
@@ -158,7 +146,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             load.map_or("-".into(), |l| format!("{:.2}", l[0])),
         ]);
         records.push(json!({"lib": "sextant-hnsw", "dataset": name, "kind": "search", "mode": "single",
-            "quantization": "none", "m": args.m, "ef_construction": args.ef_construction, "ef": ef, "k": args.q.k,
+            "quantization": "none", "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
             "recall": recall, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us, "mean_us": st.mean_us,
             "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n_q as f64, "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),
             "loadavg": load, "runs_qps": runs}));
@@ -169,13 +157,13 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         "## sextant-hnsw: {name} ({} x {}, {distance}), m={} ef_construction={}, k={}\n",
         base.len(),
         base.dim(),
-        args.m,
-        args.ef_construction,
+        args.g.m,
+        args.g.ef_construction,
         args.q.k
     );
     println!(
         "build: {build_s:.2} s on {} threads ({build_cpu_s:.2} CPU s), peak RSS +{} MiB, {} links, {} unreachable\n",
-        args.threads,
+        args.g.threads,
         peak_delta.map_or("?".into(), |p| format!("{p:.1}")),
         links,
         stats.unreachable
@@ -188,8 +176,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     if let Some(path) = args.q.json {
         let mut report = Report::new(
             json!({"name": name, "n_base": base.len(), "n_query": n_q, "dim": base.dim(), "metric": ds.meta().metric}),
-            json!({"m": args.m, "ef_construction": args.ef_construction, "ef": args.ef, "k": args.q.k,
-                "build_threads": args.threads, "query_threads": 1, "repeats": args.q.repeats}),
+            json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": args.q.k,
+                "build_threads": args.g.threads, "query_threads": 1, "repeats": args.q.repeats}),
         );
         report.push(build);
         records.into_iter().for_each(|r| report.push(r));

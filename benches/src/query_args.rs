@@ -1,6 +1,7 @@
 //! Command-line flags shared by the subcommands that time queries against a dataset.
 
 use clap::Args;
+use sextant_hnsw::HnswParams;
 use std::path::PathBuf;
 
 /// The dataset, k, and how queries are timed.
@@ -29,6 +30,30 @@ impl QueryArgs {
         match self.max_queries {
             0 => available,
             m => m.min(available),
+        }
+    }
+}
+
+/// How the HNSW graph is built.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Links per node on upper levels (level 0 gets 2m).
+    #[arg(long, default_value_t = 16)]
+    pub m: usize,
+    /// Candidate list size while building.
+    #[arg(long, default_value_t = 100)]
+    pub ef_construction: usize,
+    /// Build threads (searches always run one query at a time on one thread).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+impl GraphArgs {
+    /// The construction parameters these flags describe.
+    pub fn params(&self) -> HnswParams {
+        HnswParams {
+            ef_construction: self.ef_construction,
+            ..HnswParams::with_m(self.m)
         }
     }
 }

@@ -58,6 +58,27 @@ impl SearchContext {
     }
 }
 
+/// Expands `node` on `level`: its links not visited yet go to `ctx.fresh` (and are marked
+/// visited), their scores to `ctx.scores`, in one batch so the scorer can prefetch.
+#[inline]
+fn score_unvisited_links<S: QueryScorer>(
+    graph: &Graph,
+    scorer: &S,
+    node: PointOffset,
+    level: usize,
+    ctx: &mut SearchContext,
+) {
+    graph.links_into(node, level, &mut ctx.links);
+    ctx.fresh.clear();
+    for &p in &ctx.links {
+        if ctx.visited.visit(p) {
+            ctx.fresh.push(p);
+        }
+    }
+    ctx.scores.resize(ctx.fresh.len(), 0.0);
+    scorer.score_points(&ctx.fresh, &mut ctx.scores);
+}
+
 /// Greedy descent on `level` from `(point, score)`: move to the best neighbour while it
 /// improves. Returns the local best.
 pub(crate) fn greedy<S: QueryScorer>(
@@ -114,15 +135,7 @@ pub(crate) fn search_level<S: QueryScorer, F: PointFilter + ?Sized>(
         if ctx.results.len() >= ef && ctx.results.peek().is_some_and(|w| c < w.0) {
             break;
         }
-        graph.links_into(c.1, level, &mut ctx.links);
-        ctx.fresh.clear();
-        for &p in &ctx.links {
-            if ctx.visited.visit(p) {
-                ctx.fresh.push(p);
-            }
-        }
-        ctx.scores.resize(ctx.fresh.len(), 0.0);
-        scorer.score_points(&ctx.fresh, &mut ctx.scores);
+        score_unvisited_links(graph, scorer, c.1, level, ctx);
         for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
             let cand = Scored(s, p);
             let full = ctx.results.len() >= ef;
@@ -170,15 +183,7 @@ pub(crate) fn search_level_pool<S: QueryScorer>(
         }
         ctx.pool[cursor].1 = true;
         let node = ctx.pool[cursor].0.1;
-        graph.links_into(node, level, &mut ctx.links);
-        ctx.fresh.clear();
-        for &p in &ctx.links {
-            if ctx.visited.visit(p) {
-                ctx.fresh.push(p);
-            }
-        }
-        ctx.scores.resize(ctx.fresh.len(), 0.0);
-        scorer.score_points(&ctx.fresh, &mut ctx.scores);
+        score_unvisited_links(graph, scorer, node, level, ctx);
         for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
             if let Some(pos) = pool_insert(&mut ctx.pool, Scored(s, p), ef) {
                 cursor = cursor.min(pos);
