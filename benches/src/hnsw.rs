@@ -74,10 +74,13 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         .iter()
         .map(|d| d.iter().enumerate().map(|(k, c)| k * c).sum::<usize>())
         .sum();
+    // The saved graph (links only; vectors live elsewhere), for the peers' "disk_bytes".
+    let graph_bytes = index.to_bytes().len();
     let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.g.m,
         "ef_construction": args.g.ef_construction, "build_threads": args.g.threads, "build_s": build_s,
         "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,
         "peak_method": peak_method, "loadavg_before": load_before, "loadavg_after": loadavg(),
+        "disk_bytes": graph_bytes, "disk_note": "graph file only (vectors are stored by the caller)",
         "graph": {"levels": stats.nodes, "links": links, "unreachable": stats.unreachable}});
     eprintln!(
         "hnsw: built in {build_s:.2} s ({build_cpu_s:.2} CPU s), {} unreachable",
@@ -162,11 +165,12 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         args.q.k
     );
     println!(
-        "build: {build_s:.2} s on {} threads ({build_cpu_s:.2} CPU s), peak RSS +{} MiB, {} links, {} unreachable\n",
+        "build: {build_s:.2} s on {} threads ({build_cpu_s:.2} CPU s), peak RSS +{} MiB, {} links, {} unreachable, graph file {:.2} MiB\n",
         args.g.threads,
         peak_delta.map_or("?".into(), |p| format!("{p:.1}")),
         links,
-        stats.unreachable
+        stats.unreachable,
+        graph_bytes as f64 / (1 << 20) as f64
     );
     print!("{}", table.render());
     println!(
