@@ -1,7 +1,7 @@
 //! `sextant-bench filtered`: filtered search at several selectivities, with filters built from
-//! the dataset's `payload.jsonl`, against exact filtered ground truth. Each filter is run three
-//! ways: the planner (`search_planned`), plain filtered graph traversal, and an exact scan of
-//! the passing points; the planner is also compared with half the unfiltered QPS at the same
+//! the dataset's `payload.jsonl`, against exact filtered ground truth. Each filter is run four
+//! ways: the planner (`search_planned`), plain filtered graph traversal, the ACORN-style
+//! two-hop traversal (`search_acorn`), and an exact scan of the passing points; the planner is also compared with half the unfiltered QPS at the same
 //! recall.
 
 use crate::host::{loadavg, process_cpu_time};
@@ -280,6 +280,9 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
             let (graph, graph_cpu, graph_found) = timed(&scorers, q.repeats, |s, out| {
                 index.search(s, q.k, ef, Some(&allowed), &mut ctx, out)
             })?;
+            let (acorn, acorn_cpu, acorn_found) = timed(&scorers, q.repeats, |s, out| {
+                index.search_acorn(s, q.k, ef, &allowed, &mut ctx, out)
+            })?;
             let mut plan = None;
             let (planned, planned_cpu, planned_found) = timed(&scorers, q.repeats, |s, out| {
                 plan =
@@ -301,6 +304,12 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                     graph,
                     graph_cpu,
                     &graph_found,
+                ),
+                (
+                    "graph, ACORN-style two-hop".to_string(),
+                    acorn,
+                    acorn_cpu,
+                    &acorn_found,
                 ),
                 ("exact scan".to_string(), exact, exact_cpu, &exact_found),
             ] {

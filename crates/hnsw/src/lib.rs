@@ -8,8 +8,8 @@
 //! search with a planner (exact scan over the passing points when a cost model says it scores
 //! fewer vectors than a filtered traversal, graph traversal otherwise), deletes with online repair and slot reuse, and graph diagnostics are
 //! built, and so is saving to / loading from a checksummed file (format in the `persist` module
-//! docs). Opening through mmap, compressed links, payload-aware extra links and ACORN-style
-//! traversal are not built yet.
+//! docs), and so is an ACORN-style filter-aware traversal (`search_acorn`). Opening through
+//! mmap, compressed links and payload-aware extra links are not built yet.
 //!
 //! ```
 //! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance, PointFilter};
@@ -26,6 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod acorn;
 mod build;
 mod delete;
 mod error;
