@@ -7,7 +7,7 @@
 
 use crate::graph::Graph;
 use crate::index::HnswIndex;
-use crate::search::{Scored, SearchContext, greedy};
+use crate::search::{Scored, SearchContext};
 use sextant_core::{PointFilter, PointOffset, QueryScorer, ScoredPoint};
 use std::cmp::Reverse;
 
@@ -24,16 +24,9 @@ impl HnswIndex {
         out: &mut Vec<ScoredPoint>,
     ) {
         out.clear();
-        let Some((entry, top)) = self.graph.entry() else {
+        let Some(cur) = self.descend(scorer, k, ctx) else {
             return;
         };
-        if k == 0 {
-            return;
-        }
-        let mut cur = Scored(scorer.score_point(entry), entry);
-        for l in (1..=top).rev() {
-            cur = greedy(&self.graph, scorer, cur, l, ctx);
-        }
         let allows = |p: PointOffset| filter.allows(p) && !self.deleted.contains(p);
         let ef = ef.max(k);
         let g: &Graph = &self.graph;

@@ -133,16 +133,9 @@ impl HnswIndex {
         out: &mut Vec<ScoredPoint>,
     ) {
         out.clear();
-        let Some((entry, top)) = self.graph.entry() else {
+        let Some(cur) = self.descend(scorer, k, ctx) else {
             return;
         };
-        if k == 0 {
-            return;
-        }
-        let mut cur = Scored(scorer.score_point(entry), entry);
-        for l in (1..=top).rev() {
-            cur = greedy(&self.graph, scorer, cur, l, ctx);
-        }
         if self.deleted.count() == 0 && filter.is_none() {
             search_level_pool(&self.graph, scorer, &[cur], ef.max(k), 0, ctx);
             pool_results(ctx, out, k);
@@ -157,6 +150,25 @@ impl HnswIndex {
             search_level(&self.graph, scorer, &[cur], ef.max(k), 0, Some(&live), ctx);
         }
         sorted_results(ctx, out, k);
+    }
+
+    /// Greedy descent from the entry point through the upper levels: the level-0 starting
+    /// point of a search. `None` for an empty index or `k = 0`.
+    pub(crate) fn descend<S: QueryScorer>(
+        &self,
+        scorer: &S,
+        k: usize,
+        ctx: &mut SearchContext,
+    ) -> Option<Scored> {
+        let (entry, top) = self.graph.entry()?;
+        if k == 0 {
+            return None;
+        }
+        let mut cur = Scored(scorer.score_point(entry), entry);
+        for l in (1..=top).rev() {
+            cur = greedy(&self.graph, scorer, cur, l, ctx);
+        }
+        Some(cur)
     }
 
     /// Searches many queries on `threads` threads (one `SearchContext` per thread); results come
