@@ -4,7 +4,7 @@
 use crate::host::{loadavg, process_cpu_time};
 use crate::progress::bar;
 use crate::query_args::QueryArgs;
-use crate::report::{Report, Table};
+use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use rayon::prelude::*;
@@ -230,7 +230,7 @@ pub fn run(args: ExactArgs) -> Result<(), String> {
 
     if let Some(path) = args.q.json {
         let mut report = Report::new(
-            json!({"name": name, "n_base": base.len(), "n_query": n, "dim": base.dim(), "metric": ds.meta().metric, "meta": ds.meta()}),
+            dataset_header(&ds, n),
             json!({"k": args.q.k, "threads": args.threads, "repeats": args.q.repeats, "max_queries": args.q.max_queries}),
         );
         report.push(single);

@@ -6,7 +6,7 @@
 
 use crate::host::{loadavg, process_cpu_time};
 use crate::query_args::{GraphArgs, QueryArgs};
-use crate::report::{Report, Table};
+use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use serde_json::{Value, json};
@@ -227,7 +227,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         "planner ÷ bar",
     ]);
     let mut report = Report::new(
-        json!({"name": name, "n_base": base.len(), "n_query": n_q, "dim": base.dim(), "metric": ds.meta().metric}),
+        dataset_header(&ds, n_q),
         json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": q.k, "filters": args.filters, "build_threads": args.g.threads}),
     );
     for spec in &args.filters {

@@ -3,7 +3,7 @@
 
 use crate::host::{loadavg, peak_rss_mib, process_cpu_time, reset_peak_rss, rss_mib};
 use crate::query_args::{GraphArgs, QueryArgs};
-use crate::report::{Report, Table};
+use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use serde_json::json;
@@ -179,7 +179,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     );
     if let Some(path) = args.q.json {
         let mut report = Report::new(
-            json!({"name": name, "n_base": base.len(), "n_query": n_q, "dim": base.dim(), "metric": ds.meta().metric}),
+            dataset_header(&ds, n_q),
             json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": args.q.k,
                 "build_threads": args.g.threads, "query_threads": 1, "repeats": args.q.repeats}),
         );

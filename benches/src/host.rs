@@ -59,12 +59,12 @@ pub fn process_cpu_time() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-/// Peak resident set size (VmHWM) of this process in MiB, when the OS tells it.
-pub fn peak_rss_mib() -> Option<f64> {
+/// A memory figure of `/proc/self/status` (`VmHWM`, `VmRSS`, ...) in MiB, when the OS tells it.
+fn status_mib(field: &str) -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = s
         .lines()
-        .find(|l| l.starts_with("VmHWM"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()
@@ -72,17 +72,14 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// Peak resident set size (VmHWM) of this process in MiB, when the OS tells it.
+pub fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM")
+}
+
 /// Resident set size (VmRSS) of this process in MiB, when the OS tells it.
 pub fn rss_mib() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = s
-        .lines()
-        .find(|l| l.starts_with("VmRSS"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    status_mib("VmRSS")
 }
 
 /// Resets the peak-RSS high-water mark to the current RSS (Linux `clear_refs` = 5), so that a

@@ -45,6 +45,13 @@ impl Report {
     }
 }
 
+/// The `dataset` header of a result file: name, sizes, metric and the folder's meta.json.
+pub fn dataset_header(ds: &sextant_datasets::Dataset, n_query: usize) -> Value {
+    let meta = ds.meta();
+    json!({"name": meta.name, "n_base": meta.n_base, "n_query": n_query, "dim": meta.dim,
+        "metric": meta.metric, "meta": meta})
+}
+
 /// A markdown table, printed with aligned columns.
 pub struct Table {
     head: Vec<String>,
