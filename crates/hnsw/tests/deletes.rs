@@ -7,6 +7,8 @@ use sextant_core::{
 };
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
 
+mod common;
+
 fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -16,14 +18,12 @@ fn splitmix(mut x: u64) -> u64 {
 
 #[test]
 fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../datasets/minilm-pypi-20k"
-    );
-    let ds = sextant_datasets::Dataset::open(dir).unwrap();
-    let base = ds.base_prepared().unwrap();
-    let queries = ds.queries_prepared().unwrap();
-    let d = ds.distance();
+    let common::Minilm {
+        base,
+        queries,
+        distance: d,
+        ..
+    } = common::minilm();
     let n = base.len() as u32;
     let pair = DensePairScorer::new(&base, d);
     let mut index = HnswIndex::build(base.len(), &pair, HnswParams::default(), 2).unwrap();

@@ -1,10 +1,10 @@
 //! Filtered search on the bundled dataset with filters on its real payload fields, at about
 //! 50%, 10%, 1% and 0.1% selectivity, against exact filtered ground truth.
 
-use sextant_core::{
-    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, QueryScorer, TopK,
-};
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchPlan, VISITS_PER_EF};
+use sextant_core::{BitSet, DenseQueryScorer, DenseVectorSource, QueryScorer, TopK};
+use sextant_hnsw::{SearchContext, SearchPlan, VISITS_PER_EF};
+
+mod common;
 
 type Payload = serde_json::Value;
 /// A named predicate over one point's payload.
@@ -27,26 +27,19 @@ fn filters() -> Vec<Filter> {
 
 #[test]
 fn filtered_recall_is_at_least_095_at_every_selectivity() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../datasets/minilm-pypi-20k"
-    );
-    let ds = sextant_datasets::Dataset::open(dir).unwrap();
-    let payload: Vec<Payload> = std::fs::read_to_string(format!("{dir}/payload.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let base = ds.base_prepared().unwrap();
-    let queries = ds.queries_prepared().unwrap();
-    let d = ds.distance();
-    let index = HnswIndex::build(
-        base.len(),
-        &DensePairScorer::new(&base, d),
-        HnswParams::default(),
-        2,
-    )
-    .unwrap();
+    let payload: Vec<Payload> =
+        std::fs::read_to_string(format!("{}/payload.jsonl", common::MINILM))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let common::Minilm {
+        base,
+        queries,
+        distance: d,
+        ..
+    } = common::minilm();
+    let index = common::build(&base, d);
     let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
     for (name, f) in filters() {
         let mut allowed = BitSet::new(base.len());

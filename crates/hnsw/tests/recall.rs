@@ -6,31 +6,21 @@ use sextant_core::{
     BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance,
     PointFilter,
 };
-use sextant_datasets::{Dataset, mean_recall};
+use sextant_datasets::mean_recall;
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
 
-fn minilm() -> Dataset {
-    Dataset::open(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../datasets/minilm-pypi-20k"
-    ))
-    .unwrap()
-}
+mod common;
 
 #[test]
 fn recall_at_10_on_minilm_is_at_least_095_at_ef_128() {
-    let ds = minilm();
-    let base = ds.base_prepared().unwrap();
-    let queries = ds.queries_prepared().unwrap();
+    let common::Minilm {
+        ds,
+        base,
+        queries,
+        distance: d,
+    } = common::minilm();
     let gt = ds.ground_truth().unwrap().unwrap();
-    let d = ds.distance();
-    let index = HnswIndex::build(
-        base.len(),
-        &DensePairScorer::new(&base, d),
-        HnswParams::default(),
-        2,
-    )
-    .unwrap();
+    let index = common::build(&base, d);
     let stats = index.stats();
     // The pure heuristic can orphan a handful of nodes (hnswlib's graphs have them too).
     assert!(stats.unreachable <= 20, "{stats:?}");
@@ -67,12 +57,8 @@ fn recall_at_10_on_minilm_is_at_least_095_at_ef_128() {
 
 #[test]
 fn one_thread_builds_are_deterministic() {
-    let ds = minilm();
-    let base = DenseVectors::from_flat(
-        384,
-        ds.base_prepared().unwrap().as_flat()[..2000 * 384].to_vec(),
-    )
-    .unwrap();
+    let common::Minilm { base: full, .. } = common::minilm();
+    let base = DenseVectors::from_flat(384, full.as_flat()[..2000 * 384].to_vec()).unwrap();
     let scorer = DensePairScorer::new(&base, Distance::Cosine);
     let a = HnswIndex::build(2000, &scorer, HnswParams::default(), 1).unwrap();
     let b = HnswIndex::build(2000, &scorer, HnswParams::default(), 1).unwrap();
