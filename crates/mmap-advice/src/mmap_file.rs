@@ -1,0 +1,61 @@
+//! A read-only shared map of a whole file, that can follow the file as another handle grows it.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use crate::map_methods::shared_map_methods;
+use crate::{Error, Result, global_advice};
+
+/// A read-only map of a file.
+///
+/// The map is `MAP_SHARED`: writes by other handles to the same file become visible. The
+/// process-wide [`global_advice`](crate::global_advice) is applied when the map is made.
+#[derive(Debug)]
+pub struct MmapFile {
+    path: PathBuf,
+    file: File,
+    map: Mmap,
+}
+
+impl MmapFile {
+    /// Maps the whole file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
+        let map = map_read(&path, &file)?;
+        Ok(Self { path, file, map })
+    }
+
+    /// The mapped bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
+    /// Remaps if the file grew since it was mapped (another handle appended); returns whether
+    /// it did. A file that shrank is remapped too, so no access ever reaches past its end.
+    pub fn reload(&mut self) -> Result<bool> {
+        let len = self
+            .file
+            .metadata()
+            .map_err(|e| Error::io(&self.path, "stat", e))?
+            .len();
+        if len == self.map.len() as u64 {
+            return Ok(false);
+        }
+        self.map = map_read(&self.path, &self.file)?;
+        Ok(true)
+    }
+
+    shared_map_methods!();
+}
+
+fn map_read(path: &Path, file: &File) -> Result<Mmap> {
+    // SAFETY: the map is read-only. Another process truncating the file while it is mapped
+    // would make accesses fault (SIGBUS); every file format built on this crate only ever
+    // grows its files, and this is the documented contract of a shared map.
+    let map = unsafe { Mmap::map(file) }.map_err(|e| Error::io(path, "map", e))?;
+    crate::advice::apply(&map, global_advice()).map_err(|e| Error::io(path, "madvise", e))?;
+    Ok(map)
+}
