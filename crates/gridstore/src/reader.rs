@@ -1,0 +1,95 @@
+//! A read-only handle on a store another handle (or process) writes: it sees flushed state,
+//! and follows the writer's growth with [`GridstoreReader::live_reload`].
+
+use std::path::{Path, PathBuf};
+
+use sextant_core::PointOffset;
+
+use crate::pages::PageViews;
+use crate::tracker::TrackerView;
+use crate::{Error, GridstoreConfig, Result, meta};
+
+/// How many times a read retries when it races with the writer reusing freed blocks.
+const RACE_RETRIES: usize = 3;
+
+/// A read-only view of a store directory.
+#[derive(Debug)]
+pub struct GridstoreReader {
+    dir: PathBuf,
+    config: GridstoreConfig,
+    tracker: TrackerView,
+    pages: PageViews,
+}
+
+impl GridstoreReader {
+    /// Opens the store in `dir` read-only (no lock: a writer may be active).
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        let config = meta::read(&dir)?;
+        let tracker = TrackerView::open(&dir)?;
+        let pages = PageViews::open(&dir, config)?;
+        Ok(Self {
+            dir,
+            config,
+            tracker,
+            pages,
+        })
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Maps the pages and tracker growth the writer added since the last call.
+    pub fn live_reload(&mut self) -> Result<()> {
+        self.tracker.reload()?;
+        self.pages.reload()
+    }
+
+    /// The value at `offset` as last flushed by the writer. A value in a page this reader has
+    /// not mapped yet is [`Error::Stale`] (call [`live_reload`](Self::live_reload)).
+    pub fn get(&self, offset: PointOffset) -> Result<Option<Vec<u8>>> {
+        let mut attempt = 0;
+        loop {
+            let Some(ptr) = self.tracker.get(offset) else {
+                return Ok(None);
+            };
+            if ptr.page as usize >= self.pages.count() {
+                return Err(Error::Stale {
+                    offset,
+                    page: ptr.page,
+                });
+            }
+            let read = match self.pages.read(
+                ptr.global_block(self.config.blocks_per_page()),
+                ptr.len as usize,
+            ) {
+                Some(stored) => crate::value::decode(self.config.compression, offset, &ptr, stored)
+                    .map(|v| v.into_owned()),
+                None => Err(Error::Stale {
+                    offset,
+                    page: ptr.page + 1,
+                }),
+            };
+            match read {
+                // The writer may have flushed a new pointer and reused the old blocks while we
+                // read: if the pointer changed, read again.
+                Err(Error::Corrupt { .. })
+                    if attempt < RACE_RETRIES && self.tracker.get(offset) != Some(ptr) =>
+                {
+                    attempt += 1;
+                }
+                other => return other.map(Some),
+            }
+        }
+    }
+
+    /// Every `(offset, value)` visible to this reader, in offset order.
+    pub fn iter(&self) -> impl Iterator<Item = Result<(PointOffset, Vec<u8>)>> + '_ {
+        (0..self.tracker.capacity()).filter_map(move |o| {
+            let offset = o as PointOffset;
+            self.get(offset).transpose().map(|r| r.map(|v| (offset, v)))
+        })
+    }
+}
