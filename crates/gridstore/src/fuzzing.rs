@@ -1,15 +1,33 @@
 //! Entry point for the fuzz target: arbitrary bytes become a store directory that is opened,
 //! verified, read and repaired. Nothing may panic; errors are the expected outcome.
 
+/// Packs store files into one fuzz input (the inverse of [`open_bytes`]'s split).
+pub fn pack(meta: &[u8], tracker: &[u8], page: &[u8]) -> Vec<u8> {
+    let mut out = meta.to_vec();
+    out.extend_from_slice(&(tracker.len() as u32).to_le_bytes());
+    out.extend_from_slice(tracker);
+    out.extend_from_slice(page);
+    out
+}
+
 use crate::{Gridstore, GridstoreReader};
 
-/// Splits `data` into meta, tracker and one page file, writes them to a temporary directory
-/// and exercises every read path.
+/// Input layout: 64 bytes of meta, a u32 LE tracker length, the tracker, then one page file.
+/// They are written to a temporary directory and every read path is exercised.
 pub fn open_bytes(data: &[u8]) {
-    let Ok(dir) = tempfile_dir() else { return };
     let (meta, rest) = data.split_at(data.len().min(64));
-    let split = rest.len() / 2;
-    let (tracker, page) = rest.split_at(split);
+    // Geometry claiming huge pages would make the open extend a page file to that size.
+    match crate::meta::decode(std::path::Path::new("fuzz"), meta) {
+        Ok(config) if config.page_size > 1 << 20 => return,
+        _ => {}
+    }
+    let (len, rest) = rest.split_at(rest.len().min(4));
+    let tracker_len = len
+        .try_into()
+        .map_or(0, |b| u32::from_le_bytes(b) as usize)
+        .min(rest.len());
+    let (tracker, page) = rest.split_at(tracker_len);
+    let Ok(dir) = tempfile_dir() else { return };
     let write = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).is_ok();
     if !(write("meta", meta) && write("tracker", tracker) && write("page_000000.dat", page)) {
         return;
