@@ -4,6 +4,8 @@
 
 mod exact;
 mod filtered;
+mod gridstore;
+mod gridstore_crash;
 mod groundtruth;
 mod hnsw;
 mod host;
@@ -52,6 +54,13 @@ enum Command {
     /// Write-ahead log throughput per durability policy, entry size and appender count, replay
     /// speed, and the disk's sequential-write and fsync limits measured in the same run.
     Wal(wal::WalArgs),
+    /// Payload-store workload on sextant-gridstore and redb.
+    Gridstore(gridstore::GridstoreArgs),
+    /// Crash test of sextant-gridstore: SIGKILL a writer, check every flushed value.
+    GridstoreCrash(gridstore_crash::GridstoreCrashArgs),
+    /// The writer process of `gridstore-crash` (internal).
+    #[command(hide = true)]
+    GridstoreCrashChild(gridstore_crash::GridstoreCrashChildArgs),
     /// Crash test of the write-ahead log: SIGKILL a writer at random moments, reopen, and count
     /// acknowledged entries lost and corrupted entries read (both must be 0).
     WalCrash(wal_crash::WalCrashArgs),
@@ -69,6 +78,9 @@ fn main() {
         Command::Groundtruth(a) => groundtruth::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Wal(a) => wal::run(a),
+        Command::Gridstore(a) => gridstore::run(a),
+        Command::GridstoreCrash(a) => gridstore_crash::run(a),
+        Command::GridstoreCrashChild(a) => gridstore_crash::child(a),
         Command::WalCrash(a) => wal_crash::run(a),
         Command::WalCrashChild(a) => wal_crash::child(a),
     };

@@ -9,24 +9,19 @@ use std::path::Path;
 /// Bytes of a file, mapped read-only (or held in memory).
 #[derive(Debug)]
 pub(crate) enum Bytes {
-    Mapped(memmap2::Mmap),
+    Mapped(sextant_mmap_advice::MmapFile),
     Owned(Vec<u8>),
 }
 
 impl Bytes {
-    /// Maps `path` read-only. Empty files are held as an empty buffer (mapping zero bytes fails
-    /// on some systems).
+    /// Maps `path` read-only through `sextant-mmap-advice`. Dataset files are inputs nobody
+    /// should modify while they are read; a process truncating one anyway makes reads past the
+    /// new end fault (SIGBUS), the documented cost of zero-copy reading.
     pub(crate) fn map(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        if len == 0 {
-            return Ok(Self::Owned(Vec::new()));
-        }
-        // SAFETY: the map is read-only and private to this process. Dataset files are inputs
-        // that nobody should modify while they are read; if another process truncates the file
-        // anyway, reads past the new end fault (SIGBUS). That is the documented cost of
-        // zero-copy reading (see the crate docs), accepted for benchmark inputs.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        let map = sextant_mmap_advice::MmapFile::open(path).map_err(|e| match e {
+            sextant_mmap_advice::Error::Io { source, .. } => Error::io(path, source),
+            other => Error::io(path, std::io::Error::other(other)),
+        })?;
         Ok(Self::Mapped(map))
     }
 }
@@ -35,7 +30,7 @@ impl std::ops::Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            Self::Mapped(m) => m,
+            Self::Mapped(m) => m.bytes(),
             Self::Owned(v) => v,
         }
     }

@@ -73,7 +73,7 @@ impl Gridstore {
         } else {
             self.allocate(blocks)?
         };
-        self.pages.write(global, &stored);
+        self.pages.write(global, &stored)?;
         lock(&self.shared.dirty_pages).extend(self.pages.pages_of(global, stored.len()));
         let bpp = config.blocks_per_page();
         let ptr = ValuePointer {

@@ -50,7 +50,7 @@ pub struct RecoveryReport {
 /// A segment's bytes for scanning: mapped read-only (replay is bound by copying out of the page
 /// cache otherwise), or empty for an empty file.
 enum SegmentBytes {
-    Mapped(memmap2::Mmap),
+    Mapped(sextant_mmap_advice::MmapFile),
     Empty,
 }
 
@@ -58,7 +58,7 @@ impl std::ops::Deref for SegmentBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            Self::Mapped(m) => m,
+            Self::Mapped(m) => m.bytes(),
             Self::Empty => &[],
         }
     }
@@ -78,12 +78,12 @@ fn open_segment(path: &Path) -> Result<(std::fs::File, SegmentBytes)> {
     if len == 0 {
         return Ok((file, SegmentBytes::Empty));
     }
-    // SAFETY: the map is read-only and dropped at the end of this segment's scan, before this
-    // process changes the file (the tail cut happens after the scan). Other writers are kept
-    // out by the directory lock held for the whole `open`; a process that ignores the lock and
-    // truncates the file meanwhile would make reads fault (SIGBUS), as with any mmap reader.
-    let map =
-        unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, "map segment", e))?;
+    // The map is dropped at the end of this segment's scan, before this process changes the
+    // file (the tail cut happens after the scan); the directory lock keeps other writers out.
+    let map = sextant_mmap_advice::MmapFile::open(path).map_err(|e| match e {
+        sextant_mmap_advice::Error::Io { source, .. } => Error::io(path, "map segment", source),
+        other => Error::io(path, "map segment", std::io::Error::other(other)),
+    })?;
     Ok((file, SegmentBytes::Mapped(map)))
 }
 
