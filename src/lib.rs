@@ -9,6 +9,8 @@
 //! | `datasets` | `sextant-datasets` | fvecs/ivecs/bvecs/npy/CSR readers, exact ground truth, recall |
 //! | `hnsw` | `sextant-hnsw` | HNSW graph: parallel build, filtered search with a planner (in progress) |
 //! | `wal` | `sextant-wal` | segmented write-ahead log: checksums, group commit, crash recovery |
+//! | `mmap-advice` | `sextant-mmap-advice` | typed mmap files, madvise / populate / evict, io_uring batch reads |
+//! | `gridstore` | `sextant-gridstore` | paged value store keyed by point offset: checksums, crash-safe flushes |
 //!
 //! ```
 //! use sextant::core::{Distance, kernels};
@@ -24,7 +26,11 @@
 pub use sextant_core as core;
 #[cfg(feature = "datasets")]
 pub use sextant_datasets as datasets;
+#[cfg(feature = "gridstore")]
+pub use sextant_gridstore as gridstore;
 #[cfg(feature = "hnsw")]
 pub use sextant_hnsw as hnsw;
+#[cfg(feature = "mmap-advice")]
+pub use sextant_mmap_advice as mmap_advice;
 #[cfg(feature = "wal")]
 pub use sextant_wal as wal;

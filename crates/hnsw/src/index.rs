@@ -4,10 +4,9 @@ use crate::build::insert;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::params::HnswParams;
-use crate::search::{
-    Scored, SearchContext, greedy, pool_results, search_level, search_level_pool, sorted_results,
-};
-use sextant_core::{BitSet, PairScorer, PointFilter, PointOffset, QueryScorer, ScoredPoint};
+use crate::query::Query;
+use crate::search::SearchContext;
+use sextant_core::{BitSet, PairScorer, PointOffset};
 
 /// A hierarchical navigable small-world graph over points `0..len`. It stores only links:
 /// vectors (RAM, mmap, or quantized codes) are reached through the scorers passed in.
@@ -120,198 +119,12 @@ impl HnswIndex {
         &self.params
     }
 
-    /// The `k` best points for the query behind `scorer`, best first, searching with a list of
-    /// `max(ef, k)`. With a filter, only allowed points are returned (the traversal still walks
-    /// through rejected ones).
-    pub fn search<S: QueryScorer, F: PointFilter + ?Sized>(
-        &self,
-        scorer: &S,
-        k: usize,
-        ef: usize,
-        filter: Option<&F>,
-        ctx: &mut SearchContext,
-        out: &mut Vec<ScoredPoint>,
-    ) {
-        out.clear();
-        let Some(cur) = self.descend(scorer, k, ctx) else {
-            return;
-        };
-        if self.deleted.count() == 0 && filter.is_none() {
-            search_level_pool(&self.graph, scorer, &[cur], ef.max(k), 0, ctx);
-            pool_results(ctx, out, k);
-            return;
-        } else if self.deleted.count() == 0 {
-            search_level(&self.graph, scorer, &[cur], ef.max(k), 0, filter, ctx);
-        } else {
-            let live = Live {
-                deleted: &self.deleted,
-                inner: filter,
-            };
-            search_level(&self.graph, scorer, &[cur], ef.max(k), 0, Some(&live), ctx);
-        }
-        sorted_results(ctx, out, k);
-    }
-
-    /// Greedy descent from the entry point through the upper levels: the level-0 starting
-    /// point of a search. `None` for an empty index or `k = 0`.
-    pub(crate) fn descend<S: QueryScorer>(
-        &self,
-        scorer: &S,
-        k: usize,
-        ctx: &mut SearchContext,
-    ) -> Option<Scored> {
-        let (entry, top) = self.graph.entry()?;
-        if k == 0 {
-            return None;
-        }
-        let mut cur = Scored(scorer.score_point(entry), entry);
-        for l in (1..=top).rev() {
-            cur = greedy(&self.graph, scorer, cur, l, ctx);
-        }
-        Some(cur)
-    }
-
-    /// Searches many queries on `threads` threads (one `SearchContext` per thread); results come
-    /// back in query order. `scorers[i]` is the prepared query `i`.
-    pub fn search_batch<S: QueryScorer + Sync>(
-        &self,
-        scorers: &[S],
-        k: usize,
-        ef: usize,
-        threads: usize,
-    ) -> Result<Vec<Vec<ScoredPoint>>> {
-        use rayon::prelude::*;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-            .map_err(|e| Error::ThreadPool(e.to_string()))?;
-        Ok(pool.install(|| {
-            scorers
-                .par_iter()
-                .map_init(SearchContext::new, |ctx, s| {
-                    let mut out = Vec::with_capacity(k);
-                    self.search(s, k, ef, None::<&dyn PointFilter>, ctx, &mut out);
-                    out
-                })
-                .collect()
-        }))
-    }
-
-    /// The plan for a filtered query given an estimate of how many points pass the filter (the
-    /// caller's cardinality estimate, e.g. from payload indexes).
-    ///
-    /// Cost model, in distance computations: an exact scan scores the `p` passing points; a
-    /// filtered graph search scores about `VISITS_PER_EF * ef` points per filled result list,
-    /// and with a fraction `p / n` passing it must walk `n / p` times further. The scan wins
-    /// when `p² < VISITS_PER_EF * ef * n`. (Measured on minilm-pypi-20k at ef=128: 11% passing,
-    /// scan 3,100 QPS vs traversal 350 QPS; 53% passing, scan 710 vs traversal 1,500.)
-    pub fn plan(&self, estimated_passing: usize, k: usize, ef: usize) -> SearchPlan {
-        let p = estimated_passing as u128;
-        let budget = (VISITS_PER_EF * ef.max(k)) as u128 * self.graph.len() as u128;
-        if p * p < budget {
-            SearchPlan::ExactScan
-        } else {
-            SearchPlan::Graph
+    pub(crate) fn query(&self) -> Query<'_, &Graph> {
+        Query {
+            graph: &self.graph,
+            deleted: &self.deleted,
         }
     }
 
-    /// A filtered search that follows [`plan`](Self::plan): exact scan over the passing points
-    /// when few pass, graph traversal otherwise. Returns the plan used.
-    #[allow(clippy::too_many_arguments)]
-    pub fn search_planned<S: QueryScorer, F: PointFilter + ?Sized>(
-        &self,
-        scorer: &S,
-        k: usize,
-        ef: usize,
-        filter: &F,
-        estimated_passing: usize,
-        ctx: &mut SearchContext,
-        out: &mut Vec<ScoredPoint>,
-    ) -> SearchPlan {
-        let plan = self.plan(estimated_passing, k, ef);
-        match plan {
-            SearchPlan::ExactScan => self.exact_scan(scorer, k, filter, ctx, out),
-            SearchPlan::Graph => self.search(scorer, k, ef, Some(filter), ctx, out),
-        }
-        plan
-    }
-
-    /// The exact top `k` among the points `filter` allows (every point is checked, only the
-    /// passing ones are scored).
-    pub fn exact_scan<S: QueryScorer, F: PointFilter + ?Sized>(
-        &self,
-        scorer: &S,
-        k: usize,
-        filter: &F,
-        ctx: &mut SearchContext,
-        out: &mut Vec<ScoredPoint>,
-    ) {
-        const BATCH: usize = 64;
-        let mut top = sextant_core::TopK::new(k);
-        ctx.fresh.clear();
-        let n = self.graph.len() as PointOffset;
-        for p in 0..n {
-            if filter.allows(p) && !self.deleted.contains(p) {
-                ctx.fresh.push(p);
-            }
-            if ctx.fresh.len() == BATCH || (p + 1 == n && !ctx.fresh.is_empty()) {
-                ctx.scores.resize(ctx.fresh.len(), 0.0);
-                scorer.score_points(&ctx.fresh, &mut ctx.scores);
-                for (&q, &s) in ctx.fresh.iter().zip(&ctx.scores) {
-                    top.push(q, s);
-                }
-                ctx.fresh.clear();
-            }
-        }
-        out.clear();
-        out.extend(top.drain_sorted());
-    }
-
-    /// Degree histograms per level and the count of nodes unreachable from the entry point.
-    pub fn stats(&self) -> GraphStats {
-        let n = self.graph.len();
-        let top = (0..n as PointOffset)
-            .map(|p| self.graph.level(p))
-            .max()
-            .unwrap_or(0);
-        let mut nodes = vec![0; top + 1];
-        let mut degrees: Vec<Vec<usize>> = (0..=top)
-            .map(|l| vec![0; self.graph.max_links(l) + 1])
-            .collect();
-        let mut links = Vec::new();
-        for p in 0..n as PointOffset {
-            for l in 0..=self.graph.level(p) {
-                nodes[l] += 1;
-                self.graph.links_into(p, l, &mut links);
-                degrees[l][links.len()] += 1;
-            }
-        }
-        let mut seen = vec![false; n];
-        let mut stack: Vec<PointOffset> = self.graph.entry().map(|e| e.0).into_iter().collect();
-        while let Some(p) = stack.pop() {
-            if std::mem::replace(&mut seen[p as usize], true) {
-                continue;
-            }
-            self.graph.links_into(p, 0, &mut links);
-            stack.extend(links.iter().filter(|&&x| !seen[x as usize]));
-        }
-        GraphStats {
-            nodes,
-            degrees,
-            unreachable: seen.iter().filter(|&&s| !s).count(),
-        }
-    }
-}
-
-/// Live points that the caller's filter (if any) allows.
-struct Live<'a, F: ?Sized> {
-    deleted: &'a BitSet,
-    inner: Option<&'a F>,
-}
-
-impl<F: PointFilter + ?Sized> PointFilter for Live<'_, F> {
-    #[inline]
-    fn allows(&self, p: PointOffset) -> bool {
-        !self.deleted.contains(p) && self.inner.is_none_or(|f| f.allows(p))
-    }
+    crate::query::search_api!();
 }

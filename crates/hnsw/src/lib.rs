@@ -4,12 +4,14 @@
 //! through the `sextant-core` scorer traits, so the same index searches f32 vectors in RAM, an
 //! mmap, or quantized codes.
 //!
-//! Status: construction (parallel, deterministic on one thread), growth by insertion, filtered
+//! Built: construction (parallel, deterministic on one thread), growth by insertion, filtered
 //! search with a planner (exact scan over the passing points when a cost model says it scores
-//! fewer vectors than a filtered traversal, graph traversal otherwise), deletes with online repair and slot reuse, and graph diagnostics are
-//! built, and so is saving to / loading from a checksummed file (format in the `persist` module
-//! docs), and so is an ACORN-style filter-aware traversal (`search_acorn`). Opening through
-//! mmap, compressed links and payload-aware extra links are not built yet.
+//! fewer vectors than a filtered traversal, graph traversal otherwise), an ACORN-style
+//! filter-aware traversal (`search_acorn`), deletes with online repair and slot reuse, graph
+//! diagnostics, and a checksummed file format (in the `persist` module docs) with plain or
+//! compressed (sorted, gap-encoded, bit-packed) level-0 lists, loaded into RAM
+//! ([`HnswIndex::load`]) or searched in place through mmap ([`HnswMapped`]) with identical
+//! results. Not built yet: payload-aware extra links.
 //!
 //! ```
 //! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance, PointFilter};
@@ -26,31 +28,59 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod acorn;
 mod build;
 mod delete;
 mod error;
 mod graph;
 mod index;
+mod layout;
+mod links;
+mod mapped;
 mod params;
 mod persist;
+mod query;
 mod search;
 
 pub use error::{Error, Result};
 pub use index::{GraphStats, HnswIndex, SearchPlan, VISITS_PER_EF};
+pub use mapped::HnswMapped;
 pub use params::HnswParams;
 pub use search::SearchContext;
 
-/// Entry point for the cargo-fuzz target and its corpus replay test: the graph loader on
+/// Entry point for the cargo-fuzz target and its corpus replay test: the graph loaders on
 /// arbitrary bytes must never panic.
 #[doc(hidden)]
 pub mod fuzzing {
-    /// Loads `data` as a graph file; whatever loads must describe itself consistently.
+    use crate::links::Links;
+
+    /// Loads `data` as a graph file; whatever loads must describe itself consistently, read
+    /// the same in place as in RAM, and survive both encodings.
     pub fn load(data: &[u8]) {
-        if let Ok(index) = crate::HnswIndex::from_bytes(data) {
-            let stats = index.stats();
-            assert_eq!(stats.nodes.first().copied().unwrap_or(0), index.len());
-            assert_eq!(index.to_bytes(), data);
+        let Ok(index) = crate::HnswIndex::from_bytes(data) else {
+            return;
+        };
+        let stats = index.stats();
+        assert_eq!(stats.nodes.first().copied().unwrap_or(0), index.len());
+        let layout = crate::layout::parse(data).expect("from_bytes parsed it");
+        let view = crate::query::Query {
+            graph: crate::layout::FileGraph {
+                b: data,
+                layout: &layout,
+            },
+            deleted: &layout.deleted,
+        };
+        assert_eq!(view.stats(), stats);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for p in 0..index.len() as u32 {
+            index.graph.links_into(p, 0, &mut a);
+            view.graph.links_into(p, 0, &mut b);
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b);
+        }
+        for bytes in [index.to_bytes(), index.to_bytes_compressed()] {
+            let again = crate::HnswIndex::from_bytes(&bytes).expect("our own encoding loads");
+            assert_eq!(again.stats(), stats);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Best-first search on one level: the loop every query and every insert runs.
 
-use crate::graph::Graph;
+use crate::links::Links;
 use sextant_core::{PointFilter, PointOffset, QueryScorer, ScoreType, ScoredPoint, VisitedSet};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -61,8 +61,8 @@ impl SearchContext {
 /// Expands `node` on `level`: its links not visited yet go to `ctx.fresh` (and are marked
 /// visited), their scores to `ctx.scores`, in one batch so the scorer can prefetch.
 #[inline]
-fn score_unvisited_links<S: QueryScorer>(
-    graph: &Graph,
+fn score_unvisited_links<G: Links + ?Sized, S: QueryScorer>(
+    graph: &G,
     scorer: &S,
     node: PointOffset,
     level: usize,
@@ -81,8 +81,8 @@ fn score_unvisited_links<S: QueryScorer>(
 
 /// Greedy descent on `level` from `(point, score)`: move to the best neighbour while it
 /// improves. Returns the local best.
-pub(crate) fn greedy<S: QueryScorer>(
-    graph: &Graph,
+pub(crate) fn greedy<G: Links + ?Sized, S: QueryScorer>(
+    graph: &G,
     scorer: &S,
     mut best: Scored,
     level: usize,
@@ -107,8 +107,8 @@ pub(crate) fn greedy<S: QueryScorer>(
 /// Best-first search on `level` from `entries` with a result list of `ef`. Only points the
 /// filter allows enter the results; all points are traversed. Leaves the results in
 /// `ctx.results`.
-pub(crate) fn search_level<S: QueryScorer, F: PointFilter + ?Sized>(
-    graph: &Graph,
+pub(crate) fn search_level<G: Links + ?Sized, S: QueryScorer, F: PointFilter + ?Sized>(
+    graph: &G,
     scorer: &S,
     entries: &[Scored],
     ef: usize,
@@ -158,8 +158,8 @@ pub(crate) fn search_level<S: QueryScorer, F: PointFilter + ?Sized>(
 /// two-heap loop (a point that falls out of the best `ef` would have stopped that loop too),
 /// with a binary search and a short memmove per insertion instead of heap sifts. Leaves the
 /// results in `ctx.pool`.
-pub(crate) fn search_level_pool<S: QueryScorer>(
-    graph: &Graph,
+pub(crate) fn search_level_pool<G: Links + ?Sized, S: QueryScorer>(
+    graph: &G,
     scorer: &S,
     entries: &[Scored],
     ef: usize,

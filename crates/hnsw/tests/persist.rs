@@ -2,7 +2,7 @@
 //! file, and damaged files are errors, never panics.
 
 use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, PointFilter};
-use sextant_hnsw::{Error, HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{Error, HnswIndex, HnswMapped, HnswParams, SearchContext};
 use std::path::Path;
 
 fn small_index() -> (sextant_core::DenseVectors<f32>, HnswIndex) {
@@ -60,7 +60,12 @@ fn golden_graph_file() {
 #[test]
 fn truncated_or_flipped_files_are_errors() {
     let (_, index) = small_index();
-    let bytes = index.to_bytes();
+    for bytes in [index.to_bytes(), index.to_bytes_compressed()] {
+        truncated_or_flipped(&bytes);
+    }
+}
+
+fn truncated_or_flipped(bytes: &[u8]) {
     for cut in (0..bytes.len()).step_by(7).chain([bytes.len() - 1]) {
         assert!(
             matches!(
@@ -75,7 +80,7 @@ fn truncated_or_flipped_files_are_errors() {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let mut b = bytes.clone();
+        let mut b = bytes.to_vec();
         let at = (state >> 33) as usize % b.len();
         b[at] ^= 1 << (state % 8);
         assert!(
@@ -122,6 +127,100 @@ fn bad_links_with_a_valid_checksum_are_errors() {
     bad_entry[48..56].copy_from_slice(&10_000u64.to_le_bytes());
     assert!(matches!(
         HnswIndex::from_bytes(&reseal(bad_entry)),
+        Err(Error::Corrupt { .. })
+    ));
+}
+
+/// The same graph answers every kind of query identically whether it is in RAM, mapped from a
+/// plain file, mapped from a compressed file, or loaded back from the compressed file.
+#[test]
+fn ram_mmap_and_compressed_give_identical_results() {
+    let (data, index) = small_index();
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, packed) = (
+        dir.path().join("plain.hnsw"),
+        dir.path().join("packed.hnsw"),
+    );
+    index.save(&plain).unwrap();
+    index.save_compressed(&packed).unwrap();
+    let mapped = HnswMapped::open(&plain).unwrap();
+    let mapped_packed = HnswMapped::open(&packed).unwrap();
+    let loaded_packed = HnswIndex::load(&packed).unwrap();
+    assert!(!mapped.is_compressed() && mapped_packed.is_compressed());
+    assert_eq!((mapped.len(), mapped.deleted_count()), (300, 3));
+    assert!(mapped_packed.is_deleted(77) && !mapped_packed.is_deleted(78));
+    mapped_packed.populate().unwrap();
+    assert_eq!(mapped.stats(), index.stats());
+    assert_eq!(mapped_packed.stats(), index.stats());
+    assert_eq!(loaded_packed.stats(), index.stats());
+    let sizes = (
+        std::fs::metadata(&plain).unwrap().len(),
+        std::fs::metadata(&packed).unwrap().len(),
+    );
+    assert!(
+        sizes.1 * 10 < sizes.0 * 7,
+        "compressed {} vs plain {} bytes",
+        sizes.1,
+        sizes.0
+    );
+
+    let even = |p: u32| p.is_multiple_of(2);
+    let filter: &dyn PointFilter = &even;
+    let mut ctx = SearchContext::new();
+    for q in 0..60u32 {
+        let s = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(q)).unwrap();
+        let mut runs: Vec<Vec<Vec<sextant_core::ScoredPoint>>> = Vec::new();
+        for which in 0..4 {
+            let mut results = vec![Vec::new(); 4];
+            macro_rules! all {
+                ($ix:expr) => {{
+                    $ix.search(
+                        &s,
+                        10,
+                        40,
+                        None::<&dyn PointFilter>,
+                        &mut ctx,
+                        &mut results[0],
+                    );
+                    $ix.search(&s, 10, 40, Some(filter), &mut ctx, &mut results[1]);
+                    $ix.search_acorn(&s, 10, 40, filter, &mut ctx, &mut results[2]);
+                    $ix.search_planned(&s, 10, 40, filter, 150, &mut ctx, &mut results[3]);
+                }};
+            }
+            match which {
+                0 => all!(index),
+                1 => all!(mapped),
+                2 => all!(mapped_packed),
+                _ => all!(loaded_packed),
+            }
+            runs.push(results);
+        }
+        for r in &runs[1..] {
+            assert_eq!(r, &runs[0], "query {q}");
+        }
+        assert!(runs[0][0].iter().all(|p| !index.is_deleted(p.offset)));
+    }
+}
+
+#[test]
+fn a_compressed_list_pointing_past_the_graph_is_an_error() {
+    let (_, index) = small_index();
+    let mut bytes = index.to_bytes_compressed();
+    // First compressed list: after header, levels, deleted words and 301 u32 offsets; its
+    // first link is at bytes 3..7 of the list.
+    let first = 56 + 300 + 8 * 5 + 4 * 301 + 3;
+    bytes[first..first + 4].copy_from_slice(&299u32.to_le_bytes());
+    let at = bytes.len() - 4;
+    let crc = crc32c::crc32c(&bytes[..at]);
+    bytes[at..].copy_from_slice(&crc.to_le_bytes());
+    assert!(matches!(
+        HnswIndex::from_bytes(&bytes),
+        Err(Error::Corrupt { .. })
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("g"), &bytes).unwrap();
+    assert!(matches!(
+        HnswMapped::open(dir.path().join("g")),
         Err(Error::Corrupt { .. })
     ));
 }
