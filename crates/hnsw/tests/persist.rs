@@ -55,6 +55,21 @@ fn golden_graph_file() {
     let deleted: Vec<u32> = (0..300).filter(|&p| index.is_deleted(p)).collect();
     assert_eq!(deleted, vec![3, 77, 150]);
     assert_eq!(index.stats().nodes[0], 300);
+
+    // The compressed encoding of the same graph is pinned too, and reads back the same graph.
+    let packed = golden.with_file_name("small-compressed.hnsw");
+    if std::env::var_os("SEXTANT_BLESS").is_some() {
+        std::fs::write(&packed, index.to_bytes_compressed()).unwrap();
+    }
+    let packed_bytes = std::fs::read(&packed).unwrap();
+    assert_eq!(
+        index.to_bytes_compressed(),
+        packed_bytes,
+        "compressed format changed: bless deliberately"
+    );
+    let from_packed = HnswIndex::load(&packed).unwrap();
+    assert_eq!(from_packed.stats(), index.stats());
+    assert_eq!(from_packed.to_bytes_compressed(), packed_bytes);
 }
 
 #[test]
