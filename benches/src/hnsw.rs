@@ -11,7 +11,7 @@ use sextant_core::{
     DensePairScorer, DenseQueryScorer, DenseVectorSource, PointFilter, PointOffset,
 };
 use sextant_datasets::{Dataset, mean_recall};
-use sextant_hnsw::{HnswIndex, SearchContext};
+use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
@@ -28,6 +28,32 @@ pub struct HnswArgs {
         default_value = "10,16,24,32,48,64,96,128,192,256"
     )]
     ef: Vec<usize>,
+    /// Graph storages to sweep: ram (the built index), mmap (plain file searched in place),
+    /// mmap-compressed (compressed file searched in place).
+    #[arg(long, value_delimiter = ',', default_value = "ram")]
+    storage: Vec<String>,
+}
+
+/// The graph a sweep searches.
+enum Storage<'a> {
+    Ram(&'a HnswIndex),
+    Mapped(HnswMapped),
+}
+
+impl Storage<'_> {
+    fn search<S: sextant_core::QueryScorer>(
+        &self,
+        s: &S,
+        k: usize,
+        ef: usize,
+        ctx: &mut SearchContext,
+        out: &mut Vec<sextant_core::ScoredPoint>,
+    ) {
+        match self {
+            Storage::Ram(i) => i.search(s, k, ef, None::<&dyn PointFilter>, ctx, out),
+            Storage::Mapped(m) => m.search(s, k, ef, None::<&dyn PointFilter>, ctx, out),
+        }
+    }
 }
 
 pub fn run(args: HnswArgs) -> Result<(), String> {
@@ -76,11 +102,13 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         .sum();
     // The saved graph (links only; vectors live elsewhere), for the peers' "disk_bytes".
     let graph_bytes = index.to_bytes().len();
+    let compressed_bytes = index.to_bytes_compressed().len();
     let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.g.m,
         "ef_construction": args.g.ef_construction, "build_threads": args.g.threads, "build_s": build_s,
         "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,
         "peak_method": peak_method, "loadavg_before": load_before, "loadavg_after": loadavg(),
-        "disk_bytes": graph_bytes, "disk_note": "graph file only (vectors are stored by the caller)",
+        "disk_bytes": graph_bytes, "disk_bytes_compressed": compressed_bytes,
+        "disk_note": "graph file only (vectors are stored by the caller)",
         "graph": {"levels": stats.nodes, "links": links, "unreachable": stats.unreachable}});
     eprintln!(
         "hnsw: built in {build_s:.2} s ({build_cpu_s:.2} CPU s), {} unreachable",
@@ -94,6 +122,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
     let mut records = Vec::new();
     let mut table = Table::new(&[
+        "storage",
         "ef",
         &format!("recall@{}", args.q.k),
         "QPS",
@@ -102,58 +131,80 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         "CPU us/query",
         "load1",
     ]);
-    let pb = crate::progress::bar(args.ef.len() as u64, "ef sweep");
-    for &ef in &args.ef {
-        let mut pass = |record: bool| {
-            let mut lat = Vec::with_capacity(n_q);
-            let mut found = Vec::with_capacity(if record { n_q } else { 0 });
-            let cpu0 = process_cpu_time();
-            for s in &scorers {
-                let t = Instant::now();
-                index.search(
-                    s,
-                    args.q.k,
-                    ef,
-                    None::<&dyn PointFilter>,
-                    &mut ctx,
-                    &mut out,
-                );
-                lat.push(t.elapsed());
-                if record {
-                    found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let pb = crate::progress::bar((args.ef.len() * args.storage.len()) as u64, "ef sweep");
+    for storage_name in &args.storage {
+        let storage = match storage_name.as_str() {
+            "ram" => Storage::Ram(&index),
+            "mmap" | "mmap-compressed" => {
+                let path = scratch.path().join(storage_name);
+                if storage_name == "mmap" {
+                    index.save(&path)
+                } else {
+                    index.save_compressed(&path)
+                }
+                .map_err(|e| e.to_string())?;
+                let mapped = HnswMapped::open(&path).map_err(|e| e.to_string())?;
+                mapped.populate().map_err(|e| e.to_string())?;
+                Storage::Mapped(mapped)
+            }
+            other => {
+                return Err(format!(
+                    "unknown storage {other:?} (ram, mmap, mmap-compressed)"
+                ));
+            }
+        };
+        let lib = if storage_name == "ram" {
+            "sextant-hnsw".to_string()
+        } else {
+            format!("sextant-hnsw-{storage_name}")
+        };
+        for &ef in &args.ef {
+            let mut pass = |record: bool| {
+                let mut lat = Vec::with_capacity(n_q);
+                let mut found = Vec::with_capacity(if record { n_q } else { 0 });
+                let cpu0 = process_cpu_time();
+                for s in &scorers {
+                    let t = Instant::now();
+                    storage.search(s, args.q.k, ef, &mut ctx, &mut out);
+                    lat.push(t.elapsed());
+                    if record {
+                        found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
+                    }
+                }
+                (lat, found, process_cpu_time() - cpu0)
+            };
+            let (_, found, _) = pass(true);
+            let recall = mean_recall(&found, &gt, args.q.k);
+            let mut best: Option<(PassStats, Duration, Duration)> = None;
+            let mut runs = Vec::new();
+            for _ in 0..args.q.repeats {
+                let (lat, _, cpu) = pass(false);
+                let st = PassStats::from_latencies(&lat).ok_or("no queries")?;
+                runs.push((st.qps * 10.0).round() / 10.0);
+                if best.is_none_or(|b| st.qps > b.0.qps) {
+                    best = Some((st, cpu, lat.iter().sum()));
                 }
             }
-            (lat, found, process_cpu_time() - cpu0)
-        };
-        let (_, found, _) = pass(true);
-        let recall = mean_recall(&found, &gt, args.q.k);
-        let mut best: Option<(PassStats, Duration, Duration)> = None;
-        let mut runs = Vec::new();
-        for _ in 0..args.q.repeats {
-            let (lat, _, cpu) = pass(false);
-            let st = PassStats::from_latencies(&lat).ok_or("no queries")?;
-            runs.push((st.qps * 10.0).round() / 10.0);
-            if best.is_none_or(|b| st.qps > b.0.qps) {
-                best = Some((st, cpu, lat.iter().sum()));
-            }
-        }
-        let (st, cpu, wall) = best.expect("repeats >= 1");
-        let load = loadavg();
-        table.row(vec![
-            ef.to_string(),
-            format!("{recall:.4}"),
-            format!("{:.0}", st.qps),
-            format!("{:.1}", st.p50_us),
-            format!("{:.1}", st.p99_us),
-            format!("{:.1}", cpu.as_secs_f64() * 1e6 / n_q as f64),
-            load.map_or("-".into(), |l| format!("{:.2}", l[0])),
-        ]);
-        records.push(json!({"lib": "sextant-hnsw", "dataset": name, "kind": "search", "mode": "single",
+            let (st, cpu, wall) = best.expect("repeats >= 1");
+            let load = loadavg();
+            table.row(vec![
+                storage_name.clone(),
+                ef.to_string(),
+                format!("{recall:.4}"),
+                format!("{:.0}", st.qps),
+                format!("{:.1}", st.p50_us),
+                format!("{:.1}", st.p99_us),
+                format!("{:.1}", cpu.as_secs_f64() * 1e6 / n_q as f64),
+                load.map_or("-".into(), |l| format!("{:.2}", l[0])),
+            ]);
+            records.push(json!({"lib": lib, "storage": storage_name, "dataset": name, "kind": "search", "mode": "single",
             "quantization": "none", "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
             "recall": recall, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us, "mean_us": st.mean_us,
             "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n_q as f64, "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),
             "loadavg": load, "runs_qps": runs}));
-        pb.inc(1);
+            pb.inc(1);
+        }
     }
     pb.finish_and_clear();
     println!(
@@ -165,12 +216,13 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         args.q.k
     );
     println!(
-        "build: {build_s:.2} s on {} threads ({build_cpu_s:.2} CPU s), peak RSS +{} MiB, {} links, {} unreachable, graph file {:.2} MiB\n",
+        "build: {build_s:.2} s on {} threads ({build_cpu_s:.2} CPU s), peak RSS +{} MiB, {} links, {} unreachable, graph file {:.2} MiB ({:.2} MiB compressed)\n",
         args.g.threads,
         peak_delta.map_or("?".into(), |p| format!("{p:.1}")),
         links,
         stats.unreachable,
-        graph_bytes as f64 / (1 << 20) as f64
+        graph_bytes as f64 / (1 << 20) as f64,
+        compressed_bytes as f64 / (1 << 20) as f64
     );
     print!("{}", table.render());
     println!(
