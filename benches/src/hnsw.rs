@@ -37,7 +37,7 @@ pub struct HnswArgs {
 /// The graph a sweep searches.
 enum Storage<'a> {
     Ram(&'a HnswIndex),
-    Mapped(HnswMapped),
+    Mapped(Box<HnswMapped>),
 }
 
 impl Storage<'_> {
@@ -146,7 +146,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
                 let mapped = HnswMapped::open(&path).map_err(|e| e.to_string())?;
                 mapped.populate().map_err(|e| e.to_string())?;
-                Storage::Mapped(mapped)
+                Storage::Mapped(Box::new(mapped))
             }
             other => {
                 return Err(format!(

@@ -71,6 +71,7 @@ impl HnswIndex {
                 .max_by_key(|&p| (self.graph.level(p), std::cmp::Reverse(p)));
             self.graph.set_entry(best);
         }
+        self.extra = self.extra.without(n as usize, |p| self.deleted.contains(p));
         newly
     }
 

@@ -1,5 +1,6 @@
 //! `HnswIndex`: the public face of the graph: build, grow, search, diagnose.
 
+use crate::block_links::ExtraLinks;
 use crate::build::insert;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
@@ -16,6 +17,8 @@ pub struct HnswIndex {
     pub(crate) graph: Graph,
     /// Points marked deleted: never returned; repaired out of every live node's links.
     pub(crate) deleted: BitSet,
+    /// Payload-aware extra links (see `add_block_links`).
+    pub(crate) extra: ExtraLinks,
 }
 
 /// How a filtered query is answered (see [`HnswIndex::plan`]).
@@ -82,6 +85,7 @@ impl HnswIndex {
             params,
             graph,
             deleted: BitSet::new(n),
+            extra: ExtraLinks::default(),
         })
     }
 
@@ -123,6 +127,7 @@ impl HnswIndex {
         Query {
             graph: &self.graph,
             deleted: &self.deleted,
+            extra: &self.extra,
         }
     }
 

@@ -5,6 +5,7 @@
 
 use sextant_core::{BitSet, PointOffset};
 
+use crate::block_links::ExtraLinks;
 use crate::error::{Error, Result};
 use crate::links::Links;
 use crate::params::HnswParams;
@@ -16,6 +17,8 @@ pub(crate) const HEADER: usize = 56;
 pub(crate) const FLAG_COMPRESSED: u32 = 1;
 /// Flag bit 1 (compressed only): level-0 list offsets are u64 instead of u32.
 pub(crate) const FLAG_WIDE_OFFSETS: u32 = 2;
+/// Flag bit 2: payload-aware extra links follow the upper lists.
+pub(crate) const FLAG_EXTRA: u32 = 4;
 
 pub(crate) fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -48,6 +51,8 @@ pub(crate) struct Layout {
     pub upper_at: usize,
     /// Per node, the first u32 slot of its upper lists, counted from `upper_at`.
     pub upper_start: Vec<u32>,
+    /// Payload-aware extra links (decoded into memory: they are few).
+    pub extra: ExtraLinks,
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
@@ -150,7 +155,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
         ));
     }
     let flags = u32h(12);
-    if flags & !(FLAG_COMPRESSED | FLAG_WIDE_OFFSETS) != 0
+    if flags & !(FLAG_COMPRESSED | FLAG_WIDE_OFFSETS | FLAG_EXTRA) != 0
         || (flags & FLAG_WIDE_OFFSETS != 0 && flags & FLAG_COMPRESSED == 0)
     {
         return Err(corrupt(12, format!("unknown flags {flags:#x}")));
@@ -260,12 +265,34 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
             upper_at,
         )
     };
-    if upper_at.checked_add(upper_bytes) != Some(crc_at) {
+    let upper_end = upper_at
+        .checked_add(upper_bytes)
+        .filter(|&e| e <= crc_at)
+        .ok_or_else(too_big)?;
+    let mut extra = ExtraLinks::default();
+    let mut end = upper_end;
+    if flags & FLAG_EXTRA != 0 {
+        let mut lists = Vec::with_capacity(n);
+        for p in 0..n {
+            let spans = b
+                .get(end..crc_at)
+                .and_then(|d| decode_list(d, n as u64, &mut scratch));
+            let Some(spans) = spans else {
+                return Err(corrupt(
+                    end,
+                    format!("extra links of point {p} are malformed"),
+                ));
+            };
+            lists.push(scratch.clone());
+            end += spans;
+        }
+        extra = ExtraLinks::from_lists(lists).map_err(|e| corrupt(upper_end, e.to_string()))?;
+    }
+    if end != crc_at {
         return Err(corrupt(
             HEADER,
             format!(
-                "levels and lists announce {} bytes before the checksum, the file has {crc_at}",
-                upper_at.saturating_add(upper_bytes)
+                "levels and lists announce {end} bytes before the checksum, the file has {crc_at}"
             ),
         ));
     }
@@ -282,6 +309,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
         level0,
         upper_at,
         upper_start,
+        extra,
     };
     // Every slot-based list: count within capacity, links inside the graph.
     let view = FileGraph { b, layout: &layout };

@@ -11,7 +11,8 @@
 //! diagnostics, and a checksummed file format (in the `persist` module docs) with plain or
 //! compressed (sorted, gap-encoded, bit-packed) level-0 lists, loaded into RAM
 //! ([`HnswIndex::load`]) or searched in place through mmap ([`HnswMapped`]) with identical
-//! results. Not built yet: payload-aware extra links.
+//! results, and payload-aware extra links ([`HnswIndex::add_block_links`]) that keep filtered
+//! search connected inside a block of points sharing a payload value.
 //!
 //! ```
 //! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance, PointFilter};
@@ -28,6 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod block_links;
 mod build;
 mod delete;
 mod error;
@@ -68,6 +70,7 @@ pub mod fuzzing {
                 layout: &layout,
             },
             deleted: &layout.deleted,
+            extra: &layout.extra,
         };
         assert_eq!(view.stats(), stats);
         let (mut a, mut b) = (Vec::new(), Vec::new());

@@ -1,5 +1,6 @@
 //! A graph file searched in place through a read-only mmap: nothing is copied but the deleted
-//! set and a 4-byte-per-node index of where each node's upper lists start.
+//! set, a 4-byte-per-node index of where each node's upper lists start, and the payload-aware
+//! extra links (few, decoded at open).
 
 use std::path::Path;
 
@@ -42,6 +43,7 @@ impl HnswMapped {
                 layout: &self.layout,
             },
             deleted: &self.layout.deleted,
+            extra: &self.layout.extra,
         }
     }
 

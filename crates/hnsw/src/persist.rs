@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTHNSW\0` |
 //! | 8 | 4 | version (1) |
-//! | 12 | 4 | flags: bit 0 = compressed level-0 lists, bit 1 = 64-bit list offsets |
+//! | 12 | 4 | flags: bit 0 = compressed level-0 lists, bit 1 = 64-bit list offsets, bit 2 = extra links |
 //! | 16 | 8 | `n`, number of point slots |
 //! | 24 | 4 | `m` |
 //! | 28 | 4 | `m0` |
@@ -17,6 +17,7 @@
 //! | … | 8 · ⌈n/64⌉ | deleted bitset (u64 words) |
 //! | … | | level-0 lists, plain or compressed (below) |
 //! | … | 4 · Σ level · (m + 1) | upper lists of each node with level ≥ 1, node order, level 1 first: count, then `m` slots |
+//! | … | | with flag bit 2: payload-aware extra links, one compressed list per node, in node order |
 //! | end − 4 | 4 | CRC32C of every byte before it |
 //!
 //! Plain level-0 lists: `n` slots of `4 · (m0 + 1)` bytes: count, then `m0` link slots.
@@ -38,14 +39,17 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::index::HnswIndex;
 use crate::layout::{
-    FLAG_COMPRESSED, FLAG_WIDE_OFFSETS, FileGraph, HEADER, Level0, MAGIC, VERSION, encode_list,
-    parse,
+    FLAG_COMPRESSED, FLAG_EXTRA, FLAG_WIDE_OFFSETS, FileGraph, HEADER, Level0, MAGIC, VERSION,
+    encode_list, parse,
 };
 use crate::links::Links;
 use sextant_core::PointOffset;
 
 impl HnswIndex {
-    fn header_and_sets(&self, flags: u32) -> Vec<u8> {
+    fn header_and_sets(&self, mut flags: u32) -> Vec<u8> {
+        if !self.extra.is_empty() {
+            flags |= FLAG_EXTRA;
+        }
         let g = &self.graph;
         let n = g.len();
         let mut b = Vec::with_capacity(HEADER + n * (1 + 4 * (g.m0 + 1)) + 4);
@@ -76,6 +80,7 @@ impl HnswIndex {
         links0
             .chain(upper)
             .for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+        self.append_extra(&mut b);
         let crc = crc32c::crc32c(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         b
@@ -108,9 +113,22 @@ impl HnswIndex {
         b.resize(b.len().next_multiple_of(4), 0);
         let (_, upper) = g.raw();
         upper.for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+        self.append_extra(&mut b);
         let crc = crc32c::crc32c(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         b
+    }
+
+    fn append_extra(&self, b: &mut Vec<u8>) {
+        if self.extra.is_empty() {
+            return;
+        }
+        let mut list = Vec::new();
+        for p in 0..self.graph.len() as PointOffset {
+            list.clear();
+            list.extend_from_slice(self.extra.get(p));
+            encode_list(&mut list, b);
+        }
     }
 
     /// Saves the graph with plain lists to `path` atomically (temporary file, fsync, rename,
@@ -136,7 +154,7 @@ impl HnswIndex {
 
     /// Parses and validates a graph file (plain or compressed) into a RAM index.
     pub fn from_bytes(b: &[u8]) -> Result<HnswIndex> {
-        let layout = parse(b)?;
+        let mut layout = parse(b)?;
         let view = FileGraph { b, layout: &layout };
         let (n, m, m0) = (layout.n, layout.params.m, layout.params.m0);
         let levels = b[HEADER..HEADER + n].to_vec();
@@ -169,10 +187,12 @@ impl HnswIndex {
             })
             .collect();
         let graph = Graph::from_parts(m, m0, levels, links0, upper, layout.entry.map(|e| e.0));
+        let extra = std::mem::take(&mut layout.extra);
         Ok(HnswIndex {
             params: layout.params,
             graph,
             deleted: layout.deleted,
+            extra,
         })
     }
 }

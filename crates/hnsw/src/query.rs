@@ -7,6 +7,7 @@ use std::cmp::Reverse;
 
 use sextant_core::{BitSet, PointFilter, PointOffset, QueryScorer, ScoredPoint};
 
+use crate::block_links::{ExtraLinks, WithExtra};
 use crate::error::{Error, Result};
 use crate::links::Links;
 use crate::search::{
@@ -18,6 +19,8 @@ use crate::{GraphStats, SearchPlan, VISITS_PER_EF};
 pub(crate) struct Query<'a, G> {
     pub graph: G,
     pub deleted: &'a BitSet,
+    /// Payload-aware extra links, followed by filtered searches only.
+    pub extra: &'a ExtraLinks,
 }
 
 /// Live points that the caller's filter (if any) allows.
@@ -51,13 +54,20 @@ impl<G: Links + Sync> Query<'_, G> {
             search_level_pool(&self.graph, scorer, &[cur], ef.max(k), 0, ctx);
             pool_results(ctx, out, k);
             return;
+        }
+        let live = Live {
+            deleted: self.deleted,
+            inner: filter,
+        };
+        if filter.is_some() && !self.extra.is_empty() {
+            let with_extra = WithExtra {
+                graph: &self.graph,
+                extra: self.extra,
+            };
+            search_level(&with_extra, scorer, &[cur], ef.max(k), 0, Some(&live), ctx);
         } else if self.deleted.count() == 0 {
             search_level(&self.graph, scorer, &[cur], ef.max(k), 0, filter, ctx);
         } else {
-            let live = Live {
-                deleted: self.deleted,
-                inner: filter,
-            };
             search_level(&self.graph, scorer, &[cur], ef.max(k), 0, Some(&live), ctx);
         }
         sorted_results(ctx, out, k);
@@ -180,7 +190,10 @@ impl<G: Links + Sync> Query<'_, G> {
         };
         let allows = |p: PointOffset| filter.allows(p) && !self.deleted.contains(p);
         let ef = ef.max(k);
-        let g = &self.graph;
+        let g = WithExtra {
+            graph: &self.graph,
+            extra: self.extra,
+        };
         let m0 = g.max_links(0);
         ctx.visited.reset(g.len());
         ctx.candidates.clear();
