@@ -11,6 +11,7 @@
 //! | `wal` | `sextant-wal` | segmented write-ahead log: checksums, group commit, crash recovery |
 //! | `mmap-advice` | `sextant-mmap-advice` | typed mmap files, madvise / populate / evict, io_uring batch reads |
 //! | `gridstore` | `sextant-gridstore` | paged value store keyed by point offset: checksums, crash-safe flushes |
+//! | `quantization` | `sextant-quantization` | vector codecs behind the scorer traits (scalar int8 so far), rescoring |
 //!
 //! ```
 //! use sextant::core::{Distance, kernels};
@@ -32,5 +33,7 @@ pub use sextant_gridstore as gridstore;
 pub use sextant_hnsw as hnsw;
 #[cfg(feature = "mmap-advice")]
 pub use sextant_mmap_advice as mmap_advice;
+#[cfg(feature = "quantization")]
+pub use sextant_quantization as quantization;
 #[cfg(feature = "wal")]
 pub use sextant_wal as wal;

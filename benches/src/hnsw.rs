@@ -12,6 +12,7 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
+use sextant_quantization::{ScalarInt8, rescore};
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
@@ -32,6 +33,12 @@ pub struct HnswArgs {
     /// mmap-compressed (compressed file searched in place).
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
+    /// Traverse on codes, then rescore with the float vectors: none or sq8 (scalar int8).
+    #[arg(long, default_value = "none")]
+    quantization: String,
+    /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
+    #[arg(long, default_value_t = 2.0)]
+    oversampling: f64,
 }
 
 /// The graph a sweep searches.
@@ -115,6 +122,38 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         stats.unreachable
     );
 
+    let codes = match args.quantization.as_str() {
+        "none" => None,
+        "sq8" => {
+            let t = Instant::now();
+            let codes = ScalarInt8::train(&base, distance, 0.99, 1, args.g.threads)
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "hnsw: scalar int8 codes in {:.2} s, {} bytes per vector (float: {})",
+                t.elapsed().as_secs_f64(),
+                codes.bytes_per_vector(),
+                4 * base.dim()
+            );
+            Some(codes)
+        }
+        other => return Err(format!("unknown quantization {other:?} (none, sq8)")),
+    };
+    if args.oversampling.is_nan() || args.oversampling < 1.0 {
+        return Err("--oversampling must be at least 1".into());
+    }
+    let candidates_k = if codes.is_some() {
+        (args.q.k as f64 * args.oversampling).ceil() as usize
+    } else {
+        args.q.k
+    };
+    let code_scorers: Vec<_> = match &codes {
+        Some(c) => (0..n_q as PointOffset)
+            .map(|q| c.query_scorer(queries.vector(q)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let mut candidates: Vec<sextant_core::ScoredPoint> = Vec::new();
     let scorers: Vec<DenseQueryScorer<&_>> = (0..n_q as PointOffset)
         .map(|q| DenseQueryScorer::new(&base, distance, queries.vector(q)))
         .collect::<Result<_, _>>()
@@ -164,9 +203,16 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 let mut lat = Vec::with_capacity(n_q);
                 let mut found = Vec::with_capacity(if record { n_q } else { 0 });
                 let cpu0 = process_cpu_time();
-                for s in &scorers {
+                for (i, s) in scorers.iter().enumerate() {
                     let t = Instant::now();
-                    storage.search(s, args.q.k, ef, &mut ctx, &mut out);
+                    match code_scorers.get(i) {
+                        Some(cs) => {
+                            let wide = ef.max(candidates_k);
+                            storage.search(cs, candidates_k, wide, &mut ctx, &mut candidates);
+                            rescore(&candidates, s, args.q.k, &mut out);
+                        }
+                        None => storage.search(s, args.q.k, ef, &mut ctx, &mut out),
+                    }
                     lat.push(t.elapsed());
                     if record {
                         found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
@@ -199,7 +245,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 load.map_or("-".into(), |l| format!("{:.2}", l[0])),
             ]);
             records.push(json!({"lib": lib, "storage": storage_name, "dataset": name, "kind": "search", "mode": "single",
-            "quantization": "none", "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
+            "quantization": args.quantization, "oversampling": codes.as_ref().map(|_| args.oversampling),
+            "variant": codes.as_ref().map(|_| format!("oversampling={}", args.oversampling)), "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
             "recall": recall, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us, "mean_us": st.mean_us,
             "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n_q as f64, "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),
             "loadavg": load, "runs_qps": runs}));

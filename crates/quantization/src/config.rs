@@ -1,0 +1,72 @@
+//! Codec configuration: a serde enum with stable field names, so a shard can keep it in its
+//! own config files.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Which codec, with its parameters. Serialized as `{"kind": "scalar_int8", "quantile": 0.99}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum QuantizationConfig {
+    /// One byte per coordinate on a uniform grid between two quantiles of the data.
+    ScalarInt8 {
+        /// Share of coordinate values kept inside the grid; the rest are clipped to its ends.
+        #[serde(default = "default_quantile")]
+        quantile: f32,
+    },
+}
+
+fn default_quantile() -> f32 {
+    0.99
+}
+
+impl Default for QuantizationConfig {
+    fn default() -> Self {
+        QuantizationConfig::ScalarInt8 {
+            quantile: default_quantile(),
+        }
+    }
+}
+
+impl QuantizationConfig {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            QuantizationConfig::ScalarInt8 { quantile } => {
+                if !(quantile > 0.5 && quantile <= 1.0) {
+                    return Err(Error::Config(format!(
+                        "quantile {quantile} is not in (0.5, 1]"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_stable() {
+        let json = serde_json::to_string(&QuantizationConfig::default()).unwrap();
+        assert_eq!(json, r#"{"kind":"scalar_int8","quantile":0.99}"#);
+        let parsed: QuantizationConfig = serde_json::from_str(r#"{"kind":"scalar_int8"}"#).unwrap();
+        assert_eq!(parsed, QuantizationConfig::default());
+        assert!(
+            serde_json::from_str::<QuantizationConfig>(r#"{"kind":"scalar_int8","q":1}"#).is_err()
+        );
+        assert!(
+            QuantizationConfig::ScalarInt8 { quantile: 0.2 }
+                .validate()
+                .is_err()
+        );
+        assert!(
+            QuantizationConfig::ScalarInt8 { quantile: f32::NAN }
+                .validate()
+                .is_err()
+        );
+    }
+}

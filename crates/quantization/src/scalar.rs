@@ -1,0 +1,340 @@
+//! Scalar int8: each coordinate on a uniform 256-level grid between two quantiles of the
+//! training data, scored with SIMD integer kernels.
+//!
+//! With `x ≈ lo + step·c` (codes `c`) and the query quantized the same way (`d`):
+//! - Dot / Cosine: `q·x ≈ D·lo² + lo·step·Σd + lo·step·Σc + step²·(d·c)`. The `lo·step·Σc`
+//!   term is stored per vector, the query terms once per query, and `d·c` is a `u8` dot.
+//! - Euclid: `−‖q − x‖² ≈ −step²·‖d − c‖²`; Manhattan: `−step·‖d − c‖₁`.
+//!
+//! Scores are on the same scale as exact scores, so they can be compared with (and replaced
+//! by) exact ones when rescoring. Coordinates outside the grid are clipped to its ends; the
+//! grid covers the central `quantile` share of the sampled values (default 0.99).
+
+use rand::SeedableRng;
+use rand::seq::index::sample;
+use rand_chacha::ChaCha8Rng;
+use sextant_core::{
+    DenseVectorSource, Distance, Kernels, PairScorer, PointOffset, QueryScorer, ScoreType,
+};
+
+use crate::error::check_vector;
+use crate::{Error, Result};
+
+/// Vectors sampled for training, at most.
+pub const TRAINING_SAMPLE: usize = 10_000;
+
+/// Scalar int8 codes of a set of vectors: `dim + 4` bytes per vector (codes, then the f32
+/// correction term).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalarInt8 {
+    pub(crate) dim: usize,
+    pub(crate) distance: Distance,
+    pub(crate) lo: f32,
+    pub(crate) step: f32,
+    /// `len` records of `dim + 4` bytes.
+    pub(crate) data: Vec<u8>,
+}
+
+impl ScalarInt8 {
+    /// Trains the grid on a seeded sample of at most [`TRAINING_SAMPLE`] vectors of `source`
+    /// (already prepared for `distance`: normalized for Cosine) and encodes all of them on
+    /// `threads` threads.
+    pub fn train<S>(
+        source: &S,
+        distance: Distance,
+        quantile: f32,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Self>
+    where
+        S: DenseVectorSource<Element = f32> + Sync,
+    {
+        crate::QuantizationConfig::ScalarInt8 { quantile }.validate()?;
+        let (n, dim) = (source.len(), source.dim());
+        if n == 0 {
+            return Err(Error::EmptyTrainingSet);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let picked = sample(&mut rng, n, n.min(TRAINING_SAMPLE));
+        let mut values = Vec::with_capacity(picked.len() * dim);
+        for p in picked.iter() {
+            let v = source.vector(p as PointOffset);
+            check_vector(v, dim)?;
+            values.extend_from_slice(v);
+        }
+        let (lo, hi) = quantile_bounds(&mut values, quantile);
+        let step = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
+        let mut codec = Self {
+            dim,
+            distance,
+            lo,
+            step,
+            data: vec![0; n * (dim + 4)],
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()
+            .map_err(|e| Error::ThreadPool(e.to_string()))?;
+        let stride = dim + 4;
+        let result: Result<()> = pool.install(|| {
+            use rayon::prelude::*;
+            let (grid, data) = (codec.grid(), &mut codec.data);
+            data.par_chunks_mut(stride)
+                .enumerate()
+                .try_for_each(|(p, record)| {
+                    let v = source.vector(p as PointOffset);
+                    check_vector(v, dim)?;
+                    grid.encode(v, record);
+                    Ok(())
+                })
+        });
+        result?;
+        Ok(codec)
+    }
+
+    fn grid(&self) -> Grid {
+        Grid {
+            lo: self.lo,
+            step: self.step,
+            dim: self.dim,
+            distance: self.distance,
+        }
+    }
+
+    /// Encodes one more vector (prepared like the training set) at offset `len()`. The grid
+    /// stays the one trained: values outside it are clipped.
+    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
+        check_vector(vector, self.dim)?;
+        let p = self.len() as PointOffset;
+        let start = self.data.len();
+        self.data.resize(start + self.dim + 4, 0);
+        let grid = self.grid();
+        grid.encode(vector, &mut self.data[start..]);
+        Ok(p)
+    }
+
+    /// Number of encoded vectors.
+    pub fn len(&self) -> usize {
+        self.data.len() / (self.dim + 4)
+    }
+
+    /// True when nothing is encoded.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Dimension of the vectors.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The metric scores are computed for.
+    pub fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// Bytes per encoded vector (`dim + 4`).
+    pub fn bytes_per_vector(&self) -> usize {
+        self.dim + 4
+    }
+
+    /// The grid: lowest value and step between levels.
+    pub fn grid_bounds(&self) -> (f32, f32) {
+        (self.lo, self.lo + 255.0 * self.step)
+    }
+
+    /// The vector the codes of `p` stand for.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        self.codes(p)
+            .iter()
+            .map(|&c| self.lo + self.step * f32::from(c))
+            .collect()
+    }
+
+    #[inline]
+    fn record(&self, p: PointOffset) -> &[u8] {
+        let stride = self.dim + 4;
+        &self.data[p as usize * stride..(p as usize + 1) * stride]
+    }
+
+    #[inline]
+    fn codes(&self, p: PointOffset) -> &[u8] {
+        &self.record(p)[..self.dim]
+    }
+
+    #[inline]
+    pub(crate) fn correction(&self, p: PointOffset) -> f32 {
+        let r = self.record(p);
+        f32::from_le_bytes(r[self.dim..].try_into().expect("4 bytes"))
+    }
+
+    /// A scorer of stored vectors against `query` (prepared here for the metric).
+    pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarQueryScorer<'_>> {
+        let mut q = query.to_vec();
+        self.distance
+            .prepare(&mut q, self.dim)
+            .map_err(|e| match e {
+                sextant_core::Error::DimensionMismatch { expected, got } => {
+                    Error::Dimension { expected, got }
+                }
+                sextant_core::Error::NonFinite { position, .. } => {
+                    Error::NonFinite { index: position }
+                }
+                other => Error::Config(other.to_string()),
+            })?;
+        let mut record = vec![0u8; self.dim + 4];
+        self.grid().encode(&q, &mut record);
+        let correction = f32::from_le_bytes(record[self.dim..].try_into().expect("4 bytes"));
+        record.truncate(self.dim);
+        Ok(ScalarQueryScorer {
+            codec: self,
+            offset: self.query_offset(correction),
+            query: record,
+            kernel: Kernel::for_distance(self.distance),
+        })
+    }
+
+    /// The constant part of a score for a query whose own correction term is `correction`.
+    fn query_offset(&self, correction: f32) -> f32 {
+        match self.distance {
+            Distance::Cosine | Distance::Dot => self.dim as f32 * self.lo * self.lo + correction,
+            Distance::Euclid | Distance::Manhattan => 0.0,
+        }
+    }
+
+    /// A scorer of stored vectors against each other (graph construction on codes).
+    pub fn pair_scorer(&self) -> ScalarPairScorer<'_> {
+        ScalarPairScorer {
+            codec: self,
+            kernel: Kernel::for_distance(self.distance),
+        }
+    }
+}
+
+/// The trained grid, for encoding.
+#[derive(Clone, Copy)]
+struct Grid {
+    lo: f32,
+    step: f32,
+    dim: usize,
+    distance: Distance,
+}
+
+impl Grid {
+    /// Writes the codes of `v` and its correction term into `record` (`dim + 4` bytes).
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        let inv = 1.0 / self.step;
+        let mut sum = 0u32;
+        for (c, &x) in record[..self.dim].iter_mut().zip(v) {
+            *c = ((x - self.lo) * inv).round().clamp(0.0, 255.0) as u8;
+            sum += u32::from(*c);
+        }
+        let correction = match self.distance {
+            Distance::Cosine | Distance::Dot => self.lo * self.step * sum as f32,
+            Distance::Euclid | Distance::Manhattan => 0.0,
+        };
+        record[self.dim..].copy_from_slice(&correction.to_le_bytes());
+    }
+}
+
+/// The integer kernel of a metric and the factor that turns its result into a score.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Dot(fn(&[u8], &[u8]) -> u32),
+    L2(fn(&[u8], &[u8]) -> u32),
+    L1(fn(&[u8], &[u8]) -> u32),
+}
+
+impl Kernel {
+    fn for_distance(distance: Distance) -> Self {
+        let k = Kernels::best();
+        match distance {
+            Distance::Cosine | Distance::Dot => Kernel::Dot(k.dot_u8),
+            Distance::Euclid => Kernel::L2(k.l2sq_u8),
+            Distance::Manhattan => Kernel::L1(k.l1_u8),
+        }
+    }
+
+    #[inline]
+    fn score(self, step: f32, offset: f32, correction: f32, a: &[u8], b: &[u8]) -> ScoreType {
+        match self {
+            Kernel::Dot(f) => offset + correction + step * step * f(a, b) as f32,
+            Kernel::L2(f) => -(step * step) * f(a, b) as f32,
+            Kernel::L1(f) => -step * f(a, b) as f32,
+        }
+    }
+}
+
+/// Scores stored codes against one quantized query.
+pub struct ScalarQueryScorer<'a> {
+    codec: &'a ScalarInt8,
+    query: Vec<u8>,
+    offset: f32,
+    kernel: Kernel,
+}
+
+impl QueryScorer for ScalarQueryScorer<'_> {
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        let c = self.codec;
+        self.kernel.score(
+            c.step,
+            self.offset,
+            c.correction(p),
+            &self.query,
+            c.codes(p),
+        )
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        for &p in points {
+            sextant_core::kernels::prefetch(self.codec.record(p));
+        }
+        for (s, &p) in scores.iter_mut().zip(points) {
+            *s = self.score_point(p);
+        }
+    }
+}
+
+/// Scores stored codes against each other.
+pub struct ScalarPairScorer<'a> {
+    codec: &'a ScalarInt8,
+    kernel: Kernel,
+}
+
+impl PairScorer for ScalarPairScorer<'_> {
+    #[inline]
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let offset = c.query_offset(c.correction(a));
+        self.kernel
+            .score(c.step, offset, c.correction(b), c.codes(a), c.codes(b))
+    }
+}
+
+/// The bounds of the central `quantile` share of `values` (reordered in place).
+fn quantile_bounds(values: &mut [f32], quantile: f32) -> (f32, f32) {
+    let n = values.len();
+    let tail = ((1.0 - quantile as f64) / 2.0 * n as f64).round() as usize;
+    let (lo_at, hi_at) = (
+        tail.min(n - 1),
+        (n - 1 - tail.min(n - 1)).max(tail.min(n - 1)),
+    );
+    let lo = *values.select_nth_unstable_by(lo_at, f32::total_cmp).1;
+    let hi = *values.select_nth_unstable_by(hi_at, f32::total_cmp).1;
+    (lo, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_clip_the_tails() {
+        let mut v: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+        assert_eq!(quantile_bounds(&mut v, 0.99), (5.0, 994.0));
+        let mut v: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+        assert_eq!(quantile_bounds(&mut v, 1.0), (0.0, 999.0));
+        assert_eq!(quantile_bounds(&mut [3.0], 0.9), (3.0, 3.0));
+    }
+}
