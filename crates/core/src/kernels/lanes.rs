@@ -123,11 +123,14 @@ fn fold_bytes<T: Copy>(a: &[T], b: &[T], f: impl Fn(T, T) -> u32) -> u32 {
     acc.iter().fold(tail, |s, &v| s.wrapping_add(v))
 }
 
+// x86_64 has hand-written byte dot / squared L2 (`x86_int`); aarch64 uses these.
+#[cfg(target_arch = "aarch64")]
 #[inline(always)]
 pub(super) fn dot_u8(a: &[u8], b: &[u8]) -> u32 {
     fold_bytes(a, b, |x, y| x as u32 * y as u32)
 }
 
+#[cfg(target_arch = "aarch64")]
 #[inline(always)]
 pub(super) fn l2sq_u8(a: &[u8], b: &[u8]) -> u32 {
     fold_bytes(a, b, |x, y| {

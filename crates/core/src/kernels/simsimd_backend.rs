@@ -1,39 +1,31 @@
-//! Kernels provided by `simsimd` (which dispatches to the CPU's best level inside).
-//!
-//! On x86_64 only the i8 kernels come from here: the f32/f16 kernels of `x86_float.rs` measured
-//! faster (simsimd pays an FFI call and its own dispatch per pair). On aarch64 simsimd's NEON
-//! kernels serve f32/f16 as well.
+//! Kernels provided by `simsimd` (which dispatches to the CPU's best level inside), used on
+//! aarch64. On x86_64 the hand-written kernels (`x86_float.rs`, `x86_int.rs`) measured faster:
+//! simsimd pays an FFI call and its own dispatch per pair.
 //!
 //! simsimd returns `None` only when lengths differ; the public wrappers in `kernels` check
 //! lengths first, so NaN here only shows up when a table entry is misused directly.
 
-#[cfg(target_arch = "aarch64")]
 use half::f16;
 use simsimd::SpatialSimilarity;
 
-#[cfg(target_arch = "aarch64")]
 fn as_simsimd_f16(v: &[f16]) -> &[simsimd::f16] {
     // SAFETY: both `half::f16` and `simsimd::f16` are `#[repr(transparent)]` over `u16`, so the
     // slices have identical layout, alignment and validity (every bit pattern is valid).
     unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<simsimd::f16>(), v.len()) }
 }
 
-#[cfg(target_arch = "aarch64")]
 pub(super) fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     f32::dot(a, b).map_or(f32::NAN, |d| d as f32)
 }
 
-#[cfg(target_arch = "aarch64")]
 pub(super) fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
     f32::l2sq(a, b).map_or(f32::NAN, |d| d as f32)
 }
 
-#[cfg(target_arch = "aarch64")]
 pub(super) fn dot_f16(a: &[f16], b: &[f16]) -> f32 {
     simsimd::f16::dot(as_simsimd_f16(a), as_simsimd_f16(b)).map_or(f32::NAN, |d| d as f32)
 }
 
-#[cfg(target_arch = "aarch64")]
 pub(super) fn l2sq_f16(a: &[f16], b: &[f16]) -> f32 {
     simsimd::f16::l2sq(as_simsimd_f16(a), as_simsimd_f16(b)).map_or(f32::NAN, |d| d as f32)
 }

@@ -1,15 +1,16 @@
-//! x86_64 kernel tables: hand-written float kernels (`x86_float`) and the lane-parallel integer
-//! and binary bodies (`lanes`) instantiated under AVX2 and AVX-512.
+//! x86_64 kernel tables: hand-written float (`x86_float`) and byte dot / squared-L2
+//! (`x86_int`) kernels, and the lane-parallel L1 and binary bodies (`lanes`) instantiated under
+//! AVX2 and AVX-512.
 //!
 //! The safe wrappers below call `#[target_feature]` functions; they are only stored in the
 //! tables that `kernels::build_table` returns after `has_avx2` / `has_avx512` confirmed every
 //! feature involved.
 
-use super::{lanes, x86_float};
+use super::{lanes, x86_float, x86_int};
 use half::f16;
 
 macro_rules! level {
-    ($module:ident, $features:literal, $float:ident) => {
+    ($module:ident, $features:literal, $float:ident, $int:ident) => {
         pub(super) mod $module {
             use super::*;
 
@@ -44,8 +45,10 @@ macro_rules! level {
             wrap!(dot_f16, f16, f32, x86_float::$float::dot_f16);
             wrap!(l2sq_f16, f16, f32, x86_float::$float::l2sq_f16);
             wrap!(l1_f16, f16, f32, x86_float::$float::l1_f16);
-            lanes_kernel!(dot_u8, u8, u32);
-            lanes_kernel!(l2sq_u8, u8, u32);
+            wrap!(dot_u8, u8, u32, x86_int::$int::dot_u8);
+            wrap!(l2sq_u8, u8, u32, x86_int::$int::l2sq_u8);
+            wrap!(dot_i8, i8, i32, x86_int::$int::dot_i8);
+            wrap!(l2sq_i8, i8, u32, x86_int::$int::l2sq_i8);
             lanes_kernel!(l1_u8, u8, u32);
             lanes_kernel!(l1_i8, i8, u32);
             lanes_kernel!(hamming, u64, u32);
@@ -53,10 +56,11 @@ macro_rules! level {
     };
 }
 
-level!(avx2, "avx2,fma,f16c,popcnt", avx2);
+level!(avx2, "avx2,fma,f16c,popcnt", avx2, avx2);
 level!(
     avx512,
     "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c,popcnt",
+    avx512,
     avx512
 );
 
