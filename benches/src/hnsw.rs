@@ -8,11 +8,11 @@ use crate::stats::PassStats;
 use clap::Args;
 use serde_json::json;
 use sextant_core::{
-    DensePairScorer, DenseQueryScorer, DenseVectorSource, PointFilter, PointOffset,
+    DensePairScorer, DenseQueryScorer, DenseVectorSource, PointFilter, PointOffset, QueryScorer,
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
-use sextant_quantization::{ScalarInt8, rescore};
+use sextant_quantization::{Binary1, BinaryQueryScorer, ScalarInt8, ScalarQueryScorer, rescore};
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
@@ -33,12 +33,60 @@ pub struct HnswArgs {
     /// mmap-compressed (compressed file searched in place).
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
-    /// Traverse on codes, then rescore with the float vectors: none or sq8 (scalar int8).
+    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8) or
+    /// bin1 (1-bit codes, 4-bit query).
     #[arg(long, default_value = "none")]
     quantization: String,
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
     #[arg(long, default_value_t = 2.0)]
     oversampling: f64,
+}
+
+/// The codes a sweep traverses on, if any.
+enum Codes {
+    None,
+    Sq8(ScalarInt8),
+    Bin1(Binary1),
+}
+
+impl Codes {
+    fn bytes_per_vector(&self) -> Option<usize> {
+        match self {
+            Codes::None => None,
+            Codes::Sq8(c) => Some(c.bytes_per_vector()),
+            Codes::Bin1(c) => Some(c.bytes_per_vector()),
+        }
+    }
+
+    fn scorer(&self, query: &[f32]) -> Result<Option<CodeScorer<'_>>, sextant_quantization::Error> {
+        Ok(match self {
+            Codes::None => None,
+            Codes::Sq8(c) => Some(CodeScorer::Sq8(c.query_scorer(query)?)),
+            Codes::Bin1(c) => Some(CodeScorer::Bin1(c.query_scorer(query)?)),
+        })
+    }
+}
+
+/// A query scorer on codes (one branch per batch, so both codecs share the sweep).
+enum CodeScorer<'a> {
+    Sq8(ScalarQueryScorer<'a>),
+    Bin1(BinaryQueryScorer<'a>),
+}
+
+impl QueryScorer for CodeScorer<'_> {
+    fn score_point(&self, p: PointOffset) -> f32 {
+        match self {
+            CodeScorer::Sq8(s) => s.score_point(p),
+            CodeScorer::Bin1(s) => s.score_point(p),
+        }
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [f32]) {
+        match self {
+            CodeScorer::Sq8(s) => s.score_points(points, scores),
+            CodeScorer::Bin1(s) => s.score_points(points, scores),
+        }
+    }
 }
 
 /// The graph a sweep searches.
@@ -122,37 +170,39 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         stats.unreachable
     );
 
+    let t = Instant::now();
     let codes = match args.quantization.as_str() {
-        "none" => None,
-        "sq8" => {
-            let t = Instant::now();
-            let codes = ScalarInt8::train(&base, distance, 0.99, 1, args.g.threads)
-                .map_err(|e| e.to_string())?;
-            eprintln!(
-                "hnsw: scalar int8 codes in {:.2} s, {} bytes per vector (float: {})",
-                t.elapsed().as_secs_f64(),
-                codes.bytes_per_vector(),
-                4 * base.dim()
-            );
-            Some(codes)
-        }
-        other => return Err(format!("unknown quantization {other:?} (none, sq8)")),
+        "none" => Codes::None,
+        "sq8" => Codes::Sq8(
+            ScalarInt8::train(&base, distance, 0.99, 1, args.g.threads)
+                .map_err(|e| e.to_string())?,
+        ),
+        "bin1" => Codes::Bin1(
+            Binary1::train(&base, distance, 1, args.g.threads).map_err(|e| e.to_string())?,
+        ),
+        other => return Err(format!("unknown quantization {other:?} (none, sq8, bin1)")),
     };
+    if let Some(bytes) = codes.bytes_per_vector() {
+        eprintln!(
+            "hnsw: {} codes in {:.2} s, {bytes} bytes per vector (float: {})",
+            args.quantization,
+            t.elapsed().as_secs_f64(),
+            4 * base.dim()
+        );
+    }
     if args.oversampling.is_nan() || args.oversampling < 1.0 {
         return Err("--oversampling must be at least 1".into());
     }
-    let candidates_k = if codes.is_some() {
+    let quantized = codes.bytes_per_vector().is_some();
+    let candidates_k = if quantized {
         (args.q.k as f64 * args.oversampling).ceil() as usize
     } else {
         args.q.k
     };
-    let code_scorers: Vec<_> = match &codes {
-        Some(c) => (0..n_q as PointOffset)
-            .map(|q| c.query_scorer(queries.vector(q)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?,
-        None => Vec::new(),
-    };
+    let code_scorers: Vec<CodeScorer> = (0..n_q as PointOffset)
+        .filter_map(|q| codes.scorer(queries.vector(q)).transpose())
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
     let mut candidates: Vec<sextant_core::ScoredPoint> = Vec::new();
     let scorers: Vec<DenseQueryScorer<&_>> = (0..n_q as PointOffset)
         .map(|q| DenseQueryScorer::new(&base, distance, queries.vector(q)))
@@ -245,8 +295,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 load.map_or("-".into(), |l| format!("{:.2}", l[0])),
             ]);
             records.push(json!({"lib": lib, "storage": storage_name, "dataset": name, "kind": "search", "mode": "single",
-            "quantization": args.quantization, "oversampling": codes.as_ref().map(|_| args.oversampling),
-            "variant": codes.as_ref().map(|_| format!("oversampling={}", args.oversampling)), "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
+            "quantization": args.quantization, "oversampling": quantized.then_some(args.oversampling),
+            "variant": quantized.then(|| format!("oversampling={}", args.oversampling)), "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
             "recall": recall, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us, "mean_us": st.mean_us,
             "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n_q as f64, "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),
             "loadavg": load, "runs_qps": runs}));

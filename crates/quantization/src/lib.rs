@@ -4,9 +4,10 @@
 //! exact order, without the index knowing which codec it runs on.
 //!
 //! Built so far: scalar int8 ([`ScalarInt8`]: quantile-clipped uniform grid, `u8` SIMD
-//! kernels, per-vector correction terms for Dot/Cosine, Euclid and Manhattan), [`rescore`], and
-//! a checksummed file format. Not built yet: binary (1, 1.5, 2-bit), product quantization,
-//! TurboQuant / RaBitQ, bound-driven rescoring, mmap open.
+//! kernels, per-vector correction terms for Dot/Cosine, Euclid and Manhattan, checksummed file
+//! format), 1-bit binary codes scored against a 4-bit query in bit planes ([`Binary1`]), and
+//! [`rescore`]. Not built yet: 1.5 and 2-bit binary, product quantization, TurboQuant /
+//! RaBitQ, bound-driven rescoring, mmap open, a file format for binary codes.
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -32,12 +33,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod binary;
 mod config;
 mod error;
 mod persist;
 mod rescore;
 mod scalar;
 
+pub use binary::{Binary1, BinaryQueryScorer};
 pub use config::QuantizationConfig;
 pub use error::{Error, Result};
 pub use rescore::rescore;
