@@ -11,6 +11,7 @@ mod hnsw;
 mod host;
 mod plot;
 mod progress;
+mod quant;
 mod query_args;
 mod report;
 mod stats;
@@ -51,6 +52,9 @@ enum Command {
     /// Draw recall@k vs QPS (log scale) for every curve in result files, ours and the peers',
     /// to OUT.svg and OUT.png.
     Plot(plot::PlotArgs),
+    /// Codecs by brute force over their codes: bytes per vector, encode speed, ns per code,
+    /// recall@k raw and after rescoring the top R·k.
+    Quant(quant::QuantArgs),
     /// Write-ahead log throughput per durability policy, entry size and appender count, replay
     /// speed, and the disk's sequential-write and fsync limits measured in the same run.
     Wal(wal::WalArgs),
@@ -77,6 +81,7 @@ fn main() {
         Command::Filtered(a) => filtered::run(a),
         Command::Groundtruth(a) => groundtruth::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Quant(a) => quant::run(a),
         Command::Wal(a) => wal::run(a),
         Command::Gridstore(a) => gridstore::run(a),
         Command::GridstoreCrash(a) => gridstore_crash::run(a),

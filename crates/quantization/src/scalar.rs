@@ -286,11 +286,17 @@ impl QueryScorer for ScalarQueryScorer<'_> {
         )
     }
 
+    /// Prefetches the first line of every record, then each whole next record while scoring
+    /// the current one (prefetching whole records up front overflows the CPU's miss buffers).
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
         for &p in points {
-            sextant_core::kernels::prefetch(self.codec.record(p));
+            prefetch_head(c.record(p));
         }
-        for (s, &p) in scores.iter_mut().zip(points) {
+        for (i, (s, &p)) in scores.iter_mut().zip(points).enumerate() {
+            if let Some(&next) = points.get(i + 1) {
+                sextant_core::kernels::prefetch(c.record(next));
+            }
             *s = self.score_point(p);
         }
     }
@@ -310,6 +316,28 @@ impl PairScorer for ScalarPairScorer<'_> {
         self.kernel
             .score(c.step, offset, c.correction(b), c.codes(a), c.codes(b))
     }
+
+    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        for &b in others {
+            prefetch_head(c.record(b));
+        }
+        let offset = c.query_offset(c.correction(a));
+        for (i, (s, &b)) in scores.iter_mut().zip(others).enumerate() {
+            if let Some(&next) = others.get(i + 1) {
+                sextant_core::kernels::prefetch(c.record(next));
+            }
+            *s = self
+                .kernel
+                .score(c.step, offset, c.correction(b), c.codes(a), c.codes(b));
+        }
+    }
+}
+
+/// Prefetches the first cache line of a record.
+#[inline]
+fn prefetch_head(record: &[u8]) {
+    sextant_core::kernels::prefetch(&record[..record.len().min(64)]);
 }
 
 /// The bounds of the central `quantile` share of `values` (reordered in place).

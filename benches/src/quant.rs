@@ -1,0 +1,152 @@
+//! `sextant-bench quant`: every codec by brute force over its codes: bytes per vector, encode
+//! throughput (on `--threads` threads), scoring speed (ns per code, one query against all
+//! codes), and recall@k raw and after rescoring the top R·k with the float vectors.
+
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::json;
+use sextant_core::{
+    DenseQueryScorer, DenseVectorSource, PointOffset, QueryScorer, ScoredPoint, TopK,
+};
+use sextant_datasets::{Dataset, mean_recall};
+use sextant_quantization::{Binary1, ScalarInt8, rescore};
+
+use crate::query_args::QueryArgs;
+use crate::report::{Report, Table, dataset_header};
+
+/// Codecs by brute force: size, encode speed, scan speed, recall raw and rescored.
+#[derive(Debug, Args)]
+pub struct QuantArgs {
+    #[command(flatten)]
+    q: QueryArgs,
+    /// Codecs: sq8 (scalar int8), bin1 (1-bit codes, 4-bit query).
+    #[arg(long, value_delimiter = ',', default_value = "sq8,bin1")]
+    codecs: Vec<String>,
+    /// Rescoring factors R: the top R·k on codes are rescored to the top k.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,10")]
+    rescore: Vec<usize>,
+    /// Threads for encoding.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+/// Scores every code against each query (one thread): (ns per code, top `keep` per query).
+fn scan<S: QueryScorer>(scorers: &[S], n: usize, keep: usize) -> (f64, Vec<Vec<ScoredPoint>>) {
+    let points: Vec<PointOffset> = (0..n as PointOffset).collect();
+    let mut scores = vec![0.0; n];
+    let mut top = TopK::new(keep);
+    let mut found = Vec::with_capacity(scorers.len());
+    let t = Instant::now();
+    for s in scorers {
+        // In batches of 64: scorers prefetch a whole batch before scoring it.
+        for (ps, ss) in points.chunks(64).zip(scores.chunks_mut(64)) {
+            s.score_points(ps, ss);
+        }
+        for (&p, &sc) in points.iter().zip(&scores) {
+            top.push(p, sc);
+        }
+        found.push(top.drain_sorted());
+    }
+    (
+        t.elapsed().as_secs_f64() * 1e9 / (n * scorers.len().max(1)) as f64,
+        found,
+    )
+}
+
+pub fn run(args: QuantArgs) -> Result<(), String> {
+    let ds = Dataset::open(&args.q.dataset).map_err(|e| e.to_string())?;
+    let gt = ds
+        .ground_truth()
+        .map_err(|e| e.to_string())?
+        .ok_or("the dataset has no groundtruth.ivecs")?;
+    let (base, queries, distance) = (
+        ds.base_prepared().map_err(|e| e.to_string())?,
+        ds.queries_prepared().map_err(|e| e.to_string())?,
+        ds.distance(),
+    );
+    let (n, n_q, k) = (base.len(), args.q.n_queries(queries.len()), args.q.k);
+    let widest = k * args.rescore.iter().copied().max().unwrap_or(1).max(1);
+    let name = ds.meta().name.clone();
+    let float_bytes = 4 * base.dim();
+    let mut head = vec![
+        "codec".to_string(),
+        "bytes/vector".into(),
+        "compression".into(),
+        "encode vec/s".into(),
+        "ns/code".into(),
+    ];
+    head.extend(args.rescore.iter().map(|r| format!("recall@{k} R={r}")));
+    let mut table = Table::new(&head.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut report = Report::new(
+        dataset_header(&ds, n_q),
+        json!({"k": k, "rescore": args.rescore, "threads": args.threads, "codecs": args.codecs}),
+    );
+    for codec in &args.codecs {
+        let t = Instant::now();
+        let (bytes, encode, ns_per_code, found) = match codec.as_str() {
+            "sq8" => {
+                let c = ScalarInt8::train(&base, distance, 0.99, 1, args.threads)
+                    .map_err(|e| e.to_string())?;
+                let encode = n as f64 / t.elapsed().as_secs_f64();
+                let scorers = (0..n_q as PointOffset)
+                    .map(|q| c.query_scorer(queries.vector(q)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?;
+                let (ns, found) = scan(&scorers, n, widest);
+                (c.bytes_per_vector(), encode, ns, found)
+            }
+            "bin1" => {
+                let c =
+                    Binary1::train(&base, distance, 1, args.threads).map_err(|e| e.to_string())?;
+                let encode = n as f64 / t.elapsed().as_secs_f64();
+                let scorers = (0..n_q as PointOffset)
+                    .map(|q| c.query_scorer(queries.vector(q)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?;
+                let (ns, found) = scan(&scorers, n, widest);
+                (c.bytes_per_vector(), encode, ns, found)
+            }
+            other => return Err(format!("unknown codec {other:?} (sq8, bin1)")),
+        };
+        let mut row = vec![
+            codec.clone(),
+            bytes.to_string(),
+            format!("{:.2}x", float_bytes as f64 / bytes as f64),
+            format!("{encode:.0}"),
+            format!("{ns_per_code:.2}"),
+        ];
+        let mut recalls = Vec::new();
+        for &r in &args.rescore {
+            let mut best = Vec::new();
+            let ids: Vec<Vec<PointOffset>> = found
+                .iter()
+                .enumerate()
+                .map(|(q, cands)| {
+                    let exact =
+                        DenseQueryScorer::new(&base, distance, queries.vector(q as PointOffset))
+                            .expect("prepared query");
+                    rescore(&cands[..(r * k).min(cands.len())], &exact, k, &mut best);
+                    best.iter().map(|p| p.offset).collect()
+                })
+                .collect();
+            let recall = mean_recall(&ids, &gt, k);
+            row.push(format!("{recall:.4}"));
+            recalls.push(json!({"rescore": r, "recall": recall}));
+        }
+        table.row(row);
+        report.push(json!({"lib": "sextant-quantization", "dataset": name, "kind": "quant", "codec": codec,
+            "bytes_per_vector": bytes, "compression": float_bytes as f64 / bytes as f64, "encode_vectors_per_s": encode,
+            "encode_threads": args.threads, "ns_per_code": ns_per_code, "k": k, "recall": recalls}));
+    }
+    println!(
+        "## sextant-quantization: {name} ({n} x {}, {distance}), brute force over the codes, k={k}\n",
+        base.dim()
+    );
+    print!("{}", table.render());
+    println!("\nns/code: one query scored against all codes (one thread); R=1 is the raw top k.");
+    if let Some(path) = &args.q.json {
+        report.write(path)?;
+    }
+    Ok(())
+}
