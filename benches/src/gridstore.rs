@@ -248,6 +248,39 @@ fn timed(
     })
 }
 
+/// Puts `keys` in batches of `per_commit` (one flush/commit each), the value of key `k` in
+/// batch `b` being `value(k, b)`; records value sizes. Values are generated outside the timed
+/// part: only the store's work is measured.
+fn timed_puts(
+    kv: &mut dyn Kv,
+    op: &'static str,
+    keys: &[u32],
+    per_commit: usize,
+    sizes: &mut [u64],
+    value: impl Fn(u32, usize) -> Vec<u8>,
+) -> Result<Phase, String> {
+    let pb = crate::progress::bar(keys.len() as u64, op);
+    let (mut bytes, mut spent) = (0u64, Duration::ZERO);
+    for (batch, chunk) in keys.chunks(per_commit).enumerate() {
+        let items: Vec<(u32, Vec<u8>)> = chunk.iter().map(|&k| (k, value(k, batch))).collect();
+        for (k, v) in &items {
+            sizes[*k as usize] = v.len() as u64;
+            bytes += v.len() as u64;
+        }
+        let t = Instant::now();
+        kv.put_batch(&items)?;
+        spent += t.elapsed();
+        pb.inc(chunk.len() as u64);
+    }
+    pb.finish_and_clear();
+    Ok(Phase {
+        op,
+        values: keys.len() as u64,
+        bytes,
+        seconds: spent.as_secs_f64(),
+    })
+}
+
 /// Runs every phase on one store; returns the phases and the space amplification after churn.
 fn workload(
     kv: &mut dyn Kv,
@@ -258,30 +291,16 @@ fn workload(
     let (min, max, seed) = (args.min_size, args.max_size, args.seed);
     let mut sizes: Vec<u64> = Vec::with_capacity(n as usize);
     let mut phases = Vec::new();
-    // Values are generated outside the timed part: only the store's work is measured.
-    let pb = crate::progress::bar(u64::from(n), "put");
-    let (mut bytes, mut spent) = (0u64, Duration::ZERO);
-    for chunk in (0..n).collect::<Vec<_>>().chunks(args.commit_every) {
-        let items: Vec<(u32, Vec<u8>)> = chunk
-            .iter()
-            .map(|&k| (k, payload(seed, k, 0, min, max)))
-            .collect();
-        for (_, v) in &items {
-            sizes.push(v.len() as u64);
-            bytes += v.len() as u64;
-        }
-        let t = Instant::now();
-        kv.put_batch(&items)?;
-        spent += t.elapsed();
-        pb.inc(chunk.len() as u64);
-    }
-    phases.push(Phase {
-        op: "put",
-        values: u64::from(n),
-        bytes,
-        seconds: spent.as_secs_f64(),
-    });
-    pb.finish_and_clear();
+    sizes.resize(n as usize, 0);
+    let all: Vec<u32> = (0..n).collect();
+    phases.push(timed_puts(
+        kv,
+        "put",
+        &all,
+        args.commit_every,
+        &mut sizes,
+        |k, _| payload(seed, k, 0, min, max),
+    )?);
 
     let keys: Vec<u32> = (0..args.gets as u64)
         .map(|i| (splitmix(seed ^ 0xABCD ^ i) % u64::from(n)) as u32)
@@ -298,29 +317,15 @@ fn workload(
     let churn: Vec<u32> = (0..u64::from(n) / 2)
         .map(|i| (splitmix(seed ^ 0xC4C4 ^ i) % u64::from(n)) as u32)
         .collect();
-    let pb = crate::progress::bar(churn.len() as u64, "churn");
-    let (mut bytes, mut spent) = (0u64, Duration::ZERO);
-    for (c, chunk) in churn.chunks(args.commit_every).enumerate() {
-        let items: Vec<(u32, Vec<u8>)> = chunk
-            .iter()
-            .map(|&k| (k, payload(seed, k, 1 + c as u32, min, max)))
-            .collect();
-        for (k, v) in &items {
-            sizes[*k as usize] = v.len() as u64;
-            bytes += v.len() as u64;
-        }
-        let t = Instant::now();
-        kv.put_batch(&items)?;
-        spent += t.elapsed();
-        pb.inc(chunk.len() as u64);
-    }
-    phases.push(Phase {
-        op: "churn",
-        values: churn.len() as u64,
-        bytes,
-        seconds: spent.as_secs_f64(),
-    });
-    pb.finish_and_clear();
+    let churned = timed_puts(
+        kv,
+        "churn",
+        &churn,
+        args.commit_every,
+        &mut sizes,
+        |k, batch| payload(seed, k, 1 + batch as u32, min, max),
+    )?;
+    phases.push(churned);
     let live: u64 = sizes.iter().sum();
     let amplification = disk_bytes(dir) as f64 / live as f64;
 

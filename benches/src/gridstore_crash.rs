@@ -9,9 +9,8 @@
 //! newer one that was written (lost otherwise), with exactly the bytes written (torn otherwise).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use clap::Args;
@@ -220,45 +219,39 @@ pub fn run(args: GridstoreCrashArgs) -> Result<(), String> {
     }
     .map_err(|e| format!("scratch directory: {e}"))?;
     let dir = scratch.path().join("store");
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut keys: HashMap<u32, KeyState> = HashMap::new();
     let mut tally = Tally::default();
     let pb = crate::progress::bar(args.kills as u64, "kills");
     for round in 0..args.kills as u64 {
         let start = round * ROUND_SPAN;
-        let mut child = Command::new(&exe)
-            .args(["gridstore-crash-child", "--dir"])
-            .arg(&dir)
-            .args([
-                "--seed",
-                &args.seed.to_string(),
-                "--start",
-                &start.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("spawn writer: {e}"))?;
-        let stdout = child.stdout.take().expect("piped");
-        let reader = std::thread::spawn(move || {
-            let (mut flushed, mut at) = (None::<u64>, None::<u64>);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(j) = line.strip_prefix("flushed ").and_then(|j| j.parse().ok()) {
-                    flushed = Some(flushed.map_or(j, |f: u64| f.max(j)));
-                } else if let Some(j) = line.strip_prefix("at ").and_then(|j| j.parse().ok()) {
-                    at = Some(j);
-                }
-            }
-            (flushed, at)
-        });
         let wait = 5 + splitmix(args.seed ^ round) % args.max_run_ms.max(1);
-        std::thread::sleep(Duration::from_millis(wait));
-        child.kill().map_err(|e| format!("kill writer: {e}"))?;
-        let status = child.wait().map_err(|e| e.to_string())?;
-        if status.success() {
-            return Err("the writer exited on its own (it should run until killed)".into());
-        }
-        let (flushed, at) = reader.join().map_err(|_| "reader thread panicked")?;
+        let (seed, first) = (args.seed.to_string(), start.to_string());
+        let child_args: [&std::ffi::OsStr; 7] = [
+            "gridstore-crash-child".as_ref(),
+            "--dir".as_ref(),
+            dir.as_os_str(),
+            "--seed".as_ref(),
+            seed.as_ref(),
+            "--start".as_ref(),
+            first.as_ref(),
+        ];
+        let (flushed, at) = crate::kill_child::run_then_kill(
+            &child_args,
+            Duration::from_millis(wait),
+            (None::<u64>, None::<u64>),
+            |(flushed, at), line| {
+                if let Some(j) = line
+                    .strip_prefix("flushed ")
+                    .and_then(|j| j.parse::<u64>().ok())
+                {
+                    (Some(flushed.map_or(j, |f| f.max(j))), at)
+                } else if let Some(j) = line.strip_prefix("at ").and_then(|j| j.parse().ok()) {
+                    (flushed, Some(j))
+                } else {
+                    (flushed, at)
+                }
+            },
+        )?;
         // Ops up to the last `at` line + 256 may have run; a child killed before its first
         // line may still have run a few.
         let upper = at

@@ -9,6 +9,7 @@ mod gridstore_crash;
 mod groundtruth;
 mod hnsw;
 mod host;
+mod kill_child;
 mod plot;
 mod progress;
 mod quant;

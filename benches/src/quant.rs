@@ -10,7 +10,7 @@ use sextant_core::{
     DenseQueryScorer, DenseVectorSource, PointOffset, QueryScorer, ScoredPoint, TopK,
 };
 use sextant_datasets::{Dataset, mean_recall};
-use sextant_quantization::{Binary1, ScalarInt8, rescore};
+use sextant_quantization::{Binary1, EncodedVectors, ScalarInt8, rescore};
 
 use crate::query_args::QueryArgs;
 use crate::report::{Report, Table, dataset_header};
@@ -29,6 +29,39 @@ pub struct QuantArgs {
     /// Threads for encoding.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+}
+
+/// What one codec measured.
+struct Evaluated {
+    bytes: usize,
+    /// Vectors encoded per second (training included).
+    encode: f64,
+    ns_per_code: f64,
+    /// Top `keep` per query, best first.
+    found: Vec<Vec<ScoredPoint>>,
+}
+
+/// Measures codes trained since `t`.
+fn evaluate<C: EncodedVectors>(
+    codes: Result<C, sextant_quantization::Error>,
+    t: Instant,
+    queries: &sextant_core::DenseVectors<f32>,
+    n_q: usize,
+    keep: usize,
+) -> Result<Evaluated, String> {
+    let codes = codes.map_err(|e| e.to_string())?;
+    let encode = codes.len() as f64 / t.elapsed().as_secs_f64();
+    let scorers = (0..n_q as PointOffset)
+        .map(|q| codes.query_scorer(queries.vector(q)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let (ns_per_code, found) = scan(&scorers, codes.len(), keep);
+    Ok(Evaluated {
+        bytes: codes.bytes_per_vector(),
+        encode,
+        ns_per_code,
+        found,
+    })
 }
 
 /// Scores every code against each query (one thread): (ns per code, top `keep` per query).
@@ -84,29 +117,26 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
     );
     for codec in &args.codecs {
         let t = Instant::now();
-        let (bytes, encode, ns_per_code, found) = match codec.as_str() {
-            "sq8" => {
-                let c = ScalarInt8::train(&base, distance, 0.99, 1, args.threads)
-                    .map_err(|e| e.to_string())?;
-                let encode = n as f64 / t.elapsed().as_secs_f64();
-                let scorers = (0..n_q as PointOffset)
-                    .map(|q| c.query_scorer(queries.vector(q)))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| e.to_string())?;
-                let (ns, found) = scan(&scorers, n, widest);
-                (c.bytes_per_vector(), encode, ns, found)
-            }
-            "bin1" => {
-                let c =
-                    Binary1::train(&base, distance, 1, args.threads).map_err(|e| e.to_string())?;
-                let encode = n as f64 / t.elapsed().as_secs_f64();
-                let scorers = (0..n_q as PointOffset)
-                    .map(|q| c.query_scorer(queries.vector(q)))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| e.to_string())?;
-                let (ns, found) = scan(&scorers, n, widest);
-                (c.bytes_per_vector(), encode, ns, found)
-            }
+        let Evaluated {
+            bytes,
+            encode,
+            ns_per_code,
+            found,
+        } = match codec.as_str() {
+            "sq8" => evaluate(
+                ScalarInt8::train(&base, distance, 0.99, 1, args.threads),
+                t,
+                &queries,
+                n_q,
+                widest,
+            )?,
+            "bin1" => evaluate(
+                Binary1::train(&base, distance, 1, args.threads),
+                t,
+                &queries,
+                n_q,
+                widest,
+            )?,
             other => return Err(format!("unknown codec {other:?} (sq8, bin1)")),
         };
         let mut row = vec![

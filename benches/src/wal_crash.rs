@@ -7,9 +7,8 @@
 
 use clap::Args;
 use sextant_wal::{Durability, Wal, WalOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Crash test: SIGKILL a writer at random moments, then verify the log.
@@ -129,36 +128,28 @@ pub fn run(args: WalCrashArgs) -> Result<(), String> {
     }
     .map_err(|e| format!("scratch directory: {e}"))?;
     let dir = scratch.path().join("wal");
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut tally = Tally::default();
     let mut last_acked: Option<u64> = None;
     let pb = crate::progress::bar(args.kills as u64, "kills");
     for round in 0..args.kills {
-        let mut child = Command::new(&exe)
-            .args(["wal-crash-child", "--dir"])
-            .arg(&dir)
-            .args(["--seed", &args.seed.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("spawn writer: {e}"))?;
-        let stdout = child.stdout.take().expect("piped");
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .filter_map(|l| l.parse::<u64>().ok())
-                .last()
-        });
         let wait = 1 + splitmix(args.seed ^ round as u64) % args.max_run_ms.max(1);
-        std::thread::sleep(Duration::from_millis(wait));
-        child.kill().map_err(|e| format!("kill writer: {e}"))?;
-        let status = child.wait().map_err(|e| e.to_string())?;
-        if status.success() {
-            return Err("the writer exited on its own (it should run until killed)".into());
-        }
-        if let Some(last) = reader.join().map_err(|_| "reader thread panicked")? {
-            last_acked = Some(last_acked.map_or(last, |l| l.max(last)));
+        let seed = args.seed.to_string();
+        let child_args: [&std::ffi::OsStr; 5] = [
+            "wal-crash-child".as_ref(),
+            "--dir".as_ref(),
+            dir.as_os_str(),
+            "--seed".as_ref(),
+            seed.as_ref(),
+        ];
+        // The child prints each acknowledged index, in order: keep the last.
+        let last = crate::kill_child::run_then_kill(
+            &child_args,
+            Duration::from_millis(wait),
+            None,
+            |last, line| line.parse::<u64>().ok().or(last),
+        )?;
+        if let Some(last) = last {
+            last_acked = Some(last_acked.map_or(last, |l: u64| l.max(last)));
         }
         verify(&dir, args.seed, last_acked, &mut tally)?;
         pb.inc(1);

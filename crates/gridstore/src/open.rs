@@ -9,17 +9,17 @@ use std::sync::{Arc, Mutex, RwLock};
 use sextant_core::PointOffset;
 
 use crate::allocator::Allocator;
-use crate::lock::DirLock;
 use crate::pages::{Pages, count_pages};
 use crate::shared::{Shared, State};
 use crate::tracker::Tracker;
 use crate::verify::BadValue;
 use crate::{Error, Gridstore, GridstoreConfig, Result, meta};
+use sextant_mmap_advice::DirLock;
 
 pub(crate) fn create(dir: &Path, config: GridstoreConfig) -> Result<Gridstore> {
     config.validate()?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create dir", e))?;
-    let lock = DirLock::acquire(dir)?;
+    let lock = crate::lock::acquire(dir)?;
     if dir.join(meta::META_FILE).exists() {
         return Err(Error::format(
             dir,
@@ -45,7 +45,7 @@ pub(crate) fn create(dir: &Path, config: GridstoreConfig) -> Result<Gridstore> {
 /// Opens for writing. With `repair`, values that fail the structural checks or their
 /// checksum are dropped (and returned) instead of failing the open.
 pub(crate) fn open(dir: &Path, repair: bool) -> Result<(Gridstore, Vec<BadValue>)> {
-    let lock = DirLock::acquire(dir)?;
+    let lock = crate::lock::acquire(dir)?;
     let config = meta::read(dir)?;
     let tracker = Tracker::open(dir)?;
     let pages = Pages::open(dir, config, count_pages(dir)?)?;

@@ -7,11 +7,11 @@ use std::sync::atomic::Ordering;
 
 use sextant_core::PointOffset;
 
-use crate::lock::DirLock;
 use crate::pages::Pages;
 use crate::pointer::{ValuePointer, value_crc};
 use crate::shared::{Pending, Shared, lock, read, write};
 use crate::{Error, GridstoreConfig, Result, StorageStats, value};
+use sextant_mmap_advice::DirLock;
 
 /// A closure that makes every write made before [`Gridstore::flusher`] was called durable.
 /// It may run on another thread while the store keeps serving reads and writes.

@@ -13,6 +13,7 @@
 //! - [`BatchReader`]: many `(offset, len)` reads in one io_uring submission (feature
 //!   `io-uring`, on by default), with a `pread` fallback giving identical bytes.
 //! - [`atomic_write`] and [`sync_dir`]: replace a small file so a crash leaves the old or the new.
+//! - [`DirLock`]: one writer per directory across processes (`flock`, released if the process dies).
 //!
 //! ```
 //! use sextant_mmap_advice::{Advice, MmapFile, MmapFileMut};
@@ -36,6 +37,7 @@ mod advice;
 mod atomic_write;
 mod batch_read;
 mod bits;
+mod dir_lock;
 mod error;
 mod map_methods;
 mod mmap_file;
@@ -46,6 +48,7 @@ pub use advice::{Advice, Populated, coalesce_ranges, global_advice, page_size, s
 pub use atomic_write::{atomic_write, sync_dir};
 pub use batch_read::{Backend, BatchBuf, BatchReader, ReadRange};
 pub use bits::{BitSlice, BitSliceMut};
+pub use dir_lock::{DirLock, LockOutcome};
 pub use error::{Error, Result};
 pub use mmap_file::MmapFile;
 pub use mmap_file_mut::MmapFileMut;

@@ -82,7 +82,7 @@ impl Binary1 {
                     let v = source.vector(p as PointOffset);
                     check_vector(v, dim)?;
                     encode(mean, v, record);
-                    Ok(())
+                    Ok::<(), Error>(())
                 })
         })?;
         Ok(codec)
@@ -136,17 +136,7 @@ impl Binary1 {
     /// on a 16-level grid and split into 4 bit planes.
     pub fn query_scorer(&self, query: &[f32]) -> Result<BinaryQueryScorer<'_>> {
         let mut q = query.to_vec();
-        self.distance
-            .prepare(&mut q, self.dim)
-            .map_err(|e| match e {
-                sextant_core::Error::DimensionMismatch { expected, got } => {
-                    Error::Dimension { expected, got }
-                }
-                sextant_core::Error::NonFinite { position, .. } => {
-                    Error::NonFinite { index: position }
-                }
-                other => Error::Config(other.to_string()),
-            })?;
+        self.distance.prepare(&mut q, self.dim)?;
         let centered: Vec<f32> = q.iter().zip(&self.mean).map(|(x, m)| x - m).collect();
         let lo = centered.iter().copied().fold(f32::INFINITY, f32::min);
         let hi = centered.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -179,6 +169,8 @@ impl Binary1 {
         })
     }
 }
+
+crate::encoded::forward_encoded_vectors!(Binary1, BinaryQueryScorer);
 
 /// Writes the bits of `v` and its scalars into `record`.
 fn encode(mean: &[f32], v: &[f32], record: &mut [u64]) {

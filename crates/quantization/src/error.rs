@@ -48,6 +48,18 @@ pub enum Error {
     },
 }
 
+impl From<sextant_core::Error> for Error {
+    fn from(e: sextant_core::Error) -> Self {
+        match e {
+            sextant_core::Error::DimensionMismatch { expected, got } => {
+                Error::Dimension { expected, got }
+            }
+            sextant_core::Error::NonFinite { position, .. } => Error::NonFinite { index: position },
+            other => Error::Config(other.to_string()),
+        }
+    }
+}
+
 /// Checks length and finiteness of a vector given to a codec.
 pub(crate) fn check_vector(v: &[f32], dim: usize) -> Result<()> {
     if v.len() != dim {

@@ -35,6 +35,7 @@
 
 mod binary;
 mod config;
+mod encoded;
 mod error;
 mod persist;
 mod rescore;
@@ -42,6 +43,7 @@ mod scalar;
 
 pub use binary::{Binary1, BinaryQueryScorer};
 pub use config::QuantizationConfig;
+pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
 pub use rescore::rescore;
 pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer, TRAINING_SAMPLE};

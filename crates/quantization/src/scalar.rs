@@ -171,17 +171,7 @@ impl ScalarInt8 {
     /// A scorer of stored vectors against `query` (prepared here for the metric).
     pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarQueryScorer<'_>> {
         let mut q = query.to_vec();
-        self.distance
-            .prepare(&mut q, self.dim)
-            .map_err(|e| match e {
-                sextant_core::Error::DimensionMismatch { expected, got } => {
-                    Error::Dimension { expected, got }
-                }
-                sextant_core::Error::NonFinite { position, .. } => {
-                    Error::NonFinite { index: position }
-                }
-                other => Error::Config(other.to_string()),
-            })?;
+        self.distance.prepare(&mut q, self.dim)?;
         let mut record = vec![0u8; self.dim + 4];
         self.grid().encode(&q, &mut record);
         let correction = f32::from_le_bytes(record[self.dim..].try_into().expect("4 bytes"));
@@ -210,6 +200,8 @@ impl ScalarInt8 {
         }
     }
 }
+
+crate::encoded::forward_encoded_vectors!(ScalarInt8, ScalarQueryScorer);
 
 /// The trained grid, for encoding.
 #[derive(Clone, Copy)]

@@ -1,54 +1,24 @@
 //! 1-bit codes with a 4-bit query on the bundled real dataset: recall floors raw and after
 //! rescoring, and bad input.
 
-use sextant_core::{
-    DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK,
-};
-use sextant_datasets::{Dataset, mean_recall};
-use sextant_quantization::{Binary1, Error, rescore};
+use sextant_core::{DenseVectors, Distance};
+use sextant_quantization::{Binary1, Error};
 
-const MINILM: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../datasets/minilm-pypi-20k"
-);
+mod common;
 
 #[test]
 fn recall_on_minilm_raw_and_rescored() {
-    let ds = Dataset::open(MINILM).unwrap();
-    let (base, queries, d) = (
-        ds.base_prepared().unwrap(),
-        ds.queries_prepared().unwrap(),
-        ds.distance(),
+    let (recall, bytes) = common::minilm_recalls(
+        |base, d| Binary1::train(base, d, 7, 2).unwrap(),
+        &[1, 2, 4, 10],
     );
-    let gt = ds.ground_truth().unwrap().unwrap();
-    let codes = Binary1::train(&base, d, 7, 2).unwrap();
-    assert_eq!(codes.bytes_per_vector(), 384 / 8 + 16);
-    let rs = [1usize, 2, 4, 10];
-    let mut found: Vec<Vec<Vec<u32>>> = vec![Vec::new(); rs.len()];
-    for q in 0..300u32 {
-        let scorer = codes.query_scorer(queries.vector(q)).unwrap();
-        let mut top = TopK::new(100);
-        for p in 0..base.len() as u32 {
-            top.push(p, scorer.score_point(p));
-        }
-        let candidates: Vec<ScoredPoint> = top.into_sorted_vec();
-        let exact = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
-        for (i, &r) in rs.iter().enumerate() {
-            let mut best = Vec::new();
-            rescore(&candidates[..10 * r], &exact, 10, &mut best);
-            found[i].push(best.iter().map(|c| c.offset).collect());
-        }
-    }
-    let recall: Vec<f64> = found.iter().map(|f| mean_recall(f, &gt, 10)).collect();
+    assert_eq!(bytes, 384 / 8 + 16);
     eprintln!(
         "binary 1-bit / 4-bit query on minilm-pypi-20k: recall@10 after rescoring R=1 {:.4}, R=2 {:.4}, R=4 {:.4}, R=10 {:.4}",
         recall[0], recall[1], recall[2], recall[3]
     );
     assert!(
-        recall[0] >= FLOORS[0]
-            && recall[1] >= FLOORS[1]
-            && recall[2] >= FLOORS[2]
-            && recall[3] >= FLOORS[3],
+        recall.iter().zip(FLOORS).all(|(r, f)| *r >= f),
         "{recall:?}"
     );
 }

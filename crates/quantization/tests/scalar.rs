@@ -2,49 +2,20 @@
 //! decoded vectors (proptest), through its file format (round trip, golden file, damage).
 
 use proptest::prelude::*;
-use sextant_core::{
-    DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PairScorer, QueryScorer,
-    ScoredPoint, TopK,
-};
-use sextant_datasets::{Dataset, mean_recall};
-use sextant_quantization::{Error, ScalarInt8, rescore};
+use sextant_core::{DenseVectorSource, DenseVectors, Distance, PairScorer, QueryScorer};
+use sextant_quantization::{Error, ScalarInt8};
 use std::path::Path;
 
-const MINILM: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../datasets/minilm-pypi-20k"
-);
+mod common;
 
 /// recall@10 of a brute-force scan over the codes, raw and after rescoring the top 10·R.
 #[test]
 fn recall_on_minilm_raw_and_rescored() {
-    let ds = Dataset::open(MINILM).unwrap();
-    let (base, queries, d) = (
-        ds.base_prepared().unwrap(),
-        ds.queries_prepared().unwrap(),
-        ds.distance(),
+    let (recall, bytes) = common::minilm_recalls(
+        |base, d| ScalarInt8::train(base, d, 0.99, 7, 2).unwrap(),
+        &[1, 2, 4],
     );
-    let gt = ds.ground_truth().unwrap().unwrap();
-    let codes = ScalarInt8::train(&base, d, 0.99, 7, 2).unwrap();
-    assert_eq!(codes.len(), base.len());
-    let n_q = 300;
-    let mut found: Vec<Vec<Vec<u32>>> = vec![Vec::new(); 3];
-    for q in 0..n_q as u32 {
-        let scorer = codes.query_scorer(queries.vector(q)).unwrap();
-        let mut top = TopK::new(40);
-        for p in 0..base.len() as u32 {
-            top.push(p, scorer.score_point(p));
-        }
-        let candidates: Vec<ScoredPoint> = top.into_sorted_vec();
-        let exact = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
-        found[0].push(candidates.iter().take(10).map(|c| c.offset).collect());
-        for (i, r) in [(1, 2), (2, 4)] {
-            let mut best = Vec::new();
-            rescore(&candidates[..10 * r], &exact, 10, &mut best);
-            found[i].push(best.iter().map(|c| c.offset).collect());
-        }
-    }
-    let recall: Vec<f64> = found.iter().map(|f| mean_recall(f, &gt, 10)).collect();
+    assert_eq!(bytes, 384 + 4);
     eprintln!(
         "scalar int8 on minilm-pypi-20k: recall@10 raw {:.4}, R=2 {:.4}, R=4 {:.4}",
         recall[0], recall[1], recall[2]

@@ -1,36 +1,22 @@
-//! The directory lock: one writer per WAL, across processes.
+//! The directory lock: one writer per WAL, across processes (the shared
+//! `sextant-mmap-advice` lock).
 
 use crate::error::{Error, Result};
-use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
+use sextant_mmap_advice::{DirLock, LockOutcome};
 use std::path::Path;
 
-/// Holds an exclusive `flock` on `dir/LOCK` until dropped (the OS releases it when the process
-/// dies, so a crash never leaves the WAL locked).
-#[derive(Debug)]
-pub(crate) struct DirLock {
-    _file: File,
-}
-
-impl DirLock {
-    pub fn acquire(dir: &Path) -> Result<DirLock> {
-        let path = dir.join("LOCK");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, "open lock file", e))?;
-        // SAFETY: flock only takes the descriptor, which `file` keeps open for the lock's life.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
-            return Err(if err.kind() == std::io::ErrorKind::WouldBlock {
-                Error::Locked { dir: dir.into() }
-            } else {
-                Error::io(&path, "flock", err)
-            });
+/// Takes the WAL's writer lock, or says another handle holds it.
+pub(crate) fn acquire(dir: &Path) -> Result<DirLock> {
+    match DirLock::try_acquire(dir) {
+        Ok(LockOutcome::Acquired(lock)) => Ok(lock),
+        Ok(LockOutcome::Busy) => Err(Error::Locked { dir: dir.into() }),
+        Err(sextant_mmap_advice::Error::Io { path, source, .. }) => {
+            Err(Error::io(&path, "lock", source))
         }
-        Ok(DirLock { _file: file })
+        Err(other) => Err(Error::io(
+            dir.join("LOCK"),
+            "lock",
+            std::io::Error::other(other),
+        )),
     }
 }

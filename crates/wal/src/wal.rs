@@ -3,11 +3,11 @@
 use crate::error::{Error, Result};
 use crate::group::{self, Batch};
 use crate::iter::WalIter;
-use crate::lock::DirLock;
 use crate::options::{Durability, WalOptions};
 use crate::recovery::{RecoveryReport, recover};
 use crate::scan::max_entry_len;
 use crate::segment::{Segment, read_entry, sync_dir};
+use sextant_mmap_advice::DirLock;
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -152,7 +152,7 @@ impl Wal {
         let dir = dir.as_ref().to_path_buf();
         options.validate().map_err(Error::InvalidOptions)?;
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create directory", e))?;
-        let dir_lock = DirLock::acquire(&dir)?;
+        let dir_lock = crate::lock::acquire(&dir)?;
         let fixed = options.fixed_seed;
         let (segments, report) = recover(&dir, &options, &mut |first| segment_seed(fixed, first))?;
         let next = segments.last().map_or(0, Segment::next_index);

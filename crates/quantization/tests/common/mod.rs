@@ -1,0 +1,50 @@
+//! The bundled real dataset and the recall measurement both codec tests use.
+
+use sextant_core::{
+    DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK,
+};
+use sextant_datasets::{Dataset, mean_recall};
+use sextant_quantization::{EncodedVectors, rescore};
+
+const MINILM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../datasets/minilm-pypi-20k"
+);
+
+/// recall@10 over 300 queries of a brute-force scan over the codes `train` builds from the
+/// bundled minilm-pypi-20k, after rescoring the top 10·R for each R in `rs` (R=1: the raw
+/// top 10), and the codes' bytes per vector.
+pub fn minilm_recalls<C: EncodedVectors>(
+    train: impl FnOnce(&DenseVectors<f32>, Distance) -> C,
+    rs: &[usize],
+) -> (Vec<f64>, usize) {
+    let ds = Dataset::open(MINILM).unwrap();
+    let (base, queries, d) = (
+        ds.base_prepared().unwrap(),
+        ds.queries_prepared().unwrap(),
+        ds.distance(),
+    );
+    let gt = ds.ground_truth().unwrap().unwrap();
+    let codes = train(&base, d);
+    assert_eq!(codes.len(), base.len());
+    let widest = 10 * rs.iter().copied().max().unwrap_or(1);
+    let mut found: Vec<Vec<Vec<u32>>> = vec![Vec::new(); rs.len()];
+    for q in 0..300u32 {
+        let scorer = codes.query_scorer(queries.vector(q)).unwrap();
+        let mut top = TopK::new(widest);
+        for p in 0..base.len() as u32 {
+            top.push(p, scorer.score_point(p));
+        }
+        let candidates: Vec<ScoredPoint> = top.into_sorted_vec();
+        let exact = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
+        for (i, &r) in rs.iter().enumerate() {
+            let mut best = Vec::new();
+            rescore(&candidates[..10 * r], &exact, 10, &mut best);
+            found[i].push(best.iter().map(|c| c.offset).collect());
+        }
+    }
+    (
+        found.iter().map(|f| mean_recall(f, &gt, 10)).collect(),
+        codes.bytes_per_vector(),
+    )
+}
