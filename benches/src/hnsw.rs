@@ -40,6 +40,9 @@ pub struct HnswArgs {
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
     #[arg(long, default_value_t = 2.0)]
     oversampling: f64,
+    /// Clipping quantile of the sq8 grid (the library's default is 0.99).
+    #[arg(long, default_value_t = 0.99)]
+    quantile: f32,
 }
 
 /// The codes a sweep traverses on, if any.
@@ -174,7 +177,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let codes = match args.quantization.as_str() {
         "none" => Codes::None,
         "sq8" => Codes::Sq8(
-            ScalarInt8::train(&base, distance, 0.99, 1, args.g.threads)
+            ScalarInt8::train(&base, distance, args.quantile, 1, args.g.threads)
                 .map_err(|e| e.to_string())?,
         ),
         "bin1" => Codes::Bin1(

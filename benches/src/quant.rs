@@ -29,6 +29,9 @@ pub struct QuantArgs {
     /// Threads for encoding.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Clipping quantile of the scalar int8 grid (the library's default is 0.99).
+    #[arg(long, default_value_t = 0.99)]
+    quantile: f32,
 }
 
 /// What one codec measured.
@@ -113,7 +116,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
     let mut table = Table::new(&head.iter().map(String::as_str).collect::<Vec<_>>());
     let mut report = Report::new(
         dataset_header(&ds, n_q),
-        json!({"k": k, "rescore": args.rescore, "threads": args.threads, "codecs": args.codecs}),
+        json!({"k": k, "rescore": args.rescore, "threads": args.threads, "codecs": args.codecs, "quantile": args.quantile}),
     );
     for codec in &args.codecs {
         let t = Instant::now();
@@ -124,7 +127,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
             found,
         } = match codec.as_str() {
             "sq8" => evaluate(
-                ScalarInt8::train(&base, distance, 0.99, 1, args.threads),
+                ScalarInt8::train(&base, distance, args.quantile, 1, args.threads),
                 t,
                 &queries,
                 n_q,
