@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::scratch::{scratch_dir, splitmix};
 use clap::Args;
 use redb::{Database, ReadableTable, TableDefinition};
 use serde_json::json;
@@ -166,13 +167,6 @@ impl Kv for Redb {
         }
         Ok((n, bytes))
     }
-}
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 const WORDS: [&str; 16] = [
@@ -350,11 +344,7 @@ pub fn run(args: GridstoreArgs) -> Result<(), String> {
     {
         return Err("need 2 <= min-size <= max-size, values > 0, commit-every > 0".into());
     }
-    let scratch = match &args.dir {
-        Some(d) => tempfile::tempdir_in(d),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|e| format!("scratch directory: {e}"))?;
+    let scratch = scratch_dir(&args.dir)?;
     let mut report = Report::new(
         json!({"name": "synthetic-json", "n_values": args.values, "min_size": args.min_size, "max_size": args.max_size}),
         json!({"commit_every": args.commit_every, "gets": args.gets, "seed": args.seed}),

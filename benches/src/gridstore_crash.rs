@@ -13,6 +13,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::scratch::{scratch_dir, splitmix};
 use clap::Args;
 use sextant_gridstore::{Compression, Gridstore, GridstoreConfig};
 
@@ -56,13 +57,6 @@ fn config() -> GridstoreConfig {
         region_blocks: 512,
         compression: Compression::None,
     }
-}
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 /// Operation `index`: (key, is_put).
@@ -213,11 +207,7 @@ fn check(
 }
 
 pub fn run(args: GridstoreCrashArgs) -> Result<(), String> {
-    let scratch = match &args.dir {
-        Some(d) => tempfile::tempdir_in(d),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|e| format!("scratch directory: {e}"))?;
+    let scratch = scratch_dir(&args.dir)?;
     let dir = scratch.path().join("store");
     let mut keys: HashMap<u32, KeyState> = HashMap::new();
     let mut tally = Tally::default();

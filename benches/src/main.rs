@@ -15,6 +15,7 @@ mod progress;
 mod quant;
 mod query_args;
 mod report;
+mod scratch;
 mod stats;
 mod wal;
 mod wal_crash;

@@ -2,6 +2,7 @@
 //! concurrent appenders, replay throughput, and the disk's own limits measured in the same run.
 
 use crate::report::{Report, Table};
+use crate::scratch::scratch_dir;
 use clap::Args;
 use serde_json::json;
 use sextant_wal::{Durability, Wal, WalOptions};
@@ -166,11 +167,7 @@ fn replay_run(dir: &Path, mib: usize) -> Result<(u64, f64, f64), String> {
 }
 
 pub fn run(args: WalArgs) -> Result<(), String> {
-    let scratch = match &args.dir {
-        Some(d) => tempfile::tempdir_in(d),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|e| format!("scratch directory: {e}"))?;
+    let scratch = scratch_dir(&args.dir)?;
     let root = scratch.path();
     let policies: Vec<(String, Durability)> = args
         .policies

@@ -5,6 +5,7 @@
 //! (seed, index) under `Durability::SyncEach`, printing each index once `append` has returned.
 //! Small segments make it roll over, seal and (through `ack`) delete segments all the time.
 
+use crate::scratch::{scratch_dir, splitmix};
 use clap::Args;
 use sextant_wal::{Durability, Wal, WalOptions};
 use std::io::Write;
@@ -43,13 +44,6 @@ fn options() -> WalOptions {
         durability: Durability::SyncEach,
         ..WalOptions::default()
     }
-}
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 /// The content of entry `index`: 0..4000 bytes, a pure function of (seed, index).
@@ -122,11 +116,7 @@ fn verify(
 }
 
 pub fn run(args: WalCrashArgs) -> Result<(), String> {
-    let scratch = match &args.dir {
-        Some(d) => tempfile::tempdir_in(d),
-        None => tempfile::tempdir(),
-    }
-    .map_err(|e| format!("scratch directory: {e}"))?;
+    let scratch = scratch_dir(&args.dir)?;
     let dir = scratch.path().join("wal");
     let mut tally = Tally::default();
     let mut last_acked: Option<u64> = None;

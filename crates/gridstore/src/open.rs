@@ -87,7 +87,8 @@ fn assemble(
         allocator.add_page();
     }
     let (mut live, mut live_bytes) = (0u64, 0u64);
-    let mut overlaps: BTreeMap<PointOffset, BadValue> = BTreeMap::new();
+    // Filled in offset order (the tracker is scanned in order).
+    let mut overlaps: Vec<BadValue> = Vec::new();
     for index in 0..tracker.capacity() {
         let offset = index as PointOffset;
         let Some(ptr) = tracker.get(offset) else {
@@ -101,21 +102,18 @@ fn assemble(
             } else {
                 "blocks overlap another value or lie past the last page".to_string()
             };
-            overlaps.insert(
+            overlaps.push(BadValue {
                 offset,
-                BadValue {
-                    offset,
-                    page: ptr.page,
-                    block: ptr.block,
-                    reason,
-                },
-            );
+                page: ptr.page,
+                block: ptr.block,
+                reason,
+            });
             continue;
         }
         live += 1;
         live_bytes += u64::from(ptr.len);
     }
-    if let (true, Some(first)) = (strict, overlaps.values().next()) {
+    if let (true, Some(first)) = (strict, overlaps.first()) {
         return Err(Error::Corrupt {
             offset: first.offset,
             page: first.page,
@@ -123,7 +121,7 @@ fn assemble(
             reason: format!("{} (open_repair drops such values)", first.reason),
         });
     }
-    for bad in overlaps.into_values() {
+    for bad in overlaps {
         tracker.set(bad.offset, None)?;
         dropped.push(bad);
     }

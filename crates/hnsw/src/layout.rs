@@ -146,7 +146,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
     if b[..8] != MAGIC {
         return Err(corrupt(0, "not a sextant-hnsw graph (bad magic)"));
     }
-    let u32h = |o: usize| u32_at(b, o).expect("inside the header");
+    let u32h = |o: usize| u32_at(b, o).expect("header and checksum lie inside the file");
     let u64h = |o: usize| u64_at(b, o).expect("inside the header");
     if u32h(8) != VERSION {
         return Err(corrupt(
@@ -186,7 +186,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
         .checked_mul(8)
         .and_then(|x| x.checked_add(deleted_at));
     let after_deleted = after_deleted.filter(|&x| x <= crc_at).ok_or_else(too_big)?;
-    if crc32c::crc32c(&b[..crc_at]) != u32h_checked(b, crc_at) {
+    if crc32c::crc32c(&b[..crc_at]) != u32h(crc_at) {
         return Err(corrupt(crc_at, "checksum mismatch (the file is damaged)"));
     }
     let levels = &b[HEADER..deleted_at];
@@ -343,10 +343,6 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
         }
     }
     Ok(layout)
-}
-
-fn u32h_checked(b: &[u8], at: usize) -> u32 {
-    u32_at(b, at).unwrap_or(0)
 }
 
 /// A validated graph file's links, read in place.

@@ -70,12 +70,7 @@ fn recall_of(
 /// block links improve the two-hop traversal there but do not make it reach 0.95.
 #[test]
 fn block_links_add_paths_inside_blocks() {
-    let payload: Vec<Payload> =
-        std::fs::read_to_string(format!("{}/payload.jsonl", common::MINILM))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+    let payload: Vec<Payload> = common::payload();
     let m = common::minilm();
     let pair = DensePairScorer::new(&m.base, m.distance);
     // One build thread: the graph, and so every figure below, is the same on every run.

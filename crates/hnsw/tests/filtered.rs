@@ -27,12 +27,7 @@ fn filters() -> Vec<Filter> {
 
 #[test]
 fn filtered_recall_is_at_least_095_at_every_selectivity() {
-    let payload: Vec<Payload> =
-        std::fs::read_to_string(format!("{}/payload.jsonl", common::MINILM))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+    let payload: Vec<Payload> = common::payload();
     let common::Minilm {
         base,
         queries,

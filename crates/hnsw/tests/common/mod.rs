@@ -41,3 +41,12 @@ pub fn build(base: &DenseVectors<f32>, distance: Distance) -> HnswIndex {
     )
     .unwrap()
 }
+
+/// The bundled dataset's `payload.jsonl`, one JSON object per base point.
+pub fn payload() -> Vec<serde_json::Value> {
+    std::fs::read_to_string(format!("{MINILM}/payload.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
