@@ -12,14 +12,11 @@
 //! Stored per vector: the bits, then `α`, `μ·x`, `‖x‖²` (f32) and `|b|` (u32): `D/8 + 16`
 //! bytes (rounded up to whole u64 words).
 
-use rand::SeedableRng;
-use rand::seq::index::sample;
-use rand_chacha::ChaCha8Rng;
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
+use crate::Result;
 use crate::error::check_vector;
-use crate::scalar::TRAINING_SAMPLE;
-use crate::{Error, Result};
+use crate::training::{encode_all, mean_of, training_sample};
 
 /// Per-vector scalars after the bits.
 const EXTRA_WORDS: usize = 2;
@@ -35,55 +32,24 @@ pub struct Binary1 {
 }
 
 impl Binary1 {
-    /// Takes the mean of a seeded sample of at most [`TRAINING_SAMPLE`] vectors of `source`
+    /// Takes the mean of a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source`
     /// (prepared for `distance`) and encodes all of them on `threads` threads.
     pub fn train<S>(source: &S, distance: Distance, seed: u64, threads: usize) -> Result<Self>
     where
         S: DenseVectorSource<Element = f32> + Sync,
     {
-        let (n, dim) = (source.len(), source.dim());
-        if n == 0 {
-            return Err(Error::EmptyTrainingSet);
-        }
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let picked = sample(&mut rng, n, n.min(TRAINING_SAMPLE));
-        let mut mean = vec![0f64; dim];
-        for p in picked.iter() {
-            let v = source.vector(p as PointOffset);
-            check_vector(v, dim)?;
-            mean.iter_mut()
-                .zip(v)
-                .for_each(|(m, &x)| *m += f64::from(x));
-        }
-        let mean: Vec<f32> = mean
-            .iter()
-            .map(|m| (m / picked.len() as f64) as f32)
-            .collect();
+        let picked = training_sample(source, seed)?;
         let mut codec = Self {
-            dim,
+            dim: source.dim(),
             distance,
-            mean,
+            mean: mean_of(source, &picked),
             data: Vec::new(),
         };
         let stride = codec.stride();
-        codec.data = vec![0; n * stride];
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-            .map_err(|e| Error::ThreadPool(e.to_string()))?;
+        codec.data = vec![0; source.len() * stride];
         let mean = &codec.mean;
-        pool.install(|| {
-            use rayon::prelude::*;
-            codec
-                .data
-                .par_chunks_mut(stride)
-                .enumerate()
-                .try_for_each(|(p, record)| {
-                    let v = source.vector(p as PointOffset);
-                    check_vector(v, dim)?;
-                    encode(mean, v, record);
-                    Ok::<(), Error>(())
-                })
+        encode_all(source, &mut codec.data, stride, threads, |v, record| {
+            encode(mean, v, record)
         })?;
         Ok(codec)
     }

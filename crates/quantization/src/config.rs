@@ -15,6 +15,13 @@ pub enum QuantizationConfig {
         #[serde(default = "default_quantile")]
         quantile: f32,
     },
+    /// RaBitQ (1 bit) or extended RaBitQ (2..=8 bits per coordinate) on randomly rotated
+    /// vectors, with error bounds. Serialized as `{"kind": "rabitq", "bits": 4}`.
+    #[serde(rename = "rabitq")]
+    RaBitQ {
+        /// Bits per coordinate, 1 to 8.
+        bits: u32,
+    },
 }
 
 fn default_quantile() -> f32 {
@@ -40,6 +47,11 @@ impl QuantizationConfig {
                     )));
                 }
             }
+            QuantizationConfig::RaBitQ { bits } => {
+                if !(1..=8).contains(&bits) {
+                    return Err(Error::Config(format!("RaBitQ bits {bits} is not in 1..=8")));
+                }
+            }
         }
         Ok(())
     }
@@ -58,6 +70,11 @@ mod tests {
         assert!(
             serde_json::from_str::<QuantizationConfig>(r#"{"kind":"scalar_int8","q":1}"#).is_err()
         );
+        let rabitq: QuantizationConfig =
+            serde_json::from_str(r#"{"kind":"rabitq","bits":4}"#).unwrap();
+        assert_eq!(rabitq, QuantizationConfig::RaBitQ { bits: 4 });
+        assert!(QuantizationConfig::RaBitQ { bits: 9 }.validate().is_err());
+        assert!(QuantizationConfig::RaBitQ { bits: 0 }.validate().is_err());
         assert!(
             QuantizationConfig::ScalarInt8 { quantile: 0.2 }
                 .validate()

@@ -3,11 +3,20 @@
 //! [`PairScorer`](sextant_core::PairScorer) and rescoring with the original vectors restores
 //! exact order, without the index knowing which codec it runs on.
 //!
-//! Built so far: scalar int8 ([`ScalarInt8`]: quantile-clipped uniform grid, `u8` SIMD
-//! kernels, per-vector correction terms for Dot/Cosine, Euclid and Manhattan, checksummed file
-//! format), 1-bit binary codes scored against a 4-bit query in bit planes ([`Binary1`]), and
-//! [`rescore`]. Not built yet: 1.5 and 2-bit binary, product quantization, TurboQuant /
-//! RaBitQ, bound-driven rescoring, mmap open, a file format for binary codes.
+//! Built so far:
+//! - [`ScalarInt8`]: quantile-clipped uniform grid, `u8` SIMD kernels, per-vector correction
+//!   terms for Dot/Cosine, Euclid and Manhattan;
+//! - [`RaBitQ`]: RaBitQ and extended RaBitQ, 1 to 8 bits per coordinate, on a seeded
+//!   O(d log d) [`Rotation`], scored with an i8 query through the core bit-plane kernel, with
+//!   a per-candidate error bound ([`Estimate`]);
+//! - [`Binary1`]: 1-bit sign codes against a 4-bit query in bit planes;
+//! - [`rescore`] (exact top k of codec candidates) and [`rescore_with_bounds`] (fetches only
+//!   the originals whose bounds can still enter the top k);
+//! - a checksummed file format for scalar int8 and RaBitQ (`persist` module docs).
+//!
+//! Not built yet: 1.5 and 2-bit binary (around a mean, without rotation), product
+//! quantization, TurboQuant, pair scorers for RaBitQ, mmap open, a file format for
+//! [`Binary1`].
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -38,12 +47,18 @@ mod config;
 mod encoded;
 mod error;
 mod persist;
+mod rabitq;
 mod rescore;
+mod rotation;
 mod scalar;
+mod training;
 
 pub use binary::{Binary1, BinaryQueryScorer};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
-pub use rescore::rescore;
-pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer, TRAINING_SAMPLE};
+pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
+pub use rescore::{rescore, rescore_with_bounds};
+pub use rotation::Rotation;
+pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer};
+pub use training::TRAINING_SAMPLE;

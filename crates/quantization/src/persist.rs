@@ -1,29 +1,37 @@
-//! Codec files. Little endian; format version 1.
+//! Codec files. Little endian; format version 1. One layout for every codec: a 64-byte
+//! header, a codec-specific body, and a CRC32C of everything before it.
 //!
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
 //! | 8 | 4 | version (1) |
-//! | 12 | 4 | codec: 1 = scalar int8 |
+//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
 //! | 24 | 8 | number of vectors `n` |
-//! | 32 | 4 | grid low end `lo` (f32) |
-//! | 36 | 4 | grid step (f32) |
-//! | 40 | 24 | reserved (0) |
-//! | 64 | n · (d + 4) | per vector: `d` codes (u8), then the correction term (f32) |
+//! | 32 | 32 | codec parameters (below), zero-padded |
+//! | 64 | … | body (below) |
 //! | end − 4 | 4 | CRC32C of every byte before it |
+//!
+//! Scalar int8: parameters `lo` (f32 at 32) and `step` (f32 at 36); body `n` records of
+//! `d` codes (u8) and the correction term (f32).
+//!
+//! RaBitQ: parameters `bits` (u32 at 32) and the rotation seed (u64 at 40); body the centroid
+//! (`d` f32), then `n` records as laid out in the RaBitQ module docs
+//! (`bits·⌈d/64⌉·8 + 12` bytes each).
 
 use std::path::Path;
 
 use sextant_core::Distance;
 
-use crate::{Error, Result, ScalarInt8};
+use crate::rotation::Rotation;
+use crate::{Error, RaBitQ, Result, ScalarInt8};
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
 const VERSION: u32 = 1;
 const HEADER: usize = 64;
 const CODEC_SCALAR_INT8: u32 = 1;
+const CODEC_RABITQ: u32 = 2;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -41,116 +49,228 @@ fn distance_code(d: Distance) -> u32 {
     }
 }
 
-impl ScalarInt8 {
-    /// The codes and grid as bytes (format above).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(HEADER + self.data.len() + 4);
-        b.extend_from_slice(&MAGIC);
-        for v in [
-            VERSION,
-            CODEC_SCALAR_INT8,
-            distance_code(self.distance),
-            self.dim as u32,
-        ] {
-            b.extend_from_slice(&v.to_le_bytes());
+/// The fields every codec file starts with.
+struct Header {
+    codec: u32,
+    distance: Distance,
+    dim: usize,
+    n: u64,
+}
+
+/// Writes the header, `params` (at most 32 bytes) and `body`, then the checksum.
+fn write_file(header: &Header, params: &[u8], body: &[&[u8]]) -> Vec<u8> {
+    let size = HEADER + body.iter().map(|b| b.len()).sum::<usize>() + 4;
+    let mut b = Vec::with_capacity(size);
+    b.extend_from_slice(&MAGIC);
+    for v in [
+        VERSION,
+        header.codec,
+        distance_code(header.distance),
+        header.dim as u32,
+    ] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&header.n.to_le_bytes());
+    b.extend_from_slice(params);
+    b.resize(HEADER, 0);
+    body.iter().for_each(|part| b.extend_from_slice(part));
+    let crc = crc32c::crc32c(&b);
+    b.extend_from_slice(&crc.to_le_bytes());
+    b
+}
+
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
+}
+
+fn f32_at(b: &[u8], o: usize) -> f32 {
+    f32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
+}
+
+/// Checks magic, version, codec and checksum; returns the header and the body.
+fn read_file<'a>(b: &'a [u8], codec: u32, name: &str) -> Result<(Header, &'a [u8])> {
+    if b.len() < HEADER + 4 {
+        return Err(corrupt(
+            b.len(),
+            format!("{} bytes is shorter than the header", b.len()),
+        ));
+    }
+    if b[..8] != MAGIC {
+        return Err(corrupt(0, "not a sextant-quantization file (bad magic)"));
+    }
+    if u32_at(b, 8) != VERSION {
+        return Err(corrupt(
+            8,
+            format!("version {}, this build reads {VERSION}", u32_at(b, 8)),
+        ));
+    }
+    if u32_at(b, 12) != codec {
+        return Err(corrupt(
+            12,
+            format!("codec {} is not {name} ({codec})", u32_at(b, 12)),
+        ));
+    }
+    let crc_at = b.len() - 4;
+    if crc32c::crc32c(&b[..crc_at]) != u32_at(b, crc_at) {
+        return Err(corrupt(crc_at, "checksum mismatch (the file is damaged)"));
+    }
+    let distance = match u32_at(b, 16) {
+        0 => Distance::Cosine,
+        1 => Distance::Dot,
+        2 => Distance::Euclid,
+        3 => Distance::Manhattan,
+        other => return Err(corrupt(16, format!("unknown distance code {other}"))),
+    };
+    let dim = u32_at(b, 20) as usize;
+    if dim == 0 {
+        return Err(corrupt(20, "dimension 0"));
+    }
+    let n = u64::from_le_bytes(b[24..32].try_into().expect("8 bytes"));
+    Ok((
+        Header {
+            codec,
+            distance,
+            dim,
+            n,
+        },
+        &b[HEADER..crc_at],
+    ))
+}
+
+/// Checks that `n` records of `stride` bytes fill `records` exactly.
+fn check_records(n: u64, stride: usize, records: &[u8], dim: usize) -> Result<()> {
+    let size = usize::try_from(n).ok().and_then(|n| n.checked_mul(stride));
+    if size != Some(records.len()) {
+        return Err(corrupt(
+            24,
+            format!(
+                "{n} vectors of {dim} dims ({stride} bytes each) do not fill the {} bytes of codes",
+                records.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn save_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    sextant_mmap_advice::atomic_write(path, bytes).map_err(|e| Error::Io {
+        path: path.into(),
+        what: e.to_string(),
+    })
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Io {
+        path: path.into(),
+        what: format!("read: {e}"),
+    })
+}
+
+/// `save` / `load` over a codec's `to_bytes` / `from_bytes`.
+macro_rules! file_io {
+    ($codec:ty) => {
+        impl $codec {
+            /// Saves to `path` atomically (temporary file, fsync, rename, fsync of the
+            /// directory).
+            pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+                save_bytes(path.as_ref(), &self.to_bytes())
+            }
+
+            /// Loads a file written by [`save`](Self::save).
+            pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+                Self::from_bytes(&read_bytes(path.as_ref())?)
+            }
         }
-        b.extend_from_slice(&(self.len() as u64).to_le_bytes());
-        b.extend_from_slice(&self.lo.to_le_bytes());
-        b.extend_from_slice(&self.step.to_le_bytes());
-        b.resize(HEADER, 0);
-        b.extend_from_slice(&self.data);
-        let crc = crc32c::crc32c(&b);
-        b.extend_from_slice(&crc.to_le_bytes());
-        b
+    };
+}
+
+file_io!(ScalarInt8);
+file_io!(RaBitQ);
+
+impl ScalarInt8 {
+    /// The codes and grid as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            codec: CODEC_SCALAR_INT8,
+            distance: self.distance,
+            dim: self.dim,
+            n: self.len() as u64,
+        };
+        let params = [self.lo.to_le_bytes(), self.step.to_le_bytes()].concat();
+        write_file(&header, &params, &[&self.data])
     }
 
     /// Parses and validates a codec file.
     pub fn from_bytes(b: &[u8]) -> Result<Self> {
-        if b.len() < HEADER + 4 {
+        let (h, body) = read_file(b, CODEC_SCALAR_INT8, "scalar int8")?;
+        let (lo, step) = (f32_at(b, 32), f32_at(b, 36));
+        if !(lo.is_finite() && step.is_finite() && step > 0.0) {
             return Err(corrupt(
-                b.len(),
-                format!("{} bytes is shorter than the header", b.len()),
+                32,
+                format!("grid ({lo}, step {step}) is not usable"),
             ));
         }
-        if b[..8] != MAGIC {
-            return Err(corrupt(0, "not a sextant-quantization file (bad magic)"));
-        }
-        let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
-        let f32_at = |o: usize| f32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
-        if u32_at(8) != VERSION {
-            return Err(corrupt(
-                8,
-                format!("version {}, this build reads {VERSION}", u32_at(8)),
-            ));
-        }
-        if u32_at(12) != CODEC_SCALAR_INT8 {
-            return Err(corrupt(
-                12,
-                format!("codec {} is not scalar int8 (1)", u32_at(12)),
-            ));
-        }
-        let crc_at = b.len() - 4;
-        if crc32c::crc32c(&b[..crc_at]) != u32_at(crc_at) {
-            return Err(corrupt(crc_at, "checksum mismatch (the file is damaged)"));
-        }
-        let distance = match u32_at(16) {
-            0 => Distance::Cosine,
-            1 => Distance::Dot,
-            2 => Distance::Euclid,
-            3 => Distance::Manhattan,
-            other => return Err(corrupt(16, format!("unknown distance code {other}"))),
-        };
-        let dim = u32_at(20) as usize;
-        let n = u64::from_le_bytes(b[24..32].try_into().expect("8 bytes"));
-        let (lo, step) = (f32_at(32), f32_at(36));
-        if dim == 0 || !lo.is_finite() || !(step.is_finite() && step > 0.0) {
-            return Err(corrupt(
-                20,
-                format!("dimension {dim}, grid ({lo}, step {step}) is not usable"),
-            ));
-        }
-        let size = usize::try_from(n).ok().and_then(|n| n.checked_mul(dim + 4));
-        if size != Some(crc_at - HEADER) {
-            return Err(corrupt(
-                24,
-                format!(
-                    "{n} vectors of {dim} dims do not fill the {} bytes of codes",
-                    crc_at - HEADER
-                ),
-            ));
-        }
+        check_records(h.n, h.dim + 4, body, h.dim)?;
         let codec = Self {
-            dim,
-            distance,
+            dim: h.dim,
+            distance: h.distance,
             lo,
             step,
-            data: b[HEADER..crc_at].to_vec(),
+            data: body.to_vec(),
         };
         if let Some(p) = (0..codec.len()).find(|&p| !codec.correction(p as u32).is_finite()) {
             return Err(corrupt(
-                HEADER + p * (dim + 4) + dim,
+                HEADER + p * (h.dim + 4) + h.dim,
                 "non-finite correction term",
             ));
         }
         Ok(codec)
     }
+}
 
-    /// Saves to `path` atomically (temporary file, fsync, rename, fsync of the directory).
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        sextant_mmap_advice::atomic_write(path, &self.to_bytes()).map_err(|e| Error::Io {
-            path: path.into(),
-            what: e.to_string(),
-        })
+impl RaBitQ {
+    /// The centroid, rotation seed and codes as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            codec: CODEC_RABITQ,
+            distance: self.distance,
+            dim: self.dim,
+            n: self.len() as u64,
+        };
+        let mut params = self.bits.to_le_bytes().to_vec();
+        params.resize(8, 0);
+        params.extend_from_slice(&self.rotation.seed().to_le_bytes());
+        let centroid: Vec<u8> = self.centroid.iter().flat_map(|x| x.to_le_bytes()).collect();
+        write_file(&header, &params, &[&centroid, &self.data])
     }
 
-    /// Loads a file written by [`save`](Self::save).
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
-            path: path.into(),
-            what: format!("read: {e}"),
-        })?;
-        Self::from_bytes(&bytes)
+    /// Parses and validates a codec file.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        let (h, body) = read_file(b, CODEC_RABITQ, "RaBitQ")?;
+        let bits = u32_at(b, 32);
+        let seed = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
+        Self::check_params(h.distance, bits).map_err(|e| corrupt(32, e.to_string()))?;
+        let centroid_bytes = 4 * h.dim;
+        if body.len() < centroid_bytes {
+            return Err(corrupt(HEADER, "the file ends inside the centroid"));
+        }
+        let centroid: Vec<f32> = body[..centroid_bytes]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        if let Some(i) = centroid.iter().position(|x| !x.is_finite()) {
+            return Err(corrupt(HEADER + 4 * i, "non-finite centroid coordinate"));
+        }
+        let mut codec = Self::empty(h.distance, bits, centroid, Rotation::new(h.dim, seed));
+        let records = &body[centroid_bytes..];
+        check_records(h.n, codec.stride(), records, h.dim)?;
+        codec.data = records.to_vec();
+        if let Some(p) = (0..codec.len()).find(|&p| !codec.factors_finite(p as u32)) {
+            return Err(corrupt(
+                HEADER + centroid_bytes + p * codec.stride(),
+                "non-finite factors in a record",
+            ));
+        }
+        Ok(codec)
     }
 }

@@ -10,18 +10,13 @@
 //! by) exact ones when rescoring. Coordinates outside the grid are clipped to its ends; the
 //! grid covers the central `quantile` share of the sampled values (default 0.99).
 
-use rand::SeedableRng;
-use rand::seq::index::sample;
-use rand_chacha::ChaCha8Rng;
 use sextant_core::{
     DenseVectorSource, Distance, Kernels, PairScorer, PointOffset, QueryScorer, ScoreType,
 };
 
+use crate::Result;
 use crate::error::check_vector;
-use crate::{Error, Result};
-
-/// Vectors sampled for training, at most.
-pub const TRAINING_SAMPLE: usize = 10_000;
+use crate::training::{encode_all, training_sample};
 
 /// Scalar int8 codes of a set of vectors: `dim + 4` bytes per vector (codes, then the f32
 /// correction term).
@@ -36,7 +31,7 @@ pub struct ScalarInt8 {
 }
 
 impl ScalarInt8 {
-    /// Trains the grid on a seeded sample of at most [`TRAINING_SAMPLE`] vectors of `source`
+    /// Trains the grid on a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source`
     /// (already prepared for `distance`: normalized for Cosine) and encodes all of them on
     /// `threads` threads.
     pub fn train<S>(
@@ -50,17 +45,11 @@ impl ScalarInt8 {
         S: DenseVectorSource<Element = f32> + Sync,
     {
         crate::QuantizationConfig::ScalarInt8 { quantile }.validate()?;
+        let picked = training_sample(source, seed)?;
         let (n, dim) = (source.len(), source.dim());
-        if n == 0 {
-            return Err(Error::EmptyTrainingSet);
-        }
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let picked = sample(&mut rng, n, n.min(TRAINING_SAMPLE));
         let mut values = Vec::with_capacity(picked.len() * dim);
-        for p in picked.iter() {
-            let v = source.vector(p as PointOffset);
-            check_vector(v, dim)?;
-            values.extend_from_slice(v);
+        for &p in &picked {
+            values.extend_from_slice(source.vector(p));
         }
         let (lo, hi) = quantile_bounds(&mut values, quantile);
         let step = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
@@ -71,24 +60,10 @@ impl ScalarInt8 {
             step,
             data: vec![0; n * (dim + 4)],
         };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-            .map_err(|e| Error::ThreadPool(e.to_string()))?;
-        let stride = dim + 4;
-        let result: Result<()> = pool.install(|| {
-            use rayon::prelude::*;
-            let (grid, data) = (codec.grid(), &mut codec.data);
-            data.par_chunks_mut(stride)
-                .enumerate()
-                .try_for_each(|(p, record)| {
-                    let v = source.vector(p as PointOffset);
-                    check_vector(v, dim)?;
-                    grid.encode(v, record);
-                    Ok(())
-                })
-        });
-        result?;
+        let grid = codec.grid();
+        encode_all(source, &mut codec.data, dim + 4, threads, |v, record| {
+            grid.encode(v, record)
+        })?;
         Ok(codec)
     }
 

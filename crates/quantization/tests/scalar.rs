@@ -4,7 +4,6 @@
 use proptest::prelude::*;
 use sextant_core::{DenseVectorSource, DenseVectors, Distance, PairScorer, QueryScorer};
 use sextant_quantization::{Error, ScalarInt8};
-use std::path::Path;
 
 mod common;
 
@@ -77,17 +76,9 @@ fn save_load_round_trip_and_golden_file() {
     let path = dir.path().join("codes.sq8");
     codes.save(&path).unwrap();
     assert_eq!(ScalarInt8::load(&path).unwrap(), codes);
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/small.sq8");
-    if std::env::var_os("SEXTANT_BLESS").is_some() {
-        std::fs::write(&golden, codes.to_bytes()).unwrap();
-    }
-    let bytes = std::fs::read(&golden).unwrap();
+    let bytes = common::golden("small.sq8", &codes.to_bytes());
     let loaded = ScalarInt8::from_bytes(&bytes).unwrap();
-    assert_eq!(
-        loaded.to_bytes(),
-        bytes,
-        "format changed: bless deliberately"
-    );
+    assert_eq!(loaded, codes);
     assert_eq!(
         (loaded.len(), loaded.dim(), loaded.bytes_per_vector()),
         (64, 8, 12)
@@ -96,21 +87,7 @@ fn save_load_round_trip_and_golden_file() {
 
 #[test]
 fn damaged_files_and_bad_input_are_errors() {
-    let bytes = small().to_bytes();
-    for cut in (0..bytes.len()).step_by(5) {
-        assert!(
-            matches!(
-                ScalarInt8::from_bytes(&bytes[..cut]),
-                Err(Error::Corrupt { .. })
-            ),
-            "cut {cut}"
-        );
-    }
-    for at in (0..bytes.len()).step_by(3) {
-        let mut b = bytes.clone();
-        b[at] ^= 0x04;
-        assert!(ScalarInt8::from_bytes(&b).is_err(), "flip at {at}");
-    }
+    common::assert_damage_is_detected(&small().to_bytes(), ScalarInt8::from_bytes);
     let mut codes = small();
     assert!(matches!(
         codes.push(&[1.0; 7]),

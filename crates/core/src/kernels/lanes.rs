@@ -159,3 +159,23 @@ pub(super) fn hamming(a: &[u64], b: &[u64]) -> u32 {
     // every size (64 bits: 4.6 vs 9.9 ns; 4096 bits: 22 vs 36-49 ns on AVX-512).
     a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
+
+#[inline(always)]
+pub(super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
+    // Branch-free select per value (`v & -bit`), eight values per mask byte.
+    let plane_bytes = values.len() / 8;
+    if plane_bytes == 0 {
+        return 0;
+    }
+    let mut total = 0i32;
+    for (j, plane) in planes.chunks_exact(plane_bytes).enumerate() {
+        let mut sum = 0i32;
+        for (&m, v) in plane.iter().zip(values.chunks_exact(8)) {
+            for (k, &x) in v.iter().enumerate() {
+                sum += i32::from(x) & -i32::from(m >> k & 1);
+            }
+        }
+        total += sum << j;
+    }
+    total
+}

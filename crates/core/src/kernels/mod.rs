@@ -91,6 +91,10 @@ pub struct Kernels {
     pub l1_u8: fn(&[u8], &[u8]) -> u32,
     /// Number of differing bits of two bit vectors packed in u64 words.
     pub hamming: fn(&[u64], &[u64]) -> u32,
+    /// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ over bit planes of `values.len()` bits each (LSB first per
+    /// byte) and i8 values whose length is a multiple of 64: the inner product of
+    /// multi-bit codes stored as bit planes with an i8 query (see [`bitplanes_dot_i8`]).
+    pub bitplanes_dot_i8: fn(&[u8], &[i8]) -> i32,
 }
 
 const SCALAR: Kernels = Kernels {
@@ -108,6 +112,7 @@ const SCALAR: Kernels = Kernels {
     l2sq_u8: scalar::l2sq_u8,
     l1_u8: scalar::l1_u8,
     hamming: scalar::hamming,
+    bitplanes_dot_i8: scalar::bitplanes_dot_i8,
 };
 
 /// Builds the table of one x86 level; the caller has checked the CPU supports it.
@@ -129,6 +134,7 @@ macro_rules! x86_table {
             l2sq_u8: x86::$module::l2sq_u8,
             l1_u8: x86::$module::l1_u8,
             hamming: x86::$module::hamming,
+            bitplanes_dot_i8: x86::$module::bitplanes_dot_i8,
         }
     };
 }
@@ -157,6 +163,7 @@ fn build_table(level: SimdLevel) -> Option<Kernels> {
             l2sq_u8: lanes::l2sq_u8,
             l1_u8: lanes::l1_u8,
             hamming: lanes::hamming,
+            bitplanes_dot_i8: lanes::bitplanes_dot_i8,
         }),
         _ => None,
     }
@@ -265,6 +272,25 @@ checked!(
     /// Hamming distance of two bit vectors packed in u64 words.
     hamming, u64, u32
 );
+
+/// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ: the inner product of codes stored as bit planes (plane `j` holds
+/// bit `j` of every coordinate's code, `values.len()` bits per plane, LSB first in each byte)
+/// with i8 values. Exact while the result fits in an i32.
+///
+/// # Panics
+/// When `values.len()` is not a multiple of 64 or `planes.len()` not a multiple of
+/// `values.len() / 8` (a caller bug: pad the query with zeros).
+#[inline]
+pub fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
+    assert!(
+        values.len().is_multiple_of(64)
+            && (values.is_empty() || planes.len().is_multiple_of(values.len() / 8)),
+        "bitplanes_dot_i8: {} values (need a multiple of 64) and {} plane bytes",
+        values.len(),
+        planes.len()
+    );
+    (Kernels::best().bitplanes_dot_i8)(planes, values)
+}
 
 /// Scales `v` to unit L2 norm in place and returns the norm it had.
 ///

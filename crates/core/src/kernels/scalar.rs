@@ -94,3 +94,23 @@ pub fn l1_u8(a: &[u8], b: &[u8]) -> u32 {
 pub fn hamming(a: &[u64], b: &[u64]) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
+
+/// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ: `planes` holds bit planes of `values.len()` bits each (LSB first within
+/// each byte), plane `j` weighted by 2ʲ. `values.len()` is a multiple of 64.
+pub fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
+    let plane_bytes = values.len() / 8;
+    if plane_bytes == 0 {
+        return 0;
+    }
+    let mut total = 0i32;
+    for (j, plane) in planes.chunks_exact(plane_bytes).enumerate() {
+        let mut sum = 0i32;
+        for (i, &v) in values.iter().enumerate() {
+            if plane[i / 8] >> (i % 8) & 1 == 1 {
+                sum += i32::from(v);
+            }
+        }
+        total += sum << j;
+    }
+    total
+}

@@ -9,6 +9,26 @@
 use super::{lanes, x86_float, x86_int};
 use half::f16;
 
+/// The bit-plane kernel: hand-written under AVX-512, the lane body under AVX2.
+macro_rules! bitplanes {
+    (avx512) => {
+        pub(in super::super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
+            // SAFETY: only stored in the AVX-512 table, built after feature detection.
+            unsafe { x86_int::avx512::bitplanes_dot_i8(planes, values) }
+        }
+    };
+    (avx2) => {
+        pub(in super::super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
+            #[target_feature(enable = "avx2,popcnt")]
+            fn inner(planes: &[u8], values: &[i8]) -> i32 {
+                lanes::bitplanes_dot_i8(planes, values)
+            }
+            // SAFETY: only stored in the AVX2 table, built after feature detection.
+            unsafe { inner(planes, values) }
+        }
+    };
+}
+
 macro_rules! level {
     ($module:ident, $features:literal, $float:ident, $int:ident) => {
         pub(super) mod $module {
@@ -52,6 +72,7 @@ macro_rules! level {
             lanes_kernel!(l1_u8, u8, u32);
             lanes_kernel!(l1_i8, i8, u32);
             lanes_kernel!(hamming, u64, u32);
+            bitplanes!($int);
         }
     };
 }

@@ -150,6 +150,38 @@ pub(super) mod avx512 {
         let flip = _mm512_set1_epi8(i8::MIN);
         l2sq_u8_step(_mm512_xor_si512(x, flip), _mm512_xor_si512(y, flip))
     });
+
+    /// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ (see `scalar::bitplanes_dot_i8`), 64 values per step.
+    ///
+    /// Each plane word selects bytes of the value block with a merge-masked move whose
+    /// background is 0x80; flipping the sign bit of the values beforehand makes a selected byte
+    /// `v + 128` and every other byte 128, so `vpsadbw` sums to `Σ selected v + 64·128` with no
+    /// popcount. The constant is taken off once at the end.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(in super::super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
+        let blocks = values.len() / 64;
+        if blocks == 0 {
+            return 0;
+        }
+        let bits = planes.len() / (8 * blocks);
+        let flip = _mm512_set1_epi8(i8::MIN);
+        let mut acc = _mm512_setzero_si512();
+        for w in 0..blocks {
+            // SAFETY: w < blocks, so bytes [64w, 64w + 64) lie inside `values`.
+            let v = unsafe { _mm512_loadu_si512(values.as_ptr().add(64 * w).cast()) };
+            let v = _mm512_xor_si512(v, flip);
+            for j in 0..bits {
+                let at = 8 * (j * blocks + w);
+                let word = u64::from_le_bytes(planes[at..at + 8].try_into().expect("8 bytes"));
+                let picked = _mm512_mask_mov_epi8(flip, word, v);
+                let sums = _mm512_sad_epu8(picked, _mm512_setzero_si512());
+                acc = _mm512_add_epi64(acc, _mm512_sll_epi64(sums, _mm_cvtsi32_si128(j as i32)));
+            }
+        }
+        let total = _mm512_reduce_add_epi64(acc);
+        let background = (64 * 128 * blocks as i64) * ((1i64 << bits) - 1);
+        (total - background) as i32
+    }
 }
 
 pub(super) mod avx2 {

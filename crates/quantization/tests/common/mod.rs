@@ -11,6 +11,12 @@ const MINILM: &str = concat!(
     "/../../datasets/minilm-pypi-20k"
 );
 
+/// The bundled dataset.
+#[allow(dead_code)] // not every test binary uses it
+pub fn minilm() -> Dataset {
+    Dataset::open(MINILM).unwrap()
+}
+
 /// recall@10 over 300 queries of a brute-force scan over the codes `train` builds from the
 /// bundled minilm-pypi-20k, after rescoring the top 10·R for each R in `rs` (R=1: the raw
 /// top 10), and the codes' bytes per vector.
@@ -18,7 +24,7 @@ pub fn minilm_recalls<C: EncodedVectors>(
     train: impl FnOnce(&DenseVectors<f32>, Distance) -> C,
     rs: &[usize],
 ) -> (Vec<f64>, usize) {
-    let ds = Dataset::open(MINILM).unwrap();
+    let ds = minilm();
     let (base, queries, d) = (
         ds.base_prepared().unwrap(),
         ds.queries_prepared().unwrap(),
@@ -47,4 +53,42 @@ pub fn minilm_recalls<C: EncodedVectors>(
         found.iter().map(|f| mean_recall(f, &gt, 10)).collect(),
         codes.bytes_per_vector(),
     )
+}
+
+/// Every cut of `bytes` is `Error::Corrupt` and every flipped bit (every third byte) an error:
+/// the file check of a codec's `from_bytes`.
+#[allow(dead_code)] // not every test binary uses it
+pub fn assert_damage_is_detected<T>(
+    bytes: &[u8],
+    parse: impl Fn(&[u8]) -> Result<T, sextant_quantization::Error>,
+) {
+    for cut in (0..bytes.len()).step_by(5) {
+        assert!(
+            matches!(
+                parse(&bytes[..cut]),
+                Err(sextant_quantization::Error::Corrupt { .. })
+            ),
+            "cut {cut}"
+        );
+    }
+    for at in (0..bytes.len()).step_by(3) {
+        let mut b = bytes.to_vec();
+        b[at] ^= 0x04;
+        assert!(parse(&b).is_err(), "flip at {at}");
+    }
+}
+
+/// Compares `bytes` with the golden file `name` (rewritten first under `SEXTANT_BLESS=1`)
+/// and returns the golden bytes.
+#[allow(dead_code)] // not every test binary uses it
+pub fn golden(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("SEXTANT_BLESS").is_some() {
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let golden = std::fs::read(&path).unwrap();
+    assert_eq!(golden, bytes, "{name}: format changed: bless deliberately");
+    golden
 }

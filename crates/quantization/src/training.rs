@@ -1,0 +1,81 @@
+//! Training helpers every codec shares: the seeded sample, its mean, and parallel encoding.
+
+use rand::SeedableRng;
+use rand::seq::index::sample;
+use rand_chacha::ChaCha8Rng;
+use sextant_core::{DenseVectorSource, PointOffset};
+
+use crate::error::check_vector;
+use crate::{Error, Result};
+
+/// Vectors sampled for training, at most.
+pub const TRAINING_SAMPLE: usize = 10_000;
+
+/// Offsets of a seeded sample of at most [`TRAINING_SAMPLE`] vectors of `source`, each checked
+/// for length and finiteness. An empty source is an error.
+pub(crate) fn training_sample<S>(source: &S, seed: u64) -> Result<Vec<PointOffset>>
+where
+    S: DenseVectorSource<Element = f32>,
+{
+    let n = source.len();
+    if n == 0 {
+        return Err(Error::EmptyTrainingSet);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let picked: Vec<PointOffset> = sample(&mut rng, n, n.min(TRAINING_SAMPLE))
+        .iter()
+        .map(|p| p as PointOffset)
+        .collect();
+    for &p in &picked {
+        check_vector(source.vector(p), source.dim())?;
+    }
+    Ok(picked)
+}
+
+/// The mean of the sampled vectors (accumulated in f64).
+pub(crate) fn mean_of<S>(source: &S, picked: &[PointOffset]) -> Vec<f32>
+where
+    S: DenseVectorSource<Element = f32>,
+{
+    let mut mean = vec![0f64; source.dim()];
+    for &p in picked {
+        mean.iter_mut()
+            .zip(source.vector(p))
+            .for_each(|(m, &x)| *m += f64::from(x));
+    }
+    mean.iter()
+        .map(|m| (m / picked.len().max(1) as f64) as f32)
+        .collect()
+}
+
+/// Encodes every vector of `source` into its `stride`-long record of `data` on `threads`
+/// threads, checking each vector first.
+pub(crate) fn encode_all<S, T, F>(
+    source: &S,
+    data: &mut [T],
+    stride: usize,
+    threads: usize,
+    encode: F,
+) -> Result<()>
+where
+    S: DenseVectorSource<Element = f32> + Sync,
+    T: Send,
+    F: Fn(&[f32], &mut [T]) + Sync,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::ThreadPool(e.to_string()))?;
+    let dim = source.dim();
+    pool.install(|| {
+        use rayon::prelude::*;
+        data.par_chunks_mut(stride)
+            .enumerate()
+            .try_for_each(|(p, record)| {
+                let v = source.vector(p as PointOffset);
+                check_vector(v, dim)?;
+                encode(v, record);
+                Ok(())
+            })
+    })
+}
