@@ -12,7 +12,9 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
-use sextant_quantization::{Binary1, BinaryQueryScorer, ScalarInt8, ScalarQueryScorer, rescore};
+use sextant_quantization::{
+    Binary1, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarQueryScorer, rescore,
+};
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
@@ -33,8 +35,8 @@ pub struct HnswArgs {
     /// mmap-compressed (compressed file searched in place).
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
-    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8) or
-    /// bin1 (1-bit codes, 4-bit query).
+    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), bin1
+    /// (1-bit codes, 4-bit query) or rabitq1 .. rabitq8 (RaBitQ with that many bits).
     #[arg(long, default_value = "none")]
     quantization: String,
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
@@ -50,6 +52,7 @@ enum Codes {
     None,
     Sq8(ScalarInt8),
     Bin1(Binary1),
+    RaBitQ(RaBitQ),
 }
 
 impl Codes {
@@ -58,6 +61,7 @@ impl Codes {
             Codes::None => None,
             Codes::Sq8(c) => Some(c.bytes_per_vector()),
             Codes::Bin1(c) => Some(c.bytes_per_vector()),
+            Codes::RaBitQ(c) => Some(c.bytes_per_vector()),
         }
     }
 
@@ -66,6 +70,7 @@ impl Codes {
             Codes::None => None,
             Codes::Sq8(c) => Some(CodeScorer::Sq8(c.query_scorer(query)?)),
             Codes::Bin1(c) => Some(CodeScorer::Bin1(c.query_scorer(query)?)),
+            Codes::RaBitQ(c) => Some(CodeScorer::RaBitQ(c.query_scorer(query)?)),
         })
     }
 }
@@ -74,6 +79,7 @@ impl Codes {
 enum CodeScorer<'a> {
     Sq8(ScalarQueryScorer<'a>),
     Bin1(BinaryQueryScorer<'a>),
+    RaBitQ(RaBitQQueryScorer<'a>),
 }
 
 impl QueryScorer for CodeScorer<'_> {
@@ -81,6 +87,7 @@ impl QueryScorer for CodeScorer<'_> {
         match self {
             CodeScorer::Sq8(s) => s.score_point(p),
             CodeScorer::Bin1(s) => s.score_point(p),
+            CodeScorer::RaBitQ(s) => s.score_point(p),
         }
     }
 
@@ -88,6 +95,7 @@ impl QueryScorer for CodeScorer<'_> {
         match self {
             CodeScorer::Sq8(s) => s.score_points(points, scores),
             CodeScorer::Bin1(s) => s.score_points(points, scores),
+            CodeScorer::RaBitQ(s) => s.score_points(points, scores),
         }
     }
 }
@@ -183,7 +191,17 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         "bin1" => Codes::Bin1(
             Binary1::train(&base, distance, 1, args.g.threads).map_err(|e| e.to_string())?,
         ),
-        other => return Err(format!("unknown quantization {other:?} (none, sq8, bin1)")),
+        other => match other.strip_prefix("rabitq").map(str::parse::<u32>) {
+            Some(Ok(bits)) => Codes::RaBitQ(
+                RaBitQ::train(&base, distance, bits, 1, args.g.threads)
+                    .map_err(|e| e.to_string())?,
+            ),
+            _ => {
+                return Err(format!(
+                    "unknown quantization {other:?} (none, sq8, bin1, rabitq1 .. rabitq8)"
+                ));
+            }
+        },
     };
     if let Some(bytes) = codes.bytes_per_vector() {
         eprintln!(

@@ -10,7 +10,9 @@ use sextant_core::{
     DenseQueryScorer, DenseVectorSource, PointOffset, QueryScorer, ScoredPoint, TopK,
 };
 use sextant_datasets::{Dataset, mean_recall};
-use sextant_quantization::{Binary1, EncodedVectors, ScalarInt8, rescore};
+use sextant_quantization::{
+    Binary1, EncodedVectors, RaBitQ, ScalarInt8, rescore, rescore_with_bounds,
+};
 
 use crate::query_args::QueryArgs;
 use crate::report::{Report, Table, dataset_header};
@@ -20,8 +22,13 @@ use crate::report::{Report, Table, dataset_header};
 pub struct QuantArgs {
     #[command(flatten)]
     q: QueryArgs,
-    /// Codecs: sq8 (scalar int8), bin1 (1-bit codes, 4-bit query).
-    #[arg(long, value_delimiter = ',', default_value = "sq8,bin1")]
+    /// Codecs: sq8 (scalar int8), bin1 (1-bit codes, 4-bit query), rabitq1 .. rabitq8
+    /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "sq8,bin1,rabitq1,rabitq2,rabitq4,rabitq8"
+    )]
     codecs: Vec<String>,
     /// Rescoring factors R: the top R·k on codes are rescored to the top k.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,10")]
@@ -42,17 +49,20 @@ struct Evaluated {
     ns_per_code: f64,
     /// Top `keep` per query, best first.
     found: Vec<Vec<ScoredPoint>>,
+    /// Codecs with error bounds: (recall@k, originals fetched per query) of bound-driven
+    /// rescoring over every code.
+    bounded: Option<(f64, f64)>,
 }
 
-/// Measures codes trained since `t`.
+/// Measures codes trained (or failed to) since `t`.
 fn evaluate<C: EncodedVectors>(
-    codes: Result<C, sextant_quantization::Error>,
+    codes: &Result<C, sextant_quantization::Error>,
     t: Instant,
     queries: &sextant_core::DenseVectors<f32>,
     n_q: usize,
     keep: usize,
 ) -> Result<Evaluated, String> {
-    let codes = codes.map_err(|e| e.to_string())?;
+    let codes = codes.as_ref().map_err(|e| e.to_string())?;
     let encode = codes.len() as f64 / t.elapsed().as_secs_f64();
     let scorers = (0..n_q as PointOffset)
         .map(|q| codes.query_scorer(queries.vector(q)))
@@ -64,7 +74,34 @@ fn evaluate<C: EncodedVectors>(
         encode,
         ns_per_code,
         found,
+        bounded: None,
     })
+}
+
+/// Bound-driven rescoring over every RaBitQ code: (recall@k, originals fetched per query).
+fn bounded_rescoring(
+    codes: &RaBitQ,
+    base: &sextant_core::DenseVectors<f32>,
+    queries: &sextant_core::DenseVectors<f32>,
+    n_q: usize,
+    k: usize,
+    gt: &sextant_datasets::GroundTruth,
+) -> Result<(f64, f64), String> {
+    let (mut fetched, mut ids) = (0usize, Vec::with_capacity(n_q));
+    let mut best = Vec::new();
+    for q in 0..n_q as PointOffset {
+        let scorer = codes
+            .query_scorer(queries.vector(q))
+            .map_err(|e| e.to_string())?;
+        let candidates: Vec<_> = (0..codes.len() as PointOffset)
+            .map(|p| (p, scorer.estimate(p)))
+            .collect();
+        let exact = DenseQueryScorer::new(base, codes.distance(), queries.vector(q))
+            .map_err(|e| e.to_string())?;
+        fetched += rescore_with_bounds(&candidates, &exact, k, &mut best);
+        ids.push(best.iter().map(|p| p.offset).collect::<Vec<_>>());
+    }
+    Ok((mean_recall(&ids, gt, k), fetched as f64 / n_q.max(1) as f64))
 }
 
 /// Scores every code against each query (one thread): (ns per code, top `keep` per query).
@@ -113,6 +150,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
         "ns/code".into(),
     ];
     head.extend(args.rescore.iter().map(|r| format!("recall@{k} R={r}")));
+    head.push(format!("recall@{k} bound-driven"));
     let mut table = Table::new(&head.iter().map(String::as_str).collect::<Vec<_>>());
     let mut report = Report::new(
         dataset_header(&ds, n_q),
@@ -120,27 +158,43 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
     );
     for codec in &args.codecs {
         let t = Instant::now();
+        let rabitq_bits = codec
+            .strip_prefix("rabitq")
+            .and_then(|b| b.parse::<u32>().ok());
         let Evaluated {
             bytes,
             encode,
             ns_per_code,
             found,
+            bounded,
         } = match codec.as_str() {
             "sq8" => evaluate(
-                ScalarInt8::train(&base, distance, args.quantile, 1, args.threads),
+                &ScalarInt8::train(&base, distance, args.quantile, 1, args.threads),
                 t,
                 &queries,
                 n_q,
                 widest,
             )?,
             "bin1" => evaluate(
-                Binary1::train(&base, distance, 1, args.threads),
+                &Binary1::train(&base, distance, 1, args.threads),
                 t,
                 &queries,
                 n_q,
                 widest,
             )?,
-            other => return Err(format!("unknown codec {other:?} (sq8, bin1)")),
+            _ if rabitq_bits.is_some() => {
+                let bits = rabitq_bits.unwrap_or(1);
+                let codes = RaBitQ::train(&base, distance, bits, 1, args.threads);
+                let mut e = evaluate(&codes, t, &queries, n_q, widest)?;
+                let codes = codes.map_err(|e| e.to_string())?;
+                e.bounded = Some(bounded_rescoring(&codes, &base, &queries, n_q, k, &gt)?);
+                e
+            }
+            other => {
+                return Err(format!(
+                    "unknown codec {other:?} (sq8, bin1, rabitq1 .. rabitq8)"
+                ));
+            }
         };
         let mut row = vec![
             codec.clone(),
@@ -167,17 +221,25 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
             row.push(format!("{recall:.4}"));
             recalls.push(json!({"rescore": r, "recall": recall}));
         }
+        row.push(match bounded {
+            Some((recall, fetched)) => format!("{recall:.4} ({fetched:.1} fetched)"),
+            None => "-".into(),
+        });
         table.row(row);
         report.push(json!({"lib": "sextant-quantization", "dataset": name, "kind": "quant", "codec": codec,
             "bytes_per_vector": bytes, "compression": float_bytes as f64 / bytes as f64, "encode_vectors_per_s": encode,
-            "encode_threads": args.threads, "ns_per_code": ns_per_code, "k": k, "recall": recalls}));
+            "encode_threads": args.threads, "ns_per_code": ns_per_code, "k": k, "recall": recalls,
+            "bounded_rescoring": bounded.map(|(recall, fetched)| json!({"recall": recall, "fetched_per_query": fetched}))}));
     }
     println!(
         "## sextant-quantization: {name} ({n} x {}, {distance}), brute force over the codes, k={k}\n",
         base.dim()
     );
     print!("{}", table.render());
-    println!("\nns/code: one query scored against all codes (one thread); R=1 is the raw top k.");
+    println!(
+        "\nns/code: one query scored against all codes (one thread); R=1 is the raw top k; \
+         bound-driven: exact top k fetching only candidates whose error bound can still enter it."
+    );
     if let Some(path) = &args.q.json {
         report.write(path)?;
     }

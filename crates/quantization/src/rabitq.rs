@@ -293,42 +293,31 @@ fn f16_up(x: f64) -> u16 {
 /// the unsigned codes and returns `(⟨y, u⟩, ‖y‖²)` in grid units.
 fn quantize(u: &[f32], bits: u32, codes: &mut [u8]) -> (f64, f64) {
     let half = 1u32 << (bits - 1);
-    let top = (half - 1) as f64;
-    let abs: Vec<f64> = u.iter().map(|x| f64::from(x.abs())).collect();
-    let max = abs.iter().copied().fold(0f64, f64::max);
-    // k for scale t; cosine of the resulting grid vector.
-    let k = |t: f64, x: f64| (t * x).floor().min(top);
-    let cosine = |t: f64| {
-        let (mut yu, mut yy) = (0f64, 0f64);
-        for &x in &abs {
-            let y = k(t, x) + 0.5;
-            yu += y * x;
-            yy += y * y;
-        }
-        yu / yy.sqrt()
-    };
+    let top = (half - 1) as f32;
+    let abs: Vec<f32> = u.iter().map(|x| x.abs()).collect();
+    let max = abs.iter().copied().fold(0f32, f32::max);
     let best_t = if bits == 1 || max == 0.0 {
         0.0
     } else {
         // Scales at which the largest coordinate reaches level `top + 1`, then a finer grid
         // around the best of a coarse one.
         let full = (top + 1.0) / max;
-        let coarse = (1..=64).map(|s| full * s as f64 / 40.0);
-        let (mut t, mut best) = (full, cosine(full));
-        for cand in coarse {
-            let c = cosine(cand);
+        let coarse = full / 40.0;
+        let (mut t, mut best) = (full, grid_cosine(&abs, full, top));
+        for s in 1..=64 {
+            let cand = coarse * s as f32;
+            let c = grid_cosine(&abs, cand, top);
             if c > best {
                 (t, best) = (cand, c);
             }
         }
-        let fine_step = full / 40.0 / 16.0;
-        for s in -15..=15 {
-            let cand = t + fine_step * s as f64;
+        let centre = t;
+        for s in (-15..=15).filter(|&s| s != 0) {
+            let cand = centre + coarse / 16.0 * s as f32;
             if cand > 0.0 {
-                let c = cosine(cand);
+                let c = grid_cosine(&abs, cand, top);
                 if c > best {
-                    best = c;
-                    t = cand;
+                    (t, best) = (cand, c);
                 }
             }
         }
@@ -336,9 +325,9 @@ fn quantize(u: &[f32], bits: u32, codes: &mut [u8]) -> (f64, f64) {
     };
     let (mut yu, mut yy) = (0f64, 0f64);
     for ((code, &x), &ax) in codes.iter_mut().zip(u).zip(&abs) {
-        let level = k(best_t, ax);
-        let y = level + 0.5;
-        yu += y * ax;
+        let level = (best_t * ax).floor().min(top);
+        let y = f64::from(level) + 0.5;
+        yu += y * f64::from(ax);
         yy += y * y;
         *code = if x >= 0.0 {
             half + level as u32
@@ -347,6 +336,36 @@ fn quantize(u: &[f32], bits: u32, codes: &mut [u8]) -> (f64, f64) {
         } as u8;
     }
     (yu, yy)
+}
+
+/// The cosine between `|u|` and its grid vector at scale `t` (levels capped at `top`), with
+/// eight partial sums so that the loop vectorizes (training time is dominated by this).
+/// Values are non-negative, so truncating to an integer is the floor. `f32::floor` is a libm
+/// call on the x86-64 baseline and a checked `as` cast does not vectorize either; the
+/// unchecked cast made training 3x faster (`sextant-bench quant`, 4 bits: 13k → 40k vectors/s).
+fn grid_cosine(abs: &[f32], t: f32, top: f32) -> f32 {
+    let level = |x: f32| {
+        // `min` and `max` return the non-NaN operand, so `v` is finite and in [0, top].
+        let v = (t * x).min(top).max(0.0);
+        // SAFETY: `v` is finite and within [0, 127], so it fits an i32.
+        let k: i32 = unsafe { v.to_int_unchecked() };
+        k as f32 + 0.5
+    };
+    let (mut yu, mut yy) = ([0f32; 8], [0f32; 8]);
+    let mut chunks = abs.chunks_exact(8);
+    for chunk in &mut chunks {
+        for i in 0..8 {
+            let y = level(chunk[i]);
+            yu[i] += y * chunk[i];
+            yy[i] += y * y;
+        }
+    }
+    for &x in chunks.remainder() {
+        let y = level(x);
+        yu[0] += y * x;
+        yy[0] += y * y;
+    }
+    yu.iter().sum::<f32>() / yy.iter().sum::<f32>().sqrt()
 }
 
 /// Scores stored RaBitQ codes against one i8-quantized query.
@@ -374,22 +393,17 @@ impl RaBitQQueryScorer<'_> {
         self
     }
 
-    /// `(a·⟨y, q'⟩, a, add, e₁, e₂)` of point `p`.
+    /// `(a·⟨y, q'⟩, a, add)` of point `p`, and its record.
     #[inline]
-    fn parts(&self, p: PointOffset) -> (f32, f32, f32, f32, f32) {
+    fn parts(&self, p: PointOffset) -> (f32, f32, f32, &[u8]) {
         let record = self.codec.record(p);
         let at = self.codec.planes_bytes();
-        let f = |o: usize| f32::from_le_bytes(record[o..o + 4].try_into().expect("4 bytes"));
-        let h = |o: usize| {
-            f16::from_bits(u16::from_le_bytes(
-                record[o..o + 2].try_into().expect("2 bytes"),
-            ))
-            .to_f32()
-        };
-        let a = f(at);
-        let dot = (self.kernel)(&record[..at], &self.levels);
+        let (planes, factors) = record.split_at(at);
+        let f = |o: usize| f32::from_le_bytes(factors[o..o + 4].try_into().expect("4 bytes"));
+        let a = f(0);
+        let dot = (self.kernel)(planes, &self.levels);
         let ip = a * self.step * (dot as f32 - self.mid_sum);
-        (ip, a, f(at + 4), h(at + 8), h(at + 10))
+        (ip, a, f(4), factors)
     }
 
     #[inline]
@@ -403,7 +417,9 @@ impl RaBitQQueryScorer<'_> {
     /// The estimated score of `p` with its error bound.
     #[inline]
     pub fn estimate(&self, p: PointOffset) -> Estimate {
-        let (ip, a, add, e1, e2) = self.parts(p);
+        let (ip, a, add, factors) = self.parts(p);
+        let h = |o: usize| f16::from_le_bytes(factors[o..o + 2].try_into().expect("2 bytes"));
+        let (e1, e2) = (h(8).to_f32(), h(10).to_f32());
         let score = self.combine(ip, add);
         let mut half = self.epsilon * a * (self.q_norm * e1 + self.step * e2);
         if self.codec.distance == Distance::Euclid {
@@ -420,7 +436,7 @@ impl RaBitQQueryScorer<'_> {
 impl QueryScorer for RaBitQQueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
-        let (ip, _, add, _, _) = self.parts(p);
+        let (ip, _, add, _) = self.parts(p);
         self.combine(ip, add)
     }
 

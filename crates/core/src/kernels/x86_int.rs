@@ -156,30 +156,37 @@ pub(super) mod avx512 {
     /// Each plane word selects bytes of the value block with a merge-masked move whose
     /// background is 0x80; flipping the sign bit of the values beforehand makes a selected byte
     /// `v + 128` and every other byte 128, so `vpsadbw` sums to `Σ selected v + 64·128` with no
-    /// popcount. The constant is taken off once at the end.
+    /// popcount. The constant is taken off once at the end. Planes are walked from the highest
+    /// (Horner: `acc = 2·acc + plane sum`), so no shift count and no division by the plane
+    /// size is needed (the division alone was 10% of a 1-bit scan).
     #[target_feature(enable = "avx512f,avx512bw")]
     pub(in super::super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
-        let blocks = values.len() / 64;
-        if blocks == 0 {
+        let plane_bytes = values.len() / 8;
+        if plane_bytes == 0 {
             return 0;
         }
-        let bits = planes.len() / (8 * blocks);
         let flip = _mm512_set1_epi8(i8::MIN);
         let mut acc = _mm512_setzero_si512();
-        for w in 0..blocks {
-            // SAFETY: w < blocks, so bytes [64w, 64w + 64) lie inside `values`.
-            let v = unsafe { _mm512_loadu_si512(values.as_ptr().add(64 * w).cast()) };
-            let v = _mm512_xor_si512(v, flip);
-            for j in 0..bits {
-                let at = 8 * (j * blocks + w);
-                let word = u64::from_le_bytes(planes[at..at + 8].try_into().expect("8 bytes"));
-                let picked = _mm512_mask_mov_epi8(flip, word, v);
-                let sums = _mm512_sad_epu8(picked, _mm512_setzero_si512());
-                acc = _mm512_add_epi64(acc, _mm512_sll_epi64(sums, _mm_cvtsi32_si128(j as i32)));
+        let mut planes_seen = 0u32;
+        // `planes.len()` is a multiple of `plane_bytes` (checked by the free function); taking
+        // the remainder here would cost a division per call.
+        let mut end = planes.len();
+        while end >= plane_bytes {
+            let plane = &planes[end - plane_bytes..end];
+            let mut sums = _mm512_setzero_si512();
+            for (w, word) in plane.chunks_exact(8).enumerate() {
+                // SAFETY: w < values.len() / 64, so bytes [64w, 64w + 64) lie inside `values`.
+                let v = unsafe { _mm512_loadu_si512(values.as_ptr().add(64 * w).cast()) };
+                let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+                let picked = _mm512_mask_mov_epi8(flip, word, _mm512_xor_si512(v, flip));
+                sums = _mm512_add_epi64(sums, _mm512_sad_epu8(picked, _mm512_setzero_si512()));
             }
+            acc = _mm512_add_epi64(_mm512_add_epi64(acc, acc), sums);
+            planes_seen += 1;
+            end -= plane_bytes;
         }
         let total = _mm512_reduce_add_epi64(acc);
-        let background = (64 * 128 * blocks as i64) * ((1i64 << bits) - 1);
+        let background = (plane_bytes as i64 * 8 * 128) * ((1i64 << planes_seen) - 1);
         (total - background) as i32
     }
 }
