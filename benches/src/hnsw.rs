@@ -13,7 +13,8 @@ use sextant_core::{
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
-    Binary1, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarQueryScorer, rescore,
+    Binary1, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarQueryScorer,
+    TurboQuant, TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,8 @@ pub struct HnswArgs {
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
     /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), bin1
-    /// (1-bit codes, 4-bit query) or rabitq1 .. rabitq8 (RaBitQ with that many bits).
+    /// (1-bit codes, 4-bit query), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 ..
+    /// tq4 / tq1u .. tq4u (TurboQuant, calibrated or not).
     #[arg(long, default_value = "none")]
     quantization: String,
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
@@ -53,6 +55,7 @@ enum Codes {
     Sq8(ScalarInt8),
     Bin1(Binary1),
     RaBitQ(RaBitQ),
+    TurboQuant(TurboQuant),
 }
 
 impl Codes {
@@ -62,6 +65,7 @@ impl Codes {
             Codes::Sq8(c) => Some(c.bytes_per_vector()),
             Codes::Bin1(c) => Some(c.bytes_per_vector()),
             Codes::RaBitQ(c) => Some(c.bytes_per_vector()),
+            Codes::TurboQuant(c) => Some(c.bytes_per_vector()),
         }
     }
 
@@ -71,6 +75,7 @@ impl Codes {
             Codes::Sq8(c) => Some(CodeScorer::Sq8(c.query_scorer(query)?)),
             Codes::Bin1(c) => Some(CodeScorer::Bin1(c.query_scorer(query)?)),
             Codes::RaBitQ(c) => Some(CodeScorer::RaBitQ(c.query_scorer(query)?)),
+            Codes::TurboQuant(c) => Some(CodeScorer::TurboQuant(c.query_scorer(query)?)),
         })
     }
 }
@@ -80,6 +85,7 @@ enum CodeScorer<'a> {
     Sq8(ScalarQueryScorer<'a>),
     Bin1(BinaryQueryScorer<'a>),
     RaBitQ(RaBitQQueryScorer<'a>),
+    TurboQuant(TurboQuantQueryScorer<'a>),
 }
 
 impl QueryScorer for CodeScorer<'_> {
@@ -88,6 +94,7 @@ impl QueryScorer for CodeScorer<'_> {
             CodeScorer::Sq8(s) => s.score_point(p),
             CodeScorer::Bin1(s) => s.score_point(p),
             CodeScorer::RaBitQ(s) => s.score_point(p),
+            CodeScorer::TurboQuant(s) => s.score_point(p),
         }
     }
 
@@ -96,6 +103,7 @@ impl QueryScorer for CodeScorer<'_> {
             CodeScorer::Sq8(s) => s.score_points(points, scores),
             CodeScorer::Bin1(s) => s.score_points(points, scores),
             CodeScorer::RaBitQ(s) => s.score_points(points, scores),
+            CodeScorer::TurboQuant(s) => s.score_points(points, scores),
         }
     }
 }
@@ -196,11 +204,17 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 RaBitQ::train(&base, distance, bits, 1, args.g.threads)
                     .map_err(|e| e.to_string())?,
             ),
-            _ => {
-                return Err(format!(
-                    "unknown quantization {other:?} (none, sq8, bin1, rabitq1 .. rabitq8)"
-                ));
-            }
+            _ => match crate::quant::turboquant_spec(other) {
+                Some((bits, calibrated)) => Codes::TurboQuant(
+                    TurboQuant::train(&base, distance, bits, calibrated, 1, args.g.threads)
+                        .map_err(|e| e.to_string())?,
+                ),
+                None => {
+                    return Err(format!(
+                        "unknown quantization {other:?} (none, sq8, bin1, rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
+                    ));
+                }
+            },
         },
     };
     if let Some(bytes) = codes.bytes_per_vector() {

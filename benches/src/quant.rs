@@ -11,7 +11,7 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
-    Binary1, EncodedVectors, RaBitQ, ScalarInt8, rescore, rescore_with_bounds,
+    Binary1, EncodedVectors, RaBitQ, ScalarInt8, TurboQuant, rescore, rescore_with_bounds,
 };
 
 use crate::query_args::QueryArgs;
@@ -23,11 +23,12 @@ pub struct QuantArgs {
     #[command(flatten)]
     q: QueryArgs,
     /// Codecs: sq8 (scalar int8), bin1 (1-bit codes, 4-bit query), rabitq1 .. rabitq8
-    /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring).
+    /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring),
+    /// tq1 .. tq4 (TurboQuant, calibrated), tq1u .. tq4u (TurboQuant, not calibrated).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "sq8,bin1,rabitq1,rabitq2,rabitq4,rabitq8"
+        default_value = "sq8,bin1,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4"
     )]
     codecs: Vec<String>,
     /// Rescoring factors R: the top R·k on codes are rescored to the top k.
@@ -127,6 +128,16 @@ fn scan<S: QueryScorer>(scorers: &[S], n: usize, keep: usize) -> (f64, Vec<Vec<S
     )
 }
 
+/// `tqN` (calibrated) or `tqNu` (not): (bits, calibrated).
+pub fn turboquant_spec(name: &str) -> Option<(u32, bool)> {
+    let rest = name.strip_prefix("tq")?;
+    let (bits, calibrated) = match rest.strip_suffix('u') {
+        Some(bits) => (bits, false),
+        None => (rest, true),
+    };
+    Some((bits.parse().ok()?, calibrated))
+}
+
 pub fn run(args: QuantArgs) -> Result<(), String> {
     let ds = Dataset::open(&args.q.dataset).map_err(|e| e.to_string())?;
     let gt = ds
@@ -190,11 +201,20 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 e.bounded = Some(bounded_rescoring(&codes, &base, &queries, n_q, k, &gt)?);
                 e
             }
-            other => {
-                return Err(format!(
-                    "unknown codec {other:?} (sq8, bin1, rabitq1 .. rabitq8)"
-                ));
-            }
+            other => match turboquant_spec(other) {
+                Some((bits, calibrated)) => evaluate(
+                    &TurboQuant::train(&base, distance, bits, calibrated, 1, args.threads),
+                    t,
+                    &queries,
+                    n_q,
+                    widest,
+                )?,
+                None => {
+                    return Err(format!(
+                        "unknown codec {other:?} (sq8, bin1, rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
+                    ));
+                }
+            },
         };
         let mut row = vec![
             codec.clone(),

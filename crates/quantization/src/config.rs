@@ -22,6 +22,22 @@ pub enum QuantizationConfig {
         /// Bits per coordinate, 1 to 8.
         bits: u32,
     },
+    /// TurboQuant (MSE variant): Lloyd-Max codebooks of the normal on randomly rotated
+    /// coordinates, 1 to 4 bits, with per-vector length renormalization. Serialized as
+    /// `{"kind": "turboquant", "bits": 4, "calibrated": true}`.
+    #[serde(rename = "turboquant")]
+    TurboQuant {
+        /// Bits per coordinate, 1 to 4.
+        bits: u32,
+        /// Standardize each rotated coordinate by its training mean and deviation (folded
+        /// into the query at search time).
+        #[serde(default = "default_calibrated")]
+        calibrated: bool,
+    },
+}
+
+fn default_calibrated() -> bool {
+    true
 }
 
 fn default_quantile() -> f32 {
@@ -44,6 +60,13 @@ impl QuantizationConfig {
                 if !(quantile > 0.5 && quantile <= 1.0) {
                     return Err(Error::Config(format!(
                         "quantile {quantile} is not in (0.5, 1]"
+                    )));
+                }
+            }
+            QuantizationConfig::TurboQuant { bits, .. } => {
+                if !(1..=4).contains(&bits) {
+                    return Err(Error::Config(format!(
+                        "TurboQuant bits {bits} is not in 1..=4"
                     )));
                 }
             }
@@ -74,6 +97,23 @@ mod tests {
             serde_json::from_str(r#"{"kind":"rabitq","bits":4}"#).unwrap();
         assert_eq!(rabitq, QuantizationConfig::RaBitQ { bits: 4 });
         assert!(QuantizationConfig::RaBitQ { bits: 9 }.validate().is_err());
+        let tq: QuantizationConfig =
+            serde_json::from_str(r#"{"kind":"turboquant","bits":2}"#).unwrap();
+        assert_eq!(
+            tq,
+            QuantizationConfig::TurboQuant {
+                bits: 2,
+                calibrated: true
+            }
+        );
+        assert!(
+            QuantizationConfig::TurboQuant {
+                bits: 5,
+                calibrated: false
+            }
+            .validate()
+            .is_err()
+        );
         assert!(QuantizationConfig::RaBitQ { bits: 0 }.validate().is_err());
         assert!(
             QuantizationConfig::ScalarInt8 { quantile: 0.2 }

@@ -9,14 +9,17 @@
 //! - [`RaBitQ`]: RaBitQ and extended RaBitQ, 1 to 8 bits per coordinate, on a seeded
 //!   O(d log d) [`Rotation`], scored with an i8 query through the core bit-plane kernel, with
 //!   a per-candidate error bound ([`Estimate`]);
+//! - [`TurboQuant`]: the MSE variant, Lloyd-Max codebooks of the normal (1 to 4 bits) on the
+//!   same rotation, per-vector length renormalization, optional per-coordinate calibration
+//!   folded into the query, scored through the core bit-plane table kernel;
 //! - [`Binary1`]: 1-bit sign codes against a 4-bit query in bit planes;
 //! - [`rescore`] (exact top k of codec candidates) and [`rescore_with_bounds`] (fetches only
 //!   the originals whose bounds can still enter the top k);
-//! - a checksummed file format for scalar int8 and RaBitQ (`persist` module docs).
+//! - a checksummed file format for scalar int8, RaBitQ and TurboQuant (`persist` module docs).
 //!
 //! Not built yet: 1.5 and 2-bit binary (around a mean, without rotation), product
-//! quantization, TurboQuant, pair scorers for RaBitQ, mmap open, a file format for
-//! [`Binary1`].
+//! quantization, TurboQuant's inner-product variant, pair scorers for the rotation codecs,
+//! mmap open, a file format for [`Binary1`].
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -47,11 +50,13 @@ mod config;
 mod encoded;
 mod error;
 mod persist;
+mod planes;
 mod rabitq;
 mod rescore;
 mod rotation;
 mod scalar;
 mod training;
+mod turboquant;
 
 pub use binary::{Binary1, BinaryQueryScorer};
 pub use config::QuantizationConfig;
@@ -62,3 +67,4 @@ pub use rescore::{rescore, rescore_with_bounds};
 pub use rotation::Rotation;
 pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer};
 pub use training::TRAINING_SAMPLE;
+pub use turboquant::{TurboQuant, TurboQuantQueryScorer};

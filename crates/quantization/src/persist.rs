@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
 //! | 8 | 4 | version (1) |
-//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ |
+//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
 //! | 24 | 8 | number of vectors `n` |
@@ -19,19 +19,24 @@
 //! RaBitQ: parameters `bits` (u32 at 32) and the rotation seed (u64 at 40); body the centroid
 //! (`d` f32), then `n` records as laid out in the RaBitQ module docs
 //! (`bits·⌈d/64⌉·8 + 12` bytes each).
+//!
+//! TurboQuant: parameters `bits` (u32 at 32), calibrated (u32 at 36: 0 or 1) and the rotation
+//! seed (u64 at 40); body the per-coordinate means and deviations (`d` f32 each), then `n`
+//! records as laid out in the TurboQuant module docs. The codebook is recomputed from `bits`.
 
 use std::path::Path;
 
 use sextant_core::Distance;
 
 use crate::rotation::Rotation;
-use crate::{Error, RaBitQ, Result, ScalarInt8};
+use crate::{Error, RaBitQ, Result, ScalarInt8, TurboQuant};
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
 const VERSION: u32 = 1;
 const HEADER: usize = 64;
 const CODEC_SCALAR_INT8: u32 = 1;
 const CODEC_RABITQ: u32 = 2;
+const CODEC_TURBOQUANT: u32 = 3;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -186,6 +191,29 @@ macro_rules! file_io {
 
 file_io!(ScalarInt8);
 file_io!(RaBitQ);
+file_io!(TurboQuant);
+
+fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// `count` finite f32 at the start of `body` (which sits at `offset` in the file).
+fn finite_f32s(body: &[u8], count: usize, offset: usize, what: &str) -> Result<Vec<f32>> {
+    if body.len() < 4 * count {
+        return Err(corrupt(offset, format!("the file ends inside the {what}")));
+    }
+    let v: Vec<f32> = body[..4 * count]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(corrupt(
+            offset + 4 * i,
+            format!("non-finite value in the {what}"),
+        )),
+        None => Ok(v),
+    }
+}
 
 impl ScalarInt8 {
     /// The codes and grid as bytes (format in the module docs).
@@ -240,8 +268,11 @@ impl RaBitQ {
         let mut params = self.bits.to_le_bytes().to_vec();
         params.resize(8, 0);
         params.extend_from_slice(&self.rotation.seed().to_le_bytes());
-        let centroid: Vec<u8> = self.centroid.iter().flat_map(|x| x.to_le_bytes()).collect();
-        write_file(&header, &params, &[&centroid, &self.data])
+        write_file(
+            &header,
+            &params,
+            &[&f32s_to_bytes(&self.centroid), &self.data],
+        )
     }
 
     /// Parses and validates a codec file.
@@ -251,16 +282,7 @@ impl RaBitQ {
         let seed = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
         Self::check_params(h.distance, bits).map_err(|e| corrupt(32, e.to_string()))?;
         let centroid_bytes = 4 * h.dim;
-        if body.len() < centroid_bytes {
-            return Err(corrupt(HEADER, "the file ends inside the centroid"));
-        }
-        let centroid: Vec<f32> = body[..centroid_bytes]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
-        if let Some(i) = centroid.iter().position(|x| !x.is_finite()) {
-            return Err(corrupt(HEADER + 4 * i, "non-finite centroid coordinate"));
-        }
+        let centroid = finite_f32s(body, h.dim, HEADER, "centroid")?;
         let mut codec = Self::empty(h.distance, bits, centroid, Rotation::new(h.dim, seed));
         let records = &body[centroid_bytes..];
         check_records(h.n, codec.stride(), records, h.dim)?;
@@ -268,6 +290,64 @@ impl RaBitQ {
         if let Some(p) = (0..codec.len()).find(|&p| !codec.factors_finite(p as u32)) {
             return Err(corrupt(
                 HEADER + centroid_bytes + p * codec.stride(),
+                "non-finite factors in a record",
+            ));
+        }
+        Ok(codec)
+    }
+}
+
+impl TurboQuant {
+    /// The rotation seed, calibration and codes as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            codec: CODEC_TURBOQUANT,
+            distance: self.distance,
+            dim: self.dim,
+            n: self.len() as u64,
+        };
+        let mut params = self.bits.to_le_bytes().to_vec();
+        params.extend_from_slice(&u32::from(self.is_calibrated()).to_le_bytes());
+        params.extend_from_slice(&self.rotation.seed().to_le_bytes());
+        write_file(
+            &header,
+            &params,
+            &[
+                &f32s_to_bytes(&self.mean),
+                &f32s_to_bytes(&self.scale),
+                &self.data,
+            ],
+        )
+    }
+
+    /// Parses and validates a codec file.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        let (h, body) = read_file(b, CODEC_TURBOQUANT, "TurboQuant")?;
+        let bits = u32_at(b, 32);
+        let seed = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
+        Self::check_params(h.distance, bits).map_err(|e| corrupt(32, e.to_string()))?;
+        let d = h.dim;
+        let mean = finite_f32s(body, d, HEADER, "coordinate means")?;
+        let scale = finite_f32s(&body[4 * d..], d, HEADER + 4 * d, "coordinate deviations")?;
+        if let Some(i) = scale.iter().position(|&s| s <= 0.0) {
+            return Err(corrupt(
+                HEADER + 4 * (d + i),
+                "a coordinate deviation is not positive",
+            ));
+        }
+        let mut codec = Self::with_parts(h.distance, bits, Rotation::new(d, seed), mean, scale);
+        if u32_at(b, 36) != u32::from(codec.is_calibrated()) {
+            return Err(corrupt(
+                36,
+                "the calibration flag disagrees with the calibration",
+            ));
+        }
+        let records = &body[8 * d..];
+        check_records(h.n, codec.stride(), records, d)?;
+        codec.data = records.to_vec();
+        if let Some(p) = (0..codec.len()).find(|&p| !codec.factors_finite(p as u32)) {
+            return Err(corrupt(
+                HEADER + 8 * d + p * codec.stride(),
                 "non-finite factors in a record",
             ));
         }

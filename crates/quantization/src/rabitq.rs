@@ -35,6 +35,7 @@ use half::f16;
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::error::check_vector;
+use crate::planes::{I8Query, write_planes};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, mean_of, training_sample};
 use crate::{Error, Result};
@@ -221,14 +222,7 @@ impl RaBitQ {
         } else {
             (1.0, 1.0)
         };
-        let plane_bytes = self.words() * 8;
-        for (i, &c) in codes.iter().enumerate() {
-            for j in 0..self.bits as usize {
-                if c >> j & 1 == 1 {
-                    record[j * plane_bytes + i / 8] |= 1 << (i % 8);
-                }
-            }
-        }
+        write_planes(&codes, self.bits, self.words() * 8, record);
         // `u` was not normalized before quantizing (the cosine does not care), so ⟨y, u⟩ for
         // the unit vector is ⟨y, r'⟩/‖r‖.
         let y_norm = y_y.sqrt();
@@ -252,13 +246,7 @@ impl RaBitQ {
         let mut r: Vec<f32> = q.iter().zip(&self.centroid).map(|(x, c)| x - c).collect();
         let q_norm = r.iter().map(|x| x * x).sum::<f32>().sqrt();
         self.rotation.apply(&mut r);
-        let max = r.iter().fold(0f32, |m, x| m.max(x.abs()));
-        let step = if max > 0.0 { max / 127.0 } else { 1.0 };
-        let mut levels = vec![0i8; self.words() * 64];
-        for (e, x) in levels.iter_mut().zip(&r) {
-            *e = (x / step).round().clamp(-127.0, 127.0) as i8;
-        }
-        let level_sum: i32 = levels.iter().map(|&e| i32::from(e)).sum();
+        let I8Query { levels, step, sum } = I8Query::new(&r, self.words() * 64);
         let mid = ((1u32 << self.bits) - 1) as f32 / 2.0;
         let constant = match self.distance {
             Distance::Euclid => q_norm * q_norm,
@@ -268,7 +256,7 @@ impl RaBitQ {
             codec: self,
             levels,
             step,
-            mid_sum: mid * level_sum as f32,
+            mid_sum: mid * sum as f32,
             q_norm,
             constant,
             epsilon: BOUND_EPSILON,
@@ -475,14 +463,8 @@ mod tests {
             let mid = ((1u32 << bits) - 1) as f32 / 2.0;
             for p in 0..5u32 {
                 let record = codec.record(p);
-                let plane = codec.words() * 8;
                 let y: Vec<f32> = (0..dim)
-                    .map(|i| {
-                        let c: u32 = (0..bits as usize)
-                            .map(|j| u32::from(record[j * plane + i / 8] >> (i % 8) & 1) << j)
-                            .sum();
-                        c as f32 - mid
-                    })
+                    .map(|i| f32::from(crate::planes::read_code(record, bits, codec.words() * 8, i)) - mid)
                     .collect();
                 let e: f32 = y.iter().zip(&scorer.levels).map(|(y, &e)| y * f32::from(e)).sum();
                 let (ip, a, ..) = scorer.parts(p);

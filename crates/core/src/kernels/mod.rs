@@ -95,6 +95,10 @@ pub struct Kernels {
     /// byte) and i8 values whose length is a multiple of 64: the inner product of
     /// multi-bit codes stored as bit planes with an i8 query (see [`bitplanes_dot_i8`]).
     pub bitplanes_dot_i8: fn(&[u8], &[i8]) -> i32,
+    /// Σᵢ vᵢ · lut(cᵢ) over codes of at most 4 bits assembled from bit planes (laid out as for
+    /// `bitplanes_dot_i8`): the inner product of an i8 query with codes on an uneven grid of
+    /// up to 16 levels (see [`bitplanes_lut_dot_i8`]).
+    pub bitplanes_lut_dot_i8: fn(&[u8], &[i8; 16], &[i8]) -> i32,
 }
 
 const SCALAR: Kernels = Kernels {
@@ -113,6 +117,7 @@ const SCALAR: Kernels = Kernels {
     l1_u8: scalar::l1_u8,
     hamming: scalar::hamming,
     bitplanes_dot_i8: scalar::bitplanes_dot_i8,
+    bitplanes_lut_dot_i8: scalar::bitplanes_lut_dot_i8,
 };
 
 /// Builds the table of one x86 level; the caller has checked the CPU supports it.
@@ -135,6 +140,7 @@ macro_rules! x86_table {
             l1_u8: x86::$module::l1_u8,
             hamming: x86::$module::hamming,
             bitplanes_dot_i8: x86::$module::bitplanes_dot_i8,
+            bitplanes_lut_dot_i8: x86::$module::bitplanes_lut_dot_i8,
         }
     };
 }
@@ -164,6 +170,7 @@ fn build_table(level: SimdLevel) -> Option<Kernels> {
             l1_u8: lanes::l1_u8,
             hamming: lanes::hamming,
             bitplanes_dot_i8: lanes::bitplanes_dot_i8,
+            bitplanes_lut_dot_i8: lanes::bitplanes_lut_dot_i8,
         }),
         _ => None,
     }
@@ -290,6 +297,24 @@ pub fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
         planes.len()
     );
     (Kernels::best().bitplanes_dot_i8)(planes, values)
+}
+
+/// Σᵢ vᵢ · lut(cᵢ) over codes of at most 4 bits stored as bit planes (as for
+/// [`bitplanes_dot_i8`]; planes past the fourth are ignored): the inner product of an i8 query
+/// with codes whose levels are not evenly spaced.
+///
+/// # Panics
+/// As [`bitplanes_dot_i8`].
+#[inline]
+pub fn bitplanes_lut_dot_i8(planes: &[u8], lut: &[i8; 16], values: &[i8]) -> i32 {
+    assert!(
+        values.len().is_multiple_of(64)
+            && (values.is_empty() || planes.len().is_multiple_of(values.len() / 8)),
+        "bitplanes_lut_dot_i8: {} values (need a multiple of 64) and {} plane bytes",
+        values.len(),
+        planes.len()
+    );
+    (Kernels::best().bitplanes_lut_dot_i8)(planes, lut, values)
 }
 
 /// Scales `v` to unit L2 norm in place and returns the norm it had.

@@ -258,6 +258,22 @@ fn bitplane_kernels_match_the_reference() {
             }
         }
     }
+    for blocks in 0..=6usize {
+        let values: Vec<i8> = (0..64 * blocks).map(|_| rng.random()).collect();
+        let lut: [i8; 16] = std::array::from_fn(|_| rng.random());
+        for bits in 1..=4usize {
+            let planes: Vec<u8> = (0..8 * blocks * bits).map(|_| rng.random()).collect();
+            let want = (s.bitplanes_lut_dot_i8)(&planes, &lut, &values);
+            for k in Kernels::available() {
+                assert_eq!(
+                    (k.bitplanes_lut_dot_i8)(&planes, &lut, &values),
+                    want,
+                    "lut {:?} blocks={blocks} bits={bits}",
+                    k.level
+                );
+            }
+        }
+    }
     // Extremes: every bit set against the most negative and most positive values.
     for v in [i8::MIN, i8::MAX] {
         let values = vec![v; 384];
@@ -293,4 +309,7 @@ fn bitplanes_reference_is_the_code_inner_product() {
         .map(|(&c, &v)| i32::from(c) * i32::from(v))
         .sum();
     assert_eq!(bitplanes_dot_i8(&planes, &values), want);
+    // Through a table that is the identity on codes: the same sum.
+    let identity: [i8; 16] = std::array::from_fn(|i| i as i8);
+    assert_eq!(bitplanes_lut_dot_i8(&planes, &identity, &values), want);
 }

@@ -9,12 +9,21 @@
 use super::{lanes, x86_float, x86_int};
 use half::f16;
 
-/// The bit-plane kernel: hand-written under AVX-512, the lane body under AVX2.
+/// The bit-plane kernels: hand-written under AVX-512, the lane bodies under AVX2.
 macro_rules! bitplanes {
     (avx512) => {
         pub(in super::super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
             unsafe { x86_int::avx512::bitplanes_dot_i8(planes, values) }
+        }
+
+        pub(in super::super) fn bitplanes_lut_dot_i8(
+            planes: &[u8],
+            lut: &[i8; 16],
+            values: &[i8],
+        ) -> i32 {
+            // SAFETY: only stored in the AVX-512 table, built after feature detection.
+            unsafe { x86_int::avx512::bitplanes_lut_dot_i8(planes, lut, values) }
         }
     };
     (avx2) => {
@@ -25,6 +34,19 @@ macro_rules! bitplanes {
             }
             // SAFETY: only stored in the AVX2 table, built after feature detection.
             unsafe { inner(planes, values) }
+        }
+
+        pub(in super::super) fn bitplanes_lut_dot_i8(
+            planes: &[u8],
+            lut: &[i8; 16],
+            values: &[i8],
+        ) -> i32 {
+            #[target_feature(enable = "avx2,popcnt")]
+            fn inner(planes: &[u8], lut: &[i8; 16], values: &[i8]) -> i32 {
+                lanes::bitplanes_lut_dot_i8(planes, lut, values)
+            }
+            // SAFETY: only stored in the AVX2 table, built after feature detection.
+            unsafe { inner(planes, lut, values) }
         }
     };
 }

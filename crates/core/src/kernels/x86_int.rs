@@ -189,6 +189,39 @@ pub(super) mod avx512 {
         let background = (plane_bytes as i64 * 8 * 128) * ((1i64 << planes_seen) - 1);
         (total - background) as i32
     }
+
+    /// Σᵢ vᵢ · lut(cᵢ) (see `scalar::bitplanes_lut_dot_i8`), 64 values per step: the codes are
+    /// assembled from up to four plane words with masked byte adds, mapped to their levels by
+    /// one `vpshufb` (the 16-entry table repeated in each 128-bit lane), and multiplied with
+    /// the values like `dot_i8`.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(in super::super) fn bitplanes_lut_dot_i8(
+        planes: &[u8],
+        lut: &[i8; 16],
+        values: &[i8],
+    ) -> i32 {
+        let plane_bytes = values.len() / 8;
+        if plane_bytes == 0 {
+            return 0;
+        }
+        let bits = (planes.len() / plane_bytes).min(4);
+        // SAFETY: `lut` is 16 bytes.
+        let table = _mm512_broadcast_i32x4(unsafe { _mm_loadu_si128(lut.as_ptr().cast()) });
+        let mut acc = _mm512_setzero_si512();
+        for w in 0..plane_bytes / 8 {
+            let mut codes = _mm512_setzero_si512();
+            for j in 0..bits {
+                let at = j * plane_bytes + 8 * w;
+                let word = u64::from_le_bytes(planes[at..at + 8].try_into().expect("8 bytes"));
+                codes = _mm512_mask_add_epi8(codes, word, codes, _mm512_set1_epi8(1 << j));
+            }
+            let levels = _mm512_shuffle_epi8(table, codes);
+            // SAFETY: w < values.len() / 64, so bytes [64w, 64w + 64) lie inside `values`.
+            let v = unsafe { _mm512_loadu_si512(values.as_ptr().add(64 * w).cast()) };
+            acc = _mm512_add_epi32(acc, dot_i8_step(levels, v));
+        }
+        _mm512_reduce_add_epi32(acc)
+    }
 }
 
 pub(super) mod avx2 {

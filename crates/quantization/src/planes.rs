@@ -1,0 +1,43 @@
+//! Helpers shared by the codecs that store codes as bit planes and score them against an i8
+//! query through the core bit-plane kernels.
+
+/// Writes `codes` (one per coordinate, `bits` bits each) as `bits` planes of `plane_bytes`
+/// bytes into the zeroed `out`: bit `i` of plane `j` is bit `j` of code `i`, LSB first.
+pub(crate) fn write_planes(codes: &[u8], bits: u32, plane_bytes: usize, out: &mut [u8]) {
+    for (i, &c) in codes.iter().enumerate() {
+        for j in 0..bits as usize {
+            if c >> j & 1 == 1 {
+                out[j * plane_bytes + i / 8] |= 1 << (i % 8);
+            }
+        }
+    }
+}
+
+/// Code `i` read back from planes written by [`write_planes`].
+#[cfg(test)]
+pub(crate) fn read_code(planes: &[u8], bits: u32, plane_bytes: usize, i: usize) -> u8 {
+    (0..bits as usize)
+        .map(|j| (planes[j * plane_bytes + i / 8] >> (i % 8) & 1) << j)
+        .sum()
+}
+
+/// An f32 vector on a symmetric i8 grid: `x ≈ step · level`, zero-padded to `padded` levels.
+pub(crate) struct I8Query {
+    pub levels: Vec<i8>,
+    pub step: f32,
+    /// `Σ levels`.
+    pub sum: i32,
+}
+
+impl I8Query {
+    pub(crate) fn new(x: &[f32], padded: usize) -> Self {
+        let max = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let step = if max > 0.0 { max / 127.0 } else { 1.0 };
+        let mut levels = vec![0i8; padded];
+        for (e, v) in levels.iter_mut().zip(x) {
+            *e = (v / step).round().clamp(-127.0, 127.0) as i8;
+        }
+        let sum = levels.iter().map(|&e| i32::from(e)).sum();
+        Self { levels, step, sum }
+    }
+}

@@ -1,0 +1,455 @@
+//! TurboQuant, MSE variant (Zandieh et al., ICLR 2026): a seeded random rotation, then each
+//! rotated coordinate on a Lloyd-Max codebook for the standard normal (1 to 4 bits), with the
+//! vector's length restored by a per-vector scale.
+//!
+//! Encoding a vector `x` (prepared for the metric), with `P` the [`Rotation`] and, per
+//! coordinate, `μⱼ`, `σⱼ` (the mean and deviation of the rotated training sample when
+//! calibrated; 0 and 1 otherwise):
+//! 1. `z = (P·x − μ)/σ`, then `ẑ = z·√d/‖z‖` (coordinates ≈ N(0, 1));
+//! 2. `cⱼ` = the index of the codebook level `L` nearest to `ẑⱼ`;
+//! 3. length renormalization: `g = ‖z‖/‖L[c]‖`, so that `g·L[c]` has the length of `z`.
+//!
+//! The decoded vector is `P⁻¹·(μ + σ ⊙ g·L[c])`, and for a query `q`:
+//! `q·x̂ = ⟨P·q, μ⟩ + g · Σⱼ (P·q)ⱼ·σⱼ·L[cⱼ]`. The per-coordinate calibration is folded into the
+//! query (`(P·q) ⊙ σ`, what Qdrant 1.18 ships), so scoring is one kernel call: the query as
+//! i8, the codebook as 16 i8 levels, codes as bit planes (`bitplanes_lut_dot_i8` in core).
+//! Euclid adds the stored `‖x‖²`: `−‖q − x‖² ≈ 2·q·x̂ − ‖x‖² − ‖q‖²`.
+//!
+//! The codebooks are computed here (Lloyd's iterations on the normal density, integrated
+//! numerically), not tabulated: 1 bit gives ±0.7979, 2 bits ±0.4528 / ±1.5104.
+//!
+//! Record layout: `bits` planes of `⌈d/64⌉` 64-bit words, then `g` (f32), then `‖x‖²` (f32,
+//! Euclid only): `bits·⌈d/64⌉·8 + 4` bytes for Dot/Cosine, `+ 8` for Euclid.
+
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
+
+use crate::error::check_vector;
+use crate::planes::{I8Query, write_planes};
+use crate::rotation::Rotation;
+use crate::training::{encode_all, training_sample};
+use crate::{Error, Result};
+
+/// TurboQuant (MSE) codes of a set of vectors, `bits` (1..=4) bits per coordinate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurboQuant {
+    pub(crate) dim: usize,
+    pub(crate) bits: u32,
+    pub(crate) distance: Distance,
+    pub(crate) rotation: Rotation,
+    /// Per rotated coordinate: mean and deviation (0 and 1 when not calibrated).
+    pub(crate) mean: Vec<f32>,
+    pub(crate) scale: Vec<f32>,
+    /// The Lloyd-Max levels of N(0, 1) for `bits` bits, ascending.
+    levels: Vec<f32>,
+    /// `len` records of `stride()` bytes.
+    pub(crate) data: Vec<u8>,
+}
+
+impl TurboQuant {
+    /// Draws the rotation from `seed`, calibrates each rotated coordinate on a seeded sample
+    /// of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors when `calibrated`, and
+    /// encodes every vector of `source` (prepared for `distance`) on `threads` threads.
+    /// Manhattan is refused: the codec estimates inner products.
+    pub fn train<S>(
+        source: &S,
+        distance: Distance,
+        bits: u32,
+        calibrated: bool,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Self>
+    where
+        S: DenseVectorSource<Element = f32> + Sync,
+    {
+        Self::check_params(distance, bits)?;
+        let picked = training_sample(source, seed)?;
+        let dim = source.dim();
+        let rotation = Rotation::new(dim, seed);
+        let (mean, scale) = if calibrated {
+            calibration(source, &picked, &rotation)
+        } else {
+            (vec![0.0; dim], vec![1.0; dim])
+        };
+        let mut codec = Self::with_parts(distance, bits, rotation, mean, scale);
+        let stride = codec.stride();
+        let mut data = vec![0; source.len() * stride];
+        encode_all(source, &mut data, stride, threads, |v, record| {
+            codec.encode(v, record)
+        })?;
+        codec.data = data;
+        Ok(codec)
+    }
+
+    pub(crate) fn check_params(distance: Distance, bits: u32) -> Result<()> {
+        crate::QuantizationConfig::TurboQuant {
+            bits,
+            calibrated: true,
+        }
+        .validate()?;
+        if distance == Distance::Manhattan {
+            return Err(Error::Config(
+                "TurboQuant estimates inner products; Manhattan distance is not supported".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn with_parts(
+        distance: Distance,
+        bits: u32,
+        rotation: Rotation,
+        mean: Vec<f32>,
+        scale: Vec<f32>,
+    ) -> Self {
+        Self {
+            dim: rotation.dim(),
+            bits,
+            distance,
+            rotation,
+            mean,
+            scale,
+            levels: lloyd_max_normal(bits),
+            data: Vec::new(),
+        }
+    }
+
+    /// True when coordinates were calibrated on the training sample.
+    pub fn is_calibrated(&self) -> bool {
+        self.mean.iter().any(|&m| m != 0.0) || self.scale.iter().any(|&s| s != 1.0)
+    }
+
+    fn words(&self) -> usize {
+        self.dim.div_ceil(64)
+    }
+
+    fn planes_bytes(&self) -> usize {
+        self.bits as usize * self.words() * 8
+    }
+
+    fn extra_bytes(&self) -> usize {
+        if self.distance == Distance::Euclid {
+            8
+        } else {
+            4
+        }
+    }
+
+    pub(crate) fn stride(&self) -> usize {
+        self.planes_bytes() + self.extra_bytes()
+    }
+
+    /// Encodes one more vector (prepared like the training set) at offset `len()`.
+    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
+        check_vector(vector, self.dim)?;
+        let p = self.len() as PointOffset;
+        let mut record = vec![0; self.stride()];
+        self.encode(vector, &mut record);
+        self.data.extend_from_slice(&record);
+        Ok(p)
+    }
+
+    /// Number of encoded vectors.
+    pub fn len(&self) -> usize {
+        self.data.len() / self.stride()
+    }
+
+    /// True when nothing is encoded.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Dimension of the vectors.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Bits per coordinate.
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// The metric scores are computed for.
+    pub fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// Bytes per encoded vector: the bit planes (whole 64-bit words), the scale `g`, and for
+    /// Euclid the squared norm.
+    pub fn bytes_per_vector(&self) -> usize {
+        self.stride()
+    }
+
+    #[inline]
+    fn record(&self, p: PointOffset) -> &[u8] {
+        let s = self.stride();
+        &self.data[p as usize * s..(p as usize + 1) * s]
+    }
+
+    /// True when the factors of record `p` are finite (a file check).
+    pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
+        let record = self.record(p);
+        record[self.planes_bytes()..]
+            .chunks_exact(4)
+            .all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+    }
+
+    /// Writes the planes and factors of `v` into the zeroed `record`.
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        record.fill(0);
+        let mut z = v.to_vec();
+        self.rotation.apply(&mut z);
+        for ((x, m), s) in z.iter_mut().zip(&self.mean).zip(&self.scale) {
+            *x = (*x - m) / s;
+        }
+        let norm = z.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let unit = if norm > 0.0 {
+            (self.dim as f32).sqrt() / norm
+        } else {
+            0.0
+        };
+        let mut codes = vec![0u8; self.dim];
+        let mut level_norm = 0f32;
+        for (c, x) in codes.iter_mut().zip(&z) {
+            *c = nearest(&self.levels, x * unit);
+            level_norm += self.levels[*c as usize].powi(2);
+        }
+        write_planes(&codes, self.bits, self.words() * 8, record);
+        let g = if level_norm > 0.0 {
+            norm / level_norm.sqrt()
+        } else {
+            0.0
+        };
+        let at = self.planes_bytes();
+        record[at..at + 4].copy_from_slice(&g.to_le_bytes());
+        if self.distance == Distance::Euclid {
+            let sq: f32 = v.iter().map(|x| x * x).sum();
+            record[at + 4..at + 8].copy_from_slice(&sq.to_le_bytes());
+        }
+    }
+
+    /// The i8 table of the levels and the value of one table step.
+    fn level_table(&self) -> ([i8; 16], f32) {
+        let max = self.levels.iter().fold(0f32, |m, l| m.max(l.abs()));
+        let step = max / 127.0;
+        let mut table = [0i8; 16];
+        for (t, l) in table.iter_mut().zip(&self.levels) {
+            *t = (l / step).round() as i8;
+        }
+        (table, step)
+    }
+
+    /// A scorer of stored codes against `query` (prepared here for the metric).
+    pub fn query_scorer(&self, query: &[f32]) -> Result<TurboQuantQueryScorer<'_>> {
+        let mut q = query.to_vec();
+        self.distance.prepare(&mut q, self.dim)?;
+        let q_q: f32 = q.iter().map(|x| x * x).sum();
+        self.rotation.apply(&mut q);
+        let offset: f32 = q.iter().zip(&self.mean).map(|(a, m)| a * m).sum();
+        let folded: Vec<f32> = q.iter().zip(&self.scale).map(|(a, s)| a * s).collect();
+        let query = I8Query::new(&folded, self.words() * 64);
+        let (table, table_step) = self.level_table();
+        Ok(TurboQuantQueryScorer {
+            codec: self,
+            levels: query.levels,
+            unit: query.step * table_step,
+            table,
+            offset,
+            q_q,
+            kernel: Kernels::best().bitplanes_lut_dot_i8,
+        })
+    }
+}
+
+crate::encoded::forward_encoded_vectors!(TurboQuant, TurboQuantQueryScorer);
+
+/// Mean and deviation of every rotated coordinate over the sample.
+fn calibration<S>(source: &S, picked: &[PointOffset], rotation: &Rotation) -> (Vec<f32>, Vec<f32>)
+where
+    S: DenseVectorSource<Element = f32>,
+{
+    let dim = source.dim();
+    let (mut sum, mut sq) = (vec![0f64; dim], vec![0f64; dim]);
+    let mut r = vec![0f32; dim];
+    for &p in picked {
+        r.copy_from_slice(source.vector(p));
+        rotation.apply(&mut r);
+        for ((s, q), &x) in sum.iter_mut().zip(&mut sq).zip(&r) {
+            *s += f64::from(x);
+            *q += f64::from(x) * f64::from(x);
+        }
+    }
+    let n = picked.len().max(1) as f64;
+    let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
+    let scale = sum
+        .iter()
+        .zip(&sq)
+        .map(|(s, q)| {
+            let var = (q / n - (s / n).powi(2)).max(0.0);
+            // A constant coordinate keeps unit scale: it is all mean, nothing to quantize.
+            if var > 0.0 { var.sqrt() as f32 } else { 1.0 }
+        })
+        .collect();
+    (mean, scale)
+}
+
+/// Index of the level nearest to `x` (levels ascending).
+fn nearest(levels: &[f32], x: f32) -> u8 {
+    let above = levels.partition_point(|&l| l < x);
+    if above == 0 {
+        0
+    } else if above == levels.len() || x - levels[above - 1] <= levels[above] - x {
+        (above - 1) as u8
+    } else {
+        above as u8
+    }
+}
+
+/// Lloyd-Max levels of the standard normal for `bits` (1..=4) bits, ascending, computed once
+/// per process.
+pub(crate) fn lloyd_max_normal(bits: u32) -> Vec<f32> {
+    static BOOKS: std::sync::OnceLock<Vec<Vec<f32>>> = std::sync::OnceLock::new();
+    BOOKS.get_or_init(|| (1..=4).map(lloyd_max).collect())[bits as usize - 1].clone()
+}
+
+/// Lloyd's iterations (boundaries at midpoints, levels at the conditional means) on the normal
+/// density integrated over a fine grid of [−8, 8]. Prefix sums of mass and first moment make
+/// each iteration a few binary searches, so it can run to convergence.
+fn lloyd_max(bits: u32) -> Vec<f32> {
+    const STEPS: usize = 200_000;
+    let n = 1usize << bits;
+    let h = 16.0 / STEPS as f64;
+    let x = |i: usize| -8.0 + (i as f64 + 0.5) * h;
+    let (mut mass, mut moment) = (vec![0f64; STEPS + 1], vec![0f64; STEPS + 1]);
+    for i in 0..STEPS {
+        let w = (-x(i) * x(i) / 2.0).exp();
+        mass[i + 1] = mass[i] + w;
+        moment[i + 1] = moment[i] + w * x(i);
+    }
+    let cell = |b: f64| (((b + 8.0) / h).round().max(0.0) as usize).min(STEPS);
+    let mut levels: Vec<f64> = (0..n)
+        .map(|k| -2.0 + 4.0 * (k as f64 + 0.5) / n as f64)
+        .collect();
+    for _ in 0..20_000 {
+        let mut bounds = vec![0usize];
+        bounds.extend(levels.windows(2).map(|w| cell((w[0] + w[1]) / 2.0)));
+        bounds.push(STEPS);
+        let mut moved = 0f64;
+        for (k, l) in levels.iter_mut().enumerate() {
+            let (a, b) = (bounds[k], bounds[k + 1]);
+            let m = mass[b] - mass[a];
+            if m > 0.0 {
+                let next = (moment[b] - moment[a]) / m;
+                moved = moved.max((next - *l).abs());
+                *l = next;
+            }
+        }
+        if moved < 1e-9 {
+            break;
+        }
+    }
+    levels.iter().map(|&l| l as f32).collect()
+}
+
+/// Scores stored TurboQuant codes against one i8-quantized query.
+pub struct TurboQuantQueryScorer<'a> {
+    codec: &'a TurboQuant,
+    /// `(P·q) ⊙ σ` as i8 levels, zero-padded to whole 64-value blocks.
+    levels: Vec<i8>,
+    /// Query step × table step: what one unit of the kernel's sum is worth.
+    unit: f32,
+    table: [i8; 16],
+    /// `⟨P·q, μ⟩`.
+    offset: f32,
+    /// `‖q‖²` (Euclid).
+    q_q: f32,
+    kernel: fn(&[u8], &[i8; 16], &[i8]) -> i32,
+}
+
+impl QueryScorer for TurboQuantQueryScorer<'_> {
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let record = c.record(p);
+        let (planes, factors) = record.split_at(c.planes_bytes());
+        let f = |o: usize| f32::from_le_bytes(factors[o..o + 4].try_into().expect("4 bytes"));
+        let dot = self.offset
+            + f(0) * self.unit * (self.kernel)(planes, &self.table, &self.levels) as f32;
+        match c.distance {
+            Distance::Euclid => 2.0 * dot - f(4) - self.q_q,
+            _ => dot,
+        }
+    }
+
+    /// Prefetches the first line of every record, then each whole next record while scoring
+    /// the current one.
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        for &p in points {
+            let r = c.record(p);
+            sextant_core::kernels::prefetch(&r[..r.len().min(64)]);
+        }
+        for (i, (s, &p)) in scores.iter_mut().zip(points).enumerate() {
+            if let Some(&next) = points.get(i + 1) {
+                sextant_core::kernels::prefetch(c.record(next));
+            }
+            *s = self.score_point(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use sextant_core::DenseVectors;
+
+    #[test]
+    fn codebooks_are_the_known_lloyd_max_levels() {
+        let one = lloyd_max_normal(1);
+        assert!(
+            (one[1] - 0.7979).abs() < 1e-3 && (one[0] + one[1]).abs() < 1e-5,
+            "{one:?}"
+        );
+        let two = lloyd_max_normal(2);
+        assert!(
+            (two[2] - 0.4528).abs() < 1e-3 && (two[3] - 1.5104).abs() < 1e-3,
+            "{two:?}"
+        );
+        let four = lloyd_max_normal(4);
+        assert!((four[15] - 2.7326).abs() < 2e-3, "{four:?}");
+        assert!(four.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(nearest(&two, -9.0), 0);
+        assert_eq!(nearest(&two, 0.1), 2);
+        assert_eq!(nearest(&two, 9.0), 3);
+    }
+
+    proptest! {
+        /// The kernel's score equals the decoded vector's inner product with the query, up to
+        /// the i8 rounding of query and levels.
+        #[test]
+        fn score_matches_the_decoded_vector(dim in 1usize..130, bits in 1u32..=4, calibrated: bool, raw in proptest::collection::vec(-2.0f32..2.0, 130 * 6)) {
+            let data = DenseVectors::from_flat(dim, raw[..dim * 5].to_vec()).unwrap();
+            let codec = TurboQuant::train(&data, Distance::Dot, bits, calibrated, 3, 1).unwrap();
+            let query = &raw[dim * 5..dim * 6];
+            let scorer = codec.query_scorer(query).unwrap();
+            let (table, table_step) = codec.level_table();
+            let mut q = query.to_vec();
+            codec.rotation.apply(&mut q);
+            for p in 0..5u32 {
+                let record = codec.record(p);
+                let g = f32::from_le_bytes(record[codec.planes_bytes()..][..4].try_into().unwrap());
+                // Decoded in the rotated space with the i8 table the kernel uses.
+                let want: f32 = (0..dim)
+                    .map(|i| {
+                        let c = crate::planes::read_code(record, bits, codec.words() * 8, i);
+                        let x = codec.mean[i] + codec.scale[i] * g * table_step * f32::from(table[c as usize]);
+                        q[i] * x
+                    })
+                    .sum();
+                let got = scorer.score_point(p);
+                let scale: f32 = (0..dim).map(|i| (q[i] * codec.scale[i] * g).abs() * 2.8).sum::<f32>();
+                prop_assert!((got - want).abs() <= 0.01 * scale + 1e-4, "{} vs {}", got, want);
+            }
+        }
+    }
+}
