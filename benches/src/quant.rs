@@ -11,7 +11,8 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
-    Binary1, EncodedVectors, RaBitQ, ScalarInt8, TurboQuant, rescore, rescore_with_bounds,
+    Binary1, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, TurboQuant, rescore,
+    rescore_with_bounds,
 };
 
 use crate::query_args::QueryArgs;
@@ -24,11 +25,12 @@ pub struct QuantArgs {
     q: QueryArgs,
     /// Codecs: sq8 (scalar int8), bin1 (1-bit codes, 4-bit query), rabitq1 .. rabitq8
     /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring),
-    /// tq1 .. tq4 (TurboQuant, calibrated), tq1u .. tq4u (TurboQuant, not calibrated).
+    /// tq1 .. tq4 (TurboQuant, calibrated), tq1u .. tq4u (TurboQuant, not calibrated), pqM
+    /// (product quantization, M sub-spaces of 256 centroids).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "sq8,bin1,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4"
+        default_value = "sq8,bin1,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4,pq48,pq96"
     )]
     codecs: Vec<String>,
     /// Rescoring factors R: the top R·k on codes are rescored to the top k.
@@ -201,6 +203,18 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 e.bounded = Some(bounded_rescoring(&codes, &base, &queries, n_q, k, &gt)?);
                 e
             }
+            other if other.starts_with("pq") => {
+                let m: usize = other[2..]
+                    .parse()
+                    .map_err(|_| format!("bad product codec {other:?} (pq48: 48 sub-spaces)"))?;
+                evaluate(
+                    &ProductQuantizer::train(&base, distance, m, 1, args.threads),
+                    t,
+                    &queries,
+                    n_q,
+                    widest,
+                )?
+            }
             other => match turboquant_spec(other) {
                 Some((bits, calibrated)) => evaluate(
                     &TurboQuant::train(&base, distance, bits, calibrated, 1, args.threads),
@@ -211,7 +225,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 )?,
                 None => {
                     return Err(format!(
-                        "unknown codec {other:?} (sq8, bin1, rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
+                        "unknown codec {other:?} (sq8, bin1, rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM)"
                     ));
                 }
             },

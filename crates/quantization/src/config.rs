@@ -34,6 +34,12 @@ pub enum QuantizationConfig {
         #[serde(default = "default_calibrated")]
         calibrated: bool,
     },
+    /// Product quantization: `m` sub-spaces of 256 k-means centroids each, one byte per
+    /// sub-space. Serialized as `{"kind": "product", "m": 48}`.
+    Product {
+        /// Number of sub-spaces; must divide the dimension.
+        m: usize,
+    },
 }
 
 fn default_calibrated() -> bool {
@@ -70,6 +76,11 @@ impl QuantizationConfig {
                     )));
                 }
             }
+            QuantizationConfig::Product { m } => {
+                if m == 0 {
+                    return Err(Error::Config("product quantization needs m ≥ 1".into()));
+                }
+            }
             QuantizationConfig::RaBitQ { bits } => {
                 if !(1..=8).contains(&bits) {
                     return Err(Error::Config(format!("RaBitQ bits {bits} is not in 1..=8")));
@@ -97,6 +108,9 @@ mod tests {
             serde_json::from_str(r#"{"kind":"rabitq","bits":4}"#).unwrap();
         assert_eq!(rabitq, QuantizationConfig::RaBitQ { bits: 4 });
         assert!(QuantizationConfig::RaBitQ { bits: 9 }.validate().is_err());
+        let pq: QuantizationConfig = serde_json::from_str(r#"{"kind":"product","m":48}"#).unwrap();
+        assert_eq!(pq, QuantizationConfig::Product { m: 48 });
+        assert!(QuantizationConfig::Product { m: 0 }.validate().is_err());
         let tq: QuantizationConfig =
             serde_json::from_str(r#"{"kind":"turboquant","bits":2}"#).unwrap();
         assert_eq!(

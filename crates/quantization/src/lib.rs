@@ -12,13 +12,15 @@
 //! - [`TurboQuant`]: the MSE variant, Lloyd-Max codebooks of the normal (1 to 4 bits) on the
 //!   same rotation, per-vector length renormalization, optional per-coordinate calibration
 //!   folded into the query, scored through the core bit-plane table kernel;
+//! - [`ProductQuantizer`]: `m` sub-spaces of 256 k-means++ / Lloyd centroids, one byte each,
+//!   scored through a per-query table (ADC);
 //! - [`Binary1`]: 1-bit sign codes against a 4-bit query in bit planes;
 //! - [`rescore`] (exact top k of codec candidates) and [`rescore_with_bounds`] (fetches only
 //!   the originals whose bounds can still enter the top k);
-//! - a checksummed file format for scalar int8, RaBitQ and TurboQuant (`persist` module docs).
+//! - a checksummed file format for scalar int8, RaBitQ, TurboQuant and product codes (`persist` module docs).
 //!
-//! Not built yet: 1.5 and 2-bit binary (around a mean, without rotation), product
-//! quantization, TurboQuant's inner-product variant, pair scorers for the rotation codecs,
+//! Not built yet: 1.5 and 2-bit binary (around a mean, without rotation), the 4-bit fast-scan
+//! layout of product quantization, TurboQuant's inner-product variant, pair scorers for the rotation codecs,
 //! mmap open, a file format for [`Binary1`].
 //!
 //! ```
@@ -51,6 +53,7 @@ mod encoded;
 mod error;
 mod persist;
 mod planes;
+mod product;
 mod rabitq;
 mod rescore;
 mod rotation;
@@ -62,6 +65,7 @@ pub use binary::{Binary1, BinaryQueryScorer};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
+pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
 pub use rescore::{rescore, rescore_with_bounds};
 pub use rotation::Rotation;

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
 //! | 8 | 4 | version (1) |
-//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant |
+//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
 //! | 24 | 8 | number of vectors `n` |
@@ -23,13 +23,16 @@
 //! TurboQuant: parameters `bits` (u32 at 32), calibrated (u32 at 36: 0 or 1) and the rotation
 //! seed (u64 at 40); body the per-coordinate means and deviations (`d` f32 each), then `n`
 //! records as laid out in the TurboQuant module docs. The codebook is recomputed from `bits`.
+//!
+//! Product: parameter `m` (u32 at 32); body the `m` codebooks (`256 × d/m` f32 each, sub-space
+//! by sub-space), then `n` records of `m` bytes.
 
 use std::path::Path;
 
 use sextant_core::Distance;
 
 use crate::rotation::Rotation;
-use crate::{Error, RaBitQ, Result, ScalarInt8, TurboQuant};
+use crate::{CENTROIDS, Error, ProductQuantizer, RaBitQ, Result, ScalarInt8, TurboQuant};
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
 const VERSION: u32 = 1;
@@ -37,6 +40,7 @@ const HEADER: usize = 64;
 const CODEC_SCALAR_INT8: u32 = 1;
 const CODEC_RABITQ: u32 = 2;
 const CODEC_TURBOQUANT: u32 = 3;
+const CODEC_PRODUCT: u32 = 4;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -192,6 +196,7 @@ macro_rules! file_io {
 file_io!(ScalarInt8);
 file_io!(RaBitQ);
 file_io!(TurboQuant);
+file_io!(ProductQuantizer);
 
 fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -351,6 +356,38 @@ impl TurboQuant {
                 "non-finite factors in a record",
             ));
         }
+        Ok(codec)
+    }
+}
+
+impl ProductQuantizer {
+    /// The codebooks and codes as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            codec: CODEC_PRODUCT,
+            distance: self.distance,
+            dim: self.dim,
+            n: self.len() as u64,
+        };
+        let params = (self.m as u32).to_le_bytes();
+        write_file(
+            &header,
+            &params,
+            &[&f32s_to_bytes(&self.codebooks), &self.data],
+        )
+    }
+
+    /// Parses and validates a codec file.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        let (h, body) = read_file(b, CODEC_PRODUCT, "product")?;
+        let m = u32_at(b, 32) as usize;
+        Self::check_params(h.distance, h.dim, m).map_err(|e| corrupt(32, e.to_string()))?;
+        let floats = CENTROIDS * h.dim;
+        let codebooks = finite_f32s(body, floats, HEADER, "codebooks")?;
+        let records = &body[4 * floats..];
+        check_records(h.n, m, records, h.dim)?;
+        let mut codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
+        codec.data = records.to_vec();
         Ok(codec)
     }
 }
