@@ -72,3 +72,50 @@ pub use rotation::Rotation;
 pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer};
 pub use training::TRAINING_SAMPLE;
 pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
+
+/// Entry point of the `quant_file` fuzz target (and its corpus replay test).
+#[doc(hidden)]
+pub mod fuzzing {
+    use sextant_core::QueryScorer;
+
+    use crate::{EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, TurboQuant};
+
+    /// Parses `data` as each codec's file; whatever parses must write itself back to a file
+    /// that parses to the same codes, and score a query against every vector.
+    pub fn load(data: &[u8]) {
+        fn check<C: EncodedVectors + PartialEq + std::fmt::Debug>(
+            parsed: crate::Result<C>,
+            to_bytes: fn(&C) -> Vec<u8>,
+            from_bytes: fn(&[u8]) -> crate::Result<C>,
+        ) {
+            let Ok(codes) = parsed else { return };
+            assert_eq!(from_bytes(&to_bytes(&codes)).as_ref(), Ok(&codes));
+            let query = vec![0.5f32; codes.dim()];
+            if let Ok(scorer) = codes.query_scorer(&query) {
+                for p in 0..codes.len().min(1000) as u32 {
+                    scorer.score_point(p);
+                }
+            }
+        }
+        check(
+            ScalarInt8::from_bytes(data),
+            ScalarInt8::to_bytes,
+            ScalarInt8::from_bytes,
+        );
+        check(
+            RaBitQ::from_bytes(data),
+            RaBitQ::to_bytes,
+            RaBitQ::from_bytes,
+        );
+        check(
+            TurboQuant::from_bytes(data),
+            TurboQuant::to_bytes,
+            TurboQuant::from_bytes,
+        );
+        check(
+            ProductQuantizer::from_bytes(data),
+            ProductQuantizer::to_bytes,
+            ProductQuantizer::from_bytes,
+        );
+    }
+}
