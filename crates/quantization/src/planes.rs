@@ -1,5 +1,30 @@
 //! Helpers shared by the codecs that store codes as bit planes and score them against an i8
-//! query through the core bit-plane kernels.
+//! query through the core bit-plane kernels, and the batch-scoring loop of every codec that
+//! keeps one record per vector.
+
+use sextant_core::{PointOffset, ScoreType};
+
+/// Scores a batch of points whose codes are `record(p)`: prefetches the first line of every
+/// record, then each whole next record while scoring the current one (prefetching whole
+/// records up front overflows the CPU's miss buffers).
+#[inline]
+pub(crate) fn score_prefetched<'a>(
+    points: &[PointOffset],
+    scores: &mut [ScoreType],
+    record: impl Fn(PointOffset) -> &'a [u8],
+    score: impl Fn(PointOffset) -> ScoreType,
+) {
+    for &p in points {
+        let r = record(p);
+        sextant_core::kernels::prefetch(&r[..r.len().min(64)]);
+    }
+    for (i, (s, &p)) in scores.iter_mut().zip(points).enumerate() {
+        if let Some(&next) = points.get(i + 1) {
+            sextant_core::kernels::prefetch(record(next));
+        }
+        *s = score(p);
+    }
+}
 
 /// Writes `codes` (one per coordinate, `bits` bits each) as `bits` planes of `plane_bytes`
 /// bytes into the zeroed `out`: bit `i` of plane `j` is bit `j` of code `i`, LSB first.

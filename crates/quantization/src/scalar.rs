@@ -16,6 +16,7 @@ use sextant_core::{
 
 use crate::Result;
 use crate::error::check_vector;
+use crate::planes::score_prefetched;
 use crate::training::{encode_all, training_sample};
 
 /// Scalar int8 codes of a set of vectors: `dim + 4` bytes per vector (codes, then the f32
@@ -253,19 +254,9 @@ impl QueryScorer for ScalarQueryScorer<'_> {
         )
     }
 
-    /// Prefetches the first line of every record, then each whole next record while scoring
-    /// the current one (prefetching whole records up front overflows the CPU's miss buffers).
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        for &p in points {
-            prefetch_head(c.record(p));
-        }
-        for (i, (s, &p)) in scores.iter_mut().zip(points).enumerate() {
-            if let Some(&next) = points.get(i + 1) {
-                sextant_core::kernels::prefetch(c.record(next));
-            }
-            *s = self.score_point(p);
-        }
+        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p));
     }
 }
 
@@ -286,25 +277,17 @@ impl PairScorer for ScalarPairScorer<'_> {
 
     fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        for &b in others {
-            prefetch_head(c.record(b));
-        }
         let offset = c.query_offset(c.correction(a));
-        for (i, (s, &b)) in scores.iter_mut().zip(others).enumerate() {
-            if let Some(&next) = others.get(i + 1) {
-                sextant_core::kernels::prefetch(c.record(next));
-            }
-            *s = self
-                .kernel
-                .score(c.step, offset, c.correction(b), c.codes(a), c.codes(b));
-        }
+        score_prefetched(
+            others,
+            scores,
+            |b| c.record(b),
+            |b| {
+                self.kernel
+                    .score(c.step, offset, c.correction(b), c.codes(a), c.codes(b))
+            },
+        );
     }
-}
-
-/// Prefetches the first cache line of a record.
-#[inline]
-fn prefetch_head(record: &[u8]) {
-    sextant_core::kernels::prefetch(&record[..record.len().min(64)]);
 }
 
 /// The bounds of the central `quantile` share of `values` (reordered in place).

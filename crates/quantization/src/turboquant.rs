@@ -24,7 +24,7 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::error::check_vector;
-use crate::planes::{I8Query, write_planes};
+use crate::planes::{I8Query, score_prefetched, write_planes};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, training_sample};
 use crate::{Error, Result};
@@ -380,20 +380,9 @@ impl QueryScorer for TurboQuantQueryScorer<'_> {
         }
     }
 
-    /// Prefetches the first line of every record, then each whole next record while scoring
-    /// the current one.
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        for &p in points {
-            let r = c.record(p);
-            sextant_core::kernels::prefetch(&r[..r.len().min(64)]);
-        }
-        for (i, (s, &p)) in scores.iter_mut().zip(points).enumerate() {
-            if let Some(&next) = points.get(i + 1) {
-                sextant_core::kernels::prefetch(c.record(next));
-            }
-            *s = self.score_point(p);
-        }
+        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p));
     }
 }
 

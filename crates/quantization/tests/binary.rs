@@ -30,18 +30,7 @@ const FLOORS: [f64; 4] = [0.59, 0.78, 0.90, 0.97];
 fn bad_input_is_an_error() {
     let data = sextant_datasets::gaussian(20, 5, 1).unwrap();
     let mut codes = Binary1::train(&data, Distance::Euclid, 1, 1).unwrap();
-    assert!(matches!(
-        codes.push(&[0.0; 4]),
-        Err(Error::Dimension {
-            expected: 5,
-            got: 4
-        })
-    ));
-    assert!(matches!(
-        codes.query_scorer(&[0.0, 0.0, f32::NAN, 0.0, 0.0]),
-        Err(Error::NonFinite { index: 2 })
-    ));
-    assert_eq!(codes.push(&[0.1; 5]).unwrap(), 20);
+    common::assert_rejects_bad_vectors(&mut codes);
     let empty = DenseVectors::<f32>::new(3).unwrap();
     assert!(matches!(
         Binary1::train(&empty, Distance::Dot, 1, 1),

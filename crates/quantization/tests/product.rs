@@ -1,7 +1,7 @@
 //! Product quantization on the bundled real dataset: recall floors raw and after rescoring,
 //! the file format, and bad input.
 
-use sextant_core::{DenseVectors, Distance, QueryScorer};
+use sextant_core::{DenseVectors, Distance};
 use sextant_quantization::{Error, ProductQuantizer};
 
 mod common;
@@ -37,40 +37,23 @@ fn small() -> ProductQuantizer {
 #[test]
 fn save_load_round_trip_golden_file_and_damage() {
     let codes = small();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("codes.pq");
-    codes.save(&path).unwrap();
-    let loaded = ProductQuantizer::load(&path).unwrap();
-    assert_eq!(loaded, codes);
-    let query = [0.3f32; 12];
-    let (a, b) = (
-        codes.query_scorer(&query).unwrap(),
-        loaded.query_scorer(&query).unwrap(),
+    common::assert_file_round_trip(
+        &codes,
+        "small.pq",
+        common::FileFns {
+            save: |c, p| c.save(p),
+            load: |p| ProductQuantizer::load(p),
+            to_bytes: ProductQuantizer::to_bytes,
+            from_bytes: ProductQuantizer::from_bytes,
+        },
     );
-    for p in 0..300 {
-        assert_eq!(a.score_point(p), b.score_point(p));
-    }
-    let bytes = common::golden("small.pq", &codes.to_bytes());
-    assert_eq!(ProductQuantizer::from_bytes(&bytes).unwrap(), codes);
-    common::assert_damage_is_detected(&bytes, ProductQuantizer::from_bytes);
 }
 
 #[test]
 fn bad_input_is_an_error() {
     let data = sextant_datasets::gaussian(20, 6, 1).unwrap();
     let mut codes = ProductQuantizer::train(&data, Distance::Dot, 2, 1, 1).unwrap();
-    assert!(matches!(
-        codes.push(&[0.0; 4]),
-        Err(Error::Dimension {
-            expected: 6,
-            got: 4
-        })
-    ));
-    assert!(matches!(
-        codes.query_scorer(&[0.0, f32::NAN, 0.0, 0.0, 0.0, 0.0]),
-        Err(Error::NonFinite { index: 1 })
-    ));
-    assert_eq!(codes.push(&[0.1; 6]).unwrap(), 20);
+    common::assert_rejects_bad_vectors(&mut codes);
     for m in [0, 4] {
         assert!(matches!(
             ProductQuantizer::train(&data, Distance::Dot, m, 1, 1),

@@ -1,7 +1,7 @@
 //! TurboQuant on the bundled real dataset: recall floors raw and after rescoring per bit
 //! width (calibrated and not), the file format, and bad input.
 
-use sextant_core::{DenseVectors, Distance, QueryScorer};
+use sextant_core::{DenseVectors, Distance};
 use sextant_quantization::{Error, TurboQuant};
 
 mod common;
@@ -47,41 +47,24 @@ fn small() -> TurboQuant {
 #[test]
 fn save_load_round_trip_golden_file_and_damage() {
     let codes = small();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("codes.tq");
-    codes.save(&path).unwrap();
-    let loaded = TurboQuant::load(&path).unwrap();
-    assert_eq!(loaded, codes);
-    let query = [0.3f32; 70];
-    let (a, b) = (
-        codes.query_scorer(&query).unwrap(),
-        loaded.query_scorer(&query).unwrap(),
+    common::assert_file_round_trip(
+        &codes,
+        "small.tq",
+        common::FileFns {
+            save: |c, p| c.save(p),
+            load: |p| TurboQuant::load(p),
+            to_bytes: TurboQuant::to_bytes,
+            from_bytes: TurboQuant::from_bytes,
+        },
     );
-    for p in 0..40 {
-        assert_eq!(a.score_point(p), b.score_point(p));
-    }
-    let bytes = common::golden("small.tq", &codes.to_bytes());
-    assert_eq!(TurboQuant::from_bytes(&bytes).unwrap(), codes);
     assert_eq!(codes.bytes_per_vector(), 3 * 16 + 8);
-    common::assert_damage_is_detected(&bytes, TurboQuant::from_bytes);
 }
 
 #[test]
 fn bad_input_is_an_error() {
     let data = sextant_datasets::gaussian(20, 5, 1).unwrap();
     let mut codes = TurboQuant::train(&data, Distance::Dot, 2, true, 1, 1).unwrap();
-    assert!(matches!(
-        codes.push(&[0.0; 4]),
-        Err(Error::Dimension {
-            expected: 5,
-            got: 4
-        })
-    ));
-    assert!(matches!(
-        codes.query_scorer(&[0.0, f32::INFINITY, 0.0, 0.0, 0.0]),
-        Err(Error::NonFinite { index: 1 })
-    ));
-    assert_eq!(codes.push(&[0.1; 5]).unwrap(), 20);
+    common::assert_rejects_bad_vectors(&mut codes);
     for bits in [0, 5] {
         assert!(matches!(
             TurboQuant::train(&data, Distance::Dot, bits, false, 1, 1),

@@ -92,3 +92,56 @@ pub fn golden(name: &str, bytes: &[u8]) -> Vec<u8> {
     assert_eq!(golden, bytes, "{name}: format changed: bless deliberately");
     golden
 }
+
+/// Checks what every codec must refuse once trained on `len` vectors of `dim ≥ 2` dims: a
+/// vector of the wrong length and a query holding NaN; then a good vector lands at `len`.
+#[allow(dead_code)] // not every test binary uses it
+pub fn assert_rejects_bad_vectors<C: EncodedVectors>(codes: &mut C) {
+    use sextant_quantization::Error;
+    let (dim, len) = (codes.dim(), codes.len());
+    assert!(matches!(
+        codes.push(&vec![0.0; dim - 1]),
+        Err(Error::Dimension { expected, got }) if expected == dim && got == dim - 1
+    ));
+    let mut query = vec![0.0; dim];
+    query[1] = f32::NAN;
+    assert!(matches!(
+        codes.query_scorer(&query),
+        Err(Error::NonFinite { index: 1 })
+    ));
+    assert_eq!(codes.push(&vec![0.1; dim]).unwrap() as usize, len);
+}
+
+/// A codec's file functions, for [`assert_file_round_trip`].
+#[allow(dead_code)] // not every test binary uses it
+pub struct FileFns<C> {
+    pub save: fn(&C, &std::path::Path) -> Result<(), sextant_quantization::Error>,
+    pub load: fn(&std::path::Path) -> Result<C, sextant_quantization::Error>,
+    pub to_bytes: fn(&C) -> Vec<u8>,
+    pub from_bytes: fn(&[u8]) -> Result<C, sextant_quantization::Error>,
+}
+
+/// Save / load gives the same codes and the same scores; the bytes match the golden file
+/// `golden_name`; every cut or flip of them is refused.
+#[allow(dead_code)] // not every test binary uses it
+pub fn assert_file_round_trip<C>(codes: &C, golden_name: &str, f: FileFns<C>)
+where
+    C: EncodedVectors + PartialEq + std::fmt::Debug,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(golden_name);
+    (f.save)(codes, &path).unwrap();
+    let loaded = (f.load)(&path).unwrap();
+    assert_eq!(&loaded, codes);
+    let query = vec![0.3f32; codes.dim()];
+    let (a, b) = (
+        codes.query_scorer(&query).unwrap(),
+        loaded.query_scorer(&query).unwrap(),
+    );
+    for p in 0..codes.len() as u32 {
+        assert_eq!(a.score_point(p), b.score_point(p));
+    }
+    let bytes = golden(golden_name, &(f.to_bytes)(codes));
+    assert_eq!(&(f.from_bytes)(&bytes).unwrap(), codes);
+    assert_damage_is_detected(&bytes, f.from_bytes);
+}
