@@ -17,11 +17,13 @@
 //! - [`Binary1`]: 1-bit sign codes against a 4-bit query in bit planes;
 //! - [`rescore`] (exact top k of codec candidates) and [`rescore_with_bounds`] (fetches only
 //!   the originals whose bounds can still enter the top k);
-//! - a checksummed file format for scalar int8, RaBitQ, TurboQuant and product codes (`persist` module docs).
+//! - a checksummed file format for scalar int8, RaBitQ, TurboQuant and product codes
+//!   (`persist` module docs), loaded into RAM (`load`) or opened through a read-only map and
+//!   scored in place (`open_mapped`).
 //!
 //! Not built yet: 1.5 and 2-bit binary (around a mean, without rotation), the 4-bit fast-scan
-//! layout of product quantization, TurboQuant's inner-product variant, pair scorers for the rotation codecs,
-//! mmap open, a file format for [`Binary1`].
+//! layout of product quantization, TurboQuant's inner-product variant, pair scorers for the rotation codecs
+//! and product codes, a file format for [`Binary1`].
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -55,6 +57,7 @@ mod persist;
 mod planes;
 mod product;
 mod rabitq;
+mod records;
 mod rescore;
 mod rotation;
 mod scalar;

@@ -27,10 +27,14 @@
 //! Product: parameter `m` (u32 at 32); body the `m` codebooks (`256 × d/m` f32 each, sub-space
 //! by sub-space), then `n` records of `m` bytes.
 
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use sextant_core::Distance;
+use sextant_mmap_advice::MmapFile;
 
+use crate::records::Records;
 use crate::rotation::Rotation;
 use crate::{CENTROIDS, Error, ProductQuantizer, RaBitQ, Result, ScalarInt8, TurboQuant};
 
@@ -175,19 +179,57 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// `save` / `load` over a codec's `to_bytes` / `from_bytes`.
+/// `from_bytes`, `save`, `load` and `open_mapped` over a codec's `to_bytes`, `parse` (header
+/// and parameters, returning the byte range of the records) and `check_factors` (the
+/// per-record values that must be finite).
 macro_rules! file_io {
     ($codec:ty) => {
         impl $codec {
+            /// Parses and validates a codec file (checksum, header, parameters, sizes, and
+            /// every record's factors), copying the codes.
+            pub fn from_bytes(b: &[u8]) -> Result<Self> {
+                let (mut codec, records) = Self::parse(b)?;
+                let at = records.start;
+                codec.data = b[records].to_vec().into();
+                codec.check_factors(at)?;
+                Ok(codec)
+            }
+
             /// Saves to `path` atomically (temporary file, fsync, rename, fsync of the
             /// directory).
             pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
                 save_bytes(path.as_ref(), &self.to_bytes())
             }
 
-            /// Loads a file written by [`save`](Self::save).
+            /// Loads a file written by [`save`](Self::save) into RAM.
             pub fn load(path: impl AsRef<Path>) -> Result<Self> {
                 Self::from_bytes(&read_bytes(path.as_ref())?)
+            }
+
+            /// Opens a file written by [`save`](Self::save) through a read-only map and scores
+            /// its codes in place: only the parameters are copied. Validation is the same as
+            /// [`from_bytes`](Self::from_bytes), so the whole file is read once. Vectors
+            /// pushed afterwards move the codes into RAM.
+            pub fn open_mapped(path: impl AsRef<Path>) -> Result<Self> {
+                let path = path.as_ref();
+                let map = MmapFile::open(path).map_err(|e| Error::Io {
+                    path: path.into(),
+                    what: e.to_string(),
+                })?;
+                let (mut codec, records) = Self::parse(map.bytes())?;
+                let at = records.start;
+                codec.data = Records::Mapped {
+                    map: Arc::new(map),
+                    start: records.start,
+                    len: records.len(),
+                };
+                codec.check_factors(at)?;
+                Ok(codec)
+            }
+
+            /// True when the codes are read in place from a mapped file.
+            pub fn is_mapped(&self) -> bool {
+                self.data.is_mapped()
             }
         }
     };
@@ -230,11 +272,10 @@ impl ScalarInt8 {
             n: self.len() as u64,
         };
         let params = [self.lo.to_le_bytes(), self.step.to_le_bytes()].concat();
-        write_file(&header, &params, &[&self.data])
+        write_file(&header, &params, &[&self.data[..]])
     }
 
-    /// Parses and validates a codec file.
-    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
         let (h, body) = read_file(b, CODEC_SCALAR_INT8, "scalar int8")?;
         let (lo, step) = (f32_at(b, 32), f32_at(b, 36));
         if !(lo.is_finite() && step.is_finite() && step > 0.0) {
@@ -249,15 +290,19 @@ impl ScalarInt8 {
             distance: h.distance,
             lo,
             step,
-            data: body.to_vec(),
+            data: Records::default(),
         };
-        if let Some(p) = (0..codec.len()).find(|&p| !codec.correction(p as u32).is_finite()) {
-            return Err(corrupt(
-                HEADER + p * (h.dim + 4) + h.dim,
+        Ok((codec, HEADER..HEADER + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        match (0..self.len()).find(|&p| !self.correction(p as u32).is_finite()) {
+            Some(p) => Err(corrupt(
+                at + p * (self.dim + 4) + self.dim,
                 "non-finite correction term",
-            ));
+            )),
+            None => Ok(()),
         }
-        Ok(codec)
     }
 }
 
@@ -276,29 +321,30 @@ impl RaBitQ {
         write_file(
             &header,
             &params,
-            &[&f32s_to_bytes(&self.centroid), &self.data],
+            &[&f32s_to_bytes(&self.centroid), &self.data[..]],
         )
     }
 
-    /// Parses and validates a codec file.
-    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
         let (h, body) = read_file(b, CODEC_RABITQ, "RaBitQ")?;
         let bits = u32_at(b, 32);
         let seed = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
         Self::check_params(h.distance, bits).map_err(|e| corrupt(32, e.to_string()))?;
         let centroid_bytes = 4 * h.dim;
         let centroid = finite_f32s(body, h.dim, HEADER, "centroid")?;
-        let mut codec = Self::empty(h.distance, bits, centroid, Rotation::new(h.dim, seed));
-        let records = &body[centroid_bytes..];
-        check_records(h.n, codec.stride(), records, h.dim)?;
-        codec.data = records.to_vec();
-        if let Some(p) = (0..codec.len()).find(|&p| !codec.factors_finite(p as u32)) {
-            return Err(corrupt(
-                HEADER + centroid_bytes + p * codec.stride(),
+        let codec = Self::empty(h.distance, bits, centroid, Rotation::new(h.dim, seed));
+        check_records(h.n, codec.stride(), &body[centroid_bytes..], h.dim)?;
+        Ok((codec, HEADER + centroid_bytes..HEADER + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        match (0..self.len()).find(|&p| !self.factors_finite(p as u32)) {
+            Some(p) => Err(corrupt(
+                at + p * self.stride(),
                 "non-finite factors in a record",
-            ));
+            )),
+            None => Ok(()),
         }
-        Ok(codec)
     }
 }
 
@@ -320,13 +366,12 @@ impl TurboQuant {
             &[
                 &f32s_to_bytes(&self.mean),
                 &f32s_to_bytes(&self.scale),
-                &self.data,
+                &self.data[..],
             ],
         )
     }
 
-    /// Parses and validates a codec file.
-    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
         let (h, body) = read_file(b, CODEC_TURBOQUANT, "TurboQuant")?;
         let bits = u32_at(b, 32);
         let seed = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
@@ -340,23 +385,25 @@ impl TurboQuant {
                 "a coordinate deviation is not positive",
             ));
         }
-        let mut codec = Self::with_parts(h.distance, bits, Rotation::new(d, seed), mean, scale);
+        let codec = Self::with_parts(h.distance, bits, Rotation::new(d, seed), mean, scale);
         if u32_at(b, 36) != u32::from(codec.is_calibrated()) {
             return Err(corrupt(
                 36,
                 "the calibration flag disagrees with the calibration",
             ));
         }
-        let records = &body[8 * d..];
-        check_records(h.n, codec.stride(), records, d)?;
-        codec.data = records.to_vec();
-        if let Some(p) = (0..codec.len()).find(|&p| !codec.factors_finite(p as u32)) {
-            return Err(corrupt(
-                HEADER + 8 * d + p * codec.stride(),
+        check_records(h.n, codec.stride(), &body[8 * d..], d)?;
+        Ok((codec, HEADER + 8 * d..HEADER + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        match (0..self.len()).find(|&p| !self.factors_finite(p as u32)) {
+            Some(p) => Err(corrupt(
+                at + p * self.stride(),
                 "non-finite factors in a record",
-            ));
+            )),
+            None => Ok(()),
         }
-        Ok(codec)
     }
 }
 
@@ -373,21 +420,23 @@ impl ProductQuantizer {
         write_file(
             &header,
             &params,
-            &[&f32s_to_bytes(&self.codebooks), &self.data],
+            &[&f32s_to_bytes(&self.codebooks), &self.data[..]],
         )
     }
 
-    /// Parses and validates a codec file.
-    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
         let (h, body) = read_file(b, CODEC_PRODUCT, "product")?;
         let m = u32_at(b, 32) as usize;
         Self::check_params(h.distance, h.dim, m).map_err(|e| corrupt(32, e.to_string()))?;
         let floats = CENTROIDS * h.dim;
         let codebooks = finite_f32s(body, floats, HEADER, "codebooks")?;
-        let records = &body[4 * floats..];
-        check_records(h.n, m, records, h.dim)?;
-        let mut codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
-        codec.data = records.to_vec();
-        Ok(codec)
+        check_records(h.n, m, &body[4 * floats..], h.dim)?;
+        let codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
+        Ok((codec, HEADER + 4 * floats..HEADER + body.len()))
+    }
+
+    /// Every byte is a valid code.
+    fn check_factors(&self, _at: usize) -> Result<()> {
+        Ok(())
     }
 }

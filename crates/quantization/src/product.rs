@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use sextant_core::{DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType};
 
 use crate::error::check_vector;
+use crate::records::Records;
 use crate::training::{encode_all, training_sample};
 use crate::{Error, Result};
 
@@ -36,7 +37,7 @@ pub struct ProductQuantizer {
     /// The same codebooks dimension-major, for encoding (derived, not stored).
     books: Vec<Transposed>,
     /// `len` records of `m` bytes.
-    pub(crate) data: Vec<u8>,
+    pub(crate) data: Records,
 }
 
 impl ProductQuantizer {
@@ -79,7 +80,10 @@ impl ProductQuantizer {
         encode_all(source, &mut data, m, threads, |v, record| {
             codec.encode(v, record)
         })?;
-        Ok(Self { data, ..codec })
+        Ok(Self {
+            data: data.into(),
+            ..codec
+        })
     }
 
     pub(crate) fn with_codebooks(
@@ -99,7 +103,7 @@ impl ProductQuantizer {
             distance,
             codebooks,
             books,
-            data: Vec::new(),
+            data: Records::default(),
         }
     }
 

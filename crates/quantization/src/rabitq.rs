@@ -36,6 +36,7 @@ use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScore
 
 use crate::error::check_vector;
 use crate::planes::{I8Query, score_prefetched, write_planes};
+use crate::records::Records;
 use crate::rotation::Rotation;
 use crate::training::{encode_all, mean_of, training_sample};
 use crate::{Error, Result};
@@ -57,7 +58,7 @@ pub struct RaBitQ {
     pub(crate) centroid: Vec<f32>,
     pub(crate) rotation: Rotation,
     /// `len` records of `stride()` bytes.
-    pub(crate) data: Vec<u8>,
+    pub(crate) data: Records,
 }
 
 /// A codec score with its error bound: the true score lies in `[lower, upper]` with high
@@ -100,7 +101,7 @@ impl RaBitQ {
         encode_all(source, &mut data, stride, threads, |v, record| {
             codec.encode(v, record)
         })?;
-        codec.data = data;
+        codec.data = data.into();
         Ok(codec)
     }
 
@@ -126,7 +127,7 @@ impl RaBitQ {
             distance,
             centroid,
             rotation,
-            data: Vec::new(),
+            data: Records::default(),
         }
     }
 
@@ -147,11 +148,9 @@ impl RaBitQ {
     pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
         check_vector(vector, self.dim)?;
         let p = self.len() as PointOffset;
-        let start = self.data.len();
         let mut record = vec![0; self.stride()];
         self.encode(vector, &mut record);
         self.data.extend_from_slice(&record);
-        debug_assert_eq!(self.data.len(), start + self.stride());
         Ok(p)
     }
 

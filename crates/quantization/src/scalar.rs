@@ -17,6 +17,7 @@ use sextant_core::{
 use crate::Result;
 use crate::error::check_vector;
 use crate::planes::score_prefetched;
+use crate::records::Records;
 use crate::training::{encode_all, training_sample};
 
 /// Scalar int8 codes of a set of vectors: `dim + 4` bytes per vector (codes, then the f32
@@ -28,7 +29,7 @@ pub struct ScalarInt8 {
     pub(crate) lo: f32,
     pub(crate) step: f32,
     /// `len` records of `dim + 4` bytes.
-    pub(crate) data: Vec<u8>,
+    pub(crate) data: Records,
 }
 
 impl ScalarInt8 {
@@ -59,12 +60,14 @@ impl ScalarInt8 {
             distance,
             lo,
             step,
-            data: vec![0; n * (dim + 4)],
+            data: Records::default(),
         };
         let grid = codec.grid();
-        encode_all(source, &mut codec.data, dim + 4, threads, |v, record| {
+        let mut data = vec![0; n * (dim + 4)];
+        encode_all(source, &mut data, dim + 4, threads, |v, record| {
             grid.encode(v, record)
         })?;
+        codec.data = data.into();
         Ok(codec)
     }
 
@@ -82,10 +85,9 @@ impl ScalarInt8 {
     pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
         check_vector(vector, self.dim)?;
         let p = self.len() as PointOffset;
-        let start = self.data.len();
-        self.data.resize(start + self.dim + 4, 0);
-        let grid = self.grid();
-        grid.encode(vector, &mut self.data[start..]);
+        let mut record = vec![0; self.dim + 4];
+        self.grid().encode(vector, &mut record);
+        self.data.extend_from_slice(&record);
         Ok(p)
     }
 

@@ -25,6 +25,7 @@ use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScore
 
 use crate::error::check_vector;
 use crate::planes::{I8Query, score_prefetched, write_planes};
+use crate::records::Records;
 use crate::rotation::Rotation;
 use crate::training::{encode_all, training_sample};
 use crate::{Error, Result};
@@ -42,7 +43,7 @@ pub struct TurboQuant {
     /// The Lloyd-Max levels of N(0, 1) for `bits` bits, ascending.
     levels: Vec<f32>,
     /// `len` records of `stride()` bytes.
-    pub(crate) data: Vec<u8>,
+    pub(crate) data: Records,
 }
 
 impl TurboQuant {
@@ -76,7 +77,7 @@ impl TurboQuant {
         encode_all(source, &mut data, stride, threads, |v, record| {
             codec.encode(v, record)
         })?;
-        codec.data = data;
+        codec.data = data.into();
         Ok(codec)
     }
 
@@ -109,7 +110,7 @@ impl TurboQuant {
             mean,
             scale,
             levels: lloyd_max_normal(bits),
-            data: Vec::new(),
+            data: Records::default(),
         }
     }
 

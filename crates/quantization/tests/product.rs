@@ -43,6 +43,7 @@ fn save_load_round_trip_golden_file_and_damage() {
         common::FileFns {
             save: |c, p| c.save(p),
             load: |p| ProductQuantizer::load(p),
+            open_mapped: |p| ProductQuantizer::open_mapped(p),
             to_bytes: ProductQuantizer::to_bytes,
             from_bytes: ProductQuantizer::from_bytes,
         },

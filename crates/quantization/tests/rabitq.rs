@@ -126,6 +126,7 @@ fn save_load_round_trip_golden_file_and_damage() {
         common::FileFns {
             save: |c, p| c.save(p),
             load: |p| RaBitQ::load(p),
+            open_mapped: |p| RaBitQ::open_mapped(p),
             to_bytes: RaBitQ::to_bytes,
             from_bytes: RaBitQ::from_bytes,
         },

@@ -72,22 +72,25 @@ fn small() -> ScalarInt8 {
 #[test]
 fn save_load_round_trip_and_golden_file() {
     let codes = small();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("codes.sq8");
-    codes.save(&path).unwrap();
-    assert_eq!(ScalarInt8::load(&path).unwrap(), codes);
-    let bytes = common::golden("small.sq8", &codes.to_bytes());
-    let loaded = ScalarInt8::from_bytes(&bytes).unwrap();
-    assert_eq!(loaded, codes);
+    common::assert_file_round_trip(
+        &codes,
+        "small.sq8",
+        common::FileFns {
+            save: |c, p| c.save(p),
+            load: |p| ScalarInt8::load(p),
+            open_mapped: |p| ScalarInt8::open_mapped(p),
+            to_bytes: ScalarInt8::to_bytes,
+            from_bytes: ScalarInt8::from_bytes,
+        },
+    );
     assert_eq!(
-        (loaded.len(), loaded.dim(), loaded.bytes_per_vector()),
+        (codes.len(), codes.dim(), codes.bytes_per_vector()),
         (64, 8, 12)
     );
 }
 
 #[test]
 fn damaged_files_and_bad_input_are_errors() {
-    common::assert_damage_is_detected(&small().to_bytes(), ScalarInt8::from_bytes);
     let mut codes = small();
     assert!(matches!(
         codes.push(&[1.0; 7]),

@@ -53,6 +53,7 @@ fn save_load_round_trip_golden_file_and_damage() {
         common::FileFns {
             save: |c, p| c.save(p),
             load: |p| TurboQuant::load(p),
+            open_mapped: |p| TurboQuant::open_mapped(p),
             to_bytes: TurboQuant::to_bytes,
             from_bytes: TurboQuant::from_bytes,
         },

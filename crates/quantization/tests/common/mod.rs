@@ -117,30 +117,41 @@ pub fn assert_rejects_bad_vectors<C: EncodedVectors>(codes: &mut C) {
 pub struct FileFns<C> {
     pub save: fn(&C, &std::path::Path) -> Result<(), sextant_quantization::Error>,
     pub load: fn(&std::path::Path) -> Result<C, sextant_quantization::Error>,
+    pub open_mapped: fn(&std::path::Path) -> Result<C, sextant_quantization::Error>,
     pub to_bytes: fn(&C) -> Vec<u8>,
     pub from_bytes: fn(&[u8]) -> Result<C, sextant_quantization::Error>,
 }
 
-/// Save / load gives the same codes and the same scores; the bytes match the golden file
-/// `golden_name`; every cut or flip of them is refused.
+/// Save / load and save / open mapped give the same codes and the same scores (and the mapped
+/// codes grow like the others); the bytes match the golden file `golden_name`; every cut or
+/// flip of them is refused.
 #[allow(dead_code)] // not every test binary uses it
 pub fn assert_file_round_trip<C>(codes: &C, golden_name: &str, f: FileFns<C>)
 where
-    C: EncodedVectors + PartialEq + std::fmt::Debug,
+    C: EncodedVectors + PartialEq + Clone + std::fmt::Debug,
 {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(golden_name);
     (f.save)(codes, &path).unwrap();
     let loaded = (f.load)(&path).unwrap();
     assert_eq!(&loaded, codes);
+    let mut mapped = (f.open_mapped)(&path).unwrap();
+    assert_eq!(&mapped, codes);
     let query = vec![0.3f32; codes.dim()];
-    let (a, b) = (
-        codes.query_scorer(&query).unwrap(),
-        loaded.query_scorer(&query).unwrap(),
-    );
-    for p in 0..codes.len() as u32 {
-        assert_eq!(a.score_point(p), b.score_point(p));
+    {
+        let (a, b, c) = (
+            codes.query_scorer(&query).unwrap(),
+            loaded.query_scorer(&query).unwrap(),
+            mapped.query_scorer(&query).unwrap(),
+        );
+        for p in 0..codes.len() as u32 {
+            assert_eq!(a.score_point(p), b.score_point(p));
+            assert_eq!(a.score_point(p), c.score_point(p));
+        }
     }
+    let (mut grown, v) = (codes.clone(), vec![0.2f32; codes.dim()]);
+    assert_eq!(mapped.push(&v).unwrap(), grown.push(&v).unwrap());
+    assert_eq!(mapped, grown);
     let bytes = golden(golden_name, &(f.to_bytes)(codes));
     assert_eq!(&(f.from_bytes)(&bytes).unwrap(), codes);
     assert_damage_is_detected(&bytes, f.from_bytes);

@@ -1,0 +1,69 @@
+//! Where a codec's records live: in RAM (trained, loaded, or grown by `push`), or in a codec
+//! file mapped read-only and searched in place.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use sextant_mmap_advice::MmapFile;
+
+/// The record bytes of a codec (one fixed-size record per vector, back to back).
+#[derive(Debug, Clone)]
+pub(crate) enum Records {
+    /// In RAM.
+    Owned(Vec<u8>),
+    /// Bytes `start..start + len` of a codec file, validated when it was opened.
+    Mapped {
+        map: Arc<MmapFile>,
+        start: usize,
+        len: usize,
+    },
+}
+
+impl Records {
+    /// Appends a record. A mapped region is first copied into RAM: a mapped codec that grows
+    /// keeps its new records (and from then on all of them) in memory.
+    pub(crate) fn extend_from_slice(&mut self, record: &[u8]) {
+        if let Records::Mapped { .. } = self {
+            *self = Records::Owned(self.to_vec());
+        }
+        if let Records::Owned(v) = self {
+            v.extend_from_slice(record);
+        }
+    }
+
+    /// True when the records are read in place from a mapped file.
+    pub(crate) fn is_mapped(&self) -> bool {
+        matches!(self, Records::Mapped { .. })
+    }
+}
+
+impl Deref for Records {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Records::Owned(v) => v,
+            Records::Mapped { map, start, len } => &map.bytes()[*start..*start + *len],
+        }
+    }
+}
+
+impl From<Vec<u8>> for Records {
+    fn from(v: Vec<u8>) -> Self {
+        Records::Owned(v)
+    }
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records::Owned(Vec::new())
+    }
+}
+
+/// Equal when the bytes are, wherever they live.
+impl PartialEq for Records {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
