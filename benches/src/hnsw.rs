@@ -13,7 +13,7 @@ use sextant_core::{
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
-    Binary1, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarQueryScorer,
+    Binary, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarQueryScorer,
     TurboQuant, TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
@@ -36,8 +36,8 @@ pub struct HnswArgs {
     /// mmap-compressed (compressed file searched in place).
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
-    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), bin1
-    /// (1-bit codes, 4-bit query), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 ..
+    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), bin1,
+    /// bin1.5, bin2 (binary codes, 8-bit query; `q4` appended: 4-bit), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 ..
     /// tq4 / tq1u .. tq4u (TurboQuant, calibrated or not).
     #[arg(long, default_value = "none")]
     quantization: String,
@@ -53,7 +53,7 @@ pub struct HnswArgs {
 enum Codes {
     None,
     Sq8(ScalarInt8),
-    Bin1(Binary1),
+    Binary(Binary),
     RaBitQ(RaBitQ),
     TurboQuant(TurboQuant),
 }
@@ -63,7 +63,7 @@ impl Codes {
         match self {
             Codes::None => None,
             Codes::Sq8(c) => Some(c.bytes_per_vector()),
-            Codes::Bin1(c) => Some(c.bytes_per_vector()),
+            Codes::Binary(c) => Some(c.bytes_per_vector()),
             Codes::RaBitQ(c) => Some(c.bytes_per_vector()),
             Codes::TurboQuant(c) => Some(c.bytes_per_vector()),
         }
@@ -73,7 +73,7 @@ impl Codes {
         Ok(match self {
             Codes::None => None,
             Codes::Sq8(c) => Some(CodeScorer::Sq8(c.query_scorer(query)?)),
-            Codes::Bin1(c) => Some(CodeScorer::Bin1(c.query_scorer(query)?)),
+            Codes::Binary(c) => Some(CodeScorer::Binary(c.query_scorer(query)?)),
             Codes::RaBitQ(c) => Some(CodeScorer::RaBitQ(c.query_scorer(query)?)),
             Codes::TurboQuant(c) => Some(CodeScorer::TurboQuant(c.query_scorer(query)?)),
         })
@@ -83,7 +83,7 @@ impl Codes {
 /// A query scorer on codes (one branch per batch, so both codecs share the sweep).
 enum CodeScorer<'a> {
     Sq8(ScalarQueryScorer<'a>),
-    Bin1(BinaryQueryScorer<'a>),
+    Binary(BinaryQueryScorer<'a>),
     RaBitQ(RaBitQQueryScorer<'a>),
     TurboQuant(TurboQuantQueryScorer<'a>),
 }
@@ -92,7 +92,7 @@ impl QueryScorer for CodeScorer<'_> {
     fn score_point(&self, p: PointOffset) -> f32 {
         match self {
             CodeScorer::Sq8(s) => s.score_point(p),
-            CodeScorer::Bin1(s) => s.score_point(p),
+            CodeScorer::Binary(s) => s.score_point(p),
             CodeScorer::RaBitQ(s) => s.score_point(p),
             CodeScorer::TurboQuant(s) => s.score_point(p),
         }
@@ -101,7 +101,7 @@ impl QueryScorer for CodeScorer<'_> {
     fn score_points(&self, points: &[PointOffset], scores: &mut [f32]) {
         match self {
             CodeScorer::Sq8(s) => s.score_points(points, scores),
-            CodeScorer::Bin1(s) => s.score_points(points, scores),
+            CodeScorer::Binary(s) => s.score_points(points, scores),
             CodeScorer::RaBitQ(s) => s.score_points(points, scores),
             CodeScorer::TurboQuant(s) => s.score_points(points, scores),
         }
@@ -196,9 +196,14 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             ScalarInt8::train(&base, distance, args.quantile, 1, args.g.threads)
                 .map_err(|e| e.to_string())?,
         ),
-        "bin1" => Codes::Bin1(
-            Binary1::train(&base, distance, 1, args.g.threads).map_err(|e| e.to_string())?,
-        ),
+        other if crate::quant::binary_spec(other).is_some() => {
+            let (encoding, query_bits) = crate::quant::binary_spec(other)
+                .unwrap_or((sextant_quantization::BinaryEncoding::One, 8));
+            Codes::Binary(
+                Binary::train(&base, distance, encoding, query_bits, 1, args.g.threads)
+                    .map_err(|e| e.to_string())?,
+            )
+        }
         other => match other.strip_prefix("rabitq").map(str::parse::<u32>) {
             Some(Ok(bits)) => Codes::RaBitQ(
                 RaBitQ::train(&base, distance, bits, 1, args.g.threads)
@@ -211,7 +216,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 ),
                 None => {
                     return Err(format!(
-                        "unknown quantization {other:?} (none, sq8, bin1, rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
+                        "unknown quantization {other:?} (none, sq8, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
                     ));
                 }
             },

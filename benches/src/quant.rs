@@ -11,8 +11,8 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
-    Binary1, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, TurboQuant, rescore,
-    rescore_with_bounds,
+    Binary, BinaryEncoding, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, TurboQuant,
+    rescore, rescore_with_bounds,
 };
 
 use crate::query_args::QueryArgs;
@@ -23,14 +23,15 @@ use crate::report::{Report, Table, dataset_header};
 pub struct QuantArgs {
     #[command(flatten)]
     q: QueryArgs,
-    /// Codecs: sq8 (scalar int8), bin1 (1-bit codes, 4-bit query), rabitq1 .. rabitq8
+    /// Codecs: sq8 (scalar int8), bin1, bin1.5, bin2 (binary codes, 8-bit query; a `q4`
+    /// suffix for a 4-bit query), rabitq1 .. rabitq8
     /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring),
     /// tq1 .. tq4 (TurboQuant, calibrated), tq1u .. tq4u (TurboQuant, not calibrated), pqM
     /// (product quantization, M sub-spaces of 256 centroids).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "sq8,bin1,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4,pq48,pq96"
+        default_value = "sq8,bin1,bin1.5,bin2,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4,pq48,pq96"
     )]
     codecs: Vec<String>,
     /// Rescoring factors R: the top R·k on codes are rescored to the top k.
@@ -130,6 +131,22 @@ fn scan<S: QueryScorer>(scorers: &[S], n: usize, keep: usize) -> (f64, Vec<Vec<S
     )
 }
 
+/// `bin1`, `bin1.5`, `bin2`, with `q4` appended for a 4-bit query: (encoding, query bits).
+pub fn binary_spec(name: &str) -> Option<(BinaryEncoding, u32)> {
+    let rest = name.strip_prefix("bin")?;
+    let (rest, query_bits) = match rest.strip_suffix("q4") {
+        Some(r) => (r, 4),
+        None => (rest, 8),
+    };
+    let encoding = match rest {
+        "1" => BinaryEncoding::One,
+        "1.5" => BinaryEncoding::OneAndHalf,
+        "2" => BinaryEncoding::Two,
+        _ => return None,
+    };
+    Some((encoding, query_bits))
+}
+
 /// `tqN` (calibrated) or `tqNu` (not): (bits, calibrated).
 pub fn turboquant_spec(name: &str) -> Option<(u32, bool)> {
     let rest = name.strip_prefix("tq")?;
@@ -188,13 +205,16 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 n_q,
                 widest,
             )?,
-            "bin1" => evaluate(
-                &Binary1::train(&base, distance, 1, args.threads),
-                t,
-                &queries,
-                n_q,
-                widest,
-            )?,
+            other if binary_spec(other).is_some() => {
+                let (encoding, query_bits) = binary_spec(other).unwrap_or((BinaryEncoding::One, 8));
+                evaluate(
+                    &Binary::train(&base, distance, encoding, query_bits, 1, args.threads),
+                    t,
+                    &queries,
+                    n_q,
+                    widest,
+                )?
+            }
             _ if rabitq_bits.is_some() => {
                 let bits = rabitq_bits.unwrap_or(1);
                 let codes = RaBitQ::train(&base, distance, bits, 1, args.threads);
@@ -225,7 +245,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 )?,
                 None => {
                     return Err(format!(
-                        "unknown codec {other:?} (sq8, bin1, rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM)"
+                        "unknown codec {other:?} (sq8, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM)"
                     ));
                 }
             },

@@ -1,74 +1,208 @@
-//! Binary (1 bit per coordinate) codes with a 4-bit query: the sign of each coordinate around
-//! the training mean, scored against a query quantized to 16 levels and split into 4 bit
-//! planes (AND + popcount per plane, through the core Hamming kernel).
+//! Binary codes around the training mean, without rotation: 1 bit (sign), 2 bits (three
+//! zones) or 1.5 bits (sign, plus one magnitude bit shared by a pair of coordinates) per
+//! coordinate, scored against a query on a 4- or 8-bit grid through the core bit-plane table
+//! kernel.
 //!
-//! The estimator. With `μ` the mean, `b` a vector's bits and `α = ‖x − μ‖₁ / D` its scale,
-//! `x − μ ≈ α·(2b − 1)`, so for a query `q` (with `q − μ ≈ lo + step·d`, `d ∈ 0..16`):
+//! With `μ`, `σ` the per-coordinate mean and deviation of the training sample and
+//! `z = (x − μ)/σ`, each coordinate gets a code `c` whose level `L[c]` stands for `z`:
+//! - 1 bit: `z > 0`; levels −1, +1.
+//! - 2 bits: `z > −t` and `z > t` (t = [`ZONE`]); levels −1, 0, +1 (the fourth code is unused).
+//! - 1.5 bits: the sign, and for coordinates `i` and `i + h` (the two halves of the vector) one
+//!   shared bit `(|zᵢ| + |zᵢ₊ₕ|)/2 > τ` (τ = [`PAIR_MAGNITUDE`]); levels ±[`SMALL`], ±1.
 //!
-//! `(q − μ)·(x − μ) ≈ α·(2·(lo·|b| + step·Σⱼ 2ʲ·|pⱼ ∧ b|) − Σ(q − μ))`
+//! A per-vector scale `g = ‖z‖/‖L[c]‖` restores the length, so `x̂ = μ + σ ⊙ g·L[c]` and
+//! `q·x̂ = q·μ + g·Σ (qᵢσᵢ)·L[cᵢ]`: the query is folded with `σ`, put on an i8 grid of 4 bits
+//! (levels −7..7) or 8 bits (−127..127), and the sum is one kernel call (two for 1.5 bits, one
+//! per half, since the half-vectors share the magnitude plane). Euclid adds the stored `‖x‖²`.
 //!
-//! where `pⱼ` is bit plane `j` of `d` and `|·|` a popcount (`|p ∧ b| = (|p| + |b| − |p ⊕ b|) / 2`).
-//! Then `q·x = (q − μ)·(x − μ) + q·μ + μ·x − μ·μ`, and for Euclid `−‖q − x‖² = 2·q·x − ‖x‖² − ‖q‖²`.
-//! Stored per vector: the bits, then `α`, `μ·x`, `‖x‖²` (f32) and `|b|` (u32): `D/8 + 16`
-//! bytes (rounded up to whole u64 words).
+//! Record layout, with `w` = 64-bit words per half (1.5 bits) or per vector (1 and 2 bits):
+//! - 1 bit: the sign plane, then `g` (f32);
+//! - 2 bits: the `z > −t` plane, the `z > t` plane, then `g`;
+//! - 1.5 bits: signs of the first half, the shared magnitude plane, signs of the second half,
+//!   then `g`;
+//!
+//! and for Euclid `‖x‖²` (f32) last.
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
-use crate::Result;
 use crate::error::check_vector;
+use crate::planes::{I8Query, score_prefetched};
+use crate::records::Records;
 use crate::training::{encode_all, mean_of, training_sample};
+use crate::{Error, Result};
 
-/// Per-vector scalars after the bits.
-const EXTRA_WORDS: usize = 2;
+/// Zone threshold of the 2-bit encoding, in deviations: about a third of a normal coordinate
+/// falls in each zone.
+pub const ZONE: f32 = 0.43;
+
+/// Threshold on the mean magnitude of a pair (in deviations) for the shared bit of 1.5 bits:
+/// the median of `(|a| + |b|)/2` for two normal coordinates.
+pub const PAIR_MAGNITUDE: f32 = 0.75;
+
+/// The small level of 1.5 bits, relative to the large one (both are conditional means of a
+/// normal coordinate's magnitude, below and above the pair threshold).
+pub const SMALL: f32 = 0.4;
+
+/// How many bits a coordinate gets. Serialized as `"one"`, `"one_and_half"` or `"two"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryEncoding {
+    /// The sign: 1 bit.
+    One,
+    /// The sign, and a magnitude bit shared by two coordinates: 1.5 bits.
+    OneAndHalf,
+    /// Three zones: 2 bits.
+    Two,
+}
+
+impl BinaryEncoding {
+    /// Stable code (files, bench names): 10, 15 or 20 tenths of a bit.
+    pub fn tenths(self) -> u32 {
+        match self {
+            BinaryEncoding::One => 10,
+            BinaryEncoding::OneAndHalf => 15,
+            BinaryEncoding::Two => 20,
+        }
+    }
+
+    /// The encoding of [`tenths`](Self::tenths).
+    pub fn from_tenths(t: u32) -> Option<Self> {
+        match t {
+            10 => Some(BinaryEncoding::One),
+            15 => Some(BinaryEncoding::OneAndHalf),
+            20 => Some(BinaryEncoding::Two),
+            _ => None,
+        }
+    }
+}
 
 /// Binary codes of a set of vectors.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Binary1 {
-    dim: usize,
-    distance: Distance,
-    mean: Vec<f32>,
-    /// `len` records of `words + 2` u64: bits, then (α, μ·x) and (‖x‖², |b|) packed in pairs.
-    data: Vec<u64>,
+pub struct Binary {
+    pub(crate) dim: usize,
+    pub(crate) encoding: BinaryEncoding,
+    pub(crate) query_bits: u32,
+    pub(crate) distance: Distance,
+    pub(crate) mean: Vec<f32>,
+    pub(crate) scale: Vec<f32>,
+    /// `len` records of `stride()` bytes.
+    pub(crate) data: Records,
 }
 
-impl Binary1 {
-    /// Takes the mean of a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source`
-    /// (prepared for `distance`) and encodes all of them on `threads` threads.
-    pub fn train<S>(source: &S, distance: Distance, seed: u64, threads: usize) -> Result<Self>
+impl Binary {
+    /// Takes the per-coordinate mean and deviation of a seeded sample of at most
+    /// [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source` (prepared for
+    /// `distance`) and encodes all of them on `threads` threads. Queries go on a grid of
+    /// `query_bits` (4 or 8) bits. Manhattan is refused: the codes estimate inner products.
+    pub fn train<S>(
+        source: &S,
+        distance: Distance,
+        encoding: BinaryEncoding,
+        query_bits: u32,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Self>
     where
         S: DenseVectorSource<Element = f32> + Sync,
     {
+        Self::check_params(distance, query_bits)?;
         let picked = training_sample(source, seed)?;
-        let mut codec = Self {
-            dim: source.dim(),
-            distance,
-            mean: mean_of(source, &picked),
-            data: Vec::new(),
-        };
+        let mean = mean_of(source, &picked);
+        let mut var = vec![0f64; source.dim()];
+        for &p in &picked {
+            for ((v, &x), &m) in var.iter_mut().zip(source.vector(p)).zip(&mean) {
+                *v += f64::from(x - m).powi(2);
+            }
+        }
+        let scale = var
+            .iter()
+            .map(|v| {
+                let s = (v / picked.len() as f64).sqrt() as f32;
+                // A constant coordinate keeps unit scale: its codes say nothing.
+                if s > 0.0 { s } else { 1.0 }
+            })
+            .collect();
+        let mut codec = Self::with_parts(distance, encoding, query_bits, mean, scale);
         let stride = codec.stride();
-        codec.data = vec![0; source.len() * stride];
-        let mean = &codec.mean;
-        encode_all(source, &mut codec.data, stride, threads, |v, record| {
-            encode(mean, v, record)
+        let mut data = vec![0; source.len() * stride];
+        encode_all(source, &mut data, stride, threads, |v, record| {
+            codec.encode(v, record)
         })?;
+        codec.data = data.into();
         Ok(codec)
     }
 
-    fn words(&self) -> usize {
-        self.dim.div_ceil(64)
+    pub(crate) fn check_params(distance: Distance, query_bits: u32) -> Result<()> {
+        crate::QuantizationConfig::Binary {
+            encoding: BinaryEncoding::One,
+            query_bits,
+        }
+        .validate()?;
+        if distance == Distance::Manhattan {
+            return Err(Error::Config(
+                "binary codes estimate inner products; Manhattan distance is not supported".into(),
+            ));
+        }
+        Ok(())
     }
 
-    fn stride(&self) -> usize {
-        self.words() + EXTRA_WORDS
+    pub(crate) fn with_parts(
+        distance: Distance,
+        encoding: BinaryEncoding,
+        query_bits: u32,
+        mean: Vec<f32>,
+        scale: Vec<f32>,
+    ) -> Self {
+        Self {
+            dim: mean.len(),
+            encoding,
+            query_bits,
+            distance,
+            mean,
+            scale,
+            data: Records::default(),
+        }
     }
 
-    /// Encodes one more vector at offset `len()` (the mean stays the trained one).
+    /// Coordinates per kernel call, padded to whole 64-value blocks: the whole vector, or one
+    /// half of it for 1.5 bits.
+    fn span(&self) -> usize {
+        match self.encoding {
+            BinaryEncoding::OneAndHalf => self.dim.div_ceil(128) * 64,
+            _ => self.dim.div_ceil(64) * 64,
+        }
+    }
+
+    fn planes_bytes(&self) -> usize {
+        let planes = match self.encoding {
+            BinaryEncoding::One => 1,
+            BinaryEncoding::Two => 2,
+            BinaryEncoding::OneAndHalf => 3,
+        };
+        planes * self.span() / 8
+    }
+
+    pub(crate) fn stride(&self) -> usize {
+        self.planes_bytes()
+            + if self.distance == Distance::Euclid {
+                8
+            } else {
+                4
+            }
+    }
+
+    /// The encoding.
+    pub fn encoding(&self) -> BinaryEncoding {
+        self.encoding
+    }
+
+    /// Encodes one more vector (prepared like the training set) at offset `len()`.
     pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
         check_vector(vector, self.dim)?;
         let p = self.len() as PointOffset;
-        let start = self.data.len();
-        self.data.resize(start + self.stride(), 0);
-        encode(&self.mean, vector, &mut self.data[start..]);
+        let mut record = vec![0; self.stride()];
+        self.encode(vector, &mut record);
+        self.data.extend_from_slice(&record);
         Ok(p)
     }
 
@@ -87,124 +221,188 @@ impl Binary1 {
         self.dim
     }
 
-    /// Bytes per encoded vector: the bits in whole u64 words, plus 16 bytes of scalars.
+    /// Bytes per encoded vector: the planes (whole 64-bit words), the scale `g`, and for
+    /// Euclid the squared norm.
     pub fn bytes_per_vector(&self) -> usize {
-        8 * self.stride()
+        self.stride()
     }
 
     #[inline]
-    fn record(&self, p: PointOffset) -> &[u64] {
+    pub(crate) fn record(&self, p: PointOffset) -> &[u8] {
         let s = self.stride();
         &self.data[p as usize * s..(p as usize + 1) * s]
     }
 
-    /// A scorer of stored codes against `query` (prepared here for the metric), which is put
-    /// on a 16-level grid and split into 4 bit planes.
-    pub fn query_scorer(&self, query: &[f32]) -> Result<BinaryQueryScorer<'_>> {
-        let mut q = query.to_vec();
-        self.distance.prepare(&mut q, self.dim)?;
-        let centered: Vec<f32> = q.iter().zip(&self.mean).map(|(x, m)| x - m).collect();
-        let lo = centered.iter().copied().fold(f32::INFINITY, f32::min);
-        let hi = centered.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let step = if hi > lo { (hi - lo) / 15.0 } else { 1.0 };
-        let words = self.words();
-        let mut planes = vec![0u64; 4 * words];
-        let mut plane_ones = [0u32; 4];
-        for (i, &c) in centered.iter().enumerate() {
-            let level = ((c - lo) / step).round().clamp(0.0, 15.0) as u32;
-            for (j, ones) in plane_ones.iter_mut().enumerate() {
-                if level >> j & 1 == 1 {
-                    planes[j * words + i / 64] |= 1 << (i % 64);
-                    *ones += 1;
+    /// True when the factors of record `p` are finite (a file check).
+    pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
+        self.record(p)[self.planes_bytes()..]
+            .chunks_exact(4)
+            .all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+    }
+
+    /// Writes the planes and factors of `v` into the zeroed `record`.
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        record.fill(0);
+        let z: Vec<f32> = v
+            .iter()
+            .zip(&self.mean)
+            .zip(&self.scale)
+            .map(|((x, m), s)| (x - m) / s)
+            .collect();
+        let mut set = |byte: usize, i: usize| record[byte + i / 8] |= 1 << (i % 8);
+        let mut level_sq = 0f32;
+        match self.encoding {
+            BinaryEncoding::One => {
+                for (i, &x) in z.iter().enumerate() {
+                    if x > 0.0 {
+                        set(0, i);
+                    }
+                    level_sq += 1.0;
+                }
+            }
+            BinaryEncoding::Two => {
+                let plane = self.span() / 8;
+                for (i, &x) in z.iter().enumerate() {
+                    if x > -ZONE {
+                        set(0, i);
+                    }
+                    if x > ZONE {
+                        set(plane, i);
+                    }
+                    // Outer zones are ±1, the middle one 0.
+                    if x > ZONE || x <= -ZONE {
+                        level_sq += 1.0;
+                    }
+                }
+            }
+            BinaryEncoding::OneAndHalf => {
+                let h = self.span();
+                let plane = h / 8;
+                for i in 0..h.min(self.dim) {
+                    let (a, b) = (z[i], z.get(i + h).copied().unwrap_or(0.0));
+                    let large = (a.abs() + b.abs()) / 2.0 > PAIR_MAGNITUDE;
+                    if large {
+                        set(plane, i);
+                    }
+                    let level = if large { 1.0 } else { SMALL };
+                    if a > 0.0 {
+                        set(0, i);
+                    }
+                    level_sq += level * level;
+                    if i + h < self.dim {
+                        if b > 0.0 {
+                            set(2 * plane, i);
+                        }
+                        level_sq += level * level;
+                    }
                 }
             }
         }
-        let q_mu: f32 = q.iter().zip(&self.mean).map(|(a, b)| a * b).sum();
-        let mu_mu: f32 = self.mean.iter().map(|m| m * m).sum();
+        let norm = z.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let g = if level_sq > 0.0 {
+            norm / level_sq.sqrt()
+        } else {
+            0.0
+        };
+        let at = self.planes_bytes();
+        record[at..at + 4].copy_from_slice(&g.to_le_bytes());
+        if self.distance == Distance::Euclid {
+            let sq: f32 = v.iter().map(|x| x * x).sum();
+            record[at + 4..at + 8].copy_from_slice(&sq.to_le_bytes());
+        }
+    }
+
+    /// The level tables (i8, in units of `1/127` of the largest level): one for the whole
+    /// vector, or for 1.5 bits one per half (the planes of the second half come in the other
+    /// order: magnitude, then sign).
+    fn tables(&self) -> [[i8; 16]; 2] {
+        let mut first = [0i8; 16];
+        let mut second = [0i8; 16];
+        match self.encoding {
+            BinaryEncoding::One => first[..2].copy_from_slice(&[-127, 127]),
+            // Codes 0 (z ≤ −t), 1 (−t < z ≤ t), 3 (z > t); 2 never occurs.
+            BinaryEncoding::Two => first[..4].copy_from_slice(&[-127, 0, 0, 127]),
+            BinaryEncoding::OneAndHalf => {
+                let small = (SMALL * 127.0).round() as i8;
+                // First half: code = sign + 2·magnitude.
+                first[..4].copy_from_slice(&[-small, small, -127, 127]);
+                // Second half: code = magnitude + 2·sign.
+                second[..4].copy_from_slice(&[-small, -127, small, 127]);
+            }
+        }
+        [first, second]
+    }
+
+    /// A scorer of stored codes against `query` (prepared here for the metric), put on the
+    /// codec's 4- or 8-bit grid.
+    pub fn query_scorer(&self, query: &[f32]) -> Result<BinaryQueryScorer<'_>> {
+        let mut q = query.to_vec();
+        self.distance.prepare(&mut q, self.dim)?;
         let q_q: f32 = q.iter().map(|x| x * x).sum();
+        let offset: f32 = q.iter().zip(&self.mean).map(|(a, m)| a * m).sum();
+        let folded: Vec<f32> = q.iter().zip(&self.scale).map(|(a, s)| a * s).collect();
+        let max_level = if self.query_bits == 4 { 7 } else { 127 };
+        let span = self.span();
+        let padded = if self.encoding == BinaryEncoding::OneAndHalf {
+            2 * span
+        } else {
+            span
+        };
+        let query = I8Query::with_levels(&folded, padded, max_level);
         Ok(BinaryQueryScorer {
             codec: self,
-            planes,
-            plane_ones,
-            lo,
-            step,
-            centered_sum: centered.iter().sum(),
-            constant: q_mu - mu_mu,
+            levels: query.levels,
+            unit: query.step / 127.0,
+            tables: self.tables(),
+            offset,
             q_q,
-            hamming: Kernels::best().hamming,
+            kernel: Kernels::best().bitplanes_lut_dot_i8,
         })
     }
 }
 
-crate::encoded::forward_encoded_vectors!(Binary1, BinaryQueryScorer);
+crate::encoded::forward_encoded_vectors!(Binary, BinaryQueryScorer);
 
-/// Writes the bits of `v` and its scalars into `record`.
-fn encode(mean: &[f32], v: &[f32], record: &mut [u64]) {
-    let words = mean.len().div_ceil(64);
-    record.fill(0);
-    let (mut l1, mut mu_x, mut x_x, mut ones) = (0f32, 0f32, 0f32, 0u32);
-    for (i, (&x, &m)) in v.iter().zip(mean).enumerate() {
-        if x > m {
-            record[i / 64] |= 1 << (i % 64);
-            ones += 1;
-        }
-        l1 += (x - m).abs();
-        mu_x += m * x;
-        x_x += x * x;
-    }
-    let alpha = l1 / mean.len() as f32;
-    record[words] = u64::from(alpha.to_bits()) | u64::from(mu_x.to_bits()) << 32;
-    record[words + 1] = u64::from(x_x.to_bits()) | u64::from(ones) << 32;
-}
-
-/// Scores stored binary codes against one 4-bit query.
+/// Scores stored binary codes against one query on a 4- or 8-bit grid.
 pub struct BinaryQueryScorer<'a> {
-    codec: &'a Binary1,
-    /// Plane `j` of the query levels: `planes[j * words..(j + 1) * words]`.
-    planes: Vec<u64>,
-    plane_ones: [u32; 4],
-    lo: f32,
-    step: f32,
-    centered_sum: f32,
-    /// `q·μ − μ·μ`.
-    constant: f32,
+    codec: &'a Binary,
+    /// `q ⊙ σ` as i8 levels, zero-padded (per half for 1.5 bits).
+    levels: Vec<i8>,
+    /// Query step × table step.
+    unit: f32,
+    tables: [[i8; 16]; 2],
+    /// `⟨q, μ⟩`.
+    offset: f32,
+    /// `‖q‖²` (Euclid).
     q_q: f32,
-    hamming: fn(&[u64], &[u64]) -> u32,
+    kernel: fn(&[u8], &[i8; 16], &[i8]) -> i32,
 }
 
 impl QueryScorer for BinaryQueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
-        let words = self.codec.words();
-        let record = self.codec.record(p);
-        let bits = &record[..words];
-        let alpha = f32::from_bits(record[words] as u32);
-        let mu_x = f32::from_bits((record[words] >> 32) as u32);
-        let x_x = f32::from_bits(record[words + 1] as u32);
-        let ones = (record[words + 1] >> 32) as u32;
-        let mut weighted = 0u32;
-        for j in 0..4 {
-            let plane = &self.planes[j * words..(j + 1) * words];
-            let and = (self.plane_ones[j] + ones - (self.hamming)(plane, bits)) / 2;
-            weighted += and << j;
-        }
-        let s = self.lo * ones as f32 + self.step * weighted as f32;
-        let dot = alpha * (2.0 * s - self.centered_sum) + self.constant + mu_x;
-        match self.codec.distance {
-            Distance::Cosine | Distance::Dot => dot,
-            Distance::Euclid => 2.0 * dot - x_x - self.q_q,
-            // No L1 estimator from signs: rank by the Euclid estimate (then rescore).
-            Distance::Manhattan => 2.0 * dot - x_x - self.q_q,
+        let c = self.codec;
+        let record = c.record(p);
+        let (planes, factors) = record.split_at(c.planes_bytes());
+        let f = |o: usize| f32::from_le_bytes(factors[o..o + 4].try_into().expect("4 bytes"));
+        let sum = match c.encoding {
+            BinaryEncoding::OneAndHalf => {
+                let (h, plane) = (c.span(), c.span() / 8);
+                (self.kernel)(&planes[..2 * plane], &self.tables[0], &self.levels[..h])
+                    + (self.kernel)(&planes[plane..], &self.tables[1], &self.levels[h..])
+            }
+            _ => (self.kernel)(planes, &self.tables[0], &self.levels),
+        };
+        let dot = self.offset + f(0) * self.unit * sum as f32;
+        match c.distance {
+            Distance::Euclid => 2.0 * dot - f(4) - self.q_q,
+            _ => dot,
         }
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        for &p in points {
-            sextant_core::kernels::prefetch(self.codec.record(p));
-        }
-        for (s, &p) in scores.iter_mut().zip(points) {
-            *s = self.score_point(p);
-        }
+        let c = self.codec;
+        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p));
     }
 }
 
@@ -214,28 +412,47 @@ mod tests {
     use proptest::prelude::*;
     use sextant_core::DenseVectors;
 
+    /// The level of coordinate `i` as the encoder meant it (in units of the largest level).
+    fn level(codec: &Binary, record: &[u8], i: usize) -> f32 {
+        let bit = |byte: usize, i: usize| record[byte + i / 8] >> (i % 8) & 1 == 1;
+        let sign = |b: bool| if b { 1.0 } else { -1.0 };
+        let plane = codec.span() / 8;
+        match codec.encoding {
+            BinaryEncoding::One => sign(bit(0, i)),
+            BinaryEncoding::Two => match (bit(0, i), bit(plane, i)) {
+                (false, _) => -1.0,
+                (true, false) => 0.0,
+                (true, true) => 1.0,
+            },
+            BinaryEncoding::OneAndHalf => {
+                let h = codec.span();
+                let (pair, sign_at) = if i < h { (i, 0) } else { (i - h, 2 * plane) };
+                let small = (SMALL * 127.0).round() / 127.0;
+                let magnitude = if bit(plane, pair) { 1.0 } else { small };
+                sign(bit(sign_at, pair)) * magnitude
+            }
+        }
+    }
+
     proptest! {
-        /// The bit-plane arithmetic equals the direct sum `Σ (lo + step·dᵢ)·bᵢ` it stands for,
-        /// and the whole estimate equals the formula in the module docs.
+        /// The kernel's score equals the decoded vector's inner product with the query on the
+        /// i8 grid, for every encoding and both query grids.
         #[test]
-        fn planes_compute_the_weighted_sum(dim in 1usize..200, raw in proptest::collection::vec(-2.0f32..2.0, 200 * 6)) {
-            let data = DenseVectors::from_flat(dim, raw[..dim * 6].to_vec()).unwrap();
-            let codec = Binary1::train(&data, Distance::Dot, 3, 1).unwrap();
-            let query: Vec<f32> = raw[dim * 5..dim * 6].iter().map(|x| x * 0.7).collect();
-            let scorer = codec.query_scorer(&query).unwrap();
-            let centered: Vec<f32> = query.iter().zip(&codec.mean).map(|(x, m)| x - m).collect();
-            for p in 0..6u32 {
-                let v = data.vector(p);
-                let bits: Vec<bool> = v.iter().zip(&codec.mean).map(|(x, m)| x > m).collect();
-                let alpha = v.iter().zip(&codec.mean).map(|(x, m)| (x - m).abs()).sum::<f32>() / dim as f32;
-                let s: f32 = centered
-                    .iter()
-                    .zip(&bits)
-                    .filter(|(_, b)| **b)
-                    .map(|(c, _)| scorer.lo + scorer.step * ((c - scorer.lo) / scorer.step).round().clamp(0.0, 15.0))
-                    .sum();
-                let mu_x: f32 = codec.mean.iter().zip(v).map(|(m, x)| m * x).sum();
-                let want = alpha * (2.0 * s - centered.iter().sum::<f32>()) + scorer.constant + mu_x;
+        fn score_matches_the_decoded_vector(dim in 1usize..200, enc in 0usize..3, eight: bool, raw in proptest::collection::vec(-2.0f32..2.0, 200 * 6)) {
+            let encoding = [BinaryEncoding::One, BinaryEncoding::OneAndHalf, BinaryEncoding::Two][enc];
+            let data = DenseVectors::from_flat(dim, raw[..dim * 5].to_vec()).unwrap();
+            let codec = Binary::train(&data, Distance::Dot, encoding, if eight { 8 } else { 4 }, 3, 1).unwrap();
+            let query = &raw[dim * 5..dim * 6];
+            let scorer = codec.query_scorer(query).unwrap();
+            for p in 0..5u32 {
+                let record = codec.record(p);
+                let g = f32::from_le_bytes(record[codec.planes_bytes()..][..4].try_into().unwrap());
+                let want: f32 = scorer.offset + (0..dim)
+                    .map(|i| {
+                        let q = f32::from(scorer.levels[i]) * scorer.unit * 127.0;
+                        q * g * level(&codec, record, i)
+                    })
+                    .sum::<f32>();
                 let got = scorer.score_point(p);
                 prop_assert!((got - want).abs() <= 1e-3 * (1.0 + want.abs()), "{} vs {}", got, want);
             }

@@ -34,12 +34,25 @@ pub enum QuantizationConfig {
         #[serde(default = "default_calibrated")]
         calibrated: bool,
     },
+    /// Binary codes around the mean (1, 1.5 or 2 bits per coordinate) against a 4- or 8-bit
+    /// query. Serialized as `{"kind": "binary", "encoding": "one_and_half", "query_bits": 8}`.
+    Binary {
+        /// Bits per coordinate.
+        encoding: crate::BinaryEncoding,
+        /// Bits of the query grid: 4 or 8.
+        #[serde(default = "default_query_bits")]
+        query_bits: u32,
+    },
     /// Product quantization: `m` sub-spaces of 256 k-means centroids each, one byte per
     /// sub-space. Serialized as `{"kind": "product", "m": 48}`.
     Product {
         /// Number of sub-spaces; must divide the dimension.
         m: usize,
     },
+}
+
+fn default_query_bits() -> u32 {
+    8
 }
 
 fn default_calibrated() -> bool {
@@ -76,6 +89,13 @@ impl QuantizationConfig {
                     )));
                 }
             }
+            QuantizationConfig::Binary { query_bits, .. } => {
+                if query_bits != 4 && query_bits != 8 {
+                    return Err(Error::Config(format!(
+                        "binary query bits {query_bits}: 4 or 8"
+                    )));
+                }
+            }
             QuantizationConfig::Product { m } => {
                 if m == 0 {
                     return Err(Error::Config("product quantization needs m ≥ 1".into()));
@@ -108,6 +128,23 @@ mod tests {
             serde_json::from_str(r#"{"kind":"rabitq","bits":4}"#).unwrap();
         assert_eq!(rabitq, QuantizationConfig::RaBitQ { bits: 4 });
         assert!(QuantizationConfig::RaBitQ { bits: 9 }.validate().is_err());
+        let bin: QuantizationConfig =
+            serde_json::from_str(r#"{"kind":"binary","encoding":"one_and_half"}"#).unwrap();
+        assert_eq!(
+            bin,
+            QuantizationConfig::Binary {
+                encoding: crate::BinaryEncoding::OneAndHalf,
+                query_bits: 8
+            }
+        );
+        assert!(
+            QuantizationConfig::Binary {
+                encoding: crate::BinaryEncoding::Two,
+                query_bits: 6
+            }
+            .validate()
+            .is_err()
+        );
         let pq: QuantizationConfig = serde_json::from_str(r#"{"kind":"product","m":48}"#).unwrap();
         assert_eq!(pq, QuantizationConfig::Product { m: 48 });
         assert!(QuantizationConfig::Product { m: 0 }.validate().is_err());

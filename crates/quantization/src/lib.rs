@@ -14,16 +14,17 @@
 //!   folded into the query, scored through the core bit-plane table kernel;
 //! - [`ProductQuantizer`]: `m` sub-spaces of 256 k-means++ / Lloyd centroids, one byte each,
 //!   scored through a per-query table (ADC);
-//! - [`Binary1`]: 1-bit sign codes against a 4-bit query in bit planes;
+//! - [`Binary`]: 1, 1.5 or 2-bit codes around the mean (no rotation) against a 4- or 8-bit
+//!   query, through the same table kernel;
 //! - [`rescore`] (exact top k of codec candidates) and [`rescore_with_bounds`] (fetches only
 //!   the originals whose bounds can still enter the top k);
-//! - a checksummed file format for scalar int8, RaBitQ, TurboQuant and product codes
+//! - a checksummed file format for scalar int8, RaBitQ, TurboQuant, product and binary codes
 //!   (`persist` module docs), loaded into RAM (`load`) or opened through a read-only map and
 //!   scored in place (`open_mapped`).
 //!
-//! Not built yet: 1.5 and 2-bit binary (around a mean, without rotation), the 4-bit fast-scan
-//! layout of product quantization, TurboQuant's inner-product variant, pair scorers for the rotation codecs
-//! and product codes, a file format for [`Binary1`].
+//! Not built yet: the 4-bit fast-scan layout of product quantization, TurboQuant's
+//! inner-product variant, pair scorers (code against code) for the rotation, product and binary
+//! codecs.
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -64,7 +65,7 @@ mod scalar;
 mod training;
 mod turboquant;
 
-pub use binary::{Binary1, BinaryQueryScorer};
+pub use binary::{Binary, BinaryEncoding, BinaryQueryScorer, PAIR_MAGNITUDE, SMALL, ZONE};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
@@ -81,7 +82,7 @@ pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
 pub mod fuzzing {
     use sextant_core::QueryScorer;
 
-    use crate::{EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, TurboQuant};
+    use crate::{Binary, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, TurboQuant};
 
     /// Parses `data` as each codec's file; whatever parses must write itself back to a file
     /// that parses to the same codes, and score a query against every vector.
@@ -114,6 +115,11 @@ pub mod fuzzing {
             TurboQuant::from_bytes(data),
             TurboQuant::to_bytes,
             TurboQuant::from_bytes,
+        );
+        check(
+            Binary::from_bytes(data),
+            Binary::to_bytes,
+            Binary::from_bytes,
         );
         check(
             ProductQuantizer::from_bytes(data),

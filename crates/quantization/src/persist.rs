@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
 //! | 8 | 4 | version (1) |
-//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product |
+//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
 //! | 24 | 8 | number of vectors `n` |
@@ -26,6 +26,10 @@
 //!
 //! Product: parameter `m` (u32 at 32); body the `m` codebooks (`256 × d/m` f32 each, sub-space
 //! by sub-space), then `n` records of `m` bytes.
+//!
+//! Binary: parameters the encoding in tenths of a bit (u32 at 32: 10, 15 or 20) and the query
+//! bits (u32 at 36: 4 or 8); body the per-coordinate means and deviations (`d` f32 each), then
+//! `n` records as laid out in the binary module docs.
 
 use std::ops::Range;
 use std::path::Path;
@@ -36,7 +40,10 @@ use sextant_mmap_advice::MmapFile;
 
 use crate::records::Records;
 use crate::rotation::Rotation;
-use crate::{CENTROIDS, Error, ProductQuantizer, RaBitQ, Result, ScalarInt8, TurboQuant};
+use crate::{
+    Binary, BinaryEncoding, CENTROIDS, Error, ProductQuantizer, RaBitQ, Result, ScalarInt8,
+    TurboQuant,
+};
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
 const VERSION: u32 = 1;
@@ -45,6 +52,7 @@ const CODEC_SCALAR_INT8: u32 = 1;
 const CODEC_RABITQ: u32 = 2;
 const CODEC_TURBOQUANT: u32 = 3;
 const CODEC_PRODUCT: u32 = 4;
+const CODEC_BINARY: u32 = 5;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -165,6 +173,15 @@ fn check_records(n: u64, stride: usize, records: &[u8], dim: usize) -> Result<()
     Ok(())
 }
 
+/// The first of `n` records (of `stride` bytes from byte `at`) whose factors are not finite,
+/// as an error.
+fn records_finite(n: usize, stride: usize, at: usize, finite: impl Fn(u32) -> bool) -> Result<()> {
+    match (0..n).find(|&p| !finite(p as u32)) {
+        Some(p) => Err(corrupt(at + p * stride, "non-finite factors in a record")),
+        None => Ok(()),
+    }
+}
+
 fn save_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     sextant_mmap_advice::atomic_write(path, bytes).map_err(|e| Error::Io {
         path: path.into(),
@@ -239,6 +256,7 @@ file_io!(ScalarInt8);
 file_io!(RaBitQ);
 file_io!(TurboQuant);
 file_io!(ProductQuantizer);
+file_io!(Binary);
 
 fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -338,13 +356,7 @@ impl RaBitQ {
     }
 
     fn check_factors(&self, at: usize) -> Result<()> {
-        match (0..self.len()).find(|&p| !self.factors_finite(p as u32)) {
-            Some(p) => Err(corrupt(
-                at + p * self.stride(),
-                "non-finite factors in a record",
-            )),
-            None => Ok(()),
-        }
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
     }
 }
 
@@ -397,13 +409,7 @@ impl TurboQuant {
     }
 
     fn check_factors(&self, at: usize) -> Result<()> {
-        match (0..self.len()).find(|&p| !self.factors_finite(p as u32)) {
-            Some(p) => Err(corrupt(
-                at + p * self.stride(),
-                "non-finite factors in a record",
-            )),
-            None => Ok(()),
-        }
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
     }
 }
 
@@ -438,5 +444,52 @@ impl ProductQuantizer {
     /// Every byte is a valid code.
     fn check_factors(&self, _at: usize) -> Result<()> {
         Ok(())
+    }
+}
+
+impl Binary {
+    /// The per-coordinate statistics and codes as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            codec: CODEC_BINARY,
+            distance: self.distance,
+            dim: self.dim,
+            n: self.len() as u64,
+        };
+        let mut params = self.encoding.tenths().to_le_bytes().to_vec();
+        params.extend_from_slice(&self.query_bits.to_le_bytes());
+        write_file(
+            &header,
+            &params,
+            &[
+                &f32s_to_bytes(&self.mean),
+                &f32s_to_bytes(&self.scale),
+                &self.data[..],
+            ],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, CODEC_BINARY, "binary")?;
+        let encoding = BinaryEncoding::from_tenths(u32_at(b, 32))
+            .ok_or_else(|| corrupt(32, format!("unknown binary encoding {}", u32_at(b, 32))))?;
+        let query_bits = u32_at(b, 36);
+        Self::check_params(h.distance, query_bits).map_err(|e| corrupt(36, e.to_string()))?;
+        let d = h.dim;
+        let mean = finite_f32s(body, d, HEADER, "coordinate means")?;
+        let scale = finite_f32s(&body[4 * d..], d, HEADER + 4 * d, "coordinate deviations")?;
+        if let Some(i) = scale.iter().position(|&s| s <= 0.0) {
+            return Err(corrupt(
+                HEADER + 4 * (d + i),
+                "a coordinate deviation is not positive",
+            ));
+        }
+        let codec = Self::with_parts(h.distance, encoding, query_bits, mean, scale);
+        check_records(h.n, codec.stride(), &body[8 * d..], d)?;
+        Ok((codec, HEADER + 8 * d..HEADER + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
     }
 }

@@ -56,11 +56,17 @@ pub(crate) struct I8Query {
 
 impl I8Query {
     pub(crate) fn new(x: &[f32], padded: usize) -> Self {
+        Self::with_levels(x, padded, 127)
+    }
+
+    /// On a coarser grid of levels `−max_level..=max_level` (e.g. 7 for a 4-bit query).
+    pub(crate) fn with_levels(x: &[f32], padded: usize, max_level: i8) -> Self {
+        let top = f32::from(max_level);
         let max = x.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let step = if max > 0.0 { max / 127.0 } else { 1.0 };
+        let step = if max > 0.0 { max / top } else { 1.0 };
         let mut levels = vec![0i8; padded];
         for (e, v) in levels.iter_mut().zip(x) {
-            *e = (v / step).round().clamp(-127.0, 127.0) as i8;
+            *e = (v / step).round().clamp(-top, top) as i8;
         }
         let sum = levels.iter().map(|&e| i32::from(e)).sum();
         Self { levels, step, sum }

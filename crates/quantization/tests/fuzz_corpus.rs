@@ -9,7 +9,13 @@ fn quant_file_corpus_replays() {
     let corpus = here.join("../../fuzz/corpus/quant_file");
     if std::env::var_os("SEXTANT_BLESS").is_some() {
         std::fs::create_dir_all(&corpus).unwrap();
-        for name in ["small.sq8", "small.rbq", "small.tq", "small.pq"] {
+        for name in [
+            "small.sq8",
+            "small.rbq",
+            "small.tq",
+            "small.pq",
+            "small.bin",
+        ] {
             let bytes = std::fs::read(here.join("tests/golden").join(name)).unwrap();
             std::fs::write(corpus.join(name), &bytes).unwrap();
             std::fs::write(
@@ -24,5 +30,5 @@ fn quant_file_corpus_replays() {
         sextant_quantization::fuzzing::load(&std::fs::read(entry.unwrap().path()).unwrap());
         n += 1;
     }
-    assert!(n >= 8, "corpus too small: {n}");
+    assert!(n >= 10, "corpus too small: {n}");
 }
