@@ -25,11 +25,10 @@
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
-use crate::error::check_vector;
+use crate::Result;
 use crate::planes::{I8Query, score_prefetched};
 use crate::records::Records;
-use crate::training::{encode_all, mean_of, training_sample};
-use crate::{Error, Result};
+use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
 
 /// Zone threshold of the 2-bit encoding, in deviations: about a third of a normal coordinate
 /// falls in each zone.
@@ -123,12 +122,7 @@ impl Binary {
             })
             .collect();
         let mut codec = Self::with_parts(distance, encoding, query_bits, mean, scale);
-        let stride = codec.stride();
-        let mut data = vec![0; source.len() * stride];
-        encode_all(source, &mut data, stride, threads, |v, record| {
-            codec.encode(v, record)
-        })?;
-        codec.data = data.into();
+        codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
         Ok(codec)
     }
 
@@ -138,12 +132,7 @@ impl Binary {
             query_bits,
         }
         .validate()?;
-        if distance == Distance::Manhattan {
-            return Err(Error::Config(
-                "binary codes estimate inner products; Manhattan distance is not supported".into(),
-            ));
-        }
-        Ok(())
+        refuse_manhattan(distance, "binary quantization")
     }
 
     pub(crate) fn with_parts(
@@ -194,43 +183,6 @@ impl Binary {
     /// The encoding.
     pub fn encoding(&self) -> BinaryEncoding {
         self.encoding
-    }
-
-    /// Encodes one more vector (prepared like the training set) at offset `len()`.
-    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
-        check_vector(vector, self.dim)?;
-        let p = self.len() as PointOffset;
-        let mut record = vec![0; self.stride()];
-        self.encode(vector, &mut record);
-        self.data.extend_from_slice(&record);
-        Ok(p)
-    }
-
-    /// Number of encoded vectors.
-    pub fn len(&self) -> usize {
-        self.data.len() / self.stride()
-    }
-
-    /// True when nothing is encoded.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// Dimension of the vectors.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
-    /// Bytes per encoded vector: the planes (whole 64-bit words), the scale `g`, and for
-    /// Euclid the squared norm.
-    pub fn bytes_per_vector(&self) -> usize {
-        self.stride()
-    }
-
-    #[inline]
-    pub(crate) fn record(&self, p: PointOffset) -> &[u8] {
-        let s = self.stride();
-        &self.data[p as usize * s..(p as usize + 1) * s]
     }
 
     /// True when the factors of record `p` are finite (a file check).
@@ -361,6 +313,10 @@ impl Binary {
     }
 }
 
+crate::records::record_codec!(
+    Binary,
+    "Bytes per encoded vector: the planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm."
+);
 crate::encoded::forward_encoded_vectors!(Binary, BinaryQueryScorer);
 
 /// Scores stored binary codes against one query on a 4- or 8-bit grid.

@@ -15,9 +15,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sextant_core::{DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType};
 
-use crate::error::check_vector;
 use crate::records::Records;
-use crate::training::{encode_all, training_sample};
+use crate::training::{encode_all, refuse_manhattan, training_sample};
 use crate::{Error, Result};
 
 /// Centroids per sub-space (one byte per code).
@@ -76,14 +75,8 @@ impl ProductQuantizer {
                 .collect()
         });
         let codec = Self::with_codebooks(dim, m, distance, codebooks.concat());
-        let mut data = vec![0; source.len() * m];
-        encode_all(source, &mut data, m, threads, |v, record| {
-            codec.encode(v, record)
-        })?;
-        Ok(Self {
-            data: data.into(),
-            ..codec
-        })
+        let data = encode_all(source, m, threads, |v, r| codec.encode(v, r))?;
+        Ok(Self { data, ..codec })
     }
 
     pub(crate) fn with_codebooks(
@@ -114,12 +107,11 @@ impl ProductQuantizer {
                 "{m} sub-spaces do not divide dimension {dim}"
             )));
         }
-        if distance == Distance::Manhattan {
-            return Err(Error::Config(
-                "product quantization here scores Dot, Cosine and Euclid, not Manhattan".into(),
-            ));
-        }
-        Ok(())
+        refuse_manhattan(distance, "product quantization")
+    }
+
+    pub(crate) fn stride(&self) -> usize {
+        self.m
     }
 
     fn sub(&self) -> usize {
@@ -139,45 +131,14 @@ impl ProductQuantizer {
         }
     }
 
-    /// Encodes one more vector (prepared like the training set) at offset `len()`.
-    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
-        check_vector(vector, self.dim)?;
-        let p = self.len() as PointOffset;
-        let mut record = vec![0; self.m];
-        self.encode(vector, &mut record);
-        self.data.extend_from_slice(&record);
-        Ok(p)
-    }
-
-    /// Number of encoded vectors.
-    pub fn len(&self) -> usize {
-        self.data.len() / self.m
-    }
-
-    /// True when nothing is encoded.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// Dimension of the vectors.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
     /// Number of sub-spaces (bytes per vector).
     pub fn sub_spaces(&self) -> usize {
         self.m
     }
 
-    /// Bytes per encoded vector: one per sub-space.
-    pub fn bytes_per_vector(&self) -> usize {
-        self.m
-    }
-
     /// The vector the codes of `p` stand for.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        let codes = &self.data[p as usize * self.m..(p as usize + 1) * self.m];
-        codes
+        self.record(p)
             .iter()
             .enumerate()
             .flat_map(|(j, &k)| self.centroid(j, k as usize).iter().copied())
@@ -209,6 +170,10 @@ impl ProductQuantizer {
     }
 }
 
+crate::records::record_codec!(
+    ProductQuantizer,
+    "Bytes per encoded vector: one per sub-space."
+);
 crate::encoded::forward_encoded_vectors!(ProductQuantizer, ProductQueryScorer);
 
 /// Equal when the stored parts are (the transposed books derive from the codebooks).
@@ -326,9 +291,8 @@ pub struct ProductQueryScorer<'a> {
 impl QueryScorer for ProductQueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
-        let m = self.codec.m;
-        let codes = &self.codec.data[p as usize * m..(p as usize + 1) * m];
-        codes
+        self.codec
+            .record(p)
             .iter()
             .zip(self.table.chunks_exact(CENTROIDS))
             .map(|(&k, row)| row[k as usize])
@@ -336,9 +300,8 @@ impl QueryScorer for ProductQueryScorer<'_> {
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        let m = self.codec.m;
         for &p in points {
-            sextant_core::kernels::prefetch(&self.codec.data[p as usize * m..(p as usize + 1) * m]);
+            sextant_core::kernels::prefetch(self.codec.record(p));
         }
         for (s, &p) in scores.iter_mut().zip(points) {
             *s = self.score_point(p);

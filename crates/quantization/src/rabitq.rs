@@ -34,12 +34,11 @@
 use half::f16;
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
-use crate::error::check_vector;
+use crate::Result;
 use crate::planes::{I8Query, score_prefetched, write_planes};
 use crate::records::Records;
 use crate::rotation::Rotation;
-use crate::training::{encode_all, mean_of, training_sample};
-use crate::{Error, Result};
+use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
 
 /// Default ε₀ of the error bound. On minilm-pypi-20k (1M query/vector pairs per bit width) the
 /// bound held for 99.42% (1 bit) to 99.99% (8 bits) of pairs at 2.7; the RaBitQ paper's 1.9
@@ -96,23 +95,13 @@ impl RaBitQ {
             mean_of(source, &picked),
             Rotation::new(source.dim(), seed),
         );
-        let stride = codec.stride();
-        let mut data = vec![0; source.len() * stride];
-        encode_all(source, &mut data, stride, threads, |v, record| {
-            codec.encode(v, record)
-        })?;
-        codec.data = data.into();
+        codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
         Ok(codec)
     }
 
     pub(crate) fn check_params(distance: Distance, bits: u32) -> Result<()> {
         crate::QuantizationConfig::RaBitQ { bits }.validate()?;
-        if distance == Distance::Manhattan {
-            return Err(Error::Config(
-                "RaBitQ estimates inner products; Manhattan distance is not supported".into(),
-            ));
-        }
-        Ok(())
+        refuse_manhattan(distance, "RaBitQ")
     }
 
     pub(crate) fn empty(
@@ -144,31 +133,6 @@ impl RaBitQ {
         self.planes_bytes() + EXTRA_BYTES
     }
 
-    /// Encodes one more vector (prepared like the training set) at offset `len()`.
-    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
-        check_vector(vector, self.dim)?;
-        let p = self.len() as PointOffset;
-        let mut record = vec![0; self.stride()];
-        self.encode(vector, &mut record);
-        self.data.extend_from_slice(&record);
-        Ok(p)
-    }
-
-    /// Number of encoded vectors.
-    pub fn len(&self) -> usize {
-        self.data.len() / self.stride()
-    }
-
-    /// True when nothing is encoded.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// Dimension of the vectors.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
     /// Bits per coordinate.
     pub fn bits(&self) -> u32 {
         self.bits
@@ -177,17 +141,6 @@ impl RaBitQ {
     /// The metric scores are computed for.
     pub fn distance(&self) -> Distance {
         self.distance
-    }
-
-    /// Bytes per encoded vector: the bit planes (whole 64-bit words) and 12 bytes of factors.
-    pub fn bytes_per_vector(&self) -> usize {
-        self.stride()
-    }
-
-    #[inline]
-    fn record(&self, p: PointOffset) -> &[u8] {
-        let s = self.stride();
-        &self.data[p as usize * s..(p as usize + 1) * s]
     }
 
     /// True when the factors of record `p` are usable (a file check: `a` and `add` finite,
@@ -264,6 +217,10 @@ impl RaBitQ {
     }
 }
 
+crate::records::record_codec!(
+    RaBitQ,
+    "Bytes per encoded vector: the bit planes (whole 64-bit words) and 12 bytes of factors."
+);
 crate::encoded::forward_encoded_vectors!(RaBitQ, RaBitQQueryScorer);
 
 /// The smallest f16 at or above `x` (error factors must not shrink).

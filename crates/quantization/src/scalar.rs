@@ -15,7 +15,6 @@ use sextant_core::{
 };
 
 use crate::Result;
-use crate::error::check_vector;
 use crate::planes::score_prefetched;
 use crate::records::Records;
 use crate::training::{encode_all, training_sample};
@@ -48,7 +47,7 @@ impl ScalarInt8 {
     {
         crate::QuantizationConfig::ScalarInt8 { quantile }.validate()?;
         let picked = training_sample(source, seed)?;
-        let (n, dim) = (source.len(), source.dim());
+        let dim = source.dim();
         let mut values = Vec::with_capacity(picked.len() * dim);
         for &p in &picked {
             values.extend_from_slice(source.vector(p));
@@ -62,12 +61,7 @@ impl ScalarInt8 {
             step,
             data: Records::default(),
         };
-        let grid = codec.grid();
-        let mut data = vec![0; n * (dim + 4)];
-        encode_all(source, &mut data, dim + 4, threads, |v, record| {
-            grid.encode(v, record)
-        })?;
-        codec.data = data.into();
+        codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
         Ok(codec)
     }
 
@@ -80,40 +74,17 @@ impl ScalarInt8 {
         }
     }
 
-    /// Encodes one more vector (prepared like the training set) at offset `len()`. The grid
-    /// stays the one trained: values outside it are clipped.
-    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
-        check_vector(vector, self.dim)?;
-        let p = self.len() as PointOffset;
-        let mut record = vec![0; self.dim + 4];
-        self.grid().encode(vector, &mut record);
-        self.data.extend_from_slice(&record);
-        Ok(p)
+    pub(crate) fn stride(&self) -> usize {
+        self.dim + 4
     }
 
-    /// Number of encoded vectors.
-    pub fn len(&self) -> usize {
-        self.data.len() / (self.dim + 4)
-    }
-
-    /// True when nothing is encoded.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// Dimension of the vectors.
-    pub fn dim(&self) -> usize {
-        self.dim
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        self.grid().encode(v, record)
     }
 
     /// The metric scores are computed for.
     pub fn distance(&self) -> Distance {
         self.distance
-    }
-
-    /// Bytes per encoded vector (`dim + 4`).
-    pub fn bytes_per_vector(&self) -> usize {
-        self.dim + 4
     }
 
     /// The grid: lowest value and step between levels.
@@ -127,12 +98,6 @@ impl ScalarInt8 {
             .iter()
             .map(|&c| self.lo + self.step * f32::from(c))
             .collect()
-    }
-
-    #[inline]
-    fn record(&self, p: PointOffset) -> &[u8] {
-        let stride = self.dim + 4;
-        &self.data[p as usize * stride..(p as usize + 1) * stride]
     }
 
     #[inline]
@@ -179,6 +144,10 @@ impl ScalarInt8 {
     }
 }
 
+crate::records::record_codec!(
+    ScalarInt8,
+    "Bytes per encoded vector: `dim` codes and the f32 correction term."
+);
 crate::encoded::forward_encoded_vectors!(ScalarInt8, ScalarQueryScorer);
 
 /// The trained grid, for encoding.

@@ -3,9 +3,10 @@
 use rand::SeedableRng;
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
-use sextant_core::{DenseVectorSource, PointOffset};
+use sextant_core::{DenseVectorSource, Distance, PointOffset};
 
 use crate::error::check_vector;
+use crate::records::Records;
 use crate::{Error, Result};
 
 /// Vectors sampled for training, at most.
@@ -48,25 +49,24 @@ where
         .collect()
 }
 
-/// Encodes every vector of `source` into its `stride`-long record of `data` on `threads`
-/// threads, checking each vector first.
-pub(crate) fn encode_all<S, T, F>(
+/// Encodes every vector of `source` into a `stride`-long record (zeroed before `encode`
+/// writes it) on `threads` threads, checking each vector first; returns the records.
+pub(crate) fn encode_all<S, F>(
     source: &S,
-    data: &mut [T],
     stride: usize,
     threads: usize,
     encode: F,
-) -> Result<()>
+) -> Result<Records>
 where
     S: DenseVectorSource<Element = f32> + Sync,
-    T: Send,
-    F: Fn(&[f32], &mut [T]) + Sync,
+    F: Fn(&[f32], &mut [u8]) + Sync,
 {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
         .map_err(|e| Error::ThreadPool(e.to_string()))?;
     let dim = source.dim();
+    let mut data = vec![0u8; source.len() * stride];
     pool.install(|| {
         use rayon::prelude::*;
         data.par_chunks_mut(stride)
@@ -75,7 +75,18 @@ where
                 let v = source.vector(p as PointOffset);
                 check_vector(v, dim)?;
                 encode(v, record);
-                Ok(())
+                Ok::<(), Error>(())
             })
-    })
+    })?;
+    Ok(data.into())
+}
+
+/// Refuses Manhattan for the codecs that estimate inner products (`what` names the codec).
+pub(crate) fn refuse_manhattan(distance: Distance, what: &str) -> Result<()> {
+    if distance == Distance::Manhattan {
+        return Err(Error::Config(format!(
+            "{what} estimates inner products; Manhattan distance is not supported"
+        )));
+    }
+    Ok(())
 }

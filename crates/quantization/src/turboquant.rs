@@ -23,12 +23,11 @@
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
-use crate::error::check_vector;
+use crate::Result;
 use crate::planes::{I8Query, score_prefetched, write_planes};
 use crate::records::Records;
 use crate::rotation::Rotation;
-use crate::training::{encode_all, training_sample};
-use crate::{Error, Result};
+use crate::training::{encode_all, refuse_manhattan, training_sample};
 
 /// TurboQuant (MSE) codes of a set of vectors, `bits` (1..=4) bits per coordinate.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,12 +71,7 @@ impl TurboQuant {
             (vec![0.0; dim], vec![1.0; dim])
         };
         let mut codec = Self::with_parts(distance, bits, rotation, mean, scale);
-        let stride = codec.stride();
-        let mut data = vec![0; source.len() * stride];
-        encode_all(source, &mut data, stride, threads, |v, record| {
-            codec.encode(v, record)
-        })?;
-        codec.data = data.into();
+        codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
         Ok(codec)
     }
 
@@ -87,12 +81,7 @@ impl TurboQuant {
             calibrated: true,
         }
         .validate()?;
-        if distance == Distance::Manhattan {
-            return Err(Error::Config(
-                "TurboQuant estimates inner products; Manhattan distance is not supported".into(),
-            ));
-        }
-        Ok(())
+        refuse_manhattan(distance, "TurboQuant")
     }
 
     pub(crate) fn with_parts(
@@ -139,31 +128,6 @@ impl TurboQuant {
         self.planes_bytes() + self.extra_bytes()
     }
 
-    /// Encodes one more vector (prepared like the training set) at offset `len()`.
-    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
-        check_vector(vector, self.dim)?;
-        let p = self.len() as PointOffset;
-        let mut record = vec![0; self.stride()];
-        self.encode(vector, &mut record);
-        self.data.extend_from_slice(&record);
-        Ok(p)
-    }
-
-    /// Number of encoded vectors.
-    pub fn len(&self) -> usize {
-        self.data.len() / self.stride()
-    }
-
-    /// True when nothing is encoded.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// Dimension of the vectors.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
     /// Bits per coordinate.
     pub fn bits(&self) -> u32 {
         self.bits
@@ -172,18 +136,6 @@ impl TurboQuant {
     /// The metric scores are computed for.
     pub fn distance(&self) -> Distance {
         self.distance
-    }
-
-    /// Bytes per encoded vector: the bit planes (whole 64-bit words), the scale `g`, and for
-    /// Euclid the squared norm.
-    pub fn bytes_per_vector(&self) -> usize {
-        self.stride()
-    }
-
-    #[inline]
-    fn record(&self, p: PointOffset) -> &[u8] {
-        let s = self.stride();
-        &self.data[p as usize * s..(p as usize + 1) * s]
     }
 
     /// True when the factors of record `p` are finite (a file check).
@@ -261,6 +213,10 @@ impl TurboQuant {
     }
 }
 
+crate::records::record_codec!(
+    TurboQuant,
+    "Bytes per encoded vector: the bit planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm."
+);
 crate::encoded::forward_encoded_vectors!(TurboQuant, TurboQuantQueryScorer);
 
 /// Mean and deviation of every rotated coordinate over the sample.
