@@ -11,8 +11,8 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
-    Binary, BinaryEncoding, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, TurboQuant,
-    rescore, rescore_with_bounds,
+    Binary, BinaryEncoding, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, ScalarInt8PerDim,
+    TurboQuant, rescore, rescore_with_bounds,
 };
 
 use crate::query_args::QueryArgs;
@@ -23,7 +23,7 @@ use crate::report::{Report, Table, dataset_header};
 pub struct QuantArgs {
     #[command(flatten)]
     q: QueryArgs,
-    /// Codecs: sq8 (scalar int8), bin1, bin1.5, bin2 (binary codes, 8-bit query; a `q4`
+    /// Codecs: sq8 (scalar int8), sq8d (scalar int8, a grid per dimension), bin1, bin1.5, bin2 (binary codes, 8-bit query; a `q4`
     /// suffix for a 4-bit query), rabitq1 .. rabitq8
     /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring),
     /// tq1 .. tq4 (TurboQuant, calibrated), tq1u .. tq4u (TurboQuant, not calibrated), pqM
@@ -31,7 +31,7 @@ pub struct QuantArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "sq8,bin1,bin1.5,bin2,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4,pq48,pq96"
+        default_value = "sq8,sq8d,bin1,bin1.5,bin2,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4,pq48,pq96"
     )]
     codecs: Vec<String>,
     /// Rescoring factors R: the top R·k on codes are rescored to the top k.
@@ -205,6 +205,13 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 n_q,
                 widest,
             )?,
+            "sq8d" => evaluate(
+                &ScalarInt8PerDim::train(&base, distance, args.quantile, 1, args.threads),
+                t,
+                &queries,
+                n_q,
+                widest,
+            )?,
             other if binary_spec(other).is_some() => {
                 let (encoding, query_bits) = binary_spec(other).unwrap_or((BinaryEncoding::One, 8));
                 evaluate(
@@ -245,7 +252,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 )?,
                 None => {
                     return Err(format!(
-                        "unknown codec {other:?} (sq8, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM)"
+                        "unknown codec {other:?} (sq8, sq8d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM)"
                     ));
                 }
             },

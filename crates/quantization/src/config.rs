@@ -15,6 +15,13 @@ pub enum QuantizationConfig {
         #[serde(default = "default_quantile")]
         quantile: f32,
     },
+    /// One byte per coordinate on a grid per dimension, between two quantiles of that
+    /// dimension. Serialized as `{"kind": "scalar_int8_per_dim", "quantile": 0.99}`.
+    ScalarInt8PerDim {
+        /// Share of each dimension's values kept inside its grid.
+        #[serde(default = "default_quantile")]
+        quantile: f32,
+    },
     /// RaBitQ (1 bit) or extended RaBitQ (2..=8 bits per coordinate) on randomly rotated
     /// vectors, with error bounds. Serialized as `{"kind": "rabitq", "bits": 4}`.
     #[serde(rename = "rabitq")]
@@ -75,7 +82,8 @@ impl QuantizationConfig {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
         match *self {
-            QuantizationConfig::ScalarInt8 { quantile } => {
+            QuantizationConfig::ScalarInt8 { quantile }
+            | QuantizationConfig::ScalarInt8PerDim { quantile } => {
                 if !(quantile > 0.5 && quantile <= 1.0) {
                     return Err(Error::Config(format!(
                         "quantile {quantile} is not in (0.5, 1]"
@@ -144,6 +152,12 @@ mod tests {
             }
             .validate()
             .is_err()
+        );
+        let per_dim: QuantizationConfig =
+            serde_json::from_str(r#"{"kind":"scalar_int8_per_dim","quantile":1.0}"#).unwrap();
+        assert_eq!(
+            per_dim,
+            QuantizationConfig::ScalarInt8PerDim { quantile: 1.0 }
         );
         let pq: QuantizationConfig = serde_json::from_str(r#"{"kind":"product","m":48}"#).unwrap();
         assert_eq!(pq, QuantizationConfig::Product { m: 48 });

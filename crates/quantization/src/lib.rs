@@ -6,6 +6,8 @@
 //! Built so far:
 //! - [`ScalarInt8`]: quantile-clipped uniform grid, `u8` SIMD kernels, per-vector correction
 //!   terms for Dot/Cosine, Euclid and Manhattan;
+//! - [`ScalarInt8PerDim`]: a grid per dimension and the grid folded into an i8 query, no
+//!   per-vector term for Dot/Cosine (`d` bytes per vector);
 //! - [`RaBitQ`]: RaBitQ and extended RaBitQ, 1 to 8 bits per coordinate, on a seeded
 //!   O(d log d) [`Rotation`], scored with an i8 query through the core bit-plane kernel, with
 //!   a per-candidate error bound ([`Estimate`]);
@@ -18,7 +20,7 @@
 //!   query, through the same table kernel;
 //! - [`rescore`] (exact top k of codec candidates) and [`rescore_with_bounds`] (fetches only
 //!   the originals whose bounds can still enter the top k);
-//! - a checksummed file format for scalar int8, RaBitQ, TurboQuant, product and binary codes
+//! - a checksummed file format for every codec
 //!   (`persist` module docs), loaded into RAM (`load`) or opened through a read-only map and
 //!   scored in place (`open_mapped`).
 //!
@@ -62,6 +64,7 @@ mod records;
 mod rescore;
 mod rotation;
 mod scalar;
+mod scalar_dims;
 mod training;
 mod turboquant;
 
@@ -74,6 +77,7 @@ pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
 pub use rescore::{rescore, rescore_with_bounds};
 pub use rotation::Rotation;
 pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer};
+pub use scalar_dims::{ScalarInt8PerDim, ScalarPerDimQueryScorer};
 pub use training::TRAINING_SAMPLE;
 pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
 
@@ -82,7 +86,9 @@ pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
 pub mod fuzzing {
     use sextant_core::QueryScorer;
 
-    use crate::{Binary, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, TurboQuant};
+    use crate::{
+        Binary, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, ScalarInt8PerDim, TurboQuant,
+    };
 
     /// Parses `data` as each codec's file; whatever parses must write itself back to a file
     /// that parses to the same codes, and score a query against every vector.
@@ -125,6 +131,11 @@ pub mod fuzzing {
             ProductQuantizer::from_bytes(data),
             ProductQuantizer::to_bytes,
             ProductQuantizer::from_bytes,
+        );
+        check(
+            ScalarInt8PerDim::from_bytes(data),
+            ScalarInt8PerDim::to_bytes,
+            ScalarInt8PerDim::from_bytes,
         );
     }
 }

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
 //! | 8 | 4 | version (1) |
-//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary |
+//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
 //! | 24 | 8 | number of vectors `n` |
@@ -30,6 +30,10 @@
 //! Binary: parameters the encoding in tenths of a bit (u32 at 32: 10, 15 or 20) and the query
 //! bits (u32 at 36: 4 or 8); body the per-coordinate means and deviations (`d` f32 each), then
 //! `n` records as laid out in the binary module docs.
+//!
+//! Scalar int8 per dimension: no parameters; body the per-dimension low ends and bin widths
+//! (`d` f32 each), then `n` records of `d` codes shifted to i8 (and for Euclid the decoded squared
+//! norm, f32).
 
 use std::ops::Range;
 use std::path::Path;
@@ -42,7 +46,7 @@ use crate::records::Records;
 use crate::rotation::Rotation;
 use crate::{
     Binary, BinaryEncoding, CENTROIDS, Error, ProductQuantizer, RaBitQ, Result, ScalarInt8,
-    TurboQuant,
+    ScalarInt8PerDim, TurboQuant,
 };
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
@@ -53,6 +57,7 @@ const CODEC_RABITQ: u32 = 2;
 const CODEC_TURBOQUANT: u32 = 3;
 const CODEC_PRODUCT: u32 = 4;
 const CODEC_BINARY: u32 = 5;
+const CODEC_SCALAR_PER_DIM: u32 = 6;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -257,6 +262,7 @@ file_io!(RaBitQ);
 file_io!(TurboQuant);
 file_io!(ProductQuantizer);
 file_io!(Binary);
+file_io!(ScalarInt8PerDim);
 
 fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -485,6 +491,46 @@ impl Binary {
             ));
         }
         let codec = Self::with_parts(h.distance, encoding, query_bits, mean, scale);
+        check_records(h.n, codec.stride(), &body[8 * d..], d)?;
+        Ok((codec, HEADER + 8 * d..HEADER + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+    }
+}
+
+impl ScalarInt8PerDim {
+    /// The grids and codes as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header {
+            codec: CODEC_SCALAR_PER_DIM,
+            distance: self.distance,
+            dim: self.dim,
+            n: self.len() as u64,
+        };
+        write_file(
+            &header,
+            &[],
+            &[
+                &f32s_to_bytes(&self.lo),
+                &f32s_to_bytes(&self.step),
+                &self.data[..],
+            ],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, CODEC_SCALAR_PER_DIM, "scalar int8 per dimension")?;
+        crate::training::refuse_manhattan(h.distance, "per-dimension scalar int8")
+            .map_err(|e| corrupt(16, e.to_string()))?;
+        let d = h.dim;
+        let lo = finite_f32s(body, d, HEADER, "grid low ends")?;
+        let step = finite_f32s(&body[4 * d..], d, HEADER + 4 * d, "grid steps")?;
+        if let Some(i) = step.iter().position(|&s| s <= 0.0) {
+            return Err(corrupt(HEADER + 4 * (d + i), "a grid step is not positive"));
+        }
+        let codec = Self::with_grid(h.distance, lo, step);
         check_records(h.n, codec.stride(), &body[8 * d..], d)?;
         Ok((codec, HEADER + 8 * d..HEADER + body.len()))
     }

@@ -262,7 +262,7 @@ impl PairScorer for ScalarPairScorer<'_> {
 }
 
 /// The bounds of the central `quantile` share of `values` (reordered in place).
-fn quantile_bounds(values: &mut [f32], quantile: f32) -> (f32, f32) {
+pub(crate) fn quantile_bounds(values: &mut [f32], quantile: f32) -> (f32, f32) {
     let n = values.len();
     let tail = ((1.0 - quantile as f64) / 2.0 * n as f64).round() as usize;
     let (lo_at, hi_at) = (

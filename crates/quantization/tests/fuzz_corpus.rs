@@ -30,5 +30,5 @@ fn quant_file_corpus_replays() {
         sextant_quantization::fuzzing::load(&std::fs::read(entry.unwrap().path()).unwrap());
         n += 1;
     }
-    assert!(n >= 10, "corpus too small: {n}");
+    assert!(n >= 12, "corpus too small: {n}");
 }

@@ -1,0 +1,212 @@
+//! Scalar int8 with a grid per dimension: the range between two quantiles of each dimension's
+//! training values cut into 256 equal bins, a value decoded at the centre of its bin, and no
+//! per-vector term for Dot and Cosine (`d` bytes per vector, exactly 4x smaller than f32).
+//! Decoding at bin centres rather than on 256 levels that include both ends was worth 0.0012
+//! raw recall@10 on minilm-pypi-20k (0.9939 → 0.9951 in a numpy check, min/max ranges).
+//!
+//! With `x̂ᵢ = loᵢ + stepᵢ·(cᵢ + ½)` and the codes stored shifted, `c'ᵢ = cᵢ − 128` (as i8):
+//! `q·x̂ = Σ qᵢ(loᵢ + 128.5·stepᵢ) + Σ (qᵢ·stepᵢ)·c'ᵢ`. The first sum is a query constant; the
+//! second folds the grid into the query, which is put on an i8 grid (`qᵢ·stepᵢ ≈ δ·eᵢ`), so a
+//! score is one `dot_i8` kernel call. Euclid stores the decoded squared norm per vector:
+//! `−‖q − x̂‖² = 2·q·x̂ − ‖x̂‖² − ‖q‖²` (`d + 4` bytes). Manhattan is refused.
+//!
+//! Against [`ScalarInt8`](crate::ScalarInt8) (one grid for all dimensions): better codes on
+//! data whose dimensions have different ranges, 4 bytes less for Dot/Cosine, but no pair
+//! scorer on integer kernels.
+
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
+
+use crate::Result;
+use crate::planes::{I8Query, score_prefetched};
+use crate::records::Records;
+use crate::scalar::quantile_bounds;
+use crate::training::{encode_all, refuse_manhattan, training_sample};
+
+/// Scalar int8 codes with a grid per dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalarInt8PerDim {
+    pub(crate) dim: usize,
+    pub(crate) distance: Distance,
+    /// Per dimension: the grid's low end and bin width.
+    pub(crate) lo: Vec<f32>,
+    pub(crate) step: Vec<f32>,
+    pub(crate) data: Records,
+}
+
+impl ScalarInt8PerDim {
+    /// Trains one grid per dimension between the quantiles of a seeded sample of at most
+    /// [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source` (prepared for
+    /// `distance`), keeping the central `quantile` share of each dimension's values (1.0: its
+    /// minimum and maximum), and encodes every vector on `threads` threads.
+    pub fn train<S>(
+        source: &S,
+        distance: Distance,
+        quantile: f32,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Self>
+    where
+        S: DenseVectorSource<Element = f32> + Sync,
+    {
+        crate::QuantizationConfig::ScalarInt8 { quantile }.validate()?;
+        refuse_manhattan(distance, "per-dimension scalar int8")?;
+        let picked = training_sample(source, seed)?;
+        let dim = source.dim();
+        let (mut lo, mut step) = (Vec::with_capacity(dim), Vec::with_capacity(dim));
+        let mut column = Vec::with_capacity(picked.len());
+        for i in 0..dim {
+            column.clear();
+            column.extend(picked.iter().map(|&p| source.vector(p)[i]));
+            let (l, h) = quantile_bounds(&mut column, quantile);
+            lo.push(l);
+            step.push(if h > l { (h - l) / 256.0 } else { 1.0 });
+        }
+        let mut codec = Self::with_grid(distance, lo, step);
+        codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
+        Ok(codec)
+    }
+
+    pub(crate) fn with_grid(distance: Distance, lo: Vec<f32>, step: Vec<f32>) -> Self {
+        Self {
+            dim: lo.len(),
+            distance,
+            lo,
+            step,
+            data: Records::default(),
+        }
+    }
+
+    pub(crate) fn stride(&self) -> usize {
+        self.dim
+            + if self.distance == Distance::Euclid {
+                4
+            } else {
+                0
+            }
+    }
+
+    /// The metric scores are computed for.
+    pub fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// True when the stored squared norm of `p` (Euclid) is finite (a file check).
+    pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
+        self.record(p)[self.dim..]
+            .chunks_exact(4)
+            .all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+    }
+
+    /// Writes the shifted codes of `v` (and for Euclid the decoded squared norm) into `record`.
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        let mut norm = 0f32;
+        for (((c, &x), &lo), &step) in record.iter_mut().zip(v).zip(&self.lo).zip(&self.step) {
+            let level = ((x - lo) / step).floor().clamp(0.0, 255.0);
+            let decoded = lo + step * (level + 0.5);
+            norm += decoded * decoded;
+            *c = (level as u8) ^ 0x80;
+        }
+        if self.distance == Distance::Euclid {
+            record[self.dim..].copy_from_slice(&norm.to_le_bytes());
+        }
+    }
+
+    /// A scorer of stored codes against `query` (prepared here for the metric).
+    pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarPerDimQueryScorer<'_>> {
+        let mut q = query.to_vec();
+        self.distance.prepare(&mut q, self.dim)?;
+        let folded: Vec<f32> = q.iter().zip(&self.step).map(|(a, s)| a * s).collect();
+        let offset: f32 = q
+            .iter()
+            .zip(&self.lo)
+            .zip(&self.step)
+            .map(|((a, lo), s)| a * (lo + 128.5 * s))
+            .sum();
+        let query = I8Query::new(&folded, self.dim);
+        Ok(ScalarPerDimQueryScorer {
+            codec: self,
+            levels: query.levels,
+            step: query.step,
+            offset,
+            q_q: q.iter().map(|x| x * x).sum(),
+            kernel: Kernels::best().dot_i8,
+        })
+    }
+}
+
+crate::records::record_codec!(
+    ScalarInt8PerDim,
+    "Bytes per encoded vector: `dim` codes, and for Euclid the f32 squared norm."
+);
+crate::encoded::forward_encoded_vectors!(ScalarInt8PerDim, ScalarPerDimQueryScorer);
+
+/// Scores stored per-dimension int8 codes against one folded, i8-quantized query.
+pub struct ScalarPerDimQueryScorer<'a> {
+    codec: &'a ScalarInt8PerDim,
+    levels: Vec<i8>,
+    step: f32,
+    /// `Σ qᵢ(loᵢ + 128.5·stepᵢ)`.
+    offset: f32,
+    q_q: f32,
+    kernel: fn(&[i8], &[i8]) -> i32,
+}
+
+impl QueryScorer for ScalarPerDimQueryScorer<'_> {
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let record = c.record(p);
+        let codes: &[i8] = bytemuck::cast_slice(&record[..c.dim]);
+        let dot = self.offset + self.step * (self.kernel)(&self.levels, codes) as f32;
+        match c.distance {
+            Distance::Euclid => {
+                let norm = f32::from_le_bytes(record[c.dim..].try_into().expect("4 bytes"));
+                2.0 * dot - norm - self.q_q
+            }
+            _ => dot,
+        }
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use sextant_core::DenseVectors;
+
+    proptest! {
+        /// The score equals the decoded vector's score, up to the i8 rounding of the query.
+        #[test]
+        fn score_matches_the_decoded_vector(dim in 1usize..100, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 100 * 6)) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let data = DenseVectors::from_flat(dim, raw[..dim * 5].to_vec()).unwrap();
+            let codec = ScalarInt8PerDim::train(&data, distance, 0.99, 3, 1).unwrap();
+            let query = &raw[dim * 5..dim * 6];
+            let scorer = codec.query_scorer(query).unwrap();
+            for p in 0..5u32 {
+                let decoded: Vec<f32> = codec.record(p)[..dim]
+                    .iter()
+                    .zip(&codec.lo)
+                    .zip(&codec.step)
+                    .map(|((&c, lo), s)| lo + s * (f32::from(c ^ 0x80) + 0.5))
+                    .collect();
+                let dot: f32 = query.iter().zip(&decoded).map(|(a, b)| a * b).sum();
+                let want = if euclid {
+                    -query.iter().zip(&decoded).map(|(a, b)| (a - b) * (a - b)).sum::<f32>()
+                } else {
+                    dot
+                };
+                // Query rounding: at most half a step per coordinate, times the code range.
+                let tol: f32 = codec.step.iter().zip(query).map(|(s, q)| (s * q).abs()).fold(0.0, f32::max)
+                    / 127.0 * 0.5 * 255.0 * dim as f32 * if euclid { 2.0 } else { 1.0 } + 1e-3;
+                let got = scorer.score_point(p);
+                prop_assert!((got - want).abs() <= tol, "{} vs {} (tol {})", got, want, tol);
+            }
+        }
+    }
+}
