@@ -26,8 +26,8 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_prefetched};
-use crate::records::Records;
+use crate::planes::{I8Query, score_from_dot, score_prefetched};
+use crate::records::{Records, f32s_finite};
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
 
 /// Zone threshold of the 2-bit encoding, in deviations: about a third of a normal coordinate
@@ -187,9 +187,7 @@ impl Binary {
 
     /// True when the factors of record `p` are finite (a file check).
     pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
-        self.record(p)[self.planes_bytes()..]
-            .chunks_exact(4)
-            .all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+        f32s_finite(&self.record(p)[self.planes_bytes()..])
     }
 
     /// Writes the planes and factors of `v` into the zeroed `record`.
@@ -350,10 +348,7 @@ impl QueryScorer for BinaryQueryScorer<'_> {
             _ => (self.kernel)(planes, &self.tables[0], &self.levels),
         };
         let dot = self.offset + f(0) * self.unit * sum as f32;
-        match c.distance {
-            Distance::Euclid => 2.0 * dot - f(4) - self.q_q,
-            _ => dot,
-        }
+        score_from_dot(c.distance, dot, || f(4), self.q_q)
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {

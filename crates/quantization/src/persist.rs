@@ -83,6 +83,17 @@ struct Header {
     n: u64,
 }
 
+impl Header {
+    fn of(codec: u32, distance: Distance, dim: usize, len: usize) -> Self {
+        Self {
+            codec,
+            distance,
+            dim,
+            n: len as u64,
+        }
+    }
+}
+
 /// Writes the header, `params` (at most 32 bytes) and `body`, then the checksum.
 fn write_file(header: &Header, params: &[u8], body: &[&[u8]]) -> Vec<u8> {
     let size = HEADER + body.iter().map(|b| b.len()).sum::<usize>() + 4;
@@ -161,6 +172,20 @@ fn read_file<'a>(b: &'a [u8], codec: u32, name: &str) -> Result<(Header, &'a [u8
         },
         &b[HEADER..crc_at],
     ))
+}
+
+/// The two per-dimension arrays that open a codec body (at `HEADER`): `d` finite offsets,
+/// then `d` finite, positive scales. `names`: the first array, the second, one of its items.
+fn offsets_and_scales(body: &[u8], d: usize, names: [&str; 3]) -> Result<(Vec<f32>, Vec<f32>)> {
+    let offsets = finite_f32s(body, d, HEADER, names[0])?;
+    let scales = finite_f32s(&body[4 * d..], d, HEADER + 4 * d, names[1])?;
+    match scales.iter().position(|&s| s <= 0.0) {
+        Some(i) => Err(corrupt(
+            HEADER + 4 * (d + i),
+            format!("a {} is not positive", names[2]),
+        )),
+        None => Ok((offsets, scales)),
+    }
 }
 
 /// Checks that `n` records of `stride` bytes fill `records` exactly.
@@ -289,12 +314,7 @@ fn finite_f32s(body: &[u8], count: usize, offset: usize, what: &str) -> Result<V
 impl ScalarInt8 {
     /// The codes and grid as bytes (format in the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = Header {
-            codec: CODEC_SCALAR_INT8,
-            distance: self.distance,
-            dim: self.dim,
-            n: self.len() as u64,
-        };
+        let header = Header::of(CODEC_SCALAR_INT8, self.distance, self.dim, self.len());
         let params = [self.lo.to_le_bytes(), self.step.to_le_bytes()].concat();
         write_file(&header, &params, &[&self.data[..]])
     }
@@ -333,12 +353,7 @@ impl ScalarInt8 {
 impl RaBitQ {
     /// The centroid, rotation seed and codes as bytes (format in the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = Header {
-            codec: CODEC_RABITQ,
-            distance: self.distance,
-            dim: self.dim,
-            n: self.len() as u64,
-        };
+        let header = Header::of(CODEC_RABITQ, self.distance, self.dim, self.len());
         let mut params = self.bits.to_le_bytes().to_vec();
         params.resize(8, 0);
         params.extend_from_slice(&self.rotation.seed().to_le_bytes());
@@ -369,12 +384,7 @@ impl RaBitQ {
 impl TurboQuant {
     /// The rotation seed, calibration and codes as bytes (format in the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = Header {
-            codec: CODEC_TURBOQUANT,
-            distance: self.distance,
-            dim: self.dim,
-            n: self.len() as u64,
-        };
+        let header = Header::of(CODEC_TURBOQUANT, self.distance, self.dim, self.len());
         let mut params = self.bits.to_le_bytes().to_vec();
         params.extend_from_slice(&u32::from(self.is_calibrated()).to_le_bytes());
         params.extend_from_slice(&self.rotation.seed().to_le_bytes());
@@ -395,14 +405,15 @@ impl TurboQuant {
         let seed = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
         Self::check_params(h.distance, bits).map_err(|e| corrupt(32, e.to_string()))?;
         let d = h.dim;
-        let mean = finite_f32s(body, d, HEADER, "coordinate means")?;
-        let scale = finite_f32s(&body[4 * d..], d, HEADER + 4 * d, "coordinate deviations")?;
-        if let Some(i) = scale.iter().position(|&s| s <= 0.0) {
-            return Err(corrupt(
-                HEADER + 4 * (d + i),
-                "a coordinate deviation is not positive",
-            ));
-        }
+        let (mean, scale) = offsets_and_scales(
+            body,
+            d,
+            [
+                "coordinate means",
+                "coordinate deviations",
+                "coordinate deviation",
+            ],
+        )?;
         let codec = Self::with_parts(h.distance, bits, Rotation::new(d, seed), mean, scale);
         if u32_at(b, 36) != u32::from(codec.is_calibrated()) {
             return Err(corrupt(
@@ -422,12 +433,7 @@ impl TurboQuant {
 impl ProductQuantizer {
     /// The codebooks and codes as bytes (format in the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = Header {
-            codec: CODEC_PRODUCT,
-            distance: self.distance,
-            dim: self.dim,
-            n: self.len() as u64,
-        };
+        let header = Header::of(CODEC_PRODUCT, self.distance, self.dim, self.len());
         let params = (self.m as u32).to_le_bytes();
         write_file(
             &header,
@@ -456,12 +462,7 @@ impl ProductQuantizer {
 impl Binary {
     /// The per-coordinate statistics and codes as bytes (format in the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = Header {
-            codec: CODEC_BINARY,
-            distance: self.distance,
-            dim: self.dim,
-            n: self.len() as u64,
-        };
+        let header = Header::of(CODEC_BINARY, self.distance, self.dim, self.len());
         let mut params = self.encoding.tenths().to_le_bytes().to_vec();
         params.extend_from_slice(&self.query_bits.to_le_bytes());
         write_file(
@@ -482,14 +483,15 @@ impl Binary {
         let query_bits = u32_at(b, 36);
         Self::check_params(h.distance, query_bits).map_err(|e| corrupt(36, e.to_string()))?;
         let d = h.dim;
-        let mean = finite_f32s(body, d, HEADER, "coordinate means")?;
-        let scale = finite_f32s(&body[4 * d..], d, HEADER + 4 * d, "coordinate deviations")?;
-        if let Some(i) = scale.iter().position(|&s| s <= 0.0) {
-            return Err(corrupt(
-                HEADER + 4 * (d + i),
-                "a coordinate deviation is not positive",
-            ));
-        }
+        let (mean, scale) = offsets_and_scales(
+            body,
+            d,
+            [
+                "coordinate means",
+                "coordinate deviations",
+                "coordinate deviation",
+            ],
+        )?;
         let codec = Self::with_parts(h.distance, encoding, query_bits, mean, scale);
         check_records(h.n, codec.stride(), &body[8 * d..], d)?;
         Ok((codec, HEADER + 8 * d..HEADER + body.len()))
@@ -503,12 +505,7 @@ impl Binary {
 impl ScalarInt8PerDim {
     /// The grids and codes as bytes (format in the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let header = Header {
-            codec: CODEC_SCALAR_PER_DIM,
-            distance: self.distance,
-            dim: self.dim,
-            n: self.len() as u64,
-        };
+        let header = Header::of(CODEC_SCALAR_PER_DIM, self.distance, self.dim, self.len());
         write_file(
             &header,
             &[],
@@ -525,11 +522,7 @@ impl ScalarInt8PerDim {
         crate::training::refuse_manhattan(h.distance, "per-dimension scalar int8")
             .map_err(|e| corrupt(16, e.to_string()))?;
         let d = h.dim;
-        let lo = finite_f32s(body, d, HEADER, "grid low ends")?;
-        let step = finite_f32s(&body[4 * d..], d, HEADER + 4 * d, "grid steps")?;
-        if let Some(i) = step.iter().position(|&s| s <= 0.0) {
-            return Err(corrupt(HEADER + 4 * (d + i), "a grid step is not positive"));
-        }
+        let (lo, step) = offsets_and_scales(body, d, ["grid low ends", "grid steps", "grid step"])?;
         let codec = Self::with_grid(h.distance, lo, step);
         check_records(h.n, codec.stride(), &body[8 * d..], d)?;
         Ok((codec, HEADER + 8 * d..HEADER + body.len()))

@@ -1,8 +1,23 @@
 //! Helpers shared by the codecs that store codes as bit planes and score them against an i8
-//! query through the core bit-plane kernels, and the batch-scoring loop of every codec that
-//! keeps one record per vector.
+//! query through the core bit-plane kernels, and the scoring pieces of every codec that keeps
+//! one record per vector: the batch loop and the Dot/Euclid finish.
 
-use sextant_core::{PointOffset, ScoreType};
+use sextant_core::{Distance, PointOffset, ScoreType};
+
+/// The score from an estimate of `q·x`: itself for Dot and Cosine; for Euclid
+/// `−‖q − x‖² = 2·q·x − ‖x‖² − ‖q‖²`, reading the stored `‖x‖²` only then.
+#[inline]
+pub(crate) fn score_from_dot(
+    distance: Distance,
+    dot: f32,
+    x_x: impl FnOnce() -> f32,
+    q_q: f32,
+) -> ScoreType {
+    match distance {
+        Distance::Euclid => 2.0 * dot - x_x() - q_q,
+        _ => dot,
+    }
+}
 
 /// Scores a batch of points whose codes are `record(p)`: prefetches the first line of every
 /// record, then each whole next record while scoring the current one (prefetching whole

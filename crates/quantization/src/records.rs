@@ -37,6 +37,14 @@ impl Records {
     }
 }
 
+/// True when every little-endian f32 in `bytes` is finite (the per-record factors a codec
+/// file must not hold NaN or infinity in).
+pub(crate) fn f32s_finite(bytes: &[u8]) -> bool {
+    bytes
+        .chunks_exact(4)
+        .all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+}
+
 impl Deref for Records {
     type Target = [u8];
 

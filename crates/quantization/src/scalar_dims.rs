@@ -17,8 +17,8 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_prefetched};
-use crate::records::Records;
+use crate::planes::{I8Query, score_from_dot, score_prefetched};
+use crate::records::{Records, f32s_finite};
 use crate::scalar::quantile_bounds;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
 
@@ -92,9 +92,7 @@ impl ScalarInt8PerDim {
 
     /// True when the stored squared norm of `p` (Euclid) is finite (a file check).
     pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
-        self.record(p)[self.dim..]
-            .chunks_exact(4)
-            .all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+        f32s_finite(&self.record(p)[self.dim..])
     }
 
     /// Writes the shifted codes of `v` (and for Euclid the decoded squared norm) into `record`.
@@ -158,13 +156,8 @@ impl QueryScorer for ScalarPerDimQueryScorer<'_> {
         let record = c.record(p);
         let codes: &[i8] = bytemuck::cast_slice(&record[..c.dim]);
         let dot = self.offset + self.step * (self.kernel)(&self.levels, codes) as f32;
-        match c.distance {
-            Distance::Euclid => {
-                let norm = f32::from_le_bytes(record[c.dim..].try_into().expect("4 bytes"));
-                2.0 * dot - norm - self.q_q
-            }
-            _ => dot,
-        }
+        let norm = || f32::from_le_bytes(record[c.dim..].try_into().expect("4 bytes"));
+        score_from_dot(c.distance, dot, norm, self.q_q)
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {

@@ -24,8 +24,8 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_prefetched, write_planes};
-use crate::records::Records;
+use crate::planes::{I8Query, score_from_dot, score_prefetched, write_planes};
+use crate::records::{Records, f32s_finite};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
 
@@ -140,10 +140,7 @@ impl TurboQuant {
 
     /// True when the factors of record `p` are finite (a file check).
     pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
-        let record = self.record(p);
-        record[self.planes_bytes()..]
-            .chunks_exact(4)
-            .all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+        f32s_finite(&self.record(p)[self.planes_bytes()..])
     }
 
     /// Writes the planes and factors of `v` into the zeroed `record`.
@@ -331,10 +328,7 @@ impl QueryScorer for TurboQuantQueryScorer<'_> {
         let f = |o: usize| f32::from_le_bytes(factors[o..o + 4].try_into().expect("4 bytes"));
         let dot = self.offset
             + f(0) * self.unit * (self.kernel)(planes, &self.table, &self.levels) as f32;
-        match c.distance {
-            Distance::Euclid => 2.0 * dot - f(4) - self.q_q,
-            _ => dot,
-        }
+        score_from_dot(c.distance, dot, || f(4), self.q_q)
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
