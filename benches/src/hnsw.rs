@@ -13,8 +13,8 @@ use sextant_core::{
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
-    Binary, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarQueryScorer,
-    TurboQuant, TurboQuantQueryScorer, rescore,
+    Binary, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarInt8PerDim,
+    ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant, TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,7 @@ pub struct HnswArgs {
     /// mmap-compressed (compressed file searched in place).
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
-    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), bin1,
+    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), sq8d (scalar int8, a grid per dimension), bin1,
     /// bin1.5, bin2 (binary codes, 8-bit query; `q4` appended: 4-bit), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 ..
     /// tq4 / tq1u .. tq4u (TurboQuant, calibrated or not).
     #[arg(long, default_value = "none")]
@@ -44,7 +44,7 @@ pub struct HnswArgs {
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
     #[arg(long, default_value_t = 2.0)]
     oversampling: f64,
-    /// Clipping quantile of the sq8 grid (the library's default is 0.99).
+    /// Clipping quantile of the sq8 / sq8d grids (the library's default is 0.99).
     #[arg(long, default_value_t = 0.99)]
     quantile: f32,
 }
@@ -53,6 +53,7 @@ pub struct HnswArgs {
 enum Codes {
     None,
     Sq8(ScalarInt8),
+    Sq8d(ScalarInt8PerDim),
     Binary(Binary),
     RaBitQ(RaBitQ),
     TurboQuant(TurboQuant),
@@ -63,6 +64,7 @@ impl Codes {
         match self {
             Codes::None => None,
             Codes::Sq8(c) => Some(c.bytes_per_vector()),
+            Codes::Sq8d(c) => Some(c.bytes_per_vector()),
             Codes::Binary(c) => Some(c.bytes_per_vector()),
             Codes::RaBitQ(c) => Some(c.bytes_per_vector()),
             Codes::TurboQuant(c) => Some(c.bytes_per_vector()),
@@ -73,6 +75,7 @@ impl Codes {
         Ok(match self {
             Codes::None => None,
             Codes::Sq8(c) => Some(CodeScorer::Sq8(c.query_scorer(query)?)),
+            Codes::Sq8d(c) => Some(CodeScorer::Sq8d(c.query_scorer(query)?)),
             Codes::Binary(c) => Some(CodeScorer::Binary(c.query_scorer(query)?)),
             Codes::RaBitQ(c) => Some(CodeScorer::RaBitQ(c.query_scorer(query)?)),
             Codes::TurboQuant(c) => Some(CodeScorer::TurboQuant(c.query_scorer(query)?)),
@@ -83,6 +86,7 @@ impl Codes {
 /// A query scorer on codes (one branch per batch, so both codecs share the sweep).
 enum CodeScorer<'a> {
     Sq8(ScalarQueryScorer<'a>),
+    Sq8d(ScalarPerDimQueryScorer<'a>),
     Binary(BinaryQueryScorer<'a>),
     RaBitQ(RaBitQQueryScorer<'a>),
     TurboQuant(TurboQuantQueryScorer<'a>),
@@ -92,6 +96,7 @@ impl QueryScorer for CodeScorer<'_> {
     fn score_point(&self, p: PointOffset) -> f32 {
         match self {
             CodeScorer::Sq8(s) => s.score_point(p),
+            CodeScorer::Sq8d(s) => s.score_point(p),
             CodeScorer::Binary(s) => s.score_point(p),
             CodeScorer::RaBitQ(s) => s.score_point(p),
             CodeScorer::TurboQuant(s) => s.score_point(p),
@@ -101,6 +106,7 @@ impl QueryScorer for CodeScorer<'_> {
     fn score_points(&self, points: &[PointOffset], scores: &mut [f32]) {
         match self {
             CodeScorer::Sq8(s) => s.score_points(points, scores),
+            CodeScorer::Sq8d(s) => s.score_points(points, scores),
             CodeScorer::Binary(s) => s.score_points(points, scores),
             CodeScorer::RaBitQ(s) => s.score_points(points, scores),
             CodeScorer::TurboQuant(s) => s.score_points(points, scores),
@@ -196,6 +202,10 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             ScalarInt8::train(&base, distance, args.quantile, 1, args.g.threads)
                 .map_err(|e| e.to_string())?,
         ),
+        "sq8d" => Codes::Sq8d(
+            ScalarInt8PerDim::train(&base, distance, args.quantile, 1, args.g.threads)
+                .map_err(|e| e.to_string())?,
+        ),
         other if crate::quant::binary_spec(other).is_some() => {
             let (encoding, query_bits) = crate::quant::binary_spec(other)
                 .unwrap_or((sextant_quantization::BinaryEncoding::One, 8));
@@ -216,7 +226,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 ),
                 None => {
                     return Err(format!(
-                        "unknown quantization {other:?} (none, sq8, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
+                        "unknown quantization {other:?} (none, sq8, sq8d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
                     ));
                 }
             },

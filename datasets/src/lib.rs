@@ -41,7 +41,6 @@ compile_error!(
     "sextant-datasets reads little-endian files in place and supports little-endian hosts only"
 );
 
-mod alloc;
 mod csr;
 mod dataset;
 mod error;

@@ -187,7 +187,7 @@ impl<T: VecsElement> VecsFile<T> {
 
     /// Copies the rows into one contiguous buffer (what the kernels scan fastest).
     pub fn to_dense(&self) -> Result<DenseVectors<T>> {
-        let mut data = crate::alloc::huge_vec(self.shape.dim * self.shape.len);
+        let mut data = sextant_mmap_advice::huge_page_vec(self.shape.dim * self.shape.len);
         self.rows().for_each(|r| data.extend_from_slice(r));
         DenseVectors::from_flat(self.shape.dim.max(1), data)
             .map_err(|e| Error::InvalidArgument(format!("{}: {e}", self.path.display())))

@@ -123,6 +123,10 @@ impl<G: Links> Links for WithExtra<'_, G> {
             out.extend_from_slice(self.extra.get(p));
         }
     }
+    #[inline]
+    fn prefetch_links(&self, p: PointOffset, level: usize) {
+        self.graph.prefetch_links(p, level);
+    }
 }
 
 /// A pair scorer over block-local ids `0..ids.len()`, mapped to the index's offsets.

@@ -140,6 +140,7 @@ impl Graph {
         if level == 0 { self.m0 } else { self.m }
     }
 
+    #[inline]
     fn slots(&self, p: PointOffset, level: usize) -> &[AtomicU32] {
         if level == 0 {
             let s = p as usize * (self.m0 + 1);
@@ -157,6 +158,12 @@ impl Graph {
         let slots = self.slots(p, level);
         let n = (slots[0].load(Ordering::Acquire) as usize).min(slots.len() - 1);
         out.extend(slots[1..=n].iter().map(|a| a.load(Ordering::Relaxed)));
+    }
+
+    /// Starts loading the links of `p` on `level` into cache.
+    #[inline]
+    pub fn prefetch_links(&self, p: PointOffset, level: usize) {
+        sextant_core::kernels::prefetch(self.slots(p, level));
     }
 
     /// Locks node `p` for writing its links.

@@ -438,6 +438,17 @@ impl Links for FileGraph<'_> {
             );
         }
     }
+
+    /// Plain lists only: a compressed list's place is itself behind a read.
+    #[inline]
+    fn prefetch_links(&self, p: PointOffset, level: usize) {
+        if !(level == 0 && self.compressed()) {
+            let at = self.slots_at(p, level);
+            if let Some(slots) = self.b.get(at..at + 4 * (self.max_links(level) + 1)) {
+                sextant_core::kernels::prefetch(slots);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ pub(crate) trait Links {
     fn max_links(&self, level: usize) -> usize;
     /// Copies the links of `p` on `level` into `out` (cleared first).
     fn links_into(&self, p: PointOffset, level: usize, out: &mut Vec<PointOffset>);
+    /// Starts loading the links of `p` on `level` into cache; a search calls it for the node
+    /// it will expand next, so that list is there when the current batch is scored.
+    fn prefetch_links(&self, _p: PointOffset, _level: usize) {}
 }
 
 impl Links for crate::graph::Graph {
@@ -39,6 +42,10 @@ impl Links for crate::graph::Graph {
     fn links_into(&self, p: PointOffset, level: usize, out: &mut Vec<PointOffset>) {
         crate::graph::Graph::links_into(self, p, level, out)
     }
+    #[inline]
+    fn prefetch_links(&self, p: PointOffset, level: usize) {
+        crate::graph::Graph::prefetch_links(self, p, level)
+    }
 }
 
 impl<T: Links + ?Sized> Links for &T {
@@ -61,5 +68,9 @@ impl<T: Links + ?Sized> Links for &T {
     #[inline]
     fn links_into(&self, p: PointOffset, level: usize, out: &mut Vec<PointOffset>) {
         (**self).links_into(p, level, out)
+    }
+    #[inline]
+    fn prefetch_links(&self, p: PointOffset, level: usize) {
+        (**self).prefetch_links(p, level)
     }
 }

@@ -11,11 +11,13 @@ pub(crate) struct Scored(pub ScoreType, pub PointOffset);
 
 impl Eq for Scored {}
 impl PartialOrd for Scored {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 impl Ord for Scored {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
     }
@@ -183,6 +185,11 @@ pub(crate) fn search_level_pool<G: Links + ?Sized, S: QueryScorer>(
         }
         ctx.pool[cursor].1 = true;
         let node = ctx.pool[cursor].0.1;
+        // The next node to expand, unless this batch brings a better one: its list loads
+        // while this batch is scored.
+        if let Some((next, _)) = ctx.pool[cursor + 1..].iter().find(|(_, done)| !done) {
+            graph.prefetch_links(next.1, level);
+        }
         score_unvisited_links(graph, scorer, node, level, ctx);
         for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
             if let Some(pos) = pool_insert(&mut ctx.pool, Scored(s, p), ef) {

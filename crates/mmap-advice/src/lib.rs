@@ -14,6 +14,7 @@
 //!   `io-uring`, on by default), with a `pread` fallback giving identical bytes.
 //! - [`atomic_write`] and [`sync_dir`]: replace a small file so a crash leaves the old or the new.
 //! - [`DirLock`]: one writer per directory across processes (`flock`, released if the process dies).
+//! - [`huge_page_vec`]: large in-RAM buffers (vectors, codes) backed by transparent huge pages.
 //!
 //! ```
 //! use sextant_mmap_advice::{Advice, MmapFile, MmapFileMut};
@@ -39,6 +40,7 @@ mod batch_read;
 mod bits;
 mod dir_lock;
 mod error;
+mod huge_pages;
 mod map_methods;
 mod mmap_file;
 mod mmap_file_mut;
@@ -50,5 +52,6 @@ pub use batch_read::{Backend, BatchBuf, BatchReader, ReadRange};
 pub use bits::{BitSlice, BitSliceMut};
 pub use dir_lock::{DirLock, LockOutcome};
 pub use error::{Error, Result};
+pub use huge_pages::huge_page_vec;
 pub use mmap_file::MmapFile;
 pub use mmap_file_mut::MmapFileMut;

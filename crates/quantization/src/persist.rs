@@ -237,7 +237,7 @@ macro_rules! file_io {
             pub fn from_bytes(b: &[u8]) -> Result<Self> {
                 let (mut codec, records) = Self::parse(b)?;
                 let at = records.start;
-                codec.data = b[records].to_vec().into();
+                codec.data = Records::copied(&b[records]);
                 codec.check_factors(at)?;
                 Ok(codec)
             }

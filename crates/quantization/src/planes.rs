@@ -19,9 +19,14 @@ pub(crate) fn score_from_dot(
     }
 }
 
-/// Scores a batch of points whose codes are `record(p)`: prefetches the first line of every
-/// record, then each whole next record while scoring the current one (prefetching whole
-/// records up front overflows the CPU's miss buffers).
+/// How many records ahead of the one being scored [`score_prefetched`] asks for. Graph
+/// traversal on 384-byte codes (minilm, sq8d, ef 64–128) ran ~5% faster at 2–4 than with the
+/// first line of every record up front plus the whole next one; whole records for the entire
+/// batch at once overflow the CPU's miss buffers.
+const PREFETCH_DEPTH: usize = 3;
+
+/// Scores a batch of points whose codes are `record(p)`, prefetching whole records
+/// [`PREFETCH_DEPTH`] ahead.
 #[inline]
 pub(crate) fn score_prefetched<'a>(
     points: &[PointOffset],
@@ -29,12 +34,11 @@ pub(crate) fn score_prefetched<'a>(
     record: impl Fn(PointOffset) -> &'a [u8],
     score: impl Fn(PointOffset) -> ScoreType,
 ) {
-    for &p in points {
-        let r = record(p);
-        sextant_core::kernels::prefetch(&r[..r.len().min(64)]);
+    for &p in points.iter().take(PREFETCH_DEPTH) {
+        sextant_core::kernels::prefetch(record(p));
     }
     for (i, (s, &p)) in scores.iter_mut().zip(points).enumerate() {
-        if let Some(&next) = points.get(i + 1) {
+        if let Some(&next) = points.get(i + PREFETCH_DEPTH) {
             sextant_core::kernels::prefetch(record(next));
         }
         *s = score(p);

@@ -66,7 +66,9 @@ where
         .build()
         .map_err(|e| Error::ThreadPool(e.to_string()))?;
     let dim = source.dim();
-    let mut data = vec![0u8; source.len() * stride];
+    // On huge pages, as `Records::copied` explains.
+    let mut data = sextant_mmap_advice::huge_page_vec(source.len() * stride);
+    data.resize(source.len() * stride, 0u8);
     pool.install(|| {
         use rayon::prelude::*;
         data.par_chunks_mut(stride)
