@@ -47,6 +47,11 @@ pub struct HnswArgs {
     /// Clipping quantile of the sq8 / sq8d grids (the library's default is 0.99).
     #[arg(long, default_value_t = 0.99)]
     quantile: f32,
+    /// What inserts search with while building: none (the float vectors) or sq8d (per-dimension
+    /// int8 codes of the base, trained inside the timed build, min/max grid); neighbour
+    /// selection always uses the float vectors.
+    #[arg(long, default_value = "none")]
+    build_codes: String,
 }
 
 /// The codes a sweep traverses on, if any.
@@ -168,9 +173,20 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     };
     let rss_before = rss_mib().unwrap_or(0.0);
     let (cpu0, t0) = (process_cpu_time(), Instant::now());
+    // Curve names (the peers' `variant` field): how the graph was built, how it is searched.
+    let build_variant = (args.build_codes != "none").then(|| format!("build={}", args.build_codes));
     let pair = DensePairScorer::new(&base, distance);
-    let index =
-        HnswIndex::build(base.len(), &pair, params, args.g.threads).map_err(|e| e.to_string())?;
+    let index = match args.build_codes.as_str() {
+        "none" => HnswIndex::build(base.len(), &pair, params, args.g.threads),
+        "sq8d" => {
+            let codes = ScalarInt8PerDim::train(&base, distance, 1.0, 1, args.g.threads)
+                .map_err(|e| e.to_string())?;
+            let search = |p| codes.query_scorer(base.vector(p));
+            HnswIndex::build_with_search(base.len(), &pair, search, params, args.g.threads)
+        }
+        other => return Err(format!("unknown --build-codes {other:?} (none, sq8d)")),
+    }
+    .map_err(|e| e.to_string())?;
     let build_s = t0.elapsed().as_secs_f64();
     let build_cpu_s = (process_cpu_time() - cpu0).as_secs_f64();
     let peak_delta = peak_rss_mib().map(|p| p - rss_before);
@@ -184,7 +200,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let graph_bytes = index.to_bytes().len();
     let compressed_bytes = index.to_bytes_compressed().len();
     let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.g.m,
-        "ef_construction": args.g.ef_construction, "build_threads": args.g.threads, "build_s": build_s,
+        "ef_construction": args.g.ef_construction, "build_threads": args.g.threads, "build_codes": args.build_codes,
+        "variant": build_variant, "build_s": build_s,
         "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,
         "peak_method": peak_method, "loadavg_before": load_before, "loadavg_after": loadavg(),
         "disk_bytes": graph_bytes, "disk_bytes_compressed": compressed_bytes,
@@ -244,6 +261,11 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         return Err("--oversampling must be at least 1".into());
     }
     let quantized = codes.bytes_per_vector().is_some();
+    let search_variant = match (&build_variant, quantized) {
+        (b, false) => b.clone(),
+        (None, true) => Some(format!("oversampling={}", args.oversampling)),
+        (Some(b), true) => Some(format!("{b}/oversampling={}", args.oversampling)),
+    };
     let candidates_k = if quantized {
         (args.q.k as f64 * args.oversampling).ceil() as usize
     } else {
@@ -346,7 +368,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             ]);
             records.push(json!({"lib": lib, "storage": storage_name, "dataset": name, "kind": "search", "mode": "single",
             "quantization": args.quantization, "oversampling": quantized.then_some(args.oversampling),
-            "variant": quantized.then(|| format!("oversampling={}", args.oversampling)), "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
+            "variant": search_variant, "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
             "recall": recall, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us, "mean_us": st.mean_us,
             "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n_q as f64, "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),
             "loadavg": load, "runs_qps": runs}));

@@ -44,10 +44,13 @@ pub(crate) fn select_neighbors<P: PairScorer>(
     }
 }
 
-/// Inserts `q` (already allocated in `graph` with its level) into the graph.
-pub(crate) fn insert<P: PairScorer>(
+/// Inserts `q` (already allocated in `graph` with its level) into the graph. `scorer` scores
+/// stored points against `q` for the candidate search (`FromPoint` over `pair`, or a cheaper
+/// approximate scorer); `pair` selects and prunes neighbours.
+pub(crate) fn insert<P: PairScorer, Q: QueryScorer>(
     graph: &Graph,
     pair: &P,
+    scorer: &Q,
     q: PointOffset,
     ef_construction: usize,
     ctx: &mut SearchContext,
@@ -60,16 +63,15 @@ pub(crate) fn insert<P: PairScorer>(
     if entry == q {
         return;
     }
-    let scorer = FromPoint { pair, point: q };
     let mut cur = Scored(scorer.score_point(entry), entry);
     for l in (level + 1..=top).rev() {
-        cur = greedy(graph, &scorer, cur, l, ctx);
+        cur = greedy(graph, scorer, cur, l, ctx);
     }
     let mut entries = vec![cur];
     let mut found: Vec<Scored> = Vec::new();
     let mut selected = Vec::new();
     for l in (0..=level.min(top)).rev() {
-        search_level_pool(graph, &scorer, &entries, ef_construction, l, ctx);
+        search_level_pool(graph, scorer, &entries, ef_construction, l, ctx);
         found.clear();
         // The pool is sorted best first already.
         found.extend(ctx.pool.iter().map(|(s, _)| *s).filter(|s| s.1 != q));

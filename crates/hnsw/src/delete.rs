@@ -98,7 +98,12 @@ impl HnswIndex {
             self.graph.set_entry(Some(point));
             return true;
         }
-        crate::build::insert(&self.graph, scorer, point, self.params.ef_construction, ctx);
+        let from_point = crate::build::FromPoint {
+            pair: scorer,
+            point,
+        };
+        let ef = self.params.ef_construction;
+        crate::build::insert(&self.graph, scorer, &from_point, point, ef, ctx);
         true
     }
 }

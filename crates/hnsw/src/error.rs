@@ -10,6 +10,14 @@ pub enum Error {
     /// Parameters out of range.
     #[error("invalid HNSW parameters: {0}")]
     InvalidParams(String),
+    /// The search scorer of a point to insert could not be prepared.
+    #[error("search scorer for point {point}: {what}")]
+    Scorer {
+        /// The point being inserted.
+        point: sextant_core::PointOffset,
+        /// What the scorer reported.
+        what: String,
+    },
     /// A thread pool could not be built.
     #[error("thread pool: {0}")]
     ThreadPool(String),

@@ -71,6 +71,41 @@ fn one_thread_builds_are_deterministic() {
     assert_eq!(ra[0].offset, 17);
 }
 
+#[test]
+fn a_search_scorer_equal_to_the_pair_scorer_builds_the_same_graph() {
+    let common::Minilm { base: full, .. } = common::minilm();
+    // Euclid prepares nothing, so the query scorer of a stored vector scores exactly as the
+    // pair scorer does and a 1-thread build must come out byte for byte the same.
+    let base = DenseVectors::from_flat(384, full.as_flat()[..1500 * 384].to_vec()).unwrap();
+    let pair = DensePairScorer::new(&base, Distance::Euclid);
+    let plain = HnswIndex::build(1500, &pair, HnswParams::default(), 1).unwrap();
+    let search = |p| DenseQueryScorer::new(&base, Distance::Euclid, base.vector(p));
+    let guided =
+        HnswIndex::build_with_search(1500, &pair, search, HnswParams::default(), 1).unwrap();
+    assert_eq!(plain.to_bytes(), guided.to_bytes());
+
+    // A scorer that cannot be prepared stops the build with the point named, on any thread count.
+    for threads in [1, 2] {
+        let failing = |p| {
+            if p == 700 {
+                Err("no vector")
+            } else {
+                DenseQueryScorer::new(&base, Distance::Euclid, base.vector(p)).map_err(|_| "bad")
+            }
+        };
+        let err =
+            HnswIndex::build_with_search(1500, &pair, failing, HnswParams::default(), threads)
+                .unwrap_err();
+        assert_eq!(
+            err,
+            sextant_hnsw::Error::Scorer {
+                point: 700,
+                what: "no vector".into()
+            }
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(40))]
 
