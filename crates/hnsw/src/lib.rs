@@ -4,7 +4,8 @@
 //! through the `sextant-core` scorer traits, so the same index searches f32 vectors in RAM, an
 //! mmap, or quantized codes.
 //!
-//! Built: construction (parallel, deterministic on one thread), growth by insertion, filtered
+//! Built: construction (parallel, deterministic on one thread; [`HnswIndex::build_with_search`]
+//! lets inserts search with a cheaper scorer such as int8 codes), growth by insertion, filtered
 //! search with a planner (exact scan over the passing points when a cost model says it scores
 //! fewer vectors than a filtered traversal, graph traversal otherwise), an ACORN-style
 //! filter-aware traversal (`search_acorn`), deletes with online repair and slot reuse, graph
