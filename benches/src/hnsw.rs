@@ -44,9 +44,10 @@ pub struct HnswArgs {
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
     #[arg(long, default_value_t = 2.0)]
     oversampling: f64,
-    /// Clipping quantile of the sq8 / sq8d grids (the library's default is 0.99).
-    #[arg(long, default_value_t = 0.99)]
-    quantile: f32,
+    /// Clipping quantile of the sq8 / sq8d grids (default: the library's, 0.99 for sq8 and
+    /// 1.0 for sq8d).
+    #[arg(long)]
+    quantile: Option<f32>,
     /// What inserts search with while building: none (the float vectors) or sq8d (per-dimension
     /// int8 codes of the base, trained inside the timed build, min/max grid); neighbour
     /// selection always uses the float vectors.
@@ -216,12 +217,24 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let codes = match args.quantization.as_str() {
         "none" => Codes::None,
         "sq8" => Codes::Sq8(
-            ScalarInt8::train(&base, distance, args.quantile, 1, args.g.threads)
-                .map_err(|e| e.to_string())?,
+            ScalarInt8::train(
+                &base,
+                distance,
+                args.quantile.unwrap_or(0.99),
+                1,
+                args.g.threads,
+            )
+            .map_err(|e| e.to_string())?,
         ),
         "sq8d" => Codes::Sq8d(
-            ScalarInt8PerDim::train(&base, distance, args.quantile, 1, args.g.threads)
-                .map_err(|e| e.to_string())?,
+            ScalarInt8PerDim::train(
+                &base,
+                distance,
+                args.quantile.unwrap_or(1.0),
+                1,
+                args.g.threads,
+            )
+            .map_err(|e| e.to_string())?,
         ),
         other if crate::quant::binary_spec(other).is_some() => {
             let (encoding, query_bits) = crate::quant::binary_spec(other)

@@ -40,9 +40,10 @@ pub struct QuantArgs {
     /// Threads for encoding.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Clipping quantile of the scalar int8 grid (the library's default is 0.99).
-    #[arg(long, default_value_t = 0.99)]
-    quantile: f32,
+    /// Clipping quantile of the sq8 / sq8d grids (default: the library's, 0.99 for sq8 and
+    /// 1.0 for sq8d).
+    #[arg(long)]
+    quantile: Option<f32>,
 }
 
 /// What one codec measured.
@@ -199,14 +200,26 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
             bounded,
         } = match codec.as_str() {
             "sq8" => evaluate(
-                &ScalarInt8::train(&base, distance, args.quantile, 1, args.threads),
+                &ScalarInt8::train(
+                    &base,
+                    distance,
+                    args.quantile.unwrap_or(0.99),
+                    1,
+                    args.threads,
+                ),
                 t,
                 &queries,
                 n_q,
                 widest,
             )?,
             "sq8d" => evaluate(
-                &ScalarInt8PerDim::train(&base, distance, args.quantile, 1, args.threads),
+                &ScalarInt8PerDim::train(
+                    &base,
+                    distance,
+                    args.quantile.unwrap_or(1.0),
+                    1,
+                    args.threads,
+                ),
                 t,
                 &queries,
                 n_q,

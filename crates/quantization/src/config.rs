@@ -16,10 +16,13 @@ pub enum QuantizationConfig {
         quantile: f32,
     },
     /// One byte per coordinate on a grid per dimension, between two quantiles of that
-    /// dimension. Serialized as `{"kind": "scalar_int8_per_dim", "quantile": 0.99}`.
+    /// dimension. Serialized as `{"kind": "scalar_int8_per_dim", "quantile": 1.0}`.
     ScalarInt8PerDim {
-        /// Share of each dimension's values kept inside its grid.
-        #[serde(default = "default_quantile")]
+        /// Share of each dimension's values kept inside its grid; by default 1.0 (each
+        /// dimension's minimum and maximum: raw recall@10 0.995 on minilm-pypi-20k, against
+        /// 0.966 at 0.99, since a grid per dimension has no outliers of other dimensions to
+        /// stretch it).
+        #[serde(default = "full_range")]
         quantile: f32,
     },
     /// RaBitQ (1 bit) or extended RaBitQ (2..=8 bits per coordinate) on randomly rotated
@@ -68,6 +71,10 @@ fn default_calibrated() -> bool {
 
 fn default_quantile() -> f32 {
     0.99
+}
+
+fn full_range() -> f32 {
+    1.0
 }
 
 impl Default for QuantizationConfig {

@@ -3,8 +3,8 @@
 //! sub-space. A query is scored by asymmetric distance computation (ADC): a table of the
 //! query's score against every centroid of every sub-space, then one lookup per byte.
 //!
-//! Training: a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors,
-//! k-means++ seeding, then [`KMEANS_ITERATIONS`] Lloyd iterations per sub-space, sub-spaces in
+//! Training: a seeded sample of at most [`PQ_TRAINING_SAMPLE`] vectors (256 per centroid, the
+//! cap FAISS uses too), k-means++ seeding, then [`KMEANS_ITERATIONS`] Lloyd iterations per sub-space, sub-spaces in
 //! parallel on the given threads. Dot/Cosine tables hold `⟨qⱼ, cⱼₖ⟩`, Euclid `−‖qⱼ − cⱼₖ‖²`, so
 //! the sum over sub-spaces is the exact score of the decoded vector.
 //!
@@ -16,14 +16,19 @@ use rand_chacha::ChaCha8Rng;
 use sextant_core::{DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType};
 
 use crate::records::Records;
-use crate::training::{encode_all, refuse_manhattan, training_sample};
+use crate::training::{encode_all, refuse_manhattan, training_sample_of};
 use crate::{Error, Result};
 
 /// Centroids per sub-space (one byte per code).
 pub const CENTROIDS: usize = 256;
 
+/// Vectors sampled to train the codebooks, at most: 256 per centroid. Product codebooks
+/// need more than the other codecs' [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE): 256
+/// centroids per sub-space from 10k vectors leave 39 points each.
+pub const PQ_TRAINING_SAMPLE: usize = 256 * CENTROIDS;
+
 /// Lloyd iterations of k-means per sub-space.
-pub const KMEANS_ITERATIONS: usize = 20;
+pub const KMEANS_ITERATIONS: usize = 25;
 
 /// Product-quantized codes: `m` bytes per vector.
 #[derive(Debug, Clone)]
@@ -55,7 +60,7 @@ impl ProductQuantizer {
     {
         let dim = source.dim();
         Self::check_params(distance, dim, m)?;
-        let picked = training_sample(source, seed)?;
+        let picked = training_sample_of(source, seed, PQ_TRAINING_SAMPLE)?;
         let sub = dim / m;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))

@@ -18,12 +18,20 @@ pub(crate) fn training_sample<S>(source: &S, seed: u64) -> Result<Vec<PointOffse
 where
     S: DenseVectorSource<Element = f32>,
 {
+    training_sample_of(source, seed, TRAINING_SAMPLE)
+}
+
+/// [`training_sample`] with another cap.
+pub(crate) fn training_sample_of<S>(source: &S, seed: u64, max: usize) -> Result<Vec<PointOffset>>
+where
+    S: DenseVectorSource<Element = f32>,
+{
     let n = source.len();
     if n == 0 {
         return Err(Error::EmptyTrainingSet);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let picked: Vec<PointOffset> = sample(&mut rng, n, n.min(TRAINING_SAMPLE))
+    let picked: Vec<PointOffset> = sample(&mut rng, n, n.min(max))
         .iter()
         .map(|p| p as PointOffset)
         .collect();

@@ -161,6 +161,24 @@ pub(super) fn hamming(a: &[u64], b: &[u64]) -> u32 {
 }
 
 #[inline(always)]
+pub(super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
+    // 16 i32 lanes: the widening multiply-add pattern (`vpmaddwd` on x86) applies.
+    let n = a.len().min(b.len());
+    let (a_wide, a_tail) = a[..n].as_chunks::<16>();
+    let (b_wide, b_tail) = b[..n].as_chunks::<16>();
+    let mut acc = [0i32; 16];
+    for (x, y) in a_wide.iter().zip(b_wide) {
+        for i in 0..16 {
+            acc[i] = acc[i].wrapping_add(i32::from(x[i]) * i32::from(y[i]));
+        }
+    }
+    let tail = a_tail.iter().zip(b_tail).fold(0i32, |s, (&x, &y)| {
+        s.wrapping_add(i32::from(x) * i32::from(y))
+    });
+    acc.iter().fold(tail, |s, &v| s.wrapping_add(v))
+}
+
+#[inline(always)]
 pub(super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
     // Branch-free select per value (`v & -bit`), eight values per mask byte.
     let plane_bytes = values.len() / 8;

@@ -79,6 +79,9 @@ pub struct Kernels {
     pub l1_f16: fn(&[f16], &[f16]) -> f32,
     /// Σ aᵢbᵢ over i8, exact.
     pub dot_i8: fn(&[i8], &[i8]) -> i32,
+    /// Σ aᵢbᵢ of an i16 query with i8 codes, exact while it fits in an i32 (keep
+    /// `len · max|aᵢ| · 128 < 2³¹`).
+    pub dot_i16_i8: fn(&[i16], &[i8]) -> i32,
     /// Σ (aᵢ−bᵢ)² over i8, exact.
     pub l2sq_i8: fn(&[i8], &[i8]) -> u32,
     /// Σ |aᵢ−bᵢ| over i8, exact.
@@ -110,6 +113,7 @@ const SCALAR: Kernels = Kernels {
     l2sq_f16: scalar::l2sq_f16,
     l1_f16: scalar::l1_f16,
     dot_i8: scalar::dot_i8,
+    dot_i16_i8: scalar::dot_i16_i8,
     l2sq_i8: scalar::l2sq_i8,
     l1_i8: scalar::l1_i8,
     dot_u8: scalar::dot_u8,
@@ -133,6 +137,7 @@ macro_rules! x86_table {
             l2sq_f16: x86::$module::l2sq_f16,
             l1_f16: x86::$module::l1_f16,
             dot_i8: x86::$module::dot_i8,
+            dot_i16_i8: x86::$module::dot_i16_i8,
             l2sq_i8: x86::$module::l2sq_i8,
             l1_i8: x86::$module::l1_i8,
             dot_u8: x86::$module::dot_u8,
@@ -163,6 +168,7 @@ fn build_table(level: SimdLevel) -> Option<Kernels> {
             l2sq_f16: simsimd_backend::l2sq_f16,
             l1_f16: lanes::l1_f16,
             dot_i8: simsimd_backend::dot_i8,
+            dot_i16_i8: lanes::dot_i16_i8,
             l2sq_i8: simsimd_backend::l2sq_i8,
             l1_i8: lanes::l1_i8,
             dot_u8: lanes::dot_u8,
@@ -279,6 +285,17 @@ checked!(
     /// Hamming distance of two bit vectors packed in u64 words.
     hamming, u64, u32
 );
+
+/// Dot product of an i16 query with i8 codes (exact while `len · max|aᵢ| · 128 < 2³¹`): a
+/// query kept on a 16-bit grid against 8-bit codes, where an i8 query would lose precision.
+///
+/// # Panics
+/// When `a` and `b` differ in length (a caller bug: validate dimensions at the edge).
+#[inline]
+pub fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
+    assert_eq!(a.len(), b.len(), "dot_i16_i8: slices differ in length");
+    (Kernels::best().dot_i16_i8)(a, b)
+}
 
 /// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ: the inner product of codes stored as bit planes (plane `j` holds
 /// bit `j` of every coordinate's code, `values.len()` bits per plane, LSB first in each byte)

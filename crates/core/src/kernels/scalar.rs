@@ -50,6 +50,11 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     a.iter().zip(b).map(|(&x, &y)| x as i32 * y as i32).sum()
 }
 
+/// Dot product of an i16 query with i8 codes (exact while it fits in an i32).
+pub fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
+    a.iter().zip(b).map(|(&x, &y)| x as i32 * y as i32).sum()
+}
+
 /// Squared Euclidean distance of two i8 slices (exact).
 pub fn l2sq_i8(a: &[i8], b: &[i8]) -> u32 {
     a.iter()

@@ -62,6 +62,12 @@ fn check_all(a32: &[f32], b32: &[f32], a8: &[u8], b8: &[u8], aw: &[u64], bw: &[u
     );
     let ai8: &[i8] = bytemuck::cast_slice(a8);
     let bi8: &[i8] = bytemuck::cast_slice(b8);
+    // i16 query values from the random bytes, at most 2¹¹ in size so no sum can overflow.
+    let ai16: Vec<i16> = a8
+        .iter()
+        .zip(b8.iter().rev())
+        .map(|(&x, &y)| i16::from_le_bytes([x, y]) >> 4)
+        .collect();
 
     let (dot, dot_abs) = exact_dot(a32, b32);
     let l2 = exact_l2sq(a32, b32);
@@ -105,6 +111,11 @@ fn check_all(a32: &[f32], b32: &[f32], a8: &[u8], b8: &[u8], aw: &[u64], bw: &[u
             (k.dot_i8)(ai8, bi8),
             (s.dot_i8)(ai8, bi8),
             "dot_i8 {lv:?} n={n}"
+        );
+        assert_eq!(
+            (k.dot_i16_i8)(&ai16, bi8),
+            (s.dot_i16_i8)(&ai16, bi8),
+            "dot_i16_i8 {lv:?} n={n}"
         );
         assert_eq!(
             (k.l2sq_i8)(ai8, bi8),
@@ -172,6 +183,17 @@ fn integer_extremes_are_exact() {
             let d = (x as i32 - y as i32).unsigned_abs();
             assert_eq!((k.l2sq_i8)(&a, &b), d * d * dim as u32);
             assert_eq!((k.l1_i8)(&a, &b), d * dim as u32);
+        }
+    }
+    // The i16 × i8 kernel at the largest magnitudes that cannot overflow over 500 lanes.
+    for (x, y) in [
+        (i16::MIN, i8::MIN),
+        (i16::MAX, i8::MIN),
+        (i16::MAX, i8::MAX),
+    ] {
+        let (a, b) = (vec![x; 500], vec![y; 500]);
+        for k in Kernels::available() {
+            assert_eq!((k.dot_i16_i8)(&a, &b), x as i32 * y as i32 * 500);
         }
     }
     let (a, b) = (vec![255u8; dim], vec![0u8; dim]);

@@ -9,9 +9,15 @@
 use super::{lanes, x86_float, x86_int};
 use half::f16;
 
-/// The bit-plane kernels: hand-written under AVX-512, the lane bodies under AVX2.
+/// The mixed-width kernels (i16 query × i8 codes, bit planes × i8): hand-written under
+/// AVX-512, the lane bodies under AVX2.
 macro_rules! bitplanes {
     (avx512) => {
+        pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
+            // SAFETY: only stored in the AVX-512 table, built after feature detection.
+            unsafe { x86_int::avx512::dot_i16_i8(a, b) }
+        }
+
         pub(in super::super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
             unsafe { x86_int::avx512::bitplanes_dot_i8(planes, values) }
@@ -27,6 +33,15 @@ macro_rules! bitplanes {
         }
     };
     (avx2) => {
+        pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
+            #[target_feature(enable = "avx2")]
+            fn inner(a: &[i16], b: &[i8]) -> i32 {
+                lanes::dot_i16_i8(a, b)
+            }
+            // SAFETY: only stored in the AVX2 table, built after feature detection.
+            unsafe { inner(a, b) }
+        }
+
         pub(in super::super) fn bitplanes_dot_i8(planes: &[u8], values: &[i8]) -> i32 {
             #[target_feature(enable = "avx2,popcnt")]
             fn inner(planes: &[u8], values: &[i8]) -> i32 {

@@ -151,6 +151,41 @@ pub(super) mod avx512 {
         l2sq_u8_step(_mm512_xor_si512(x, flip), _mm512_xor_si512(y, flip))
     });
 
+    /// Σ aᵢbᵢ of an i16 query with i8 codes, 32 per step: the codes are sign-extended to 16
+    /// bits (`vpmovsxbw`) and multiplied with `vpmaddwd`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let (mut acc0, mut acc1) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        let mut i = 0;
+        // SAFETY: full loads read lanes [i, i + 32) (resp. + 64) with the end <= n; the tail
+        // loads are masked to the lanes < n, so no read goes past either slice.
+        unsafe {
+            while i + 64 <= n {
+                let c0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(pb.add(i).cast()));
+                let c1 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(pb.add(i + 32).cast()));
+                let q0 = _mm512_loadu_si512(pa.add(i).cast());
+                let q1 = _mm512_loadu_si512(pa.add(i + 32).cast());
+                acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(q0, c0));
+                acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(q1, c1));
+                i += 64;
+            }
+            while i < n {
+                let mask: u32 = if n - i >= 32 {
+                    u32::MAX
+                } else {
+                    (1u32 << (n - i)) - 1
+                };
+                let c = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, pb.add(i)));
+                let q = _mm512_maskz_loadu_epi16(mask, pa.add(i));
+                acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(q, c));
+                i += 32;
+            }
+        }
+        _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1))
+    }
+
     /// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ (see `scalar::bitplanes_dot_i8`), 64 values per step.
     ///
     /// Each plane word selects bytes of the value block with a merge-masked move whose
