@@ -6,8 +6,9 @@
 //! Built so far:
 //! - [`ScalarInt8`]: quantile-clipped uniform grid, `u8` SIMD kernels, per-vector correction
 //!   terms for Dot/Cosine, Euclid and Manhattan;
-//! - [`ScalarInt8PerDim`]: a grid per dimension and the grid folded into an i8 query, no
-//!   per-vector term for Dot/Cosine (`d` bytes per vector);
+//! - [`ScalarInt8PerDim`]: a grid per dimension (by default each dimension's min/max over all
+//!   vectors) folded into an i16 query, no per-vector term for Dot/Cosine (`d` bytes per
+//!   vector);
 //! - [`RaBitQ`]: RaBitQ and extended RaBitQ, 1 to 8 bits per coordinate, on a seeded
 //!   O(d log d) [`Rotation`], scored with an i8 query through the core bit-plane kernel, with
 //!   a per-candidate error bound ([`Estimate`]);
