@@ -91,6 +91,18 @@ pub(crate) fn insert<P: PairScorer, Q: QueryScorer>(
     graph.offer_entry(q);
 }
 
+/// [`insert`] searching with the exact pair scorer seen from `q`.
+pub(crate) fn insert_exact<P: PairScorer>(
+    graph: &Graph,
+    pair: &P,
+    q: PointOffset,
+    ef_construction: usize,
+    ctx: &mut SearchContext,
+) {
+    let scorer = FromPoint { pair, point: q };
+    insert(graph, pair, &scorer, q, ef_construction, ctx);
+}
+
 /// Adds the back link `n -> q` on level `l`, shrinking `n`'s list with the heuristic when full.
 fn connect<P: PairScorer>(
     graph: &Graph,

@@ -98,12 +98,8 @@ impl HnswIndex {
             self.graph.set_entry(Some(point));
             return true;
         }
-        let from_point = crate::build::FromPoint {
-            pair: scorer,
-            point,
-        };
         let ef = self.params.ef_construction;
-        crate::build::insert(&self.graph, scorer, &from_point, point, ef, ctx);
+        crate::build::insert_exact(&self.graph, scorer, point, ef, ctx);
         true
     }
 }

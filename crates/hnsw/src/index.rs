@@ -1,7 +1,7 @@
 //! `HnswIndex`: the public face of the graph: build, grow, search, diagnose.
 
 use crate::block_links::ExtraLinks;
-use crate::build::{FromPoint, insert};
+use crate::build::{FromPoint, insert, insert_exact};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::params::HnswParams;
@@ -69,8 +69,9 @@ impl HnswIndex {
     /// and prunes the links. Give it a quantized scorer of `p`'s own vector (for instance
     /// `sextant-quantization`'s per-dimension int8 codes) and the candidate searches, most of a
     /// build, read a quarter of the bytes: on minilm-pypi-20k (M=16, ef_construction=100) a
-    /// 2-thread build took 15% less time with the same recall. An error from `search` stops the
-    /// build and comes back as [`Error::Scorer`].
+    /// 2-thread build took about a quarter less time (median of 7 runs, 2.96 s → 2.19 s) with
+    /// the same recall. An error from `search` stops the build and comes back as
+    /// [`Error::Scorer`].
     pub fn build_with_search<P, Q, E, F>(
         n: usize,
         pair: &P,
@@ -126,18 +127,7 @@ impl HnswIndex {
         let p = self.graph.len() as PointOffset;
         self.graph.push_node(self.params.level_of(p));
         self.deleted.grow(p as usize + 1);
-        let from_point = FromPoint {
-            pair: scorer,
-            point: p,
-        };
-        insert(
-            &self.graph,
-            scorer,
-            &from_point,
-            p,
-            self.params.ef_construction,
-            ctx,
-        );
+        insert_exact(&self.graph, scorer, p, self.params.ef_construction, ctx);
         p
     }
 
