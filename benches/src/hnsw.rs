@@ -36,9 +36,10 @@ pub struct HnswArgs {
     /// mmap-compressed (compressed file searched in place).
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
-    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), sq8d (scalar int8, a grid per dimension), bin1,
-    /// bin1.5, bin2 (binary codes, 8-bit query; `q4` appended: 4-bit), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 ..
-    /// tq4 / tq1u .. tq4u (TurboQuant, calibrated or not).
+    /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), sq8d
+    /// (scalar int8, a grid per dimension), bin1, bin1.5, bin2 (binary codes, 8-bit query;
+    /// `q4` appended: 4-bit), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 .. tq4 /
+    /// tq1u .. tq4u (TurboQuant, calibrated or not).
     #[arg(long, default_value = "none")]
     quantization: String,
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
