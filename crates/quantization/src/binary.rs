@@ -27,7 +27,7 @@ use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScore
 
 use crate::Result;
 use crate::planes::{I8Query, score_from_dot, score_prefetched};
-use crate::records::{Records, f32s_finite};
+use crate::records::{Records, f32_at, f32s_finite};
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
 
 /// Zone threshold of the 2-bit encoding, in deviations: about a third of a normal coordinate
@@ -338,7 +338,6 @@ impl QueryScorer for BinaryQueryScorer<'_> {
         let c = self.codec;
         let record = c.record(p);
         let (planes, factors) = record.split_at(c.planes_bytes());
-        let f = |o: usize| f32::from_le_bytes(factors[o..o + 4].try_into().expect("4 bytes"));
         let sum = match c.encoding {
             BinaryEncoding::OneAndHalf => {
                 let (h, plane) = (c.span(), c.span() / 8);
@@ -347,8 +346,8 @@ impl QueryScorer for BinaryQueryScorer<'_> {
             }
             _ => (self.kernel)(planes, &self.tables[0], &self.levels),
         };
-        let dot = self.offset + f(0) * self.unit * sum as f32;
-        score_from_dot(c.distance, dot, || f(4), self.q_q)
+        let dot = self.offset + f32_at(factors, 0) * self.unit * sum as f32;
+        score_from_dot(c.distance, dot, || f32_at(factors, 4), self.q_q)
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {

@@ -42,7 +42,7 @@ use std::sync::Arc;
 use sextant_core::Distance;
 use sextant_mmap_advice::MmapFile;
 
-use crate::records::Records;
+use crate::records::{Records, f32_at};
 use crate::rotation::Rotation;
 use crate::{
     Binary, BinaryEncoding, CENTROIDS, Error, ProductQuantizer, RaBitQ, Result, ScalarInt8,
@@ -118,10 +118,6 @@ fn write_file(header: &Header, params: &[u8], body: &[&[u8]]) -> Vec<u8> {
 
 fn u32_at(b: &[u8], o: usize) -> u32 {
     u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
-}
-
-fn f32_at(b: &[u8], o: usize) -> f32 {
-    f32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
 }
 
 /// Checks magic, version, codec and checksum; returns the header and the body.

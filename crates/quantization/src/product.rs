@@ -179,28 +179,28 @@ impl ProductQuantizer {
         // so a score is an integer sum. Half the bytes of f32 (48 sub-spaces: 24 KiB, in L1)
         // and no chain of float adds; the rounding, at most half a step per sub-space, is
         // ~1e-5 of the table's range.
-        let (mut offset, mut widest) = (0f32, 0f32);
-        for row in table.chunks_exact(CENTROIDS) {
-            let lo = row.iter().copied().fold(f32::INFINITY, f32::min);
-            let hi = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            offset += lo;
-            widest = widest.max(hi - lo);
-        }
+        let lows: Vec<f32> = table
+            .chunks_exact(CENTROIDS)
+            .map(|row| row.iter().copied().fold(f32::INFINITY, f32::min))
+            .collect();
+        let widest = table
+            .chunks_exact(CENTROIDS)
+            .zip(&lows)
+            .map(|(row, lo)| row.iter().copied().fold(f32::NEG_INFINITY, f32::max) - lo)
+            .fold(0f32, f32::max);
         let step = if widest > 0.0 {
             widest / f32::from(u16::MAX)
         } else {
             1.0
         };
         let mut levels = vec![0u16; table.len()];
-        for (row, out) in table
-            .chunks_exact(CENTROIDS)
-            .zip(levels.chunks_exact_mut(CENTROIDS))
-        {
-            let lo = row.iter().copied().fold(f32::INFINITY, f32::min);
+        let rows = table.chunks_exact(CENTROIDS).zip(&lows);
+        for ((row, lo), out) in rows.zip(levels.chunks_exact_mut(CENTROIDS)) {
             for (t, l) in row.iter().zip(out) {
                 *l = ((t - lo) / step).round().clamp(0.0, f32::from(u16::MAX)) as u16;
             }
         }
+        let offset = lows.iter().sum();
         Ok(ProductQueryScorer {
             codec: self,
             table: levels,

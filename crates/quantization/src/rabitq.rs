@@ -36,7 +36,7 @@ use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScore
 
 use crate::Result;
 use crate::planes::{I8Query, score_prefetched, write_planes};
-use crate::records::Records;
+use crate::records::{Records, f32_at};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
 
@@ -148,9 +148,11 @@ impl RaBitQ {
     pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
         let record = self.record(p);
         let at = self.planes_bytes();
-        let f = |o: usize| f32::from_le_bytes(record[o..o + 4].try_into().expect("4 bytes"));
         let h = |o: usize| f16::from_le_bytes(record[o..o + 2].try_into().expect("2 bytes"));
-        f(at).is_finite() && f(at + 4).is_finite() && !h(at + 8).is_nan() && !h(at + 10).is_nan()
+        f32_at(record, at).is_finite()
+            && f32_at(record, at + 4).is_finite()
+            && !h(at + 8).is_nan()
+            && !h(at + 10).is_nan()
     }
 
     /// Writes the planes and factors of `v` into `record` (zeroed or not).
@@ -344,11 +346,10 @@ impl RaBitQQueryScorer<'_> {
         let record = self.codec.record(p);
         let at = self.codec.planes_bytes();
         let (planes, factors) = record.split_at(at);
-        let f = |o: usize| f32::from_le_bytes(factors[o..o + 4].try_into().expect("4 bytes"));
-        let a = f(0);
+        let a = f32_at(factors, 0);
         let dot = (self.kernel)(planes, &self.levels);
         let ip = a * self.step * (dot as f32 - self.mid_sum);
-        (ip, a, f(4), factors)
+        (ip, a, f32_at(factors, 4), factors)
     }
 
     #[inline]

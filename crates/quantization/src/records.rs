@@ -45,12 +45,16 @@ impl Records {
     }
 }
 
+/// The little-endian f32 at byte `at` of `bytes` (a per-record factor, a header field).
+#[inline]
+pub(crate) fn f32_at(bytes: &[u8], at: usize) -> f32 {
+    f32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
 /// True when every little-endian f32 in `bytes` is finite (the per-record factors a codec
 /// file must not hold NaN or infinity in).
 pub(crate) fn f32s_finite(bytes: &[u8]) -> bool {
-    bytes
-        .chunks_exact(4)
-        .all(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+    bytes.chunks_exact(4).all(|c| f32_at(c, 0).is_finite())
 }
 
 impl Deref for Records {

@@ -16,7 +16,7 @@ use sextant_core::{
 
 use crate::Result;
 use crate::planes::score_prefetched;
-use crate::records::Records;
+use crate::records::{Records, f32_at};
 use crate::training::{encode_all, training_sample};
 
 /// Scalar int8 codes of a set of vectors: `dim + 4` bytes per vector (codes, then the f32
@@ -107,8 +107,7 @@ impl ScalarInt8 {
 
     #[inline]
     pub(crate) fn correction(&self, p: PointOffset) -> f32 {
-        let r = self.record(p);
-        f32::from_le_bytes(r[self.dim..].try_into().expect("4 bytes"))
+        f32_at(self.record(p), self.dim)
     }
 
     /// A scorer of stored vectors against `query` (prepared here for the metric).
@@ -117,7 +116,7 @@ impl ScalarInt8 {
         self.distance.prepare(&mut q, self.dim)?;
         let mut record = vec![0u8; self.dim + 4];
         self.grid().encode(&q, &mut record);
-        let correction = f32::from_le_bytes(record[self.dim..].try_into().expect("4 bytes"));
+        let correction = f32_at(&record, self.dim);
         record.truncate(self.dim);
         Ok(ScalarQueryScorer {
             codec: self,

@@ -25,7 +25,7 @@ use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScore
 
 use crate::Result;
 use crate::planes::{score_from_dot, score_prefetched};
-use crate::records::{Records, f32s_finite};
+use crate::records::{Records, f32_at, f32s_finite};
 use crate::scalar::quantile_bounds;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
 
@@ -190,7 +190,7 @@ impl QueryScorer for ScalarPerDimQueryScorer<'_> {
         let record = c.record(p);
         let codes: &[i8] = bytemuck::cast_slice(&record[..c.dim]);
         let dot = self.offset + self.step * (self.kernel)(&self.levels, codes) as f32;
-        let norm = || f32::from_le_bytes(record[c.dim..].try_into().expect("4 bytes"));
+        let norm = || f32_at(record, c.dim);
         score_from_dot(c.distance, dot, norm, self.q_q)
     }
 
@@ -207,7 +207,7 @@ mod tests {
     use sextant_core::DenseVectors;
 
     proptest! {
-        /// The score equals the decoded vector's score, up to the i8 rounding of the query.
+        /// The score equals the decoded vector's score, up to the i16 rounding of the query.
         #[test]
         fn score_matches_the_decoded_vector(dim in 1usize..100, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 100 * 6)) {
             let distance = if euclid { Distance::Euclid } else { Distance::Dot };

@@ -25,7 +25,7 @@ use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScore
 
 use crate::Result;
 use crate::planes::{I8Query, score_from_dot, score_prefetched, write_planes};
-use crate::records::{Records, f32s_finite};
+use crate::records::{Records, f32_at, f32s_finite};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
 
@@ -325,10 +325,11 @@ impl QueryScorer for TurboQuantQueryScorer<'_> {
         let c = self.codec;
         let record = c.record(p);
         let (planes, factors) = record.split_at(c.planes_bytes());
-        let f = |o: usize| f32::from_le_bytes(factors[o..o + 4].try_into().expect("4 bytes"));
         let dot = self.offset
-            + f(0) * self.unit * (self.kernel)(planes, &self.table, &self.levels) as f32;
-        score_from_dot(c.distance, dot, || f(4), self.q_q)
+            + f32_at(factors, 0)
+                * self.unit
+                * (self.kernel)(planes, &self.table, &self.levels) as f32;
+        score_from_dot(c.distance, dot, || f32_at(factors, 4), self.q_q)
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
