@@ -1,11 +1,12 @@
 //! `sextant-hnsw` driven by `sextant-quantization` codes through the core traits only, on the
 //! bundled real dataset: a graph built by searching on int8 codes keeps the recall of a
-//! float-built one, and traversal on codes plus float rescoring keeps recall.
+//! float-built one, traversal on codes plus float rescoring keeps recall, and a search that
+//! prunes on code bounds returns exactly what the float search returns.
 
 use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectorSource, PointFilter};
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
-use sextant_quantization::{ScalarInt8PerDim, rescore};
+use sextant_quantization::{BoundedExact, ScalarInt8PerDim, rescore};
 
 #[test]
 fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
@@ -23,12 +24,25 @@ fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
     let index =
         HnswIndex::build_with_search(base.len(), &pair, search, HnswParams::default(), 2).unwrap();
 
+    let bounded = BoundedExact::new(&codes, &base).unwrap();
     let (mut ctx, mut out, mut best) = (SearchContext::new(), Vec::new(), Vec::new());
     let (mut on_floats, mut on_codes) = (Vec::new(), Vec::new());
     for q in 0..300u32 {
         let exact = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
         index.search(&exact, 10, 64, None::<&dyn PointFilter>, &mut ctx, &mut out);
         on_floats.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
+        // Floats fetched only where the code bound reaches the floor: the same results, bit
+        // for bit.
+        let pruning = bounded.query_scorer(queries.vector(q)).unwrap();
+        index.search(
+            &pruning,
+            10,
+            64,
+            None::<&dyn PointFilter>,
+            &mut ctx,
+            &mut best,
+        );
+        assert_eq!(best, out, "query {q}");
         // Traversal on codes, the top 20 rescored with the float vectors.
         let approx = codes.query_scorer(queries.vector(q)).unwrap();
         index.search(

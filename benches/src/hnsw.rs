@@ -8,13 +8,15 @@ use crate::stats::PassStats;
 use clap::Args;
 use serde_json::json;
 use sextant_core::{
-    DensePairScorer, DenseQueryScorer, DenseVectorSource, PointFilter, PointOffset, QueryScorer,
+    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, PointFilter, PointOffset,
+    QueryScorer,
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
-    Binary, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarInt8PerDim,
-    ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant, TurboQuantQueryScorer, rescore,
+    Binary, BinaryQueryScorer, BoundedExact, BoundedExactScorer, RaBitQ, RaBitQQueryScorer,
+    ScalarInt8, ScalarInt8PerDim, ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant,
+    TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
 
@@ -49,6 +51,11 @@ pub struct HnswArgs {
     /// 1.0 for sq8d).
     #[arg(long)]
     quantile: Option<f32>,
+    /// Float search pruned on code bounds: none, or sq8d (per-dimension int8 codes give each
+    /// point an upper bound on its float score; floats are read only where the bound reaches
+    /// the search's floor, so results are those of the float search).
+    #[arg(long, default_value = "none")]
+    bounds: String,
     /// What inserts search with while building: none (the float vectors) or sq8d (per-dimension
     /// int8 codes of the base, trained inside the timed build, min/max grid); neighbour
     /// selection always uses the float vectors.
@@ -117,6 +124,35 @@ impl QueryScorer for CodeScorer<'_> {
             CodeScorer::Binary(s) => s.score_points(points, scores),
             CodeScorer::RaBitQ(s) => s.score_points(points, scores),
             CodeScorer::TurboQuant(s) => s.score_points(points, scores),
+        }
+    }
+}
+
+/// The exact scorer of a query: plain floats, or floats behind code bounds.
+enum FloatScorer<'a> {
+    Plain(DenseQueryScorer<&'a DenseVectors<f32>>),
+    Bounded(BoundedExactScorer<'a, &'a DenseVectors<f32>>),
+}
+
+impl QueryScorer for FloatScorer<'_> {
+    fn score_point(&self, p: PointOffset) -> f32 {
+        match self {
+            FloatScorer::Plain(s) => s.score_point(p),
+            FloatScorer::Bounded(s) => s.score_point(p),
+        }
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [f32]) {
+        match self {
+            FloatScorer::Plain(s) => s.score_points(points, scores),
+            FloatScorer::Bounded(s) => s.score_points(points, scores),
+        }
+    }
+
+    fn score_points_above(&self, points: &[PointOffset], floor: f32, scores: &mut [f32]) {
+        match self {
+            FloatScorer::Plain(s) => s.score_points_above(points, floor, scores),
+            FloatScorer::Bounded(s) => s.score_points_above(points, floor, scores),
         }
     }
 }
@@ -275,11 +311,35 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         return Err("--oversampling must be at least 1".into());
     }
     let quantized = codes.bytes_per_vector().is_some();
-    let search_variant = match (&build_variant, quantized) {
-        (b, false) => b.clone(),
-        (None, true) => Some(format!("oversampling={}", args.oversampling)),
-        (Some(b), true) => Some(format!("{b}/oversampling={}", args.oversampling)),
+    let bound_codes = match args.bounds.as_str() {
+        "none" => None,
+        "sq8d" => {
+            let t = Instant::now();
+            let codes = ScalarInt8PerDim::train(&base, distance, 1.0, 1, args.g.threads)
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "hnsw: sq8d bound codes in {:.2} s, {} bytes per vector on top of the floats",
+                t.elapsed().as_secs_f64(),
+                codes.bytes_per_vector()
+            );
+            Some(codes)
+        }
+        other => return Err(format!("unknown --bounds {other:?} (none, sq8d)")),
     };
+    let bounded = bound_codes
+        .as_ref()
+        .map(|c| BoundedExact::new(c, &base))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let search_variant: Vec<String> = [
+        build_variant.clone(),
+        bounded.is_some().then(|| format!("bounds={}", args.bounds)),
+        quantized.then(|| format!("oversampling={}", args.oversampling)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let search_variant = (!search_variant.is_empty()).then(|| search_variant.join("/"));
     let candidates_k = if quantized {
         (args.q.k as f64 * args.oversampling).ceil() as usize
     } else {
@@ -290,10 +350,20 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let mut candidates: Vec<sextant_core::ScoredPoint> = Vec::new();
-    let scorers: Vec<DenseQueryScorer<&_>> = (0..n_q as PointOffset)
-        .map(|q| DenseQueryScorer::new(&base, distance, queries.vector(q)))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+    let scorers: Vec<FloatScorer> = (0..n_q as PointOffset)
+        .map(|q| {
+            let query = queries.vector(q);
+            match &bounded {
+                None => DenseQueryScorer::new(&base, distance, query)
+                    .map(FloatScorer::Plain)
+                    .map_err(|e| e.to_string()),
+                Some(b) => b
+                    .query_scorer(query)
+                    .map(FloatScorer::Bounded)
+                    .map_err(|e| e.to_string()),
+            }
+        })
+        .collect::<Result<_, _>>()?;
     let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
     let mut records = Vec::new();
     let mut table = Table::new(&[
@@ -381,7 +451,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 load.map_or("-".into(), |l| format!("{:.2}", l[0])),
             ]);
             records.push(json!({"lib": lib, "storage": storage_name, "dataset": name, "kind": "search", "mode": "single",
-            "quantization": args.quantization, "oversampling": quantized.then_some(args.oversampling),
+            "quantization": args.quantization, "bounds": args.bounds, "oversampling": quantized.then_some(args.oversampling),
             "variant": search_variant, "m": args.g.m, "ef_construction": args.g.ef_construction, "ef": ef, "k": args.q.k,
             "recall": recall, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us, "mean_us": st.mean_us,
             "cpu_us_per_query": cpu.as_secs_f64() * 1e6 / n_q as f64, "cpu_util": cpu.as_secs_f64() / wall.as_secs_f64(),

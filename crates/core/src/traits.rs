@@ -20,6 +20,21 @@ pub trait QueryScorer {
             *s = self.score_point(p);
         }
     }
+
+    /// Like [`score_points`](Self::score_points), for a caller that will drop every point
+    /// scoring below `floor` (a search whose result list is full). A scorer that can bound a
+    /// score cheaply may stop early on such a point and write any value below `floor`
+    /// instead of its score; points at or above `floor` get their exact score. The default
+    /// scores everything.
+    fn score_points_above(
+        &self,
+        points: &[PointOffset],
+        floor: ScoreType,
+        scores: &mut [ScoreType],
+    ) {
+        let _ = floor;
+        self.score_points(points, scores);
+    }
 }
 
 /// Scores two stored points against each other (graph construction, diversity heuristics).

@@ -5,13 +5,14 @@
 
 use std::cmp::Reverse;
 
-use sextant_core::{BitSet, PointFilter, PointOffset, QueryScorer, ScoredPoint};
+use sextant_core::{BitSet, PointFilter, PointOffset, QueryScorer, ScoreType, ScoredPoint};
 
 use crate::block_links::{ExtraLinks, WithExtra};
 use crate::error::{Error, Result};
 use crate::links::Links;
 use crate::search::{
-    Scored, SearchContext, greedy, pool_results, search_level, search_level_pool, sorted_results,
+    Scored, SearchContext, greedy, pool_results, results_floor, search_level, search_level_pool,
+    sorted_results,
 };
 use crate::{GraphStats, SearchPlan, VISITS_PER_EF};
 
@@ -163,7 +164,9 @@ impl<G: Links + Sync> Query<'_, G> {
             }
             if ctx.fresh.len() == BATCH || (p + 1 == n && !ctx.fresh.is_empty()) {
                 ctx.scores.resize(ctx.fresh.len(), 0.0);
-                scorer.score_points(&ctx.fresh, &mut ctx.scores);
+                // A full top-k drops every point below its worst.
+                let floor = top.threshold().unwrap_or(ScoreType::NEG_INFINITY);
+                scorer.score_points_above(&ctx.fresh, floor, &mut ctx.scores);
                 for (&q, &s) in ctx.fresh.iter().zip(&ctx.scores) {
                     top.push(q, s);
                 }
@@ -237,7 +240,7 @@ impl<G: Links + Sync> Query<'_, G> {
                 }
             }
             ctx.scores.resize(ctx.fresh.len(), 0.0);
-            scorer.score_points(&ctx.fresh, &mut ctx.scores);
+            scorer.score_points_above(&ctx.fresh, results_floor(ctx, ef), &mut ctx.scores);
             for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
                 let cand = Scored(s, p);
                 if ctx.results.len() >= ef && ctx.results.peek().is_some_and(|w| cand <= w.0) {

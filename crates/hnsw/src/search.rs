@@ -61,13 +61,15 @@ impl SearchContext {
 }
 
 /// Expands `node` on `level`: its links not visited yet go to `ctx.fresh` (and are marked
-/// visited), their scores to `ctx.scores`, in one batch so the scorer can prefetch.
+/// visited), their scores to `ctx.scores`, in one batch so the scorer can prefetch. The caller
+/// drops every point scoring below `floor`, so the scorer may stop early on those.
 #[inline]
 fn score_unvisited_links<G: Links + ?Sized, S: QueryScorer>(
     graph: &G,
     scorer: &S,
     node: PointOffset,
     level: usize,
+    floor: ScoreType,
     ctx: &mut SearchContext,
 ) {
     graph.links_into(node, level, &mut ctx.links);
@@ -78,7 +80,7 @@ fn score_unvisited_links<G: Links + ?Sized, S: QueryScorer>(
         }
     }
     ctx.scores.resize(ctx.fresh.len(), 0.0);
-    scorer.score_points(&ctx.fresh, &mut ctx.scores);
+    scorer.score_points_above(&ctx.fresh, floor, &mut ctx.scores);
 }
 
 /// Greedy descent on `level` from `(point, score)`: move to the best neighbour while it
@@ -93,7 +95,8 @@ pub(crate) fn greedy<G: Links + ?Sized, S: QueryScorer>(
     loop {
         graph.links_into(best.1, level, &mut ctx.links);
         ctx.scores.resize(ctx.links.len(), 0.0);
-        scorer.score_points(&ctx.links, &mut ctx.scores);
+        // Only a point above the current best moves the descent.
+        scorer.score_points_above(&ctx.links, best.0, &mut ctx.scores);
         let prev = best;
         for (&p, &s) in ctx.links.iter().zip(&ctx.scores) {
             if Scored(s, p) > best {
@@ -137,7 +140,8 @@ pub(crate) fn search_level<G: Links + ?Sized, S: QueryScorer, F: PointFilter + ?
         if ctx.results.len() >= ef && ctx.results.peek().is_some_and(|w| c < w.0) {
             break;
         }
-        score_unvisited_links(graph, scorer, c.1, level, ctx);
+        let floor = results_floor(ctx, ef);
+        score_unvisited_links(graph, scorer, c.1, level, floor, ctx);
         for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
             let cand = Scored(s, p);
             let full = ctx.results.len() >= ef;
@@ -152,6 +156,16 @@ pub(crate) fn search_level<G: Links + ?Sized, S: QueryScorer, F: PointFilter + ?
                 }
             }
         }
+    }
+}
+
+/// The score below which a candidate cannot enter `ctx.results` (kept to `ef`): its worst
+/// score once full, `-∞` before.
+#[inline]
+pub(crate) fn results_floor(ctx: &SearchContext, ef: usize) -> ScoreType {
+    match ctx.results.peek() {
+        Some(w) if ctx.results.len() >= ef => w.0.0,
+        _ => ScoreType::NEG_INFINITY,
     }
 }
 
@@ -190,7 +204,12 @@ pub(crate) fn search_level_pool<G: Links + ?Sized, S: QueryScorer>(
         if let Some((next, _)) = ctx.pool[cursor + 1..].iter().find(|(_, done)| !done) {
             graph.prefetch_links(next.1, level);
         }
-        score_unvisited_links(graph, scorer, node, level, ctx);
+        // A full pool drops every point below its worst.
+        let floor = match ctx.pool.last() {
+            Some(w) if ctx.pool.len() >= ef => w.0.0,
+            _ => ScoreType::NEG_INFINITY,
+        };
+        score_unvisited_links(graph, scorer, node, level, floor, ctx);
         for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
             if let Some(pos) = pool_insert(&mut ctx.pool, Scored(s, p), ef) {
                 cursor = cursor.min(pos);

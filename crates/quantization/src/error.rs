@@ -18,6 +18,14 @@ pub enum Error {
         /// What was given.
         got: usize,
     },
+    /// Codes and the vectors paired with them differ in number.
+    #[error("{codes} codes but {vectors} vectors")]
+    Count {
+        /// Number of encoded vectors.
+        codes: usize,
+        /// Number of vectors given with them.
+        vectors: usize,
+    },
     /// A vector or query holds NaN or infinity.
     #[error("non-finite value at index {index}")]
     NonFinite {

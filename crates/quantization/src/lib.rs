@@ -54,6 +54,7 @@
 //! ```
 
 mod binary;
+mod bounded_exact;
 mod config;
 mod encoded;
 mod error;
@@ -70,6 +71,7 @@ mod training;
 mod turboquant;
 
 pub use binary::{Binary, BinaryEncoding, BinaryQueryScorer, PAIR_MAGNITUDE, SMALL, ZONE};
+pub use bounded_exact::{BoundedExact, BoundedExactScorer};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};

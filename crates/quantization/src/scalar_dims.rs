@@ -122,6 +122,14 @@ impl ScalarInt8PerDim {
         }
     }
 
+    /// Writes the vector that the codes of `p` decode to (bin centres) into `out`.
+    pub(crate) fn decode_into(&self, p: PointOffset, out: &mut [f32]) {
+        let codes = &self.record(p)[..self.dim];
+        for (((o, &c), &lo), &step) in out.iter_mut().zip(codes).zip(&self.lo).zip(&self.step) {
+            *o = lo + step * (f32::from(c ^ 0x80) + 0.5);
+        }
+    }
+
     /// A scorer of stored codes against `query` (prepared here for the metric).
     pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarPerDimQueryScorer<'_>> {
         let mut q = query.to_vec();
@@ -137,13 +145,20 @@ impl ScalarInt8PerDim {
         let top = ((1u64 << 31) / (128 * self.dim.max(1) as u64)).min(i16::MAX as u64) as f32;
         let max = folded.iter().fold(0f32, |m, v| m.max(v.abs()));
         let step = if max > 0.0 { max / top } else { 1.0 };
-        let levels = folded
+        let levels: Vec<i16> = folded
             .iter()
             .map(|v| (v / step).round().clamp(-top, top) as i16)
             .collect();
+        let rounding = 128.0
+            * levels
+                .iter()
+                .zip(&folded)
+                .map(|(&e, &f)| (step * f32::from(e) - f).abs())
+                .sum::<f32>();
         Ok(ScalarPerDimQueryScorer {
             codec: self,
             levels,
+            rounding,
             step,
             offset,
             q_q: q.iter().map(|x| x * x).sum(),
@@ -177,10 +192,20 @@ pub struct ScalarPerDimQueryScorer<'a> {
     codec: &'a ScalarInt8PerDim,
     levels: Vec<i16>,
     step: f32,
+    /// `128·Σ|step·eᵢ − qᵢ·stepᵢ|`: bounds how far the i16 query moves `q·x̂`.
+    rounding: f32,
     /// `Σ qᵢ(loᵢ + 128.5·stepᵢ)`.
     offset: f32,
     q_q: f32,
     kernel: fn(&[i16], &[i8]) -> i32,
+}
+
+impl ScalarPerDimQueryScorer<'_> {
+    /// Bound on `|q·x̂ − code score|` from the query's i16 rounding (codes are at most 128
+    /// in magnitude), without f32 rounding.
+    pub(crate) fn rounding_bound(&self) -> f32 {
+        self.rounding
+    }
 }
 
 impl QueryScorer for ScalarPerDimQueryScorer<'_> {
