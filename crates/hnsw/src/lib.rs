@@ -15,6 +15,12 @@
 //! results, and payload-aware extra links ([`HnswIndex::add_block_links`]) that keep filtered
 //! search connected inside a block of points sharing a payload value.
 //!
+//! Every search tells its scorer the floor below which a point will be dropped (the worst
+//! score of a full result list, through `QueryScorer::score_points_above`), so a scorer that
+//! can bound a score cheaply skips the rest of the work for such points without changing any
+//! result: `sextant-quantization`'s `BoundedExact` reads int8 codes first and fetches a float
+//! vector only where the code bound reaches the floor.
+//!
 //! ```
 //! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance, PointFilter};
 //! use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};

@@ -21,6 +21,9 @@
 //!   query, through the same table kernel;
 //! - [`rescore`] (exact top k of codec candidates) and [`rescore_with_bounds`] (fetches only
 //!   the originals whose bounds can still enter the top k);
+//! - [`BoundedExact`]: exact float scores behind per-dimension int8 codes; a search that
+//!   passes a floor (core's `QueryScorer::score_points_above`) reads the float vector only of
+//!   points whose guaranteed code bound reaches it, with the results of the float search;
 //! - a checksummed file format for every codec
 //!   (`persist` module docs), loaded into RAM (`load`) or opened through a read-only map and
 //!   scored in place (`open_mapped`).
