@@ -155,14 +155,14 @@ impl Binary {
 
     /// Coordinates per kernel call, padded to whole 64-value blocks: the whole vector, or one
     /// half of it for 1.5 bits.
-    fn span(&self) -> usize {
+    pub(crate) fn span(&self) -> usize {
         match self.encoding {
             BinaryEncoding::OneAndHalf => self.dim.div_ceil(128) * 64,
             _ => self.dim.div_ceil(64) * 64,
         }
     }
 
-    fn planes_bytes(&self) -> usize {
+    pub(crate) fn planes_bytes(&self) -> usize {
         let planes = match self.encoding {
             BinaryEncoding::One => 1,
             BinaryEncoding::Two => 2,
@@ -259,6 +259,28 @@ impl Binary {
         if self.distance == Distance::Euclid {
             let sq: f32 = v.iter().map(|x| x * x).sum();
             record[at + 4..at + 8].copy_from_slice(&sq.to_le_bytes());
+        }
+    }
+
+    /// The level of coordinate `i` in `record` (in units of the largest level), with `small`
+    /// the small level of 1.5 bits.
+    pub(crate) fn level(&self, record: &[u8], i: usize, small: f32) -> f32 {
+        let bit = |byte: usize, i: usize| record[byte + i / 8] >> (i % 8) & 1 == 1;
+        let sign = |b: bool| if b { 1.0 } else { -1.0 };
+        let plane = self.span() / 8;
+        match self.encoding {
+            BinaryEncoding::One => sign(bit(0, i)),
+            BinaryEncoding::Two => match (bit(0, i), bit(plane, i)) {
+                (false, _) => -1.0,
+                (true, false) => 0.0,
+                (true, true) => 1.0,
+            },
+            BinaryEncoding::OneAndHalf => {
+                let h = self.span();
+                let (pair, sign_at) = if i < h { (i, 0) } else { (i - h, 2 * plane) };
+                let magnitude = if bit(plane, pair) { 1.0 } else { small };
+                sign(bit(sign_at, pair)) * magnitude
+            }
         }
     }
 
@@ -362,26 +384,10 @@ mod tests {
     use proptest::prelude::*;
     use sextant_core::DenseVectors;
 
-    /// The level of coordinate `i` as the encoder meant it (in units of the largest level).
+    /// The level of coordinate `i` as the kernel tables hold it (the small level rounded to
+    /// the i8 grid).
     fn level(codec: &Binary, record: &[u8], i: usize) -> f32 {
-        let bit = |byte: usize, i: usize| record[byte + i / 8] >> (i % 8) & 1 == 1;
-        let sign = |b: bool| if b { 1.0 } else { -1.0 };
-        let plane = codec.span() / 8;
-        match codec.encoding {
-            BinaryEncoding::One => sign(bit(0, i)),
-            BinaryEncoding::Two => match (bit(0, i), bit(plane, i)) {
-                (false, _) => -1.0,
-                (true, false) => 0.0,
-                (true, true) => 1.0,
-            },
-            BinaryEncoding::OneAndHalf => {
-                let h = codec.span();
-                let (pair, sign_at) = if i < h { (i, 0) } else { (i - h, 2 * plane) };
-                let small = (SMALL * 127.0).round() / 127.0;
-                let magnitude = if bit(plane, pair) { 1.0 } else { small };
-                sign(bit(sign_at, pair)) * magnitude
-            }
-        }
+        codec.level(record, i, (SMALL * 127.0).round() / 127.0)
     }
 
     proptest! {

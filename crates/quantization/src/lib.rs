@@ -28,9 +28,12 @@
 //!   (`persist` module docs), loaded into RAM (`load`) or opened through a read-only map and
 //!   scored in place (`open_mapped`).
 //!
+//! Pair scorers (stored code against stored code, for graph builds on codes): [`ScalarInt8`]
+//! on integer kernels; per-dimension int8, product and binary codes through their
+//! reconstructions (`pair_scorer` on each, and `decode`).
+//!
 //! Not built yet: the 4-bit fast-scan layout of product quantization, TurboQuant's
-//! inner-product variant, pair scorers (code against code) for the rotation, product and binary
-//! codecs.
+//! inner-product variant, pair scorers for the rotation codecs (RaBitQ, TurboQuant).
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -61,6 +64,7 @@ mod bounded_exact;
 mod config;
 mod encoded;
 mod error;
+mod pairs;
 mod persist;
 mod planes;
 mod product;
@@ -78,6 +82,7 @@ pub use bounded_exact::{BoundedExact, BoundedExactScorer};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
+pub use pairs::{BinaryPairScorer, ProductPairScorer, ScalarPerDimPairScorer};
 pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
 pub use rescore::{rescore, rescore_with_bounds};

@@ -127,7 +127,7 @@ impl ProductQuantizer {
         self.dim / self.m
     }
 
-    fn centroid(&self, j: usize, k: usize) -> &[f32] {
+    pub(crate) fn centroid(&self, j: usize, k: usize) -> &[f32] {
         let sub = self.sub();
         let at = (j * CENTROIDS + k) * sub;
         &self.codebooks[at..at + sub]

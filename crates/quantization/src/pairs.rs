@@ -1,0 +1,228 @@
+//! Pair scorers (stored code against stored code, for graph builds that keep no floats) of the
+//! codecs whose vectors decode to an explicit reconstruction `x̂` in the original space:
+//! per-dimension int8, product quantization and binary. A pair scores `x̂ₐ·x̂ᵦ` (Dot and
+//! Cosine), computed in one pass over both records with nothing decoded into memory. Euclid
+//! scores `2·x̂ₐ·x̂ᵦ − ‖xₐ‖² − ‖xᵦ‖²` where the record stores the squared norm (as the query
+//! scorers do), and `−‖x̂ₐ − x̂ᵦ‖²` where it does not (product quantization). Cosine scores the
+//! inner product of the reconstructions as they are: their norms are close to 1, not
+//! renormalized.
+//!
+//! The rotation codecs (RaBitQ, TurboQuant) have no pair scorer: their records keep what the
+//! asymmetric estimators need, not the norm of the reconstruction.
+
+use sextant_core::{Distance, PairScorer, PointOffset, ScoreType};
+
+use crate::planes::score_prefetched;
+use crate::records::f32_at;
+use crate::{Binary, ProductQuantizer, ScalarInt8PerDim};
+
+/// The pair score of two reconstructions given coordinate by coordinate, with the stored
+/// squared norms of both when the records have them.
+#[inline]
+fn pair_score(
+    distance: Distance,
+    a: impl Iterator<Item = f32>,
+    b: impl Iterator<Item = f32>,
+    norms: Option<(f32, f32)>,
+) -> ScoreType {
+    let pairs = a.zip(b);
+    match (distance, norms) {
+        (Distance::Euclid, Some((na, nb))) => {
+            2.0 * pairs.map(|(x, y)| x * y).sum::<f32>() - na - nb
+        }
+        (Distance::Euclid, None) => -pairs.map(|(x, y)| (x - y) * (x - y)).sum::<f32>(),
+        _ => pairs.map(|(x, y)| x * y).sum(),
+    }
+}
+
+/// Declares a pair scorer over a codec with a `reconstruct(p)` iterator.
+macro_rules! reconstruction_pair_scorer {
+    ($name:ident, $codec:ty, $what:literal) => {
+        #[doc = concat!("Scores stored ", $what, " codes against each other through their reconstructions.")]
+        pub struct $name<'a> {
+            codec: &'a $codec,
+        }
+
+        impl PairScorer for $name<'_> {
+            #[inline]
+            fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+                let c = self.codec;
+                let norms = c.stored_norm(a).zip(c.stored_norm(b));
+                pair_score(c.distance, c.reconstruct(a), c.reconstruct(b), norms)
+            }
+
+            fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+                let c = self.codec;
+                score_prefetched(others, scores, |b| c.record(b), |b| self.score_pair(a, b));
+            }
+        }
+
+        impl $codec {
+            /// A scorer of stored codes against each other (graph builds on codes).
+            pub fn pair_scorer(&self) -> $name<'_> {
+                $name { codec: self }
+            }
+        }
+    };
+}
+
+reconstruction_pair_scorer!(
+    ScalarPerDimPairScorer,
+    ScalarInt8PerDim,
+    "per-dimension int8"
+);
+reconstruction_pair_scorer!(ProductPairScorer, ProductQuantizer, "product-quantized");
+reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
+
+impl ScalarInt8PerDim {
+    /// The vector the codes of `p` stand for (bin centres).
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        self.reconstruct(p).collect()
+    }
+
+    /// The coordinates `p` decodes to (bin centres).
+    #[inline]
+    fn reconstruct(&self, p: PointOffset) -> impl Iterator<Item = f32> + '_ {
+        let codes = &self.record(p)[..self.dim];
+        codes
+            .iter()
+            .zip(&self.lo)
+            .zip(&self.step)
+            .map(|((&c, &lo), &step)| lo + step * (f32::from(c ^ 0x80) + 0.5))
+    }
+}
+
+impl ScalarInt8PerDim {
+    /// Euclid records end with the decoded squared norm.
+    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
+        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.dim))
+    }
+}
+
+impl ProductQuantizer {
+    /// Records hold codes only.
+    fn stored_norm(&self, _p: PointOffset) -> Option<f32> {
+        None
+    }
+
+    /// The coordinates `p` decodes to (its centroids, sub-space after sub-space).
+    #[inline]
+    fn reconstruct(&self, p: PointOffset) -> impl Iterator<Item = f32> + '_ {
+        self.record(p)
+            .iter()
+            .enumerate()
+            .flat_map(|(j, &k)| self.centroid(j, k as usize).iter().copied())
+    }
+}
+
+impl Binary {
+    /// Euclid records end with the squared norm of the vector.
+    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
+        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.planes_bytes() + 4))
+    }
+
+    /// The vector the codes of `p` stand for: `μ + σ ⊙ g·L[c]`.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        self.reconstruct(p).collect()
+    }
+
+    /// The coordinates `p` decodes to: `μ + σ ⊙ g·L[c]`.
+    #[inline]
+    fn reconstruct(&self, p: PointOffset) -> impl Iterator<Item = f32> + '_ {
+        let record = self.record(p);
+        let g = f32_at(record, self.planes_bytes());
+        (0..self.dim).map(move |i| {
+            self.mean[i] + self.scale[i] * g * self.level(record, i, crate::binary::SMALL)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BinaryEncoding;
+    use proptest::prelude::*;
+    use sextant_core::{DenseVectors, QueryScorer};
+
+    /// A pair score must match scoring `b` against `a`'s reconstruction used as a query,
+    /// within the query scorer's own rounding; where Euclid records store `‖xₐ‖²`, the pair
+    /// takes it in place of the query's `‖x̂ₐ‖²`.
+    fn check<C>(
+        codec: &C,
+        pair: &dyn PairScorer,
+        decoded: impl Fn(PointOffset) -> Vec<f32>,
+        stored_norm: impl Fn(PointOffset) -> Option<f32>,
+        n: u32,
+        tolerance: f32,
+    ) -> std::result::Result<(), TestCaseError>
+    where
+        C: crate::EncodedVectors,
+    {
+        let mut batch = vec![0.0; n as usize];
+        let others: Vec<u32> = (0..n).collect();
+        for a in 0..n {
+            let xa = decoded(a);
+            let query = codec.query_scorer(&xa).unwrap();
+            let fix = stored_norm(a).map_or(0.0, |n| xa.iter().map(|x| x * x).sum::<f32>() - n);
+            pair.score_pairs(a, &others, &mut batch);
+            for b in 0..n {
+                let (got, want) = (pair.score_pair(a, b), query.score_point(b) + fix);
+                prop_assert_eq!(got.to_bits(), batch[b as usize].to_bits());
+                // Rounding in the query scorer scales with the terms, not with their sum.
+                let terms: f32 = xa
+                    .iter()
+                    .zip(decoded(b))
+                    .map(|(x, y)| (x * y).abs() + (x - y) * (x - y))
+                    .sum();
+                prop_assert!(
+                    (got - want).abs() <= tolerance * (1.0 + want.abs() + terms),
+                    "pair ({}, {}): {} vs query on the reconstruction {}",
+                    a,
+                    b,
+                    got,
+                    want
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn data(dim: usize, n: usize, raw: &[f32]) -> DenseVectors<f32> {
+        DenseVectors::from_flat(dim, raw[..n * dim].to_vec()).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn sq8d_pairs_score_the_reconstructions(dim in 1usize..40, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 40 * 6)) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let codec = ScalarInt8PerDim::train(&data(dim, 6, &raw), distance, 1.0, 1, 1).unwrap();
+            let decoded = |p| {
+                let mut v = vec![0.0; dim];
+                codec.decode_into(p, &mut v);
+                v
+            };
+            prop_assert_eq!(codec.decode(0), decoded(0));
+            check(&codec, &codec.pair_scorer(), decoded, |p| codec.stored_norm(p), 6, 1e-3)?;
+        }
+
+        #[test]
+        fn pq_pairs_score_the_reconstructions(sub in 1usize..6, m in 1usize..5, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 30 * 12)) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let codec = ProductQuantizer::train(&data(sub * m, 12, &raw), distance, m, 1, 1).unwrap();
+            check(&codec, &codec.pair_scorer(), |p| codec.decode(p), |p| codec.stored_norm(p), 12, 1e-3)?;
+        }
+
+        #[test]
+        fn binary_pairs_score_the_reconstructions(dim in 1usize..150, enc in 0usize..3, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 150 * 6)) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let encoding = [BinaryEncoding::One, BinaryEncoding::OneAndHalf, BinaryEncoding::Two][enc];
+            let codec = Binary::train(&data(dim, 6, &raw), distance, encoding, 8, 1, 1).unwrap();
+            let decoded = |p| codec.decode(p);
+            // The 8-bit query grid and the i8 level tables round to about 1/127 of the
+            // largest term.
+            check(&codec, &codec.pair_scorer(), decoded, |p| codec.stored_norm(p), 6, 0.02)?;
+        }
+    }
+}
