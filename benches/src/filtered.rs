@@ -4,6 +4,7 @@
 //! two-hop traversal (`search_acorn`), and an exact scan of the passing points; the planner is also compared with half the unfiltered QPS at the same
 //! recall.
 
+use crate::float_scorer::{self, FloatScorer};
 use crate::host::{loadavg, process_cpu_time};
 use crate::query_args::{GraphArgs, QueryArgs};
 use crate::report::{Report, Table, dataset_header};
@@ -11,11 +12,11 @@ use crate::stats::PassStats;
 use clap::Args;
 use serde_json::{Value, json};
 use sextant_core::{
-    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, PointFilter,
-    PointOffset, ScoredPoint,
+    BitSet, DensePairScorer, DenseVectorSource, DenseVectors, PointFilter, PointOffset, ScoredPoint,
 };
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
 use sextant_hnsw::{HnswIndex, SearchContext};
+use sextant_quantization::BoundedExact;
 use std::time::Instant;
 
 /// Filtered search: planner vs plain filtered traversal vs exact scan, per selectivity.
@@ -31,6 +32,10 @@ pub struct FilteredArgs {
     /// Search list sizes.
     #[arg(long, value_delimiter = ',', default_value = "64,128")]
     ef: Vec<usize>,
+    /// Exact scores behind code bounds: none, or sq8d (floats read only where per-dimension
+    /// int8 codes bound a point above the search's floor; same results).
+    #[arg(long, default_value = "none")]
+    bounds: String,
     #[command(flatten)]
     g: GraphArgs,
 }
@@ -122,9 +127,9 @@ fn qps_at(curve: &[(f64, f64)], recall: f64) -> Option<f64> {
 
 /// Times `search` over the queries (one warm-up, fastest of `repeats`); returns (stats, results).
 fn timed(
-    scorers: &[DenseQueryScorer<&DenseVectors<f32>>],
+    scorers: &[FloatScorer],
     repeats: usize,
-    mut search: impl FnMut(&DenseQueryScorer<&DenseVectors<f32>>, &mut Vec<ScoredPoint>),
+    mut search: impl FnMut(&FloatScorer, &mut Vec<ScoredPoint>),
 ) -> Result<(PassStats, f64, Vec<Vec<PointOffset>>), String> {
     let mut out = Vec::new();
     let mut found = Vec::with_capacity(scorers.len());
@@ -189,10 +194,13 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         args.g.threads,
     )
     .map_err(|e| e.to_string())?;
-    let scorers: Vec<_> = (0..n_q as PointOffset)
-        .map(|i| DenseQueryScorer::new(&base, distance, queries.vector(i)))
-        .collect::<Result<_, _>>()
+    let bound_codes = float_scorer::bound_codes(&args.bounds, &base, distance, args.g.threads)?;
+    let bounded = bound_codes
+        .as_ref()
+        .map(|c| BoundedExact::new(c, &base))
+        .transpose()
         .map_err(|e| e.to_string())?;
+    let scorers = float_scorer::scorers(&base, distance, &queries, n_q, bounded.as_ref())?;
     let query_rows =
         DenseVectors::from_flat(base.dim(), queries.as_flat()[..n_q * base.dim()].to_vec())
             .map_err(|e| e.to_string())?;
@@ -332,7 +340,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                 ]);
                 report.push(json!({"lib": "sextant-hnsw", "dataset": name, "kind": "search", "mode": "single",
                     "variant": format!("filtered {spec} / {method}"), "filter": spec, "selectivity": selectivity,
-                    "passing": passing.len(), "ef": ef, "k": q.k, "recall": recall, "qps": st.qps, "p50_us": st.p50_us,
+                    "passing": passing.len(), "bounds": args.bounds, "ef": ef, "k": q.k, "recall": recall, "qps": st.qps, "p50_us": st.p50_us,
                     "p99_us": st.p99_us, "cpu_us_per_query": cpu, "loadavg": loadavg(),
                     "bar_qps": if method.starts_with("planner") { json!(bar) } else { Value::Null }}));
             }

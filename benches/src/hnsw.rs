@@ -1,21 +1,19 @@
 //! `sextant-bench hnsw`: build an HNSW graph over a dataset, then sweep `ef` with single queries
 //! on one thread; records in the peers' format (`"lib": "sextant-hnsw"`).
 
+use crate::float_scorer;
 use crate::host::{loadavg, peak_rss_mib, process_cpu_time, reset_peak_rss, rss_mib};
 use crate::query_args::{GraphArgs, QueryArgs};
 use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use serde_json::json;
-use sextant_core::{
-    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, PointFilter, PointOffset,
-    QueryScorer,
-};
+use sextant_core::{DensePairScorer, DenseVectorSource, PointFilter, PointOffset, QueryScorer};
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
-    Binary, BinaryQueryScorer, BoundedExact, BoundedExactScorer, RaBitQ, RaBitQQueryScorer,
-    ScalarInt8, ScalarInt8PerDim, ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant,
+    Binary, BinaryQueryScorer, BoundedExact, RaBitQ, RaBitQQueryScorer, ScalarInt8,
+    ScalarInt8PerDim, ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant,
     TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
@@ -124,35 +122,6 @@ impl QueryScorer for CodeScorer<'_> {
             CodeScorer::Binary(s) => s.score_points(points, scores),
             CodeScorer::RaBitQ(s) => s.score_points(points, scores),
             CodeScorer::TurboQuant(s) => s.score_points(points, scores),
-        }
-    }
-}
-
-/// The exact scorer of a query: plain floats, or floats behind code bounds.
-enum FloatScorer<'a> {
-    Plain(DenseQueryScorer<&'a DenseVectors<f32>>),
-    Bounded(BoundedExactScorer<'a, &'a DenseVectors<f32>>),
-}
-
-impl QueryScorer for FloatScorer<'_> {
-    fn score_point(&self, p: PointOffset) -> f32 {
-        match self {
-            FloatScorer::Plain(s) => s.score_point(p),
-            FloatScorer::Bounded(s) => s.score_point(p),
-        }
-    }
-
-    fn score_points(&self, points: &[PointOffset], scores: &mut [f32]) {
-        match self {
-            FloatScorer::Plain(s) => s.score_points(points, scores),
-            FloatScorer::Bounded(s) => s.score_points(points, scores),
-        }
-    }
-
-    fn score_points_above(&self, points: &[PointOffset], floor: f32, scores: &mut [f32]) {
-        match self {
-            FloatScorer::Plain(s) => s.score_points_above(points, floor, scores),
-            FloatScorer::Bounded(s) => s.score_points_above(points, floor, scores),
         }
     }
 }
@@ -311,21 +280,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         return Err("--oversampling must be at least 1".into());
     }
     let quantized = codes.bytes_per_vector().is_some();
-    let bound_codes = match args.bounds.as_str() {
-        "none" => None,
-        "sq8d" => {
-            let t = Instant::now();
-            let codes = ScalarInt8PerDim::train(&base, distance, 1.0, 1, args.g.threads)
-                .map_err(|e| e.to_string())?;
-            eprintln!(
-                "hnsw: sq8d bound codes in {:.2} s, {} bytes per vector on top of the floats",
-                t.elapsed().as_secs_f64(),
-                codes.bytes_per_vector()
-            );
-            Some(codes)
-        }
-        other => return Err(format!("unknown --bounds {other:?} (none, sq8d)")),
-    };
+    let bound_codes = float_scorer::bound_codes(&args.bounds, &base, distance, args.g.threads)?;
     let bounded = bound_codes
         .as_ref()
         .map(|c| BoundedExact::new(c, &base))
@@ -350,20 +305,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let mut candidates: Vec<sextant_core::ScoredPoint> = Vec::new();
-    let scorers: Vec<FloatScorer> = (0..n_q as PointOffset)
-        .map(|q| {
-            let query = queries.vector(q);
-            match &bounded {
-                None => DenseQueryScorer::new(&base, distance, query)
-                    .map(FloatScorer::Plain)
-                    .map_err(|e| e.to_string()),
-                Some(b) => b
-                    .query_scorer(query)
-                    .map(FloatScorer::Bounded)
-                    .map_err(|e| e.to_string()),
-            }
-        })
-        .collect::<Result<_, _>>()?;
+    let scorers = float_scorer::scorers(&base, distance, &queries, n_q, bounded.as_ref())?;
     let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
     let mut records = Vec::new();
     let mut table = Table::new(&[

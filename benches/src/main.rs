@@ -4,6 +4,7 @@
 
 mod exact;
 mod filtered;
+mod float_scorer;
 mod gridstore;
 mod gridstore_crash;
 mod groundtruth;
