@@ -44,6 +44,53 @@ pub struct QuantArgs {
     /// 1.0 for sq8d).
     #[arg(long)]
     quantile: Option<f32>,
+    /// Scan the codes in place from a saved file (`open_mapped`, page cache warm) instead of
+    /// from RAM.
+    #[arg(long)]
+    mapped: bool,
+}
+
+/// The codecs' save / open-in-place pair, for `--mapped`.
+trait Mappable: Sized {
+    fn save_to(&self, path: &std::path::Path) -> sextant_quantization::Result<()>;
+    fn open_at(path: &std::path::Path) -> sextant_quantization::Result<Self>;
+}
+
+macro_rules! mappable {
+    ($($codec:ty),*) => {$(
+        impl Mappable for $codec {
+            fn save_to(&self, path: &std::path::Path) -> sextant_quantization::Result<()> {
+                self.save(path)
+            }
+            fn open_at(path: &std::path::Path) -> sextant_quantization::Result<Self> {
+                Self::open_mapped(path)
+            }
+        }
+    )*};
+}
+
+mappable!(
+    ScalarInt8,
+    ScalarInt8PerDim,
+    Binary,
+    RaBitQ,
+    ProductQuantizer,
+    TurboQuant
+);
+
+/// The codes themselves, or (with a scratch directory) the same codes saved and mapped.
+fn placed<C: Mappable>(
+    codes: sextant_quantization::Result<C>,
+    scratch: Option<&std::path::Path>,
+) -> sextant_quantization::Result<C> {
+    match scratch {
+        None => codes,
+        Some(dir) => {
+            let path = dir.join("codes.sxq");
+            codes?.save_to(&path)?;
+            C::open_at(&path)
+        }
+    }
 }
 
 /// What one codec measured.
@@ -59,28 +106,32 @@ struct Evaluated {
     bounded: Option<(f64, f64)>,
 }
 
-/// Measures codes trained (or failed to) since `t`.
-fn evaluate<C: EncodedVectors>(
-    codes: &Result<C, sextant_quantization::Error>,
+/// Measures codes trained (or failed to) since `t`, scanned from RAM or, with `scratch`,
+/// from a mapped file.
+fn evaluate<C: EncodedVectors + Mappable>(
+    codes: sextant_quantization::Result<C>,
     t: Instant,
+    scratch: Option<&std::path::Path>,
     queries: &sextant_core::DenseVectors<f32>,
     n_q: usize,
     keep: usize,
-) -> Result<Evaluated, String> {
-    let codes = codes.as_ref().map_err(|e| e.to_string())?;
-    let encode = codes.len() as f64 / t.elapsed().as_secs_f64();
+) -> Result<(Evaluated, C), String> {
+    let encode = codes.as_ref().map_or(0.0, |c| c.len() as f64) / t.elapsed().as_secs_f64();
+    let codes = placed(codes, scratch).map_err(|e| e.to_string())?;
     let scorers = (0..n_q as PointOffset)
         .map(|q| codes.query_scorer(queries.vector(q)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let (ns_per_code, found) = scan(&scorers, codes.len(), keep);
-    Ok(Evaluated {
+    drop(scorers);
+    let evaluated = Evaluated {
         bytes: codes.bytes_per_vector(),
         encode,
         ns_per_code,
         found,
         bounded: None,
-    })
+    };
+    Ok((evaluated, codes))
 }
 
 /// Bound-driven rescoring over every RaBitQ code: (recall@k, originals fetched per query).
@@ -185,8 +236,14 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
     let mut table = Table::new(&head.iter().map(String::as_str).collect::<Vec<_>>());
     let mut report = Report::new(
         dataset_header(&ds, n_q),
-        json!({"k": k, "rescore": args.rescore, "threads": args.threads, "codecs": args.codecs, "quantile": args.quantile}),
+        json!({"k": k, "rescore": args.rescore, "threads": args.threads, "codecs": args.codecs, "quantile": args.quantile, "mapped": args.mapped}),
     );
+    let dir = if args.mapped {
+        Some(tempfile::tempdir().map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let scratch = dir.as_ref().map(|d| d.path());
     for codec in &args.codecs {
         let t = Instant::now();
         let rabitq_bits = codec
@@ -199,47 +256,56 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
             found,
             bounded,
         } = match codec.as_str() {
-            "sq8" => evaluate(
-                &ScalarInt8::train(
-                    &base,
-                    distance,
-                    args.quantile.unwrap_or(0.99),
-                    1,
-                    args.threads,
-                ),
-                t,
-                &queries,
-                n_q,
-                widest,
-            )?,
-            "sq8d" => evaluate(
-                &ScalarInt8PerDim::train(
-                    &base,
-                    distance,
-                    args.quantile.unwrap_or(1.0),
-                    1,
-                    args.threads,
-                ),
-                t,
-                &queries,
-                n_q,
-                widest,
-            )?,
-            other if binary_spec(other).is_some() => {
-                let (encoding, query_bits) = binary_spec(other).unwrap_or((BinaryEncoding::One, 8));
+            "sq8" => {
                 evaluate(
-                    &Binary::train(&base, distance, encoding, query_bits, 1, args.threads),
+                    ScalarInt8::train(
+                        &base,
+                        distance,
+                        args.quantile.unwrap_or(0.99),
+                        1,
+                        args.threads,
+                    ),
                     t,
+                    scratch,
                     &queries,
                     n_q,
                     widest,
                 )?
+                .0
+            }
+            "sq8d" => {
+                evaluate(
+                    ScalarInt8PerDim::train(
+                        &base,
+                        distance,
+                        args.quantile.unwrap_or(1.0),
+                        1,
+                        args.threads,
+                    ),
+                    t,
+                    scratch,
+                    &queries,
+                    n_q,
+                    widest,
+                )?
+                .0
+            }
+            other if binary_spec(other).is_some() => {
+                let (encoding, query_bits) = binary_spec(other).unwrap_or((BinaryEncoding::One, 8));
+                evaluate(
+                    Binary::train(&base, distance, encoding, query_bits, 1, args.threads),
+                    t,
+                    scratch,
+                    &queries,
+                    n_q,
+                    widest,
+                )?
+                .0
             }
             _ if rabitq_bits.is_some() => {
                 let bits = rabitq_bits.unwrap_or(1);
                 let codes = RaBitQ::train(&base, distance, bits, 1, args.threads);
-                let mut e = evaluate(&codes, t, &queries, n_q, widest)?;
-                let codes = codes.map_err(|e| e.to_string())?;
+                let (mut e, codes) = evaluate(codes, t, scratch, &queries, n_q, widest)?;
                 e.bounded = Some(bounded_rescoring(&codes, &base, &queries, n_q, k, &gt)?);
                 e
             }
@@ -248,21 +314,27 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                     .parse()
                     .map_err(|_| format!("bad product codec {other:?} (pq48: 48 sub-spaces)"))?;
                 evaluate(
-                    &ProductQuantizer::train(&base, distance, m, 1, args.threads),
+                    ProductQuantizer::train(&base, distance, m, 1, args.threads),
                     t,
+                    scratch,
                     &queries,
                     n_q,
                     widest,
                 )?
+                .0
             }
             other => match turboquant_spec(other) {
-                Some((bits, calibrated)) => evaluate(
-                    &TurboQuant::train(&base, distance, bits, calibrated, 1, args.threads),
-                    t,
-                    &queries,
-                    n_q,
-                    widest,
-                )?,
+                Some((bits, calibrated)) => {
+                    evaluate(
+                        TurboQuant::train(&base, distance, bits, calibrated, 1, args.threads),
+                        t,
+                        scratch,
+                        &queries,
+                        n_q,
+                        widest,
+                    )?
+                    .0
+                }
                 None => {
                     return Err(format!(
                         "unknown codec {other:?} (sq8, sq8d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM)"
@@ -302,7 +374,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
         table.row(row);
         report.push(json!({"lib": "sextant-quantization", "dataset": name, "kind": "quant", "codec": codec,
             "bytes_per_vector": bytes, "compression": float_bytes as f64 / bytes as f64, "encode_vectors_per_s": encode,
-            "encode_threads": args.threads, "ns_per_code": ns_per_code, "k": k, "recall": recalls,
+            "encode_threads": args.threads, "mapped": args.mapped, "ns_per_code": ns_per_code, "k": k, "recall": recalls,
             "bounded_rescoring": bounded.map(|(recall, fetched)| json!({"recall": recall, "fetched_per_query": fetched}))}));
     }
     println!(
