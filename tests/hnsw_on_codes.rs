@@ -3,22 +3,48 @@
 //! float-built one, traversal on codes plus float rescoring keeps recall, and a search that
 //! prunes on code bounds returns exactly what the float search returns.
 
-use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectorSource, PointFilter};
-use sextant_datasets::{Dataset, mean_recall};
+use sextant_core::{
+    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PointFilter,
+};
+use sextant_datasets::{Dataset, GroundTruth, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
 use sextant_quantization::{BoundedExact, ScalarInt8PerDim, rescore};
 
-#[test]
-fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
+/// The bundled dataset and its per-dimension int8 codes.
+struct Minilm {
+    base: DenseVectors<f32>,
+    queries: DenseVectors<f32>,
+    gt: GroundTruth,
+    d: Distance,
+    codes: ScalarInt8PerDim,
+}
+
+fn minilm() -> Minilm {
     let ds = Dataset::open(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/datasets/minilm-pypi-20k"
     ))
     .unwrap();
-    let (base, queries) = (ds.base_prepared().unwrap(), ds.queries_prepared().unwrap());
-    let gt = ds.ground_truth().unwrap().unwrap();
-    let d = ds.distance();
+    let (base, d) = (ds.base_prepared().unwrap(), ds.distance());
     let codes = ScalarInt8PerDim::train(&base, d, 1.0, 1, 2).unwrap();
+    Minilm {
+        queries: ds.queries_prepared().unwrap(),
+        gt: ds.ground_truth().unwrap().unwrap(),
+        base,
+        d,
+        codes,
+    }
+}
+
+#[test]
+fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
+    let Minilm {
+        base,
+        queries,
+        gt,
+        d,
+        codes,
+    } = minilm();
     let pair = DensePairScorer::new(&base, d);
     let search = |p| codes.query_scorer(base.vector(p));
     let index =
@@ -71,15 +97,13 @@ fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
 
 #[test]
 fn graphs_built_on_codes_alone_keep_recall_on_minilm() {
-    let ds = Dataset::open(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/datasets/minilm-pypi-20k"
-    ))
-    .unwrap();
-    let (base, queries) = (ds.base_prepared().unwrap(), ds.queries_prepared().unwrap());
-    let gt = ds.ground_truth().unwrap().unwrap();
-    let d = ds.distance();
-    let codes = ScalarInt8PerDim::train(&base, d, 1.0, 1, 2).unwrap();
+    let Minilm {
+        base,
+        queries,
+        gt,
+        d,
+        codes,
+    } = minilm();
     // No float vector is read while building: inserts search on the codes of their own
     // reconstruction, and links are chosen on code pairs.
     let search = |p| codes.query_scorer(&codes.decode(p));

@@ -16,7 +16,6 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
 use sextant_hnsw::{HnswIndex, SearchContext};
-use sextant_quantization::BoundedExact;
 use std::time::Instant;
 
 /// Filtered search: planner vs plain filtered traversal vs exact scan, per selectivity.
@@ -195,11 +194,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let bound_codes = float_scorer::bound_codes(&args.bounds, &base, distance, args.g.threads)?;
-    let bounded = bound_codes
-        .as_ref()
-        .map(|c| BoundedExact::new(c, &base))
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let bounded = float_scorer::bounded(bound_codes.as_ref(), &base)?;
     let scorers = float_scorer::scorers(&base, distance, &queries, n_q, bounded.as_ref())?;
     let query_rows =
         DenseVectors::from_flat(base.dim(), queries.as_flat()[..n_q * base.dim()].to_vec())

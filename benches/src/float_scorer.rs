@@ -61,6 +61,17 @@ pub fn bound_codes(
     }
 }
 
+/// The bound source over `codes`, when there are codes.
+pub fn bounded<'a>(
+    codes: Option<&'a ScalarInt8PerDim>,
+    base: &'a DenseVectors<f32>,
+) -> Result<Option<BoundedExact<'a, &'a DenseVectors<f32>>>, String> {
+    codes
+        .map(|c| BoundedExact::new(c, base))
+        .transpose()
+        .map_err(|e| e.to_string())
+}
+
 /// One exact scorer per query (the first `n` queries), behind `bounded` when given.
 pub fn scorers<'a>(
     base: &'a DenseVectors<f32>,

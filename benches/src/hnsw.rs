@@ -12,9 +12,8 @@ use sextant_core::{DensePairScorer, DenseVectorSource, PointFilter, PointOffset,
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
-    Binary, BinaryQueryScorer, BoundedExact, RaBitQ, RaBitQQueryScorer, ScalarInt8,
-    ScalarInt8PerDim, ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant,
-    TurboQuantQueryScorer, rescore,
+    Binary, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarInt8PerDim,
+    ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant, TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
 
@@ -281,11 +280,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     }
     let quantized = codes.bytes_per_vector().is_some();
     let bound_codes = float_scorer::bound_codes(&args.bounds, &base, distance, args.g.threads)?;
-    let bounded = bound_codes
-        .as_ref()
-        .map(|c| BoundedExact::new(c, &base))
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let bounded = float_scorer::bounded(bound_codes.as_ref(), &base)?;
     let search_variant: Vec<String> = [
         build_variant.clone(),
         bounded.is_some().then(|| format!("bounds={}", args.bounds)),
