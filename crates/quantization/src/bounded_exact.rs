@@ -30,6 +30,30 @@ const CHUNK: usize = 64;
 
 /// Per-dimension int8 codes and the float vectors they encode, with each point's residual
 /// norm `‖x − x̂‖`: the source of [`BoundedExactScorer`]s.
+///
+/// ```
+/// use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer};
+/// use sextant_quantization::{BoundedExact, ScalarInt8PerDim};
+///
+/// let mut data = DenseVectors::from_flat(4, (0..400).map(|i| ((i * 37) % 23) as f32 - 11.0).collect())?;
+/// data.prepare(Distance::Cosine)?;
+/// let codes = ScalarInt8PerDim::train(&data, Distance::Cosine, 1.0, 7, 1)?;
+/// let bounded = BoundedExact::new(&codes, &data)?;
+///
+/// let query = [1.0, -0.5, 0.25, 2.0];
+/// let scorer = bounded.query_scorer(&query)?;
+/// let exact = DenseQueryScorer::new(&data, Distance::Cosine, &query)?;
+/// // A search that keeps only scores of at least 0.9 (say, a full top-k list):
+/// let points: Vec<u32> = (0..100).collect();
+/// let mut scores = vec![0.0; 100];
+/// scorer.score_points_above(&points, 0.9, &mut scores);
+/// for (&p, &s) in points.iter().zip(&scores) {
+///     let truth = exact.score_point(p);
+///     // Kept points get their exact float score; the others something below the floor.
+///     assert!(if truth >= 0.9 { s == truth } else { s < 0.9 });
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct BoundedExact<'a, S: DenseVectorSource<Element = f32>> {
     codes: &'a ScalarInt8PerDim,
