@@ -11,8 +11,8 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
-    Binary, BinaryEncoding, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, ScalarInt8PerDim,
-    TurboQuant, rescore, rescore_with_bounds,
+    Binary, BinaryEncoding, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt8,
+    ScalarInt8PerDim, TurboQuant, rescore, rescore_with_bounds,
 };
 
 use crate::query_args::QueryArgs;
@@ -27,7 +27,8 @@ pub struct QuantArgs {
     /// suffix for a 4-bit query), rabitq1 .. rabitq8
     /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring),
     /// tq1 .. tq4 (TurboQuant, calibrated), tq1u .. tq4u (TurboQuant, not calibrated), pqM
-    /// (product quantization, M sub-spaces of 256 centroids).
+    /// (product quantization, M sub-spaces of 256 centroids), pqMx4 (M sub-spaces of 16
+    /// centroids in the fast-scan layout).
     #[arg(
         long,
         value_delimiter = ',',
@@ -75,6 +76,7 @@ mappable!(
     Binary,
     RaBitQ,
     ProductQuantizer,
+    ProductFastScan,
     TurboQuant
 );
 
@@ -309,6 +311,20 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 e.bounded = Some(bounded_rescoring(&codes, &base, &queries, n_q, k, &gt)?);
                 e
             }
+            other if other.starts_with("pq") && other.ends_with("x4") => {
+                let m: usize = other[2..other.len() - 2].parse().map_err(|_| {
+                    format!("bad fast-scan codec {other:?} (pq96x4: 96 sub-spaces of 4 bits)")
+                })?;
+                evaluate(
+                    ProductFastScan::train(&base, distance, m, 1, args.threads),
+                    t,
+                    scratch,
+                    &queries,
+                    n_q,
+                    widest,
+                )?
+                .0
+            }
             other if other.starts_with("pq") => {
                 let m: usize = other[2..]
                     .parse()
@@ -337,7 +353,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 }
                 None => {
                     return Err(format!(
-                        "unknown codec {other:?} (sq8, sq8d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM)"
+                        "unknown codec {other:?} (sq8, sq8d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM, pqMx4)"
                     ));
                 }
             },

@@ -1,7 +1,7 @@
 //! Criterion bench `scorers`: one query against a batch of 32 random stored points (what a
 //! graph expansion asks for), per codec, on 20,000 seeded Gaussian vectors of 384 dimensions
 //! prepared for cosine; plus `BoundedExact` with a floor that keeps about one point in ten,
-//! next to the plain float scorer it replaces.
+//! next to the plain float scorer it replaces; and one whole fast-scan block (the scan path).
 //!
 //! Run: `cargo bench -p sextant-quantization --bench scorers` (filter: `-- sq8d`).
 
@@ -11,8 +11,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sextant_core::{DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer};
 use sextant_quantization::{
-    BoundedExact, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, ScalarInt8PerDim,
-    TurboQuant,
+    BoundedExact, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt8,
+    ScalarInt8PerDim, TurboQuant,
 };
 use std::hint::black_box;
 
@@ -90,6 +90,21 @@ fn scorers(c: &mut Criterion) {
         &ProductQuantizer::train(&data, d, 48, 1, 2).expect("pq"),
         &query,
     );
+    // Fast scan: batches of random points take the one-by-one path; a whole block the kernel.
+    let fs = ProductFastScan::train(&data, d, 96, 1, 2).expect("pq96x4");
+    bench_codec(c, "pq96x4", &fs, &query);
+    let scorer = fs.query_scorer(&query).expect("query");
+    let block: Vec<u32> = (0..BATCH as u32).collect();
+    let mut out = vec![0f32; BATCH];
+    let mut group = c.benchmark_group("block32");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("pq96x4", |b| {
+        b.iter(|| {
+            scorer.score_points(black_box(&block), &mut out);
+            black_box(&out);
+        })
+    });
+    group.finish();
 
     // Floats, plain and behind sq8d bounds, with the floor of a search that keeps ~10%.
     let batches = batches();

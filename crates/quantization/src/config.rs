@@ -59,6 +59,13 @@ pub enum QuantizationConfig {
         /// Number of sub-spaces; must divide the dimension.
         m: usize,
     },
+    /// Product quantization with 16 centroids per sub-space (4 bits) in the fast-scan layout
+    /// of 32-vector blocks, `m / 2` bytes per vector. Serialized as
+    /// `{"kind": "product_fast_scan", "m": 96}`.
+    ProductFastScan {
+        /// Number of sub-spaces: even, at most 256, dividing the dimension.
+        m: usize,
+    },
 }
 
 fn default_query_bits() -> u32 {
@@ -114,6 +121,13 @@ impl QuantizationConfig {
             QuantizationConfig::Product { m } => {
                 if m == 0 {
                     return Err(Error::Config("product quantization needs m ≥ 1".into()));
+                }
+            }
+            QuantizationConfig::ProductFastScan { m } => {
+                if m == 0 || !m.is_multiple_of(2) || m > 256 {
+                    return Err(Error::Config(format!(
+                        "fast-scan product quantization needs an even m in 2..=256 (m = {m})"
+                    )));
                 }
             }
             QuantizationConfig::RaBitQ { bits } => {

@@ -17,6 +17,9 @@
 //!   folded into the query, scored through the core bit-plane table kernel;
 //! - [`ProductQuantizer`]: `m` sub-spaces of 256 k-means++ / Lloyd centroids, one byte each,
 //!   scored through a per-query table (ADC);
+//! - [`ProductFastScan`]: 16 centroids per sub-space (4 bits), codes interleaved in blocks of
+//!   32 vectors and scanned with the 16-entry tables in SIMD registers (core's
+//!   `fast_scan_block`);
 //! - [`Binary`]: 1, 1.5 or 2-bit codes around the mean (no rotation) against a 4- or 8-bit
 //!   query, through the same table kernel;
 //! - [`rescore`] (exact top k of codec candidates) and [`rescore_with_bounds`] (fetches only
@@ -32,8 +35,7 @@
 //! on integer kernels; per-dimension int8, product and binary codes through their
 //! reconstructions (`pair_scorer` on each, and `decode`).
 //!
-//! Not built yet: the 4-bit fast-scan layout of product quantization, TurboQuant's
-//! inner-product variant, pair scorers for the rotation codecs (RaBitQ, TurboQuant).
+//! Not built yet: TurboQuant's inner-product variant, pair scorers for the rotation codecs (RaBitQ, TurboQuant).
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -64,6 +66,7 @@ mod bounded_exact;
 mod config;
 mod encoded;
 mod error;
+mod fast_scan;
 mod pairs;
 mod persist;
 mod planes;
@@ -82,6 +85,7 @@ pub use bounded_exact::{BoundedExact, BoundedExactScorer};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
+pub use fast_scan::{BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
 pub use pairs::{BinaryPairScorer, ProductPairScorer, ScalarPerDimPairScorer};
 pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
@@ -98,7 +102,8 @@ pub mod fuzzing {
     use sextant_core::QueryScorer;
 
     use crate::{
-        Binary, EncodedVectors, ProductQuantizer, RaBitQ, ScalarInt8, ScalarInt8PerDim, TurboQuant,
+        Binary, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt8,
+        ScalarInt8PerDim, TurboQuant,
     };
 
     /// Parses `data` as each codec's file; whatever parses must write itself back to a file
@@ -132,5 +137,6 @@ pub mod fuzzing {
             ScalarInt8PerDim::to_bytes,
             ScalarInt8PerDim::from_bytes,
         );
+        check(data, ProductFastScan::to_bytes, ProductFastScan::from_bytes);
     }
 }

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
 //! | 8 | 4 | version (1) |
-//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension |
+//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension, 7 = product fast scan |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
 //! | 24 | 8 | number of vectors `n` |
@@ -31,6 +31,10 @@
 //! bits (u32 at 36: 4 or 8); body the per-coordinate means and deviations (`d` f32 each), then
 //! `n` records as laid out in the binary module docs.
 //!
+//! Product fast scan: parameter `m` (u32 at 32); body the `m` codebooks (`16 × d/m` f32 each),
+//! then `⌈n/32⌉` blocks of `16·m` bytes as laid out in the fast-scan module docs (the last
+//! one zero-padded).
+//!
 //! Scalar int8 per dimension: no parameters; body the per-dimension low ends and bin widths
 //! (`d` f32 each), then `n` records of `d` codes shifted to i8 (and for Euclid the decoded squared
 //! norm, f32).
@@ -45,8 +49,8 @@ use sextant_mmap_advice::MmapFile;
 use crate::records::{Records, f32_at};
 use crate::rotation::Rotation;
 use crate::{
-    Binary, BinaryEncoding, CENTROIDS, Error, ProductQuantizer, RaBitQ, Result, ScalarInt8,
-    ScalarInt8PerDim, TurboQuant,
+    Binary, BinaryEncoding, CENTROIDS, Error, FAST_SCAN_CENTROIDS, ProductFastScan,
+    ProductQuantizer, RaBitQ, Result, ScalarInt8, ScalarInt8PerDim, TurboQuant,
 };
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
@@ -58,6 +62,7 @@ const CODEC_TURBOQUANT: u32 = 3;
 const CODEC_PRODUCT: u32 = 4;
 const CODEC_BINARY: u32 = 5;
 const CODEC_SCALAR_PER_DIM: u32 = 6;
+const CODEC_PRODUCT_FAST_SCAN: u32 = 7;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -284,6 +289,7 @@ file_io!(TurboQuant);
 file_io!(ProductQuantizer);
 file_io!(Binary);
 file_io!(ScalarInt8PerDim);
+file_io!(ProductFastScan);
 
 fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -450,6 +456,37 @@ impl ProductQuantizer {
     }
 
     /// Every byte is a valid code.
+    fn check_factors(&self, _at: usize) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl ProductFastScan {
+    /// The codebooks and code blocks as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header::of(CODEC_PRODUCT_FAST_SCAN, self.distance, self.dim, self.len);
+        let params = (self.m as u32).to_le_bytes();
+        write_file(
+            &header,
+            &params,
+            &[&f32s_to_bytes(&self.codebooks), &self.data[..]],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, CODEC_PRODUCT_FAST_SCAN, "product fast scan")?;
+        let m = u32_at(b, 32) as usize;
+        Self::check_params(h.distance, h.dim, m).map_err(|e| corrupt(32, e.to_string()))?;
+        let floats = FAST_SCAN_CENTROIDS * h.dim;
+        let codebooks = finite_f32s(body, floats, HEADER, "codebooks")?;
+        let blocks = h.n.div_ceil(crate::BLOCK as u64);
+        check_records(blocks, 16 * m, &body[4 * floats..], h.dim)?;
+        let mut codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
+        codec.len = h.n as usize;
+        Ok((codec, HEADER + 4 * floats..HEADER + body.len()))
+    }
+
+    /// Every nibble is a valid code.
     fn check_factors(&self, _at: usize) -> Result<()> {
         Ok(())
     }

@@ -12,8 +12,7 @@
 //! sums in four lanes, half the bytes): on minilm-pypi-20k the scan got 1.4–1.9x faster at
 //! m = 48..192 with identical recall.
 //!
-//! Not built: the 4-bit fast-scan layout (16 centroids, codes interleaved by 32 vectors, tables
-//! in registers).
+//! The 4-bit fast-scan variant is [`ProductFastScan`](crate::ProductFastScan).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -79,7 +78,7 @@ impl ProductQuantizer {
                         .iter()
                         .flat_map(|&p| source.vector(p)[j * sub..(j + 1) * sub].iter().copied())
                         .collect();
-                    kmeans(&points, sub, seed.wrapping_add(j as u64))
+                    kmeans(&points, sub, CENTROIDS, seed.wrapping_add(j as u64))
                 })
                 .collect()
         });
@@ -230,49 +229,55 @@ impl PartialEq for ProductQuantizer {
 /// centroid-major loop over a few dimensions did not (the minilm recall test, which trains two
 /// codecs: 23.4 s → 14.8 s).
 #[derive(Debug, Clone)]
-struct Transposed {
+pub(crate) struct Transposed {
     t: Vec<f32>,
+    /// Centroids.
+    k: usize,
 }
 
 impl Transposed {
-    fn new(book: &[f32], sub: usize) -> Self {
-        let mut t = vec![0f32; sub * CENTROIDS];
-        for (k, c) in book.chunks_exact(sub).enumerate() {
-            for (d, &x) in c.iter().enumerate() {
-                t[d * CENTROIDS + k] = x;
+    /// `book` holds `k = book.len() / sub` centroids of `sub` floats (at most 256).
+    pub(crate) fn new(book: &[f32], sub: usize) -> Self {
+        let k = book.len() / sub;
+        let mut t = vec![0f32; sub * k];
+        for (c, centroid) in book.chunks_exact(sub).enumerate() {
+            for (d, &x) in centroid.iter().enumerate() {
+                t[d * k + c] = x;
             }
         }
-        Self { t }
+        Self { t, k }
     }
 
-    fn nearest(&self, x: &[f32]) -> usize {
+    pub(crate) fn nearest(&self, x: &[f32]) -> usize {
         let mut dist = [0f32; CENTROIDS];
-        for (&xd, row) in x.iter().zip(self.t.chunks_exact(CENTROIDS)) {
+        let dist = &mut dist[..self.k];
+        for (&xd, row) in x.iter().zip(self.t.chunks_exact(self.k)) {
             for (acc, &c) in dist.iter_mut().zip(row) {
                 *acc += (xd - c) * (xd - c);
             }
         }
         let mut best = (f32::INFINITY, 0);
-        for (k, &d) in dist.iter().enumerate() {
+        for (c, &d) in dist.iter().enumerate() {
             if d < best.0 {
-                best = (d, k);
+                best = (d, c);
             }
         }
         best.1
     }
 }
 
-/// k-means with k-means++ seeding on `points` (rows of `sub` floats): [`CENTROIDS`] centroids.
-/// With fewer distinct points than centroids, the extra centroids repeat points.
-fn kmeans(points: &[f32], sub: usize, seed: u64) -> Vec<f32> {
+/// k-means with k-means++ seeding on `points` (rows of `sub` floats): `k` centroids (at most
+/// [`CENTROIDS`]). With fewer distinct points than centroids, the extra centroids repeat
+/// points.
+pub(crate) fn kmeans(points: &[f32], sub: usize, k: usize, seed: u64) -> Vec<f32> {
     let n = points.len() / sub;
     let row = |i: usize| &points[i * sub..(i + 1) * sub];
     let dist = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut centroids = Vec::with_capacity(CENTROIDS * sub);
+    let mut centroids = Vec::with_capacity(k * sub);
     centroids.extend_from_slice(row(rng.random_range(0..n)));
     let mut nearest: Vec<f32> = (0..n).map(|i| dist(row(i), &centroids[..sub])).collect();
-    while centroids.len() < CENTROIDS * sub {
+    while centroids.len() < k * sub {
         let total: f64 = nearest.iter().map(|&d| f64::from(d)).sum();
         let pick = if total > 0.0 {
             let mut target = rng.random::<f64>() * total;
@@ -298,22 +303,22 @@ fn kmeans(points: &[f32], sub: usize, seed: u64) -> Vec<f32> {
         for (i, a) in assignment.iter_mut().enumerate() {
             *a = book.nearest(row(i));
         }
-        let mut sums = vec![0f64; CENTROIDS * sub];
-        let mut counts = vec![0usize; CENTROIDS];
+        let mut sums = vec![0f64; k * sub];
+        let mut counts = vec![0usize; k];
         for (i, &a) in assignment.iter().enumerate() {
             counts[a] += 1;
             for (s, &x) in sums[a * sub..(a + 1) * sub].iter_mut().zip(row(i)) {
                 *s += f64::from(x);
             }
         }
-        for k in 0..CENTROIDS {
+        for c in 0..k {
             // An empty cluster keeps its centroid.
-            if counts[k] > 0 {
-                for (c, s) in centroids[k * sub..(k + 1) * sub]
+            if counts[c] > 0 {
+                for (x, s) in centroids[c * sub..(c + 1) * sub]
                     .iter_mut()
-                    .zip(&sums[k * sub..(k + 1) * sub])
+                    .zip(&sums[c * sub..(c + 1) * sub])
                 {
-                    *c = (s / counts[k] as f64) as f32;
+                    *x = (s / counts[c] as f64) as f32;
                 }
             }
         }

@@ -39,6 +39,14 @@ impl Records {
         }
     }
 
+    /// The bytes as an owned vector (a mapped region is copied into RAM).
+    pub(crate) fn into_owned(self) -> Vec<u8> {
+        match self {
+            Records::Owned(v) => v,
+            mapped => Records::copied(&mapped).into_owned(),
+        }
+    }
+
     /// True when the records are read in place from a mapped file.
     pub(crate) fn is_mapped(&self) -> bool {
         matches!(self, Records::Mapped { .. })

@@ -15,6 +15,8 @@ fn quant_file_corpus_replays() {
             "small.tq",
             "small.pq",
             "small.bin",
+            "small.sq8d",
+            "small.pqfs",
         ] {
             let bytes = std::fs::read(here.join("tests/golden").join(name)).unwrap();
             std::fs::write(corpus.join(name), &bytes).unwrap();

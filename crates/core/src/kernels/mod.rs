@@ -102,6 +102,9 @@ pub struct Kernels {
     /// `bitplanes_dot_i8`): the inner product of an i8 query with codes on an uneven grid of
     /// up to 16 levels (see [`bitplanes_lut_dot_i8`]).
     pub bitplanes_lut_dot_i8: fn(&[u8], &[i8; 16], &[i8]) -> i32,
+    /// Sums of 4-bit table lookups for a block of 32 vectors (the fast-scan layout of
+    /// product quantization; see [`fast_scan_block`]).
+    pub fast_scan_block: fn(&[u8], &[u8], &mut [u16; 32]),
 }
 
 const SCALAR: Kernels = Kernels {
@@ -122,6 +125,7 @@ const SCALAR: Kernels = Kernels {
     hamming: scalar::hamming,
     bitplanes_dot_i8: scalar::bitplanes_dot_i8,
     bitplanes_lut_dot_i8: scalar::bitplanes_lut_dot_i8,
+    fast_scan_block: scalar::fast_scan_block,
 };
 
 /// Builds the table of one x86 level; the caller has checked the CPU supports it.
@@ -146,6 +150,7 @@ macro_rules! x86_table {
             hamming: x86::$module::hamming,
             bitplanes_dot_i8: x86::$module::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: x86::$module::bitplanes_lut_dot_i8,
+            fast_scan_block: x86::$module::fast_scan_block,
         }
     };
 }
@@ -177,6 +182,7 @@ fn build_table(level: SimdLevel) -> Option<Kernels> {
             hamming: lanes::hamming,
             bitplanes_dot_i8: lanes::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: lanes::bitplanes_lut_dot_i8,
+            fast_scan_block: scalar::fast_scan_block,
         }),
         _ => None,
     }
@@ -332,6 +338,24 @@ pub fn bitplanes_lut_dot_i8(planes: &[u8], lut: &[i8; 16], values: &[i8]) -> i32
         planes.len()
     );
     (Kernels::best().bitplanes_lut_dot_i8)(planes, lut, values)
+}
+
+/// Fast-scan lookup sums of one block of 32 vectors with 4-bit codes. For every sub-space
+/// `j`, byte `i` of `codes[16j..16j + 16]` holds the code of vector `i` (low nibble) and of
+/// vector `i + 16` (high nibble), and `lut[16j..16j + 16]` is that sub-space's table; then
+/// `out[v] = Σⱼ lut[16j + codeⱼ(v)]` (wrapping in u16: keep `255 · sub-spaces < 65536`).
+///
+/// # Panics
+/// When `codes` and `lut` differ in length or are not whole sub-spaces of 16 bytes.
+#[inline]
+pub fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+    assert!(
+        codes.len() == lut.len() && codes.len().is_multiple_of(16),
+        "fast_scan_block: {} code bytes and {} table bytes (need equal multiples of 16)",
+        codes.len(),
+        lut.len()
+    );
+    (Kernels::best().fast_scan_block)(codes, lut, out)
 }
 
 /// Scales `v` to unit L2 norm in place and returns the norm it had.

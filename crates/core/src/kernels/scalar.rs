@@ -140,3 +140,17 @@ pub fn bitplanes_lut_dot_i8(planes: &[u8], lut: &[i8; 16], values: &[i8]) -> i32
         .map(|(&c, &v)| i32::from(lut[c]) * i32::from(v))
         .sum()
 }
+
+/// Fast-scan sums of one block of 32 vectors with 4-bit codes: for every sub-space `j`
+/// (`codes.len() / 16` of them), byte `i` of `codes[16j..16j + 16]` holds the code of vector
+/// `i` (low nibble) and of vector `i + 16` (high nibble), and `lut[16j..16j + 16]` the table
+/// of that sub-space. `out[v] = Σⱼ lut[16j + codeⱼ(v)]`, wrapping in u16.
+pub fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+    *out = [0; 32];
+    for (c, t) in codes.chunks_exact(16).zip(lut.chunks_exact(16)) {
+        for (i, &byte) in c.iter().enumerate() {
+            out[i] = out[i].wrapping_add(u16::from(t[usize::from(byte & 0x0f)]));
+            out[i + 16] = out[i + 16].wrapping_add(u16::from(t[usize::from(byte >> 4)]));
+        }
+    }
+}

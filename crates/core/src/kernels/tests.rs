@@ -335,3 +335,40 @@ fn bitplanes_reference_is_the_code_inner_product() {
     let identity: [i8; 16] = std::array::from_fn(|i| i as i8);
     assert_eq!(bitplanes_lut_dot_i8(&planes, &identity, &values), want);
 }
+
+#[test]
+fn fast_scan_blocks_match_the_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let s = Kernels::scalar();
+    // 0..=13 sub-spaces covers whole steps of four and every tail, at unaligned offsets.
+    for subs in 0..=13usize {
+        for skew in [0usize, 3] {
+            let codes: Vec<u8> = (0..16 * subs + skew).map(|_| rng.random()).collect();
+            let lut: Vec<u8> = (0..16 * subs + skew).map(|_| rng.random()).collect();
+            let (codes, lut) = (&codes[skew..], &lut[skew..]);
+            let mut want = [0u16; 32];
+            (s.fast_scan_block)(codes, lut, &mut want);
+            for k in Kernels::available() {
+                let mut got = [7u16; 32];
+                (k.fast_scan_block)(codes, lut, &mut got);
+                assert_eq!(got, want, "{:?} subs={subs} skew={skew}", k.level);
+            }
+        }
+    }
+}
+
+#[test]
+fn fast_scan_reads_low_nibbles_for_the_first_16_vectors() {
+    // Two sub-spaces; vector 3 has codes (5, 9), vector 19 (2, 15); every other code is 0.
+    let mut codes = vec![0u8; 32];
+    codes[3] = 5 | (2 << 4);
+    codes[16 + 3] = 9 | (15 << 4);
+    let lut: Vec<u8> = (0..32)
+        .map(|i| (i % 16) as u8 * 10 + (i / 16) as u8)
+        .collect();
+    let mut out = [0u16; 32];
+    fast_scan_block(&codes, &lut, &mut out);
+    assert_eq!(out[3], 50 + 91);
+    assert_eq!(out[19], 20 + 151);
+    assert_eq!(out[0], 1);
+}

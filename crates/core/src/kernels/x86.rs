@@ -13,6 +13,11 @@ use half::f16;
 /// AVX-512, the lane bodies under AVX2.
 macro_rules! bitplanes {
     (avx512) => {
+        pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+            // SAFETY: only stored in the AVX-512 table, built after feature detection.
+            unsafe { x86_int::avx512::fast_scan_block(codes, lut, out) }
+        }
+
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
             unsafe { x86_int::avx512::dot_i16_i8(a, b) }
@@ -33,6 +38,15 @@ macro_rules! bitplanes {
         }
     };
     (avx2) => {
+        pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+            #[target_feature(enable = "avx2")]
+            fn inner(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+                super::super::scalar::fast_scan_block(codes, lut, out)
+            }
+            // SAFETY: only stored in the AVX2 table, built after feature detection.
+            unsafe { inner(codes, lut, out) }
+        }
+
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
             #[target_feature(enable = "avx2")]
             fn inner(a: &[i16], b: &[i8]) -> i32 {

@@ -186,6 +186,60 @@ pub(super) mod avx512 {
         _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1))
     }
 
+    /// `scalar::fast_scan_block` four sub-spaces per step: each 128-bit lane holds one
+    /// sub-space's 16 code bytes and its 16-entry table, so `vpshufb` looks up 16 vectors'
+    /// low nibbles (then high nibbles) in one instruction; the bytes are widened to u16 and
+    /// summed per vector, and the four lanes are added at the end.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+        let subs = codes.len().min(lut.len()) / 16;
+        let nib = _mm512_set1_epi8(0x0f);
+        let zero = _mm512_setzero_si512();
+        let mut acc = [_mm512_setzero_si512(); 4];
+        let mut j = 0;
+        // SAFETY: each step loads bytes [16j, 16j + 64) of both slices with 16(j + 4) <= their
+        // lengths; the remaining sub-spaces are summed by the scalar loop below.
+        unsafe {
+            while j + 4 <= subs {
+                let c = _mm512_loadu_si512(codes.as_ptr().add(16 * j).cast());
+                let t = _mm512_loadu_si512(lut.as_ptr().add(16 * j).cast());
+                let lo = _mm512_shuffle_epi8(t, _mm512_and_si512(c, nib));
+                let hi = _mm512_shuffle_epi8(t, _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib));
+                acc[0] = _mm512_add_epi16(acc[0], _mm512_unpacklo_epi8(lo, zero));
+                acc[1] = _mm512_add_epi16(acc[1], _mm512_unpackhi_epi8(lo, zero));
+                acc[2] = _mm512_add_epi16(acc[2], _mm512_unpacklo_epi8(hi, zero));
+                acc[3] = _mm512_add_epi16(acc[3], _mm512_unpackhi_epi8(hi, zero));
+                j += 4;
+            }
+        }
+        // Lane l of acc[q] holds sub-space group l's sums of vectors 8q..8q + 8.
+        for (q, a) in acc.iter().enumerate() {
+            let lanes = [
+                _mm512_extracti32x4_epi32::<0>(*a),
+                _mm512_extracti32x4_epi32::<1>(*a),
+                _mm512_extracti32x4_epi32::<2>(*a),
+                _mm512_extracti32x4_epi32::<3>(*a),
+            ];
+            let sum = _mm_add_epi16(
+                _mm_add_epi16(lanes[0], lanes[1]),
+                _mm_add_epi16(lanes[2], lanes[3]),
+            );
+            let mut eight = [0u16; 8];
+            // SAFETY: an unaligned 16-byte store into a 16-byte array.
+            unsafe { _mm_storeu_si128(eight.as_mut_ptr().cast(), sum) };
+            out[8 * q..8 * q + 8].copy_from_slice(&eight);
+        }
+        let mut rest = [0u16; 32];
+        crate::kernels::scalar::fast_scan_block(
+            &codes[16 * j..16 * subs],
+            &lut[16 * j..16 * subs],
+            &mut rest,
+        );
+        for (o, r) in out.iter_mut().zip(rest) {
+            *o = o.wrapping_add(r);
+        }
+    }
+
     /// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ (see `scalar::bitplanes_dot_i8`), 64 values per step.
     ///
     /// Each plane word selects bytes of the value block with a merge-masked move whose

@@ -1,0 +1,421 @@
+//! Product quantization with 4-bit codes in the fast-scan layout: `m` sub-spaces of 16
+//! k-means centroids (half a byte per sub-space), stored in blocks of 32 vectors so that a
+//! query's 16-entry tables sit in SIMD registers and one shuffle looks up 16 vectors at once
+//! (André, Kermarrec, Le Scouarnec, VLDB 2015; FAISS's `IndexPQFastScan`).
+//!
+//! Layout: block `b` holds vectors `32b..32b + 32` in `16·m` bytes; sub-space `j` takes bytes
+//! `16j..16j + 16` of the block, and byte `i` there holds the code of vector `32b + i` (low
+//! nibble) and of vector `32b + i + 16` (high nibble). The last block is zero-padded.
+//!
+//! Scoring: the query's float table (`⟨qⱼ, cⱼₖ⟩`, or `−‖qⱼ − cⱼₖ‖²` for Euclid) is put on a
+//! u8 grid: per sub-space an offset (its minimum) and one step for all, so a score is
+//! `offset + step · Σ` with the sum taken in u16 (`m ≤ 256` keeps it exact). A batch of
+//! points that covers whole blocks in order (a scan) goes through the core
+//! `fast_scan_block` kernel; other points are scored one by one from their nibbles.
+//!
+//! Training is that of [`ProductQuantizer`](crate::ProductQuantizer) with 16 centroids per
+//! sub-space (a sample of at most 4,096 vectors, 256 per centroid).
+
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
+
+use crate::product::{Transposed, kmeans};
+use crate::records::Records;
+use crate::training::{encode_all, refuse_manhattan, training_sample_of};
+use crate::{Error, Result};
+
+/// Centroids per sub-space (4-bit codes).
+pub const FAST_SCAN_CENTROIDS: usize = 16;
+
+/// Vectors per block of the interleaved layout.
+pub const BLOCK: usize = 32;
+
+/// Product-quantized 4-bit codes in blocks of 32: `m / 2` bytes per vector.
+#[derive(Debug, Clone)]
+pub struct ProductFastScan {
+    pub(crate) dim: usize,
+    pub(crate) m: usize,
+    pub(crate) distance: Distance,
+    /// `m` codebooks of 16 × `dim/m` floats.
+    pub(crate) codebooks: Vec<f32>,
+    /// The same codebooks dimension-major, for encoding (derived, not stored).
+    books: Vec<Transposed>,
+    pub(crate) len: usize,
+    /// `⌈len / 32⌉` blocks of `16·m` bytes.
+    pub(crate) data: Records,
+}
+
+impl ProductFastScan {
+    /// Learns `m` codebooks of 16 centroids on a seeded sample of `source` (prepared for
+    /// `distance`) and encodes every vector on `threads` threads. `m` must be even, at most
+    /// 256, and divide the dimension. Manhattan is refused.
+    pub fn train<S>(
+        source: &S,
+        distance: Distance,
+        m: usize,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Self>
+    where
+        S: DenseVectorSource<Element = f32> + Sync,
+    {
+        let dim = source.dim();
+        Self::check_params(distance, dim, m)?;
+        let picked = training_sample_of(source, seed, 256 * FAST_SCAN_CENTROIDS)?;
+        let sub = dim / m;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()
+            .map_err(|e| Error::ThreadPool(e.to_string()))?;
+        let codebooks: Vec<Vec<f32>> = pool.install(|| {
+            use rayon::prelude::*;
+            (0..m)
+                .into_par_iter()
+                .map(|j| {
+                    let points: Vec<f32> = picked
+                        .iter()
+                        .flat_map(|&p| source.vector(p)[j * sub..(j + 1) * sub].iter().copied())
+                        .collect();
+                    kmeans(
+                        &points,
+                        sub,
+                        FAST_SCAN_CENTROIDS,
+                        seed.wrapping_add(j as u64),
+                    )
+                })
+                .collect()
+        });
+        let mut codec = Self::with_codebooks(dim, m, distance, codebooks.concat());
+        // One code per byte first (in parallel), then interleaved into blocks.
+        let codes = encode_all(source, m, threads, |v, c| codec.encode(v, c))?;
+        let mut blocks = vec![0u8; source.len().div_ceil(BLOCK) * codec.block_bytes()];
+        for (p, c) in codes.chunks_exact(m).enumerate() {
+            codec.place(&mut blocks, p, c);
+        }
+        codec.len = source.len();
+        codec.data = Records::copied(&blocks);
+        Ok(codec)
+    }
+
+    pub(crate) fn with_codebooks(
+        dim: usize,
+        m: usize,
+        distance: Distance,
+        codebooks: Vec<f32>,
+    ) -> Self {
+        let sub = dim / m;
+        let books = codebooks
+            .chunks_exact(FAST_SCAN_CENTROIDS * sub)
+            .map(|b| Transposed::new(b, sub))
+            .collect();
+        Self {
+            dim,
+            m,
+            distance,
+            codebooks,
+            books,
+            len: 0,
+            data: Records::default(),
+        }
+    }
+
+    pub(crate) fn check_params(distance: Distance, dim: usize, m: usize) -> Result<()> {
+        crate::QuantizationConfig::ProductFastScan { m }.validate()?;
+        if !dim.is_multiple_of(m) {
+            return Err(Error::Config(format!(
+                "{m} sub-spaces do not divide dimension {dim}"
+            )));
+        }
+        refuse_manhattan(distance, "product quantization")
+    }
+
+    /// Bytes of one block of 32 vectors.
+    pub(crate) fn block_bytes(&self) -> usize {
+        16 * self.m
+    }
+
+    fn sub(&self) -> usize {
+        self.dim / self.m
+    }
+
+    fn centroid(&self, j: usize, k: usize) -> &[f32] {
+        let sub = self.sub();
+        let at = (j * FAST_SCAN_CENTROIDS + k) * sub;
+        &self.codebooks[at..at + sub]
+    }
+
+    /// The nearest centroid of every sub-vector of `v`, one per byte.
+    fn encode(&self, v: &[f32], codes: &mut [u8]) {
+        let sub = self.sub();
+        for ((j, code), book) in codes.iter_mut().enumerate().zip(&self.books) {
+            *code = book.nearest(&v[j * sub..(j + 1) * sub]) as u8;
+        }
+    }
+
+    /// Writes the codes of vector `p` (one per byte) into `blocks`.
+    fn place(&self, blocks: &mut [u8], p: usize, codes: &[u8]) {
+        let block = &mut blocks[p / BLOCK * self.block_bytes()..][..self.block_bytes()];
+        let (slot, high) = (p % 16, p % BLOCK >= 16);
+        for (j, &c) in codes.iter().enumerate() {
+            let byte = &mut block[16 * j + slot];
+            *byte = if high {
+                (*byte & 0x0f) | (c << 4)
+            } else {
+                (*byte & 0xf0) | c
+            };
+        }
+    }
+
+    /// The code of vector `p` in sub-space `j`.
+    #[inline]
+    fn code(&self, p: PointOffset, j: usize) -> usize {
+        let p = p as usize;
+        let byte = self.data[p / BLOCK * self.block_bytes() + 16 * j + p % 16];
+        usize::from(if p % BLOCK >= 16 {
+            byte >> 4
+        } else {
+            byte & 0x0f
+        })
+    }
+
+    /// Encodes one more vector (prepared like the training set) at offset `len()`.
+    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
+        crate::error::check_vector(vector, self.dim)?;
+        let p = self.len;
+        let mut codes = vec![0u8; self.m];
+        self.encode(vector, &mut codes);
+        let mut blocks = std::mem::take(&mut self.data).into_owned();
+        if p.is_multiple_of(BLOCK) {
+            blocks.resize(blocks.len() + self.block_bytes(), 0);
+        }
+        self.place(&mut blocks, p, &codes);
+        self.data = Records::Owned(blocks);
+        self.len += 1;
+        Ok(p as PointOffset)
+    }
+
+    /// Number of encoded vectors.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is encoded.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Dimension of the vectors.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Bytes per encoded vector: half a byte per sub-space.
+    pub fn bytes_per_vector(&self) -> usize {
+        self.m / 2
+    }
+
+    /// Number of sub-spaces.
+    pub fn sub_spaces(&self) -> usize {
+        self.m
+    }
+
+    /// The metric scores are computed for.
+    pub fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// The vector the codes of `p` stand for.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        (0..self.m)
+            .flat_map(|j| self.centroid(j, self.code(p, j)).iter().copied())
+            .collect()
+    }
+
+    /// A scorer of stored codes against `query` (prepared here for the metric): builds the
+    /// `m × 16` table on its u8 grid once.
+    pub fn query_scorer(&self, query: &[f32]) -> Result<FastScanQueryScorer<'_>> {
+        let mut q = query.to_vec();
+        self.distance.prepare(&mut q, self.dim)?;
+        let sub = self.sub();
+        let mut table = vec![0f32; self.m * FAST_SCAN_CENTROIDS];
+        for (j, row) in table.chunks_exact_mut(FAST_SCAN_CENTROIDS).enumerate() {
+            let qj = &q[j * sub..(j + 1) * sub];
+            for (k, t) in row.iter_mut().enumerate() {
+                let c = self.centroid(j, k);
+                *t = match self.distance {
+                    Distance::Euclid => -qj
+                        .iter()
+                        .zip(c)
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f32>(),
+                    _ => qj.iter().zip(c).map(|(a, b)| a * b).sum(),
+                };
+            }
+        }
+        let rows = || table.chunks_exact(FAST_SCAN_CENTROIDS);
+        let lows: Vec<f32> = rows()
+            .map(|row| row.iter().copied().fold(f32::INFINITY, f32::min))
+            .collect();
+        let widest = rows()
+            .zip(&lows)
+            .map(|(row, lo)| row.iter().copied().fold(f32::NEG_INFINITY, f32::max) - lo)
+            .fold(0f32, f32::max);
+        let step = if widest > 0.0 {
+            widest / f32::from(u8::MAX)
+        } else {
+            1.0
+        };
+        let lut = rows()
+            .zip(&lows)
+            .flat_map(|(row, lo)| {
+                row.iter()
+                    .map(move |t| ((t - lo) / step).round().clamp(0.0, 255.0) as u8)
+            })
+            .collect();
+        Ok(FastScanQueryScorer {
+            codec: self,
+            lut,
+            offset: lows.iter().sum(),
+            step,
+            kernel: Kernels::best().fast_scan_block,
+        })
+    }
+}
+
+crate::encoded::forward_encoded_vectors!(ProductFastScan, FastScanQueryScorer);
+
+/// Equal when the stored parts are (the transposed books derive from the codebooks).
+impl PartialEq for ProductFastScan {
+    fn eq(&self, other: &Self) -> bool {
+        (self.dim, self.m, self.distance, self.len)
+            == (other.dim, other.m, other.distance, other.len)
+            && self.codebooks == other.codebooks
+            && self.data == other.data
+    }
+}
+
+/// Scores stored 4-bit codes against one query through its u8 table.
+pub struct FastScanQueryScorer<'a> {
+    codec: &'a ProductFastScan,
+    /// `m` rows of 16 scores on the u8 grid: score ≈ `offset + step · Σ lut`.
+    lut: Vec<u8>,
+    offset: f32,
+    step: f32,
+    kernel: fn(&[u8], &[u8], &mut [u16; 32]),
+}
+
+impl FastScanQueryScorer<'_> {
+    /// The score of a table sum.
+    #[inline]
+    fn score_of(&self, sum: u32) -> ScoreType {
+        self.offset + self.step * sum as f32
+    }
+}
+
+impl QueryScorer for FastScanQueryScorer<'_> {
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let sum: u32 = (0..c.m)
+            .map(|j| u32::from(self.lut[16 * j + c.code(p, j)]))
+            .sum();
+        self.score_of(sum)
+    }
+
+    /// Runs of 32 points that are exactly one whole block, in order, go through the block
+    /// kernel; anything else is scored point by point.
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        let mut i = 0;
+        let mut sums = [0u16; 32];
+        while i < points.len() {
+            let first = points[i] as usize;
+            let whole = first.is_multiple_of(BLOCK)
+                && first + BLOCK <= c.len
+                && points.len() - i >= BLOCK
+                && points[i..i + BLOCK]
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &p)| p as usize == first + k);
+            if whole {
+                let block = &c.data[first / BLOCK * c.block_bytes()..][..c.block_bytes()];
+                (self.kernel)(block, &self.lut, &mut sums);
+                for (s, &sum) in scores[i..i + BLOCK].iter_mut().zip(&sums) {
+                    *s = self.score_of(u32::from(sum));
+                }
+                i += BLOCK;
+            } else {
+                scores[i] = self.score_point(points[i]);
+                i += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn decoded_score(query: &[f32], x: &[f32], distance: Distance) -> f32 {
+        match distance {
+            Distance::Euclid => -query
+                .iter()
+                .zip(x)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f32>(),
+            _ => query.iter().zip(x).map(|(a, b)| a * b).sum(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Block scans, single points and the decoded vectors agree (up to the u8 table's
+        /// rounding: half a step per sub-space), and pushes extend the blocks.
+        #[test]
+        fn block_scans_points_and_decodes_agree(
+            n in 1usize..150,
+            extra in 0usize..40,
+            m in prop_oneof![Just(2usize), Just(4), Just(6)],
+            sub in 1usize..4,
+            euclid: bool,
+            seed in any::<u64>(),
+        ) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let dim = m * sub;
+            let data = sextant_datasets::gaussian(n + extra + 1, dim, seed).unwrap();
+            let trained = sextant_core::DenseVectors::from_flat(dim, data.as_flat()[..n * dim].to_vec()).unwrap();
+            let mut codec = ProductFastScan::train(&trained, distance, m, seed, 1).unwrap();
+            for p in n..n + extra {
+                prop_assert_eq!(codec.push(data.vector(p as u32)).unwrap() as usize, p);
+            }
+            prop_assert_eq!(codec.len(), n + extra);
+            let query = data.vector((n + extra) as u32);
+            let scorer = codec.query_scorer(query).unwrap();
+            let all: Vec<u32> = (0..codec.len() as u32).collect();
+            let mut scanned = vec![0.0; all.len()];
+            scorer.score_points(&all, &mut scanned);
+            for (p, &s) in all.iter().zip(&scanned) {
+                prop_assert!((s - scorer.score_point(*p)).abs() <= 1e-4 * (1.0 + s.abs()));
+                let want = decoded_score(query, &codec.decode(*p), distance);
+                let tol = scorer.step * 0.5 * m as f32 + 1e-4 * (1.0 + want.abs());
+                prop_assert!((s - want).abs() <= tol, "{} vs {} (tol {})", s, want, tol);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        let data = sextant_datasets::gaussian(50, 8, 1).unwrap();
+        for m in [0, 3, 6, 512] {
+            assert!(
+                ProductFastScan::train(&data, Distance::Dot, m, 1, 1).is_err(),
+                "m={m}"
+            );
+        }
+        assert!(ProductFastScan::train(&data, Distance::Manhattan, 4, 1, 1).is_err());
+        let codec = ProductFastScan::train(&data, Distance::Dot, 4, 1, 1).unwrap();
+        assert_eq!(codec.bytes_per_vector(), 2);
+        assert!(codec.query_scorer(&[1.0; 7]).is_err());
+    }
+}
