@@ -1,7 +1,7 @@
 //! Pair scorers (stored code against stored code, for graph builds that keep no floats) of the
 //! codecs whose vectors decode to an explicit reconstruction `x̂` in the original space:
 //! per-dimension int8, product quantization and binary. A pair scores `x̂ₐ·x̂ᵦ` (Dot and
-//! Cosine), computed in one pass over both records with nothing decoded into memory. Euclid
+//! Cosine), decoding both records 16 coordinates at a time into registers. Euclid
 //! scores `2·x̂ₐ·x̂ᵦ − ‖xₐ‖² − ‖xᵦ‖²` where the record stores the squared norm (as the query
 //! scorers do), and `−‖x̂ₐ − x̂ᵦ‖²` where it does not (product quantization). Cosine scores the
 //! inner product of the reconstructions as they are: their norms are close to 1, not
@@ -16,26 +16,50 @@ use crate::planes::score_prefetched;
 use crate::records::f32_at;
 use crate::{Binary, ProductQuantizer, ScalarInt8PerDim};
 
-/// The pair score of two reconstructions given coordinate by coordinate, with the stored
-/// squared norms of both when the records have them.
+/// Coordinates decoded per step: both reconstructions are decoded 16 at a time into small
+/// arrays and multiplied lane by lane, which the compiler vectorizes (a coordinate-by-
+/// coordinate iterator made graph builds on codes 3.5x slower than on floats).
+const LANES: usize = 16;
+
+/// The pair score of `a` and `b` from their reconstructions (`decode(p, start, out)` writes
+/// coordinates `start..start + out.len()` of `p`), with the stored squared norms of both when
+/// the records have them.
 #[inline]
 fn pair_score(
     distance: Distance,
-    a: impl Iterator<Item = f32>,
-    b: impl Iterator<Item = f32>,
+    dim: usize,
+    decode: impl Fn(PointOffset, usize, &mut [f32]),
+    (a, b): (PointOffset, PointOffset),
     norms: Option<(f32, f32)>,
 ) -> ScoreType {
-    let pairs = a.zip(b);
-    match (distance, norms) {
-        (Distance::Euclid, Some((na, nb))) => {
-            2.0 * pairs.map(|(x, y)| x * y).sum::<f32>() - na - nb
+    let euclid_of_codes = distance == Distance::Euclid && norms.is_none();
+    let mut acc = [0f32; LANES];
+    let (mut xa, mut xb) = ([0f32; LANES], [0f32; LANES]);
+    for start in (0..dim).step_by(LANES) {
+        let n = (dim - start).min(LANES);
+        decode(a, start, &mut xa[..n]);
+        decode(b, start, &mut xb[..n]);
+        if n < LANES {
+            xa[n..].fill(0.0);
+            xb[n..].fill(0.0);
         }
-        (Distance::Euclid, None) => -pairs.map(|(x, y)| (x - y) * (x - y)).sum::<f32>(),
-        _ => pairs.map(|(x, y)| x * y).sum(),
+        for ((s, x), y) in acc.iter_mut().zip(&xa).zip(&xb) {
+            *s += if euclid_of_codes {
+                (x - y) * (x - y)
+            } else {
+                x * y
+            };
+        }
+    }
+    let sum: f32 = acc.iter().sum();
+    match (distance, norms) {
+        (Distance::Euclid, Some((na, nb))) => 2.0 * sum - na - nb,
+        (Distance::Euclid, None) => -sum,
+        _ => sum,
     }
 }
 
-/// Declares a pair scorer over a codec with a `reconstruct(p)` iterator.
+/// Declares a pair scorer over a codec with `decode_range` and `stored_norm`.
 macro_rules! reconstruction_pair_scorer {
     ($name:ident, $codec:ty, $what:literal) => {
         #[doc = concat!("Scores stored ", $what, " codes against each other through their reconstructions.")]
@@ -48,7 +72,8 @@ macro_rules! reconstruction_pair_scorer {
             fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
                 let c = self.codec;
                 let norms = c.stored_norm(a).zip(c.stored_norm(b));
-                pair_score(c.distance, c.reconstruct(a), c.reconstruct(b), norms)
+                let decode = |p, start, out: &mut [f32]| c.decode_range(p, start, out);
+                pair_score(c.distance, c.dim, decode, (a, b), norms)
             }
 
             fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
@@ -77,18 +102,20 @@ reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
 impl ScalarInt8PerDim {
     /// The vector the codes of `p` stand for (bin centres).
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        self.reconstruct(p).collect()
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
     }
 
-    /// The coordinates `p` decodes to (bin centres).
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
     #[inline]
-    fn reconstruct(&self, p: PointOffset) -> impl Iterator<Item = f32> + '_ {
-        let codes = &self.record(p)[..self.dim];
-        codes
-            .iter()
-            .zip(&self.lo)
-            .zip(&self.step)
-            .map(|((&c, &lo), &step)| lo + step * (f32::from(c ^ 0x80) + 0.5))
+    fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let end = start + out.len();
+        let codes = &self.record(p)[start..end];
+        let grid = self.lo[start..end].iter().zip(&self.step[start..end]);
+        for ((o, &c), (&lo, &step)) in out.iter_mut().zip(codes).zip(grid) {
+            *o = lo + step * (f32::from(c ^ 0x80) + 0.5);
+        }
     }
 }
 
@@ -105,13 +132,21 @@ impl ProductQuantizer {
         None
     }
 
-    /// The coordinates `p` decodes to (its centroids, sub-space after sub-space).
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to (its centroids,
+    /// sub-space after sub-space).
     #[inline]
-    fn reconstruct(&self, p: PointOffset) -> impl Iterator<Item = f32> + '_ {
-        self.record(p)
-            .iter()
-            .enumerate()
-            .flat_map(|(j, &k)| self.centroid(j, k as usize).iter().copied())
+    fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let sub = self.dim / self.m;
+        let record = self.record(p);
+        let (mut j, mut at) = (start / sub, start % sub);
+        let mut filled = 0;
+        while filled < out.len() {
+            let centroid = &self.centroid(j, usize::from(record[j]))[at..];
+            let n = centroid.len().min(out.len() - filled);
+            out[filled..filled + n].copy_from_slice(&centroid[..n]);
+            filled += n;
+            (j, at) = (j + 1, 0);
+        }
     }
 }
 
@@ -123,17 +158,20 @@ impl Binary {
 
     /// The vector the codes of `p` stand for: `μ + σ ⊙ g·L[c]`.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        self.reconstruct(p).collect()
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
     }
 
-    /// The coordinates `p` decodes to: `μ + σ ⊙ g·L[c]`.
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
     #[inline]
-    fn reconstruct(&self, p: PointOffset) -> impl Iterator<Item = f32> + '_ {
+    fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
         let record = self.record(p);
         let g = f32_at(record, self.planes_bytes());
-        (0..self.dim).map(move |i| {
-            self.mean[i] + self.scale[i] * g * self.level(record, i, crate::binary::SMALL)
-        })
+        for (k, o) in out.iter_mut().enumerate() {
+            let i = start + k;
+            *o = self.mean[i] + self.scale[i] * g * self.level(record, i, crate::binary::SMALL);
+        }
     }
 }
 
