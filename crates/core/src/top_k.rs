@@ -9,17 +9,20 @@ use std::collections::BinaryHeap;
 struct Worst(ScoredPoint);
 
 impl PartialEq for Worst {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 impl Eq for Worst {}
 impl PartialOrd for Worst {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 impl Ord for Worst {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         // Best-first order puts the worst last; the max-heap then holds the worst on top.
         self.0.cmp_best_first(&other.0)
@@ -77,6 +80,11 @@ impl TopK {
     /// Offers a point; returns true when it was kept.
     #[inline]
     pub fn push(&mut self, offset: PointOffset, score: ScoreType) -> bool {
+        // Most pushes of a scan lose to the worst kept point by score alone: one float
+        // compare instead of the ordered comparison (ties and NaN take the full path).
+        if self.heap.len() >= self.k && self.heap.peek().is_some_and(|w| score < w.0.score) {
+            return false;
+        }
         let candidate = Worst(ScoredPoint::new(offset, score));
         if self.heap.len() < self.k {
             self.heap.push(candidate);
