@@ -18,10 +18,10 @@
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
-use crate::product::{Transposed, kmeans};
+use crate::Result;
+use crate::codebooks::{Codebooks, check_sub_spaces, table_grid};
 use crate::records::Records;
-use crate::training::{encode_all, refuse_manhattan, training_sample_of};
-use crate::{Error, Result};
+use crate::training::{encode_all, training_sample_of};
 
 /// Centroids per sub-space (4-bit codes).
 pub const FAST_SCAN_CENTROIDS: usize = 16;
@@ -35,10 +35,8 @@ pub struct ProductFastScan {
     pub(crate) dim: usize,
     pub(crate) m: usize,
     pub(crate) distance: Distance,
-    /// `m` codebooks of 16 × `dim/m` floats.
-    pub(crate) codebooks: Vec<f32>,
-    /// The same codebooks dimension-major, for encoding (derived, not stored).
-    books: Vec<Transposed>,
+    /// `m` codebooks of 16 centroids.
+    pub(crate) books: Codebooks,
     pub(crate) len: usize,
     /// `⌈len / 32⌉` blocks of `16·m` bytes.
     pub(crate) data: Records,
@@ -61,32 +59,10 @@ impl ProductFastScan {
         let dim = source.dim();
         Self::check_params(distance, dim, m)?;
         let picked = training_sample_of(source, seed, 256 * FAST_SCAN_CENTROIDS)?;
-        let sub = dim / m;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-            .map_err(|e| Error::ThreadPool(e.to_string()))?;
-        let codebooks: Vec<Vec<f32>> = pool.install(|| {
-            use rayon::prelude::*;
-            (0..m)
-                .into_par_iter()
-                .map(|j| {
-                    let points: Vec<f32> = picked
-                        .iter()
-                        .flat_map(|&p| source.vector(p)[j * sub..(j + 1) * sub].iter().copied())
-                        .collect();
-                    kmeans(
-                        &points,
-                        sub,
-                        FAST_SCAN_CENTROIDS,
-                        seed.wrapping_add(j as u64),
-                    )
-                })
-                .collect()
-        });
-        let mut codec = Self::with_codebooks(dim, m, distance, codebooks.concat());
+        let books = Codebooks::train(source, &picked, m, FAST_SCAN_CENTROIDS, seed, threads)?;
+        let mut codec = Self::with_codebooks(dim, m, distance, books.flat);
         // One code per byte first (in parallel), then interleaved into blocks.
-        let codes = encode_all(source, m, threads, |v, c| codec.encode(v, c))?;
+        let codes = encode_all(source, m, threads, |v, c| codec.books.encode(v, c))?;
         let mut blocks = vec![0u8; source.len().div_ceil(BLOCK) * codec.block_bytes()];
         for (p, c) in codes.chunks_exact(m).enumerate() {
             codec.place(&mut blocks, p, c);
@@ -102,17 +78,11 @@ impl ProductFastScan {
         distance: Distance,
         codebooks: Vec<f32>,
     ) -> Self {
-        let sub = dim / m;
-        let books = codebooks
-            .chunks_exact(FAST_SCAN_CENTROIDS * sub)
-            .map(|b| Transposed::new(b, sub))
-            .collect();
         Self {
             dim,
             m,
             distance,
-            codebooks,
-            books,
+            books: Codebooks::from_flat(dim, m, FAST_SCAN_CENTROIDS, codebooks),
             len: 0,
             data: Records::default(),
         }
@@ -120,35 +90,12 @@ impl ProductFastScan {
 
     pub(crate) fn check_params(distance: Distance, dim: usize, m: usize) -> Result<()> {
         crate::QuantizationConfig::ProductFastScan { m }.validate()?;
-        if !dim.is_multiple_of(m) {
-            return Err(Error::Config(format!(
-                "{m} sub-spaces do not divide dimension {dim}"
-            )));
-        }
-        refuse_manhattan(distance, "product quantization")
+        check_sub_spaces(distance, dim, m)
     }
 
     /// Bytes of one block of 32 vectors.
     pub(crate) fn block_bytes(&self) -> usize {
         16 * self.m
-    }
-
-    fn sub(&self) -> usize {
-        self.dim / self.m
-    }
-
-    fn centroid(&self, j: usize, k: usize) -> &[f32] {
-        let sub = self.sub();
-        let at = (j * FAST_SCAN_CENTROIDS + k) * sub;
-        &self.codebooks[at..at + sub]
-    }
-
-    /// The nearest centroid of every sub-vector of `v`, one per byte.
-    fn encode(&self, v: &[f32], codes: &mut [u8]) {
-        let sub = self.sub();
-        for ((j, code), book) in codes.iter_mut().enumerate().zip(&self.books) {
-            *code = book.nearest(&v[j * sub..(j + 1) * sub]) as u8;
-        }
     }
 
     /// Writes the codes of vector `p` (one per byte) into `blocks`.
@@ -182,7 +129,7 @@ impl ProductFastScan {
         crate::error::check_vector(vector, self.dim)?;
         let p = self.len;
         let mut codes = vec![0u8; self.m];
-        self.encode(vector, &mut codes);
+        self.books.encode(vector, &mut codes);
         let mut blocks = std::mem::take(&mut self.data).into_owned();
         if p.is_multiple_of(BLOCK) {
             blocks.resize(blocks.len() + self.block_bytes(), 0);
@@ -226,7 +173,7 @@ impl ProductFastScan {
     /// The vector the codes of `p` stand for.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
         (0..self.m)
-            .flat_map(|j| self.centroid(j, self.code(p, j)).iter().copied())
+            .flat_map(|j| self.books.centroid(j, self.code(p, j)).iter().copied())
             .collect()
     }
 
@@ -235,46 +182,13 @@ impl ProductFastScan {
     pub fn query_scorer(&self, query: &[f32]) -> Result<FastScanQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
-        let sub = self.sub();
-        let mut table = vec![0f32; self.m * FAST_SCAN_CENTROIDS];
-        for (j, row) in table.chunks_exact_mut(FAST_SCAN_CENTROIDS).enumerate() {
-            let qj = &q[j * sub..(j + 1) * sub];
-            for (k, t) in row.iter_mut().enumerate() {
-                let c = self.centroid(j, k);
-                *t = match self.distance {
-                    Distance::Euclid => -qj
-                        .iter()
-                        .zip(c)
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f32>(),
-                    _ => qj.iter().zip(c).map(|(a, b)| a * b).sum(),
-                };
-            }
-        }
-        let rows = || table.chunks_exact(FAST_SCAN_CENTROIDS);
-        let lows: Vec<f32> = rows()
-            .map(|row| row.iter().copied().fold(f32::INFINITY, f32::min))
-            .collect();
-        let widest = rows()
-            .zip(&lows)
-            .map(|(row, lo)| row.iter().copied().fold(f32::NEG_INFINITY, f32::max) - lo)
-            .fold(0f32, f32::max);
-        let step = if widest > 0.0 {
-            widest / f32::from(u8::MAX)
-        } else {
-            1.0
-        };
-        let lut = rows()
-            .zip(&lows)
-            .flat_map(|(row, lo)| {
-                row.iter()
-                    .map(move |t| ((t - lo) / step).round().clamp(0.0, 255.0) as u8)
-            })
-            .collect();
+        let table = self.books.table(&q, self.distance);
+        let (levels, offset, step) = table_grid(&table, FAST_SCAN_CENTROIDS, f32::from(u8::MAX));
+        let lut = levels.into_iter().map(|l| l as u8).collect();
         Ok(FastScanQueryScorer {
             codec: self,
             lut,
-            offset: lows.iter().sum(),
+            offset,
             step,
             kernel: Kernels::best().fast_scan_block,
         })
@@ -288,7 +202,7 @@ impl PartialEq for ProductFastScan {
     fn eq(&self, other: &Self) -> bool {
         (self.dim, self.m, self.distance, self.len)
             == (other.dim, other.m, other.distance, other.len)
-            && self.codebooks == other.codebooks
+            && self.books.flat == other.books.flat
             && self.data == other.data
     }
 }

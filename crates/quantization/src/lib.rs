@@ -63,6 +63,7 @@
 
 mod binary;
 mod bounded_exact;
+mod codebooks;
 mod config;
 mod encoded;
 mod error;

@@ -440,7 +440,7 @@ impl ProductQuantizer {
         write_file(
             &header,
             &params,
-            &[&f32s_to_bytes(&self.codebooks), &self.data[..]],
+            &[&f32s_to_bytes(&self.books.flat), &self.data[..]],
         )
     }
 
@@ -469,7 +469,7 @@ impl ProductFastScan {
         write_file(
             &header,
             &params,
-            &[&f32s_to_bytes(&self.codebooks), &self.data[..]],
+            &[&f32s_to_bytes(&self.books.flat), &self.data[..]],
         )
     }
 

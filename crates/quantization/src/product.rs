@@ -14,13 +14,12 @@
 //!
 //! The 4-bit fast-scan variant is [`ProductFastScan`](crate::ProductFastScan).
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use sextant_core::{DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType};
 
+use crate::Result;
+use crate::codebooks::{Codebooks, check_sub_spaces, table_grid};
 use crate::records::Records;
-use crate::training::{encode_all, refuse_manhattan, training_sample_of};
-use crate::{Error, Result};
+use crate::training::{encode_all, training_sample_of};
 
 /// Centroids per sub-space (one byte per code).
 pub const CENTROIDS: usize = 256;
@@ -39,10 +38,8 @@ pub struct ProductQuantizer {
     pub(crate) dim: usize,
     pub(crate) m: usize,
     pub(crate) distance: Distance,
-    /// `m` codebooks of `CENTROIDS × dim/m` floats.
-    pub(crate) codebooks: Vec<f32>,
-    /// The same codebooks dimension-major, for encoding (derived, not stored).
-    books: Vec<Transposed>,
+    /// `m` codebooks of 256 centroids.
+    pub(crate) books: Codebooks,
     /// `len` records of `m` bytes.
     pub(crate) data: Records,
 }
@@ -64,25 +61,8 @@ impl ProductQuantizer {
         let dim = source.dim();
         Self::check_params(distance, dim, m)?;
         let picked = training_sample_of(source, seed, PQ_TRAINING_SAMPLE)?;
-        let sub = dim / m;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-            .map_err(|e| Error::ThreadPool(e.to_string()))?;
-        let codebooks: Vec<Vec<f32>> = pool.install(|| {
-            use rayon::prelude::*;
-            (0..m)
-                .into_par_iter()
-                .map(|j| {
-                    let points: Vec<f32> = picked
-                        .iter()
-                        .flat_map(|&p| source.vector(p)[j * sub..(j + 1) * sub].iter().copied())
-                        .collect();
-                    kmeans(&points, sub, CENTROIDS, seed.wrapping_add(j as u64))
-                })
-                .collect()
-        });
-        let codec = Self::with_codebooks(dim, m, distance, codebooks.concat());
+        let books = Codebooks::train(source, &picked, m, CENTROIDS, seed, threads)?;
+        let codec = Self::with_codebooks(dim, m, distance, books.flat);
         let data = encode_all(source, m, threads, |v, r| codec.encode(v, r))?;
         Ok(Self { data, ..codec })
     }
@@ -93,50 +73,30 @@ impl ProductQuantizer {
         distance: Distance,
         codebooks: Vec<f32>,
     ) -> Self {
-        let sub = dim / m;
-        let books = codebooks
-            .chunks_exact(CENTROIDS * sub)
-            .map(|b| Transposed::new(b, sub))
-            .collect();
         Self {
             dim,
             m,
             distance,
-            codebooks,
-            books,
+            books: Codebooks::from_flat(dim, m, CENTROIDS, codebooks),
             data: Records::default(),
         }
     }
 
     pub(crate) fn check_params(distance: Distance, dim: usize, m: usize) -> Result<()> {
         crate::QuantizationConfig::Product { m }.validate()?;
-        if !dim.is_multiple_of(m) {
-            return Err(Error::Config(format!(
-                "{m} sub-spaces do not divide dimension {dim}"
-            )));
-        }
-        refuse_manhattan(distance, "product quantization")
+        check_sub_spaces(distance, dim, m)
     }
 
     pub(crate) fn stride(&self) -> usize {
         self.m
     }
 
-    fn sub(&self) -> usize {
-        self.dim / self.m
-    }
-
     pub(crate) fn centroid(&self, j: usize, k: usize) -> &[f32] {
-        let sub = self.sub();
-        let at = (j * CENTROIDS + k) * sub;
-        &self.codebooks[at..at + sub]
+        self.books.centroid(j, k)
     }
 
     fn encode(&self, v: &[f32], record: &mut [u8]) {
-        let sub = self.sub();
-        for ((j, code), book) in record.iter_mut().enumerate().zip(&self.books) {
-            *code = book.nearest(&v[j * sub..(j + 1) * sub]) as u8;
-        }
+        self.books.encode(v, record);
     }
 
     /// Number of sub-spaces (bytes per vector).
@@ -158,48 +118,13 @@ impl ProductQuantizer {
     pub fn query_scorer(&self, query: &[f32]) -> Result<ProductQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
-        let sub = self.sub();
-        let mut table = vec![0f32; self.m * CENTROIDS];
-        for (j, row) in table.chunks_exact_mut(CENTROIDS).enumerate() {
-            let qj = &q[j * sub..(j + 1) * sub];
-            for (k, t) in row.iter_mut().enumerate() {
-                let c = self.centroid(j, k);
-                *t = match self.distance {
-                    Distance::Euclid => -qj
-                        .iter()
-                        .zip(c)
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f32>(),
-                    _ => qj.iter().zip(c).map(|(a, b)| a * b).sum(),
-                };
-            }
-        }
         // The table on a u16 grid: per sub-space an offset (its minimum), one step for all,
         // so a score is an integer sum. Half the bytes of f32 (48 sub-spaces: 24 KiB, in L1)
         // and no chain of float adds; the rounding, at most half a step per sub-space, is
         // ~1e-5 of the table's range.
-        let lows: Vec<f32> = table
-            .chunks_exact(CENTROIDS)
-            .map(|row| row.iter().copied().fold(f32::INFINITY, f32::min))
-            .collect();
-        let widest = table
-            .chunks_exact(CENTROIDS)
-            .zip(&lows)
-            .map(|(row, lo)| row.iter().copied().fold(f32::NEG_INFINITY, f32::max) - lo)
-            .fold(0f32, f32::max);
-        let step = if widest > 0.0 {
-            widest / f32::from(u16::MAX)
-        } else {
-            1.0
-        };
-        let mut levels = vec![0u16; table.len()];
-        let rows = table.chunks_exact(CENTROIDS).zip(&lows);
-        for ((row, lo), out) in rows.zip(levels.chunks_exact_mut(CENTROIDS)) {
-            for (t, l) in row.iter().zip(out) {
-                *l = ((t - lo) / step).round().clamp(0.0, f32::from(u16::MAX)) as u16;
-            }
-        }
-        let offset = lows.iter().sum();
+        let table = self.books.table(&q, self.distance);
+        let (levels, offset, step) = table_grid(&table, CENTROIDS, f32::from(u16::MAX));
+        let levels = levels.into_iter().map(|l| l as u16).collect();
         Ok(ProductQueryScorer {
             codec: self,
             table: levels,
@@ -219,111 +144,9 @@ crate::encoded::forward_encoded_vectors!(ProductQuantizer, ProductQueryScorer);
 impl PartialEq for ProductQuantizer {
     fn eq(&self, other: &Self) -> bool {
         (self.dim, self.m, self.distance) == (other.dim, other.m, other.distance)
-            && self.codebooks == other.codebooks
+            && self.books.flat == other.books.flat
             && self.data == other.data
     }
-}
-
-/// A codebook stored dimension-major (`sub` rows of 256), so that the distances from one
-/// point to all centroids are computed 256 lanes at a time: the loop vectorizes, where the
-/// centroid-major loop over a few dimensions did not (the minilm recall test, which trains two
-/// codecs: 23.4 s → 14.8 s).
-#[derive(Debug, Clone)]
-pub(crate) struct Transposed {
-    t: Vec<f32>,
-    /// Centroids.
-    k: usize,
-}
-
-impl Transposed {
-    /// `book` holds `k = book.len() / sub` centroids of `sub` floats (at most 256).
-    pub(crate) fn new(book: &[f32], sub: usize) -> Self {
-        let k = book.len() / sub;
-        let mut t = vec![0f32; sub * k];
-        for (c, centroid) in book.chunks_exact(sub).enumerate() {
-            for (d, &x) in centroid.iter().enumerate() {
-                t[d * k + c] = x;
-            }
-        }
-        Self { t, k }
-    }
-
-    pub(crate) fn nearest(&self, x: &[f32]) -> usize {
-        let mut dist = [0f32; CENTROIDS];
-        let dist = &mut dist[..self.k];
-        for (&xd, row) in x.iter().zip(self.t.chunks_exact(self.k)) {
-            for (acc, &c) in dist.iter_mut().zip(row) {
-                *acc += (xd - c) * (xd - c);
-            }
-        }
-        let mut best = (f32::INFINITY, 0);
-        for (c, &d) in dist.iter().enumerate() {
-            if d < best.0 {
-                best = (d, c);
-            }
-        }
-        best.1
-    }
-}
-
-/// k-means with k-means++ seeding on `points` (rows of `sub` floats): `k` centroids (at most
-/// [`CENTROIDS`]). With fewer distinct points than centroids, the extra centroids repeat
-/// points.
-pub(crate) fn kmeans(points: &[f32], sub: usize, k: usize, seed: u64) -> Vec<f32> {
-    let n = points.len() / sub;
-    let row = |i: usize| &points[i * sub..(i + 1) * sub];
-    let dist = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut centroids = Vec::with_capacity(k * sub);
-    centroids.extend_from_slice(row(rng.random_range(0..n)));
-    let mut nearest: Vec<f32> = (0..n).map(|i| dist(row(i), &centroids[..sub])).collect();
-    while centroids.len() < k * sub {
-        let total: f64 = nearest.iter().map(|&d| f64::from(d)).sum();
-        let pick = if total > 0.0 {
-            let mut target = rng.random::<f64>() * total;
-            nearest
-                .iter()
-                .position(|&d| {
-                    target -= f64::from(d);
-                    target <= 0.0
-                })
-                .unwrap_or(n - 1)
-        } else {
-            rng.random_range(0..n)
-        };
-        let start = centroids.len();
-        centroids.extend_from_slice(row(pick));
-        for (i, d) in nearest.iter_mut().enumerate() {
-            *d = d.min(dist(row(i), &centroids[start..start + sub]));
-        }
-    }
-    let mut assignment = vec![0usize; n];
-    for _ in 0..KMEANS_ITERATIONS {
-        let book = Transposed::new(&centroids, sub);
-        for (i, a) in assignment.iter_mut().enumerate() {
-            *a = book.nearest(row(i));
-        }
-        let mut sums = vec![0f64; k * sub];
-        let mut counts = vec![0usize; k];
-        for (i, &a) in assignment.iter().enumerate() {
-            counts[a] += 1;
-            for (s, &x) in sums[a * sub..(a + 1) * sub].iter_mut().zip(row(i)) {
-                *s += f64::from(x);
-            }
-        }
-        for c in 0..k {
-            // An empty cluster keeps its centroid.
-            if counts[c] > 0 {
-                for (x, s) in centroids[c * sub..(c + 1) * sub]
-                    .iter_mut()
-                    .zip(&sums[c * sub..(c + 1) * sub])
-                {
-                    *x = (s / counts[c] as f64) as f32;
-                }
-            }
-        }
-    }
-    centroids
 }
 
 /// Scores stored PQ codes against one query through its table.
