@@ -27,7 +27,7 @@ use crate::training::{encode_all, training_sample_of};
 pub const FAST_SCAN_CENTROIDS: usize = 16;
 
 /// Vectors per block of the interleaved layout.
-pub const BLOCK: usize = 32;
+pub const FAST_SCAN_BLOCK: usize = 32;
 
 /// Product-quantized 4-bit codes in blocks of 32: `m / 2` bytes per vector.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ impl ProductFastScan {
         let mut codec = Self::with_codebooks(dim, m, distance, books.flat);
         // One code per byte first (in parallel), then interleaved into blocks.
         let codes = encode_all(source, m, threads, |v, c| codec.books.encode(v, c))?;
-        let mut blocks = vec![0u8; source.len().div_ceil(BLOCK) * codec.block_bytes()];
+        let mut blocks = vec![0u8; source.len().div_ceil(FAST_SCAN_BLOCK) * codec.block_bytes()];
         for (p, c) in codes.chunks_exact(m).enumerate() {
             codec.place(&mut blocks, p, c);
         }
@@ -100,8 +100,8 @@ impl ProductFastScan {
 
     /// Writes the codes of vector `p` (one per byte) into `blocks`.
     fn place(&self, blocks: &mut [u8], p: usize, codes: &[u8]) {
-        let block = &mut blocks[p / BLOCK * self.block_bytes()..][..self.block_bytes()];
-        let (slot, high) = (p % 16, p % BLOCK >= 16);
+        let block = &mut blocks[p / FAST_SCAN_BLOCK * self.block_bytes()..][..self.block_bytes()];
+        let (slot, high) = (p % 16, p % FAST_SCAN_BLOCK >= 16);
         for (j, &c) in codes.iter().enumerate() {
             let byte = &mut block[16 * j + slot];
             *byte = if high {
@@ -116,8 +116,8 @@ impl ProductFastScan {
     #[inline]
     fn code(&self, p: PointOffset, j: usize) -> usize {
         let p = p as usize;
-        let byte = self.data[p / BLOCK * self.block_bytes() + 16 * j + p % 16];
-        usize::from(if p % BLOCK >= 16 {
+        let byte = self.data[p / FAST_SCAN_BLOCK * self.block_bytes() + 16 * j + p % 16];
+        usize::from(if p % FAST_SCAN_BLOCK >= 16 {
             byte >> 4
         } else {
             byte & 0x0f
@@ -131,7 +131,7 @@ impl ProductFastScan {
         let mut codes = vec![0u8; self.m];
         self.books.encode(vector, &mut codes);
         let mut blocks = std::mem::take(&mut self.data).into_owned();
-        if p.is_multiple_of(BLOCK) {
+        if p.is_multiple_of(FAST_SCAN_BLOCK) {
             blocks.resize(blocks.len() + self.block_bytes(), 0);
         }
         self.place(&mut blocks, p, &codes);
@@ -243,20 +243,20 @@ impl QueryScorer for FastScanQueryScorer<'_> {
         let mut sums = [0u16; 32];
         while i < points.len() {
             let first = points[i] as usize;
-            let whole = first.is_multiple_of(BLOCK)
-                && first + BLOCK <= c.len
-                && points.len() - i >= BLOCK
-                && points[i..i + BLOCK]
+            let whole = first.is_multiple_of(FAST_SCAN_BLOCK)
+                && first + FAST_SCAN_BLOCK <= c.len
+                && points.len() - i >= FAST_SCAN_BLOCK
+                && points[i..i + FAST_SCAN_BLOCK]
                     .iter()
                     .enumerate()
                     .all(|(k, &p)| p as usize == first + k);
             if whole {
-                let block = &c.data[first / BLOCK * c.block_bytes()..][..c.block_bytes()];
+                let block = &c.data[first / FAST_SCAN_BLOCK * c.block_bytes()..][..c.block_bytes()];
                 (self.kernel)(block, &self.lut, &mut sums);
-                for (s, &sum) in scores[i..i + BLOCK].iter_mut().zip(&sums) {
+                for (s, &sum) in scores[i..i + FAST_SCAN_BLOCK].iter_mut().zip(&sums) {
                     *s = self.score_of(u32::from(sum));
                 }
-                i += BLOCK;
+                i += FAST_SCAN_BLOCK;
             } else {
                 scores[i] = self.score_point(points[i]);
                 i += 1;

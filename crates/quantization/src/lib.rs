@@ -35,7 +35,8 @@
 //! on integer kernels; per-dimension int8, product and binary codes through their
 //! reconstructions (`pair_scorer` on each, and `decode`).
 //!
-//! Not built yet: TurboQuant's inner-product variant, pair scorers for the rotation codecs (RaBitQ, TurboQuant).
+//! Not built yet: TurboQuant's inner-product variant, pair scorers for the rotation codecs
+//! (RaBitQ, TurboQuant).
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -86,7 +87,7 @@ pub use bounded_exact::{BoundedExact, BoundedExactScorer};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
-pub use fast_scan::{BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
+pub use fast_scan::{FAST_SCAN_BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
 pub use pairs::{BinaryPairScorer, ProductPairScorer, ScalarPerDimPairScorer};
 pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};

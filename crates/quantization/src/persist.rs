@@ -479,7 +479,7 @@ impl ProductFastScan {
         Self::check_params(h.distance, h.dim, m).map_err(|e| corrupt(32, e.to_string()))?;
         let floats = FAST_SCAN_CENTROIDS * h.dim;
         let codebooks = finite_f32s(body, floats, HEADER, "codebooks")?;
-        let blocks = h.n.div_ceil(crate::BLOCK as u64);
+        let blocks = h.n.div_ceil(crate::FAST_SCAN_BLOCK as u64);
         check_records(blocks, 16 * m, &body[4 * floats..], h.dim)?;
         let mut codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
         codec.len = h.n as usize;
