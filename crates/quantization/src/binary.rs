@@ -262,6 +262,24 @@ impl Binary {
         }
     }
 
+    /// The vector the codes of `p` stand for: `μ + σ ⊙ g·L[c]`.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
+    #[inline]
+    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let record = self.record(p);
+        let g = f32_at(record, self.planes_bytes());
+        for (k, o) in out.iter_mut().enumerate() {
+            let i = start + k;
+            *o = self.mean[i] + self.scale[i] * g * self.level(record, i, SMALL);
+        }
+    }
+
     /// The level of coordinate `i` in `record` (in units of the largest level), with `small`
     /// the small level of 1.5 bits.
     pub(crate) fn level(&self, record: &[u8], i: usize, small: f32) -> f32 {

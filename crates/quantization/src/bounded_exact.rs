@@ -83,7 +83,7 @@ impl<'a, S: DenseVectorSource<Element = f32>> BoundedExact<'a, S> {
         let mut decoded = vec![0f32; codes.dim];
         let residuals = (0..n)
             .map(|p| {
-                codes.decode_into(p, &mut decoded);
+                codes.decode_range(p, 0, &mut decoded);
                 let r2: f64 = floats
                     .vector(p)
                     .iter()

@@ -106,11 +106,26 @@ impl ProductQuantizer {
 
     /// The vector the codes of `p` stand for.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        self.record(p)
-            .iter()
-            .enumerate()
-            .flat_map(|(j, &k)| self.centroid(j, k as usize).iter().copied())
-            .collect()
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to (its centroids,
+    /// sub-space after sub-space).
+    #[inline]
+    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let sub = self.dim / self.m;
+        let record = self.record(p);
+        let (mut j, mut at) = (start / sub, start % sub);
+        let mut filled = 0;
+        while filled < out.len() {
+            let centroid = &self.centroid(j, usize::from(record[j]))[at..];
+            let n = centroid.len().min(out.len() - filled);
+            out[filled..filled + n].copy_from_slice(&centroid[..n]);
+            filled += n;
+            (j, at) = (j + 1, 0);
+        }
     }
 
     /// An ADC scorer of stored codes against `query` (prepared here for the metric): builds

@@ -122,10 +122,20 @@ impl ScalarInt8PerDim {
         }
     }
 
-    /// Writes the vector that the codes of `p` decode to (bin centres) into `out`.
-    pub(crate) fn decode_into(&self, p: PointOffset, out: &mut [f32]) {
-        let codes = &self.record(p)[..self.dim];
-        for (((o, &c), &lo), &step) in out.iter_mut().zip(codes).zip(&self.lo).zip(&self.step) {
+    /// The vector the codes of `p` stand for (bin centres).
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
+    #[inline]
+    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let end = start + out.len();
+        let codes = &self.record(p)[start..end];
+        let grid = self.lo[start..end].iter().zip(&self.step[start..end]);
+        for ((o, &c), (&lo, &step)) in out.iter_mut().zip(codes).zip(grid) {
             *o = lo + step * (f32::from(c ^ 0x80) + 0.5);
         }
     }
