@@ -12,8 +12,9 @@ use sextant_core::{DensePairScorer, DenseVectorSource, PointFilter, PointOffset,
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
-    Binary, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt8, ScalarInt8PerDim,
-    ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant, TurboQuantQueryScorer, rescore,
+    Binary, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt4PerDim, ScalarInt4QueryScorer,
+    ScalarInt8, ScalarInt8PerDim, ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant,
+    TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,7 @@ pub struct HnswArgs {
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
     /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), sq8d
-    /// (scalar int8, a grid per dimension), bin1, bin1.5, bin2 (binary codes, 8-bit query;
+    /// (scalar int8, a grid per dimension), sq4d (scalar int4, a grid per dimension), bin1, bin1.5, bin2 (binary codes, 8-bit query;
     /// `q4` appended: 4-bit), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 .. tq4 /
     /// tq1u .. tq4u (TurboQuant, calibrated or not).
     #[arg(long, default_value = "none")]
@@ -44,8 +45,8 @@ pub struct HnswArgs {
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
     #[arg(long, default_value_t = 2.0)]
     oversampling: f64,
-    /// Clipping quantile of the sq8 / sq8d grids (default: the library's, 0.99 for sq8 and
-    /// 1.0 for sq8d).
+    /// Clipping quantile of the sq8 / sq8d / sq4d grids (default: the library's, 0.99 for
+    /// sq8, 1.0 for sq8d, 0.995 for sq4d).
     #[arg(long)]
     quantile: Option<f32>,
     /// Float search pruned on code bounds: none, or sq8d (per-dimension int8 codes give each
@@ -65,6 +66,7 @@ enum Codes {
     None,
     Sq8(ScalarInt8),
     Sq8d(ScalarInt8PerDim),
+    Sq4d(ScalarInt4PerDim),
     Binary(Binary),
     RaBitQ(RaBitQ),
     TurboQuant(TurboQuant),
@@ -76,6 +78,7 @@ impl Codes {
             Codes::None => None,
             Codes::Sq8(c) => Some(c.bytes_per_vector()),
             Codes::Sq8d(c) => Some(c.bytes_per_vector()),
+            Codes::Sq4d(c) => Some(c.bytes_per_vector()),
             Codes::Binary(c) => Some(c.bytes_per_vector()),
             Codes::RaBitQ(c) => Some(c.bytes_per_vector()),
             Codes::TurboQuant(c) => Some(c.bytes_per_vector()),
@@ -87,6 +90,7 @@ impl Codes {
             Codes::None => None,
             Codes::Sq8(c) => Some(CodeScorer::Sq8(c.query_scorer(query)?)),
             Codes::Sq8d(c) => Some(CodeScorer::Sq8d(c.query_scorer(query)?)),
+            Codes::Sq4d(c) => Some(CodeScorer::Sq4d(c.query_scorer(query)?)),
             Codes::Binary(c) => Some(CodeScorer::Binary(c.query_scorer(query)?)),
             Codes::RaBitQ(c) => Some(CodeScorer::RaBitQ(c.query_scorer(query)?)),
             Codes::TurboQuant(c) => Some(CodeScorer::TurboQuant(c.query_scorer(query)?)),
@@ -98,6 +102,7 @@ impl Codes {
 enum CodeScorer<'a> {
     Sq8(ScalarQueryScorer<'a>),
     Sq8d(ScalarPerDimQueryScorer<'a>),
+    Sq4d(ScalarInt4QueryScorer<'a>),
     Binary(BinaryQueryScorer<'a>),
     RaBitQ(RaBitQQueryScorer<'a>),
     TurboQuant(TurboQuantQueryScorer<'a>),
@@ -108,6 +113,7 @@ impl QueryScorer for CodeScorer<'_> {
         match self {
             CodeScorer::Sq8(s) => s.score_point(p),
             CodeScorer::Sq8d(s) => s.score_point(p),
+            CodeScorer::Sq4d(s) => s.score_point(p),
             CodeScorer::Binary(s) => s.score_point(p),
             CodeScorer::RaBitQ(s) => s.score_point(p),
             CodeScorer::TurboQuant(s) => s.score_point(p),
@@ -118,6 +124,7 @@ impl QueryScorer for CodeScorer<'_> {
         match self {
             CodeScorer::Sq8(s) => s.score_points(points, scores),
             CodeScorer::Sq8d(s) => s.score_points(points, scores),
+            CodeScorer::Sq4d(s) => s.score_points(points, scores),
             CodeScorer::Binary(s) => s.score_points(points, scores),
             CodeScorer::RaBitQ(s) => s.score_points(points, scores),
             CodeScorer::TurboQuant(s) => s.score_points(points, scores),
@@ -241,6 +248,16 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?,
         ),
+        "sq4d" => Codes::Sq4d(
+            ScalarInt4PerDim::train(
+                &base,
+                distance,
+                args.quantile.unwrap_or(0.995),
+                1,
+                args.g.threads,
+            )
+            .map_err(|e| e.to_string())?,
+        ),
         other if crate::quant::binary_spec(other).is_some() => {
             let (encoding, query_bits) = crate::quant::binary_spec(other)
                 .unwrap_or((sextant_quantization::BinaryEncoding::One, 8));
@@ -261,7 +278,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 ),
                 None => {
                     return Err(format!(
-                        "unknown quantization {other:?} (none, sq8, sq8d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
+                        "unknown quantization {other:?} (none, sq8, sq8d, sq4d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
                     ));
                 }
             },

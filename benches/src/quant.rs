@@ -11,8 +11,8 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
-    Binary, BinaryEncoding, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt8,
-    ScalarInt8PerDim, TurboQuant, rescore, rescore_with_bounds,
+    Binary, BinaryEncoding, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ,
+    ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, TurboQuant, rescore, rescore_with_bounds,
 };
 
 use crate::query_args::QueryArgs;
@@ -23,7 +23,7 @@ use crate::report::{Report, Table, dataset_header};
 pub struct QuantArgs {
     #[command(flatten)]
     q: QueryArgs,
-    /// Codecs: sq8 (scalar int8), sq8d (scalar int8, a grid per dimension), bin1, bin1.5, bin2 (binary codes, 8-bit query; a `q4`
+    /// Codecs: sq8 (scalar int8), sq8d (scalar int8, a grid per dimension), sq4d (its 4-bit variant), bin1, bin1.5, bin2 (binary codes, 8-bit query; a `q4`
     /// suffix for a 4-bit query), rabitq1 .. rabitq8
     /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring),
     /// tq1 .. tq4 (TurboQuant, calibrated), tq1u .. tq4u (TurboQuant, not calibrated), pqM
@@ -32,7 +32,7 @@ pub struct QuantArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "sq8,sq8d,bin1,bin1.5,bin2,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4,pq48,pq96"
+        default_value = "sq8,sq8d,sq4d,bin1,bin1.5,bin2,rabitq1,rabitq2,rabitq4,rabitq8,tq1,tq2,tq4,pq48,pq96"
     )]
     codecs: Vec<String>,
     /// Rescoring factors R: the top R·k on codes are rescored to the top k.
@@ -41,8 +41,8 @@ pub struct QuantArgs {
     /// Threads for encoding.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Clipping quantile of the sq8 / sq8d grids (default: the library's, 0.99 for sq8 and
-    /// 1.0 for sq8d).
+    /// Clipping quantile of the sq8 / sq8d / sq4d grids (default: the library's, 0.99 for
+    /// sq8, 1.0 for sq8d, 0.995 for sq4d).
     #[arg(long)]
     quantile: Option<f32>,
     /// Scan the codes in place from a saved file (`open_mapped`, page cache warm) instead of
@@ -73,6 +73,7 @@ macro_rules! mappable {
 mappable!(
     ScalarInt8,
     ScalarInt8PerDim,
+    ScalarInt4PerDim,
     Binary,
     RaBitQ,
     ProductQuantizer,
@@ -292,6 +293,23 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 )?
                 .0
             }
+            "sq4d" => {
+                evaluate(
+                    ScalarInt4PerDim::train(
+                        &base,
+                        distance,
+                        args.quantile.unwrap_or(0.995),
+                        1,
+                        args.threads,
+                    ),
+                    t,
+                    scratch,
+                    &queries,
+                    n_q,
+                    widest,
+                )?
+                .0
+            }
             other if binary_spec(other).is_some() => {
                 let (encoding, query_bits) = binary_spec(other).unwrap_or((BinaryEncoding::One, 8));
                 evaluate(
@@ -353,7 +371,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 }
                 None => {
                     return Err(format!(
-                        "unknown codec {other:?} (sq8, sq8d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM, pqMx4)"
+                        "unknown codec {other:?} (sq8, sq8d, sq4d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM, pqMx4)"
                     ));
                 }
             },

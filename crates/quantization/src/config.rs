@@ -25,6 +25,14 @@ pub enum QuantizationConfig {
         #[serde(default = "full_range")]
         quantile: f32,
     },
+    /// Four bits per coordinate on a 16-bin grid per dimension, two codes per byte.
+    /// Serialized as `{"kind": "scalar_int4_per_dim", "quantile": 0.995}`.
+    ScalarInt4PerDim {
+        /// Share of each dimension's values kept inside its grid; by default 0.995 (16 bins
+        /// are too coarse to stretch over outliers).
+        #[serde(default = "int4_quantile")]
+        quantile: f32,
+    },
     /// RaBitQ (1 bit) or extended RaBitQ (2..=8 bits per coordinate) on randomly rotated
     /// vectors, with error bounds. Serialized as `{"kind": "rabitq", "bits": 4}`.
     #[serde(rename = "rabitq")]
@@ -80,6 +88,10 @@ fn default_quantile() -> f32 {
     0.99
 }
 
+fn int4_quantile() -> f32 {
+    0.995
+}
+
 fn full_range() -> f32 {
     1.0
 }
@@ -97,7 +109,8 @@ impl QuantizationConfig {
     pub fn validate(&self) -> Result<()> {
         match *self {
             QuantizationConfig::ScalarInt8 { quantile }
-            | QuantizationConfig::ScalarInt8PerDim { quantile } => {
+            | QuantizationConfig::ScalarInt8PerDim { quantile }
+            | QuantizationConfig::ScalarInt4PerDim { quantile } => {
                 if !(quantile > 0.5 && quantile <= 1.0) {
                     return Err(Error::Config(format!(
                         "quantile {quantile} is not in (0.5, 1]"
@@ -179,6 +192,17 @@ mod tests {
         assert_eq!(
             per_dim,
             QuantizationConfig::ScalarInt8PerDim { quantile: 1.0 }
+        );
+        let int4: QuantizationConfig =
+            serde_json::from_str(r#"{"kind":"scalar_int4_per_dim"}"#).unwrap();
+        assert_eq!(
+            int4,
+            QuantizationConfig::ScalarInt4PerDim { quantile: 0.995 }
+        );
+        assert!(
+            QuantizationConfig::ScalarInt4PerDim { quantile: 1.5 }
+                .validate()
+                .is_err()
         );
         let pq: QuantizationConfig = serde_json::from_str(r#"{"kind":"product","m":48}"#).unwrap();
         assert_eq!(pq, QuantizationConfig::Product { m: 48 });

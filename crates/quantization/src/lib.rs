@@ -9,6 +9,9 @@
 //! - [`ScalarInt8PerDim`]: a grid per dimension (by default each dimension's min/max over all
 //!   vectors) folded into an i16 query, no per-vector term for Dot/Cosine (`d` bytes per
 //!   vector);
+//! - [`ScalarInt4PerDim`]: the same per-dimension grids with 16 levels, two codes per byte
+//!   (`⌈d/2⌉` bytes), scored by core's nibble kernel: the cheapest codes to traverse a graph
+//!   on before a float rescoring;
 //! - [`RaBitQ`]: RaBitQ and extended RaBitQ, 1 to 8 bits per coordinate, on a seeded
 //!   O(d log d) [`Rotation`], scored with an i8 query through the core bit-plane kernel, with
 //!   a per-candidate error bound ([`Estimate`]);
@@ -32,7 +35,7 @@
 //!   scored in place (`open_mapped`).
 //!
 //! Pair scorers (stored code against stored code, for graph builds on codes): [`ScalarInt8`]
-//! on integer kernels; per-dimension int8, product and binary codes through their
+//! on integer kernels; per-dimension int8 and int4, product and binary codes through their
 //! reconstructions (`pair_scorer` on each, and `decode`).
 //!
 //! Not built yet: TurboQuant's inner-product variant, pair scorers for the rotation codecs
@@ -79,6 +82,7 @@ mod rescore;
 mod rotation;
 mod scalar;
 mod scalar_dims;
+mod scalar_int4;
 mod training;
 mod turboquant;
 
@@ -88,13 +92,16 @@ pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
 pub use fast_scan::{FAST_SCAN_BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
-pub use pairs::{BinaryPairScorer, ProductPairScorer, ScalarPerDimPairScorer};
+pub use pairs::{
+    BinaryPairScorer, ProductPairScorer, ScalarInt4PairScorer, ScalarPerDimPairScorer,
+};
 pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
 pub use rescore::{rescore, rescore_with_bounds};
 pub use rotation::Rotation;
 pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer};
 pub use scalar_dims::{ScalarInt8PerDim, ScalarPerDimQueryScorer};
+pub use scalar_int4::{ScalarInt4PerDim, ScalarInt4QueryScorer};
 pub use training::TRAINING_SAMPLE;
 pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
 
@@ -104,8 +111,8 @@ pub mod fuzzing {
     use sextant_core::QueryScorer;
 
     use crate::{
-        Binary, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt8,
-        ScalarInt8PerDim, TurboQuant,
+        Binary, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt4PerDim,
+        ScalarInt8, ScalarInt8PerDim, TurboQuant,
     };
 
     /// Parses `data` as each codec's file; whatever parses must write itself back to a file
@@ -140,5 +147,10 @@ pub mod fuzzing {
             ScalarInt8PerDim::from_bytes,
         );
         check(data, ProductFastScan::to_bytes, ProductFastScan::from_bytes);
+        check(
+            data,
+            ScalarInt4PerDim::to_bytes,
+            ScalarInt4PerDim::from_bytes,
+        );
     }
 }

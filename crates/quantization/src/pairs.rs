@@ -1,6 +1,6 @@
 //! Pair scorers (stored code against stored code, for graph builds that keep no floats) of the
 //! codecs whose vectors decode to an explicit reconstruction `x̂` in the original space:
-//! per-dimension int8, product quantization and binary. A pair scores `x̂ₐ·x̂ᵦ` (Dot and
+//! per-dimension int8 and int4, product quantization and binary. A pair scores `x̂ₐ·x̂ᵦ` (Dot and
 //! Cosine), decoding both records 16 coordinates at a time into registers. Euclid
 //! scores `2·x̂ₐ·x̂ᵦ − ‖xₐ‖² − ‖xᵦ‖²` where the record stores the squared norm (as the query
 //! scorers do), and `−‖x̂ₐ − x̂ᵦ‖²` where it does not (product quantization). Cosine scores the
@@ -14,7 +14,7 @@ use sextant_core::{Distance, PairScorer, PointOffset, ScoreType};
 
 use crate::planes::score_prefetched;
 use crate::records::f32_at;
-use crate::{Binary, ProductQuantizer, ScalarInt8PerDim};
+use crate::{Binary, ProductQuantizer, ScalarInt4PerDim, ScalarInt8PerDim};
 
 /// Coordinates decoded per step: both reconstructions are decoded 16 at a time into small
 /// arrays and multiplied lane by lane, which the compiler vectorizes (a coordinate-by-
@@ -96,6 +96,7 @@ reconstruction_pair_scorer!(
     ScalarInt8PerDim,
     "per-dimension int8"
 );
+reconstruction_pair_scorer!(ScalarInt4PairScorer, ScalarInt4PerDim, "per-dimension int4");
 reconstruction_pair_scorer!(ProductPairScorer, ProductQuantizer, "product-quantized");
 reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
 
@@ -103,6 +104,13 @@ impl ScalarInt8PerDim {
     /// Euclid records end with the decoded squared norm.
     fn stored_norm(&self, p: PointOffset) -> Option<f32> {
         (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.dim))
+    }
+}
+
+impl ScalarInt4PerDim {
+    /// Euclid records end with the decoded squared norm.
+    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
+        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.half()))
     }
 }
 
@@ -188,6 +196,28 @@ mod tests {
             };
             prop_assert_eq!(codec.decode(0), decoded(0));
             check(&codec, &codec.pair_scorer(), decoded, |p| codec.stored_norm(p), 6, 1e-3)?;
+        }
+
+        #[test]
+        fn sq4d_pairs_score_the_reconstructions(dim in 1usize..70, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 70 * 6)) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let codec = ScalarInt4PerDim::train(&data(dim, 6, &raw), distance, 0.99, 1, 1).unwrap();
+            // Against the f32 products of the reconstructions (the i8 query grid of the
+            // int4 query scorer is too coarse a reference).
+            for a in 0..6u32 {
+                let xa = codec.decode(a);
+                for b in 0..6u32 {
+                    let xb = codec.decode(b);
+                    let dot: f32 = xa.iter().zip(&xb).map(|(x, y)| x * y).sum();
+                    let want = match codec.stored_norm(a).zip(codec.stored_norm(b)) {
+                        Some((na, nb)) => 2.0 * dot - na - nb,
+                        None => dot,
+                    };
+                    let got = codec.pair_scorer().score_pair(a, b);
+                    let terms: f32 = xa.iter().zip(&xb).map(|(x, y)| (x * y).abs()).sum();
+                    prop_assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs() + terms), "{} vs {}", got, want);
+                }
+            }
         }
 
         #[test]

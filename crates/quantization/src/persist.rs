@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
 //! | 8 | 4 | version (1) |
-//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension, 7 = product fast scan |
+//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension, 7 = product fast scan, 8 = scalar int4 per dimension |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
 //! | 24 | 8 | number of vectors `n` |
@@ -38,6 +38,10 @@
 //! Scalar int8 per dimension: no parameters; body the per-dimension low ends and bin widths
 //! (`d` f32 each), then `n` records of `d` codes shifted to i8 (and for Euclid the decoded squared
 //! norm, f32).
+//!
+//! Scalar int4 per dimension: no parameters; body the per-dimension low ends and bin widths
+//! (`d` f32 each), then `n` records of `⌈d/2⌉` bytes of packed codes as laid out in the
+//! `scalar_int4` module docs (and for Euclid the decoded squared norm, f32).
 
 use std::ops::Range;
 use std::path::Path;
@@ -50,7 +54,7 @@ use crate::records::{Records, f32_at};
 use crate::rotation::Rotation;
 use crate::{
     Binary, BinaryEncoding, CENTROIDS, Error, FAST_SCAN_CENTROIDS, ProductFastScan,
-    ProductQuantizer, RaBitQ, Result, ScalarInt8, ScalarInt8PerDim, TurboQuant,
+    ProductQuantizer, RaBitQ, Result, ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, TurboQuant,
 };
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
@@ -63,6 +67,7 @@ const CODEC_PRODUCT: u32 = 4;
 const CODEC_BINARY: u32 = 5;
 const CODEC_SCALAR_PER_DIM: u32 = 6;
 const CODEC_PRODUCT_FAST_SCAN: u32 = 7;
+const CODEC_SCALAR_INT4_PER_DIM: u32 = 8;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -290,6 +295,7 @@ file_io!(ProductQuantizer);
 file_io!(Binary);
 file_io!(ScalarInt8PerDim);
 file_io!(ProductFastScan);
+file_io!(ScalarInt4PerDim);
 
 fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -535,6 +541,24 @@ impl Binary {
     }
 }
 
+/// Parses a file of one of the per-dimension grid codecs (int8, int4): the header, the grids
+/// (`with_grid` builds the codec from them) and the size of the records (`stride` bytes each).
+fn parse_per_dim<C>(
+    b: &[u8],
+    codec: u32,
+    name: &str,
+    with_grid: fn(Distance, Vec<f32>, Vec<f32>) -> C,
+    stride: fn(&C) -> usize,
+) -> Result<(C, Range<usize>)> {
+    let (h, body) = read_file(b, codec, name)?;
+    crate::training::refuse_manhattan(h.distance, name).map_err(|e| corrupt(16, e.to_string()))?;
+    let d = h.dim;
+    let (lo, step) = offsets_and_scales(body, d, ["grid low ends", "grid steps", "grid step"])?;
+    let codec = with_grid(h.distance, lo, step);
+    check_records(h.n, stride(&codec), &body[8 * d..], d)?;
+    Ok((codec, HEADER + 8 * d..HEADER + body.len()))
+}
+
 impl ScalarInt8PerDim {
     /// The grids and codes as bytes (format in the module docs).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -551,14 +575,48 @@ impl ScalarInt8PerDim {
     }
 
     fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
-        let (h, body) = read_file(b, CODEC_SCALAR_PER_DIM, "scalar int8 per dimension")?;
-        crate::training::refuse_manhattan(h.distance, "per-dimension scalar int8")
-            .map_err(|e| corrupt(16, e.to_string()))?;
-        let d = h.dim;
-        let (lo, step) = offsets_and_scales(body, d, ["grid low ends", "grid steps", "grid step"])?;
-        let codec = Self::with_grid(h.distance, lo, step);
-        check_records(h.n, codec.stride(), &body[8 * d..], d)?;
-        Ok((codec, HEADER + 8 * d..HEADER + body.len()))
+        parse_per_dim(
+            b,
+            CODEC_SCALAR_PER_DIM,
+            "scalar int8 per dimension",
+            Self::with_grid,
+            Self::stride,
+        )
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+    }
+}
+
+impl ScalarInt4PerDim {
+    /// The grids and codes as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header::of(
+            CODEC_SCALAR_INT4_PER_DIM,
+            self.distance,
+            self.dim,
+            self.len(),
+        );
+        write_file(
+            &header,
+            &[],
+            &[
+                &f32s_to_bytes(&self.lo),
+                &f32s_to_bytes(&self.step),
+                &self.data[..],
+            ],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        parse_per_dim(
+            b,
+            CODEC_SCALAR_INT4_PER_DIM,
+            "scalar int4 per dimension",
+            Self::with_grid,
+            Self::stride,
+        )
     }
 
     fn check_factors(&self, at: usize) -> Result<()> {

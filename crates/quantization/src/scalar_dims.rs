@@ -57,23 +57,7 @@ impl ScalarInt8PerDim {
     {
         crate::QuantizationConfig::ScalarInt8 { quantile }.validate()?;
         refuse_manhattan(distance, "per-dimension scalar int8")?;
-        let picked = training_sample(source, seed)?;
-        let dim = source.dim();
-        let (mut lo, mut step) = (Vec::with_capacity(dim), Vec::with_capacity(dim));
-        let extremes = (quantile >= 1.0).then(|| extremes(source));
-        let mut column = Vec::with_capacity(picked.len());
-        for i in 0..dim {
-            let (l, h) = match &extremes {
-                Some((lo, hi)) => (lo[i], hi[i]),
-                None => {
-                    column.clear();
-                    column.extend(picked.iter().map(|&p| source.vector(p)[i]));
-                    quantile_bounds(&mut column, quantile)
-                }
-            };
-            lo.push(l);
-            step.push(if h > l { (h - l) / 256.0 } else { 1.0 });
-        }
+        let (lo, step) = per_dim_grid(source, seed, quantile, 256)?;
         let mut codec = Self::with_grid(distance, lo, step);
         codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
         Ok(codec)
@@ -182,6 +166,38 @@ crate::records::record_codec!(
     "Bytes per encoded vector: `dim` codes, and for Euclid the f32 squared norm."
 );
 crate::encoded::forward_encoded_vectors!(ScalarInt8PerDim, ScalarPerDimQueryScorer);
+
+/// One uniform grid of `levels` bins per dimension: between the quantiles of a seeded sample
+/// of `source` that keep the central `quantile` share of its values, or (with 1.0) between
+/// each dimension's minimum and maximum over every vector. Returns the low ends and bin widths.
+pub(crate) fn per_dim_grid<S>(
+    source: &S,
+    seed: u64,
+    quantile: f32,
+    levels: u32,
+) -> Result<(Vec<f32>, Vec<f32>)>
+where
+    S: DenseVectorSource<Element = f32>,
+{
+    let picked = training_sample(source, seed)?;
+    let dim = source.dim();
+    let (mut lo, mut step) = (Vec::with_capacity(dim), Vec::with_capacity(dim));
+    let extremes = (quantile >= 1.0).then(|| extremes(source));
+    let mut column = Vec::with_capacity(picked.len());
+    for i in 0..dim {
+        let (l, h) = match &extremes {
+            Some((lo, hi)) => (lo[i], hi[i]),
+            None => {
+                column.clear();
+                column.extend(picked.iter().map(|&p| source.vector(p)[i]));
+                quantile_bounds(&mut column, quantile)
+            }
+        };
+        lo.push(l);
+        step.push(if h > l { (h - l) / levels as f32 } else { 1.0 });
+    }
+    Ok((lo, step))
+}
 
 /// Each dimension's minimum and maximum over every vector of `source` (non-finite values are
 /// left for the encoder's check to refuse).

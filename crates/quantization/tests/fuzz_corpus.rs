@@ -17,6 +17,7 @@ fn quant_file_corpus_replays() {
             "small.bin",
             "small.sq8d",
             "small.pqfs",
+            "small.sq4d",
         ] {
             let bytes = std::fs::read(here.join("tests/golden").join(name)).unwrap();
             std::fs::write(corpus.join(name), &bytes).unwrap();

@@ -105,6 +105,9 @@ pub struct Kernels {
     /// Sums of 4-bit table lookups for a block of 32 vectors (the fast-scan layout of
     /// product quantization; see [`fast_scan_block`]).
     pub fast_scan_block: fn(&[u8], &[u8], &mut [u16; 32]),
+    /// Σ_b lo(cᵦ)·qᵦ + hi(cᵦ)·q₍ₕ₊ᵦ₎ over 4-bit codes packed two per byte (`h` bytes) and an
+    /// i8 query of `2h` values (see [`nibbles_dot_i8`]).
+    pub nibbles_dot_i8: fn(&[u8], &[i8]) -> i32,
 }
 
 const SCALAR: Kernels = Kernels {
@@ -126,6 +129,7 @@ const SCALAR: Kernels = Kernels {
     bitplanes_dot_i8: scalar::bitplanes_dot_i8,
     bitplanes_lut_dot_i8: scalar::bitplanes_lut_dot_i8,
     fast_scan_block: scalar::fast_scan_block,
+    nibbles_dot_i8: scalar::nibbles_dot_i8,
 };
 
 /// Builds the table of one x86 level; the caller has checked the CPU supports it.
@@ -151,6 +155,7 @@ macro_rules! x86_table {
             bitplanes_dot_i8: x86::$module::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: x86::$module::bitplanes_lut_dot_i8,
             fast_scan_block: x86::$module::fast_scan_block,
+            nibbles_dot_i8: x86::$module::nibbles_dot_i8,
         }
     };
 }
@@ -183,6 +188,7 @@ fn build_table(level: SimdLevel) -> Option<Kernels> {
             bitplanes_dot_i8: lanes::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: lanes::bitplanes_lut_dot_i8,
             fast_scan_block: scalar::fast_scan_block,
+            nibbles_dot_i8: scalar::nibbles_dot_i8,
         }),
         _ => None,
     }
@@ -356,6 +362,25 @@ pub fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
         lut.len()
     );
     (Kernels::best().fast_scan_block)(codes, lut, out)
+}
+
+/// Inner product of an i8 query with 4-bit unsigned codes packed two per byte: coordinate
+/// `b < h` (with `h = codes.len()`) is the low nibble of `codes[b]` and coordinate `h + b` its
+/// high nibble, so `query[..h]` meets the low nibbles and `query[h..]` the high ones. Exact
+/// (at most 15 · 128 per coordinate).
+///
+/// # Panics
+/// When `query.len() != 2 · codes.len()` (a caller bug: pad an odd dimension with a zero).
+#[inline]
+pub fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
+    assert_eq!(
+        query.len(),
+        2 * codes.len(),
+        "nibbles_dot_i8: {} query values for {} code bytes (need twice as many)",
+        query.len(),
+        codes.len()
+    );
+    (Kernels::best().nibbles_dot_i8)(codes, query)
 }
 
 /// Scales `v` to unit L2 norm in place and returns the norm it had.

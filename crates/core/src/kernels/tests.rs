@@ -372,3 +372,41 @@ fn fast_scan_reads_low_nibbles_for_the_first_16_vectors() {
     assert_eq!(out[19], 20 + 151);
     assert_eq!(out[0], 1);
 }
+
+#[test]
+fn nibble_kernels_match_the_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    let s = Kernels::scalar();
+    // Whole AVX-512 steps (64 bytes), AVX2 steps (32) and every kind of tail, unaligned too.
+    for h in (0..=70).chain([127, 128, 129, 192, 200]) {
+        for skew in [0usize, 5] {
+            let codes: Vec<u8> = (0..h + skew).map(|_| rng.random()).collect();
+            let query: Vec<i8> = (0..2 * h + skew)
+                .map(|_| rng.random_range(-128i16..=127) as i8)
+                .collect();
+            let (codes, query) = (&codes[skew..], &query[skew..]);
+            let want = (s.nibbles_dot_i8)(codes, query);
+            for k in Kernels::available() {
+                assert_eq!(
+                    (k.nibbles_dot_i8)(codes, query),
+                    want,
+                    "{:?} h={h} skew={skew}",
+                    k.level
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn nibbles_pair_low_halves_with_the_first_half_of_the_query() {
+    // Byte 1 holds coordinate 1 (low nibble 3) and coordinate 4 (high nibble 15).
+    let codes = [0u8, 3 | (15 << 4), 0];
+    let mut query = [0i8; 6];
+    query[1] = -7;
+    query[4] = 100;
+    assert_eq!(nibbles_dot_i8(&codes, &query), 3 * -7 + 15 * 100);
+    // The extremes do not saturate: 15 · −128 on both nibbles of 200 bytes.
+    let codes = vec![0xffu8; 200];
+    assert_eq!(nibbles_dot_i8(&codes, &[-128i8; 400]), -15 * 128 * 400);
+}

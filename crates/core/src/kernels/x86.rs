@@ -9,10 +9,15 @@
 use super::{lanes, x86_float, x86_int};
 use half::f16;
 
-/// The mixed-width kernels (i16 query × i8 codes, bit planes × i8): hand-written under
+/// The mixed-width kernels (i16 query × i8 codes, bit planes × i8, nibbles × i8): hand-written under
 /// AVX-512, the lane bodies under AVX2.
 macro_rules! bitplanes {
     (avx512) => {
+        pub(in super::super) fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
+            // SAFETY: only stored in the AVX-512 table, built after feature detection.
+            unsafe { x86_int::avx512::nibbles_dot_i8(codes, query) }
+        }
+
         pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
             unsafe { x86_int::avx512::fast_scan_block(codes, lut, out) }
@@ -38,6 +43,11 @@ macro_rules! bitplanes {
         }
     };
     (avx2) => {
+        pub(in super::super) fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
+            // SAFETY: only stored in the AVX2 table, built after feature detection.
+            unsafe { x86_int::avx2::nibbles_dot_i8(codes, query) }
+        }
+
         pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
             #[target_feature(enable = "avx2")]
             fn inner(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {

@@ -1,0 +1,245 @@
+//! Scalar int4 with a grid per dimension: 16 equal bins between two quantiles of each
+//! dimension, a value decoded at the centre of its bin, two codes per byte (`⌈d/2⌉` bytes per
+//! vector for Dot and Cosine, 8x smaller than f32). Built for graph traversal: half the bytes
+//! of [`ScalarInt8PerDim`](crate::ScalarInt8PerDim) per visited point, and a kernel with
+//! fewer instructions, while a small float rescoring recovers the order (on minilm-pypi-20k
+//! the top 20 on these codes hold 99.9% of the true top 10).
+//!
+//! Layout: with `h = ⌈d/2⌉`, byte `b` holds the code of coordinate `b` in its low nibble and
+//! of coordinate `h + b` in its high nibble (the last high nibble is 0 when `d` is odd). Each
+//! half of the query then meets one nibble of a contiguous run of bytes, which is what core's
+//! `nibbles_dot_i8` kernel reads. Euclid records end with the decoded squared norm (f32).
+//!
+//! Scoring folds the grid into the query as the int8 codec does:
+//! `q·x̂ = Σ qᵢ(loᵢ + ½·stepᵢ) + Σ (qᵢ·stepᵢ)·cᵢ`, the second sum on an i8 query grid. At 4-bit
+//! codes the i8 query costs nothing measurable (raw recall@10 0.9345 against 0.9343 with f32
+//! in a numpy check on minilm-pypi-20k).
+//!
+//! Ranges: at 16 levels clipping pays. On minilm-pypi-20k (numpy, quantiles of all vectors)
+//! raw recall@10 was 0.916 with each dimension's min/max, 0.934 at quantile 0.995 and 0.999,
+//! 0.928 at 0.99. A Hadamard rotation before the grid did not help (0.933 at 0.999).
+
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
+
+use crate::Result;
+use crate::planes::{I8Query, score_from_dot, score_prefetched};
+use crate::records::{Records, f32_at, f32s_finite};
+use crate::scalar_dims::per_dim_grid;
+use crate::training::{encode_all, refuse_manhattan};
+
+/// Levels of the grid (4 bits).
+const LEVELS: u32 = 16;
+
+/// Scalar int4 codes with a grid per dimension, two per byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalarInt4PerDim {
+    pub(crate) dim: usize,
+    pub(crate) distance: Distance,
+    /// Per dimension: the grid's low end and bin width.
+    pub(crate) lo: Vec<f32>,
+    pub(crate) step: Vec<f32>,
+    pub(crate) data: Records,
+}
+
+impl ScalarInt4PerDim {
+    /// Trains one 16-bin grid per dimension between the quantiles of a seeded sample of at
+    /// most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source` (prepared for
+    /// `distance`), keeping the central `quantile` share of each dimension's values (1.0: its
+    /// minimum and maximum over all vectors), and encodes every vector on `threads` threads.
+    pub fn train<S>(
+        source: &S,
+        distance: Distance,
+        quantile: f32,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Self>
+    where
+        S: DenseVectorSource<Element = f32> + Sync,
+    {
+        crate::QuantizationConfig::ScalarInt4PerDim { quantile }.validate()?;
+        refuse_manhattan(distance, "per-dimension scalar int4")?;
+        let (lo, step) = per_dim_grid(source, seed, quantile, LEVELS)?;
+        let mut codec = Self::with_grid(distance, lo, step);
+        codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
+        Ok(codec)
+    }
+
+    pub(crate) fn with_grid(distance: Distance, lo: Vec<f32>, step: Vec<f32>) -> Self {
+        Self {
+            dim: lo.len(),
+            distance,
+            lo,
+            step,
+            data: Records::default(),
+        }
+    }
+
+    /// Code bytes per vector: `⌈d/2⌉`.
+    pub(crate) fn half(&self) -> usize {
+        self.dim.div_ceil(2)
+    }
+
+    pub(crate) fn stride(&self) -> usize {
+        self.half()
+            + if self.distance == Distance::Euclid {
+                4
+            } else {
+                0
+            }
+    }
+
+    /// The metric scores are computed for.
+    pub fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// True when the stored squared norm of `p` (Euclid) is finite (a file check).
+    pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
+        f32s_finite(&self.record(p)[self.half()..])
+    }
+
+    /// The code of coordinate `i` in `record`.
+    #[inline]
+    fn code(&self, record: &[u8], i: usize) -> u8 {
+        let h = self.half();
+        if i < h {
+            record[i] & 0x0f
+        } else {
+            record[i - h] >> 4
+        }
+    }
+
+    /// Writes the packed codes of `v` (and for Euclid the decoded squared norm) into the zeroed
+    /// `record`.
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        let h = self.half();
+        let mut norm = 0f32;
+        for (i, ((&x, &lo), &step)) in v.iter().zip(&self.lo).zip(&self.step).enumerate() {
+            let level = ((x - lo) / step).floor().clamp(0.0, (LEVELS - 1) as f32);
+            let decoded = lo + step * (level + 0.5);
+            norm += decoded * decoded;
+            let code = level as u8;
+            if i < h {
+                record[i] |= code;
+            } else {
+                record[i - h] |= code << 4;
+            }
+        }
+        if self.distance == Distance::Euclid {
+            record[h..].copy_from_slice(&norm.to_le_bytes());
+        }
+    }
+
+    /// The vector the codes of `p` stand for (bin centres).
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
+    #[inline]
+    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let record = self.record(p);
+        for (k, o) in out.iter_mut().enumerate() {
+            let i = start + k;
+            *o = self.lo[i] + self.step[i] * (f32::from(self.code(record, i)) + 0.5);
+        }
+    }
+
+    /// A scorer of stored codes against `query` (prepared here for the metric).
+    pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarInt4QueryScorer<'_>> {
+        let mut q = query.to_vec();
+        self.distance.prepare(&mut q, self.dim)?;
+        let folded: Vec<f32> = q.iter().zip(&self.step).map(|(a, s)| a * s).collect();
+        let offset: f32 = q
+            .iter()
+            .zip(&self.lo)
+            .zip(&self.step)
+            .map(|((a, lo), s)| a * (lo + 0.5 * s))
+            .sum();
+        Ok(ScalarInt4QueryScorer {
+            codec: self,
+            query: I8Query::new(&folded, 2 * self.half()),
+            offset,
+            q_q: q.iter().map(|x| x * x).sum(),
+            kernel: Kernels::best().nibbles_dot_i8,
+        })
+    }
+}
+
+crate::records::record_codec!(
+    ScalarInt4PerDim,
+    "Bytes per encoded vector: `⌈dim/2⌉` codes, and for Euclid the f32 squared norm."
+);
+crate::encoded::forward_encoded_vectors!(ScalarInt4PerDim, ScalarInt4QueryScorer);
+
+/// Scores stored per-dimension int4 codes against one folded, i8-quantized query.
+pub struct ScalarInt4QueryScorer<'a> {
+    codec: &'a ScalarInt4PerDim,
+    /// The folded query `qᵢ·stepᵢ` on an i8 grid, `2·⌈d/2⌉` levels.
+    query: I8Query,
+    /// `Σ qᵢ(loᵢ + ½·stepᵢ)`.
+    offset: f32,
+    q_q: f32,
+    kernel: fn(&[u8], &[i8]) -> i32,
+}
+
+impl QueryScorer for ScalarInt4QueryScorer<'_> {
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let record = c.record(p);
+        let h = c.half();
+        let dot =
+            self.offset + self.query.step * (self.kernel)(&record[..h], &self.query.levels) as f32;
+        score_from_dot(c.distance, dot, || f32_at(record, h), self.q_q)
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use sextant_core::DenseVectors;
+
+    proptest! {
+        /// The score equals the decoded vector's score up to the i8 rounding of the query,
+        /// and the nibbles decode to the codes the grid gives each coordinate.
+        #[test]
+        fn score_matches_the_decoded_vector(dim in 1usize..80, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 80 * 6)) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let data = DenseVectors::from_flat(dim, raw[..dim * 5].to_vec()).unwrap();
+            let codec = ScalarInt4PerDim::train(&data, distance, 0.99, 3, 1).unwrap();
+            let query = &raw[dim * 5..dim * 6];
+            let scorer = codec.query_scorer(query).unwrap();
+            for p in 0..5u32 {
+                let v = data.vector(p);
+                // An independent decode: each coordinate's bin, straight from the grid.
+                let decoded: Vec<f32> = (0..dim)
+                    .map(|i| {
+                        let bin = ((v[i] - codec.lo[i]) / codec.step[i]).floor().clamp(0.0, 15.0);
+                        codec.lo[i] + codec.step[i] * (bin + 0.5)
+                    })
+                    .collect();
+                prop_assert_eq!(&codec.decode(p), &decoded);
+                let dot: f32 = query.iter().zip(&decoded).map(|(a, b)| a * b).sum();
+                let want = if euclid {
+                    -query.iter().zip(&decoded).map(|(a, b)| (a - b) * (a - b)).sum::<f32>()
+                } else {
+                    dot
+                };
+                // Half an i8 query step per coordinate, times the largest code (15).
+                let step = codec.step.iter().zip(query).map(|(s, q)| (s * q).abs()).fold(0.0, f32::max) / 127.0;
+                let tol = 0.5 * step * 15.0 * dim as f32 * if euclid { 2.0 } else { 1.0 } + 1e-3;
+                let got = scorer.score_point(p);
+                prop_assert!((got - want).abs() <= tol, "{} vs {} (tol {})", got, want, tol);
+            }
+        }
+    }
+}
