@@ -11,8 +11,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sextant_core::{DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer};
 use sextant_quantization::{
-    BoundedExact, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt8,
-    ScalarInt8PerDim, TurboQuant,
+    BoundedExact, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt4PerDim,
+    ScalarInt8, ScalarInt8PerDim, TurboQuant,
 };
 use std::hint::black_box;
 
@@ -72,6 +72,12 @@ fn scorers(c: &mut Criterion) {
     );
     let sq8d = ScalarInt8PerDim::train(&data, d, 1.0, 1, 2).expect("sq8d");
     bench_codec(c, "sq8d", &sq8d, &query);
+    bench_codec(
+        c,
+        "sq4d",
+        &ScalarInt4PerDim::train(&data, d, 0.995, 1, 2).expect("sq4d"),
+        &query,
+    );
     bench_codec(
         c,
         "rabitq4",

@@ -26,7 +26,7 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_from_dot, score_prefetched};
+use crate::planes::{I8Query, score_from_dot, score_records};
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
 
@@ -375,8 +375,22 @@ pub struct BinaryQueryScorer<'a> {
 impl QueryScorer for BinaryQueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
+        self.score_record(self.codec.record(p))
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        let record = c.record(p);
+        score_records(&c.data, c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        });
+    }
+}
+
+impl BinaryQueryScorer<'_> {
+    /// The score of one record.
+    #[inline(always)]
+    fn score_record(&self, record: &[u8]) -> ScoreType {
+        let c = self.codec;
         let (planes, factors) = record.split_at(c.planes_bytes());
         let sum = match c.encoding {
             BinaryEncoding::OneAndHalf => {
@@ -388,11 +402,6 @@ impl QueryScorer for BinaryQueryScorer<'_> {
         };
         let dot = self.offset + f32_at(factors, 0) * self.unit * sum as f32;
         score_from_dot(c.distance, dot, || f32_at(factors, 4), self.q_q)
-    }
-
-    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        let c = self.codec;
-        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p));
     }
 }
 

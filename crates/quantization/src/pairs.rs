@@ -12,7 +12,7 @@
 
 use sextant_core::{Distance, PairScorer, PointOffset, ScoreType};
 
-use crate::planes::score_prefetched;
+use crate::planes::score_records;
 use crate::records::f32_at;
 use crate::{Binary, ProductQuantizer, ScalarInt4PerDim, ScalarInt8PerDim};
 
@@ -78,7 +78,7 @@ macro_rules! reconstruction_pair_scorer {
 
             fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
                 let c = self.codec;
-                score_prefetched(others, scores, |b| c.record(b), |b| self.score_pair(a, b));
+                score_records(&c.data, c.stride(), others, scores, |b, _| self.score_pair(a, b));
             }
         }
 

@@ -19,21 +19,27 @@ pub(crate) fn score_from_dot(
     }
 }
 
-/// How many records ahead of the one being scored [`score_prefetched`] asks for. Graph
+/// How many records ahead of the one being scored [`score_records`] asks for. Graph
 /// traversal on 384-byte codes (minilm, sq8d, ef 64–128) ran ~5% faster at 2–4 than with the
 /// first line of every record up front plus the whole next one; whole records for the entire
-/// batch at once overflow the CPU's miss buffers.
+/// batch at once overflow the CPU's miss buffers. On 192-byte codes (sq4d, ef 40–64) depths
+/// 3 and 6, whole batches up front, and first lines up front were within noise of each other.
 const PREFETCH_DEPTH: usize = 3;
 
-/// Scores a batch of points whose codes are `record(p)`, prefetching whole records
-/// [`PREFETCH_DEPTH`] ahead.
-#[inline]
-pub(crate) fn score_prefetched<'a>(
+/// Scores a batch of points whose records are the `stride`-byte rows of `data`, prefetching
+/// whole records [`PREFETCH_DEPTH`] ahead; `score` gets each point with its record. The rows
+/// are sliced here, once per batch, so that a scorer's per-point work is its kernel (through
+/// `Records` and a closure per point, a sequential scan of 192-byte codes spent twice the
+/// kernel's time around it).
+#[inline(always)]
+pub(crate) fn score_records(
+    data: &[u8],
+    stride: usize,
     points: &[PointOffset],
     scores: &mut [ScoreType],
-    record: impl Fn(PointOffset) -> &'a [u8],
-    score: impl Fn(PointOffset) -> ScoreType,
+    score: impl Fn(PointOffset, &[u8]) -> ScoreType,
 ) {
+    let record = |p: PointOffset| &data[p as usize * stride..(p as usize + 1) * stride];
     for &p in points.iter().take(PREFETCH_DEPTH) {
         sextant_core::kernels::prefetch(record(p));
     }
@@ -41,7 +47,7 @@ pub(crate) fn score_prefetched<'a>(
         if let Some(&next) = points.get(i + PREFETCH_DEPTH) {
             sextant_core::kernels::prefetch(record(next));
         }
-        *s = score(p);
+        *s = score(p, record(p));
     }
 }
 

@@ -35,7 +35,7 @@ use half::f16;
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_prefetched, write_planes};
+use crate::planes::{I8Query, score_records, write_planes};
 use crate::records::{Records, f32_at};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
@@ -340,10 +340,9 @@ impl RaBitQQueryScorer<'_> {
         self
     }
 
-    /// `(a·⟨y, q'⟩, a, add)` of point `p`, and its record.
-    #[inline]
-    fn parts(&self, p: PointOffset) -> (f32, f32, f32, &[u8]) {
-        let record = self.codec.record(p);
+    /// `(a·⟨y, q'⟩, a, add)` of one record, and its factors.
+    #[inline(always)]
+    fn parts<'r>(&self, record: &'r [u8]) -> (f32, f32, f32, &'r [u8]) {
         let at = self.codec.planes_bytes();
         let (planes, factors) = record.split_at(at);
         let a = f32_at(factors, 0);
@@ -363,7 +362,7 @@ impl RaBitQQueryScorer<'_> {
     /// The estimated score of `p` with its error bound.
     #[inline]
     pub fn estimate(&self, p: PointOffset) -> Estimate {
-        let (ip, a, add, factors) = self.parts(p);
+        let (ip, a, add, factors) = self.parts(self.codec.record(p));
         let h = |o: usize| f16::from_le_bytes(factors[o..o + 2].try_into().expect("2 bytes"));
         let (e1, e2) = (h(8).to_f32(), h(10).to_f32());
         let score = self.combine(ip, add);
@@ -382,13 +381,16 @@ impl RaBitQQueryScorer<'_> {
 impl QueryScorer for RaBitQQueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
-        let (ip, _, add, _) = self.parts(p);
+        let (ip, _, add, _) = self.parts(self.codec.record(p));
         self.combine(ip, add)
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p));
+        score_records(&c.data, c.stride(), points, scores, |_, r| {
+            let (ip, _, add, _) = self.parts(r);
+            self.combine(ip, add)
+        });
     }
 }
 
@@ -414,7 +416,7 @@ mod tests {
                     .map(|i| f32::from(crate::planes::read_code(record, bits, codec.words() * 8, i)) - mid)
                     .collect();
                 let e: f32 = y.iter().zip(&scorer.levels).map(|(y, &e)| y * f32::from(e)).sum();
-                let (ip, a, ..) = scorer.parts(p);
+                let (ip, a, ..) = scorer.parts(codec.record(p));
                 let want = a * scorer.step * e;
                 prop_assert!((ip - want).abs() <= 1e-3 * (1.0 + want.abs()), "{} vs {}", ip, want);
             }

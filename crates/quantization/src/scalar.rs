@@ -15,7 +15,7 @@ use sextant_core::{
 };
 
 use crate::Result;
-use crate::planes::score_prefetched;
+use crate::planes::score_records;
 use crate::records::{Records, f32_at};
 use crate::training::{encode_all, training_sample};
 
@@ -226,7 +226,11 @@ impl QueryScorer for ScalarQueryScorer<'_> {
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p));
+        let d = c.dim;
+        score_records(&c.data, c.stride(), points, scores, |_, r| {
+            let correction = f32_at(r, d);
+            (self.kernel).score(c.step, self.offset, correction, &self.query, &r[..d])
+        });
     }
 }
 
@@ -248,15 +252,11 @@ impl PairScorer for ScalarPairScorer<'_> {
     fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
         let offset = c.query_offset(c.correction(a));
-        score_prefetched(
-            others,
-            scores,
-            |b| c.record(b),
-            |b| {
-                self.kernel
-                    .score(c.step, offset, c.correction(b), c.codes(a), c.codes(b))
-            },
-        );
+        let (d, codes_a) = (c.dim, c.codes(a));
+        score_records(&c.data, c.stride(), others, scores, |_, r| {
+            let correction = f32_at(r, d);
+            (self.kernel).score(c.step, offset, correction, codes_a, &r[..d])
+        });
     }
 }
 

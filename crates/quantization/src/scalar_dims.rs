@@ -24,7 +24,7 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{score_from_dot, score_prefetched};
+use crate::planes::{score_from_dot, score_records};
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::scalar::quantile_bounds;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
@@ -232,22 +232,28 @@ impl ScalarPerDimQueryScorer<'_> {
     pub(crate) fn rounding_bound(&self) -> f32 {
         self.rounding
     }
+
+    /// The score of one record.
+    #[inline(always)]
+    fn score_record(&self, record: &[u8]) -> ScoreType {
+        let c = self.codec;
+        let codes: &[i8] = bytemuck::cast_slice(&record[..c.dim]);
+        let dot = self.offset + self.step * (self.kernel)(&self.levels, codes) as f32;
+        score_from_dot(c.distance, dot, || f32_at(record, c.dim), self.q_q)
+    }
 }
 
 impl QueryScorer for ScalarPerDimQueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
-        let c = self.codec;
-        let record = c.record(p);
-        let codes: &[i8] = bytemuck::cast_slice(&record[..c.dim]);
-        let dot = self.offset + self.step * (self.kernel)(&self.levels, codes) as f32;
-        let norm = || f32_at(record, c.dim);
-        score_from_dot(c.distance, dot, norm, self.q_q)
+        self.score_record(self.codec.record(p))
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p));
+        score_records(&c.data, c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        })
     }
 }
 

@@ -22,7 +22,7 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_from_dot, score_prefetched};
+use crate::planes::{I8Query, score_from_dot, score_records};
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::scalar_dims::per_dim_grid;
 use crate::training::{encode_all, refuse_manhattan};
@@ -185,20 +185,29 @@ pub struct ScalarInt4QueryScorer<'a> {
     kernel: fn(&[u8], &[i8]) -> i32,
 }
 
+impl ScalarInt4QueryScorer<'_> {
+    /// The score of one record.
+    #[inline(always)]
+    fn score_record(&self, record: &[u8]) -> ScoreType {
+        let c = self.codec;
+        let h = c.half();
+        let codes = (self.kernel)(&record[..h], &self.query.levels);
+        let dot = self.offset + self.query.step * codes as f32;
+        score_from_dot(c.distance, dot, || f32_at(record, h), self.q_q)
+    }
+}
+
 impl QueryScorer for ScalarInt4QueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
-        let c = self.codec;
-        let record = c.record(p);
-        let h = c.half();
-        let dot =
-            self.offset + self.query.step * (self.kernel)(&record[..h], &self.query.levels) as f32;
-        score_from_dot(c.distance, dot, || f32_at(record, h), self.q_q)
+        self.score_record(self.codec.record(p))
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        score_prefetched(points, scores, |p| c.record(p), |p| self.score_point(p))
+        score_records(&c.data, c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        })
     }
 }
 
