@@ -22,7 +22,7 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_from_dot, score_records};
+use crate::planes::{I8Query, score_from_dot};
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::scalar_dims::per_dim_grid;
 use crate::training::{encode_all, refuse_manhattan};
@@ -163,7 +163,7 @@ impl ScalarInt4PerDim {
             query: I8Query::new(&folded, 2 * self.half()),
             offset,
             q_q: q.iter().map(|x| x * x).sum(),
-            kernel: Kernels::best().nibbles_dot_i8,
+            kernels: Kernels::best(),
         })
     }
 }
@@ -182,32 +182,57 @@ pub struct ScalarInt4QueryScorer<'a> {
     /// `Σ qᵢ(loᵢ + ½·stepᵢ)`.
     offset: f32,
     q_q: f32,
-    kernel: fn(&[u8], &[i8]) -> i32,
+    kernels: &'static Kernels,
 }
 
 impl ScalarInt4QueryScorer<'_> {
-    /// The score of one record.
+    /// The score of a record from its kernel sum.
     #[inline(always)]
-    fn score_record(&self, record: &[u8]) -> ScoreType {
+    fn finish(&self, record: &[u8], sum: i32) -> ScoreType {
         let c = self.codec;
-        let h = c.half();
-        let codes = (self.kernel)(&record[..h], &self.query.levels);
-        let dot = self.offset + self.query.step * codes as f32;
-        score_from_dot(c.distance, dot, || f32_at(record, h), self.q_q)
+        let dot = self.offset + self.query.step * sum as f32;
+        score_from_dot(c.distance, dot, || f32_at(record, c.half()), self.q_q)
     }
 }
 
 impl QueryScorer for ScalarInt4QueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
-        self.score_record(self.codec.record(p))
+        let record = self.codec.record(p);
+        let codes = &record[..self.codec.half()];
+        self.finish(
+            record,
+            (self.kernels.nibbles_dot_i8)(codes, &self.query.levels),
+        )
     }
 
+    /// Four points per kernel call (the query is loaded once for all four), the next four
+    /// prefetched meanwhile.
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        score_records(&c.data, c.stride(), points, scores, |_, r| {
-            self.score_record(r)
-        })
+        let (data, stride, h) = (&c.data[..], c.stride(), c.half());
+        let record = |p: PointOffset| &data[p as usize * stride..(p as usize + 1) * stride];
+        let levels = &self.query.levels[..];
+        for &p in points.iter().take(4) {
+            sextant_core::kernels::prefetch(record(p));
+        }
+        let n = points.len().min(scores.len());
+        let (groups, rest) = points[..n].as_chunks::<4>();
+        let (outs, rest_out) = scores[..n].as_chunks_mut::<4>();
+        for (g, (four, out)) in groups.iter().zip(outs).enumerate() {
+            for &p in points.iter().skip(4 * (g + 1)).take(4) {
+                sextant_core::kernels::prefetch(record(p));
+            }
+            let records = four.map(record);
+            let sums = (self.kernels.nibbles_dot_i8_x4)(records.map(|r| &r[..h]), levels);
+            for ((o, r), sum) in out.iter_mut().zip(records).zip(sums) {
+                *o = self.finish(r, sum);
+            }
+        }
+        for (o, &p) in rest_out.iter_mut().zip(rest) {
+            let r = record(p);
+            *o = self.finish(r, (self.kernels.nibbles_dot_i8)(&r[..h], levels));
+        }
     }
 }
 
@@ -248,6 +273,13 @@ mod tests {
                 let tol = 0.5 * step * 15.0 * dim as f32 * if euclid { 2.0 } else { 1.0 } + 1e-3;
                 let got = scorer.score_point(p);
                 prop_assert!((got - want).abs() <= tol, "{} vs {} (tol {})", got, want, tol);
+            }
+            // Batches (groups of four and a rest, repeats allowed) score as single points do.
+            let points: Vec<u32> = (0..dim % 13).map(|i| (i as u32 * 3) % 5).collect();
+            let mut batch = vec![f32::NAN; points.len()];
+            scorer.score_points(&points, &mut batch);
+            for (&p, s) in points.iter().zip(&batch) {
+                prop_assert_eq!(s.to_bits(), scorer.score_point(p).to_bits());
             }
         }
     }

@@ -164,6 +164,11 @@ pub fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
     nibble_halves_dot(codes, low, high)
 }
 
+/// [`nibbles_dot_i8`] of four records (of equal length) with one query.
+pub fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
+    codes.map(|c| nibbles_dot_i8(c, query))
+}
+
 /// Σ_b lo(codes[b])·low[b] + hi(codes[b])·high[b]: [`nibbles_dot_i8`] with the two halves of
 /// the query given apart (SIMD kernels finish their tails with it).
 pub(super) fn nibble_halves_dot(codes: &[u8], low: &[i8], high: &[i8]) -> i32 {

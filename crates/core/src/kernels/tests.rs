@@ -386,11 +386,23 @@ fn nibble_kernels_match_the_reference() {
                 .collect();
             let (codes, query) = (&codes[skew..], &query[skew..]);
             let want = (s.nibbles_dot_i8)(codes, query);
+            // Four records: this one and three others of the same length.
+            let others: Vec<Vec<u8>> = (0..3)
+                .map(|_| (0..h).map(|_| rng.random()).collect())
+                .collect();
+            let four = [codes, &others[0], &others[1], &others[2]];
+            let want4 = four.map(|c| (s.nibbles_dot_i8)(c, query));
             for k in Kernels::available() {
                 assert_eq!(
                     (k.nibbles_dot_i8)(codes, query),
                     want,
                     "{:?} h={h} skew={skew}",
+                    k.level
+                );
+                assert_eq!(
+                    (k.nibbles_dot_i8_x4)(four, query),
+                    want4,
+                    "x4 {:?} h={h} skew={skew}",
                     k.level
                 );
             }
@@ -406,6 +418,11 @@ fn nibbles_pair_low_halves_with_the_first_half_of_the_query() {
     query[1] = -7;
     query[4] = 100;
     assert_eq!(nibbles_dot_i8(&codes, &query), 3 * -7 + 15 * 100);
+    let zero = [0u8; 3];
+    assert_eq!(
+        nibbles_dot_i8_x4([&zero, &codes, &zero, &codes], &query),
+        [0, 3 * -7 + 15 * 100, 0, 3 * -7 + 15 * 100]
+    );
     // The extremes do not saturate: 15 · −128 on both nibbles of 200 bytes.
     let codes = vec![0xffu8; 200];
     assert_eq!(nibbles_dot_i8(&codes, &[-128i8; 400]), -15 * 128 * 400);

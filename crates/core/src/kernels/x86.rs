@@ -13,6 +13,11 @@ use half::f16;
 /// AVX-512, the lane bodies under AVX2.
 macro_rules! bitplanes {
     (avx512) => {
+        pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
+            // SAFETY: only stored in the AVX-512 table, built after feature detection.
+            unsafe { x86_int::avx512::nibbles_dot_i8_x4(codes, query) }
+        }
+
         pub(in super::super) fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
             unsafe { x86_int::avx512::nibbles_dot_i8(codes, query) }
@@ -43,6 +48,11 @@ macro_rules! bitplanes {
         }
     };
     (avx2) => {
+        pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
+            // SAFETY: only stored in the AVX2 table, built after feature detection.
+            unsafe { x86_int::avx2::nibbles_dot_i8_x4(codes, query) }
+        }
+
         pub(in super::super) fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
             // SAFETY: only stored in the AVX2 table, built after feature detection.
             unsafe { x86_int::avx2::nibbles_dot_i8(codes, query) }

@@ -223,6 +223,58 @@ pub(super) mod avx512 {
         _mm512_reduce_add_epi32(acc)
     }
 
+    /// `scalar::nibbles_dot_i8_x4`: [`nibbles_dot_i8`]'s steps on four records at once, each
+    /// half of the query loaded once per step for all four, and the four sums reduced
+    /// together.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
+        let h = codes
+            .iter()
+            .map(|c| c.len())
+            .fold(query.len() / 2, usize::min);
+        let pq = query.as_ptr();
+        let nib = _mm512_set1_epi8(0x0f);
+        let ones = _mm512_set1_epi16(1);
+        let mut acc = [_mm512_setzero_si512(); 4];
+        let mut i = 0;
+        // SAFETY: every load is masked to the bytes [i, min(i + 64, h)) of each record and of
+        // `query[..h]` / `query[h..2h]`, all inside the slices.
+        unsafe {
+            while i < h {
+                let mask: u64 = if h - i >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << (h - i)) - 1
+                };
+                let ql = _mm512_maskz_loadu_epi8(mask, pq.add(i));
+                let qh = _mm512_maskz_loadu_epi8(mask, pq.add(h + i));
+                for (a, c) in acc.iter_mut().zip(codes) {
+                    let c = _mm512_maskz_loadu_epi8(mask, c.as_ptr().add(i).cast());
+                    let low = _mm512_and_si512(c, nib);
+                    let high = _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib);
+                    let pairs = _mm512_add_epi16(
+                        _mm512_maddubs_epi16(low, ql),
+                        _mm512_maddubs_epi16(high, qh),
+                    );
+                    *a = _mm512_add_epi32(*a, _mm512_madd_epi16(pairs, ones));
+                }
+                i += 64;
+            }
+        }
+        let quarter = |a: __m512i| {
+            let y = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64::<1>(a));
+            _mm_add_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256::<1>(y))
+        };
+        let sums = _mm_hadd_epi32(
+            _mm_hadd_epi32(quarter(acc[0]), quarter(acc[1])),
+            _mm_hadd_epi32(quarter(acc[2]), quarter(acc[3])),
+        );
+        let mut out = [0i32; 4];
+        // SAFETY: `out` is 16 bytes, the width of the store.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), sums) };
+        out
+    }
+
     /// `scalar::fast_scan_block` four sub-spaces per step: each 128-bit lane holds one
     /// sub-space's 16 code bytes and its 16-entry table, so `vpshufb` looks up 16 vectors'
     /// low nibbles (then high nibbles) in one instruction; the bytes are widened to u16 and
@@ -452,5 +504,57 @@ pub(super) mod avx2 {
             &query[h + i..2 * h],
         );
         _mm_cvtsi128_si32(one).wrapping_add(tail)
+    }
+
+    /// `scalar::nibbles_dot_i8_x4` 32 bytes per step, as the AVX-512 kernel; the last
+    /// `h mod 32` bytes of each record go through the reference.
+    #[target_feature(enable = "avx2")]
+    pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
+        let h = codes
+            .iter()
+            .map(|c| c.len())
+            .fold(query.len() / 2, usize::min);
+        let pq = query.as_ptr();
+        let nib = _mm256_set1_epi8(0x0f);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [_mm256_setzero_si256(); 4];
+        let mut i = 0;
+        // SAFETY: each step reads bytes [i, i + 32) of every record, `query[..h]` and
+        // `query[h..2h]` with i + 32 <= h.
+        unsafe {
+            while i + 32 <= h {
+                let ql = _mm256_loadu_si256(pq.add(i).cast());
+                let qh = _mm256_loadu_si256(pq.add(h + i).cast());
+                for (a, c) in acc.iter_mut().zip(codes) {
+                    let c = _mm256_loadu_si256(c.as_ptr().add(i).cast());
+                    let low = _mm256_and_si256(c, nib);
+                    let high = _mm256_and_si256(_mm256_srli_epi16::<4>(c), nib);
+                    let pairs = _mm256_add_epi16(
+                        _mm256_maddubs_epi16(low, ql),
+                        _mm256_maddubs_epi16(high, qh),
+                    );
+                    *a = _mm256_add_epi32(*a, _mm256_madd_epi16(pairs, ones));
+                }
+                i += 32;
+            }
+        }
+        let half =
+            |a: __m256i| _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256::<1>(a));
+        let sums = _mm_hadd_epi32(
+            _mm_hadd_epi32(half(acc[0]), half(acc[1])),
+            _mm_hadd_epi32(half(acc[2]), half(acc[3])),
+        );
+        let mut out = [0i32; 4];
+        // SAFETY: `out` is 16 bytes, the width of the store.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), sums) };
+        for (o, c) in out.iter_mut().zip(codes) {
+            let tail = super::super::scalar::nibble_halves_dot(
+                &c[i..h],
+                &query[i..h],
+                &query[h + i..2 * h],
+            );
+            *o = o.wrapping_add(tail);
+        }
+        out
     }
 }
