@@ -1,8 +1,7 @@
 //! `sextant-hnsw` driven by `sextant-quantization` codes through the core traits only, on the
 //! bundled real dataset: a graph built by searching on int8 codes keeps the recall of a
 //! float-built one, traversal on int8 or int4 codes plus float rescoring keeps recall, and a
-//! search that
-//! prunes on code bounds returns exactly what the float search returns.
+//! search that prunes on code bounds returns exactly what the float search returns.
 
 use sextant_core::{
     DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PointFilter,
