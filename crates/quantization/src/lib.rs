@@ -34,12 +34,14 @@
 //!   (`persist` module docs), loaded into RAM (`load`) or opened through a read-only map and
 //!   scored in place (`open_mapped`).
 //!
-//! Pair scorers (stored code against stored code, for graph builds on codes): [`ScalarInt8`]
-//! on integer kernels; per-dimension int8 and int4, product and binary codes through their
-//! reconstructions (`pair_scorer` on each, and `decode`).
+//! Pair scorers (stored code against stored code, for graph builds on codes): every codec
+//! but the fast-scan layout. [`ScalarInt8`] on integer kernels; RaBitQ through its estimator
+//! with the other record as the query (bit-plane popcounts); per-dimension int8 and int4,
+//! product, binary and TurboQuant codes through their reconstructions (`pair_scorer` on each,
+//! and `decode`).
 //!
-//! Not built yet: TurboQuant's inner-product variant, pair scorers for the rotation codecs
-//! (RaBitQ, TurboQuant).
+//! Not built yet: TurboQuant's inner-product variant; pair scores for [`ProductFastScan`]
+//! (its blocked layout is for scans).
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -93,7 +95,8 @@ pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
 pub use fast_scan::{FAST_SCAN_BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
 pub use pairs::{
-    BinaryPairScorer, ProductPairScorer, ScalarInt4PairScorer, ScalarPerDimPairScorer,
+    BinaryPairScorer, ProductPairScorer, RaBitQPairScorer, ScalarInt4PairScorer,
+    ScalarPerDimPairScorer, TurboQuantPairScorer,
 };
 pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};

@@ -1,20 +1,24 @@
-//! Pair scorers (stored code against stored code, for graph builds that keep no floats) of the
-//! codecs whose vectors decode to an explicit reconstruction `x̂` in the original space:
-//! per-dimension int8 and int4, product quantization and binary. A pair scores `x̂ₐ·x̂ᵦ` (Dot and
-//! Cosine), decoding both records 16 coordinates at a time into registers. Euclid
-//! scores `2·x̂ₐ·x̂ᵦ − ‖xₐ‖² − ‖xᵦ‖²` where the record stores the squared norm (as the query
-//! scorers do), and `−‖x̂ₐ − x̂ᵦ‖²` where it does not (product quantization). Cosine scores the
-//! inner product of the reconstructions as they are: their norms are close to 1, not
-//! renormalized.
+//! Pair scorers (stored code against stored code, for graph builds that keep no floats).
 //!
-//! The rotation codecs (RaBitQ, TurboQuant) have no pair scorer: their records keep what the
-//! asymmetric estimators need, not the norm of the reconstruction.
+//! Codecs whose records decode to an explicit reconstruction `x̂` (per-dimension int8 and int4,
+//! product quantization and binary in the original space; TurboQuant in the rotated space,
+//! which keeps inner products): a pair scores `x̂ₐ·x̂ᵦ` (Dot and Cosine), decoding both
+//! records 16 coordinates at a time into registers. Euclid scores `2·x̂ₐ·x̂ᵦ − ‖xₐ‖² − ‖xᵦ‖²`
+//! where the record stores the squared norm (as the query scorers do), and `−‖x̂ₐ − x̂ᵦ‖²`
+//! where it does not (product quantization). Cosine scores the inner product of the
+//! reconstructions as they are: their norms are close to 1, not renormalized.
+//!
+//! RaBitQ: the asymmetric estimator reads `⟨r, v⟩ ≈ a·⟨y, P·v⟩` for any vector `v`; with the
+//! other record standing in for `P·v` it becomes `⟨rₐ, rᵦ⟩ ≈ aₐ·aᵦ·⟨yₐ, yᵦ⟩`, and the sum of
+//! code products is taken on the bit planes with AND and popcount (`B²` plane pairs), exact in
+//! integers. The centroid terms the records keep (`⟨r, c⟩`, or `‖r‖²` for Euclid) finish the
+//! score as the query scorer's constant does.
 
 use sextant_core::{Distance, PairScorer, PointOffset, ScoreType};
 
 use crate::planes::score_records;
 use crate::records::f32_at;
-use crate::{Binary, ProductQuantizer, ScalarInt4PerDim, ScalarInt8PerDim};
+use crate::{Binary, ProductQuantizer, RaBitQ, ScalarInt4PerDim, ScalarInt8PerDim, TurboQuant};
 
 /// Coordinates decoded per step: both reconstructions are decoded 16 at a time into small
 /// arrays and multiplied lane by lane, which the compiler vectorizes (a coordinate-by-
@@ -99,6 +103,7 @@ reconstruction_pair_scorer!(
 reconstruction_pair_scorer!(ScalarInt4PairScorer, ScalarInt4PerDim, "per-dimension int4");
 reconstruction_pair_scorer!(ProductPairScorer, ProductQuantizer, "product-quantized");
 reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
+reconstruction_pair_scorer!(TurboQuantPairScorer, TurboQuant, "TurboQuant");
 
 impl ScalarInt8PerDim {
     /// Euclid records end with the decoded squared norm.
@@ -114,6 +119,13 @@ impl ScalarInt4PerDim {
     }
 }
 
+impl TurboQuant {
+    /// Euclid records end with the squared norm of the vector.
+    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
+        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.planes_bytes() + 4))
+    }
+}
+
 impl ProductQuantizer {
     /// Records hold codes only.
     fn stored_norm(&self, _p: PointOffset) -> Option<f32> {
@@ -125,6 +137,72 @@ impl Binary {
     /// Euclid records end with the squared norm of the vector.
     fn stored_norm(&self, p: PointOffset) -> Option<f32> {
         (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.planes_bytes() + 4))
+    }
+}
+
+/// Scores stored RaBitQ codes against each other (see the module docs).
+pub struct RaBitQPairScorer<'a> {
+    codec: &'a RaBitQ,
+    /// `‖c‖²` of the centroid (Dot and Cosine).
+    centroid_sq: f32,
+}
+
+impl RaBitQ {
+    /// A scorer of stored codes against each other (graph builds on codes).
+    pub fn pair_scorer(&self) -> RaBitQPairScorer<'_> {
+        RaBitQPairScorer {
+            codec: self,
+            centroid_sq: self.centroid.iter().map(|c| c * c).sum(),
+        }
+    }
+}
+
+/// The 64-bit words of bit plane `j` of a record (planes of `words` words each).
+#[inline]
+fn plane(record: &[u8], words: usize, j: usize) -> impl Iterator<Item = u64> + '_ {
+    record[j * words * 8..(j + 1) * words * 8]
+        .chunks_exact(8)
+        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+}
+
+impl PairScorer for RaBitQPairScorer<'_> {
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let (ra, rb) = (c.record(a), c.record(b));
+        let (bits, words) = (c.bits as usize, c.words());
+        // Σ cₐcᵦ, Σ cₐ and Σ cᵦ over the planes; padding coordinates have code 0.
+        let (mut cc, mut ca, mut cb) = (0u64, 0u64, 0u64);
+        for j in 0..bits {
+            for k in 0..bits {
+                let ones: u32 = plane(ra, words, j)
+                    .zip(plane(rb, words, k))
+                    .map(|(x, y)| (x & y).count_ones())
+                    .sum();
+                cc += u64::from(ones) << (j + k);
+            }
+            ca += u64::from(plane(ra, words, j).map(u64::count_ones).sum::<u32>()) << j;
+            cb += u64::from(plane(rb, words, j).map(u64::count_ones).sum::<u32>()) << j;
+        }
+        // ⟨yₐ, yᵦ⟩ with y = c − mid over the d real coordinates.
+        let mid = ((1u64 << bits) - 1) as f64 / 2.0;
+        let yy = cc as f64 - mid * (ca + cb) as f64 + c.dim as f64 * mid * mid;
+        let at = c.planes_bytes();
+        let (aa, ab) = (f32_at(ra, at), f32_at(rb, at));
+        let (adda, addb) = (f32_at(ra, at + 4), f32_at(rb, at + 4));
+        let rr = aa * ab * yy as f32;
+        match c.distance {
+            // `add` is ‖r‖²: −‖oₐ − oᵦ‖² = 2⟨rₐ, rᵦ⟩ − ‖rₐ‖² − ‖rᵦ‖².
+            Distance::Euclid => 2.0 * rr - adda - addb,
+            // `add` is ⟨r, c⟩: oₐ·oᵦ = ⟨rₐ, rᵦ⟩ + ⟨rₐ, c⟩ + ⟨rᵦ, c⟩ + ‖c‖².
+            _ => rr + adda + addb + self.centroid_sq,
+        }
+    }
+
+    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(&c.data, c.stride(), others, scores, |b, _| {
+            self.score_pair(a, b)
+        });
     }
 }
 
@@ -216,6 +294,50 @@ mod tests {
                     let got = codec.pair_scorer().score_pair(a, b);
                     let terms: f32 = xa.iter().zip(&xb).map(|(x, y)| (x * y).abs()).sum();
                     prop_assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs() + terms), "{} vs {}", got, want);
+                }
+            }
+        }
+
+        #[test]
+        fn tq_pairs_score_the_reconstructions(dim in 1usize..130, bits in 1u32..5, euclid: bool, calibrated: bool, raw in proptest::collection::vec(-2.0f32..2.0, 130 * 6)) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let codec = TurboQuant::train(&data(dim, 6, &raw), distance, bits, calibrated, 1, 1).unwrap();
+            // Against the query scorer (its own folding of the calibration, an i8 query) on
+            // `a`'s reconstruction rotated back.
+            check(&codec, &codec.pair_scorer(), |p| codec.decode(p), |p| codec.stored_norm(p), 6, 0.02)?;
+        }
+
+        #[test]
+        fn rabitq_pairs_apply_the_estimator_to_the_other_record(dim in 1usize..150, bits in 1u32..9, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 150 * 6)) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let codec = RaBitQ::train(&data(dim, 6, &raw), distance, bits, 1, 1).unwrap();
+            let pair = codec.pair_scorer();
+            let mid = ((1u32 << bits) - 1) as f64 / 2.0;
+            let at = codec.planes_bytes();
+            // y and the factors read straight from the records, in f64.
+            let y = |p: u32| -> Vec<f64> {
+                let r = codec.record(p);
+                (0..dim).map(|i| f64::from(crate::planes::read_code(r, bits, codec.words() * 8, i)) - mid).collect()
+            };
+            let factor = |p: u32, o: usize| f64::from(f32_at(codec.record(p), at + o));
+            let c_sq: f64 = codec.centroid.iter().map(|&c| f64::from(c) * f64::from(c)).sum();
+            let mut batch = vec![0.0; 6];
+            let others: Vec<u32> = (0..6).collect();
+            for a in 0..6u32 {
+                pair.score_pairs(a, &others, &mut batch);
+                for b in 0..6u32 {
+                    let yy: f64 = y(a).iter().zip(y(b)).map(|(p, q)| p * q).sum();
+                    let rr = factor(a, 0) * factor(b, 0) * yy;
+                    let want = if euclid {
+                        2.0 * rr - factor(a, 4) - factor(b, 4)
+                    } else {
+                        rr + factor(a, 4) + factor(b, 4) + c_sq
+                    };
+                    let got = pair.score_pair(a, b);
+                    prop_assert_eq!(got.to_bits(), batch[b as usize].to_bits());
+                    let scale = (factor(a, 0) * factor(b, 0)).abs() * y(a).iter().zip(y(b)).map(|(p, q)| (p * q).abs()).sum::<f64>()
+                        + factor(a, 4).abs() + factor(b, 4).abs() + c_sq;
+                    prop_assert!((f64::from(got) - want).abs() <= 1e-5 * (1.0 + scale), "{} vs {}", got, want);
                 }
             }
         }

@@ -64,11 +64,39 @@ pub(crate) fn write_planes(codes: &[u8], bits: u32, plane_bytes: usize, out: &mu
 }
 
 /// Code `i` read back from planes written by [`write_planes`].
-#[cfg(test)]
+#[inline]
 pub(crate) fn read_code(planes: &[u8], bits: u32, plane_bytes: usize, i: usize) -> u8 {
     (0..bits as usize)
         .map(|j| (planes[j * plane_bytes + i / 8] >> (i % 8) & 1) << j)
         .sum()
+}
+
+/// Codes `start..start + out.len()` read back from planes written by [`write_planes`], a
+/// plane word at a time: runs that stay inside one 64-code word (what the 16-coordinate
+/// decoders of the pair scorers ask for) cost one load per plane, not one per code and plane.
+#[inline]
+pub(crate) fn read_codes(
+    planes: &[u8],
+    bits: u32,
+    plane_bytes: usize,
+    start: usize,
+    out: &mut [u8],
+) {
+    let (word, shift) = (start / 64, start % 64);
+    if shift + out.len() > 64 || 8 * (word + 1) > plane_bytes {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = read_code(planes, bits, plane_bytes, start + k);
+        }
+        return;
+    }
+    out.fill(0);
+    for j in 0..bits as usize {
+        let at = j * plane_bytes + 8 * word;
+        let w = u64::from_le_bytes(planes[at..at + 8].try_into().expect("8 bytes")) >> shift;
+        for (t, o) in out.iter_mut().enumerate() {
+            *o |= ((w >> t) as u8 & 1) << j;
+        }
+    }
 }
 
 /// An f32 vector on a symmetric i8 grid: `x ≈ step · level`, zero-padded to `padded` levels.

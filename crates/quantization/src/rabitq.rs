@@ -35,7 +35,7 @@ use half::f16;
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_records, write_planes};
+use crate::planes::{I8Query, read_code, score_records, write_planes};
 use crate::records::{Records, f32_at};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
@@ -121,11 +121,11 @@ impl RaBitQ {
     }
 
     /// 64-bit words per bit plane.
-    fn words(&self) -> usize {
+    pub(crate) fn words(&self) -> usize {
         self.dim.div_ceil(64)
     }
 
-    fn planes_bytes(&self) -> usize {
+    pub(crate) fn planes_bytes(&self) -> usize {
         self.bits as usize * self.words() * 8
     }
 
@@ -153,6 +153,24 @@ impl RaBitQ {
             && f32_at(record, at + 4).is_finite()
             && !h(at + 8).is_nan()
             && !h(at + 10).is_nan()
+    }
+
+    /// The vector the codes of `p` stand for in the estimator: `c + P⁻¹·(a·y)`. Its inner
+    /// products with queries are the codec's estimates; its length is inflated by
+    /// `1/⟨y/‖y‖, u⟩`, so use it as a query, not as a norm.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let record = self.record(p);
+        let (planes, plane_bytes) = (&record[..self.planes_bytes()], self.words() * 8);
+        let a = f32_at(record, self.planes_bytes());
+        let mid = ((1u32 << self.bits) - 1) as f32 / 2.0;
+        let mut out: Vec<f32> = (0..self.dim)
+            .map(|i| a * (f32::from(read_code(planes, self.bits, plane_bytes, i)) - mid))
+            .collect();
+        self.rotation.invert(&mut out);
+        out.iter_mut()
+            .zip(&self.centroid)
+            .for_each(|(x, c)| *x += c);
+        out
     }
 
     /// Writes the planes and factors of `v` into `record` (zeroed or not).

@@ -24,7 +24,7 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_from_dot, score_records, write_planes};
+use crate::planes::{I8Query, read_codes, score_from_dot, score_records, write_planes};
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
@@ -108,11 +108,11 @@ impl TurboQuant {
         self.mean.iter().any(|&m| m != 0.0) || self.scale.iter().any(|&s| s != 1.0)
     }
 
-    fn words(&self) -> usize {
+    pub(crate) fn words(&self) -> usize {
         self.dim.div_ceil(64)
     }
 
-    fn planes_bytes(&self) -> usize {
+    pub(crate) fn planes_bytes(&self) -> usize {
         self.bits as usize * self.words() * 8
     }
 
@@ -141,6 +141,34 @@ impl TurboQuant {
     /// True when the factors of record `p` are finite (a file check).
     pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
         f32s_finite(&self.record(p)[self.planes_bytes()..])
+    }
+
+    /// Coordinates `start..start + out.len()` of the rotated reconstruction of `p`,
+    /// `μ + σ ⊙ g·L[c]` (inner products are the same as between the decoded vectors: the
+    /// rotation is orthogonal).
+    #[inline]
+    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let record = self.record(p);
+        let (planes, plane_bytes) = (&record[..self.planes_bytes()], self.words() * 8);
+        let g = f32_at(record, self.planes_bytes());
+        let mut codes = [0u8; 64];
+        for (k, chunk) in out.chunks_mut(64).enumerate() {
+            let from = start + 64 * k;
+            let codes = &mut codes[..chunk.len()];
+            read_codes(planes, self.bits, plane_bytes, from, codes);
+            let grid = self.mean[from..].iter().zip(&self.scale[from..]);
+            for ((o, &c), (&m, &s)) in chunk.iter_mut().zip(codes.iter()).zip(grid) {
+                *o = m + s * g * self.levels[usize::from(c)];
+            }
+        }
+    }
+
+    /// The vector the codes of `p` stand for: the rotated reconstruction rotated back.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        self.rotation.invert(&mut out);
+        out
     }
 
     /// Writes the planes and factors of `v` into the zeroed `record`.
