@@ -248,10 +248,9 @@ impl FastScanQueryScorer<'_> {
             for (i, &sum) in sums[..n].iter().enumerate() {
                 if i32::from(sum) > floor
                     && top.push((first + i) as PointOffset, self.score_of(u32::from(sum)))
+                    && let Some(worst) = top.threshold()
                 {
-                    if let Some(worst) = top.threshold() {
-                        floor = self.floor_sum(worst);
-                    }
+                    floor = self.floor_sum(worst);
                 }
             }
         }
