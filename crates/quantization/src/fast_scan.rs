@@ -241,7 +241,11 @@ impl FastScanQueryScorer<'_> {
         // Sums up to `floor` score below the worst kept point; -1 while the heap fills.
         let mut floor = -1i32;
         let mut sums = [0u16; FAST_SCAN_BLOCK];
-        for (b, block) in c.data.chunks_exact(c.block_bytes()).enumerate() {
+        let bb = c.block_bytes();
+        for (b, block) in c.data.chunks_exact(bb).enumerate() {
+            if let Some(next) = c.data.get((b + 4) * bb..(b + 5) * bb) {
+                sextant_core::kernels::prefetch(next);
+            }
             (self.kernel)(block, &self.lut, &mut sums);
             let first = b * FAST_SCAN_BLOCK;
             let n = c.len.saturating_sub(first).min(FAST_SCAN_BLOCK);
