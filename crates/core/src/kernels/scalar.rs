@@ -155,7 +155,7 @@ pub fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
     }
 }
 
-/// Σ_b lo(codes[b])·query[b] + hi(codes[b])·query[h + b] with `h = codes.len()`: the inner
+/// `Σ_b lo(codes[b])·query[b] + hi(codes[b])·query[h + b]` with `h = codes.len()`: the inner
 /// product of an i8 query with 4-bit unsigned codes packed two per byte, coordinate `b` in the
 /// low nibble of byte `b` and coordinate `h + b` in its high nibble (so each half of the query
 /// lines up with one nibble of a contiguous run of bytes). Reads `query[..2h]`.
@@ -169,7 +169,7 @@ pub fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
     codes.map(|c| nibbles_dot_i8(c, query))
 }
 
-/// Σ_b lo(codes[b])·low[b] + hi(codes[b])·high[b]: [`nibbles_dot_i8`] with the two halves of
+/// `Σ_b lo(codes[b])·low[b] + hi(codes[b])·high[b]`: [`nibbles_dot_i8`] with the two halves of
 /// the query given apart (SIMD kernels finish their tails with it).
 pub(super) fn nibble_halves_dot(codes: &[u8], low: &[i8], high: &[i8]) -> i32 {
     codes
