@@ -51,38 +51,8 @@ pub struct QuantArgs {
     mapped: bool,
 }
 
-/// The codecs' save / open-in-place pair, for `--mapped`.
-trait Mappable: Sized {
-    fn save_to(&self, path: &std::path::Path) -> sextant_quantization::Result<()>;
-    fn open_at(path: &std::path::Path) -> sextant_quantization::Result<Self>;
-}
-
-macro_rules! mappable {
-    ($($codec:ty),*) => {$(
-        impl Mappable for $codec {
-            fn save_to(&self, path: &std::path::Path) -> sextant_quantization::Result<()> {
-                self.save(path)
-            }
-            fn open_at(path: &std::path::Path) -> sextant_quantization::Result<Self> {
-                Self::open_mapped(path)
-            }
-        }
-    )*};
-}
-
-mappable!(
-    ScalarInt8,
-    ScalarInt8PerDim,
-    ScalarInt4PerDim,
-    Binary,
-    RaBitQ,
-    ProductQuantizer,
-    ProductFastScan,
-    TurboQuant
-);
-
 /// The codes themselves, or (with a scratch directory) the same codes saved and mapped.
-fn placed<C: Mappable>(
+fn placed<C: EncodedVectors>(
     codes: sextant_quantization::Result<C>,
     scratch: Option<&std::path::Path>,
 ) -> sextant_quantization::Result<C> {
@@ -90,8 +60,8 @@ fn placed<C: Mappable>(
         None => codes,
         Some(dir) => {
             let path = dir.join("codes.sxq");
-            codes?.save_to(&path)?;
-            C::open_at(&path)
+            codes?.save(&path)?;
+            C::open_mapped(&path)
         }
     }
 }
@@ -111,7 +81,7 @@ struct Evaluated {
 
 /// Measures codes trained (or failed to) since `t`, scanned from RAM or, with `scratch`,
 /// from a mapped file.
-fn evaluate<C: EncodedVectors + Mappable>(
+fn evaluate<C: EncodedVectors>(
     codes: sextant_quantization::Result<C>,
     t: Instant,
     scratch: Option<&std::path::Path>,

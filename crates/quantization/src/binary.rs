@@ -355,7 +355,7 @@ crate::records::record_codec!(
     Binary,
     "Bytes per encoded vector: the planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm."
 );
-crate::encoded::forward_encoded_vectors!(Binary, BinaryQueryScorer);
+crate::encoded::forward_encoded_vectors!(Binary, BinaryQueryScorer, BinaryPairScorer);
 
 /// Scores stored binary codes against one query on a 4- or 8-bit grid.
 pub struct BinaryQueryScorer<'a> {

@@ -98,6 +98,27 @@ impl Codebooks {
         &self.flat[at..at + sub]
     }
 
+    /// Coordinates `start..start + out.len()` of the reconstruction whose code in sub-space
+    /// `j` is `code(j)`: its centroids, sub-space after sub-space.
+    #[inline]
+    pub(crate) fn decode_range(
+        &self,
+        code: impl Fn(usize) -> usize,
+        start: usize,
+        out: &mut [f32],
+    ) {
+        let sub = self.sub();
+        let (mut j, mut at) = (start / sub, start % sub);
+        let mut filled = 0;
+        while filled < out.len() {
+            let centroid = &self.centroid(j, code(j))[at..];
+            let n = centroid.len().min(out.len() - filled);
+            out[filled..filled + n].copy_from_slice(&centroid[..n]);
+            filled += n;
+            (j, at) = (j + 1, 0);
+        }
+    }
+
     /// The nearest centroid of every sub-vector of `v`, one per byte of `codes`.
     pub(crate) fn encode(&self, v: &[f32], codes: &mut [u8]) {
         let sub = self.sub();

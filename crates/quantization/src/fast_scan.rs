@@ -174,9 +174,15 @@ impl ProductFastScan {
 
     /// The vector the codes of `p` stand for.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        (0..self.m)
-            .flat_map(|j| self.books.centroid(j, self.code(p, j)).iter().copied())
-            .collect()
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
+    #[inline]
+    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        self.books.decode_range(|j| self.code(p, j), start, out);
     }
 
     /// A scorer of stored codes against `query` (prepared here for the metric): builds the
@@ -197,7 +203,7 @@ impl ProductFastScan {
     }
 }
 
-crate::encoded::forward_encoded_vectors!(ProductFastScan, FastScanQueryScorer);
+crate::encoded::forward_encoded_vectors!(ProductFastScan, FastScanQueryScorer, FastScanPairScorer);
 
 /// Equal when the stored parts are (the transposed books derive from the codebooks).
 impl PartialEq for ProductFastScan {

@@ -34,14 +34,13 @@
 //!   (`persist` module docs), loaded into RAM (`load`) or opened through a read-only map and
 //!   scored in place (`open_mapped`).
 //!
-//! Pair scorers (stored code against stored code, for graph builds on codes): every codec
-//! but the fast-scan layout. [`ScalarInt8`] on integer kernels; RaBitQ through its estimator
-//! with the other record as the query (bit-plane popcounts); per-dimension int8 and int4,
-//! product, binary and TurboQuant codes through their reconstructions (`pair_scorer` on each,
-//! and `decode`).
+//! Every codec implements [`EncodedVectors`]: length, dimension, bytes per vector, `push`,
+//! a query scorer, a pair scorer (stored code against stored code, for graph builds on codes)
+//! and the file operations. Pair scorers: [`ScalarInt8`] on integer kernels; RaBitQ through
+//! its estimator with the other record as the query (bit-plane popcounts); the others through
+//! their reconstructions (`decode` on each).
 //!
-//! Not built yet: TurboQuant's inner-product variant; pair scores for [`ProductFastScan`]
-//! (its blocked layout is for scans).
+//! Not built yet: TurboQuant's inner-product variant.
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
@@ -95,8 +94,8 @@ pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
 pub use fast_scan::{FAST_SCAN_BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
 pub use pairs::{
-    BinaryPairScorer, ProductPairScorer, RaBitQPairScorer, ScalarInt4PairScorer,
-    ScalarPerDimPairScorer, TurboQuantPairScorer,
+    BinaryPairScorer, FastScanPairScorer, ProductPairScorer, RaBitQPairScorer,
+    ScalarInt4PairScorer, ScalarPerDimPairScorer, TurboQuantPairScorer,
 };
 pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};

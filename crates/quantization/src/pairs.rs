@@ -1,7 +1,7 @@
 //! Pair scorers (stored code against stored code, for graph builds that keep no floats).
 //!
 //! Codecs whose records decode to an explicit reconstruction `x̂` (per-dimension int8 and int4,
-//! product quantization and binary in the original space; TurboQuant in the rotated space,
+//! product quantization, its fast-scan layout and binary in the original space; TurboQuant in the rotated space,
 //! which keeps inner products): a pair scores `x̂ₐ·x̂ᵦ` (Dot and Cosine), decoding both
 //! records 16 coordinates at a time into registers. Euclid scores `2·x̂ₐ·x̂ᵦ − ‖xₐ‖² − ‖xᵦ‖²`
 //! where the record stores the squared norm (as the query scorers do), and `−‖x̂ₐ − x̂ᵦ‖²`
@@ -18,7 +18,10 @@ use sextant_core::{Distance, PairScorer, PointOffset, ScoreType};
 
 use crate::planes::score_records;
 use crate::records::f32_at;
-use crate::{Binary, ProductQuantizer, RaBitQ, ScalarInt4PerDim, ScalarInt8PerDim, TurboQuant};
+use crate::{
+    Binary, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt4PerDim, ScalarInt8PerDim,
+    TurboQuant,
+};
 
 /// Coordinates decoded per step: both reconstructions are decoded 16 at a time into small
 /// arrays and multiplied lane by lane, which the compiler vectorizes (a coordinate-by-
@@ -137,6 +140,28 @@ impl Binary {
     /// Euclid records end with the squared norm of the vector.
     fn stored_norm(&self, p: PointOffset) -> Option<f32> {
         (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.planes_bytes() + 4))
+    }
+}
+
+/// Scores stored fast-scan codes against each other through their reconstructions (as
+/// product quantization: `−‖x̂ₐ − x̂ᵦ‖²` for Euclid). The blocked layout is built for scans:
+/// each pair reads its codes nibble by nibble, so builds on these codes are slow.
+pub struct FastScanPairScorer<'a> {
+    codec: &'a ProductFastScan,
+}
+
+impl ProductFastScan {
+    /// A scorer of stored codes against each other (graph builds on codes).
+    pub fn pair_scorer(&self) -> FastScanPairScorer<'_> {
+        FastScanPairScorer { codec: self }
+    }
+}
+
+impl PairScorer for FastScanPairScorer<'_> {
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let decode = |p, start, out: &mut [f32]| c.decode_range(p, start, out);
+        pair_score(c.distance, c.dim, decode, (a, b), None)
     }
 }
 
@@ -340,6 +365,15 @@ mod tests {
                     prop_assert!((f64::from(got) - want).abs() <= 1e-5 * (1.0 + scale), "{} vs {}", got, want);
                 }
             }
+        }
+
+        #[test]
+        fn fast_scan_pairs_score_the_reconstructions(sub in 1usize..4, half in 1usize..4, euclid: bool, raw in proptest::collection::vec(-2.0f32..2.0, 24 * 40)) {
+            let (m, distance) = (2 * half, if euclid { Distance::Euclid } else { Distance::Dot });
+            let codec = crate::ProductFastScan::train(&data(sub * m, 40, &raw), distance, m, 1, 1).unwrap();
+            // Against the fast-scan query scorer on `a`'s reconstruction: its table is on a u8
+            // grid (half a step per sub-space), hence the wide tolerance.
+            check(&codec, &codec.pair_scorer(), |p| codec.decode(p), |_| None, 40, 0.05)?;
         }
 
         #[test]

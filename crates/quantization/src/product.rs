@@ -91,10 +91,6 @@ impl ProductQuantizer {
         self.m
     }
 
-    pub(crate) fn centroid(&self, j: usize, k: usize) -> &[f32] {
-        self.books.centroid(j, k)
-    }
-
     fn encode(&self, v: &[f32], record: &mut [u8]) {
         self.books.encode(v, record);
     }
@@ -115,17 +111,9 @@ impl ProductQuantizer {
     /// sub-space after sub-space).
     #[inline]
     pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
-        let sub = self.dim / self.m;
         let record = self.record(p);
-        let (mut j, mut at) = (start / sub, start % sub);
-        let mut filled = 0;
-        while filled < out.len() {
-            let centroid = &self.centroid(j, usize::from(record[j]))[at..];
-            let n = centroid.len().min(out.len() - filled);
-            out[filled..filled + n].copy_from_slice(&centroid[..n]);
-            filled += n;
-            (j, at) = (j + 1, 0);
-        }
+        self.books
+            .decode_range(|j| usize::from(record[j]), start, out);
     }
 
     /// An ADC scorer of stored codes against `query` (prepared here for the metric): builds
@@ -153,7 +141,7 @@ crate::records::record_codec!(
     ProductQuantizer,
     "Bytes per encoded vector: one per sub-space."
 );
-crate::encoded::forward_encoded_vectors!(ProductQuantizer, ProductQueryScorer);
+crate::encoded::forward_encoded_vectors!(ProductQuantizer, ProductQueryScorer, ProductPairScorer);
 
 /// Equal when the stored parts are (the transposed books derive from the codebooks).
 impl PartialEq for ProductQuantizer {

@@ -241,7 +241,7 @@ crate::records::record_codec!(
     RaBitQ,
     "Bytes per encoded vector: the bit planes (whole 64-bit words) and 12 bytes of factors."
 );
-crate::encoded::forward_encoded_vectors!(RaBitQ, RaBitQQueryScorer);
+crate::encoded::forward_encoded_vectors!(RaBitQ, RaBitQQueryScorer, RaBitQPairScorer);
 
 /// The smallest f16 at or above `x` (error factors must not shrink).
 fn f16_up(x: f64) -> u16 {

@@ -147,7 +147,7 @@ crate::records::record_codec!(
     ScalarInt8,
     "Bytes per encoded vector: `dim` codes and the f32 correction term."
 );
-crate::encoded::forward_encoded_vectors!(ScalarInt8, ScalarQueryScorer);
+crate::encoded::forward_encoded_vectors!(ScalarInt8, ScalarQueryScorer, ScalarPairScorer);
 
 /// The trained grid, for encoding.
 #[derive(Clone, Copy)]

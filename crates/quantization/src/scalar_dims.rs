@@ -165,7 +165,11 @@ crate::records::record_codec!(
     ScalarInt8PerDim,
     "Bytes per encoded vector: `dim` codes, and for Euclid the f32 squared norm."
 );
-crate::encoded::forward_encoded_vectors!(ScalarInt8PerDim, ScalarPerDimQueryScorer);
+crate::encoded::forward_encoded_vectors!(
+    ScalarInt8PerDim,
+    ScalarPerDimQueryScorer,
+    ScalarPerDimPairScorer
+);
 
 /// One uniform grid of `levels` bins per dimension: between the quantiles of a seeded sample
 /// of `source` that keep the central `quantile` share of its values, or (with 1.0) between

@@ -172,7 +172,11 @@ crate::records::record_codec!(
     ScalarInt4PerDim,
     "Bytes per encoded vector: `⌈dim/2⌉` codes, and for Euclid the f32 squared norm."
 );
-crate::encoded::forward_encoded_vectors!(ScalarInt4PerDim, ScalarInt4QueryScorer);
+crate::encoded::forward_encoded_vectors!(
+    ScalarInt4PerDim,
+    ScalarInt4QueryScorer,
+    ScalarInt4PairScorer
+);
 
 /// Scores stored per-dimension int4 codes against one folded, i8-quantized query.
 pub struct ScalarInt4QueryScorer<'a> {

@@ -242,7 +242,7 @@ crate::records::record_codec!(
     TurboQuant,
     "Bytes per encoded vector: the bit planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm."
 );
-crate::encoded::forward_encoded_vectors!(TurboQuant, TurboQuantQueryScorer);
+crate::encoded::forward_encoded_vectors!(TurboQuant, TurboQuantQueryScorer, TurboQuantPairScorer);
 
 /// Mean and deviation of every rotated coordinate over the sample.
 fn calibration<S>(source: &S, picked: &[PointOffset], rotation: &Rotation) -> (Vec<f32>, Vec<f32>)

@@ -40,13 +40,8 @@ fn save_load_round_trip_golden_file_and_damage() {
     common::assert_file_round_trip(
         &codes,
         "small.pqfs",
-        common::FileFns {
-            save: |c, p| c.save(p),
-            load: |p| ProductFastScan::load(p),
-            open_mapped: |p| ProductFastScan::open_mapped(p),
-            to_bytes: ProductFastScan::to_bytes,
-            from_bytes: ProductFastScan::from_bytes,
-        },
+        ProductFastScan::to_bytes,
+        ProductFastScan::from_bytes,
     );
 }
 

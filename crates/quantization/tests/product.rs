@@ -40,13 +40,8 @@ fn save_load_round_trip_golden_file_and_damage() {
     common::assert_file_round_trip(
         &codes,
         "small.pq",
-        common::FileFns {
-            save: |c, p| c.save(p),
-            load: |p| ProductQuantizer::load(p),
-            open_mapped: |p| ProductQuantizer::open_mapped(p),
-            to_bytes: ProductQuantizer::to_bytes,
-            from_bytes: ProductQuantizer::from_bytes,
-        },
+        ProductQuantizer::to_bytes,
+        ProductQuantizer::from_bytes,
     );
 }
 

@@ -75,13 +75,8 @@ fn save_load_round_trip_and_golden_file() {
     common::assert_file_round_trip(
         &codes,
         "small.sq8",
-        common::FileFns {
-            save: |c, p| c.save(p),
-            load: |p| ScalarInt8::load(p),
-            open_mapped: |p| ScalarInt8::open_mapped(p),
-            to_bytes: ScalarInt8::to_bytes,
-            from_bytes: ScalarInt8::from_bytes,
-        },
+        ScalarInt8::to_bytes,
+        ScalarInt8::from_bytes,
     );
     assert_eq!(
         (codes.len(), codes.dim(), codes.bytes_per_vector()),

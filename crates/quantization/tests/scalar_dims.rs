@@ -41,13 +41,8 @@ fn save_load_round_trip_golden_file_and_damage() {
     common::assert_file_round_trip(
         &codes,
         "small.sq8d",
-        common::FileFns {
-            save: |c, p| c.save(p),
-            load: |p| ScalarInt8PerDim::load(p),
-            open_mapped: |p| ScalarInt8PerDim::open_mapped(p),
-            to_bytes: ScalarInt8PerDim::to_bytes,
-            from_bytes: ScalarInt8PerDim::from_bytes,
-        },
+        ScalarInt8PerDim::to_bytes,
+        ScalarInt8PerDim::from_bytes,
     );
     assert_eq!(codes.bytes_per_vector(), 9 + 4);
 }

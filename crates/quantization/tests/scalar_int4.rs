@@ -42,13 +42,8 @@ fn save_load_round_trip_golden_file_and_damage() {
     common::assert_file_round_trip(
         &codes,
         "small.sq4d",
-        common::FileFns {
-            save: |c, p| c.save(p),
-            load: |p| ScalarInt4PerDim::load(p),
-            open_mapped: |p| ScalarInt4PerDim::open_mapped(p),
-            to_bytes: ScalarInt4PerDim::to_bytes,
-            from_bytes: ScalarInt4PerDim::from_bytes,
-        },
+        ScalarInt4PerDim::to_bytes,
+        ScalarInt4PerDim::from_bytes,
     );
     assert_eq!(codes.bytes_per_vector(), 5 + 4);
 }

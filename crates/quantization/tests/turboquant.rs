@@ -50,13 +50,8 @@ fn save_load_round_trip_golden_file_and_damage() {
     common::assert_file_round_trip(
         &codes,
         "small.tq",
-        common::FileFns {
-            save: |c, p| c.save(p),
-            load: |p| TurboQuant::load(p),
-            open_mapped: |p| TurboQuant::open_mapped(p),
-            to_bytes: TurboQuant::to_bytes,
-            from_bytes: TurboQuant::from_bytes,
-        },
+        TurboQuant::to_bytes,
+        TurboQuant::from_bytes,
     );
     assert_eq!(codes.bytes_per_vector(), 3 * 16 + 8);
 }

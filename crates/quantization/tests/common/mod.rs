@@ -112,30 +112,25 @@ pub fn assert_rejects_bad_vectors<C: EncodedVectors>(codes: &mut C) {
     assert_eq!(codes.push(&vec![0.1; dim]).unwrap() as usize, len);
 }
 
-/// A codec's file functions, for [`assert_file_round_trip`].
+/// Save / load and save / open mapped (the `EncodedVectors` file operations) give the same
+/// codes and the same scores (and the mapped codes grow like the others); the bytes
+/// (`to_bytes`) match the golden file `golden_name`; every cut or flip of them is refused by
+/// `from_bytes`.
 #[allow(dead_code)] // not every test binary uses it
-pub struct FileFns<C> {
-    pub save: fn(&C, &std::path::Path) -> Result<(), sextant_quantization::Error>,
-    pub load: fn(&std::path::Path) -> Result<C, sextant_quantization::Error>,
-    pub open_mapped: fn(&std::path::Path) -> Result<C, sextant_quantization::Error>,
-    pub to_bytes: fn(&C) -> Vec<u8>,
-    pub from_bytes: fn(&[u8]) -> Result<C, sextant_quantization::Error>,
-}
-
-/// Save / load and save / open mapped give the same codes and the same scores (and the mapped
-/// codes grow like the others); the bytes match the golden file `golden_name`; every cut or
-/// flip of them is refused.
-#[allow(dead_code)] // not every test binary uses it
-pub fn assert_file_round_trip<C>(codes: &C, golden_name: &str, f: FileFns<C>)
-where
+pub fn assert_file_round_trip<C>(
+    codes: &C,
+    golden_name: &str,
+    to_bytes: fn(&C) -> Vec<u8>,
+    from_bytes: fn(&[u8]) -> Result<C, sextant_quantization::Error>,
+) where
     C: EncodedVectors + PartialEq + Clone + std::fmt::Debug,
 {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(golden_name);
-    (f.save)(codes, &path).unwrap();
-    let loaded = (f.load)(&path).unwrap();
+    codes.save(&path).unwrap();
+    let loaded = C::load(&path).unwrap();
     assert_eq!(&loaded, codes);
-    let mut mapped = (f.open_mapped)(&path).unwrap();
+    let mut mapped = C::open_mapped(&path).unwrap();
     assert_eq!(&mapped, codes);
     let query = vec![0.3f32; codes.dim()];
     {
@@ -152,7 +147,7 @@ where
     let (mut grown, v) = (codes.clone(), vec![0.2f32; codes.dim()]);
     assert_eq!(mapped.push(&v).unwrap(), grown.push(&v).unwrap());
     assert_eq!(mapped, grown);
-    let bytes = golden(golden_name, &(f.to_bytes)(codes));
-    assert_eq!(&(f.from_bytes)(&bytes).unwrap(), codes);
-    assert_damage_is_detected(&bytes, f.from_bytes);
+    let bytes = golden(golden_name, &to_bytes(codes));
+    assert_eq!(&from_bytes(&bytes).unwrap(), codes);
+    assert_damage_is_detected(&bytes, from_bytes);
 }
