@@ -15,8 +15,9 @@ pub trait EncodedVectors: Sized {
     where
         Self: 'a;
 
-    /// The scorer of stored codes against each other (graph builds on codes).
-    type PairScorer<'a>: PairScorer
+    /// The scorer of stored codes against each other (graph builds on codes, which share it
+    /// between build threads).
+    type PairScorer<'a>: PairScorer + Sync
     where
         Self: 'a;
 

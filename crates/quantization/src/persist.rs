@@ -559,67 +559,36 @@ fn parse_per_dim<C>(
     Ok((codec, HEADER + 8 * d..HEADER + body.len()))
 }
 
-impl ScalarInt8PerDim {
-    /// The grids and codes as bytes (format in the module docs).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let header = Header::of(CODEC_SCALAR_PER_DIM, self.distance, self.dim, self.len());
-        write_file(
-            &header,
-            &[],
-            &[
-                &f32s_to_bytes(&self.lo),
-                &f32s_to_bytes(&self.step),
-                &self.data[..],
-            ],
-        )
-    }
+/// `to_bytes`, `parse` and `check_factors` of a per-dimension grid codec (the same body for
+/// int8 and int4, under its own codec number).
+macro_rules! per_dim_file {
+    ($codec:ty, $id:expr, $name:literal) => {
+        impl $codec {
+            /// The grids and codes as bytes (format in the module docs).
+            pub fn to_bytes(&self) -> Vec<u8> {
+                let header = Header::of($id, self.distance, self.dim, self.len());
+                let (lo, step) = (f32s_to_bytes(&self.lo), f32s_to_bytes(&self.step));
+                write_file(&header, &[], &[&lo, &step, &self.data[..]])
+            }
 
-    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
-        parse_per_dim(
-            b,
-            CODEC_SCALAR_PER_DIM,
-            "scalar int8 per dimension",
-            Self::with_grid,
-            Self::stride,
-        )
-    }
+            fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+                parse_per_dim(b, $id, $name, Self::with_grid, Self::stride)
+            }
 
-    fn check_factors(&self, at: usize) -> Result<()> {
-        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
-    }
+            fn check_factors(&self, at: usize) -> Result<()> {
+                records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+            }
+        }
+    };
 }
 
-impl ScalarInt4PerDim {
-    /// The grids and codes as bytes (format in the module docs).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let header = Header::of(
-            CODEC_SCALAR_INT4_PER_DIM,
-            self.distance,
-            self.dim,
-            self.len(),
-        );
-        write_file(
-            &header,
-            &[],
-            &[
-                &f32s_to_bytes(&self.lo),
-                &f32s_to_bytes(&self.step),
-                &self.data[..],
-            ],
-        )
-    }
-
-    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
-        parse_per_dim(
-            b,
-            CODEC_SCALAR_INT4_PER_DIM,
-            "scalar int4 per dimension",
-            Self::with_grid,
-            Self::stride,
-        )
-    }
-
-    fn check_factors(&self, at: usize) -> Result<()> {
-        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
-    }
-}
+per_dim_file!(
+    ScalarInt8PerDim,
+    CODEC_SCALAR_PER_DIM,
+    "scalar int8 per dimension"
+);
+per_dim_file!(
+    ScalarInt4PerDim,
+    CODEC_SCALAR_INT4_PER_DIM,
+    "scalar int4 per dimension"
+);
