@@ -6,6 +6,7 @@
 
 use sextant_core::{
     DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PointFilter,
+    QueryScorer,
 };
 use sextant_datasets::{Dataset, GroundTruth, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
@@ -73,30 +74,12 @@ fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
             &mut best,
         );
         assert_eq!(best, out, "query {q}");
-        // Traversal on codes, the top 20 rescored with the float vectors.
+        // Traversal on codes, the top 20 rescored with the float vectors; then the same on
+        // 4-bit codes (half the bytes per visited point).
         let approx = codes.query_scorer(queries.vector(q)).unwrap();
-        index.search(
-            &approx,
-            20,
-            64,
-            None::<&dyn PointFilter>,
-            &mut ctx,
-            &mut out,
-        );
-        rescore(&out, &exact, 10, &mut best);
-        on_codes.push(best.iter().map(|p| p.offset).collect::<Vec<_>>());
-        // The same on 4-bit codes (half the bytes per visited point).
+        on_codes.push(rescored(&index, &approx, &exact, &mut ctx));
         let approx = nibbles.query_scorer(queries.vector(q)).unwrap();
-        index.search(
-            &approx,
-            20,
-            64,
-            None::<&dyn PointFilter>,
-            &mut ctx,
-            &mut out,
-        );
-        rescore(&out, &exact, 10, &mut best);
-        on_nibbles.push(best.iter().map(|p| p.offset).collect::<Vec<_>>());
+        on_nibbles.push(rescored(&index, &approx, &exact, &mut ctx));
     }
     let (floats, coded, nibbled) = (
         mean_recall(&on_floats, &gt, 10),
@@ -114,6 +97,19 @@ fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
         nibbled >= 0.96,
         "search on sq4d codes + rescoring: {nibbled}"
     );
+}
+
+/// The top 20 of a search on `approx` at ef=64, rescored to the top 10 with `exact`.
+fn rescored<A: QueryScorer, E: QueryScorer>(
+    index: &HnswIndex,
+    approx: &A,
+    exact: &E,
+    ctx: &mut SearchContext,
+) -> Vec<u32> {
+    let (mut out, mut best) = (Vec::new(), Vec::new());
+    index.search(approx, 20, 64, None::<&dyn PointFilter>, ctx, &mut out);
+    rescore(&out, exact, 10, &mut best);
+    best.iter().map(|p| p.offset).collect()
 }
 
 /// recall@10 at ef=64 (300 queries, float search) of a graph built on `codes` alone: inserts
