@@ -1,4 +1,5 @@
 //! Criterion bench `kernels`: every kernel at dims 64..4096 on every SIMD level of this CPU
+//! (the nibble kernels: `dim` 4-bit codes against an i8 query, one record and four per call)
 //! (scalar = the reference), reported as time per call and bytes/s of input read; plus a
 //! `memory` group that puts the kernels next to the machine's memory bandwidth (a large copy, a
 //! large read, and a dot-product scan over the same 256 MiB).
@@ -75,6 +76,42 @@ fn kernels(c: &mut Criterion) {
     bench_kernel(c, "hamming", words, |k| k.hamming, 64);
 }
 
+/// 4-bit codes (`dim / 2` bytes) against an i8 query of `dim` values: one record per call,
+/// and four per call (how a graph expansion scores its batch).
+fn nibbles(c: &mut Criterion) {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut one = c.benchmark_group("nibbles_dot_i8");
+    let cases: Vec<(usize, Vec<i8>, Vec<Vec<u8>>)> = DIMS
+        .iter()
+        .map(|&dim| {
+            let records = (0..4).map(|_| u8s(&mut rng, dim / 2)).collect();
+            (dim, i8s(&mut rng, dim), records)
+        })
+        .collect();
+    for (dim, query, records) in &cases {
+        one.throughput(Throughput::Bytes((dim / 2 + dim) as u64));
+        for k in Kernels::available() {
+            let f = k.nibbles_dot_i8;
+            one.bench_with_input(BenchmarkId::new(k.level.name(), dim), dim, |bench, _| {
+                bench.iter(|| f(black_box(&records[0]), black_box(query)))
+            });
+        }
+    }
+    one.finish();
+    let mut four = c.benchmark_group("nibbles_dot_i8_x4");
+    for (dim, query, records) in &cases {
+        four.throughput(Throughput::Bytes((4 * (dim / 2) + dim) as u64));
+        let batch = [&records[0][..], &records[1], &records[2], &records[3]];
+        for k in Kernels::available() {
+            let f = k.nibbles_dot_i8_x4;
+            four.bench_with_input(BenchmarkId::new(k.level.name(), dim), dim, |bench, _| {
+                bench.iter(|| f(black_box(batch), black_box(query)))
+            });
+        }
+    }
+    four.finish();
+}
+
 /// The machine's limits next to the kernels: 256 MiB, far beyond the last-level cache.
 fn memory(c: &mut Criterion) {
     const BYTES: usize = 256 << 20;
@@ -120,6 +157,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(700))
         .sample_size(20);
-    targets = kernels, memory
+    targets = kernels, nibbles, memory
 }
 criterion_main!(benches);

@@ -186,38 +186,58 @@ pub(super) mod avx512 {
         _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1))
     }
 
-    /// `scalar::nibbles_dot_i8` 64 bytes (128 coordinates) per step: the low and high
-    /// nibbles are masked out as unsigned bytes and multiplied with the two halves of the
-    /// query by `vpmaddubsw` (|15 · 128 · 2| fits the i16 pairs without saturating), then
-    /// widened to i32 by `vpmaddwd` with ones.
+    /// One step of the nibble kernels: the low and high nibbles of 64 code bytes as unsigned
+    /// bytes, times the two halves of the query (`vpmaddubsw`: |15 · 128 · 2| fits the i16
+    /// pairs without saturating), widened to 16 i32 lanes (`vpmaddwd` with ones).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn nibble_step(c: __m512i, low_q: __m512i, high_q: __m512i) -> __m512i {
+        let nib = _mm512_set1_epi8(0x0f);
+        let low = _mm512_and_si512(c, nib);
+        let high = _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib);
+        let pairs = _mm512_add_epi16(
+            _mm512_maddubs_epi16(low, low_q),
+            _mm512_maddubs_epi16(high, high_q),
+        );
+        _mm512_madd_epi16(pairs, _mm512_set1_epi16(1))
+    }
+
+    /// The mask of the bytes `[i, min(i + 64, h))` of a step.
+    #[inline]
+    fn step_mask(i: usize, h: usize) -> u64 {
+        if h - i >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << (h - i)) - 1
+        }
+    }
+
+    /// `scalar::nibbles_dot_i8` 64 bytes (128 coordinates) per step; whole steps load
+    /// plainly, the last partial one through a mask (masking every step: 15.9 against 13.5 ns
+    /// at 384 dimensions in the `kernels` bench, and 38.7 against 31.8 ns for four records).
     #[target_feature(enable = "avx512f,avx512bw")]
     pub(in super::super) fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
         let h = codes.len().min(query.len() / 2);
         let (pc, pq) = (codes.as_ptr(), query.as_ptr());
-        let nib = _mm512_set1_epi8(0x0f);
-        let ones = _mm512_set1_epi16(1);
         let mut acc = _mm512_setzero_si512();
         let mut i = 0;
-        // SAFETY: every load is masked to the bytes [i, min(i + 64, h)) of `codes` and of
-        // `query[..h]` / `query[h..2h]`, all inside the slices (2h <= query.len()).
+        // SAFETY: whole steps read bytes [i, i + 64) of `codes`, `query[..h]` and
+        // `query[h..2h]` with i + 64 <= h; the last step's loads are masked to the bytes
+        // < h. Everything is inside the slices (2h <= query.len()).
         unsafe {
-            while i < h {
-                let mask: u64 = if h - i >= 64 {
-                    u64::MAX
-                } else {
-                    (1u64 << (h - i)) - 1
-                };
+            while i + 64 <= h {
+                let c = _mm512_loadu_si512(pc.add(i).cast());
+                let ql = _mm512_loadu_si512(pq.add(i).cast());
+                let qh = _mm512_loadu_si512(pq.add(h + i).cast());
+                acc = _mm512_add_epi32(acc, nibble_step(c, ql, qh));
+                i += 64;
+            }
+            if i < h {
+                let mask = step_mask(i, h);
                 let c = _mm512_maskz_loadu_epi8(mask, pc.add(i).cast());
-                let low = _mm512_and_si512(c, nib);
-                let high = _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib);
                 let ql = _mm512_maskz_loadu_epi8(mask, pq.add(i));
                 let qh = _mm512_maskz_loadu_epi8(mask, pq.add(h + i));
-                let pairs = _mm512_add_epi16(
-                    _mm512_maddubs_epi16(low, ql),
-                    _mm512_maddubs_epi16(high, qh),
-                );
-                acc = _mm512_add_epi32(acc, _mm512_madd_epi16(pairs, ones));
-                i += 64;
+                acc = _mm512_add_epi32(acc, nibble_step(c, ql, qh));
             }
         }
         _mm512_reduce_add_epi32(acc)
@@ -233,30 +253,31 @@ pub(super) mod avx512 {
             .map(|c| c.len())
             .fold(query.len() / 2, usize::min);
         let pq = query.as_ptr();
-        let nib = _mm512_set1_epi8(0x0f);
-        let ones = _mm512_set1_epi16(1);
         let mut acc = [_mm512_setzero_si512(); 4];
         let mut i = 0;
-        // SAFETY: every load is masked to the bytes [i, min(i + 64, h)) of each record and of
-        // `query[..h]` / `query[h..2h]`, all inside the slices.
+        // SAFETY: as in `nibbles_dot_i8`, for each record: whole steps end at or before h,
+        // the last one is masked to the bytes < h.
         unsafe {
             while i < h {
-                let mask: u64 = if h - i >= 64 {
-                    u64::MAX
+                let mask = step_mask(i, h);
+                let (ql, qh) = if mask == u64::MAX {
+                    (
+                        _mm512_loadu_si512(pq.add(i).cast()),
+                        _mm512_loadu_si512(pq.add(h + i).cast()),
+                    )
                 } else {
-                    (1u64 << (h - i)) - 1
+                    (
+                        _mm512_maskz_loadu_epi8(mask, pq.add(i)),
+                        _mm512_maskz_loadu_epi8(mask, pq.add(h + i)),
+                    )
                 };
-                let ql = _mm512_maskz_loadu_epi8(mask, pq.add(i));
-                let qh = _mm512_maskz_loadu_epi8(mask, pq.add(h + i));
                 for (a, c) in acc.iter_mut().zip(codes) {
-                    let c = _mm512_maskz_loadu_epi8(mask, c.as_ptr().add(i).cast());
-                    let low = _mm512_and_si512(c, nib);
-                    let high = _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib);
-                    let pairs = _mm512_add_epi16(
-                        _mm512_maddubs_epi16(low, ql),
-                        _mm512_maddubs_epi16(high, qh),
-                    );
-                    *a = _mm512_add_epi32(*a, _mm512_madd_epi16(pairs, ones));
+                    let c = if mask == u64::MAX {
+                        _mm512_loadu_si512(c.as_ptr().add(i).cast())
+                    } else {
+                        _mm512_maskz_loadu_epi8(mask, c.as_ptr().add(i).cast())
+                    };
+                    *a = _mm512_add_epi32(*a, nibble_step(c, ql, qh));
                 }
                 i += 64;
             }
