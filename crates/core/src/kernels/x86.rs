@@ -9,8 +9,9 @@
 use super::{lanes, x86_float, x86_int};
 use half::f16;
 
-/// The mixed-width kernels (i16 query × i8 codes, bit planes × i8, nibbles × i8): hand-written under
-/// AVX-512, the lane bodies under AVX2.
+/// The mixed-width kernels (i16 query × i8 codes, bit planes × i8, nibbles × i8, fast-scan
+/// blocks): hand-written under AVX-512; under AVX2 the nibble kernels are hand-written too and
+/// the others are the lane bodies (or the reference) compiled for AVX2.
 macro_rules! bitplanes {
     (avx512) => {
         pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
