@@ -112,6 +112,27 @@ fn nibbles(c: &mut Criterion) {
     four.finish();
 }
 
+/// Fast-scan blocks: 32 vectors of `m` 4-bit codes against `m` 16-entry u8 tables.
+fn fast_scan(c: &mut Criterion) {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut group = c.benchmark_group("fast_scan_block");
+    for m in [24usize, 48, 96] {
+        let (codes, lut) = (u8s(&mut rng, 16 * m), u8s(&mut rng, 16 * m));
+        group.throughput(Throughput::Elements(32));
+        for k in Kernels::available() {
+            let f = k.fast_scan_block;
+            let mut out = [0u16; 32];
+            group.bench_with_input(BenchmarkId::new(k.level.name(), m), &m, |bench, _| {
+                bench.iter(|| {
+                    f(black_box(&codes), black_box(&lut), &mut out);
+                    black_box(&out);
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 /// The machine's limits next to the kernels: 256 MiB, far beyond the last-level cache.
 fn memory(c: &mut Criterion) {
     const BYTES: usize = 256 << 20;
@@ -157,6 +178,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(700))
         .sample_size(20);
-    targets = kernels, nibbles, memory
+    targets = kernels, nibbles, fast_scan, memory
 }
 criterion_main!(benches);

@@ -10,8 +10,8 @@ use super::{lanes, x86_float, x86_int};
 use half::f16;
 
 /// The mixed-width kernels (i16 query × i8 codes, bit planes × i8, nibbles × i8, fast-scan
-/// blocks): hand-written under AVX-512; under AVX2 the nibble kernels are hand-written too and
-/// the others are the lane bodies (or the reference) compiled for AVX2.
+/// blocks): hand-written under AVX-512; under AVX2 the nibble and fast-scan kernels are
+/// hand-written too and the others are the lane bodies compiled for AVX2.
 macro_rules! bitplanes {
     (avx512) => {
         pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
@@ -60,12 +60,8 @@ macro_rules! bitplanes {
         }
 
         pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
-            #[target_feature(enable = "avx2")]
-            fn inner(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
-                super::super::scalar::fast_scan_block(codes, lut, out)
-            }
             // SAFETY: only stored in the AVX2 table, built after feature detection.
-            unsafe { inner(codes, lut, out) }
+            unsafe { x86_int::avx2::fast_scan_block(codes, lut, out) }
         }
 
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {

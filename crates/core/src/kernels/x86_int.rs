@@ -109,6 +109,20 @@ macro_rules! avx2_bytes {
     };
 }
 
+/// Adds the fast-scan sums of the sub-spaces a SIMD kernel left over (none when its steps
+/// covered them all, the usual case) to `out`.
+#[inline]
+fn add_rest(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+    if codes.is_empty() {
+        return;
+    }
+    let mut rest = [0u16; 32];
+    super::scalar::fast_scan_block(codes, lut, &mut rest);
+    for (o, r) in out.iter_mut().zip(rest) {
+        *o = o.wrapping_add(r);
+    }
+}
+
 pub(super) mod avx512 {
     use super::*;
 
@@ -345,26 +359,15 @@ pub(super) mod avx512 {
         for h in 0..2 {
             let odd_sums = fold(odd[h]);
             let even_sums = _mm_sub_epi16(fold(whole[h]), _mm_slli_epi16::<8>(odd_sums));
-            // Interleave back to vector order: even, odd, even, odd...
-            let first = _mm_unpacklo_epi16(even_sums, odd_sums);
-            let second = _mm_unpackhi_epi16(even_sums, odd_sums);
-            let mut sixteen = [0u16; 16];
-            // SAFETY: two unaligned 16-byte stores into a 32-byte array.
+            // Interleave back to vector order (even, odd, even, odd...) straight into `out`.
+            // SAFETY: two unaligned 16-byte stores at u16 16h and 16h + 8 of the 32 in `out`.
             unsafe {
-                _mm_storeu_si128(sixteen.as_mut_ptr().cast(), first);
-                _mm_storeu_si128(sixteen.as_mut_ptr().add(8).cast(), second);
+                let at = out.as_mut_ptr().add(16 * h);
+                _mm_storeu_si128(at.cast(), _mm_unpacklo_epi16(even_sums, odd_sums));
+                _mm_storeu_si128(at.add(8).cast(), _mm_unpackhi_epi16(even_sums, odd_sums));
             }
-            out[16 * h..16 * h + 16].copy_from_slice(&sixteen);
         }
-        let mut rest = [0u16; 32];
-        crate::kernels::scalar::fast_scan_block(
-            &codes[16 * j..16 * subs],
-            &lut[16 * j..16 * subs],
-            &mut rest,
-        );
-        for (o, r) in out.iter_mut().zip(rest) {
-            *o = o.wrapping_add(r);
-        }
+        add_rest(&codes[16 * j..16 * subs], &lut[16 * j..16 * subs], out);
     }
 
     /// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ (see `scalar::bitplanes_dot_i8`), 64 values per step.
@@ -594,5 +597,45 @@ pub(super) mod avx2 {
             *o = o.wrapping_add(tail);
         }
         out
+    }
+
+    /// `scalar::fast_scan_block` two sub-spaces per step, as the AVX-512 kernel does four:
+    /// each 128-bit lane holds one sub-space's codes and table, and the looked-up bytes are
+    /// summed without widening (whole u16 lanes and their high bytes).
+    #[target_feature(enable = "avx2")]
+    pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+        let subs = codes.len().min(lut.len()) / 16;
+        let nib = _mm256_set1_epi8(0x0f);
+        let mut whole = [_mm256_setzero_si256(); 2];
+        let mut odd = [_mm256_setzero_si256(); 2];
+        let mut j = 0;
+        // SAFETY: each step loads bytes [16j, 16j + 32) of both slices with 16(j + 2) <= their
+        // lengths; a last odd sub-space is summed by the scalar loop below.
+        unsafe {
+            while j + 2 <= subs {
+                let c = _mm256_loadu_si256(codes.as_ptr().add(16 * j).cast());
+                let t = _mm256_loadu_si256(lut.as_ptr().add(16 * j).cast());
+                let lo = _mm256_shuffle_epi8(t, _mm256_and_si256(c, nib));
+                let hi = _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16::<4>(c), nib));
+                whole[0] = _mm256_add_epi16(whole[0], lo);
+                odd[0] = _mm256_add_epi16(odd[0], _mm256_srli_epi16::<8>(lo));
+                whole[1] = _mm256_add_epi16(whole[1], hi);
+                odd[1] = _mm256_add_epi16(odd[1], _mm256_srli_epi16::<8>(hi));
+                j += 2;
+            }
+        }
+        let fold =
+            |a: __m256i| _mm_add_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256::<1>(a));
+        for h in 0..2 {
+            let odd_sums = fold(odd[h]);
+            let even_sums = _mm_sub_epi16(fold(whole[h]), _mm_slli_epi16::<8>(odd_sums));
+            // SAFETY: two unaligned 16-byte stores at u16 16h and 16h + 8 of the 32 in `out`.
+            unsafe {
+                let at = out.as_mut_ptr().add(16 * h);
+                _mm_storeu_si128(at.cast(), _mm_unpacklo_epi16(even_sums, odd_sums));
+                _mm_storeu_si128(at.add(8).cast(), _mm_unpackhi_epi16(even_sums, odd_sums));
+            }
+        }
+        add_rest(&codes[16 * j..16 * subs], &lut[16 * j..16 * subs], out);
     }
 }
