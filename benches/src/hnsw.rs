@@ -12,9 +12,9 @@ use sextant_core::{DensePairScorer, DenseVectorSource, PointFilter, PointOffset,
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
-    Binary, BinaryQueryScorer, RaBitQ, RaBitQQueryScorer, ScalarInt4PerDim, ScalarInt4QueryScorer,
-    ScalarInt8, ScalarInt8PerDim, ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant,
-    TurboQuantQueryScorer, rescore,
+    Binary, BinaryQueryScorer, QuantizationConfig, RaBitQ, RaBitQQueryScorer, ScalarInt4PerDim,
+    ScalarInt4QueryScorer, ScalarInt8, ScalarInt8PerDim, ScalarPerDimQueryScorer,
+    ScalarQueryScorer, TurboQuant, TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
 
@@ -232,7 +232,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             ScalarInt8::train(
                 &base,
                 distance,
-                args.quantile.unwrap_or(0.99),
+                args.quantile
+                    .unwrap_or(QuantizationConfig::SCALAR_INT8_QUANTILE),
                 1,
                 args.g.threads,
             )
@@ -242,7 +243,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             ScalarInt8PerDim::train(
                 &base,
                 distance,
-                args.quantile.unwrap_or(1.0),
+                args.quantile
+                    .unwrap_or(QuantizationConfig::SCALAR_INT8_PER_DIM_QUANTILE),
                 1,
                 args.g.threads,
             )
@@ -252,7 +254,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             ScalarInt4PerDim::train(
                 &base,
                 distance,
-                args.quantile.unwrap_or(0.995),
+                args.quantile
+                    .unwrap_or(QuantizationConfig::SCALAR_INT4_PER_DIM_QUANTILE),
                 1,
                 args.g.threads,
             )

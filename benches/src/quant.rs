@@ -11,8 +11,9 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
-    Binary, BinaryEncoding, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ,
-    ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, TurboQuant, rescore, rescore_with_bounds,
+    Binary, BinaryEncoding, EncodedVectors, ProductFastScan, ProductQuantizer, QuantizationConfig,
+    RaBitQ, ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, TurboQuant, rescore,
+    rescore_with_bounds,
 };
 
 use crate::query_args::QueryArgs;
@@ -252,7 +253,8 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                     ScalarInt8::train(
                         &base,
                         distance,
-                        args.quantile.unwrap_or(0.99),
+                        args.quantile
+                            .unwrap_or(QuantizationConfig::SCALAR_INT8_QUANTILE),
                         1,
                         args.threads,
                     ),
@@ -269,7 +271,8 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                     ScalarInt8PerDim::train(
                         &base,
                         distance,
-                        args.quantile.unwrap_or(1.0),
+                        args.quantile
+                            .unwrap_or(QuantizationConfig::SCALAR_INT8_PER_DIM_QUANTILE),
                         1,
                         args.threads,
                     ),
@@ -286,7 +289,8 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                     ScalarInt4PerDim::train(
                         &base,
                         distance,
-                        args.quantile.unwrap_or(0.995),
+                        args.quantile
+                            .unwrap_or(QuantizationConfig::SCALAR_INT4_PER_DIM_QUANTILE),
                         1,
                         args.threads,
                     ),

@@ -23,10 +23,10 @@
 //!
 //! and for Euclid `‖x‖²` (f32) last.
 
-use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_from_dot, score_records};
+use crate::planes::{I8Query, score_from_dot};
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
 
@@ -262,13 +262,6 @@ impl Binary {
         }
     }
 
-    /// The vector the codes of `p` stand for: `μ + σ ⊙ g·L[c]`.
-    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        let mut out = vec![0.0; self.dim];
-        self.decode_range(p, 0, &mut out);
-        out
-    }
-
     /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
     #[inline]
     pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
@@ -355,6 +348,10 @@ crate::records::record_codec!(
     Binary,
     "Bytes per encoded vector: the planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm."
 );
+crate::records::decode_from_range!(
+    Binary,
+    "The vector the codes of `p` stand for: `μ + σ ⊙ g·L[c]`."
+);
 crate::encoded::forward_encoded_vectors!(Binary, BinaryQueryScorer, BinaryPairScorer);
 
 /// Scores stored binary codes against one query on a 4- or 8-bit grid.
@@ -372,19 +369,7 @@ pub struct BinaryQueryScorer<'a> {
     kernel: fn(&[u8], &[i8; 16], &[i8]) -> i32,
 }
 
-impl QueryScorer for BinaryQueryScorer<'_> {
-    #[inline]
-    fn score_point(&self, p: PointOffset) -> ScoreType {
-        self.score_record(self.codec.record(p))
-    }
-
-    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        let c = self.codec;
-        score_records(&c.data, c.stride(), points, scores, |_, r| {
-            self.score_record(r)
-        });
-    }
-}
+crate::planes::record_query_scorer!(BinaryQueryScorer);
 
 impl BinaryQueryScorer<'_> {
     /// The score of one record.
@@ -410,6 +395,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use sextant_core::DenseVectors;
+    use sextant_core::QueryScorer;
 
     /// The level of coordinate `i` as the kernel tables hold it (the small level rounded to
     /// the i8 grid).

@@ -85,15 +85,15 @@ fn default_calibrated() -> bool {
 }
 
 fn default_quantile() -> f32 {
-    0.99
+    QuantizationConfig::SCALAR_INT8_QUANTILE
 }
 
 fn int4_quantile() -> f32 {
-    0.995
+    QuantizationConfig::SCALAR_INT4_PER_DIM_QUANTILE
 }
 
 fn full_range() -> f32 {
-    1.0
+    QuantizationConfig::SCALAR_INT8_PER_DIM_QUANTILE
 }
 
 impl Default for QuantizationConfig {
@@ -105,6 +105,14 @@ impl Default for QuantizationConfig {
 }
 
 impl QuantizationConfig {
+    /// The default clipping quantile of [`ScalarInt8`](QuantizationConfig::ScalarInt8).
+    pub const SCALAR_INT8_QUANTILE: f32 = 0.99;
+    /// The default of [`ScalarInt8PerDim`](QuantizationConfig::ScalarInt8PerDim): each
+    /// dimension's minimum and maximum.
+    pub const SCALAR_INT8_PER_DIM_QUANTILE: f32 = 1.0;
+    /// The default of [`ScalarInt4PerDim`](QuantizationConfig::ScalarInt4PerDim).
+    pub const SCALAR_INT4_PER_DIM_QUANTILE: f32 = 0.995;
+
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
         match *self {

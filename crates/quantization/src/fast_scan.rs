@@ -172,13 +172,6 @@ impl ProductFastScan {
         self.distance
     }
 
-    /// The vector the codes of `p` stand for.
-    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        let mut out = vec![0.0; self.dim];
-        self.decode_range(p, 0, &mut out);
-        out
-    }
-
     /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
     #[inline]
     pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
@@ -203,6 +196,7 @@ impl ProductFastScan {
     }
 }
 
+crate::records::decode_from_range!(ProductFastScan, "The vector the codes of `p` stand for.");
 crate::encoded::forward_encoded_vectors!(ProductFastScan, FastScanQueryScorer, FastScanPairScorer);
 
 /// Equal when the stored parts are (the transposed books derive from the codebooks).
@@ -240,10 +234,10 @@ impl FastScanQueryScorer<'_> {
     /// `score_points` plus a push per point: the block kernel is most of the scan.
     pub fn top_k(&self, k: usize) -> Vec<ScoredPoint> {
         let c = self.codec;
-        let mut top = TopK::new(k);
         if k == 0 {
             return Vec::new();
         }
+        let mut top = TopK::new(k);
         // Sums up to `floor` score below the worst kept point; -1 while the heap fills.
         let mut floor = -1i32;
         let mut sums = [0u16; FAST_SCAN_BLOCK];

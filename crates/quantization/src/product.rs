@@ -100,13 +100,6 @@ impl ProductQuantizer {
         self.m
     }
 
-    /// The vector the codes of `p` stand for.
-    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        let mut out = vec![0.0; self.dim];
-        self.decode_range(p, 0, &mut out);
-        out
-    }
-
     /// Coordinates `start..start + out.len()` of the vector `p` decodes to (its centroids,
     /// sub-space after sub-space).
     #[inline]
@@ -141,6 +134,7 @@ crate::records::record_codec!(
     ProductQuantizer,
     "Bytes per encoded vector: one per sub-space."
 );
+crate::records::decode_from_range!(ProductQuantizer, "The vector the codes of `p` stand for.");
 crate::encoded::forward_encoded_vectors!(ProductQuantizer, ProductQueryScorer, ProductPairScorer);
 
 /// Equal when the stored parts are (the transposed books derive from the codebooks).

@@ -32,10 +32,10 @@
 //! plane `j` is bit `j` of code `cᵢ`, LSB first), then `a` (f32), `add` (f32), `e₁`, `e₂` (f16).
 
 use half::f16;
-use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, read_code, score_records, write_planes};
+use crate::planes::{I8Query, read_code, write_planes};
 use crate::records::{Records, f32_at};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
@@ -369,6 +369,13 @@ impl RaBitQQueryScorer<'_> {
         (ip, a, f32_at(factors, 4), factors)
     }
 
+    /// The estimated score of one record.
+    #[inline(always)]
+    fn score_record(&self, record: &[u8]) -> ScoreType {
+        let (ip, _, add, _) = self.parts(record);
+        self.combine(ip, add)
+    }
+
     #[inline]
     fn combine(&self, ip: f32, add: f32) -> ScoreType {
         match self.codec.distance {
@@ -396,21 +403,7 @@ impl RaBitQQueryScorer<'_> {
     }
 }
 
-impl QueryScorer for RaBitQQueryScorer<'_> {
-    #[inline]
-    fn score_point(&self, p: PointOffset) -> ScoreType {
-        let (ip, _, add, _) = self.parts(self.codec.record(p));
-        self.combine(ip, add)
-    }
-
-    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        let c = self.codec;
-        score_records(&c.data, c.stride(), points, scores, |_, r| {
-            let (ip, _, add, _) = self.parts(r);
-            self.combine(ip, add)
-        });
-    }
-}
+crate::planes::record_query_scorer!(RaBitQQueryScorer);
 
 #[cfg(test)]
 mod tests {

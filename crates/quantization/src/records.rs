@@ -144,3 +144,20 @@ macro_rules! record_codec {
 }
 
 pub(crate) use record_codec;
+
+/// `pub fn decode` (documented by `$doc`) over a codec's `decode_range(p, start, out)`: every
+/// coordinate of `p` at once.
+macro_rules! decode_from_range {
+    ($codec:ty, $doc:literal) => {
+        impl $codec {
+            #[doc = $doc]
+            pub fn decode(&self, p: sextant_core::PointOffset) -> Vec<f32> {
+                let mut out = vec![0.0; self.dim];
+                self.decode_range(p, 0, &mut out);
+                out
+            }
+        }
+    };
+}
+
+pub(crate) use decode_from_range;

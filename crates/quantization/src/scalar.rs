@@ -10,9 +10,7 @@
 //! by) exact ones when rescoring. Coordinates outside the grid are clipped to its ends; the
 //! grid covers the central `quantile` share of the sampled values (default 0.99).
 
-use sextant_core::{
-    DenseVectorSource, Distance, Kernels, PairScorer, PointOffset, QueryScorer, ScoreType,
-};
+use sextant_core::{DenseVectorSource, Distance, Kernels, PairScorer, PointOffset, ScoreType};
 
 use crate::Result;
 use crate::planes::score_records;
@@ -211,28 +209,17 @@ pub struct ScalarQueryScorer<'a> {
     kernel: Kernel,
 }
 
-impl QueryScorer for ScalarQueryScorer<'_> {
-    #[inline]
-    fn score_point(&self, p: PointOffset) -> ScoreType {
+impl ScalarQueryScorer<'_> {
+    /// The score of one record: its codes, then the correction term.
+    #[inline(always)]
+    fn score_record(&self, record: &[u8]) -> ScoreType {
         let c = self.codec;
-        self.kernel.score(
-            c.step,
-            self.offset,
-            c.correction(p),
-            &self.query,
-            c.codes(p),
-        )
-    }
-
-    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        let c = self.codec;
-        let d = c.dim;
-        score_records(&c.data, c.stride(), points, scores, |_, r| {
-            let correction = f32_at(r, d);
-            (self.kernel).score(c.step, self.offset, correction, &self.query, &r[..d])
-        });
+        let (codes, correction) = (&record[..c.dim], f32_at(record, c.dim));
+        (self.kernel).score(c.step, self.offset, correction, &self.query, codes)
     }
 }
+
+crate::planes::record_query_scorer!(ScalarQueryScorer);
 
 /// Scores stored codes against each other.
 pub struct ScalarPairScorer<'a> {

@@ -21,10 +21,10 @@
 //! data whose dimensions have different ranges, 4 bytes less for Dot/Cosine, but no pair
 //! scorer on integer kernels.
 
-use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
-use crate::planes::{score_from_dot, score_records};
+use crate::planes::score_from_dot;
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::scalar::quantile_bounds;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
@@ -106,13 +106,6 @@ impl ScalarInt8PerDim {
         }
     }
 
-    /// The vector the codes of `p` stand for (bin centres).
-    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        let mut out = vec![0.0; self.dim];
-        self.decode_range(p, 0, &mut out);
-        out
-    }
-
     /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
     #[inline]
     pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
@@ -164,6 +157,10 @@ impl ScalarInt8PerDim {
 crate::records::record_codec!(
     ScalarInt8PerDim,
     "Bytes per encoded vector: `dim` codes, and for Euclid the f32 squared norm."
+);
+crate::records::decode_from_range!(
+    ScalarInt8PerDim,
+    "The vector the codes of `p` stand for (bin centres)."
 );
 crate::encoded::forward_encoded_vectors!(
     ScalarInt8PerDim,
@@ -247,25 +244,14 @@ impl ScalarPerDimQueryScorer<'_> {
     }
 }
 
-impl QueryScorer for ScalarPerDimQueryScorer<'_> {
-    #[inline]
-    fn score_point(&self, p: PointOffset) -> ScoreType {
-        self.score_record(self.codec.record(p))
-    }
-
-    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        let c = self.codec;
-        score_records(&c.data, c.stride(), points, scores, |_, r| {
-            self.score_record(r)
-        })
-    }
-}
+crate::planes::record_query_scorer!(ScalarPerDimQueryScorer);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
     use sextant_core::DenseVectors;
+    use sextant_core::QueryScorer;
 
     proptest! {
         /// The score equals the decoded vector's score, up to the i16 rounding of the query.

@@ -130,13 +130,6 @@ impl ScalarInt4PerDim {
         }
     }
 
-    /// The vector the codes of `p` stand for (bin centres).
-    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
-        let mut out = vec![0.0; self.dim];
-        self.decode_range(p, 0, &mut out);
-        out
-    }
-
     /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
     #[inline]
     pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
@@ -171,6 +164,10 @@ impl ScalarInt4PerDim {
 crate::records::record_codec!(
     ScalarInt4PerDim,
     "Bytes per encoded vector: `⌈dim/2⌉` codes, and for Euclid the f32 squared norm."
+);
+crate::records::decode_from_range!(
+    ScalarInt4PerDim,
+    "The vector the codes of `p` stand for (bin centres)."
 );
 crate::encoded::forward_encoded_vectors!(
     ScalarInt4PerDim,

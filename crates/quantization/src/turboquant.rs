@@ -21,10 +21,10 @@
 //! Record layout: `bits` planes of `⌈d/64⌉` 64-bit words, then `g` (f32), then `‖x‖²` (f32,
 //! Euclid only): `bits·⌈d/64⌉·8 + 4` bytes for Dot/Cosine, `+ 8` for Euclid.
 
-use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType};
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, read_codes, score_from_dot, score_records, write_planes};
+use crate::planes::{I8Query, read_codes, score_from_dot, write_planes};
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::rotation::Rotation;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
@@ -347,19 +347,7 @@ pub struct TurboQuantQueryScorer<'a> {
     kernel: fn(&[u8], &[i8; 16], &[i8]) -> i32,
 }
 
-impl QueryScorer for TurboQuantQueryScorer<'_> {
-    #[inline]
-    fn score_point(&self, p: PointOffset) -> ScoreType {
-        self.score_record(self.codec.record(p))
-    }
-
-    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        let c = self.codec;
-        score_records(&c.data, c.stride(), points, scores, |_, r| {
-            self.score_record(r)
-        });
-    }
-}
+crate::planes::record_query_scorer!(TurboQuantQueryScorer);
 
 impl TurboQuantQueryScorer<'_> {
     /// The score of one record.
@@ -380,6 +368,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use sextant_core::DenseVectors;
+    use sextant_core::QueryScorer;
 
     #[test]
     fn codebooks_are_the_known_lloyd_max_levels() {
