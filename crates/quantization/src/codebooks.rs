@@ -19,7 +19,8 @@ pub(crate) struct Codebooks {
     pub(crate) k: usize,
     /// `m` codebooks of `k × dim/m` floats, sub-space by sub-space (the stored form).
     pub(crate) flat: Vec<f32>,
-    /// The same codebooks dimension-major, for encoding (derived, not stored).
+    /// The same codebooks dimension-major, for encoding and query tables (derived, not
+    /// stored).
     books: Vec<Transposed>,
 }
 
@@ -132,18 +133,17 @@ impl Codebooks {
     pub(crate) fn table(&self, q: &[f32], distance: Distance) -> Vec<f32> {
         let sub = self.sub();
         let mut table = vec![0f32; self.m * self.k];
-        for (j, row) in table.chunks_exact_mut(self.k).enumerate() {
-            let qj = &q[j * sub..(j + 1) * sub];
-            for (c, t) in row.iter_mut().enumerate() {
-                let centroid = self.centroid(j, c);
-                *t = match distance {
-                    Distance::Euclid => -qj
-                        .iter()
-                        .zip(centroid)
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f32>(),
-                    _ => qj.iter().zip(centroid).map(|(a, b)| a * b).sum(),
-                };
+        for ((row, book), qj) in table
+            .chunks_exact_mut(self.k)
+            .zip(&self.books)
+            .zip(q.chunks_exact(sub))
+        {
+            match distance {
+                Distance::Euclid => {
+                    book.squared_distances(qj, row);
+                    row.iter_mut().for_each(|t| *t = -*t);
+                }
+                _ => book.dots(qj, row),
             }
         }
         table
@@ -153,27 +153,54 @@ impl Codebooks {
 /// A table of `k`-entry rows on an integer grid of `0..=top`: per row an offset (its
 /// minimum), one step for all rows, so a score is `offset + step · Σ levels`. Returns the
 /// levels (row by row), the summed offsets and the step; the rounding is at most half a
-/// step per row.
-pub(crate) fn table_grid(table: &[f32], k: usize, top: f32) -> (Vec<f32>, f32, f32) {
-    let lows: Vec<f32> = table
-        .chunks_exact(k)
-        .map(|row| row.iter().copied().fold(f32::INFINITY, f32::min))
-        .collect();
-    let widest = table
-        .chunks_exact(k)
-        .zip(&lows)
-        .map(|(row, lo)| row.iter().copied().fold(f32::NEG_INFINITY, f32::max) - lo)
-        .fold(0f32, f32::max);
-    let step = if widest > 0.0 { widest / top } else { 1.0 };
-    let levels = table
-        .chunks_exact(k)
-        .zip(&lows)
-        .flat_map(|(row, lo)| {
-            row.iter()
-                .map(move |t| ((t - lo) / step).round().clamp(0.0, top))
-        })
-        .collect();
-    (levels, lows.iter().sum(), step)
+/// step per row (the step's reciprocal rounds once more, ~1e-7 of a level).
+///
+/// This runs once per query. On a 96 × 16 fast-scan table it took 17 of the query's 27 µs of
+/// preparation while it folded each row through one `f32::min` / `f32::max` chain and rounded
+/// through libm's `roundf`; now the bounds are taken eight lanes at a time and levels are
+/// rounded by truncating `x + 0.5` (x ≥ 0), both of which vectorize.
+pub(crate) fn table_grid(table: &[f32], k: usize, top: u16) -> (Vec<u16>, f32, f32) {
+    let bounds: Vec<(f32, f32)> = table.chunks_exact(k).map(row_bounds).collect();
+    let widest = bounds.iter().map(|(lo, hi)| hi - lo).fold(0f32, f32::max);
+    let step = if widest > 0.0 {
+        widest / f32::from(top)
+    } else {
+        1.0
+    };
+    let per_step = 1.0 / step;
+    let top = i32::from(top);
+    let mut levels = vec![0u16; table.len()];
+    for ((out, row), &(lo, _)) in levels
+        .chunks_exact_mut(k)
+        .zip(table.chunks_exact(k))
+        .zip(&bounds)
+    {
+        for (l, &t) in out.iter_mut().zip(row) {
+            *l = (((t - lo) * per_step + 0.5) as i32).clamp(0, top) as u16;
+        }
+    }
+    (levels, bounds.iter().map(|(lo, _)| lo).sum(), step)
+}
+
+/// (minimum, maximum) of a non-empty row, eight independent lanes at a time.
+fn row_bounds(row: &[f32]) -> (f32, f32) {
+    let mut lo = [row[0]; 8];
+    let mut hi = [row[0]; 8];
+    let mut chunks = row.chunks_exact(8);
+    for chunk in &mut chunks {
+        for ((l, h), &t) in lo.iter_mut().zip(&mut hi).zip(chunk) {
+            *l = l.min(t);
+            *h = h.max(t);
+        }
+    }
+    for &t in chunks.remainder() {
+        lo[0] = lo[0].min(t);
+        hi[0] = hi[0].max(t);
+    }
+    (
+        lo.into_iter().fold(f32::INFINITY, f32::min),
+        hi.into_iter().fold(f32::NEG_INFINITY, f32::max),
+    )
 }
 
 /// A codebook stored dimension-major (`sub` rows of 256), so that the distances from one
@@ -200,14 +227,30 @@ impl Transposed {
         Self { t, k }
     }
 
-    fn nearest(&self, x: &[f32]) -> usize {
-        let mut dist = [0f32; CENTROIDS];
-        let dist = &mut dist[..self.k];
+    /// `out[c] = ‖x − centroid c‖²`, `k` lanes at a time.
+    fn squared_distances(&self, x: &[f32], out: &mut [f32]) {
+        out.fill(0.0);
         for (&xd, row) in x.iter().zip(self.t.chunks_exact(self.k)) {
-            for (acc, &c) in dist.iter_mut().zip(row) {
+            for (acc, &c) in out.iter_mut().zip(row) {
                 *acc += (xd - c) * (xd - c);
             }
         }
+    }
+
+    /// `out[c] = ⟨x, centroid c⟩`, `k` lanes at a time.
+    fn dots(&self, x: &[f32], out: &mut [f32]) {
+        out.fill(0.0);
+        for (&xd, row) in x.iter().zip(self.t.chunks_exact(self.k)) {
+            for (acc, &c) in out.iter_mut().zip(row) {
+                *acc += xd * c;
+            }
+        }
+    }
+
+    fn nearest(&self, x: &[f32]) -> usize {
+        let mut dist = [0f32; CENTROIDS];
+        let dist = &mut dist[..self.k];
+        self.squared_distances(x, dist);
         let mut best = (f32::INFINITY, 0);
         for (c, &d) in dist.iter().enumerate() {
             if d < best.0 {

@@ -119,11 +119,10 @@ impl ProductQuantizer {
         // and no chain of float adds; the rounding, at most half a step per sub-space, is
         // ~1e-5 of the table's range.
         let table = self.books.table(&q, self.distance);
-        let (levels, offset, step) = table_grid(&table, CENTROIDS, f32::from(u16::MAX));
-        let levels = levels.into_iter().map(|l| l as u16).collect();
+        let (table, offset, step) = table_grid(&table, CENTROIDS, u16::MAX);
         Ok(ProductQueryScorer {
             codec: self,
-            table: levels,
+            table,
             offset,
             step,
         })

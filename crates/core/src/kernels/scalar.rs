@@ -144,8 +144,9 @@ pub fn bitplanes_lut_dot_i8(planes: &[u8], lut: &[i8; 16], values: &[i8]) -> i32
 /// Fast-scan sums of one block of 32 vectors with 4-bit codes: for every sub-space `j`
 /// (`codes.len() / 16` of them), byte `i` of `codes[16j..16j + 16]` holds the code of vector
 /// `i` (low nibble) and of vector `i + 16` (high nibble), and `lut[16j..16j + 16]` the table
-/// of that sub-space. `out[v] = Σⱼ lut[16j + codeⱼ(v)]`, wrapping in u16.
-pub fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+/// of that sub-space. `out[v] = Σⱼ lut[16j + codeⱼ(v)]`, wrapping in u16. Returns the mask of
+/// the vectors whose sum is at least `at_least` (bit `v` for `out[v]`).
+pub fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 32]) -> u32 {
     *out = [0; 32];
     for (c, t) in codes.chunks_exact(16).zip(lut.chunks_exact(16)) {
         for (i, &byte) in c.iter().enumerate() {
@@ -153,6 +154,15 @@ pub fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
             out[i + 16] = out[i + 16].wrapping_add(u16::from(t[usize::from(byte >> 4)]));
         }
     }
+    mask_at_least(out, at_least)
+}
+
+/// Bit `v` set when `values[v] >= at_least`.
+pub(super) fn mask_at_least(values: &[u16; 32], at_least: u16) -> u32 {
+    values
+        .iter()
+        .enumerate()
+        .fold(0, |mask, (v, &x)| mask | u32::from(x >= at_least) << v)
 }
 
 /// `Σ_b lo(codes[b])·query[b] + hi(codes[b])·query[h + b]` with `h = codes.len()`: the inner

@@ -340,20 +340,49 @@ fn bitplanes_reference_is_the_code_inner_product() {
 fn fast_scan_blocks_match_the_reference() {
     let mut rng = ChaCha8Rng::seed_from_u64(21);
     let s = Kernels::scalar();
-    // 0..=13 sub-spaces covers whole steps of four and every tail, at unaligned offsets.
+    // 0..=13 sub-spaces covers paired and single steps (of four sub-spaces under AVX-512,
+    // two under AVX2) and every tail, at unaligned offsets.
     for subs in 0..=13usize {
         for skew in [0usize, 3] {
             let codes: Vec<u8> = (0..16 * subs + skew).map(|_| rng.random()).collect();
-            let lut: Vec<u8> = (0..16 * subs + skew).map(|_| rng.random()).collect();
+            let lut: Vec<u8> = (0..16 * subs + skew)
+                .map(|_| rng.random_range(0..=FAST_SCAN_MAX_ENTRY))
+                .collect();
             let (codes, lut) = (&codes[skew..], &lut[skew..]);
             let mut want = [0u16; 32];
-            (s.fast_scan_block)(codes, lut, &mut want);
+            (s.fast_scan_block)(codes, lut, 0, &mut want);
+            // Floors at 0, at a middle sum (so the mask is mixed), at the top sum and above it.
+            let mut sorted = want;
+            sorted.sort_unstable();
+            let floors = [0, sorted[16], sorted[31], sorted[31].saturating_add(1)];
             for k in Kernels::available() {
-                let mut got = [7u16; 32];
-                (k.fast_scan_block)(codes, lut, &mut got);
-                assert_eq!(got, want, "{:?} subs={subs} skew={skew}", k.level);
+                for at_least in floors {
+                    let mut got = [7u16; 32];
+                    let mask = (k.fast_scan_block)(codes, lut, at_least, &mut got);
+                    assert_eq!(got, want, "{:?} subs={subs} skew={skew}", k.level);
+                    let want_mask = (0..32)
+                        .filter(|&v| want[v] >= at_least)
+                        .fold(0u32, |m, v| m | 1 << v);
+                    assert_eq!(
+                        mask, want_mask,
+                        "{:?} subs={subs} at_least={at_least}",
+                        k.level
+                    );
+                }
             }
         }
+    }
+}
+
+#[test]
+fn fast_scan_sums_the_largest_entries_without_carries() {
+    // Every entry at the maximum and 256 sub-spaces: each sum is 127 · 256 = 32,512.
+    let (codes, lut) = (vec![0x5au8; 16 * 256], vec![FAST_SCAN_MAX_ENTRY; 16 * 256]);
+    for k in Kernels::available() {
+        let mut out = [0u16; 32];
+        let mask = (k.fast_scan_block)(&codes, &lut, 32_512, &mut out);
+        assert_eq!(out, [32_512; 32], "{:?}", k.level);
+        assert_eq!(mask, u32::MAX, "{:?}", k.level);
     }
 }
 
@@ -364,13 +393,15 @@ fn fast_scan_reads_low_nibbles_for_the_first_16_vectors() {
     codes[3] = 5 | (2 << 4);
     codes[16 + 3] = 9 | (15 << 4);
     let lut: Vec<u8> = (0..32)
-        .map(|i| (i % 16) as u8 * 10 + (i / 16) as u8)
+        .map(|i| (i % 16) as u8 * 8 + (i / 16) as u8)
         .collect();
     let mut out = [0u16; 32];
-    fast_scan_block(&codes, &lut, &mut out);
-    assert_eq!(out[3], 50 + 91);
-    assert_eq!(out[19], 20 + 151);
+    let mask = fast_scan_block(&codes, &lut, 100, &mut out);
+    assert_eq!(out[3], 40 + 73);
+    assert_eq!(out[19], 16 + 121);
     assert_eq!(out[0], 1);
+    // Only those two reach 100.
+    assert_eq!(mask, 1 << 3 | 1 << 19);
 }
 
 #[test]

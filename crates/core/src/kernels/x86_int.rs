@@ -109,15 +109,12 @@ macro_rules! avx2_bytes {
     };
 }
 
-/// Adds the fast-scan sums of the sub-spaces a SIMD kernel left over (none when its steps
-/// covered them all, the usual case) to `out`.
+/// Adds the fast-scan sums of the sub-spaces a SIMD kernel's steps left over to `out` (the
+/// kernels return before it when their steps covered every sub-space, the usual case).
 #[inline]
 fn add_rest(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
-    if codes.is_empty() {
-        return;
-    }
     let mut rest = [0u16; 32];
-    super::scalar::fast_scan_block(codes, lut, &mut rest);
+    super::scalar::fast_scan_block(codes, lut, 0, &mut rest);
     for (o, r) in out.iter_mut().zip(rest) {
         *o = o.wrapping_add(r);
     }
@@ -317,30 +314,54 @@ pub(super) mod avx512 {
     /// byte) and of the next odd vector (high byte); one accumulator adds the lanes whole, a
     /// second adds them shifted right by 8 (the odd vectors' sums), and the even vectors' sums
     /// are the difference `whole − (odd << 8)`, exact in wrapping u16. That keeps two shuffles
-    /// per step on the shuffle port instead of six (with four unpacks). The four 128-bit lanes
-    /// are added at the end.
-    #[target_feature(enable = "avx512f,avx512bw")]
-    pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+    /// per step on the shuffle port instead of six (with four unpacks); with 7-bit tables two
+    /// steps share one widening. The four 128-bit lanes are added at the end, and the sums
+    /// compared with `at_least` while still in registers.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub(in super::super) fn fast_scan_block(
+        codes: &[u8],
+        lut: &[u8],
+        at_least: u16,
+        out: &mut [u16; 32],
+    ) -> u32 {
         let subs = codes.len().min(lut.len()) / 16;
         let nib = _mm512_set1_epi8(0x0f);
         // Whole lanes and odd bytes, for the low nibbles (vectors 0..16) and the high ones.
         let mut whole = [_mm512_setzero_si512(); 2];
         let mut odd = [_mm512_setzero_si512(); 2];
+        // The looked-up bytes of four sub-spaces at `16j`: (low nibbles, high nibbles).
+        let look_up = |j: usize| {
+            // SAFETY: callers keep 16(j + 4) <= the length of both slices.
+            let (c, t) = unsafe {
+                (
+                    _mm512_loadu_si512(codes.as_ptr().add(16 * j).cast()),
+                    _mm512_loadu_si512(lut.as_ptr().add(16 * j).cast()),
+                )
+            };
+            (
+                _mm512_shuffle_epi8(t, _mm512_and_si512(c, nib)),
+                _mm512_shuffle_epi8(t, _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib)),
+            )
+        };
+        let mut add = |lo: __m512i, hi: __m512i| {
+            whole[0] = _mm512_add_epi16(whole[0], lo);
+            odd[0] = _mm512_add_epi16(odd[0], _mm512_srli_epi16::<8>(lo));
+            whole[1] = _mm512_add_epi16(whole[1], hi);
+            odd[1] = _mm512_add_epi16(odd[1], _mm512_srli_epi16::<8>(hi));
+        };
         let mut j = 0;
-        // SAFETY: each step loads bytes [16j, 16j + 64) of both slices with 16(j + 4) <= their
-        // lengths; the remaining sub-spaces are summed by the scalar loop below.
-        unsafe {
-            while j + 4 <= subs {
-                let c = _mm512_loadu_si512(codes.as_ptr().add(16 * j).cast());
-                let t = _mm512_loadu_si512(lut.as_ptr().add(16 * j).cast());
-                let lo = _mm512_shuffle_epi8(t, _mm512_and_si512(c, nib));
-                let hi = _mm512_shuffle_epi8(t, _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib));
-                whole[0] = _mm512_add_epi16(whole[0], lo);
-                odd[0] = _mm512_add_epi16(odd[0], _mm512_srli_epi16::<8>(lo));
-                whole[1] = _mm512_add_epi16(whole[1], hi);
-                odd[1] = _mm512_add_epi16(odd[1], _mm512_srli_epi16::<8>(hi));
-                j += 4;
-            }
+        // Two steps' bytes are added as bytes first (entries ≤ 127: no carry), which halves
+        // the widening adds; the remaining sub-spaces go one step, then the scalar loop.
+        while j + 8 <= subs {
+            let (lo1, hi1) = look_up(j);
+            let (lo2, hi2) = look_up(j + 4);
+            add(_mm512_add_epi8(lo1, lo2), _mm512_add_epi8(hi1, hi2));
+            j += 8;
+        }
+        if j + 4 <= subs {
+            let (lo, hi) = look_up(j);
+            add(lo, hi);
+            j += 4;
         }
         // Lane l of whole[h] / odd[h] holds sub-space group l's sums of vectors 16h..16h + 16:
         // u16 element e covers vectors 16h + 2e (even) and 16h + 2e + 1 (odd).
@@ -356,18 +377,29 @@ pub(super) mod avx512 {
                 ),
             )
         };
+        let floor = _mm_set1_epi16(at_least as i16);
+        let mut mask = 0u32;
         for h in 0..2 {
             let odd_sums = fold(odd[h]);
             let even_sums = _mm_sub_epi16(fold(whole[h]), _mm_slli_epi16::<8>(odd_sums));
             // Interleave back to vector order (even, odd, even, odd...) straight into `out`.
+            let first = _mm_unpacklo_epi16(even_sums, odd_sums);
+            let second = _mm_unpackhi_epi16(even_sums, odd_sums);
             // SAFETY: two unaligned 16-byte stores at u16 16h and 16h + 8 of the 32 in `out`.
             unsafe {
                 let at = out.as_mut_ptr().add(16 * h);
-                _mm_storeu_si128(at.cast(), _mm_unpacklo_epi16(even_sums, odd_sums));
-                _mm_storeu_si128(at.add(8).cast(), _mm_unpackhi_epi16(even_sums, odd_sums));
+                _mm_storeu_si128(at.cast(), first);
+                _mm_storeu_si128(at.add(8).cast(), second);
             }
+            let half = u32::from(_mm_cmpge_epu16_mask(first, floor))
+                | u32::from(_mm_cmpge_epu16_mask(second, floor)) << 8;
+            mask |= half << (16 * h);
+        }
+        if j == subs {
+            return mask;
         }
         add_rest(&codes[16 * j..16 * subs], &lut[16 * j..16 * subs], out);
+        super::super::scalar::mask_at_least(out, at_least)
     }
 
     /// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ (see `scalar::bitplanes_dot_i8`), 64 values per step.
@@ -601,41 +633,74 @@ pub(super) mod avx2 {
 
     /// `scalar::fast_scan_block` two sub-spaces per step, as the AVX-512 kernel does four:
     /// each 128-bit lane holds one sub-space's codes and table, and the looked-up bytes are
-    /// summed without widening (whole u16 lanes and their high bytes).
+    /// summed without widening (whole u16 lanes and their high bytes), two steps per widening.
     #[target_feature(enable = "avx2")]
-    pub(in super::super) fn fast_scan_block(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
+    pub(in super::super) fn fast_scan_block(
+        codes: &[u8],
+        lut: &[u8],
+        at_least: u16,
+        out: &mut [u16; 32],
+    ) -> u32 {
         let subs = codes.len().min(lut.len()) / 16;
         let nib = _mm256_set1_epi8(0x0f);
         let mut whole = [_mm256_setzero_si256(); 2];
         let mut odd = [_mm256_setzero_si256(); 2];
+        let look_up = |j: usize| {
+            // SAFETY: callers keep 16(j + 2) <= the length of both slices.
+            let (c, t) = unsafe {
+                (
+                    _mm256_loadu_si256(codes.as_ptr().add(16 * j).cast()),
+                    _mm256_loadu_si256(lut.as_ptr().add(16 * j).cast()),
+                )
+            };
+            (
+                _mm256_shuffle_epi8(t, _mm256_and_si256(c, nib)),
+                _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16::<4>(c), nib)),
+            )
+        };
+        let mut add = |lo: __m256i, hi: __m256i| {
+            whole[0] = _mm256_add_epi16(whole[0], lo);
+            odd[0] = _mm256_add_epi16(odd[0], _mm256_srli_epi16::<8>(lo));
+            whole[1] = _mm256_add_epi16(whole[1], hi);
+            odd[1] = _mm256_add_epi16(odd[1], _mm256_srli_epi16::<8>(hi));
+        };
         let mut j = 0;
-        // SAFETY: each step loads bytes [16j, 16j + 32) of both slices with 16(j + 2) <= their
-        // lengths; a last odd sub-space is summed by the scalar loop below.
-        unsafe {
-            while j + 2 <= subs {
-                let c = _mm256_loadu_si256(codes.as_ptr().add(16 * j).cast());
-                let t = _mm256_loadu_si256(lut.as_ptr().add(16 * j).cast());
-                let lo = _mm256_shuffle_epi8(t, _mm256_and_si256(c, nib));
-                let hi = _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16::<4>(c), nib));
-                whole[0] = _mm256_add_epi16(whole[0], lo);
-                odd[0] = _mm256_add_epi16(odd[0], _mm256_srli_epi16::<8>(lo));
-                whole[1] = _mm256_add_epi16(whole[1], hi);
-                odd[1] = _mm256_add_epi16(odd[1], _mm256_srli_epi16::<8>(hi));
-                j += 2;
-            }
+        while j + 4 <= subs {
+            let (lo1, hi1) = look_up(j);
+            let (lo2, hi2) = look_up(j + 2);
+            add(_mm256_add_epi8(lo1, lo2), _mm256_add_epi8(hi1, hi2));
+            j += 4;
+        }
+        if j + 2 <= subs {
+            let (lo, hi) = look_up(j);
+            add(lo, hi);
+            j += 2;
         }
         let fold =
             |a: __m256i| _mm_add_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256::<1>(a));
+        let floor = _mm_set1_epi16(at_least as i16);
+        // Unsigned `x >= floor` is `max(x, floor) == x`; the packed compare bytes give one bit
+        // per vector.
+        let at_least_mask = |x: __m128i| _mm_cmpeq_epi16(_mm_max_epu16(x, floor), x);
+        let mut mask = 0u32;
         for h in 0..2 {
             let odd_sums = fold(odd[h]);
             let even_sums = _mm_sub_epi16(fold(whole[h]), _mm_slli_epi16::<8>(odd_sums));
+            let first = _mm_unpacklo_epi16(even_sums, odd_sums);
+            let second = _mm_unpackhi_epi16(even_sums, odd_sums);
             // SAFETY: two unaligned 16-byte stores at u16 16h and 16h + 8 of the 32 in `out`.
             unsafe {
                 let at = out.as_mut_ptr().add(16 * h);
-                _mm_storeu_si128(at.cast(), _mm_unpacklo_epi16(even_sums, odd_sums));
-                _mm_storeu_si128(at.add(8).cast(), _mm_unpackhi_epi16(even_sums, odd_sums));
+                _mm_storeu_si128(at.cast(), first);
+                _mm_storeu_si128(at.add(8).cast(), second);
             }
+            let bytes = _mm_packs_epi16(at_least_mask(first), at_least_mask(second));
+            mask |= (_mm_movemask_epi8(bytes) as u32) << (16 * h);
+        }
+        if j == subs {
+            return mask;
         }
         add_rest(&codes[16 * j..16 * subs], &lut[16 * j..16 * subs], out);
+        super::super::scalar::mask_at_least(out, at_least)
     }
 }
