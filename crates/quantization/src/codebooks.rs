@@ -155,11 +155,14 @@ impl Codebooks {
 /// levels (row by row), the summed offsets and the step; the rounding is at most half a
 /// step per row (the step's reciprocal rounds once more, ~1e-7 of a level).
 ///
-/// This runs once per query. On a 96 × 16 fast-scan table it took 17 of the query's 27 µs of
-/// preparation while it folded each row through one `f32::min` / `f32::max` chain and rounded
-/// through libm's `roundf`; now the bounds are taken eight lanes at a time and levels are
-/// rounded by truncating `x + 0.5` (x ≥ 0), both of which vectorize.
+/// This runs once per query, so it is written to vectorize on the x86_64 baseline: bounds
+/// four lanes at a time with plain comparisons (the table is finite: a validated query
+/// against finite centroids), and levels rounded by adding 2²³, after which the low bits of
+/// the float are the rounded integer (a saturating float-to-int cast, and libm's `roundf`
+/// before it, compiled to one scalar conversion per entry). On a 96 × 16 fast-scan table
+/// the preparation went from 60 to 11 µs per query with the table's own changes.
 pub(crate) fn table_grid(table: &[f32], k: usize, top: u16) -> (Vec<u16>, f32, f32) {
+    const ROUND: f32 = 8_388_608.0; // 2²³: one unit in the last place is 1.
     let bounds: Vec<(f32, f32)> = table.chunks_exact(k).map(row_bounds).collect();
     let widest = bounds.iter().map(|(lo, hi)| hi - lo).fold(0f32, f32::max);
     let step = if widest > 0.0 {
@@ -168,7 +171,7 @@ pub(crate) fn table_grid(table: &[f32], k: usize, top: u16) -> (Vec<u16>, f32, f
         1.0
     };
     let per_step = 1.0 / step;
-    let top = i32::from(top);
+    let top = f32::from(top);
     let mut levels = vec![0u16; table.len()];
     for ((out, row), &(lo, _)) in levels
         .chunks_exact_mut(k)
@@ -176,30 +179,35 @@ pub(crate) fn table_grid(table: &[f32], k: usize, top: u16) -> (Vec<u16>, f32, f
         .zip(&bounds)
     {
         for (l, &t) in out.iter_mut().zip(row) {
-            *l = (((t - lo) * per_step + 0.5) as i32).clamp(0, top) as u16;
+            // 0 ≤ x ≤ top < 2¹⁶, so the sum's low 16 mantissa bits hold round(x).
+            let x = (t - lo) * per_step;
+            *l = ((if x < top { x } else { top }) + ROUND).to_bits() as u16;
         }
     }
     (levels, bounds.iter().map(|(lo, _)| lo).sum(), step)
 }
 
-/// (minimum, maximum) of a non-empty row, eight independent lanes at a time.
+/// (minimum, maximum) of a non-empty row of finite values, four lanes (one SSE register) at
+/// a time.
 fn row_bounds(row: &[f32]) -> (f32, f32) {
-    let mut lo = [row[0]; 8];
-    let mut hi = [row[0]; 8];
-    let mut chunks = row.chunks_exact(8);
+    let min = |a: f32, b: f32| if b < a { b } else { a };
+    let max = |a: f32, b: f32| if b > a { b } else { a };
+    let mut lo = [row[0]; 4];
+    let mut hi = [row[0]; 4];
+    let mut chunks = row.chunks_exact(4);
     for chunk in &mut chunks {
-        for ((l, h), &t) in lo.iter_mut().zip(&mut hi).zip(chunk) {
-            *l = l.min(t);
-            *h = h.max(t);
+        for i in 0..4 {
+            lo[i] = min(lo[i], chunk[i]);
+            hi[i] = max(hi[i], chunk[i]);
         }
     }
     for &t in chunks.remainder() {
-        lo[0] = lo[0].min(t);
-        hi[0] = hi[0].max(t);
+        lo[0] = min(lo[0], t);
+        hi[0] = max(hi[0], t);
     }
     (
-        lo.into_iter().fold(f32::INFINITY, f32::min),
-        hi.into_iter().fold(f32::NEG_INFINITY, f32::max),
+        min(min(lo[0], lo[1]), min(lo[2], lo[3])),
+        max(max(hi[0], hi[1]), max(hi[2], hi[3])),
     )
 }
 
@@ -227,23 +235,41 @@ impl Transposed {
         Self { t, k }
     }
 
-    /// `out[c] = ‖x − centroid c‖²`, `k` lanes at a time.
+    /// `out[c] = ‖x − centroid c‖²`.
     fn squared_distances(&self, x: &[f32], out: &mut [f32]) {
-        out.fill(0.0);
-        for (&xd, row) in x.iter().zip(self.t.chunks_exact(self.k)) {
-            for (acc, &c) in out.iter_mut().zip(row) {
-                *acc += (xd - c) * (xd - c);
-            }
-        }
+        self.sum_over_dims(x, out, |xd, c| (xd - c) * (xd - c));
     }
 
-    /// `out[c] = ⟨x, centroid c⟩`, `k` lanes at a time.
+    /// `out[c] = ⟨x, centroid c⟩`.
     fn dots(&self, x: &[f32], out: &mut [f32]) {
-        out.fill(0.0);
-        for (&xd, row) in x.iter().zip(self.t.chunks_exact(self.k)) {
-            for (acc, &c) in out.iter_mut().zip(row) {
-                *acc += xd * c;
+        self.sum_over_dims(x, out, |xd, c| xd * c);
+    }
+
+    /// `out[c] = Σ_d term(x[d], centroid c[d])`, sixteen centroids at a time in accumulators
+    /// that stay in registers (a loop over all `k` lanes per dimension re-read and re-wrote
+    /// `out` and paid its setup for each of a sub-space's few dimensions).
+    #[inline]
+    fn sum_over_dims(&self, x: &[f32], out: &mut [f32], term: impl Fn(f32, f32) -> f32) {
+        const LANES: usize = 16;
+        let (wide, rest) = out.as_chunks_mut::<LANES>();
+        for (chunk, acc_out) in wide.iter_mut().enumerate() {
+            let mut acc = [0f32; LANES];
+            for (&xd, row) in x.iter().zip(self.t.chunks_exact(self.k)) {
+                let row: &[f32; LANES] =
+                    row[LANES * chunk..][..LANES].try_into().expect("16 lanes");
+                for (a, &c) in acc.iter_mut().zip(row) {
+                    *a += term(xd, c);
+                }
             }
+            *acc_out = acc;
+        }
+        let done = wide.len() * LANES;
+        for (i, o) in rest.iter_mut().enumerate() {
+            *o = x
+                .iter()
+                .zip(self.t.chunks_exact(self.k))
+                .map(|(&xd, row)| term(xd, row[done + i]))
+                .fold(0.0, |a, t| a + t);
         }
     }
 
