@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Recall@k of an ideal codec: what no 4-bit codec can beat on a dataset (for a Gaussian source).
+
+For a Gaussian source with the dataset's covariance, the rate-distortion bound is reached by
+reverse water-filling over the principal components: component i gets distortion
+D_i = min(theta, lambda_i), with theta set so that sum(max(0, log2(lambda_i / theta) / 2))
+equals the bit budget. Its forward test channel reconstructs y_i as a_i y_i + sqrt(a_i D_i) n
+(a_i = 1 - D_i / lambda_i, n standard normal), the least mean-squared error any codec of that
+rate can reach on that source. This script encodes the base vectors through that channel and
+measures recall@k of exact inner products (cosine datasets are unit-normalized) against the
+ground truth, averaged over a few noise draws.
+
+Real embeddings are not Gaussian, so a codec could in principle do better than this; the figure
+is a yardstick, not a proof. Our measured codecs sit about one bit per dimension below it.
+
+    python3 ideal_codec_recall.py --dataset ../../datasets/minilm-pypi-20k --bits 2,3,4,5,6,8
+
+Needs numpy.
+"""
+import argparse
+import os
+
+import numpy as np
+
+
+def read_vecs(path, dtype):
+    raw = np.fromfile(path, dtype=np.int32)
+    dim = int(raw[0])
+    return raw.reshape(-1, dim + 1)[:, 1:].copy().view(dtype)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", required=True)
+    ap.add_argument("--bits", default="2,3,4,5,6,8", help="bits per dimension, comma-separated")
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--draws", type=int, default=3)
+    args = ap.parse_args()
+    base = read_vecs(os.path.join(args.dataset, "base.fvecs"), np.float32).astype(np.float64)
+    queries = read_vecs(os.path.join(args.dataset, "query.fvecs"), np.float32).astype(np.float64)
+    gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)[:, : args.k]
+    mean = base.mean(0)
+    lam, vecs = np.linalg.eigh(np.cov((base - mean).T))
+    lam = np.maximum(lam, 1e-12)
+    coords = (base - mean) @ vecs
+    dim = base.shape[1]
+    rng = np.random.default_rng(1)
+
+    def distortions(total_bits):
+        lo, hi = 1e-16, lam.max()
+        for _ in range(200):
+            theta = np.sqrt(lo * hi)
+            if np.maximum(0, 0.5 * np.log2(lam / theta)).sum() > total_bits:
+                lo = theta
+            else:
+                hi = theta
+        return np.minimum(theta, lam)
+
+    def recall(decoded):
+        top = np.argsort(-(queries @ decoded.T), axis=1)[:, : args.k]
+        return float(np.mean([len(set(a) & set(b)) / args.k for a, b in zip(top, gt)]))
+
+    print(f"| bits/dim | bytes/vector | MSE per vector | ideal recall@{args.k} (mean of {args.draws}) | range |")
+    print("| ---: | ---: | ---: | ---: | --- |")
+    for bits in [float(b) for b in args.bits.split(",")]:
+        d = distortions(bits * dim)
+        a = 1 - d / lam
+        rs = [recall((a * coords + np.sqrt(a * d) * rng.standard_normal(coords.shape)) @ vecs.T + mean)
+              for _ in range(args.draws)]
+        print(f"| {bits:g} | {bits * dim / 8:g} | {d.sum():.3e} | {np.mean(rs):.4f} | {min(rs):.4f}-{max(rs):.4f} |")
+
+
+if __name__ == "__main__":
+    main()
