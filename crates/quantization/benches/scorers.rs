@@ -1,7 +1,9 @@
 //! Criterion bench `scorers`: one query against a batch of 32 random stored points (what a
 //! graph expansion asks for), per codec, on 20,000 seeded Gaussian vectors of 384 dimensions
 //! prepared for cosine; plus `BoundedExact` with a floor that keeps about one point in ten,
-//! next to the plain float scorer it replaces; and one whole fast-scan block (the scan path).
+//! next to the plain float scorer it replaces; one whole fast-scan block (the scan path); the
+//! fast-scan top-40 over all 20,000 codes; and a query's preparation (its tables) for the two
+//! product codecs, which a scan pays once per query.
 //!
 //! Run: `cargo bench -p sextant-quantization --bench scorers` (filter: `-- sq8d`).
 
@@ -90,12 +92,8 @@ fn scorers(c: &mut Criterion) {
         &TurboQuant::train(&data, d, 4, true, 1, 2).expect("tq"),
         &query,
     );
-    bench_codec(
-        c,
-        "pq48",
-        &ProductQuantizer::train(&data, d, 48, 1, 2).expect("pq"),
-        &query,
-    );
+    let pq48 = ProductQuantizer::train(&data, d, 48, 1, 2).expect("pq");
+    bench_codec(c, "pq48", &pq48, &query);
     // Fast scan: batches of random points take the one-by-one path; a whole block the kernel.
     let fs = ProductFastScan::train(&data, d, 96, 1, 2).expect("pq96x4");
     bench_codec(c, "pq96x4", &fs, &query);
@@ -109,6 +107,18 @@ fn scorers(c: &mut Criterion) {
             scorer.score_points(black_box(&block), &mut out);
             black_box(&out);
         })
+    });
+    group.finish();
+    let mut group = c.benchmark_group("scan_top40");
+    group.throughput(Throughput::Elements(N as u64));
+    group.bench_function("pq96x4", |b| b.iter(|| black_box(scorer.top_k(40))));
+    group.finish();
+    let mut group = c.benchmark_group("prepare");
+    group.bench_function("pq96x4", |b| {
+        b.iter(|| black_box(fs.query_scorer(black_box(&query)).expect("query")))
+    });
+    group.bench_function("pq48", |b| {
+        b.iter(|| black_box(pq48.query_scorer(black_box(&query)).expect("query")))
     });
     group.finish();
 
