@@ -11,9 +11,9 @@
 //! 7-bit grid (`0..=127`, what the kernel accepts): per sub-space an offset (its minimum) and
 //! one step for all, so a score is `offset + step · Σ` with the sum taken in u16 (`m ≤ 256`
 //! keeps it exact). On minilm-pypi-20k, recall@10 at pq96x4 measured 0.6593 on the 7-bit
-//! grid against 0.6584 on an 8-bit one. A batch of
-//! points that covers whole blocks in order (a scan) goes through the core
-//! `fast_scan_block` kernel; other points are scored one by one from their nibbles.
+//! grid against 0.6584 on an 8-bit one. A batch of points that covers whole blocks in order
+//! goes through the core `fast_scan_block` kernel, other points one by one from their
+//! nibbles; [`FastScanQueryScorer::top_k`] is the scan.
 //!
 //! Training is that of [`ProductQuantizer`](crate::ProductQuantizer) with 16 centroids per
 //! sub-space (a sample of at most 4,096 vectors, 256 per centroid).
@@ -213,7 +213,7 @@ impl PartialEq for ProductFastScan {
     }
 }
 
-/// Scores stored 4-bit codes against one query through its u8 table.
+/// Scores stored 4-bit codes against one query through its 7-bit table.
 pub struct FastScanQueryScorer<'a> {
     codec: &'a ProductFastScan,
     /// `m` rows of 16 scores on the 7-bit grid: score ≈ `offset + step · Σ lut`.
