@@ -110,7 +110,7 @@ pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
 /// Entry point of the `quant_file` fuzz target (and its corpus replay test).
 #[doc(hidden)]
 pub mod fuzzing {
-    use sextant_core::QueryScorer;
+    use sextant_core::{PairScorer, QueryScorer};
 
     use crate::{
         Binary, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt4PerDim,
@@ -118,7 +118,8 @@ pub mod fuzzing {
     };
 
     /// Parses `data` as each codec's file; whatever parses must write itself back to a file
-    /// that parses to the same codes, and score a query against every vector.
+    /// that parses to the same codes, score a query against its vectors, score pairs, and (fast
+    /// scan) run its top-k scan.
     pub fn load(data: &[u8]) {
         fn check<C: EncodedVectors + PartialEq + std::fmt::Debug>(
             data: &[u8],
@@ -132,6 +133,10 @@ pub mod fuzzing {
                 for p in 0..codes.len().min(1000) as u32 {
                     scorer.score_point(p);
                 }
+            }
+            let pairs = codes.pair_scorer();
+            for p in 0..codes.len().min(100) as u32 {
+                pairs.score_pair(0, p);
             }
         }
         check(data, ScalarInt8::to_bytes, ScalarInt8::from_bytes);
@@ -149,6 +154,11 @@ pub mod fuzzing {
             ScalarInt8PerDim::from_bytes,
         );
         check(data, ProductFastScan::to_bytes, ProductFastScan::from_bytes);
+        if let Ok(codes) = ProductFastScan::from_bytes(data)
+            && let Ok(scorer) = codes.query_scorer(&vec![0.5f32; codes.dim()])
+        {
+            scorer.top_k(10);
+        }
         check(
             data,
             ScalarInt4PerDim::to_bytes,
