@@ -1,9 +1,10 @@
 //! Pair scorers (stored code against stored code, for graph builds that keep no floats).
 //!
 //! Codecs whose records decode to an explicit reconstruction `x̂` (per-dimension int8 and int4,
-//! product quantization, its fast-scan layout and binary in the original space; TurboQuant in the rotated space,
-//! which keeps inner products): a pair scores `x̂ₐ·x̂ᵦ` (Dot and Cosine), decoding both
-//! records 16 coordinates at a time into registers. Euclid scores `2·x̂ₐ·x̂ᵦ − ‖xₐ‖² − ‖xᵦ‖²`
+//! product quantization, its fast-scan layout and binary in the original space; TurboQuant in
+//! the rotated space, which keeps inner products): a pair scores `x̂ₐ·x̂ᵦ` (Dot and Cosine),
+//! decoding both records 16 coordinates at a time into registers (TurboQuant 64 at a time,
+//! with each record's length folded into its levels once). Euclid scores `2·x̂ₐ·x̂ᵦ − ‖xₐ‖² − ‖xᵦ‖²`
 //! where the record stores the squared norm (as the query scorers do), and `−‖x̂ₐ − x̂ᵦ‖²`
 //! where it does not (product quantization). Cosine scores the inner product of the
 //! reconstructions as they are: their norms are close to 1, not renormalized.
@@ -106,7 +107,37 @@ reconstruction_pair_scorer!(
 reconstruction_pair_scorer!(ScalarInt4PairScorer, ScalarInt4PerDim, "per-dimension int4");
 reconstruction_pair_scorer!(ProductPairScorer, ProductQuantizer, "product-quantized");
 reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
-reconstruction_pair_scorer!(TurboQuantPairScorer, TurboQuant, "TurboQuant");
+/// Scores stored TurboQuant codes against each other through their rotated reconstructions
+/// (see [`TurboQuant::reconstruction_dot`]).
+pub struct TurboQuantPairScorer<'a> {
+    codec: &'a TurboQuant,
+}
+
+impl PairScorer for TurboQuantPairScorer<'_> {
+    #[inline]
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let dot = c.reconstruction_dot(a, b);
+        match c.stored_norm(a).zip(c.stored_norm(b)) {
+            Some((na, nb)) => 2.0 * dot - na - nb,
+            None => dot,
+        }
+    }
+
+    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(&c.data, c.stride(), others, scores, |b, _| {
+            self.score_pair(a, b)
+        });
+    }
+}
+
+impl TurboQuant {
+    /// A scorer of stored codes against each other (graph builds on codes).
+    pub fn pair_scorer(&self) -> TurboQuantPairScorer<'_> {
+        TurboQuantPairScorer { codec: self }
+    }
+}
 
 impl ScalarInt8PerDim {
     /// Euclid records end with the decoded squared norm.

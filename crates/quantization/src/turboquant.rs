@@ -163,6 +163,41 @@ impl TurboQuant {
         }
     }
 
+    /// `⟨x̂ₐ, x̂ᵦ⟩` of two records' rotated reconstructions (the rotation keeps inner products,
+    /// so this is what their pair scores need). Each record's length factor is folded into
+    /// its own copy of the levels once, and the codes are read 64 coordinates at a time; going
+    /// through [`decode_range`](Self::decode_range) 16 coordinates at a time cost 2.5 µs per
+    /// 384-dimensional pair.
+    pub(crate) fn reconstruction_dot(&self, a: PointOffset, b: PointOffset) -> f32 {
+        let (ra, rb) = (self.record(a), self.record(b));
+        let (planes, plane_bytes) = (self.planes_bytes(), self.words() * 8);
+        let scaled = |record: &[u8]| {
+            let g = f32_at(record, planes);
+            let mut levels = [0f32; 16];
+            for (l, &level) in levels.iter_mut().zip(&self.levels) {
+                *l = g * level;
+            }
+            levels
+        };
+        let (la, lb) = (scaled(ra), scaled(rb));
+        let (mut ca, mut cb) = ([0u8; 64], [0u8; 64]);
+        let mut acc = [0f32; 4];
+        for start in (0..self.dim).step_by(64) {
+            let n = (self.dim - start).min(64);
+            read_codes(&ra[..planes], self.bits, plane_bytes, start, &mut ca[..n]);
+            read_codes(&rb[..planes], self.bits, plane_bytes, start, &mut cb[..n]);
+            let grid = self.mean[start..start + n]
+                .iter()
+                .zip(&self.scale[start..start + n]);
+            for (i, ((&m, &s), (&x, &y))) in grid.zip(ca.iter().zip(&cb)).enumerate() {
+                let xa = m + s * la[usize::from(x & 15)];
+                let xb = m + s * lb[usize::from(y & 15)];
+                acc[i % 4] += xa * xb;
+            }
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3])
+    }
+
     /// The vector the codes of `p` stand for: the rotated reconstruction rotated back.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
         let mut out = vec![0.0; self.dim];
