@@ -108,7 +108,7 @@ reconstruction_pair_scorer!(ScalarInt4PairScorer, ScalarInt4PerDim, "per-dimensi
 reconstruction_pair_scorer!(ProductPairScorer, ProductQuantizer, "product-quantized");
 reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
 /// Scores stored TurboQuant codes against each other through their rotated reconstructions
-/// (see [`TurboQuant::reconstruction_dot`]).
+/// (the module docs say how).
 pub struct TurboQuantPairScorer<'a> {
     codec: &'a TurboQuant,
 }
