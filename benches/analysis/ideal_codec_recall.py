@@ -19,14 +19,13 @@ Needs numpy.
 """
 import argparse
 import os
+import sys
 
 import numpy as np
 
-
-def read_vecs(path, dtype):
-    raw = np.fromfile(path, dtype=np.int32)
-    dim = int(raw[0])
-    return raw.reshape(-1, dim + 1)[:, 1:].copy().view(dtype)
+# The dataset reader the benchmark scripts share lives with the peers' scripts.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+from bench_data import load_dataset  # noqa: E402
 
 
 def main():
@@ -36,9 +35,8 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--draws", type=int, default=3)
     args = ap.parse_args()
-    base = read_vecs(os.path.join(args.dataset, "base.fvecs"), np.float32).astype(np.float64)
-    queries = read_vecs(os.path.join(args.dataset, "query.fvecs"), np.float32).astype(np.float64)
-    gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)[:, : args.k]
+    _, base, queries, gt = load_dataset(args.dataset, args.k)
+    base, queries = base.astype(np.float64), queries.astype(np.float64)
     mean = base.mean(0)
     lam, vecs = np.linalg.eigh(np.cov((base - mean).T))
     lam = np.maximum(lam, 1e-12)

@@ -13,24 +13,13 @@ TurboQuant codecs but not its fast-scan layout; this script fills that gap.
 Needs numpy and faiss-cpu (../shared/peers/requirements.txt pins the versions).
 """
 import argparse
-import json
 import os
-import platform
 import time
 
 import faiss
 import numpy as np
 
-
-def read_vecs(path, dtype):
-    raw = np.fromfile(path, dtype=np.int32)
-    dim = int(raw[0])
-    rows = raw.reshape(-1, dim + 1)
-    return rows[:, 1:].copy().view(dtype)
-
-
-def recall(found, gt, k):
-    return float(np.mean([len(set(f[:k]) & set(g[:k])) / k for f, g in zip(found, gt)]))
+from bench_data import load_dataset, recall, write_report
 
 
 def main():
@@ -43,10 +32,7 @@ def main():
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
-    meta = json.load(open(os.path.join(args.dataset, "meta.json")))
-    base = read_vecs(os.path.join(args.dataset, "base.fvecs"), np.float32)
-    queries = read_vecs(os.path.join(args.dataset, "query.fvecs"), np.float32)
-    gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)[:, : args.k]
+    meta, base, queries, gt = load_dataset(args.dataset, args.k)
     faiss.omp_set_num_threads(1)
     if meta["metric"] == "l2":
         metric = faiss.METRIC_L2
@@ -105,10 +91,8 @@ def main():
         cells = " | ".join(f"{x['recall']:.4f}" for x in recalls)
         print(f"| faiss PQ fast scan m={m} x 4 | {m // 2} | {ns_per_code:.2f} | {cells} | {rec['loadavg'][0]:.2f} |")
     if args.out:
-        report = {"harness": "faiss_fastscan.py", "host": {"machine": platform.machine(), "nproc": os.cpu_count()},
-                  "versions": {"faiss-cpu": faiss.__version__, "numpy": np.__version__},
-                  "dataset": {"name": meta["name"], "meta": meta}, "params": vars(args), "records": records}
-        json.dump(report, open(args.out, "w"), indent=1)
+        write_report(args.out, "faiss_fastscan.py", meta, args, records,
+                     {"faiss-cpu": faiss.__version__, "numpy": np.__version__})
 
 
 if __name__ == "__main__":

@@ -11,21 +11,14 @@ with "lib": "faiss-flat", so compare.py and `sextant-bench plot` read it next to
 Needs numpy and faiss-cpu (../shared/peers/requirements.txt pins the versions).
 """
 import argparse
-import json
 import os
-import platform
 import resource
 import time
 
 import faiss
 import numpy as np
 
-
-def read_vecs(path, dtype):
-    raw = np.fromfile(path, dtype=np.int32)
-    dim = int(raw[0])
-    rows = raw.reshape(-1, dim + 1)
-    return rows[:, 1:].copy().view(dtype)
+from bench_data import load_dataset, recall, write_report
 
 
 def main():
@@ -36,10 +29,7 @@ def main():
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
-    meta = json.load(open(os.path.join(args.dataset, "meta.json")))
-    base = read_vecs(os.path.join(args.dataset, "base.fvecs"), np.float32)
-    queries = read_vecs(os.path.join(args.dataset, "query.fvecs"), np.float32)
-    gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)[:, : args.k]
+    meta, base, queries, gt = load_dataset(args.dataset, args.k)
     faiss.omp_set_num_threads(1)
     if meta["metric"] == "l2":
         index = faiss.IndexFlatL2(base.shape[1])
@@ -64,11 +54,11 @@ def main():
     one_pass()
     passes = [one_pass() for _ in range(args.repeats)]
     lat, found, cpu = min(passes, key=lambda p: p[0].sum())
-    recall = float(np.mean([len(set(f) & set(g)) / args.k for f, g in zip(found, gt)]))
+    recall_k = recall(found, gt, args.k)
     us = np.sort(lat * 1e6)
     rec = {
         "lib": "faiss-flat", "dataset": meta["name"], "kind": "search", "mode": "single",
-        "index": type(index).__name__, "k": args.k, "query_threads": 1, "recall": recall,
+        "index": type(index).__name__, "k": args.k, "query_threads": 1, "recall": recall_k,
         "qps": len(lat) / lat.sum(), "p50_us": float(np.percentile(us, 50)),
         "p99_us": float(np.percentile(us, 99)), "mean_us": float(us.mean()),
         "cpu_us_per_query": cpu * 1e6 / len(lat), "loadavg": list(os.getloadavg()),
@@ -76,14 +66,12 @@ def main():
     }
     print(f"| lib | index | recall@{args.k} | QPS | p50 us | p99 us | CPU us/query | load1 |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(f"| faiss-flat | {rec['index']} | {recall:.4f} | {rec['qps']:.0f} | {rec['p50_us']:.1f} | "
+    print(f"| faiss-flat | {rec['index']} | {recall_k:.4f} | {rec['qps']:.0f} | {rec['p50_us']:.1f} | "
           f"{rec['p99_us']:.1f} | {rec['cpu_us_per_query']:.1f} | {rec['loadavg'][0]:.2f} |")
     if args.out:
-        report = {"harness": "faiss_flat.py", "host": {"machine": platform.machine(), "nproc": os.cpu_count()},
-                  "versions": {"faiss-cpu": faiss.__version__, "numpy": np.__version__},
-                  "dataset": {"name": meta["name"], "meta": meta}, "params": vars(args),
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "records": [rec]}
-        json.dump(report, open(args.out, "w"), indent=1)
+        write_report(args.out, "faiss_flat.py", meta, args, [rec],
+                     {"faiss-cpu": faiss.__version__, "numpy": np.__version__},
+                     peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 if __name__ == "__main__":

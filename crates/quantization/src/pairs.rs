@@ -67,6 +67,19 @@ fn pair_score(
     }
 }
 
+/// `score_pairs` of a pair scorer over a codec with one record per vector: the records of
+/// `others` go through [`score_records`] (sliced once per batch, prefetched ahead).
+macro_rules! score_pairs_by_record {
+    () => {
+        fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+            let c = self.codec;
+            score_records(&c.data, c.stride(), others, scores, |b, _| {
+                self.score_pair(a, b)
+            });
+        }
+    };
+}
+
 /// Declares a pair scorer over a codec with `decode_range` and `stored_norm`.
 macro_rules! reconstruction_pair_scorer {
     ($name:ident, $codec:ty, $what:literal) => {
@@ -84,10 +97,7 @@ macro_rules! reconstruction_pair_scorer {
                 pair_score(c.distance, c.dim, decode, (a, b), norms)
             }
 
-            fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
-                let c = self.codec;
-                score_records(&c.data, c.stride(), others, scores, |b, _| self.score_pair(a, b));
-            }
+            score_pairs_by_record!();
         }
 
         impl $codec {
@@ -107,6 +117,7 @@ reconstruction_pair_scorer!(
 reconstruction_pair_scorer!(ScalarInt4PairScorer, ScalarInt4PerDim, "per-dimension int4");
 reconstruction_pair_scorer!(ProductPairScorer, ProductQuantizer, "product-quantized");
 reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
+
 /// Scores stored TurboQuant codes against each other through their rotated reconstructions
 /// (the module docs say how).
 pub struct TurboQuantPairScorer<'a> {
@@ -124,12 +135,7 @@ impl PairScorer for TurboQuantPairScorer<'_> {
         }
     }
 
-    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
-        let c = self.codec;
-        score_records(&c.data, c.stride(), others, scores, |b, _| {
-            self.score_pair(a, b)
-        });
-    }
+    score_pairs_by_record!();
 }
 
 impl TurboQuant {
@@ -254,12 +260,7 @@ impl PairScorer for RaBitQPairScorer<'_> {
         }
     }
 
-    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
-        let c = self.codec;
-        score_records(&c.data, c.stride(), others, scores, |b, _| {
-            self.score_pair(a, b)
-        });
-    }
+    score_pairs_by_record!();
 }
 
 #[cfg(test)]
