@@ -4,21 +4,26 @@
 //! (André, Kermarrec, Le Scouarnec, VLDB 2015; FAISS's `IndexPQFastScan`).
 //!
 //! Layout: block `b` holds vectors `32b..32b + 32` in `16·m` bytes; sub-space `j` takes bytes
-//! `16j..16j + 16` of the block, and byte `i` there holds the code of vector `32b + i` (low
-//! nibble) and of vector `32b + i + 16` (high nibble). The last block is zero-padded.
+//! `16j..16j + 16` of the block, and vector `32b + v` keeps its code in the nibble of that
+//! run that the core's `fast_scan_slot(v)` names (byte `2e + h` holds vectors `16h + e`,
+//! low nibble, and `16h + 8 + e`, high nibble). That order lets the kernel's sums come out
+//! in vector order without reordering shuffles. The last block is zero-padded. (Files of
+//! format version 1 put vector `i` in the low and `i + 16` in the high nibble of byte `i`;
+//! loading one rewrites its blocks in this order.)
 //!
 //! Scoring: the query's float table (`⟨qⱼ, cⱼₖ⟩`, or `−‖qⱼ − cⱼₖ‖²` for Euclid) is put on a
-//! 7-bit grid (`0..=127`, what the kernel accepts): per sub-space an offset (its minimum) and
+//! 6-bit grid (`0..=63`, what the kernel accepts): per sub-space an offset (its minimum) and
 //! one step for all, so a score is `offset + step · Σ` with the sum taken in u16 (`m ≤ 256`
-//! keeps it exact). On minilm-pypi-20k, recall@10 at pq96x4 measured 0.6593 on the 7-bit
-//! grid against 0.6584 on an 8-bit one. A batch of points that covers whole blocks in order
-//! goes through the core `fast_scan_block` kernel, other points one by one from their
-//! nibbles; [`FastScanQueryScorer::top_k`] is the scan.
+//! keeps it exact). On minilm-pypi-20k, recall@10 at pq96x4 measured 0.6573 on the 6-bit
+//! grid, 0.6593 on a 7-bit one and 0.6584 on an 8-bit one; the 6-bit grid lets the kernel
+//! add four sub-spaces as bytes before widening. A batch of points that covers whole blocks
+//! in order goes through the core `fast_scan_block` kernel, other points one by one from
+//! their nibbles; [`FastScanQueryScorer::top_k`] is the scan.
 //!
 //! Training is that of [`ProductQuantizer`](crate::ProductQuantizer) with 16 centroids per
 //! sub-space (a sample of at most 4,096 vectors, 256 per centroid).
 
-use sextant_core::kernels::FAST_SCAN_MAX_ENTRY;
+use sextant_core::kernels::{FAST_SCAN_MAX_ENTRY, fast_scan_slot};
 use sextant_core::{
     DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType, ScoredPoint,
 };
@@ -104,16 +109,12 @@ impl ProductFastScan {
     }
 
     /// Writes the codes of vector `p` (one per byte) into `blocks`.
-    fn place(&self, blocks: &mut [u8], p: usize, codes: &[u8]) {
+    pub(crate) fn place(&self, blocks: &mut [u8], p: usize, codes: &[u8]) {
         let block = &mut blocks[p / FAST_SCAN_BLOCK * self.block_bytes()..][..self.block_bytes()];
-        let (slot, high) = (p % 16, p % FAST_SCAN_BLOCK >= 16);
+        let (slot, shift) = fast_scan_slot(p % FAST_SCAN_BLOCK);
         for (j, &c) in codes.iter().enumerate() {
             let byte = &mut block[16 * j + slot];
-            *byte = if high {
-                (*byte & 0x0f) | (c << 4)
-            } else {
-                (*byte & 0xf0) | c
-            };
+            *byte = (*byte & !(0x0f << shift)) | c << shift;
         }
     }
 
@@ -121,12 +122,9 @@ impl ProductFastScan {
     #[inline]
     fn code(&self, p: PointOffset, j: usize) -> usize {
         let p = p as usize;
-        let byte = self.data[p / FAST_SCAN_BLOCK * self.block_bytes() + 16 * j + p % 16];
-        usize::from(if p % FAST_SCAN_BLOCK >= 16 {
-            byte >> 4
-        } else {
-            byte & 0x0f
-        })
+        let (slot, shift) = fast_scan_slot(p % FAST_SCAN_BLOCK);
+        let byte = self.data[p / FAST_SCAN_BLOCK * self.block_bytes() + 16 * j + slot];
+        usize::from(byte >> shift & 0x0f)
     }
 
     /// Encodes one more vector (prepared like the training set) at offset `len()`.
@@ -182,7 +180,7 @@ impl ProductFastScan {
     }
 
     /// A scorer of stored codes against `query` (prepared here for the metric): builds the
-    /// `m × 16` table on its 7-bit grid once.
+    /// `m × 16` table on its 6-bit grid once.
     pub fn query_scorer(&self, query: &[f32]) -> Result<FastScanQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
@@ -213,10 +211,10 @@ impl PartialEq for ProductFastScan {
     }
 }
 
-/// Scores stored 4-bit codes against one query through its 7-bit table.
+/// Scores stored 4-bit codes against one query through its 6-bit table.
 pub struct FastScanQueryScorer<'a> {
     codec: &'a ProductFastScan,
-    /// `m` rows of 16 scores on the 7-bit grid: score ≈ `offset + step · Σ lut`.
+    /// `m` rows of 16 scores on the 6-bit grid: score ≈ `offset + step · Σ lut`.
     lut: Vec<u8>,
     offset: f32,
     step: f32,
@@ -230,24 +228,23 @@ impl FastScanQueryScorer<'_> {
         self.offset + self.step * sum as f32
     }
 
-    /// The `k` best stored vectors by a full scan, best first (ties: smaller offset first),
-    /// the same as pushing every vector's [`score_point`](QueryScorer::score_point) into a
-    /// `TopK`. The block kernel compares each block's sums in SIMD registers with the
-    /// smallest sum that can still enter, so the scan visits only the set bits of a mask and
-    /// most vectors never become a float score or touch a heap (as FAISS's fast-scan search
-    /// does). A scalar compare loop over every sum had cost as much as the kernel itself.
+    /// The `k` best stored vectors by a full scan, best first: by table sum, the exact
+    /// quantity the scores are an affine image of (ties: smaller offset first). The scores
+    /// come out non-increasing, as [`score_point`](QueryScorer::score_point) gives them; where
+    /// rounding maps two different sums to one float score, the larger sum comes first. The
+    /// block kernel compares each block's sums in SIMD registers with the smallest sum that
+    /// can still enter, so the scan visits only the set bits of a mask and most vectors never
+    /// touch the candidate list (as FAISS's fast-scan search does).
     pub fn top_k(&self, k: usize) -> Vec<ScoredPoint> {
         let c = self.codec;
         if k == 0 {
             return Vec::new();
         }
-        // Candidates (key, sum) that may still enter, unordered; when full, cut to the best
-        // k: one selection per `capacity − k` candidates instead of a heap push each. The key
-        // orders like `TopK` in one integer compare (with a comparator that mapped sums to
-        // scores, the selections took a third of the kernel's time at 48 sub-spaces).
+        // Candidates that may still enter, unordered, as keys that sort best first; when
+        // full, cut to the best k: one selection per `capacity − k` candidates instead of a
+        // heap push each. No float is computed before the final k.
         let capacity = 2 * k + 16;
-        let mut kept: Vec<(u64, u16)> = Vec::with_capacity(capacity);
-        let better = |a: &(u64, u16), b: &(u64, u16)| b.0.cmp(&a.0);
+        let mut kept: Vec<u64> = Vec::with_capacity(capacity);
         // Sums below `at_least` cannot enter (0 until the first cut).
         let mut at_least = 0u16;
         let mut sums = [0u16; FAST_SCAN_BLOCK];
@@ -269,42 +266,47 @@ impl FastScanQueryScorer<'_> {
                 if sums[i] < at_least {
                     continue;
                 }
-                let (sum, offset) = (sums[i], (first + i) as PointOffset);
-                kept.push((rank_key(self.score_of(u32::from(sum)), offset), sum));
+                kept.push(candidate_key(sums[i], (first + i) as PointOffset));
                 if kept.len() == capacity {
-                    kept.select_nth_unstable_by(k - 1, better);
+                    kept.select_nth_unstable(k - 1);
                     kept.truncate(k);
-                    // Scores never fall as sums grow, so a later point whose sum is not above
-                    // the k-th's scores no better and loses the tie on its larger offset.
-                    match kept[k - 1].1.checked_add(1) {
+                    // A later point whose sum is not above the k-th's loses the tie on its
+                    // larger offset.
+                    match candidate_of(kept[k - 1]).0.checked_add(1) {
                         Some(sum) => at_least = sum,
                         None => break 'scan,
                     }
                 }
             }
         }
-        kept.sort_unstable_by(better);
-        kept.truncate(k);
+        if kept.len() > k {
+            kept.select_nth_unstable(k - 1);
+            kept.truncate(k);
+        }
+        kept.sort_unstable();
         kept.into_iter()
-            .map(|(key, sum)| ScoredPoint {
-                offset: !(key as u32),
-                score: self.score_of(u32::from(sum)),
+            .map(|key| {
+                let (sum, offset) = candidate_of(key);
+                ScoredPoint {
+                    offset,
+                    score: self.score_of(u32::from(sum)),
+                }
             })
             .collect()
     }
 }
 
-/// A key that orders candidates as `TopK` does, larger first: the score's bits mapped so that
-/// integer order is `f32::total_cmp`'s, then the offset complemented (ties to the smaller
+/// A candidate's key: ascending order is best first (the larger sum, then the smaller
 /// offset).
-fn rank_key(score: ScoreType, offset: PointOffset) -> u64 {
-    let bits = score.to_bits();
-    let ordered = if bits >> 31 == 1 {
-        !bits
-    } else {
-        bits | 1 << 31
-    };
-    u64::from(ordered) << 32 | u64::from(!offset)
+#[inline]
+fn candidate_key(sum: u16, offset: PointOffset) -> u64 {
+    u64::from(!sum) << 32 | u64::from(offset)
+}
+
+/// (sum, offset) of a [`candidate_key`].
+#[inline]
+fn candidate_of(key: u64) -> (u16, PointOffset) {
+    (!((key >> 32) as u16), key as PointOffset)
 }
 
 impl QueryScorer for FastScanQueryScorer<'_> {
@@ -397,31 +399,32 @@ mod tests {
                 let tol = scorer.step * 0.5 * m as f32 + 1e-4 * (1.0 + want.abs());
                 prop_assert!((s - want).abs() <= tol, "{} vs {} (tol {})", s, want, tol);
             }
-            // The filtered scan keeps what pushing every point would (few sub-spaces: many
-            // ties, which the offsets break).
+            // The filtered scan keeps the best by (sum, then offset): few sub-spaces give many
+            // ties, which the offsets break. Its scores are those `TopK` keeps from every
+            // point's score (the sum order only settles equal float scores differently).
+            let sum = |p: u32| (0..m).map(|j| u32::from(scorer.lut[16 * j + codec.code(p, j)])).sum::<u32>();
+            let mut by_sum = all.clone();
+            by_sum.sort_by_key(|&p| (std::cmp::Reverse(sum(p)), p));
             for k in [0, 1, 3, 10, codec.len() + 3] {
+                let got = scorer.top_k(k);
+                let want: Vec<ScoredPoint> = by_sum.iter().take(k).map(|&p| ScoredPoint { offset: p, score: scorer.score_point(p) }).collect();
+                prop_assert_eq!(&got, &want, "k={}", k);
                 let mut top = sextant_core::TopK::new(k);
                 for &p in &all {
                     top.push(p, scorer.score_point(p));
                 }
-                prop_assert_eq!(scorer.top_k(k), top.into_sorted_vec(), "k={}", k);
+                let scores = |v: &[ScoredPoint]| v.iter().map(|s| s.score).collect::<Vec<_>>();
+                prop_assert_eq!(scores(&got), scores(&top.into_sorted_vec()), "k={}", k);
             }
         }
     }
 
     proptest! {
         #[test]
-        fn rank_keys_order_as_top_k_does(
-            a in -1e3f32..1e3, b in -1e3f32..1e3, same in any::<bool>(), zeros in any::<bool>(),
-            p in any::<u32>(), q in any::<u32>(),
-        ) {
-            let (a, b) = match (zeros, same) {
-                (true, _) => (0.0, -0.0),
-                (false, true) => (a, a),
-                (false, false) => (a, b),
-            };
-            let (x, y) = (ScoredPoint { offset: p, score: a }, ScoredPoint { offset: q, score: b });
-            prop_assert_eq!(rank_key(a, p).cmp(&rank_key(b, q)), y.cmp_best_first(&x));
+        fn candidate_keys_sort_best_first(sum in any::<u16>(), other in any::<u16>(), p in any::<u32>(), q in any::<u32>()) {
+            prop_assert_eq!(candidate_of(candidate_key(sum, p)), (sum, p));
+            let want = other.cmp(&sum).then(p.cmp(&q));
+            prop_assert_eq!(candidate_key(sum, p).cmp(&candidate_key(other, q)), want);
         }
     }
 

@@ -1,10 +1,15 @@
-//! Codec files. Little endian; format version 1. One layout for every codec: a 64-byte
+//! Codec files. Little endian; format version 2. One layout for every codec: a 64-byte
 //! header, a codec-specific body, and a CRC32C of everything before it.
+//!
+//! Version 2 changed only the order of the vectors inside a product fast-scan block (see
+//! the fast-scan module docs). Version 1 files are still read: their fast-scan blocks are
+//! rewritten in the new order in RAM (so a mapped version 1 fast-scan file is not read in
+//! place), and every other codec's body is the same in both versions.
 //!
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
-//! | 8 | 4 | version (1) |
+//! | 8 | 4 | version (2; 1 is read) |
 //! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension, 7 = product fast scan, 8 = scalar int4 per dimension |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
@@ -58,7 +63,9 @@ use crate::{
 };
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The oldest version this build reads.
+const OLDEST_VERSION: u32 = 1;
 const HEADER: usize = 64;
 const CODEC_SCALAR_INT8: u32 = 1;
 const CODEC_RABITQ: u32 = 2;
@@ -141,10 +148,13 @@ fn read_file<'a>(b: &'a [u8], codec: u32, name: &str) -> Result<(Header, &'a [u8
     if b[..8] != MAGIC {
         return Err(corrupt(0, "not a sextant-quantization file (bad magic)"));
     }
-    if u32_at(b, 8) != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&u32_at(b, 8)) {
         return Err(corrupt(
             8,
-            format!("version {}, this build reads {VERSION}", u32_at(b, 8)),
+            format!(
+                "version {}, this build reads {OLDEST_VERSION} to {VERSION}",
+                u32_at(b, 8)
+            ),
         ));
     }
     if u32_at(b, 12) != codec {
@@ -234,9 +244,13 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 
 /// `from_bytes`, `save`, `load` and `open_mapped` over a codec's `to_bytes`, `parse` (header
 /// and parameters, returning the byte range of the records) and `check_factors` (the
-/// per-record values that must be finite).
+/// per-record values that must be finite). A codec whose records changed layout between
+/// versions names an `upgrade(&mut self, version)` that rewrites older records in RAM.
 macro_rules! file_io {
     ($codec:ty) => {
+        file_io!($codec, |_codec: &mut $codec, _version: u32| {});
+    };
+    ($codec:ty, $upgrade:expr) => {
         impl $codec {
             /// Parses and validates a codec file (checksum, header, parameters, sizes, and
             /// every record's factors), copying the codes.
@@ -245,6 +259,7 @@ macro_rules! file_io {
                 let at = records.start;
                 codec.data = Records::copied(&b[records]);
                 codec.check_factors(at)?;
+                ($upgrade)(&mut codec, u32_at(b, 8));
                 Ok(codec)
             }
 
@@ -271,12 +286,14 @@ macro_rules! file_io {
                 })?;
                 let (mut codec, records) = Self::parse(map.bytes())?;
                 let at = records.start;
+                let version = u32_at(map.bytes(), 8);
                 codec.data = Records::Mapped {
                     map: Arc::new(map),
                     start: records.start,
                     len: records.len(),
                 };
                 codec.check_factors(at)?;
+                ($upgrade)(&mut codec, version);
                 Ok(codec)
             }
 
@@ -294,7 +311,7 @@ file_io!(TurboQuant);
 file_io!(ProductQuantizer);
 file_io!(Binary);
 file_io!(ScalarInt8PerDim);
-file_io!(ProductFastScan);
+file_io!(ProductFastScan, ProductFastScan::upgrade);
 file_io!(ScalarInt4PerDim);
 
 fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
@@ -495,6 +512,28 @@ impl ProductFastScan {
     /// Every nibble is a valid code.
     fn check_factors(&self, _at: usize) -> Result<()> {
         Ok(())
+    }
+
+    /// Rewrites version 1 blocks (vector `i` in the low and `i + 16` in the high nibble of
+    /// byte `i`) in the current order, in RAM.
+    fn upgrade(&mut self, version: u32) {
+        if version >= 2 {
+            return;
+        }
+        let old = std::mem::take(&mut self.data);
+        let mut blocks = vec![0u8; old.len()];
+        let bb = self.block_bytes();
+        for (b, block) in old.chunks_exact(bb).enumerate() {
+            let codes_of = |v: usize| -> Vec<u8> {
+                (0..self.m)
+                    .map(|j| block[16 * j + v % 16] >> (4 * (v / 16)) & 0x0f)
+                    .collect()
+            };
+            for v in 0..crate::FAST_SCAN_BLOCK {
+                self.place(&mut blocks, b * crate::FAST_SCAN_BLOCK + v, &codes_of(v));
+            }
+        }
+        self.data = Records::copied(&blocks);
     }
 }
 

@@ -1,6 +1,8 @@
 //! Product quantization in the 4-bit fast-scan layout on the bundled real dataset: recall
 //! floors raw and after rescoring, the file format, growth, and bad input.
 
+use std::path::Path;
+
 use sextant_core::{DenseVectorSource, DenseVectors, Distance, QueryScorer};
 use sextant_quantization::{Error, ProductFastScan};
 
@@ -43,6 +45,22 @@ fn save_load_round_trip_golden_file_and_damage() {
         ProductFastScan::to_bytes,
         ProductFastScan::from_bytes,
     );
+}
+
+#[test]
+fn a_version_1_file_loads_in_the_current_block_order() {
+    // Written by the build before format version 2 (vectors i and i + 16 in one byte).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let v1 = std::fs::read(dir.join("small-v1.pqfs")).unwrap();
+    assert_eq!(u32::from_le_bytes(v1[8..12].try_into().unwrap()), 1);
+    let codes = small();
+    assert_eq!(ProductFastScan::from_bytes(&v1).unwrap(), codes);
+    let mapped = ProductFastScan::open_mapped(dir.join("small-v1.pqfs")).unwrap();
+    assert!(!mapped.is_mapped(), "version 1 blocks are rewritten in RAM");
+    assert_eq!(mapped, codes);
+    // Saved again, it is a current file.
+    assert_eq!(mapped.to_bytes(), codes.to_bytes());
+    assert_ne!(mapped.to_bytes(), v1);
 }
 
 #[test]

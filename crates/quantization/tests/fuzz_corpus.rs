@@ -17,6 +17,7 @@ fn quant_file_corpus_replays() {
             "small.bin",
             "small.sq8d",
             "small.pqfs",
+            "small-v1.pqfs",
             "small.sq4d",
         ] {
             let bytes = std::fs::read(here.join("tests/golden").join(name)).unwrap();

@@ -142,16 +142,18 @@ pub fn bitplanes_lut_dot_i8(planes: &[u8], lut: &[i8; 16], values: &[i8]) -> i32
 }
 
 /// Fast-scan sums of one block of 32 vectors with 4-bit codes: for every sub-space `j`
-/// (`codes.len() / 16` of them), byte `i` of `codes[16j..16j + 16]` holds the code of vector
-/// `i` (low nibble) and of vector `i + 16` (high nibble), and `lut[16j..16j + 16]` the table
-/// of that sub-space. `out[v] = Σⱼ lut[16j + codeⱼ(v)]`, wrapping in u16. Returns the mask of
-/// the vectors whose sum is at least `at_least` (bit `v` for `out[v]`).
+/// (`codes.len() / 16` of them), `codes[16j..16j + 16]` holds the codes of the 32 vectors as
+/// laid out by `fast_scan_slot` (byte `2e + h` holds vectors `16h + e`, low nibble,
+/// and `16h + 8 + e`, high nibble), and `lut[16j..16j + 16]` the table of that sub-space.
+/// `out[v] = Σⱼ lut[16j + codeⱼ(v)]`, wrapping in u16. Returns the mask of the vectors whose
+/// sum is at least `at_least` (bit `v` for `out[v]`).
 pub fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 32]) -> u32 {
     *out = [0; 32];
     for (c, t) in codes.chunks_exact(16).zip(lut.chunks_exact(16)) {
         for (i, &byte) in c.iter().enumerate() {
-            out[i] = out[i].wrapping_add(u16::from(t[usize::from(byte & 0x0f)]));
-            out[i + 16] = out[i + 16].wrapping_add(u16::from(t[usize::from(byte >> 4)]));
+            let v = 16 * (i % 2) + i / 2;
+            out[v] = out[v].wrapping_add(u16::from(t[usize::from(byte & 0x0f)]));
+            out[v + 8] = out[v + 8].wrapping_add(u16::from(t[usize::from(byte >> 4)]));
         }
     }
     mask_at_least(out, at_least)

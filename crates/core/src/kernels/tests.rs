@@ -340,9 +340,9 @@ fn bitplanes_reference_is_the_code_inner_product() {
 fn fast_scan_blocks_match_the_reference() {
     let mut rng = ChaCha8Rng::seed_from_u64(21);
     let s = Kernels::scalar();
-    // 0..=13 sub-spaces covers paired and single steps (of four sub-spaces under AVX-512,
-    // two under AVX2) and every tail, at unaligned offsets.
-    for subs in 0..=13usize {
+    // 0..=37 sub-spaces covers groups of four steps (of four sub-spaces under AVX-512, two
+    // under AVX2), one to three remaining steps and every tail, at unaligned offsets.
+    for subs in 0..=37usize {
         for skew in [0usize, 3] {
             let codes: Vec<u8> = (0..16 * subs + skew).map(|_| rng.random()).collect();
             let lut: Vec<u8> = (0..16 * subs + skew)
@@ -376,32 +376,59 @@ fn fast_scan_blocks_match_the_reference() {
 
 #[test]
 fn fast_scan_sums_the_largest_entries_without_carries() {
-    // Every entry at the maximum and 256 sub-spaces: each sum is 127 · 256 = 32,512.
+    // Every entry at the maximum and 256 sub-spaces: each sum is 63 · 256 = 16,128.
     let (codes, lut) = (vec![0x5au8; 16 * 256], vec![FAST_SCAN_MAX_ENTRY; 16 * 256]);
     for k in Kernels::available() {
         let mut out = [0u16; 32];
-        let mask = (k.fast_scan_block)(&codes, &lut, 32_512, &mut out);
-        assert_eq!(out, [32_512; 32], "{:?}", k.level);
+        let mask = (k.fast_scan_block)(&codes, &lut, 16_128, &mut out);
+        assert_eq!(out, [16_128; 32], "{:?}", k.level);
         assert_eq!(mask, u32::MAX, "{:?}", k.level);
     }
 }
 
 #[test]
-fn fast_scan_reads_low_nibbles_for_the_first_16_vectors() {
+fn fast_scan_slots_cover_every_nibble_of_a_sub_space_once() {
+    let mut seen = [[false; 2]; 16];
+    for v in 0..32 {
+        let (byte, shift) = fast_scan_slot(v);
+        assert!(
+            byte < 16 && (shift == 0 || shift == 4),
+            "vector {v}: {byte}, {shift}"
+        );
+        assert!(
+            !seen[byte][shift as usize / 4],
+            "vector {v} shares a nibble"
+        );
+        seen[byte][shift as usize / 4] = true;
+    }
+}
+
+#[test]
+fn fast_scan_reads_each_vector_from_its_slot() {
     // Two sub-spaces; vector 3 has codes (5, 9), vector 19 (2, 15); every other code is 0.
     let mut codes = vec![0u8; 32];
-    codes[3] = 5 | (2 << 4);
-    codes[16 + 3] = 9 | (15 << 4);
+    for (v, [first, second]) in [(3, [5u8, 9]), (19, [2, 15])] {
+        let (byte, shift) = fast_scan_slot(v);
+        codes[byte] |= first << shift;
+        codes[16 + byte] |= second << shift;
+    }
+    // Vector 3 is the low nibble of byte 6, vector 19 that of byte 7.
+    assert_eq!(
+        (codes[6], codes[7], codes[16 + 6], codes[16 + 7]),
+        (5, 2, 9, 15)
+    );
     let lut: Vec<u8> = (0..32)
-        .map(|i| (i % 16) as u8 * 8 + (i / 16) as u8)
+        .map(|i| (i % 16) as u8 * 4 + (i / 16) as u8)
         .collect();
-    let mut out = [0u16; 32];
-    let mask = fast_scan_block(&codes, &lut, 100, &mut out);
-    assert_eq!(out[3], 40 + 73);
-    assert_eq!(out[19], 16 + 121);
-    assert_eq!(out[0], 1);
-    // Only those two reach 100.
-    assert_eq!(mask, 1 << 3 | 1 << 19);
+    for k in Kernels::available() {
+        let mut out = [0u16; 32];
+        let mask = (k.fast_scan_block)(&codes, &lut, 50, &mut out);
+        assert_eq!(out[3], 20 + 37, "{:?}", k.level);
+        assert_eq!(out[19], 8 + 61, "{:?}", k.level);
+        assert_eq!(out[0], 1, "{:?}", k.level);
+        // Only those two reach 50.
+        assert_eq!(mask, 1 << 3 | 1 << 19, "{:?}", k.level);
+    }
 }
 
 #[test]

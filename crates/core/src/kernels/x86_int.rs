@@ -310,13 +310,14 @@ pub(super) mod avx512 {
     /// `scalar::fast_scan_block` four sub-spaces per step: each 128-bit lane holds one
     /// sub-space's 16 code bytes and its 16-entry table, so `vpshufb` looks up 16 vectors'
     /// low nibbles (then high nibbles) in one instruction. The looked-up bytes are summed
-    /// without widening: read as u16 lanes, a lane holds the entries of an even vector (low
-    /// byte) and of the next odd vector (high byte); one accumulator adds the lanes whole, a
-    /// second adds them shifted right by 8 (the odd vectors' sums), and the even vectors' sums
-    /// are the difference `whole − (odd << 8)`, exact in wrapping u16. That keeps two shuffles
-    /// per step on the shuffle port instead of six (with four unpacks); with 7-bit tables two
-    /// steps share one widening. The four 128-bit lanes are added at the end, and the sums
-    /// compared with `at_least` while still in registers.
+    /// without widening: read as u16 lanes, a lane holds the entries of two vectors (low and
+    /// high byte); one accumulator adds the lanes whole, a second adds them shifted right by 8
+    /// (the high bytes' sums), and the low bytes' sums are the difference
+    /// `whole − (high << 8)`, exact in wrapping u16. That keeps two shuffles per step on the
+    /// shuffle port instead of six (with four unpacks); with 6-bit tables four steps share
+    /// one widening. The four 128-bit lanes are added at the end, and the sums compared with
+    /// `at_least` while still in registers. The block layout puts the low bytes' sums of
+    /// the low and high nibbles side by side as vectors 0..16, so no reordering is needed.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(in super::super) fn fast_scan_block(
         codes: &[u8],
@@ -326,9 +327,9 @@ pub(super) mod avx512 {
     ) -> u32 {
         let subs = codes.len().min(lut.len()) / 16;
         let nib = _mm512_set1_epi8(0x0f);
-        // Whole lanes and odd bytes, for the low nibbles (vectors 0..16) and the high ones.
+        // Whole lanes and high bytes, for the low nibbles and for the high ones.
         let mut whole = [_mm512_setzero_si512(); 2];
-        let mut odd = [_mm512_setzero_si512(); 2];
+        let mut high = [_mm512_setzero_si512(); 2];
         // The looked-up bytes of four sub-spaces at `16j`: (low nibbles, high nibbles).
         let look_up = |j: usize| {
             // SAFETY: callers keep 16(j + 4) <= the length of both slices.
@@ -343,29 +344,38 @@ pub(super) mod avx512 {
                 _mm512_shuffle_epi8(t, _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib)),
             )
         };
-        let mut add = |lo: __m512i, hi: __m512i| {
+        let add_bytes = |(lo1, hi1): (__m512i, __m512i), (lo2, hi2): (__m512i, __m512i)| {
+            (_mm512_add_epi8(lo1, lo2), _mm512_add_epi8(hi1, hi2))
+        };
+        let mut widen = |(lo, hi): (__m512i, __m512i)| {
             whole[0] = _mm512_add_epi16(whole[0], lo);
-            odd[0] = _mm512_add_epi16(odd[0], _mm512_srli_epi16::<8>(lo));
+            high[0] = _mm512_add_epi16(high[0], _mm512_srli_epi16::<8>(lo));
             whole[1] = _mm512_add_epi16(whole[1], hi);
-            odd[1] = _mm512_add_epi16(odd[1], _mm512_srli_epi16::<8>(hi));
+            high[1] = _mm512_add_epi16(high[1], _mm512_srli_epi16::<8>(hi));
         };
         let mut j = 0;
-        // Two steps' bytes are added as bytes first (entries ≤ 127: no carry), which halves
-        // the widening adds; the remaining sub-spaces go one step, then the scalar loop.
-        while j + 8 <= subs {
-            let (lo1, hi1) = look_up(j);
-            let (lo2, hi2) = look_up(j + 4);
-            add(_mm512_add_epi8(lo1, lo2), _mm512_add_epi8(hi1, hi2));
-            j += 8;
+        // Four steps' bytes are added as bytes first (entries ≤ 63: no carry), which quarters
+        // the widening adds; up to three remaining steps share one more widening, then the
+        // scalar loop takes what is left.
+        while j + 16 <= subs {
+            widen(add_bytes(
+                add_bytes(look_up(j), look_up(j + 4)),
+                add_bytes(look_up(j + 8), look_up(j + 12)),
+            ));
+            j += 16;
         }
         if j + 4 <= subs {
-            let (lo, hi) = look_up(j);
-            add(lo, hi);
+            let mut bytes = look_up(j);
             j += 4;
+            while j + 4 <= subs {
+                bytes = add_bytes(bytes, look_up(j));
+                j += 4;
+            }
+            widen(bytes);
         }
-        // Lane l of whole[h] / odd[h] holds sub-space group l's sums of vectors 16h..16h + 16:
-        // u16 element e covers vectors 16h + 2e (even) and 16h + 2e + 1 (odd). Two rounds of
-        // lane shuffles fold all four accumulators at once into [whole₀, whole₁, odd₀, odd₁]
+        // Lane l of whole[n] / high[n] holds sub-space group l's sums over nibble n; u16
+        // element e covers code byte 2e (low byte) and 2e + 1 (high byte). Two rounds of lane
+        // shuffles fold all four accumulators at once into [whole₀, whole₁, high₀, high₁]
         // (nine instructions where folding each apart took 24: a block's fixed cost is a
         // quarter of a 48-sub-space block's work).
         let halves = |a: __m512i, b: __m512i| {
@@ -375,22 +385,18 @@ pub(super) mod avx512 {
                 _mm512_shuffle_i64x2::<0b11_10_11_10>(a, b),
             )
         };
-        let (w, o) = (halves(whole[0], whole[1]), halves(odd[0], odd[1]));
+        let (w, h) = (halves(whole[0], whole[1]), halves(high[0], high[1]));
         let folded = _mm512_add_epi16(
-            _mm512_shuffle_i64x2::<0b10_00_10_00>(w, o),
-            _mm512_shuffle_i64x2::<0b11_01_11_01>(w, o),
+            _mm512_shuffle_i64x2::<0b10_00_10_00>(w, h),
+            _mm512_shuffle_i64x2::<0b11_01_11_01>(w, h),
         );
-        let odd_sums = _mm512_extracti64x4_epi64::<1>(folded);
-        let even_sums = _mm256_sub_epi16(
+        // Bytes 2e hold vectors e (low nibble) and 8 + e (high nibble); bytes 2e + 1 vectors
+        // 16 + e and 24 + e: the two halves are already in vector order.
+        let second = _mm512_extracti64x4_epi64::<1>(folded);
+        let first = _mm256_sub_epi16(
             _mm512_castsi512_si256(folded),
-            _mm256_slli_epi16::<8>(odd_sums),
+            _mm256_slli_epi16::<8>(second),
         );
-        // Back to vector order (even, odd, even, odd...): the unpacks work per 128-bit lane,
-        // giving vectors [0, 8) and [16, 24) (low) and [8, 16) and [24, 32) (high).
-        let low = _mm256_unpacklo_epi16(even_sums, odd_sums);
-        let high = _mm256_unpackhi_epi16(even_sums, odd_sums);
-        let first = _mm256_permute2x128_si256::<0x20>(low, high);
-        let second = _mm256_permute2x128_si256::<0x31>(low, high);
         // SAFETY: two unaligned 32-byte stores at u16 0 and 16 of the 32 in `out`.
         unsafe {
             _mm256_storeu_si256(out.as_mut_ptr().cast(), first);
@@ -637,7 +643,8 @@ pub(super) mod avx2 {
 
     /// `scalar::fast_scan_block` two sub-spaces per step, as the AVX-512 kernel does four:
     /// each 128-bit lane holds one sub-space's codes and table, and the looked-up bytes are
-    /// summed without widening (whole u16 lanes and their high bytes), two steps per widening.
+    /// summed without widening (whole u16 lanes and their high bytes), four steps per
+    /// widening.
     #[target_feature(enable = "avx2")]
     pub(in super::super) fn fast_scan_block(
         codes: &[u8],
@@ -648,7 +655,7 @@ pub(super) mod avx2 {
         let subs = codes.len().min(lut.len()) / 16;
         let nib = _mm256_set1_epi8(0x0f);
         let mut whole = [_mm256_setzero_si256(); 2];
-        let mut odd = [_mm256_setzero_si256(); 2];
+        let mut high = [_mm256_setzero_si256(); 2];
         let look_up = |j: usize| {
             // SAFETY: callers keep 16(j + 2) <= the length of both slices.
             let (c, t) = unsafe {
@@ -662,23 +669,31 @@ pub(super) mod avx2 {
                 _mm256_shuffle_epi8(t, _mm256_and_si256(_mm256_srli_epi16::<4>(c), nib)),
             )
         };
-        let mut add = |lo: __m256i, hi: __m256i| {
+        let add_bytes = |(lo1, hi1): (__m256i, __m256i), (lo2, hi2): (__m256i, __m256i)| {
+            (_mm256_add_epi8(lo1, lo2), _mm256_add_epi8(hi1, hi2))
+        };
+        let mut widen = |(lo, hi): (__m256i, __m256i)| {
             whole[0] = _mm256_add_epi16(whole[0], lo);
-            odd[0] = _mm256_add_epi16(odd[0], _mm256_srli_epi16::<8>(lo));
+            high[0] = _mm256_add_epi16(high[0], _mm256_srli_epi16::<8>(lo));
             whole[1] = _mm256_add_epi16(whole[1], hi);
-            odd[1] = _mm256_add_epi16(odd[1], _mm256_srli_epi16::<8>(hi));
+            high[1] = _mm256_add_epi16(high[1], _mm256_srli_epi16::<8>(hi));
         };
         let mut j = 0;
-        while j + 4 <= subs {
-            let (lo1, hi1) = look_up(j);
-            let (lo2, hi2) = look_up(j + 2);
-            add(_mm256_add_epi8(lo1, lo2), _mm256_add_epi8(hi1, hi2));
-            j += 4;
+        while j + 8 <= subs {
+            widen(add_bytes(
+                add_bytes(look_up(j), look_up(j + 2)),
+                add_bytes(look_up(j + 4), look_up(j + 6)),
+            ));
+            j += 8;
         }
         if j + 2 <= subs {
-            let (lo, hi) = look_up(j);
-            add(lo, hi);
+            let mut bytes = look_up(j);
             j += 2;
+            while j + 2 <= subs {
+                bytes = add_bytes(bytes, look_up(j));
+                j += 2;
+            }
+            widen(bytes);
         }
         let fold =
             |a: __m256i| _mm_add_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256::<1>(a));
@@ -686,20 +701,21 @@ pub(super) mod avx2 {
         // Unsigned `x >= floor` is `max(x, floor) == x`; the packed compare bytes give one bit
         // per vector.
         let at_least_mask = |x: __m128i| _mm_cmpeq_epi16(_mm_max_epu16(x, floor), x);
+        // Nibble n's low bytes hold vectors 8n..8n + 8, its high bytes 16 + 8n..24 + 8n.
+        let high_sums = [fold(high[0]), fold(high[1])];
+        let low_sums =
+            [0, 1].map(|n| _mm_sub_epi16(fold(whole[n]), _mm_slli_epi16::<8>(high_sums[n])));
         let mut mask = 0u32;
-        for h in 0..2 {
-            let odd_sums = fold(odd[h]);
-            let even_sums = _mm_sub_epi16(fold(whole[h]), _mm_slli_epi16::<8>(odd_sums));
-            let first = _mm_unpacklo_epi16(even_sums, odd_sums);
-            let second = _mm_unpackhi_epi16(even_sums, odd_sums);
-            // SAFETY: two unaligned 16-byte stores at u16 16h and 16h + 8 of the 32 in `out`.
+        for (half, sums) in [low_sums, high_sums].into_iter().enumerate() {
+            // SAFETY: two unaligned 16-byte stores at u16 16·half and 16·half + 8 of the 32 in
+            // `out`.
             unsafe {
-                let at = out.as_mut_ptr().add(16 * h);
-                _mm_storeu_si128(at.cast(), first);
-                _mm_storeu_si128(at.add(8).cast(), second);
+                let at = out.as_mut_ptr().add(16 * half);
+                _mm_storeu_si128(at.cast(), sums[0]);
+                _mm_storeu_si128(at.add(8).cast(), sums[1]);
             }
-            let bytes = _mm_packs_epi16(at_least_mask(first), at_least_mask(second));
-            mask |= (_mm_movemask_epi8(bytes) as u32) << (16 * h);
+            let bytes = _mm_packs_epi16(at_least_mask(sums[0]), at_least_mask(sums[1]));
+            mask |= (_mm_movemask_epi8(bytes) as u32) << (16 * half);
         }
         if j == subs {
             return mask;
