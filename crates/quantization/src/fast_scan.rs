@@ -23,7 +23,9 @@
 //! Training is that of [`ProductQuantizer`](crate::ProductQuantizer) with 16 centroids per
 //! sub-space (a sample of at most 4,096 vectors, 256 per centroid).
 
-use sextant_core::kernels::{FAST_SCAN_MAX_ENTRY, fast_scan_slot};
+use std::slice;
+
+use sextant_core::kernels::{FAST_SCAN_MAX_ENTRY, FastScanBlocks, fast_scan_slot};
 use sextant_core::{
     DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType, ScoredPoint,
 };
@@ -38,6 +40,10 @@ pub const FAST_SCAN_CENTROIDS: usize = 16;
 
 /// Vectors per block of the interleaved layout.
 pub const FAST_SCAN_BLOCK: usize = 32;
+
+/// Blocks per kernel call in a top-k scan: the floor rises between calls only, and a run's
+/// sums take `64 · SCAN_RUN` bytes of stack.
+const SCAN_RUN: usize = 8;
 
 /// Product-quantized 4-bit codes in blocks of 32: `m / 2` bytes per vector.
 #[derive(Debug, Clone)]
@@ -193,7 +199,7 @@ impl ProductFastScan {
             lut,
             offset,
             step,
-            kernel: Kernels::best().fast_scan_block,
+            kernel: Kernels::best().fast_scan_blocks,
         })
     }
 }
@@ -218,7 +224,7 @@ pub struct FastScanQueryScorer<'a> {
     lut: Vec<u8>,
     offset: f32,
     step: f32,
-    kernel: fn(&[u8], &[u8], u16, &mut [u16; 32]) -> u32,
+    kernel: FastScanBlocks,
 }
 
 impl FastScanQueryScorer<'_> {
@@ -247,34 +253,43 @@ impl FastScanQueryScorer<'_> {
         let mut kept: Vec<u64> = Vec::with_capacity(capacity);
         // Sums below `at_least` cannot enter (0 until the first cut).
         let mut at_least = 0u16;
-        let mut sums = [0u16; FAST_SCAN_BLOCK];
+        let mut sums = [[0u16; FAST_SCAN_BLOCK]; SCAN_RUN];
+        let mut masks = [0u32; SCAN_RUN];
         let bb = c.block_bytes();
-        'scan: for (b, block) in c.data.chunks_exact(bb).enumerate() {
-            if let Some(next) = c.data.get((b + 4) * bb..(b + 5) * bb) {
-                sextant_core::kernels::prefetch(next);
-            }
-            let mut mask = (self.kernel)(block, &self.lut, at_least, &mut sums);
-            let first = b * FAST_SCAN_BLOCK;
-            let n = c.len.saturating_sub(first).min(FAST_SCAN_BLOCK);
-            if n < FAST_SCAN_BLOCK {
-                mask &= (1u32 << n) - 1;
-            }
-            while mask != 0 {
-                let i = mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                // `at_least` may have risen since the kernel compared.
-                if sums[i] < at_least {
-                    continue;
-                }
-                kept.push(candidate_key(sums[i], (first + i) as PointOffset));
-                if kept.len() == capacity {
-                    kept.select_nth_unstable(k - 1);
-                    kept.truncate(k);
-                    // A later point whose sum is not above the k-th's loses the tie on its
-                    // larger offset.
-                    match candidate_of(kept[k - 1]).0.checked_add(1) {
-                        Some(sum) => at_least = sum,
-                        None => break 'scan,
+        'scan: for (r, run) in c.data.chunks(SCAN_RUN * bb).enumerate() {
+            let blocks = run.len() / bb;
+            (self.kernel)(
+                run,
+                &self.lut,
+                at_least,
+                &mut sums[..blocks],
+                &mut masks[..blocks],
+            );
+            for (b, (sums, &mask)) in sums.iter().zip(&masks[..blocks]).enumerate() {
+                let first = (r * SCAN_RUN + b) * FAST_SCAN_BLOCK;
+                let n = c.len.saturating_sub(first).min(FAST_SCAN_BLOCK);
+                let mut mask = if n < FAST_SCAN_BLOCK {
+                    mask & ((1u32 << n) - 1)
+                } else {
+                    mask
+                };
+                while mask != 0 {
+                    let i = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    // `at_least` may have risen since the kernel compared.
+                    if sums[i] < at_least {
+                        continue;
+                    }
+                    kept.push(candidate_key(sums[i], (first + i) as PointOffset));
+                    if kept.len() == capacity {
+                        kept.select_nth_unstable(k - 1);
+                        kept.truncate(k);
+                        // A later point whose sum is not above the k-th's loses the tie on
+                        // its larger offset.
+                        match candidate_of(kept[k - 1]).0.checked_add(1) {
+                            Some(sum) => at_least = sum,
+                            None => break 'scan,
+                        }
                     }
                 }
             }
@@ -336,7 +351,7 @@ impl QueryScorer for FastScanQueryScorer<'_> {
                     .all(|(k, &p)| p as usize == first + k);
             if whole {
                 let block = &c.data[first / FAST_SCAN_BLOCK * c.block_bytes()..][..c.block_bytes()];
-                (self.kernel)(block, &self.lut, 0, &mut sums);
+                (self.kernel)(block, &self.lut, 0, slice::from_mut(&mut sums), &mut [0]);
                 for (s, &sum) in scores[i..i + FAST_SCAN_BLOCK].iter_mut().zip(&sums) {
                     *s = self.score_of(u32::from(sum));
                 }

@@ -102,9 +102,9 @@ pub struct Kernels {
     /// `bitplanes_dot_i8`): the inner product of an i8 query with codes on an uneven grid of
     /// up to 16 levels (see [`bitplanes_lut_dot_i8`]).
     pub bitplanes_lut_dot_i8: fn(&[u8], &[i8; 16], &[i8]) -> i32,
-    /// Sums of 4-bit table lookups for a block of 32 vectors (the fast-scan layout of
-    /// product quantization; see [`fast_scan_block`]).
-    pub fast_scan_block: fn(&[u8], &[u8], u16, &mut [u16; 32]) -> u32,
+    /// Sums of 4-bit table lookups for consecutive blocks of 32 vectors (the fast-scan
+    /// layout of product quantization; see [`fast_scan_blocks`]).
+    pub fast_scan_blocks: FastScanBlocks,
     /// Σ_b lo(cᵦ)·qᵦ + hi(cᵦ)·q₍ₕ₊ᵦ₎ over 4-bit codes packed two per byte (`h` bytes) and an
     /// i8 query of `2h` values (see [`nibbles_dot_i8`]).
     pub nibbles_dot_i8: fn(&[u8], &[i8]) -> i32,
@@ -112,6 +112,9 @@ pub struct Kernels {
     /// scores its batch four at a time (see [`nibbles_dot_i8_x4`]).
     pub nibbles_dot_i8_x4: fn([&[u8]; 4], &[i8]) -> [i32; 4],
 }
+
+/// The signature of [`fast_scan_blocks`]: codes, table, floor, sums and masks per block.
+pub type FastScanBlocks = fn(&[u8], &[u8], u16, &mut [[u16; 32]], &mut [u32]);
 
 const SCALAR: Kernels = Kernels {
     level: SimdLevel::Scalar,
@@ -131,7 +134,7 @@ const SCALAR: Kernels = Kernels {
     hamming: scalar::hamming,
     bitplanes_dot_i8: scalar::bitplanes_dot_i8,
     bitplanes_lut_dot_i8: scalar::bitplanes_lut_dot_i8,
-    fast_scan_block: scalar::fast_scan_block,
+    fast_scan_blocks: scalar::fast_scan_blocks,
     nibbles_dot_i8: scalar::nibbles_dot_i8,
     nibbles_dot_i8_x4: scalar::nibbles_dot_i8_x4,
 };
@@ -158,7 +161,7 @@ macro_rules! x86_table {
             hamming: x86::$module::hamming,
             bitplanes_dot_i8: x86::$module::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: x86::$module::bitplanes_lut_dot_i8,
-            fast_scan_block: x86::$module::fast_scan_block,
+            fast_scan_blocks: x86::$module::fast_scan_blocks,
             nibbles_dot_i8: x86::$module::nibbles_dot_i8,
             nibbles_dot_i8_x4: x86::$module::nibbles_dot_i8_x4,
         }
@@ -192,7 +195,7 @@ fn build_table(level: SimdLevel) -> Option<Kernels> {
             hamming: lanes::hamming,
             bitplanes_dot_i8: lanes::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: lanes::bitplanes_lut_dot_i8,
-            fast_scan_block: scalar::fast_scan_block,
+            fast_scan_blocks: scalar::fast_scan_blocks,
             nibbles_dot_i8: scalar::nibbles_dot_i8,
             nibbles_dot_i8_x4: scalar::nibbles_dot_i8_x4,
         }),
@@ -383,17 +386,49 @@ pub const fn fast_scan_slot(v: usize) -> (usize, u32) {
 /// When `codes` and `lut` differ in length or are not whole sub-spaces of 16 bytes.
 #[inline]
 pub fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 32]) -> u32 {
+    let mut mask = 0;
+    fast_scan_blocks(
+        codes,
+        lut,
+        at_least,
+        std::slice::from_mut(out),
+        std::slice::from_mut(&mut mask),
+    );
+    mask
+}
+
+/// [`fast_scan_block`] over `out.len()` consecutive blocks of `lut.len()` bytes each: block
+/// `b` is `codes[b·lut.len()..(b + 1)·lut.len()]`, its sums go to `out[b]` and its mask to
+/// `masks[b]`. One call per run of blocks keeps the kernel's loop in one SIMD function: a
+/// call per block through the kernel table measured 10–17% slower on 20,000 codes.
+///
+/// # Panics
+/// When `lut` is not whole sub-spaces of 16 bytes, `out` and `masks` differ in length, or
+/// `codes` is not `out.len()` blocks.
+#[inline]
+pub fn fast_scan_blocks(
+    codes: &[u8],
+    lut: &[u8],
+    at_least: u16,
+    out: &mut [[u16; 32]],
+    masks: &mut [u32],
+) {
     debug_assert!(
         lut.iter().all(|&t| t <= FAST_SCAN_MAX_ENTRY),
-        "fast_scan_block: table entries must be at most {FAST_SCAN_MAX_ENTRY}"
+        "fast_scan_blocks: table entries must be at most {FAST_SCAN_MAX_ENTRY}"
     );
     assert!(
-        codes.len() == lut.len() && codes.len().is_multiple_of(16),
-        "fast_scan_block: {} code bytes and {} table bytes (need equal multiples of 16)",
+        lut.len().is_multiple_of(16)
+            && out.len() == masks.len()
+            && Some(codes.len()) == out.len().checked_mul(lut.len()),
+        "fast_scan_blocks: {} code bytes, {} table bytes, {} sum blocks and {} masks (need \
+         whole sub-spaces of 16 bytes and one table's length of codes per block)",
         codes.len(),
-        lut.len()
+        lut.len(),
+        out.len(),
+        masks.len()
     );
-    (Kernels::best().fast_scan_block)(codes, lut, at_least, out)
+    (Kernels::best().fast_scan_blocks)(codes, lut, at_least, out, masks)
 }
 
 /// Inner product of an i8 query with 4-bit unsigned codes packed two per byte: coordinate

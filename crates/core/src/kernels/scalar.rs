@@ -159,6 +159,38 @@ pub fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 
     mask_at_least(out, at_least)
 }
 
+/// [`fast_scan_block`] over consecutive blocks of `lut.len()` code bytes (block `b` into
+/// `out[b]` and `masks[b]`; a short or missing block counts only the codes it has).
+pub fn fast_scan_blocks(
+    codes: &[u8],
+    lut: &[u8],
+    at_least: u16,
+    out: &mut [[u16; 32]],
+    masks: &mut [u32],
+) {
+    for_each_block(codes, lut.len(), out, masks, |block, sums| {
+        fast_scan_block(block, lut, at_least, sums)
+    });
+}
+
+/// Calls `scan` on block `b` of `block_bytes` bytes of `codes` (clipped to what `codes`
+/// holds) with `out[b]`, storing what it returns in `masks[b]`: the loop every level's
+/// `fast_scan_blocks` runs around its block kernel.
+#[inline(always)]
+pub(super) fn for_each_block(
+    codes: &[u8],
+    block_bytes: usize,
+    out: &mut [[u16; 32]],
+    masks: &mut [u32],
+    mut scan: impl FnMut(&[u8], &mut [u16; 32]) -> u32,
+) {
+    for (b, (sums, mask)) in out.iter_mut().zip(masks).enumerate() {
+        let start = (b * block_bytes).min(codes.len());
+        let end = (start + block_bytes).min(codes.len());
+        *mask = scan(&codes[start..end], sums);
+    }
+}
+
 /// Bit `v` set when `values[v] >= at_least`.
 pub(super) fn mask_at_least(values: &[u16; 32], at_least: u16) -> u32 {
     values

@@ -24,14 +24,15 @@ macro_rules! bitplanes {
             unsafe { x86_int::avx512::nibbles_dot_i8(codes, query) }
         }
 
-        pub(in super::super) fn fast_scan_block(
+        pub(in super::super) fn fast_scan_blocks(
             codes: &[u8],
             lut: &[u8],
             at_least: u16,
-            out: &mut [u16; 32],
-        ) -> u32 {
+            out: &mut [[u16; 32]],
+            masks: &mut [u32],
+        ) {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
-            unsafe { x86_int::avx512::fast_scan_block(codes, lut, at_least, out) }
+            unsafe { x86_int::avx512::fast_scan_blocks(codes, lut, at_least, out, masks) }
         }
 
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
@@ -64,14 +65,15 @@ macro_rules! bitplanes {
             unsafe { x86_int::avx2::nibbles_dot_i8(codes, query) }
         }
 
-        pub(in super::super) fn fast_scan_block(
+        pub(in super::super) fn fast_scan_blocks(
             codes: &[u8],
             lut: &[u8],
             at_least: u16,
-            out: &mut [u16; 32],
-        ) -> u32 {
+            out: &mut [[u16; 32]],
+            masks: &mut [u32],
+        ) {
             // SAFETY: only stored in the AVX2 table, built after feature detection.
-            unsafe { x86_int::avx2::fast_scan_block(codes, lut, at_least, out) }
+            unsafe { x86_int::avx2::fast_scan_blocks(codes, lut, at_least, out, masks) }
         }
 
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {

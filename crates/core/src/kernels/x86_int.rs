@@ -307,6 +307,21 @@ pub(super) mod avx512 {
         out
     }
 
+    /// `scalar::fast_scan_blocks` with the block kernel below, its loop inside one SIMD
+    /// function.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub(in super::super) fn fast_scan_blocks(
+        codes: &[u8],
+        lut: &[u8],
+        at_least: u16,
+        out: &mut [[u16; 32]],
+        masks: &mut [u32],
+    ) {
+        super::super::scalar::for_each_block(codes, lut.len(), out, masks, |block, sums| {
+            fast_scan_block(block, lut, at_least, sums)
+        });
+    }
+
     /// `scalar::fast_scan_block` four sub-spaces per step: each 128-bit lane holds one
     /// sub-space's 16 code bytes and its 16-entry table, so `vpshufb` looks up 16 vectors'
     /// low nibbles (then high nibbles) in one instruction. The looked-up bytes are summed
@@ -318,13 +333,9 @@ pub(super) mod avx512 {
     /// one widening. The four 128-bit lanes are added at the end, and the sums compared with
     /// `at_least` while still in registers. The block layout puts the low bytes' sums of
     /// the low and high nibbles side by side as vectors 0..16, so no reordering is needed.
+    #[inline]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    pub(in super::super) fn fast_scan_block(
-        codes: &[u8],
-        lut: &[u8],
-        at_least: u16,
-        out: &mut [u16; 32],
-    ) -> u32 {
+    fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 32]) -> u32 {
         let subs = codes.len().min(lut.len()) / 16;
         let nib = _mm512_set1_epi8(0x0f);
         // Whole lanes and high bytes, for the low nibbles and for the high ones.
@@ -641,17 +652,28 @@ pub(super) mod avx2 {
         out
     }
 
+    /// `scalar::fast_scan_blocks` with the block kernel below, its loop inside one SIMD
+    /// function.
+    #[target_feature(enable = "avx2")]
+    pub(in super::super) fn fast_scan_blocks(
+        codes: &[u8],
+        lut: &[u8],
+        at_least: u16,
+        out: &mut [[u16; 32]],
+        masks: &mut [u32],
+    ) {
+        super::super::scalar::for_each_block(codes, lut.len(), out, masks, |block, sums| {
+            fast_scan_block(block, lut, at_least, sums)
+        });
+    }
+
     /// `scalar::fast_scan_block` two sub-spaces per step, as the AVX-512 kernel does four:
     /// each 128-bit lane holds one sub-space's codes and table, and the looked-up bytes are
     /// summed without widening (whole u16 lanes and their high bytes), four steps per
     /// widening.
+    #[inline]
     #[target_feature(enable = "avx2")]
-    pub(in super::super) fn fast_scan_block(
-        codes: &[u8],
-        lut: &[u8],
-        at_least: u16,
-        out: &mut [u16; 32],
-    ) -> u32 {
+    fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 32]) -> u32 {
         let subs = codes.len().min(lut.len()) / 16;
         let nib = _mm256_set1_epi8(0x0f);
         let mut whole = [_mm256_setzero_si256(); 2];
