@@ -25,13 +25,13 @@
 
 use std::slice;
 
-use sextant_core::kernels::{FAST_SCAN_MAX_ENTRY, FastScanBlocks, fast_scan_slot};
+use sextant_core::kernels::{FastScanBlocks, fast_scan_slot};
 use sextant_core::{
     DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType, ScoredPoint,
 };
 
 use crate::Result;
-use crate::codebooks::{Codebooks, check_sub_spaces, table_grid};
+use crate::codebooks::{Codebooks, check_sub_spaces};
 use crate::records::Records;
 use crate::training::{encode_all, training_sample_of};
 
@@ -191,9 +191,8 @@ impl ProductFastScan {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         let table = self.books.table(&q, self.distance);
-        let (levels, offset, step) =
-            table_grid(&table, FAST_SCAN_CENTROIDS, u16::from(FAST_SCAN_MAX_ENTRY));
-        let lut = levels.into_iter().map(|l| l as u8).collect();
+        let mut lut = vec![0u8; table.len()];
+        let (offset, step) = (Kernels::best().fast_scan_grid)(&table, &mut lut);
         Ok(FastScanQueryScorer {
             codec: self,
             lut,

@@ -105,6 +105,8 @@ pub struct Kernels {
     /// Sums of 4-bit table lookups for consecutive blocks of 32 vectors (the fast-scan
     /// layout of product quantization; see [`fast_scan_blocks`]).
     pub fast_scan_blocks: FastScanBlocks,
+    /// A fast-scan query's float table put on its 6-bit grid (see [`fast_scan_grid`]).
+    pub fast_scan_grid: fn(&[f32], &mut [u8]) -> (f32, f32),
     /// Σ_b lo(cᵦ)·qᵦ + hi(cᵦ)·q₍ₕ₊ᵦ₎ over 4-bit codes packed two per byte (`h` bytes) and an
     /// i8 query of `2h` values (see [`nibbles_dot_i8`]).
     pub nibbles_dot_i8: fn(&[u8], &[i8]) -> i32,
@@ -135,6 +137,7 @@ const SCALAR: Kernels = Kernels {
     bitplanes_dot_i8: scalar::bitplanes_dot_i8,
     bitplanes_lut_dot_i8: scalar::bitplanes_lut_dot_i8,
     fast_scan_blocks: scalar::fast_scan_blocks,
+    fast_scan_grid: scalar::fast_scan_grid,
     nibbles_dot_i8: scalar::nibbles_dot_i8,
     nibbles_dot_i8_x4: scalar::nibbles_dot_i8_x4,
 };
@@ -162,6 +165,7 @@ macro_rules! x86_table {
             bitplanes_dot_i8: x86::$module::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: x86::$module::bitplanes_lut_dot_i8,
             fast_scan_blocks: x86::$module::fast_scan_blocks,
+            fast_scan_grid: x86::$module::fast_scan_grid,
             nibbles_dot_i8: x86::$module::nibbles_dot_i8,
             nibbles_dot_i8_x4: x86::$module::nibbles_dot_i8_x4,
         }
@@ -196,6 +200,7 @@ fn build_table(level: SimdLevel) -> Option<Kernels> {
             bitplanes_dot_i8: lanes::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: lanes::bitplanes_lut_dot_i8,
             fast_scan_blocks: scalar::fast_scan_blocks,
+            fast_scan_grid: scalar::fast_scan_grid,
             nibbles_dot_i8: scalar::nibbles_dot_i8,
             nibbles_dot_i8_x4: scalar::nibbles_dot_i8_x4,
         }),
@@ -429,6 +434,37 @@ pub fn fast_scan_blocks(
         masks.len()
     );
     (Kernels::best().fast_scan_blocks)(codes, lut, at_least, out, masks)
+}
+
+/// Puts a fast-scan query's float table (rows of 16 entries, one per sub-space; finite)
+/// on the integer grid `0..=FAST_SCAN_MAX_ENTRY` the block kernels take: per row an offset
+/// (its minimum) and one step for all rows (the widest row's range over 63), so
+/// `offset + step · Σ levels` approximates a row sum to half a step per row. Writes the
+/// levels (rounded to nearest, ties to even) to `out` and returns (the offsets' sum, the
+/// step). Every level gives the same bits: the same float operations in the same order.
+///
+/// # Panics
+/// When `table` is not whole rows of 16 or `out` differs from it in length.
+#[inline]
+pub fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
+    assert!(
+        table.len().is_multiple_of(16) && out.len() == table.len(),
+        "fast_scan_grid: {} table entries and {} levels (need equal whole rows of 16)",
+        table.len(),
+        out.len()
+    );
+    (Kernels::best().fast_scan_grid)(table, out)
+}
+
+/// The grid's step and its reciprocal for the widest row range (1 when every row is flat).
+#[inline]
+fn fast_scan_step(widest: f32) -> (f32, f32) {
+    let step = if widest > 0.0 {
+        widest / f32::from(FAST_SCAN_MAX_ENTRY)
+    } else {
+        1.0
+    };
+    (step, 1.0 / step)
 }
 
 /// Inner product of an i8 query with 4-bit unsigned codes packed two per byte: coordinate

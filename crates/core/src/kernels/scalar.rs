@@ -191,6 +191,38 @@ pub(super) fn for_each_block(
     }
 }
 
+/// `super::fast_scan_grid`: the bounds of every row, the step, then each row's levels.
+pub fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
+    let bounds = |row: &[f32]| {
+        row.iter().fold((row[0], row[0]), |(lo, hi), &t| {
+            (if t < lo { t } else { lo }, if t > hi { t } else { hi })
+        })
+    };
+    let widest = table.chunks_exact(16).fold(0f32, |w, row| {
+        let (lo, hi) = bounds(row);
+        if hi - lo > w { hi - lo } else { w }
+    });
+    let (step, per_step) = super::fast_scan_step(widest);
+    let mut offset = 0f32;
+    for (row, levels) in table.chunks_exact(16).zip(out.chunks_exact_mut(16)) {
+        let lo = bounds(row).0;
+        offset += lo;
+        for (l, &t) in levels.iter_mut().zip(row) {
+            *l = grid_level((t - lo) * per_step);
+        }
+    }
+    (offset, step)
+}
+
+/// `x` (≥ 0) rounded to nearest (ties to even) and capped at the largest entry: adding 2²³
+/// leaves the rounded integer in the low bits of the float.
+#[inline]
+pub(super) fn grid_level(x: f32) -> u8 {
+    const ROUND: f32 = 8_388_608.0;
+    let top = f32::from(super::FAST_SCAN_MAX_ENTRY);
+    ((if x < top { x } else { top }) + ROUND).to_bits() as u8
+}
+
 /// Bit `v` set when `values[v] >= at_least`.
 pub(super) fn mask_at_least(values: &[u16; 32], at_least: u16) -> u32 {
     values

@@ -528,3 +528,44 @@ fn nibbles_pair_low_halves_with_the_first_half_of_the_query() {
     let codes = vec![0xffu8; 200];
     assert_eq!(nibbles_dot_i8(&codes, &[-128i8; 400]), -15 * 128 * 400);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every level's grid is the scalar one bit for bit, and the grid holds the table: each
+    /// level is its entry's distance from the row minimum in steps, to half a step.
+    #[test]
+    fn fast_scan_grids_match_the_reference(
+        raw in proptest::collection::vec(-1e3f32..1e3, 0..=16 * 40),
+        scale in prop_oneof![Just(1e-4f32), Just(1.0), Just(30.0)],
+        flat_row in any::<prop::sample::Index>(),
+    ) {
+        let mut table: Vec<f32> = raw[..raw.len() / 16 * 16].iter().map(|t| t * scale).collect();
+        let rows = table.len() / 16;
+        if rows > 1 {
+            // One row of equal entries (range 0).
+            let r = flat_row.index(rows);
+            let first = table[16 * r];
+            table[16 * r..16 * r + 16].fill(first);
+        }
+        let mut want = vec![0u8; table.len()];
+        let (offset, step) = (Kernels::scalar().fast_scan_grid)(&table, &mut want);
+        for k in Kernels::available() {
+            let mut got = vec![9u8; table.len()];
+            let (o, s) = (k.fast_scan_grid)(&table, &mut got);
+            prop_assert_eq!((o.to_bits(), s.to_bits()), (offset.to_bits(), step.to_bits()), "{:?}", k.level);
+            prop_assert_eq!(&got, &want, "{:?}", k.level);
+        }
+        let mut lows = 0f32;
+        for (row, levels) in table.chunks_exact(16).zip(want.chunks_exact(16)) {
+            let lo = row.iter().copied().fold(f32::INFINITY, f32::min);
+            lows += lo;
+            for (&t, &l) in row.iter().zip(levels) {
+                prop_assert!(l <= FAST_SCAN_MAX_ENTRY);
+                let off = (t - lo) / step - f32::from(l);
+                prop_assert!(off.abs() <= 0.5 + 1e-3, "entry {} level {} step {}", t, l, step);
+            }
+        }
+        prop_assert_eq!(lows.to_bits(), offset.to_bits());
+    }
+}

@@ -35,6 +35,11 @@ macro_rules! bitplanes {
             unsafe { x86_int::avx512::fast_scan_blocks(codes, lut, at_least, out, masks) }
         }
 
+        pub(in super::super) fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
+            // SAFETY: only stored in the AVX-512 table, built after feature detection.
+            unsafe { x86_int::avx512::fast_scan_grid(table, out) }
+        }
+
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
             unsafe { x86_int::avx512::dot_i16_i8(a, b) }
@@ -74,6 +79,11 @@ macro_rules! bitplanes {
         ) {
             // SAFETY: only stored in the AVX2 table, built after feature detection.
             unsafe { x86_int::avx2::fast_scan_blocks(codes, lut, at_least, out, masks) }
+        }
+
+        pub(in super::super) fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
+            // SAFETY: only stored in the AVX2 table, built after feature detection.
+            unsafe { x86_int::avx2::fast_scan_grid(table, out) }
         }
 
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {

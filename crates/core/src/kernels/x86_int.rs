@@ -307,6 +307,36 @@ pub(super) mod avx512 {
         out
     }
 
+    /// `scalar::fast_scan_grid` one row (16 floats) per register: the same float
+    /// operations per entry, and `vcvtps2dq` rounds to nearest even as the scalar trick does.
+    #[target_feature(enable = "avx512f")]
+    pub(in super::super) fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
+        let rows = table.len().min(out.len()) / 16;
+        // SAFETY: row r < rows reads floats [16r, 16r + 16) of `table`.
+        let load = |r: usize| unsafe { _mm512_loadu_ps(table.as_ptr().add(16 * r)) };
+        let mut widest = 0f32;
+        for r in 0..rows {
+            let v = load(r);
+            let range = _mm512_reduce_max_ps(v) - _mm512_reduce_min_ps(v);
+            if range > widest {
+                widest = range;
+            }
+        }
+        let (step, per_step) = super::super::fast_scan_step(widest);
+        let (scale, top) = (_mm512_set1_ps(per_step), _mm512_set1_ps(63.0));
+        let mut offset = 0f32;
+        for r in 0..rows {
+            let v = load(r);
+            let lo = _mm512_reduce_min_ps(v);
+            offset += lo;
+            let x = _mm512_mul_ps(_mm512_sub_ps(v, _mm512_set1_ps(lo)), scale);
+            let levels = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_min_ps(x, top)));
+            // SAFETY: bytes [16r, 16r + 16) of `out`, r < rows.
+            unsafe { _mm_storeu_si128(out.as_mut_ptr().add(16 * r).cast(), levels) };
+        }
+        (offset, step)
+    }
+
     /// `scalar::fast_scan_blocks` with the block kernel below, its loop inside one SIMD
     /// function.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
@@ -650,6 +680,61 @@ pub(super) mod avx2 {
             *o = o.wrapping_add(tail);
         }
         out
+    }
+
+    /// `scalar::fast_scan_grid` one row (16 floats) per two registers: the same float
+    /// operations per entry, and `vcvtps2dq` rounds to nearest even as the scalar trick does.
+    #[target_feature(enable = "avx2")]
+    pub(in super::super) fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
+        let rows = table.len().min(out.len()) / 16;
+        // SAFETY: row r < rows reads floats [16r, 16r + 16) of `table`.
+        let load = |r: usize| unsafe {
+            let at = table.as_ptr().add(16 * r);
+            (_mm256_loadu_ps(at), _mm256_loadu_ps(at.add(8)))
+        };
+        let fold = |v: __m256, f: fn(__m128, __m128) -> __m128| {
+            let x = f(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+            let x = f(x, _mm_movehl_ps(x, x));
+            _mm_cvtss_f32(f(x, _mm_shuffle_ps::<0b01>(x, x)))
+        };
+        let min = |a: __m128, b: __m128| _mm_min_ps(a, b);
+        let max = |a: __m128, b: __m128| _mm_max_ps(a, b);
+        let bounds = |(a, b): (__m256, __m256)| {
+            (
+                fold(_mm256_min_ps(a, b), min),
+                fold(_mm256_max_ps(a, b), max),
+            )
+        };
+        let mut widest = 0f32;
+        for r in 0..rows {
+            let (lo, hi) = bounds(load(r));
+            if hi - lo > widest {
+                widest = hi - lo;
+            }
+        }
+        let (step, per_step) = super::super::fast_scan_step(widest);
+        let (scale, top) = (_mm256_set1_ps(per_step), _mm256_set1_ps(63.0));
+        let mut offset = 0f32;
+        for r in 0..rows {
+            let (a, b) = load(r);
+            let lo = bounds((a, b)).0;
+            offset += lo;
+            let level = |v: __m256| {
+                let x = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(lo)), scale);
+                _mm256_cvtps_epi32(_mm256_min_ps(x, top))
+            };
+            // Packs work per 128-bit lane: [a₀..₄, b₀..₄, a₄..₈, b₄..₈] as i16, reordered to
+            // [a, b] by the 64-bit permute, then packed to bytes.
+            let words =
+                _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(level(a), level(b)));
+            let bytes = _mm_packus_epi16(
+                _mm256_castsi256_si128(words),
+                _mm256_extracti128_si256::<1>(words),
+            );
+            // SAFETY: bytes [16r, 16r + 16) of `out`, r < rows.
+            unsafe { _mm_storeu_si128(out.as_mut_ptr().add(16 * r).cast(), bytes) };
+        }
+        (offset, step)
     }
 
     /// `scalar::fast_scan_blocks` with the block kernel below, its loop inside one SIMD
