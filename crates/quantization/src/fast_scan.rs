@@ -53,6 +53,9 @@ pub struct ProductFastScan {
     pub(crate) distance: Distance,
     /// `m` codebooks of 16 centroids.
     pub(crate) books: Codebooks,
+    /// The same codebooks dimension-major (coordinate `d` of centroid `c` of sub-space `j`
+    /// at `16(j·s + d) + c`), as the core's `fast_scan_table` reads them; derived.
+    table_books: Vec<f32>,
     pub(crate) len: usize,
     /// `⌈len / 32⌉` blocks of `16·m` bytes.
     pub(crate) data: Records,
@@ -94,11 +97,18 @@ impl ProductFastScan {
         distance: Distance,
         codebooks: Vec<f32>,
     ) -> Self {
+        let sub = dim / m;
+        let mut table_books = vec![0f32; codebooks.len()];
+        for (i, &x) in codebooks.iter().enumerate() {
+            let (j, c, d) = (i / (16 * sub), i / sub % 16, i % sub);
+            table_books[16 * (j * sub + d) + c] = x;
+        }
         Self {
             dim,
             m,
             distance,
             books: Codebooks::from_flat(dim, m, FAST_SCAN_CENTROIDS, codebooks),
+            table_books,
             len: 0,
             data: Records::default(),
         }
@@ -190,7 +200,9 @@ impl ProductFastScan {
     pub fn query_scorer(&self, query: &[f32]) -> Result<FastScanQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
-        let table = self.books.table(&q, self.distance);
+        let mut table = vec![0f32; FAST_SCAN_CENTROIDS * self.m];
+        let squared = self.distance == Distance::Euclid;
+        (Kernels::best().fast_scan_table)(&q, &self.table_books, squared, &mut table);
         let mut lut = vec![0u8; table.len()];
         let (offset, step) = (Kernels::best().fast_scan_grid)(&table, &mut lut);
         Ok(FastScanQueryScorer {

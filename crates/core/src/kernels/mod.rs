@@ -105,6 +105,9 @@ pub struct Kernels {
     /// Sums of 4-bit table lookups for consecutive blocks of 32 vectors (the fast-scan
     /// layout of product quantization; see [`fast_scan_blocks`]).
     pub fast_scan_blocks: FastScanBlocks,
+    /// A fast-scan query's float table from 16-centroid codebooks (see
+    /// [`fast_scan_table`]).
+    pub fast_scan_table: fn(&[f32], &[f32], bool, &mut [f32]),
     /// A fast-scan query's float table put on its 6-bit grid (see [`fast_scan_grid`]).
     pub fast_scan_grid: fn(&[f32], &mut [u8]) -> (f32, f32),
     /// Σ_b lo(cᵦ)·qᵦ + hi(cᵦ)·q₍ₕ₊ᵦ₎ over 4-bit codes packed two per byte (`h` bytes) and an
@@ -137,6 +140,7 @@ const SCALAR: Kernels = Kernels {
     bitplanes_dot_i8: scalar::bitplanes_dot_i8,
     bitplanes_lut_dot_i8: scalar::bitplanes_lut_dot_i8,
     fast_scan_blocks: scalar::fast_scan_blocks,
+    fast_scan_table: scalar::fast_scan_table,
     fast_scan_grid: scalar::fast_scan_grid,
     nibbles_dot_i8: scalar::nibbles_dot_i8,
     nibbles_dot_i8_x4: scalar::nibbles_dot_i8_x4,
@@ -165,6 +169,7 @@ macro_rules! x86_table {
             bitplanes_dot_i8: x86::$module::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: x86::$module::bitplanes_lut_dot_i8,
             fast_scan_blocks: x86::$module::fast_scan_blocks,
+            fast_scan_table: x86::$module::fast_scan_table,
             fast_scan_grid: x86::$module::fast_scan_grid,
             nibbles_dot_i8: x86::$module::nibbles_dot_i8,
             nibbles_dot_i8_x4: x86::$module::nibbles_dot_i8_x4,
@@ -200,6 +205,7 @@ fn build_table(level: SimdLevel) -> Option<Kernels> {
             bitplanes_dot_i8: lanes::bitplanes_dot_i8,
             bitplanes_lut_dot_i8: lanes::bitplanes_lut_dot_i8,
             fast_scan_blocks: scalar::fast_scan_blocks,
+            fast_scan_table: scalar::fast_scan_table,
             fast_scan_grid: scalar::fast_scan_grid,
             nibbles_dot_i8: scalar::nibbles_dot_i8,
             nibbles_dot_i8_x4: scalar::nibbles_dot_i8_x4,
@@ -434,6 +440,32 @@ pub fn fast_scan_blocks(
         masks.len()
     );
     (Kernels::best().fast_scan_blocks)(codes, lut, at_least, out, masks)
+}
+
+/// A fast-scan query's float table: for each of the `m = out.len() / 16` sub-spaces of
+/// `s = query.len() / m` dimensions, with `books` holding each sub-space's 16 centroids
+/// dimension-major (`books[16(j·s + d) + c]` is coordinate `d` of centroid `c` of sub-space
+/// `j`), `out[16j + c] = Σ_d q[j·s + d] · books[16(j·s + d) + c]`, or with `squared`
+/// `−Σ_d (q[j·s + d] − books[16(j·s + d) + c])²`, summed over `d` in order. Every level
+/// gives the same bits (separate multiplies and adds, in the same order).
+///
+/// # Panics
+/// When `out` is not whole rows of 16, the rows do not divide `query`, or `books` is not
+/// 16 floats per query coordinate.
+#[inline]
+pub fn fast_scan_table(query: &[f32], books: &[f32], squared: bool, out: &mut [f32]) {
+    let m = out.len() / 16;
+    assert!(
+        out.len().is_multiple_of(16)
+            && (m == 0 || query.len().is_multiple_of(m))
+            && books.len() == 16 * query.len(),
+        "fast_scan_table: {} query values, {} codebook floats and {} table entries (need \
+         16 floats of codebook per query value and whole rows of 16 dividing the query)",
+        query.len(),
+        books.len(),
+        out.len()
+    );
+    (Kernels::best().fast_scan_table)(query, books, squared, out)
 }
 
 /// Puts a fast-scan query's float table (rows of 16 entries, one per sub-space; finite)

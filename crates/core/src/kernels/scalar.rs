@@ -191,6 +191,24 @@ pub(super) fn for_each_block(
     }
 }
 
+/// `super::fast_scan_table`, sixteen centroids at a time.
+pub fn fast_scan_table(query: &[f32], books: &[f32], squared: bool, out: &mut [f32]) {
+    let m = out.len() / 16;
+    let sub = query.len().checked_div(m).unwrap_or(0);
+    for (j, row) in out.chunks_exact_mut(16).enumerate() {
+        let mut acc = [0f32; 16];
+        for d in 0..sub {
+            let (x, book) = (query[j * sub + d], &books[16 * (j * sub + d)..][..16]);
+            for (a, &c) in acc.iter_mut().zip(book) {
+                *a += if squared { (x - c) * (x - c) } else { x * c };
+            }
+        }
+        for (o, a) in row.iter_mut().zip(acc) {
+            *o = if squared { -a } else { a };
+        }
+    }
+}
+
 /// `super::fast_scan_grid`: the bounds of every row, the step, then each row's levels.
 pub fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
     let bounds = |row: &[f32]| {

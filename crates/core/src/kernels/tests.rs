@@ -569,3 +569,40 @@ proptest! {
         prop_assert_eq!(lows.to_bits(), offset.to_bits());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every level's table is the scalar one bit for bit, and the scalar one is the
+    /// definition: sums over each sub-space's coordinates in order.
+    #[test]
+    fn fast_scan_tables_match_the_reference(
+        m in 0usize..12,
+        sub in 1usize..9,
+        squared: bool,
+        seed in any::<u64>(),
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let query: Vec<f32> = (0..m * sub).map(|_| rng.random_range(-2.0f32..2.0)).collect();
+        let books: Vec<f32> = (0..16 * m * sub).map(|_| rng.random_range(-2.0f32..2.0)).collect();
+        let mut want = vec![0f32; 16 * m];
+        (Kernels::scalar().fast_scan_table)(&query, &books, squared, &mut want);
+        for j in 0..m {
+            for c in 0..16 {
+                let mut sum = 0f32;
+                for d in 0..sub {
+                    let (x, y) = (query[j * sub + d], books[16 * (j * sub + d) + c]);
+                    sum += if squared { (x - y) * (x - y) } else { x * y };
+                }
+                let sum = if squared { -sum } else { sum };
+                prop_assert_eq!(want[16 * j + c].to_bits(), sum.to_bits());
+            }
+        }
+        for k in Kernels::available() {
+            let mut got = vec![9f32; 16 * m];
+            (k.fast_scan_table)(&query, &books, squared, &mut got);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&got), bits(&want), "{:?}", k.level);
+        }
+    }
+}

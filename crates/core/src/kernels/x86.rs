@@ -35,6 +35,16 @@ macro_rules! bitplanes {
             unsafe { x86_int::avx512::fast_scan_blocks(codes, lut, at_least, out, masks) }
         }
 
+        pub(in super::super) fn fast_scan_table(
+            query: &[f32],
+            books: &[f32],
+            squared: bool,
+            out: &mut [f32],
+        ) {
+            // SAFETY: only stored in the AVX-512 table, built after feature detection.
+            unsafe { x86_int::avx512::fast_scan_table(query, books, squared, out) }
+        }
+
         pub(in super::super) fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
             unsafe { x86_int::avx512::fast_scan_grid(table, out) }
@@ -79,6 +89,16 @@ macro_rules! bitplanes {
         ) {
             // SAFETY: only stored in the AVX2 table, built after feature detection.
             unsafe { x86_int::avx2::fast_scan_blocks(codes, lut, at_least, out, masks) }
+        }
+
+        pub(in super::super) fn fast_scan_table(
+            query: &[f32],
+            books: &[f32],
+            squared: bool,
+            out: &mut [f32],
+        ) {
+            // SAFETY: only stored in the AVX2 table, built after feature detection.
+            unsafe { x86_int::avx2::fast_scan_table(query, books, squared, out) }
         }
 
         pub(in super::super) fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {

@@ -307,6 +307,44 @@ pub(super) mod avx512 {
         out
     }
 
+    /// `scalar::fast_scan_table` one sub-space's sixteen centroids per register.
+    #[target_feature(enable = "avx512f")]
+    pub(in super::super) fn fast_scan_table(
+        query: &[f32],
+        books: &[f32],
+        squared: bool,
+        out: &mut [f32],
+    ) {
+        let m = out.len() / 16;
+        let sub = query.len().checked_div(m).unwrap_or(0);
+        if sub == 0 || books.len() < 16 * m * sub {
+            return super::super::scalar::fast_scan_table(query, books, squared, out);
+        }
+        let rows = query.chunks_exact(sub).zip(books.chunks_exact(16 * sub));
+        for (j, (qj, bj)) in rows.take(m).enumerate() {
+            let mut acc = _mm512_setzero_ps();
+            for (&q, c) in qj.iter().zip(bj.chunks_exact(16)) {
+                let x = _mm512_set1_ps(q);
+                // SAFETY: `c` is 16 floats.
+                let c = unsafe { _mm512_loadu_ps(c.as_ptr()) };
+                let term = if squared {
+                    let diff = _mm512_sub_ps(x, c);
+                    _mm512_mul_ps(diff, diff)
+                } else {
+                    _mm512_mul_ps(x, c)
+                };
+                acc = _mm512_add_ps(acc, term);
+            }
+            if squared {
+                // Negated by the sign bit, as the scalar `-a` (0 − a would turn −0 into +0).
+                let sign = _mm512_set1_epi32(i32::MIN);
+                acc = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(acc), sign));
+            }
+            // SAFETY: j < m = out.len() / 16.
+            unsafe { _mm512_storeu_ps(out.as_mut_ptr().add(16 * j), acc) };
+        }
+    }
+
     /// `scalar::fast_scan_grid` one row (16 floats) per register: the same float
     /// operations per entry, and `vcvtps2dq` rounds to nearest even as the scalar trick does.
     #[target_feature(enable = "avx512f")]
@@ -680,6 +718,55 @@ pub(super) mod avx2 {
             *o = o.wrapping_add(tail);
         }
         out
+    }
+
+    /// `scalar::fast_scan_table` one sub-space's sixteen centroids per two registers.
+    #[target_feature(enable = "avx2")]
+    pub(in super::super) fn fast_scan_table(
+        query: &[f32],
+        books: &[f32],
+        squared: bool,
+        out: &mut [f32],
+    ) {
+        let m = out.len() / 16;
+        let sub = query.len().checked_div(m).unwrap_or(0);
+        if sub == 0 || books.len() < 16 * m * sub {
+            return super::super::scalar::fast_scan_table(query, books, squared, out);
+        }
+        let term = |x: __m256, c: __m256| {
+            if squared {
+                let diff = _mm256_sub_ps(x, c);
+                _mm256_mul_ps(diff, diff)
+            } else {
+                _mm256_mul_ps(x, c)
+            }
+        };
+        let rows = query.chunks_exact(sub).zip(books.chunks_exact(16 * sub));
+        for (j, (qj, bj)) in rows.take(m).enumerate() {
+            let (mut lo, mut hi) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+            for (&q, c) in qj.iter().zip(bj.chunks_exact(16)) {
+                let x = _mm256_set1_ps(q);
+                // SAFETY: `c` is 16 floats.
+                let (a, b) = unsafe {
+                    (
+                        _mm256_loadu_ps(c.as_ptr()),
+                        _mm256_loadu_ps(c.as_ptr().add(8)),
+                    )
+                };
+                lo = _mm256_add_ps(lo, term(x, a));
+                hi = _mm256_add_ps(hi, term(x, b));
+            }
+            if squared {
+                // Negated by the sign bit, as the scalar `-a` (0 − a would turn −0 into +0).
+                let sign = _mm256_set1_ps(-0.0);
+                (lo, hi) = (_mm256_xor_ps(lo, sign), _mm256_xor_ps(hi, sign));
+            }
+            // SAFETY: j < m = out.len() / 16: floats [16j, 16j + 16) of `out`.
+            unsafe {
+                _mm256_storeu_ps(out.as_mut_ptr().add(16 * j), lo);
+                _mm256_storeu_ps(out.as_mut_ptr().add(16 * j + 8), hi);
+            }
+        }
     }
 
     /// `scalar::fast_scan_grid` one row (16 floats) per two registers: the same float
