@@ -15,6 +15,11 @@
 //! squared L2, lane bodies for the rest.
 //! Integer kernels are exact as long as the result fits in 32 bits: up to 66,051 dimensions
 //! (255² · 66,051 < 2³²).
+//!
+//! Product quantization's fast scan has its own three, hand-written for AVX-512 and AVX2:
+//! a query's float table from 16-centroid codebooks ([`fast_scan_table`]), its 6-bit grid
+//! ([`fast_scan_grid`]), and the table-lookup sums of runs of 32-vector code blocks compared
+//! with a floor in registers ([`fast_scan_blocks`], laid out by [`fast_scan_slot`]).
 
 use half::f16;
 use std::sync::OnceLock;
