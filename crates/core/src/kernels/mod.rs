@@ -402,8 +402,19 @@ pub const fn fast_scan_slot(v: usize) -> (usize, u32) {
 /// When `codes` and `lut` differ in length or are not whole sub-spaces of 16 bytes.
 #[inline]
 pub fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 32]) -> u32 {
+    one_block(fast_scan_blocks, codes, lut, at_least, out)
+}
+
+/// One block through a `fast_scan_blocks` of either kind (checked or a table's).
+fn one_block(
+    blocks: FastScanBlocks,
+    codes: &[u8],
+    lut: &[u8],
+    at_least: u16,
+    out: &mut [u16; 32],
+) -> u32 {
     let mut mask = 0;
-    fast_scan_blocks(
+    blocks(
         codes,
         lut,
         at_least,

@@ -336,19 +336,6 @@ fn bitplanes_reference_is_the_code_inner_product() {
     assert_eq!(bitplanes_lut_dot_i8(&planes, &identity, &values), want);
 }
 
-/// One block through a table's `fast_scan_blocks`.
-fn one_block(k: &Kernels, codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 32]) -> u32 {
-    let mut mask = 0;
-    (k.fast_scan_blocks)(
-        codes,
-        lut,
-        at_least,
-        std::slice::from_mut(out),
-        std::slice::from_mut(&mut mask),
-    );
-    mask
-}
-
 #[test]
 fn fast_scan_runs_of_blocks_are_their_blocks_one_by_one() {
     let mut rng = ChaCha8Rng::seed_from_u64(23);
@@ -393,7 +380,7 @@ fn fast_scan_blocks_match_the_reference() {
                 .collect();
             let (codes, lut) = (&codes[skew..], &lut[skew..]);
             let mut want = [0u16; 32];
-            one_block(s, codes, lut, 0, &mut want);
+            one_block(s.fast_scan_blocks, codes, lut, 0, &mut want);
             // Floors at 0, at a middle sum (so the mask is mixed), at the top sum and above it.
             let mut sorted = want;
             sorted.sort_unstable();
@@ -401,7 +388,7 @@ fn fast_scan_blocks_match_the_reference() {
             for k in Kernels::available() {
                 for at_least in floors {
                     let mut got = [7u16; 32];
-                    let mask = one_block(k, codes, lut, at_least, &mut got);
+                    let mask = one_block(k.fast_scan_blocks, codes, lut, at_least, &mut got);
                     assert_eq!(got, want, "{:?} subs={subs} skew={skew}", k.level);
                     let want_mask = (0..32)
                         .filter(|&v| want[v] >= at_least)
@@ -423,7 +410,7 @@ fn fast_scan_sums_the_largest_entries_without_carries() {
     let (codes, lut) = (vec![0x5au8; 16 * 256], vec![FAST_SCAN_MAX_ENTRY; 16 * 256]);
     for k in Kernels::available() {
         let mut out = [0u16; 32];
-        let mask = one_block(k, &codes, &lut, 16_128, &mut out);
+        let mask = one_block(k.fast_scan_blocks, &codes, &lut, 16_128, &mut out);
         assert_eq!(out, [16_128; 32], "{:?}", k.level);
         assert_eq!(mask, u32::MAX, "{:?}", k.level);
     }
@@ -465,7 +452,7 @@ fn fast_scan_reads_each_vector_from_its_slot() {
         .collect();
     for k in Kernels::available() {
         let mut out = [0u16; 32];
-        let mask = one_block(k, &codes, &lut, 50, &mut out);
+        let mask = one_block(k.fast_scan_blocks, &codes, &lut, 50, &mut out);
         assert_eq!(out[3], 20 + 37, "{:?}", k.level);
         assert_eq!(out[19], 8 + 61, "{:?}", k.level);
         assert_eq!(out[0], 1, "{:?}", k.level);
