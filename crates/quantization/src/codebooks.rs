@@ -128,6 +128,15 @@ impl Codebooks {
         }
     }
 
+    /// Every codebook dimension-major, sub-space after sub-space (coordinate `d` of centroid
+    /// `c` of sub-space `j` at `k(j·s + d) + c`): the transposed books back to back.
+    pub(crate) fn dimension_major(&self) -> Vec<f32> {
+        self.books
+            .iter()
+            .flat_map(|b| b.t.iter().copied())
+            .collect()
+    }
+
     /// The query's score against every centroid, `m` rows of `k`: `⟨qⱼ, cⱼₖ⟩` for Dot and
     /// Cosine, `−‖qⱼ − cⱼₖ‖²` for Euclid, so a row sum is the score of a decoded vector.
     pub(crate) fn table(&self, q: &[f32], distance: Distance) -> Vec<f32> {

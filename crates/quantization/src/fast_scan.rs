@@ -99,18 +99,13 @@ impl ProductFastScan {
         distance: Distance,
         codebooks: Vec<f32>,
     ) -> Self {
-        let sub = dim / m;
-        let mut table_books = vec![0f32; codebooks.len()];
-        for (i, &x) in codebooks.iter().enumerate() {
-            let (j, c, d) = (i / (16 * sub), i / sub % 16, i % sub);
-            table_books[16 * (j * sub + d) + c] = x;
-        }
+        let books = Codebooks::from_flat(dim, m, FAST_SCAN_CENTROIDS, codebooks);
         Self {
             dim,
             m,
             distance,
-            books: Codebooks::from_flat(dim, m, FAST_SCAN_CENTROIDS, codebooks),
-            table_books,
+            table_books: books.dimension_major(),
+            books,
             len: 0,
             data: Records::default(),
         }

@@ -9,19 +9,20 @@
 use super::{lanes, x86_float, x86_int};
 use half::f16;
 
-/// The mixed-width kernels (i16 query × i8 codes, bit planes × i8, nibbles × i8, fast-scan
-/// blocks): hand-written under AVX-512; under AVX2 the nibble and fast-scan kernels are
-/// hand-written too and the others are the lane bodies compiled for AVX2.
-macro_rules! bitplanes {
-    (avx512) => {
+/// The safe wrappers of the kernels hand-written for both levels (nibbles × i8 and the
+/// fast-scan table, grid and blocks), calling `x86_int::$level`.
+macro_rules! hand_written {
+    ($level:ident) => {
         pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
-            // SAFETY: only stored in the AVX-512 table, built after feature detection.
-            unsafe { x86_int::avx512::nibbles_dot_i8_x4(codes, query) }
+            // SAFETY: only stored in the table of this macro's level, built after feature
+            // detection.
+            unsafe { x86_int::$level::nibbles_dot_i8_x4(codes, query) }
         }
 
         pub(in super::super) fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
-            // SAFETY: only stored in the AVX-512 table, built after feature detection.
-            unsafe { x86_int::avx512::nibbles_dot_i8(codes, query) }
+            // SAFETY: only stored in the table of this macro's level, built after feature
+            // detection.
+            unsafe { x86_int::$level::nibbles_dot_i8(codes, query) }
         }
 
         pub(in super::super) fn fast_scan_blocks(
@@ -31,8 +32,9 @@ macro_rules! bitplanes {
             out: &mut [[u16; 32]],
             masks: &mut [u32],
         ) {
-            // SAFETY: only stored in the AVX-512 table, built after feature detection.
-            unsafe { x86_int::avx512::fast_scan_blocks(codes, lut, at_least, out, masks) }
+            // SAFETY: only stored in the table of this macro's level, built after feature
+            // detection.
+            unsafe { x86_int::$level::fast_scan_blocks(codes, lut, at_least, out, masks) }
         }
 
         pub(in super::super) fn fast_scan_table(
@@ -41,14 +43,25 @@ macro_rules! bitplanes {
             squared: bool,
             out: &mut [f32],
         ) {
-            // SAFETY: only stored in the AVX-512 table, built after feature detection.
-            unsafe { x86_int::avx512::fast_scan_table(query, books, squared, out) }
+            // SAFETY: only stored in the table of this macro's level, built after feature
+            // detection.
+            unsafe { x86_int::$level::fast_scan_table(query, books, squared, out) }
         }
 
         pub(in super::super) fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
-            // SAFETY: only stored in the AVX-512 table, built after feature detection.
-            unsafe { x86_int::avx512::fast_scan_grid(table, out) }
+            // SAFETY: only stored in the table of this macro's level, built after feature
+            // detection.
+            unsafe { x86_int::$level::fast_scan_grid(table, out) }
         }
+    };
+}
+
+/// The mixed-width kernels (i16 query × i8 codes, bit planes × i8, nibbles × i8, fast-scan
+/// blocks): hand-written under AVX-512; under AVX2 the nibble and fast-scan kernels are
+/// hand-written too and the others are the lane bodies compiled for AVX2.
+macro_rules! bitplanes {
+    (avx512) => {
+        hand_written!(avx512);
 
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
             // SAFETY: only stored in the AVX-512 table, built after feature detection.
@@ -70,41 +83,7 @@ macro_rules! bitplanes {
         }
     };
     (avx2) => {
-        pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
-            // SAFETY: only stored in the AVX2 table, built after feature detection.
-            unsafe { x86_int::avx2::nibbles_dot_i8_x4(codes, query) }
-        }
-
-        pub(in super::super) fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
-            // SAFETY: only stored in the AVX2 table, built after feature detection.
-            unsafe { x86_int::avx2::nibbles_dot_i8(codes, query) }
-        }
-
-        pub(in super::super) fn fast_scan_blocks(
-            codes: &[u8],
-            lut: &[u8],
-            at_least: u16,
-            out: &mut [[u16; 32]],
-            masks: &mut [u32],
-        ) {
-            // SAFETY: only stored in the AVX2 table, built after feature detection.
-            unsafe { x86_int::avx2::fast_scan_blocks(codes, lut, at_least, out, masks) }
-        }
-
-        pub(in super::super) fn fast_scan_table(
-            query: &[f32],
-            books: &[f32],
-            squared: bool,
-            out: &mut [f32],
-        ) {
-            // SAFETY: only stored in the AVX2 table, built after feature detection.
-            unsafe { x86_int::avx2::fast_scan_table(query, books, squared, out) }
-        }
-
-        pub(in super::super) fn fast_scan_grid(table: &[f32], out: &mut [u8]) -> (f32, f32) {
-            // SAFETY: only stored in the AVX2 table, built after feature detection.
-            unsafe { x86_int::avx2::fast_scan_grid(table, out) }
-        }
+        hand_written!(avx2);
 
         pub(in super::super) fn dot_i16_i8(a: &[i16], b: &[i8]) -> i32 {
             #[target_feature(enable = "avx2")]
