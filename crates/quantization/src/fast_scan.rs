@@ -17,7 +17,7 @@
 //! keeps it exact). On minilm-pypi-20k, recall@10 at pq96x4 measured 0.6573 on the 6-bit
 //! grid, 0.6593 on a 7-bit one and 0.6584 on an 8-bit one; the 6-bit grid lets the kernel
 //! add four sub-spaces as bytes before widening. A batch of points that covers whole blocks
-//! in order goes through the core `fast_scan_blocks` kernel, other points one by one from
+//! in order goes through the core `fast_scan_candidates` kernel, other points one by one from
 //! their nibbles; [`FastScanQueryScorer::top_k`] is the scan. The float table and its grid
 //! are the core's SIMD `fast_scan_table` and `fast_scan_grid` (a query's preparation: ~2 µs
 //! at 96 sub-spaces).
@@ -25,9 +25,7 @@
 //! Training is that of [`ProductQuantizer`](crate::ProductQuantizer) with 16 centroids per
 //! sub-space (a sample of at most 4,096 vectors, 256 per centroid).
 
-use std::slice;
-
-use sextant_core::kernels::{FastScanBlocks, fast_scan_slot};
+use sextant_core::kernels::{FastScanCandidates, fast_scan_slot};
 use sextant_core::{
     DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType, ScoredPoint,
 };
@@ -43,8 +41,8 @@ pub const FAST_SCAN_CENTROIDS: usize = 16;
 /// Vectors per block of the interleaved layout.
 pub const FAST_SCAN_BLOCK: usize = 32;
 
-/// Blocks per kernel call in a top-k scan: the floor rises between calls only, and a run's
-/// sums take `64 · SCAN_RUN` bytes of stack.
+/// Blocks per kernel call in a top-k scan: the kernel's floor rises between calls only, and a
+/// run's keys take `128 · SCAN_RUN` bytes of stack.
 const SCAN_RUN: usize = 8;
 
 /// Product-quantized 4-bit codes in blocks of 32: `m / 2` bytes per vector.
@@ -207,7 +205,7 @@ impl ProductFastScan {
             lut,
             offset,
             step,
-            kernel: Kernels::best().fast_scan_blocks,
+            kernel: Kernels::best().fast_scan_candidates,
         })
     }
 }
@@ -232,7 +230,7 @@ pub struct FastScanQueryScorer<'a> {
     lut: Vec<u8>,
     offset: f32,
     step: f32,
-    kernel: FastScanBlocks,
+    kernel: FastScanCandidates,
 }
 
 impl FastScanQueryScorer<'_> {
@@ -246,9 +244,9 @@ impl FastScanQueryScorer<'_> {
     /// quantity the scores are an affine image of (ties: smaller offset first). The scores
     /// come out non-increasing, as [`score_point`](QueryScorer::score_point) gives them; where
     /// rounding maps two different sums to one float score, the larger sum comes first. The
-    /// block kernel compares each block's sums in SIMD registers with the smallest sum that
-    /// can still enter, so the scan visits only the set bits of a mask and most vectors never
-    /// touch the candidate list (as FAISS's fast-scan search does).
+    /// kernel compares the sums in SIMD registers with the smallest sum that can still enter
+    /// and hands back only the vectors that reach it, so most vectors never touch the
+    /// candidate list (as FAISS's fast-scan search does).
     pub fn top_k(&self, k: usize) -> Vec<ScoredPoint> {
         let c = self.codec;
         if k == 0 {
@@ -261,43 +259,27 @@ impl FastScanQueryScorer<'_> {
         let mut kept: Vec<u64> = Vec::with_capacity(capacity);
         // Sums below `at_least` cannot enter (0 until the first cut).
         let mut at_least = 0u16;
-        let mut sums = [[0u16; FAST_SCAN_BLOCK]; SCAN_RUN];
-        let mut masks = [0u32; SCAN_RUN];
+        let mut keys = [0u32; FAST_SCAN_BLOCK * SCAN_RUN];
         let bb = c.block_bytes();
         'scan: for (r, run) in c.data.chunks(SCAN_RUN * bb).enumerate() {
-            let blocks = run.len() / bb;
-            (self.kernel)(
-                run,
-                &self.lut,
-                at_least,
-                &mut sums[..blocks],
-                &mut masks[..blocks],
-            );
-            for (b, (sums, &mask)) in sums.iter().zip(&masks[..blocks]).enumerate() {
-                let first = (r * SCAN_RUN + b) * FAST_SCAN_BLOCK;
-                let n = c.len.saturating_sub(first).min(FAST_SCAN_BLOCK);
-                let mut mask = if n < FAST_SCAN_BLOCK {
-                    mask & ((1u32 << n) - 1)
-                } else {
-                    mask
-                };
-                while mask != 0 {
-                    let i = mask.trailing_zeros() as usize;
-                    mask &= mask - 1;
-                    // `at_least` may have risen since the kernel compared.
-                    if sums[i] < at_least {
-                        continue;
-                    }
-                    kept.push(candidate_key(sums[i], (first + i) as PointOffset));
-                    if kept.len() == capacity {
-                        kept.select_nth_unstable(k - 1);
-                        kept.truncate(k);
-                        // A later point whose sum is not above the k-th's loses the tie on
-                        // its larger offset.
-                        match candidate_of(kept[k - 1]).0.checked_add(1) {
-                            Some(sum) => at_least = sum,
-                            None => break 'scan,
-                        }
+            let found = (self.kernel)(run, &self.lut, at_least, &mut keys);
+            let first = r * SCAN_RUN * FAST_SCAN_BLOCK;
+            for &key in &keys[..found] {
+                let (sum, offset) = ((key >> 16) as u16, first + (key & 0xffff) as usize);
+                // `at_least` may have risen since the kernel compared; the last block's
+                // padding is no point.
+                if sum < at_least || offset >= c.len {
+                    continue;
+                }
+                kept.push(candidate_key(sum, offset as PointOffset));
+                if kept.len() == capacity {
+                    kept.select_nth_unstable(k - 1);
+                    kept.truncate(k);
+                    // A later point whose sum is not above the k-th's loses the tie on its
+                    // larger offset.
+                    match candidate_of(kept[k - 1]).0.checked_add(1) {
+                        Some(sum) => at_least = sum,
+                        None => break 'scan,
                     }
                 }
             }
@@ -347,7 +329,7 @@ impl QueryScorer for FastScanQueryScorer<'_> {
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
         let mut i = 0;
-        let mut sums = [0u16; 32];
+        let mut keys = [0u32; FAST_SCAN_BLOCK];
         while i < points.len() {
             let first = points[i] as usize;
             let whole = first.is_multiple_of(FAST_SCAN_BLOCK)
@@ -359,9 +341,10 @@ impl QueryScorer for FastScanQueryScorer<'_> {
                     .all(|(k, &p)| p as usize == first + k);
             if whole {
                 let block = &c.data[first / FAST_SCAN_BLOCK * c.block_bytes()..][..c.block_bytes()];
-                (self.kernel)(block, &self.lut, 0, slice::from_mut(&mut sums), &mut [0]);
-                for (s, &sum) in scores[i..i + FAST_SCAN_BLOCK].iter_mut().zip(&sums) {
-                    *s = self.score_of(u32::from(sum));
+                // At floor 0 every vector's key comes out, in order.
+                (self.kernel)(block, &self.lut, 0, &mut keys);
+                for (s, &key) in scores[i..i + FAST_SCAN_BLOCK].iter_mut().zip(&keys) {
+                    *s = self.score_of(key >> 16);
                 }
                 i += FAST_SCAN_BLOCK;
             } else {

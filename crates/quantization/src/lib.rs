@@ -22,7 +22,7 @@
 //!   scored through a per-query table (ADC);
 //! - [`ProductFastScan`]: 16 centroids per sub-space (4 bits), codes interleaved in blocks of
 //!   32 vectors and scanned with the 16-entry 6-bit tables in SIMD registers (core's
-//!   `fast_scan_table`, `fast_scan_grid` and `fast_scan_blocks`), with its own filtered
+//!   `fast_scan_table`, `fast_scan_grid` and `fast_scan_candidates`), with its own filtered
 //!   top-k scan ([`FastScanQueryScorer::top_k`]);
 //! - [`Binary`]: 1, 1.5 or 2-bit codes around the mean (no rotation) against a 4- or 8-bit
 //!   query, through the same table kernel;

@@ -159,36 +159,37 @@ pub fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 
     mask_at_least(out, at_least)
 }
 
-/// [`fast_scan_block`] over consecutive blocks of `lut.len()` code bytes (block `b` into
-/// `out[b]` and `masks[b]`; a short or missing block counts only the codes it has).
-pub fn fast_scan_blocks(
-    codes: &[u8],
-    lut: &[u8],
-    at_least: u16,
-    out: &mut [[u16; 32]],
-    masks: &mut [u32],
-) {
-    for_each_block(codes, lut.len(), out, masks, |block, sums| {
+/// The keys `sum << 16 | index` of the vectors whose [`fast_scan_block`] sum is at least
+/// `at_least`, over consecutive blocks of `lut.len()` code bytes (vector `v` of block `b` has
+/// index `32b + v`), in index order into `out`; returns how many.
+pub fn fast_scan_candidates(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u32]) -> usize {
+    candidates_of_blocks(codes, lut.len(), out, |block, sums| {
         fast_scan_block(block, lut, at_least, sums)
-    });
+    })
 }
 
-/// Calls `scan` on block `b` of `block_bytes` bytes of `codes` (clipped to what `codes`
-/// holds) with `out[b]`, storing what it returns in `masks[b]`: the loop every level's
-/// `fast_scan_blocks` runs around its block kernel.
+/// Calls `scan` on each block of `block_bytes` bytes of `codes` with room for its sums, and
+/// writes the key of each vector the returned mask selects: the loop of the levels that walk
+/// masks (`fast_scan_candidates`).
 #[inline(always)]
-pub(super) fn for_each_block(
+pub(super) fn candidates_of_blocks(
     codes: &[u8],
     block_bytes: usize,
-    out: &mut [[u16; 32]],
-    masks: &mut [u32],
+    out: &mut [u32],
     mut scan: impl FnMut(&[u8], &mut [u16; 32]) -> u32,
-) {
-    for (b, (sums, mask)) in out.iter_mut().zip(masks).enumerate() {
-        let start = (b * block_bytes).min(codes.len());
-        let end = (start + block_bytes).min(codes.len());
-        *mask = scan(&codes[start..end], sums);
+) -> usize {
+    let mut n = 0;
+    let mut sums = [0u16; 32];
+    for (b, block) in codes.chunks_exact(block_bytes).enumerate() {
+        let mut mask = scan(block, &mut sums);
+        while mask != 0 {
+            let v = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            out[n] = u32::from(sums[v]) << 16 | (32 * b + v) as u32;
+            n += 1;
+        }
     }
+    n
 }
 
 /// `super::fast_scan_table`, sixteen centroids at a time.

@@ -336,66 +336,77 @@ fn bitplanes_reference_is_the_code_inner_product() {
     assert_eq!(bitplanes_lut_dot_i8(&planes, &identity, &values), want);
 }
 
+/// The keys a fast-scan candidates kernel writes for `codes` at `at_least`, in a buffer of
+/// exactly 32 slots per block.
+fn candidates(kernel: FastScanCandidates, codes: &[u8], lut: &[u8], at_least: u16) -> Vec<u32> {
+    let mut out = vec![u32::MAX; 32 * (codes.len() / lut.len())];
+    let n = kernel(codes, lut, at_least, &mut out);
+    out.truncate(n);
+    out
+}
+
+/// The keys of the vectors whose reference block sums reach `at_least`.
+fn reference_candidates(codes: &[u8], lut: &[u8], at_least: u16) -> Vec<u32> {
+    let mut keys = Vec::new();
+    for (b, block) in codes.chunks_exact(lut.len()).enumerate() {
+        let mut sums = [0u16; 32];
+        scalar::fast_scan_block(block, lut, 0, &mut sums);
+        for (v, &sum) in sums.iter().enumerate() {
+            if sum >= at_least {
+                keys.push(u32::from(sum) << 16 | (32 * b + v) as u32);
+            }
+        }
+    }
+    keys
+}
+
 #[test]
-fn fast_scan_runs_of_blocks_are_their_blocks_one_by_one() {
+fn fast_scan_candidates_of_many_blocks_match_the_reference() {
     let mut rng = ChaCha8Rng::seed_from_u64(23);
-    for (blocks, subs) in [(0usize, 4usize), (1, 12), (3, 20), (7, 6), (5, 0)] {
+    for (blocks, subs) in [(0usize, 4usize), (1, 12), (3, 20), (7, 6), (40, 48), (9, 1)] {
         let codes: Vec<u8> = (0..16 * subs * blocks).map(|_| rng.random()).collect();
         let lut: Vec<u8> = (0..16 * subs)
             .map(|_| rng.random_range(0..=FAST_SCAN_MAX_ENTRY))
             .collect();
-        let at_least = 8 * subs as u16 * 16;
-        let mut want = vec![[0u16; 32]; blocks];
-        let want_masks: Vec<u32> = want
-            .iter_mut()
-            .enumerate()
-            .map(|(b, w)| {
-                scalar::fast_scan_block(&codes[16 * subs * b..][..16 * subs], &lut, at_least, w)
-            })
-            .collect();
-        for k in Kernels::available() {
-            let (mut got, mut masks) = (vec![[1u16; 32]; blocks], vec![7u32; blocks]);
-            (k.fast_scan_blocks)(&codes, &lut, at_least, &mut got, &mut masks);
-            assert_eq!(
-                (&got, &masks),
-                (&want, &want_masks),
-                "{:?} {blocks} blocks",
-                k.level
-            );
+        // Nothing, about half, a few, and every vector.
+        let middle = FAST_SCAN_MAX_ENTRY as u16 * subs as u16 / 2;
+        for at_least in [u16::MAX, middle, middle + middle / 3, 0] {
+            let want = reference_candidates(&codes, &lut, at_least);
+            for k in Kernels::available() {
+                assert_eq!(
+                    candidates(k.fast_scan_candidates, &codes, &lut, at_least),
+                    want,
+                    "{:?} {blocks} blocks of {subs} sub-spaces, at least {at_least}",
+                    k.level
+                );
+            }
         }
     }
 }
 
 #[test]
-fn fast_scan_blocks_match_the_reference() {
+fn fast_scan_candidates_match_the_reference_on_every_tail() {
     let mut rng = ChaCha8Rng::seed_from_u64(21);
-    let s = Kernels::scalar();
-    // 0..=37 sub-spaces covers groups of four steps (of four sub-spaces under AVX-512, two
+    // 1..=37 sub-spaces covers groups of four steps (of four sub-spaces under AVX-512, two
     // under AVX2), one to three remaining steps and every tail, at unaligned offsets.
-    for subs in 0..=37usize {
+    for subs in 1..=37usize {
         for skew in [0usize, 3] {
             let codes: Vec<u8> = (0..16 * subs + skew).map(|_| rng.random()).collect();
             let lut: Vec<u8> = (0..16 * subs + skew)
                 .map(|_| rng.random_range(0..=FAST_SCAN_MAX_ENTRY))
                 .collect();
             let (codes, lut) = (&codes[skew..], &lut[skew..]);
-            let mut want = [0u16; 32];
-            one_block(s.fast_scan_blocks, codes, lut, 0, &mut want);
-            // Floors at 0, at a middle sum (so the mask is mixed), at the top sum and above it.
-            let mut sorted = want;
+            let all = reference_candidates(codes, lut, 0);
+            // Floors at 0, at a middle sum (a mixed mask), at the top sum and above it.
+            let mut sorted: Vec<u16> = all.iter().map(|&key| (key >> 16) as u16).collect();
             sorted.sort_unstable();
             let floors = [0, sorted[16], sorted[31], sorted[31].saturating_add(1)];
             for k in Kernels::available() {
                 for at_least in floors {
-                    let mut got = [7u16; 32];
-                    let mask = one_block(k.fast_scan_blocks, codes, lut, at_least, &mut got);
-                    assert_eq!(got, want, "{:?} subs={subs} skew={skew}", k.level);
-                    let want_mask = (0..32)
-                        .filter(|&v| want[v] >= at_least)
-                        .fold(0u32, |m, v| m | 1 << v);
                     assert_eq!(
-                        mask, want_mask,
-                        "{:?} subs={subs} at_least={at_least}",
+                        candidates(k.fast_scan_candidates, codes, lut, at_least),
+                        reference_candidates(codes, lut, at_least),
+                        "{:?} subs={subs} skew={skew} at_least={at_least}",
                         k.level
                     );
                 }
@@ -408,12 +419,41 @@ fn fast_scan_blocks_match_the_reference() {
 fn fast_scan_sums_the_largest_entries_without_carries() {
     // Every entry at the maximum and 256 sub-spaces: each sum is 63 · 256 = 16,128.
     let (codes, lut) = (vec![0x5au8; 16 * 256], vec![FAST_SCAN_MAX_ENTRY; 16 * 256]);
+    let want: Vec<u32> = (0..32).map(|v| 16_128 << 16 | v).collect();
     for k in Kernels::available() {
-        let mut out = [0u16; 32];
-        let mask = one_block(k.fast_scan_blocks, &codes, &lut, 16_128, &mut out);
-        assert_eq!(out, [16_128; 32], "{:?}", k.level);
-        assert_eq!(mask, u32::MAX, "{:?}", k.level);
+        assert_eq!(
+            candidates(k.fast_scan_candidates, &codes, &lut, 16_128),
+            want,
+            "{:?}",
+            k.level
+        );
     }
+}
+
+#[test]
+fn fast_scan_candidates_checks_its_buffers() {
+    let lut = [1u8; 32];
+    let codes = [0u8; 64];
+    let mut out = [0u32; 64];
+    assert_eq!(fast_scan_candidates(&codes, &lut, 2, &mut out), 64);
+    assert_eq!(out[63], 2 << 16 | 63);
+    for (codes, out_len) in [(&codes[..63], 64), (&codes[..], 63)] {
+        let mut out = vec![0u32; out_len];
+        let caught = std::panic::catch_unwind(move || {
+            fast_scan_candidates(codes, &lut, 0, &mut out);
+        });
+        assert!(
+            caught.is_err(),
+            "{} code bytes, {out_len} slots",
+            codes.len()
+        );
+    }
+    let many = vec![0u8; 16 * (FAST_SCAN_MAX_BLOCKS + 1)];
+    let mut out = vec![0u32; 32 * (FAST_SCAN_MAX_BLOCKS + 1)];
+    let caught = std::panic::catch_unwind(move || {
+        fast_scan_candidates(&many, &[0u8; 16], 0, &mut out);
+    });
+    assert!(caught.is_err(), "too many blocks");
 }
 
 #[test]
@@ -451,13 +491,17 @@ fn fast_scan_reads_each_vector_from_its_slot() {
         .map(|i| (i % 16) as u8 * 4 + (i / 16) as u8)
         .collect();
     for k in Kernels::available() {
-        let mut out = [0u16; 32];
-        let mask = one_block(k.fast_scan_blocks, &codes, &lut, 50, &mut out);
-        assert_eq!(out[3], 20 + 37, "{:?}", k.level);
-        assert_eq!(out[19], 8 + 61, "{:?}", k.level);
-        assert_eq!(out[0], 1, "{:?}", k.level);
+        let all = candidates(k.fast_scan_candidates, &codes, &lut, 0);
+        assert_eq!(all[3], (20 + 37) << 16 | 3, "{:?}", k.level);
+        assert_eq!(all[19], (8 + 61) << 16 | 19, "{:?}", k.level);
+        assert_eq!(all[0], 1 << 16, "{:?}", k.level);
         // Only those two reach 50.
-        assert_eq!(mask, 1 << 3 | 1 << 19, "{:?}", k.level);
+        assert_eq!(
+            candidates(k.fast_scan_candidates, &codes, &lut, 50),
+            [all[3], all[19]],
+            "{:?}",
+            k.level
+        );
     }
 }
 

@@ -10,7 +10,7 @@ use super::{lanes, x86_float, x86_int};
 use half::f16;
 
 /// The safe wrappers of the kernels hand-written for both levels (nibbles × i8 and the
-/// fast-scan table, grid and blocks), calling `x86_int::$level`.
+/// fast-scan table, grid and candidates), calling `x86_int::$level`.
 macro_rules! hand_written {
     ($level:ident) => {
         pub(in super::super) fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
@@ -25,16 +25,15 @@ macro_rules! hand_written {
             unsafe { x86_int::$level::nibbles_dot_i8(codes, query) }
         }
 
-        pub(in super::super) fn fast_scan_blocks(
+        pub(in super::super) fn fast_scan_candidates(
             codes: &[u8],
             lut: &[u8],
             at_least: u16,
-            out: &mut [[u16; 32]],
-            masks: &mut [u32],
-        ) {
+            out: &mut [u32],
+        ) -> usize {
             // SAFETY: only stored in the table of this macro's level, built after feature
             // detection.
-            unsafe { x86_int::$level::fast_scan_blocks(codes, lut, at_least, out, masks) }
+            unsafe { x86_int::$level::fast_scan_candidates(codes, lut, at_least, out) }
         }
 
         pub(in super::super) fn fast_scan_table(

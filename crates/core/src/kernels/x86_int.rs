@@ -375,19 +375,43 @@ pub(super) mod avx512 {
         (offset, step)
     }
 
-    /// `scalar::fast_scan_blocks` with the block kernel below, its loop inside one SIMD
-    /// function.
+    /// `scalar::fast_scan_candidates` without walking masks: each half block's keys are
+    /// built in a register (sums widened to u32, shifted, the index added) and packed with
+    /// `vpcompressd` into a full-width store at the write position, which then moves on by
+    /// the mask's population count. A block none of whose vectors passes skips the packing.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    pub(in super::super) fn fast_scan_blocks(
+    pub(in super::super) fn fast_scan_candidates(
         codes: &[u8],
         lut: &[u8],
         at_least: u16,
-        out: &mut [[u16; 32]],
-        masks: &mut [u32],
-    ) {
-        super::super::scalar::for_each_block(codes, lut.len(), out, masks, |block, sums| {
-            fast_scan_block(block, lut, at_least, sums)
-        });
+        out: &mut [u32],
+    ) -> usize {
+        let floor = _mm256_set1_epi16(at_least as i16);
+        let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let mut n = 0;
+        for (b, block) in codes.chunks_exact(lut.len()).enumerate() {
+            let halves = block_sums(block, lut);
+            let masks = halves.map(|sums| _mm256_cmpge_epu16_mask(sums, floor));
+            if masks == [0, 0] {
+                continue;
+            }
+            for (half, (sums, mask)) in halves.into_iter().zip(masks).enumerate() {
+                let index = _mm512_add_epi32(lanes, _mm512_set1_epi32((32 * b + 16 * half) as i32));
+                let keys =
+                    _mm512_or_si512(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(sums)), index);
+                // SAFETY: `n` counts keys of vectors before index 32b + 16·half, so the 16
+                // lanes end at most at 32b + 16·half + 16 <= 32 · blocks <= `out.len()`
+                // (checked by the caller).
+                unsafe {
+                    _mm512_storeu_si512(
+                        out.as_mut_ptr().add(n).cast(),
+                        _mm512_maskz_compress_epi32(mask, keys),
+                    )
+                };
+                n += mask.count_ones() as usize;
+            }
+        }
+        n
     }
 
     /// `scalar::fast_scan_block` four sub-spaces per step: each 128-bit lane holds one
@@ -401,9 +425,10 @@ pub(super) mod avx512 {
     /// one widening. The four 128-bit lanes are added at the end, and the sums compared with
     /// `at_least` while still in registers. The block layout puts the low bytes' sums of
     /// the low and high nibbles side by side as vectors 0..16, so no reordering is needed.
+    /// Returns the sums of vectors 0..16 and 16..32.
     #[inline]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-    fn fast_scan_block(codes: &[u8], lut: &[u8], at_least: u16, out: &mut [u16; 32]) -> u32 {
+    fn block_sums(codes: &[u8], lut: &[u8]) -> [__m256i; 2] {
         let subs = codes.len().min(lut.len()) / 16;
         let nib = _mm512_set1_epi8(0x0f);
         // Whole lanes and high bytes, for the low nibbles and for the high ones.
@@ -476,19 +501,20 @@ pub(super) mod avx512 {
             _mm512_castsi512_si256(folded),
             _mm256_slli_epi16::<8>(second),
         );
-        // SAFETY: two unaligned 32-byte stores at u16 0 and 16 of the 32 in `out`.
+        if j == subs {
+            return [first, second];
+        }
+        let mut out = [0u16; 32];
+        // SAFETY: two unaligned 32-byte stores and loads at u16 0 and 16 of the 32 in `out`.
         unsafe {
             _mm256_storeu_si256(out.as_mut_ptr().cast(), first);
             _mm256_storeu_si256(out.as_mut_ptr().add(16).cast(), second);
+            add_rest(&codes[16 * j..16 * subs], &lut[16 * j..16 * subs], &mut out);
+            [
+                _mm256_loadu_si256(out.as_ptr().cast()),
+                _mm256_loadu_si256(out.as_ptr().add(16).cast()),
+            ]
         }
-        let floor = _mm256_set1_epi16(at_least as i16);
-        let mask = u32::from(_mm256_cmpge_epu16_mask(first, floor))
-            | u32::from(_mm256_cmpge_epu16_mask(second, floor)) << 16;
-        if j == subs {
-            return mask;
-        }
-        add_rest(&codes[16 * j..16 * subs], &lut[16 * j..16 * subs], out);
-        super::super::scalar::mask_at_least(out, at_least)
     }
 
     /// Σⱼ 2ʲ · Σᵢ bitⱼᵢ · vᵢ (see `scalar::bitplanes_dot_i8`), 64 values per step.
@@ -824,19 +850,18 @@ pub(super) mod avx2 {
         (offset, step)
     }
 
-    /// `scalar::fast_scan_blocks` with the block kernel below, its loop inside one SIMD
+    /// `scalar::fast_scan_candidates` with the block kernel below, its loop inside one SIMD
     /// function.
     #[target_feature(enable = "avx2")]
-    pub(in super::super) fn fast_scan_blocks(
+    pub(in super::super) fn fast_scan_candidates(
         codes: &[u8],
         lut: &[u8],
         at_least: u16,
-        out: &mut [[u16; 32]],
-        masks: &mut [u32],
-    ) {
-        super::super::scalar::for_each_block(codes, lut.len(), out, masks, |block, sums| {
+        out: &mut [u32],
+    ) -> usize {
+        super::super::scalar::candidates_of_blocks(codes, lut.len(), out, |block, sums| {
             fast_scan_block(block, lut, at_least, sums)
-        });
+        })
     }
 
     /// `scalar::fast_scan_block` two sub-spaces per step, as the AVX-512 kernel does four:
