@@ -125,6 +125,7 @@ impl ProductQuantizer {
             table,
             offset,
             step,
+            batch: batch_scorer(self.m),
         })
     }
 }
@@ -152,15 +153,37 @@ pub struct ProductQueryScorer<'a> {
     table: Vec<u16>,
     offset: f32,
     step: f32,
+    /// `score_points`, unrolled for this codec's `m` where one is compiled.
+    batch: BatchScorer,
 }
 
-impl QueryScorer for ProductQueryScorer<'_> {
-    #[inline]
-    fn score_point(&self, p: PointOffset) -> ScoreType {
-        // LANES sub-spaces per step into as many sums, so the lookups do not wait on one
-        // another.
+/// A batch of points scored into a slice.
+type BatchScorer = fn(&ProductQueryScorer<'_>, &[PointOffset], &mut [ScoreType]);
+
+/// The batch scorer for `m` sub-spaces: with `m` known at compile time the table sum's loop
+/// unrolls whole, its lookups need no bounds checks, and the codes come eight per load. On
+/// minilm-pypi-20k (all 20,000 codes in order, fastest of alternating runs) that took the
+/// scan from 30.2 to 18.9 ns per code at m = 48 and from 22.7 to 11.3 at m = 24. Past
+/// m = 64 the table (512 bytes per sub-space) outgrows a 32 KiB L1 and the lookups wait on
+/// L2 either way: m = 96 and 192 measured no gain, so they take the loop.
+fn batch_scorer(m: usize) -> BatchScorer {
+    macro_rules! unrolled {
+        ($($m:literal)*) => {
+            match m {
+                $($m => score_unrolled::<$m>,)*
+                _ => score_looped,
+            }
+        };
+    }
+    unrolled!(8 16 24 32 40 48 56 64)
+}
+
+impl ProductQueryScorer<'_> {
+    /// The table sum of one record's codes, `LANES` sub-spaces per step into as many sums so
+    /// the lookups do not wait on one another.
+    #[inline(always)]
+    fn table_sum(&self, codes: &[u8]) -> u32 {
         const LANES: usize = 4;
-        let codes = self.codec.record(p);
         let (quads, rest) = codes.as_chunks::<LANES>();
         let mut acc = [0u32; LANES];
         for (c, rows) in quads.iter().zip(self.table.chunks_exact(LANES * CENTROIDS)) {
@@ -174,16 +197,69 @@ impl QueryScorer for ProductQueryScorer<'_> {
             .zip(tail_rows)
             .map(|(&k, row)| u32::from(row[k as usize]))
             .sum();
-        self.offset + self.step * (acc.iter().sum::<u32>() + tail) as f32
+        acc.iter().sum::<u32>() + tail
+    }
+
+    /// Starts loading the records of scattered points; a run of consecutive points streams
+    /// and is left to the hardware prefetcher.
+    #[inline]
+    fn prefetch(&self, points: &[PointOffset]) {
+        let consecutive = match (points.first(), points.last()) {
+            (Some(&a), Some(&b)) => b.wrapping_sub(a) as usize == points.len() - 1,
+            _ => true,
+        };
+        if !consecutive {
+            for &p in points {
+                sextant_core::kernels::prefetch(self.codec.record(p));
+            }
+        }
+    }
+}
+
+/// `score_points` for any `m`.
+fn score_looped(s: &ProductQueryScorer<'_>, points: &[PointOffset], scores: &mut [ScoreType]) {
+    s.prefetch(points);
+    for (score, &p) in scores.iter_mut().zip(points) {
+        *score = s.offset + s.step * s.table_sum(s.codec.record(p)) as f32;
+    }
+}
+
+/// `score_points` for `M` sub-spaces (the codec's `m`, a multiple of 8).
+fn score_unrolled<const M: usize>(
+    s: &ProductQueryScorer<'_>,
+    points: &[PointOffset],
+    scores: &mut [ScoreType],
+) {
+    const { assert!(M.is_multiple_of(8), "eight codes per load") };
+    s.prefetch(points);
+    let Ok(rows) = <&[[u16; CENTROIDS]; M]>::try_from(s.table.as_chunks().0) else {
+        return score_looped(s, points, scores);
+    };
+    for (score, &p) in scores.iter_mut().zip(points) {
+        // Records are `m` bytes; the fallback only keeps the types honest.
+        let Ok(codes) = <&[u8; M]>::try_from(s.codec.record(p)) else {
+            *score = s.score_point(p);
+            continue;
+        };
+        let mut acc = [0u32; 4];
+        for (quad, row) in codes.as_chunks::<8>().0.iter().zip(rows.as_chunks::<8>().0) {
+            let word = u64::from_le_bytes(*quad);
+            for i in 0..8 {
+                acc[i % 4] += u32::from(row[i][(word >> (8 * i)) as u8 as usize]);
+            }
+        }
+        *score = s.offset + s.step * acc.iter().sum::<u32>() as f32;
+    }
+}
+
+impl QueryScorer for ProductQueryScorer<'_> {
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        self.offset + self.step * self.table_sum(self.codec.record(p)) as f32
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
-        for &p in points {
-            sextant_core::kernels::prefetch(self.codec.record(p));
-        }
-        for (s, &p) in scores.iter_mut().zip(points) {
-            *s = self.score_point(p);
-        }
+        (self.batch)(self, points, scores)
     }
 }
 
@@ -216,6 +292,25 @@ mod tests {
                     (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
                     "{got} vs {want}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn batches_score_as_single_points() {
+        // m = 4 and 12 take the loop, 8 and 16 an unrolled scorer; batches in order (no
+        // prefetch) and scattered.
+        let data = sextant_datasets::gaussian(600, 48, 5).unwrap();
+        for m in [4, 8, 12, 16] {
+            let codec = ProductQuantizer::train(&data, Distance::Dot, m, 3, 2).unwrap();
+            let scorer = codec.query_scorer(data.vector(7)).unwrap();
+            let in_order: Vec<PointOffset> = (100..164).collect();
+            let scattered: Vec<PointOffset> = (0..64).map(|i| i * 37 % 600).collect();
+            for points in [&in_order, &scattered] {
+                let mut scores = vec![f32::NAN; points.len()];
+                scorer.score_points(points, &mut scores);
+                let want: Vec<f32> = points.iter().map(|&p| scorer.score_point(p)).collect();
+                assert_eq!(scores, want, "m = {m}");
             }
         }
     }
