@@ -178,6 +178,9 @@ pub(super) fn candidates_of_blocks(
     out: &mut [u32],
     mut scan: impl FnMut(&[u8], &mut [u16; 32]) -> u32,
 ) -> usize {
+    if block_bytes == 0 {
+        return 0;
+    }
     let mut n = 0;
     let mut sums = [0u16; 32];
     for (b, block) in codes.chunks_exact(block_bytes).enumerate() {

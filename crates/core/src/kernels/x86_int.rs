@@ -386,10 +386,15 @@ pub(super) mod avx512 {
         at_least: u16,
         out: &mut [u32],
     ) -> usize {
+        if lut.is_empty() {
+            return 0;
+        }
+        // The stores below need 32 slots per block: blocks past `out`'s room are not read.
+        let blocks = (codes.len() / lut.len()).min(out.len() / 32);
         let floor = _mm256_set1_epi16(at_least as i16);
         let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         let mut n = 0;
-        for (b, block) in codes.chunks_exact(lut.len()).enumerate() {
+        for (b, block) in codes.chunks_exact(lut.len()).take(blocks).enumerate() {
             let halves = block_sums(block, lut);
             let masks = halves.map(|sums| _mm256_cmpge_epu16_mask(sums, floor));
             if masks == [0, 0] {
@@ -400,8 +405,7 @@ pub(super) mod avx512 {
                 let keys =
                     _mm512_or_si512(_mm512_slli_epi32::<16>(_mm512_cvtepu16_epi32(sums)), index);
                 // SAFETY: `n` counts keys of vectors before index 32b + 16·half, so the 16
-                // lanes end at most at 32b + 16·half + 16 <= 32 · blocks <= `out.len()`
-                // (checked by the caller).
+                // lanes end at most at 32b + 16·half + 16 <= 32 · blocks <= `out.len()`.
                 unsafe {
                     _mm512_storeu_si512(
                         out.as_mut_ptr().add(n).cast(),
