@@ -179,6 +179,12 @@ fn batch_scorer(m: usize) -> BatchScorer {
 }
 
 impl ProductQueryScorer<'_> {
+    /// The score of a table sum.
+    #[inline(always)]
+    fn score_of(&self, sum: u32) -> ScoreType {
+        self.offset + self.step * sum as f32
+    }
+
     /// The table sum of one record's codes, `LANES` sub-spaces per step into as many sums so
     /// the lookups do not wait on one another.
     #[inline(always)]
@@ -220,7 +226,7 @@ impl ProductQueryScorer<'_> {
 fn score_looped(s: &ProductQueryScorer<'_>, points: &[PointOffset], scores: &mut [ScoreType]) {
     s.prefetch(points);
     for (score, &p) in scores.iter_mut().zip(points) {
-        *score = s.offset + s.step * s.table_sum(s.codec.record(p)) as f32;
+        *score = s.score_of(s.table_sum(s.codec.record(p)));
     }
 }
 
@@ -248,14 +254,14 @@ fn score_unrolled<const M: usize>(
                 acc[i % 4] += u32::from(row[i][(word >> (8 * i)) as u8 as usize]);
             }
         }
-        *score = s.offset + s.step * acc.iter().sum::<u32>() as f32;
+        *score = s.score_of(acc.iter().sum());
     }
 }
 
 impl QueryScorer for ProductQueryScorer<'_> {
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
-        self.offset + self.step * self.table_sum(self.codec.record(p)) as f32
+        self.score_of(self.table_sum(self.codec.record(p)))
     }
 
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {

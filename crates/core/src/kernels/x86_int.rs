@@ -120,6 +120,15 @@ fn add_rest(codes: &[u8], lut: &[u8], out: &mut [u16; 32]) {
     }
 }
 
+/// `(m, sub)` of a fast-scan table call the SIMD kernels take: `m` rows of 16 in `out`, `sub`
+/// query coordinates per row, and books for all of them. `None` (no coordinates per row, or
+/// books too short) leaves the call to the scalar kernel.
+fn fast_scan_table_shape(query: &[f32], books: &[f32], out: &[f32]) -> Option<(usize, usize)> {
+    let m = out.len() / 16;
+    let sub = query.len().checked_div(m).unwrap_or(0);
+    (sub > 0 && books.len() >= 16 * m * sub).then_some((m, sub))
+}
+
 pub(super) mod avx512 {
     use super::*;
 
@@ -315,11 +324,9 @@ pub(super) mod avx512 {
         squared: bool,
         out: &mut [f32],
     ) {
-        let m = out.len() / 16;
-        let sub = query.len().checked_div(m).unwrap_or(0);
-        if sub == 0 || books.len() < 16 * m * sub {
+        let Some((m, sub)) = fast_scan_table_shape(query, books, out) else {
             return super::super::scalar::fast_scan_table(query, books, squared, out);
-        }
+        };
         let rows = query.chunks_exact(sub).zip(books.chunks_exact(16 * sub));
         for (j, (qj, bj)) in rows.take(m).enumerate() {
             let mut acc = _mm512_setzero_ps();
@@ -426,10 +433,9 @@ pub(super) mod avx512 {
     /// (the high bytes' sums), and the low bytes' sums are the difference
     /// `whole − (high << 8)`, exact in wrapping u16. That keeps two shuffles per step on the
     /// shuffle port instead of six (with four unpacks); with 6-bit tables four steps share
-    /// one widening. The four 128-bit lanes are added at the end, and the sums compared with
-    /// `at_least` while still in registers. The block layout puts the low bytes' sums of
-    /// the low and high nibbles side by side as vectors 0..16, so no reordering is needed.
-    /// Returns the sums of vectors 0..16 and 16..32.
+    /// one widening. The four 128-bit lanes are added at the end. The block layout puts the
+    /// low bytes' sums of the low and high nibbles side by side as vectors 0..16, so no
+    /// reordering is needed. Returns the sums of vectors 0..16 and 16..32, in registers.
     #[inline]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     fn block_sums(codes: &[u8], lut: &[u8]) -> [__m256i; 2] {
@@ -758,11 +764,9 @@ pub(super) mod avx2 {
         squared: bool,
         out: &mut [f32],
     ) {
-        let m = out.len() / 16;
-        let sub = query.len().checked_div(m).unwrap_or(0);
-        if sub == 0 || books.len() < 16 * m * sub {
+        let Some((m, sub)) = fast_scan_table_shape(query, books, out) else {
             return super::super::scalar::fast_scan_table(query, books, squared, out);
-        }
+        };
         let term = |x: __m256, c: __m256| {
             if squared {
                 let diff = _mm256_sub_ps(x, c);
