@@ -13,7 +13,7 @@ use sextant_core::{
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
     Binary, BinaryEncoding, EncodedVectors, ProductFastScan, ProductQuantizer, QuantizationConfig,
-    RaBitQ, ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, TurboQuant, rescore,
+    RaBitQ, ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, ScalarPca, TurboQuant, rescore,
     rescore_with_bounds,
 };
 
@@ -30,7 +30,8 @@ pub struct QuantArgs {
     /// (RaBitQ with that many bits per coordinate; also measures bound-driven rescoring),
     /// tq1 .. tq4 (TurboQuant, calibrated), tq1u .. tq4u (TurboQuant, not calibrated), pqM
     /// (product quantization, M sub-spaces of 256 centroids), pqMx4 (M sub-spaces of 16
-    /// centroids in the fast-scan layout).
+    /// centroids in the fast-scan layout), pca1 .. pca8 (scalar codes on principal
+    /// components, 8, 4 or 0 bits each, that many bits per dimension on average).
     #[arg(
         long,
         value_delimiter = ',',
@@ -340,6 +341,18 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 e.bounded = Some(bounded_rescoring(&codes, &base, &queries, n_q, k, &gt)?);
                 e
             }
+            other if other.starts_with("pca") => {
+                let bits: u32 = other[3..].parse().map_err(|_| {
+                    format!("bad PCA codec {other:?} (pca4: 4 bits per dimension on average)")
+                })?;
+                evaluate(
+                    ScalarPca::train(&base, distance, bits, 1, args.threads),
+                    t,
+                    scratch,
+                    &plan,
+                )?
+                .0
+            }
             other if other.starts_with("pq") && other.ends_with("x4") => {
                 let m: usize = other[2..other.len() - 2].parse().map_err(|_| {
                     format!("bad fast-scan codec {other:?} (pq96x4: 96 sub-spaces of 4 bits)")
@@ -381,7 +394,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 }
                 None => {
                     return Err(format!(
-                        "unknown codec {other:?} (sq8, sq8d, sq4d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM, pqMx4)"
+                        "unknown codec {other:?} (sq8, sq8d, sq4d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM, pqMx4, pca1 .. pca8)"
                     ));
                 }
             },

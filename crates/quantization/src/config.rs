@@ -74,6 +74,13 @@ pub enum QuantizationConfig {
         /// Number of sub-spaces: even, at most 256, dividing the dimension.
         m: usize,
     },
+    /// Scalar codes on the principal components of a training sample, 8, 4 or 0 bits each
+    /// where the scores need them most ([`ScalarPca`](crate::ScalarPca)). Serialized as
+    /// `{"kind": "scalar_pca", "bits": 4}`.
+    ScalarPca {
+        /// Bits per dimension on average, 1 to 8 (4: 8x smaller than f32).
+        bits: u32,
+    },
 }
 
 fn default_query_bits() -> u32 {
@@ -148,6 +155,13 @@ impl QuantizationConfig {
                 if m == 0 || !m.is_multiple_of(2) || m > 256 {
                     return Err(Error::Config(format!(
                         "fast-scan product quantization needs an even m in 2..=256 (m = {m})"
+                    )));
+                }
+            }
+            QuantizationConfig::ScalarPca { bits } => {
+                if !(1..=8).contains(&bits) {
+                    return Err(Error::Config(format!(
+                        "PCA scalar bits {bits} is not in 1..=8"
                     )));
                 }
             }

@@ -75,6 +75,7 @@ mod encoded;
 mod error;
 mod fast_scan;
 mod pairs;
+mod pca_plan;
 mod persist;
 mod planes;
 mod product;
@@ -85,6 +86,7 @@ mod rotation;
 mod scalar;
 mod scalar_dims;
 mod scalar_int4;
+mod scalar_pca;
 mod training;
 mod turboquant;
 
@@ -96,7 +98,7 @@ pub use error::{Error, Result};
 pub use fast_scan::{FAST_SCAN_BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
 pub use pairs::{
     BinaryPairScorer, FastScanPairScorer, ProductPairScorer, RaBitQPairScorer,
-    ScalarInt4PairScorer, ScalarPerDimPairScorer, TurboQuantPairScorer,
+    ScalarInt4PairScorer, ScalarPcaPairScorer, ScalarPerDimPairScorer, TurboQuantPairScorer,
 };
 pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
@@ -105,6 +107,7 @@ pub use rotation::Rotation;
 pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer};
 pub use scalar_dims::{ScalarInt8PerDim, ScalarPerDimQueryScorer};
 pub use scalar_int4::{ScalarInt4PerDim, ScalarInt4QueryScorer};
+pub use scalar_pca::{ScalarPca, ScalarPcaQueryScorer};
 pub use training::TRAINING_SAMPLE;
 pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
 

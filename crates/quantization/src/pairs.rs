@@ -21,7 +21,7 @@ use crate::planes::score_records;
 use crate::records::f32_at;
 use crate::{
     Binary, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt4PerDim, ScalarInt8PerDim,
-    TurboQuant,
+    ScalarPca, TurboQuant,
 };
 
 /// Coordinates decoded per step: both reconstructions are decoded 16 at a time into small
@@ -117,6 +117,35 @@ reconstruction_pair_scorer!(
 reconstruction_pair_scorer!(ScalarInt4PairScorer, ScalarInt4PerDim, "per-dimension int4");
 reconstruction_pair_scorer!(ProductPairScorer, ProductQuantizer, "product-quantized");
 reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
+
+/// Scores stored PCA scalar codes against each other on the kept components (the
+/// reconstructions' parts off them are the same for every vector: the mean's).
+pub struct ScalarPcaPairScorer<'a> {
+    codec: &'a ScalarPca,
+}
+
+impl PairScorer for ScalarPcaPairScorer<'_> {
+    #[inline]
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let decode = |p, start, out: &mut [f32]| c.coordinates(p, start, out);
+        // Euclid: the shared part cancels in the difference.
+        let on_kept = pair_score(c.distance, c.kept_len(), decode, (a, b), None);
+        match c.distance {
+            Distance::Euclid => on_kept,
+            _ => on_kept + c.shared_norm(),
+        }
+    }
+
+    score_pairs_by_record!();
+}
+
+impl ScalarPca {
+    /// A scorer of stored codes against each other (graph builds on codes).
+    pub fn pair_scorer(&self) -> ScalarPcaPairScorer<'_> {
+        ScalarPcaPairScorer { codec: self }
+    }
+}
 
 /// Scores stored TurboQuant codes against each other through their rotated reconstructions
 /// (the module docs say how).

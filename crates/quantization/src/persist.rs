@@ -10,7 +10,7 @@
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXTQUANT` |
 //! | 8 | 4 | version (2; 1 is read) |
-//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension, 7 = product fast scan, 8 = scalar int4 per dimension |
+//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension, 7 = product fast scan, 8 = scalar int4 per dimension, 9 = PCA scalar |
 //! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
 //! | 20 | 4 | dimension `d` |
 //! | 24 | 8 | number of vectors `n` |
@@ -47,6 +47,12 @@
 //! Scalar int4 per dimension: no parameters; body the per-dimension low ends and bin widths
 //! (`d` f32 each), then `n` records of `⌈d/2⌉` bytes of packed codes as laid out in the
 //! `scalar_int4` module docs (and for Euclid the decoded squared norm, f32).
+//!
+//! PCA scalar: parameters the bits per dimension trained for (u32 at 32) and the numbers of
+//! components kept on 8 and on 4 bits, `n8` (u32 at 36) and `n4` (u32 at 40), `k = n8 + n4 ≤
+//! d`; body the mean (`d` f32), the kept components (`k` rows of `d` f32), their grids' low
+//! ends and bin widths (`k` f32 each), then `n` records as laid out in the `scalar_pca` module
+//! docs.
 
 use std::ops::Range;
 use std::path::Path;
@@ -59,7 +65,8 @@ use crate::records::{Records, f32_at};
 use crate::rotation::Rotation;
 use crate::{
     Binary, BinaryEncoding, CENTROIDS, Error, FAST_SCAN_CENTROIDS, ProductFastScan,
-    ProductQuantizer, RaBitQ, Result, ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, TurboQuant,
+    ProductQuantizer, RaBitQ, Result, ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, ScalarPca,
+    TurboQuant,
 };
 
 const MAGIC: [u8; 8] = *b"SXTQUANT";
@@ -75,6 +82,7 @@ const CODEC_BINARY: u32 = 5;
 const CODEC_SCALAR_PER_DIM: u32 = 6;
 const CODEC_PRODUCT_FAST_SCAN: u32 = 7;
 const CODEC_SCALAR_INT4_PER_DIM: u32 = 8;
+const CODEC_SCALAR_PCA: u32 = 9;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -313,6 +321,7 @@ file_io!(Binary);
 file_io!(ScalarInt8PerDim);
 file_io!(ProductFastScan, ProductFastScan::upgrade);
 file_io!(ScalarInt4PerDim);
+file_io!(ScalarPca);
 
 fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -631,3 +640,70 @@ per_dim_file!(
     CODEC_SCALAR_INT4_PER_DIM,
     "scalar int4 per dimension"
 );
+
+impl ScalarPca {
+    /// The plan and codes as bytes (format in the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = Header::of(CODEC_SCALAR_PCA, self.distance, self.dim, self.len());
+        let p = &self.plan;
+        let params: Vec<u8> = [self.bits, p.n8 as u32, p.n4 as u32]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let body = [&p.mean[..], &p.basis, &p.lo, &p.step].map(f32s_to_bytes);
+        write_file(
+            &header,
+            &params,
+            &[&body[0], &body[1], &body[2], &body[3], &self.data[..]],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, CODEC_SCALAR_PCA, "PCA scalar")?;
+        crate::training::refuse_manhattan(h.distance, "PCA scalar")
+            .map_err(|e| corrupt(16, e.to_string()))?;
+        let bits = u32_at(b, 32);
+        crate::QuantizationConfig::ScalarPca { bits }
+            .validate()
+            .map_err(|e| corrupt(32, e.to_string()))?;
+        let (d, n8, n4) = (h.dim, u32_at(b, 36) as usize, u32_at(b, 40) as usize);
+        let k = n8 + n4;
+        if k > d {
+            return Err(corrupt(36, format!("{n8} + {n4} components kept of {d}")));
+        }
+        if 4 * (d as u128 + (k * d) as u128 + 2 * k as u128) > body.len() as u128 {
+            return Err(corrupt(HEADER, "the file ends inside the PCA plan"));
+        }
+        let mut at = 0;
+        let mut floats = |count: usize, what: &str| {
+            let v = finite_f32s(&body[at..], count, HEADER + at, what);
+            at += 4 * count;
+            v
+        };
+        let mean = floats(d, "mean")?;
+        let basis = floats(k * d, "components")?;
+        let lo = floats(k, "grid low ends")?;
+        let step = floats(k, "grid steps")?;
+        if let Some(j) = step.iter().position(|&s| s <= 0.0) {
+            return Err(corrupt(
+                HEADER + 4 * (d + k * d + k + j),
+                "a grid step is not positive",
+            ));
+        }
+        let plan = crate::pca_plan::Plan {
+            mean,
+            basis,
+            n8,
+            n4,
+            lo,
+            step,
+        };
+        let codec = Self::with_plan(h.distance, bits, plan);
+        check_records(h.n, codec.stride(), &body[at..], d)?;
+        Ok((codec, HEADER + at..HEADER + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+    }
+}

@@ -172,6 +172,38 @@ impl I8Query {
     }
 }
 
+/// An f32 vector on a symmetric i16 grid for a dot with i8 codes (`x ≈ step · level`): the
+/// finest grid whose dot with codes of magnitude at most 128 cannot overflow an i32.
+pub(crate) struct I16Query {
+    pub levels: Vec<i16>,
+    pub step: f32,
+    /// `128·Σ|step·levelᵢ − xᵢ|`: bounds how far the grid moves the dot with such codes.
+    pub rounding: f32,
+}
+
+impl I16Query {
+    pub(crate) fn new(x: &[f32]) -> Self {
+        let top = ((1u64 << 31) / (128 * x.len().max(1) as u64)).min(i16::MAX as u64) as f32;
+        let max = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let step = if max > 0.0 { max / top } else { 1.0 };
+        let levels: Vec<i16> = x
+            .iter()
+            .map(|v| (v / step).round().clamp(-top, top) as i16)
+            .collect();
+        let rounding = 128.0
+            * levels
+                .iter()
+                .zip(x)
+                .map(|(&e, &f)| (step * f32::from(e) - f).abs())
+                .sum::<f32>();
+        Self {
+            levels,
+            step,
+            rounding,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
-use crate::planes::score_from_dot;
+use crate::planes::{I16Query, score_from_dot};
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::scalar::quantile_bounds;
 use crate::training::{encode_all, refuse_manhattan, training_sample};
@@ -128,25 +128,12 @@ impl ScalarInt8PerDim {
             .zip(&self.step)
             .map(|((a, lo), s)| a * (lo + 128.5 * s))
             .sum();
-        // The largest grid whose dot with i8 codes cannot overflow an i32.
-        let top = ((1u64 << 31) / (128 * self.dim.max(1) as u64)).min(i16::MAX as u64) as f32;
-        let max = folded.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let step = if max > 0.0 { max / top } else { 1.0 };
-        let levels: Vec<i16> = folded
-            .iter()
-            .map(|v| (v / step).round().clamp(-top, top) as i16)
-            .collect();
-        let rounding = 128.0
-            * levels
-                .iter()
-                .zip(&folded)
-                .map(|(&e, &f)| (step * f32::from(e) - f).abs())
-                .sum::<f32>();
+        let query = I16Query::new(&folded);
         Ok(ScalarPerDimQueryScorer {
             codec: self,
-            levels,
-            rounding,
-            step,
+            levels: query.levels,
+            rounding: query.rounding,
+            step: query.step,
             offset,
             q_q: q.iter().map(|x| x * x).sum(),
             kernel: Kernels::best().dot_i16_i8,

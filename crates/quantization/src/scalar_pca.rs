@@ -1,0 +1,332 @@
+//! Scalar codes on principal components with bits allocated per component: the vectors are
+//! centred and rotated onto the principal components of a training sample, and each component
+//! gets 8 bits, 4 bits or none, where it matters most to the scores queries see (the
+//! `pca_plan` module says how). Dropped components decode to the mean.
+//!
+//! Why: at 4 bits per dimension (8x smaller than f32) a uniform 4-bit grid per original
+//! dimension ([`ScalarInt4PerDim`](crate::ScalarInt4PerDim)) spends as many bits on a
+//! direction the data barely varies along as on the widest one. After the rotation the
+//! variance is concentrated, and bits follow it.
+//!
+//! Record layout, with `k = n8 + n4` kept components and `h = ⌈n4/2⌉`: `n8` codes of the 8-bit
+//! group shifted to i8 (as in [`ScalarInt8PerDim`](crate::ScalarInt8PerDim)), then `h` bytes
+//! of the 4-bit group packed as in the `scalar_int4` module (byte `b`: component `n8 + b` in
+//! the low nibble, `n8 + h + b` in the high one), then for Euclid the decoded squared norm
+//! (f32).
+//!
+//! Scoring: with `y` the centred coordinates, `rⱼ = vⱼ·q` the query's and each group's grid
+//! folded into the query as the per-dimension codecs do,
+//! `q·x̂ = q·μ + Σⱼ rⱼ·(loⱼ + stepⱼ·(cⱼ + ½))`: a query constant, one i16 × i8 kernel over the
+//! 8-bit group and one nibble kernel over the 4-bit group. Preparing a query costs the
+//! rotation, `k·d` multiply-adds.
+
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
+
+use crate::Result;
+use crate::pca_plan::Plan;
+use crate::planes::{I8Query, I16Query, score_from_dot};
+use crate::records::{Records, f32_at, f32s_finite};
+use crate::training::{encode_all, refuse_manhattan};
+
+/// Scalar codes on principal components, 8, 4 or 0 bits each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalarPca {
+    pub(crate) dim: usize,
+    pub(crate) distance: Distance,
+    /// The budget trained for, in bits per dimension on average.
+    pub(crate) bits: u32,
+    pub(crate) plan: Plan,
+    /// Per kept component, the mean's coordinate `μ·vⱼ` (derived from the plan).
+    mean_along: Vec<f32>,
+    /// `‖μ‖² − Σⱼ (μ·vⱼ)²` (derived from the plan).
+    shared_norm: f32,
+    pub(crate) data: Records,
+}
+
+impl ScalarPca {
+    /// Trains on a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE)
+    /// vectors of `source` (prepared for `distance`): its principal components, a grid per
+    /// component and the bits each gets within `bits` bits per dimension on average (1 to 8);
+    /// then encodes every vector on `threads` threads.
+    pub fn train<S>(
+        source: &S,
+        distance: Distance,
+        bits: u32,
+        seed: u64,
+        threads: usize,
+    ) -> Result<Self>
+    where
+        S: DenseVectorSource<Element = f32> + Sync,
+    {
+        crate::QuantizationConfig::ScalarPca { bits }.validate()?;
+        refuse_manhattan(distance, "PCA scalar")?;
+        let plan = crate::pca_plan::train(source, bits, seed, threads)?;
+        let mut codec = Self::with_plan(distance, bits, plan);
+        codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
+        Ok(codec)
+    }
+
+    pub(crate) fn with_plan(distance: Distance, bits: u32, plan: Plan) -> Self {
+        let dim = plan.mean.len();
+        let mean_along: Vec<f32> = plan
+            .basis
+            .chunks_exact(dim)
+            .map(|row| row.iter().zip(&plan.mean).map(|(v, m)| v * m).sum())
+            .collect();
+        let shared_norm = plan.mean.iter().map(|m| m * m).sum::<f32>()
+            - mean_along.iter().map(|m| m * m).sum::<f32>();
+        Self {
+            shared_norm,
+            dim,
+            distance,
+            bits,
+            plan,
+            mean_along,
+            data: Records::default(),
+        }
+    }
+
+    /// The budget trained for, in bits per dimension on average.
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// Components kept on 8 bits and on 4 bits.
+    pub fn kept(&self) -> (usize, usize) {
+        (self.plan.n8, self.plan.n4)
+    }
+
+    /// Code bytes per vector: `n8 + ⌈n4/2⌉`.
+    fn code_bytes(&self) -> usize {
+        self.plan.n8 + self.half()
+    }
+
+    fn half(&self) -> usize {
+        self.plan.n4.div_ceil(2)
+    }
+
+    pub(crate) fn stride(&self) -> usize {
+        self.code_bytes()
+            + if self.distance == Distance::Euclid {
+                4
+            } else {
+                0
+            }
+    }
+
+    /// The metric scores are computed for.
+    pub fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// True when the stored squared norm of `p` (Euclid) is finite (a file check).
+    pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
+        f32s_finite(&self.record(p)[self.code_bytes()..])
+    }
+
+    /// The level of kept component `j` in `record`.
+    #[inline]
+    fn level(&self, record: &[u8], j: usize) -> u8 {
+        let (n8, h) = (self.plan.n8, self.half());
+        match j.checked_sub(n8) {
+            None => record[j] ^ 0x80,
+            Some(i) if i < h => record[n8 + i] & 0x0f,
+            Some(i) => record[n8 + i - h] >> 4,
+        }
+    }
+
+    /// Writes the codes of `v` (and for Euclid the decoded squared norm) into the zeroed
+    /// `record`.
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        let (n8, h, dim) = (self.plan.n8, self.half(), self.dim);
+        let dot = Kernels::best().dot_f32;
+        let centred: Vec<f32> = v.iter().zip(&self.plan.mean).map(|(x, m)| x - m).collect();
+        let mut norm = self.plan.mean.iter().map(|m| m * m).sum::<f32>();
+        for (j, row) in self.plan.basis.chunks_exact(dim).enumerate() {
+            let (lo, step) = (self.plan.lo[j], self.plan.step[j]);
+            let top = if j < n8 { 255.0 } else { 15.0 };
+            let level = ((dot(row, &centred) - lo) / step).floor().clamp(0.0, top);
+            let decoded = lo + step * (level + 0.5);
+            norm += decoded * (decoded + 2.0 * self.mean_along[j]);
+            let level = level as u8;
+            match j.checked_sub(n8) {
+                None => record[j] = level ^ 0x80,
+                Some(i) if i < h => record[n8 + i] |= level,
+                Some(i) => record[n8 + i - h] |= level << 4,
+            }
+        }
+        if self.distance == Distance::Euclid {
+            let at = self.code_bytes();
+            record[at..].copy_from_slice(&norm.to_le_bytes());
+        }
+    }
+
+    /// The decoded centred coordinate `ŷⱼ` of kept component `j` in `record`.
+    #[inline]
+    fn centred(&self, record: &[u8], j: usize) -> f32 {
+        self.plan.lo[j] + self.plan.step[j] * (f32::from(self.level(record, j)) + 0.5)
+    }
+
+    /// Number of kept components.
+    pub(crate) fn kept_len(&self) -> usize {
+        self.plan.lo.len()
+    }
+
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to on the kept
+    /// components, `vⱼ·x̂ = μ·vⱼ + ŷⱼ`.
+    #[inline]
+    pub(crate) fn coordinates(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let record = self.record(p);
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = self.mean_along[start + k] + self.centred(record, start + k);
+        }
+    }
+
+    /// `‖μ‖² − Σⱼ (μ·vⱼ)²`: the squared norm of the mean's part off the kept components,
+    /// which every reconstruction shares (so `x̂ₐ·x̂ᵦ` is this plus the dot of their
+    /// [`coordinates`](Self::coordinates)).
+    pub(crate) fn shared_norm(&self) -> f32 {
+        self.shared_norm
+    }
+
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
+    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let end = start + out.len();
+        let record = self.record(p);
+        out.copy_from_slice(&self.plan.mean[start..end]);
+        for (j, row) in self.plan.basis.chunks_exact(self.dim).enumerate() {
+            let y = self.centred(record, j);
+            out.iter_mut()
+                .zip(&row[start..end])
+                .for_each(|(o, &v)| *o += y * v);
+        }
+    }
+
+    /// A scorer of stored codes against `query` (prepared here for the metric, then rotated).
+    pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarPcaQueryScorer<'_>> {
+        let mut q = query.to_vec();
+        self.distance.prepare(&mut q, self.dim)?;
+        let kernels = Kernels::best();
+        let r: Vec<f32> = self
+            .plan
+            .basis
+            .chunks_exact(self.dim)
+            .map(|row| (kernels.dot_f32)(row, &q))
+            .collect();
+        let (lo, step, n8) = (&self.plan.lo, &self.plan.step, self.plan.n8);
+        let folded: Vec<f32> = r.iter().zip(step).map(|(a, s)| a * s).collect();
+        // Codes of the 8-bit group are stored shifted by 128.
+        let centre = |j: usize| if j < n8 { 128.5 } else { 0.5 };
+        let offset = (kernels.dot_f32)(&q, &self.plan.mean)
+            + (0..r.len())
+                .map(|j| r[j] * (lo[j] + centre(j) * step[j]))
+                .sum::<f32>();
+        Ok(ScalarPcaQueryScorer {
+            codec: self,
+            wide: I16Query::new(&folded[..n8]),
+            narrow: I8Query::new(&folded[n8..], 2 * self.half()),
+            offset,
+            q_q: q.iter().map(|x| x * x).sum(),
+            kernels,
+        })
+    }
+}
+
+crate::records::record_codec!(
+    ScalarPca,
+    "Bytes per encoded vector: `n8 + ⌈n4/2⌉` codes, and for Euclid the f32 squared norm."
+);
+crate::records::decode_from_range!(ScalarPca, "The vector the codes of `p` stand for.");
+crate::encoded::forward_encoded_vectors!(ScalarPca, ScalarPcaQueryScorer, ScalarPcaPairScorer);
+
+/// Scores stored PCA scalar codes against one rotated, folded query.
+pub struct ScalarPcaQueryScorer<'a> {
+    codec: &'a ScalarPca,
+    /// The 8-bit group's folded query on an i16 grid.
+    wide: I16Query,
+    /// The 4-bit group's folded query on an i8 grid (`2·⌈n4/2⌉` levels).
+    narrow: I8Query,
+    /// `q·μ + Σⱼ rⱼ·(loⱼ + centreⱼ·stepⱼ)`.
+    offset: f32,
+    q_q: f32,
+    kernels: &'static Kernels,
+}
+
+impl ScalarPcaQueryScorer<'_> {
+    /// The score of one record.
+    #[inline(always)]
+    fn score_record(&self, record: &[u8]) -> ScoreType {
+        let c = self.codec;
+        let n8 = c.plan.n8;
+        let wide: &[i8] = bytemuck::cast_slice(&record[..n8]);
+        let wide = (self.kernels.dot_i16_i8)(&self.wide.levels, wide);
+        let narrow =
+            (self.kernels.nibbles_dot_i8)(&record[n8..c.code_bytes()], &self.narrow.levels);
+        let dot = self.offset + self.wide.step * wide as f32 + self.narrow.step * narrow as f32;
+        score_from_dot(c.distance, dot, || f32_at(record, c.code_bytes()), self.q_q)
+    }
+}
+
+crate::planes::record_query_scorer!(ScalarPcaQueryScorer);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use sextant_core::{DenseVectors, PairScorer, QueryScorer};
+
+    proptest! {
+        /// The score equals the decoded vector's score up to the query grids' rounding, and
+        /// pairs score as their decoded vectors do, at every budget (so with either group
+        /// empty) and metric.
+        #[test]
+        fn scores_match_the_decoded_vectors(
+            dim in 2usize..40,
+            bits in 1u32..=8,
+            euclid: bool,
+            raw in proptest::collection::vec(-2.0f32..2.0, 40 * 31),
+        ) {
+            let distance = if euclid { Distance::Euclid } else { Distance::Dot };
+            let data = DenseVectors::from_flat(dim, raw[..dim * 30].to_vec()).unwrap();
+            let codec = ScalarPca::train(&data, distance, bits, 3, 1).unwrap();
+            let (n8, n4) = codec.kept();
+            prop_assert!(8 * n8 + 4 * n4 <= (bits as usize * dim).max(4));
+            let query = &raw[dim * 30..dim * 31];
+            let scorer = codec.query_scorer(query).unwrap();
+            let pairs = codec.pair_scorer();
+            let score = |a: &[f32], b: &[f32]| -> f32 {
+                if euclid {
+                    -a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>()
+                } else {
+                    a.iter().zip(b).map(|(x, y)| x * y).sum()
+                }
+            };
+            let mut r = vec![0f32; codec.plan.lo.len()];
+            for (j, row) in codec.plan.basis.chunks_exact(dim).enumerate() {
+                r[j] = row.iter().zip(query).map(|(a, b)| a * b).sum();
+            }
+            // Half a grid step per component, times the largest level, per group.
+            let wide = (0..n8).map(|j| (r[j] * codec.plan.step[j]).abs()).fold(0.0, f32::max) / 32767.0 * 0.5 * 256.0 * n8 as f32;
+            let narrow = (n8..n8 + n4).map(|j| (r[j] * codec.plan.step[j]).abs()).fold(0.0, f32::max) / 127.0 * 0.5 * 16.0 * n4 as f32;
+            let scale = 1.0 + raw.iter().fold(0f32, |m, v| m.max(v.abs())) * dim as f32;
+            let tol = (wide + narrow) * if euclid { 2.0 } else { 1.0 } + 1e-4 * scale * scale;
+            for p in 0..30u32 {
+                let decoded = codec.decode(p);
+                let got = scorer.score_point(p);
+                let want = score(query, &decoded);
+                prop_assert!((got - want).abs() <= tol, "{} vs {} (tol {})", got, want, tol);
+                let other = codec.decode(0);
+                let pair = pairs.score_pair(p, 0);
+                let want = score(&decoded, &other);
+                prop_assert!((pair - want).abs() <= 1e-4 * scale * scale, "pair {} vs {}", pair, want);
+            }
+            // Batches score as single points do.
+            let points: Vec<u32> = (0..dim as u32 % 11).map(|i| (i * 7) % 30).collect();
+            let mut batch = vec![f32::NAN; points.len()];
+            scorer.score_points(&points, &mut batch);
+            for (&p, s) in points.iter().zip(&batch) {
+                prop_assert_eq!(s.to_bits(), scorer.score_point(p).to_bits());
+            }
+        }
+    }
+}
