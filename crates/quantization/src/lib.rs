@@ -118,7 +118,7 @@ pub mod fuzzing {
 
     use crate::{
         Binary, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt4PerDim,
-        ScalarInt8, ScalarInt8PerDim, TurboQuant,
+        ScalarInt8, ScalarInt8PerDim, ScalarPca, TurboQuant,
     };
 
     /// Parses `data` as each codec's file; whatever parses must write itself back to a file
@@ -168,5 +168,6 @@ pub mod fuzzing {
             ScalarInt4PerDim::to_bytes,
             ScalarInt4PerDim::from_bytes,
         );
+        check(data, ScalarPca::to_bytes, ScalarPca::from_bytes);
     }
 }

@@ -19,6 +19,7 @@ fn quant_file_corpus_replays() {
             "small.pqfs",
             "small-v1.pqfs",
             "small.sq4d",
+            "small.pca",
         ] {
             let bytes = std::fs::read(here.join("tests/golden").join(name)).unwrap();
             std::fs::write(corpus.join(name), &bytes).unwrap();
