@@ -13,8 +13,8 @@ use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
 use sextant_quantization::{
     Binary, BinaryQueryScorer, QuantizationConfig, RaBitQ, RaBitQQueryScorer, ScalarInt4PerDim,
-    ScalarInt4QueryScorer, ScalarInt8, ScalarInt8PerDim, ScalarPerDimQueryScorer,
-    ScalarQueryScorer, TurboQuant, TurboQuantQueryScorer, rescore,
+    ScalarInt4QueryScorer, ScalarInt8, ScalarInt8PerDim, ScalarPca, ScalarPcaQueryScorer,
+    ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant, TurboQuantQueryScorer, rescore,
 };
 use std::time::{Duration, Instant};
 
@@ -39,7 +39,8 @@ pub struct HnswArgs {
     /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), sq8d
     /// (scalar int8, a grid per dimension), sq4d (scalar int4, a grid per dimension), bin1, bin1.5, bin2 (binary codes, 8-bit query;
     /// `q4` appended: 4-bit), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 .. tq4 /
-    /// tq1u .. tq4u (TurboQuant, calibrated or not).
+    /// tq1u .. tq4u (TurboQuant, calibrated or not) or pca1 .. pca8 (scalar codes on principal
+    /// components, that many bits per dimension on average).
     #[arg(long, default_value = "none")]
     quantization: String,
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
@@ -67,6 +68,7 @@ enum Codes {
     Sq8(ScalarInt8),
     Sq8d(ScalarInt8PerDim),
     Sq4d(ScalarInt4PerDim),
+    Pca(ScalarPca),
     Binary(Binary),
     RaBitQ(RaBitQ),
     TurboQuant(TurboQuant),
@@ -79,6 +81,7 @@ impl Codes {
             Codes::Sq8(c) => Some(c.bytes_per_vector()),
             Codes::Sq8d(c) => Some(c.bytes_per_vector()),
             Codes::Sq4d(c) => Some(c.bytes_per_vector()),
+            Codes::Pca(c) => Some(c.bytes_per_vector()),
             Codes::Binary(c) => Some(c.bytes_per_vector()),
             Codes::RaBitQ(c) => Some(c.bytes_per_vector()),
             Codes::TurboQuant(c) => Some(c.bytes_per_vector()),
@@ -91,6 +94,7 @@ impl Codes {
             Codes::Sq8(c) => Some(CodeScorer::Sq8(c.query_scorer(query)?)),
             Codes::Sq8d(c) => Some(CodeScorer::Sq8d(c.query_scorer(query)?)),
             Codes::Sq4d(c) => Some(CodeScorer::Sq4d(c.query_scorer(query)?)),
+            Codes::Pca(c) => Some(CodeScorer::Pca(c.query_scorer(query)?)),
             Codes::Binary(c) => Some(CodeScorer::Binary(c.query_scorer(query)?)),
             Codes::RaBitQ(c) => Some(CodeScorer::RaBitQ(c.query_scorer(query)?)),
             Codes::TurboQuant(c) => Some(CodeScorer::TurboQuant(c.query_scorer(query)?)),
@@ -103,6 +107,7 @@ enum CodeScorer<'a> {
     Sq8(ScalarQueryScorer<'a>),
     Sq8d(ScalarPerDimQueryScorer<'a>),
     Sq4d(ScalarInt4QueryScorer<'a>),
+    Pca(ScalarPcaQueryScorer<'a>),
     Binary(BinaryQueryScorer<'a>),
     RaBitQ(RaBitQQueryScorer<'a>),
     TurboQuant(TurboQuantQueryScorer<'a>),
@@ -114,6 +119,7 @@ impl QueryScorer for CodeScorer<'_> {
             CodeScorer::Sq8(s) => s.score_point(p),
             CodeScorer::Sq8d(s) => s.score_point(p),
             CodeScorer::Sq4d(s) => s.score_point(p),
+            CodeScorer::Pca(s) => s.score_point(p),
             CodeScorer::Binary(s) => s.score_point(p),
             CodeScorer::RaBitQ(s) => s.score_point(p),
             CodeScorer::TurboQuant(s) => s.score_point(p),
@@ -125,6 +131,7 @@ impl QueryScorer for CodeScorer<'_> {
             CodeScorer::Sq8(s) => s.score_points(points, scores),
             CodeScorer::Sq8d(s) => s.score_points(points, scores),
             CodeScorer::Sq4d(s) => s.score_points(points, scores),
+            CodeScorer::Pca(s) => s.score_points(points, scores),
             CodeScorer::Binary(s) => s.score_points(points, scores),
             CodeScorer::RaBitQ(s) => s.score_points(points, scores),
             CodeScorer::TurboQuant(s) => s.score_points(points, scores),
@@ -261,6 +268,15 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?,
         ),
+        other if other.starts_with("pca") => {
+            let bits: u32 = other[3..]
+                .parse()
+                .map_err(|_| format!("bad PCA codec {other:?} (pca4: 4 bits per dimension)"))?;
+            Codes::Pca(
+                ScalarPca::train(&base, distance, bits, 1, args.g.threads)
+                    .map_err(|e| e.to_string())?,
+            )
+        }
         other if crate::quant::binary_spec(other).is_some() => {
             let (encoding, query_bits) = crate::quant::binary_spec(other)
                 .unwrap_or((sextant_quantization::BinaryEncoding::One, 8));
@@ -281,7 +297,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 ),
                 None => {
                     return Err(format!(
-                        "unknown quantization {other:?} (none, sq8, sq8d, sq4d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u)"
+                        "unknown quantization {other:?} (none, sq8, sq8d, sq4d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pca1 .. pca8)"
                     ));
                 }
             },
