@@ -6,7 +6,14 @@
 //! Why: at 4 bits per dimension (8x smaller than f32) a uniform 4-bit grid per original
 //! dimension ([`ScalarInt4PerDim`](crate::ScalarInt4PerDim)) spends as many bits on a
 //! direction the data barely varies along as on the widest one. After the rotation the
-//! variance is concentrated, and bits follow it.
+//! variance is concentrated, and bits follow it. On minilm-pypi-20k (`sextant-bench quant`,
+//! 1,000 queries) raw recall@10 is 0.958 at 4 bits per dimension, against 0.950 for product
+//! quantization with 192 sub-spaces and 0.936 for the per-dimension int4 codes; 0.844 at 2
+//! bits (product quantization, 96 sub-spaces: 0.837).
+//!
+//! Where a float rescoring follows (HNSW with R = 2), raw recall matters little and the
+//! per-dimension int4 codes, whose kernel is cheaper, searched at ~1.3x the QPS of these on
+//! minilm-pypi-20k at recall 0.96. These codes are for when the codes alone must rank.
 //!
 //! Record layout, with `k = n8 + n4` kept components and `h = ⌈n4/2⌉`: `n8` codes of the 8-bit
 //! group shifted to i8 (as in [`ScalarInt8PerDim`](crate::ScalarInt8PerDim)), then `h` bytes

@@ -10,7 +10,14 @@ mod common;
 fn recall_on_minilm() {
     for (bits, bytes, floors) in FLOORS {
         let (recall, got) = common::minilm_recalls(
-            |base, d| ScalarPca::train(base, d, bits, 7, 2).unwrap(),
+            |base, d| {
+                let codes = ScalarPca::train(base, d, bits, 7, 2).unwrap();
+                eprintln!(
+                    "{bits} bits: (8-bit, 4-bit) components kept {:?}",
+                    codes.kept()
+                );
+                codes
+            },
             &[1, 2, 4],
         );
         assert_eq!(got, bytes);
