@@ -1,7 +1,7 @@
 //! Scalar codes on principal components on the bundled real dataset: recall floors raw and
 //! after rescoring at 8x and 16x, the file format, pairs, and bad input.
 
-use sextant_core::{DenseVectorSource, DenseVectors, Distance, PairScorer};
+use sextant_core::{DenseVectorSource, DenseVectors, Distance};
 use sextant_quantization::{Error, QuantizationConfig, ScalarPca};
 
 mod common;
@@ -73,22 +73,9 @@ fn pairs_rank_like_the_floats() {
     let ds = common::minilm();
     let base = ds.base_prepared().unwrap();
     let codes = ScalarPca::train(&base, ds.distance(), 4, 3, 2).unwrap();
-    let pairs = codes.pair_scorer();
-    let kernels = sextant_core::Kernels::best();
-    let (mut agree, n) = (0, 100u32);
-    for a in 0..n {
-        let best = |score: &dyn Fn(u32) -> f32| {
-            (0..2000u32)
-                .filter(|&b| b != a)
-                .max_by(|&x, &y| score(x).total_cmp(&score(y)))
-                .unwrap()
-        };
-        let by_codes = best(&|b| pairs.score_pair(a, b));
-        let by_floats = best(&|b| (kernels.dot_f32)(base.vector(a), base.vector(b)));
-        agree += u32::from(by_codes == by_floats);
-    }
-    eprintln!("PCA scalar pairs: nearest neighbour agrees with floats for {agree} of {n}");
-    assert!(agree >= 85, "{agree} of {n}");
+    let agree = common::nearest_neighbour_agreement(&base, &codes.pair_scorer());
+    eprintln!("PCA scalar pairs: nearest neighbour agrees with floats for {agree} of 100");
+    assert!(agree >= 85, "{agree} of 100");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The bundled real dataset and the recall measurement both codec tests use.
 
 use sextant_core::{
-    DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK,
+    DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PairScorer, QueryScorer,
+    ScoredPoint, TopK,
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{EncodedVectors, rescore};
@@ -53,6 +54,27 @@ pub fn minilm_recalls<C: EncodedVectors>(
         found.iter().map(|f| mean_recall(f, &gt, 10)).collect(),
         codes.bytes_per_vector(),
     )
+}
+
+/// Of the first 100 vectors of `base` (prepared minilm-pypi-20k, Cosine), how many have the
+/// same nearest neighbour among the first 2,000 by `pairs` (stored codes against each other)
+/// as by the float vectors.
+#[allow(dead_code)] // not every test binary uses it
+pub fn nearest_neighbour_agreement(base: &DenseVectors<f32>, pairs: &impl PairScorer) -> u32 {
+    let kernels = sextant_core::Kernels::best();
+    let mut agree = 0;
+    for a in 0..100u32 {
+        let best = |score: &dyn Fn(u32) -> f32| {
+            (0..2000u32)
+                .filter(|&b| b != a)
+                .max_by(|&x, &y| score(x).total_cmp(&score(y)))
+                .unwrap()
+        };
+        let by_codes = best(&|b| pairs.score_pair(a, b));
+        let by_floats = best(&|b| (kernels.dot_f32)(base.vector(a), base.vector(b)));
+        agree += u32::from(by_codes == by_floats);
+    }
+    agree
 }
 
 /// Every cut of `bytes` is `Error::Corrupt` and every flipped bit (every third byte) an error:
