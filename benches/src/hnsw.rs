@@ -268,10 +268,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?,
         ),
-        other if other.starts_with("pca") => {
-            let bits: u32 = other[3..]
-                .parse()
-                .map_err(|_| format!("bad PCA codec {other:?} (pca4: 4 bits per dimension)"))?;
+        other if crate::quant::pca_spec(other).is_some() => {
+            let bits = crate::quant::pca_spec(other).unwrap_or(4);
             Codes::Pca(
                 ScalarPca::train(&base, distance, bits, 1, args.g.threads)
                     .map_err(|e| e.to_string())?,

@@ -213,6 +213,11 @@ pub fn binary_spec(name: &str) -> Option<(BinaryEncoding, u32)> {
     Some((encoding, query_bits))
 }
 
+/// `pcaN`: N bits per dimension on average.
+pub fn pca_spec(name: &str) -> Option<u32> {
+    name.strip_prefix("pca")?.parse().ok()
+}
+
 /// `tqN` (calibrated) or `tqNu` (not): (bits, calibrated).
 pub fn turboquant_spec(name: &str) -> Option<(u32, bool)> {
     let rest = name.strip_prefix("tq")?;
@@ -341,10 +346,8 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
                 e.bounded = Some(bounded_rescoring(&codes, &base, &queries, n_q, k, &gt)?);
                 e
             }
-            other if other.starts_with("pca") => {
-                let bits: u32 = other[3..].parse().map_err(|_| {
-                    format!("bad PCA codec {other:?} (pca4: 4 bits per dimension on average)")
-                })?;
+            other if pca_spec(other).is_some() => {
+                let bits = pca_spec(other).unwrap_or(4);
                 evaluate(
                     ScalarPca::train(&base, distance, bits, 1, args.threads),
                     t,

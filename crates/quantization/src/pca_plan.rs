@@ -16,7 +16,7 @@
 //! count.
 
 use nalgebra::{DMatrix, SymmetricEigen};
-use sextant_core::{DenseVectorSource, Kernels, PointOffset};
+use sextant_core::{DenseVectorSource, Kernels};
 
 use crate::scalar::quantile_bounds;
 use crate::training::{mean_of, training_sample};
@@ -114,7 +114,12 @@ where
         .num_threads(threads.max(1))
         .build()
         .map_err(|e| Error::ThreadPool(e.to_string()))?;
-    let covariance = pool.install(|| covariance(source, &picked, &mean));
+    // The centred sample, row by row: both the covariance and the rotated sample read it.
+    let centred: Vec<f32> = picked
+        .iter()
+        .flat_map(|&p| source.vector(p).iter().zip(&mean).map(|(x, m)| x - m))
+        .collect();
+    let covariance = pool.install(|| covariance(&centred, dim));
     let eigen = SymmetricEigen::try_new(covariance, f64::EPSILON, 0)
         .ok_or_else(|| Error::Config("PCA: the eigendecomposition did not converge".into()))?;
     let mut order: Vec<usize> = (0..dim).collect();
@@ -130,7 +135,7 @@ where
                 .collect::<Vec<_>>()
         })
         .collect();
-    let rotated = pool.install(|| rotate_sample(source, &picked, &mean, &rows));
+    let rotated = pool.install(|| rotate_sample(&centred, &rows, dim));
     let components = pool.install(|| {
         use rayon::prelude::*;
         (0..dim)
@@ -145,18 +150,11 @@ where
 /// Rows of the covariance one task accumulates.
 const COVARIANCE_ROWS: usize = 16;
 
-/// The sample's covariance, accumulated in f64 over the sample in order for every entry (so
-/// the same whatever the thread count), a block of rows per task.
-fn covariance<S>(source: &S, picked: &[PointOffset], mean: &[f32]) -> DMatrix<f64>
-where
-    S: DenseVectorSource<Element = f32> + Sync,
-{
+/// The covariance of the centred sample (`dim` floats per vector), accumulated in f64 in
+/// sample order for every entry (so the same whatever the thread count), a block of rows per
+/// task.
+fn covariance(centred: &[f32], dim: usize) -> DMatrix<f64> {
     use rayon::prelude::*;
-    let dim = mean.len();
-    let centred: Vec<f32> = picked
-        .iter()
-        .flat_map(|&p| source.vector(p).iter().zip(mean).map(|(x, m)| x - m))
-        .collect();
     let mut upper = vec![0f64; dim * dim];
     upper
         .par_chunks_mut(COVARIANCE_ROWS * dim)
@@ -174,30 +172,19 @@ where
                 }
             }
         });
-    let n = picked.len().max(1) as f64;
+    let n = (centred.len() / dim).max(1) as f64;
     DMatrix::from_fn(dim, dim, |i, j| upper[i.min(j) * dim + i.max(j)] / n)
 }
 
 /// The sample's centred coordinates on every component, component-major (`dim` columns of
 /// the sample's length).
-fn rotate_sample<S>(source: &S, picked: &[PointOffset], mean: &[f32], rows: &[f32]) -> Vec<f32>
-where
-    S: DenseVectorSource<Element = f32> + Sync,
-{
+fn rotate_sample(centred: &[f32], rows: &[f32], dim: usize) -> Vec<f32> {
     use rayon::prelude::*;
-    let (dim, n) = (mean.len(), picked.len());
+    let n = centred.len() / dim;
     let dot = Kernels::best().dot_f32;
-    let by_vector: Vec<Vec<f32>> = picked
-        .par_iter()
-        .map(|&p| {
-            let c: Vec<f32> = source
-                .vector(p)
-                .iter()
-                .zip(mean)
-                .map(|(x, m)| x - m)
-                .collect();
-            rows.chunks_exact(dim).map(|row| dot(row, &c)).collect()
-        })
+    let by_vector: Vec<Vec<f32>> = centred
+        .par_chunks_exact(dim)
+        .map(|c| rows.chunks_exact(dim).map(|row| dot(row, c)).collect())
         .collect();
     let mut columns = vec![0f32; dim * n];
     for (s, y) in by_vector.iter().enumerate() {

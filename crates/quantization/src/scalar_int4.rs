@@ -30,6 +30,30 @@ use crate::training::{encode_all, refuse_manhattan};
 /// Levels of the grid (4 bits).
 const LEVELS: u32 = 16;
 
+/// Code `i` of the 4-bit codes packed in `bytes` as laid out in the module docs (`h =
+/// bytes.len()`: code `i < h` in the low nibble of byte `i`, code `h + b` in the high nibble
+/// of byte `b`).
+#[inline]
+pub(crate) fn nibble(bytes: &[u8], i: usize) -> u8 {
+    let h = bytes.len();
+    if i < h {
+        bytes[i] & 0x0f
+    } else {
+        bytes[i - h] >> 4
+    }
+}
+
+/// Writes code `i` (below 16) into zeroed `bytes` laid out as [`nibble`] reads them.
+#[inline]
+pub(crate) fn set_nibble(bytes: &mut [u8], i: usize, code: u8) {
+    let h = bytes.len();
+    if i < h {
+        bytes[i] |= code;
+    } else {
+        bytes[i - h] |= code << 4;
+    }
+}
+
 /// Scalar int4 codes with a grid per dimension, two per byte.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScalarInt4PerDim {
@@ -101,12 +125,7 @@ impl ScalarInt4PerDim {
     /// The code of coordinate `i` in `record`.
     #[inline]
     fn code(&self, record: &[u8], i: usize) -> u8 {
-        let h = self.half();
-        if i < h {
-            record[i] & 0x0f
-        } else {
-            record[i - h] >> 4
-        }
+        nibble(&record[..self.half()], i)
     }
 
     /// Writes the packed codes of `v` (and for Euclid the decoded squared norm) into the zeroed
@@ -118,12 +137,7 @@ impl ScalarInt4PerDim {
             let level = ((x - lo) / step).floor().clamp(0.0, (LEVELS - 1) as f32);
             let decoded = lo + step * (level + 0.5);
             norm += decoded * decoded;
-            let code = level as u8;
-            if i < h {
-                record[i] |= code;
-            } else {
-                record[i - h] |= code << 4;
-            }
+            set_nibble(&mut record[..h], i, level as u8);
         }
         if self.distance == Distance::Euclid {
             record[h..].copy_from_slice(&norm.to_le_bytes());

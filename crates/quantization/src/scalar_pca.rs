@@ -33,6 +33,7 @@ use crate::Result;
 use crate::pca_plan::Plan;
 use crate::planes::{I8Query, I16Query, score_from_dot};
 use crate::records::{Records, f32_at, f32s_finite};
+use crate::scalar_int4::{nibble, set_nibble};
 use crate::training::{encode_all, refuse_manhattan};
 
 /// Scalar codes on principal components, 8, 4 or 0 bits each.
@@ -134,18 +135,17 @@ impl ScalarPca {
     /// The level of kept component `j` in `record`.
     #[inline]
     fn level(&self, record: &[u8], j: usize) -> u8 {
-        let (n8, h) = (self.plan.n8, self.half());
+        let n8 = self.plan.n8;
         match j.checked_sub(n8) {
             None => record[j] ^ 0x80,
-            Some(i) if i < h => record[n8 + i] & 0x0f,
-            Some(i) => record[n8 + i - h] >> 4,
+            Some(i) => nibble(&record[n8..self.code_bytes()], i),
         }
     }
 
     /// Writes the codes of `v` (and for Euclid the decoded squared norm) into the zeroed
     /// `record`.
     fn encode(&self, v: &[f32], record: &mut [u8]) {
-        let (n8, h, dim) = (self.plan.n8, self.half(), self.dim);
+        let (n8, dim) = (self.plan.n8, self.dim);
         let dot = Kernels::best().dot_f32;
         let centred: Vec<f32> = v.iter().zip(&self.plan.mean).map(|(x, m)| x - m).collect();
         let mut norm = self.plan.mean.iter().map(|m| m * m).sum::<f32>();
@@ -158,8 +158,7 @@ impl ScalarPca {
             let level = level as u8;
             match j.checked_sub(n8) {
                 None => record[j] = level ^ 0x80,
-                Some(i) if i < h => record[n8 + i] |= level,
-                Some(i) => record[n8 + i - h] |= level << 4,
+                Some(i) => set_nibble(&mut record[n8..self.code_bytes()], i, level),
             }
         }
         if self.distance == Distance::Euclid {
