@@ -15,6 +15,13 @@ pub enum FloatScorer<'a> {
 }
 
 impl QueryScorer for FloatScorer<'_> {
+    fn len(&self) -> usize {
+        match self {
+            FloatScorer::Plain(s) => s.len(),
+            FloatScorer::Bounded(s) => s.len(),
+        }
+    }
+
     fn score_point(&self, p: PointOffset) -> f32 {
         match self {
             FloatScorer::Plain(s) => s.score_point(p),

@@ -114,6 +114,18 @@ enum CodeScorer<'a> {
 }
 
 impl QueryScorer for CodeScorer<'_> {
+    fn len(&self) -> usize {
+        match self {
+            CodeScorer::Sq8(s) => s.len(),
+            CodeScorer::Sq8d(s) => s.len(),
+            CodeScorer::Sq4d(s) => s.len(),
+            CodeScorer::Pca(s) => s.len(),
+            CodeScorer::Binary(s) => s.len(),
+            CodeScorer::RaBitQ(s) => s.len(),
+            CodeScorer::TurboQuant(s) => s.len(),
+        }
+    }
+
     fn score_point(&self, p: PointOffset) -> f32 {
         match self {
             CodeScorer::Sq8(s) => s.score_point(p),

@@ -26,6 +26,46 @@ pub enum Error {
     /// A vector of dimension zero was given.
     #[error("vectors must have at least one dimension")]
     ZeroDimension,
+    /// A sparse vector's index and value lists differ in length.
+    #[error("sparse vector has {indices} indices but {values} values")]
+    SparseLengthMismatch {
+        /// Number of indices given.
+        indices: usize,
+        /// Number of values given.
+        values: usize,
+    },
+    /// A sparse vector's indices are not strictly increasing (unsorted or repeated).
+    #[error(
+        "sparse index {index} at position {position} does not follow {previous} (indices must be strictly increasing)"
+    )]
+    SparseIndexOrder {
+        /// Position of the offending index.
+        position: usize,
+        /// The offending index.
+        index: u32,
+        /// The index before it.
+        previous: u32,
+    },
+    /// A scorer or vector set covers fewer points than the structure it is used with.
+    #[error("a scorer over {scorer} points was used with {needed} points")]
+    ScorerTooShort {
+        /// Points the scorer can score.
+        scorer: usize,
+        /// Points the caller needs scored.
+        needed: usize,
+    },
+    /// Vectors prepared for one metric were used with another.
+    #[error("vectors prepared for {prepared} were scored with {asked}")]
+    MetricMismatch {
+        /// The metric the vectors were prepared for.
+        prepared: crate::Distance,
+        /// The metric asked for.
+        asked: crate::Distance,
+    },
+    /// A scorer that takes its metric from its vectors was given vectors that never were
+    /// prepared for one.
+    #[error("the vectors were not prepared for a metric (call prepare, or pass the metric)")]
+    MetricUnknown,
     /// An offset is past the end of a vector source.
     #[error("point offset {offset} is out of range (len {len})")]
     OffsetOutOfRange {

@@ -2,7 +2,7 @@
 //! measured against, and what rescoring uses.
 
 use crate::distance::Distance;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{PointOffset, ScoreType};
 use crate::kernels::{Kernels, prefetch};
 use crate::traits::{DenseVectorSource, PairScorer, QueryScorer};
@@ -33,8 +33,11 @@ where
     S::Element: VectorElement,
 {
     /// Prepares `query` for `distance` (validation, normalization for Cosine, conversion to
-    /// the element type). The stored vectors must have been prepared the same way.
+    /// the element type). The stored vectors must have been prepared the same way: a source
+    /// that knows its metric ([`DenseVectorSource::prepared_for`]) and names another is an
+    /// error.
     pub fn new(source: S, distance: Distance, query: &[f32]) -> Result<Self> {
+        check_metric(&source, distance)?;
         let mut q = query.to_vec();
         distance.prepare(&mut q, source.dim())?;
         Ok(Self {
@@ -44,9 +47,24 @@ where
         })
     }
 
+    /// Like [`new`](Self::new), with the metric the source was prepared for (an error when
+    /// it does not know one), so the metric is written once, where the vectors are prepared.
+    pub fn for_source(source: S, query: &[f32]) -> Result<Self> {
+        let distance = source.prepared_for().ok_or(Error::MetricUnknown)?;
+        Self::new(source, distance, query)
+    }
+
     /// The prepared query, in the element type.
     pub fn query(&self) -> &[S::Element] {
         &self.query
+    }
+}
+
+/// Refuses a metric other than the one the source says it was prepared for.
+fn check_metric<S: DenseVectorSource>(source: &S, asked: Distance) -> Result<()> {
+    match source.prepared_for() {
+        Some(prepared) if prepared != asked => Err(Error::MetricMismatch { prepared, asked }),
+        _ => Ok(()),
     }
 }
 
@@ -55,6 +73,10 @@ where
     S: DenseVectorSource,
     S::Element: VectorElement,
 {
+    fn len(&self) -> usize {
+        self.source.len()
+    }
+
     #[inline]
     fn score_point(&self, point: PointOffset) -> ScoreType {
         let (kernel, sign) = self.kernel;
@@ -90,12 +112,20 @@ where
     S: DenseVectorSource,
     S::Element: VectorElement,
 {
-    /// A pair scorer over `source` (whose vectors are prepared for `distance`).
+    /// A pair scorer over `source` (whose vectors are prepared for `distance`; the caller
+    /// vouches for it: [`for_source`](Self::for_source) checks it instead).
     pub fn new(source: S, distance: Distance) -> Self {
         Self {
             kernel: S::Element::kernel(distance, Kernels::best()),
             source,
         }
+    }
+
+    /// A pair scorer with the metric the source was prepared for (an error when it does not
+    /// know one).
+    pub fn for_source(source: S) -> Result<Self> {
+        let distance = source.prepared_for().ok_or(Error::MetricUnknown)?;
+        Ok(Self::new(source, distance))
     }
 }
 
@@ -104,6 +134,10 @@ where
     S: DenseVectorSource,
     S::Element: VectorElement,
 {
+    fn len(&self) -> usize {
+        self.source.len()
+    }
+
     #[inline]
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         let (kernel, sign) = self.kernel;
@@ -148,6 +182,36 @@ mod tests {
         assert!((pairs[0] - 0.8).abs() < 1e-6 && (pairs[1] - 1.0).abs() < 1e-6);
         assert!(DenseQueryScorer::new(&v, Distance::Cosine, &[1.0]).is_err());
         assert!(DenseQueryScorer::new(&v, Distance::Cosine, &[f32::NAN, 1.0]).is_err());
+    }
+
+    #[test]
+    fn a_prepared_set_remembers_its_metric() {
+        let mut v = DenseVectors::prepared(2, vec![3.0, 4.0, 1.0, 0.0], Distance::Cosine).unwrap();
+        assert_eq!(v.prepared_for(), Some(Distance::Cosine));
+        assert!(matches!(
+            DenseQueryScorer::new(&v, Distance::Dot, &[1.0, 0.0]),
+            Err(Error::MetricMismatch {
+                prepared: Distance::Cosine,
+                asked: Distance::Dot
+            })
+        ));
+        let q = DenseQueryScorer::for_source(&v, &[1.0, 0.0]).unwrap();
+        assert!((q.score_point(0) - 0.6).abs() < 1e-6);
+        assert_eq!(q.len(), 2);
+        // Rows pushed later are prepared too.
+        assert_eq!(v.push_prepared(&[0.0, 5.0]).unwrap(), 2);
+        assert_eq!(v.vector(2), [0.0, 1.0]);
+        assert!(v.push_prepared(&[f32::NAN, 1.0]).is_err());
+        let raw = DenseVectors::from_flat(2, vec![3.0f32, 4.0]).unwrap();
+        assert!(matches!(
+            DenseQueryScorer::for_source(&raw, &[1.0, 0.0]),
+            Err(Error::MetricUnknown)
+        ));
+        assert!(matches!(
+            DensePairScorer::for_source(&raw),
+            Err(Error::MetricUnknown)
+        ));
+        assert_eq!(DensePairScorer::for_source(&v).unwrap().len(), 3);
     }
 
     #[test]

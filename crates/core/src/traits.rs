@@ -9,6 +9,15 @@ use crate::ids::{PointOffset, ScoreType};
 /// (a normalized copy, lookup tables, a rotated query). Nothing here assumes one vector per
 /// point: a multi-vector (late interaction) scorer implements the same trait.
 pub trait QueryScorer {
+    /// Number of points this scorer can score (offsets `0..len`). An index checks it against
+    /// its own size and refuses a shorter scorer with an error instead of reading past it.
+    fn len(&self) -> usize;
+
+    /// True when the scorer covers no point.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Score of one point.
     fn score_point(&self, point: PointOffset) -> ScoreType;
 
@@ -39,6 +48,14 @@ pub trait QueryScorer {
 
 /// Scores two stored points against each other (graph construction, diversity heuristics).
 pub trait PairScorer {
+    /// Number of points this scorer can score (offsets `0..len`); see [`QueryScorer::len`].
+    fn len(&self) -> usize;
+
+    /// True when the scorer covers no point.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Score of `a` against `b` (higher is better).
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType;
 
@@ -51,6 +68,48 @@ pub trait PairScorer {
         }
     }
 }
+
+/// A reference or a box is a scorer too, forwarding every method (so an override of
+/// `score_points` or `score_points_above` is never lost behind a wrapper).
+macro_rules! forward_scorers {
+    ($($wrapper:ty),*) => {$(
+        impl<S: QueryScorer + ?Sized> QueryScorer for $wrapper {
+            #[inline]
+            fn len(&self) -> usize {
+                (**self).len()
+            }
+            #[inline]
+            fn score_point(&self, point: PointOffset) -> ScoreType {
+                (**self).score_point(point)
+            }
+            #[inline]
+            fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+                (**self).score_points(points, scores)
+            }
+            #[inline]
+            fn score_points_above(&self, points: &[PointOffset], floor: ScoreType, scores: &mut [ScoreType]) {
+                (**self).score_points_above(points, floor, scores)
+            }
+        }
+
+        impl<S: PairScorer + ?Sized> PairScorer for $wrapper {
+            #[inline]
+            fn len(&self) -> usize {
+                (**self).len()
+            }
+            #[inline]
+            fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+                (**self).score_pair(a, b)
+            }
+            #[inline]
+            fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+                (**self).score_pairs(a, others, scores)
+            }
+        }
+    )*};
+}
+
+forward_scorers!(&S, Box<S>, std::sync::Arc<S>);
 
 /// Decides whether a point may appear in results (deletions, payload filters).
 pub trait PointFilter {
@@ -93,6 +152,14 @@ pub trait DenseVectorSource {
 
     /// The vector at `offset`. Panics when `offset >= len()` (callers iterate known offsets).
     fn vector(&self, offset: PointOffset) -> &[Self::Element];
+
+    /// The metric the vectors were prepared for (normalized for cosine, say), when the source
+    /// knows it. Scorers use it to refuse a mismatch, or take the metric from it
+    /// ([`DenseQueryScorer::for_source`](crate::DenseQueryScorer::for_source)). `None`: the
+    /// source does not track it, and the caller is trusted.
+    fn prepared_for(&self) -> Option<crate::Distance> {
+        None
+    }
 }
 
 impl<S: DenseVectorSource + ?Sized> DenseVectorSource for &S {
@@ -105,5 +172,8 @@ impl<S: DenseVectorSource + ?Sized> DenseVectorSource for &S {
     }
     fn vector(&self, offset: PointOffset) -> &[Self::Element] {
         (**self).vector(offset)
+    }
+    fn prepared_for(&self) -> Option<crate::Distance> {
+        (**self).prepared_for()
     }
 }

@@ -55,6 +55,8 @@ impl VectorElement for f16 {
 pub struct DenseVectors<E> {
     dim: usize,
     data: Vec<E>,
+    /// The metric `prepare` prepared every row for; rows pushed later are prepared the same way.
+    prepared: Option<Distance>,
 }
 
 impl<E: Copy> DenseVectors<E> {
@@ -66,6 +68,7 @@ impl<E: Copy> DenseVectors<E> {
         Ok(Self {
             dim,
             data: Vec::new(),
+            prepared: None,
         })
     }
 
@@ -80,10 +83,16 @@ impl<E: Copy> DenseVectors<E> {
                 got: data.len() % dim,
             });
         }
-        Ok(Self { dim, data })
+        Ok(Self {
+            dim,
+            data,
+            prepared: None,
+        })
     }
 
-    /// Appends a vector and returns its offset.
+    /// Appends a vector as it is and returns its offset. On a set [`prepare`d](Self::prepare)
+    /// for a metric, use [`push_prepared`](DenseVectors::push_prepared) so the new row is
+    /// prepared too.
     pub fn push(&mut self, vector: &[E]) -> Result<PointOffset> {
         if vector.len() != self.dim {
             return Err(Error::DimensionMismatch {
@@ -116,12 +125,36 @@ impl<E: Copy> DenseVectors<E> {
 }
 
 impl DenseVectors<f32> {
-    /// Validates every row for `distance` and prepares it in place (see [`Distance::prepare`]).
+    /// Validates every row for `distance` and prepares it in place (see [`Distance::prepare`]);
+    /// the set then remembers the metric ([`DenseVectorSource::prepared_for`]), so scorers
+    /// can take it from here and refuse another.
     pub fn prepare(&mut self, distance: Distance) -> Result<()> {
         let dim = self.dim;
         self.data
             .chunks_exact_mut(dim)
-            .try_for_each(|row| distance.prepare(row, dim))
+            .try_for_each(|row| distance.prepare(row, dim))?;
+        self.prepared = Some(distance);
+        Ok(())
+    }
+
+    /// Validates `data` (whole rows, finite values) and prepares every row for `distance`:
+    /// [`from_flat`](Self::from_flat) then [`prepare`](Self::prepare).
+    pub fn prepared(dim: usize, data: Vec<f32>, distance: Distance) -> Result<Self> {
+        let mut v = Self::from_flat(dim, data)?;
+        v.prepare(distance)?;
+        Ok(v)
+    }
+
+    /// Appends a vector, validated and prepared for the metric the set was prepared for (as
+    /// is when it never was), and returns its offset.
+    pub fn push_prepared(&mut self, vector: &[f32]) -> Result<PointOffset> {
+        let Some(distance) = self.prepared else {
+            crate::distance::validate(vector, self.dim)?;
+            return self.push(vector);
+        };
+        let mut row = vector.to_vec();
+        distance.prepare(&mut row, self.dim)?;
+        self.push(&row)
     }
 }
 
@@ -137,6 +170,9 @@ impl<E: Copy> DenseVectorSource for DenseVectors<E> {
     fn vector(&self, offset: PointOffset) -> &[E] {
         let start = offset as usize * self.dim;
         &self.data[start..start + self.dim]
+    }
+    fn prepared_for(&self) -> Option<Distance> {
+        self.prepared
     }
 }
 

@@ -136,6 +136,10 @@ struct Remap<'a, P> {
 }
 
 impl<P: PairScorer> PairScorer for Remap<'_, P> {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
     #[inline]
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         self.inner

@@ -12,6 +12,10 @@ pub(crate) struct FromPoint<'a, P> {
 }
 
 impl<P: PairScorer> QueryScorer for FromPoint<'_, P> {
+    fn len(&self) -> usize {
+        self.pair.len()
+    }
+
     #[inline]
     fn score_point(&self, other: PointOffset) -> ScoreType {
         self.pair.score_pair(self.point, other)

@@ -18,6 +18,9 @@ struct Counting<S> {
 }
 
 impl<S: QueryScorer> QueryScorer for Counting<S> {
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
     fn score_point(&self, p: u32) -> f32 {
         self.scored.set(self.scored.get() + 1);
         self.inner.score_point(p)

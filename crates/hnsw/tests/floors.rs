@@ -18,6 +18,10 @@ struct Pruning<S> {
 }
 
 impl<S: QueryScorer> QueryScorer for Pruning<S> {
+    fn len(&self) -> usize {
+        self.exact.len()
+    }
+
     fn score_point(&self, p: PointOffset) -> ScoreType {
         self.exact.score_point(p)
     }

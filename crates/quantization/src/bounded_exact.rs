@@ -176,6 +176,10 @@ impl<S: DenseVectorSource<Element = f32>> BoundedExactScorer<'_, S> {
 }
 
 impl<S: DenseVectorSource<Element = f32>> QueryScorer for BoundedExactScorer<'_, S> {
+    fn len(&self) -> usize {
+        self.exact.len()
+    }
+
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
         self.exact.score_point(p)

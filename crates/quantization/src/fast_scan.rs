@@ -315,6 +315,10 @@ fn candidate_of(key: u64) -> (u16, PointOffset) {
 }
 
 impl QueryScorer for FastScanQueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
         let c = self.codec;

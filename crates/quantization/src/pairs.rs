@@ -89,6 +89,10 @@ macro_rules! reconstruction_pair_scorer {
         }
 
         impl PairScorer for $name<'_> {
+            fn len(&self) -> usize {
+                self.codec.len()
+            }
+
             #[inline]
             fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
                 let c = self.codec;
@@ -125,6 +129,10 @@ pub struct ScalarPcaPairScorer<'a> {
 }
 
 impl PairScorer for ScalarPcaPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
     #[inline]
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         let c = self.codec;
@@ -154,6 +162,10 @@ pub struct TurboQuantPairScorer<'a> {
 }
 
 impl PairScorer for TurboQuantPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
     #[inline]
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         let c = self.codec;
@@ -224,6 +236,10 @@ impl ProductFastScan {
 }
 
 impl PairScorer for FastScanPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         let c = self.codec;
         let decode = |p, start, out: &mut [f32]| c.decode_range(p, start, out);
@@ -257,6 +273,10 @@ fn plane(record: &[u8], words: usize, j: usize) -> impl Iterator<Item = u64> + '
 }
 
 impl PairScorer for RaBitQPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         let c = self.codec;
         let (ra, rb) = (c.record(a), c.record(b));

@@ -57,6 +57,10 @@ pub(crate) fn score_records(
 macro_rules! record_query_scorer {
     ($scorer:ident) => {
         impl sextant_core::QueryScorer for $scorer<'_> {
+            fn len(&self) -> usize {
+                self.codec.len()
+            }
+
             #[inline]
             fn score_point(&self, p: sextant_core::PointOffset) -> sextant_core::ScoreType {
                 self.score_record(self.codec.record(p))

@@ -259,6 +259,10 @@ fn score_unrolled<const M: usize>(
 }
 
 impl QueryScorer for ProductQueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
         self.score_of(self.table_sum(self.codec.record(p)))

@@ -84,6 +84,9 @@ mod tests {
         let exact = |p: u32| p as f32;
         struct F<G>(G);
         impl<G: Fn(u32) -> f32> QueryScorer for F<G> {
+            fn len(&self) -> usize {
+                10
+            }
             fn score_point(&self, p: u32) -> f32 {
                 (self.0)(p)
             }
@@ -123,6 +126,9 @@ mod tests {
         let exact = |p: u32| -> f32 { [0.1, 0.9, 0.5, 0.7][p as usize] };
         struct F<G>(G);
         impl<G: Fn(u32) -> f32> QueryScorer for F<G> {
+            fn len(&self) -> usize {
+                10
+            }
             fn score_point(&self, p: u32) -> f32 {
                 (self.0)(p)
             }

@@ -228,6 +228,10 @@ pub struct ScalarPairScorer<'a> {
 }
 
 impl PairScorer for ScalarPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
     #[inline]
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         let c = self.codec;

@@ -211,6 +211,10 @@ impl ScalarInt4QueryScorer<'_> {
 }
 
 impl QueryScorer for ScalarInt4QueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
     #[inline]
     fn score_point(&self, p: PointOffset) -> ScoreType {
         let record = self.codec.record(p);

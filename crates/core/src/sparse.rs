@@ -1,0 +1,162 @@
+//! `SparseVector`: the sparse-vector type every crate exchanges (BM25, SPLADE). Validated once,
+//! on construction, so indexes and scorers can rely on sorted, unique indices and finite values.
+
+use crate::error::{Error, Result};
+
+/// A sparse vector: strictly increasing `u32` indices, each with a finite `f32` value.
+///
+/// ```
+/// use sextant_core::SparseVector;
+///
+/// let v = SparseVector::new(vec![3, 17, 40], vec![0.5, 1.25, -0.75])?;
+/// assert_eq!(v.len(), 3);
+/// assert_eq!(v.dot(&SparseVector::new(vec![17, 41], vec![2.0, 1.0])?), 2.5);
+/// // Unsorted input is an error here; `from_unsorted` sorts it (duplicates stay an error).
+/// assert!(SparseVector::new(vec![5, 2], vec![1.0, 1.0]).is_err());
+/// assert_eq!(SparseVector::from_unsorted(vec![5, 2], vec![1.0, 3.0])?.indices(), &[2, 5]);
+/// # Ok::<(), sextant_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SparseVector {
+    indices: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl SparseVector {
+    /// Validates and wraps `indices` (strictly increasing) and their `values` (finite, same
+    /// length). An empty vector is valid: it matches nothing.
+    pub fn new(indices: Vec<u32>, values: Vec<f32>) -> Result<Self> {
+        if indices.len() != values.len() {
+            return Err(Error::SparseLengthMismatch {
+                indices: indices.len(),
+                values: values.len(),
+            });
+        }
+        for (position, w) in indices.windows(2).enumerate() {
+            if w[0] >= w[1] {
+                return Err(Error::SparseIndexOrder {
+                    position: position + 1,
+                    index: w[1],
+                    previous: w[0],
+                });
+            }
+        }
+        if let Some((position, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFinite { position, value });
+        }
+        Ok(Self { indices, values })
+    }
+
+    /// Sorts the pairs by index first (the order Qdrant accepts them in), then validates as
+    /// [`new`](Self::new): a repeated index is still an error.
+    pub fn from_unsorted(indices: Vec<u32>, values: Vec<f32>) -> Result<Self> {
+        if indices.len() != values.len() {
+            return Self::new(indices, values);
+        }
+        let mut pairs: Vec<(u32, f32)> = indices.into_iter().zip(values).collect();
+        pairs.sort_by_key(|p| p.0);
+        let (indices, values) = pairs.into_iter().unzip();
+        Self::new(indices, values)
+    }
+
+    /// The indices, strictly increasing.
+    pub fn indices(&self) -> &[u32] {
+        &self.indices
+    }
+
+    /// The values, one per index.
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// Number of stored (index, value) pairs.
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// True when no index is stored.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+
+    /// Iterates over (index, value) pairs in index order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        self.indices
+            .iter()
+            .copied()
+            .zip(self.values.iter().copied())
+    }
+
+    /// Dot product with another sparse vector (a merge of the two sorted index lists).
+    pub fn dot(&self, other: &SparseVector) -> f32 {
+        let (mut i, mut j, mut sum) = (0, 0, 0.0f32);
+        while i < self.indices.len() && j < other.indices.len() {
+            match self.indices[i].cmp(&other.indices[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    sum += self.values[i] * other.values[j];
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        sum
+    }
+
+    /// Consumes the vector, returning its indices and values.
+    pub fn into_parts(self) -> (Vec<u32>, Vec<f32>) {
+        (self.indices, self.values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn bad_input_is_an_error() {
+        assert!(matches!(
+            SparseVector::new(vec![1, 2], vec![1.0]),
+            Err(Error::SparseLengthMismatch {
+                indices: 2,
+                values: 1
+            })
+        ));
+        assert!(matches!(
+            SparseVector::new(vec![1, 1], vec![1.0, 2.0]),
+            Err(Error::SparseIndexOrder {
+                position: 1,
+                index: 1,
+                previous: 1
+            })
+        ));
+        assert!(matches!(
+            SparseVector::from_unsorted(vec![4, 2, 4], vec![1.0, 2.0, 3.0]),
+            Err(Error::SparseIndexOrder { index: 4, .. })
+        ));
+        assert!(matches!(
+            SparseVector::new(vec![1, 2], vec![1.0, f32::INFINITY]),
+            Err(Error::NonFinite { position: 1, .. })
+        ));
+        assert!(SparseVector::new(vec![], vec![]).unwrap().is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn dot_matches_a_dense_model(
+            a in proptest::collection::btree_map(0u32..64, -4.0f32..4.0, 0..20),
+            b in proptest::collection::btree_map(0u32..64, -4.0f32..4.0, 0..20),
+        ) {
+            let va = SparseVector::new(a.keys().copied().collect(), a.values().copied().collect()).unwrap();
+            let vb = SparseVector::from_unsorted(b.keys().rev().copied().collect(), b.values().rev().copied().collect()).unwrap();
+            let mut dense = [0.0f32; 64];
+            for (i, v) in vb.iter() {
+                dense[i as usize] = v;
+            }
+            let model: f32 = va.iter().map(|(i, v)| v * dense[i as usize]).sum();
+            prop_assert!((va.dot(&vb) - model).abs() <= 1e-4 * (1.0 + model.abs()));
+        }
+    }
+}
