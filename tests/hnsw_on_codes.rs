@@ -5,10 +5,10 @@
 //! float search returns.
 
 use sextant_core::{
-    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PointFilter,
-    QueryScorer,
+    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer,
 };
 use sextant_datasets::{Dataset, GroundTruth, mean_recall};
+use sextant_hnsw::SearchRequest;
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
 use sextant_quantization::{
     BoundedExact, EncodedVectors, RaBitQ, ScalarInt4PerDim, ScalarInt8PerDim, rescore,
@@ -56,23 +56,22 @@ fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
 
     let bounded = BoundedExact::new(&codes, &base).unwrap();
     let nibbles = ScalarInt4PerDim::train(&base, d, 0.995, 1, 2).unwrap();
-    let (mut ctx, mut out, mut best) = (SearchContext::new(), Vec::new(), Vec::new());
+    let mut ctx = SearchContext::new();
     let (mut on_floats, mut on_codes, mut on_nibbles) = (Vec::new(), Vec::new(), Vec::new());
     for q in 0..300u32 {
         let exact = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
-        index.search(&exact, 10, 64, None::<&dyn PointFilter>, &mut ctx, &mut out);
+        let out = index
+            .search(&exact, &SearchRequest::new(10).ef(64), &mut ctx)
+            .unwrap()
+            .to_vec();
         on_floats.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
         // Floats fetched only where the code bound reaches the floor: the same results, bit
         // for bit.
         let pruning = bounded.query_scorer(queries.vector(q)).unwrap();
-        index.search(
-            &pruning,
-            10,
-            64,
-            None::<&dyn PointFilter>,
-            &mut ctx,
-            &mut best,
-        );
+        let best = index
+            .search(&pruning, &SearchRequest::new(10).ef(64), &mut ctx)
+            .unwrap()
+            .to_vec();
         assert_eq!(best, out, "query {q}");
         // Traversal on codes, the top 20 rescored with the float vectors; then the same on
         // 4-bit codes (half the bytes per visited point).
@@ -106,8 +105,11 @@ fn rescored<A: QueryScorer, E: QueryScorer>(
     exact: &E,
     ctx: &mut SearchContext,
 ) -> Vec<u32> {
-    let (mut out, mut best) = (Vec::new(), Vec::new());
-    index.search(approx, 20, 64, None::<&dyn PointFilter>, ctx, &mut out);
+    let mut best = Vec::new();
+    let out = index
+        .search(approx, &SearchRequest::new(20).ef(64), ctx)
+        .unwrap()
+        .to_vec();
     rescore(&out, exact, 10, &mut best);
     best.iter().map(|p| p.offset).collect()
 }
@@ -131,11 +133,14 @@ fn built_on_codes_alone<C: EncodedVectors + Sync>(
     )
     .unwrap();
     let built = t.elapsed();
-    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let mut ctx = SearchContext::new();
     let mut found = Vec::new();
     for q in 0..300u32 {
         let exact = DenseQueryScorer::new(&m.base, m.d, m.queries.vector(q)).unwrap();
-        index.search(&exact, 10, 64, None::<&dyn PointFilter>, &mut ctx, &mut out);
+        let out = index
+            .search(&exact, &SearchRequest::new(10).ef(64), &mut ctx)
+            .unwrap()
+            .to_vec();
         found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
     }
     (mean_recall(&found, &m.gt, 10), built)

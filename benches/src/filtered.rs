@@ -12,10 +12,10 @@ use crate::stats::PassStats;
 use clap::Args;
 use serde_json::{Value, json};
 use sextant_core::{
-    BitSet, DensePairScorer, DenseVectorSource, DenseVectors, PointFilter, PointOffset, ScoredPoint,
+    BitSet, Cardinality, DensePairScorer, DenseVectorSource, DenseVectors, PointOffset, ScoredPoint,
 };
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
-use sextant_hnsw::{HnswIndex, SearchContext};
+use sextant_hnsw::{Found, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
 use std::time::Instant;
 
 /// Filtered search: planner vs plain filtered traversal vs exact scan, per selectivity.
@@ -207,7 +207,10 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     let mut unfiltered = Vec::new();
     for ef in [16, 32, 64, 128, 256] {
         let (st, _, found) = timed(&scorers, q.repeats, |s, out| {
-            index.search(s, q.k, ef, None::<&dyn PointFilter>, &mut ctx, out)
+            fill(
+                out,
+                index.search(s, &SearchRequest::new(q.k).ef(ef), &mut ctx),
+            );
         })?;
         let r = found
             .iter()
@@ -277,19 +280,32 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         };
         let selectivity = passing.len() as f64 / base.len() as f64;
         for &ef in &args.ef {
+            let filtered = SearchRequest::new(q.k).ef(ef).filter(&allowed);
             let (exact, exact_cpu, exact_found) = timed(&scorers, q.repeats, |s, out| {
-                index.exact_scan(s, q.k, &allowed, &mut ctx, out)
+                fill(
+                    out,
+                    index.search(s, &filtered.mode(SearchMode::ExactScan), &mut ctx),
+                );
             })?;
             let (graph, graph_cpu, graph_found) = timed(&scorers, q.repeats, |s, out| {
-                index.search(s, q.k, ef, Some(&allowed), &mut ctx, out)
+                fill(
+                    out,
+                    index.search(s, &filtered.mode(SearchMode::Graph), &mut ctx),
+                );
             })?;
             let (acorn, acorn_cpu, acorn_found) = timed(&scorers, q.repeats, |s, out| {
-                index.search_acorn(s, q.k, ef, &allowed, &mut ctx, out)
+                fill(
+                    out,
+                    index.search(s, &filtered.mode(SearchMode::Acorn), &mut ctx),
+                );
             })?;
             let mut plan = None;
             let (planned, planned_cpu, planned_found) = timed(&scorers, q.repeats, |s, out| {
-                plan =
-                    Some(index.search_planned(s, q.k, ef, &allowed, passing.len(), &mut ctx, out));
+                let estimate = Cardinality::exact(passing.len());
+                plan = Some(fill(
+                    out,
+                    index.search(s, &filtered.estimate(estimate), &mut ctx),
+                ));
             })?;
             let planned_recall = recall_of(&planned_found);
             let half_unfiltered = qps_at(&unfiltered, planned_recall).map(|x| x / 2.0);
@@ -359,6 +375,15 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Copies a search's results into `out` and returns its plan. The scorers cover the whole
+/// base the graph was built on, so a search error is a bug of this bench.
+fn fill(out: &mut Vec<ScoredPoint>, found: sextant_hnsw::Result<Found<'_>>) -> SearchPlan {
+    let found = found.expect("every scorer covers the whole base");
+    out.clear();
+    out.extend_from_slice(&found);
+    found.plan
 }
 
 #[cfg(test)]

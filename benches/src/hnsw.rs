@@ -8,9 +8,9 @@ use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use serde_json::json;
-use sextant_core::{DensePairScorer, DenseVectorSource, PointFilter, PointOffset, QueryScorer};
+use sextant_core::{DensePairScorer, DenseVectorSource, PointOffset, QueryScorer};
 use sextant_datasets::{Dataset, mean_recall};
-use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext};
+use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext, SearchRequest};
 use sextant_quantization::{
     Binary, BinaryQueryScorer, QuantizationConfig, RaBitQ, RaBitQQueryScorer, ScalarInt4PerDim,
     ScalarInt4QueryScorer, ScalarInt8, ScalarInt8PerDim, ScalarPca, ScalarPcaQueryScorer,
@@ -166,10 +166,13 @@ impl Storage<'_> {
         ctx: &mut SearchContext,
         out: &mut Vec<sextant_core::ScoredPoint>,
     ) {
-        match self {
-            Storage::Ram(i) => i.search(s, k, ef, None::<&dyn PointFilter>, ctx, out),
-            Storage::Mapped(m) => m.search(s, k, ef, None::<&dyn PointFilter>, ctx, out),
-        }
+        let request = SearchRequest::new(k).ef(ef);
+        let found = match self {
+            Storage::Ram(i) => i.search(s, &request, ctx),
+            Storage::Mapped(m) => m.search(s, &request, ctx),
+        };
+        out.clear();
+        out.extend_from_slice(&found.expect("every scorer covers the whole base"));
     }
 }
 
@@ -372,7 +375,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                     index.save_compressed(&path)
                 }
                 .map_err(|e| e.to_string())?;
-                let mapped = HnswMapped::open(&path).map_err(|e| e.to_string())?;
+                let mapped = HnswIndex::open_mapped(&path).map_err(|e| e.to_string())?;
                 mapped.populate().map_err(|e| e.to_string())?;
                 Storage::Mapped(Box::new(mapped))
             }

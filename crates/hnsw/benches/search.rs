@@ -9,10 +9,8 @@
 #![allow(missing_docs)]
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use sextant_core::{
-    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, PointFilter,
-};
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_core::{BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance};
+use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchMode, SearchRequest};
 use std::hint::black_box;
 
 const N: usize = 20_000;
@@ -26,16 +24,19 @@ fn search(c: &mut Criterion) {
         .map(|q| DenseQueryScorer::new(&data, Distance::Euclid, data.vector(q as u32)))
         .collect::<Result<_, _>>()
         .expect("queries");
-    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let mut ctx = SearchContext::new();
     let mut group = c.benchmark_group("search");
     for ef in [16, 64, 256] {
         let mut i = 0;
         group.bench_with_input(BenchmarkId::new("unfiltered", ef), &ef, |b, &ef| {
             b.iter(|| {
                 i = (i + 1) % QUERIES;
-                let none = None::<&dyn PointFilter>;
-                index.search(&scorers[i], 10, ef, none, &mut ctx, &mut out);
-                black_box(&out);
+                let request = SearchRequest::new(10).ef(ef);
+                black_box(
+                    index
+                        .search(&scorers[i], &request, &mut ctx)
+                        .map(|f| f.len()),
+                )
             })
         });
     }
@@ -48,16 +49,29 @@ fn search(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(name, 64), |b| {
             b.iter(|| {
                 i = (i + 1) % QUERIES;
-                index.search(&scorers[i], 10, 64, Some(&allowed), &mut ctx, &mut out);
-                black_box(&out);
+                let request = SearchRequest::new(10)
+                    .ef(64)
+                    .mode(SearchMode::Graph)
+                    .filter(&allowed);
+                black_box(
+                    index
+                        .search(&scorers[i], &request, &mut ctx)
+                        .map(|f| f.len()),
+                )
             })
         });
         if every == 100 {
             group.bench_function("exact-scan-1pct", |b| {
                 b.iter(|| {
                     i = (i + 1) % QUERIES;
-                    index.exact_scan(&scorers[i], 10, &allowed, &mut ctx, &mut out);
-                    black_box(&out);
+                    let request = SearchRequest::new(10)
+                        .mode(SearchMode::ExactScan)
+                        .filter(&allowed);
+                    black_box(
+                        index
+                            .search(&scorers[i], &request, &mut ctx)
+                            .map(|f| f.len()),
+                    )
                 })
             });
         }

@@ -7,22 +7,25 @@
 //! heuristic as construction. After repair, no live node links to a deleted one.
 
 use crate::build::select_neighbors;
-use crate::index::HnswIndex;
+use crate::error::Result;
+use crate::index::{HnswIndex, covers};
 use crate::search::{Scored, SearchContext};
 use sextant_core::{PairScorer, PointOffset};
 
 impl HnswIndex {
     /// Marks `points` deleted and repairs the graph around them (one pass over all links for the
     /// whole batch, so delete in batches). Offsets past the end or already deleted are ignored.
-    /// Returns how many points were newly deleted.
-    pub fn delete<P: PairScorer>(&mut self, points: &[PointOffset], scorer: &P) -> usize {
+    /// Returns how many points were newly deleted; a scorer over fewer points than the index
+    /// is an error (and nothing is deleted).
+    pub fn delete<P: PairScorer>(&mut self, points: &[PointOffset], scorer: &P) -> Result<usize> {
+        covers(scorer.len(), self.graph.len())?;
         let n = self.graph.len() as PointOffset;
         let newly = points
             .iter()
             .filter(|&&p| p < n && self.deleted.insert(p))
             .count();
         if newly == 0 {
-            return 0;
+            return Ok(0);
         }
         let (mut links, mut hole, mut scores) = (Vec::new(), Vec::new(), Vec::new());
         let mut candidates: Vec<PointOffset> = Vec::new();
@@ -72,20 +75,22 @@ impl HnswIndex {
             self.graph.set_entry(best);
         }
         self.extra = self.extra.without(n as usize, |p| self.deleted.contains(p));
-        newly
+        Ok(newly)
     }
 
     /// Reuses the slot of deleted point `point` for a new vector (the scorer must already see
     /// the new vector at that offset): its old links are dropped and it is inserted afresh.
-    /// Returns false (and changes nothing) when `point` is not a deleted slot.
+    /// Returns false (and changes nothing) when `point` is not a deleted slot; a scorer over
+    /// fewer points than the index is an error.
     pub fn reinsert<P: PairScorer>(
         &mut self,
         point: PointOffset,
         scorer: &P,
         ctx: &mut SearchContext,
-    ) -> bool {
+    ) -> Result<bool> {
+        covers(scorer.len(), self.graph.len())?;
         if !self.deleted.contains(point) {
-            return false;
+            return Ok(false);
         }
         {
             let _guard = self.graph.lock(point);
@@ -96,10 +101,10 @@ impl HnswIndex {
         self.deleted.remove(point);
         if self.graph.entry().is_none() {
             self.graph.set_entry(Some(point));
-            return true;
+            return Ok(true);
         }
         let ef = self.params.ef_construction;
         crate::build::insert_exact(&self.graph, scorer, point, ef, ctx);
-        true
+        Ok(true)
     }
 }

@@ -22,15 +22,6 @@ pub struct HnswIndex {
     pub(crate) extra: ExtraLinks,
 }
 
-/// How a filtered query is answered (see [`HnswIndex::plan`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchPlan {
-    /// Score every passing point: exact, and cheapest when few points pass.
-    ExactScan,
-    /// Walk the graph, keeping only passing points.
-    Graph,
-}
-
 /// Distance computations of an unfiltered search, per unit of `ef`: about 20 (measured on
 /// minilm-pypi-20k, M=16: ~2,500 at ef=128). The planner's cost model starts from it.
 pub const VISITS_PER_EF: usize = 20;
@@ -86,6 +77,7 @@ impl HnswIndex {
         F: Fn(PointOffset) -> std::result::Result<Q, E> + Sync,
     {
         params.validate()?;
+        covers(pair.len(), n)?;
         let graph = Graph::new(n, &params);
         let insert_one = |p: PointOffset, ctx: &mut SearchContext| -> Result<()> {
             let scorer = search(p).map_err(|e| Error::Scorer {
@@ -107,7 +99,7 @@ impl HnswIndex {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
-                .map_err(|e| Error::ThreadPool(e.to_string()))?;
+                .map_err(Error::ThreadPool)?;
             pool.install(|| {
                 (seq as PointOffset..n as PointOffset)
                     .into_par_iter()
@@ -123,12 +115,18 @@ impl HnswIndex {
     }
 
     /// Adds point `len()` (the scorer must already know its vector); the index grows by one.
-    pub fn insert<P: PairScorer>(&mut self, scorer: &P, ctx: &mut SearchContext) -> PointOffset {
+    /// A scorer that does not cover the new point is an error (and nothing changes).
+    pub fn insert<P: PairScorer>(
+        &mut self,
+        scorer: &P,
+        ctx: &mut SearchContext,
+    ) -> Result<PointOffset> {
+        covers(scorer.len(), self.graph.len() + 1)?;
         let p = self.graph.len() as PointOffset;
         self.graph.push_node(self.params.level_of(p));
         self.deleted.grow(p as usize + 1);
         insert_exact(&self.graph, scorer, p, self.params.ef_construction, ctx);
-        p
+        Ok(p)
     }
 
     /// Number of point slots (live and deleted).
@@ -165,4 +163,15 @@ impl HnswIndex {
     }
 
     crate::query::search_api!();
+}
+
+/// A scorer over `len` points cannot serve an index that needs `needed`.
+pub(crate) fn covers(len: usize, needed: usize) -> Result<()> {
+    if len < needed {
+        return Err(Error::ScorerTooShort {
+            scorer: len,
+            needed,
+        });
+    }
+    Ok(())
 }

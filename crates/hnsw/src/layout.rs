@@ -22,6 +22,7 @@ pub(crate) const FLAG_EXTRA: u32 = 4;
 
 pub(crate) fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
+        path: None,
         offset: offset as u64,
         what: what.into(),
     }

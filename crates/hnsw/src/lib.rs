@@ -8,10 +8,10 @@
 //! lets inserts search with a cheaper scorer such as int8 codes), growth by insertion, filtered
 //! search with a planner (exact scan over the passing points when a cost model says it scores
 //! fewer vectors than a filtered traversal, graph traversal otherwise), an ACORN-style
-//! filter-aware traversal (`search_acorn`), deletes with online repair and slot reuse, graph
+//! filter-aware traversal ([`SearchMode::Acorn`]), deletes with online repair and slot reuse, graph
 //! diagnostics, and a checksummed file format (in the `persist` module docs) with plain or
 //! compressed (sorted, gap-encoded, bit-packed) level-0 lists, loaded into RAM
-//! ([`HnswIndex::load`]) or searched in place through mmap ([`HnswMapped`]) with identical
+//! ([`HnswIndex::load`]) or searched in place through mmap ([`HnswIndex::open_mapped`]) with identical
 //! results, and payload-aware extra links ([`HnswIndex::add_block_links`]) that keep filtered
 //! search connected inside a block of points sharing a payload value.
 //!
@@ -22,17 +22,23 @@
 //! vector only where the code bound reaches the floor.
 //!
 //! ```
-//! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance, PointFilter};
-//! use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+//! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance};
+//! use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchRequest};
 //!
-//! let mut points = DenseVectors::from_flat(2, (0..200).flat_map(|i| [i as f32, (i % 7) as f32]).collect())?;
-//! points.prepare(Distance::Euclid)?;
-//! let index = HnswIndex::build(sextant_core::DenseVectorSource::len(&points), &DensePairScorer::new(&points, Distance::Euclid), HnswParams::default(), 2)?;
+//! // 200 two-dimensional points, prepared once for the metric (the set remembers it).
+//! let data = (0..200).flat_map(|i| [i as f32, (i % 7) as f32]).collect();
+//! let points = DenseVectors::prepared(2, data, Distance::Euclid)?;
+//! let index = HnswIndex::build(200, &DensePairScorer::for_source(&points)?, HnswParams::default(), 2)?;
 //!
-//! let query = DenseQueryScorer::new(&points, Distance::Euclid, &[50.2, 1.0])?;
-//! let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
-//! index.search(&query, 3, 32, None::<&dyn PointFilter>, &mut ctx, &mut out);
-//! assert_eq!(out[0].offset, 50);
+//! let query = DenseQueryScorer::for_source(&points, &[50.2, 1.0])?;
+//! let mut ctx = SearchContext::new(); // reuse it: searches then allocate nothing
+//! let found = index.search(&query, &SearchRequest::new(3).ef(32), &mut ctx)?;
+//! assert_eq!(found[0].offset, 50);
+//!
+//! // Under a filter (any `Fn(u32) -> bool`, a bitset, a payload index's filter...).
+//! let odd = |p: u32| !p.is_multiple_of(2);
+//! let found = index.search(&query, &SearchRequest::new(3).filter(&odd), &mut ctx)?;
+//! assert!(found.iter().all(|p| p.offset % 2 == 1));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -48,12 +54,14 @@ mod mapped;
 mod params;
 mod persist;
 mod query;
+mod request;
 mod search;
 
 pub use error::{Error, Result};
-pub use index::{GraphStats, HnswIndex, SearchPlan, VISITS_PER_EF};
+pub use index::{GraphStats, HnswIndex, VISITS_PER_EF};
 pub use mapped::HnswMapped;
 pub use params::HnswParams;
+pub use request::{DEFAULT_EF, Found, SearchMode, SearchPlan, SearchRequest};
 pub use search::SearchContext;
 
 /// Entry point for the cargo-fuzz target and its corpus replay test: the graph loaders on

@@ -24,15 +24,18 @@ pub struct HnswMapped {
     layout: Layout,
 }
 
+impl crate::HnswIndex {
+    /// Maps and validates the graph file at `path` (plain or compressed) and searches it in
+    /// place: the third verb of every immutable artefact, next to `save` and `load`.
+    pub fn open_mapped(path: impl AsRef<Path>) -> Result<HnswMapped> {
+        HnswMapped::open(path.as_ref())
+    }
+}
+
 impl HnswMapped {
-    /// Maps and validates the graph file at `path`.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let map = MmapFile::open(path).map_err(|e| Error::Io {
-            path: path.into(),
-            what: e.to_string(),
-        })?;
-        let layout = parse(map.bytes())?;
+    fn open(path: &Path) -> Result<Self> {
+        let map = MmapFile::open(path)?;
+        let layout = parse(map.bytes()).map_err(|e| e.in_file(path))?;
         Ok(Self { map, layout })
     }
 
@@ -88,10 +91,7 @@ impl HnswMapped {
         self.map
             .populate(0, self.map.len())
             .map(|_| ())
-            .map_err(|e| Error::Io {
-                path: self.map.path().into(),
-                what: e.to_string(),
-            })
+            .map_err(Error::from)
     }
 
     crate::query::search_api!();

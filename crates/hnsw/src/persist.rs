@@ -145,11 +145,12 @@ impl HnswIndex {
     /// Loads a graph file (plain or compressed) into RAM.
     pub fn load(path: impl AsRef<Path>) -> Result<HnswIndex> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.into(),
-            what: format!("read: {e}"),
+            op: "read",
+            source,
         })?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&bytes).map_err(|e| e.in_file(path))
     }
 
     /// Parses and validates a graph file (plain or compressed) into a RAM index.
@@ -198,8 +199,5 @@ impl HnswIndex {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    sextant_mmap_advice::atomic_write(path, bytes).map_err(|e| Error::Io {
-        path: path.into(),
-        what: e.to_string(),
-    })
+    Ok(sextant_mmap_advice::atomic_write(path, bytes)?)
 }

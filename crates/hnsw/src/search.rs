@@ -37,6 +37,8 @@ pub struct SearchContext {
     pub(crate) scores: Vec<ScoreType>,
     /// Unfiltered searches: the best `ef` so far, sorted best first, with an "expanded" flag.
     pub(crate) pool: Vec<(Scored, bool)>,
+    /// The results of the last search (what `Found` borrows).
+    pub(crate) out: Vec<ScoredPoint>,
 }
 
 impl Default for SearchContext {
@@ -56,6 +58,7 @@ impl SearchContext {
             fresh: Vec::new(),
             scores: Vec::new(),
             pool: Vec::new(),
+            out: Vec::new(),
         }
     }
 }

@@ -2,10 +2,10 @@
 //! value stays connected, and the links survive save / load / mmap / compression and deletes.
 
 use sextant_core::{
-    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, PointFilter,
-    QueryScorer, TopK,
+    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, QueryScorer, TopK,
 };
-use sextant_hnsw::{HnswIndex, HnswMapped, HnswParams, SearchContext};
+use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{SearchMode, SearchRequest};
 
 mod common;
 
@@ -41,7 +41,8 @@ fn recall_of(
     acorn: bool,
 ) -> (f64, f64) {
     let queries = 200u32;
-    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let mut ctx = SearchContext::new();
+    let mut out: Vec<sextant_core::ScoredPoint>;
     let (mut hits, mut total, mut scored) = (0, 0, 0);
     for q in 0..queries {
         let inner = DenseQueryScorer::new(&m.base, m.distance, m.queries.vector(q)).unwrap();
@@ -56,9 +57,26 @@ fn recall_of(
         let truth: Vec<u32> = exact.into_sorted_vec().iter().map(|p| p.offset).collect();
         scorer.scored.set(0);
         if acorn {
-            index.search_acorn(&scorer, 10, ef, allowed, &mut ctx, &mut out);
+            out = index
+                .search(
+                    &scorer,
+                    &SearchRequest::new(10)
+                        .ef(ef)
+                        .mode(SearchMode::Acorn)
+                        .filter(allowed),
+                    &mut ctx,
+                )
+                .unwrap()
+                .to_vec();
         } else {
-            index.search(&scorer, 10, ef, Some(allowed), &mut ctx, &mut out);
+            out = index
+                .search(
+                    &scorer,
+                    &SearchRequest::new(10).ef(ef).filter(allowed),
+                    &mut ctx,
+                )
+                .unwrap()
+                .to_vec();
         }
         scored += scorer.scored.get();
         assert!(out.iter().all(|p| allowed.contains(p.offset)));
@@ -142,11 +160,21 @@ fn block_links_add_paths_inside_blocks() {
     }
     // Unfiltered search ignores the extra links.
     let fresh = common::build(&m.base, m.distance);
-    let (mut ctx, mut a, mut b) = (SearchContext::new(), Vec::new(), Vec::new());
+    let mut ctx = SearchContext::new();
+    let (mut a, mut b): (
+        Vec<sextant_core::ScoredPoint>,
+        Vec<sextant_core::ScoredPoint>,
+    );
     for q in 0..50u32 {
         let s = DenseQueryScorer::new(&m.base, m.distance, m.queries.vector(q)).unwrap();
-        index.search(&s, 10, 64, None::<&dyn PointFilter>, &mut ctx, &mut a);
-        fresh.search(&s, 10, 64, None::<&dyn PointFilter>, &mut ctx, &mut b);
+        a = index
+            .search(&s, &SearchRequest::new(10).ef(64), &mut ctx)
+            .unwrap()
+            .to_vec();
+        b = fresh
+            .search(&s, &SearchRequest::new(10).ef(64), &mut ctx)
+            .unwrap()
+            .to_vec();
         assert_eq!(a.len(), b.len());
     }
 }
@@ -177,27 +205,62 @@ fn block_links_survive_files_and_deletes() {
         .unwrap();
     }
     let (mapped, mapped_packed) = (
-        HnswMapped::open(&plain).unwrap(),
-        HnswMapped::open(&packed).unwrap(),
+        HnswIndex::open_mapped(&plain).unwrap(),
+        HnswIndex::open_mapped(&packed).unwrap(),
     );
     let in_block = |p: u32| p.is_multiple_of(9);
     let (mut ctx, mut r) = (SearchContext::new(), vec![Vec::new(); 4]);
     for q in 0..40u32 {
         let s = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(q)).unwrap();
-        index.search(&s, 5, 20, Some(&in_block), &mut ctx, &mut r[0]);
-        loaded.search(&s, 5, 20, Some(&in_block), &mut ctx, &mut r[1]);
-        mapped.search(&s, 5, 20, Some(&in_block), &mut ctx, &mut r[2]);
-        mapped_packed.search(&s, 5, 20, Some(&in_block), &mut ctx, &mut r[3]);
+        r[0] = index
+            .search(
+                &s,
+                &SearchRequest::new(5).ef(20).filter(&in_block),
+                &mut ctx,
+            )
+            .unwrap()
+            .to_vec();
+        r[1] = loaded
+            .search(
+                &s,
+                &SearchRequest::new(5).ef(20).filter(&in_block),
+                &mut ctx,
+            )
+            .unwrap()
+            .to_vec();
+        r[2] = mapped
+            .search(
+                &s,
+                &SearchRequest::new(5).ef(20).filter(&in_block),
+                &mut ctx,
+            )
+            .unwrap()
+            .to_vec();
+        r[3] = mapped_packed
+            .search(
+                &s,
+                &SearchRequest::new(5).ef(20).filter(&in_block),
+                &mut ctx,
+            )
+            .unwrap()
+            .to_vec();
         assert!(r[1..].iter().all(|x| x == &r[0]), "query {q}");
     }
     // Deleting block points drops their extra links both ways.
     let doomed: Vec<u32> = block.iter().copied().step_by(2).collect();
-    index.delete(&doomed, &pair);
+    index.delete(&doomed, &pair).unwrap();
     let after = HnswIndex::from_bytes(&index.to_bytes()).unwrap();
     assert!(after.block_link_count() < total);
     for q in 0..40u32 {
         let s = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(q)).unwrap();
-        after.search(&s, 5, 20, Some(&in_block), &mut ctx, &mut r[0]);
+        r[0] = after
+            .search(
+                &s,
+                &SearchRequest::new(5).ef(20).filter(&in_block),
+                &mut ctx,
+            )
+            .unwrap()
+            .to_vec();
         assert!(
             r[0].iter()
                 .all(|p| in_block(p.offset) && !after.is_deleted(p.offset))

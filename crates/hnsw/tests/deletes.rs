@@ -2,9 +2,9 @@
 //! build over the rest; deleted slots can be reused.
 
 use sextant_core::{
-    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, PointFilter, QueryScorer,
-    TopK,
+    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, QueryScorer, TopK,
 };
+use sextant_hnsw::SearchRequest;
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
 
 mod common;
@@ -30,7 +30,7 @@ fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
     let doomed: Vec<u32> = (0..n)
         .filter(|&p| splitmix(p as u64 ^ 0xDE1) % 10 < 3)
         .collect();
-    assert_eq!(index.delete(&doomed, &pair), doomed.len());
+    assert_eq!(index.delete(&doomed, &pair).unwrap(), doomed.len());
     let live: Vec<u32> = (0..n).filter(|&p| !index.is_deleted(p)).collect();
 
     // A fresh build over the survivors, with their own dense ids.
@@ -47,7 +47,8 @@ fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
     )
     .unwrap();
 
-    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let mut ctx = SearchContext::new();
+    let mut out: Vec<sextant_core::ScoredPoint>;
     let (mut hits_repaired, mut hits_fresh, mut total) = (0, 0, 0);
     for q in 0..300u32 {
         let scorer = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
@@ -58,14 +59,10 @@ fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
         let truth: Vec<u32> = exact.into_sorted_vec().iter().map(|p| p.offset).collect();
         total += truth.len();
 
-        index.search(
-            &scorer,
-            10,
-            128,
-            None::<&dyn PointFilter>,
-            &mut ctx,
-            &mut out,
-        );
+        out = index
+            .search(&scorer, &SearchRequest::new(10).ef(128), &mut ctx)
+            .unwrap()
+            .to_vec();
         assert!(
             out.iter().all(|p| !index.is_deleted(p.offset)),
             "deleted points are never returned"
@@ -73,14 +70,10 @@ fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
         hits_repaired += out.iter().filter(|p| truth.contains(&p.offset)).count();
 
         let sub_scorer = DenseQueryScorer::new(&subset, d, queries.vector(q)).unwrap();
-        fresh.search(
-            &sub_scorer,
-            10,
-            128,
-            None::<&dyn PointFilter>,
-            &mut ctx,
-            &mut out,
-        );
+        out = fresh
+            .search(&sub_scorer, &SearchRequest::new(10).ef(128), &mut ctx)
+            .unwrap()
+            .to_vec();
         hits_fresh += out
             .iter()
             .filter(|p| truth.contains(&live[p.offset as usize]))
@@ -111,15 +104,26 @@ fn deleted_slots_can_be_reused() {
     let pair = DensePairScorer::new(&data, sextant_core::Distance::Euclid);
     let mut index = HnswIndex::build(500, &pair, HnswParams::with_m(8), 1).unwrap();
     let doomed: Vec<u32> = (0..500).step_by(3).collect();
-    index.delete(&doomed, &pair);
-    assert_eq!(index.delete(&doomed, &pair), 0, "deleting twice is a no-op");
-    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    index.delete(&doomed, &pair).unwrap();
+    assert_eq!(
+        index.delete(&doomed, &pair).unwrap(),
+        0,
+        "deleting twice is a no-op"
+    );
+    let mut ctx = SearchContext::new();
+    let mut out: Vec<sextant_core::ScoredPoint>;
     let q = DenseQueryScorer::new(&data, sextant_core::Distance::Euclid, data.vector(9)).unwrap();
-    index.search(&q, 5, 64, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    out = index
+        .search(&q, &SearchRequest::new(5).ef(64), &mut ctx)
+        .unwrap()
+        .to_vec();
     assert!(out.iter().all(|p| p.offset != 9));
-    assert!(index.reinsert(9, &pair, &mut ctx));
-    assert!(!index.reinsert(10, &pair, &mut ctx), "10 is live");
-    index.search(&q, 5, 64, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    assert!(index.reinsert(9, &pair, &mut ctx).unwrap());
+    assert!(!index.reinsert(10, &pair, &mut ctx).unwrap(), "10 is live");
+    out = index
+        .search(&q, &SearchRequest::new(5).ef(64), &mut ctx)
+        .unwrap()
+        .to_vec();
     assert_eq!(out[0].offset, 9, "the reused slot is found again");
     assert_eq!(index.deleted_count(), doomed.len() - 1);
 }

@@ -1,8 +1,10 @@
 //! Filtered search on the bundled dataset with filters on its real payload fields, at about
 //! 50%, 10%, 1% and 0.1% selectivity, against exact filtered ground truth.
 
+use sextant_core::Cardinality;
 use sextant_core::{BitSet, DenseQueryScorer, DenseVectorSource, QueryScorer, TopK};
 use sextant_hnsw::{SearchContext, SearchPlan, VISITS_PER_EF};
+use sextant_hnsw::{SearchMode, SearchRequest};
 
 mod common;
 
@@ -35,7 +37,7 @@ fn filtered_recall_is_at_least_095_at_every_selectivity() {
         ..
     } = common::minilm();
     let index = common::build(&base, d);
-    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let mut ctx = SearchContext::new();
     for (name, f) in filters() {
         let mut allowed = BitSet::new(base.len());
         for (i, p) in payload.iter().enumerate() {
@@ -53,8 +55,12 @@ fn filtered_recall_is_at_least_095_at_every_selectivity() {
                 exact.push(p, scorer.score_point(p));
             });
             let truth: Vec<u32> = exact.into_sorted_vec().iter().map(|p| p.offset).collect();
-            let plan =
-                index.search_planned(&scorer, 10, 128, &allowed, passing, &mut ctx, &mut out);
+            let request = SearchRequest::new(10)
+                .ef(128)
+                .estimate(Cardinality::exact(passing))
+                .filter(&allowed);
+            let found = index.search(&scorer, &request, &mut ctx).unwrap();
+            let (plan, mut out) = (found.plan, found.to_vec());
             let scan = (passing * passing) < VISITS_PER_EF * 128 * base.len();
             assert_eq!(plan == SearchPlan::ExactScan, scan, "{name}");
             assert_eq!(
@@ -70,10 +76,27 @@ fn filtered_recall_is_at_least_095_at_every_selectivity() {
             total += truth.len();
             // Plain filtered traversal must stay correct too, whatever the planner picks.
             if passing >= 1_000 {
-                index.search(&scorer, 10, 128, Some(&allowed), &mut ctx, &mut out);
+                out = index
+                    .search(
+                        &scorer,
+                        &SearchRequest::new(10).ef(128).filter(&allowed),
+                        &mut ctx,
+                    )
+                    .unwrap()
+                    .to_vec();
                 assert!(out.iter().all(|p| allowed.contains(p.offset)));
                 graph_hits += out.iter().filter(|p| truth.contains(&p.offset)).count();
-                index.search_acorn(&scorer, 10, 128, &allowed, &mut ctx, &mut out);
+                out = index
+                    .search(
+                        &scorer,
+                        &SearchRequest::new(10)
+                            .ef(128)
+                            .mode(SearchMode::Acorn)
+                            .filter(&allowed),
+                        &mut ctx,
+                    )
+                    .unwrap()
+                    .to_vec();
                 assert!(out.iter().all(|p| allowed.contains(p.offset)));
                 acorn_hits += out.iter().filter(|p| truth.contains(&p.offset)).count();
             }

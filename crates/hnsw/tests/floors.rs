@@ -4,10 +4,11 @@
 
 use proptest::prelude::*;
 use sextant_core::{
-    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, PointFilter,
-    PointOffset, QueryScorer, ScoreType, ScoredPoint,
+    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, PointOffset,
+    QueryScorer, ScoreType, ScoredPoint,
 };
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{SearchMode, SearchRequest};
 use std::cell::Cell;
 
 /// Exact scores, except that every point below the floor gets a value further below it (as
@@ -61,17 +62,20 @@ fn all_searches<S: QueryScorer>(
     allowed: &BitSet,
     ctx: &mut SearchContext,
 ) -> Vec<Vec<ScoredPoint>> {
-    let mut out = Vec::new();
-    let mut all = Vec::new();
-    index.search(scorer, k, ef, None::<&dyn PointFilter>, ctx, &mut out);
-    all.push(out.clone());
-    index.search(scorer, k, ef, Some(allowed), ctx, &mut out);
-    all.push(out.clone());
-    index.search_acorn(scorer, k, ef, allowed, ctx, &mut out);
-    all.push(out.clone());
-    index.exact_scan(scorer, k, allowed, ctx, &mut out);
-    all.push(out.clone());
-    all
+    let request = SearchRequest::new(k).ef(ef);
+    let filtered = request.filter(allowed);
+    vec![
+        index.search(scorer, &request, ctx).unwrap().to_vec(),
+        index.search(scorer, &filtered, ctx).unwrap().to_vec(),
+        index
+            .search(scorer, &filtered.mode(SearchMode::Acorn), ctx)
+            .unwrap()
+            .to_vec(),
+        index
+            .search(scorer, &filtered.mode(SearchMode::ExactScan), ctx)
+            .unwrap()
+            .to_vec(),
+    ]
 }
 
 proptest! {
@@ -112,22 +116,18 @@ fn large_searches_do_get_a_floor() {
         pruned: Cell::new(0),
     };
     let mut ctx = SearchContext::new();
-    let (mut before, mut out) = (0, Vec::new());
+    let mut before = 0;
     // Unfiltered, filtered, ACORN, exact scan: each must pass floors for some batches.
+    let request = SearchRequest::new(10).ef(32);
+    let filtered = request.filter(&allowed);
     for kind in 0..4 {
-        match kind {
-            0 => index.search(
-                &pruning,
-                10,
-                32,
-                None::<&dyn PointFilter>,
-                &mut ctx,
-                &mut out,
-            ),
-            1 => index.search(&pruning, 10, 32, Some(&allowed), &mut ctx, &mut out),
-            2 => index.search_acorn(&pruning, 10, 32, &allowed, &mut ctx, &mut out),
-            _ => index.exact_scan(&pruning, 10, &allowed, &mut ctx, &mut out),
+        let out = match kind {
+            0 => index.search(&pruning, &request, &mut ctx),
+            1 => index.search(&pruning, &filtered, &mut ctx),
+            2 => index.search(&pruning, &filtered.mode(SearchMode::Acorn), &mut ctx),
+            _ => index.search(&pruning, &filtered.mode(SearchMode::ExactScan), &mut ctx),
         }
+        .unwrap();
         assert_eq!(out.len(), 10);
         assert!(
             pruning.pruned.get() > before,

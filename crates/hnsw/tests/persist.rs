@@ -1,15 +1,17 @@
 //! Saved graphs load back identical (same search results), the format is pinned by a golden
 //! file, and damaged files are errors, never panics.
 
+use sextant_core::Cardinality;
 use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, PointFilter};
-use sextant_hnsw::{Error, HnswIndex, HnswMapped, HnswParams, SearchContext};
+use sextant_hnsw::{Error, HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{SearchMode, SearchRequest};
 use std::path::Path;
 
 fn small_index() -> (sextant_core::DenseVectors<f32>, HnswIndex) {
     let data = sextant_datasets::gaussian(300, 6, 11).unwrap();
     let pair = DensePairScorer::new(&data, Distance::Euclid);
     let mut index = HnswIndex::build(300, &pair, HnswParams::with_m(4), 1).unwrap();
-    index.delete(&[3, 77, 150], &pair);
+    index.delete(&[3, 77, 150], &pair).unwrap();
     (data, index)
 }
 
@@ -23,11 +25,17 @@ fn save_and_load_give_identical_results() {
     assert_eq!(loaded.stats(), index.stats());
     assert_eq!(loaded.deleted_count(), 3);
     assert_eq!(loaded.to_bytes(), index.to_bytes());
-    let (mut ctx, mut a, mut b) = (SearchContext::new(), Vec::new(), Vec::new());
+    let mut ctx = SearchContext::new();
     for q in 0..50u32 {
         let s = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(q)).unwrap();
-        index.search(&s, 10, 40, None::<&dyn PointFilter>, &mut ctx, &mut a);
-        loaded.search(&s, 10, 40, None::<&dyn PointFilter>, &mut ctx, &mut b);
+        let a = index
+            .search(&s, &SearchRequest::new(10).ef(40), &mut ctx)
+            .unwrap()
+            .to_vec();
+        let b = loaded
+            .search(&s, &SearchRequest::new(10).ef(40), &mut ctx)
+            .unwrap()
+            .to_vec();
         assert_eq!(a, b);
     }
 }
@@ -158,8 +166,8 @@ fn ram_mmap_and_compressed_give_identical_results() {
     );
     index.save(&plain).unwrap();
     index.save_compressed(&packed).unwrap();
-    let mapped = HnswMapped::open(&plain).unwrap();
-    let mapped_packed = HnswMapped::open(&packed).unwrap();
+    let mapped = HnswIndex::open_mapped(&plain).unwrap();
+    let mapped_packed = HnswIndex::open_mapped(&packed).unwrap();
     let loaded_packed = HnswIndex::load(&packed).unwrap();
     assert!(!mapped.is_compressed() && mapped_packed.is_compressed());
     assert_eq!((mapped.len(), mapped.deleted_count()), (300, 3));
@@ -189,17 +197,36 @@ fn ram_mmap_and_compressed_give_identical_results() {
             let mut results = vec![Vec::new(); 4];
             macro_rules! all {
                 ($ix:expr) => {{
-                    $ix.search(
-                        &s,
-                        10,
-                        40,
-                        None::<&dyn PointFilter>,
-                        &mut ctx,
-                        &mut results[0],
-                    );
-                    $ix.search(&s, 10, 40, Some(filter), &mut ctx, &mut results[1]);
-                    $ix.search_acorn(&s, 10, 40, filter, &mut ctx, &mut results[2]);
-                    $ix.search_planned(&s, 10, 40, filter, 150, &mut ctx, &mut results[3]);
+                    results[0] = $ix
+                        .search(&s, &SearchRequest::new(10).ef(40), &mut ctx)
+                        .unwrap()
+                        .to_vec();
+                    results[1] = $ix
+                        .search(&s, &SearchRequest::new(10).ef(40).filter(filter), &mut ctx)
+                        .unwrap()
+                        .to_vec();
+                    results[2] = $ix
+                        .search(
+                            &s,
+                            &SearchRequest::new(10)
+                                .ef(40)
+                                .mode(SearchMode::Acorn)
+                                .filter(filter),
+                            &mut ctx,
+                        )
+                        .unwrap()
+                        .to_vec();
+                    results[3] = $ix
+                        .search(
+                            &s,
+                            &SearchRequest::new(10)
+                                .ef(40)
+                                .estimate(Cardinality::exact(150))
+                                .filter(filter),
+                            &mut ctx,
+                        )
+                        .unwrap()
+                        .to_vec();
                 }};
             }
             match which {
@@ -235,7 +262,36 @@ fn a_compressed_list_pointing_past_the_graph_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("g"), &bytes).unwrap();
     assert!(matches!(
-        HnswMapped::open(dir.path().join("g")),
+        HnswIndex::open_mapped(dir.path().join("g")),
         Err(Error::Corrupt { .. })
     ));
+}
+
+#[test]
+fn a_missing_file_is_told_apart_from_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.hnsw");
+    for err in [
+        HnswIndex::load(&missing).unwrap_err(),
+        HnswIndex::open_mapped(&missing).unwrap_err(),
+    ] {
+        assert!(err.is_not_found(), "{err}");
+    }
+    let damaged = dir.path().join("damaged.hnsw");
+    std::fs::write(
+        &damaged,
+        b"not a graph file at all, but long enough to have a header....",
+    )
+    .unwrap();
+    for err in [
+        HnswIndex::load(&damaged).unwrap_err(),
+        HnswIndex::open_mapped(&damaged).unwrap_err(),
+    ] {
+        assert!(!err.is_not_found(), "{err}");
+        assert!(
+            matches!(&err, Error::Corrupt { path: Some(p), .. } if p == &damaged),
+            "{err}"
+        );
+        assert!(err.to_string().contains("damaged.hnsw"), "{err}");
+    }
 }

@@ -4,10 +4,9 @@
 use proptest::prelude::*;
 use sextant_core::{
     BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance,
-    PointFilter,
 };
 use sextant_datasets::mean_recall;
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchRequest};
 
 mod common;
 
@@ -24,18 +23,14 @@ fn recall_at_10_on_minilm_is_at_least_095_at_ef_128() {
     let stats = index.stats();
     // The pure heuristic can orphan a handful of nodes (hnswlib's graphs have them too).
     assert!(stats.unreachable <= 20, "{stats:?}");
-    let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
+    let mut ctx = SearchContext::new();
     let mut found = Vec::new();
     for q in 0..queries.len() as u32 {
         let scorer = DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap();
-        index.search(
-            &scorer,
-            10,
-            128,
-            None::<&dyn PointFilter>,
-            &mut ctx,
-            &mut out,
-        );
+        let out = index
+            .search(&scorer, &SearchRequest::new(10).ef(128), &mut ctx)
+            .unwrap()
+            .to_vec();
         assert_eq!(out.len(), 10);
         found.push(out.iter().map(|p| p.offset).collect::<Vec<_>>());
     }
@@ -44,7 +39,13 @@ fn recall_at_10_on_minilm_is_at_least_095_at_ef_128() {
     let scorers: Vec<_> = (0..100u32)
         .map(|q| DenseQueryScorer::new(&base, d, queries.vector(q)).unwrap())
         .collect();
-    let batch = index.search_batch(&scorers, 10, 128, 2).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let batch = index
+        .search_batch(&scorers, &SearchRequest::new(10).ef(128), &pool)
+        .unwrap();
     for (q, row) in batch.iter().enumerate() {
         assert_eq!(row.iter().map(|p| p.offset).collect::<Vec<_>>(), found[q]);
     }
@@ -64,9 +65,15 @@ fn one_thread_builds_are_deterministic() {
     let b = HnswIndex::build(2000, &scorer, HnswParams::default(), 1).unwrap();
     assert_eq!(a.stats(), b.stats());
     let q = DenseQueryScorer::new(&base, Distance::Cosine, base.vector(17)).unwrap();
-    let (mut ctx, mut ra, mut rb) = (SearchContext::new(), Vec::new(), Vec::new());
-    a.search(&q, 10, 50, None::<&dyn PointFilter>, &mut ctx, &mut ra);
-    b.search(&q, 10, 50, None::<&dyn PointFilter>, &mut ctx, &mut rb);
+    let mut ctx = SearchContext::new();
+    let ra = a
+        .search(&q, &SearchRequest::new(10).ef(50), &mut ctx)
+        .unwrap()
+        .to_vec();
+    let rb = b
+        .search(&q, &SearchRequest::new(10).ef(50), &mut ctx)
+        .unwrap()
+        .to_vec();
     assert_eq!(ra, rb);
     assert_eq!(ra[0].offset, 17);
 }
@@ -96,12 +103,9 @@ fn a_search_scorer_equal_to_the_pair_scorer_builds_the_same_graph() {
         let err =
             HnswIndex::build_with_search(1500, &pair, failing, HnswParams::default(), threads)
                 .unwrap_err();
-        assert_eq!(
-            err,
-            sextant_hnsw::Error::Scorer {
-                point: 700,
-                what: "no vector".into()
-            }
+        assert!(
+            matches!(&err, sextant_hnsw::Error::Scorer { point: 700, what } if what == "no vector"),
+            "{err}"
         );
     }
 }
@@ -124,7 +128,7 @@ proptest! {
         let mut index = HnswIndex::build(n, &pair, HnswParams::with_m(4), 2).unwrap();
         let mut ctx = SearchContext::new();
         for _ in 0..grow {
-            index.insert(&pair, &mut ctx);
+            index.insert(&pair, &mut ctx).unwrap();
         }
         let total = n + grow;
         prop_assert_eq!(index.len(), total);
@@ -132,9 +136,8 @@ proptest! {
         (0..total as u32).filter(|p| p % modulus == 0).for_each(|p| { allowed.insert(p); });
         let passing = allowed.count();
         let query = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(0)).unwrap();
-        let mut out = Vec::new();
         // ef large enough to hold every point: the search must then find k allowed ones.
-        index.search(&query, k, total, Some(&allowed), &mut ctx, &mut out);
+        let out = index.search(&query, &SearchRequest::new(k).ef(total).filter(&allowed), &mut ctx).unwrap().to_vec();
         prop_assert_eq!(out.len(), k.min(passing));
         prop_assert!(out.iter().all(|p| allowed.contains(p.offset)));
         prop_assert!(out.windows(2).all(|w| w[0].score >= w[1].score));
@@ -144,7 +147,7 @@ proptest! {
         prop_assert_eq!(ids.len(), out.len());
 
         // Unfiltered (the sorted-pool path): k results, sorted, unique, the query point first.
-        index.search(&query, k, total, None::<&dyn PointFilter>, &mut ctx, &mut out);
+        let out = index.search(&query, &SearchRequest::new(k).ef(total), &mut ctx).unwrap().to_vec();
         prop_assert_eq!(out.len(), k.min(total));
         prop_assert!(out.windows(2).all(|w| w[0].score >= w[1].score));
         prop_assert_eq!(out[0].score, 0.0);
@@ -161,20 +164,17 @@ fn empty_and_tiny_indexes_answer_sensibly() {
     let pair = DensePairScorer::new(&data, Distance::Euclid);
     let empty = HnswIndex::build(0, &pair, HnswParams::default(), 2).unwrap();
     let q = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(1)).unwrap();
-    let (mut ctx, mut out) = (
-        SearchContext::new(),
-        vec![sextant_core::ScoredPoint::new(9, 1.0)],
-    );
-    empty.search(&q, 5, 10, None::<&dyn PointFilter>, &mut ctx, &mut out);
-    assert!(
-        out.is_empty(),
-        "an empty index returns nothing (and clears the buffer)"
-    );
+    let mut ctx = SearchContext::new();
+    let mut out = tiny_search(&empty, &q, 5, &mut ctx);
+    assert!(out.is_empty(), "an empty index returns nothing");
     assert_eq!(empty.stats().unreachable, 0);
     let tiny = HnswIndex::build(3, &pair, HnswParams::default(), 1).unwrap();
-    tiny.search(&q, 0, 10, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    out = tiny_search(&tiny, &q, 0, &mut ctx);
     assert!(out.is_empty(), "k = 0");
-    tiny.search(&q, 10, 1, None::<&dyn PointFilter>, &mut ctx, &mut out);
+    let out = tiny
+        .search(&q, &SearchRequest::new(10).ef(1), &mut ctx)
+        .unwrap()
+        .to_vec();
     assert_eq!(out.len(), 3, "ef below k is raised to k");
     assert_eq!(out[0].offset, 1);
     assert!(
@@ -189,4 +189,32 @@ fn empty_and_tiny_indexes_answer_sensibly() {
         )
         .is_err()
     );
+    // A scorer over fewer points than the index is an error, not a read past its end.
+    let short = DenseVectors::from_flat(4, data.as_flat()[..8].to_vec()).unwrap();
+    let q_short = DenseQueryScorer::new(&short, Distance::Euclid, data.vector(1)).unwrap();
+    let err = tiny
+        .search(&q_short, &SearchRequest::new(2), &mut ctx)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            sextant_hnsw::Error::ScorerTooShort {
+                scorer: 2,
+                needed: 3
+            }
+        ),
+        "{err}"
+    );
+}
+
+fn tiny_search(
+    index: &HnswIndex,
+    q: &impl sextant_core::QueryScorer,
+    k: usize,
+    ctx: &mut SearchContext,
+) -> Vec<sextant_core::ScoredPoint> {
+    index
+        .search(q, &SearchRequest::new(k).ef(10), ctx)
+        .unwrap()
+        .to_vec()
 }

@@ -8,6 +8,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong with a mapped file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// An OS call failed.
     #[error("{op} {path}: {source}")]
@@ -37,6 +38,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// True when the file does not exist (as opposed to existing and failing otherwise).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    }
+
     pub(crate) fn io(path: &Path, op: &'static str, source: io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
