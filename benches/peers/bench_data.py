@@ -19,7 +19,11 @@ def read_vecs(path, dtype):
 def load_dataset(folder, k):
     """(meta, base, queries, ground truth's first k ids) of a dataset folder, as float32."""
     meta = json.load(open(os.path.join(folder, "meta.json")))
-    base = read_vecs(os.path.join(folder, "base.fvecs"), np.float32)
+    fvecs = os.path.join(folder, "base.fvecs")
+    if os.path.exists(fvecs):
+        base = read_vecs(fvecs, np.float32)
+    else:  # the larger sets ship their base as float16 (base.f16.npy), widened here
+        base = np.load(os.path.join(folder, "base.f16.npy")).astype(np.float32)
     queries = read_vecs(os.path.join(folder, "query.fvecs"), np.float32)
     gt = read_vecs(os.path.join(folder, "groundtruth.ivecs"), np.int32)[:, :k]
     return meta, base, queries, gt
@@ -31,7 +35,7 @@ def recall(found, gt, k):
 
 
 def write_report(path, harness, meta, args, records, versions, **extra):
-    """The report file `sextant-bench plot` and ../shared/peers/compare.py read."""
+    """The report file `sextant-bench plot` and compare.py next to it read."""
     report = {"harness": harness, "host": {"machine": platform.machine(), "nproc": os.cpu_count()},
               "versions": versions, "dataset": {"name": meta["name"], "meta": meta},
               "params": vars(args), **extra, "records": records}

@@ -5,14 +5,14 @@
 is reported). Recall@k raw, and after rescoring the top R·k of the codes with exact float
 scores (numpy, outside the timed scan), for each R in --rescore.
 
-The peers harness (../shared/peers/peers.py) measures FAISS's 8-bit PQ, SQ, RaBitQ and
+The peers harness (peers.py, next to this script) measures FAISS's 8-bit PQ, SQ, RaBitQ and
 TurboQuant codecs but not its fast-scan layout; this script fills that gap. With --bits 8 it
 measures FAISS's 8-bit IndexPQ the same way (one query per call, fastest of --repeats), where
 peers.py times one batched call once.
 
     python3 faiss_fastscan.py --dataset ../../datasets/minilm-pypi-20k --m 48,96 --out faiss-fastscan.json
 
-Needs numpy and faiss-cpu (../shared/peers/requirements.txt pins the versions).
+Needs numpy and faiss-cpu (requirements.txt next to this script pins the versions).
 """
 import argparse
 import os

@@ -8,7 +8,7 @@ with "lib": "faiss-flat", so compare.py and `sextant-bench plot` read it next to
 
     python3 faiss_flat.py --dataset ../../datasets/minilm-pypi-20k --k 10 --out faiss-flat.json
 
-Needs numpy and faiss-cpu (../shared/peers/requirements.txt pins the versions).
+Needs numpy and faiss-cpu (requirements.txt next to this script pins the versions).
 """
 import argparse
 import os

@@ -1,5 +1,5 @@
 //! `sextant-bench`: the measuring instrument of Sextant. Every figure in the README and in issue
-//! notes comes from here, in the record format of the peers harness (`../shared/peers/`), so one
+//! notes comes from here, in the record format of the peers harness (`benches/peers/`), so one
 //! tool compares any mix of result files.
 
 mod exact;
@@ -24,7 +24,7 @@ mod wal_crash;
 use clap::{Parser, Subcommand};
 
 /// Benchmarks for Sextant, comparable with hnswlib, FAISS, usearch and Qdrant measured by
-/// `../shared/peers/peers.py` on the same machine.
+/// `benches/peers/peers.py` on the same machine.
 ///
 /// Datasets are folders in the texmex layout: base.fvecs, query.fvecs, groundtruth.ivecs
 /// (+ groundtruth.scores.fvecs) and meta.json with {"name", "metric": cosine|l2|dot, "dim",

@@ -1,4 +1,4 @@
-//! Result files (the record format shared with `../shared/peers/peers.py`) and markdown tables.
+//! Result files (the record format shared with `benches/peers/peers.py`) and markdown tables.
 
 use serde_json::{Value, json};
 use std::path::Path;

@@ -1,5 +1,6 @@
-//! A dataset folder in the layout of the bench protocol: `meta.json`, `base.fvecs`,
-//! `query.fvecs`, and optionally `groundtruth.ivecs` + `groundtruth.scores.fvecs`.
+//! A dataset folder in the layout of the bench protocol: `meta.json`, `base.fvecs` (or
+//! `base.f16.npy`, the float16 base the larger sets ship to stay small), `query.fvecs`, and
+//! optionally `groundtruth.ivecs` + `groundtruth.scores.fvecs`.
 
 use crate::error::{Error, Result};
 use crate::groundtruth::GroundTruth;
@@ -53,7 +54,7 @@ impl Dataset {
             path: meta_path.clone(),
             what: format!("unknown metric {:?}", meta.metric),
         })?;
-        let base = VecsFile::<f32>::open(dir.join("base.fvecs"))?;
+        let base = open_base(&dir)?;
         let query = VecsFile::<f32>::open(dir.join("query.fvecs"))?;
         for (file, n) in [(&base, meta.n_base), (&query, meta.n_query)] {
             if file.dim() != meta.dim || file.len() != n {
@@ -93,7 +94,8 @@ impl Dataset {
         self.distance
     }
 
-    /// Base vectors as mapped from `base.fvecs` (not prepared).
+    /// Base vectors as mapped from `base.fvecs`, or widened from `base.f16.npy` (not
+    /// prepared).
     pub fn base(&self) -> &VecsFile<f32> {
         &self.base
     }
@@ -133,6 +135,35 @@ impl Dataset {
         }
         Ok(Some(gt))
     }
+}
+
+/// `base.fvecs` mapped, or else `base.f16.npy` widened to f32 in RAM (its values are exactly
+/// representable, so scores and the ground truth computed on them agree).
+fn open_base(dir: &Path) -> Result<VecsFile<f32>> {
+    let fvecs = dir.join("base.fvecs");
+    let npy = dir.join("base.f16.npy");
+    if fvecs.exists() || !npy.exists() {
+        return VecsFile::open(fvecs);
+    }
+    let rows = match crate::npy::read_npy(&npy)? {
+        crate::NpyMatrix::F16(m) => m,
+        crate::NpyMatrix::F32(_) => {
+            return Err(Error::InvalidData {
+                path: npy,
+                location: "header".into(),
+                what: "base.f16.npy holds float32 values, expected float16".into(),
+            });
+        }
+    };
+    let dim = sextant_core::DenseVectorSource::dim(&rows);
+    let mut bytes = Vec::with_capacity(rows.as_flat().len() / dim * (dim + 1) * 4);
+    for row in rows.iter() {
+        bytes.extend_from_slice(&(dim as i32).to_le_bytes());
+        for x in row {
+            bytes.extend_from_slice(&x.to_f32().to_le_bytes());
+        }
+    }
+    VecsFile::from_vec(bytes, npy)
 }
 
 fn prepared(file: &VecsFile<f32>, distance: Distance) -> Result<DenseVectors<f32>> {

@@ -46,3 +46,42 @@ fn brute_force_reproduces_the_bundled_ground_truth() {
     assert!(strict / n > 0.999, "strict recall@100 {}", strict / n);
     assert_eq!(tied / n, 1.0, "recall@100 counting float ties");
 }
+
+#[test]
+fn a_float16_base_reads_like_its_fvecs() {
+    // The larger shared sets ship base.f16.npy instead of base.fvecs: copy the bundled set's
+    // first 300 rows both ways (rounded to f16) and compare what the two folders give.
+    let ds = minilm();
+    let dir = tempfile::tempdir().unwrap();
+    let (f16_dir, f32_dir) = (dir.path().join("f16"), dir.path().join("f32"));
+    let rows: Vec<half::f16> = (0..300)
+        .flat_map(|i| ds.base().row(i).iter().map(|&x| half::f16::from_f32(x)))
+        .collect();
+    let rows = sextant_core::DenseVectors::from_flat(384, rows).unwrap();
+    let widened: Vec<Vec<f32>> = rows
+        .iter()
+        .map(|r| r.iter().map(|x| x.to_f32()).collect())
+        .collect();
+    for d in [&f16_dir, &f32_dir] {
+        std::fs::create_dir(d).unwrap();
+        let mut meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(ds.dir().join("meta.json")).unwrap())
+                .unwrap();
+        meta["n_base"] = 300.into();
+        std::fs::write(d.join("meta.json"), meta.to_string()).unwrap();
+        std::fs::copy(ds.dir().join("query.fvecs"), d.join("query.fvecs")).unwrap();
+    }
+    sextant_datasets::write_npy_f16(f16_dir.join("base.f16.npy"), &rows).unwrap();
+    sextant_datasets::write_vecs(
+        f32_dir.join("base.fvecs"),
+        384,
+        widened.iter().map(|r| r.as_slice()),
+    )
+    .unwrap();
+    let (a, b) = (
+        Dataset::open(&f16_dir).unwrap(),
+        Dataset::open(&f32_dir).unwrap(),
+    );
+    assert_eq!(a.base().len(), 300);
+    assert_eq!(a.base_prepared().unwrap(), b.base_prepared().unwrap());
+}
