@@ -10,6 +10,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// An OS call failed.
     #[error("{op} {path}: {source}")]
@@ -76,6 +77,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// True when a file to open does not exist (as opposed to existing and being damaged,
+    /// which is [`Format`](Error::Format) or [`Corrupt`](Error::Corrupt)).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::Io { source, .. } => source.kind() == io::ErrorKind::NotFound,
+            Error::Map(e) => e.is_not_found(),
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(path: &Path, op: &'static str, source: io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),

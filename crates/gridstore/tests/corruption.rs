@@ -136,15 +136,19 @@ fn damaged_meta_tracker_or_page_set_is_a_format_error() {
     let meta = std::fs::read(dir.path().join("meta")).unwrap();
 
     patch(&dir.path().join("meta"), 13, &[0xAA]);
-    assert!(matches!(
-        Gridstore::open(dir.path()),
-        Err(Error::Format { .. })
-    ));
+    let err = Gridstore::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, Error::Format { .. }) && !err.is_not_found(),
+        "{err}"
+    );
     assert!(matches!(
         GridstoreReader::open(dir.path()),
         Err(Error::Format { .. })
     ));
     std::fs::write(dir.path().join("meta"), &meta).unwrap();
+    // A store that is not there is told apart from a damaged one.
+    let err = Gridstore::open(&dir.path().join("absent")).unwrap_err();
+    assert!(err.is_not_found(), "{err}");
 
     let tracker = dir.path().join("tracker");
     let len = std::fs::metadata(&tracker).unwrap().len();

@@ -307,21 +307,21 @@ mod tests {
         let data = DenseVectors::from_flat(2, vec![0.5, 1.0, -1.0, 2.0]).unwrap();
         let codes = ScalarInt8PerDim::train(&data, Distance::Dot, 1.0, 1, 1).unwrap();
         let fewer = DenseVectors::from_flat(2, vec![0.5, 1.0]).unwrap();
-        assert_eq!(
+        assert!(matches!(
             BoundedExact::new(&codes, &fewer).err(),
             Some(Error::Count {
                 codes: 2,
                 vectors: 1
             })
-        );
+        ));
         let wider = DenseVectors::from_flat(4, vec![0.5, 1.0, -1.0, 2.0]).unwrap();
-        assert_eq!(
+        assert!(matches!(
             BoundedExact::new(&codes, &wider).err(),
             Some(Error::Dimension {
                 expected: 2,
                 got: 4
             })
-        );
+        ));
         let bounded = BoundedExact::new(&codes, &data).unwrap();
         assert!(bounded.query_scorer(&[1.0]).is_err());
         assert!(bounded.query_scorer(&[1.0, f32::NAN]).is_err());

@@ -54,7 +54,7 @@ impl Codebooks {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .build()
-            .map_err(|e| Error::ThreadPool(e.to_string()))?;
+            .map_err(Error::ThreadPool)?;
         let books: Vec<Vec<f32>> = pool.install(|| {
             use rayon::prelude::*;
             (0..m)

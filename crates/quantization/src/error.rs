@@ -1,10 +1,14 @@
-//! Errors of the codecs.
+//! The error type of `sextant-quantization`, in the convention of every Sextant crate:
+//! structured fields, the OS error kept as the source, a damaged file named with the byte
+//! where it fails, a missing file told apart from a damaged one ([`Error::is_not_found`]).
+
+use std::path::PathBuf;
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Training needs at least one vector.
@@ -37,23 +41,54 @@ pub enum Error {
     Config(String),
     /// A thread pool could not be built.
     #[error("thread pool: {0}")]
-    ThreadPool(String),
+    ThreadPool(#[source] rayon::ThreadPoolBuildError),
     /// A codec file is truncated, corrupted, or of another format.
-    #[error("bad codec file at byte {offset}: {what}")]
+    #[error("{}: bad codec file at byte {offset}: {what}", path.as_ref().map_or("<bytes>".into(), |p| p.display().to_string()))]
     Corrupt {
+        /// The file (`None` for bytes handed in directly).
+        path: Option<PathBuf>,
         /// Where the problem is.
         offset: u64,
         /// What is wrong.
         what: String,
     },
-    /// Reading or writing a file failed.
-    #[error("{path}: {what}")]
+    /// Reading or writing a codec file failed.
+    #[error("{path}: {op}: {source}")]
     Io {
         /// The file.
-        path: std::path::PathBuf,
-        /// What failed.
-        what: String,
+        path: PathBuf,
+        /// What was being done.
+        op: &'static str,
+        /// The OS error.
+        source: std::io::Error,
     },
+    /// Mapping or atomically writing a codec file failed (the mmap layer names the file and
+    /// the call).
+    #[error(transparent)]
+    Map(#[from] sextant_mmap_advice::Error),
+}
+
+impl Error {
+    /// True when a file to read does not exist (as opposed to existing and being damaged).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            Error::Map(e) => e.is_not_found(),
+            _ => false,
+        }
+    }
+
+    /// Names `file` as the file a [`Corrupt`](Error::Corrupt) error came from.
+    pub(crate) fn in_file(self, file: &std::path::Path) -> Self {
+        match self {
+            Error::Corrupt { offset, what, .. } => Error::Corrupt {
+                path: Some(file.to_path_buf()),
+                offset,
+                what,
+            },
+            other => other,
+        }
+    }
 }
 
 impl From<sextant_core::Error> for Error {

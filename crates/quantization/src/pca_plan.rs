@@ -113,7 +113,7 @@ where
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
-        .map_err(|e| Error::ThreadPool(e.to_string()))?;
+        .map_err(Error::ThreadPool)?;
     // The centred sample, row by row: both the covariance and the rotated sample read it.
     let centred: Vec<f32> = picked
         .iter()

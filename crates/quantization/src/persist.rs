@@ -86,6 +86,7 @@ const CODEC_SCALAR_PCA: u32 = 9;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
+        path: None,
         offset: offset as u64,
         what: what.into(),
     }
@@ -237,16 +238,14 @@ fn records_finite(n: usize, stride: usize, at: usize, finite: impl Fn(u32) -> bo
 }
 
 fn save_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    sextant_mmap_advice::atomic_write(path, bytes).map_err(|e| Error::Io {
-        path: path.into(),
-        what: e.to_string(),
-    })
+    Ok(sextant_mmap_advice::atomic_write(path, bytes)?)
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::Io {
+    std::fs::read(path).map_err(|source| Error::Io {
         path: path.into(),
-        what: format!("read: {e}"),
+        op: "read",
+        source,
     })
 }
 
@@ -279,7 +278,8 @@ macro_rules! file_io {
 
             /// Loads a file written by [`save`](Self::save) into RAM.
             pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-                Self::from_bytes(&read_bytes(path.as_ref())?)
+                let path = path.as_ref();
+                Self::from_bytes(&read_bytes(path)?).map_err(|e| e.in_file(path))
             }
 
             /// Opens a file written by [`save`](Self::save) through a read-only map and scores
@@ -288,11 +288,8 @@ macro_rules! file_io {
             /// pushed afterwards move the codes into RAM.
             pub fn open_mapped(path: impl AsRef<Path>) -> Result<Self> {
                 let path = path.as_ref();
-                let map = MmapFile::open(path).map_err(|e| Error::Io {
-                    path: path.into(),
-                    what: e.to_string(),
-                })?;
-                let (mut codec, records) = Self::parse(map.bytes())?;
+                let map = MmapFile::open(path)?;
+                let (mut codec, records) = Self::parse(map.bytes()).map_err(|e| e.in_file(path))?;
                 let at = records.start;
                 let version = u32_at(map.bytes(), 8);
                 codec.data = Records::Mapped {
@@ -300,7 +297,7 @@ macro_rules! file_io {
                     start: records.start,
                     len: records.len(),
                 };
-                codec.check_factors(at)?;
+                codec.check_factors(at).map_err(|e| e.in_file(path))?;
                 ($upgrade)(&mut codec, version);
                 Ok(codec)
             }

@@ -72,7 +72,7 @@ where
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
-        .map_err(|e| Error::ThreadPool(e.to_string()))?;
+        .map_err(Error::ThreadPool)?;
     let dim = source.dim();
     // On huge pages, as `Records::copied` explains.
     let mut data = sextant_mmap_advice::huge_page_vec(source.len() * stride);

@@ -113,3 +113,30 @@ fn damaged_files_and_bad_input_are_errors() {
         Err(Error::EmptyTrainingSet)
     ));
 }
+
+#[test]
+fn a_missing_file_is_told_apart_from_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.codes");
+    for err in [
+        ScalarInt8::load(&missing).unwrap_err(),
+        ScalarInt8::open_mapped(&missing).unwrap_err(),
+    ] {
+        assert!(err.is_not_found(), "{err}");
+    }
+    let damaged = dir.path().join("damaged.codes");
+    let mut bytes = small().to_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    std::fs::write(&damaged, &bytes).unwrap();
+    for err in [
+        ScalarInt8::load(&damaged).unwrap_err(),
+        ScalarInt8::open_mapped(&damaged).unwrap_err(),
+    ] {
+        assert!(!err.is_not_found(), "{err}");
+        assert!(
+            matches!(&err, Error::Corrupt { path: Some(p), .. } if p == &damaged),
+            "{err}"
+        );
+    }
+}
