@@ -147,7 +147,7 @@ fn damaged_meta_tracker_or_page_set_is_a_format_error() {
     ));
     std::fs::write(dir.path().join("meta"), &meta).unwrap();
     // A store that is not there is told apart from a damaged one.
-    let err = Gridstore::open(&dir.path().join("absent")).unwrap_err();
+    let err = Gridstore::open(dir.path().join("absent")).unwrap_err();
     assert!(err.is_not_found(), "{err}");
 
     let tracker = dir.path().join("tracker");
