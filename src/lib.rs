@@ -7,11 +7,11 @@
 //! | --- | --- | --- |
 //! | `core` (default) | `sextant-core` | ids, scores, `Distance`, SIMD kernels, shared traits |
 //! | `datasets` | `sextant-datasets` | fvecs/ivecs/bvecs/npy/CSR readers, exact ground truth, recall |
-//! | `hnsw` | `sextant-hnsw` | HNSW graph: parallel build, filtered search with a planner (in progress) |
+//! | `hnsw` | `sextant-hnsw` | HNSW graph: parallel build, filtered search with a planner, graph files searched in place |
 //! | `wal` | `sextant-wal` | segmented write-ahead log: checksums, group commit, crash recovery |
 //! | `mmap-advice` | `sextant-mmap-advice` | typed mmap files, madvise / populate / evict, io_uring batch reads |
 //! | `gridstore` | `sextant-gridstore` | paged value store keyed by point offset: checksums, crash-safe flushes |
-//! | `quantization` | `sextant-quantization` | vector codecs behind the scorer traits (scalar int8 so far), rescoring |
+//! | `quantization` | `sextant-quantization` | vector codecs behind the scorer traits (scalar, PCA, RaBitQ, TurboQuant, product, binary; `AnyCodes` from a config), rescoring |
 //!
 //! ```
 //! use sextant::core::{Distance, kernels};

@@ -8,14 +8,10 @@ use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use serde_json::json;
-use sextant_core::{DensePairScorer, DenseVectorSource, PointOffset, QueryScorer};
+use sextant_core::{DensePairScorer, DenseVectorSource, PointOffset};
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext, SearchRequest};
-use sextant_quantization::{
-    Binary, BinaryQueryScorer, QuantizationConfig, RaBitQ, RaBitQQueryScorer, ScalarInt4PerDim,
-    ScalarInt4QueryScorer, ScalarInt8, ScalarInt8PerDim, ScalarPca, ScalarPcaQueryScorer,
-    ScalarPerDimQueryScorer, ScalarQueryScorer, TurboQuant, TurboQuantQueryScorer, rescore,
-};
+use sextant_quantization::{AnyCodes, AnyQueryScorer, rescore};
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
@@ -37,10 +33,11 @@ pub struct HnswArgs {
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
     /// Traverse on codes, then rescore with the float vectors: none, sq8 (scalar int8), sq8d
-    /// (scalar int8, a grid per dimension), sq4d (scalar int4, a grid per dimension), bin1, bin1.5, bin2 (binary codes, 8-bit query;
-    /// `q4` appended: 4-bit), rabitq1 .. rabitq8 (RaBitQ with that many bits) or tq1 .. tq4 /
-    /// tq1u .. tq4u (TurboQuant, calibrated or not) or pca1 .. pca8 (scalar codes on principal
-    /// components, that many bits per dimension on average).
+    /// (scalar int8, a grid per dimension), sq4d (scalar int4, a grid per dimension), bin1,
+    /// bin1.5, bin2 (binary codes, 8-bit query; `q4` appended: 4-bit), rabitq1 .. rabitq8
+    /// (RaBitQ with that many bits), tq1 .. tq4 / tq1u .. tq4u (TurboQuant, calibrated or not),
+    /// pca1 .. pca8 (scalar codes on principal components, that many bits per dimension on
+    /// average), pqM (product, M sub-spaces), pqMx4 (product fast scan).
     #[arg(long, default_value = "none")]
     quantization: String,
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
@@ -55,100 +52,12 @@ pub struct HnswArgs {
     /// the search's floor, so results are those of the float search).
     #[arg(long, default_value = "none")]
     bounds: String,
-    /// What inserts search with while building: none (the float vectors) or sq8d (per-dimension
-    /// int8 codes of the base, trained inside the timed build, min/max grid); neighbour
-    /// selection always uses the float vectors.
+    /// What inserts search with while building: none (the float vectors) or a codec of the
+    /// base, by the names of --quantization, trained inside the timed build (sq8d:
+    /// per-dimension int8 codes, the measured choice); neighbour selection always uses the
+    /// float vectors.
     #[arg(long, default_value = "none")]
     build_codes: String,
-}
-
-/// The codes a sweep traverses on, if any.
-enum Codes {
-    None,
-    Sq8(ScalarInt8),
-    Sq8d(ScalarInt8PerDim),
-    Sq4d(ScalarInt4PerDim),
-    Pca(ScalarPca),
-    Binary(Binary),
-    RaBitQ(RaBitQ),
-    TurboQuant(TurboQuant),
-}
-
-impl Codes {
-    fn bytes_per_vector(&self) -> Option<usize> {
-        match self {
-            Codes::None => None,
-            Codes::Sq8(c) => Some(c.bytes_per_vector()),
-            Codes::Sq8d(c) => Some(c.bytes_per_vector()),
-            Codes::Sq4d(c) => Some(c.bytes_per_vector()),
-            Codes::Pca(c) => Some(c.bytes_per_vector()),
-            Codes::Binary(c) => Some(c.bytes_per_vector()),
-            Codes::RaBitQ(c) => Some(c.bytes_per_vector()),
-            Codes::TurboQuant(c) => Some(c.bytes_per_vector()),
-        }
-    }
-
-    fn scorer(&self, query: &[f32]) -> Result<Option<CodeScorer<'_>>, sextant_quantization::Error> {
-        Ok(match self {
-            Codes::None => None,
-            Codes::Sq8(c) => Some(CodeScorer::Sq8(c.query_scorer(query)?)),
-            Codes::Sq8d(c) => Some(CodeScorer::Sq8d(c.query_scorer(query)?)),
-            Codes::Sq4d(c) => Some(CodeScorer::Sq4d(c.query_scorer(query)?)),
-            Codes::Pca(c) => Some(CodeScorer::Pca(c.query_scorer(query)?)),
-            Codes::Binary(c) => Some(CodeScorer::Binary(c.query_scorer(query)?)),
-            Codes::RaBitQ(c) => Some(CodeScorer::RaBitQ(c.query_scorer(query)?)),
-            Codes::TurboQuant(c) => Some(CodeScorer::TurboQuant(c.query_scorer(query)?)),
-        })
-    }
-}
-
-/// A query scorer on codes (one branch per batch, so both codecs share the sweep).
-enum CodeScorer<'a> {
-    Sq8(ScalarQueryScorer<'a>),
-    Sq8d(ScalarPerDimQueryScorer<'a>),
-    Sq4d(ScalarInt4QueryScorer<'a>),
-    Pca(ScalarPcaQueryScorer<'a>),
-    Binary(BinaryQueryScorer<'a>),
-    RaBitQ(RaBitQQueryScorer<'a>),
-    TurboQuant(TurboQuantQueryScorer<'a>),
-}
-
-impl QueryScorer for CodeScorer<'_> {
-    fn len(&self) -> usize {
-        match self {
-            CodeScorer::Sq8(s) => s.len(),
-            CodeScorer::Sq8d(s) => s.len(),
-            CodeScorer::Sq4d(s) => s.len(),
-            CodeScorer::Pca(s) => s.len(),
-            CodeScorer::Binary(s) => s.len(),
-            CodeScorer::RaBitQ(s) => s.len(),
-            CodeScorer::TurboQuant(s) => s.len(),
-        }
-    }
-
-    fn score_point(&self, p: PointOffset) -> f32 {
-        match self {
-            CodeScorer::Sq8(s) => s.score_point(p),
-            CodeScorer::Sq8d(s) => s.score_point(p),
-            CodeScorer::Sq4d(s) => s.score_point(p),
-            CodeScorer::Pca(s) => s.score_point(p),
-            CodeScorer::Binary(s) => s.score_point(p),
-            CodeScorer::RaBitQ(s) => s.score_point(p),
-            CodeScorer::TurboQuant(s) => s.score_point(p),
-        }
-    }
-
-    fn score_points(&self, points: &[PointOffset], scores: &mut [f32]) {
-        match self {
-            CodeScorer::Sq8(s) => s.score_points(points, scores),
-            CodeScorer::Sq8d(s) => s.score_points(points, scores),
-            CodeScorer::Sq4d(s) => s.score_points(points, scores),
-            CodeScorer::Pca(s) => s.score_points(points, scores),
-            CodeScorer::Binary(s) => s.score_points(points, scores),
-            CodeScorer::RaBitQ(s) => s.score_points(points, scores),
-            CodeScorer::TurboQuant(s) => s.score_points(points, scores),
-        }
-    }
 }
 
 /// The graph a sweep searches.
@@ -213,13 +122,14 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let pair = DensePairScorer::new(&base, distance);
     let index = match args.build_codes.as_str() {
         "none" => HnswIndex::build(base.len(), &pair, params, args.g.threads),
-        "sq8d" => {
-            let codes = ScalarInt8PerDim::train(&base, distance, 1.0, 1, args.g.threads)
+        name => {
+            // Trained inside the timed build, with the codec's default grid.
+            let config = crate::quant::codec_config(name, None)?;
+            let codes = AnyCodes::train(&base, distance, &config, args.g.threads)
                 .map_err(|e| e.to_string())?;
             let search = |p| codes.query_scorer(base.vector(p));
             HnswIndex::build_with_search(base.len(), &pair, search, params, args.g.threads)
         }
-        other => return Err(format!("unknown --build-codes {other:?} (none, sq8d)")),
     }
     .map_err(|e| e.to_string())?;
     let build_s = t0.elapsed().as_secs_f64();
@@ -249,74 +159,16 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
 
     let t = Instant::now();
     let codes = match args.quantization.as_str() {
-        "none" => Codes::None,
-        "sq8" => Codes::Sq8(
-            ScalarInt8::train(
-                &base,
-                distance,
-                args.quantile
-                    .unwrap_or(QuantizationConfig::SCALAR_INT8_QUANTILE),
-                1,
-                args.g.threads,
-            )
-            .map_err(|e| e.to_string())?,
-        ),
-        "sq8d" => Codes::Sq8d(
-            ScalarInt8PerDim::train(
-                &base,
-                distance,
-                args.quantile
-                    .unwrap_or(QuantizationConfig::SCALAR_INT8_PER_DIM_QUANTILE),
-                1,
-                args.g.threads,
-            )
-            .map_err(|e| e.to_string())?,
-        ),
-        "sq4d" => Codes::Sq4d(
-            ScalarInt4PerDim::train(
-                &base,
-                distance,
-                args.quantile
-                    .unwrap_or(QuantizationConfig::SCALAR_INT4_PER_DIM_QUANTILE),
-                1,
-                args.g.threads,
-            )
-            .map_err(|e| e.to_string())?,
-        ),
-        other if crate::quant::pca_spec(other).is_some() => {
-            let bits = crate::quant::pca_spec(other).unwrap_or(4);
-            Codes::Pca(
-                ScalarPca::train(&base, distance, bits, 1, args.g.threads)
+        "none" => None,
+        name => {
+            let config = crate::quant::codec_config(name, args.quantile)?;
+            Some(
+                AnyCodes::train(&base, distance, &config, args.g.threads)
                     .map_err(|e| e.to_string())?,
             )
         }
-        other if crate::quant::binary_spec(other).is_some() => {
-            let (encoding, query_bits) = crate::quant::binary_spec(other)
-                .unwrap_or((sextant_quantization::BinaryEncoding::One, 8));
-            Codes::Binary(
-                Binary::train(&base, distance, encoding, query_bits, 1, args.g.threads)
-                    .map_err(|e| e.to_string())?,
-            )
-        }
-        other => match other.strip_prefix("rabitq").map(str::parse::<u32>) {
-            Some(Ok(bits)) => Codes::RaBitQ(
-                RaBitQ::train(&base, distance, bits, 1, args.g.threads)
-                    .map_err(|e| e.to_string())?,
-            ),
-            _ => match crate::quant::turboquant_spec(other) {
-                Some((bits, calibrated)) => Codes::TurboQuant(
-                    TurboQuant::train(&base, distance, bits, calibrated, 1, args.g.threads)
-                        .map_err(|e| e.to_string())?,
-                ),
-                None => {
-                    return Err(format!(
-                        "unknown quantization {other:?} (none, sq8, sq8d, sq4d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pca1 .. pca8)"
-                    ));
-                }
-            },
-        },
     };
-    if let Some(bytes) = codes.bytes_per_vector() {
+    if let Some(bytes) = codes.as_ref().map(AnyCodes::bytes_per_vector) {
         eprintln!(
             "hnsw: {} codes in {:.2} s, {bytes} bytes per vector (float: {})",
             args.quantization,
@@ -327,7 +179,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     if args.oversampling.is_nan() || args.oversampling < 1.0 {
         return Err("--oversampling must be at least 1".into());
     }
-    let quantized = codes.bytes_per_vector().is_some();
+    let quantized = codes.is_some();
     let bound_codes = float_scorer::bound_codes(&args.bounds, &base, distance, args.g.threads)?;
     let bounded = float_scorer::bounded(bound_codes.as_ref(), &base)?;
     let search_variant: Vec<String> = [
@@ -344,10 +196,13 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     } else {
         args.q.k
     };
-    let code_scorers: Vec<CodeScorer> = (0..n_q as PointOffset)
-        .filter_map(|q| codes.scorer(queries.vector(q)).transpose())
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+    let code_scorers: Vec<AnyQueryScorer> = match &codes {
+        None => Vec::new(),
+        Some(c) => (0..n_q as PointOffset)
+            .map(|q| c.query_scorer(queries.vector(q)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?,
+    };
     let mut candidates: Vec<sextant_core::ScoredPoint> = Vec::new();
     let scorers = float_scorer::scorers(&base, distance, &queries, n_q, bounded.as_ref())?;
     let (mut ctx, mut out) = (SearchContext::new(), Vec::new());

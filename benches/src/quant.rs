@@ -12,8 +12,7 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_quantization::{
-    Binary, BinaryEncoding, EncodedVectors, ProductFastScan, ProductQuantizer, QuantizationConfig,
-    RaBitQ, ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, ScalarPca, TurboQuant, rescore,
+    AnyCodes, CodecConfig, EncodedVectors, ProductFastScan, QuantizationConfig, RaBitQ, rescore,
     rescore_with_bounds,
 };
 
@@ -197,35 +196,15 @@ fn fast_scan_top_k(
     })
 }
 
-/// `bin1`, `bin1.5`, `bin2`, with `q4` appended for a 4-bit query: (encoding, query bits).
-pub fn binary_spec(name: &str) -> Option<(BinaryEncoding, u32)> {
-    let rest = name.strip_prefix("bin")?;
-    let (rest, query_bits) = match rest.strip_suffix("q4") {
-        Some(r) => (r, 4),
-        None => (rest, 8),
-    };
-    let encoding = match rest {
-        "1" => BinaryEncoding::One,
-        "1.5" => BinaryEncoding::OneAndHalf,
-        "2" => BinaryEncoding::Two,
-        _ => return None,
-    };
-    Some((encoding, query_bits))
-}
-
-/// `pcaN`: N bits per dimension on average.
-pub fn pca_spec(name: &str) -> Option<u32> {
-    name.strip_prefix("pca")?.parse().ok()
-}
-
-/// `tqN` (calibrated) or `tqNu` (not): (bits, calibrated).
-pub fn turboquant_spec(name: &str) -> Option<(u32, bool)> {
-    let rest = name.strip_prefix("tq")?;
-    let (bits, calibrated) = match rest.strip_suffix('u') {
-        Some(bits) => (bits, false),
-        None => (rest, true),
-    };
-    Some((bits.parse().ok()?, calibrated))
+/// The codec a short name (`sq8d`, `pca4`, `pq96x4`...: the library's `QuantizationConfig`
+/// parser) names, with the bench's seed and, for the scalar codecs, `quantile` when given: the
+/// one place the benches turn a codec name into a codec.
+pub fn codec_config(name: &str, quantile: Option<f32>) -> Result<CodecConfig, String> {
+    let codec: QuantizationConfig = name
+        .parse()
+        .map_err(|e: sextant_quantization::Error| e.to_string())?;
+    let codec = quantile.map_or(codec, |q| codec.with_quantile(q));
+    Ok(CodecConfig::new(codec))
 }
 
 pub fn run(args: QuantArgs) -> Result<(), String> {
@@ -270,138 +249,38 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
         repeats: args.q.repeats,
     };
     for codec in &args.codecs {
+        let config = codec_config(codec, args.quantile)?;
         let t = Instant::now();
-        let rabitq_bits = codec
-            .strip_prefix("rabitq")
-            .and_then(|b| b.parse::<u32>().ok());
+        let (mut evaluated, codes) = evaluate(
+            AnyCodes::train(&base, distance, &config, args.threads),
+            t,
+            scratch,
+            &plan,
+        )?;
+        match &codes {
+            AnyCodes::RaBitQ(c) => {
+                evaluated.bounded = Some(bounded_rescoring(c, &base, &queries, n_q, k, &gt)?);
+            }
+            AnyCodes::ProductFastScan(c) => {
+                // The codec's own filtered scan replaces the generic one in the timing (the
+                // same top lists: checked here).
+                let (ns_per_code, found) = fast_scan_top_k(c, &plan)?;
+                if found != evaluated.found {
+                    return Err(format!(
+                        "{codec}: the filtered scan disagrees with score_points"
+                    ));
+                }
+                evaluated.ns_per_code = ns_per_code;
+            }
+            _ => {}
+        }
         let Evaluated {
             bytes,
             encode,
             ns_per_code,
             found,
             bounded,
-        } = match codec.as_str() {
-            "sq8" => {
-                evaluate(
-                    ScalarInt8::train(
-                        &base,
-                        distance,
-                        args.quantile
-                            .unwrap_or(QuantizationConfig::SCALAR_INT8_QUANTILE),
-                        1,
-                        args.threads,
-                    ),
-                    t,
-                    scratch,
-                    &plan,
-                )?
-                .0
-            }
-            "sq8d" => {
-                evaluate(
-                    ScalarInt8PerDim::train(
-                        &base,
-                        distance,
-                        args.quantile
-                            .unwrap_or(QuantizationConfig::SCALAR_INT8_PER_DIM_QUANTILE),
-                        1,
-                        args.threads,
-                    ),
-                    t,
-                    scratch,
-                    &plan,
-                )?
-                .0
-            }
-            "sq4d" => {
-                evaluate(
-                    ScalarInt4PerDim::train(
-                        &base,
-                        distance,
-                        args.quantile
-                            .unwrap_or(QuantizationConfig::SCALAR_INT4_PER_DIM_QUANTILE),
-                        1,
-                        args.threads,
-                    ),
-                    t,
-                    scratch,
-                    &plan,
-                )?
-                .0
-            }
-            other if binary_spec(other).is_some() => {
-                let (encoding, query_bits) = binary_spec(other).unwrap_or((BinaryEncoding::One, 8));
-                evaluate(
-                    Binary::train(&base, distance, encoding, query_bits, 1, args.threads),
-                    t,
-                    scratch,
-                    &plan,
-                )?
-                .0
-            }
-            _ if rabitq_bits.is_some() => {
-                let bits = rabitq_bits.unwrap_or(1);
-                let codes = RaBitQ::train(&base, distance, bits, 1, args.threads);
-                let (mut e, codes) = evaluate(codes, t, scratch, &plan)?;
-                e.bounded = Some(bounded_rescoring(&codes, &base, &queries, n_q, k, &gt)?);
-                e
-            }
-            other if pca_spec(other).is_some() => {
-                let bits = pca_spec(other).unwrap_or(4);
-                evaluate(
-                    ScalarPca::train(&base, distance, bits, 1, args.threads),
-                    t,
-                    scratch,
-                    &plan,
-                )?
-                .0
-            }
-            other if other.starts_with("pq") && other.ends_with("x4") => {
-                let m: usize = other[2..other.len() - 2].parse().map_err(|_| {
-                    format!("bad fast-scan codec {other:?} (pq96x4: 96 sub-spaces of 4 bits)")
-                })?;
-                let codes = ProductFastScan::train(&base, distance, m, 1, args.threads);
-                let (mut e, codes) = evaluate(codes, t, scratch, &plan)?;
-                // The codec's own filtered scan replaces the generic one in the timing (the
-                // same top lists: checked here).
-                let (ns_per_code, found) = fast_scan_top_k(&codes, &plan)?;
-                if found != e.found {
-                    return Err(format!(
-                        "{other}: the filtered scan disagrees with score_points"
-                    ));
-                }
-                e.ns_per_code = ns_per_code;
-                e
-            }
-            other if other.starts_with("pq") => {
-                let m: usize = other[2..]
-                    .parse()
-                    .map_err(|_| format!("bad product codec {other:?} (pq48: 48 sub-spaces)"))?;
-                evaluate(
-                    ProductQuantizer::train(&base, distance, m, 1, args.threads),
-                    t,
-                    scratch,
-                    &plan,
-                )?
-                .0
-            }
-            other => match turboquant_spec(other) {
-                Some((bits, calibrated)) => {
-                    evaluate(
-                        TurboQuant::train(&base, distance, bits, calibrated, 1, args.threads),
-                        t,
-                        scratch,
-                        &plan,
-                    )?
-                    .0
-                }
-                None => {
-                    return Err(format!(
-                        "unknown codec {other:?} (sq8, sq8d, sq4d, bin1, bin1.5, bin2 [q4], rabitq1 .. rabitq8, tq1 .. tq4, tq1u .. tq4u, pqM, pqMx4, pca1 .. pca8)"
-                    ));
-                }
-            },
-        };
+        } = evaluated;
         let mut row = vec![
             codec.clone(),
             bytes.to_string(),

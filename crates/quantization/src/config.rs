@@ -175,9 +175,160 @@ impl QuantizationConfig {
     }
 }
 
+/// The short names the benches and command lines use: `sq8`, `sq8d`, `sq4d` (scalar; the
+/// library's default quantiles), `pcaN` (PCA scalar, N bits per dimension), `rabitqN`
+/// (RaBitQ, N bits), `tqN` / `tqNu` (TurboQuant, calibrated or not), `pqM` (product, M
+/// sub-spaces), `pqMx4` (product fast scan), `bin1`, `bin1.5`, `bin2` (binary, 8-bit query;
+/// `q4` appended: a 4-bit query). Parsing validates the parameters.
+impl std::str::FromStr for QuantizationConfig {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        let number = |s: &str| s.parse::<u32>().ok();
+        let config = match name {
+            "sq8" => Some(QuantizationConfig::ScalarInt8 {
+                quantile: Self::SCALAR_INT8_QUANTILE,
+            }),
+            "sq8d" => Some(QuantizationConfig::ScalarInt8PerDim {
+                quantile: Self::SCALAR_INT8_PER_DIM_QUANTILE,
+            }),
+            "sq4d" => Some(QuantizationConfig::ScalarInt4PerDim {
+                quantile: Self::SCALAR_INT4_PER_DIM_QUANTILE,
+            }),
+            _ => None,
+        };
+        let config = config
+            .or_else(|| {
+                let bits = number(name.strip_prefix("pca")?)?;
+                Some(QuantizationConfig::ScalarPca { bits })
+            })
+            .or_else(|| {
+                let bits = number(name.strip_prefix("rabitq")?)?;
+                Some(QuantizationConfig::RaBitQ { bits })
+            })
+            .or_else(|| {
+                let rest = name.strip_prefix("tq")?;
+                let (bits, calibrated) = match rest.strip_suffix('u') {
+                    Some(bits) => (bits, false),
+                    None => (rest, true),
+                };
+                Some(QuantizationConfig::TurboQuant {
+                    bits: number(bits)?,
+                    calibrated,
+                })
+            })
+            .or_else(|| {
+                let rest = name.strip_prefix("pq")?;
+                Some(match rest.strip_suffix("x4") {
+                    Some(m) => QuantizationConfig::ProductFastScan {
+                        m: number(m)? as usize,
+                    },
+                    None => QuantizationConfig::Product {
+                        m: number(rest)? as usize,
+                    },
+                })
+            })
+            .or_else(|| {
+                let rest = name.strip_prefix("bin")?;
+                let (rest, query_bits) = match rest.strip_suffix("q4") {
+                    Some(r) => (r, 4),
+                    None => (rest, 8),
+                };
+                let encoding = match rest {
+                    "1" => crate::BinaryEncoding::One,
+                    "1.5" => crate::BinaryEncoding::OneAndHalf,
+                    "2" => crate::BinaryEncoding::Two,
+                    _ => return None,
+                };
+                Some(QuantizationConfig::Binary {
+                    encoding,
+                    query_bits,
+                })
+            })
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "unknown codec {name:?} (sq8, sq8d, sq4d, pca1 .. pca8, rabitq1 .. rabitq8, \
+                     tq1 .. tq4, tq1u .. tq4u, pqM, pqMx4, bin1, bin1.5, bin2, with q4 appended \
+                     to bin for a 4-bit query)"
+                ))
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+impl QuantizationConfig {
+    /// The same scalar codec with another clipping quantile; other codecs are returned as
+    /// they are.
+    pub fn with_quantile(self, quantile: f32) -> Self {
+        match self {
+            QuantizationConfig::ScalarInt8 { .. } => QuantizationConfig::ScalarInt8 { quantile },
+            QuantizationConfig::ScalarInt8PerDim { .. } => {
+                QuantizationConfig::ScalarInt8PerDim { quantile }
+            }
+            QuantizationConfig::ScalarInt4PerDim { .. } => {
+                QuantizationConfig::ScalarInt4PerDim { quantile }
+            }
+            other => other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_names_parse_to_validated_configs() {
+        let parse = |s: &str| s.parse::<QuantizationConfig>();
+        assert_eq!(
+            parse("sq8d").unwrap(),
+            QuantizationConfig::ScalarInt8PerDim { quantile: 1.0 }
+        );
+        assert_eq!(
+            parse("sq4d").unwrap(),
+            QuantizationConfig::ScalarInt4PerDim { quantile: 0.995 }
+        );
+        assert_eq!(
+            parse("pca4").unwrap(),
+            QuantizationConfig::ScalarPca { bits: 4 }
+        );
+        assert_eq!(
+            parse("rabitq2").unwrap(),
+            QuantizationConfig::RaBitQ { bits: 2 }
+        );
+        assert_eq!(
+            parse("tq3u").unwrap(),
+            QuantizationConfig::TurboQuant {
+                bits: 3,
+                calibrated: false
+            }
+        );
+        assert_eq!(
+            parse("pq48").unwrap(),
+            QuantizationConfig::Product { m: 48 }
+        );
+        assert_eq!(
+            parse("pq96x4").unwrap(),
+            QuantizationConfig::ProductFastScan { m: 96 }
+        );
+        assert_eq!(
+            parse("bin1.5q4").unwrap(),
+            QuantizationConfig::Binary {
+                encoding: crate::BinaryEncoding::OneAndHalf,
+                query_bits: 4
+            }
+        );
+        for bad in [
+            "", "sq9", "rabitq9", "pca0", "pq", "pq7x4", "bin3", "tqx", "none",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse("sq8").unwrap().with_quantile(0.9),
+            QuantizationConfig::ScalarInt8 { quantile: 0.9 }
+        );
+    }
 
     #[test]
     fn field_names_are_stable() {

@@ -8,7 +8,7 @@ use crate::Result;
 
 /// Encoded vectors: trained on a dense vector source by each codec's own `train`, then grown
 /// with [`push`](Self::push), scored against a prepared query or against each other, and kept
-/// in the crate's checksummed file format (`persist` module docs).
+/// in the crate's checksummed file format ([`format`](crate::format)).
 pub trait EncodedVectors: Sized {
     /// The scorer of stored codes against one prepared query.
     type QueryScorer<'a>: QueryScorer

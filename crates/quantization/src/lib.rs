@@ -36,8 +36,13 @@
 //!   passes a floor (core's `QueryScorer::score_points_above`) reads the float vector only of
 //!   points whose guaranteed code bound reaches it, with the results of the float search;
 //! - a checksummed file format for every codec
-//!   (`persist` module docs), loaded into RAM (`load`) or opened through a read-only map and
+//!   (the [`format`] module), loaded into RAM (`load`) or opened through a read-only map and
 //!   scored in place (`open_mapped`).
+//!
+//! [`AnyCodes`] holds any of them, trained from a [`CodecConfig`] (the codec's
+//! [`QuantizationConfig`], which also parses the short names `sq8d`, `sq4d`, `pca4`, `pq48`,
+//! `pq96x4`, `rabitq4`, `tq4`, `bin1.5`..., and a seed) or opened from any codec file by its
+//! header, with one query scorer and one pair scorer.
 //!
 //! Every codec implements [`EncodedVectors`]: length, dimension, bytes per vector, `push`,
 //! a query scorer, a pair scorer (stored code against stored code, for graph builds on codes)
@@ -71,6 +76,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod any;
 mod binary;
 mod bounded_exact;
 mod codebooks;
@@ -78,6 +84,7 @@ mod config;
 mod encoded;
 mod error;
 mod fast_scan;
+pub mod format;
 mod pairs;
 mod pca_plan;
 mod persist;
@@ -94,6 +101,7 @@ mod scalar_pca;
 mod training;
 mod turboquant;
 
+pub use any::{AnyCodes, AnyPairScorer, AnyQueryScorer, CodecConfig};
 pub use binary::{Binary, BinaryEncoding, BinaryQueryScorer, PAIR_MAGNITUDE, SMALL, ZONE};
 pub use bounded_exact::{BoundedExact, BoundedExactScorer};
 pub use config::QuantizationConfig;
@@ -174,5 +182,17 @@ pub mod fuzzing {
             ScalarInt4PerDim::from_bytes,
         );
         check(data, ScalarPca::to_bytes, ScalarPca::from_bytes);
+        // The dynamic reader picks the codec by the header and must agree with the concrete
+        // reader of that codec.
+        if let Ok(any) = crate::AnyCodes::from_bytes(data) {
+            let again =
+                crate::AnyCodes::from_bytes(&any.to_bytes()).expect("our own encoding parses");
+            assert_eq!(again.to_bytes(), any.to_bytes());
+            if let Ok(scorer) = any.query_scorer(&vec![0.5f32; any.dim()]) {
+                let points: Vec<u32> = (0..any.len().min(100) as u32).collect();
+                let mut scores = vec![0.0; points.len()];
+                scorer.score_points(&points, &mut scores);
+            }
+        }
     }
 }

@@ -1,58 +1,5 @@
-//! Codec files. Little endian; format version 2. One layout for every codec: a 64-byte
-//! header, a codec-specific body, and a CRC32C of everything before it.
-//!
-//! Version 2 changed only the order of the vectors inside a product fast-scan block (see
-//! the fast-scan module docs). Version 1 files are still read: their fast-scan blocks are
-//! rewritten in the new order in RAM (so a mapped version 1 fast-scan file is not read in
-//! place), and every other codec's body is the same in both versions.
-//!
-//! | offset | size | field |
-//! | --- | --- | --- |
-//! | 0 | 8 | magic `SXTQUANT` |
-//! | 8 | 4 | version (2; 1 is read) |
-//! | 12 | 4 | codec: 1 = scalar int8, 2 = RaBitQ, 3 = TurboQuant, 4 = product, 5 = binary, 6 = scalar int8 per dimension, 7 = product fast scan, 8 = scalar int4 per dimension, 9 = PCA scalar |
-//! | 16 | 4 | distance: 0 Cosine, 1 Dot, 2 Euclid, 3 Manhattan |
-//! | 20 | 4 | dimension `d` |
-//! | 24 | 8 | number of vectors `n` |
-//! | 32 | 32 | codec parameters (below), zero-padded |
-//! | 64 | … | body (below) |
-//! | end − 4 | 4 | CRC32C of every byte before it |
-//!
-//! Scalar int8: parameters `lo` (f32 at 32) and `step` (f32 at 36); body `n` records of
-//! `d` codes (u8) and the correction term (f32).
-//!
-//! RaBitQ: parameters `bits` (u32 at 32) and the rotation seed (u64 at 40); body the centroid
-//! (`d` f32), then `n` records as laid out in the RaBitQ module docs
-//! (`bits·⌈d/64⌉·8 + 12` bytes each).
-//!
-//! TurboQuant: parameters `bits` (u32 at 32), calibrated (u32 at 36: 0 or 1) and the rotation
-//! seed (u64 at 40); body the per-coordinate means and deviations (`d` f32 each), then `n`
-//! records as laid out in the TurboQuant module docs. The codebook is recomputed from `bits`.
-//!
-//! Product: parameter `m` (u32 at 32); body the `m` codebooks (`256 × d/m` f32 each, sub-space
-//! by sub-space), then `n` records of `m` bytes.
-//!
-//! Binary: parameters the encoding in tenths of a bit (u32 at 32: 10, 15 or 20) and the query
-//! bits (u32 at 36: 4 or 8); body the per-coordinate means and deviations (`d` f32 each), then
-//! `n` records as laid out in the binary module docs.
-//!
-//! Product fast scan: parameter `m` (u32 at 32); body the `m` codebooks (`16 × d/m` f32 each),
-//! then `⌈n/32⌉` blocks of `16·m` bytes as laid out in the fast-scan module docs (the last
-//! one zero-padded).
-//!
-//! Scalar int8 per dimension: no parameters; body the per-dimension low ends and bin widths
-//! (`d` f32 each), then `n` records of `d` codes shifted to i8 (and for Euclid the decoded squared
-//! norm, f32).
-//!
-//! Scalar int4 per dimension: no parameters; body the per-dimension low ends and bin widths
-//! (`d` f32 each), then `n` records of `⌈d/2⌉` bytes of packed codes as laid out in the
-//! `scalar_int4` module docs (and for Euclid the decoded squared norm, f32).
-//!
-//! PCA scalar: parameters the bits per dimension trained for (u32 at 32) and the numbers of
-//! components kept on 8 and on 4 bits, `n8` (u32 at 36) and `n4` (u32 at 40), `k = n8 + n4 ≤
-//! d`; body the mean (`d` f32), the kept components (`k` rows of `d` f32), their grids' low
-//! ends and bin widths (`k` f32 each), then `n` records as laid out in the `scalar_pca` module
-//! docs.
+//! Reading and writing codec files: the layout is in the public [`format`](crate::format)
+//! module.
 
 use std::ops::Range;
 use std::path::Path;
@@ -69,20 +16,16 @@ use crate::{
     TurboQuant,
 };
 
-const MAGIC: [u8; 8] = *b"SXTQUANT";
-const VERSION: u32 = 2;
-/// The oldest version this build reads.
-const OLDEST_VERSION: u32 = 1;
-const HEADER: usize = 64;
-const CODEC_SCALAR_INT8: u32 = 1;
-const CODEC_RABITQ: u32 = 2;
-const CODEC_TURBOQUANT: u32 = 3;
-const CODEC_PRODUCT: u32 = 4;
-const CODEC_BINARY: u32 = 5;
-const CODEC_SCALAR_PER_DIM: u32 = 6;
-const CODEC_PRODUCT_FAST_SCAN: u32 = 7;
-const CODEC_SCALAR_INT4_PER_DIM: u32 = 8;
-const CODEC_SCALAR_PCA: u32 = 9;
+use crate::format::{CodecId, HEADER_BYTES as HEADER, MAGIC, OLDEST_VERSION, VERSION};
+const CODEC_SCALAR_INT8: u32 = CodecId::ScalarInt8 as u32;
+const CODEC_RABITQ: u32 = CodecId::RaBitQ as u32;
+const CODEC_TURBOQUANT: u32 = CodecId::TurboQuant as u32;
+const CODEC_PRODUCT: u32 = CodecId::Product as u32;
+const CODEC_BINARY: u32 = CodecId::Binary as u32;
+const CODEC_SCALAR_PER_DIM: u32 = CodecId::ScalarInt8PerDim as u32;
+const CODEC_PRODUCT_FAST_SCAN: u32 = CodecId::ProductFastScan as u32;
+const CODEC_SCALAR_INT4_PER_DIM: u32 = CodecId::ScalarInt4PerDim as u32;
+const CODEC_SCALAR_PCA: u32 = CodecId::ScalarPca as u32;
 
 fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
