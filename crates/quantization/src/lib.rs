@@ -36,7 +36,7 @@
 //!   passes a floor (core's `QueryScorer::score_points_above`) reads the float vector only of
 //!   points whose guaranteed code bound reaches it, with the results of the float search;
 //! - a checksummed file format for every codec
-//!   (the [`format`] module), loaded into RAM (`load`) or opened through a read-only map and
+//!   (the [`format`](mod@format) module), loaded into RAM (`load`) or opened through a read-only map and
 //!   scored in place (`open_mapped`).
 //!
 //! [`AnyCodes`] holds any of them, trained from a [`CodecConfig`] (the codec's
