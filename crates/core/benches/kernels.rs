@@ -60,20 +60,20 @@ fn words(rng: &mut ChaCha8Rng, n: usize) -> Vec<u64> {
 }
 
 fn kernels(c: &mut Criterion) {
-    bench_kernel(c, "dot_f32", f32s, |k| k.dot_f32, 1);
-    bench_kernel(c, "l2sq_f32", f32s, |k| k.l2sq_f32, 1);
-    bench_kernel(c, "l1_f32", f32s, |k| k.l1_f32, 1);
-    bench_kernel(c, "dot_f16", f16s, |k| k.dot_f16, 1);
-    bench_kernel(c, "l2sq_f16", f16s, |k| k.l2sq_f16, 1);
-    bench_kernel(c, "l1_f16", f16s, |k| k.l1_f16, 1);
-    bench_kernel(c, "dot_i8", i8s, |k| k.dot_i8, 1);
-    bench_kernel(c, "l2sq_i8", i8s, |k| k.l2sq_i8, 1);
-    bench_kernel(c, "l1_i8", i8s, |k| k.l1_i8, 1);
-    bench_kernel(c, "dot_u8", u8s, |k| k.dot_u8, 1);
-    bench_kernel(c, "l2sq_u8", u8s, |k| k.l2sq_u8, 1);
-    bench_kernel(c, "l1_u8", u8s, |k| k.l1_u8, 1);
+    bench_kernel(c, "dot_f32", f32s, |k| k.float.dot_f32, 1);
+    bench_kernel(c, "l2sq_f32", f32s, |k| k.float.l2sq_f32, 1);
+    bench_kernel(c, "l1_f32", f32s, |k| k.float.l1_f32, 1);
+    bench_kernel(c, "dot_f16", f16s, |k| k.float.dot_f16, 1);
+    bench_kernel(c, "l2sq_f16", f16s, |k| k.float.l2sq_f16, 1);
+    bench_kernel(c, "l1_f16", f16s, |k| k.float.l1_f16, 1);
+    bench_kernel(c, "dot_i8", i8s, |k| k.bytes.dot_i8, 1);
+    bench_kernel(c, "l2sq_i8", i8s, |k| k.bytes.l2sq_i8, 1);
+    bench_kernel(c, "l1_i8", i8s, |k| k.bytes.l1_i8, 1);
+    bench_kernel(c, "dot_u8", u8s, |k| k.bytes.dot_u8, 1);
+    bench_kernel(c, "l2sq_u8", u8s, |k| k.bytes.l2sq_u8, 1);
+    bench_kernel(c, "l1_u8", u8s, |k| k.bytes.l1_u8, 1);
     // Binary vectors: `dim` bits packed in dim/64 words.
-    bench_kernel(c, "hamming", words, |k| k.hamming, 64);
+    bench_kernel(c, "hamming", words, |k| k.bytes.hamming, 64);
 }
 
 /// 4-bit codes (`dim / 2` bytes) against an i8 query of `dim` values: one record per call,
@@ -91,7 +91,7 @@ fn nibbles(c: &mut Criterion) {
     for (dim, query, records) in &cases {
         one.throughput(Throughput::Bytes((dim / 2 + dim) as u64));
         for k in Kernels::available() {
-            let f = k.nibbles_dot_i8;
+            let f = k.nibbles.nibbles_dot_i8;
             one.bench_with_input(BenchmarkId::new(k.level.name(), dim), dim, |bench, _| {
                 bench.iter(|| f(black_box(&records[0]), black_box(query)))
             });
@@ -103,7 +103,7 @@ fn nibbles(c: &mut Criterion) {
         four.throughput(Throughput::Bytes((4 * (dim / 2) + dim) as u64));
         let batch = [&records[0][..], &records[1], &records[2], &records[3]];
         for k in Kernels::available() {
-            let f = k.nibbles_dot_i8_x4;
+            let f = k.nibbles.nibbles_dot_i8_x4;
             four.bench_with_input(BenchmarkId::new(k.level.name(), dim), dim, |bench, _| {
                 bench.iter(|| f(black_box(batch), black_box(query)))
             });
@@ -125,12 +125,12 @@ fn fast_scan(c: &mut Criterion) {
         group.throughput(Throughput::Elements(32 * BLOCKS as u64));
         let mut out = [0u32; 32 * BLOCKS];
         // At floor 0 every vector's key comes out.
-        (Kernels::scalar().fast_scan_candidates)(&codes, &lut, 0, &mut out);
+        (Kernels::scalar().fast_scan.fast_scan_candidates)(&codes, &lut, 0, &mut out);
         let mut sums: Vec<u16> = out.iter().map(|&key| (key >> 16) as u16).collect();
         sums.sort_unstable();
         let floor = sums[sums.len() - sums.len() / 64];
         for k in Kernels::available() {
-            let f = k.fast_scan_candidates;
+            let f = k.fast_scan.fast_scan_candidates;
             group.bench_with_input(BenchmarkId::new(k.level.name(), m), &m, |bench, _| {
                 bench.iter(|| black_box(f(black_box(&codes), black_box(&lut), floor, &mut out)))
             });
@@ -170,7 +170,7 @@ fn memory(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 rows.chunks_exact(DIM)
-                    .map(|row| (best.dot_f32)(black_box(&query), row))
+                    .map(|row| (best.float.dot_f32)(black_box(&query), row))
                     .fold(f32::MIN, f32::max)
             })
         },

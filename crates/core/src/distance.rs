@@ -77,9 +77,9 @@ impl Distance {
     #[inline]
     pub fn score_f32_with(self, k: &Kernels, a: &[f32], b: &[f32]) -> ScoreType {
         match self {
-            Self::Cosine | Self::Dot => (k.dot_f32)(a, b),
-            Self::Euclid => -(k.l2sq_f32)(a, b),
-            Self::Manhattan => -(k.l1_f32)(a, b),
+            Self::Cosine | Self::Dot => (k.float.dot_f32)(a, b),
+            Self::Euclid => -(k.float.l2sq_f32)(a, b),
+            Self::Manhattan => -(k.float.l1_f32)(a, b),
         }
     }
 
@@ -88,9 +88,9 @@ impl Distance {
     #[inline]
     pub fn score_f16_with(self, k: &Kernels, a: &[f16], b: &[f16]) -> ScoreType {
         match self {
-            Self::Cosine | Self::Dot => (k.dot_f16)(a, b),
-            Self::Euclid => -(k.l2sq_f16)(a, b),
-            Self::Manhattan => -(k.l1_f16)(a, b),
+            Self::Cosine | Self::Dot => (k.float.dot_f16)(a, b),
+            Self::Euclid => -(k.float.l2sq_f16)(a, b),
+            Self::Manhattan => -(k.float.l1_f16)(a, b),
         }
     }
 

@@ -30,9 +30,9 @@ impl VectorElement for f32 {
     }
     fn kernel(distance: Distance, k: &crate::Kernels) -> ScoreKernel<Self> {
         match distance {
-            Distance::Cosine | Distance::Dot => (k.dot_f32, 1.0),
-            Distance::Euclid => (k.l2sq_f32, -1.0),
-            Distance::Manhattan => (k.l1_f32, -1.0),
+            Distance::Cosine | Distance::Dot => (k.float.dot_f32, 1.0),
+            Distance::Euclid => (k.float.l2sq_f32, -1.0),
+            Distance::Manhattan => (k.float.l1_f32, -1.0),
         }
     }
 }
@@ -43,9 +43,9 @@ impl VectorElement for f16 {
     }
     fn kernel(distance: Distance, k: &crate::Kernels) -> ScoreKernel<Self> {
         match distance {
-            Distance::Cosine | Distance::Dot => (k.dot_f16, 1.0),
-            Distance::Euclid => (k.l2sq_f16, -1.0),
-            Distance::Manhattan => (k.l1_f16, -1.0),
+            Distance::Cosine | Distance::Dot => (k.float.dot_f16, 1.0),
+            Distance::Euclid => (k.float.l2sq_f16, -1.0),
+            Distance::Manhattan => (k.float.l1_f16, -1.0),
         }
     }
 }

@@ -339,7 +339,7 @@ impl Binary {
             tables: self.tables(),
             offset,
             q_q,
-            kernel: Kernels::best().bitplanes_lut_dot_i8,
+            kernel: Kernels::best().bitplanes.bitplanes_lut_dot_i8,
         })
     }
 }

@@ -197,15 +197,15 @@ impl ProductFastScan {
         self.distance.prepare(&mut q, self.dim)?;
         let mut table = vec![0f32; FAST_SCAN_CENTROIDS * self.m];
         let squared = self.distance == Distance::Euclid;
-        (Kernels::best().fast_scan_table)(&q, &self.table_books, squared, &mut table);
+        (Kernels::best().fast_scan.fast_scan_table)(&q, &self.table_books, squared, &mut table);
         let mut lut = vec![0u8; table.len()];
-        let (offset, step) = (Kernels::best().fast_scan_grid)(&table, &mut lut);
+        let (offset, step) = (Kernels::best().fast_scan.fast_scan_grid)(&table, &mut lut);
         Ok(FastScanQueryScorer {
             codec: self,
             lut,
             offset,
             step,
-            kernel: Kernels::best().fast_scan_candidates,
+            kernel: Kernels::best().fast_scan.fast_scan_candidates,
         })
     }
 }

@@ -181,7 +181,7 @@ fn covariance(centred: &[f32], dim: usize) -> DMatrix<f64> {
 fn rotate_sample(centred: &[f32], rows: &[f32], dim: usize) -> Vec<f32> {
     use rayon::prelude::*;
     let n = centred.len() / dim;
-    let dot = Kernels::best().dot_f32;
+    let dot = Kernels::best().float.dot_f32;
     let by_vector: Vec<Vec<f32>> = centred
         .par_chunks_exact(dim)
         .map(|c| rows.chunks_exact(dim).map(|row| dot(row, c)).collect())

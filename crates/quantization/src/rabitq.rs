@@ -232,7 +232,7 @@ impl RaBitQ {
             q_norm,
             constant,
             epsilon: BOUND_EPSILON,
-            kernel: Kernels::best().bitplanes_dot_i8,
+            kernel: Kernels::best().bitplanes.bitplanes_dot_i8,
         })
     }
 }

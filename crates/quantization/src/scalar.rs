@@ -185,9 +185,9 @@ impl Kernel {
     fn for_distance(distance: Distance) -> Self {
         let k = Kernels::best();
         match distance {
-            Distance::Cosine | Distance::Dot => Kernel::Dot(k.dot_u8),
-            Distance::Euclid => Kernel::L2(k.l2sq_u8),
-            Distance::Manhattan => Kernel::L1(k.l1_u8),
+            Distance::Cosine | Distance::Dot => Kernel::Dot(k.bytes.dot_u8),
+            Distance::Euclid => Kernel::L2(k.bytes.l2sq_u8),
+            Distance::Manhattan => Kernel::L1(k.bytes.l1_u8),
         }
     }
 

@@ -136,7 +136,7 @@ impl ScalarInt8PerDim {
             step: query.step,
             offset,
             q_q: q.iter().map(|x| x * x).sum(),
-            kernel: Kernels::best().dot_i16_i8,
+            kernel: Kernels::best().bytes.dot_i16_i8,
         })
     }
 }

@@ -221,7 +221,7 @@ impl QueryScorer for ScalarInt4QueryScorer<'_> {
         let codes = &record[..self.codec.half()];
         self.finish(
             record,
-            (self.kernels.nibbles_dot_i8)(codes, &self.query.levels),
+            (self.kernels.nibbles.nibbles_dot_i8)(codes, &self.query.levels),
         )
     }
 
@@ -243,14 +243,14 @@ impl QueryScorer for ScalarInt4QueryScorer<'_> {
                 sextant_core::kernels::prefetch(record(p));
             }
             let records = four.map(record);
-            let sums = (self.kernels.nibbles_dot_i8_x4)(records.map(|r| &r[..h]), levels);
+            let sums = (self.kernels.nibbles.nibbles_dot_i8_x4)(records.map(|r| &r[..h]), levels);
             for ((o, r), sum) in out.iter_mut().zip(records).zip(sums) {
                 *o = self.finish(r, sum);
             }
         }
         for (o, &p) in rest_out.iter_mut().zip(rest) {
             let r = record(p);
-            *o = self.finish(r, (self.kernels.nibbles_dot_i8)(&r[..h], levels));
+            *o = self.finish(r, (self.kernels.nibbles.nibbles_dot_i8)(&r[..h], levels));
         }
     }
 }

@@ -146,7 +146,7 @@ impl ScalarPca {
     /// `record`.
     fn encode(&self, v: &[f32], record: &mut [u8]) {
         let (n8, dim) = (self.plan.n8, self.dim);
-        let dot = Kernels::best().dot_f32;
+        let dot = Kernels::best().float.dot_f32;
         let centred: Vec<f32> = v.iter().zip(&self.plan.mean).map(|(x, m)| x - m).collect();
         let mut norm = self.plan.mean.iter().map(|m| m * m).sum::<f32>();
         for (j, row) in self.plan.basis.chunks_exact(dim).enumerate() {
@@ -217,13 +217,13 @@ impl ScalarPca {
             .plan
             .basis
             .chunks_exact(self.dim)
-            .map(|row| (kernels.dot_f32)(row, &q))
+            .map(|row| (kernels.float.dot_f32)(row, &q))
             .collect();
         let (lo, step, n8) = (&self.plan.lo, &self.plan.step, self.plan.n8);
         let folded: Vec<f32> = r.iter().zip(step).map(|(a, s)| a * s).collect();
         // Codes of the 8-bit group are stored shifted by 128.
         let centre = |j: usize| if j < n8 { 128.5 } else { 0.5 };
-        let offset = (kernels.dot_f32)(&q, &self.plan.mean)
+        let offset = (kernels.float.dot_f32)(&q, &self.plan.mean)
             + (0..r.len())
                 .map(|j| r[j] * (lo[j] + centre(j) * step[j]))
                 .sum::<f32>();
@@ -265,9 +265,9 @@ impl ScalarPcaQueryScorer<'_> {
         let c = self.codec;
         let n8 = c.plan.n8;
         let wide: &[i8] = bytemuck::cast_slice(&record[..n8]);
-        let wide = (self.kernels.dot_i16_i8)(&self.wide.levels, wide);
+        let wide = (self.kernels.bytes.dot_i16_i8)(&self.wide.levels, wide);
         let narrow =
-            (self.kernels.nibbles_dot_i8)(&record[n8..c.code_bytes()], &self.narrow.levels);
+            (self.kernels.nibbles.nibbles_dot_i8)(&record[n8..c.code_bytes()], &self.narrow.levels);
         let dot = self.offset + self.wide.step * wide as f32 + self.narrow.step * narrow as f32;
         score_from_dot(c.distance, dot, || f32_at(record, c.code_bytes()), self.q_q)
     }

@@ -268,7 +268,7 @@ impl TurboQuant {
             table,
             offset,
             q_q,
-            kernel: Kernels::best().bitplanes_lut_dot_i8,
+            kernel: Kernels::best().bitplanes.bitplanes_lut_dot_i8,
         })
     }
 }

@@ -71,7 +71,7 @@ pub fn nearest_neighbour_agreement(base: &DenseVectors<f32>, pairs: &impl PairSc
                 .unwrap()
         };
         let by_codes = best(&|b| pairs.score_pair(a, b));
-        let by_floats = best(&|b| (kernels.dot_f32)(base.vector(a), base.vector(b)));
+        let by_floats = best(&|b| (kernels.float.dot_f32)(base.vector(a), base.vector(b)));
         agree += u32::from(by_codes == by_floats);
     }
     agree

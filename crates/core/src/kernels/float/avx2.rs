@@ -1,0 +1,123 @@
+//! The float kernels by hand for AVX2: four independent FMA chains of 8 lanes, then scalar
+//! lanes for the tail; f16 is widened with F16C on load (see `avx512.rs` for the figures).
+
+use std::arch::x86_64::*;
+
+use half::f16;
+
+use super::FloatKernels;
+
+/// One AVX2 kernel: 4 accumulators of 8 lanes, an 8-lane loop, then scalar lanes.
+macro_rules! avx2_kernel {
+    ($name:ident, $t:ty, $load:ident, $scalar:expr, |$x:ident, $y:ident, $acc:ident| $step:expr) => {
+        #[target_feature(enable = "avx2,fma,f16c")]
+        fn $name(a: &[$t], b: &[$t]) -> f32 {
+            let n = a.len().min(b.len());
+            let (pa, pb) = (a.as_ptr(), b.as_ptr());
+            let mut acc = [_mm256_setzero_ps(); 4];
+            let mut i = 0;
+            // SAFETY: every load reads lanes [i, i + 8) with i + 8 <= n.
+            unsafe {
+                while i + 32 <= n {
+                    for (j, slot) in acc.iter_mut().enumerate() {
+                        let ($x, $y, $acc) =
+                            ($load(pa.add(i + 8 * j)), $load(pb.add(i + 8 * j)), *slot);
+                        *slot = $step;
+                    }
+                    i += 32;
+                }
+                while i + 8 <= n {
+                    let ($x, $y, $acc) = ($load(pa.add(i)), $load(pb.add(i)), acc[0]);
+                    acc[0] = $step;
+                    i += 8;
+                }
+            }
+            let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+            let tail: f32 = a[i..n].iter().zip(&b[i..n]).map($scalar).sum();
+            hsum256(sum) + tail
+        }
+    };
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn hsum256(v: __m256) -> f32 {
+    let quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+    let one = _mm_add_ss(pair, _mm_shuffle_ps::<0b01>(pair, pair));
+    _mm_cvtss_f32(one)
+}
+
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn load8_f32(p: *const f32) -> __m256 {
+    // SAFETY: the caller guarantees 8 readable f32 at `p`.
+    unsafe { _mm256_loadu_ps(p) }
+}
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn load8_f16(p: *const f16) -> __m256 {
+    // SAFETY: the caller guarantees 8 readable f16 (16 bytes) at `p`.
+    unsafe { _mm256_cvtph_ps(_mm_loadu_si128(p.cast())) }
+}
+
+fn dot_lane((x, y): (&f32, &f32)) -> f32 {
+    x * y
+}
+fn l2_lane((x, y): (&f32, &f32)) -> f32 {
+    (x - y) * (x - y)
+}
+fn l1_lane((x, y): (&f32, &f32)) -> f32 {
+    (x - y).abs()
+}
+fn dot_lane16((x, y): (&f16, &f16)) -> f32 {
+    x.to_f32() * y.to_f32()
+}
+fn l2_lane16((x, y): (&f16, &f16)) -> f32 {
+    let d = x.to_f32() - y.to_f32();
+    d * d
+}
+fn l1_lane16((x, y): (&f16, &f16)) -> f32 {
+    (x.to_f32() - y.to_f32()).abs()
+}
+
+/// |x| for 8 f32 lanes: clear the sign bit.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn abs8(v: __m256) -> __m256 {
+    _mm256_andnot_ps(_mm256_set1_ps(-0.0), v)
+}
+
+avx2_kernel!(dot_f32, f32, load8_f32, dot_lane, |x, y, acc| {
+    _mm256_fmadd_ps(x, y, acc)
+});
+avx2_kernel!(l2sq_f32, f32, load8_f32, l2_lane, |x, y, acc| {
+    let d = _mm256_sub_ps(x, y);
+    _mm256_fmadd_ps(d, d, acc)
+});
+avx2_kernel!(l1_f32, f32, load8_f32, l1_lane, |x, y, acc| _mm256_add_ps(
+    acc,
+    abs8(_mm256_sub_ps(x, y))
+));
+avx2_kernel!(dot_f16, f16, load8_f16, dot_lane16, |x, y, acc| {
+    _mm256_fmadd_ps(x, y, acc)
+});
+avx2_kernel!(l2sq_f16, f16, load8_f16, l2_lane16, |x, y, acc| {
+    let d = _mm256_sub_ps(x, y);
+    _mm256_fmadd_ps(d, d, acc)
+});
+avx2_kernel!(
+    l1_f16,
+    f16,
+    load8_f16,
+    l1_lane16,
+    |x, y, acc| _mm256_add_ps(acc, abs8(_mm256_sub_ps(x, y)))
+);
+crate::kernels::x86::table!(FloatKernels {
+    dot_f32(a: &[f32], b: &[f32]) -> f32;
+    l2sq_f32(a: &[f32], b: &[f32]) -> f32;
+    l1_f32(a: &[f32], b: &[f32]) -> f32;
+    dot_f16(a: &[f16], b: &[f16]) -> f32;
+    l2sq_f16(a: &[f16], b: &[f16]) -> f32;
+    l1_f16(a: &[f16], b: &[f16]) -> f32;
+});

@@ -1,0 +1,56 @@
+//! The scalar reference of the float kernels: the simplest correct loop, summed in f32 in
+//! order as a naive loop would. The fallback on CPUs without SIMD and what the tests compare
+//! every level against.
+
+use half::f16;
+
+use super::FloatKernels;
+
+/// The reference table.
+pub(super) const TABLE: FloatKernels = FloatKernels {
+    dot_f32,
+    l2sq_f32,
+    l1_f32,
+    dot_f16,
+    l2sq_f16,
+    l1_f16,
+};
+
+/// Dot product of two f32 slices.
+pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Squared Euclidean distance of two f32 slices.
+pub fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Manhattan (L1) distance of two f32 slices.
+pub fn l1_f32(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum()
+}
+
+/// Dot product of two f16 slices, computed in f32.
+pub fn dot_f16(a: &[f16], b: &[f16]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x.to_f32() * y.to_f32()).sum()
+}
+
+/// Squared Euclidean distance of two f16 slices, computed in f32.
+pub fn l2sq_f16(a: &[f16], b: &[f16]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let d = x.to_f32() - y.to_f32();
+            d * d
+        })
+        .sum()
+}
+
+/// Manhattan distance of two f16 slices, computed in f32.
+pub fn l1_f16(a: &[f16], b: &[f16]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x.to_f32() - y.to_f32()).abs())
+        .sum()
+}
