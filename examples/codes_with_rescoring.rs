@@ -3,7 +3,7 @@
 //! Run: `cargo run --release --example codes_with_rescoring`
 use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance};
 use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchRequest};
-use sextant_quantization::{AnyCodes, CodecConfig};
+use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rows: Vec<f32> = (0..20_000u64 * 64)

@@ -5,7 +5,7 @@
 use sextant_core::{
     DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PointOffset, QueryScorer,
 };
-use sextant_quantization::{BoundedExact, BoundedExactScorer, ScalarInt8PerDim};
+use sextant_quantization::{BoundedExact, BoundedExactScorer, EncodedVectors, ScalarInt8PerDim};
 use std::time::Instant;
 
 /// The exact scorer of a query: plain floats, or floats behind code bounds.

@@ -11,7 +11,7 @@ use serde_json::json;
 use sextant_core::{DensePairScorer, DenseVectorSource, PointOffset};
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext, SearchRequest};
-use sextant_quantization::{AnyCodes, AnyQueryScorer, rescore};
+use sextant_quantization::{AnyCodes, AnyQueryScorer, EncodedVectors, rescore};
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.

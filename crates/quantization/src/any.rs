@@ -8,6 +8,8 @@
 
 use std::path::Path;
 
+use crate::format::CodecId;
+
 use serde::{Deserialize, Serialize};
 use sextant_core::{DenseVectorSource, Distance, PairScorer, PointOffset, QueryScorer, ScoreType};
 
@@ -66,7 +68,7 @@ impl From<QuantizationConfig> for CodecConfig {
 ///
 /// ```
 /// use sextant_core::{DenseVectors, Distance, QueryScorer};
-/// use sextant_quantization::{AnyCodes, CodecConfig, QuantizationConfig};
+/// use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors, QuantizationConfig};
 ///
 /// let data = DenseVectors::prepared(4, (0..400).map(|i| (i % 13) as f32).collect(), Distance::Dot)?;
 /// let config = CodecConfig::new("sq4d".parse::<QuantizationConfig>()?);
@@ -195,67 +197,6 @@ impl AnyCodes {
             )?),
         })
     }
-
-    /// Parses a codec file of any codec (its header says which), copying the codes.
-    pub fn from_bytes(b: &[u8]) -> Result<Self> {
-        use crate::format::CodecId;
-        Ok(match crate::format::codec_of(b)? {
-            CodecId::ScalarInt8 => Self::ScalarInt8(ScalarInt8::from_bytes(b)?),
-            CodecId::ScalarInt8PerDim => Self::ScalarInt8PerDim(ScalarInt8PerDim::from_bytes(b)?),
-            CodecId::ScalarInt4PerDim => Self::ScalarInt4PerDim(ScalarInt4PerDim::from_bytes(b)?),
-            CodecId::ScalarPca => Self::ScalarPca(ScalarPca::from_bytes(b)?),
-            CodecId::RaBitQ => Self::RaBitQ(RaBitQ::from_bytes(b)?),
-            CodecId::TurboQuant => Self::TurboQuant(TurboQuant::from_bytes(b)?),
-            CodecId::Product => Self::Product(ProductQuantizer::from_bytes(b)?),
-            CodecId::ProductFastScan => Self::ProductFastScan(ProductFastScan::from_bytes(b)?),
-            CodecId::Binary => Self::Binary(Binary::from_bytes(b)?),
-        })
-    }
-
-    /// The file bytes [`save`](EncodedVectors::save) writes.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        each_codec!(self, c => c.to_bytes())
-    }
-
-    /// Number of encoded vectors.
-    pub fn len(&self) -> usize {
-        each_codec!(self, c => c.len())
-    }
-
-    /// True when nothing is encoded.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Dimension of the vectors.
-    pub fn dim(&self) -> usize {
-        each_codec!(self, c => c.dim())
-    }
-
-    /// Bytes per encoded vector.
-    pub fn bytes_per_vector(&self) -> usize {
-        each_codec!(self, c => c.bytes_per_vector())
-    }
-
-    /// True when the codes are read in place from a mapped file.
-    pub fn is_mapped(&self) -> bool {
-        each_codec!(self, c => c.is_mapped())
-    }
-
-    /// Encodes one more vector (prepared like the training set) at offset `len()`.
-    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
-        each_codec!(self, c => c.push(vector))
-    }
-
-    /// Prepares `query` and encodes it into a scorer of the stored codes.
-    pub fn query_scorer(&self, query: &[f32]) -> Result<AnyQueryScorer<'_>> {
-        Ok(each_codec!(self, c => AnyQueryScorer(c.query_scorer(query)?)))
-    }
-
-    /// A scorer of stored codes against each other (graph builds on codes).
-    pub fn pair_scorer(&self) -> AnyPairScorer<'_> {
-        each_codec!(self, c => AnyPairScorer(c.pair_scorer()))
-    }
 }
 
 /// The query scorer of [`AnyCodes`]: one variant per codec.
@@ -332,44 +273,51 @@ impl EncodedVectors for AnyCodes {
     type PairScorer<'a> = AnyPairScorer<'a>;
 
     fn len(&self) -> usize {
-        AnyCodes::len(self)
+        each_codec!(self, c => c.len())
     }
 
     fn dim(&self) -> usize {
-        AnyCodes::dim(self)
+        each_codec!(self, c => c.dim())
     }
 
     fn bytes_per_vector(&self) -> usize {
-        AnyCodes::bytes_per_vector(self)
+        each_codec!(self, c => c.bytes_per_vector())
     }
 
     fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
-        AnyCodes::push(self, vector)
+        each_codec!(self, c => c.push(vector))
     }
 
     fn query_scorer(&self, query: &[f32]) -> Result<AnyQueryScorer<'_>> {
-        AnyCodes::query_scorer(self, query)
+        Ok(each_codec!(self, c => AnyQueryScorer(c.query_scorer(query)?)))
     }
 
     fn pair_scorer(&self) -> AnyPairScorer<'_> {
-        AnyCodes::pair_scorer(self)
+        each_codec!(self, c => AnyPairScorer(c.pair_scorer()))
     }
 
-    fn save(&self, path: &Path) -> Result<()> {
-        each_codec!(self, c => c.save(path))
+    fn to_bytes(&self) -> Vec<u8> {
+        each_codec!(self, c => c.to_bytes())
     }
 
-    fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| crate::Error::Io {
-            path: path.into(),
-            op: "read",
-            source,
-        })?;
-        Self::from_bytes(&bytes).map_err(|e| e.in_file(path))
+    /// Parses a codec file of any codec (its header says which), copying the codes.
+    fn from_bytes(b: &[u8]) -> Result<Self> {
+        Ok(match crate::format::codec_of(b)? {
+            CodecId::ScalarInt8 => Self::ScalarInt8(ScalarInt8::from_bytes(b)?),
+            CodecId::ScalarInt8PerDim => Self::ScalarInt8PerDim(ScalarInt8PerDim::from_bytes(b)?),
+            CodecId::ScalarInt4PerDim => Self::ScalarInt4PerDim(ScalarInt4PerDim::from_bytes(b)?),
+            CodecId::ScalarPca => Self::ScalarPca(ScalarPca::from_bytes(b)?),
+            CodecId::RaBitQ => Self::RaBitQ(RaBitQ::from_bytes(b)?),
+            CodecId::TurboQuant => Self::TurboQuant(TurboQuant::from_bytes(b)?),
+            CodecId::Product => Self::Product(ProductQuantizer::from_bytes(b)?),
+            CodecId::ProductFastScan => Self::ProductFastScan(ProductFastScan::from_bytes(b)?),
+            CodecId::Binary => Self::Binary(Binary::from_bytes(b)?),
+        })
     }
 
-    fn open_mapped(path: &Path) -> Result<Self> {
-        use crate::format::CodecId;
+    /// Opens a codec file of any codec in place (its header says which).
+    fn open_mapped(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
         let head = read_head(path)?;
         Ok(
             match crate::format::codec_of(&head).map_err(|e| e.in_file(path))? {
@@ -390,6 +338,10 @@ impl EncodedVectors for AnyCodes {
                 CodecId::Binary => Self::Binary(Binary::open_mapped(path)?),
             },
         )
+    }
+
+    fn is_mapped(&self) -> bool {
+        each_codec!(self, c => c.is_mapped())
     }
 }
 

@@ -23,6 +23,19 @@
 //!
 //! and for Euclid `‖x‖²` (f32) last.
 
+use std::ops::Range;
+
+use sextant_core::QueryScorer;
+
+use crate::EncodedVectors;
+use crate::codec::Codec;
+use crate::format::{
+    CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, offsets_and_scales,
+    read_file, records_finite, u32_at, write_file,
+};
+use crate::pairs::{BinaryPairScorer, ReconstructionPairScorer, Reconstructs};
+use crate::planes::score_records;
+
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
@@ -89,6 +102,13 @@ pub struct Binary {
 }
 
 impl Binary {
+    /// The vector the codes of `p` stand for: `μ + σ ⊙ g·L[c]`.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
     /// Takes the per-coordinate mean and deviation of a seeded sample of at most
     /// [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source` (prepared for
     /// `distance`) and encodes all of them on `threads` threads. Queries go on a grid of
@@ -171,15 +191,6 @@ impl Binary {
         planes * self.span() / 8
     }
 
-    pub(crate) fn stride(&self) -> usize {
-        self.planes_bytes()
-            + if self.distance == Distance::Euclid {
-                8
-            } else {
-                4
-            }
-    }
-
     /// The encoding.
     pub fn encoding(&self) -> BinaryEncoding {
         self.encoding
@@ -188,6 +199,99 @@ impl Binary {
     /// True when the factors of record `p` are finite (a file check).
     pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
         f32s_finite(&self.record(p)[self.planes_bytes()..])
+    }
+
+    /// The level of coordinate `i` in `record` (in units of the largest level), with `small`
+    /// the small level of 1.5 bits.
+    pub(crate) fn level(&self, record: &[u8], i: usize, small: f32) -> f32 {
+        let bit = |byte: usize, i: usize| record[byte + i / 8] >> (i % 8) & 1 == 1;
+        let sign = |b: bool| if b { 1.0 } else { -1.0 };
+        let plane = self.span() / 8;
+        match self.encoding {
+            BinaryEncoding::One => sign(bit(0, i)),
+            BinaryEncoding::Two => match (bit(0, i), bit(plane, i)) {
+                (false, _) => -1.0,
+                (true, false) => 0.0,
+                (true, true) => 1.0,
+            },
+            BinaryEncoding::OneAndHalf => {
+                let h = self.span();
+                let (pair, sign_at) = if i < h { (i, 0) } else { (i - h, 2 * plane) };
+                let magnitude = if bit(plane, pair) { 1.0 } else { small };
+                sign(bit(sign_at, pair)) * magnitude
+            }
+        }
+    }
+
+    /// The level tables (i8, in units of `1/127` of the largest level): one for the whole
+    /// vector, or for 1.5 bits one per half (the planes of the second half come in the other
+    /// order: magnitude, then sign).
+    fn tables(&self) -> [[i8; 16]; 2] {
+        let mut first = [0i8; 16];
+        let mut second = [0i8; 16];
+        match self.encoding {
+            BinaryEncoding::One => first[..2].copy_from_slice(&[-127, 127]),
+            // Codes 0 (z ≤ −t), 1 (−t < z ≤ t), 3 (z > t); 2 never occurs.
+            BinaryEncoding::Two => first[..4].copy_from_slice(&[-127, 0, 0, 127]),
+            BinaryEncoding::OneAndHalf => {
+                let small = (SMALL * 127.0).round() as i8;
+                // First half: code = sign + 2·magnitude.
+                first[..4].copy_from_slice(&[-small, small, -127, 127]);
+                // Second half: code = magnitude + 2·sign.
+                second[..4].copy_from_slice(&[-small, -127, small, 127]);
+            }
+        }
+        [first, second]
+    }
+}
+
+impl Reconstructs for Binary {
+    fn metric(&self) -> Distance {
+        self.distance
+    }
+
+    #[inline]
+    fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let record = self.record(p);
+        let g = f32_at(record, self.planes_bytes());
+        for (k, o) in out.iter_mut().enumerate() {
+            let i = start + k;
+            *o = self.mean[i] + self.scale[i] * g * self.level(record, i, SMALL);
+        }
+    }
+
+    /// Euclid records end with the squared norm of the vector.
+    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
+        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.planes_bytes() + 4))
+    }
+}
+
+/// The file layout is in [`format`](mod@crate::format).
+impl Codec for Binary {
+    const ID: CodecId = CodecId::Binary;
+    type Query<'a> = BinaryQueryScorer<'a>;
+    type Pairs<'a> = BinaryPairScorer<'a>;
+
+    fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// The planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm.
+    fn stride(&self) -> usize {
+        self.planes_bytes()
+            + if self.distance == Distance::Euclid {
+                8
+            } else {
+                4
+            }
+    }
+
+    fn records(&self) -> &Records {
+        &self.data
+    }
+
+    fn records_mut(&mut self) -> &mut Records {
+        &mut self.data
     }
 
     /// Writes the planes and factors of `v` into the zeroed `record`.
@@ -262,63 +366,7 @@ impl Binary {
         }
     }
 
-    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
-    #[inline]
-    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
-        let record = self.record(p);
-        let g = f32_at(record, self.planes_bytes());
-        for (k, o) in out.iter_mut().enumerate() {
-            let i = start + k;
-            *o = self.mean[i] + self.scale[i] * g * self.level(record, i, SMALL);
-        }
-    }
-
-    /// The level of coordinate `i` in `record` (in units of the largest level), with `small`
-    /// the small level of 1.5 bits.
-    pub(crate) fn level(&self, record: &[u8], i: usize, small: f32) -> f32 {
-        let bit = |byte: usize, i: usize| record[byte + i / 8] >> (i % 8) & 1 == 1;
-        let sign = |b: bool| if b { 1.0 } else { -1.0 };
-        let plane = self.span() / 8;
-        match self.encoding {
-            BinaryEncoding::One => sign(bit(0, i)),
-            BinaryEncoding::Two => match (bit(0, i), bit(plane, i)) {
-                (false, _) => -1.0,
-                (true, false) => 0.0,
-                (true, true) => 1.0,
-            },
-            BinaryEncoding::OneAndHalf => {
-                let h = self.span();
-                let (pair, sign_at) = if i < h { (i, 0) } else { (i - h, 2 * plane) };
-                let magnitude = if bit(plane, pair) { 1.0 } else { small };
-                sign(bit(sign_at, pair)) * magnitude
-            }
-        }
-    }
-
-    /// The level tables (i8, in units of `1/127` of the largest level): one for the whole
-    /// vector, or for 1.5 bits one per half (the planes of the second half come in the other
-    /// order: magnitude, then sign).
-    fn tables(&self) -> [[i8; 16]; 2] {
-        let mut first = [0i8; 16];
-        let mut second = [0i8; 16];
-        match self.encoding {
-            BinaryEncoding::One => first[..2].copy_from_slice(&[-127, 127]),
-            // Codes 0 (z ≤ −t), 1 (−t < z ≤ t), 3 (z > t); 2 never occurs.
-            BinaryEncoding::Two => first[..4].copy_from_slice(&[-127, 0, 0, 127]),
-            BinaryEncoding::OneAndHalf => {
-                let small = (SMALL * 127.0).round() as i8;
-                // First half: code = sign + 2·magnitude.
-                first[..4].copy_from_slice(&[-small, small, -127, 127]);
-                // Second half: code = magnitude + 2·sign.
-                second[..4].copy_from_slice(&[-small, -127, small, 127]);
-            }
-        }
-        [first, second]
-    }
-
-    /// A scorer of stored codes against `query` (prepared here for the metric), put on the
-    /// codec's 4- or 8-bit grid.
-    pub fn query_scorer(&self, query: &[f32]) -> Result<BinaryQueryScorer<'_>> {
+    fn make_query_scorer(&self, query: &[f32]) -> Result<BinaryQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         let q_q: f32 = q.iter().map(|x| x * x).sum();
@@ -342,17 +390,51 @@ impl Binary {
             kernel: Kernels::best().bitplanes.bitplanes_lut_dot_i8,
         })
     }
-}
 
-crate::records::record_codec!(
-    Binary,
-    "Bytes per encoded vector: the planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm."
-);
-crate::records::decode_from_range!(
-    Binary,
-    "The vector the codes of `p` stand for: `μ + σ ⊙ g·L[c]`."
-);
-crate::encoded::forward_encoded_vectors!(Binary, BinaryQueryScorer, BinaryPairScorer);
+    fn make_pair_scorer(&self) -> BinaryPairScorer<'_> {
+        ReconstructionPairScorer::new(self)
+    }
+
+    fn file_bytes(&self) -> Vec<u8> {
+        let header = Header::of(Self::ID, self.distance, self.dim, self.len());
+        let mut params = self.encoding.tenths().to_le_bytes().to_vec();
+        params.extend_from_slice(&self.query_bits.to_le_bytes());
+        write_file(
+            &header,
+            &params,
+            &[
+                &f32s_to_bytes(&self.mean),
+                &f32s_to_bytes(&self.scale),
+                &self.data[..],
+            ],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, Self::ID, "binary")?;
+        let encoding = BinaryEncoding::from_tenths(u32_at(b, 32))
+            .ok_or_else(|| corrupt(32, format!("unknown binary encoding {}", u32_at(b, 32))))?;
+        let query_bits = u32_at(b, 36);
+        Self::check_params(h.distance, query_bits).map_err(|e| corrupt(36, e.to_string()))?;
+        let d = h.dim;
+        let (mean, scale) = offsets_and_scales(
+            body,
+            d,
+            [
+                "coordinate means",
+                "coordinate deviations",
+                "coordinate deviation",
+            ],
+        )?;
+        let codec = Self::with_parts(h.distance, encoding, query_bits, mean, scale);
+        check_records(h.n, codec.stride(), &body[8 * d..], d)?;
+        Ok((codec, HEADER_BYTES + 8 * d..HEADER_BYTES + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+    }
+}
 
 /// Scores stored binary codes against one query on a 4- or 8-bit grid.
 pub struct BinaryQueryScorer<'a> {
@@ -369,7 +451,23 @@ pub struct BinaryQueryScorer<'a> {
     kernel: fn(&[u8], &[i8; 16], &[i8]) -> i32,
 }
 
-crate::planes::record_query_scorer!(BinaryQueryScorer);
+impl QueryScorer for BinaryQueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        self.score_record(self.codec.record(p))
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        });
+    }
+}
 
 impl BinaryQueryScorer<'_> {
     /// The score of one record.

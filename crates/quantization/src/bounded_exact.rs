@@ -18,6 +18,8 @@ use sextant_core::{
     DenseQueryScorer, DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType,
 };
 
+use crate::EncodedVectors;
+use crate::pairs::Reconstructs;
 use crate::scalar_dims::ScalarPerDimQueryScorer;
 use crate::{Error, Result, ScalarInt8PerDim};
 

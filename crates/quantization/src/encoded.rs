@@ -1,4 +1,6 @@
-//! The one trait every codec implements, so indexes and benches can be written once.
+//! [`EncodedVectors`]: the one interface of every codec, concrete ([`ScalarInt8`](crate::ScalarInt8),
+//! [`RaBitQ`](crate::RaBitQ), ...) or chosen at run time ([`AnyCodes`](crate::AnyCodes)), so
+//! indexes, benches and a shard are written once.
 
 use std::path::Path;
 
@@ -6,9 +8,11 @@ use sextant_core::{PairScorer, PointOffset, QueryScorer};
 
 use crate::Result;
 
-/// Encoded vectors: trained on a dense vector source by each codec's own `train`, then grown
-/// with [`push`](Self::push), scored against a prepared query or against each other, and kept
-/// in the crate's checksummed file format ([`format`](crate::format)).
+/// Encoded vectors: trained on a dense vector source (each codec's own `train`, or
+/// [`AnyCodes::train`](crate::AnyCodes::train) from a config), grown with
+/// [`push`](Self::push), scored against a prepared query or against each other, and kept in
+/// the crate's checksummed file format ([`format`](mod@crate::format)): `save` / `load` /
+/// `open_mapped`, as every immutable artefact of Sextant.
 pub trait EncodedVectors: Sized {
     /// The scorer of stored codes against one prepared query.
     type QueryScorer<'a>: QueryScorer
@@ -35,7 +39,9 @@ pub trait EncodedVectors: Sized {
     /// Bytes per encoded vector.
     fn bytes_per_vector(&self) -> usize;
 
-    /// Encodes one more vector (prepared like the training set) at offset `len()`.
+    /// Encodes one more vector (prepared like the training set) at offset `len()`, with the
+    /// parameters trained. A vector of another dimension or with NaN / infinity is an error
+    /// and changes nothing.
     fn push(&mut self, vector: &[f32]) -> Result<PointOffset>;
 
     /// Prepares `query` for the metric and encodes it into a scorer of the stored codes.
@@ -44,61 +50,36 @@ pub trait EncodedVectors: Sized {
     /// A scorer of stored codes against each other.
     fn pair_scorer(&self) -> Self::PairScorer<'_>;
 
+    /// The codec file's bytes (the layout is in [`format`](mod@crate::format)).
+    fn to_bytes(&self) -> Vec<u8>;
+
+    /// Parses and validates a codec file (checksum, header, parameters, sizes, and every
+    /// record's factors), copying the codes.
+    fn from_bytes(bytes: &[u8]) -> Result<Self>;
+
+    /// Opens a file written by [`save`](Self::save) through a read-only map and scores its
+    /// codes in place: only the parameters are copied. Validation is that of
+    /// [`from_bytes`](Self::from_bytes), so the whole file is read once. Vectors pushed
+    /// afterwards move the codes into RAM.
+    fn open_mapped(path: impl AsRef<Path>) -> Result<Self>;
+
+    /// True when the codes are read in place from a mapped file.
+    fn is_mapped(&self) -> bool;
+
     /// Saves to `path` atomically (temporary file, fsync, rename, fsync of the directory).
-    fn save(&self, path: &Path) -> Result<()>;
+    fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        Ok(sextant_mmap_advice::atomic_write(path, &self.to_bytes())?)
+    }
 
-    /// Loads a saved file into RAM, checking all of it.
-    fn load(path: &Path) -> Result<Self>;
-
-    /// Opens a saved file through a read-only map and scores its codes in place, after the
-    /// same checks as [`load`](Self::load).
-    fn open_mapped(path: &Path) -> Result<Self>;
+    /// Loads a file written by [`save`](Self::save) into RAM, checking all of it; a damaged
+    /// file's error names it.
+    fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| crate::Error::Io {
+            path: path.into(),
+            op: "read",
+            source,
+        })?;
+        Self::from_bytes(&bytes).map_err(|e| e.in_file(path))
+    }
 }
-
-/// Implements the trait by forwarding to a codec's inherent methods of the same names.
-macro_rules! forward_encoded_vectors {
-    ($codec:ty, $scorer:ident, $pair:ident) => {
-        impl $crate::EncodedVectors for $codec {
-            type QueryScorer<'a> = $scorer<'a>;
-            type PairScorer<'a> = $crate::$pair<'a>;
-
-            fn len(&self) -> usize {
-                <$codec>::len(self)
-            }
-
-            fn dim(&self) -> usize {
-                <$codec>::dim(self)
-            }
-
-            fn bytes_per_vector(&self) -> usize {
-                <$codec>::bytes_per_vector(self)
-            }
-
-            fn push(&mut self, vector: &[f32]) -> $crate::Result<sextant_core::PointOffset> {
-                <$codec>::push(self, vector)
-            }
-
-            fn query_scorer(&self, query: &[f32]) -> $crate::Result<$scorer<'_>> {
-                <$codec>::query_scorer(self, query)
-            }
-
-            fn pair_scorer(&self) -> $crate::$pair<'_> {
-                <$codec>::pair_scorer(self)
-            }
-
-            fn save(&self, path: &std::path::Path) -> $crate::Result<()> {
-                <$codec>::save(self, path)
-            }
-
-            fn load(path: &std::path::Path) -> $crate::Result<Self> {
-                <$codec>::load(path)
-            }
-
-            fn open_mapped(path: &std::path::Path) -> $crate::Result<Self> {
-                <$codec>::open_mapped(path)
-            }
-        }
-    };
-}
-
-pub(crate) use forward_encoded_vectors;

@@ -25,10 +25,20 @@
 //! Training is that of [`ProductQuantizer`](crate::ProductQuantizer) with 16 centroids per
 //! sub-space (a sample of at most 4,096 vectors, 256 per centroid).
 
-use sextant_core::kernels::{FastScanCandidates, fast_scan_slot};
-use sextant_core::{
-    DenseVectorSource, Distance, Kernels, PointOffset, QueryScorer, ScoreType, ScoredPoint,
+use std::ops::Range;
+
+use sextant_core::{PairScorer, QueryScorer};
+
+use crate::EncodedVectors;
+use crate::codec::Codec;
+use crate::format::{
+    CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, finite_f32s, read_file,
+    u32_at, write_file,
 };
+use crate::pairs::pair_score;
+
+use sextant_core::kernels::{FastScanCandidates, fast_scan_slot};
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType, ScoredPoint};
 
 use crate::Result;
 use crate::codebooks::{Codebooks, check_sub_spaces};
@@ -62,6 +72,13 @@ pub struct ProductFastScan {
 }
 
 impl ProductFastScan {
+    /// The vector the codes of `p` stand for.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
     /// Learns `m` codebooks of 16 centroids on a seeded sample of `source` (prepared for
     /// `distance`) and encodes every vector on `threads` threads. `m` must be even, at most
     /// 256, and divide the dimension. Manhattan is refused.
@@ -138,42 +155,6 @@ impl ProductFastScan {
         usize::from(byte >> shift & 0x0f)
     }
 
-    /// Encodes one more vector (prepared like the training set) at offset `len()`.
-    pub fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
-        crate::error::check_vector(vector, self.dim)?;
-        let p = self.len;
-        let mut codes = vec![0u8; self.m];
-        self.books.encode(vector, &mut codes);
-        let mut blocks = std::mem::take(&mut self.data).into_owned();
-        if p.is_multiple_of(FAST_SCAN_BLOCK) {
-            blocks.resize(blocks.len() + self.block_bytes(), 0);
-        }
-        self.place(&mut blocks, p, &codes);
-        self.data = Records::Owned(blocks);
-        self.len += 1;
-        Ok(p as PointOffset)
-    }
-
-    /// Number of encoded vectors.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when nothing is encoded.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Dimension of the vectors.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
-    /// Bytes per encoded vector: half a byte per sub-space.
-    pub fn bytes_per_vector(&self) -> usize {
-        self.m / 2
-    }
-
     /// Number of sub-spaces.
     pub fn sub_spaces(&self) -> usize {
         self.m
@@ -189,10 +170,62 @@ impl ProductFastScan {
     pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
         self.books.decode_range(|j| self.code(p, j), start, out);
     }
+}
 
-    /// A scorer of stored codes against `query` (prepared here for the metric): builds the
-    /// `m × 16` table on its 6-bit grid once.
-    pub fn query_scorer(&self, query: &[f32]) -> Result<FastScanQueryScorer<'_>> {
+/// The file layout is in [`format`](mod@crate::format). Vectors live in blocks of 32, not in
+/// records of their own: the count, the bytes per vector and `push` are this codec's.
+impl Codec for ProductFastScan {
+    const ID: CodecId = CodecId::ProductFastScan;
+    type Query<'a> = FastScanQueryScorer<'a>;
+    type Pairs<'a> = FastScanPairScorer<'a>;
+
+    fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// One block of 32 vectors.
+    fn stride(&self) -> usize {
+        self.block_bytes()
+    }
+
+    fn records(&self) -> &Records {
+        &self.data
+    }
+
+    fn records_mut(&mut self) -> &mut Records {
+        &mut self.data
+    }
+
+    /// One code per byte (`append` places them in the blocks).
+    fn encode(&self, v: &[f32], codes: &mut [u8]) {
+        self.books.encode(v, codes);
+    }
+
+    fn count(&self) -> usize {
+        self.len
+    }
+
+    /// Half a byte per sub-space.
+    fn code_bytes(&self) -> usize {
+        self.m / 2
+    }
+
+    fn append(&mut self, vector: &[f32]) -> Result<PointOffset> {
+        crate::error::check_vector(vector, self.dim)?;
+        let p = self.len;
+        let mut codes = vec![0u8; self.m];
+        self.books.encode(vector, &mut codes);
+        let mut blocks = std::mem::take(&mut self.data).into_owned();
+        if p.is_multiple_of(FAST_SCAN_BLOCK) {
+            blocks.resize(blocks.len() + self.block_bytes(), 0);
+        }
+        self.place(&mut blocks, p, &codes);
+        self.data = Records::Owned(blocks);
+        self.len += 1;
+        Ok(p as PointOffset)
+    }
+
+    fn make_query_scorer(&self, query: &[f32]) -> Result<FastScanQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         let mut table = vec![0f32; FAST_SCAN_CENTROIDS * self.m];
@@ -208,10 +241,60 @@ impl ProductFastScan {
             kernel: Kernels::best().fast_scan.fast_scan_candidates,
         })
     }
-}
 
-crate::records::decode_from_range!(ProductFastScan, "The vector the codes of `p` stand for.");
-crate::encoded::forward_encoded_vectors!(ProductFastScan, FastScanQueryScorer, FastScanPairScorer);
+    fn make_pair_scorer(&self) -> FastScanPairScorer<'_> {
+        FastScanPairScorer { codec: self }
+    }
+
+    fn file_bytes(&self) -> Vec<u8> {
+        let header = Header::of(Self::ID, self.distance, self.dim, self.len);
+        let params = (self.m as u32).to_le_bytes();
+        write_file(
+            &header,
+            &params,
+            &[&f32s_to_bytes(&self.books.flat), &self.data[..]],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, Self::ID, "product fast scan")?;
+        let m = u32_at(b, 32) as usize;
+        Self::check_params(h.distance, h.dim, m).map_err(|e| corrupt(32, e.to_string()))?;
+        let floats = FAST_SCAN_CENTROIDS * h.dim;
+        let codebooks = finite_f32s(body, floats, HEADER_BYTES, "codebooks")?;
+        let blocks = h.n.div_ceil(crate::FAST_SCAN_BLOCK as u64);
+        check_records(blocks, 16 * m, &body[4 * floats..], h.dim)?;
+        let mut codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
+        codec.len = h.n as usize;
+        Ok((codec, HEADER_BYTES + 4 * floats..HEADER_BYTES + body.len()))
+    }
+
+    fn check_factors(&self, _at: usize) -> Result<()> {
+        Ok(())
+    }
+
+    /// Rewrites version 1 blocks (vector `i` in the low and `i + 16` in the high nibble of
+    /// byte `i`) in the current order, in RAM.
+    fn upgrade(&mut self, version: u32) {
+        if version >= 2 {
+            return;
+        }
+        let old = std::mem::take(&mut self.data);
+        let mut blocks = vec![0u8; old.len()];
+        let bb = self.block_bytes();
+        for (b, block) in old.chunks_exact(bb).enumerate() {
+            let codes_of = |v: usize| -> Vec<u8> {
+                (0..self.m)
+                    .map(|j| block[16 * j + v % 16] >> (4 * (v / 16)) & 0x0f)
+                    .collect()
+            };
+            for v in 0..crate::FAST_SCAN_BLOCK {
+                self.place(&mut blocks, b * crate::FAST_SCAN_BLOCK + v, &codes_of(v));
+            }
+        }
+        self.data = Records::copied(&blocks);
+    }
+}
 
 /// Equal when the stored parts are (the transposed books derive from the codebooks).
 impl PartialEq for ProductFastScan {
@@ -356,6 +439,25 @@ impl QueryScorer for FastScanQueryScorer<'_> {
                 i += 1;
             }
         }
+    }
+}
+
+/// Scores stored fast-scan codes against each other through their reconstructions (as
+/// product quantization: `−‖x̂ₐ − x̂ᵦ‖²` for Euclid). The blocked layout is built for scans:
+/// each pair reads its codes nibble by nibble, so builds on these codes are slow.
+pub struct FastScanPairScorer<'a> {
+    codec: &'a ProductFastScan,
+}
+
+impl PairScorer for FastScanPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let decode = |p, start, out: &mut [f32]| c.decode_range(p, start, out);
+        pair_score(c.distance, c.dim, decode, (a, b), None)
     }
 }
 

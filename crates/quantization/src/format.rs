@@ -54,6 +54,8 @@
 //! ends and bin widths (`k` f32 each), then `n` records as laid out in the `scalar_pca` module
 //! docs.
 
+use sextant_core::Distance;
+
 use crate::{Error, Result};
 
 /// The first bytes of every codec file.
@@ -134,6 +136,191 @@ pub fn codec_of(b: &[u8]) -> Result<CodecId> {
         ));
     }
     CodecId::from_u32(word(12)).ok_or_else(|| corrupt(12, format!("unknown codec id {}", word(12))))
+}
+
+/// The version field of a file whose header was checked.
+pub(crate) fn version_of(b: &[u8]) -> u32 {
+    u32_at(b, 8)
+}
+
+// The header reader and writer every codec's file parts use.
+
+pub(crate) fn corrupt(offset: usize, what: impl Into<String>) -> Error {
+    Error::Corrupt {
+        path: None,
+        offset: offset as u64,
+        what: what.into(),
+    }
+}
+
+fn distance_code(d: Distance) -> u32 {
+    match d {
+        Distance::Cosine => 0,
+        Distance::Dot => 1,
+        Distance::Euclid => 2,
+        Distance::Manhattan => 3,
+    }
+}
+
+/// The fields every codec file starts with.
+pub(crate) struct Header {
+    pub codec: u32,
+    pub distance: Distance,
+    pub dim: usize,
+    pub n: u64,
+}
+
+impl Header {
+    pub(crate) fn of(codec: CodecId, distance: Distance, dim: usize, len: usize) -> Self {
+        Self {
+            codec: codec as u32,
+            distance,
+            dim,
+            n: len as u64,
+        }
+    }
+}
+
+/// Writes the header, `params` (at most 32 bytes) and `body`, then the checksum.
+pub(crate) fn write_file(header: &Header, params: &[u8], body: &[&[u8]]) -> Vec<u8> {
+    let size = HEADER_BYTES + body.iter().map(|b| b.len()).sum::<usize>() + 4;
+    let mut b = Vec::with_capacity(size);
+    b.extend_from_slice(&MAGIC);
+    for v in [
+        VERSION,
+        header.codec,
+        distance_code(header.distance),
+        header.dim as u32,
+    ] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&header.n.to_le_bytes());
+    b.extend_from_slice(params);
+    b.resize(HEADER_BYTES, 0);
+    body.iter().for_each(|part| b.extend_from_slice(part));
+    let crc = crc32c::crc32c(&b);
+    b.extend_from_slice(&crc.to_le_bytes());
+    b
+}
+
+pub(crate) fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
+}
+
+/// Checks magic, version, codec and checksum; returns the header and the body.
+pub(crate) fn read_file<'a>(b: &'a [u8], id: CodecId, name: &str) -> Result<(Header, &'a [u8])> {
+    if b.len() < HEADER_BYTES + 4 {
+        return Err(corrupt(
+            b.len(),
+            format!("{} bytes is shorter than the header", b.len()),
+        ));
+    }
+    let found = codec_of(b)?;
+    if found != id {
+        return Err(corrupt(
+            12,
+            format!("codec {} is not {name} ({})", found as u32, id as u32),
+        ));
+    }
+    let crc_at = b.len() - 4;
+    if crc32c::crc32c(&b[..crc_at]) != u32_at(b, crc_at) {
+        return Err(corrupt(crc_at, "checksum mismatch (the file is damaged)"));
+    }
+    let distance = match u32_at(b, 16) {
+        0 => Distance::Cosine,
+        1 => Distance::Dot,
+        2 => Distance::Euclid,
+        3 => Distance::Manhattan,
+        other => return Err(corrupt(16, format!("unknown distance code {other}"))),
+    };
+    let dim = u32_at(b, 20) as usize;
+    if dim == 0 {
+        return Err(corrupt(20, "dimension 0"));
+    }
+    let n = u64::from_le_bytes(b[24..32].try_into().expect("8 bytes"));
+    Ok((
+        Header {
+            codec: id as u32,
+            distance,
+            dim,
+            n,
+        },
+        &b[HEADER_BYTES..crc_at],
+    ))
+}
+
+/// The two per-dimension arrays that open a codec body (at `HEADER_BYTES`): `d` finite offsets,
+/// then `d` finite, positive scales. `names`: the first array, the second, one of its items.
+pub(crate) fn offsets_and_scales(
+    body: &[u8],
+    d: usize,
+    names: [&str; 3],
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let offsets = finite_f32s(body, d, HEADER_BYTES, names[0])?;
+    let scales = finite_f32s(&body[4 * d..], d, HEADER_BYTES + 4 * d, names[1])?;
+    match scales.iter().position(|&s| s <= 0.0) {
+        Some(i) => Err(corrupt(
+            HEADER_BYTES + 4 * (d + i),
+            format!("a {} is not positive", names[2]),
+        )),
+        None => Ok((offsets, scales)),
+    }
+}
+
+/// Checks that `n` records of `stride` bytes fill `records` exactly.
+pub(crate) fn check_records(n: u64, stride: usize, records: &[u8], dim: usize) -> Result<()> {
+    let size = usize::try_from(n).ok().and_then(|n| n.checked_mul(stride));
+    if size != Some(records.len()) {
+        return Err(corrupt(
+            24,
+            format!(
+                "{n} vectors of {dim} dims ({stride} bytes each) do not fill the {} bytes of codes",
+                records.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The first of `n` records (of `stride` bytes from byte `at`) whose factors are not finite,
+/// as an error.
+pub(crate) fn records_finite(
+    n: usize,
+    stride: usize,
+    at: usize,
+    finite: impl Fn(u32) -> bool,
+) -> Result<()> {
+    match (0..n).find(|&p| !finite(p as u32)) {
+        Some(p) => Err(corrupt(at + p * stride, "non-finite factors in a record")),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn f32s_to_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// `count` finite f32 at the start of `body` (which sits at `offset` in the file).
+pub(crate) fn finite_f32s(
+    body: &[u8],
+    count: usize,
+    offset: usize,
+    what: &str,
+) -> Result<Vec<f32>> {
+    if body.len() < 4 * count {
+        return Err(corrupt(offset, format!("the file ends inside the {what}")));
+    }
+    let v: Vec<f32> = body[..4 * count]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    match v.iter().position(|x| !x.is_finite()) {
+        Some(i) => Err(corrupt(
+            offset + 4 * i,
+            format!("non-finite value in the {what}"),
+        )),
+        None => Ok(v),
+    }
 }
 
 #[cfg(test)]

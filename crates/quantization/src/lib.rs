@@ -54,7 +54,7 @@
 //!
 //! ```
 //! use sextant_core::{DenseQueryScorer, DenseVectors, Distance, QueryScorer, ScoredPoint, TopK};
-//! use sextant_quantization::{ScalarInt8, rescore};
+//! use sextant_quantization::{EncodedVectors, ScalarInt8, rescore};
 //!
 //! let mut data = DenseVectors::from_flat(3, (0..300).map(|i| ((i * 37) % 101) as f32 / 10.0).collect())?;
 //! data.prepare(Distance::Euclid)?;
@@ -80,6 +80,7 @@ mod any;
 mod binary;
 mod bounded_exact;
 mod codebooks;
+mod codec;
 mod config;
 mod encoded;
 mod error;
@@ -87,7 +88,6 @@ mod fast_scan;
 pub mod format;
 mod pairs;
 mod pca_plan;
-mod persist;
 mod planes;
 mod product;
 mod rabitq;
@@ -107,20 +107,24 @@ pub use bounded_exact::{BoundedExact, BoundedExactScorer};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
+pub use fast_scan::FastScanPairScorer;
 pub use fast_scan::{FAST_SCAN_BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
 pub use pairs::{
-    BinaryPairScorer, FastScanPairScorer, ProductPairScorer, RaBitQPairScorer,
-    ScalarInt4PairScorer, ScalarPcaPairScorer, ScalarPerDimPairScorer, TurboQuantPairScorer,
+    BinaryPairScorer, ProductPairScorer, ReconstructionPairScorer, ScalarInt4PairScorer,
+    ScalarPerDimPairScorer,
 };
 pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
+pub use rabitq::RaBitQPairScorer;
 pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
 pub use rescore::{rescore, rescore_with_bounds};
 pub use rotation::Rotation;
 pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer};
 pub use scalar_dims::{ScalarInt8PerDim, ScalarPerDimQueryScorer};
 pub use scalar_int4::{ScalarInt4PerDim, ScalarInt4QueryScorer};
+pub use scalar_pca::ScalarPcaPairScorer;
 pub use scalar_pca::{ScalarPca, ScalarPcaQueryScorer};
 pub use training::TRAINING_SAMPLE;
+pub use turboquant::TurboQuantPairScorer;
 pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
 
 /// Entry point of the `quant_file` fuzz target (and its corpus replay test).

@@ -17,12 +17,9 @@
 
 use sextant_core::{Distance, PairScorer, PointOffset, ScoreType};
 
+use crate::codec::Codec;
 use crate::planes::score_records;
-use crate::records::f32_at;
-use crate::{
-    Binary, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt4PerDim, ScalarInt8PerDim,
-    ScalarPca, TurboQuant,
-};
+use crate::{Binary, ProductQuantizer, ScalarInt4PerDim, ScalarInt8PerDim};
 
 /// Coordinates decoded per step: both reconstructions are decoded 16 at a time into small
 /// arrays and multiplied lane by lane, which the compiler vectorizes (a coordinate-by-
@@ -33,7 +30,7 @@ const LANES: usize = 16;
 /// coordinates `start..start + out.len()` of `p`), with the stored squared norms of both when
 /// the records have them.
 #[inline]
-fn pair_score(
+pub(crate) fn pair_score(
     distance: Distance,
     dim: usize,
     decode: impl Fn(PointOffset, usize, &mut [f32]),
@@ -67,255 +64,66 @@ fn pair_score(
     }
 }
 
-/// `score_pairs` of a pair scorer over a codec with one record per vector: the records of
-/// `others` go through [`score_records`] (sliced once per batch, prefetched ahead).
-macro_rules! score_pairs_by_record {
-    () => {
-        fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
-            let c = self.codec;
-            score_records(&c.data, c.stride(), others, scores, |b, _| {
-                self.score_pair(a, b)
-            });
-        }
-    };
+/// A codec whose records decode to an explicit reconstruction (the pair scorers of
+/// per-dimension int8 and int4, product quantization and binary are this one generic type).
+pub trait Reconstructs: Codec + Sync {
+    /// The metric the codes are scored for.
+    fn metric(&self) -> Distance;
+
+    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
+    fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]);
+
+    /// The squared norm a Euclid record stores, when the codec stores one.
+    fn stored_norm(&self, p: PointOffset) -> Option<f32>;
 }
 
-/// Declares a pair scorer over a codec with `decode_range` and `stored_norm`.
-macro_rules! reconstruction_pair_scorer {
-    ($name:ident, $codec:ty, $what:literal) => {
-        #[doc = concat!("Scores stored ", $what, " codes against each other through their reconstructions.")]
-        pub struct $name<'a> {
-            codec: &'a $codec,
-        }
-
-        impl PairScorer for $name<'_> {
-            fn len(&self) -> usize {
-                self.codec.len()
-            }
-
-            #[inline]
-            fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
-                let c = self.codec;
-                let norms = c.stored_norm(a).zip(c.stored_norm(b));
-                let decode = |p, start, out: &mut [f32]| c.decode_range(p, start, out);
-                pair_score(c.distance, c.dim, decode, (a, b), norms)
-            }
-
-            score_pairs_by_record!();
-        }
-
-        impl $codec {
-            /// A scorer of stored codes against each other (graph builds on codes).
-            pub fn pair_scorer(&self) -> $name<'_> {
-                $name { codec: self }
-            }
-        }
-    };
+/// Scores stored codes against each other through their reconstructions (the module docs
+/// say how).
+pub struct ReconstructionPairScorer<'a, C> {
+    codec: &'a C,
 }
 
-reconstruction_pair_scorer!(
-    ScalarPerDimPairScorer,
-    ScalarInt8PerDim,
-    "per-dimension int8"
-);
-reconstruction_pair_scorer!(ScalarInt4PairScorer, ScalarInt4PerDim, "per-dimension int4");
-reconstruction_pair_scorer!(ProductPairScorer, ProductQuantizer, "product-quantized");
-reconstruction_pair_scorer!(BinaryPairScorer, Binary, "binary");
-
-/// Scores stored PCA scalar codes against each other on the kept components (the
-/// reconstructions' parts off them are the same for every vector: the mean's).
-pub struct ScalarPcaPairScorer<'a> {
-    codec: &'a ScalarPca,
+impl<'a, C> ReconstructionPairScorer<'a, C> {
+    pub(crate) fn new(codec: &'a C) -> Self {
+        Self { codec }
+    }
 }
 
-impl PairScorer for ScalarPcaPairScorer<'_> {
+impl<C: Reconstructs> PairScorer for ReconstructionPairScorer<'_, C> {
     fn len(&self) -> usize {
-        self.codec.len()
+        self.codec.count()
     }
 
     #[inline]
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         let c = self.codec;
-        let decode = |p, start, out: &mut [f32]| c.coordinates(p, start, out);
-        // Euclid: the shared part cancels in the difference.
-        let on_kept = pair_score(c.distance, c.kept_len(), decode, (a, b), None);
-        match c.distance {
-            Distance::Euclid => on_kept,
-            _ => on_kept + c.shared_norm(),
-        }
-    }
-
-    score_pairs_by_record!();
-}
-
-impl ScalarPca {
-    /// A scorer of stored codes against each other (graph builds on codes).
-    pub fn pair_scorer(&self) -> ScalarPcaPairScorer<'_> {
-        ScalarPcaPairScorer { codec: self }
-    }
-}
-
-/// Scores stored TurboQuant codes against each other through their rotated reconstructions
-/// (the module docs say how).
-pub struct TurboQuantPairScorer<'a> {
-    codec: &'a TurboQuant,
-}
-
-impl PairScorer for TurboQuantPairScorer<'_> {
-    fn len(&self) -> usize {
-        self.codec.len()
-    }
-
-    #[inline]
-    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
-        let c = self.codec;
-        let dot = c.reconstruction_dot(a, b);
-        match c.stored_norm(a).zip(c.stored_norm(b)) {
-            Some((na, nb)) => 2.0 * dot - na - nb,
-            None => dot,
-        }
-    }
-
-    score_pairs_by_record!();
-}
-
-impl TurboQuant {
-    /// A scorer of stored codes against each other (graph builds on codes).
-    pub fn pair_scorer(&self) -> TurboQuantPairScorer<'_> {
-        TurboQuantPairScorer { codec: self }
-    }
-}
-
-impl ScalarInt8PerDim {
-    /// Euclid records end with the decoded squared norm.
-    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
-        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.dim))
-    }
-}
-
-impl ScalarInt4PerDim {
-    /// Euclid records end with the decoded squared norm.
-    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
-        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.half()))
-    }
-}
-
-impl TurboQuant {
-    /// Euclid records end with the squared norm of the vector.
-    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
-        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.planes_bytes() + 4))
-    }
-}
-
-impl ProductQuantizer {
-    /// Records hold codes only.
-    fn stored_norm(&self, _p: PointOffset) -> Option<f32> {
-        None
-    }
-}
-
-impl Binary {
-    /// Euclid records end with the squared norm of the vector.
-    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
-        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.planes_bytes() + 4))
-    }
-}
-
-/// Scores stored fast-scan codes against each other through their reconstructions (as
-/// product quantization: `−‖x̂ₐ − x̂ᵦ‖²` for Euclid). The blocked layout is built for scans:
-/// each pair reads its codes nibble by nibble, so builds on these codes are slow.
-pub struct FastScanPairScorer<'a> {
-    codec: &'a ProductFastScan,
-}
-
-impl ProductFastScan {
-    /// A scorer of stored codes against each other (graph builds on codes).
-    pub fn pair_scorer(&self) -> FastScanPairScorer<'_> {
-        FastScanPairScorer { codec: self }
-    }
-}
-
-impl PairScorer for FastScanPairScorer<'_> {
-    fn len(&self) -> usize {
-        self.codec.len()
-    }
-
-    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
-        let c = self.codec;
+        let norms = c.stored_norm(a).zip(c.stored_norm(b));
         let decode = |p, start, out: &mut [f32]| c.decode_range(p, start, out);
-        pair_score(c.distance, c.dim, decode, (a, b), None)
-    }
-}
-
-/// Scores stored RaBitQ codes against each other (see the module docs).
-pub struct RaBitQPairScorer<'a> {
-    codec: &'a RaBitQ,
-    /// `‖c‖²` of the centroid (Dot and Cosine).
-    centroid_sq: f32,
-}
-
-impl RaBitQ {
-    /// A scorer of stored codes against each other (graph builds on codes).
-    pub fn pair_scorer(&self) -> RaBitQPairScorer<'_> {
-        RaBitQPairScorer {
-            codec: self,
-            centroid_sq: self.centroid.iter().map(|c| c * c).sum(),
-        }
-    }
-}
-
-/// The 64-bit words of bit plane `j` of a record (planes of `words` words each).
-#[inline]
-fn plane(record: &[u8], words: usize, j: usize) -> impl Iterator<Item = u64> + '_ {
-    record[j * words * 8..(j + 1) * words * 8]
-        .chunks_exact(8)
-        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
-}
-
-impl PairScorer for RaBitQPairScorer<'_> {
-    fn len(&self) -> usize {
-        self.codec.len()
+        pair_score(c.metric(), c.dimension(), decode, (a, b), norms)
     }
 
-    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
-        let (ra, rb) = (c.record(a), c.record(b));
-        let (bits, words) = (c.bits as usize, c.words());
-        // Σ cₐcᵦ, Σ cₐ and Σ cᵦ over the planes; padding coordinates have code 0.
-        let (mut cc, mut ca, mut cb) = (0u64, 0u64, 0u64);
-        for j in 0..bits {
-            for k in 0..bits {
-                let ones: u32 = plane(ra, words, j)
-                    .zip(plane(rb, words, k))
-                    .map(|(x, y)| (x & y).count_ones())
-                    .sum();
-                cc += u64::from(ones) << (j + k);
-            }
-            ca += u64::from(plane(ra, words, j).map(u64::count_ones).sum::<u32>()) << j;
-            cb += u64::from(plane(rb, words, j).map(u64::count_ones).sum::<u32>()) << j;
-        }
-        // ⟨yₐ, yᵦ⟩ with y = c − mid over the d real coordinates.
-        let mid = ((1u64 << bits) - 1) as f64 / 2.0;
-        let yy = cc as f64 - mid * (ca + cb) as f64 + c.dim as f64 * mid * mid;
-        let at = c.planes_bytes();
-        let (aa, ab) = (f32_at(ra, at), f32_at(rb, at));
-        let (adda, addb) = (f32_at(ra, at + 4), f32_at(rb, at + 4));
-        let rr = aa * ab * yy as f32;
-        match c.distance {
-            // `add` is ‖r‖²: −‖oₐ − oᵦ‖² = 2⟨rₐ, rᵦ⟩ − ‖rₐ‖² − ‖rᵦ‖².
-            Distance::Euclid => 2.0 * rr - adda - addb,
-            // `add` is ⟨r, c⟩: oₐ·oᵦ = ⟨rₐ, rᵦ⟩ + ⟨rₐ, c⟩ + ⟨rᵦ, c⟩ + ‖c‖².
-            _ => rr + adda + addb + self.centroid_sq,
-        }
+        score_records(c.records(), c.stride(), others, scores, |b, _| {
+            self.score_pair(a, b)
+        });
     }
-
-    score_pairs_by_record!();
 }
+
+/// Scores stored per-dimension int8 codes against each other through their reconstructions.
+pub type ScalarPerDimPairScorer<'a> = ReconstructionPairScorer<'a, ScalarInt8PerDim>;
+/// Scores stored per-dimension int4 codes against each other through their reconstructions.
+pub type ScalarInt4PairScorer<'a> = ReconstructionPairScorer<'a, ScalarInt4PerDim>;
+/// Scores stored product-quantized codes against each other through their reconstructions.
+pub type ProductPairScorer<'a> = ReconstructionPairScorer<'a, ProductQuantizer>;
+/// Scores stored binary codes against each other through their reconstructions.
+pub type BinaryPairScorer<'a> = ReconstructionPairScorer<'a, Binary>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::BinaryEncoding;
+    use crate::records::f32_at;
+    use crate::{BinaryEncoding, EncodedVectors, RaBitQ, TurboQuant};
     use proptest::prelude::*;
     use sextant_core::{DenseVectors, QueryScorer};
 

@@ -51,37 +51,6 @@ pub(crate) fn score_records(
     }
 }
 
-/// `QueryScorer` for a scorer whose `score_record(&self, record)` scores one stored record of
-/// its `codec`: `score_point` reads the record, `score_points` goes through
-/// [`score_records`].
-macro_rules! record_query_scorer {
-    ($scorer:ident) => {
-        impl sextant_core::QueryScorer for $scorer<'_> {
-            fn len(&self) -> usize {
-                self.codec.len()
-            }
-
-            #[inline]
-            fn score_point(&self, p: sextant_core::PointOffset) -> sextant_core::ScoreType {
-                self.score_record(self.codec.record(p))
-            }
-
-            fn score_points(
-                &self,
-                points: &[sextant_core::PointOffset],
-                scores: &mut [sextant_core::ScoreType],
-            ) {
-                let c = self.codec;
-                $crate::planes::score_records(&c.data, c.stride(), points, scores, |_, r| {
-                    self.score_record(r)
-                });
-            }
-        }
-    };
-}
-
-pub(crate) use record_query_scorer;
-
 /// Writes `codes` (one per coordinate, `bits` bits each) as `bits` planes of `plane_bytes`
 /// bytes into the zeroed `out`: bit `i` of plane `j` is bit `j` of code `i`, LSB first.
 pub(crate) fn write_planes(codes: &[u8], bits: u32, plane_bytes: usize, out: &mut [u8]) {

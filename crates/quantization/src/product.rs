@@ -14,7 +14,19 @@
 //!
 //! The 4-bit fast-scan variant is [`ProductFastScan`](crate::ProductFastScan).
 
-use sextant_core::{DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType};
+use std::ops::Range;
+
+use sextant_core::QueryScorer;
+
+use crate::EncodedVectors;
+use crate::codec::Codec;
+use crate::format::{
+    CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, finite_f32s, read_file,
+    u32_at, write_file,
+};
+use crate::pairs::{ProductPairScorer, ReconstructionPairScorer, Reconstructs};
+
+use sextant_core::{DenseVectorSource, Distance, PointOffset, ScoreType};
 
 use crate::Result;
 use crate::codebooks::{Codebooks, check_sub_spaces, table_grid};
@@ -45,6 +57,13 @@ pub struct ProductQuantizer {
 }
 
 impl ProductQuantizer {
+    /// The vector the codes of `p` stand for.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
     /// Learns `m` codebooks on a seeded sample of `source` (prepared for `distance`) and
     /// encodes every vector, on `threads` threads. `m` must divide the dimension. Manhattan
     /// is refused (the tables hold inner products or squared distances).
@@ -87,31 +106,58 @@ impl ProductQuantizer {
         check_sub_spaces(distance, dim, m)
     }
 
-    pub(crate) fn stride(&self) -> usize {
+    /// Number of sub-spaces (bytes per vector).
+    pub fn sub_spaces(&self) -> usize {
         self.m
+    }
+}
+
+impl Reconstructs for ProductQuantizer {
+    fn metric(&self) -> Distance {
+        self.distance
+    }
+
+    #[inline]
+    fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let record = self.record(p);
+        self.books
+            .decode_range(|j| usize::from(record[j]), start, out);
+    }
+
+    /// Records hold codes only.
+    fn stored_norm(&self, _p: PointOffset) -> Option<f32> {
+        None
+    }
+}
+
+/// The file layout is in [`format`](mod@crate::format).
+impl Codec for ProductQuantizer {
+    const ID: CodecId = CodecId::Product;
+    type Query<'a> = ProductQueryScorer<'a>;
+    type Pairs<'a> = ProductPairScorer<'a>;
+
+    fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// One code byte per sub-space.
+    fn stride(&self) -> usize {
+        self.m
+    }
+
+    fn records(&self) -> &Records {
+        &self.data
+    }
+
+    fn records_mut(&mut self) -> &mut Records {
+        &mut self.data
     }
 
     fn encode(&self, v: &[f32], record: &mut [u8]) {
         self.books.encode(v, record);
     }
 
-    /// Number of sub-spaces (bytes per vector).
-    pub fn sub_spaces(&self) -> usize {
-        self.m
-    }
-
-    /// Coordinates `start..start + out.len()` of the vector `p` decodes to (its centroids,
-    /// sub-space after sub-space).
-    #[inline]
-    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
-        let record = self.record(p);
-        self.books
-            .decode_range(|j| usize::from(record[j]), start, out);
-    }
-
-    /// An ADC scorer of stored codes against `query` (prepared here for the metric): builds
-    /// the `m × 256` table once.
-    pub fn query_scorer(&self, query: &[f32]) -> Result<ProductQueryScorer<'_>> {
+    fn make_query_scorer(&self, query: &[f32]) -> Result<ProductQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         // The table on a u16 grid: per sub-space an offset (its minimum), one step for all,
@@ -128,14 +174,36 @@ impl ProductQuantizer {
             batch: batch_scorer(self.m),
         })
     }
-}
 
-crate::records::record_codec!(
-    ProductQuantizer,
-    "Bytes per encoded vector: one per sub-space."
-);
-crate::records::decode_from_range!(ProductQuantizer, "The vector the codes of `p` stand for.");
-crate::encoded::forward_encoded_vectors!(ProductQuantizer, ProductQueryScorer, ProductPairScorer);
+    fn make_pair_scorer(&self) -> ProductPairScorer<'_> {
+        ReconstructionPairScorer::new(self)
+    }
+
+    fn file_bytes(&self) -> Vec<u8> {
+        let header = Header::of(Self::ID, self.distance, self.dim, self.len());
+        let params = (self.m as u32).to_le_bytes();
+        write_file(
+            &header,
+            &params,
+            &[&f32s_to_bytes(&self.books.flat), &self.data[..]],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, Self::ID, "product")?;
+        let m = u32_at(b, 32) as usize;
+        Self::check_params(h.distance, h.dim, m).map_err(|e| corrupt(32, e.to_string()))?;
+        let floats = CENTROIDS * h.dim;
+        let codebooks = finite_f32s(body, floats, HEADER_BYTES, "codebooks")?;
+        check_records(h.n, m, &body[4 * floats..], h.dim)?;
+        let codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
+        Ok((codec, HEADER_BYTES + 4 * floats..HEADER_BYTES + body.len()))
+    }
+
+    fn check_factors(&self, _at: usize) -> Result<()> {
+        Ok(())
+    }
+}
 
 /// Equal when the stored parts are (the transposed books derive from the codebooks).
 impl PartialEq for ProductQuantizer {

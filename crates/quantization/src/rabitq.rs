@@ -31,6 +31,18 @@
 //! Record layout (`B·⌈d/64⌉·8 + 12` bytes): B bit planes of `⌈d/64⌉` 64-bit words (bit `i` of
 //! plane `j` is bit `j` of code `cᵢ`, LSB first), then `a` (f32), `add` (f32), `e₁`, `e₂` (f16).
 
+use std::ops::Range;
+
+use sextant_core::{PairScorer, QueryScorer};
+
+use crate::EncodedVectors;
+use crate::codec::Codec;
+use crate::format::{
+    CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, finite_f32s, read_file,
+    records_finite, u32_at, write_file,
+};
+use crate::planes::score_records;
+
 use half::f16;
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
@@ -129,10 +141,6 @@ impl RaBitQ {
         self.bits as usize * self.words() * 8
     }
 
-    pub(crate) fn stride(&self) -> usize {
-        self.planes_bytes() + EXTRA_BYTES
-    }
-
     /// Bits per coordinate.
     pub fn bits(&self) -> u32 {
         self.bits
@@ -172,6 +180,30 @@ impl RaBitQ {
             .for_each(|(x, c)| *x += c);
         out
     }
+}
+
+/// The file layout is in [`format`](mod@crate::format).
+impl Codec for RaBitQ {
+    const ID: CodecId = CodecId::RaBitQ;
+    type Query<'a> = RaBitQQueryScorer<'a>;
+    type Pairs<'a> = RaBitQPairScorer<'a>;
+
+    fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// The bit planes (whole 64-bit words) and 12 bytes of factors.
+    fn stride(&self) -> usize {
+        self.planes_bytes() + EXTRA_BYTES
+    }
+
+    fn records(&self) -> &Records {
+        &self.data
+    }
+
+    fn records_mut(&mut self) -> &mut Records {
+        &mut self.data
+    }
 
     /// Writes the planes and factors of `v` into `record` (zeroed or not).
     fn encode(&self, v: &[f32], record: &mut [u8]) {
@@ -210,9 +242,7 @@ impl RaBitQ {
         record[at + 10..at + 12].copy_from_slice(&f16_up(e2).to_le_bytes());
     }
 
-    /// A scorer of stored codes against `query` (prepared here for the metric), with error
-    /// bounds at ε₀ = [`BOUND_EPSILON`].
-    pub fn query_scorer(&self, query: &[f32]) -> Result<RaBitQQueryScorer<'_>> {
+    fn make_query_scorer(&self, query: &[f32]) -> Result<RaBitQQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         let mut r: Vec<f32> = q.iter().zip(&self.centroid).map(|(x, c)| x - c).collect();
@@ -235,13 +265,45 @@ impl RaBitQ {
             kernel: Kernels::best().bitplanes.bitplanes_dot_i8,
         })
     }
-}
 
-crate::records::record_codec!(
-    RaBitQ,
-    "Bytes per encoded vector: the bit planes (whole 64-bit words) and 12 bytes of factors."
-);
-crate::encoded::forward_encoded_vectors!(RaBitQ, RaBitQQueryScorer, RaBitQPairScorer);
+    fn make_pair_scorer(&self) -> RaBitQPairScorer<'_> {
+        RaBitQPairScorer {
+            codec: self,
+            centroid_sq: self.centroid.iter().map(|c| c * c).sum(),
+        }
+    }
+
+    fn file_bytes(&self) -> Vec<u8> {
+        let header = Header::of(Self::ID, self.distance, self.dim, self.len());
+        let mut params = self.bits.to_le_bytes().to_vec();
+        params.resize(8, 0);
+        params.extend_from_slice(&self.rotation.seed().to_le_bytes());
+        write_file(
+            &header,
+            &params,
+            &[&f32s_to_bytes(&self.centroid), &self.data[..]],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, Self::ID, "RaBitQ")?;
+        let bits = u32_at(b, 32);
+        let seed = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
+        Self::check_params(h.distance, bits).map_err(|e| corrupt(32, e.to_string()))?;
+        let centroid_bytes = 4 * h.dim;
+        let centroid = finite_f32s(body, h.dim, HEADER_BYTES, "centroid")?;
+        let codec = Self::empty(h.distance, bits, centroid, Rotation::new(h.dim, seed));
+        check_records(h.n, codec.stride(), &body[centroid_bytes..], h.dim)?;
+        Ok((
+            codec,
+            HEADER_BYTES + centroid_bytes..HEADER_BYTES + body.len(),
+        ))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+    }
+}
 
 /// The smallest f16 at or above `x` (error factors must not shrink).
 fn f16_up(x: f64) -> u16 {
@@ -403,7 +465,83 @@ impl RaBitQQueryScorer<'_> {
     }
 }
 
-crate::planes::record_query_scorer!(RaBitQQueryScorer);
+impl QueryScorer for RaBitQQueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        self.score_record(self.codec.record(p))
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        });
+    }
+}
+
+/// Scores stored RaBitQ codes against each other (the module docs say how).
+pub struct RaBitQPairScorer<'a> {
+    codec: &'a RaBitQ,
+    /// `‖c‖²` of the centroid (Dot and Cosine).
+    centroid_sq: f32,
+}
+
+/// The 64-bit words of bit plane `j` of a record (planes of `words` words each).
+#[inline]
+fn plane(record: &[u8], words: usize, j: usize) -> impl Iterator<Item = u64> + '_ {
+    record[j * words * 8..(j + 1) * words * 8]
+        .chunks_exact(8)
+        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
+}
+
+impl PairScorer for RaBitQPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let (ra, rb) = (c.record(a), c.record(b));
+        let (bits, words) = (c.bits as usize, c.words());
+        // Σ cₐcᵦ, Σ cₐ and Σ cᵦ over the planes; padding coordinates have code 0.
+        let (mut cc, mut ca, mut cb) = (0u64, 0u64, 0u64);
+        for j in 0..bits {
+            for k in 0..bits {
+                let ones: u32 = plane(ra, words, j)
+                    .zip(plane(rb, words, k))
+                    .map(|(x, y)| (x & y).count_ones())
+                    .sum();
+                cc += u64::from(ones) << (j + k);
+            }
+            ca += u64::from(plane(ra, words, j).map(u64::count_ones).sum::<u32>()) << j;
+            cb += u64::from(plane(rb, words, j).map(u64::count_ones).sum::<u32>()) << j;
+        }
+        // ⟨yₐ, yᵦ⟩ with y = c − mid over the d real coordinates.
+        let mid = ((1u64 << bits) - 1) as f64 / 2.0;
+        let yy = cc as f64 - mid * (ca + cb) as f64 + c.dim as f64 * mid * mid;
+        let at = c.planes_bytes();
+        let (aa, ab) = (f32_at(ra, at), f32_at(rb, at));
+        let (adda, addb) = (f32_at(ra, at + 4), f32_at(rb, at + 4));
+        let rr = aa * ab * yy as f32;
+        match c.distance {
+            // `add` is ‖r‖²: −‖oₐ − oᵦ‖² = 2⟨rₐ, rᵦ⟩ − ‖rₐ‖² − ‖rᵦ‖².
+            Distance::Euclid => 2.0 * rr - adda - addb,
+            // `add` is ⟨r, c⟩: oₐ·oᵦ = ⟨rₐ, rᵦ⟩ + ⟨rₐ, c⟩ + ⟨rᵦ, c⟩ + ‖c‖².
+            _ => rr + adda + addb + self.centroid_sq,
+        }
+    }
+
+    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), others, scores, |b, _| {
+            self.score_pair(a, b)
+        });
+    }
+}
 
 #[cfg(test)]
 mod tests {

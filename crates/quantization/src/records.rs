@@ -8,7 +8,7 @@ use sextant_mmap_advice::MmapFile;
 
 /// The record bytes of a codec (one fixed-size record per vector, back to back).
 #[derive(Debug, Clone)]
-pub(crate) enum Records {
+pub enum Records {
     /// In RAM.
     Owned(Vec<u8>),
     /// Bytes `start..start + len` of a codec file, validated when it was opened.
@@ -95,69 +95,3 @@ impl PartialEq for Records {
         **self == **other
     }
 }
-
-/// The accessors every fixed-stride codec shares, given its `stride()` and
-/// `encode(vector, zeroed record)`: `push`, `len`, `is_empty`, `dim`, `bytes_per_vector`
-/// (documented by `$bytes_doc`) and the crate-private `record`.
-macro_rules! record_codec {
-    ($codec:ty, $bytes_doc:literal) => {
-        impl $codec {
-            /// Encodes one more vector (prepared like the training set) at offset `len()`,
-            /// with the parameters trained.
-            pub fn push(&mut self, vector: &[f32]) -> $crate::Result<sextant_core::PointOffset> {
-                $crate::error::check_vector(vector, self.dim)?;
-                let p = self.len() as sextant_core::PointOffset;
-                let mut record = vec![0; self.stride()];
-                self.encode(vector, &mut record);
-                self.data.extend_from_slice(&record);
-                Ok(p)
-            }
-
-            /// Number of encoded vectors.
-            pub fn len(&self) -> usize {
-                self.data.len() / self.stride()
-            }
-
-            /// True when nothing is encoded.
-            pub fn is_empty(&self) -> bool {
-                self.data.is_empty()
-            }
-
-            /// Dimension of the vectors.
-            pub fn dim(&self) -> usize {
-                self.dim
-            }
-
-            #[doc = $bytes_doc]
-            pub fn bytes_per_vector(&self) -> usize {
-                self.stride()
-            }
-
-            /// The bytes of vector `p`.
-            #[inline]
-            pub(crate) fn record(&self, p: sextant_core::PointOffset) -> &[u8] {
-                let s = self.stride();
-                &self.data[p as usize * s..(p as usize + 1) * s]
-            }
-        }
-    };
-}
-
-pub(crate) use record_codec;
-
-/// `pub fn decode` (documented by `$doc`) over a codec's `decode_range(p, start, out)`: every
-/// coordinate of `p` at once.
-macro_rules! decode_from_range {
-    ($codec:ty, $doc:literal) => {
-        impl $codec {
-            #[doc = $doc]
-            pub fn decode(&self, p: sextant_core::PointOffset) -> Vec<f32> {
-                let mut out = vec![0.0; self.dim];
-                self.decode_range(p, 0, &mut out);
-                out
-            }
-        }
-    };
-}
-
-pub(crate) use decode_from_range;

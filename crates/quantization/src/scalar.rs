@@ -10,10 +10,18 @@
 //! by) exact ones when rescoring. Coordinates outside the grid are clipped to its ends; the
 //! grid covers the central `quantile` share of the sampled values (default 0.99).
 
-use sextant_core::{DenseVectorSource, Distance, Kernels, PairScorer, PointOffset, ScoreType};
+use std::ops::Range;
+
+use sextant_core::{PairScorer, QueryScorer};
+
+use crate::EncodedVectors;
+use crate::codec::Codec;
+use crate::format::{CodecId, HEADER_BYTES, Header, check_records, corrupt, read_file, write_file};
+use crate::planes::score_records;
+
+use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
-use crate::planes::score_records;
 use crate::records::{Records, f32_at};
 use crate::training::{encode_all, training_sample};
 
@@ -72,14 +80,6 @@ impl ScalarInt8 {
         }
     }
 
-    pub(crate) fn stride(&self) -> usize {
-        self.dim + 4
-    }
-
-    fn encode(&self, v: &[f32], record: &mut [u8]) {
-        self.grid().encode(v, record)
-    }
-
     /// The metric scores are computed for.
     pub fn distance(&self) -> Distance {
         self.distance
@@ -108,8 +108,43 @@ impl ScalarInt8 {
         f32_at(self.record(p), self.dim)
     }
 
-    /// A scorer of stored vectors against `query` (prepared here for the metric).
-    pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarQueryScorer<'_>> {
+    /// The constant part of a score for a query whose own correction term is `correction`.
+    fn query_offset(&self, correction: f32) -> f32 {
+        match self.distance {
+            Distance::Cosine | Distance::Dot => self.dim as f32 * self.lo * self.lo + correction,
+            Distance::Euclid | Distance::Manhattan => 0.0,
+        }
+    }
+}
+
+/// The file layout is in [`format`](mod@crate::format).
+impl Codec for ScalarInt8 {
+    const ID: CodecId = CodecId::ScalarInt8;
+    type Query<'a> = ScalarQueryScorer<'a>;
+    type Pairs<'a> = ScalarPairScorer<'a>;
+
+    fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// `dim` codes and the f32 correction term.
+    fn stride(&self) -> usize {
+        self.dim + 4
+    }
+
+    fn records(&self) -> &Records {
+        &self.data
+    }
+
+    fn records_mut(&mut self) -> &mut Records {
+        &mut self.data
+    }
+
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        self.grid().encode(v, record)
+    }
+
+    fn make_query_scorer(&self, query: &[f32]) -> Result<ScalarQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         let mut record = vec![0u8; self.dim + 4];
@@ -124,28 +159,49 @@ impl ScalarInt8 {
         })
     }
 
-    /// The constant part of a score for a query whose own correction term is `correction`.
-    fn query_offset(&self, correction: f32) -> f32 {
-        match self.distance {
-            Distance::Cosine | Distance::Dot => self.dim as f32 * self.lo * self.lo + correction,
-            Distance::Euclid | Distance::Manhattan => 0.0,
-        }
-    }
-
-    /// A scorer of stored vectors against each other (graph construction on codes).
-    pub fn pair_scorer(&self) -> ScalarPairScorer<'_> {
+    fn make_pair_scorer(&self) -> ScalarPairScorer<'_> {
         ScalarPairScorer {
             codec: self,
             kernel: Kernel::for_distance(self.distance),
         }
     }
-}
 
-crate::records::record_codec!(
-    ScalarInt8,
-    "Bytes per encoded vector: `dim` codes and the f32 correction term."
-);
-crate::encoded::forward_encoded_vectors!(ScalarInt8, ScalarQueryScorer, ScalarPairScorer);
+    fn file_bytes(&self) -> Vec<u8> {
+        let header = Header::of(Self::ID, self.distance, self.dim, self.len());
+        let params = [self.lo.to_le_bytes(), self.step.to_le_bytes()].concat();
+        write_file(&header, &params, &[&self.data[..]])
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, Self::ID, "scalar int8")?;
+        let (lo, step) = (f32_at(b, 32), f32_at(b, 36));
+        if !(lo.is_finite() && step.is_finite() && step > 0.0) {
+            return Err(corrupt(
+                32,
+                format!("grid ({lo}, step {step}) is not usable"),
+            ));
+        }
+        check_records(h.n, h.dim + 4, body, h.dim)?;
+        let codec = Self {
+            dim: h.dim,
+            distance: h.distance,
+            lo,
+            step,
+            data: Records::default(),
+        };
+        Ok((codec, HEADER_BYTES..HEADER_BYTES + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        match (0..self.len()).find(|&p| !self.correction(p as u32).is_finite()) {
+            Some(p) => Err(corrupt(
+                at + p * (self.dim + 4) + self.dim,
+                "non-finite correction term",
+            )),
+            None => Ok(()),
+        }
+    }
+}
 
 /// The trained grid, for encoding.
 #[derive(Clone, Copy)]
@@ -219,7 +275,23 @@ impl ScalarQueryScorer<'_> {
     }
 }
 
-crate::planes::record_query_scorer!(ScalarQueryScorer);
+impl QueryScorer for ScalarQueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        self.score_record(self.codec.record(p))
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        });
+    }
+}
 
 /// Scores stored codes against each other.
 pub struct ScalarPairScorer<'a> {

@@ -21,6 +21,19 @@
 //! data whose dimensions have different ranges, 4 bytes less for Dot/Cosine, but no pair
 //! scorer on integer kernels.
 
+use std::ops::Range;
+
+use sextant_core::QueryScorer;
+
+use crate::EncodedVectors;
+use crate::codec::Codec;
+use crate::format::{
+    CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, offsets_and_scales,
+    read_file, records_finite, write_file,
+};
+use crate::pairs::{ReconstructionPairScorer, Reconstructs, ScalarPerDimPairScorer};
+use crate::planes::score_records;
+
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
@@ -73,7 +86,57 @@ impl ScalarInt8PerDim {
         }
     }
 
-    pub(crate) fn stride(&self) -> usize {
+    /// The metric scores are computed for.
+    pub fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// The vector the codes of `p` stand for (bin centres).
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
+    /// True when the stored squared norm of `p` (Euclid) is finite (a file check).
+    pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
+        f32s_finite(&self.record(p)[self.dim..])
+    }
+}
+
+impl Reconstructs for ScalarInt8PerDim {
+    fn metric(&self) -> Distance {
+        self.distance
+    }
+
+    #[inline]
+    fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
+        let end = start + out.len();
+        let codes = &self.record(p)[start..end];
+        let grid = self.lo[start..end].iter().zip(&self.step[start..end]);
+        for ((o, &c), (&lo, &step)) in out.iter_mut().zip(codes).zip(grid) {
+            *o = lo + step * (f32::from(c ^ 0x80) + 0.5);
+        }
+    }
+
+    /// Euclid records end with the decoded squared norm.
+    fn stored_norm(&self, p: PointOffset) -> Option<f32> {
+        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.dim))
+    }
+}
+
+/// The file layout is in [`format`](mod@crate::format): the grids, then the records.
+impl Codec for ScalarInt8PerDim {
+    const ID: CodecId = CodecId::ScalarInt8PerDim;
+    type Query<'a> = ScalarPerDimQueryScorer<'a>;
+    type Pairs<'a> = ScalarPerDimPairScorer<'a>;
+
+    fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// `dim` codes, and for Euclid the f32 squared norm.
+    fn stride(&self) -> usize {
         self.dim
             + if self.distance == Distance::Euclid {
                 4
@@ -82,14 +145,12 @@ impl ScalarInt8PerDim {
             }
     }
 
-    /// The metric scores are computed for.
-    pub fn distance(&self) -> Distance {
-        self.distance
+    fn records(&self) -> &Records {
+        &self.data
     }
 
-    /// True when the stored squared norm of `p` (Euclid) is finite (a file check).
-    pub(crate) fn factors_finite(&self, p: PointOffset) -> bool {
-        f32s_finite(&self.record(p)[self.dim..])
+    fn records_mut(&mut self) -> &mut Records {
+        &mut self.data
     }
 
     /// Writes the shifted codes of `v` (and for Euclid the decoded squared norm) into `record`.
@@ -106,19 +167,7 @@ impl ScalarInt8PerDim {
         }
     }
 
-    /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
-    #[inline]
-    pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
-        let end = start + out.len();
-        let codes = &self.record(p)[start..end];
-        let grid = self.lo[start..end].iter().zip(&self.step[start..end]);
-        for ((o, &c), (&lo, &step)) in out.iter_mut().zip(codes).zip(grid) {
-            *o = lo + step * (f32::from(c ^ 0x80) + 0.5);
-        }
-    }
-
-    /// A scorer of stored codes against `query` (prepared here for the metric).
-    pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarPerDimQueryScorer<'_>> {
+    fn make_query_scorer(&self, query: &[f32]) -> Result<ScalarPerDimQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         let folded: Vec<f32> = q.iter().zip(&self.step).map(|(a, s)| a * s).collect();
@@ -139,21 +188,35 @@ impl ScalarInt8PerDim {
             kernel: Kernels::best().bytes.dot_i16_i8,
         })
     }
-}
 
-crate::records::record_codec!(
-    ScalarInt8PerDim,
-    "Bytes per encoded vector: `dim` codes, and for Euclid the f32 squared norm."
-);
-crate::records::decode_from_range!(
-    ScalarInt8PerDim,
-    "The vector the codes of `p` stand for (bin centres)."
-);
-crate::encoded::forward_encoded_vectors!(
-    ScalarInt8PerDim,
-    ScalarPerDimQueryScorer,
-    ScalarPerDimPairScorer
-);
+    fn make_pair_scorer(&self) -> ScalarPerDimPairScorer<'_> {
+        ReconstructionPairScorer::new(self)
+    }
+
+    fn file_bytes(&self) -> Vec<u8> {
+        per_dim_file_bytes(
+            Self::ID,
+            self.distance,
+            self.len(),
+            (&self.lo, &self.step),
+            &self.data,
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        parse_per_dim(
+            b,
+            Self::ID,
+            "scalar int8 per dimension",
+            Self::with_grid,
+            Self::stride,
+        )
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+    }
+}
 
 /// One uniform grid of `levels` bins per dimension: between the quantiles of a seeded sample
 /// of `source` that keep the central `quantile` share of its values, or (with 1.0) between
@@ -231,7 +294,58 @@ impl ScalarPerDimQueryScorer<'_> {
     }
 }
 
-crate::planes::record_query_scorer!(ScalarPerDimQueryScorer);
+impl QueryScorer for ScalarPerDimQueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        self.score_record(self.codec.record(p))
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        });
+    }
+}
+
+/// The file of a per-dimension grid codec (int8 or int4): the grids' low ends and bin widths,
+/// then the `len` records.
+pub(crate) fn per_dim_file_bytes(
+    id: CodecId,
+    distance: Distance,
+    len: usize,
+    (lo, step): (&[f32], &[f32]),
+    records: &[u8],
+) -> Vec<u8> {
+    let header = Header::of(id, distance, lo.len(), len);
+    write_file(
+        &header,
+        &[],
+        &[&f32s_to_bytes(lo), &f32s_to_bytes(step), records],
+    )
+}
+
+/// Parses a file of one of the per-dimension grid codecs (int8, int4): the header, the grids
+/// (`with_grid` builds the codec from them) and the size of the records (`stride` bytes each).
+pub(crate) fn parse_per_dim<C>(
+    b: &[u8],
+    codec: CodecId,
+    name: &str,
+    with_grid: fn(Distance, Vec<f32>, Vec<f32>) -> C,
+    stride: fn(&C) -> usize,
+) -> Result<(C, Range<usize>)> {
+    let (h, body) = read_file(b, codec, name)?;
+    crate::training::refuse_manhattan(h.distance, name).map_err(|e| corrupt(16, e.to_string()))?;
+    let d = h.dim;
+    let (lo, step) = offsets_and_scales(body, d, ["grid low ends", "grid steps", "grid step"])?;
+    let codec = with_grid(h.distance, lo, step);
+    check_records(h.n, stride(&codec), &body[8 * d..], d)?;
+    Ok((codec, HEADER_BYTES + 8 * d..HEADER_BYTES + body.len()))
+}
 
 #[cfg(test)]
 mod tests {

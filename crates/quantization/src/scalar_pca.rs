@@ -27,6 +27,19 @@
 //! 8-bit group and one nibble kernel over the 4-bit group. Preparing a query costs the
 //! rotation, `k·d` multiply-adds.
 
+use std::ops::Range;
+
+use sextant_core::{PairScorer, QueryScorer};
+
+use crate::EncodedVectors;
+use crate::codec::Codec;
+use crate::format::{
+    CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, finite_f32s, read_file,
+    records_finite, u32_at, write_file,
+};
+use crate::pairs::pair_score;
+use crate::planes::score_records;
+
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
@@ -52,6 +65,13 @@ pub struct ScalarPca {
 }
 
 impl ScalarPca {
+    /// The vector the codes of `p` stand for.
+    pub fn decode(&self, p: PointOffset) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.decode_range(p, 0, &mut out);
+        out
+    }
+
     /// Trains on a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE)
     /// vectors of `source` (prepared for `distance`): its principal components, a grid per
     /// component and the bits each gets within `bits` bits per dimension on average (1 to 8);
@@ -113,15 +133,6 @@ impl ScalarPca {
         self.plan.n4.div_ceil(2)
     }
 
-    pub(crate) fn stride(&self) -> usize {
-        self.code_bytes()
-            + if self.distance == Distance::Euclid {
-                4
-            } else {
-                0
-            }
-    }
-
     /// The metric scores are computed for.
     pub fn distance(&self) -> Distance {
         self.distance
@@ -139,31 +150,6 @@ impl ScalarPca {
         match j.checked_sub(n8) {
             None => record[j] ^ 0x80,
             Some(i) => nibble(&record[n8..self.code_bytes()], i),
-        }
-    }
-
-    /// Writes the codes of `v` (and for Euclid the decoded squared norm) into the zeroed
-    /// `record`.
-    fn encode(&self, v: &[f32], record: &mut [u8]) {
-        let (n8, dim) = (self.plan.n8, self.dim);
-        let dot = Kernels::best().float.dot_f32;
-        let centred: Vec<f32> = v.iter().zip(&self.plan.mean).map(|(x, m)| x - m).collect();
-        let mut norm = self.plan.mean.iter().map(|m| m * m).sum::<f32>();
-        for (j, row) in self.plan.basis.chunks_exact(dim).enumerate() {
-            let (lo, step) = (self.plan.lo[j], self.plan.step[j]);
-            let top = if j < n8 { 255.0 } else { 15.0 };
-            let level = ((dot(row, &centred) - lo) / step).floor().clamp(0.0, top);
-            let decoded = lo + step * (level + 0.5);
-            norm += decoded * (decoded + 2.0 * self.mean_along[j]);
-            let level = level as u8;
-            match j.checked_sub(n8) {
-                None => record[j] = level ^ 0x80,
-                Some(i) => set_nibble(&mut record[n8..self.code_bytes()], i, level),
-            }
-        }
-        if self.distance == Distance::Euclid {
-            let at = self.code_bytes();
-            record[at..].copy_from_slice(&norm.to_le_bytes());
         }
     }
 
@@ -194,7 +180,9 @@ impl ScalarPca {
     pub(crate) fn shared_norm(&self) -> f32 {
         self.shared_norm
     }
+}
 
+impl ScalarPca {
     /// Coordinates `start..start + out.len()` of the vector `p` decodes to.
     pub(crate) fn decode_range(&self, p: PointOffset, start: usize, out: &mut [f32]) {
         let end = start + out.len();
@@ -207,9 +195,62 @@ impl ScalarPca {
                 .for_each(|(o, &v)| *o += y * v);
         }
     }
+}
 
-    /// A scorer of stored codes against `query` (prepared here for the metric, then rotated).
-    pub fn query_scorer(&self, query: &[f32]) -> Result<ScalarPcaQueryScorer<'_>> {
+/// The file layout is in [`format`](mod@crate::format).
+impl Codec for ScalarPca {
+    const ID: CodecId = CodecId::ScalarPca;
+    type Query<'a> = ScalarPcaQueryScorer<'a>;
+    type Pairs<'a> = ScalarPcaPairScorer<'a>;
+
+    fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// `n8 + ⌈n4/2⌉` codes, and for Euclid the f32 squared norm.
+    fn stride(&self) -> usize {
+        self.code_bytes()
+            + if self.distance == Distance::Euclid {
+                4
+            } else {
+                0
+            }
+    }
+
+    fn records(&self) -> &Records {
+        &self.data
+    }
+
+    fn records_mut(&mut self) -> &mut Records {
+        &mut self.data
+    }
+
+    /// Writes the codes of `v` (and for Euclid the decoded squared norm) into the zeroed
+    /// `record`.
+    fn encode(&self, v: &[f32], record: &mut [u8]) {
+        let (n8, dim) = (self.plan.n8, self.dim);
+        let dot = Kernels::best().float.dot_f32;
+        let centred: Vec<f32> = v.iter().zip(&self.plan.mean).map(|(x, m)| x - m).collect();
+        let mut norm = self.plan.mean.iter().map(|m| m * m).sum::<f32>();
+        for (j, row) in self.plan.basis.chunks_exact(dim).enumerate() {
+            let (lo, step) = (self.plan.lo[j], self.plan.step[j]);
+            let top = if j < n8 { 255.0 } else { 15.0 };
+            let level = ((dot(row, &centred) - lo) / step).floor().clamp(0.0, top);
+            let decoded = lo + step * (level + 0.5);
+            norm += decoded * (decoded + 2.0 * self.mean_along[j]);
+            let level = level as u8;
+            match j.checked_sub(n8) {
+                None => record[j] = level ^ 0x80,
+                Some(i) => set_nibble(&mut record[n8..self.code_bytes()], i, level),
+            }
+        }
+        if self.distance == Distance::Euclid {
+            let at = self.code_bytes();
+            record[at..].copy_from_slice(&norm.to_le_bytes());
+        }
+    }
+
+    fn make_query_scorer(&self, query: &[f32]) -> Result<ScalarPcaQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         let kernels = Kernels::best();
@@ -236,14 +277,75 @@ impl ScalarPca {
             kernels,
         })
     }
-}
 
-crate::records::record_codec!(
-    ScalarPca,
-    "Bytes per encoded vector: `n8 + ⌈n4/2⌉` codes, and for Euclid the f32 squared norm."
-);
-crate::records::decode_from_range!(ScalarPca, "The vector the codes of `p` stand for.");
-crate::encoded::forward_encoded_vectors!(ScalarPca, ScalarPcaQueryScorer, ScalarPcaPairScorer);
+    fn make_pair_scorer(&self) -> ScalarPcaPairScorer<'_> {
+        ScalarPcaPairScorer { codec: self }
+    }
+
+    fn file_bytes(&self) -> Vec<u8> {
+        let header = Header::of(Self::ID, self.distance, self.dim, self.len());
+        let p = &self.plan;
+        let params: Vec<u8> = [self.bits, p.n8 as u32, p.n4 as u32]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let body = [&p.mean[..], &p.basis, &p.lo, &p.step].map(f32s_to_bytes);
+        write_file(
+            &header,
+            &params,
+            &[&body[0], &body[1], &body[2], &body[3], &self.data[..]],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, Self::ID, "PCA scalar")?;
+        crate::training::refuse_manhattan(h.distance, "PCA scalar")
+            .map_err(|e| corrupt(16, e.to_string()))?;
+        let bits = u32_at(b, 32);
+        crate::QuantizationConfig::ScalarPca { bits }
+            .validate()
+            .map_err(|e| corrupt(32, e.to_string()))?;
+        let (d, n8, n4) = (h.dim, u32_at(b, 36) as usize, u32_at(b, 40) as usize);
+        let k = n8 + n4;
+        if k > d {
+            return Err(corrupt(36, format!("{n8} + {n4} components kept of {d}")));
+        }
+        if 4 * (d as u128 + (k * d) as u128 + 2 * k as u128) > body.len() as u128 {
+            return Err(corrupt(HEADER_BYTES, "the file ends inside the PCA plan"));
+        }
+        let mut at = 0;
+        let mut floats = |count: usize, what: &str| {
+            let v = finite_f32s(&body[at..], count, HEADER_BYTES + at, what);
+            at += 4 * count;
+            v
+        };
+        let mean = floats(d, "mean")?;
+        let basis = floats(k * d, "components")?;
+        let lo = floats(k, "grid low ends")?;
+        let step = floats(k, "grid steps")?;
+        if let Some(j) = step.iter().position(|&s| s <= 0.0) {
+            return Err(corrupt(
+                HEADER_BYTES + 4 * (d + k * d + k + j),
+                "a grid step is not positive",
+            ));
+        }
+        let plan = crate::pca_plan::Plan {
+            mean,
+            basis,
+            n8,
+            n4,
+            lo,
+            step,
+        };
+        let codec = Self::with_plan(h.distance, bits, plan);
+        check_records(h.n, codec.stride(), &body[at..], d)?;
+        Ok((codec, HEADER_BYTES + at..HEADER_BYTES + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+    }
+}
 
 /// Scores stored PCA scalar codes against one rotated, folded query.
 pub struct ScalarPcaQueryScorer<'a> {
@@ -273,7 +375,54 @@ impl ScalarPcaQueryScorer<'_> {
     }
 }
 
-crate::planes::record_query_scorer!(ScalarPcaQueryScorer);
+impl QueryScorer for ScalarPcaQueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        self.score_record(self.codec.record(p))
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        });
+    }
+}
+
+/// Scores stored PCA scalar codes against each other on the kept components (the
+/// reconstructions' parts off them are the same for every vector: the mean's).
+pub struct ScalarPcaPairScorer<'a> {
+    codec: &'a ScalarPca,
+}
+
+impl PairScorer for ScalarPcaPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    #[inline]
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let decode = |p, start, out: &mut [f32]| c.coordinates(p, start, out);
+        // Euclid: the shared part cancels in the difference.
+        let on_kept = pair_score(c.distance, c.kept_len(), decode, (a, b), None);
+        match c.distance {
+            Distance::Euclid => on_kept,
+            _ => on_kept + c.shared_norm(),
+        }
+    }
+
+    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), others, scores, |b, _| {
+            self.score_pair(a, b)
+        });
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,18 @@
 //! Record layout: `bits` planes of `⌈d/64⌉` 64-bit words, then `g` (f32), then `‖x‖²` (f32,
 //! Euclid only): `bits·⌈d/64⌉·8 + 4` bytes for Dot/Cosine, `+ 8` for Euclid.
 
+use std::ops::Range;
+
+use sextant_core::{PairScorer, QueryScorer};
+
+use crate::EncodedVectors;
+use crate::codec::Codec;
+use crate::format::{
+    CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, offsets_and_scales,
+    read_file, records_finite, u32_at, write_file,
+};
+use crate::planes::score_records;
+
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
@@ -124,10 +136,6 @@ impl TurboQuant {
         }
     }
 
-    pub(crate) fn stride(&self) -> usize {
-        self.planes_bytes() + self.extra_bytes()
-    }
-
     /// Bits per coordinate.
     pub fn bits(&self) -> u32 {
         self.bits
@@ -206,6 +214,41 @@ impl TurboQuant {
         out
     }
 
+    /// The i8 table of the levels and the value of one table step.
+    fn level_table(&self) -> ([i8; 16], f32) {
+        let max = self.levels.iter().fold(0f32, |m, l| m.max(l.abs()));
+        let step = max / 127.0;
+        let mut table = [0i8; 16];
+        for (t, l) in table.iter_mut().zip(&self.levels) {
+            *t = (l / step).round() as i8;
+        }
+        (table, step)
+    }
+}
+
+/// The file layout is in [`format`](mod@crate::format).
+impl Codec for TurboQuant {
+    const ID: CodecId = CodecId::TurboQuant;
+    type Query<'a> = TurboQuantQueryScorer<'a>;
+    type Pairs<'a> = TurboQuantPairScorer<'a>;
+
+    fn dimension(&self) -> usize {
+        self.dim
+    }
+
+    /// The bit planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm.
+    fn stride(&self) -> usize {
+        self.planes_bytes() + self.extra_bytes()
+    }
+
+    fn records(&self) -> &Records {
+        &self.data
+    }
+
+    fn records_mut(&mut self) -> &mut Records {
+        &mut self.data
+    }
+
     /// Writes the planes and factors of `v` into the zeroed `record`.
     fn encode(&self, v: &[f32], record: &mut [u8]) {
         record.fill(0);
@@ -240,19 +283,7 @@ impl TurboQuant {
         }
     }
 
-    /// The i8 table of the levels and the value of one table step.
-    fn level_table(&self) -> ([i8; 16], f32) {
-        let max = self.levels.iter().fold(0f32, |m, l| m.max(l.abs()));
-        let step = max / 127.0;
-        let mut table = [0i8; 16];
-        for (t, l) in table.iter_mut().zip(&self.levels) {
-            *t = (l / step).round() as i8;
-        }
-        (table, step)
-    }
-
-    /// A scorer of stored codes against `query` (prepared here for the metric).
-    pub fn query_scorer(&self, query: &[f32]) -> Result<TurboQuantQueryScorer<'_>> {
+    fn make_query_scorer(&self, query: &[f32]) -> Result<TurboQuantQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
         let q_q: f32 = q.iter().map(|x| x * x).sum();
@@ -271,13 +302,57 @@ impl TurboQuant {
             kernel: Kernels::best().bitplanes.bitplanes_lut_dot_i8,
         })
     }
-}
 
-crate::records::record_codec!(
-    TurboQuant,
-    "Bytes per encoded vector: the bit planes (whole 64-bit words), the scale `g`, and for Euclid the squared norm."
-);
-crate::encoded::forward_encoded_vectors!(TurboQuant, TurboQuantQueryScorer, TurboQuantPairScorer);
+    fn make_pair_scorer(&self) -> TurboQuantPairScorer<'_> {
+        TurboQuantPairScorer { codec: self }
+    }
+
+    fn file_bytes(&self) -> Vec<u8> {
+        let header = Header::of(Self::ID, self.distance, self.dim, self.len());
+        let mut params = self.bits.to_le_bytes().to_vec();
+        params.extend_from_slice(&u32::from(self.is_calibrated()).to_le_bytes());
+        params.extend_from_slice(&self.rotation.seed().to_le_bytes());
+        write_file(
+            &header,
+            &params,
+            &[
+                &f32s_to_bytes(&self.mean),
+                &f32s_to_bytes(&self.scale),
+                &self.data[..],
+            ],
+        )
+    }
+
+    fn parse(b: &[u8]) -> Result<(Self, Range<usize>)> {
+        let (h, body) = read_file(b, Self::ID, "TurboQuant")?;
+        let bits = u32_at(b, 32);
+        let seed = u64::from_le_bytes(b[40..48].try_into().expect("8 bytes"));
+        Self::check_params(h.distance, bits).map_err(|e| corrupt(32, e.to_string()))?;
+        let d = h.dim;
+        let (mean, scale) = offsets_and_scales(
+            body,
+            d,
+            [
+                "coordinate means",
+                "coordinate deviations",
+                "coordinate deviation",
+            ],
+        )?;
+        let codec = Self::with_parts(h.distance, bits, Rotation::new(d, seed), mean, scale);
+        if u32_at(b, 36) != u32::from(codec.is_calibrated()) {
+            return Err(corrupt(
+                36,
+                "the calibration flag disagrees with the calibration",
+            ));
+        }
+        check_records(h.n, codec.stride(), &body[8 * d..], d)?;
+        Ok((codec, HEADER_BYTES + 8 * d..HEADER_BYTES + body.len()))
+    }
+
+    fn check_factors(&self, at: usize) -> Result<()> {
+        records_finite(self.len(), self.stride(), at, |p| self.factors_finite(p))
+    }
+}
 
 /// Mean and deviation of every rotated coordinate over the sample.
 fn calibration<S>(source: &S, picked: &[PointOffset], rotation: &Rotation) -> (Vec<f32>, Vec<f32>)
@@ -382,7 +457,23 @@ pub struct TurboQuantQueryScorer<'a> {
     kernel: fn(&[u8], &[i8; 16], &[i8]) -> i32,
 }
 
-crate::planes::record_query_scorer!(TurboQuantQueryScorer);
+impl QueryScorer for TurboQuantQueryScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    #[inline]
+    fn score_point(&self, p: PointOffset) -> ScoreType {
+        self.score_record(self.codec.record(p))
+    }
+
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), points, scores, |_, r| {
+            self.score_record(r)
+        });
+    }
+}
 
 impl TurboQuantQueryScorer<'_> {
     /// The score of one record.
@@ -395,6 +486,42 @@ impl TurboQuantQueryScorer<'_> {
                 * self.unit
                 * (self.kernel)(planes, &self.table, &self.levels) as f32;
         score_from_dot(c.distance, dot, || f32_at(factors, 4), self.q_q)
+    }
+}
+
+/// Scores stored TurboQuant codes against each other through their rotated reconstructions
+/// (as the module docs say).
+pub struct TurboQuantPairScorer<'a> {
+    codec: &'a TurboQuant,
+}
+
+impl PairScorer for TurboQuantPairScorer<'_> {
+    fn len(&self) -> usize {
+        self.codec.len()
+    }
+
+    #[inline]
+    fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
+        let c = self.codec;
+        let dot = c.reconstruction_dot(a, b);
+        match c.stored_norm(a).zip(c.stored_norm(b)) {
+            Some((na, nb)) => 2.0 * dot - na - nb,
+            None => dot,
+        }
+    }
+
+    fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
+        let c = self.codec;
+        score_records(c.records(), c.stride(), others, scores, |b, _| {
+            self.score_pair(a, b)
+        });
+    }
+}
+
+impl TurboQuant {
+    /// Euclid records end with the squared norm of the vector.
+    pub(crate) fn stored_norm(&self, p: PointOffset) -> Option<f32> {
+        (self.distance == Distance::Euclid).then(|| f32_at(self.record(p), self.planes_bytes() + 4))
     }
 }
 

@@ -2,7 +2,7 @@
 //! rescoring, the file format, and bad input.
 
 use sextant_core::{DenseVectors, Distance};
-use sextant_quantization::{Binary, BinaryEncoding, Error};
+use sextant_quantization::{Binary, BinaryEncoding, EncodedVectors, Error};
 
 mod common;
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use sextant_core::{DenseVectorSource, DenseVectors, Distance, QueryScorer};
-use sextant_quantization::{Error, ProductFastScan};
+use sextant_quantization::{EncodedVectors, Error, ProductFastScan};
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! the file format, and bad input.
 
 use sextant_core::{DenseVectors, Distance};
-use sextant_quantization::{Error, ProductQuantizer};
+use sextant_quantization::{EncodedVectors, Error, ProductQuantizer};
 
 mod common;
 

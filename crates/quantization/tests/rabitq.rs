@@ -2,7 +2,7 @@
 //! the error bound's coverage, bound-driven rescoring, and bad input.
 
 use sextant_core::{DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer};
-use sextant_quantization::{BOUND_EPSILON, Error, RaBitQ, rescore_with_bounds};
+use sextant_quantization::{BOUND_EPSILON, EncodedVectors, Error, RaBitQ, rescore_with_bounds};
 
 mod common;
 

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use sextant_core::{DenseVectorSource, DenseVectors, Distance, PairScorer, QueryScorer};
-use sextant_quantization::{Error, ScalarInt8};
+use sextant_quantization::{EncodedVectors, Error, ScalarInt8};
 
 mod common;
 

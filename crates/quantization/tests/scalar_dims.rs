@@ -2,7 +2,7 @@
 //! after rescoring, the file format, and bad input.
 
 use sextant_core::{DenseVectors, Distance};
-use sextant_quantization::{Error, ScalarInt8PerDim};
+use sextant_quantization::{EncodedVectors, Error, ScalarInt8PerDim};
 
 mod common;
 

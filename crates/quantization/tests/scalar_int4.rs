@@ -2,7 +2,7 @@
 //! after rescoring, the file format, and bad input.
 
 use sextant_core::{DenseVectors, Distance};
-use sextant_quantization::{Error, ScalarInt4PerDim};
+use sextant_quantization::{EncodedVectors, Error, ScalarInt4PerDim};
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! after rescoring at 8x and 16x, the file format, pairs, and bad input.
 
 use sextant_core::{DenseVectorSource, DenseVectors, Distance};
-use sextant_quantization::{Error, QuantizationConfig, ScalarPca};
+use sextant_quantization::{EncodedVectors, Error, QuantizationConfig, ScalarPca};
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! width (calibrated and not), the file format, and bad input.
 
 use sextant_core::{DenseVectors, Distance};
-use sextant_quantization::{Error, TurboQuant};
+use sextant_quantization::{EncodedVectors, Error, TurboQuant};
 
 mod common;
 
