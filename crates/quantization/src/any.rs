@@ -40,6 +40,11 @@ impl CodecConfig {
     /// The seed a config gets when it names none.
     pub const DEFAULT_SEED: u64 = 1;
 
+    /// Vectors sampled for training, at most (product quantization samples more: 256 per
+    /// centroid, [`ProductQuantizer::TRAINING_SAMPLE`](crate::ProductQuantizer::TRAINING_SAMPLE)).
+    /// 10,000 vectors put a clipping quantile of 1e-3 on ten sampled values.
+    pub const TRAINING_SAMPLE: usize = 10_000;
+
     fn default_seed() -> u64 {
         Self::DEFAULT_SEED
     }

@@ -6,9 +6,9 @@
 //! With `μ`, `σ` the per-coordinate mean and deviation of the training sample and
 //! `z = (x − μ)/σ`, each coordinate gets a code `c` whose level `L[c]` stands for `z`:
 //! - 1 bit: `z > 0`; levels −1, +1.
-//! - 2 bits: `z > −t` and `z > t` (t = [`ZONE`]); levels −1, 0, +1 (the fourth code is unused).
+//! - 2 bits: `z > −t` and `z > t` (t = [`Binary::ZONE`]); levels −1, 0, +1 (the fourth code is unused).
 //! - 1.5 bits: the sign, and for coordinates `i` and `i + h` (the two halves of the vector) one
-//!   shared bit `(|zᵢ| + |zᵢ₊ₕ|)/2 > τ` (τ = [`PAIR_MAGNITUDE`]); levels ±[`SMALL`], ±1.
+//!   shared bit `(|zᵢ| + |zᵢ₊ₕ|)/2 > τ` (τ = [`Binary::PAIR_MAGNITUDE`]); levels ±[`Binary::SMALL`], ±1.
 //!
 //! A per-vector scale `g = ‖z‖/‖L[c]‖` restores the length, so `x̂ = μ + σ ⊙ g·L[c]` and
 //! `q·x̂ = q·μ + g·Σ (qᵢσᵢ)·L[cᵢ]`: the query is folded with `σ`, put on an i8 grid of 4 bits
@@ -34,26 +34,14 @@ use crate::format::{
     read_file, records_finite, u32_at, write_file,
 };
 use crate::pairs::{BinaryPairScorer, ReconstructionPairScorer, Reconstructs};
-use crate::planes::score_records;
+use crate::scoring::score_records;
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
-use crate::planes::{I8Query, score_from_dot};
 use crate::records::{Records, f32_at, f32s_finite};
+use crate::scoring::{I8Query, score_from_dot};
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
-
-/// Zone threshold of the 2-bit encoding, in deviations: about a third of a normal coordinate
-/// falls in each zone.
-pub const ZONE: f32 = 0.43;
-
-/// Threshold on the mean magnitude of a pair (in deviations) for the shared bit of 1.5 bits:
-/// the median of `(|a| + |b|)/2` for two normal coordinates.
-pub const PAIR_MAGNITUDE: f32 = 0.75;
-
-/// The small level of 1.5 bits, relative to the large one (both are conditional means of a
-/// normal coordinate's magnitude, below and above the pair threshold).
-pub const SMALL: f32 = 0.4;
 
 /// How many bits a coordinate gets. Serialized as `"one"`, `"one_and_half"` or `"two"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -102,6 +90,18 @@ pub struct Binary {
 }
 
 impl Binary {
+    /// Zone threshold of the 2-bit encoding, in deviations: about a third of a normal coordinate
+    /// falls in each zone.
+    pub const ZONE: f32 = 0.43;
+
+    /// Threshold on the mean magnitude of a pair (in deviations) for the shared bit of 1.5 bits:
+    /// the median of `(|a| + |b|)/2` for two normal coordinates.
+    pub const PAIR_MAGNITUDE: f32 = 0.75;
+
+    /// The small level of 1.5 bits, relative to the large one (both are conditional means of a
+    /// normal coordinate's magnitude, below and above the pair threshold).
+    pub const SMALL: f32 = 0.4;
+
     /// The vector the codes of `p` stand for: `μ + σ ⊙ g·L[c]`.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
         let mut out = vec![0.0; self.dim];
@@ -110,7 +110,7 @@ impl Binary {
     }
 
     /// Takes the per-coordinate mean and deviation of a seeded sample of at most
-    /// [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source` (prepared for
+    /// [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE) vectors of `source` (prepared for
     /// `distance`) and encodes all of them on `threads` threads. Queries go on a grid of
     /// `query_bits` (4 or 8) bits. Manhattan is refused: the codes estimate inner products.
     pub fn train<S>(
@@ -234,7 +234,7 @@ impl Binary {
             // Codes 0 (z ≤ −t), 1 (−t < z ≤ t), 3 (z > t); 2 never occurs.
             BinaryEncoding::Two => first[..4].copy_from_slice(&[-127, 0, 0, 127]),
             BinaryEncoding::OneAndHalf => {
-                let small = (SMALL * 127.0).round() as i8;
+                let small = (Binary::SMALL * 127.0).round() as i8;
                 // First half: code = sign + 2·magnitude.
                 first[..4].copy_from_slice(&[-small, small, -127, 127]);
                 // Second half: code = magnitude + 2·sign.
@@ -256,7 +256,7 @@ impl Reconstructs for Binary {
         let g = f32_at(record, self.planes_bytes());
         for (k, o) in out.iter_mut().enumerate() {
             let i = start + k;
-            *o = self.mean[i] + self.scale[i] * g * self.level(record, i, SMALL);
+            *o = self.mean[i] + self.scale[i] * g * self.level(record, i, Binary::SMALL);
         }
     }
 
@@ -317,14 +317,14 @@ impl Codec for Binary {
             BinaryEncoding::Two => {
                 let plane = self.span() / 8;
                 for (i, &x) in z.iter().enumerate() {
-                    if x > -ZONE {
+                    if x > -Binary::ZONE {
                         set(0, i);
                     }
-                    if x > ZONE {
+                    if x > Binary::ZONE {
                         set(plane, i);
                     }
                     // Outer zones are ±1, the middle one 0.
-                    if x > ZONE || x <= -ZONE {
+                    if x > Binary::ZONE || x <= -Binary::ZONE {
                         level_sq += 1.0;
                     }
                 }
@@ -334,11 +334,11 @@ impl Codec for Binary {
                 let plane = h / 8;
                 for i in 0..h.min(self.dim) {
                     let (a, b) = (z[i], z.get(i + h).copied().unwrap_or(0.0));
-                    let large = (a.abs() + b.abs()) / 2.0 > PAIR_MAGNITUDE;
+                    let large = (a.abs() + b.abs()) / 2.0 > Binary::PAIR_MAGNITUDE;
                     if large {
                         set(plane, i);
                     }
-                    let level = if large { 1.0 } else { SMALL };
+                    let level = if large { 1.0 } else { Binary::SMALL };
                     if a > 0.0 {
                         set(0, i);
                     }
@@ -498,7 +498,7 @@ mod tests {
     /// The level of coordinate `i` as the kernel tables hold it (the small level rounded to
     /// the i8 grid).
     fn level(codec: &Binary, record: &[u8], i: usize) -> f32 {
-        codec.level(record, i, (SMALL * 127.0).round() / 127.0)
+        codec.level(record, i, (Binary::SMALL * 127.0).round() / 127.0)
     }
 
     proptest! {

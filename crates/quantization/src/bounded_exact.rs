@@ -19,8 +19,8 @@ use sextant_core::{
 };
 
 use crate::EncodedVectors;
+use crate::ScalarPerDimQueryScorer;
 use crate::pairs::Reconstructs;
-use crate::scalar_dims::ScalarPerDimQueryScorer;
 use crate::{Error, Result, ScalarInt8PerDim};
 
 /// Relative allowance for f32 rounding in the code and float scores: sums of a few thousand

@@ -45,8 +45,9 @@
 //! norm, f32).
 //!
 //! Scalar int4 per dimension: no parameters; body the per-dimension low ends and bin widths
-//! (`d` f32 each), then `n` records of `⌈d/2⌉` bytes of packed codes as laid out in the
-//! `scalar_int4` module docs (and for Euclid the decoded squared norm, f32).
+//! (`d` f32 each), then `n` records of `h = ⌈d/2⌉` bytes of packed codes, byte `b` holding
+//! code `b` in its low nibble and code `h + b` in its high one (and for Euclid the decoded
+//! squared norm, f32).
 //!
 //! PCA scalar: parameters the bits per dimension trained for (u32 at 32) and the numbers of
 //! components kept on 8 and on 4 bits, `n8` (u32 at 36) and `n4` (u32 at 40), `k = n8 + n4 ≤

@@ -79,53 +79,44 @@
 mod any;
 mod binary;
 mod bounded_exact;
-mod codebooks;
 mod codec;
 mod config;
 mod encoded;
 mod error;
-mod fast_scan;
 pub mod format;
 mod pairs;
-mod pca_plan;
 mod planes;
 mod product;
-mod rabitq;
 mod records;
 mod rescore;
-mod rotation;
+mod rotated;
 mod scalar;
-mod scalar_dims;
-mod scalar_int4;
-mod scalar_pca;
+mod scoring;
 mod training;
-mod turboquant;
 
 pub use any::{AnyCodes, AnyPairScorer, AnyQueryScorer, CodecConfig};
-pub use binary::{Binary, BinaryEncoding, BinaryQueryScorer, PAIR_MAGNITUDE, SMALL, ZONE};
+pub use binary::{Binary, BinaryEncoding, BinaryQueryScorer};
 pub use bounded_exact::{BoundedExact, BoundedExactScorer};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};
-pub use fast_scan::FastScanPairScorer;
-pub use fast_scan::{FAST_SCAN_BLOCK, FAST_SCAN_CENTROIDS, FastScanQueryScorer, ProductFastScan};
 pub use pairs::{
     BinaryPairScorer, ProductPairScorer, ReconstructionPairScorer, ScalarInt4PairScorer,
     ScalarPerDimPairScorer,
 };
-pub use product::{CENTROIDS, KMEANS_ITERATIONS, ProductQuantizer, ProductQueryScorer};
-pub use rabitq::RaBitQPairScorer;
-pub use rabitq::{BOUND_EPSILON, Estimate, RaBitQ, RaBitQQueryScorer};
+pub use product::{
+    FastScanPairScorer, FastScanQueryScorer, ProductFastScan, ProductQuantizer, ProductQueryScorer,
+};
 pub use rescore::{rescore, rescore_with_bounds};
-pub use rotation::Rotation;
-pub use scalar::{ScalarInt8, ScalarPairScorer, ScalarQueryScorer};
-pub use scalar_dims::{ScalarInt8PerDim, ScalarPerDimQueryScorer};
-pub use scalar_int4::{ScalarInt4PerDim, ScalarInt4QueryScorer};
-pub use scalar_pca::ScalarPcaPairScorer;
-pub use scalar_pca::{ScalarPca, ScalarPcaQueryScorer};
-pub use training::TRAINING_SAMPLE;
-pub use turboquant::TurboQuantPairScorer;
-pub use turboquant::{TurboQuant, TurboQuantQueryScorer};
+pub use rotated::{
+    Estimate, RaBitQ, RaBitQPairScorer, RaBitQQueryScorer, Rotation, TurboQuant,
+    TurboQuantPairScorer, TurboQuantQueryScorer,
+};
+pub use scalar::{
+    ScalarInt4PerDim, ScalarInt4QueryScorer, ScalarInt8, ScalarInt8PerDim, ScalarPairScorer,
+    ScalarPca, ScalarPcaPairScorer, ScalarPcaQueryScorer, ScalarPerDimQueryScorer,
+    ScalarQueryScorer,
+};
 
 /// Entry point of the `quant_file` fuzz target (and its corpus replay test).
 #[doc(hidden)]

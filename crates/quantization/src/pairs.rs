@@ -18,7 +18,7 @@
 use sextant_core::{Distance, PairScorer, PointOffset, ScoreType};
 
 use crate::codec::Codec;
-use crate::planes::score_records;
+use crate::scoring::score_records;
 use crate::{Binary, ProductQuantizer, ScalarInt4PerDim, ScalarInt8PerDim};
 
 /// Coordinates decoded per step: both reconstructions are decoded 16 at a time into small

@@ -36,7 +36,7 @@ pub fn rescore<S: QueryScorer>(
 /// bounds, surely better otherwise) and the `k`-th best exact score found so far. Candidates
 /// are visited by decreasing upper bound, so the scan stops at the first one that cannot.
 /// The answer is exact whenever the bounds hold (for RaBitQ at the default ε₀: ≥ 99% of pairs,
-/// see [`BOUND_EPSILON`](crate::BOUND_EPSILON)).
+/// see [`RaBitQ::BOUND_EPSILON`](crate::RaBitQ::BOUND_EPSILON)).
 pub fn rescore_with_bounds<S: QueryScorer>(
     candidates: &[(PointOffset, Estimate)],
     exact: &S,

@@ -9,16 +9,13 @@ use crate::error::check_vector;
 use crate::records::Records;
 use crate::{Error, Result};
 
-/// Vectors sampled for training, at most.
-pub const TRAINING_SAMPLE: usize = 10_000;
-
-/// Offsets of a seeded sample of at most [`TRAINING_SAMPLE`] vectors of `source`, each checked
+/// Offsets of a seeded sample of at most [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE) vectors of `source`, each checked
 /// for length and finiteness. An empty source is an error.
 pub(crate) fn training_sample<S>(source: &S, seed: u64) -> Result<Vec<PointOffset>>
 where
     S: DenseVectorSource<Element = f32>,
 {
-    training_sample_of(source, seed, TRAINING_SAMPLE)
+    training_sample_of(source, seed, crate::CodecConfig::TRAINING_SAMPLE)
 }
 
 /// [`training_sample`] with another cap.

@@ -2,7 +2,7 @@
 //! the error bound's coverage, bound-driven rescoring, and bad input.
 
 use sextant_core::{DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer};
-use sextant_quantization::{BOUND_EPSILON, EncodedVectors, Error, RaBitQ, rescore_with_bounds};
+use sextant_quantization::{EncodedVectors, Error, RaBitQ, rescore_with_bounds};
 
 mod common;
 
@@ -47,7 +47,7 @@ fn error_bounds_hold_for_most_pairs() {
     for bits in [1, 2, 4, 8] {
         let codec = RaBitQ::train(&base, d, bits, 7, 2).unwrap();
         // Coverage at ε₀ = 1 scaled to each candidate ε₀ (the half-width is linear in ε₀).
-        let epsilons = [1.9f32, BOUND_EPSILON, 3.0];
+        let epsilons = [1.9f32, RaBitQ::BOUND_EPSILON, 3.0];
         let (mut inside, mut total, mut width) = ([0usize; 3], 0usize, 0f64);
         for q in 0..50u32 {
             let scorer = codec
@@ -62,7 +62,7 @@ fn error_bounds_hold_for_most_pairs() {
                     let half = eps * (e.upper - e.score);
                     *count += usize::from((truth - e.score).abs() <= half);
                 }
-                width += f64::from(BOUND_EPSILON * (e.upper - e.lower));
+                width += f64::from(RaBitQ::BOUND_EPSILON * (e.upper - e.lower));
                 total += 1;
             }
         }

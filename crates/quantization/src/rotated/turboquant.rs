@@ -31,14 +31,15 @@ use crate::format::{
     CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, offsets_and_scales,
     read_file, records_finite, u32_at, write_file,
 };
-use crate::planes::score_records;
+use crate::scoring::score_records;
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
+use super::rotation::Rotation;
 use crate::Result;
-use crate::planes::{I8Query, read_codes, score_from_dot, write_planes};
+use crate::planes::{read_codes, write_planes};
 use crate::records::{Records, f32_at, f32s_finite};
-use crate::rotation::Rotation;
+use crate::scoring::{I8Query, score_from_dot};
 use crate::training::{encode_all, refuse_manhattan, training_sample};
 
 /// TurboQuant (MSE) codes of a set of vectors, `bits` (1..=4) bits per coordinate.
@@ -59,7 +60,7 @@ pub struct TurboQuant {
 
 impl TurboQuant {
     /// Draws the rotation from `seed`, calibrates each rotated coordinate on a seeded sample
-    /// of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors when `calibrated`, and
+    /// of at most [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE) vectors when `calibrated`, and
     /// encodes every vector of `source` (prepared for `distance`) on `threads` threads.
     /// Manhattan is refused: the codec estimates inner products.
     pub fn train<S>(

@@ -18,7 +18,7 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 use sextant_core::{DenseVectorSource, Kernels};
 
-use crate::scalar::quantile_bounds;
+use super::grid::quantile_bounds;
 use crate::training::{mean_of, training_sample};
 use crate::{Error, Result};
 

@@ -25,22 +25,19 @@ use std::ops::Range;
 
 use sextant_core::QueryScorer;
 
+use super::grid::{parse_per_dim, per_dim_file_bytes, per_dim_grid};
 use crate::EncodedVectors;
 use crate::codec::Codec;
-use crate::format::{
-    CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, offsets_and_scales,
-    read_file, records_finite, write_file,
-};
+use crate::format::{CodecId, records_finite};
 use crate::pairs::{ReconstructionPairScorer, Reconstructs, ScalarPerDimPairScorer};
-use crate::planes::score_records;
+use crate::scoring::score_records;
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
 use crate::Result;
-use crate::planes::{I16Query, score_from_dot};
 use crate::records::{Records, f32_at, f32s_finite};
-use crate::scalar::quantile_bounds;
-use crate::training::{encode_all, refuse_manhattan, training_sample};
+use crate::scoring::{I16Query, score_from_dot};
+use crate::training::{encode_all, refuse_manhattan};
 
 /// Scalar int8 codes with a grid per dimension.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +52,7 @@ pub struct ScalarInt8PerDim {
 
 impl ScalarInt8PerDim {
     /// Trains one grid per dimension between the quantiles of a seeded sample of at most
-    /// [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source` (prepared for
+    /// [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE) vectors of `source` (prepared for
     /// `distance`), keeping the central `quantile` share of each dimension's values (1.0: its
     /// minimum and maximum), and encodes every vector on `threads` threads.
     pub fn train<S>(
@@ -218,52 +215,6 @@ impl Codec for ScalarInt8PerDim {
     }
 }
 
-/// One uniform grid of `levels` bins per dimension: between the quantiles of a seeded sample
-/// of `source` that keep the central `quantile` share of its values, or (with 1.0) between
-/// each dimension's minimum and maximum over every vector. Returns the low ends and bin widths.
-pub(crate) fn per_dim_grid<S>(
-    source: &S,
-    seed: u64,
-    quantile: f32,
-    levels: u32,
-) -> Result<(Vec<f32>, Vec<f32>)>
-where
-    S: DenseVectorSource<Element = f32>,
-{
-    let picked = training_sample(source, seed)?;
-    let dim = source.dim();
-    let (mut lo, mut step) = (Vec::with_capacity(dim), Vec::with_capacity(dim));
-    let extremes = (quantile >= 1.0).then(|| extremes(source));
-    let mut column = Vec::with_capacity(picked.len());
-    for i in 0..dim {
-        let (l, h) = match &extremes {
-            Some((lo, hi)) => (lo[i], hi[i]),
-            None => {
-                column.clear();
-                column.extend(picked.iter().map(|&p| source.vector(p)[i]));
-                quantile_bounds(&mut column, quantile)
-            }
-        };
-        lo.push(l);
-        step.push(if h > l { (h - l) / levels as f32 } else { 1.0 });
-    }
-    Ok((lo, step))
-}
-
-/// Each dimension's minimum and maximum over every vector of `source` (non-finite values are
-/// left for the encoder's check to refuse).
-fn extremes<S: DenseVectorSource<Element = f32>>(source: &S) -> (Vec<f32>, Vec<f32>) {
-    let dim = source.dim();
-    let (mut lo, mut hi) = (vec![f32::INFINITY; dim], vec![f32::NEG_INFINITY; dim]);
-    for p in 0..source.len() as PointOffset {
-        for ((l, h), &x) in lo.iter_mut().zip(hi.iter_mut()).zip(source.vector(p)) {
-            *l = l.min(x);
-            *h = h.max(x);
-        }
-    }
-    (lo, hi)
-}
-
 /// Scores stored per-dimension int8 codes against one folded, i16-quantized query.
 pub struct ScalarPerDimQueryScorer<'a> {
     codec: &'a ScalarInt8PerDim,
@@ -310,41 +261,6 @@ impl QueryScorer for ScalarPerDimQueryScorer<'_> {
             self.score_record(r)
         });
     }
-}
-
-/// The file of a per-dimension grid codec (int8 or int4): the grids' low ends and bin widths,
-/// then the `len` records.
-pub(crate) fn per_dim_file_bytes(
-    id: CodecId,
-    distance: Distance,
-    len: usize,
-    (lo, step): (&[f32], &[f32]),
-    records: &[u8],
-) -> Vec<u8> {
-    let header = Header::of(id, distance, lo.len(), len);
-    write_file(
-        &header,
-        &[],
-        &[&f32s_to_bytes(lo), &f32s_to_bytes(step), records],
-    )
-}
-
-/// Parses a file of one of the per-dimension grid codecs (int8, int4): the header, the grids
-/// (`with_grid` builds the codec from them) and the size of the records (`stride` bytes each).
-pub(crate) fn parse_per_dim<C>(
-    b: &[u8],
-    codec: CodecId,
-    name: &str,
-    with_grid: fn(Distance, Vec<f32>, Vec<f32>) -> C,
-    stride: fn(&C) -> usize,
-) -> Result<(C, Range<usize>)> {
-    let (h, body) = read_file(b, codec, name)?;
-    crate::training::refuse_manhattan(h.distance, name).map_err(|e| corrupt(16, e.to_string()))?;
-    let d = h.dim;
-    let (lo, step) = offsets_and_scales(body, d, ["grid low ends", "grid steps", "grid step"])?;
-    let codec = with_grid(h.distance, lo, step);
-    check_records(h.n, stride(&codec), &body[8 * d..], d)?;
-    Ok((codec, HEADER_BYTES + 8 * d..HEADER_BYTES + body.len()))
 }
 
 #[cfg(test)]

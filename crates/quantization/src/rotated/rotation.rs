@@ -9,26 +9,26 @@
 //! would cost bits in every code): with `h` the largest power of two ≤ d, even rounds transform
 //! coordinates `[0, h)` and odd rounds `[d − h, d)`. Each round is orthogonal (a sign flip,
 //! then `H/√h` on one block and the identity elsewhere), so the whole is an exact rotation;
-//! the two blocks overlap, so after [`ROUNDS`] rounds every output coordinate depends on every
+//! the two blocks overlap, so after [`Rotation::ROUNDS`] rounds every output coordinate depends on every
 //! input coordinate. Cost at d = 384: 4 · 256 · 8 additions.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-/// Sign-flip + Hadamard rounds.
-pub const ROUNDS: usize = 4;
 
 /// The rotation of one codec: its signs are a pure function of (dimension, seed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rotation {
     dim: usize,
     block: usize,
-    /// `ROUNDS` rows of `dim` signs (±1).
+    /// `Rotation::ROUNDS` rows of `dim` signs (±1).
     signs: Vec<f32>,
     seed: u64,
 }
 
 impl Rotation {
+    /// Sign-flip + Hadamard rounds.
+    pub const ROUNDS: usize = 4;
+
     /// The rotation for `dim` dimensions drawn from `seed`.
     pub fn new(dim: usize, seed: u64) -> Self {
         let block = if dim == 0 {
@@ -37,7 +37,7 @@ impl Rotation {
             1 << (usize::BITS - 1 - dim.leading_zeros())
         };
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5258_4f54_4154_494f);
-        let signs = (0..ROUNDS * dim)
+        let signs = (0..Rotation::ROUNDS * dim)
             .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
             .collect();
         Self {
@@ -70,7 +70,7 @@ impl Rotation {
     pub fn apply(&self, v: &mut [f32]) {
         debug_assert_eq!(v.len(), self.dim);
         let scale = 1.0 / (self.block as f32).sqrt();
-        for round in 0..ROUNDS {
+        for round in 0..Rotation::ROUNDS {
             let signs = &self.signs[round * self.dim..(round + 1) * self.dim];
             v.iter_mut().zip(signs).for_each(|(x, s)| *x *= s);
             let block = &mut v[self.range(round)];
@@ -83,7 +83,7 @@ impl Rotation {
     pub fn invert(&self, v: &mut [f32]) {
         debug_assert_eq!(v.len(), self.dim);
         let scale = 1.0 / (self.block as f32).sqrt();
-        for round in (0..ROUNDS).rev() {
+        for round in (0..Rotation::ROUNDS).rev() {
             let block = &mut v[self.range(round)];
             hadamard(block);
             block.iter_mut().for_each(|x| *x *= scale);

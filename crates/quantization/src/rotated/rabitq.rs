@@ -22,7 +22,7 @@
 //!
 //! **Error bound.** With `cos = ⟨y, u⟩/‖y‖`, the RaBitQ analysis bounds the error of the
 //! inner-product estimate by `ε₀·‖r‖·‖q − c‖·√(1 − cos²)/(cos·√(d − 1))` with high
-//! probability (ε₀ = 2.7 by default, measured in [`BOUND_EPSILON`]). The i8 query adds a rounding error of
+//! probability (ε₀ = 2.7 by default, measured in [`RaBitQ::BOUND_EPSILON`]). The i8 query adds a rounding error of
 //! standard deviation `δ·‖y‖/√12` (times `a`), counted with the same ε₀. Both factors are kept
 //! relative to `a` (so they do not depend on the data's scale) as f16 rounded up:
 //! `e₁ = ‖y‖·√(1 − cos²)/√(d − 1)` and `e₂ = ‖y‖/√12`, giving the half-width
@@ -41,21 +41,17 @@ use crate::format::{
     CodecId, HEADER_BYTES, Header, check_records, corrupt, f32s_to_bytes, finite_f32s, read_file,
     records_finite, u32_at, write_file,
 };
-use crate::planes::score_records;
+use crate::scoring::score_records;
 
 use half::f16;
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
+use super::rotation::Rotation;
 use crate::Result;
-use crate::planes::{I8Query, read_code, write_planes};
+use crate::planes::{read_code, write_planes};
 use crate::records::{Records, f32_at};
-use crate::rotation::Rotation;
+use crate::scoring::I8Query;
 use crate::training::{encode_all, mean_of, refuse_manhattan, training_sample};
-
-/// Default ε₀ of the error bound. On minilm-pypi-20k (1M query/vector pairs per bit width) the
-/// bound held for 99.42% (1 bit) to 99.99% (8 bits) of pairs at 2.7; the RaBitQ paper's 1.9
-/// held for only 94.7–99.2%, as a Gaussian error at 1.9σ would.
-pub const BOUND_EPSILON: f32 = 2.7;
 
 /// Bytes after the bit planes: `a`, `add` (f32) and `e₁`, `e₂` (f16).
 const EXTRA_BYTES: usize = 12;
@@ -85,7 +81,12 @@ pub struct Estimate {
 }
 
 impl RaBitQ {
-    /// Trains on a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE)
+    /// Default ε₀ of the error bound. On minilm-pypi-20k (1M query/vector pairs per bit width) the
+    /// bound held for 99.42% (1 bit) to 99.99% (8 bits) of pairs at 2.7; the RaBitQ paper's 1.9
+    /// held for only 94.7–99.2%, as a Gaussian error at 1.9σ would.
+    pub const BOUND_EPSILON: f32 = 2.7;
+
+    /// Trains on a seeded sample of at most [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE)
     /// vectors of `source` (prepared for `distance`: normalized for Cosine): the mean becomes
     /// the centroid, `seed` also draws the rotation. Then encodes every vector on `threads`
     /// threads. Manhattan is refused: RaBitQ estimates inner products.
@@ -261,7 +262,7 @@ impl Codec for RaBitQ {
             mid_sum: mid * sum as f32,
             q_norm,
             constant,
-            epsilon: BOUND_EPSILON,
+            epsilon: RaBitQ::BOUND_EPSILON,
             kernel: Kernels::best().bitplanes.bitplanes_dot_i8,
         })
     }
@@ -413,7 +414,7 @@ pub struct RaBitQQueryScorer<'a> {
 }
 
 impl RaBitQQueryScorer<'_> {
-    /// The same scorer with bounds at `epsilon` instead of [`BOUND_EPSILON`] (wider bounds
+    /// The same scorer with bounds at `epsilon` instead of [`RaBitQ::BOUND_EPSILON`] (wider bounds
     /// hold more often and prune less).
     pub fn with_epsilon(mut self, epsilon: f32) -> Self {
         self.epsilon = epsilon;

@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sextant_core::{DenseVectorSource, Distance, PointOffset};
 
-use crate::product::{CENTROIDS, KMEANS_ITERATIONS};
+use crate::ProductQuantizer;
 use crate::training::refuse_manhattan;
 use crate::{Error, Result};
 
@@ -284,7 +284,7 @@ impl Transposed {
     }
 
     fn nearest(&self, x: &[f32]) -> usize {
-        let mut dist = [0f32; CENTROIDS];
+        let mut dist = [0f32; ProductQuantizer::CENTROIDS];
         let dist = &mut dist[..self.k];
         self.squared_distances(x, dist);
         let mut best = (f32::INFINITY, 0);
@@ -298,7 +298,7 @@ impl Transposed {
 }
 
 /// k-means with k-means++ seeding on `points` (rows of `sub` floats): `k` centroids (at most
-/// [`CENTROIDS`]). With fewer distinct points than centroids, the extra centroids repeat
+/// [`ProductQuantizer::CENTROIDS`]). With fewer distinct points than centroids, the extra centroids repeat
 /// points.
 fn kmeans(points: &[f32], sub: usize, k: usize, seed: u64) -> Vec<f32> {
     let n = points.len() / sub;
@@ -329,7 +329,7 @@ fn kmeans(points: &[f32], sub: usize, k: usize, seed: u64) -> Vec<f32> {
         }
     }
     let mut assignment = vec![0usize; n];
-    for _ in 0..KMEANS_ITERATIONS {
+    for _ in 0..ProductQuantizer::KMEANS_ITERATIONS {
         let book = Transposed::new(&centroids, sub);
         for (i, a) in assignment.iter_mut().enumerate() {
             *a = book.nearest(row(i));

@@ -14,10 +14,11 @@ use std::ops::Range;
 
 use sextant_core::{PairScorer, QueryScorer};
 
+use super::grid::quantile_bounds;
 use crate::EncodedVectors;
 use crate::codec::Codec;
 use crate::format::{CodecId, HEADER_BYTES, Header, check_records, corrupt, read_file, write_file};
-use crate::planes::score_records;
+use crate::scoring::score_records;
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
@@ -38,7 +39,7 @@ pub struct ScalarInt8 {
 }
 
 impl ScalarInt8 {
-    /// Trains the grid on a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source`
+    /// Trains the grid on a seeded sample of at most [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE) vectors of `source`
     /// (already prepared for `distance`: normalized for Cosine) and encodes all of them on
     /// `threads` threads.
     pub fn train<S>(
@@ -320,32 +321,5 @@ impl PairScorer for ScalarPairScorer<'_> {
             let correction = f32_at(r, d);
             (self.kernel).score(c.step, offset, correction, codes_a, &r[..d])
         });
-    }
-}
-
-/// The bounds of the central `quantile` share of `values` (reordered in place).
-pub(crate) fn quantile_bounds(values: &mut [f32], quantile: f32) -> (f32, f32) {
-    let n = values.len();
-    let tail = ((1.0 - quantile as f64) / 2.0 * n as f64).round() as usize;
-    let (lo_at, hi_at) = (
-        tail.min(n - 1),
-        (n - 1 - tail.min(n - 1)).max(tail.min(n - 1)),
-    );
-    let lo = *values.select_nth_unstable_by(lo_at, f32::total_cmp).1;
-    let hi = *values.select_nth_unstable_by(hi_at, f32::total_cmp).1;
-    (lo, hi)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantiles_clip_the_tails() {
-        let mut v: Vec<f32> = (0..1000).map(|i| i as f32).collect();
-        assert_eq!(quantile_bounds(&mut v, 0.99), (5.0, 994.0));
-        let mut v: Vec<f32> = (0..1000).map(|i| i as f32).collect();
-        assert_eq!(quantile_bounds(&mut v, 1.0), (0.0, 999.0));
-        assert_eq!(quantile_bounds(&mut [3.0], 0.9), (3.0, 3.0));
     }
 }

@@ -40,16 +40,10 @@ use crate::pairs::pair_score;
 use sextant_core::kernels::{FastScanCandidates, fast_scan_slot};
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType, ScoredPoint};
 
+use super::codebooks::{Codebooks, check_sub_spaces};
 use crate::Result;
-use crate::codebooks::{Codebooks, check_sub_spaces};
 use crate::records::Records;
 use crate::training::{encode_all, training_sample_of};
-
-/// Centroids per sub-space (4-bit codes).
-pub const FAST_SCAN_CENTROIDS: usize = 16;
-
-/// Vectors per block of the interleaved layout.
-pub const FAST_SCAN_BLOCK: usize = 32;
 
 /// Blocks per kernel call in a top-k scan: the kernel's floor rises between calls only, and a
 /// run's keys take `128 · SCAN_RUN` bytes of stack.
@@ -72,6 +66,12 @@ pub struct ProductFastScan {
 }
 
 impl ProductFastScan {
+    /// Centroids per sub-space (4-bit codes).
+    pub const CENTROIDS: usize = 16;
+
+    /// Vectors per block of the interleaved layout.
+    pub const BLOCK: usize = 32;
+
     /// The vector the codes of `p` stand for.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
         let mut out = vec![0.0; self.dim];
@@ -94,12 +94,20 @@ impl ProductFastScan {
     {
         let dim = source.dim();
         Self::check_params(distance, dim, m)?;
-        let picked = training_sample_of(source, seed, 256 * FAST_SCAN_CENTROIDS)?;
-        let books = Codebooks::train(source, &picked, m, FAST_SCAN_CENTROIDS, seed, threads)?;
+        let picked = training_sample_of(source, seed, 256 * ProductFastScan::CENTROIDS)?;
+        let books = Codebooks::train(
+            source,
+            &picked,
+            m,
+            ProductFastScan::CENTROIDS,
+            seed,
+            threads,
+        )?;
         let mut codec = Self::with_codebooks(dim, m, distance, books.flat);
         // One code per byte first (in parallel), then interleaved into blocks.
         let codes = encode_all(source, m, threads, |v, c| codec.books.encode(v, c))?;
-        let mut blocks = vec![0u8; source.len().div_ceil(FAST_SCAN_BLOCK) * codec.block_bytes()];
+        let mut blocks =
+            vec![0u8; source.len().div_ceil(ProductFastScan::BLOCK) * codec.block_bytes()];
         for (p, c) in codes.chunks_exact(m).enumerate() {
             codec.place(&mut blocks, p, c);
         }
@@ -114,7 +122,7 @@ impl ProductFastScan {
         distance: Distance,
         codebooks: Vec<f32>,
     ) -> Self {
-        let books = Codebooks::from_flat(dim, m, FAST_SCAN_CENTROIDS, codebooks);
+        let books = Codebooks::from_flat(dim, m, ProductFastScan::CENTROIDS, codebooks);
         Self {
             dim,
             m,
@@ -138,8 +146,9 @@ impl ProductFastScan {
 
     /// Writes the codes of vector `p` (one per byte) into `blocks`.
     pub(crate) fn place(&self, blocks: &mut [u8], p: usize, codes: &[u8]) {
-        let block = &mut blocks[p / FAST_SCAN_BLOCK * self.block_bytes()..][..self.block_bytes()];
-        let (slot, shift) = fast_scan_slot(p % FAST_SCAN_BLOCK);
+        let block =
+            &mut blocks[p / ProductFastScan::BLOCK * self.block_bytes()..][..self.block_bytes()];
+        let (slot, shift) = fast_scan_slot(p % ProductFastScan::BLOCK);
         for (j, &c) in codes.iter().enumerate() {
             let byte = &mut block[16 * j + slot];
             *byte = (*byte & !(0x0f << shift)) | c << shift;
@@ -150,8 +159,8 @@ impl ProductFastScan {
     #[inline]
     fn code(&self, p: PointOffset, j: usize) -> usize {
         let p = p as usize;
-        let (slot, shift) = fast_scan_slot(p % FAST_SCAN_BLOCK);
-        let byte = self.data[p / FAST_SCAN_BLOCK * self.block_bytes() + 16 * j + slot];
+        let (slot, shift) = fast_scan_slot(p % ProductFastScan::BLOCK);
+        let byte = self.data[p / ProductFastScan::BLOCK * self.block_bytes() + 16 * j + slot];
         usize::from(byte >> shift & 0x0f)
     }
 
@@ -216,7 +225,7 @@ impl Codec for ProductFastScan {
         let mut codes = vec![0u8; self.m];
         self.books.encode(vector, &mut codes);
         let mut blocks = std::mem::take(&mut self.data).into_owned();
-        if p.is_multiple_of(FAST_SCAN_BLOCK) {
+        if p.is_multiple_of(ProductFastScan::BLOCK) {
             blocks.resize(blocks.len() + self.block_bytes(), 0);
         }
         self.place(&mut blocks, p, &codes);
@@ -228,7 +237,7 @@ impl Codec for ProductFastScan {
     fn make_query_scorer(&self, query: &[f32]) -> Result<FastScanQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
-        let mut table = vec![0f32; FAST_SCAN_CENTROIDS * self.m];
+        let mut table = vec![0f32; ProductFastScan::CENTROIDS * self.m];
         let squared = self.distance == Distance::Euclid;
         (Kernels::best().fast_scan.fast_scan_table)(&q, &self.table_books, squared, &mut table);
         let mut lut = vec![0u8; table.len()];
@@ -260,9 +269,9 @@ impl Codec for ProductFastScan {
         let (h, body) = read_file(b, Self::ID, "product fast scan")?;
         let m = u32_at(b, 32) as usize;
         Self::check_params(h.distance, h.dim, m).map_err(|e| corrupt(32, e.to_string()))?;
-        let floats = FAST_SCAN_CENTROIDS * h.dim;
+        let floats = ProductFastScan::CENTROIDS * h.dim;
         let codebooks = finite_f32s(body, floats, HEADER_BYTES, "codebooks")?;
-        let blocks = h.n.div_ceil(crate::FAST_SCAN_BLOCK as u64);
+        let blocks = h.n.div_ceil(ProductFastScan::BLOCK as u64);
         check_records(blocks, 16 * m, &body[4 * floats..], h.dim)?;
         let mut codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
         codec.len = h.n as usize;
@@ -288,8 +297,8 @@ impl Codec for ProductFastScan {
                     .map(|j| block[16 * j + v % 16] >> (4 * (v / 16)) & 0x0f)
                     .collect()
             };
-            for v in 0..crate::FAST_SCAN_BLOCK {
-                self.place(&mut blocks, b * crate::FAST_SCAN_BLOCK + v, &codes_of(v));
+            for v in 0..ProductFastScan::BLOCK {
+                self.place(&mut blocks, b * ProductFastScan::BLOCK + v, &codes_of(v));
             }
         }
         self.data = Records::copied(&blocks);
@@ -342,11 +351,11 @@ impl FastScanQueryScorer<'_> {
         let mut kept: Vec<u64> = Vec::with_capacity(capacity);
         // Sums below `at_least` cannot enter (0 until the first cut).
         let mut at_least = 0u16;
-        let mut keys = [0u32; FAST_SCAN_BLOCK * SCAN_RUN];
+        let mut keys = [0u32; ProductFastScan::BLOCK * SCAN_RUN];
         let bb = c.block_bytes();
         'scan: for (r, run) in c.data.chunks(SCAN_RUN * bb).enumerate() {
             let found = (self.kernel)(run, &self.lut, at_least, &mut keys);
-            let first = r * SCAN_RUN * FAST_SCAN_BLOCK;
+            let first = r * SCAN_RUN * ProductFastScan::BLOCK;
             for &key in &keys[..found] {
                 let (sum, offset) = ((key >> 16) as u16, first + (key & 0xffff) as usize);
                 // `at_least` may have risen since the kernel compared; the last block's
@@ -416,24 +425,25 @@ impl QueryScorer for FastScanQueryScorer<'_> {
     fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
         let c = self.codec;
         let mut i = 0;
-        let mut keys = [0u32; FAST_SCAN_BLOCK];
+        let mut keys = [0u32; ProductFastScan::BLOCK];
         while i < points.len() {
             let first = points[i] as usize;
-            let whole = first.is_multiple_of(FAST_SCAN_BLOCK)
-                && first + FAST_SCAN_BLOCK <= c.len
-                && points.len() - i >= FAST_SCAN_BLOCK
-                && points[i..i + FAST_SCAN_BLOCK]
+            let whole = first.is_multiple_of(ProductFastScan::BLOCK)
+                && first + ProductFastScan::BLOCK <= c.len
+                && points.len() - i >= ProductFastScan::BLOCK
+                && points[i..i + ProductFastScan::BLOCK]
                     .iter()
                     .enumerate()
                     .all(|(k, &p)| p as usize == first + k);
             if whole {
-                let block = &c.data[first / FAST_SCAN_BLOCK * c.block_bytes()..][..c.block_bytes()];
+                let block =
+                    &c.data[first / ProductFastScan::BLOCK * c.block_bytes()..][..c.block_bytes()];
                 // At floor 0 every vector's key comes out, in order.
                 (self.kernel)(block, &self.lut, 0, &mut keys);
-                for (s, &key) in scores[i..i + FAST_SCAN_BLOCK].iter_mut().zip(&keys) {
+                for (s, &key) in scores[i..i + ProductFastScan::BLOCK].iter_mut().zip(&keys) {
                     *s = self.score_of(key >> 16);
                 }
-                i += FAST_SCAN_BLOCK;
+                i += ProductFastScan::BLOCK;
             } else {
                 scores[i] = self.score_point(points[i]);
                 i += 1;

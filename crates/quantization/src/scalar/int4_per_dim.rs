@@ -23,6 +23,7 @@ use std::ops::Range;
 
 use sextant_core::QueryScorer;
 
+use super::nibbles::{nibble, set_nibble};
 use crate::EncodedVectors;
 use crate::codec::Codec;
 use crate::format::{CodecId, records_finite};
@@ -30,38 +31,14 @@ use crate::pairs::{ReconstructionPairScorer, Reconstructs, ScalarInt4PairScorer}
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
+use super::grid::{parse_per_dim, per_dim_file_bytes, per_dim_grid};
 use crate::Result;
-use crate::planes::{I8Query, score_from_dot};
 use crate::records::{Records, f32_at, f32s_finite};
-use crate::scalar_dims::{parse_per_dim, per_dim_file_bytes, per_dim_grid};
+use crate::scoring::{I8Query, score_from_dot};
 use crate::training::{encode_all, refuse_manhattan};
 
 /// Levels of the grid (4 bits).
 const LEVELS: u32 = 16;
-
-/// Code `i` of the 4-bit codes packed in `bytes` as laid out in the module docs (`h =
-/// bytes.len()`: code `i < h` in the low nibble of byte `i`, code `h + b` in the high nibble
-/// of byte `b`).
-#[inline]
-pub(crate) fn nibble(bytes: &[u8], i: usize) -> u8 {
-    let h = bytes.len();
-    if i < h {
-        bytes[i] & 0x0f
-    } else {
-        bytes[i - h] >> 4
-    }
-}
-
-/// Writes code `i` (below 16) into zeroed `bytes` laid out as [`nibble`] reads them.
-#[inline]
-pub(crate) fn set_nibble(bytes: &mut [u8], i: usize, code: u8) {
-    let h = bytes.len();
-    if i < h {
-        bytes[i] |= code;
-    } else {
-        bytes[i - h] |= code << 4;
-    }
-}
 
 /// Scalar int4 codes with a grid per dimension, two per byte.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +53,7 @@ pub struct ScalarInt4PerDim {
 
 impl ScalarInt4PerDim {
     /// Trains one 16-bin grid per dimension between the quantiles of a seeded sample of at
-    /// most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE) vectors of `source` (prepared for
+    /// most [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE) vectors of `source` (prepared for
     /// `distance`), keeping the central `quantile` share of each dimension's values (1.0: its
     /// minimum and maximum over all vectors), and encodes every vector on `threads` threads.
     pub fn train<S>(

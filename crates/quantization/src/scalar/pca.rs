@@ -17,7 +17,7 @@
 //!
 //! Record layout, with `k = n8 + n4` kept components and `h = ⌈n4/2⌉`: `n8` codes of the 8-bit
 //! group shifted to i8 (as in [`ScalarInt8PerDim`](crate::ScalarInt8PerDim)), then `h` bytes
-//! of the 4-bit group packed as in the `scalar_int4` module (byte `b`: component `n8 + b` in
+//! of the 4-bit group packed as in the `nibbles` module (byte `b`: component `n8 + b` in
 //! the low nibble, `n8 + h + b` in the high one), then for Euclid the decoded squared norm
 //! (f32).
 //!
@@ -38,15 +38,15 @@ use crate::format::{
     records_finite, u32_at, write_file,
 };
 use crate::pairs::pair_score;
-use crate::planes::score_records;
+use crate::scoring::score_records;
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
+use super::nibbles::{nibble, set_nibble};
+use super::pca_plan::Plan;
 use crate::Result;
-use crate::pca_plan::Plan;
-use crate::planes::{I8Query, I16Query, score_from_dot};
 use crate::records::{Records, f32_at, f32s_finite};
-use crate::scalar_int4::{nibble, set_nibble};
+use crate::scoring::{I8Query, I16Query, score_from_dot};
 use crate::training::{encode_all, refuse_manhattan};
 
 /// Scalar codes on principal components, 8, 4 or 0 bits each.
@@ -72,7 +72,7 @@ impl ScalarPca {
         out
     }
 
-    /// Trains on a seeded sample of at most [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE)
+    /// Trains on a seeded sample of at most [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE)
     /// vectors of `source` (prepared for `distance`): its principal components, a grid per
     /// component and the bits each gets within `bits` bits per dimension on average (1 to 8);
     /// then encodes every vector on `threads` threads.
@@ -88,7 +88,7 @@ impl ScalarPca {
     {
         crate::QuantizationConfig::ScalarPca { bits }.validate()?;
         refuse_manhattan(distance, "PCA scalar")?;
-        let plan = crate::pca_plan::train(source, bits, seed, threads)?;
+        let plan = super::pca_plan::train(source, bits, seed, threads)?;
         let mut codec = Self::with_plan(distance, bits, plan);
         codec.data = encode_all(source, codec.stride(), threads, |v, r| codec.encode(v, r))?;
         Ok(codec)
@@ -329,7 +329,7 @@ impl Codec for ScalarPca {
                 "a grid step is not positive",
             ));
         }
-        let plan = crate::pca_plan::Plan {
+        let plan = super::pca_plan::Plan {
             mean,
             basis,
             n8,

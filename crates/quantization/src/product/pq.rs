@@ -3,8 +3,8 @@
 //! sub-space. A query is scored by asymmetric distance computation (ADC): a table of the
 //! query's score against every centroid of every sub-space, then one lookup per byte.
 //!
-//! Training: a seeded sample of at most [`PQ_TRAINING_SAMPLE`] vectors (256 per centroid, the
-//! cap FAISS uses too), k-means++ seeding, then [`KMEANS_ITERATIONS`] Lloyd iterations per
+//! Training: a seeded sample of at most [`ProductQuantizer::TRAINING_SAMPLE`] vectors (256 per centroid, the
+//! cap FAISS uses too), k-means++ seeding, then [`ProductQuantizer::KMEANS_ITERATIONS`] Lloyd iterations per
 //! sub-space, sub-spaces in parallel on the given threads.
 //!
 //! Scoring: Dot/Cosine tables hold `⟨qⱼ, cⱼₖ⟩`, Euclid `−‖qⱼ − cⱼₖ‖²`, so the sum over
@@ -28,21 +28,10 @@ use crate::pairs::{ProductPairScorer, ReconstructionPairScorer, Reconstructs};
 
 use sextant_core::{DenseVectorSource, Distance, PointOffset, ScoreType};
 
+use super::codebooks::{Codebooks, check_sub_spaces, table_grid};
 use crate::Result;
-use crate::codebooks::{Codebooks, check_sub_spaces, table_grid};
 use crate::records::Records;
 use crate::training::{encode_all, training_sample_of};
-
-/// Centroids per sub-space (one byte per code).
-pub const CENTROIDS: usize = 256;
-
-/// Vectors sampled to train the codebooks, at most: 256 per centroid. Product codebooks
-/// need more than the other codecs' [`TRAINING_SAMPLE`](crate::TRAINING_SAMPLE): 256
-/// centroids per sub-space from 10k vectors leave 39 points each.
-pub const PQ_TRAINING_SAMPLE: usize = 256 * CENTROIDS;
-
-/// Lloyd iterations of k-means per sub-space.
-pub const KMEANS_ITERATIONS: usize = 25;
 
 /// Product-quantized codes: `m` bytes per vector.
 #[derive(Debug, Clone)]
@@ -57,6 +46,17 @@ pub struct ProductQuantizer {
 }
 
 impl ProductQuantizer {
+    /// Centroids per sub-space (one byte per code).
+    pub const CENTROIDS: usize = 256;
+
+    /// Vectors sampled to train the codebooks, at most: 256 per centroid. Product codebooks
+    /// need more than the other codecs' [`TRAINING_SAMPLE`](crate::CodecConfig::TRAINING_SAMPLE): 256
+    /// centroids per sub-space from 10k vectors leave 39 points each.
+    pub const TRAINING_SAMPLE: usize = 256 * ProductQuantizer::CENTROIDS;
+
+    /// Lloyd iterations of k-means per sub-space.
+    pub const KMEANS_ITERATIONS: usize = 25;
+
     /// The vector the codes of `p` stand for.
     pub fn decode(&self, p: PointOffset) -> Vec<f32> {
         let mut out = vec![0.0; self.dim];
@@ -79,8 +79,15 @@ impl ProductQuantizer {
     {
         let dim = source.dim();
         Self::check_params(distance, dim, m)?;
-        let picked = training_sample_of(source, seed, PQ_TRAINING_SAMPLE)?;
-        let books = Codebooks::train(source, &picked, m, CENTROIDS, seed, threads)?;
+        let picked = training_sample_of(source, seed, ProductQuantizer::TRAINING_SAMPLE)?;
+        let books = Codebooks::train(
+            source,
+            &picked,
+            m,
+            ProductQuantizer::CENTROIDS,
+            seed,
+            threads,
+        )?;
         let codec = Self::with_codebooks(dim, m, distance, books.flat);
         let data = encode_all(source, m, threads, |v, r| codec.encode(v, r))?;
         Ok(Self { data, ..codec })
@@ -96,7 +103,7 @@ impl ProductQuantizer {
             dim,
             m,
             distance,
-            books: Codebooks::from_flat(dim, m, CENTROIDS, codebooks),
+            books: Codebooks::from_flat(dim, m, ProductQuantizer::CENTROIDS, codebooks),
             data: Records::default(),
         }
     }
@@ -165,7 +172,7 @@ impl Codec for ProductQuantizer {
         // and no chain of float adds; the rounding, at most half a step per sub-space, is
         // ~1e-5 of the table's range.
         let table = self.books.table(&q, self.distance);
-        let (table, offset, step) = table_grid(&table, CENTROIDS, u16::MAX);
+        let (table, offset, step) = table_grid(&table, ProductQuantizer::CENTROIDS, u16::MAX);
         Ok(ProductQueryScorer {
             codec: self,
             table,
@@ -193,7 +200,7 @@ impl Codec for ProductQuantizer {
         let (h, body) = read_file(b, Self::ID, "product")?;
         let m = u32_at(b, 32) as usize;
         Self::check_params(h.distance, h.dim, m).map_err(|e| corrupt(32, e.to_string()))?;
-        let floats = CENTROIDS * h.dim;
+        let floats = ProductQuantizer::CENTROIDS * h.dim;
         let codebooks = finite_f32s(body, floats, HEADER_BYTES, "codebooks")?;
         check_records(h.n, m, &body[4 * floats..], h.dim)?;
         let codec = Self::with_codebooks(h.dim, m, h.distance, codebooks);
@@ -260,12 +267,16 @@ impl ProductQueryScorer<'_> {
         const LANES: usize = 4;
         let (quads, rest) = codes.as_chunks::<LANES>();
         let mut acc = [0u32; LANES];
-        for (c, rows) in quads.iter().zip(self.table.chunks_exact(LANES * CENTROIDS)) {
+        for (c, rows) in quads
+            .iter()
+            .zip(self.table.chunks_exact(LANES * ProductQuantizer::CENTROIDS))
+        {
             for i in 0..LANES {
-                acc[i] += u32::from(rows[i * CENTROIDS + c[i] as usize]);
+                acc[i] += u32::from(rows[i * ProductQuantizer::CENTROIDS + c[i] as usize]);
             }
         }
-        let tail_rows = self.table[quads.len() * LANES * CENTROIDS..].chunks_exact(CENTROIDS);
+        let tail_rows = self.table[quads.len() * LANES * ProductQuantizer::CENTROIDS..]
+            .chunks_exact(ProductQuantizer::CENTROIDS);
         let tail: u32 = rest
             .iter()
             .zip(tail_rows)
@@ -306,7 +317,8 @@ fn score_unrolled<const M: usize>(
 ) {
     const { assert!(M.is_multiple_of(8), "eight codes per load") };
     s.prefetch(points);
-    let Ok(rows) = <&[[u16; CENTROIDS]; M]>::try_from(s.table.as_chunks().0) else {
+    let Ok(rows) = <&[[u16; ProductQuantizer::CENTROIDS]; M]>::try_from(s.table.as_chunks().0)
+    else {
         return score_looped(s, points, scores);
     };
     for (score, &p) in scores.iter_mut().zip(points) {
