@@ -2,7 +2,7 @@
 //! float bytes per visited point), the candidates are rescored on the float vectors.
 //! Run: `cargo run --release --example codes_with_rescoring`
 use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance};
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchRequest};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
 use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let index = HnswIndex::build(
         20_000,
         &DensePairScorer::for_source(&floats)?,
-        HnswParams::default(),
+        HnswConfig::default(),
         2,
     )?;
     let query = [0.5f32; 64];

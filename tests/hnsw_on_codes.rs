@@ -9,7 +9,7 @@ use sextant_core::{
 };
 use sextant_datasets::{Dataset, GroundTruth, mean_recall};
 use sextant_hnsw::SearchRequest;
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext};
 use sextant_quantization::{
     BoundedExact, EncodedVectors, RaBitQ, ScalarInt4PerDim, ScalarInt8PerDim, rescore,
 };
@@ -52,7 +52,7 @@ fn graphs_built_and_searched_on_codes_keep_recall_on_minilm() {
     let pair = DensePairScorer::new(&base, d);
     let search = |p| codes.query_scorer(base.vector(p));
     let index =
-        HnswIndex::build_with_search(base.len(), &pair, search, HnswParams::default(), 2).unwrap();
+        HnswIndex::build_with_search(base.len(), &pair, search, HnswConfig::default(), 2).unwrap();
 
     let bounded = BoundedExact::new(&codes, &base).unwrap();
     let nibbles = ScalarInt4PerDim::train(&base, d, 0.995, 1, 2).unwrap();
@@ -128,7 +128,7 @@ fn built_on_codes_alone<C: EncodedVectors + Sync>(
         m.base.len(),
         &codes.pair_scorer(),
         search,
-        HnswParams::default(),
+        HnswConfig::default(),
         2,
     )
     .unwrap();

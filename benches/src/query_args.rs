@@ -1,7 +1,7 @@
 //! Command-line flags shared by the subcommands that time queries against a dataset.
 
 use clap::Args;
-use sextant_hnsw::HnswParams;
+use sextant_hnsw::HnswConfig;
 use std::path::PathBuf;
 
 /// The dataset, k, and how queries are timed.
@@ -50,10 +50,10 @@ pub struct GraphArgs {
 
 impl GraphArgs {
     /// The construction parameters these flags describe.
-    pub fn params(&self) -> HnswParams {
-        HnswParams {
+    pub fn params(&self) -> HnswConfig {
+        HnswConfig {
             ef_construction: self.ef_construction,
-            ..HnswParams::with_m(self.m)
+            ..HnswConfig::with_m(self.m)
         }
     }
 }

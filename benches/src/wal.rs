@@ -5,7 +5,7 @@ use crate::report::{Report, Table};
 use crate::scratch::scratch_dir;
 use clap::Args;
 use serde_json::json;
-use sextant_wal::{Durability, Wal, WalOptions};
+use sextant_wal::{Durability, Wal, WalConfig};
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -100,9 +100,9 @@ fn append_run(
     let wal = Arc::new(
         Wal::open(
             dir,
-            WalOptions {
+            WalConfig {
                 durability,
-                ..WalOptions::default()
+                ..WalConfig::default()
             },
         )
         .map_err(|e| e.to_string())?,
@@ -136,11 +136,11 @@ fn append_run(
 
 /// Writes `mib` MiB of 1 KiB entries, then times reopening (recovery scan) and reading back.
 fn replay_run(dir: &Path, mib: usize) -> Result<(u64, f64, f64), String> {
-    let opts = WalOptions {
+    let opts = WalConfig {
         durability: Durability::Async {
             interval: Duration::from_secs(1),
         },
-        ..WalOptions::default()
+        ..WalConfig::default()
     };
     let entry = vec![7u8; 1024];
     let n = mib * 1024;

@@ -7,7 +7,7 @@
 
 use crate::scratch::{scratch_dir, splitmix};
 use clap::Args;
-use sextant_wal::{Durability, Wal, WalOptions};
+use sextant_wal::{Durability, Wal, WalConfig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -38,11 +38,11 @@ pub struct WalCrashChildArgs {
     seed: u64,
 }
 
-fn options() -> WalOptions {
-    WalOptions {
+fn options() -> WalConfig {
+    WalConfig {
         segment_size: 64 << 10,
         durability: Durability::SyncEach,
-        ..WalOptions::default()
+        ..WalConfig::default()
     }
 }
 

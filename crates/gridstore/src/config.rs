@@ -1,9 +1,13 @@
-//! Store geometry and options, fixed when the store is created and kept in its meta file.
+//! Store geometry and options, fixed when the store is created and kept in its meta file: a
+//! serde struct with stable field names, validated on create and on open.
+
+use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// How values are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How values are stored. Serialized as `"none"` or `"lz4"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Compression {
     /// Bytes as given (the choice for vectors: they do not compress).
     #[default]
@@ -13,8 +17,11 @@ pub enum Compression {
 }
 
 /// Geometry of a store: pages are split into blocks, blocks are grouped into regions whose
-/// largest free run is summarized, so allocation never scans the whole bitmask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// largest free run is summarized, so allocation never scans the whole bitmask. Serialized as
+/// `{"page_size": 33554432, "block_size": 128, "region_blocks": 8192, "compression": "none"}`;
+/// missing fields take their defaults, unknown ones are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GridstoreConfig {
     /// Bytes per page file (default 32 MiB). A multiple of `block_size * region_blocks`.
     pub page_size: u64,
@@ -96,6 +103,18 @@ impl GridstoreConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_names_are_stable() {
+        let json = serde_json::to_string(&GridstoreConfig::for_payloads()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"page_size":33554432,"block_size":128,"region_blocks":8192,"compression":"lz4"}"#
+        );
+        let parsed: GridstoreConfig = serde_json::from_str(r#"{"compression":"lz4"}"#).unwrap();
+        assert_eq!(parsed, GridstoreConfig::for_payloads());
+        assert!(serde_json::from_str::<GridstoreConfig>(r#"{"pages":1}"#).is_err());
+    }
 
     #[test]
     fn defaults_are_valid_and_bad_geometry_is_refused() {

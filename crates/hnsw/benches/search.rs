@@ -10,7 +10,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use sextant_core::{BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance};
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchMode, SearchRequest};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchMode, SearchRequest};
 use std::hint::black_box;
 
 const N: usize = 20_000;
@@ -19,7 +19,7 @@ const QUERIES: usize = 200;
 fn search(c: &mut Criterion) {
     let data = sextant_datasets::gaussian(N + QUERIES, 128, 3).expect("synthetic data");
     let pair = DensePairScorer::new(&data, Distance::Euclid);
-    let index = HnswIndex::build(N, &pair, HnswParams::default(), 2).expect("build");
+    let index = HnswIndex::build(N, &pair, HnswConfig::default(), 2).expect("build");
     let scorers: Vec<_> = (N..N + QUERIES)
         .map(|q| DenseQueryScorer::new(&data, Distance::Euclid, data.vector(q as u32)))
         .collect::<Result<_, _>>()

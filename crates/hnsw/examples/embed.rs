@@ -1,7 +1,7 @@
 //! Embedding `sextant-hnsw` in your own program with your own vectors: index, search, filter.
 //! Run: `cargo run --release -p sextant-hnsw --example embed`
 use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance};
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchRequest};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rows: Vec<f32> = (0..10_000u64 * 32)
@@ -11,7 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let index = HnswIndex::build(
         10_000,
         &DensePairScorer::for_source(&vectors)?,
-        HnswParams::default(),
+        HnswConfig::default(),
         2,
     )?;
     let query = DenseQueryScorer::for_source(&vectors, &[0.5; 32])?;

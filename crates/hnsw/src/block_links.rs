@@ -6,10 +6,10 @@
 
 use sextant_core::{PairScorer, PointOffset, ScoreType};
 
+use crate::config::HnswConfig;
 use crate::error::{Error, Result};
 use crate::index::HnswIndex;
 use crate::links::Links;
-use crate::params::HnswParams;
 
 /// Extra level-0 links per point, in compressed-row form (rebuilt when blocks are added).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -172,7 +172,7 @@ impl HnswIndex {
         if ids.len() < 2 {
             return Ok(self.extra.count());
         }
-        let params = HnswParams {
+        let params = HnswConfig {
             m,
             m0: 2 * m,
             ef_construction: self.params.ef_construction,

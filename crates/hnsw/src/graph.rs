@@ -2,7 +2,7 @@
 //! writers. Links are atomics so that readers (searches, concurrent inserts) never block and
 //! never see undefined data; a relaxed load of a u32 is a plain load on x86 and ARM.
 
-use crate::params::HnswParams;
+use crate::config::HnswConfig;
 use sextant_core::PointOffset;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -31,7 +31,7 @@ fn atomics(n: usize) -> impl Iterator<Item = AtomicU32> {
 
 impl Graph {
     /// A graph with room for `n` nodes whose levels come from `params`; no links yet.
-    pub fn new(n: usize, params: &HnswParams) -> Graph {
+    pub fn new(n: usize, params: &HnswConfig) -> Graph {
         let mut g = Graph {
             m: params.m,
             m0: params.m0,

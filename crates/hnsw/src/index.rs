@@ -2,9 +2,9 @@
 
 use crate::block_links::ExtraLinks;
 use crate::build::{FromPoint, insert, insert_exact};
+use crate::config::HnswConfig;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::params::HnswParams;
 use crate::query::Query;
 use crate::search::SearchContext;
 use sextant_core::{BitSet, PairScorer, PointOffset, QueryScorer};
@@ -14,7 +14,7 @@ use std::convert::Infallible;
 /// vectors (RAM, mmap, or quantized codes) are reached through the scorers passed in.
 #[derive(Debug)]
 pub struct HnswIndex {
-    pub(crate) params: HnswParams,
+    pub(crate) params: HnswConfig,
     pub(crate) graph: Graph,
     /// Points marked deleted: never returned; repaired out of every live node's links.
     pub(crate) deleted: BitSet,
@@ -38,12 +38,13 @@ pub struct GraphStats {
 }
 
 impl HnswIndex {
-    /// Builds the graph of points `0..n` on `threads` threads. With one thread the result is
-    /// deterministic for a given seed.
+    /// Builds the graph of points `0..n` on `threads` threads (called from inside a rayon pool
+    /// of that size, on that pool; otherwise on a pool built for the build). With one thread
+    /// the result is deterministic for a given seed.
     pub fn build<P: PairScorer + Sync>(
         n: usize,
         scorer: &P,
-        params: HnswParams,
+        params: HnswConfig,
         threads: usize,
     ) -> Result<Self> {
         let from_point = |point| {
@@ -67,7 +68,7 @@ impl HnswIndex {
         n: usize,
         pair: &P,
         search: F,
-        params: HnswParams,
+        params: HnswConfig,
         threads: usize,
     ) -> Result<Self>
     where
@@ -96,15 +97,22 @@ impl HnswIndex {
         }
         if seq < n {
             use rayon::prelude::*;
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(Error::ThreadPool)?;
-            pool.install(|| {
+            let parallel = || {
                 (seq as PointOffset..n as PointOffset)
                     .into_par_iter()
                     .try_for_each_init(SearchContext::new, |ctx, p| insert_one(p, ctx))
-            })?;
+            };
+            // Called from inside a rayon pool of `threads` threads (the caller's), the build
+            // runs there; otherwise it builds one pool for itself (seconds of work).
+            if rayon::current_thread_index().is_some() && rayon::current_num_threads() == threads {
+                parallel()?;
+            } else {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(Error::ThreadPool)?;
+                pool.install(parallel)?;
+            }
         }
         Ok(Self {
             params,
@@ -150,7 +158,7 @@ impl HnswIndex {
     }
 
     /// The construction parameters.
-    pub fn params(&self) -> &HnswParams {
+    pub fn config(&self) -> &HnswConfig {
         &self.params
     }
 

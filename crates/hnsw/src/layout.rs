@@ -6,9 +6,9 @@
 use sextant_core::{BitSet, PointOffset};
 
 use crate::block_links::ExtraLinks;
+use crate::config::HnswConfig;
 use crate::error::{Error, Result};
 use crate::links::Links;
-use crate::params::HnswParams;
 
 pub(crate) const MAGIC: [u8; 8] = *b"SXTHNSW\0";
 pub(crate) const VERSION: u32 = 1;
@@ -44,7 +44,7 @@ pub(crate) enum Level0 {
 /// A validated graph file's shape.
 #[derive(Debug)]
 pub(crate) struct Layout {
-    pub params: HnswParams,
+    pub params: HnswConfig,
     pub n: usize,
     pub entry: Option<(PointOffset, usize)>,
     pub deleted: BitSet,
@@ -162,7 +162,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
         return Err(corrupt(12, format!("unknown flags {flags:#x}")));
     }
     let (m, m0) = (u32h(24) as usize, u32h(28) as usize);
-    let params = HnswParams {
+    let params = HnswConfig {
         m,
         m0,
         ef_construction: u32h(32) as usize,

@@ -23,12 +23,12 @@
 //!
 //! ```
 //! use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance};
-//! use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchRequest};
+//! use sextant_hnsw::{HnswIndex, HnswConfig, SearchContext, SearchRequest};
 //!
 //! // 200 two-dimensional points, prepared once for the metric (the set remembers it).
 //! let data = (0..200).flat_map(|i| [i as f32, (i % 7) as f32]).collect();
 //! let points = DenseVectors::prepared(2, data, Distance::Euclid)?;
-//! let index = HnswIndex::build(200, &DensePairScorer::for_source(&points)?, HnswParams::default(), 2)?;
+//! let index = HnswIndex::build(200, &DensePairScorer::for_source(&points)?, HnswConfig::default(), 2)?;
 //!
 //! let query = DenseQueryScorer::for_source(&points, &[50.2, 1.0])?;
 //! let mut ctx = SearchContext::new(); // reuse it: searches then allocate nothing
@@ -44,6 +44,7 @@
 
 mod block_links;
 mod build;
+mod config;
 mod delete;
 mod error;
 mod graph;
@@ -51,16 +52,15 @@ mod index;
 mod layout;
 mod links;
 mod mapped;
-mod params;
 mod persist;
 mod query;
 mod request;
 mod search;
 
+pub use config::HnswConfig;
 pub use error::{Error, Result};
 pub use index::{GraphStats, HnswIndex, VISITS_PER_EF};
 pub use mapped::HnswMapped;
-pub use params::HnswParams;
 pub use request::{DEFAULT_EF, Found, SearchMode, SearchPlan, SearchRequest};
 pub use search::SearchContext;
 

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use sextant_mmap_advice::MmapFile;
 
+use crate::config::HnswConfig;
 use crate::error::{Error, Result};
 use crate::layout::{FileGraph, Layout, parse};
-use crate::params::HnswParams;
 use crate::query::Query;
 
 /// A read-only HNSW index over a graph file (plain or compressed, as written by
@@ -61,7 +61,7 @@ impl HnswMapped {
     }
 
     /// The construction parameters stored in the file.
-    pub fn params(&self) -> &HnswParams {
+    pub fn config(&self) -> &HnswConfig {
         &self.layout.params
     }
 

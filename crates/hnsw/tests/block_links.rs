@@ -4,7 +4,7 @@
 use sextant_core::{
     BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, QueryScorer, TopK,
 };
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext};
 use sextant_hnsw::{SearchMode, SearchRequest};
 
 mod common;
@@ -95,7 +95,7 @@ fn block_links_add_paths_inside_blocks() {
     let m = common::minilm();
     let pair = DensePairScorer::new(&m.base, m.distance);
     // One build thread: the graph, and so every figure below, is the same on every run.
-    let mut index = HnswIndex::build(m.base.len(), &pair, HnswParams::default(), 1).unwrap();
+    let mut index = HnswIndex::build(m.base.len(), &pair, HnswConfig::default(), 1).unwrap();
     let blocks: Vec<(&str, BitSet)> = [
         (
             "category = web (~11%)",
@@ -183,7 +183,7 @@ fn block_links_add_paths_inside_blocks() {
 fn block_links_survive_files_and_deletes() {
     let data = sextant_datasets::gaussian(400, 8, 5).unwrap();
     let pair = DensePairScorer::new(&data, Distance::Euclid);
-    let mut index = HnswIndex::build(400, &pair, HnswParams::with_m(6), 1).unwrap();
+    let mut index = HnswIndex::build(400, &pair, HnswConfig::with_m(6), 1).unwrap();
     let block: Vec<u32> = (0..400).filter(|p| p % 9 == 0).collect();
     let total = index.add_block_links(&block, &pair, 4, 1).unwrap();
     assert!(total >= block.len(), "each block point gets links: {total}");

@@ -5,7 +5,7 @@ use sextant_core::{
     DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, QueryScorer, TopK,
 };
 use sextant_hnsw::SearchRequest;
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext};
 
 mod common;
 
@@ -26,7 +26,7 @@ fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
     } = common::minilm();
     let n = base.len() as u32;
     let pair = DensePairScorer::new(&base, d);
-    let mut index = HnswIndex::build(base.len(), &pair, HnswParams::default(), 2).unwrap();
+    let mut index = HnswIndex::build(base.len(), &pair, HnswConfig::default(), 2).unwrap();
     let doomed: Vec<u32> = (0..n)
         .filter(|&p| splitmix(p as u64 ^ 0xDE1) % 10 < 3)
         .collect();
@@ -42,7 +42,7 @@ fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
     let fresh = HnswIndex::build(
         subset.len(),
         &DensePairScorer::new(&subset, d),
-        HnswParams::default(),
+        HnswConfig::default(),
         2,
     )
     .unwrap();
@@ -102,7 +102,7 @@ fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
 fn deleted_slots_can_be_reused() {
     let data = sextant_datasets::gaussian(500, 8, 3).unwrap();
     let pair = DensePairScorer::new(&data, sextant_core::Distance::Euclid);
-    let mut index = HnswIndex::build(500, &pair, HnswParams::with_m(8), 1).unwrap();
+    let mut index = HnswIndex::build(500, &pair, HnswConfig::with_m(8), 1).unwrap();
     let doomed: Vec<u32> = (0..500).step_by(3).collect();
     index.delete(&doomed, &pair).unwrap();
     assert_eq!(

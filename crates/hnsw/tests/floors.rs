@@ -7,7 +7,7 @@ use sextant_core::{
     BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, PointOffset,
     QueryScorer, ScoreType, ScoredPoint,
 };
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext};
 use sextant_hnsw::{SearchMode, SearchRequest};
 use std::cell::Cell;
 
@@ -92,7 +92,7 @@ proptest! {
     ) {
         let data = sextant_datasets::gaussian(n + 1, dim, seed).unwrap();
         let pair = DensePairScorer::new(&data, Distance::Euclid);
-        let index = HnswIndex::build(n, &pair, HnswParams::with_m(4), 1).unwrap();
+        let index = HnswIndex::build(n, &pair, HnswConfig::with_m(4), 1).unwrap();
         let allowed = bits(n, (0..n as u32).filter(|p| p % modulus == 0));
         let mut ctx = SearchContext::new();
         let query = data.vector(n as u32);
@@ -108,7 +108,7 @@ proptest! {
 fn large_searches_do_get_a_floor() {
     let data = sextant_datasets::gaussian(2001, 8, 7).unwrap();
     let pair = DensePairScorer::new(&data, Distance::Euclid);
-    let index = HnswIndex::build(2000, &pair, HnswParams::default(), 2).unwrap();
+    let index = HnswIndex::build(2000, &pair, HnswConfig::default(), 2).unwrap();
     let allowed = bits(2000, 0..1000);
     let query = data.vector(2000);
     let pruning = Pruning {

@@ -3,14 +3,14 @@
 
 use sextant_core::Cardinality;
 use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectorSource, Distance, PointFilter};
-use sextant_hnsw::{Error, HnswIndex, HnswParams, SearchContext};
+use sextant_hnsw::{Error, HnswConfig, HnswIndex, SearchContext};
 use sextant_hnsw::{SearchMode, SearchRequest};
 use std::path::Path;
 
 fn small_index() -> (sextant_core::DenseVectors<f32>, HnswIndex) {
     let data = sextant_datasets::gaussian(300, 6, 11).unwrap();
     let pair = DensePairScorer::new(&data, Distance::Euclid);
-    let mut index = HnswIndex::build(300, &pair, HnswParams::with_m(4), 1).unwrap();
+    let mut index = HnswIndex::build(300, &pair, HnswConfig::with_m(4), 1).unwrap();
     index.delete(&[3, 77, 150], &pair).unwrap();
     (data, index)
 }
@@ -57,7 +57,7 @@ fn golden_graph_file() {
         "format changed: bless deliberately"
     );
     assert_eq!(
-        (index.len(), index.params().m, index.params().m0),
+        (index.len(), index.config().m, index.config().m0),
         (300, 4, 8)
     );
     let deleted: Vec<u32> = (0..300).filter(|&p| index.is_deleted(p)).collect();

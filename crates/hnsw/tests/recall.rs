@@ -6,7 +6,7 @@ use sextant_core::{
     BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance,
 };
 use sextant_datasets::mean_recall;
-use sextant_hnsw::{HnswIndex, HnswParams, SearchContext, SearchRequest};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
 
 mod common;
 
@@ -61,8 +61,8 @@ fn one_thread_builds_are_deterministic() {
     let common::Minilm { base: full, .. } = common::minilm();
     let base = DenseVectors::from_flat(384, full.as_flat()[..2000 * 384].to_vec()).unwrap();
     let scorer = DensePairScorer::new(&base, Distance::Cosine);
-    let a = HnswIndex::build(2000, &scorer, HnswParams::default(), 1).unwrap();
-    let b = HnswIndex::build(2000, &scorer, HnswParams::default(), 1).unwrap();
+    let a = HnswIndex::build(2000, &scorer, HnswConfig::default(), 1).unwrap();
+    let b = HnswIndex::build(2000, &scorer, HnswConfig::default(), 1).unwrap();
     assert_eq!(a.stats(), b.stats());
     let q = DenseQueryScorer::new(&base, Distance::Cosine, base.vector(17)).unwrap();
     let mut ctx = SearchContext::new();
@@ -85,10 +85,10 @@ fn a_search_scorer_equal_to_the_pair_scorer_builds_the_same_graph() {
     // pair scorer does and a 1-thread build must come out byte for byte the same.
     let base = DenseVectors::from_flat(384, full.as_flat()[..1500 * 384].to_vec()).unwrap();
     let pair = DensePairScorer::new(&base, Distance::Euclid);
-    let plain = HnswIndex::build(1500, &pair, HnswParams::default(), 1).unwrap();
+    let plain = HnswIndex::build(1500, &pair, HnswConfig::default(), 1).unwrap();
     let search = |p| DenseQueryScorer::new(&base, Distance::Euclid, base.vector(p));
     let guided =
-        HnswIndex::build_with_search(1500, &pair, search, HnswParams::default(), 1).unwrap();
+        HnswIndex::build_with_search(1500, &pair, search, HnswConfig::default(), 1).unwrap();
     assert_eq!(plain.to_bytes(), guided.to_bytes());
 
     // A scorer that cannot be prepared stops the build with the point named, on any thread count.
@@ -101,7 +101,7 @@ fn a_search_scorer_equal_to_the_pair_scorer_builds_the_same_graph() {
             }
         };
         let err =
-            HnswIndex::build_with_search(1500, &pair, failing, HnswParams::default(), threads)
+            HnswIndex::build_with_search(1500, &pair, failing, HnswConfig::default(), threads)
                 .unwrap_err();
         assert!(
             matches!(&err, sextant_hnsw::Error::Scorer { point: 700, what } if what == "no vector"),
@@ -125,7 +125,7 @@ proptest! {
     ) {
         let data = sextant_datasets::gaussian(n + grow, dim, seed).unwrap();
         let pair = DensePairScorer::new(&data, Distance::Euclid);
-        let mut index = HnswIndex::build(n, &pair, HnswParams::with_m(4), 2).unwrap();
+        let mut index = HnswIndex::build(n, &pair, HnswConfig::with_m(4), 2).unwrap();
         let mut ctx = SearchContext::new();
         for _ in 0..grow {
             index.insert(&pair, &mut ctx).unwrap();
@@ -162,13 +162,13 @@ proptest! {
 fn empty_and_tiny_indexes_answer_sensibly() {
     let data = sextant_datasets::gaussian(3, 4, 1).unwrap();
     let pair = DensePairScorer::new(&data, Distance::Euclid);
-    let empty = HnswIndex::build(0, &pair, HnswParams::default(), 2).unwrap();
+    let empty = HnswIndex::build(0, &pair, HnswConfig::default(), 2).unwrap();
     let q = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(1)).unwrap();
     let mut ctx = SearchContext::new();
     let mut out = tiny_search(&empty, &q, 5, &mut ctx);
     assert!(out.is_empty(), "an empty index returns nothing");
     assert_eq!(empty.stats().unreachable, 0);
-    let tiny = HnswIndex::build(3, &pair, HnswParams::default(), 1).unwrap();
+    let tiny = HnswIndex::build(3, &pair, HnswConfig::default(), 1).unwrap();
     out = tiny_search(&tiny, &q, 0, &mut ctx);
     assert!(out.is_empty(), "k = 0");
     let out = tiny
@@ -181,9 +181,9 @@ fn empty_and_tiny_indexes_answer_sensibly() {
         HnswIndex::build(
             3,
             &pair,
-            HnswParams {
+            HnswConfig {
                 m: 1,
-                ..HnswParams::default()
+                ..HnswConfig::default()
             },
             1
         )

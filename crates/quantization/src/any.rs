@@ -168,6 +168,21 @@ impl AnyCodes {
         S: DenseVectorSource<Element = f32> + Sync,
     {
         config.codec.validate()?;
+        // One pool for the whole run: the training steps inside find it and build none.
+        crate::training::on_threads(threads, || {
+            Self::train_on(source, distance, config, threads)
+        })?
+    }
+
+    fn train_on<S>(
+        source: &S,
+        distance: Distance,
+        config: &CodecConfig,
+        threads: usize,
+    ) -> Result<Self>
+    where
+        S: DenseVectorSource<Element = f32> + Sync,
+    {
         let seed = config.seed;
         Ok(match config.codec {
             QuantizationConfig::ScalarInt8 { quantile } => Self::ScalarInt8(ScalarInt8::train(

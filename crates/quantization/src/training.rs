@@ -54,6 +54,21 @@ where
         .collect()
 }
 
+/// Runs `f` on `threads` threads: on the caller's rayon pool when the call already runs inside
+/// one of that size (so a training run's steps, or a caller's own pool, build no pool), on a
+/// pool built for this call otherwise (one per training step: seconds of work each).
+pub(crate) fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
+    let threads = threads.max(1);
+    if rayon::current_thread_index().is_some() && rayon::current_num_threads() == threads {
+        return Ok(f());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(Error::ThreadPool)?;
+    Ok(pool.install(f))
+}
+
 /// Encodes every vector of `source` into a `stride`-long record (zeroed before `encode`
 /// writes it) on `threads` threads, checking each vector first; returns the records.
 pub(crate) fn encode_all<S, F>(
@@ -66,15 +81,11 @@ where
     S: DenseVectorSource<Element = f32> + Sync,
     F: Fn(&[f32], &mut [u8]) + Sync,
 {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .map_err(Error::ThreadPool)?;
     let dim = source.dim();
     // On huge pages, as `Records::copied` explains.
     let mut data = sextant_mmap_advice::huge_page_vec(source.len() * stride);
     data.resize(source.len() * stride, 0u8);
-    pool.install(|| {
+    on_threads(threads, || {
         use rayon::prelude::*;
         data.par_chunks_mut(stride)
             .enumerate()
@@ -84,7 +95,7 @@ where
                 encode(v, record);
                 Ok::<(), Error>(())
             })
-    })?;
+    })??;
     Ok(data.into())
 }
 

@@ -19,10 +19,10 @@
 //!   [`Error::Locked`].
 //!
 //! ```
-//! use sextant_wal::{Durability, Wal, WalOptions};
+//! use sextant_wal::{Durability, Wal, WalConfig};
 //!
 //! let dir = tempfile::tempdir()?;
-//! let options = WalOptions { durability: Durability::SyncEach, ..WalOptions::default() };
+//! let options = WalConfig { durability: Durability::SyncEach, ..WalConfig::default() };
 //! {
 //!     let wal = Wal::open(dir.path(), options.clone())?;
 //!     assert_eq!(wal.append(b"first")?, 0);
@@ -39,18 +39,18 @@ pub mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 
+mod config;
 mod error;
 mod group;
 mod iter;
 mod lock;
-mod options;
 mod recovery;
 mod scan;
 mod segment;
 mod wal;
 
+pub use config::{Durability, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, Recovery, WalConfig};
 pub use error::{Error, Result};
 pub use iter::WalIter;
-pub use options::{Durability, MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE, Recovery, WalOptions};
 pub use recovery::{DropReason, Dropped, RecoveryReport};
 pub use wal::Wal;

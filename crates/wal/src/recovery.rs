@@ -1,9 +1,9 @@
 //! Opening a WAL directory: find the segments, scan them, cut a torn tail, refuse (or, when
 //! asked, cut) corruption, and report what was dropped.
 
+use crate::config::{Recovery, WalConfig};
 use crate::error::{Error, Result};
 use crate::format::parse_segment_file_name;
-use crate::options::{Recovery, WalOptions};
 use crate::scan::{End, scan_segment};
 use crate::segment::{Segment, sync_dir};
 use std::fs::OpenOptions;
@@ -115,7 +115,7 @@ fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
 /// open for appends; everything returned is synced to disk.
 pub(crate) fn recover(
     dir: &Path,
-    options: &WalOptions,
+    options: &WalConfig,
     new_seed: &mut dyn FnMut(u64) -> u32,
 ) -> Result<(Vec<Segment>, RecoveryReport)> {
     let files = list_segments(dir)?;

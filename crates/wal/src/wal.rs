@@ -1,9 +1,9 @@
 //! `Wal`: appends under the three durability policies, reads, prefix and tail truncation.
 
+use crate::config::{Durability, WalConfig};
 use crate::error::{Error, Result};
 use crate::group::{self, Batch};
 use crate::iter::WalIter;
-use crate::options::{Durability, WalOptions};
 use crate::recovery::{RecoveryReport, recover};
 use crate::scan::max_entry_len;
 use crate::segment::{Segment, read_entry, sync_dir};
@@ -28,7 +28,7 @@ pub struct Wal {
 #[derive(Debug)]
 pub(crate) struct Shared {
     dir: PathBuf,
-    options: WalOptions,
+    options: WalConfig,
     pub(crate) state: Mutex<State>,
     pub(crate) sync: Mutex<SyncState>,
     synced: Condvar,
@@ -148,7 +148,7 @@ impl Wal {
     /// cut off and reported; damaged complete entries are an error unless
     /// [`Recovery::TruncateAtCorruption`](crate::Recovery) is set. Fails with
     /// [`Error::Locked`] when another handle has the directory open.
-    pub fn open(dir: impl AsRef<Path>, options: WalOptions) -> Result<Wal> {
+    pub fn open(dir: impl AsRef<Path>, options: WalConfig) -> Result<Wal> {
         let dir = dir.as_ref().to_path_buf();
         options.validate().map_err(Error::InvalidOptions)?;
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, "create directory", e))?;

@@ -2,7 +2,7 @@
 //! against a `Vec` model; contents and indexes always agree.
 
 use proptest::prelude::*;
-use sextant_wal::{Durability, Wal, WalOptions};
+use sextant_wal::{Durability, Wal, WalConfig};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -28,12 +28,12 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn options(durability: Durability) -> WalOptions {
+fn options(durability: Durability) -> WalConfig {
     // Small segments so that rollover, sealing and prefix truncation happen constantly.
-    WalOptions {
+    WalConfig {
         segment_size: 4096,
         durability,
-        ..WalOptions::default()
+        ..WalConfig::default()
     }
 }
 

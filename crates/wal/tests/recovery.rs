@@ -1,14 +1,14 @@
 //! Crash and corruption handling: torn tails at every byte, bit flips, stale bytes after a
 //! rollback, the directory lock, concurrency, and the golden segment file.
 
-use sextant_wal::{DropReason, Durability, Error, Recovery, Wal, WalOptions};
+use sextant_wal::{DropReason, Durability, Error, Recovery, Wal, WalConfig};
 use std::path::{Path, PathBuf};
 
-fn opts(durability: Durability) -> WalOptions {
-    WalOptions {
+fn opts(durability: Durability) -> WalConfig {
+    WalConfig {
         segment_size: 4096,
         durability,
-        ..WalOptions::default()
+        ..WalConfig::default()
     }
 }
 
@@ -158,7 +158,7 @@ fn bit_flips_are_detected_never_returned() {
                 );
                 let wal = Wal::open(
                     copy.path(),
-                    WalOptions {
+                    WalConfig {
                         recovery: Recovery::TruncateAtCorruption,
                         ..opts(Durability::SyncEach)
                     },
@@ -198,13 +198,13 @@ fn rolled_back_entries_never_come_back() {
 #[test]
 fn second_writer_is_refused_until_the_first_closes() {
     let dir = tempfile::tempdir().unwrap();
-    let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    let wal = Wal::open(dir.path(), WalConfig::default()).unwrap();
     assert!(matches!(
-        Wal::open(dir.path(), WalOptions::default()),
+        Wal::open(dir.path(), WalConfig::default()),
         Err(Error::Locked { .. })
     ));
     drop(wal);
-    assert!(Wal::open(dir.path(), WalOptions::default()).is_ok());
+    assert!(Wal::open(dir.path(), WalConfig::default()).is_ok());
 }
 
 #[test]
@@ -260,9 +260,9 @@ fn bad_requests_are_clear_errors() {
     assert!(matches!(
         Wal::open(
             dir.path(),
-            WalOptions {
+            WalConfig {
                 segment_size: 100,
-                ..WalOptions::default()
+                ..WalConfig::default()
             }
         ),
         Err(Error::InvalidOptions(_))
@@ -291,7 +291,7 @@ fn golden_segment_file() {
     let golden =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/00000000000000000000.wal");
     let dir = tempfile::tempdir().unwrap();
-    let o = WalOptions {
+    let o = WalConfig {
         fixed_seed: Some(7),
         ..opts(Durability::SyncEach)
     };

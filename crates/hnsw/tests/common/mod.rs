@@ -5,7 +5,7 @@
 
 use sextant_core::{DensePairScorer, DenseVectorSource, DenseVectors, Distance};
 use sextant_datasets::Dataset;
-use sextant_hnsw::{HnswIndex, HnswParams};
+use sextant_hnsw::{HnswConfig, HnswIndex};
 
 /// Folder of the bundled `minilm-pypi-20k`.
 pub const MINILM: &str = concat!(
@@ -36,7 +36,7 @@ pub fn build(base: &DenseVectors<f32>, distance: Distance) -> HnswIndex {
     HnswIndex::build(
         base.len(),
         &DensePairScorer::new(base, distance),
-        HnswParams::default(),
+        HnswConfig::default(),
         2,
     )
     .unwrap()

@@ -51,11 +51,7 @@ impl Codebooks {
     {
         let dim = source.dim();
         let sub = dim / m;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-            .map_err(Error::ThreadPool)?;
-        let books: Vec<Vec<f32>> = pool.install(|| {
+        let books: Vec<Vec<f32>> = crate::training::on_threads(threads, || {
             use rayon::prelude::*;
             (0..m)
                 .into_par_iter()
@@ -67,7 +63,7 @@ impl Codebooks {
                     kmeans(&points, sub, k, seed.wrapping_add(j as u64))
                 })
                 .collect()
-        });
+        })?;
         Ok(Self::from_flat(dim, m, k, books.concat()))
     }
 

@@ -19,6 +19,7 @@ use nalgebra::{DMatrix, SymmetricEigen};
 use sextant_core::{DenseVectorSource, Kernels};
 
 use super::grid::quantile_bounds;
+use crate::training::on_threads;
 use crate::training::{mean_of, training_sample};
 use crate::{Error, Result};
 
@@ -110,16 +111,12 @@ where
     let dim = source.dim();
     let picked = training_sample(source, seed)?;
     let mean = mean_of(source, &picked);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .map_err(Error::ThreadPool)?;
     // The centred sample, row by row: both the covariance and the rotated sample read it.
     let centred: Vec<f32> = picked
         .iter()
         .flat_map(|&p| source.vector(p).iter().zip(&mean).map(|(x, m)| x - m))
         .collect();
-    let covariance = pool.install(|| covariance(&centred, dim));
+    let covariance = on_threads(threads, || covariance(&centred, dim))?;
     let eigen = SymmetricEigen::try_new(covariance, f64::EPSILON, 0)
         .ok_or_else(|| Error::Config("PCA: the eigendecomposition did not converge".into()))?;
     let mut order: Vec<usize> = (0..dim).collect();
@@ -135,14 +132,14 @@ where
                 .collect::<Vec<_>>()
         })
         .collect();
-    let rotated = pool.install(|| rotate_sample(&centred, &rows, dim));
-    let components = pool.install(|| {
+    let rotated = on_threads(threads, || rotate_sample(&centred, &rows, dim))?;
+    let components = on_threads(threads, || {
         use rayon::prelude::*;
         (0..dim)
             .into_par_iter()
             .map(|j| component(&rotated, &rows[j * dim..(j + 1) * dim], &mean, j, dim))
             .collect::<Vec<_>>()
-    });
+    })?;
     let allocated = allocate(&components, bits as usize * dim);
     Ok(assemble(mean, &rows, &components, &allocated))
 }

@@ -1,11 +1,17 @@
-//! Construction parameters.
+//! How a graph is built: [`HnswConfig`], a serde struct with stable field names (a shard keeps
+//! it in its own config files), validated before a build.
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// How the graph is built. Defaults follow the HNSW paper and hnswlib: `m = 16`, `m0 = 2m`,
-/// `ef_construction = 100`, level multiplier `1 / ln(m)`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HnswParams {
+/// `ef_construction = 100`, level multiplier `1 / ln(m)`. Serialized as
+/// `{"m": 16, "m0": 32, "ef_construction": 100, "seed": 1582802033}`; missing fields take
+/// their defaults, unknown ones are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HnswConfig {
     /// Links per node on the upper levels.
     pub m: usize,
     /// Links per node on level 0 (default `2 * m`).
@@ -16,7 +22,7 @@ pub struct HnswParams {
     pub seed: u64,
 }
 
-impl Default for HnswParams {
+impl Default for HnswConfig {
     fn default() -> Self {
         Self {
             m: 16,
@@ -27,7 +33,7 @@ impl Default for HnswParams {
     }
 }
 
-impl HnswParams {
+impl HnswConfig {
     /// `m` and `m0 = 2m`, other fields default.
     pub fn with_m(m: usize) -> Self {
         Self {
@@ -37,7 +43,8 @@ impl HnswParams {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<()> {
+    /// Checks the ranges: `2 <= m <= 256`, `m <= m0 <= 512`, `ef_construction >= 1`.
+    pub fn validate(&self) -> Result<()> {
         if !(2..=256).contains(&self.m) || !(self.m..=512).contains(&self.m0) {
             return Err(Error::InvalidParams(format!(
                 "need 2 <= m <= 256 and m <= m0 <= 512 (m = {}, m0 = {})",
@@ -79,15 +86,25 @@ mod tests {
 
     #[test]
     fn levels_follow_the_geometric_law() {
-        let p = HnswParams::default();
+        let p = HnswConfig::default();
         let n = 100_000u32;
         let above0 = (0..n).filter(|&i| p.level_of(i) >= 1).count() as f64 / n as f64;
         // P(level >= 1) = 1/m
         assert!((above0 - 1.0 / 16.0).abs() < 0.005, "{above0}");
         assert_eq!(p.level_of(7), p.level_of(7));
-        assert!(HnswParams { m: 1, ..p }.validate().is_err());
+        assert!(HnswConfig { m: 1, ..p }.validate().is_err());
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(
+            json,
+            r#"{"m":16,"m0":32,"ef_construction":100,"seed":1582802033}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<HnswConfig>(r#"{"m":16}"#).unwrap(),
+            p
+        );
+        assert!(serde_json::from_str::<HnswConfig>(r#"{"m":16,"ef":5}"#).is_err());
         assert!(
-            HnswParams {
+            HnswConfig {
                 ef_construction: 0,
                 ..p
             }
