@@ -42,6 +42,7 @@
 mod allocator;
 mod config;
 mod error;
+pub mod format;
 mod lock;
 mod meta;
 mod open;
@@ -60,9 +61,8 @@ pub mod fuzzing;
 
 pub use config::{Compression, GridstoreConfig};
 pub use error::{Error, Result};
-pub use meta::{FORMAT_VERSION, META_FILE};
+pub use format::{FORMAT_VERSION, META_FILE, TRACKER_FILE};
 pub use reader::GridstoreReader;
 pub use stats::StorageStats;
 pub use store::{Flusher, Gridstore};
-pub use tracker::TRACKER_FILE;
 pub use verify::{BadValue, VerifyReport};

@@ -1,19 +1,9 @@
-//! The `meta` file: magic, format version and the store's geometry (64 bytes).
-//!
-//! | bytes  | field                                   |
-//! |--------|-----------------------------------------|
-//! | 0..8   | magic `SXTGRID\0`                       |
-//! | 8..12  | format version, u32 LE (1)              |
-//! | 12..16 | block_size, u32 LE                      |
-//! | 16..24 | page_size, u64 LE                       |
-//! | 24..28 | region_blocks, u32 LE                   |
-//! | 28     | compression: 0 none, 1 LZ4              |
-//! | 29..60 | zero                                    |
-//! | 60..64 | CRC32C of bytes 0..60, u32 LE           |
-//!
-//! Written once, atomically, when the store is created.
+//! The `meta` file: magic, format version and the store's geometry; the layout is in
+//! [`format`](mod@crate::format).
 
 use std::path::Path;
+
+use sextant_mmap_advice::header;
 
 use crate::{Compression, Error, GridstoreConfig, Result};
 
@@ -22,12 +12,10 @@ pub const META_FILE: &str = "meta";
 const MAGIC: &[u8; 8] = b"SXTGRID\0";
 /// Version of the on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
-const LEN: usize = 64;
+const LEN: usize = header::BLOCK_LEN;
 
 pub(crate) fn encode(config: &GridstoreConfig) -> [u8; LEN] {
-    let mut out = [0u8; LEN];
-    out[0..8].copy_from_slice(MAGIC);
-    out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let mut out = header::new_block(MAGIC, FORMAT_VERSION);
     out[12..16].copy_from_slice(&config.block_size.to_le_bytes());
     out[16..24].copy_from_slice(&config.page_size.to_le_bytes());
     out[24..28].copy_from_slice(&config.region_blocks.to_le_bytes());
@@ -35,8 +23,7 @@ pub(crate) fn encode(config: &GridstoreConfig) -> [u8; LEN] {
         Compression::None => 0,
         Compression::Lz4 => 1,
     };
-    let crc = crc32c::crc32c(&out[..60]);
-    out[60..64].copy_from_slice(&crc.to_le_bytes());
+    header::seal_block(&mut out);
     out
 }
 
@@ -48,20 +35,14 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<GridstoreConfig> {
             bytes.len()
         ));
     }
-    if &bytes[0..8] != MAGIC {
-        return bad("not a gridstore meta file (bad magic)".into());
-    }
-    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
-    let stored_crc = u32_at(60);
-    if crc32c::crc32c(&bytes[..60]) != stored_crc {
-        return bad("meta file checksum mismatch".into());
-    }
-    let version = u32_at(8);
-    if version != FORMAT_VERSION {
-        return bad(format!(
-            "format version {version}, this build reads {FORMAT_VERSION}"
-        ));
-    }
+    let (block, _) = header::check_block(
+        bytes,
+        MAGIC,
+        "gridstore meta",
+        FORMAT_VERSION..=FORMAT_VERSION,
+    )
+    .map_err(|e| Error::format(path, format!("meta file: {e}")))?;
+    let u32_at = |at: usize| header::le_u32(block, at).unwrap_or(0);
     let compression = match bytes[28] {
         0 => Compression::None,
         1 => Compression::Lz4,
@@ -69,7 +50,7 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<GridstoreConfig> {
     };
     let config = GridstoreConfig {
         block_size: u32_at(12),
-        page_size: u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes")),
+        page_size: header::le_u64(block, 16).unwrap_or(0),
         region_blocks: u32_at(24),
         compression,
     };

@@ -1,15 +1,4 @@
-//! Where a value lives: the 16-byte tracker entry.
-//!
-//! | bytes  | field                                                      |
-//! |--------|------------------------------------------------------------|
-//! | 0..4   | page + 1, u32 LE (0 = no value at this offset)             |
-//! | 4..8   | first block inside the page, u32 LE                        |
-//! | 8..12  | stored length in bytes (after compression), u32 LE         |
-//! | 12..16 | CRC32C of the offset (u32 LE) followed by the stored bytes |
-//!
-//! A value occupies `ceil(len / block_size)` consecutive blocks; a value longer than the rest
-//! of its page continues at block 0 of the next page. Seeding the checksum with the offset
-//! means a pointer that lands on another offset's intact value still fails.
+//! Where a value lives: the 16-byte tracker entry; the layout is in [`format`](mod@crate::format).
 
 use bytemuck::{Pod, Zeroable};
 use sextant_core::PointOffset;

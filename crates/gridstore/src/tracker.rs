@@ -1,22 +1,11 @@
-//! The tracker file: one [`pointer`](crate::pointer) entry per point offset, behind a header.
-//!
-//! | bytes  | field                                     |
-//! |--------|-------------------------------------------|
-//! | 0..8   | magic `SXTGRTRK`                          |
-//! | 8..12  | format version, u32 LE (1)                |
-//! | 12..16 | entry size, u32 LE (16)                   |
-//! | 16..60 | zero                                      |
-//! | 60..64 | CRC32C of bytes 0..60, u32 LE             |
-//! | 64..   | entry for offset 0, 1, 2, ... (16 B each) |
-//!
-//! Offsets past the last entry have no value. The file grows by doubling; it is written only
-//! by the flusher, after the pages the new entries point to are durable.
+//! The tracker file: one [`pointer`](crate::pointer) entry per point offset, behind a header;
+//! the layout is in [`format`](mod@crate::format).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use sextant_core::PointOffset;
-use sextant_mmap_advice::{MmapFile, MmapFileMut};
+use sextant_mmap_advice::{MmapFile, MmapFileMut, header};
 
 use crate::meta::FORMAT_VERSION;
 use crate::pointer::{RawEntry, ValuePointer};
@@ -25,17 +14,14 @@ use crate::{Error, Result};
 /// File name of the tracker inside a store directory.
 pub const TRACKER_FILE: &str = "tracker";
 const MAGIC: &[u8; 8] = b"SXTGRTRK";
-const HEADER: usize = 64;
+const HEADER: usize = header::BLOCK_LEN;
 const ENTRY: usize = size_of::<RawEntry>();
 const INITIAL_ENTRIES: usize = 1024;
 
 fn header() -> [u8; HEADER] {
-    let mut out = [0u8; HEADER];
-    out[0..8].copy_from_slice(MAGIC);
-    out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let mut out = header::new_block(MAGIC, FORMAT_VERSION);
     out[12..16].copy_from_slice(&(ENTRY as u32).to_le_bytes());
-    let crc = crc32c::crc32c(&out[..60]);
-    out[60..64].copy_from_slice(&crc.to_le_bytes());
+    header::seal_block(&mut out);
     out
 }
 
@@ -49,11 +35,15 @@ fn check(path: &Path, bytes: &[u8]) -> Result<()> {
             ),
         ));
     }
-    if bytes[..HEADER] != header() {
-        return Err(Error::format(
-            path,
-            "tracker header is not magic SXTGRTRK, version 1, entry size 16 (or its checksum is wrong)",
-        ));
+    let (block, _) = header::check_block(
+        bytes,
+        MAGIC,
+        "gridstore tracker",
+        FORMAT_VERSION..=FORMAT_VERSION,
+    )
+    .map_err(|e| Error::format(path, format!("tracker: {e}")))?;
+    if header::le_u32(block, 12) != Some(ENTRY as u32) {
+        return Err(Error::format(path, "tracker entries are not 16 bytes"));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Graph files read in place: one parser for both list encodings (plain and compressed), which
 //! validates everything once, and a [`FileGraph`] view that serves links straight from the
-//! bytes. Loading into RAM and opening through mmap both go through here. Format: see
-//! `persist`.
+//! bytes. Loading into RAM and opening through mmap both go through here. The layout is in
+//! the [`format`](mod@crate::format) module.
 
 use sextant_core::{BitSet, PointOffset};
 
@@ -10,15 +10,9 @@ use crate::config::HnswConfig;
 use crate::error::{Error, Result};
 use crate::links::Links;
 
-pub(crate) const MAGIC: [u8; 8] = *b"SXTHNSW\0";
-pub(crate) const VERSION: u32 = 1;
-pub(crate) const HEADER: usize = 56;
-/// Flag bit 0: level-0 lists are compressed (sorted, delta-encoded, bit-packed).
-pub(crate) const FLAG_COMPRESSED: u32 = 1;
-/// Flag bit 1 (compressed only): level-0 list offsets are u64 instead of u32.
-pub(crate) const FLAG_WIDE_OFFSETS: u32 = 2;
-/// Flag bit 2: payload-aware extra links follow the upper lists.
-pub(crate) const FLAG_EXTRA: u32 = 4;
+pub(crate) use crate::format::{
+    FLAG_COMPRESSED, FLAG_EXTRA, FLAG_WIDE_OFFSETS, HEADER_LEN as HEADER, MAGIC, VERSION,
+};
 
 pub(crate) fn corrupt(offset: usize, what: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -56,13 +50,7 @@ pub(crate) struct Layout {
     pub extra: ExtraLinks,
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
-}
+use sextant_mmap_advice::header::{self, le_u32 as u32_at, le_u64 as u64_at};
 
 /// Eight bytes from `at` (zero-padded past the end), little endian.
 #[inline]
@@ -138,23 +126,17 @@ pub(crate) fn decode_list(d: &[u8], limit: u64, out: &mut Vec<PointOffset>) -> O
 
 /// Parses and validates a whole graph file: header, checksum, sizes, every list.
 pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
-    if b.len() < HEADER + 4 {
-        return Err(corrupt(
-            b.len(),
-            format!("{} bytes is shorter than the header", b.len()),
-        ));
-    }
-    if b[..8] != MAGIC {
-        return Err(corrupt(0, "not a sextant-hnsw graph (bad magic)"));
-    }
+    let damaged = |e: header::HeaderError| corrupt(e.offset(), e.to_string());
+    header::check_start(
+        b,
+        HEADER + 4,
+        &MAGIC,
+        "sextant-hnsw graph",
+        VERSION..=VERSION,
+    )
+    .map_err(damaged)?;
     let u32h = |o: usize| u32_at(b, o).expect("header and checksum lie inside the file");
     let u64h = |o: usize| u64_at(b, o).expect("inside the header");
-    if u32h(8) != VERSION {
-        return Err(corrupt(
-            8,
-            format!("version {}, this build reads {VERSION}", u32h(8)),
-        ));
-    }
     let flags = u32h(12);
     if flags & !(FLAG_COMPRESSED | FLAG_WIDE_OFFSETS | FLAG_EXTRA) != 0
         || (flags & FLAG_WIDE_OFFSETS != 0 && flags & FLAG_COMPRESSED == 0)
@@ -187,9 +169,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
         .checked_mul(8)
         .and_then(|x| x.checked_add(deleted_at));
     let after_deleted = after_deleted.filter(|&x| x <= crc_at).ok_or_else(too_big)?;
-    if crc32c::crc32c(&b[..crc_at]) != u32h(crc_at) {
-        return Err(corrupt(crc_at, "checksum mismatch (the file is damaged)"));
-    }
+    header::check_seal(b).map_err(damaged)?;
     let levels = &b[HEADER..deleted_at];
     let mut deleted = BitSet::new(n);
     for w in 0..n.div_ceil(64) {

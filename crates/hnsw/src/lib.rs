@@ -9,7 +9,7 @@
 //! search with a planner (exact scan over the passing points when a cost model says it scores
 //! fewer vectors than a filtered traversal, graph traversal otherwise), an ACORN-style
 //! filter-aware traversal ([`SearchMode::Acorn`]), deletes with online repair and slot reuse, graph
-//! diagnostics, and a checksummed file format (in the `persist` module docs) with plain or
+//! diagnostics, and a checksummed file format (the [`format`](mod@format) module) with plain or
 //! compressed (sorted, gap-encoded, bit-packed) level-0 lists, loaded into RAM
 //! ([`HnswIndex::load`]) or searched in place through mmap ([`HnswIndex::open_mapped`]) with identical
 //! results, and payload-aware extra links ([`HnswIndex::add_block_links`]) that keep filtered
@@ -47,6 +47,7 @@ mod build;
 mod config;
 mod delete;
 mod error;
+pub mod format;
 mod graph;
 mod index;
 mod layout;

@@ -1,39 +1,8 @@
-//! Saving and loading the graph. Little endian throughout; format version 1, two encodings of
-//! the level-0 lists (flag bit 0).
-//!
-//! | offset | size | field |
-//! | --- | --- | --- |
-//! | 0 | 8 | magic `SXTHNSW\0` |
-//! | 8 | 4 | version (1) |
-//! | 12 | 4 | flags: bit 0 = compressed level-0 lists, bit 1 = 64-bit list offsets, bit 2 = extra links |
-//! | 16 | 8 | `n`, number of point slots |
-//! | 24 | 4 | `m` |
-//! | 28 | 4 | `m0` |
-//! | 32 | 4 | `ef_construction` |
-//! | 36 | 4 | reserved (0) |
-//! | 40 | 8 | level seed |
-//! | 48 | 8 | entry point + 1 (0 = empty graph) |
-//! | 56 | n | level of each node (u8) |
-//! | … | 8 · ⌈n/64⌉ | deleted bitset (u64 words) |
-//! | … | | level-0 lists, plain or compressed (below) |
-//! | … | 4 · Σ level · (m + 1) | upper lists of each node with level ≥ 1, node order, level 1 first: count, then `m` slots |
-//! | … | | with flag bit 2: payload-aware extra links, one compressed list per node, in node order |
-//! | end − 4 | 4 | CRC32C of every byte before it |
-//!
-//! Plain level-0 lists: `n` slots of `4 · (m0 + 1)` bytes: count, then `m0` link slots.
-//!
-//! Compressed level-0 lists: `n + 1` offsets (u32, or u64 with flag bit 1) into the list data,
-//! then the data: per node, u16 count; when non-empty, u8 bit width `w`, u32 smallest link,
-//! then `count − 1` gaps (each link minus the previous minus one, links sorted) of `w` bits
-//! packed least significant bit first, padded to a byte. Zero bytes pad the data to a
-//! multiple of 4 before the upper lists. Upper levels hold few nodes and stay plain.
-//!
-//! Both loaders (into RAM, or in place through [`HnswMapped`](crate::HnswMapped)) check the
-//! magic, version, sizes (against the file length, before allocating), the checksum, and then
-//! every count and link, so a damaged file is an error, never a panic or a graph that points
-//! outside itself.
+//! Saving and loading the graph; the layout is in the public [`format`](mod@crate::format) module.
 
 use std::path::Path;
+
+use sextant_mmap_advice::header;
 
 use crate::error::{Error, Result};
 use crate::graph::Graph;
@@ -52,9 +21,7 @@ impl HnswIndex {
         }
         let g = &self.graph;
         let n = g.len();
-        let mut b = Vec::with_capacity(HEADER + n * (1 + 4 * (g.m0 + 1)) + 4);
-        b.extend_from_slice(&MAGIC);
-        b.extend_from_slice(&VERSION.to_le_bytes());
+        let mut b = header::start_file(&MAGIC, VERSION, HEADER + n * (1 + 4 * (g.m0 + 1)) + 4);
         b.extend_from_slice(&flags.to_le_bytes());
         b.extend_from_slice(&(n as u64).to_le_bytes());
         for v in [g.m, g.m0, self.params.ef_construction, 0] {
@@ -81,8 +48,7 @@ impl HnswIndex {
             .chain(upper)
             .for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
         self.append_extra(&mut b);
-        let crc = crc32c::crc32c(&b);
-        b.extend_from_slice(&crc.to_le_bytes());
+        header::seal(&mut b);
         b
     }
 
@@ -114,8 +80,7 @@ impl HnswIndex {
         let (_, upper) = g.raw();
         upper.for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
         self.append_extra(&mut b);
-        let crc = crc32c::crc32c(&b);
-        b.extend_from_slice(&crc.to_le_bytes());
+        header::seal(&mut b);
         b
     }
 

@@ -15,6 +15,9 @@
 //! - [`atomic_write`] and [`sync_dir`]: replace a small file so a crash leaves the old or the new.
 //! - [`DirLock`]: one writer per directory across processes (`flock`, released if the process dies).
 //! - [`huge_page_vec`]: large in-RAM buffers (vectors, codes) backed by transparent huge pages.
+//! - [`header`]: the checksummed headers every Sextant file format starts with (a 64-byte
+//!   block, or magic + version and a trailing CRC32C over the whole file), written and checked
+//!   in one place.
 //!
 //! ```
 //! use sextant_mmap_advice::{Advice, MmapFile, MmapFileMut};
@@ -40,6 +43,7 @@ mod batch_read;
 mod bits;
 mod dir_lock;
 mod error;
+pub mod header;
 mod huge_pages;
 mod map_methods;
 mod mmap_file;

@@ -56,6 +56,7 @@
 //! docs.
 
 use sextant_core::Distance;
+use sextant_mmap_advice::header;
 
 use crate::{Error, Result};
 
@@ -114,29 +115,21 @@ impl CodecId {
 /// Which codec a file's header names, after checking its magic and version (the rest of
 /// the file is checked by that codec's reader).
 pub fn codec_of(b: &[u8]) -> Result<CodecId> {
-    let corrupt = |offset: u64, what: String| Error::Corrupt {
-        path: None,
-        offset,
-        what,
-    };
-    if b.len() < 16 {
-        return Err(corrupt(
-            0,
-            format!("{} bytes is too short for a codec header", b.len()),
-        ));
-    }
-    if b[..8] != MAGIC {
-        return Err(corrupt(0, "not a codec file (bad magic)".into()));
-    }
-    let word = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
-    let version = word(8);
-    if !(OLDEST_VERSION..=VERSION).contains(&version) {
-        return Err(corrupt(
-            8,
-            format!("version {version}, this build reads {OLDEST_VERSION} to {VERSION}"),
-        ));
-    }
-    CodecId::from_u32(word(12)).ok_or_else(|| corrupt(12, format!("unknown codec id {}", word(12))))
+    header::check_start(
+        b,
+        16,
+        &MAGIC,
+        "sextant-quantization codec",
+        OLDEST_VERSION..=VERSION,
+    )
+    .map_err(damaged)?;
+    let id = u32_at(b, 12);
+    CodecId::from_u32(id).ok_or_else(|| corrupt(12, format!("unknown codec id {id}")))
+}
+
+/// A header error as this crate's error.
+fn damaged(e: header::HeaderError) -> Error {
+    corrupt(e.offset(), e.to_string())
 }
 
 /// The version field of a file whose header was checked.
@@ -185,10 +178,8 @@ impl Header {
 /// Writes the header, `params` (at most 32 bytes) and `body`, then the checksum.
 pub(crate) fn write_file(header: &Header, params: &[u8], body: &[&[u8]]) -> Vec<u8> {
     let size = HEADER_BYTES + body.iter().map(|b| b.len()).sum::<usize>() + 4;
-    let mut b = Vec::with_capacity(size);
-    b.extend_from_slice(&MAGIC);
+    let mut b = header::start_file(&MAGIC, VERSION, size);
     for v in [
-        VERSION,
         header.codec,
         distance_code(header.distance),
         header.dim as u32,
@@ -199,13 +190,13 @@ pub(crate) fn write_file(header: &Header, params: &[u8], body: &[&[u8]]) -> Vec<
     b.extend_from_slice(params);
     b.resize(HEADER_BYTES, 0);
     body.iter().for_each(|part| b.extend_from_slice(part));
-    let crc = crc32c::crc32c(&b);
-    b.extend_from_slice(&crc.to_le_bytes());
+    header::seal(&mut b);
     b
 }
 
+/// The u32 at `o` of a file whose header was checked (`o` lies inside it).
 pub(crate) fn u32_at(b: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"))
+    header::le_u32(b, o).expect("inside the checked header")
 }
 
 /// Checks magic, version, codec and checksum; returns the header and the body.
@@ -223,10 +214,7 @@ pub(crate) fn read_file<'a>(b: &'a [u8], id: CodecId, name: &str) -> Result<(Hea
             format!("codec {} is not {name} ({})", found as u32, id as u32),
         ));
     }
-    let crc_at = b.len() - 4;
-    if crc32c::crc32c(&b[..crc_at]) != u32_at(b, crc_at) {
-        return Err(corrupt(crc_at, "checksum mismatch (the file is damaged)"));
-    }
+    let crc_at = header::check_seal(b).map_err(damaged)?.len();
     let distance = match u32_at(b, 16) {
         0 => Distance::Cosine,
         1 => Distance::Dot,

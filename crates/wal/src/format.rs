@@ -31,12 +31,14 @@
 //! is not the last must end in a seal, so a damaged entry there is corruption, never a torn
 //! write. The rest of a segment after its last record is zero (preallocated).
 
+use sextant_mmap_advice::header;
+
 /// The 8 magic bytes at the start of every segment.
 pub const MAGIC: [u8; 8] = *b"SXTWAL\r\n";
 /// Current format version.
 pub const VERSION: u32 = 1;
-/// Bytes of the segment header.
-pub const HEADER_LEN: usize = 64;
+/// Bytes of the segment header (a header block of `sextant_mmap_advice::header`).
+pub const HEADER_LEN: usize = header::BLOCK_LEN;
 /// Bytes of an entry header (length + crc).
 pub const ENTRY_HEADER_LEN: usize = 8;
 /// Length value of the seal record.
@@ -56,40 +58,20 @@ pub struct SegmentHeader {
 impl SegmentHeader {
     /// The 64 header bytes.
     pub fn encode(&self) -> [u8; HEADER_LEN] {
-        let mut h = [0u8; HEADER_LEN];
-        h[0..8].copy_from_slice(&MAGIC);
-        h[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        let mut h = header::new_block(&MAGIC, VERSION);
         h[16..24].copy_from_slice(&self.first_index.to_le_bytes());
         h[24..28].copy_from_slice(&self.seed.to_le_bytes());
-        let crc = crc32c::crc32c(&h[..60]);
-        h[60..64].copy_from_slice(&crc.to_le_bytes());
+        header::seal_block(&mut h);
         h
     }
 
     /// Decodes and checks a header; the error says what is wrong.
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
-        let h = bytes.get(..HEADER_LEN).ok_or_else(|| {
-            format!(
-                "{} bytes, shorter than the {HEADER_LEN}-byte header",
-                bytes.len()
-            )
-        })?;
-        if h[0..8] != MAGIC {
-            return Err("bad magic: not a sextant-wal segment".into());
-        }
-        let stored = u32::from_le_bytes(h[60..64].try_into().expect("4 bytes"));
-        if crc32c::crc32c(&h[..60]) != stored {
-            return Err("header checksum mismatch".into());
-        }
-        let version = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
-            return Err(format!(
-                "format version {version}, this build reads {VERSION}"
-            ));
-        }
+        let (h, _) = header::check_block(bytes, &MAGIC, "sextant-wal segment", VERSION..=VERSION)
+            .map_err(|e| e.to_string())?;
         Ok(Self {
-            first_index: u64::from_le_bytes(h[16..24].try_into().expect("8 bytes")),
-            seed: u32::from_le_bytes(h[24..28].try_into().expect("4 bytes")),
+            first_index: header::le_u64(h, 16).unwrap_or(0),
+            seed: header::le_u32(h, 24).unwrap_or(0),
         })
     }
 }

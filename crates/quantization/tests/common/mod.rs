@@ -176,9 +176,8 @@ pub fn assert_file_round_trip<C>(
     if !golden_name.ends_with(".pqfs") {
         let mut v1 = bytes.clone();
         v1[8..12].copy_from_slice(&1u32.to_le_bytes());
-        let crc_at = v1.len() - 4;
-        let crc = crc32c::crc32c(&v1[..crc_at]);
-        v1[crc_at..].copy_from_slice(&crc.to_le_bytes());
+        v1.truncate(v1.len() - 4);
+        sextant_mmap_advice::header::seal(&mut v1);
         assert_eq!(
             &from_bytes(&v1).unwrap(),
             codes,
