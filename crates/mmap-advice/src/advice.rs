@@ -1,4 +1,6 @@
-//! Kernel paging advice: a process-wide default for new maps, and per-range hints.
+//! Kernel paging advice, given per map (its access pattern, kept across remaps) and per range
+//! (read-ahead, populate, evict). There is no process-wide setting: two indexes in one process
+//! may want opposite advice.
 //!
 //! Everything here is advice: the kernel may ignore it, and a refused hint is reported as an
 //! error only where the caller asked for an effect it can observe (`populate`). On targets
@@ -19,19 +21,21 @@ pub enum Advice {
     Sequential,
 }
 
-static GLOBAL_ADVICE: AtomicU8 = AtomicU8::new(0);
+/// The advice a map was given, kept so that a remap (`reload`, `grow`) gives it again.
+#[derive(Debug, Default)]
+pub(crate) struct AdviceCell(AtomicU8);
 
-/// Sets the advice every map created from now on starts with.
-pub fn set_global_advice(advice: Advice) {
-    GLOBAL_ADVICE.store(advice as u8, Ordering::Relaxed);
-}
+impl AdviceCell {
+    pub(crate) fn get(&self) -> Advice {
+        match self.0.load(Ordering::Relaxed) {
+            1 => Advice::Random,
+            2 => Advice::Sequential,
+            _ => Advice::Normal,
+        }
+    }
 
-/// The advice new maps start with (initially [`Advice::Normal`]).
-pub fn global_advice() -> Advice {
-    match GLOBAL_ADVICE.load(Ordering::Relaxed) {
-        1 => Advice::Random,
-        2 => Advice::Sequential,
-        _ => Advice::Normal,
+    pub(crate) fn set(&self, advice: Advice) {
+        self.0.store(advice as u8, Ordering::Relaxed);
     }
 }
 
@@ -230,10 +234,12 @@ mod tests {
     }
 
     #[test]
-    fn global_advice_round_trips() {
-        let before = global_advice();
-        set_global_advice(Advice::Random);
-        assert_eq!(global_advice(), Advice::Random);
-        set_global_advice(before);
+    fn a_cell_keeps_the_advice_it_was_given() {
+        let cell = AdviceCell::default();
+        assert_eq!(cell.get(), Advice::Normal);
+        for advice in [Advice::Random, Advice::Sequential, Advice::Normal] {
+            cell.set(advice);
+            assert_eq!(cell.get(), advice);
+        }
     }
 }

@@ -6,10 +6,10 @@
 //! - [`MmapFile`] / [`MmapFileMut`]: whole-file shared maps with checked typed views
 //!   (`bytemuck::Pod` slices and [`BitSlice`]s), growth, range flushes, and [`MmapFile::reload`]
 //!   to follow a file another handle grows.
-//! - Advice: a process-wide default ([`set_global_advice`]) applied to every new map, and
-//!   per-map `will_need` (coalesced read-ahead), `populate` (`MADV_POPULATE_READ`, else one
-//!   touched byte per page) and `evict` (`MADV_PAGEOUT`, else `MADV_DONTNEED`). Off Linux these
-//!   are no-ops or portable fallbacks.
+//! - Advice per map, never process-wide: its access pattern (`advise`, given again after
+//!   `grow` / `reload` remap it), and per-range `will_need` (coalesced read-ahead),
+//!   `populate` (`MADV_POPULATE_READ`, else one touched byte per page) and `evict`
+//!   (`MADV_PAGEOUT`, else `MADV_DONTNEED`). Off Linux these are no-ops or portable fallbacks.
 //! - [`BatchReader`]: many `(offset, len)` reads in one io_uring submission (feature
 //!   `io-uring`, on by default), with a `pread` fallback giving identical bytes.
 //! - [`atomic_write`] and [`sync_dir`]: replace a small file so a crash leaves the old or the new.
@@ -50,7 +50,7 @@ mod mmap_file;
 mod mmap_file_mut;
 mod view;
 
-pub use advice::{Advice, Populated, coalesce_ranges, global_advice, page_size, set_global_advice};
+pub use advice::{Advice, Populated, coalesce_ranges, page_size};
 pub use atomic_write::{atomic_write, sync_dir};
 pub use batch_read::{Backend, BatchBuf, BatchReader, ReadRange};
 pub use bits::{BitSlice, BitSliceMut};

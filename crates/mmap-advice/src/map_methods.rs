@@ -43,7 +43,9 @@ macro_rules! shared_map_methods {
         /// Applies an access pattern to the whole map.
         pub fn advise(&self, advice: $crate::Advice) -> $crate::Result<()> {
             $crate::advice::apply(self.bytes(), advice)
-                .map_err(|e| $crate::Error::io(&self.path, "madvise", e))
+                .map_err(|e| $crate::Error::io(&self.path, "madvise", e))?;
+            self.advice.set(advice);
+            Ok(())
         }
 
         /// Starts read-ahead for the given `(offset, len)` byte ranges (coalesced to page runs)

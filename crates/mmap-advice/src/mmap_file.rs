@@ -5,18 +5,22 @@ use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
 
+use crate::advice::AdviceCell;
 use crate::map_methods::shared_map_methods;
-use crate::{Error, Result, global_advice};
+use crate::{Advice, Error, Result};
 
 /// A read-only map of a file.
 ///
-/// The map is `MAP_SHARED`: writes by other handles to the same file become visible. The
-/// process-wide [`global_advice`](crate::global_advice) is applied when the map is made.
+/// The map is `MAP_SHARED`: writes by other handles to the same file become visible. It starts
+/// with the kernel's default advice; [`advise`](Self::advise) sets this map's, which a
+/// [`reload`](Self::reload) keeps.
 #[derive(Debug)]
 pub struct MmapFile {
     path: PathBuf,
     file: File,
     map: Mmap,
+    /// This map's access-pattern advice, given again after a remap.
+    advice: AdviceCell,
 }
 
 impl MmapFile {
@@ -24,8 +28,13 @@ impl MmapFile {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, "open", e))?;
-        let map = map_read(&path, &file)?;
-        Ok(Self { path, file, map })
+        let map = map_read(&path, &file, Advice::Normal)?;
+        Ok(Self {
+            path,
+            file,
+            map,
+            advice: AdviceCell::default(),
+        })
     }
 
     /// The mapped bytes.
@@ -44,18 +53,20 @@ impl MmapFile {
         if len == self.map.len() as u64 {
             return Ok(false);
         }
-        self.map = map_read(&self.path, &self.file)?;
+        self.map = map_read(&self.path, &self.file, self.advice.get())?;
         Ok(true)
     }
 
     shared_map_methods!();
 }
 
-fn map_read(path: &Path, file: &File) -> Result<Mmap> {
+fn map_read(path: &Path, file: &File, advice: Advice) -> Result<Mmap> {
     // SAFETY: the map is read-only. Another process truncating the file while it is mapped
     // would make accesses fault (SIGBUS); every file format built on this crate only ever
     // grows its files, and this is the documented contract of a shared map.
     let map = unsafe { Mmap::map(file) }.map_err(|e| Error::io(path, "map", e))?;
-    crate::advice::apply(&map, global_advice()).map_err(|e| Error::io(path, "madvise", e))?;
+    if advice != Advice::Normal {
+        crate::advice::apply(&map, advice).map_err(|e| Error::io(path, "madvise", e))?;
+    }
     Ok(map)
 }

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use bytemuck::Pod;
 use memmap2::MmapMut;
 
+use crate::advice::AdviceCell;
 use crate::map_methods::shared_map_methods;
-use crate::{BitSliceMut, Error, Result, global_advice};
+use crate::{Advice, BitSliceMut, Error, Result};
 
 /// A writable, shared map of a file. Writes reach the file through the page cache; `flush*`
 /// makes them durable.
@@ -16,6 +17,8 @@ pub struct MmapFileMut {
     path: PathBuf,
     file: File,
     map: MmapMut,
+    /// This map's access-pattern advice, given again after a remap.
+    advice: AdviceCell,
 }
 
 impl MmapFileMut {
@@ -32,8 +35,13 @@ impl MmapFileMut {
             .map_err(|e| Error::io(&path, "create", e))?;
         file.set_len(len as u64)
             .map_err(|e| Error::io(&path, "set_len", e))?;
-        let map = map_write(&path, &file)?;
-        Ok(Self { path, file, map })
+        let map = map_write(&path, &file, Advice::Normal)?;
+        Ok(Self {
+            path,
+            file,
+            map,
+            advice: AdviceCell::default(),
+        })
     }
 
     /// Maps an existing file for reading and writing.
@@ -44,8 +52,13 @@ impl MmapFileMut {
             .write(true)
             .open(&path)
             .map_err(|e| Error::io(&path, "open", e))?;
-        let map = map_write(&path, &file)?;
-        Ok(Self { path, file, map })
+        let map = map_write(&path, &file, Advice::Normal)?;
+        Ok(Self {
+            path,
+            file,
+            map,
+            advice: AdviceCell::default(),
+        })
     }
 
     /// The mapped bytes.
@@ -88,7 +101,7 @@ impl MmapFileMut {
         self.file
             .set_len(new_len as u64)
             .map_err(|e| Error::io(&self.path, "set_len", e))?;
-        self.map = map_write(&self.path, &self.file)?;
+        self.map = map_write(&self.path, &self.file, self.advice.get())?;
         Ok(())
     }
 
@@ -119,11 +132,13 @@ impl MmapFileMut {
     shared_map_methods!();
 }
 
-fn map_write(path: &Path, file: &File) -> Result<MmapMut> {
+fn map_write(path: &Path, file: &File, advice: Advice) -> Result<MmapMut> {
     // SAFETY: the map is shared and writable. The file is owned by the caller's format, which
     // never truncates a mapped file below the mapped length (`grow` only extends), so no
     // access faults; concurrent writers in other processes are the format's responsibility.
     let map = unsafe { MmapMut::map_mut(file) }.map_err(|e| Error::io(path, "map", e))?;
-    crate::advice::apply(&map, global_advice()).map_err(|e| Error::io(path, "madvise", e))?;
+    if advice != Advice::Normal {
+        crate::advice::apply(&map, advice).map_err(|e| Error::io(path, "madvise", e))?;
+    }
     Ok(map)
 }

@@ -4,7 +4,8 @@ use std::fs::File;
 
 use proptest::prelude::*;
 use sextant_mmap_advice::{
-    Backend, BatchBuf, BatchReader, Error, MmapFile, MmapFileMut, Populated, ReadRange, page_size,
+    Advice, Backend, BatchBuf, BatchReader, Error, MmapFile, MmapFileMut, Populated, ReadRange,
+    page_size,
 };
 
 fn pattern(len: usize) -> Vec<u8> {
@@ -188,4 +189,43 @@ fn the_reader_says_which_backend_it_uses() {
     if !cfg!(all(target_os = "linux", feature = "io-uring")) {
         assert_eq!(reader.backend(), Backend::Pread);
     }
+}
+
+/// The `VmFlags` line of the mapping that starts at `addr`, from `/proc/self/smaps`.
+#[cfg(target_os = "linux")]
+fn vm_flags(addr: usize) -> String {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut in_map = false;
+    for line in smaps.lines() {
+        if let Some((range, _)) = line.split_once(' ')
+            && let Some((start, _)) = range.split_once('-')
+            && let Ok(start) = usize::from_str_radix(start, 16)
+        {
+            in_map = start == addr;
+        } else if in_map && line.starts_with("VmFlags:") {
+            return line.to_string();
+        }
+    }
+    panic!("no mapping at {addr:#x}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn advice_belongs_to_its_map_and_survives_a_remap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut random = MmapFileMut::create(dir.path().join("random"), 4 * page_size()).unwrap();
+    let plain = MmapFileMut::create(dir.path().join("plain"), 4 * page_size()).unwrap();
+    random.advise(Advice::Random).unwrap();
+    // The kernel marks MADV_RANDOM maps "rr" in smaps; the other map is left alone.
+    assert!(vm_flags(random.bytes().as_ptr() as usize).contains(" rr"));
+    assert!(!vm_flags(plain.bytes().as_ptr() as usize).contains(" rr"));
+    // Growing remaps the file: the advice is given again to the new map.
+    random.grow(64 * page_size()).unwrap();
+    assert!(vm_flags(random.bytes().as_ptr() as usize).contains(" rr"));
+    let mut reader = MmapFile::open(dir.path().join("random")).unwrap();
+    reader.advise(Advice::Sequential).unwrap();
+    assert!(vm_flags(reader.bytes().as_ptr() as usize).contains(" sr"));
+    random.grow(128 * page_size()).unwrap();
+    assert!(reader.reload().unwrap());
+    assert!(vm_flags(reader.bytes().as_ptr() as usize).contains(" sr"));
 }
