@@ -23,6 +23,14 @@ pub enum Error {
         /// The value found there.
         value: f32,
     },
+    /// A flat buffer is not a whole number of vectors.
+    #[error("a flat buffer of {len} values is not whole vectors of {dim} dimensions ({} left over)", len % dim)]
+    RaggedBuffer {
+        /// Values in the buffer.
+        len: usize,
+        /// The dimension of every vector.
+        dim: usize,
+    },
     /// A vector of dimension zero was given.
     #[error("vectors must have at least one dimension")]
     ZeroDimension,

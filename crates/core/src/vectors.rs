@@ -78,9 +78,9 @@ impl<E: Copy> DenseVectors<E> {
             return Err(Error::ZeroDimension);
         }
         if !data.len().is_multiple_of(dim) {
-            return Err(Error::DimensionMismatch {
-                expected: dim,
-                got: data.len() % dim,
+            return Err(Error::RaggedBuffer {
+                len: data.len(),
+                dim,
             });
         }
         Ok(Self {
@@ -195,7 +195,12 @@ mod tests {
         assert_eq!(v.len(), 2);
         assert_eq!(v.vector(1), &[3.0, 4.0]);
         assert_eq!(v.iter().count(), 2);
-        assert!(DenseVectors::<f32>::from_flat(3, vec![0.0; 4]).is_err());
+        let ragged = DenseVectors::<f32>::from_flat(3, vec![0.0; 4]).unwrap_err();
+        assert_eq!(ragged, Error::RaggedBuffer { len: 4, dim: 3 });
+        assert_eq!(
+            ragged.to_string(),
+            "a flat buffer of 4 values is not whole vectors of 3 dimensions (1 left over)"
+        );
         assert_eq!(DenseVectors::<f32>::new(0), Err(Error::ZeroDimension));
     }
 
