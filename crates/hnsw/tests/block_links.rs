@@ -212,36 +212,12 @@ fn block_links_survive_files_and_deletes() {
     let (mut ctx, mut r) = (SearchContext::new(), vec![Vec::new(); 4]);
     for q in 0..40u32 {
         let s = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(q)).unwrap();
-        r[0] = index
-            .search(
-                &s,
-                &SearchRequest::new(5).ef(20).filter(&in_block),
-                &mut ctx,
-            )
-            .unwrap()
-            .to_vec();
-        r[1] = loaded
-            .search(
-                &s,
-                &SearchRequest::new(5).ef(20).filter(&in_block),
-                &mut ctx,
-            )
-            .unwrap()
-            .to_vec();
-        r[2] = mapped
-            .search(
-                &s,
-                &SearchRequest::new(5).ef(20).filter(&in_block),
-                &mut ctx,
-            )
-            .unwrap()
-            .to_vec();
+        let request = SearchRequest::new(5).ef(20).filter(&in_block);
+        r[0] = index.search(&s, &request, &mut ctx).unwrap().to_vec();
+        r[1] = loaded.search(&s, &request, &mut ctx).unwrap().to_vec();
+        r[2] = mapped.search(&s, &request, &mut ctx).unwrap().to_vec();
         r[3] = mapped_packed
-            .search(
-                &s,
-                &SearchRequest::new(5).ef(20).filter(&in_block),
-                &mut ctx,
-            )
+            .search(&s, &request, &mut ctx)
             .unwrap()
             .to_vec();
         assert!(r[1..].iter().all(|x| x == &r[0]), "query {q}");

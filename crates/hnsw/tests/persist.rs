@@ -193,39 +193,17 @@ fn ram_mmap_and_compressed_give_identical_results() {
         let s = DenseQueryScorer::new(&data, Distance::Euclid, data.vector(q)).unwrap();
         let mut runs: Vec<Vec<Vec<sextant_core::ScoredPoint>>> = Vec::new();
         for which in 0..4 {
+            let plain = SearchRequest::new(10).ef(40);
+            let filtered = plain.filter(filter);
+            let acorn = filtered.mode(SearchMode::Acorn);
+            let planned = filtered.estimate(Cardinality::exact(150));
             let mut results = vec![Vec::new(); 4];
             macro_rules! all {
                 ($ix:expr) => {{
-                    results[0] = $ix
-                        .search(&s, &SearchRequest::new(10).ef(40), &mut ctx)
-                        .unwrap()
-                        .to_vec();
-                    results[1] = $ix
-                        .search(&s, &SearchRequest::new(10).ef(40).filter(filter), &mut ctx)
-                        .unwrap()
-                        .to_vec();
-                    results[2] = $ix
-                        .search(
-                            &s,
-                            &SearchRequest::new(10)
-                                .ef(40)
-                                .mode(SearchMode::Acorn)
-                                .filter(filter),
-                            &mut ctx,
-                        )
-                        .unwrap()
-                        .to_vec();
-                    results[3] = $ix
-                        .search(
-                            &s,
-                            &SearchRequest::new(10)
-                                .ef(40)
-                                .estimate(Cardinality::exact(150))
-                                .filter(filter),
-                            &mut ctx,
-                        )
-                        .unwrap()
-                        .to_vec();
+                    results[0] = $ix.search(&s, &plain, &mut ctx).unwrap().to_vec();
+                    results[1] = $ix.search(&s, &filtered, &mut ctx).unwrap().to_vec();
+                    results[2] = $ix.search(&s, &acorn, &mut ctx).unwrap().to_vec();
+                    results[3] = $ix.search(&s, &planned, &mut ctx).unwrap().to_vec();
                 }};
             }
             match which {
