@@ -3,7 +3,8 @@
 //! prepared for cosine; plus `BoundedExact` with a floor that keeps about one point in ten,
 //! next to the plain float scorer it replaces; one whole fast-scan block (the scan path); the
 //! fast-scan top-40 over all 20,000 codes; and a query's preparation (its tables) for the two
-//! product codecs, which a scan pays once per query.
+//! product codecs, which a scan pays once per query; and sq4d through `AnyCodes` next to the
+//! concrete type.
 //!
 //! Run: `cargo bench -p sextant-quantization --bench scorers` (filter: `-- sq8d`).
 
@@ -13,8 +14,8 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sextant_core::{DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, QueryScorer};
 use sextant_quantization::{
-    BoundedExact, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ, ScalarInt4PerDim,
-    ScalarInt8, ScalarInt8PerDim, TurboQuant,
+    AnyCodes, BoundedExact, CodecConfig, EncodedVectors, ProductFastScan, ProductQuantizer, RaBitQ,
+    ScalarInt4PerDim, ScalarInt8, ScalarInt8PerDim, TurboQuant,
 };
 use std::hint::black_box;
 
@@ -74,6 +75,14 @@ fn scorers(c: &mut Criterion) {
     );
     let sq8d = ScalarInt8PerDim::train(&data, d, 1.0, 1, 2).expect("sq8d");
     bench_codec(c, "sq8d", &sq8d, &query);
+    // The dynamic codec next to the concrete one: AnyCodes dispatches once per batch.
+    let sq4d_any = AnyCodes::train(
+        &data,
+        d,
+        &CodecConfig::new("sq4d".parse().expect("name")),
+        2,
+    );
+    bench_codec(c, "sq4d-any", &sq4d_any.expect("sq4d"), &query);
     bench_codec(
         c,
         "sq4d",

@@ -278,8 +278,21 @@ impl QueryScorer for ScalarInt4QueryScorer<'_> {
             for &p in points.iter().skip(4 * (g + 1)).take(4) {
                 sextant_core::kernels::prefetch(record(p));
             }
-            let records = four.map(record);
-            let sums = (self.kernels.nibbles.nibbles_dot_i8_x4)(records.map(|r| &r[..h]), levels);
+            // Arrays spelled out: `[T; 4]::map` is not always inlined, and a call per group
+            // of four cost the int4 scan 7% (9.3 -> 10.0 ns/code on minilm-pypi-20k).
+            let records = [
+                record(four[0]),
+                record(four[1]),
+                record(four[2]),
+                record(four[3]),
+            ];
+            let codes = [
+                &records[0][..h],
+                &records[1][..h],
+                &records[2][..h],
+                &records[3][..h],
+            ];
+            let sums = (self.kernels.nibbles.nibbles_dot_i8_x4)(codes, levels);
             for ((o, r), sum) in out.iter_mut().zip(records).zip(sums) {
                 *o = self.finish(r, sum);
             }
