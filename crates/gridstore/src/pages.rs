@@ -67,7 +67,9 @@ fn pieces(
 }
 
 /// Reads `len` bytes at `global_block` from `maps`: borrowed when in one page, copied
-/// otherwise. `None` if a page is missing.
+/// otherwise. `None` if a page is missing or too short. Every piece is checked before the copy
+/// is allocated: a damaged tracker entry may claim gigabytes (the fuzzer found one claiming
+/// 3 GB, which was reserved before the missing pages were noticed).
 fn read<'a>(
     config: &GridstoreConfig,
     maps: impl Fn(usize) -> Option<&'a [u8]>,
@@ -81,6 +83,12 @@ fn read<'a>(
     let first = maps(page)?.get(start..start + take)?;
     if take == len {
         return Some(Cow::Borrowed(first));
+    }
+    let fits = |(page, start, take): (usize, usize, usize)| {
+        maps(page).is_some_and(|m| start.checked_add(take).is_some_and(|end| end <= m.len()))
+    };
+    if !pieces(*config, global_block, len).all(fits) {
+        return None;
     }
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(first);
