@@ -22,7 +22,7 @@ pub struct ExactArgs {
     q: QueryArgs,
     /// Threads for the separate multi-threaded throughput figure (single-query figures always
     /// use one thread).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::query_args::at_least_one())]
     threads: usize,
 }
 
@@ -75,9 +75,7 @@ fn recalls(found: &[Vec<ScoredPoint>], gt: &GroundTruth, k: usize) -> (f64, f64)
 const TIE_TOLERANCE: f32 = 1e-5;
 
 pub fn run(args: ExactArgs) -> Result<(), String> {
-    if args.q.k == 0 || args.q.repeats == 0 || args.threads == 0 {
-        return Err("--k, --repeats and --threads must be at least 1".into());
-    }
+    crate::query_args::check_json(args.q.json.as_deref())?;
     let ds = Dataset::open(&args.q.dataset).map_err(|e| e.to_string())?;
     let gt: GroundTruth = ds.ground_truth().map_err(|e| e.to_string())?.ok_or_else(|| {
         format!(

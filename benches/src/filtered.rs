@@ -29,7 +29,7 @@ pub struct FilteredArgs {
     #[arg(long = "filter", default_values = ["year>=2025", "category=web", "name_len>=40", "category=cli&year=2019"])]
     filters: Vec<String>,
     /// Search list sizes.
-    #[arg(long, value_delimiter = ',', default_value = "64,128")]
+    #[arg(long, value_delimiter = ',', default_value = "64,128", value_parser = crate::query_args::at_least_one())]
     ef: Vec<usize>,
     /// Exact scores behind code bounds: none, or sq8d (floats read only where per-dimension
     /// int8 codes bound a point above the search's floor; same results).
@@ -157,6 +157,8 @@ fn timed(
 
 pub fn run(args: FilteredArgs) -> Result<(), String> {
     let q = &args.q;
+    crate::float_scorer::check_bounds(&args.bounds)?;
+    crate::query_args::check_json(q.json.as_deref())?;
     let ds = Dataset::open(&q.dataset).map_err(|e| e.to_string())?;
     let payload_path = q.dataset.join("payload.jsonl");
     let text = std::fs::read_to_string(&payload_path)

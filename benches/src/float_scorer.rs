@@ -44,6 +44,14 @@ impl QueryScorer for FloatScorer<'_> {
     }
 }
 
+/// Refuses a `--bounds` other than none and sq8d (before any work starts).
+pub fn check_bounds(bounds: &str) -> Result<(), String> {
+    match bounds {
+        "none" | "sq8d" => Ok(()),
+        other => Err(format!("unknown --bounds {other:?} (none, sq8d)")),
+    }
+}
+
 /// The codes behind `--bounds` (none, sq8d), trained on `threads` threads.
 pub fn bound_codes(
     bounds: &str,

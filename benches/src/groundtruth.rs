@@ -15,10 +15,10 @@ pub struct GroundTruthArgs {
     #[arg(long)]
     dataset: PathBuf,
     /// Neighbours to keep per query.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::query_args::at_least_one())]
     k: usize,
     /// Threads for the brute-force scan.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::query_args::at_least_one())]
     threads: usize,
     /// Folder to write into (default: the dataset folder).
     #[arg(long)]

@@ -25,7 +25,8 @@ pub struct HnswArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "10,16,24,32,48,64,96,128,192,256"
+        default_value = "10,16,24,32,48,64,96,128,192,256",
+        value_parser = crate::query_args::at_least_one()
     )]
     ef: Vec<usize>,
     /// Graph storages to sweep: ram (the built index), mmap (plain file searched in place),
@@ -86,9 +87,21 @@ impl Storage<'_> {
 }
 
 pub fn run(args: HnswArgs) -> Result<(), String> {
-    if args.q.k == 0 || args.q.repeats == 0 || args.ef.is_empty() {
-        return Err("--k, --repeats and --ef must be non-empty / at least 1".into());
+    // Every name is checked before the build: a typo fails now, not after minutes of work.
+    for storage in &args.storage {
+        if !["ram", "mmap", "mmap-compressed"].contains(&storage.as_str()) {
+            return Err(format!(
+                "unknown --storage {storage:?} (ram, mmap, mmap-compressed)"
+            ));
+        }
     }
+    for codes in [&args.quantization, &args.build_codes] {
+        if codes != "none" {
+            crate::quant::codec_config(codes, args.quantile)?;
+        }
+    }
+    crate::float_scorer::check_bounds(&args.bounds)?;
+    crate::query_args::check_json(args.q.json.as_deref())?;
     let ds = Dataset::open(&args.q.dataset).map_err(|e| e.to_string())?;
     let gt = ds
         .ground_truth()

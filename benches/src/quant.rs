@@ -38,10 +38,10 @@ pub struct QuantArgs {
     )]
     codecs: Vec<String>,
     /// Rescoring factors R: the top R·k on codes are rescored to the top k.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4,10")]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,10", value_parser = crate::query_args::at_least_one())]
     rescore: Vec<usize>,
     /// Threads for encoding.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::query_args::at_least_one())]
     threads: usize,
     /// Clipping quantile of the sq8 / sq8d / sq4d grids (default: the library's, 0.99 for
     /// sq8, 1.0 for sq8d, 0.995 for sq4d).
@@ -208,6 +208,12 @@ pub fn codec_config(name: &str, quantile: Option<f32>) -> Result<CodecConfig, St
 }
 
 pub fn run(args: QuantArgs) -> Result<(), String> {
+    let configs = args
+        .codecs
+        .iter()
+        .map(|c| codec_config(c, args.quantile))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::query_args::check_json(args.q.json.as_deref())?;
     let ds = Dataset::open(&args.q.dataset).map_err(|e| e.to_string())?;
     let gt = ds
         .ground_truth()
@@ -248,8 +254,7 @@ pub fn run(args: QuantArgs) -> Result<(), String> {
         keep: widest,
         repeats: args.q.repeats,
     };
-    for codec in &args.codecs {
-        let config = codec_config(codec, args.quantile)?;
+    for (codec, config) in args.codecs.iter().zip(configs) {
         let t = Instant::now();
         let (mut evaluated, codes) = evaluate(
             AnyCodes::train(&base, distance, &config, args.threads),

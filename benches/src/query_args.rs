@@ -11,10 +11,10 @@ pub struct QueryArgs {
     #[arg(long)]
     pub dataset: PathBuf,
     /// Neighbours to return per query (recall@k is measured at this k).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = crate::query_args::at_least_one())]
     pub k: usize,
     /// Timed passes over the queries after one warm-up pass; the fastest pass is reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = crate::query_args::at_least_one())]
     pub repeats: usize,
     /// Use only the first N queries (0 = all).
     #[arg(long, default_value_t = 0)]
@@ -22,6 +22,23 @@ pub struct QueryArgs {
     /// Also write the records (peers' JSON format) to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+}
+
+/// A flag that must be at least 1 (k, ef, threads, repeats...): 0 is refused when the
+/// command line is read, before any work starts.
+pub fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+}
+
+/// Creates (empties) the `--json` file now, so a path that cannot be written is an error
+/// before the benchmark runs rather than after.
+pub fn check_json(path: Option<&std::path::Path>) -> Result<(), String> {
+    match path {
+        Some(p) => std::fs::File::create(p)
+            .map(drop)
+            .map_err(|e| format!("--json {}: {e}", p.display())),
+        None => Ok(()),
+    }
 }
 
 impl QueryArgs {
@@ -44,7 +61,7 @@ pub struct GraphArgs {
     #[arg(long, default_value_t = 100)]
     pub ef_construction: usize,
     /// Build threads (searches always run one query at a time on one thread).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::query_args::at_least_one())]
     pub threads: usize,
 }
 

@@ -128,3 +128,32 @@ fn wal_crash_test_runs_standalone_and_reports_its_summary() {
     );
     assert!(last.ends_with("lost=0 corrupted=0"), "{last}");
 }
+
+#[test]
+fn bad_flags_are_refused_before_any_work() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../datasets/minilm-pypi-20k");
+    let cases: [(&[&str], &str); 9] = [
+        (&["quant", "--k", "0"], "--k"),
+        (&["hnsw", "--ef", "16,0"], "--ef"),
+        (&["hnsw", "--threads", "0"], "--threads"),
+        (&["quant", "--threads", "0"], "--threads"),
+        (&["groundtruth", "--threads", "0"], "--threads"),
+        (&["hnsw", "--quantization", "sq9"], "unknown codec"),
+        (&["hnsw", "--storage", "disk"], "unknown --storage"),
+        (&["quant", "--codecs", "sq8d,pq"], "unknown codec"),
+        (&["hnsw", "--json", "/nonexistent-dir/out.json"], "--json"),
+    ];
+    for (flags, says) in cases {
+        let mut args = vec![flags[0], "--dataset", data];
+        args.extend_from_slice(&flags[1..]);
+        let out = bench(&args);
+        assert!(!out.status.success(), "{flags:?} succeeded");
+        assert!(text(&out).contains(says), "{flags:?}: {}", text(&out));
+        // Refused before the dataset is even read: no build or training has started.
+        let said = text(&out);
+        assert!(
+            !said.contains("building") && !said.contains("codes in"),
+            "{flags:?} started working before refusing: {said}"
+        );
+    }
+}
