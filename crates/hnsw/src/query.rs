@@ -10,7 +10,7 @@ use sextant_core::{
 };
 
 use crate::block_links::{ExtraLinks, WithExtra};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::links::Links;
 use crate::request::{SearchMode, SearchPlan, SearchRequest};
 use crate::search::{
@@ -104,13 +104,7 @@ impl<G: Links + Sync> Query<'_, G> {
         req: &SearchRequest<'_, F>,
         ctx: &mut SearchContext,
     ) -> Result<SearchPlan> {
-        let needed = self.graph.len();
-        if scorer.len() < needed {
-            return Err(Error::ScorerTooShort {
-                scorer: scorer.len(),
-                needed,
-            });
-        }
+        crate::index::covers(scorer.len(), self.graph.len())?;
         let (k, ef, filter) = (req.k, req.ef, req.filter_ref());
         let plan = match (req.mode, filter) {
             (SearchMode::ExactScan, _) => SearchPlan::ExactScan,
@@ -141,13 +135,7 @@ impl<G: Links + Sync> Query<'_, G> {
         candidates: usize,
         ctx: &mut SearchContext,
     ) -> Result<SearchPlan> {
-        let needed = self.graph.len();
-        if exact.len() < needed {
-            return Err(Error::ScorerTooShort {
-                scorer: exact.len(),
-                needed,
-            });
-        }
+        crate::index::covers(exact.len(), self.graph.len())?;
         let k = req.k;
         let wide = SearchRequest {
             k: candidates.max(k),
