@@ -72,6 +72,20 @@ fn extremes<S: DenseVectorSource<Element = f32>>(source: &S) -> (Vec<f32>, Vec<f
     (lo, hi)
 }
 
+/// A query folded into per-dimension grids whose level `c` decodes to `lo + step·(c + centre)`:
+/// `q·x̂ = Σ qᵢ(loᵢ + centre·stepᵢ) + Σ (qᵢ·stepᵢ)·cᵢ`. Returns the folded query `qᵢ·stepᵢ` and
+/// the constant first sum.
+pub(crate) fn fold_query(q: &[f32], lo: &[f32], step: &[f32], centre: f32) -> (Vec<f32>, f32) {
+    let folded = q.iter().zip(step).map(|(a, s)| a * s).collect();
+    let offset = q
+        .iter()
+        .zip(lo)
+        .zip(step)
+        .map(|((a, lo), s)| a * (lo + centre * s))
+        .sum();
+    (folded, offset)
+}
+
 /// The file of a per-dimension grid codec (int8 or int4): the grids' low ends and bin widths,
 /// then the `len` records.
 pub(crate) fn per_dim_file_bytes(

@@ -31,7 +31,7 @@ use crate::pairs::{ReconstructionPairScorer, Reconstructs, ScalarInt4PairScorer}
 
 use sextant_core::{DenseVectorSource, Distance, Kernels, PointOffset, ScoreType};
 
-use super::grid::{parse_per_dim, per_dim_file_bytes, per_dim_grid};
+use super::grid::{fold_query, parse_per_dim, per_dim_file_bytes, per_dim_grid};
 use crate::Result;
 use crate::records::{Records, f32_at, f32s_finite};
 use crate::scoring::{I8Query, score_from_dot};
@@ -180,13 +180,7 @@ impl Codec for ScalarInt4PerDim {
     fn make_query_scorer(&self, query: &[f32]) -> Result<ScalarInt4QueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
-        let folded: Vec<f32> = q.iter().zip(&self.step).map(|(a, s)| a * s).collect();
-        let offset: f32 = q
-            .iter()
-            .zip(&self.lo)
-            .zip(&self.step)
-            .map(|((a, lo), s)| a * (lo + 0.5 * s))
-            .sum();
+        let (folded, offset) = fold_query(&q, &self.lo, &self.step, 0.5);
         Ok(ScalarInt4QueryScorer {
             codec: self,
             query: I8Query::new(&folded, 2 * self.half()),

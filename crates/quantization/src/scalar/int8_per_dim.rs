@@ -25,7 +25,7 @@ use std::ops::Range;
 
 use sextant_core::QueryScorer;
 
-use super::grid::{parse_per_dim, per_dim_file_bytes, per_dim_grid};
+use super::grid::{fold_query, parse_per_dim, per_dim_file_bytes, per_dim_grid};
 use crate::EncodedVectors;
 use crate::codec::Codec;
 use crate::format::{CodecId, records_finite};
@@ -167,13 +167,8 @@ impl Codec for ScalarInt8PerDim {
     fn make_query_scorer(&self, query: &[f32]) -> Result<ScalarPerDimQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
-        let folded: Vec<f32> = q.iter().zip(&self.step).map(|(a, s)| a * s).collect();
-        let offset: f32 = q
-            .iter()
-            .zip(&self.lo)
-            .zip(&self.step)
-            .map(|((a, lo), s)| a * (lo + 128.5 * s))
-            .sum();
+        // Codes are stored shifted by 128: level c decodes to lo + step·(c' + 128.5).
+        let (folded, offset) = fold_query(&q, &self.lo, &self.step, 128.5);
         let query = I16Query::new(&folded);
         Ok(ScalarPerDimQueryScorer {
             codec: self,
