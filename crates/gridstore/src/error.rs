@@ -1,4 +1,4 @@
-//! Errors of the store. Corruption errors name the offset, page and block involved.
+//! Errors of the store. Corruption errors name the file, offset, page and block involved.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -26,9 +26,16 @@ pub enum Error {
     /// A mapped-file operation failed.
     #[error(transparent)]
     Map(#[from] sextant_mmap_advice::Error),
-    /// A stored value failed its checksum or points outside the pages: torn or corrupted.
-    #[error("value at offset {offset} (page {page}, block {block}) is corrupt: {reason}")]
+    /// A stored value failed its checksum or points outside the pages, or its tracker entry
+    /// is damaged: torn or corrupted.
+    #[error(
+        "{}: value at offset {offset} (page {page}, block {block}) is corrupt: {reason}",
+        path.display()
+    )]
     Corrupt {
+        /// The file holding the damage: the page file the value starts in, or the tracker
+        /// when the entry itself is damaged.
+        path: PathBuf,
         /// The point offset whose value is bad.
         offset: PointOffset,
         /// Page the value starts in.

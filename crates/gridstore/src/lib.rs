@@ -4,7 +4,9 @@
 //! Layout of a store directory (all formats little-endian, versioned, documented per module):
 //!
 //! - `meta`: magic, version and geometry ([`GridstoreConfig`]), written once atomically.
-//! - `tracker`: one 16-byte entry per offset: page, block, stored length, CRC32C.
+//! - `tracker`: one 16-byte entry per offset: page, block, stored length, CRC32C; a deleted
+//!   value's entry carries its own check, and the header counts the entries written, so a
+//!   zeroed entry or a cut tracker is damage, never a missing value.
 //! - `page_NNNNNN.dat`: page files (default 32 MiB) of blocks (default 128 B). A value takes
 //!   consecutive blocks; free space is tracked by an in-memory bitmask with per-region
 //!   summaries (default 8192 blocks), rebuilt from the tracker on open.
@@ -15,9 +17,10 @@
 //! - the [`Flusher`] makes pages durable, then the tracker, and only then frees replaced
 //!   blocks, so after a crash every offset holds its last flushed value or a newer complete
 //!   one;
-//! - every value carries a CRC32C seeded with its offset: a torn or misdirected value is an
-//!   [`Error::Corrupt`] naming offset, page and block, never wrong bytes. [`Gridstore::verify`]
-//!   lists every bad value and [`Gridstore::open_repair`] drops them.
+//! - every value carries a CRC32C seeded with its offset: a torn or misdirected value (or a
+//!   damaged tracker entry) is an [`Error::Corrupt`] naming the file, offset, page and block,
+//!   never wrong bytes. [`Gridstore::verify`] lists every bad value and
+//!   [`Gridstore::open_repair`] drops them, reporting each.
 //!
 //! ```
 //! use sextant_gridstore::{Gridstore, GridstoreConfig, GridstoreReader};
@@ -61,7 +64,7 @@ pub mod fuzzing;
 
 pub use config::{Compression, GridstoreConfig};
 pub use error::{Error, Result};
-pub use format::{FORMAT_VERSION, META_FILE, TRACKER_FILE};
+pub use format::{FORMAT_VERSION, META_FILE, TRACKER_FILE, TRACKER_VERSION};
 pub use reader::GridstoreReader;
 pub use stats::StorageStats;
 pub use store::{Flusher, Gridstore};

@@ -11,7 +11,7 @@ use sextant_core::PointOffset;
 use crate::allocator::Allocator;
 use crate::pages::{Pages, count_pages};
 use crate::shared::{Shared, State};
-use crate::tracker::Tracker;
+use crate::tracker::{Slot, Tracker};
 use crate::verify::BadValue;
 use crate::{Error, Gridstore, GridstoreConfig, Result, meta};
 use sextant_mmap_advice::DirLock;
@@ -35,7 +35,7 @@ pub(crate) fn create(dir: &Path, config: GridstoreConfig) -> Result<Gridstore> {
         dir,
         config,
         lock,
-        Tracker::open(dir)?,
+        Tracker::open(dir, false)?.0,
         Pages::open(dir, config, 0)?,
         None,
     )?;
@@ -47,24 +47,36 @@ pub(crate) fn create(dir: &Path, config: GridstoreConfig) -> Result<Gridstore> {
 pub(crate) fn open(dir: &Path, repair: bool) -> Result<(Gridstore, Vec<BadValue>)> {
     let lock = crate::lock::acquire(dir)?;
     let config = meta::read(dir)?;
-    let tracker = Tracker::open(dir)?;
+    let (tracker, lost) = Tracker::open(dir, repair)?;
     let pages = Pages::open(dir, config, count_pages(dir)?)?;
     let mut dropped = None;
     if repair {
-        dropped = Some(crate::verify::scan_tracker(
+        let truncated = lost.into_iter().map(|offset| {
+            let reason = "the tracker was cut before this entry".to_string();
+            BadValue::entry(tracker.path(), offset, reason)
+        });
+        let mut bad: Vec<BadValue> = truncated.collect();
+        bad.extend(crate::verify::scan_tracker(
             &config,
             &tracker,
             |offset, ptr| {
                 let stored =
                     pages.read(ptr.global_block(config.blocks_per_page()), ptr.len as usize);
                 match stored {
-                    None => Err("points past the last page".to_string()),
-                    Some(bytes) => crate::value::decode(config.compression, offset, ptr, bytes)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
+                    None => Err(crate::tracker::bad_pointer(
+                        &crate::tracker::path(dir),
+                        offset,
+                        ptr,
+                        "points past the last page".into(),
+                    )),
+                    Some(bytes) => {
+                        crate::value::decode(dir, config.compression, offset, ptr, bytes)
+                            .map(|_| ())
+                    }
                 }
             },
         ));
+        dropped = Some(bad);
     }
     assemble(dir, config, lock, tracker, pages, dropped)
 }
@@ -91,8 +103,13 @@ fn assemble(
     let mut overlaps: Vec<BadValue> = Vec::new();
     for index in 0..tracker.capacity() {
         let offset = index as PointOffset;
-        let Some(ptr) = tracker.get(offset) else {
-            continue;
+        let ptr = match tracker.get(offset) {
+            Slot::Empty => continue,
+            Slot::Value(ptr) => ptr,
+            Slot::Damaged(reason) => {
+                overlaps.push(BadValue::entry(tracker.path(), offset, reason));
+                continue;
+            }
         };
         let blocks = config.blocks_for(u64::from(ptr.len));
         let in_page = u64::from(ptr.block) < config.blocks_per_page();
@@ -103,6 +120,7 @@ fn assemble(
                 "blocks overlap another value or lie past the last page".to_string()
             };
             overlaps.push(BadValue {
+                path: tracker.path().to_path_buf(),
                 offset,
                 page: ptr.page,
                 block: ptr.block,
@@ -115,6 +133,7 @@ fn assemble(
     }
     if let (true, Some(first)) = (strict, overlaps.first()) {
         return Err(Error::Corrupt {
+            path: first.path.clone(),
             offset: first.offset,
             page: first.page,
             block: first.block,

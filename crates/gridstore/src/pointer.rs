@@ -1,4 +1,5 @@
-//! Where a value lives: the 16-byte tracker entry; the layout is in [`format`](mod@crate::format).
+//! Where a value lives: the 16-byte tracker entry, and how an entry says "no value"; the
+//! layout is in [`format`](mod@crate::format).
 
 use bytemuck::{Pod, Zeroable};
 use sextant_core::PointOffset;
@@ -37,6 +38,21 @@ impl RawEntry {
         crc: 0,
     };
 
+    /// The entry of an offset whose value was deleted (tracker version 2): no page, and a
+    /// check value only that offset's empty entry has, so a zeroed entry is told from it.
+    pub fn empty_for(offset: PointOffset) -> RawEntry {
+        RawEntry {
+            crc: empty_check(offset).to_le(),
+            ..RawEntry::EMPTY
+        }
+    }
+
+    /// True for the 16 zero bytes of an entry never written.
+    pub fn is_zero(&self) -> bool {
+        *self == RawEntry::EMPTY
+    }
+
+    /// The pointer, if the entry has a page (version 1 and 2 alike).
     pub fn decode(self) -> Option<ValuePointer> {
         let page = u32::from_le(self.page_plus_one).checked_sub(1)?;
         Some(ValuePointer {
@@ -58,6 +74,15 @@ impl RawEntry {
             },
         }
     }
+}
+
+/// The check value of an empty (version 2) entry at `offset`: CRC32C of a fixed tag and the
+/// offset, never 0 (so 16 zero bytes are never a valid empty entry).
+pub(crate) fn empty_check(offset: PointOffset) -> u32 {
+    crc32c::crc32c_append(
+        crc32c::crc32c(b"sextant-gridstore empty"),
+        &offset.to_le_bytes(),
+    ) | 1
 }
 
 /// Checksum of a stored value: CRC32C over the offset (LE) and the stored bytes.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use sextant_core::PointOffset;
 
 use crate::pages::PageViews;
+use crate::pointer::ValuePointer;
 use crate::tracker::TrackerView;
 use crate::{Error, GridstoreConfig, Result, meta};
 
@@ -52,37 +53,45 @@ impl GridstoreReader {
     pub fn get(&self, offset: PointOffset) -> Result<Option<Vec<u8>>> {
         let mut attempt = 0;
         loop {
-            let Some(ptr) = self.tracker.get(offset) else {
+            let Some(ptr) = self.tracker.pointer(offset)? else {
                 return Ok(None);
             };
-            if ptr.page as usize >= self.pages.count() {
-                return Err(Error::Stale {
-                    offset,
-                    page: ptr.page,
-                });
-            }
             let read = match self.pages.read(
                 ptr.global_block(self.config.blocks_per_page()),
                 ptr.len as usize,
             ) {
-                Some(stored) => crate::value::decode(self.config.compression, offset, &ptr, stored)
-                    .map(|v| v.into_owned()),
-                None => Err(Error::Stale {
-                    offset,
-                    page: ptr.page + 1,
-                }),
+                Some(stored) => {
+                    crate::value::decode(&self.dir, self.config.compression, offset, &ptr, stored)
+                        .map(|v| v.into_owned())
+                }
+                None => Err(self.beyond_mapped(offset, &ptr)?),
             };
             match read {
                 // The writer may have flushed a new pointer and reused the old blocks while we
                 // read: if the pointer changed, read again.
                 Err(Error::Corrupt { .. })
-                    if attempt < RACE_RETRIES && self.tracker.get(offset) != Some(ptr) =>
+                    if attempt < RACE_RETRIES
+                        && self.tracker.pointer(offset).ok() != Some(Some(ptr)) =>
                 {
                     attempt += 1;
                 }
                 other => return other.map(Some),
             }
         }
+    }
+
+    /// The error for a value that lies (partly) past the pages this reader mapped: stale when
+    /// the writer has added pages since, a damaged entry when no more pages exist.
+    fn beyond_mapped(&self, offset: PointOffset, ptr: &ValuePointer) -> Result<Error> {
+        if crate::pages::count_pages(&self.dir)? > self.pages.count() {
+            return Ok(Error::Stale {
+                offset,
+                page: ptr.page.max(self.pages.count() as u32),
+            });
+        }
+        let tracker = crate::tracker::path(&self.dir);
+        let reason = "points past the last page".to_string();
+        Ok(crate::tracker::bad_pointer(&tracker, offset, ptr, reason))
     }
 
     /// Every `(offset, value)` visible to this reader, in offset order.

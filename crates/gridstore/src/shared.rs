@@ -41,11 +41,11 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The pointer a reader should follow for `offset`.
-    pub fn lookup(&self, offset: PointOffset) -> Option<ValuePointer> {
+    /// The pointer a reader should follow for `offset` (a damaged tracker entry is an error).
+    pub fn lookup(&self, offset: PointOffset) -> Result<Option<ValuePointer>> {
         match self.pending.get(&offset) {
-            Some(p) => p.ptr,
-            None => self.tracker.get(offset),
+            Some(p) => Ok(p.ptr),
+            None => self.tracker.pointer(offset),
         }
     }
 
@@ -155,9 +155,17 @@ impl Shared {
             }
         }
         let tracker_path = crate::tracker::path(&self.dir);
-        self.tracker_handle
-            .sync_data()
-            .map_err(|e| Error::io(&tracker_path, "fsync", e))?;
+        let sync_tracker = || {
+            self.tracker_handle
+                .sync_data()
+                .map_err(|e| Error::io(&tracker_path, "fsync", e))
+        };
+        sync_tracker()?;
+        // The header counts the new entries only once they are durable: a count ahead of its
+        // entries would make a crash look like damage.
+        if write(&self.state).tracker.commit_count() {
+            sync_tracker()?;
+        }
 
         let mut allocator = lock(&self.allocator);
         for old in replaced {

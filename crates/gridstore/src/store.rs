@@ -104,7 +104,7 @@ impl Gridstore {
         offset: PointOffset,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>> {
-        let Some(ptr) = read(&self.shared.state).lookup(offset) else {
+        let Some(ptr) = read(&self.shared.state).lookup(offset)? else {
             return Ok(None);
         };
         let value = self.read_value(offset, &ptr)?;
@@ -116,17 +116,20 @@ impl Gridstore {
         offset: PointOffset,
         ptr: &ValuePointer,
     ) -> Result<Cow<'_, [u8]>> {
-        let config = &self.shared.config;
+        let (config, dir) = (&self.shared.config, &self.shared.dir);
         let stored = self
             .pages
             .read(ptr.global_block(config.blocks_per_page()), ptr.len as usize)
-            .ok_or_else(|| Error::Corrupt {
-                offset,
-                page: ptr.page,
-                block: ptr.block,
-                reason: "points past the last page".into(),
+            .ok_or_else(|| {
+                let tracker = crate::tracker::path(dir);
+                crate::tracker::bad_pointer(
+                    &tracker,
+                    offset,
+                    ptr,
+                    "points past the last page".into(),
+                )
             })?;
-        value::decode(config.compression, offset, ptr, stored)
+        value::decode(dir, config.compression, offset, ptr, stored)
     }
 
     /// Every `(offset, value)` in offset order. A corrupt value is yielded as an error and the
@@ -209,7 +212,11 @@ impl Gridstore {
         let mut state = write(&self.shared.state);
         let (old, free_now) = match state.pending.get(&offset) {
             Some(p) => (p.ptr, if p.snapshotted { None } else { p.ptr }),
-            None => (state.tracker.get(offset), None),
+            // A damaged entry (found after open) is overwritten like an empty one.
+            None => match state.tracker.get(offset) {
+                crate::tracker::Slot::Value(p) => (Some(p), None),
+                _ => (None, None),
+            },
         };
         if old.is_none() && ptr.is_none() {
             return false;

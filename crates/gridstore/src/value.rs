@@ -1,6 +1,7 @@
 //! Turning user bytes into stored bytes and back: optional LZ4, checksum verification.
 
 use std::borrow::Cow;
+use std::path::Path;
 
 use sextant_core::PointOffset;
 
@@ -19,19 +20,16 @@ pub(crate) fn encode(compression: Compression, value: &[u8]) -> Cow<'_, [u8]> {
 /// before allocating for it.
 const MAX_LZ4_RATIO: usize = 255;
 
-/// Checks `stored` against its pointer and returns the user's bytes.
+/// Checks `stored` against its pointer and returns the user's bytes; errors name the page
+/// file in `dir` the value starts in.
 pub(crate) fn decode<'a>(
+    dir: &Path,
     compression: Compression,
     offset: PointOffset,
     ptr: &ValuePointer,
     stored: Cow<'a, [u8]>,
 ) -> Result<Cow<'a, [u8]>> {
-    let corrupt = |reason: String| Error::Corrupt {
-        offset,
-        page: ptr.page,
-        block: ptr.block,
-        reason,
-    };
+    let corrupt = |reason: String| value_error(dir, offset, ptr, reason);
     let crc = value_crc(offset, &stored);
     if crc != ptr.crc {
         return Err(corrupt(format!(
@@ -56,6 +54,22 @@ pub(crate) fn decode<'a>(
     }
 }
 
+/// The error for a value at `offset` that fails a check.
+pub(crate) fn value_error(
+    dir: &Path,
+    offset: PointOffset,
+    ptr: &ValuePointer,
+    reason: String,
+) -> Error {
+    Error::Corrupt {
+        path: crate::pages::page_path(dir, ptr.page as usize),
+        offset,
+        page: ptr.page,
+        block: ptr.block,
+        reason,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,17 +86,32 @@ mod tests {
                 crc: value_crc(42, &stored),
             };
             assert_eq!(
-                &*decode(compression, 42, &ptr, Cow::Borrowed(&stored)).unwrap(),
+                &*decode(
+                    Path::new("d"),
+                    compression,
+                    42,
+                    &ptr,
+                    Cow::Borrowed(&stored)
+                )
+                .unwrap(),
                 &value[..]
             );
-            let err = decode(compression, 43, &ptr, Cow::Borrowed(&stored)).unwrap_err();
+            let err = decode(
+                Path::new("d"),
+                compression,
+                43,
+                &ptr,
+                Cow::Borrowed(&stored),
+            )
+            .unwrap_err();
             assert!(
-                err.to_string().contains("offset 43 (page 3, block 7)"),
+                err.to_string()
+                    .starts_with("d/page_000003.dat: value at offset 43 (page 3, block 7)"),
                 "{err}"
             );
             let mut flipped = stored.clone();
             flipped[5] ^= 0x10;
-            assert!(decode(compression, 42, &ptr, Cow::Owned(flipped)).is_err());
+            assert!(decode(Path::new("d"), compression, 42, &ptr, Cow::Owned(flipped)).is_err());
         }
     }
 
@@ -95,7 +124,14 @@ mod tests {
             len: 6,
             crc: value_crc(1, &stored),
         };
-        let err = decode(Compression::Lz4, 1, &ptr, Cow::Borrowed(&stored)).unwrap_err();
+        let err = decode(
+            Path::new("d"),
+            Compression::Lz4,
+            1,
+            &ptr,
+            Cow::Borrowed(&stored),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("impossible"), "{err}");
     }
 }

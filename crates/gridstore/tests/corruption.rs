@@ -255,3 +255,42 @@ fn readers_see_flushed_state_and_follow_growth() {
     );
     assert_eq!(reader.iter().count(), 200);
 }
+
+/// The cases that used to open clean: a zeroed entry read as "no value", a cut tracker as a
+/// shorter store.
+#[test]
+fn a_zeroed_entry_or_a_cut_tracker_is_refused_and_repaired_with_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Gridstore::create(dir.path(), common::tiny(Compression::None)).unwrap();
+    for o in 0..200u32 {
+        store.put(o, &common::value(o, 0, 20, false)).unwrap();
+    }
+    drop(store);
+    let tracker = dir.path().join("tracker");
+    let pristine = std::fs::read(&tracker).unwrap();
+
+    patch(&tracker, TRACKER_HEADER + 16 * 10, &[0; 4]);
+    let err = Gridstore::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Corrupt { path, offset: 10, .. } if *path == tracker),
+        "{err}"
+    );
+    let reader = GridstoreReader::open(dir.path()).unwrap();
+    assert!(reader.get(10).is_err());
+    drop(reader);
+    let (store, dropped) = Gridstore::open_repair(dir.path()).unwrap();
+    assert_eq!(dropped.iter().map(|b| b.offset).collect::<Vec<_>>(), [10]);
+    assert_eq!((store.len(), store.get(10).unwrap()), (199, None));
+    assert!(store.verify().unwrap().is_clean());
+    drop(store);
+
+    std::fs::write(&tracker, &pristine[..64 + 16 * 100]).unwrap();
+    let err = Gridstore::open(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    let (store, dropped) = Gridstore::open_repair(dir.path()).unwrap();
+    let lost: Vec<u32> = dropped.iter().map(|b| b.offset).collect();
+    assert_eq!(lost, (100..200).collect::<Vec<_>>());
+    assert_eq!(store.len(), 100);
+    drop(store);
+    assert_eq!(Gridstore::open(dir.path()).unwrap().len(), 100);
+}

@@ -1,8 +1,8 @@
 //! Entry point for the cargo-fuzz target and its corpus replay test: the segment scanner on
 //! arbitrary bytes must never panic, and whatever it accepts must be self-consistent.
 
-use crate::format::{ENTRY_HEADER_LEN, HEADER_LEN};
-use crate::scan::scan_segment;
+use crate::format::HEADER_LEN;
+use crate::scan::{End, scan_segment};
 
 /// Scans `data` as a segment file.
 pub fn scan(data: &[u8]) {
@@ -10,9 +10,15 @@ pub fn scan(data: &[u8]) {
         let mut pos = HEADER_LEN;
         for e in &scan.entries {
             assert_eq!(e.offset as usize, pos);
-            pos += ENTRY_HEADER_LEN + e.len as usize;
+            pos += scan.layout.entry_header_len() + e.len as usize;
         }
         assert_eq!(pos, scan.end_offset);
         assert!(scan.end_offset <= data.len());
+        if let End::Torn {
+            dropped_entries, ..
+        } = scan.end
+        {
+            assert!(dropped_entries >= 1);
+        }
     }
 }

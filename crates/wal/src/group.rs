@@ -87,7 +87,7 @@ fn lead_batch(shared: &Shared) {
             let synced = files.iter().try_for_each(|f| f.sync_data());
             let mut s = lock(&shared.sync);
             match synced {
-                Ok(()) => s.durable_next = s.durable_next.max(upto),
+                Ok(()) => shared.mark_durable(&mut s, upto),
                 Err(e) => {
                     _ = s.failed.get_or_insert_with(|| {
                         format!("{}: fdatasync: {e}", shared.dir().display())

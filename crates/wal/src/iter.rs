@@ -1,12 +1,10 @@
 //! `WalIter`: sequential reads, one read per segment chunk (replay runs at page-cache speed).
 
 use crate::error::{Error, Result};
-use crate::format::ENTRY_HEADER_LEN;
 use crate::scan::EntryMeta;
-use crate::segment::check_entry;
+use crate::segment::EntrySource;
 use crate::wal::Shared;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Most bytes read per chunk while iterating (bounds the iterator's memory).
@@ -23,7 +21,8 @@ pub struct WalIter {
     chunk_start: u64,
     metas: Vec<EntryMeta>,
     at: usize,
-    path: PathBuf,
+    /// The segment `chunk` was read from.
+    source: Option<EntrySource>,
     failed: bool,
 }
 
@@ -37,14 +36,14 @@ impl WalIter {
             chunk_start: 0,
             metas: Vec::new(),
             at: 0,
-            path: PathBuf::new(),
+            source: None,
             failed: false,
         }
     }
 
     /// Reads the next run of entries (up to `CHUNK_BYTES`, within one segment) in one call.
     fn load(&mut self) -> Result<()> {
-        let (file, first, metas) = {
+        let (source, first, metas) = {
             let mut st = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
             self.shared.write_staged(&mut st)?;
             let seg = st.locate(self.next).ok_or(Error::IndexOutOfRange {
@@ -55,26 +54,23 @@ impl WalIter {
             let from = (self.next - seg.first_index) as usize;
             let upto = ((self.end - seg.first_index) as usize).min(seg.entries.len());
             let start = seg.entries[from].offset as u64;
+            let head = seg.layout.entry_header_len() as u64;
             let n = seg.entries[from..upto]
                 .iter()
-                .take_while(|m| {
-                    m.offset as u64 + (ENTRY_HEADER_LEN as u64 + m.len as u64) - start
-                        <= CHUNK_BYTES
-                })
+                .take_while(|m| m.offset as u64 + head + m.len as u64 - start <= CHUNK_BYTES)
                 .count()
                 .max(1);
-            self.path = seg.path.clone();
-            (
-                seg.file.clone(),
-                start,
-                seg.entries[from..from + n].to_vec(),
-            )
+            (seg.source(), start, seg.entries[from..from + n].to_vec())
         };
         let last = metas.last().expect("at least one entry");
-        let len = last.offset as u64 + (ENTRY_HEADER_LEN + last.len as usize) as u64 - first;
+        let head = source.layout.entry_header_len();
+        let len = last.offset as u64 + (head + last.len as usize) as u64 - first;
         self.chunk.resize(len as usize, 0);
-        file.read_exact_at(&mut self.chunk, first)
-            .map_err(|e| Error::io(&self.path, "read entries", e))?;
+        source
+            .file
+            .read_exact_at(&mut self.chunk, first)
+            .map_err(|e| Error::io(&source.path, "read entries", e))?;
+        self.source = Some(source);
         self.chunk_start = first;
         self.metas = metas;
         self.at = 0;
@@ -96,13 +92,15 @@ impl Iterator for WalIter {
             return Some(Err(e));
         }
         let meta = self.metas[self.at];
+        let source = self.source.as_ref().expect("loaded with the chunk");
+        let head = source.layout.entry_header_len();
         let start = (meta.offset as u64 - self.chunk_start) as usize;
-        let record = &self.chunk[start..start + ENTRY_HEADER_LEN + meta.len as usize];
-        if let Err(e) = check_entry(record, meta, &self.path) {
+        let record = &self.chunk[start..start + head + meta.len as usize];
+        if let Err(e) = source.check(record, self.next, meta) {
             self.failed = true;
             return Some(Err(e));
         }
-        let item = (self.next, record[ENTRY_HEADER_LEN..].to_vec());
+        let item = (self.next, record[head..].to_vec());
         self.at += 1;
         self.next += 1;
         Some(Ok(item))

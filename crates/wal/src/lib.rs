@@ -4,17 +4,20 @@
 //! checksummed, crash-recoverable, usable by any Rust database (it depends on no other Sextant
 //! crate).
 //!
-//! - **Format**: segment files preallocated to a fixed size; every entry carries a CRC32C
-//!   chained to the previous entry's and to a random per-segment seed, so stale bytes of an
-//!   earlier use never validate. Byte tables in [`mod@format`].
+//! - **Format**: segment files preallocated to a fixed size; every record carries its index and
+//!   a CRC32C started from a random per-segment seed, so stale bytes of an earlier use never
+//!   validate, and how far behind it the synced entries were, so recovery can tell a torn
+//!   write from damage to synced data. Byte tables in [`mod@format`].
 //! - **Durability** ([`Durability`]): `SyncEach` (fdatasync per call), `GroupCommit` (concurrent
 //!   appenders share one fdatasync; each returns once its entry is durable) or `Async`
 //!   (background sync every interval). Entries are written to the OS by `append` itself, so
 //!   there is no separate "flush" step: a crash of the process loses nothing that `append`
 //!   returned, under every policy.
 //! - **Recovery** ([`Wal::open`]): a torn final write is cut off and reported in
-//!   [`RecoveryReport`] (and a `log` warning); a damaged entry followed by intact ones is an
-//!   [`Error::Corrupt`] naming the segment and offset, unless [`Recovery::TruncateAtCorruption`].
+//!   [`RecoveryReport`] (and a `log` warning); damage to entries that had been synced (or a
+//!   truncated segment) is an [`Error::Corrupt`] naming the segment and offset, unless
+//!   [`Recovery::TruncateAtCorruption`]. The rules, and the damages they cannot tell from a
+//!   torn write, are in [`mod@format`].
 //! - **Single writer**: an exclusive `flock` on `dir/LOCK`; a second open fails with
 //!   [`Error::Locked`].
 //!
@@ -40,9 +43,11 @@ pub mod format;
 pub mod fuzzing;
 
 mod config;
+mod damage;
 mod error;
 mod group;
 mod iter;
+mod legacy;
 mod lock;
 mod recovery;
 mod scan;

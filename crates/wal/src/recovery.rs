@@ -4,7 +4,7 @@
 use crate::config::{Recovery, WalConfig};
 use crate::error::{Error, Result};
 use crate::format::parse_segment_file_name;
-use crate::scan::{End, scan_segment};
+use crate::scan::{End, Layout, scan_segment};
 use crate::segment::{Segment, sync_dir};
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DropReason {
     /// The final write was interrupted (a crash while appending): always dropped; those
-    /// entries were never acknowledged under `SyncEach` / `GroupCommit`.
+    /// entries were never acknowledged under `SyncEach` / `GroupCommit`. Which damages look
+    /// the same is listed in [`crate::format`] ("Torn writes and damage").
     TornWrite,
-    /// Complete entries were damaged; dropped only under `Recovery::TruncateAtCorruption`.
+    /// Synced entries were damaged (or a segment truncated); dropped only under
+    /// `Recovery::TruncateAtCorruption`.
     Corruption(String),
 }
 
@@ -28,7 +30,9 @@ pub struct Dropped {
     pub offset: u64,
     /// Non-zero bytes removed from that segment.
     pub bytes: u64,
-    /// Records removed from that segment, as their length fields described them.
+    /// Entries removed, from the cut to the last one the files show (intact records, length
+    /// fields, and the entries of the later segments removed with it). A truncated file can
+    /// have held more than it shows.
     pub entries: u64,
     /// Later segment files removed with it.
     pub later_segments: usize,
@@ -151,13 +155,21 @@ pub(crate) fn recover(
                 if options.recovery == Recovery::Strict || segments.is_empty() {
                     return Err(corrupt(offset, what));
                 }
+                // Without its header the segment's entries are known only by the next name.
+                let this = files
+                    .get(k + 1)
+                    .map_or(0, |(next, _)| next.saturating_sub(*first));
+                let entries = this + count_entries(&files[k + 1..]);
                 remove_from(&files[k..], dir)?;
                 let reason = DropReason::Corruption(what);
-                report.dropped = Some(dropped(path, 0, bytes.len() as u64, 0, later, reason));
+                report.dropped = Some(dropped(path, 0, bytes.len() as u64, entries, later, reason));
                 break;
             }
         };
-        let capacity = (bytes.len() as u64).max(options.segment_size);
+        let capacity = match scan.layout {
+            Layout::V2 => scan.header.capacity,
+            Layout::V1 => (bytes.len() as u64).max(options.segment_size),
+        };
         let sealed = matches!(scan.end, End::Sealed { .. });
         let mut segment = Segment::from_scan(path.clone(), file, &scan, capacity, sealed);
         let cut = match (&scan.end, is_last) {
@@ -193,18 +205,34 @@ pub(crate) fn recover(
                 }
                 Some((0, 0, DropReason::Corruption(what)))
             }
-            (End::Corrupt { what }, _) => {
+            (
+                End::Corrupt {
+                    what,
+                    dropped_entries,
+                },
+                _,
+            ) => {
                 if options.recovery == Recovery::Strict {
                     return Err(corrupt(scan.end_offset as u64, what.clone()));
                 }
                 let bytes_after = (bytes.len() - scan.end_offset) as u64;
-                Some((bytes_after, 0, DropReason::Corruption(what.clone())))
+                Some((
+                    bytes_after,
+                    *dropped_entries,
+                    DropReason::Corruption(what.clone()),
+                ))
             }
         };
         // Unmap before the file is cut (see `open_segment`).
         drop(bytes);
         if let Some((bytes, entries, reason)) = cut {
             segment.truncate(segment.entries.len())?;
+            // The next segment's name says exactly where this one ended; the scan's count is
+            // what the bytes show.
+            let here = files.get(k + 1).map_or(entries, |(next, _)| {
+                next.saturating_sub(segment.next_index())
+            });
+            let entries = here + count_entries(&files[k + 1..]);
             if later > 0 {
                 remove_from(&files[k + 1..], dir)?;
             }
@@ -264,6 +292,17 @@ fn dropped(
         later_segments: later,
         reason,
     }
+}
+
+/// Entries in the (later) segment files `files`, as far as they scan intact.
+fn count_entries(files: &[(u64, PathBuf)]) -> u64 {
+    files
+        .iter()
+        .filter_map(|(_, path)| {
+            let (_, bytes) = open_segment(path).ok()?;
+            Some(scan_segment(&bytes).ok()?.entries.len() as u64)
+        })
+        .sum()
 }
 
 fn remove_from(files: &[(u64, PathBuf)], dir: &Path) -> Result<()> {

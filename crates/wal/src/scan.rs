@@ -1,19 +1,63 @@
 //! Reading a segment's bytes back into entries: a pure function, so recovery logic is tested
-//! and fuzzed without touching files.
+//! and fuzzed without touching files. Version 2 records are read here (damage is judged in
+//! [`crate::damage`]); version 1 segments in [`crate::legacy`].
 
-use crate::format::{
-    ENTRY_HEADER_LEN, HEADER_LEN, SEAL_LEN, SEAL_RECORD_LEN, SegmentHeader, entry_crc, seal_crc,
-};
+use crate::format::{ENTRY_HEADER_LEN, HEADER_LEN, SEAL_LEN, SEAL_RECORD_LEN, SegmentHeader};
+use crate::format::{record_crc, v1};
+
+/// The record layout of a segment, from its header's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Version 1: chained checksums, 8-byte entry headers.
+    V1,
+    /// Version 2: self-validating records, 20-byte headers.
+    V2,
+}
+
+impl Layout {
+    pub fn of(header: &SegmentHeader) -> Layout {
+        if header.version == 1 {
+            Layout::V1
+        } else {
+            Layout::V2
+        }
+    }
+
+    /// Bytes before an entry's body.
+    pub fn entry_header_len(self) -> usize {
+        match self {
+            Layout::V1 => v1::ENTRY_HEADER_LEN,
+            Layout::V2 => ENTRY_HEADER_LEN,
+        }
+    }
+
+    /// Does `record` (header + body) still hold the entry `meta` describes?
+    pub fn entry_is_intact(self, record: &[u8], meta: EntryMeta, index: u64) -> bool {
+        let body = &record[self.entry_header_len()..];
+        match self {
+            Layout::V1 => {
+                u32_at(record, 0) == Some(meta.len)
+                    && u32_at(record, 4) == Some(v1::entry_crc(meta.seed, body))
+            }
+            Layout::V2 => {
+                u64_at(record, 0) == Some(index)
+                    && u32_at(record, 12) == Some(meta.len)
+                    && u32_at(record, 16) == Some(record_crc(meta.seed, record, body))
+            }
+        }
+    }
+}
 
 /// Where one entry lives in its segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct EntryMeta {
-    /// Byte offset of the entry header.
+    /// Byte offset of the record header.
     pub offset: u32,
     /// Body length.
     pub len: u32,
-    /// Checksum the entry's crc is chained from.
-    pub prev_crc: u32,
+    /// What the entry's checksum starts from: the segment seed (version 2), the previous
+    /// entry's checksum (version 1).
+    pub seed: u32,
 }
 
 /// How the valid entries of a segment end.
@@ -23,133 +67,137 @@ pub(crate) enum End {
     Clean,
     /// A valid seal announcing the next segment's first index.
     Sealed { next_index: u64 },
-    /// Bytes that are not a valid entry and are not followed by valid entries: an interrupted
-    /// write. `dropped_entries` counts the records their length fields describe.
+    /// Bytes that are not a valid entry and look like an interrupted write.
     Torn {
         dropped_bytes: u64,
+        /// Records the dropped bytes hold, as far as they show (intact records and length
+        /// fields): at least 1.
         dropped_entries: u64,
     },
-    /// A damaged record followed by a valid continuation of the chain: corruption of data that
-    /// was complete.
-    Corrupt { what: String },
+    /// Damage to data that had been complete (synced).
+    Corrupt { what: String, dropped_entries: u64 },
 }
 
 /// The result of scanning one segment.
 #[derive(Debug, Clone)]
 pub(crate) struct Scan {
     pub header: SegmentHeader,
+    pub layout: Layout,
     pub entries: Vec<EntryMeta>,
     /// Offset right after the last valid entry (where the next write goes).
     pub end_offset: usize,
-    /// Checksum of the last valid entry (the seed when there is none).
-    pub last_crc: u32,
+    /// What the next entry's checksum starts from (see [`EntryMeta::seed`]).
+    pub next_seed: u32,
     pub end: End,
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at + 4)
+pub(crate) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at.checked_add(4)?)
         .map(|s| u32::from_le_bytes(s.try_into().expect("4 bytes")))
 }
 
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    b.get(at..at + 8)
+pub(crate) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    b.get(at..at.checked_add(8)?)
         .map(|s| u64::from_le_bytes(s.try_into().expect("8 bytes")))
 }
 
-/// Is there a valid record at `at` whose crc chains from `prev`?
-fn valid_record_at(b: &[u8], at: usize, prev: u32, next_index: u64) -> bool {
-    let (Some(len), Some(crc)) = (u32_at(b, at), u32_at(b, at + 4)) else {
-        return false;
+/// One intact version 2 record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub index: u64,
+    pub lag: u32,
+    /// Body length, or `SEAL_LEN`.
+    pub len: u32,
+}
+
+impl Record {
+    pub fn is_seal(&self) -> bool {
+        self.len == SEAL_LEN
+    }
+
+    /// Bytes the record takes.
+    pub fn size(&self) -> usize {
+        if self.is_seal() {
+            SEAL_RECORD_LEN
+        } else {
+            ENTRY_HEADER_LEN + self.len as usize
+        }
+    }
+
+    /// Every entry below this had been synced when the record was written.
+    pub fn synced(&self) -> u64 {
+        self.index.saturating_sub(self.lag as u64)
+    }
+}
+
+/// The intact version 2 record at `at`, if there is one (any index).
+pub(crate) fn record_at(b: &[u8], at: usize, seed: u32) -> Option<Record> {
+    let head = b.get(at..at.checked_add(ENTRY_HEADER_LEN)?)?;
+    let r = Record {
+        index: u64_at(head, 0)?,
+        lag: u32_at(head, 8)?,
+        len: u32_at(head, 12)?,
     };
-    if len == SEAL_LEN {
-        return u64_at(b, at + 8) == Some(next_index) && crc == seal_crc(prev, next_index);
-    }
-    let body = at + ENTRY_HEADER_LEN;
-    match b.get(body..body + len as usize) {
-        Some(body) => crc == entry_crc(prev, body),
-        None => false,
-    }
+    let body_len = if r.is_seal() { 0 } else { r.len as usize };
+    let body = b.get(at + ENTRY_HEADER_LEN..(at + ENTRY_HEADER_LEN).checked_add(body_len)?)?;
+    (u32_at(head, 16)? == record_crc(seed, head, body)).then_some(r)
+}
+
+/// Past this offset the segment is zeros (preallocated, never written).
+pub(crate) fn data_end(b: &[u8]) -> usize {
+    b.iter()
+        .rposition(|&x| x != 0)
+        .map_or(HEADER_LEN, |i| i + 1)
+        .max(HEADER_LEN)
 }
 
 /// Scans a whole segment file. Errors only for an unreadable header.
 pub(crate) fn scan_segment(b: &[u8]) -> Result<Scan, String> {
     let header = SegmentHeader::decode(b)?;
+    if Layout::of(&header) == Layout::V1 {
+        return Ok(crate::legacy::scan(b, header));
+    }
     let mut entries = Vec::new();
     let mut pos = HEADER_LEN;
-    let mut prev = header.seed;
-    // Past this offset the file is zeros (preallocated, never written).
-    let data_end = b
-        .iter()
-        .rposition(|&x| x != 0)
-        .map_or(HEADER_LEN, |i| i + 1);
+    let data_end = data_end(b);
     let end = loop {
-        let next_index = header.first_index + entries.len() as u64;
+        let index = header.first_index + entries.len() as u64;
         if pos >= data_end {
             break End::Clean;
         }
-        if valid_record_at(b, pos, prev, next_index) {
-            let len = u32_at(b, pos).expect("checked");
-            if len == SEAL_LEN {
-                break End::Sealed { next_index };
+        match record_at(b, pos, header.seed) {
+            Some(r) if r.index == index && r.is_seal() => break End::Sealed { next_index: index },
+            Some(r) if r.index == index && pos + r.size() <= u32::MAX as usize => {
+                entries.push(EntryMeta {
+                    offset: pos as u32,
+                    len: r.len,
+                    seed: header.seed,
+                });
+                pos += r.size();
             }
-            entries.push(EntryMeta {
-                offset: pos as u32,
-                len,
-                prev_crc: prev,
-            });
-            prev = u32_at(b, pos + 4).expect("checked");
-            pos += ENTRY_HEADER_LEN + len as usize;
-            continue;
+            _ => break crate::damage::classify(b, pos, &header, index, data_end),
         }
-        break classify_damage(b, pos, prev, next_index, data_end);
+    };
+    let end = match end {
+        // Truncation is checked last: it says nothing about the records before the cut.
+        End::Clean | End::Sealed { .. } if (b.len() as u64) < header.capacity => End::Corrupt {
+            what: format!(
+                "the file is {} bytes, shorter than the {} it was preallocated to (truncated)",
+                b.len(),
+                header.capacity
+            ),
+            dropped_entries: 0,
+        },
+        end => end,
     };
     Ok(Scan {
         header,
+        layout: Layout::V2,
         entries,
         end_offset: pos,
-        last_crc: prev,
+        next_seed: header.seed,
         end,
     })
-}
-
-/// An invalid record at `pos`: corruption when the chain visibly continues after it (allowing
-/// for one flipped bit in its length or checksum field), a torn write otherwise.
-fn classify_damage(b: &[u8], pos: usize, prev: u32, index: u64, data_end: usize) -> End {
-    let (len, crc) = (u32_at(b, pos), u32_at(b, pos + 4));
-    if let (Some(len), Some(crc)) = (len, crc)
-        && len != SEAL_LEN
-    {
-        let body_at = pos + ENTRY_HEADER_LEN;
-        let mut candidates: Vec<(u32, u32)> = vec![(len, crc)];
-        if let Some(body) = b.get(body_at..body_at + len as usize) {
-            candidates.push((len, entry_crc(prev, body)));
-        }
-        candidates.extend((0..32).map(|bit| (len ^ (1 << bit), crc)));
-        for (l, c) in candidates {
-            let next = body_at + l as usize;
-            if next < b.len() && valid_record_at(b, next, c, index + 1) {
-                return End::Corrupt {
-                    what: format!(
-                        "entry {index} fails its checksum but the entries after it are intact"
-                    ),
-                };
-            }
-        }
-    }
-    let mut dropped_entries = 0;
-    let mut q = pos;
-    while q + ENTRY_HEADER_LEN <= data_end {
-        let l = u32_at(b, q).expect("in bounds");
-        dropped_entries += 1;
-        if l == SEAL_LEN {
-            break;
-        }
-        q += ENTRY_HEADER_LEN + l as usize;
-    }
-    End::Torn {
-        dropped_bytes: (data_end - pos) as u64,
-        dropped_entries: dropped_entries.max(1),
-    }
 }
 
 /// Bytes of the largest entry body a segment of `segment_size` bytes can hold (header, entry
@@ -159,64 +207,53 @@ pub(crate) fn max_entry_len(segment_size: u64) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::format::{encode_entry, encode_seal};
 
-    fn segment(first: u64, bodies: &[&[u8]], tail_zeros: usize) -> Vec<u8> {
-        let h = SegmentHeader {
-            first_index: first,
-            seed: 77,
-        };
+    /// A version 2 segment of `capacity` bytes with `bodies` from index `first`, each written
+    /// with the given lag.
+    pub fn segment(first: u64, bodies: &[(&[u8], u32)], capacity: usize) -> Vec<u8> {
+        let h = SegmentHeader::new(first, 77, capacity as u64);
         let mut b = h.encode().to_vec();
-        let mut prev = h.seed;
-        for body in bodies {
-            prev = encode_entry(prev, body, &mut b);
+        for (k, (body, lag)) in bodies.iter().enumerate() {
+            encode_entry(h.seed, first + k as u64, *lag, body, &mut b);
         }
-        b.extend(std::iter::repeat_n(0, tail_zeros));
+        b.resize(capacity, 0);
         b
     }
 
     #[test]
-    fn clean_sealed_torn_and_corrupt_are_told_apart() {
-        let bodies: Vec<&[u8]> = vec![b"alpha", b"", b"gamma-gamma"];
-        let clean = segment(5, &bodies, 100);
+    fn clean_and_sealed_segments_scan_whole() {
+        let bodies: Vec<(&[u8], u32)> = vec![(b"alpha", 0), (b"", 0), (b"gamma-gamma", 0)];
+        let clean = segment(5, &bodies, 4096);
         let s = scan_segment(&clean).unwrap();
         assert_eq!((s.entries.len(), s.end.clone()), (3, End::Clean));
         assert_eq!(s.header.first_index, 5);
+        assert_eq!(s.end_offset, HEADER_LEN + 3 * ENTRY_HEADER_LEN + 16);
 
-        let mut sealed = segment(5, &bodies, 0);
-        sealed.extend_from_slice(&encode_seal(scan_segment(&sealed).unwrap().last_crc, 8));
+        let mut sealed = clean.clone();
+        let seal = encode_seal(77, 8, 0);
+        sealed[s.end_offset..s.end_offset + SEAL_RECORD_LEN].copy_from_slice(&seal);
         assert_eq!(
             scan_segment(&sealed).unwrap().end,
             End::Sealed { next_index: 8 }
         );
-
-        // A torn last entry: cut in the middle of its body.
-        let torn = &clean[..clean.len() - 100 - 3];
-        let s = scan_segment(torn).unwrap();
-        assert_eq!(s.entries.len(), 2);
+        // A seal announcing the wrong index is damage.
+        let mut wrong = clean.clone();
+        let seal = encode_seal(77, 9, 0);
+        wrong[s.end_offset..s.end_offset + SEAL_RECORD_LEN].copy_from_slice(&seal);
         assert!(matches!(
-            s.end,
-            End::Torn {
-                dropped_entries: 1,
-                ..
-            }
-        ));
-
-        // A flipped bit in the first body, with valid entries after it: corruption.
-        let mut flipped = clean.clone();
-        flipped[HEADER_LEN + ENTRY_HEADER_LEN + 1] ^= 4;
-        assert!(matches!(
-            scan_segment(&flipped).unwrap().end,
+            scan_segment(&wrong).unwrap().end,
             End::Corrupt { .. }
         ));
-        // The same for a flipped bit in the length field.
-        let mut flipped = clean.clone();
-        flipped[HEADER_LEN] ^= 2;
-        assert!(matches!(
-            scan_segment(&flipped).unwrap().end,
-            End::Corrupt { .. }
-        ));
+    }
+
+    #[test]
+    fn a_shorter_file_is_truncation() {
+        let clean = segment(0, &[(b"alpha", 0)], 4096);
+        let s = scan_segment(&clean[..2048]).unwrap();
+        assert_eq!(s.entries.len(), 1);
+        assert!(matches!(s.end, End::Corrupt { .. }), "{:?}", s.end);
     }
 }

@@ -3,10 +3,10 @@
 
 use crate::error::{Error, Result};
 use crate::format::{
-    ENTRY_HEADER_LEN, HEADER_LEN, SegmentHeader, encode_entry, encode_seal, entry_crc,
-    segment_file_name,
+    ENTRY_HEADER_LEN, HEADER_LEN, SEAL_RECORD_LEN, SegmentHeader, encode_entry, encode_seal, lag,
+    segment_file_name, v1,
 };
-use crate::scan::{EntryMeta, Scan};
+use crate::scan::{EntryMeta, Layout, Scan};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -21,8 +21,10 @@ pub(crate) struct Segment {
     pub entries: Vec<EntryMeta>,
     /// Where the next record goes.
     pub write_pos: u64,
-    /// Checksum the next entry chains from.
-    pub last_crc: u32,
+    /// Record layout (new segments are version 2; a version 1 segment is only read, and sealed).
+    pub layout: Layout,
+    /// What the next entry's checksum starts from (see [`EntryMeta::seed`]).
+    pub next_seed: u32,
     /// File size the segment was preallocated to.
     pub capacity: u64,
     pub sealed: bool,
@@ -69,7 +71,7 @@ impl Segment {
             .open(&tmp)
             .map_err(|e| Error::io(&tmp, "create segment", e))?;
         preallocate(&file, capacity, &tmp)?;
-        let header = SegmentHeader { first_index, seed }.encode();
+        let header = SegmentHeader::new(first_index, seed, capacity).encode();
         file.write_all_at(&header, 0)
             .map_err(|e| Error::io(&tmp, "write header", e))?;
         file.sync_all()
@@ -82,7 +84,8 @@ impl Segment {
             first_index,
             entries: Vec::new(),
             write_pos: HEADER_LEN as u64,
-            last_crc: seed,
+            layout: Layout::V2,
+            next_seed: seed,
             capacity,
             sealed: false,
         })
@@ -102,7 +105,8 @@ impl Segment {
             first_index: scan.header.first_index,
             entries: scan.entries.clone(),
             write_pos: scan.end_offset as u64,
-            last_crc: scan.last_crc,
+            layout: scan.layout,
+            next_seed: scan.next_seed,
             capacity,
             sealed,
         }
@@ -119,27 +123,32 @@ impl Segment {
     }
 
     /// True when an entry of `len` bytes fits at offset `pos`, keeping room for the seal.
+    /// Nothing fits in a version 1 segment: it is sealed and a version 2 one follows.
     pub fn fits_at(&self, pos: u64, len: usize) -> bool {
-        pos + (ENTRY_HEADER_LEN + len + crate::format::SEAL_RECORD_LEN) as u64 <= self.capacity
+        self.layout == Layout::V2
+            && pos + (ENTRY_HEADER_LEN + len + SEAL_RECORD_LEN) as u64 <= self.capacity
     }
 
     /// Encodes entries at the tail into `staged` (the bytes for offsets `write_pos` on, not yet
-    /// written to the file) and indexes them. The caller has checked they fit, and writes
-    /// `staged` with [`write_staged`](Self::write_staged) before anything reads them.
-    pub fn stage(&mut self, bodies: &[&[u8]], staged: &mut Vec<u8>) {
-        let mut crc = self.last_crc;
+    /// written to the file) and indexes them; entries below `durable` are synced. The caller
+    /// has checked they fit, and writes `staged` with [`write_staged`](Self::write_staged)
+    /// before anything reads them.
+    pub fn stage(&mut self, bodies: &[&[u8]], durable: u64, staged: &mut Vec<u8>) {
+        debug_assert_eq!(
+            self.layout,
+            Layout::V2,
+            "only version 2 segments are written"
+        );
         for body in bodies {
-            let offset = self.write_pos as u32;
+            let index = self.next_index();
             self.entries.push(EntryMeta {
-                offset,
+                offset: self.write_pos as u32,
                 len: body.len() as u32,
-                prev_crc: crc,
+                seed: self.next_seed,
             });
-            let before = staged.len();
-            crc = encode_entry(crc, body, staged);
-            self.write_pos += (staged.len() - before) as u64;
+            encode_entry(self.next_seed, index, lag(index, durable), body, staged);
+            self.write_pos += (ENTRY_HEADER_LEN + body.len()) as u64;
         }
-        self.last_crc = crc;
     }
 
     /// Writes staged bytes (which start at offset `at`) to the file.
@@ -149,9 +158,14 @@ impl Segment {
             .map_err(|e| Error::io(&self.path, "append", e))
     }
 
-    /// Ends the segment with a seal announcing `next_index()` and syncs it.
-    pub fn seal(&mut self) -> Result<()> {
-        let seal = encode_seal(self.last_crc, self.next_index());
+    /// Ends the segment with a seal announcing `next_index()` and syncs it; entries below
+    /// `durable` were synced before.
+    pub fn seal(&mut self, durable: u64) -> Result<()> {
+        let next = self.next_index();
+        let seal = match self.layout {
+            Layout::V2 => encode_seal(self.next_seed, next, lag(next, durable)).to_vec(),
+            Layout::V1 => v1::encode_seal(self.next_seed, next).to_vec(),
+        };
         self.file
             .write_all_at(&seal, self.write_pos)
             .map_err(|e| Error::io(&self.path, "write seal", e))?;
@@ -166,9 +180,9 @@ impl Segment {
     /// write): the bytes are cut from the file (so they can never be read back), the space is
     /// preallocated again, and the file is synced.
     pub fn truncate(&mut self, keep: usize) -> Result<()> {
-        let (offset, crc) = match self.entries.get(keep) {
-            Some(e) => (e.offset as u64, e.prev_crc),
-            None => (self.write_pos, self.last_crc),
+        let (offset, seed) = match self.entries.get(keep) {
+            Some(e) => (e.offset as u64, e.seed),
+            None => (self.write_pos, self.next_seed),
         };
         self.file
             .set_len(offset)
@@ -179,32 +193,55 @@ impl Segment {
             .map_err(|e| Error::io(&self.path, "sync segment", e))?;
         self.entries.truncate(keep);
         self.write_pos = offset;
-        self.last_crc = crc;
+        self.next_seed = seed;
         self.sealed = false;
         Ok(())
     }
 }
 
-/// Reads the entry described by `meta` and checks its chained checksum.
-pub(crate) fn read_entry(file: &File, path: &Path, meta: EntryMeta) -> Result<Vec<u8>> {
-    let mut buf = vec![0u8; ENTRY_HEADER_LEN + meta.len as usize];
-    file.read_exact_at(&mut buf, meta.offset as u64)
-        .map_err(|e| Error::io(path, "read entry", e))?;
-    check_entry(&buf, meta, path)?;
-    buf.drain(..ENTRY_HEADER_LEN);
-    Ok(buf)
+/// Where a segment's entries are read from: what `Wal::entry` and the iterator need.
+#[derive(Debug, Clone)]
+pub(crate) struct EntrySource {
+    pub file: Arc<File>,
+    pub path: PathBuf,
+    pub layout: Layout,
 }
 
-/// Checks an encoded entry (header + body) against what the index recorded for it.
-pub(crate) fn check_entry(record: &[u8], meta: EntryMeta, path: &Path) -> Result<()> {
-    let len = u32::from_le_bytes(record[0..4].try_into().expect("4 bytes"));
-    let crc = u32::from_le_bytes(record[4..8].try_into().expect("4 bytes"));
-    if len != meta.len || crc != entry_crc(meta.prev_crc, &record[ENTRY_HEADER_LEN..]) {
-        return Err(Error::Corrupt {
-            segment: path.into(),
-            offset: meta.offset as u64,
-            what: "entry changed on disk since the log was opened (checksum mismatch)".into(),
-        });
+impl Segment {
+    /// The file, path and layout entries of this segment are read with.
+    pub fn source(&self) -> EntrySource {
+        EntrySource {
+            file: self.file.clone(),
+            path: self.path.clone(),
+            layout: self.layout,
+        }
     }
-    Ok(())
+}
+
+impl EntrySource {
+    /// Reads entry `index` (described by `meta`) and checks its checksum.
+    pub fn read(&self, index: u64, meta: EntryMeta) -> Result<Vec<u8>> {
+        let head = self.layout.entry_header_len();
+        let mut buf = vec![0u8; head + meta.len as usize];
+        self.file
+            .read_exact_at(&mut buf, meta.offset as u64)
+            .map_err(|e| Error::io(&self.path, "read entry", e))?;
+        self.check(&buf, index, meta)?;
+        buf.drain(..head);
+        Ok(buf)
+    }
+
+    /// Checks an encoded record (header + body) against what the index recorded for it.
+    pub fn check(&self, record: &[u8], index: u64, meta: EntryMeta) -> Result<()> {
+        if !self.layout.entry_is_intact(record, meta, index) {
+            return Err(Error::Corrupt {
+                segment: self.path.clone(),
+                offset: meta.offset as u64,
+                what: format!(
+                    "entry {index} changed on disk since the log was opened (checksum mismatch)"
+                ),
+            });
+        }
+        Ok(())
+    }
 }

@@ -6,7 +6,7 @@ use crate::group::{self, Batch};
 use crate::iter::WalIter;
 use crate::recovery::{RecoveryReport, recover};
 use crate::scan::max_entry_len;
-use crate::segment::{Segment, read_entry, sync_dir};
+use crate::segment::{Segment, sync_dir};
 use sextant_mmap_advice::DirLock;
 use std::fs::File;
 use std::ops::Range;
@@ -36,6 +36,9 @@ pub(crate) struct Shared {
     /// `next_index` as of the last append, readable without the state lock (group commit
     /// watches it to see whether a batch is still growing).
     pub(crate) appended: AtomicU64,
+    /// `SyncState::durable_next`, readable without the sync lock: each record written carries
+    /// how far behind it the synced entries were (the format's `lag`).
+    durable: AtomicU64,
     _lock: DirLock,
 }
 
@@ -88,6 +91,12 @@ impl Shared {
         Ok(())
     }
 
+    /// Records that every index below `upto` is durable.
+    pub(crate) fn mark_durable(&self, s: &mut SyncState, upto: u64) {
+        s.durable_next = s.durable_next.max(upto);
+        self.durable.fetch_max(upto, Ordering::Release);
+    }
+
     /// Records a failure for good and returns the error.
     fn poison(&self, err: Error) -> Error {
         let mut s = lock(&self.sync);
@@ -116,8 +125,8 @@ impl State {
         (index < s.next_index()).then_some(s)
     }
 
-    /// Stages entries that fit in the last segment.
-    fn stage(&mut self, bodies: &[&[u8]]) {
+    /// Stages entries that fit in the last segment; entries below `durable` are synced.
+    fn stage(&mut self, bodies: &[&[u8]], durable: u64) {
         let State {
             segments,
             staged,
@@ -128,7 +137,7 @@ impl State {
         if staged.is_empty() {
             *staged_at = seg.write_pos;
         }
-        seg.stage(bodies, staged);
+        seg.stage(bodies, durable, staged);
     }
 
     fn mark_dirty(&mut self) {
@@ -173,6 +182,7 @@ impl Wal {
             synced: Condvar::new(),
             report,
             appended: AtomicU64::new(next),
+            durable: AtomicU64::new(next),
             options,
             _lock: dir_lock,
         });
@@ -239,7 +249,7 @@ impl Wal {
                 pos += (crate::format::ENTRY_HEADER_LEN + rest[n].len()) as u64;
                 n += 1;
             }
-            st.stage(&rest[..n]);
+            st.stage(&rest[..n], sh.durable.load(Ordering::Acquire));
             rest = &rest[n..];
         }
         st.mark_dirty();
@@ -253,8 +263,7 @@ impl Wal {
                     return Err(sh.poison(Error::io(&last.path, "fdatasync", e)));
                 }
                 st.dirty.clear();
-                let mut s = lock(&sh.sync);
-                s.durable_next = s.durable_next.max(end);
+                sh.mark_durable(&mut lock(&sh.sync), end);
             }
             // Written to the OS before returning: a crash of this process loses nothing.
             Durability::Async { .. } => sh.write_staged(&mut st)?,
@@ -263,21 +272,27 @@ impl Wal {
         Ok(start..end)
     }
 
-    /// Seals the full segment (synced) and starts the next one.
+    /// Seals the full segment (synced) and starts the next one. An empty version 1 segment
+    /// is replaced instead (the new one takes its name).
     fn roll_over(&self, st: &mut State) -> Result<()> {
-        self.shared.write_staged(st)?;
+        let sh = &self.shared;
+        sh.write_staged(st)?;
         let last = st.segments.last_mut().expect("a segment");
-        if let Err(e) = last.seal() {
-            return Err(self.shared.poison(e));
-        }
         let next = last.next_index();
-        let seed = segment_seed(self.shared.options.fixed_seed, next);
-        st.segments.push(Segment::create(
-            &self.shared.dir,
-            next,
-            seed,
-            self.shared.options.segment_size,
-        )?);
+        let replace = last.entries.is_empty();
+        if !replace {
+            if let Err(e) = last.seal(sh.durable.load(Ordering::Acquire)) {
+                return Err(sh.poison(e));
+            }
+            // The seal's sync made everything before it durable.
+            sh.mark_durable(&mut lock(&sh.sync), next);
+        }
+        let seed = segment_seed(sh.options.fixed_seed, next);
+        let segment = Segment::create(&sh.dir, next, seed, sh.options.segment_size)?;
+        if replace {
+            st.segments.pop();
+        }
+        st.segments.push(segment);
         Ok(())
     }
 
@@ -330,7 +345,7 @@ impl Wal {
             s = lock(&sh.sync);
             s.syncing = false;
             match result {
-                Ok(()) => s.durable_next = s.durable_next.max(upto),
+                Ok(()) => sh.mark_durable(&mut s, upto),
                 Err(e) => s.failed = Some(format!("{}: fdatasync: {e}", sh.dir.display())),
             }
             sh.synced.notify_all();
@@ -339,7 +354,7 @@ impl Wal {
 
     /// The entry at `index`, checked against its checksum.
     pub fn entry(&self, index: u64) -> Result<Vec<u8>> {
-        let (file, path, meta) = {
+        let (source, meta) = {
             let mut st = lock(&self.shared.state);
             self.shared.write_staged(&mut st)?;
             let seg = st.locate(index).ok_or(Error::IndexOutOfRange {
@@ -348,12 +363,11 @@ impl Wal {
                 next: st.next_index(),
             })?;
             (
-                seg.file.clone(),
-                seg.path.clone(),
+                seg.source(),
                 seg.entries[(index - seg.first_index) as usize],
             )
         };
-        read_entry(&file, &path, meta)
+        source.read(index, meta)
     }
 
     /// Iterates over `(index, entry)` from `from` to the last entry present now.
@@ -402,6 +416,7 @@ impl Wal {
         st.dirty.clear();
         let mut s = lock(&sh.sync);
         s.durable_next = s.durable_next.min(from);
+        sh.durable.fetch_min(from, Ordering::Release);
         Ok(())
     }
 
