@@ -31,6 +31,18 @@ fn gridstore_open_corpus_replays() {
                 sextant_gridstore::fuzzing::pack(&meta, &tracker, &flipped),
             ),
             ("meta-only", meta.clone()),
+            ("golden-v1", {
+                let v1 = golden.with_file_name("store-v1");
+                let read = |name: &str| std::fs::read(v1.join(name)).unwrap();
+                let (meta, tracker, page) =
+                    (read("meta"), read("tracker"), read("page_000000.dat"));
+                sextant_gridstore::fuzzing::pack(&meta, &tracker, &page)
+            }),
+            ("zeroed-entry", {
+                let mut t = tracker.clone();
+                t[64 + 16 * 2..64 + 16 * 3].fill(0);
+                sextant_gridstore::fuzzing::pack(&meta, &t, &page)
+            }),
         ];
         for (name, bytes) in seeds {
             std::fs::write(corpus.join(name), bytes).unwrap();
