@@ -1,0 +1,35 @@
+//! Errors of the payload index.
+
+use std::path::PathBuf;
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A filter that does not parse (the message names the JSON path).
+    #[error(transparent)]
+    Filter(#[from] crate::filter::FilterError),
+    /// A payload key that is not a valid path.
+    #[error(transparent)]
+    Path(#[from] crate::path::PathError),
+    /// A payload that is not a JSON object.
+    #[error("the payload of point {offset} is not a JSON object")]
+    NotAnObject {
+        /// The point.
+        offset: u32,
+    },
+    /// An OS call failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// What was being done.
+        op: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
