@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command of the README, and what CI runs (.ci/run calls this script).
 # Formatting, lints as errors, then every test of the workspace (unit, property, integration,
-# golden-file, fuzz-corpus replay and doc tests). Benchmarks never run here.
+# golden-file, fuzz-corpus replay and doc tests), then the Qdrant conformance tests (Python,
+# qdrant-client pinned, installed in a venv under target/). Benchmarks never run here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +17,13 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+echo "== Qdrant conformance: payload filters against qdrant-client's Local Mode (pinned, in a venv)"
+python3 -m venv target/conformance-venv
+target/conformance-venv/bin/pip install --quiet --disable-pip-version-check \
+    -r crates/payload-index/conformance/requirements.txt
+cargo build --locked -p sextant-payload-index --example filter_ids
+target/conformance-venv/bin/python crates/payload-index/conformance/filters.py \
+    --bin target/debug/examples/filter_ids
 
 echo "== ci/test.sh: all green"

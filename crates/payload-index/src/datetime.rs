@@ -1,12 +1,12 @@
 //! Datetimes as Qdrant accepts them in payloads, stored as microseconds since the Unix epoch
 //! (UTC).
 //!
-//! Payload values: `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, or `YYYY-MM-DD[T| ]HH:MM:SS[.f]` with an
-//! optional zone (`Z`, `±HH`, `±HHMM`, `±HH:MM`); a value without a zone is UTC; `.f` has 1 to
-//! 6 digits. These are the formats `qdrant-client`'s Local Mode and Qdrant accept; every
-//! field has its fixed number of digits (Local Mode's `strptime` also takes single-digit
-//! months, days and hours; we do not). Range bounds in a filter also accept `T` before
-//! `HH:MM` and a zone there (RFC 3339 as clients write it).
+//! Payload values: `YYYY-MM-DD`, `YYYY-MM-DD[T| ]HH:MM`, or `YYYY-MM-DD[T| ]HH:MM:SS[.f]`
+//! with an optional zone (`Z`, `±HH`, `±HHMM`, `±HH:MM`); a value without a zone is UTC; `.f`
+//! has 1 to 6 digits. These are the formats `qdrant-client`'s Local Mode accepts; every field
+//! has its fixed number of digits (Local Mode's `strptime` also takes single-digit months,
+//! days and hours, and `YYYY-MM-DD HH`; we do not). Range bounds in a filter also accept a
+//! zone after `HH:MM` (RFC 3339 as clients write it).
 
 /// Microseconds per second.
 const MICROS: i64 = 1_000_000;
@@ -53,8 +53,6 @@ fn parse(s: &str, lenient: bool) -> Option<i64> {
             micros = frac * 10i64.pow(6 - digits as u32);
             at = 9 + digits;
         }
-    } else if !(lenient || sep == b' ') {
-        return None;
     }
     let zone = &t[at..];
     let offset = if zone.is_empty() {
@@ -210,7 +208,7 @@ mod tests {
             "2024-1-01",
             "2024-13-01",
             "2023-02-29",
-            "2024-01-01T10:30",
+            "2024-01-01T10:30Z",
             "2024-01-01 10:30Z",
             "2024-01-01 24:00:00",
             "2024-01-01 10:30:15.",
