@@ -95,6 +95,74 @@ impl BitSet {
     pub fn as_words(&self) -> &[u64] {
         &self.words
     }
+
+    /// A set holding every offset in `0..len`.
+    pub fn full(len: usize) -> Self {
+        let mut set = Self {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
+        set.trim();
+        set
+    }
+
+    /// Clears the bits past `len` in the last word (word-wise operations keep them clear).
+    fn trim(&mut self) {
+        if let Some(last) = self.words.last_mut()
+            && self.len % 64 != 0
+        {
+            *last &= (1u64 << (self.len % 64)) - 1;
+        }
+    }
+
+    /// Adds every offset of `offsets` (any order), growing as needed.
+    pub fn insert_all(&mut self, offsets: &[PointOffset]) {
+        if let Some(&max) = offsets.iter().max() {
+            self.grow(max as usize + 1);
+        }
+        for &o in offsets {
+            let i = o as usize;
+            self.words[i / 64] |= 1u64 << (i % 64);
+        }
+    }
+
+    /// Keeps only the offsets also in `other` (word-wise AND).
+    pub fn and_with(&mut self, other: &BitSet) {
+        let n = other.words.len().min(self.words.len());
+        for (a, b) in self.words[..n].iter_mut().zip(&other.words) {
+            *a &= b;
+        }
+        self.words[n..].fill(0);
+    }
+
+    /// Adds the offsets of `other` (word-wise OR), growing to its capacity.
+    pub fn or_with(&mut self, other: &BitSet) {
+        self.grow(other.len);
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    /// Removes the offsets of `other` (word-wise AND NOT).
+    pub fn and_not_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a &= !b;
+        }
+    }
+
+    /// Number of offsets in both sets, without building the intersection.
+    pub fn count_and(&self, other: &BitSet) -> usize {
+        self.words
+            .iter()
+            .zip(&other.words)
+            .map(|(a, b)| (a & b).count_ones() as usize)
+            .sum()
+    }
+
+    /// True when no offset is in the set.
+    pub fn is_clear(&self) -> bool {
+        self.words.iter().all(|&w| w == 0)
+    }
 }
 
 /// A bit set as a filter: members are allowed.
@@ -112,6 +180,35 @@ mod tests {
 
     proptest! {
         #[test]
+        fn word_operations_match_set_algebra(
+            a in prop::collection::btree_set(0u32..200, 0..80),
+            b in prop::collection::btree_set(0u32..260, 0..80),
+        ) {
+            let set = |s: &BTreeSet<u32>, len: usize| {
+                let mut out = BitSet::new(len);
+                out.insert_all(&s.iter().copied().collect::<Vec<_>>());
+                out
+            };
+            let (x, y) = (set(&a, 200), set(&b, 260));
+            let ids = |s: &BitSet| s.iter().collect::<Vec<_>>();
+            let mut and = x.clone();
+            and.and_with(&y);
+            prop_assert_eq!(ids(&and), a.intersection(&b).copied().collect::<Vec<_>>());
+            prop_assert_eq!(x.count_and(&y), a.intersection(&b).count());
+            let mut or = x.clone();
+            or.or_with(&y);
+            prop_assert_eq!(ids(&or), a.union(&b).copied().collect::<Vec<_>>());
+            let mut not = x.clone();
+            not.and_not_with(&y);
+            prop_assert_eq!(ids(&not), a.difference(&b).copied().collect::<Vec<_>>());
+            let full = BitSet::full(131);
+            prop_assert_eq!(full.count(), 131);
+            prop_assert!(!full.contains(131));
+        }
+    }
+
+    proptest! {
+        #[test]
         fn behaves_like_a_btreeset(ops in prop::collection::vec((any::<bool>(), 0u32..300), 0..200)) {
             let mut set = BitSet::new(10);
             let mut model = BTreeSet::new();
@@ -123,6 +220,7 @@ mod tests {
                 }
             }
             prop_assert_eq!(set.count(), model.len());
+            prop_assert_eq!(set.is_clear(), model.is_empty());
             prop_assert_eq!(set.iter().collect::<Vec<_>>(), model.iter().copied().collect::<Vec<_>>());
             for x in 0..310 {
                 prop_assert_eq!(set.contains(x), model.contains(&x));

@@ -4,7 +4,9 @@
 Builds two point sets (the bundled minilm-pypi-20k payloads, and synthetic payloads with
 nested objects, arrays, nulls, datetimes, geo points, uuids and text), generates filters that
 cover every condition form, runs each filter in `QdrantClient(":memory:")` and through the Rust
-example `filter_ids`, and requires the same matching ids. Exits 1 on any mismatch.
+example `filter_ids` (field indexes on most keys, of every type, next to unindexed keys; the
+example also checks the indexes against payload-by-payload evaluation), and requires the same
+matching ids. Exits 1 on any mismatch.
 
     python filters.py --bin target/debug/examples/filter_ids [--filters-per-set 320]
 
@@ -288,22 +290,33 @@ def local_mode_ids(points, filters):
     return results
 
 
-def rust_ids(binary, points, filters):
+BUNDLED_SCHEMA = {"category": "keyword", "name": "keyword", "month": "keyword", "year": "integer",
+                  "rank": "integer", "name_len": "integer", "version_major": "integer",
+                  "year_frac": "float", "has_rank": "bool"}
+SYNTHETIC_SCHEMA = {"kw": "keyword", "num": "float", "flag": "bool", "when": "datetime", "uid": "uuid",
+                    "text": "keyword", "tags": "keyword", "meta.owner.name": "keyword",
+                    "meta.owner.age": "integer", "meta.score": "float", "reviews[].stars": "integer",
+                    "mixed": "keyword", "opt": "keyword", "matrix[]": "integer", "loc": "keyword"}
+
+
+def rust_ids(binary, points, filters, schema):
     with tempfile.TemporaryDirectory() as tmp:
-        pp, fp = Path(tmp) / "points.jsonl", Path(tmp) / "filters.jsonl"
+        pp, fp, sp = Path(tmp) / "points.jsonl", Path(tmp) / "filters.jsonl", Path(tmp) / "schema.json"
         pp.write_text("".join(json.dumps(p) + "\n" for p in points))
         fp.write_text("".join(json.dumps(f) + "\n" for f in filters))
-        out = subprocess.run([binary, str(pp), str(fp)], check=True, capture_output=True, text=True).stdout
+        sp.write_text(json.dumps(schema))
+        out = subprocess.run([binary, str(pp), str(fp), str(sp)], check=True, capture_output=True,
+                             text=True).stdout
     return [json.loads(line) for line in out.splitlines()]
 
 
-def compare(name, binary, points, filters):
-    ours = rust_ids(binary, points, filters)
+def compare(name, binary, points, filters, schema):
+    ours = rust_ids(binary, points, filters, schema)
     theirs = local_mode_ids(points, filters)
     mismatches = 0
     for f, o, t in zip(filters, ours, theirs):
         if "error" in o:
-            print(f"[{name}] our parser refused a filter Local Mode ran: {o['error']}\n  {json.dumps(f)}")
+            print(f"[{name}] our side failed a filter Local Mode ran: {o['error']}\n  {json.dumps(f)}")
             mismatches += 1
         elif sorted(o["ids"]) != t:
             extra = sorted(set(o["ids"]) - set(t))[:10]
@@ -328,13 +341,13 @@ def main():
     bundled = bundled_points(3000)
     gen = Gen(rng, bundled_fields(bundled))
     filters = [gen.filter() for _ in range(args.filters_per_set)]
-    m, n = compare("minilm-pypi-20k payloads", args.bin, bundled, filters)
+    m, n = compare("minilm-pypi-20k payloads", args.bin, bundled, filters, BUNDLED_SCHEMA)
     total_mismatch, total = total_mismatch + m, total + n
 
     synthetic = synthetic_points(1500, rng)
     gen = Gen(rng, synthetic_fields(len(synthetic)))
     filters = [gen.filter() for _ in range(args.filters_per_set)] + uid_filters(synthetic, rng, 10)
-    m, n = compare("synthetic payloads", args.bin, synthetic, filters)
+    m, n = compare("synthetic payloads", args.bin, synthetic, filters, SYNTHETIC_SCHEMA)
     total_mismatch, total = total_mismatch + m, total + n
 
     print(f"conformance: filters={total} mismatches={total_mismatch}")

@@ -1,21 +1,24 @@
 //! The Rust side of the conformance test (`conformance/filters.py`): reads points
-//! (`{"id": n, "payload": {...}, "vectors": ["a", ...]}` per line) and filters (one Qdrant
-//! filter JSON per line), and prints, per filter, `{"ids": [...]}` with the ids of the points
-//! that pass, or `{"error": "..."}` when the filter does not parse.
+//! (`{"id": n, "payload": {...}, "vectors": ["a", ...]}` per line), filters (one Qdrant
+//! filter JSON per line) and a schema (`{"key": "keyword", ...}`: the field indexes to build),
+//! and prints, per filter, `{"ids": [...]}` with the ids of the points that pass as the
+//! indexes evaluate it, or `{"error": "..."}` when the filter does not parse or when the
+//! index-backed result differs from evaluating every payload on its own.
 //!
 //! ```text
-//! cargo run --example filter_ids -- POINTS.jsonl FILTERS.jsonl > RESULTS.jsonl
+//! cargo run --example filter_ids -- POINTS.jsonl FILTERS.jsonl SCHEMA.json > RESULTS.jsonl
 //! ```
 
 use std::io::{BufRead, Write};
 
 use serde_json::{Value, json};
 use sextant_core::{PointId, PointOffset};
-use sextant_payload_index::Filter;
 use sextant_payload_index::check::{PointContext, check_filter};
+use sextant_payload_index::{FieldType, Filter, PayloadIndex};
 
-/// Ids and vector names per point offset.
+/// Payloads, ids and vector names per point offset.
 struct Points {
+    payloads: Vec<Value>,
     ids: Vec<PointId>,
     vectors: Vec<Vec<String>>,
 }
@@ -26,6 +29,26 @@ impl PointContext for Points {
     }
     fn has_vector(&self, offset: PointOffset, name: &str) -> bool {
         self.vectors[offset as usize].iter().any(|v| v == name)
+    }
+}
+
+impl sextant_payload_index::Points for Points {
+    fn payload(&self, offset: PointOffset) -> Option<std::borrow::Cow<'_, Value>> {
+        self.payloads
+            .get(offset as usize)
+            .map(std::borrow::Cow::Borrowed)
+    }
+    fn offsets_of(&self, ids: &[PointId]) -> Vec<PointOffset> {
+        let mut out = Vec::new();
+        for (i, id) in self.ids.iter().enumerate() {
+            if ids.contains(id) {
+                out.push(i as PointOffset);
+            }
+        }
+        out
+    }
+    fn has_vector(&self, offset: PointOffset, name: &str) -> bool {
+        PointContext::has_vector(self, offset, name)
     }
 }
 
@@ -43,18 +66,20 @@ fn lines(path: &str) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [points_path, filters_path] = args.as_slice() else {
-        return Err("usage: filter_ids POINTS.jsonl FILTERS.jsonl".into());
+    let [points_path, filters_path, schema_path] = args.as_slice() else {
+        return Err("usage: filter_ids POINTS.jsonl FILTERS.jsonl SCHEMA.json".into());
     };
     let rows = lines(points_path)?;
-    let mut payloads = Vec::with_capacity(rows.len());
     let mut points = Points {
+        payloads: Vec::with_capacity(rows.len()),
         ids: Vec::new(),
         vectors: Vec::new(),
     };
-    for row in &rows {
+    let mut index = PayloadIndex::new();
+    for (i, row) in rows.iter().enumerate() {
         points.ids.push(serde_json::from_value(row["id"].clone())?);
-        payloads.push(row["payload"].clone());
+        points.payloads.push(row["payload"].clone());
+        index.set(i as PointOffset, &row["payload"])?;
         let names = row["vectors"].as_array().cloned().unwrap_or_default();
         points.vectors.push(
             names
@@ -63,16 +88,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect(),
         );
     }
+    let schema: std::collections::BTreeMap<String, FieldType> =
+        serde_json::from_str(&std::fs::read_to_string(schema_path)?)?;
+    for (key, kind) in &schema {
+        index.create_field(key, *kind, &points)?;
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for f in lines(filters_path)? {
         let line = match Filter::from_value(&f) {
             Err(e) => json!({ "error": e.to_string() }),
             Ok(filter) => {
-                let ids: Vec<&PointId> = (0..payloads.len())
-                    .filter(|&i| check_filter(&filter, &payloads[i], i as PointOffset, &points))
-                    .map(|i| &points.ids[i])
+                let brute: Vec<PointOffset> = (0..points.payloads.len() as PointOffset)
+                    .filter(|&o| check_filter(&filter, &points.payloads[o as usize], o, &points))
                     .collect();
-                json!({ "ids": ids })
+                let indexed: Vec<PointOffset> = index.filter(&filter, &points).iter().collect();
+                if indexed == brute {
+                    let ids: Vec<&PointId> =
+                        indexed.iter().map(|&o| &points.ids[o as usize]).collect();
+                    json!({ "ids": ids })
+                } else {
+                    json!({ "error": format!("index gives {} points, payloads {}", indexed.len(), brute.len()) })
+                }
             }
         };
         writeln!(out, "{line}")?;

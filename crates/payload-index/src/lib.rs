@@ -37,9 +37,16 @@
 pub mod check;
 pub mod datetime;
 mod error;
+mod field;
 pub mod filter;
 pub mod geo;
+mod index;
 pub mod path;
+mod plan;
+mod postings;
 
 pub use error::{Error, Result};
+pub use field::{FieldIndex, FieldType};
 pub use filter::Filter;
+pub use index::{PayloadIndex, Points};
+pub use plan::Plan;

@@ -1,0 +1,315 @@
+//! One field index: the values of one payload key, by type, plus what every key has whatever
+//! its type (present, null, empty, value counts, values of other types).
+
+mod key;
+mod typed;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sextant_core::{BitSet, Cardinality, PointOffset};
+
+use crate::check;
+use crate::filter::FieldCheck;
+use crate::path::JsonPath;
+use key::{Float, IndexKey, Micros, Uuid};
+use typed::{Passing, Typed};
+
+/// The type of a field index, with Qdrant's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// Strings: `match` value / any / except, `text` as a substring test.
+    Keyword,
+    /// JSON integers: `match` and `range`.
+    Integer,
+    /// Numbers: `range`.
+    Float,
+    /// Bools: `match`.
+    Bool,
+    /// Datetime strings: `range` with datetime bounds.
+    Datetime,
+    /// UUID strings (lower-case, hyphenated), kept as 128 bits.
+    Uuid,
+}
+
+/// What a key has on each point, whatever the index's type.
+#[derive(Debug, Clone, Default)]
+struct Presence {
+    /// The key reaches at least one value.
+    present: BitSet,
+    /// The key reaches a value the typed index does not hold.
+    others: BitSet,
+    /// `is_null` holds.
+    null: BitSet,
+    /// `is_empty` does not hold.
+    non_empty: BitSet,
+    /// (smallest, largest) value count of each point; `MISSING` when the key is missing.
+    counts: Vec<(u32, u32)>,
+    /// Points whose `counts` are not `MISSING`.
+    exists: usize,
+}
+
+const MISSING: (u32, u32) = (u32::MAX, 0);
+
+/// The typed part of an index.
+#[derive(Debug, Clone)]
+enum Values {
+    Keyword(Typed<String>),
+    Integer(Typed<i64>),
+    Float(Typed<Float>),
+    Bool(Typed<bool>),
+    Datetime(Typed<Micros>),
+    Uuid(Typed<Uuid>),
+}
+
+macro_rules! each {
+    ($values:expr, $t:ident => $body:expr) => {
+        match $values {
+            Values::Keyword($t) => $body,
+            Values::Integer($t) => $body,
+            Values::Float($t) => $body,
+            Values::Bool($t) => $body,
+            Values::Datetime($t) => $body,
+            Values::Uuid($t) => $body,
+        }
+    };
+}
+
+/// The points passing a field check as an index sees them: `sure` pass; those in `verify`
+/// may pass and need their payload looked at.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub sure: BitSet,
+    pub verify: Option<BitSet>,
+}
+
+/// The index of one payload key.
+#[derive(Debug, Clone)]
+pub struct FieldIndex {
+    key: JsonPath,
+    kind: FieldType,
+    values: Values,
+    presence: Presence,
+}
+
+fn add_typed<K: IndexKey>(t: &mut Typed<K>, o: PointOffset, values: &[&Value]) -> bool {
+    let mut keys = Vec::with_capacity(values.len());
+    let mut others = false;
+    for v in values {
+        match K::extract(v) {
+            Some(k) => keys.push(k),
+            None => others = true,
+        }
+    }
+    t.add(o, keys);
+    others
+}
+
+fn set_bit(set: &mut BitSet, o: PointOffset, on: bool) {
+    if on {
+        set.insert(o);
+    } else {
+        set.remove(o);
+    }
+}
+
+impl FieldIndex {
+    /// An empty index of `key` holding values of `kind`.
+    pub fn new(key: JsonPath, kind: FieldType) -> Self {
+        let values = match kind {
+            FieldType::Keyword => Values::Keyword(Typed::default()),
+            FieldType::Integer => Values::Integer(Typed::default()),
+            FieldType::Float => Values::Float(Typed::default()),
+            FieldType::Bool => Values::Bool(Typed::default()),
+            FieldType::Datetime => Values::Datetime(Typed::default()),
+            FieldType::Uuid => Values::Uuid(Typed::default()),
+        };
+        Self {
+            key,
+            kind,
+            values,
+            presence: Presence::default(),
+        }
+    }
+
+    /// The key indexed.
+    pub fn key(&self) -> &JsonPath {
+        &self.key
+    }
+
+    /// The index's type.
+    pub fn kind(&self) -> FieldType {
+        self.kind
+    }
+
+    /// Number of distinct values held.
+    pub fn distinct_values(&self) -> usize {
+        each!(&self.values, t => t.map.len())
+    }
+
+    /// Indexes the payload of `o` (forgetting what it had).
+    pub fn set(&mut self, o: PointOffset, payload: &Value) {
+        self.remove(o);
+        let flat = self.key.values(payload);
+        let others = each!(&mut self.values, t => add_typed(t, o, &flat));
+        let p = &mut self.presence;
+        set_bit(&mut p.present, o, !flat.is_empty());
+        set_bit(&mut p.others, o, others);
+        set_bit(&mut p.null, o, check::is_null(&self.key, payload));
+        set_bit(&mut p.non_empty, o, !check::is_empty(&self.key, payload));
+        let counts = match self.key.values_unflattened(payload) {
+            None => MISSING,
+            Some(v) => {
+                let (lo, hi) = check::value_counts(&v);
+                (lo as u32, hi as u32)
+            }
+        };
+        let i = o as usize;
+        if p.counts.len() <= i {
+            p.counts.resize(i + 1, MISSING);
+        }
+        p.counts[i] = counts;
+        p.exists += usize::from(counts != MISSING);
+    }
+
+    /// Forgets `o`.
+    pub fn remove(&mut self, o: PointOffset) {
+        each!(&mut self.values, t => t.remove(o));
+        let p = &mut self.presence;
+        for set in [&mut p.present, &mut p.others, &mut p.null, &mut p.non_empty] {
+            set.remove(o);
+        }
+        if let Some(c) = p.counts.get_mut(o as usize) {
+            p.exists -= usize::from(*c != MISSING);
+            *c = MISSING;
+        }
+    }
+
+    /// The points passing `check` among `live`.
+    pub(crate) fn answer(&self, check: &FieldCheck, live: &BitSet) -> Answer {
+        let p = &self.presence;
+        let mut sure = BitSet::new(live.len());
+        match check {
+            FieldCheck::IsEmpty(want) | FieldCheck::IsNull(want) => {
+                let set = if matches!(check, FieldCheck::IsNull(_)) {
+                    &p.null
+                } else {
+                    &p.non_empty
+                };
+                // is_empty holds where non_empty does not; is_null where null does.
+                let holds_where_set = matches!(check, FieldCheck::IsNull(_));
+                if holds_where_set == *want {
+                    sure.or_with(set);
+                    sure.and_with(live);
+                } else {
+                    sure.or_with(live);
+                    sure.and_not_with(set);
+                }
+                return Answer { sure, verify: None };
+            }
+            FieldCheck::ValuesCount(r) => {
+                for (i, &(lo, hi)) in p.counts.iter().enumerate() {
+                    let passes = (lo, hi) != MISSING
+                        && r.lt.is_none_or(|b| (lo as usize) < b)
+                        && r.lte.is_none_or(|b| (lo as usize) <= b)
+                        && r.gt.is_none_or(|b| (hi as usize) > b)
+                        && r.gte.is_none_or(|b| (hi as usize) >= b);
+                    if passes {
+                        sure.insert(i as PointOffset);
+                    }
+                }
+                sure.and_with(live);
+                return Answer { sure, verify: None };
+            }
+            _ => {}
+        }
+        let (passing, others_never) = each!(&self.values, t => (
+            match t.passing(check) {
+                Passing::Postings(list) => {
+                    for posting in &list {
+                        posting.or_into(&mut sure);
+                    }
+                    true
+                }
+                Passing::Unknown => false,
+            },
+            others_never_pass(t, check),
+        ));
+        if !passing {
+            // The keys cannot tell: every point with a value is looked at.
+            let mut verify = p.present.clone();
+            verify.and_with(live);
+            return Answer {
+                sure: BitSet::new(live.len()),
+                verify: Some(verify),
+            };
+        }
+        sure.and_with(live);
+        let verify = (!others_never && !p.others.is_clear()).then(|| {
+            let mut v = p.others.clone();
+            v.and_not_with(&sure);
+            v.and_with(live);
+            v
+        });
+        Answer { sure, verify }
+    }
+
+    /// Does point `o` pass `check`? `None` when its payload must be looked at.
+    pub(crate) fn point(&self, o: PointOffset, check: &FieldCheck) -> Option<bool> {
+        let p = &self.presence;
+        match check {
+            FieldCheck::IsEmpty(want) => return Some(!p.non_empty.contains(o) == *want),
+            FieldCheck::IsNull(want) => return Some(p.null.contains(o) == *want),
+            FieldCheck::ValuesCount(_) => return None,
+            _ => {}
+        }
+        let own = each!(&self.values, t => t.point_passes(o, check))?;
+        if own {
+            return Some(true);
+        }
+        let others_never = each!(&self.values, t => others_never_pass(t, check));
+        if p.others.contains(o) && !others_never {
+            None
+        } else {
+            Some(false)
+        }
+    }
+
+    /// Bounds on the number of points passing `check` among `live` points.
+    pub(crate) fn estimate(&self, check: &FieldCheck, live: usize) -> Cardinality {
+        let p = &self.presence;
+        let exact = |n: usize| Cardinality::exact(n.min(live));
+        match check {
+            FieldCheck::IsNull(true) => return exact(p.null.count()),
+            FieldCheck::IsNull(false) => return exact(live.saturating_sub(p.null.count())),
+            FieldCheck::IsEmpty(false) => return exact(p.non_empty.count()),
+            FieldCheck::IsEmpty(true) => return exact(live.saturating_sub(p.non_empty.count())),
+            FieldCheck::ValuesCount(_) => {
+                let exists = p.exists.min(live);
+                return Cardinality::new(0, exists / 2, exists).expect("ordered");
+            }
+            _ => {}
+        }
+        let (lens, others_never) = each!(&self.values, t => (
+            match t.passing(check) {
+                Passing::Postings(list) => Some(list.iter().map(|p| p.len()).collect::<Vec<_>>()),
+                Passing::Unknown => None,
+            },
+            others_never_pass(t, check),
+        ));
+        let Some(lens) = lens else {
+            let present = p.present.count().min(live);
+            return Cardinality::new(0, present / 2, present).expect("ordered");
+        };
+        let min = lens.iter().copied().max().unwrap_or(0);
+        let sum: usize = lens.iter().sum();
+        let others = if others_never { 0 } else { p.others.count() };
+        let max = (sum + others).min(live);
+        let exp = (sum + others / 2).clamp(min, max);
+        Cardinality::new(min.min(max), exp, max).expect("ordered")
+    }
+}
+
+fn others_never_pass<K: IndexKey>(_: &Typed<K>, check: &FieldCheck) -> bool {
+    K::others_never_pass(check)
+}

@@ -1,0 +1,140 @@
+//! `PayloadIndex`: the field indexes of a segment, the set of live points, and the filter
+//! entry points (materialize, count, estimate, check one point, facets).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sextant_core::{BitSet, Cardinality, PointId, PointOffset};
+
+use crate::field::{FieldIndex, FieldType};
+use crate::filter::Filter;
+use crate::path::JsonPath;
+use crate::plan::Plan;
+use crate::{Error, Result};
+
+/// What filter evaluation asks the caller: payloads for conditions no index serves, point
+/// ids for `has_id`, vectors for `has_vector`. The shard implements it over its storage.
+pub trait Points {
+    /// The payload of `offset` (`None` when it has none: read as `{}`).
+    fn payload(&self, offset: PointOffset) -> Option<Cow<'_, Value>>;
+    /// The offsets of the points with these ids (unknown ids are left out).
+    fn offsets_of(&self, ids: &[PointId]) -> Vec<PointOffset>;
+    /// Does `offset` have the named vector?
+    fn has_vector(&self, offset: PointOffset, name: &str) -> bool;
+}
+
+/// The payload indexes of one segment.
+#[derive(Debug, Clone, Default)]
+pub struct PayloadIndex {
+    fields: BTreeMap<String, FieldIndex>,
+    live: BitSet,
+}
+
+impl PayloadIndex {
+    /// An index with no fields and no points.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Indexes `key` as `kind`, reading the payload of every live point from `points`.
+    /// Replaces an index of another type on the same key.
+    pub fn create_field(&mut self, key: &str, kind: FieldType, points: &dyn Points) -> Result<()> {
+        let path: JsonPath = key.parse()?;
+        let mut field = FieldIndex::new(path, kind);
+        for o in self.live.iter() {
+            if let Some(payload) = points.payload(o) {
+                field.set(o, &payload);
+            }
+        }
+        self.fields.insert(key.to_string(), field);
+        Ok(())
+    }
+
+    /// Drops the index of `key`; false when there was none.
+    pub fn drop_field(&mut self, key: &str) -> bool {
+        self.fields.remove(key).is_some()
+    }
+
+    /// The indexed keys and their types.
+    pub fn schema(&self) -> impl Iterator<Item = (&str, FieldType)> {
+        self.fields.iter().map(|(k, f)| (k.as_str(), f.kind()))
+    }
+
+    /// The index of `key`, if there is one.
+    pub fn field(&self, key: &str) -> Option<&FieldIndex> {
+        self.fields.get(key)
+    }
+
+    /// Makes `offset` a live point with `payload` (replacing what it had).
+    pub fn set(&mut self, offset: PointOffset, payload: &Value) -> Result<()> {
+        if !payload.is_object() {
+            return Err(Error::NotAnObject { offset });
+        }
+        self.live.insert(offset);
+        for f in self.fields.values_mut() {
+            f.set(offset, payload);
+        }
+        Ok(())
+    }
+
+    /// Removes `offset` (no filter passes it any more).
+    pub fn delete(&mut self, offset: PointOffset) {
+        self.live.remove(offset);
+        for f in self.fields.values_mut() {
+            f.remove(offset);
+        }
+    }
+
+    /// The live points.
+    pub fn live(&self) -> &BitSet {
+        &self.live
+    }
+
+    /// Number of live points.
+    pub fn len(&self) -> usize {
+        self.live.count()
+    }
+
+    /// No live points.
+    pub fn is_empty(&self) -> bool {
+        self.live.is_clear()
+    }
+
+    pub(crate) fn fields(&self) -> &BTreeMap<String, FieldIndex> {
+        &self.fields
+    }
+
+    /// The live points passing `filter`.
+    pub fn filter(&self, filter: &Filter, points: &dyn Points) -> BitSet {
+        let plan = Plan::compile(self, filter, points);
+        plan.materialize(&self.live)
+    }
+
+    /// The exact number of live points passing `filter`.
+    pub fn count(&self, filter: &Filter, points: &dyn Points) -> usize {
+        self.filter(filter, points).count()
+    }
+
+    /// Bounds on the number of points passing `filter`, from the indexes alone (cheap): the
+    /// true count always lies in `[min, max]`.
+    pub fn estimate(&self, filter: &Filter, points: &dyn Points) -> Cardinality {
+        Plan::compile(self, filter, points).estimate()
+    }
+
+    /// A filter compiled once and checked point by point (what a graph search calls on the
+    /// nodes it visits).
+    pub fn plan<'a>(&'a self, filter: &'a Filter, points: &'a dyn Points) -> Plan<'a> {
+        Plan::compile(self, filter, points)
+    }
+
+    /// The keys of `filter` that no index serves (evaluated from payloads): what an "index
+    /// required" policy refuses.
+    pub fn unindexed_keys(&self, filter: &Filter) -> Vec<String> {
+        let mut out = Vec::new();
+        crate::plan::unindexed_keys(self, filter, &mut out);
+        out.sort();
+        out.dedup();
+        out
+    }
+}

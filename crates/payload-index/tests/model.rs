@@ -1,0 +1,249 @@
+//! The indexes against brute force: random payloads through inserts, updates and deletes,
+//! random filters over indexed and unindexed keys; materialized sets, counts and per-point
+//! checks must equal `check_filter` on every payload, and estimates must bracket the count.
+
+use std::borrow::Cow;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use sextant_core::{PointId, PointOffset};
+use sextant_payload_index::check::{PointContext, check_filter};
+use sextant_payload_index::{FieldType, Filter, PayloadIndex, Points};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() % 1000) as f64 / 1000.0 < p
+    }
+    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())].clone()
+    }
+}
+
+const KWS: [&str; 4] = ["red", "green", "blue", "x y"];
+const UIDS: [&str; 3] = [
+    "550e8400-e29b-41d4-a716-446655440000",
+    "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+    "6BA7B810-9DAD-11D1-80B4-00C04FD430C8",
+];
+
+fn scalar(r: &mut Rng) -> Value {
+    match r.below(9) {
+        0 => json!(r.pick(&KWS)),
+        1 => json!(r.below(6) as i64 - 1),
+        2 => json!(r.below(60) as f64 / 10.0),
+        3 => json!(r.chance(0.5)),
+        4 => Value::Null,
+        5 => json!(format!("2024-0{}-1{} 10:00", 1 + r.below(9), r.below(9))),
+        6 => json!(r.pick(&UIDS)),
+        7 => json!({"lat": r.below(20) as f64, "lon": r.below(20) as f64}),
+        _ => json!([]),
+    }
+}
+
+fn field_value(r: &mut Rng, typical: impl Fn(&mut Rng) -> Value) -> Value {
+    match r.below(10) {
+        0 => scalar(r),
+        1 => json!([typical(r), typical(r)]),
+        2 => json!([typical(r), scalar(r)]),
+        _ => typical(r),
+    }
+}
+
+fn payload(r: &mut Rng) -> Value {
+    let mut p = serde_json::Map::new();
+    let mut put = |r: &mut Rng, k: &str, v: fn(&mut Rng) -> Value| {
+        if r.chance(0.85) {
+            let value = field_value(r, v);
+            p.insert(k.to_string(), value);
+        }
+    };
+    put(r, "kw", |r| json!(r.pick(&KWS)));
+    put(r, "int", |r| json!(r.below(6) as i64 - 1));
+    put(r, "num", |r| json!(r.below(60) as f64 / 10.0));
+    put(r, "flag", |r| json!(r.chance(0.5)));
+    put(r, "when", |r| {
+        json!(format!("2024-0{}-1{}", 1 + r.below(9), r.below(9)))
+    });
+    put(r, "uid", |r| json!(r.pick(&UIDS)));
+    put(r, "free", scalar);
+    if r.chance(0.7) {
+        let inner = json!({"kw": r.pick(&KWS), "int": r.below(4)});
+        p.insert("o".into(), inner);
+    }
+    Value::Object(p)
+}
+
+fn condition(r: &mut Rng, depth: usize) -> Value {
+    let key = r.pick(&[
+        "kw", "int", "num", "flag", "when", "uid", "free", "o.kw", "o.int", "nope",
+    ]);
+    let range = |r: &mut Rng| {
+        let mut m = serde_json::Map::new();
+        for b in ["lt", "gt", "gte", "lte"] {
+            if r.chance(0.4) {
+                m.insert(b.into(), json!(r.below(70) as f64 / 10.0 - 1.0));
+            }
+        }
+        Value::Object(m)
+    };
+    match r.below(16) {
+        0 if depth < 2 => filter(r, depth + 1),
+        1 => json!({"key": key, "match": {"value": r.pick(&KWS)}}),
+        2 => json!({"key": key, "match": {"value": r.below(6) as i64 - 1}}),
+        3 => json!({"key": key, "match": {"value": r.chance(0.5)}}),
+        4 => json!({"key": key, "match": {"any": [r.pick(&KWS), r.pick(&KWS)]}}),
+        5 => json!({"key": key, "match": {"any": [r.below(5), r.below(5)]}}),
+        6 => json!({"key": key, "match": {"except": [r.pick(&KWS)]}}),
+        7 => json!({"key": key, "match": {"except": [r.below(5)]}}),
+        8 => json!({"key": key, "match": {"text": r.pick(&["e", "re", "x", " "])}}),
+        9 => json!({"key": key, "range": range(r)}),
+        10 => json!({"key": key, "range": {"gte": format!("2024-0{}-15", 1 + r.below(9))}}),
+        11 => json!({"key": key, "match": {"value": r.pick(&UIDS)}}),
+        12 => json!({"is_empty": {"key": key}}),
+        13 => json!({"is_null": {"key": key}}),
+        14 => json!({"key": key, "values_count": {"gte": r.below(3), "lt": 1 + r.below(3)}}),
+        _ => json!({"has_id": [r.below(60), r.below(60)]}),
+    }
+}
+
+fn filter(r: &mut Rng, depth: usize) -> Value {
+    let mut f = serde_json::Map::new();
+    for clause in ["must", "should", "must_not"] {
+        if r.chance(0.5) {
+            let n = r.below(3) + usize::from(clause == "should");
+            f.insert(
+                clause.into(),
+                Value::Array((0..n).map(|_| condition(r, depth)).collect()),
+            );
+        }
+    }
+    if r.chance(0.15) {
+        let n = 1 + r.below(3);
+        let conds: Vec<Value> = (0..n).map(|_| condition(r, depth)).collect();
+        f.insert(
+            "min_should".into(),
+            json!({"conditions": conds, "min_count": r.below(n + 1)}),
+        );
+    }
+    Value::Object(f)
+}
+
+struct Store(Vec<Option<Value>>);
+
+impl Points for Store {
+    fn payload(&self, o: PointOffset) -> Option<Cow<'_, Value>> {
+        self.0.get(o as usize)?.as_ref().map(Cow::Borrowed)
+    }
+    fn offsets_of(&self, ids: &[PointId]) -> Vec<PointOffset> {
+        ids.iter()
+            .filter_map(|id| match id {
+                PointId::Num(n) if (*n as usize) < self.0.len() => Some(*n as PointOffset),
+                _ => None,
+            })
+            .collect()
+    }
+    fn has_vector(&self, o: PointOffset, _: &str) -> bool {
+        o % 2 == 0
+    }
+}
+
+impl PointContext for Store {
+    fn has_id(&self, o: PointOffset, ids: &[PointId]) -> bool {
+        ids.contains(&PointId::Num(u64::from(o)))
+    }
+    fn has_vector(&self, o: PointOffset, name: &str) -> bool {
+        Points::has_vector(self, o, name)
+    }
+}
+
+fn run(seed: u64) {
+    let mut r = Rng(seed | 1);
+    let mut store = Store(Vec::new());
+    let mut index = PayloadIndex::new();
+    let types = [
+        ("kw", FieldType::Keyword),
+        (
+            "int",
+            r.pick(&[FieldType::Integer, FieldType::Float, FieldType::Keyword]),
+        ),
+        ("num", r.pick(&[FieldType::Float, FieldType::Integer])),
+        ("flag", FieldType::Bool),
+        ("when", FieldType::Datetime),
+        ("uid", r.pick(&[FieldType::Uuid, FieldType::Keyword])),
+        ("o.kw", FieldType::Keyword),
+        (
+            "free",
+            r.pick(&[
+                FieldType::Keyword,
+                FieldType::Integer,
+                FieldType::Bool,
+                FieldType::Datetime,
+            ]),
+        ),
+    ];
+    // Some fields indexed before the points arrive, the others after.
+    let (early, late) = types.split_at(r.below(types.len() + 1));
+    for (k, t) in early {
+        index.create_field(k, *t, &store).unwrap();
+    }
+    for o in 0..60u32 {
+        let p = payload(&mut r);
+        index.set(o, &p).unwrap();
+        store.0.push(Some(p));
+    }
+    for (k, t) in late {
+        index.create_field(k, *t, &store).unwrap();
+    }
+    for _ in 0..25 {
+        let o = r.below(60) as u32;
+        if r.chance(0.3) {
+            index.delete(o);
+            store.0[o as usize] = None;
+        } else {
+            let p = payload(&mut r);
+            index.set(o, &p).unwrap();
+            store.0[o as usize] = Some(p);
+        }
+    }
+    for _ in 0..30 {
+        let json = filter(&mut r, 0);
+        let f = Filter::from_value(&json).unwrap();
+        let want: Vec<PointOffset> = (0..60u32)
+            .filter(|&o| {
+                store.0[o as usize]
+                    .as_ref()
+                    .is_some_and(|p| check_filter(&f, p, o, &store))
+            })
+            .collect();
+        let got: Vec<PointOffset> = index.filter(&f, &store).iter().collect();
+        assert_eq!(got, want, "seed {seed}: materialized {json}");
+        let plan = index.plan(&f, &store);
+        let checked: Vec<PointOffset> = (0..60u32).filter(|&o| plan.check(o)).collect();
+        assert_eq!(checked, want, "seed {seed}: per point {json}");
+        let e = index.estimate(&f, &store);
+        assert!(
+            e.min <= want.len() && want.len() <= e.max,
+            "seed {seed}: {} outside {e:?} for {json}",
+            want.len()
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn indexes_agree_with_brute_force(seed in any::<u64>()) {
+        run(seed);
+    }
+}
