@@ -109,7 +109,7 @@ impl BitSet {
     /// Clears the bits past `len` in the last word (word-wise operations keep them clear).
     fn trim(&mut self) {
         if let Some(last) = self.words.last_mut()
-            && self.len % 64 != 0
+            && !self.len.is_multiple_of(64)
         {
             *last &= (1u64 << (self.len % 64)) - 1;
         }
