@@ -258,7 +258,7 @@ impl FieldIndex {
     pub(crate) fn point(&self, o: PointOffset, check: &FieldCheck) -> Option<bool> {
         let p = &self.presence;
         match check {
-            FieldCheck::IsEmpty(want) => return Some(!p.non_empty.contains(o) == *want),
+            FieldCheck::IsEmpty(want) => return Some(p.non_empty.contains(o) != *want),
             FieldCheck::IsNull(want) => return Some(p.null.contains(o) == *want),
             FieldCheck::ValuesCount(_) => return None,
             _ => {}
