@@ -154,7 +154,7 @@ impl Points for Store {
             .collect()
     }
     fn has_vector(&self, o: PointOffset, _: &str) -> bool {
-        o % 2 == 0
+        o.is_multiple_of(2)
     }
 }
 
