@@ -272,6 +272,26 @@ def uid_filters(points, rng, n):
 
 # ---------------------------------------------------------------- running
 
+def facet_queries(rng, gen, keys, n):
+    out = []
+    for _ in range(n):
+        out.append({"facet": {"key": rng.choice(keys), "limit": rng.choice([3, 10, 100]),
+                              "filter": gen.filter() if rng.random() < 0.6 else None}})
+    return out
+
+
+def order_queries(rng, gen, keys, n, starts):
+    out = []
+    for _ in range(n):
+        key = rng.choice(keys)
+        q = {"key": key, "direction": rng.choice(["asc", "desc"]), "limit": rng.choice([5, 50, 400]),
+             "filter": gen.filter() if rng.random() < 0.5 else None}
+        if rng.random() < 0.5:
+            q["start_from"] = rng.choice(starts[key])
+        out.append({"order_by": q})
+    return out
+
+
 def local_mode_ids(points, filters):
     client = QdrantClient(":memory:")
     client.create_collection("c", vectors_config={
@@ -283,6 +303,20 @@ def local_mode_ids(points, filters):
                         for p in points])
     results = []
     for f in filters:
+        if "facet" in f:
+            q = f["facet"]
+            flt = models.Filter.model_validate(q["filter"]) if q["filter"] else None
+            res = client.facet("c", key=q["key"], facet_filter=flt, limit=q["limit"], exact=True)
+            results.append({"hits": [[h.value, h.count] for h in res.hits]})
+            continue
+        if "order_by" in f:
+            q = f["order_by"]
+            flt = models.Filter.model_validate(q["filter"]) if q["filter"] else None
+            order = models.OrderBy(key=q["key"], direction=q["direction"], start_from=q.get("start_from"))
+            records, _ = client.scroll("c", scroll_filter=flt, limit=q["limit"], order_by=order,
+                                       with_payload=False, with_vectors=False)
+            results.append({"ordered": [r.id for r in records]})
+            continue
         model = models.Filter.model_validate(f)
         records, _ = client.scroll("c", scroll_filter=model, limit=len(points) + 1,
                                    with_payload=False, with_vectors=False)
@@ -315,6 +349,12 @@ def compare(name, binary, points, filters, schema):
     theirs = local_mode_ids(points, filters)
     mismatches = 0
     for f, o, t in zip(filters, ours, theirs):
+        if isinstance(t, dict):
+            got = {"hits": o.get("hits")} if "hits" in t else {"ordered": o.get("ids")}
+            if "error" in o or got != t:
+                print(f"[{name}] mismatch: ours {o}, Local Mode {t}\n  {json.dumps(f)}")
+                mismatches += 1
+            continue
         if "error" in o:
             print(f"[{name}] our side failed a filter Local Mode ran: {o['error']}\n  {json.dumps(f)}")
             mismatches += 1
@@ -323,9 +363,11 @@ def compare(name, binary, points, filters, schema):
             missing = sorted(set(t) - set(o["ids"]))[:10]
             print(f"[{name}] mismatch: ours {len(o['ids'])}, Local Mode {len(t)}; extra {extra}, missing {missing}\n  {json.dumps(f)}")
             mismatches += 1
-    passing = sum(1 for t in theirs if t)
-    print(f"[{name}] {len(filters)} filters over {len(points)} points: {mismatches} mismatches "
-          f"({passing} filters pass at least one point)")
+    passing = sum(1 for t in theirs if t and not isinstance(t, dict))
+    facets = sum(1 for t in theirs if isinstance(t, dict) and t.get("hits"))
+    ordered = sum(1 for t in theirs if isinstance(t, dict) and t.get("ordered"))
+    print(f"[{name}] {len(filters)} queries over {len(points)} points: {mismatches} mismatches "
+          f"({passing} filters pass at least one point; {facets} facets and {ordered} order-bys non-empty)")
     return mismatches, len(filters)
 
 
@@ -341,12 +383,20 @@ def main():
     bundled = bundled_points(3000)
     gen = Gen(rng, bundled_fields(bundled))
     filters = [gen.filter() for _ in range(args.filters_per_set)]
+    filters += facet_queries(rng, gen, ["category", "year", "has_rank", "version_major"], 30)
+    filters += order_queries(rng, gen, ["year", "rank", "year_frac", "name_len"], 30,
+                             {"year": [2020, 2024.5], "rank": [100, 5000], "year_frac": [2023.5, 2025],
+                              "name_len": [5, 12]})
     m, n = compare("minilm-pypi-20k payloads", args.bin, bundled, filters, BUNDLED_SCHEMA)
     total_mismatch, total = total_mismatch + m, total + n
 
     synthetic = synthetic_points(1500, rng)
     gen = Gen(rng, synthetic_fields(len(synthetic)))
     filters = [gen.filter() for _ in range(args.filters_per_set)] + uid_filters(synthetic, rng, 10)
+    filters += facet_queries(rng, gen, ["kw", "tags", "flag", "meta.owner.name", "reviews[].stars"], 30)
+    filters += order_queries(rng, gen, ["num", "meta.owner.age", "when", "meta.score"], 30,
+                             {"num": [0, 5.5], "meta.owner.age": [30, 60], "when": ["2024-06-01T00:00:00Z"],
+                              "meta.score": [0.5]})
     m, n = compare("synthetic payloads", args.bin, synthetic, filters, SYNTHETIC_SCHEMA)
     total_mismatch, total = total_mismatch + m, total + n
 

@@ -14,6 +14,7 @@ use std::io::{BufRead, Write};
 use serde_json::{Value, json};
 use sextant_core::{PointId, PointOffset};
 use sextant_payload_index::check::{PointContext, check_filter};
+use sextant_payload_index::facet::{Direction, OrderValue};
 use sextant_payload_index::{FieldType, Filter, PayloadIndex};
 
 /// Payloads, ids and vector names per point offset.
@@ -95,6 +96,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for f in lines(filters_path)? {
+        if let Some(q) = f.get("facet") {
+            writeln!(out, "{}", facet(&index, &points, q))?;
+            continue;
+        }
+        if let Some(q) = f.get("order_by") {
+            writeln!(out, "{}", order_by(&index, &points, q))?;
+            continue;
+        }
         let line = match Filter::from_value(&f) {
             Err(e) => json!({ "error": e.to_string() }),
             Ok(filter) => {
@@ -114,4 +123,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+fn optional_filter(q: &Value) -> Result<Option<Filter>, String> {
+    match q.get("filter") {
+        None | Some(Value::Null) => Ok(None),
+        Some(f) => Filter::from_value(f).map(Some).map_err(|e| e.to_string()),
+    }
+}
+
+/// `{"facet": {"key", "filter", "limit"}}` → `{"hits": [[value, count], ...]}`.
+fn facet(index: &PayloadIndex, points: &Points, q: &Value) -> Value {
+    let run = || -> Result<Value, String> {
+        let filter = optional_filter(q)?;
+        let key = q["key"].as_str().ok_or("facet.key")?;
+        let limit = q["limit"].as_u64().unwrap_or(10) as usize;
+        let hits = index
+            .facet(key, filter.as_ref(), limit, points)
+            .map_err(|e| e.to_string())?;
+        Ok(json!({ "hits": hits.iter().map(|h| json!([h.value, h.count])).collect::<Vec<_>>() }))
+    };
+    run().unwrap_or_else(|e| json!({ "error": e }))
+}
+
+/// `{"order_by": {"key", "direction", "start_from", "filter", "limit"}}` → `{"ids": [...]}`.
+fn order_by(index: &PayloadIndex, points: &Points, q: &Value) -> Value {
+    let run = || -> Result<Value, String> {
+        let filter = optional_filter(q)?;
+        let key = q["key"].as_str().ok_or("order_by.key")?;
+        let direction = match q["direction"].as_str() {
+            Some("desc") => Direction::Desc,
+            _ => Direction::Asc,
+        };
+        let start = match &q["start_from"] {
+            Value::Number(n) if n.is_i64() => Some(OrderValue::Int(n.as_i64().unwrap_or(0))),
+            Value::Number(n) => n.as_f64().map(OrderValue::Float),
+            Value::String(s) => {
+                sextant_payload_index::datetime::parse_bound(s).map(OrderValue::Int)
+            }
+            _ => None,
+        };
+        let limit = q["limit"].as_u64().unwrap_or(10) as usize;
+        let pairs = index
+            .order_by(key, direction, start, filter.as_ref(), points)
+            .map_err(|e| e.to_string())?;
+        let ids: Vec<&PointId> = pairs
+            .iter()
+            .take(limit)
+            .map(|(_, o)| &points.ids[*o as usize])
+            .collect();
+        Ok(json!({ "ids": ids }))
+    };
+    run().unwrap_or_else(|e| json!({ "error": e }))
 }

@@ -21,6 +21,17 @@ pub enum Error {
         /// The point.
         offset: u32,
     },
+    /// An operation the index of a key cannot serve (a facet on a float index...).
+    #[error("{key}: {what}")]
+    Unsupported {
+        /// The key.
+        key: String,
+        /// What is needed.
+        what: String,
+    },
+    /// No index on a key an operation needs one for.
+    #[error("no index on {0:?}: create one first")]
+    NoIndex(String),
     /// An OS call failed.
     #[error("{op} {path}: {source}")]
     Io {

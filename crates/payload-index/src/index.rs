@@ -128,6 +128,52 @@ impl PayloadIndex {
         Plan::compile(self, filter, points)
     }
 
+    /// The `limit` most common values of `key` among the points passing `filter` (all live
+    /// points when `None`), by count descending then value ascending.
+    pub fn facet(
+        &self,
+        key: &str,
+        filter: Option<&Filter>,
+        limit: usize,
+        points: &dyn Points,
+    ) -> Result<Vec<crate::facet::FacetHit>> {
+        let field = self
+            .fields
+            .get(key)
+            .ok_or_else(|| Error::NoIndex(key.to_string()))?;
+        let among = match filter {
+            Some(f) => self.filter(f, points),
+            None => self.live.clone(),
+        };
+        field.facet(&among, limit)
+    }
+
+    /// The live points passing `filter` in value order of `key`, from `start` on; a point
+    /// appears once per distinct value it holds.
+    pub fn order_by(
+        &self,
+        key: &str,
+        direction: crate::facet::Direction,
+        start: Option<crate::facet::OrderValue>,
+        filter: Option<&Filter>,
+        points: &dyn Points,
+    ) -> Result<Vec<(crate::facet::OrderValue, PointOffset)>> {
+        let field = self
+            .fields
+            .get(key)
+            .ok_or_else(|| Error::NoIndex(key.to_string()))?;
+        let among = match filter {
+            Some(f) => self.filter(f, points),
+            None => self.live.clone(),
+        };
+        field.order_by(&among, direction, start)
+    }
+
+    /// Approximate heap bytes of every field index.
+    pub fn bytes(&self) -> usize {
+        self.fields.values().map(FieldIndex::bytes).sum::<usize>() + self.live.as_words().len() * 8
+    }
+
     /// The keys of `filter` that no index serves (evaluated from payloads): what an "index
     /// required" policy refuses.
     pub fn unindexed_keys(&self, filter: &Filter) -> Vec<String> {

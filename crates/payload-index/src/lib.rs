@@ -37,6 +37,7 @@
 pub mod check;
 pub mod datetime;
 mod error;
+pub mod facet;
 mod field;
 pub mod filter;
 pub mod geo;

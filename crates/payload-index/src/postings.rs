@@ -51,7 +51,6 @@ impl Postings {
     }
 
     /// The offsets, ascending.
-    #[cfg(test)]
     pub fn as_slice(&self) -> &[PointOffset] {
         &self.0
     }

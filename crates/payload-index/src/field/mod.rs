@@ -310,6 +310,89 @@ impl FieldIndex {
     }
 }
 
+impl FieldIndex {
+    /// Each distinct value as a facet value, with its postings (facetable types only).
+    pub(crate) fn value_postings(&self) -> Option<Vec<(crate::facet::FacetValue, &[PointOffset])>> {
+        use crate::facet::FacetValue as F;
+        Some(match &self.values {
+            Values::Keyword(t) => t
+                .map
+                .iter()
+                .map(|(k, p)| (F::Keyword(k.clone()), p.as_slice()))
+                .collect(),
+            Values::Integer(t) => t
+                .map
+                .iter()
+                .map(|(k, p)| (F::Integer(*k), p.as_slice()))
+                .collect(),
+            Values::Bool(t) => t
+                .map
+                .iter()
+                .map(|(k, p)| (F::Bool(*k), p.as_slice()))
+                .collect(),
+            Values::Uuid(t) => t
+                .map
+                .iter()
+                .map(|(k, p)| {
+                    (
+                        F::Keyword(sextant_core::PointId::Uuid(k.0).to_string()),
+                        p.as_slice(),
+                    )
+                })
+                .collect(),
+            _ => return None,
+        })
+    }
+
+    /// Every `(value, offset)` pair in value order, offsets ascending within a value
+    /// (orderable types only).
+    pub(crate) fn ordered_pairs(&self) -> Option<Vec<(crate::facet::OrderValue, PointOffset)>> {
+        use crate::facet::OrderValue as V;
+        fn pairs<K: IndexKey>(t: &Typed<K>, f: impl Fn(&K) -> V) -> Vec<(V, PointOffset)> {
+            t.map
+                .iter()
+                .flat_map(|(k, p)| {
+                    let v = f(k);
+                    p.as_slice().iter().map(move |&o| (v, o))
+                })
+                .collect()
+        }
+        Some(match &self.values {
+            Values::Integer(t) => pairs(t, |k| V::Int(*k)),
+            Values::Float(t) => pairs(t, |k| V::Float(k.0)),
+            Values::Datetime(t) => pairs(t, |k| V::Int(k.0)),
+            _ => return None,
+        })
+    }
+
+    /// Approximate heap bytes of the index (keys, postings, per-point lists, presence).
+    pub fn bytes(&self) -> usize {
+        fn typed<K: IndexKey>(t: &Typed<K>, key_bytes: impl Fn(&K) -> usize) -> usize {
+            t.map
+                .iter()
+                .map(|(k, p)| key_bytes(k) + 4 * p.len() + 48)
+                .sum::<usize>()
+                + t.pairs * size_of::<K>()
+                + t.points() * 24
+        }
+        let values = match &self.values {
+            Values::Keyword(t) => typed(t, |k| k.len() + 24),
+            Values::Integer(t) => typed(t, |_| 8),
+            Values::Float(t) => typed(t, |_| 8),
+            Values::Bool(t) => typed(t, |_| 1),
+            Values::Datetime(t) => typed(t, |_| 8),
+            Values::Uuid(t) => typed(t, |_| 16),
+        };
+        let p = &self.presence;
+        values + 4 * p.present.as_words().len() * 8 + p.counts.len() * 8
+    }
+
+    /// Number of (point, distinct value) pairs held.
+    pub fn indexed_values(&self) -> usize {
+        each!(&self.values, t => t.pairs)
+    }
+}
+
 fn others_never_pass<K: IndexKey>(_: &Typed<K>, check: &FieldCheck) -> bool {
     K::others_never_pass(check)
 }

@@ -80,6 +80,11 @@ impl<K: IndexKey> Typed<K> {
         self.pairs -= keys.len();
     }
 
+    /// Number of point slots (the highest offset seen + 1).
+    pub fn points(&self) -> usize {
+        self.forward.len()
+    }
+
     /// The own values of `o`.
     pub fn keys_of(&self, o: PointOffset) -> &[K] {
         self.forward.get(o as usize).map_or(&[], Vec::as_slice)
