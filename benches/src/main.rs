@@ -11,6 +11,7 @@ mod groundtruth;
 mod hnsw;
 mod host;
 mod kill_child;
+mod payload;
 mod plot;
 mod progress;
 mod quant;
@@ -63,6 +64,9 @@ enum Command {
     Wal(wal::WalArgs),
     /// Payload-store workload on sextant-gridstore and redb.
     Gridstore(gridstore::GridstoreArgs),
+    /// Payload indexes over payload.jsonl: build, exact counts, materialized filters,
+    /// estimates and facets (peer: benches/peers/edge_payload.py).
+    Payload(payload::PayloadArgs),
     /// Crash test of sextant-gridstore: SIGKILL a writer, check every flushed value.
     GridstoreCrash(gridstore_crash::GridstoreCrashArgs),
     /// The writer process of `gridstore-crash` (internal).
@@ -87,6 +91,7 @@ fn main() {
         Command::Quant(a) => quant::run(a),
         Command::Wal(a) => wal::run(a),
         Command::Gridstore(a) => gridstore::run(a),
+        Command::Payload(a) => payload::run(a),
         Command::GridstoreCrash(a) => gridstore_crash::run(a),
         Command::GridstoreCrashChild(a) => gridstore_crash::child(a),
         Command::WalCrash(a) => wal_crash::run(a),

@@ -113,7 +113,7 @@ impl PayloadIndex {
 
     /// The exact number of live points passing `filter`.
     pub fn count(&self, filter: &Filter, points: &dyn Points) -> usize {
-        self.filter(filter, points).count()
+        Plan::compile(self, filter, points).count()
     }
 
     /// Bounds on the number of points passing `filter`, from the indexes alone (cheap): the

@@ -264,6 +264,24 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// The exact number of live points passing, without building the set when a single
+    /// indexed condition's postings give it.
+    pub fn count(&self) -> usize {
+        if let Node::All(children) = &self.root
+            && let [
+                Node::Field {
+                    index: Some(f),
+                    check,
+                    ..
+                },
+            ] = children.as_slice()
+            && let Some(n) = f.count(check, self.index.len())
+        {
+            return n;
+        }
+        self.materialize(self.index.live()).count()
+    }
+
     /// Bounds on the number of passing points, from index statistics.
     pub fn estimate(&self) -> Cardinality {
         self.estimate_node(&self.root, self.index.len())

@@ -37,8 +37,10 @@ pub enum FieldType {
 struct Presence {
     /// The key reaches at least one value.
     present: BitSet,
-    /// The key reaches a value the typed index does not hold.
+    /// The key reaches a value the typed index does not hold (other than null).
     others: BitSet,
+    /// The key reaches a null among its (flattened) values: it passes `except`, nothing else.
+    null_values: BitSet,
     /// `is_null` holds.
     null: BitSet,
     /// `is_empty` does not hold.
@@ -47,6 +49,9 @@ struct Presence {
     counts: Vec<(u32, u32)>,
     /// Points whose `counts` are not `MISSING`.
     exists: usize,
+    /// Points with more than one flattened value (0: counts are sums of postings).
+    multi: usize,
+    multi_points: BitSet,
 }
 
 const MISSING: (u32, u32) = (u32::MAX, 0);
@@ -92,13 +97,14 @@ pub struct FieldIndex {
     presence: Presence,
 }
 
+/// Adds the own values of `o`; returns whether it has other (non-null) values.
 fn add_typed<K: IndexKey>(t: &mut Typed<K>, o: PointOffset, values: &[&Value]) -> bool {
     let mut keys = Vec::with_capacity(values.len());
     let mut others = false;
     for v in values {
         match K::extract(v) {
             Some(k) => keys.push(k),
-            None => others = true,
+            None => others |= !v.is_null(),
         }
     }
     t.add(o, keys);
@@ -155,6 +161,7 @@ impl FieldIndex {
         let p = &mut self.presence;
         set_bit(&mut p.present, o, !flat.is_empty());
         set_bit(&mut p.others, o, others);
+        set_bit(&mut p.null_values, o, flat.iter().any(|v| v.is_null()));
         set_bit(&mut p.null, o, check::is_null(&self.key, payload));
         set_bit(&mut p.non_empty, o, !check::is_empty(&self.key, payload));
         let counts = match self.key.values_unflattened(payload) {
@@ -170,18 +177,32 @@ impl FieldIndex {
         }
         p.counts[i] = counts;
         p.exists += usize::from(counts != MISSING);
+        if flat.len() > 1 {
+            p.multi += 1;
+            p.multi_points.insert(o);
+        }
     }
 
     /// Forgets `o`.
     pub fn remove(&mut self, o: PointOffset) {
         each!(&mut self.values, t => t.remove(o));
         let p = &mut self.presence;
-        for set in [&mut p.present, &mut p.others, &mut p.null, &mut p.non_empty] {
+        let sets = [
+            &mut p.present,
+            &mut p.others,
+            &mut p.null_values,
+            &mut p.null,
+            &mut p.non_empty,
+        ];
+        for set in sets {
             set.remove(o);
         }
         if let Some(c) = p.counts.get_mut(o as usize) {
             p.exists -= usize::from(*c != MISSING);
             *c = MISSING;
+        }
+        if p.multi_points.remove(o) {
+            p.multi -= 1;
         }
     }
 
@@ -244,6 +265,9 @@ impl FieldIndex {
                 verify: Some(verify),
             };
         }
+        if matches!(check, FieldCheck::Match(crate::filter::Match::Except(_))) {
+            sure.or_with(&p.null_values);
+        }
         sure.and_with(live);
         let verify = (!others_never && !p.others.is_clear()).then(|| {
             let mut v = p.others.clone();
@@ -264,7 +288,9 @@ impl FieldIndex {
             _ => {}
         }
         let own = each!(&self.values, t => t.point_passes(o, check))?;
-        if own {
+        let null_passes = matches!(check, FieldCheck::Match(crate::filter::Match::Except(_)))
+            && p.null_values.contains(o);
+        if own || null_passes {
             return Some(true);
         }
         let others_never = each!(&self.values, t => others_never_pass(t, check));
@@ -273,6 +299,13 @@ impl FieldIndex {
         } else {
             Some(false)
         }
+    }
+
+    /// The exact number of live points passing `check`, when the index knows it without
+    /// building the set (single-valued fields: the sum of the passing postings).
+    pub(crate) fn count(&self, check: &FieldCheck, live: usize) -> Option<usize> {
+        let c = self.estimate(check, live);
+        (c.min == c.max).then_some(c.min)
     }
 
     /// Bounds on the number of points passing `check` among `live` points.
@@ -301,9 +334,18 @@ impl FieldIndex {
             let present = p.present.count().min(live);
             return Cardinality::new(0, present / 2, present).expect("ordered");
         };
-        let min = lens.iter().copied().max().unwrap_or(0);
-        let sum: usize = lens.iter().sum();
+        let nulls = if matches!(check, FieldCheck::Match(crate::filter::Match::Except(_))) {
+            p.null_values.count()
+        } else {
+            0
+        };
+        let sum: usize = lens.iter().sum::<usize>() + nulls;
         let others = if others_never { 0 } else { p.others.count() };
+        if others == 0 && p.multi == 0 {
+            // One value per point: the postings are disjoint.
+            return exact(sum);
+        }
+        let min = lens.iter().copied().max().unwrap_or(0).max(nulls);
         let max = (sum + others).min(live);
         let exp = (sum + others / 2).clamp(min, max);
         Cardinality::new(min.min(max), exp, max).expect("ordered")

@@ -92,7 +92,9 @@ impl<K: IndexKey> Typed<K> {
 
     /// The postings of the keys passing `check`.
     pub fn passing(&self, check: &FieldCheck) -> Passing<'_> {
-        if let Some(keys) = K::keys_passing(check) {
+        if let Some(mut keys) = K::keys_passing(check) {
+            keys.sort();
+            keys.dedup();
             return Passing::Postings(keys.iter().filter_map(|k| self.map.get(k)).collect());
         }
         if let Some((lo, hi)) = K::key_range(check) {

@@ -1,0 +1,329 @@
+//! `sextant-bench payload`: payload indexes over a dataset's `payload.jsonl` (every top-level
+//! field indexed with the type its values have), then exact counts, materialized sets and
+//! estimates per filter, and facets, each timed (median of `--repeats`). The peer is
+//! `benches/peers/edge_payload.py` (Qdrant Edge), which reads the filters from our `--json`.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::{Value, json};
+use sextant_core::{PointId, PointOffset};
+use sextant_payload_index::{FieldType, Filter, PayloadIndex, Points};
+
+use crate::report::{Report, Table};
+
+/// Payload indexes: build, exact count, materialization and facets per filter.
+#[derive(Debug, Args)]
+pub struct PayloadArgs {
+    /// Dataset folder with a `payload.jsonl`.
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Filters, one Qdrant filter JSON object per line (default: a set derived from the data:
+    /// ranges at the 50/90/99/99.9th percentiles of numeric fields, common and rare keyword
+    /// values, bools, nulls, and combinations).
+    #[arg(long)]
+    filters: Option<PathBuf>,
+    /// Timed repetitions per measurement (the median is reported).
+    #[arg(long, default_value_t = 21, value_parser = crate::query_args::at_least_one())]
+    repeats: usize,
+    /// Facet results per key.
+    #[arg(long, default_value_t = 10, value_parser = crate::query_args::at_least_one())]
+    limit: usize,
+    /// Also write the records to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+struct Payloads(Vec<Value>);
+
+impl Points for Payloads {
+    fn payload(&self, o: PointOffset) -> Option<Cow<'_, Value>> {
+        self.0.get(o as usize).map(Cow::Borrowed)
+    }
+    fn offsets_of(&self, ids: &[PointId]) -> Vec<PointOffset> {
+        ids.iter()
+            .filter_map(|id| match id {
+                PointId::Num(n) if (*n as usize) < self.0.len() => Some(*n as PointOffset),
+                _ => None,
+            })
+            .collect()
+    }
+    fn has_vector(&self, _: PointOffset, _: &str) -> bool {
+        true
+    }
+}
+
+/// The type most of a field's (non-null, flattened) values have.
+fn infer_types(payloads: &[Value]) -> BTreeMap<String, FieldType> {
+    let mut votes: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for p in payloads {
+        for (k, v) in p.as_object().into_iter().flatten() {
+            let items: Vec<&Value> = match v {
+                Value::Array(a) => a.iter().collect(),
+                other => vec![other],
+            };
+            for v in items {
+                let kind = match v {
+                    Value::Bool(_) => "bool",
+                    Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                    Value::Number(_) => "float",
+                    Value::String(s)
+                        if sextant_payload_index::datetime::parse_value(s).is_some() =>
+                    {
+                        "datetime"
+                    }
+                    Value::String(_) => "keyword",
+                    _ => continue,
+                };
+                *votes.entry(k.clone()).or_default().entry(kind).or_default() += 1;
+            }
+        }
+    }
+    votes
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let has_float = v.contains_key("float");
+            let (kind, _) = v.into_iter().max_by_key(|(_, n)| *n)?;
+            let t = match kind {
+                "bool" => FieldType::Bool,
+                "integer" if has_float => FieldType::Float,
+                "integer" => FieldType::Integer,
+                "float" => FieldType::Float,
+                "datetime" => FieldType::Datetime,
+                _ => FieldType::Keyword,
+            };
+            Some((k, t))
+        })
+        .collect()
+}
+
+/// Filters derived from the data, spanning selectivities from ~50% to ~0.1%.
+fn derived_filters(payloads: &[Value], types: &BTreeMap<String, FieldType>) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut numeric: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut keywords: Vec<(String, Vec<(String, usize)>)> = Vec::new();
+    for (key, t) in types {
+        let values = payloads.iter().filter_map(|p| p.get(key));
+        match t {
+            FieldType::Integer | FieldType::Float => {
+                let mut v: Vec<f64> = values.filter_map(Value::as_f64).collect();
+                v.sort_by(f64::total_cmp);
+                if !v.is_empty() {
+                    numeric.push((key.clone(), v));
+                }
+            }
+            FieldType::Keyword => {
+                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+                for v in values.filter_map(Value::as_str) {
+                    *counts.entry(v.to_string()).or_default() += 1;
+                }
+                let mut c: Vec<(String, usize)> = counts.into_iter().collect();
+                c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                if c.len() > 1 && c.len() < payloads.len() / 2 {
+                    keywords.push((key.clone(), c));
+                }
+            }
+            FieldType::Bool => out.push(json!({"must": [{"key": key, "match": {"value": true}}]})),
+            _ => {}
+        }
+    }
+    let n = payloads.len() as f64;
+    for (key, v) in &numeric {
+        for q in [0.5, 0.9, 0.99, 0.999] {
+            let at = v[((v.len() as f64 * q) as usize).min(v.len() - 1)];
+            out.push(json!({"must": [{"key": key, "range": {"gte": at}}]}));
+        }
+    }
+    for (key, c) in &keywords {
+        let near = |share: f64| {
+            c.iter()
+                .min_by(|a, b| {
+                    let d = |x: usize| (x as f64 / n - share).abs();
+                    d(a.1).total_cmp(&d(b.1))
+                })
+                .map(|(v, _)| v.clone())
+        };
+        for share in [0.1, 0.01] {
+            if let Some(v) = near(share) {
+                out.push(json!({"must": [{"key": key, "match": {"value": v}}]}));
+            }
+        }
+        let top: Vec<&String> = c.iter().take(3).map(|(v, _)| v).collect();
+        out.push(json!({"must": [{"key": key, "match": {"any": top}}]}));
+        out.push(json!({"must": [{"key": key, "match": {"except": [top[0]]}}]}));
+    }
+    if let (Some((nk, nv)), Some((kk, kc))) = (numeric.first(), keywords.first()) {
+        let median = nv[nv.len() / 2];
+        out.push(json!({"must": [{"key": kk, "match": {"value": kc[0].0}}, {"key": nk, "range": {"gte": median}}]}));
+        if kc.len() > 2 {
+            out.push(json!({"should": [{"key": kk, "match": {"value": kc[1].0}}, {"key": kk, "match": {"value": kc[2].0}}],
+                            "must_not": [{"key": nk, "range": {"lt": median}}]}));
+        }
+    }
+    for key in types.keys() {
+        if payloads
+            .iter()
+            .any(|p| p.get(key).is_some_and(Value::is_null))
+        {
+            out.push(json!({"must": [{"is_null": {"key": key}}]}));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert(f.to_string()));
+    out
+}
+
+fn median_us(repeats: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+pub fn run(args: PayloadArgs) -> Result<(), String> {
+    let path = args.dataset.join("payload.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let payloads = Payloads(
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))
+            })
+            .collect::<Result<_, _>>()?,
+    );
+    let types = infer_types(&payloads.0);
+    let filters: Vec<Value> = match &args.filters {
+        Some(f) => std::fs::read_to_string(f)
+            .map_err(|e| format!("{}: {e}", f.display()))?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).map_err(|e| format!("{}: {e}", f.display())))
+            .collect::<Result<_, _>>()?,
+        None => derived_filters(&payloads.0, &types),
+    };
+    let parsed: Vec<Filter> = filters
+        .iter()
+        .map(|f| Filter::from_value(f).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+
+    let t0 = Instant::now();
+    let mut index = PayloadIndex::new();
+    for (k, t) in &types {
+        index
+            .create_field(k, *t, &payloads)
+            .map_err(|e| e.to_string())?;
+    }
+    for (i, p) in payloads.0.iter().enumerate() {
+        index.set(i as PointOffset, p).map_err(|e| e.to_string())?;
+    }
+    let index_s = t0.elapsed().as_secs_f64();
+    let values: usize = types
+        .keys()
+        .filter_map(|k| index.field(k))
+        .map(|f| f.indexed_values())
+        .sum();
+    let bytes = index.bytes();
+    let n = payloads.0.len();
+    let mut report = Report::new(
+        json!({"name": args.dataset.file_name().map(|s| s.to_string_lossy().to_string()), "n_base": n}),
+        json!({"repeats": args.repeats, "limit": args.limit,
+               "schema": types.iter().map(|(k, t)| (k.clone(), json!(t))).collect::<serde_json::Map<_, _>>()}),
+    );
+    report.push(
+        json!({"lib": "sextant-payload-index", "kind": "build", "index_s": index_s,
+        "bytes": bytes, "values": values, "bytes_per_value": bytes as f64 / values.max(1) as f64}),
+    );
+    println!(
+        "payload indexes over {n} points, {} fields: built in {:.3} s, {bytes} bytes ({:.1} per indexed value)\n",
+        types.len(),
+        index_s,
+        bytes as f64 / values.max(1) as f64
+    );
+
+    let mut table = Table::new(&[
+        "filter",
+        "count",
+        "estimate (min/exp/max)",
+        "count µs",
+        "materialize µs",
+        "µs per 10k points",
+    ]);
+    for (json_filter, f) in filters.iter().zip(&parsed) {
+        let count = index.count(f, &payloads);
+        let e = index.estimate(f, &payloads);
+        let count_us = median_us(args.repeats, || {
+            std::hint::black_box(index.count(f, &payloads));
+        });
+        let materialize_us = median_us(args.repeats, || {
+            std::hint::black_box(index.filter(f, &payloads));
+        });
+        report.push(
+            json!({"lib": "sextant-payload-index", "kind": "count", "filter": json_filter,
+            "count": count, "estimate": {"min": e.min, "exp": e.exp, "max": e.max},
+            "count_us": count_us, "materialize_us": materialize_us}),
+        );
+        table.row(vec![
+            json_filter.to_string(),
+            count.to_string(),
+            format!("{}/{}/{}", e.min, e.exp, e.max),
+            format!("{count_us:.1}"),
+            format!("{materialize_us:.1}"),
+            format!("{:.2}", materialize_us * 10_000.0 / n.max(1) as f64),
+        ]);
+    }
+    println!("{}", table.render());
+
+    let mut facets = Table::new(&["key", "filter", "µs", "hits"]);
+    let facet_keys: Vec<&String> = types
+        .iter()
+        .filter(|(k, t)| {
+            matches!(t, FieldType::Keyword | FieldType::Integer | FieldType::Bool)
+                && index
+                    .field(k)
+                    .is_some_and(|f| f.distinct_values() <= 10_000)
+        })
+        .map(|(k, _)| k)
+        .collect();
+    for key in facet_keys {
+        for (fj, f) in [(None, None), (filters.first(), parsed.first())] {
+            if fj.is_none() && f.is_some() {
+                continue;
+            }
+            let hits = index
+                .facet(key, f, args.limit, &payloads)
+                .map_err(|e| e.to_string())?;
+            let us = median_us(args.repeats, || {
+                std::hint::black_box(index.facet(key, f, args.limit, &payloads).ok());
+            });
+            let hits_json: Vec<Value> = hits.iter().map(|h| json!([h.value, h.count])).collect();
+            report.push(
+                json!({"lib": "sextant-payload-index", "kind": "facet", "key": key,
+                "filter": fj, "limit": args.limit, "us": us, "hits": hits_json}),
+            );
+            facets.row(vec![
+                key.clone(),
+                fj.map_or("-".into(), |f| f.to_string()),
+                format!("{us:.1}"),
+                hits.iter()
+                    .take(3)
+                    .map(|h| format!("{}:{}", json!(h.value), h.count))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]);
+        }
+    }
+    println!("{}", facets.render());
+    if let Some(out) = &args.json {
+        report.write(out)?;
+    }
+    Ok(())
+}
