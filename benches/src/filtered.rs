@@ -1,5 +1,6 @@
-//! `sextant-bench filtered`: filtered search at several selectivities, with filters built from
-//! the dataset's `payload.jsonl`, against exact filtered ground truth. Each filter is run four
+//! `sextant-bench filtered`: filtered search at several selectivities, with Qdrant filters
+//! evaluated by sextant-payload-index over the dataset's `payload.jsonl` (which also gives the
+//! planner its estimate), against exact filtered ground truth. Each filter is run four
 //! ways: the planner (`search_planned`), plain filtered graph traversal, the ACORN-style
 //! two-hop traversal (`search_acorn`), and an exact scan of the passing points; the planner is also compared with half the unfiltered QPS at the same
 //! recall.
@@ -11,11 +12,11 @@ use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use serde_json::{Value, json};
-use sextant_core::{
-    BitSet, Cardinality, DensePairScorer, DenseVectorSource, DenseVectors, PointOffset, ScoredPoint,
-};
+use sextant_core::{DensePairScorer, DenseVectorSource, DenseVectors, PointOffset, ScoredPoint};
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
 use sextant_hnsw::{Found, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
+use sextant_payload_index::Filter;
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Filtered search: planner vs plain filtered traversal vs exact scan, per selectivity.
@@ -23,11 +24,11 @@ use std::time::Instant;
 pub struct FilteredArgs {
     #[command(flatten)]
     q: QueryArgs,
-    /// Filters over payload fields: `field OP value` joined by `&`, OP one of = != >= <= > <
-    /// (numbers compare as numbers, other values as strings). The defaults pass about 50%, 10%,
-    /// 1% and 0.1% of minilm-pypi-20k.
-    #[arg(long = "filter", default_values = ["year>=2025", "category=web", "name_len>=40", "category=cli&year=2019"])]
-    filters: Vec<String>,
+    /// Filters, one Qdrant filter JSON object per line, evaluated by sextant-payload-index over
+    /// payload.jsonl (every field indexed with its values' type). Default: four filters that
+    /// pass about 50%, 10%, 1% and 0.1% of minilm-pypi-20k.
+    #[arg(long)]
+    filters: Option<PathBuf>,
     /// Search list sizes.
     #[arg(long, value_delimiter = ',', default_value = "64,128", value_parser = crate::query_args::at_least_one())]
     ef: Vec<usize>,
@@ -39,63 +40,14 @@ pub struct FilteredArgs {
     g: GraphArgs,
 }
 
-/// One condition: `field OP value`.
-#[derive(Debug, Clone)]
-struct Cond {
-    field: String,
-    op: &'static str,
-    value: String,
-}
-
-fn parse_filter(text: &str) -> Result<Vec<Cond>, String> {
-    text.split('&')
-        .map(|part| {
-            let part = part.trim();
-            let (pos, op) = ["!=", ">=", "<=", "=", ">", "<"]
-                .iter()
-                .find_map(|op| part.find(op).map(|p| (p, *op)))
-                .ok_or_else(|| {
-                    format!(
-                        "filter {part:?}: expected field OP value with OP one of = != >= <= > <"
-                    )
-                })?;
-            let field = part[..pos].trim().to_string();
-            let value = part[pos + op.len()..].trim().trim_matches('"').to_string();
-            if field.is_empty() || value.is_empty() {
-                return Err(format!("filter {part:?}: empty field or value"));
-            }
-            Ok(Cond { field, op, value })
-        })
-        .collect()
-}
-
-fn matches(payload: &Value, cond: &Cond) -> bool {
-    let v = &payload[&cond.field];
-    if v.is_null() {
-        return false;
-    }
-    let (a, b) = (v.as_f64(), cond.value.parse::<f64>().ok());
-    match (a, b) {
-        (Some(a), Some(b)) => match cond.op {
-            "=" => a == b,
-            "!=" => a != b,
-            ">=" => a >= b,
-            "<=" => a <= b,
-            ">" => a > b,
-            _ => a < b,
-        },
-        _ => {
-            let s = v
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string());
-            match cond.op {
-                "=" => s == cond.value,
-                "!=" => s != cond.value,
-                _ => false,
-            }
-        }
-    }
+/// The default filters (minilm payload fields).
+fn default_filters() -> Vec<Value> {
+    vec![
+        json!({"must": [{"key": "year", "range": {"gte": 2025}}]}),
+        json!({"must": [{"key": "category", "match": {"value": "web"}}]}),
+        json!({"must": [{"key": "name_len", "range": {"gte": 40}}]}),
+        json!({"must": [{"key": "category", "match": {"value": "cli"}}, {"key": "year", "match": {"value": 2019}}]}),
+    ]
 }
 
 /// QPS at `recall` on a (recall, qps) curve, interpolated in log(QPS) as compare.py does.
@@ -160,23 +112,23 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     crate::float_scorer::check_bounds(&args.bounds)?;
     crate::query_args::check_json(q.json.as_deref())?;
     let ds = Dataset::open(&q.dataset).map_err(|e| e.to_string())?;
-    let payload_path = q.dataset.join("payload.jsonl");
-    let text = std::fs::read_to_string(&payload_path)
-        .map_err(|e| format!("{}: {e}", payload_path.display()))?;
-    let payload: Vec<Value> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .map_err(|e| format!("{}: line {}: {e}", payload_path.display(), i + 1))
-        })
+    let payloads = crate::payloads::load(&q.dataset)?;
+    let types = crate::payloads::infer_types(&payloads.0);
+    let payload_index = crate::payloads::index_all(&payloads, &types)?;
+    let filters = match &args.filters {
+        Some(path) => crate::payloads::read_filters(path)?,
+        None => default_filters(),
+    };
+    let parsed: Vec<Filter> = filters
+        .iter()
+        .map(|f| Filter::from_value(f).map_err(|e| e.to_string()))
         .collect::<Result<_, _>>()?;
     let distance = ds.distance();
     let base = ds.base_prepared().map_err(|e| e.to_string())?;
-    if payload.len() != base.len() {
+    if payloads.0.len() != base.len() {
         return Err(format!(
             "{} payload rows for {} base vectors",
-            payload.len(),
+            payloads.0.len(),
             base.len()
         ));
     }
@@ -236,16 +188,13 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     ]);
     let mut report = Report::new(
         dataset_header(&ds, n_q),
-        json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": q.k, "filters": args.filters, "build_threads": args.g.threads}),
+        json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": q.k, "filters": filters, "build_threads": args.g.threads}),
     );
-    for spec in &args.filters {
-        let conds = parse_filter(spec)?;
-        let mut allowed = BitSet::new(base.len());
-        for (i, p) in payload.iter().enumerate() {
-            if conds.iter().all(|c| matches(p, c)) {
-                allowed.insert(i as PointOffset);
-            }
-        }
+    for (filter_json, filter) in filters.iter().zip(&parsed) {
+        let spec = filter_json.to_string();
+        let mut allowed = payload_index.filter(filter, &payloads);
+        allowed.grow(base.len());
+        let estimate = payload_index.estimate(filter, &payloads);
         let passing: Vec<PointOffset> = allowed.iter().collect();
         if passing.is_empty() {
             return Err(format!("filter {spec:?} passes no point"));
@@ -303,7 +252,6 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
             })?;
             let mut plan = None;
             let (planned, planned_cpu, planned_found) = timed(&scorers, q.repeats, |s, out| {
-                let estimate = Cardinality::exact(passing.len());
                 plan = Some(fill(
                     out,
                     index.search(s, &filtered.estimate(estimate), &mut ctx),
@@ -351,8 +299,15 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                     format!("{cpu:.1}"),
                     ratio,
                 ]);
+                let variant = match method.split_whitespace().next() {
+                    Some("planner") => "planner",
+                    Some("exact") => "exact",
+                    _ if method.contains("ACORN") => "acorn",
+                    _ => "traversal",
+                };
                 report.push(json!({"lib": "sextant-hnsw", "dataset": name, "kind": "search", "mode": "single",
-                    "variant": format!("filtered {spec} / {method}"), "filter": spec, "selectivity": selectivity,
+                    "variant": variant, "method": method, "filter": filter_json, "selectivity": selectivity,
+                    "estimate": {"min": estimate.min, "exp": estimate.exp, "max": estimate.max},
                     "passing": passing.len(), "bounds": args.bounds, "ef": ef, "k": q.k, "recall": recall, "qps": st.qps, "p50_us": st.p50_us,
                     "p99_us": st.p99_us, "cpu_us_per_query": cpu, "loadavg": loadavg(),
                     "bar_qps": if method.starts_with("planner") { json!(bar) } else { Value::Null }}));
@@ -391,21 +346,6 @@ fn fill(out: &mut Vec<ScoredPoint>, found: sextant_hnsw::Result<Found<'_>>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn filters_parse_and_match_payload_fields() {
-        let conds = parse_filter("year>=2025 & category=web").unwrap();
-        assert_eq!(conds.len(), 2);
-        let p = json!({"year": 2025, "category": "web", "rank": null});
-        assert!(conds.iter().all(|c| matches(&p, c)));
-        assert!(
-            !matches(&p, &parse_filter("rank<5").unwrap()[0]),
-            "null never matches"
-        );
-        assert!(matches(&p, &parse_filter("category!=ml").unwrap()[0]));
-        assert!(parse_filter("year").is_err());
-        assert!(parse_filter("=3").is_err());
-    }
 
     #[test]
     fn interpolates_like_compare_py() {

@@ -12,6 +12,7 @@ mod hnsw;
 mod host;
 mod kill_child;
 mod payload;
+mod payloads;
 mod plot;
 mod progress;
 mod quant;

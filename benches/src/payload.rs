@@ -3,16 +3,15 @@
 //! estimates per filter, and facets, each timed (median of `--repeats`). The peer is
 //! `benches/peers/edge_payload.py` (Qdrant Edge), which reads the filters from our `--json`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 use serde_json::{Value, json};
-use sextant_core::{PointId, PointOffset};
-use sextant_payload_index::{FieldType, Filter, PayloadIndex, Points};
+use sextant_payload_index::{FieldType, Filter};
 
+use crate::payloads::{self, infer_types};
 use crate::report::{Report, Table};
 
 /// Payload indexes: build, exact count, materialization and facets per filter.
@@ -35,69 +34,6 @@ pub struct PayloadArgs {
     /// Also write the records to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-}
-
-struct Payloads(Vec<Value>);
-
-impl Points for Payloads {
-    fn payload(&self, o: PointOffset) -> Option<Cow<'_, Value>> {
-        self.0.get(o as usize).map(Cow::Borrowed)
-    }
-    fn offsets_of(&self, ids: &[PointId]) -> Vec<PointOffset> {
-        ids.iter()
-            .filter_map(|id| match id {
-                PointId::Num(n) if (*n as usize) < self.0.len() => Some(*n as PointOffset),
-                _ => None,
-            })
-            .collect()
-    }
-    fn has_vector(&self, _: PointOffset, _: &str) -> bool {
-        true
-    }
-}
-
-/// The type most of a field's (non-null, flattened) values have.
-fn infer_types(payloads: &[Value]) -> BTreeMap<String, FieldType> {
-    let mut votes: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
-    for p in payloads {
-        for (k, v) in p.as_object().into_iter().flatten() {
-            let items: Vec<&Value> = match v {
-                Value::Array(a) => a.iter().collect(),
-                other => vec![other],
-            };
-            for v in items {
-                let kind = match v {
-                    Value::Bool(_) => "bool",
-                    Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-                    Value::Number(_) => "float",
-                    Value::String(s)
-                        if sextant_payload_index::datetime::parse_value(s).is_some() =>
-                    {
-                        "datetime"
-                    }
-                    Value::String(_) => "keyword",
-                    _ => continue,
-                };
-                *votes.entry(k.clone()).or_default().entry(kind).or_default() += 1;
-            }
-        }
-    }
-    votes
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let has_float = v.contains_key("float");
-            let (kind, _) = v.into_iter().max_by_key(|(_, n)| *n)?;
-            let t = match kind {
-                "bool" => FieldType::Bool,
-                "integer" if has_float => FieldType::Float,
-                "integer" => FieldType::Integer,
-                "float" => FieldType::Float,
-                "datetime" => FieldType::Datetime,
-                _ => FieldType::Keyword,
-            };
-            Some((k, t))
-        })
-        .collect()
 }
 
 /// Filters derived from the data, spanning selectivities from ~50% to ~0.1%.
@@ -190,24 +126,10 @@ fn median_us(repeats: usize, mut f: impl FnMut()) -> f64 {
 }
 
 pub fn run(args: PayloadArgs) -> Result<(), String> {
-    let path = args.dataset.join("payload.jsonl");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let payloads = Payloads(
-        text.lines()
-            .enumerate()
-            .map(|(i, l)| {
-                serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))
-            })
-            .collect::<Result<_, _>>()?,
-    );
+    let payloads = payloads::load(&args.dataset)?;
     let types = infer_types(&payloads.0);
     let filters: Vec<Value> = match &args.filters {
-        Some(f) => std::fs::read_to_string(f)
-            .map_err(|e| format!("{}: {e}", f.display()))?
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).map_err(|e| format!("{}: {e}", f.display())))
-            .collect::<Result<_, _>>()?,
+        Some(f) => payloads::read_filters(f)?,
         None => derived_filters(&payloads.0, &types),
     };
     let parsed: Vec<Filter> = filters
@@ -216,15 +138,7 @@ pub fn run(args: PayloadArgs) -> Result<(), String> {
         .collect::<Result<_, _>>()?;
 
     let t0 = Instant::now();
-    let mut index = PayloadIndex::new();
-    for (k, t) in &types {
-        index
-            .create_field(k, *t, &payloads)
-            .map_err(|e| e.to_string())?;
-    }
-    for (i, p) in payloads.0.iter().enumerate() {
-        index.set(i as PointOffset, p).map_err(|e| e.to_string())?;
-    }
+    let index = payloads::index_all(&payloads, &types)?;
     let index_s = t0.elapsed().as_secs_f64();
     let values: usize = types
         .keys()

@@ -170,6 +170,10 @@ impl PointFilter for BitSet {
     fn allows(&self, point: PointOffset) -> bool {
         self.contains(point)
     }
+
+    fn as_bitset(&self) -> Option<&BitSet> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

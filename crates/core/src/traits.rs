@@ -115,6 +115,12 @@ forward_scorers!(&S, Box<S>, std::sync::Arc<S>);
 pub trait PointFilter {
     /// True when `point` is allowed.
     fn allows(&self, point: PointOffset) -> bool;
+
+    /// The allowed points as a bit set, when the filter is one: a scan then walks the set
+    /// bits instead of asking about every point.
+    fn as_bitset(&self) -> Option<&crate::BitSet> {
+        None
+    }
 }
 
 /// Any `Fn(PointOffset) -> bool` is a filter.

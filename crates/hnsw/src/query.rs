@@ -199,20 +199,32 @@ impl<G: Links + Sync> Query<'_, G> {
         let mut top = sextant_core::TopK::new(k);
         ctx.fresh.clear();
         let n = self.graph.len() as PointOffset;
-        for p in 0..n {
-            if filter.allows(p) && !self.deleted.contains(p) {
+        let flush = |ctx: &mut SearchContext, top: &mut sextant_core::TopK| {
+            ctx.scores.resize(ctx.fresh.len(), 0.0);
+            // A full top-k drops every point below its worst.
+            let floor = top.threshold().unwrap_or(ScoreType::NEG_INFINITY);
+            scorer.score_points_above(&ctx.fresh, floor, &mut ctx.scores);
+            for (&q, &s) in ctx.fresh.iter().zip(&ctx.scores) {
+                top.push(q, s);
+            }
+            ctx.fresh.clear();
+        };
+        // A bit set of allowed points is walked by its set bits (a selective filter over a
+        // large graph touches only its words, not every point).
+        let allowed: Box<dyn Iterator<Item = PointOffset> + '_> = match filter.as_bitset() {
+            Some(bits) => Box::new(bits.iter().take_while(move |&p| p < n)),
+            None => Box::new((0..n).filter(|&p| filter.allows(p))),
+        };
+        for p in allowed {
+            if !self.deleted.contains(p) {
                 ctx.fresh.push(p);
-            }
-            if ctx.fresh.len() == BATCH || (p + 1 == n && !ctx.fresh.is_empty()) {
-                ctx.scores.resize(ctx.fresh.len(), 0.0);
-                // A full top-k drops every point below its worst.
-                let floor = top.threshold().unwrap_or(ScoreType::NEG_INFINITY);
-                scorer.score_points_above(&ctx.fresh, floor, &mut ctx.scores);
-                for (&q, &s) in ctx.fresh.iter().zip(&ctx.scores) {
-                    top.push(q, s);
+                if ctx.fresh.len() == BATCH {
+                    flush(ctx, &mut top);
                 }
-                ctx.fresh.clear();
             }
+        }
+        if !ctx.fresh.is_empty() {
+            flush(ctx, &mut top);
         }
         out.clear();
         out.extend(top.drain_sorted());

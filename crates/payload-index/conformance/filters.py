@@ -330,7 +330,7 @@ BUNDLED_SCHEMA = {"category": "keyword", "name": "keyword", "month": "keyword", 
 SYNTHETIC_SCHEMA = {"kw": "keyword", "num": "float", "flag": "bool", "when": "datetime", "uid": "uuid",
                     "text": "keyword", "tags": "keyword", "meta.owner.name": "keyword",
                     "meta.owner.age": "integer", "meta.score": "float", "reviews[].stars": "integer",
-                    "mixed": "keyword", "opt": "keyword", "matrix[]": "integer", "loc": "keyword"}
+                    "mixed": "keyword", "opt": "keyword", "matrix[]": "integer", "loc": "geo"}
 
 
 def rust_ids(binary, points, filters, schema):

@@ -40,6 +40,8 @@ mod error;
 pub mod facet;
 mod field;
 pub mod filter;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geo;
 mod index;
 pub mod path;

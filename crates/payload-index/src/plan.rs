@@ -392,3 +392,11 @@ pub(crate) fn unindexed_keys(index: &PayloadIndex, filter: &Filter, out: &mut Ve
         }
     }
 }
+
+/// A compiled filter checked point by point (index lookups, payload reads where needed): what
+/// a graph search asks on the nodes it visits, without materializing the passing set.
+impl sextant_core::PointFilter for Plan<'_> {
+    fn allows(&self, point: PointOffset) -> bool {
+        self.check(point)
+    }
+}

@@ -77,6 +77,11 @@ fn payload(r: &mut Rng) -> Value {
     });
     put(r, "uid", |r| json!(r.pick(&UIDS)));
     put(r, "free", scalar);
+    put(
+        r,
+        "geo",
+        |r| json!({"lat": r.below(1800) as f64 / 10.0 - 90.0, "lon": r.below(3600) as f64 / 10.0 - 180.0}),
+    );
     if r.chance(0.7) {
         let inner = json!({"kw": r.pick(&KWS), "int": r.below(4)});
         p.insert("o".into(), inner);
@@ -86,8 +91,10 @@ fn payload(r: &mut Rng) -> Value {
 
 fn condition(r: &mut Rng, depth: usize) -> Value {
     let key = r.pick(&[
-        "kw", "int", "num", "flag", "when", "uid", "free", "o.kw", "o.int", "nope",
+        "kw", "int", "num", "flag", "when", "uid", "free", "o.kw", "o.int", "nope", "geo",
     ]);
+    let lat = |r: &mut Rng| r.below(1700) as f64 / 10.0 - 85.0;
+    let lon = |r: &mut Rng| r.below(3600) as f64 / 10.0 - 180.0;
     let range = |r: &mut Rng| {
         let mut m = serde_json::Map::new();
         for b in ["lt", "gt", "gte", "lte"] {
@@ -97,7 +104,22 @@ fn condition(r: &mut Rng, depth: usize) -> Value {
         }
         Value::Object(m)
     };
-    match r.below(16) {
+    match r.below(19) {
+        16 => {
+            return json!({"key": key, "geo_radius": {"center": {"lat": lat(r), "lon": lon(r)},
+                "radius": r.pick(&[1e5, 1e6, 3e6, 6e6, 1.5e7])}});
+        }
+        17 => {
+            let (a, b) = (lat(r), lat(r));
+            return json!({"key": key, "geo_bounding_box": {"top_left": {"lat": a.max(b), "lon": lon(r)},
+                "bottom_right": {"lat": a.min(b), "lon": lon(r)}}});
+        }
+        18 => {
+            let (c, d, w) = (lat(r) / 2.0, lon(r) / 2.0, 1.0 + r.below(40) as f64);
+            let ring = json!([{"lat": c - w, "lon": d - w}, {"lat": c - w, "lon": d + w}, {"lat": c + w, "lon": d + w},
+                {"lat": c + w, "lon": d - w}, {"lat": c - w, "lon": d - w}]);
+            return json!({"key": key, "geo_polygon": {"exterior": {"points": ring}}});
+        }
         0 if depth < 2 => filter(r, depth + 1),
         1 => json!({"key": key, "match": {"value": r.pick(&KWS)}}),
         2 => json!({"key": key, "match": {"value": r.below(6) as i64 - 1}}),
@@ -245,5 +267,46 @@ proptest! {
     #[test]
     fn indexes_agree_with_brute_force(seed in any::<u64>()) {
         run(seed);
+    }
+}
+
+/// Geo shapes at the antimeridian and the poles, on a 3° grid of points: the index's cell
+/// ranges must not miss a point the shape holds.
+#[test]
+fn geo_index_agrees_at_the_antimeridian_and_the_poles() {
+    let mut store = Store(Vec::new());
+    let mut index = PayloadIndex::new();
+    index.create_field("g", FieldType::Geo, &store).unwrap();
+    let mut o = 0u32;
+    for lat in (-30..=30).map(|i| i as f64 * 3.0) {
+        for lon in (-60..=60).map(|i| i as f64 * 3.0) {
+            let p = json!({"g": {"lat": lat, "lon": lon}});
+            index.set(o, &p).unwrap();
+            store.0.push(Some(p));
+            o += 1;
+        }
+    }
+    let shapes = [
+        json!({"geo_radius": {"center": {"lat": 0.0, "lon": 179.5}, "radius": 800_000.0}}),
+        json!({"geo_radius": {"center": {"lat": 88.0, "lon": 10.0}, "radius": 900_000.0}}),
+        json!({"geo_radius": {"center": {"lat": -60.0, "lon": -178.0}, "radius": 2_500_000.0}}),
+        json!({"geo_radius": {"center": {"lat": 45.0, "lon": 0.0}, "radius": 7_000_000.0}}),
+        json!({"geo_radius": {"center": {"lat": 10.0, "lon": 30.0}, "radius": 19_000_000.0}}),
+        json!({"geo_bounding_box": {"top_left": {"lat": 20.0, "lon": 170.0}, "bottom_right": {"lat": -20.0, "lon": -170.0}}}),
+        json!({"geo_bounding_box": {"top_left": {"lat": 90.0, "lon": -180.0}, "bottom_right": {"lat": 80.0, "lon": 180.0}}}),
+        json!({"geo_polygon": {"exterior": {"points": [{"lat": -10, "lon": 170}, {"lat": -10, "lon": 179.9},
+            {"lat": 10, "lon": 179.9}, {"lat": 10, "lon": 170}, {"lat": -10, "lon": 170}]}}}),
+    ];
+    for shape in shapes {
+        let mut cond = shape.clone();
+        cond["key"] = json!("g");
+        let f = Filter::from_value(&json!({"must": [cond]})).unwrap();
+        let want: Vec<PointOffset> = (0..o)
+            .filter(|&i| check_filter(&f, store.0[i as usize].as_ref().unwrap(), i, &store))
+            .collect();
+        let got: Vec<PointOffset> = index.filter(&f, &store).iter().collect();
+        assert!(!want.is_empty(), "{shape}");
+        assert_eq!(got, want, "{shape}");
+        assert_eq!(index.count(&f, &store), want.len(), "{shape}");
     }
 }

@@ -25,6 +25,11 @@ pub(crate) trait IndexKey: Ord + Clone + std::fmt::Debug {
     fn key_range(_check: &FieldCheck) -> Option<(Bound<Self>, Bound<Self>)> {
         None
     }
+    /// Ranges of keys that hold every key passing `check` (each key found still checked
+    /// exactly), when a few ranges do (geo shapes: the rows of cells their box covers).
+    fn candidate_ranges(_check: &FieldCheck) -> Option<Vec<(Bound<Self>, Bound<Self>)>> {
+        None
+    }
     /// True when no value of another type can pass `check` (so "other" values need no look).
     fn others_never_pass(_check: &FieldCheck) -> bool {
         false
@@ -307,5 +312,154 @@ mod tests {
         assert_eq!(Uuid::extract(&json!(u.to_uppercase())), None);
         assert!(Micros::extract(&json!("2024-01-01")).is_some());
         assert_eq!(bool::extract(&json!(1)), None);
+    }
+}
+
+/// A geo point, ordered by its 1° × 1° cell (latitude row first) so a shape's bounding box is a
+/// few key ranges, one per row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct GeoKey {
+    pub lat_cell: i16,
+    pub lon_cell: i16,
+    pub lat: Float,
+    pub lon: Float,
+}
+
+impl Eq for GeoKey {}
+
+impl PartialOrd for GeoKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for GeoKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.lat_cell, self.lon_cell, self.lat, self.lon).cmp(&(
+            other.lat_cell,
+            other.lon_cell,
+            other.lat,
+            other.lon,
+        ))
+    }
+}
+
+fn cell(deg: f64) -> i16 {
+    deg.floor().clamp(-181.0, 181.0) as i16
+}
+
+impl GeoKey {
+    fn row_bounds(row: i16, lon_lo: i16, lon_hi: i16) -> (Bound<Self>, Bound<Self>) {
+        let low = Float(f64::NEG_INFINITY);
+        let high = Float(f64::INFINITY);
+        (
+            Bound::Included(GeoKey {
+                lat_cell: row,
+                lon_cell: lon_lo,
+                lat: low,
+                lon: low,
+            }),
+            Bound::Included(GeoKey {
+                lat_cell: row,
+                lon_cell: lon_hi,
+                lat: high,
+                lon: high,
+            }),
+        )
+    }
+
+    /// Key ranges covering the box lat in [s, n], lon in [w, e] (w > e crosses the antimeridian).
+    fn boxed(s: f64, n: f64, w: f64, e: f64) -> Vec<(Bound<Self>, Bound<Self>)> {
+        let lon_spans: Vec<(i16, i16)> = if w > e {
+            vec![(cell(w), 181), (-181, cell(e))]
+        } else {
+            vec![(cell(w), cell(e))]
+        };
+        (cell(s)..=cell(n))
+            .flat_map(|row| {
+                lon_spans
+                    .iter()
+                    .map(move |&(a, b)| Self::row_bounds(row, a, b))
+            })
+            .collect()
+    }
+}
+
+impl IndexKey for GeoKey {
+    fn extract(v: &Value) -> Option<Self> {
+        let p = crate::geo::point_of(v)?;
+        (p.lat.is_finite() && p.lon.is_finite()).then(|| GeoKey {
+            lat_cell: cell(p.lat),
+            lon_cell: cell(p.lon),
+            lat: Float(p.lat),
+            lon: Float(p.lon),
+        })
+    }
+    /// The point as `{"lat", "lon"}`: geo conditions are decided exactly on it; a payload
+    /// object with more fields is the same point to every condition but `match` (which no
+    /// object passes).
+    fn to_value(&self) -> Option<Value> {
+        Some(serde_json::json!({"lat": self.lat.0, "lon": self.lon.0}))
+    }
+    fn keys_passing(check: &FieldCheck) -> Option<Vec<Self>> {
+        match check {
+            FieldCheck::Match(Match::Except(_)) => None,
+            FieldCheck::Match(_) | FieldCheck::Range(_) | FieldCheck::DatetimeRange(_) => {
+                Some(Vec::new())
+            }
+            _ => None,
+        }
+    }
+    fn candidate_ranges(check: &FieldCheck) -> Option<Vec<(Bound<Self>, Bound<Self>)>> {
+        // One degree of latitude is at least 110,574 m; margins absorb rounding.
+        const M_PER_DEG: f64 = 110_574.0;
+        match check {
+            FieldCheck::GeoBoundingBox(b) => Some(Self::boxed(
+                b.bottom_right.lat,
+                b.top_left.lat,
+                b.top_left.lon,
+                b.bottom_right.lon,
+            )),
+            FieldCheck::GeoRadius(r) => {
+                let dlat = r.radius / M_PER_DEG + 0.01;
+                let (s, n) = (r.center.lat - dlat, r.center.lat + dlat);
+                let widest = s.abs().max(n.abs());
+                if widest >= 89.0 || r.radius >= 5_000_000.0 {
+                    return Some(Self::boxed(s.max(-90.0), n.min(90.0), -180.0, 180.0));
+                }
+                let dlon = dlat / widest.to_radians().cos();
+                if dlon >= 180.0 {
+                    return Some(Self::boxed(s, n, -180.0, 180.0));
+                }
+                let (w, e) = (r.center.lon - dlon, r.center.lon + dlon);
+                Some(if w < -180.0 {
+                    Self::boxed(s, n, w + 360.0, e)
+                } else if e > 180.0 {
+                    Self::boxed(s, n, w, e - 360.0)
+                } else {
+                    Self::boxed(s, n, w, e)
+                })
+            }
+            FieldCheck::GeoPolygon(p) => {
+                let lats = p.exterior.iter().map(|q| q.lat);
+                let lons = p.exterior.iter().map(|q| q.lon);
+                let (s, n) = (
+                    lats.clone().fold(f64::INFINITY, f64::min),
+                    lats.fold(f64::NEG_INFINITY, f64::max),
+                );
+                let (w, e) = (
+                    lons.clone().fold(f64::INFINITY, f64::min),
+                    lons.fold(f64::NEG_INFINITY, f64::max),
+                );
+                Some(Self::boxed(s, n, w, e))
+            }
+            _ => None,
+        }
+    }
+    fn others_never_pass(check: &FieldCheck) -> bool {
+        matches!(
+            check,
+            FieldCheck::GeoBoundingBox(_) | FieldCheck::GeoRadius(_) | FieldCheck::GeoPolygon(_)
+        )
     }
 }

@@ -11,7 +11,7 @@ use sextant_core::{BitSet, Cardinality, PointOffset};
 use crate::check;
 use crate::filter::FieldCheck;
 use crate::path::JsonPath;
-use key::{Float, IndexKey, Micros, Uuid};
+use key::{Float, GeoKey, IndexKey, Micros, Uuid};
 use typed::{Passing, Typed};
 
 /// The type of a field index, with Qdrant's names.
@@ -30,6 +30,8 @@ pub enum FieldType {
     Datetime,
     /// UUID strings (lower-case, hyphenated), kept as 128 bits.
     Uuid,
+    /// `{"lat", "lon"}` points: `geo_radius`, `geo_bounding_box`, `geo_polygon`.
+    Geo,
 }
 
 /// What a key has on each point, whatever the index's type.
@@ -65,6 +67,7 @@ enum Values {
     Bool(Typed<bool>),
     Datetime(Typed<Micros>),
     Uuid(Typed<Uuid>),
+    Geo(Typed<GeoKey>),
 }
 
 macro_rules! each {
@@ -76,6 +79,7 @@ macro_rules! each {
             Values::Bool($t) => $body,
             Values::Datetime($t) => $body,
             Values::Uuid($t) => $body,
+            Values::Geo($t) => $body,
         }
     };
 }
@@ -129,6 +133,7 @@ impl FieldIndex {
             FieldType::Bool => Values::Bool(Typed::default()),
             FieldType::Datetime => Values::Datetime(Typed::default()),
             FieldType::Uuid => Values::Uuid(Typed::default()),
+            FieldType::Geo => Values::Geo(Typed::default()),
         };
         Self {
             key,
@@ -424,6 +429,7 @@ impl FieldIndex {
             Values::Bool(t) => typed(t, |_| 1),
             Values::Datetime(t) => typed(t, |_| 8),
             Values::Uuid(t) => typed(t, |_| 16),
+            Values::Geo(t) => typed(t, |_| 20),
         };
         let p = &self.presence;
         values + 4 * p.present.as_words().len() * 8 + p.counts.len() * 8

@@ -112,6 +112,22 @@ impl<K: IndexKey> Typed<K> {
             }
             return Passing::Postings(out);
         }
+        if let Some(ranges) = K::candidate_ranges(check) {
+            let mut out = Vec::new();
+            for (lo, hi) in ranges {
+                if !ordered(&lo, &hi) {
+                    continue;
+                }
+                for (k, p) in self.map.range((lo, hi)) {
+                    match k.passes(check) {
+                        Some(true) => out.push(p),
+                        Some(false) => {}
+                        None => return Passing::Unknown,
+                    }
+                }
+            }
+            return Passing::Postings(out);
+        }
         // A scan of the distinct keys (e.g. `except`, `text` on keywords).
         let mut out = Vec::new();
         for (k, p) in &self.map {
