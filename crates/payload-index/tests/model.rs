@@ -106,19 +106,19 @@ fn condition(r: &mut Rng, depth: usize) -> Value {
     };
     match r.below(19) {
         16 => {
-            return json!({"key": key, "geo_radius": {"center": {"lat": lat(r), "lon": lon(r)},
-                "radius": r.pick(&[1e5, 1e6, 3e6, 6e6, 1.5e7])}});
+            json!({"key": key, "geo_radius": {"center": {"lat": lat(r), "lon": lon(r)},
+                "radius": r.pick(&[1e5, 1e6, 3e6, 6e6, 1.5e7])}})
         }
         17 => {
             let (a, b) = (lat(r), lat(r));
-            return json!({"key": key, "geo_bounding_box": {"top_left": {"lat": a.max(b), "lon": lon(r)},
-                "bottom_right": {"lat": a.min(b), "lon": lon(r)}}});
+            json!({"key": key, "geo_bounding_box": {"top_left": {"lat": a.max(b), "lon": lon(r)},
+                "bottom_right": {"lat": a.min(b), "lon": lon(r)}}})
         }
         18 => {
             let (c, d, w) = (lat(r) / 2.0, lon(r) / 2.0, 1.0 + r.below(40) as f64);
             let ring = json!([{"lat": c - w, "lon": d - w}, {"lat": c - w, "lon": d + w}, {"lat": c + w, "lon": d + w},
                 {"lat": c + w, "lon": d - w}, {"lat": c - w, "lon": d - w}]);
-            return json!({"key": key, "geo_polygon": {"exterior": {"points": ring}}});
+            json!({"key": key, "geo_polygon": {"exterior": {"points": ring}}})
         }
         0 if depth < 2 => filter(r, depth + 1),
         1 => json!({"key": key, "match": {"value": r.pick(&KWS)}}),
