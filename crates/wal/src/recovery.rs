@@ -31,8 +31,9 @@ pub struct Dropped {
     /// Non-zero bytes removed from that segment.
     pub bytes: u64,
     /// Entries removed, from the cut to the last one the files show (intact records, length
-    /// fields, and the entries of the later segments removed with it). A truncated file can
-    /// have held more than it shows.
+    /// fields, and the entries of the later segments removed with it): never more than were
+    /// removed, and fewer only when the damage hid a record's header (one damage across two
+    /// records, a truncated file).
     pub entries: u64,
     /// Later segment files removed with it.
     pub later_segments: usize,
