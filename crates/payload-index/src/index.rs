@@ -51,6 +51,25 @@ impl PayloadIndex {
         Ok(())
     }
 
+    /// Indexes `key` as full text with `params` (tokenizer, lower-casing, folding, stopwords,
+    /// token lengths, phrase matching), reading every live point's payload from `points`.
+    pub fn create_text_field(
+        &mut self,
+        key: &str,
+        params: crate::TextParams,
+        points: &dyn Points,
+    ) -> Result<()> {
+        let path: JsonPath = key.parse()?;
+        let mut field = FieldIndex::new_text(path, params);
+        for o in self.live.iter() {
+            if let Some(payload) = points.payload(o) {
+                field.set(o, &payload);
+            }
+        }
+        self.fields.insert(key.to_string(), field);
+        Ok(())
+    }
+
     /// Drops the index of `key`; false when there was none.
     pub fn drop_field(&mut self, key: &str) -> bool {
         self.fields.remove(key).is_some()

@@ -1,11 +1,18 @@
 //! # sextant-payload-index
 //!
 //! Qdrant's filter language over JSON payloads: filters parsed from the JSON `qdrant-client`
-//! sends, evaluated point by point with Qdrant's semantics.
+//! sends, field indexes that answer them as sets of points, estimates, facets and order-by.
 //!
 //! - [`path`]: payload keys (`a.b`, `a[]`, `a[0]`, `"quoted"`) and the values they reach.
 //! - [`filter`]: the filter types, parsed with errors that name the JSON path.
 //! - [`check`]: a filter on one payload (the reference semantics).
+//! - [`PayloadIndex`]: the field indexes of a segment ([`FieldType`]: keyword, integer, float,
+//!   bool, datetime, uuid, geo, full text with [`TextParams`]); [`PayloadIndex::filter`]
+//!   materializes the passing points, [`PayloadIndex::count`] counts them,
+//!   [`PayloadIndex::estimate`] bounds the count from index statistics, [`PayloadIndex::plan`]
+//!   checks points one by one (a [`sextant_core::PointFilter`] for graph search),
+//!   [`PayloadIndex::facet`] and [`PayloadIndex::order_by`] read values in order.
+//! - [`facet`]: facet hits and order-by values.
 //! - [`datetime`], [`geo`]: the value formats and geometry conditions use.
 //!
 //! ```
@@ -32,7 +39,12 @@
 //! - geo points must lie within -90..=90 / -180..=180, polygon rings must be closed with at
 //!   least 4 points (Qdrant's validation; Local Mode does not check);
 //! - datetimes need two-digit months, days and hours, and array indexes in keys are plain
-//!   digits (Python's `strptime` and `int()` are laxer).
+//!   digits (Python's `strptime` and `int()` are laxer);
+//! - on a key with a full-text index, `text`, `text_any` and `phrase` compare tokens, as Qdrant
+//!   does (Local Mode, which has no indexes, always tests substrings);
+//! - facets count the values of the index's type only, and order-by uses the values its
+//!   integer, float or datetime index holds (Local Mode also orders bools as integers and
+//!   facets any int / bool / string, normalizing UUID-like strings).
 
 pub mod check;
 pub mod datetime;
@@ -49,6 +61,7 @@ mod plan;
 mod postings;
 
 pub use error::{Error, Result};
+pub use field::text::{TextParams, Tokenizer};
 pub use field::{FieldIndex, FieldType};
 pub use filter::Filter;
 pub use index::{PayloadIndex, Points};

@@ -2,6 +2,7 @@
 //! its type (present, null, empty, value counts, values of other types).
 
 mod key;
+pub(crate) mod text;
 mod typed;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,8 @@ pub enum FieldType {
     Uuid,
     /// `{"lat", "lon"}` points: `geo_radius`, `geo_bounding_box`, `geo_polygon`.
     Geo,
+    /// Full text (tokens): `text`, `text_any`, `phrase` with Qdrant's tokenized semantics.
+    Text,
 }
 
 /// What a key has on each point, whatever the index's type.
@@ -68,10 +71,12 @@ enum Values {
     Datetime(Typed<Micros>),
     Uuid(Typed<Uuid>),
     Geo(Typed<GeoKey>),
+    Text(text::TextIndex),
 }
 
+/// Runs `$body` on the typed index whatever its key type, or `$text` on a full-text index.
 macro_rules! each {
-    ($values:expr, $t:ident => $body:expr) => {
+    ($values:expr, $t:ident => $body:expr, text $x:ident => $text:expr) => {
         match $values {
             Values::Keyword($t) => $body,
             Values::Integer($t) => $body,
@@ -80,6 +85,7 @@ macro_rules! each {
             Values::Datetime($t) => $body,
             Values::Uuid($t) => $body,
             Values::Geo($t) => $body,
+            Values::Text($x) => $text,
         }
     };
 }
@@ -134,11 +140,22 @@ impl FieldIndex {
             FieldType::Datetime => Values::Datetime(Typed::default()),
             FieldType::Uuid => Values::Uuid(Typed::default()),
             FieldType::Geo => Values::Geo(Typed::default()),
+            FieldType::Text => Values::Text(text::TextIndex::new(text::TextParams::default())),
         };
         Self {
             key,
             kind,
             values,
+            presence: Presence::default(),
+        }
+    }
+
+    /// An empty full-text index of `key` with `params`.
+    pub fn new_text(key: JsonPath, params: text::TextParams) -> Self {
+        Self {
+            key,
+            kind: FieldType::Text,
+            values: Values::Text(text::TextIndex::new(params)),
             presence: Presence::default(),
         }
     }
@@ -155,14 +172,15 @@ impl FieldIndex {
 
     /// Number of distinct values held.
     pub fn distinct_values(&self) -> usize {
-        each!(&self.values, t => t.map.len())
+        each!(&self.values, t => t.map.len(), text t => t.map.len())
     }
 
     /// Indexes the payload of `o` (forgetting what it had).
     pub fn set(&mut self, o: PointOffset, payload: &Value) {
         self.remove(o);
         let flat = self.key.values(payload);
-        let others = each!(&mut self.values, t => add_typed(t, o, &flat));
+        let others =
+            each!(&mut self.values, t => add_typed(t, o, &flat), text t => t.add(o, &flat));
         let p = &mut self.presence;
         set_bit(&mut p.present, o, !flat.is_empty());
         set_bit(&mut p.others, o, others);
@@ -190,7 +208,7 @@ impl FieldIndex {
 
     /// Forgets `o`.
     pub fn remove(&mut self, o: PointOffset) {
-        each!(&mut self.values, t => t.remove(o));
+        each!(&mut self.values, t => t.remove(o), text t => t.remove(o));
         let p = &mut self.presence;
         let sets = [
             &mut p.present,
@@ -260,7 +278,13 @@ impl FieldIndex {
                 Passing::Unknown => false,
             },
             others_never_pass(t, check),
-        ));
+        ), text t => match t.passing(check) {
+            Some(points) => {
+                sure.insert_all(&points);
+                (true, true)
+            }
+            None => (false, false),
+        });
         if !passing {
             // The keys cannot tell: every point with a value is looked at.
             let mut verify = p.present.clone();
@@ -292,13 +316,15 @@ impl FieldIndex {
             FieldCheck::ValuesCount(_) => return None,
             _ => {}
         }
-        let own = each!(&self.values, t => t.point_passes(o, check))?;
+        let own =
+            each!(&self.values, t => t.point_passes(o, check), text t => t.point_passes(o, check))?;
         let null_passes = matches!(check, FieldCheck::Match(crate::filter::Match::Except(_)))
             && p.null_values.contains(o);
         if own || null_passes {
             return Some(true);
         }
-        let others_never = each!(&self.values, t => others_never_pass(t, check));
+        let others_never =
+            each!(&self.values, t => others_never_pass(t, check), text t => t.decides(check));
         if p.others.contains(o) && !others_never {
             None
         } else {
@@ -334,7 +360,10 @@ impl FieldIndex {
                 Passing::Unknown => None,
             },
             others_never_pass(t, check),
-        ));
+        ), text t => match t.passing(check) {
+            Some(points) => return exact(points.len()),
+            None => (None, false),
+        });
         let Some(lens) = lens else {
             let present = p.present.count().min(live);
             return Cardinality::new(0, present / 2, present).expect("ordered");
@@ -430,6 +459,14 @@ impl FieldIndex {
             Values::Datetime(t) => typed(t, |_| 8),
             Values::Uuid(t) => typed(t, |_| 16),
             Values::Geo(t) => typed(t, |_| 20),
+            Values::Text(t) => {
+                t.map
+                    .iter()
+                    .map(|(k, p)| k.len() + 24 + 4 * p.len() + 48)
+                    .sum::<usize>()
+                    + t.pairs * 24
+                    + t.points() * 24
+            }
         };
         let p = &self.presence;
         values + 4 * p.present.as_words().len() * 8 + p.counts.len() * 8
@@ -437,7 +474,7 @@ impl FieldIndex {
 
     /// Number of (point, distinct value) pairs held.
     pub fn indexed_values(&self) -> usize {
-        each!(&self.values, t => t.pairs)
+        each!(&self.values, t => t.pairs, text t => t.pairs)
     }
 }
 
