@@ -282,6 +282,27 @@ impl<'a> Plan<'a> {
         self.materialize(self.index.live()).count()
     }
 
+    /// The estimate, refined by checking `samples` live points spread evenly over the
+    /// offsets when `threshold` lies strictly between its bounds (a planner choosing between
+    /// exact scan and graph search at that count): `exp` becomes the sampled share of the
+    /// live points, kept within `[min, max]`, which stay hard bounds.
+    pub fn estimate_near(&self, threshold: usize, samples: usize) -> Cardinality {
+        let e = self.estimate();
+        if !(e.min < threshold && threshold < e.max) || samples == 0 {
+            return e;
+        }
+        let live = self.index.live();
+        let n = live.count();
+        let step = n.div_ceil(samples).max(1);
+        let (mut seen, mut hits) = (0usize, 0usize);
+        for o in live.iter().step_by(step) {
+            seen += 1;
+            hits += usize::from(self.point(&self.root, o));
+        }
+        let exp = (hits as f64 / seen.max(1) as f64 * n as f64).round() as usize;
+        Cardinality::new(e.min, exp.clamp(e.min, e.max), e.max).expect("ordered")
+    }
+
     /// Bounds on the number of passing points, from index statistics.
     pub fn estimate(&self) -> Cardinality {
         self.estimate_node(&self.root, self.index.len())
@@ -366,7 +387,8 @@ fn or(a: Cardinality, b: Cardinality, n: usize) -> Cardinality {
     Cardinality::new(min, exp.clamp(min, max), max).expect("ordered")
 }
 
-/// The keys of `filter` no index of `index` serves.
+/// The keys of `filter` no index of `index` serves (missing, or of a type that cannot decide
+/// the condition, such as a range on a keyword index).
 pub(crate) fn unindexed_keys(index: &PayloadIndex, filter: &Filter, out: &mut Vec<String>) {
     let lists = [&filter.must, &filter.should, &filter.must_not];
     let conditions = lists
@@ -374,29 +396,26 @@ pub(crate) fn unindexed_keys(index: &PayloadIndex, filter: &Filter, out: &mut Ve
         .flatten()
         .flatten()
         .chain(filter.min_should.iter().flat_map(|m| &m.conditions));
+    let served = |key: &JsonPath, check: &FieldCheck| {
+        index
+            .fields()
+            .get(key.as_str())
+            .is_some_and(|f| f.serves(check))
+    };
     for c in conditions {
-        match c {
-            Condition::Field(fc) => {
-                if !index.fields().contains_key(fc.key.as_str()) {
-                    out.push(fc.key.to_string());
-                }
+        let missing = match c {
+            Condition::Field(fc) => (!served(&fc.key, &fc.check)).then_some(&fc.key),
+            Condition::IsEmpty(k) => (!served(k, &FieldCheck::IsEmpty(true))).then_some(k),
+            Condition::IsNull(k) => (!served(k, &FieldCheck::IsNull(true))).then_some(k),
+            Condition::Nested { key, .. } => Some(key),
+            Condition::Filter(f) => {
+                unindexed_keys(index, f, out);
+                None
             }
-            Condition::IsEmpty(k) | Condition::IsNull(k) => {
-                if !index.fields().contains_key(k.as_str()) {
-                    out.push(k.to_string());
-                }
-            }
-            Condition::Nested { key, .. } => out.push(key.to_string()),
-            Condition::Filter(f) => unindexed_keys(index, f, out),
-            Condition::HasId(_) | Condition::HasVector(_) => {}
+            Condition::HasId(_) | Condition::HasVector(_) => None,
+        };
+        if let Some(key) = missing {
+            out.push(key.to_string());
         }
-    }
-}
-
-/// A compiled filter checked point by point (index lookups, payload reads where needed): what
-/// a graph search asks on the nodes it visits, without materializing the passing set.
-impl sextant_core::PointFilter for Plan<'_> {
-    fn allows(&self, point: PointOffset) -> bool {
-        self.check(point)
     }
 }

@@ -310,3 +310,48 @@ fn geo_index_agrees_at_the_antimeridian_and_the_poles() {
         assert_eq!(index.count(&f, &store), want.len(), "{shape}");
     }
 }
+
+/// "Index required" reports keys without an index able to decide the condition, and a
+/// sampled estimate lands near the truth when the bounds straddle the threshold.
+#[test]
+fn unindexed_keys_and_sampled_estimates() {
+    let mut store = Store(Vec::new());
+    let mut index = PayloadIndex::new();
+    index
+        .create_field("kw", FieldType::Keyword, &store)
+        .unwrap();
+    index.create_field("n", FieldType::Integer, &store).unwrap();
+    for o in 0..1000u32 {
+        let kw = ["a", "b", "c"][o as usize % 3];
+        let p = json!({"kw": kw, "n": o % 10, "free": o % 7});
+        index.set(o, &p).unwrap();
+        store.0.push(Some(p));
+    }
+    let f = Filter::from_json(
+        r#"{"must": [{"key": "kw", "match": {"value": "a"}}, {"key": "kw", "range": {"gte": 1}},
+                     {"key": "free", "match": {"value": 3}}, {"is_null": {"key": "n"}}],
+            "should": [{"key": "n", "range": {"lt": 5}}]}"#,
+    )
+    .unwrap();
+    assert_eq!(index.unindexed_keys(&f), ["free", "kw"]);
+    // Two independent conditions: bounds [0, 334], truth 167.
+    let f = Filter::from_json(
+        r#"{"must": [{"key": "kw", "match": {"value": "a"}}, {"key": "free", "range": {"lt": 4}}]}"#,
+    )
+    .unwrap();
+    let truth = index.count(&f, &store);
+    let plan = index.plan(&f, &store);
+    let rough = plan.estimate();
+    assert!(rough.min <= truth && truth <= rough.max);
+    let sampled = plan.estimate_near(truth, 200);
+    assert!(sampled.min <= truth && truth <= sampled.max);
+    assert!(
+        sampled.exp.abs_diff(truth) * 5 <= truth,
+        "{sampled:?} vs {truth}"
+    );
+    assert_eq!(
+        plan.estimate_near(rough.max + 1, 200),
+        rough,
+        "no sampling outside the bounds"
+    );
+}

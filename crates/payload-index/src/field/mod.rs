@@ -307,6 +307,39 @@ impl FieldIndex {
         Answer { sure, verify }
     }
 
+    /// True when `check` is a condition this index's type is built for (Qdrant's rule for
+    /// "index required" policies: a range needs an integer, float or datetime index, a text
+    /// match a full-text index...).
+    pub fn serves(&self, check: &FieldCheck) -> bool {
+        use crate::filter::{AnyVariants as A, Match as M, MatchValue as V};
+        use FieldType as T;
+        match (self.kind, check) {
+            (_, FieldCheck::IsEmpty(_) | FieldCheck::IsNull(_) | FieldCheck::ValuesCount(_)) => {
+                true
+            }
+            (T::Keyword | T::Uuid, FieldCheck::Match(M::Value(V::Keyword(_)))) => true,
+            (
+                T::Keyword | T::Uuid,
+                FieldCheck::Match(M::Any(A::Keywords(_)) | M::Except(A::Keywords(_))),
+            ) => true,
+            (T::Integer, FieldCheck::Match(M::Value(V::Integer(_)))) => true,
+            (T::Integer, FieldCheck::Match(M::Any(A::Integers(_)) | M::Except(A::Integers(_)))) => {
+                true
+            }
+            (T::Integer | T::Float, FieldCheck::Range(_)) => true,
+            (T::Bool, FieldCheck::Match(M::Value(V::Bool(_)))) => true,
+            (T::Datetime, FieldCheck::DatetimeRange(_)) => true,
+            (
+                T::Geo,
+                FieldCheck::GeoBoundingBox(_)
+                | FieldCheck::GeoRadius(_)
+                | FieldCheck::GeoPolygon(_),
+            ) => true,
+            (T::Text, FieldCheck::Match(M::Text(_) | M::TextAny(_) | M::Phrase(_))) => true,
+            _ => false,
+        }
+    }
+
     /// Does point `o` pass `check`? `None` when its payload must be looked at.
     pub(crate) fn point(&self, o: PointOffset, check: &FieldCheck) -> Option<bool> {
         let p = &self.presence;
