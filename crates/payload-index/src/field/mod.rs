@@ -313,29 +313,35 @@ impl FieldIndex {
     pub fn serves(&self, check: &FieldCheck) -> bool {
         use crate::filter::{AnyVariants as A, Match as M, MatchValue as V};
         use FieldType as T;
+        let keywords = |m: &M| {
+            matches!(
+                m,
+                M::Value(V::Keyword(_)) | M::Any(A::Keywords(_)) | M::Except(A::Keywords(_))
+            )
+        };
+        let integers = |m: &M| {
+            matches!(
+                m,
+                M::Value(V::Integer(_)) | M::Any(A::Integers(_)) | M::Except(A::Integers(_))
+            )
+        };
+        let text = |m: &M| matches!(m, M::Text(_) | M::TextAny(_) | M::Phrase(_));
         match (self.kind, check) {
             (_, FieldCheck::IsEmpty(_) | FieldCheck::IsNull(_) | FieldCheck::ValuesCount(_)) => {
                 true
             }
-            (T::Keyword | T::Uuid, FieldCheck::Match(M::Value(V::Keyword(_)))) => true,
-            (
-                T::Keyword | T::Uuid,
-                FieldCheck::Match(M::Any(A::Keywords(_)) | M::Except(A::Keywords(_))),
-            ) => true,
-            (T::Integer, FieldCheck::Match(M::Value(V::Integer(_)))) => true,
-            (T::Integer, FieldCheck::Match(M::Any(A::Integers(_)) | M::Except(A::Integers(_)))) => {
-                true
-            }
+            (T::Keyword | T::Uuid, FieldCheck::Match(m)) => keywords(m),
+            (T::Integer, FieldCheck::Match(m)) => integers(m),
+            (T::Bool, FieldCheck::Match(m)) => matches!(m, M::Value(V::Bool(_))),
+            (T::Text, FieldCheck::Match(m)) => text(m),
             (T::Integer | T::Float, FieldCheck::Range(_)) => true,
-            (T::Bool, FieldCheck::Match(M::Value(V::Bool(_)))) => true,
             (T::Datetime, FieldCheck::DatetimeRange(_)) => true,
-            (
-                T::Geo,
+            (T::Geo, c) => matches!(
+                c,
                 FieldCheck::GeoBoundingBox(_)
-                | FieldCheck::GeoRadius(_)
-                | FieldCheck::GeoPolygon(_),
-            ) => true,
-            (T::Text, FieldCheck::Match(M::Text(_) | M::TextAny(_) | M::Phrase(_))) => true,
+                    | FieldCheck::GeoRadius(_)
+                    | FieldCheck::GeoPolygon(_)
+            ),
             _ => false,
         }
     }
