@@ -65,7 +65,7 @@ impl FieldIndex {
             .into_iter()
             .map(|(value, postings)| FacetHit {
                 value,
-                count: postings.iter().filter(|&&o| among.contains(o)).count(),
+                count: postings.count_in(among),
             })
             .filter(|h| h.count > 0)
             .collect::<Vec<_>>();

@@ -1,39 +1,69 @@
-//! `Postings`: the sorted, distinct offsets of the points holding one value.
+//! `Postings`: the sorted, distinct offsets of the points holding one value, and a bit set of
+//! them once they are many (a dense value is OR-ed into a result word by word instead of bit
+//! by bit).
 
 use sextant_core::{BitSet, PointOffset};
 
-/// Sorted distinct point offsets. Appends in offset order (how a growing segment inserts)
-/// are O(1); an out-of-order insert or a removal shifts the tail.
+/// From this many points on, a value also keeps a bit set: at 4,096 points the list costs
+/// 16 KiB, the same as a bit set over 131,072 offsets, and OR-ing the bits beats setting them
+/// one by one once the value holds more than one offset in 64.
+const DENSE: usize = 4096;
+
+/// Sorted distinct point offsets (plus their bit set when dense). Appends in offset order
+/// (how a growing segment inserts) are O(1); an out-of-order insert or a removal shifts the
+/// tail.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Postings(Vec<PointOffset>);
+pub struct Postings {
+    list: Vec<PointOffset>,
+    bits: Option<BitSet>,
+}
 
 impl Postings {
     /// Adds `o`; false when it was there.
     pub fn insert(&mut self, o: PointOffset) -> bool {
-        match self.0.last() {
+        let added = match self.list.last() {
             Some(&last) if last < o => {
-                self.0.push(o);
+                self.list.push(o);
                 true
             }
             None => {
-                self.0.push(o);
+                self.list.push(o);
                 true
             }
-            _ => match self.0.binary_search(&o) {
+            _ => match self.list.binary_search(&o) {
                 Ok(_) => false,
                 Err(i) => {
-                    self.0.insert(i, o);
+                    self.list.insert(i, o);
                     true
                 }
             },
+        };
+        match &mut self.bits {
+            Some(bits) => {
+                bits.insert(o);
+            }
+            None if self.list.len() >= DENSE => {
+                let mut bits = BitSet::new(0);
+                bits.insert_all(&self.list);
+                self.bits = Some(bits);
+            }
+            None => {}
         }
+        added
     }
 
     /// Removes `o`; false when it was not there.
     pub fn remove(&mut self, o: PointOffset) -> bool {
-        match self.0.binary_search(&o) {
+        match self.list.binary_search(&o) {
             Ok(i) => {
-                self.0.remove(i);
+                self.list.remove(i);
+                if let Some(bits) = &mut self.bits {
+                    bits.remove(o);
+                }
+                // Half the threshold before dropping the bits: no flapping at the edge.
+                if self.list.len() < DENSE / 2 {
+                    self.bits = None;
+                }
                 true
             }
             Err(_) => false,
@@ -42,28 +72,92 @@ impl Postings {
 
     /// Number of points.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.list.len()
     }
 
     /// No points.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 
     /// The offsets, ascending.
     pub fn as_slice(&self) -> &[PointOffset] {
-        &self.0
+        &self.list
     }
 
-    /// Sets the offsets' bits in `out`.
+    /// The bit set of a dense value.
+    #[cfg(test)]
+    pub fn bits(&self) -> Option<&BitSet> {
+        self.bits.as_ref()
+    }
+
+    /// Sets the offsets' bits in `out` (word by word for a dense value).
     pub fn or_into(&self, out: &mut BitSet) {
-        out.insert_all(&self.0);
+        match &self.bits {
+            Some(bits) => out.or_with(bits),
+            None => out.insert_all(&self.list),
+        }
+    }
+
+    /// What OR-ing or clearing this value costs in a result of `words` words: its words when
+    /// dense, its points otherwise.
+    pub fn cost(&self, words: usize) -> usize {
+        if self.bits.is_some() {
+            words
+        } else {
+            self.list.len()
+        }
+    }
+
+    /// Clears the offsets' bits in `out` (word by word for a dense value).
+    pub fn and_not_from(&self, out: &mut BitSet) {
+        match &self.bits {
+            Some(bits) => out.and_not_with(bits),
+            None => {
+                for &o in &self.list {
+                    out.remove(o);
+                }
+            }
+        }
+    }
+
+    /// Number of offsets also in `among`.
+    pub fn count_in(&self, among: &BitSet) -> usize {
+        match &self.bits {
+            Some(bits) => bits.count_and(among),
+            None => self.list.iter().filter(|&&o| among.contains(o)).count(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dense_values_keep_bits_in_step() {
+        let mut p = Postings::default();
+        for o in (0..5_000u32).rev().map(|i| 2 * i) {
+            p.insert(o);
+        }
+        let bits = p.bits().expect("dense").clone();
+        assert_eq!(bits.iter().collect::<Vec<_>>(), p.as_slice());
+        let mut among = BitSet::new(10_000);
+        among.insert_all(&[0, 1, 2, 3, 4, 9998]);
+        assert_eq!(p.count_in(&among), 4);
+        for o in (0..10_000u32).step_by(4) {
+            p.remove(o);
+        }
+        assert!(p.bits().is_some(), "2,500 points: above half the threshold");
+        assert_eq!(p.bits().unwrap().iter().collect::<Vec<_>>(), p.as_slice());
+        for o in (2..10_000u32).step_by(8) {
+            p.remove(o);
+        }
+        assert!(p.bits().is_none(), "1,250 points: a list again");
+        let mut out = BitSet::new(0);
+        p.or_into(&mut out);
+        assert_eq!(out.iter().collect::<Vec<_>>(), p.as_slice());
+    }
 
     #[test]
     fn stays_sorted_and_distinct() {

@@ -42,6 +42,8 @@ pub enum FieldType {
 struct Presence {
     /// The key reaches at least one value.
     present: BitSet,
+    /// The key reaches a value the typed index holds (not kept for full text).
+    own: BitSet,
     /// The key reaches a value the typed index does not hold (other than null).
     others: BitSet,
     /// The key reaches a null among its (flattened) values: it passes `except`, nothing else.
@@ -179,9 +181,12 @@ impl FieldIndex {
     pub fn set(&mut self, o: PointOffset, payload: &Value) {
         self.remove(o);
         let flat = self.key.values(payload);
-        let others =
-            each!(&mut self.values, t => add_typed(t, o, &flat), text t => t.add(o, &flat));
+        let (others, has_own) = each!(&mut self.values, t => {
+            let others = add_typed(t, o, &flat);
+            (others, !t.keys_of(o).is_empty())
+        }, text t => (t.add(o, &flat), false));
         let p = &mut self.presence;
+        set_bit(&mut p.own, o, has_own);
         set_bit(&mut p.present, o, !flat.is_empty());
         set_bit(&mut p.others, o, others);
         set_bit(&mut p.null_values, o, flat.iter().any(|v| v.is_null()));
@@ -267,11 +272,51 @@ impl FieldIndex {
             }
             _ => {}
         }
+        let own_count = p.own.count();
         let (passing, others_never) = each!(&self.values, t => (
             match t.passing(check) {
                 Passing::Postings(list) => {
-                    for posting in &list {
-                        posting.or_into(&mut sure);
+                    // One value per point over few distinct values: the points with a value
+                    // minus the failing values, when that costs less (a dense value costs its
+                    // words, a sparse one its points).
+                    let words = p.own.as_words().len();
+                    let cost = |q: &crate::postings::Postings| q.cost(words);
+                    let direct: usize = list.iter().map(|q| cost(q)).sum();
+                    // Clearing bits one by one costs about twice setting them.
+                    let complement = (p.multi == 0 && direct > words && t.map.len() * 16 <= own_count)
+                        .then(|| {
+                            // `list` follows key order: walk both, keeping what it skips.
+                            let mut next = list.iter().peekable();
+                            let failing: Vec<&crate::postings::Postings> = t
+                                .map
+                                .values()
+                                .filter(|q| {
+                                    let passes = next.peek().is_some_and(|n| std::ptr::eq(**n, *q));
+                                    if passes {
+                                        next.next();
+                                    }
+                                    !passes
+                                })
+                                .collect();
+                            let clear: usize = failing
+                                .iter()
+                                .map(|q| if q.cost(words) == words { words } else { 2 * q.len() })
+                                .sum();
+                            (words + clear < direct).then_some(failing)
+                        })
+                        .flatten();
+                    match complement {
+                        Some(failing) => {
+                            sure.or_with(&p.own);
+                            for q in failing {
+                                q.and_not_from(&mut sure);
+                            }
+                        }
+                        None => {
+                            for posting in &list {
+                                posting.or_into(&mut sure);
+                            }
+                        }
                     }
                     true
                 }
@@ -427,33 +472,22 @@ impl FieldIndex {
 
 impl FieldIndex {
     /// Each distinct value as a facet value, with its postings (facetable types only).
-    pub(crate) fn value_postings(&self) -> Option<Vec<(crate::facet::FacetValue, &[PointOffset])>> {
+    pub(crate) fn value_postings(
+        &self,
+    ) -> Option<Vec<(crate::facet::FacetValue, &crate::postings::Postings)>> {
         use crate::facet::FacetValue as F;
         Some(match &self.values {
             Values::Keyword(t) => t
                 .map
                 .iter()
-                .map(|(k, p)| (F::Keyword(k.clone()), p.as_slice()))
+                .map(|(k, p)| (F::Keyword(k.clone()), p))
                 .collect(),
-            Values::Integer(t) => t
-                .map
-                .iter()
-                .map(|(k, p)| (F::Integer(*k), p.as_slice()))
-                .collect(),
-            Values::Bool(t) => t
-                .map
-                .iter()
-                .map(|(k, p)| (F::Bool(*k), p.as_slice()))
-                .collect(),
+            Values::Integer(t) => t.map.iter().map(|(k, p)| (F::Integer(*k), p)).collect(),
+            Values::Bool(t) => t.map.iter().map(|(k, p)| (F::Bool(*k), p)).collect(),
             Values::Uuid(t) => t
                 .map
                 .iter()
-                .map(|(k, p)| {
-                    (
-                        F::Keyword(sextant_core::PointId::Uuid(k.0).to_string()),
-                        p.as_slice(),
-                    )
-                })
+                .map(|(k, p)| (F::Keyword(sextant_core::PointId::Uuid(k.0).to_string()), p))
                 .collect(),
             _ => return None,
         })
