@@ -29,6 +29,8 @@ pub trait Points {
 pub struct PayloadIndex {
     fields: BTreeMap<String, FieldIndex>,
     live: BitSet,
+    /// Bits set in `live` (read by every estimate).
+    live_count: usize,
 }
 
 impl PayloadIndex {
@@ -90,7 +92,7 @@ impl PayloadIndex {
         if !payload.is_object() {
             return Err(Error::NotAnObject { offset });
         }
-        self.live.insert(offset);
+        self.live_count += usize::from(self.live.insert(offset));
         for f in self.fields.values_mut() {
             f.set(offset, payload);
         }
@@ -99,7 +101,7 @@ impl PayloadIndex {
 
     /// Removes `offset` (no filter passes it any more).
     pub fn delete(&mut self, offset: PointOffset) {
-        self.live.remove(offset);
+        self.live_count -= usize::from(self.live.remove(offset));
         for f in self.fields.values_mut() {
             f.remove(offset);
         }
@@ -112,12 +114,12 @@ impl PayloadIndex {
 
     /// Number of live points.
     pub fn len(&self) -> usize {
-        self.live.count()
+        self.live_count
     }
 
     /// No live points.
     pub fn is_empty(&self) -> bool {
-        self.live.is_clear()
+        self.live_count == 0
     }
 
     pub(crate) fn fields(&self) -> &BTreeMap<String, FieldIndex> {

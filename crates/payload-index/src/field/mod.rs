@@ -41,17 +41,17 @@ pub enum FieldType {
 #[derive(Debug, Clone, Default)]
 struct Presence {
     /// The key reaches at least one value.
-    present: BitSet,
+    present: Counted,
     /// The key reaches a value the typed index holds (not kept for full text).
-    own: BitSet,
+    own: Counted,
     /// The key reaches a value the typed index does not hold (other than null).
-    others: BitSet,
+    others: Counted,
     /// The key reaches a null among its (flattened) values: it passes `except`, nothing else.
-    null_values: BitSet,
+    null_values: Counted,
     /// `is_null` holds.
-    null: BitSet,
+    null: Counted,
     /// `is_empty` does not hold.
-    non_empty: BitSet,
+    non_empty: Counted,
     /// (smallest, largest) value count of each point; `MISSING` when the key is missing.
     counts: Vec<(u32, u32)>,
     /// Points whose `counts` are not `MISSING`.
@@ -123,12 +123,42 @@ fn add_typed<K: IndexKey>(t: &mut Typed<K>, o: PointOffset, values: &[&Value]) -
     others
 }
 
-fn set_bit(set: &mut BitSet, o: PointOffset, on: bool) {
-    if on {
-        set.insert(o);
-    } else {
-        set.remove(o);
+/// A bit set that knows how many bits it holds (estimates read counts per query).
+#[derive(Debug, Clone, Default)]
+struct Counted {
+    bits: BitSet,
+    count: usize,
+}
+
+impl Counted {
+    fn set(&mut self, o: PointOffset, on: bool) {
+        if on {
+            self.count += usize::from(self.bits.insert(o));
+        } else {
+            self.remove(o);
+        }
     }
+
+    fn remove(&mut self, o: PointOffset) -> bool {
+        let was = self.bits.remove(o);
+        self.count -= usize::from(was);
+        was
+    }
+
+    fn count(&self) -> usize {
+        self.count
+    }
+}
+
+impl std::ops::Deref for Counted {
+    type Target = BitSet;
+    fn deref(&self) -> &BitSet {
+        &self.bits
+    }
+}
+
+fn set_bit(set: &mut Counted, o: PointOffset, on: bool) {
+    set.set(o, on);
 }
 
 impl FieldIndex {
@@ -332,7 +362,7 @@ impl FieldIndex {
         });
         if !passing {
             // The keys cannot tell: every point with a value is looked at.
-            let mut verify = p.present.clone();
+            let mut verify = p.present.bits.clone();
             verify.and_with(live);
             return Answer {
                 sure: BitSet::new(live.len()),
@@ -344,7 +374,7 @@ impl FieldIndex {
         }
         sure.and_with(live);
         let verify = (!others_never && !p.others.is_clear()).then(|| {
-            let mut v = p.others.clone();
+            let mut v = p.others.bits.clone();
             v.and_not_with(&sure);
             v.and_with(live);
             v
