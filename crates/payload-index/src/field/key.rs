@@ -99,6 +99,21 @@ impl IndexKey for String {
             ) | FieldCheck::DatetimeRange(_)
         )
     }
+    /// The common checks without building a JSON value (a graph search asks per node).
+    fn passes(&self, check: &FieldCheck) -> Option<bool> {
+        use AnyVariants::{Integers, Keywords};
+        Some(match check {
+            FieldCheck::Match(Match::Value(MatchValue::Keyword(k))) => self == k,
+            FieldCheck::Match(Match::Value(_) | Match::Any(Integers(_))) => false,
+            FieldCheck::Match(Match::Any(Keywords(ks))) => ks.iter().any(|k| k == self),
+            FieldCheck::Match(Match::Except(Keywords(ks))) => !ks.iter().any(|k| k == self),
+            FieldCheck::Match(Match::Except(Integers(_))) => true,
+            FieldCheck::Match(Match::Text(t) | Match::Phrase(t)) => self.contains(t.as_str()),
+            FieldCheck::Range(_) | FieldCheck::GeoBoundingBox(_) => false,
+            FieldCheck::GeoRadius(_) | FieldCheck::GeoPolygon(_) => false,
+            other => crate::check::check_value(other, &self.to_value()?),
+        })
+    }
 }
 
 impl IndexKey for i64 {
@@ -129,6 +144,19 @@ impl IndexKey for i64 {
             _ => None,
         }
     }
+    /// The common checks without building a JSON value (a graph search asks per node).
+    fn passes(&self, check: &FieldCheck) -> Option<bool> {
+        use AnyVariants::{Integers, Keywords};
+        Some(match check {
+            FieldCheck::Match(Match::Value(MatchValue::Integer(i))) => self == i,
+            FieldCheck::Match(Match::Value(_) | Match::Any(Keywords(_))) => false,
+            FieldCheck::Match(Match::Any(Integers(is))) => is.contains(self),
+            FieldCheck::Match(Match::Except(Integers(is))) => !is.contains(self),
+            FieldCheck::Match(Match::Except(Keywords(_))) => true,
+            FieldCheck::Range(r) => r.contains(*self as f64),
+            other => crate::check::check_value(other, &self.to_value()?),
+        })
+    }
 }
 
 impl IndexKey for bool {
@@ -146,6 +174,15 @@ impl IndexKey for bool {
     }
     fn others_never_pass(check: &FieldCheck) -> bool {
         matches!(check, FieldCheck::Match(Match::Value(MatchValue::Bool(_))))
+    }
+    /// Bool matches without building a JSON value (a graph search asks per node).
+    fn passes(&self, check: &FieldCheck) -> Option<bool> {
+        match check {
+            FieldCheck::Match(Match::Value(MatchValue::Bool(b))) => Some(self == b),
+            other => self
+                .to_value()
+                .map(|v| crate::check::check_value(other, &v)),
+        }
     }
 }
 
@@ -215,6 +252,15 @@ impl IndexKey for Float {
     }
     fn others_never_pass(check: &FieldCheck) -> bool {
         matches!(check, FieldCheck::Range(_))
+    }
+    /// Ranges without building a JSON value (a graph search asks per node).
+    fn passes(&self, check: &FieldCheck) -> Option<bool> {
+        match check {
+            FieldCheck::Range(r) => Some(r.contains(self.0)),
+            other => self
+                .to_value()
+                .map(|v| crate::check::check_value(other, &v)),
+        }
     }
 }
 
