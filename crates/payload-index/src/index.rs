@@ -9,7 +9,6 @@ use sextant_core::{BitSet, Cardinality, PointId, PointOffset};
 
 use crate::field::{FieldIndex, FieldType};
 use crate::filter::Filter;
-use crate::path::JsonPath;
 use crate::plan::Plan;
 use crate::{Error, Result};
 
@@ -42,14 +41,8 @@ impl PayloadIndex {
     /// Indexes `key` as `kind`, reading the payload of every live point from `points`.
     /// Replaces an index of another type on the same key.
     pub fn create_field(&mut self, key: &str, kind: FieldType, points: &dyn Points) -> Result<()> {
-        let path: JsonPath = key.parse()?;
-        let mut field = FieldIndex::new(path, kind);
-        for o in self.live.iter() {
-            if let Some(payload) = points.payload(o) {
-                field.set(o, &payload);
-            }
-        }
-        self.fields.insert(key.to_string(), field);
+        let field = FieldIndex::new(key.parse()?, kind);
+        self.fill(key, field, points);
         Ok(())
     }
 
@@ -61,15 +54,19 @@ impl PayloadIndex {
         params: crate::TextParams,
         points: &dyn Points,
     ) -> Result<()> {
-        let path: JsonPath = key.parse()?;
-        let mut field = FieldIndex::new_text(path, params);
+        let field = FieldIndex::new_text(key.parse()?, params);
+        self.fill(key, field, points);
+        Ok(())
+    }
+
+    /// Indexes every live point's payload in `field` and installs it for `key`.
+    fn fill(&mut self, key: &str, mut field: FieldIndex, points: &dyn Points) {
         for o in self.live.iter() {
             if let Some(payload) = points.payload(o) {
                 field.set(o, &payload);
             }
         }
         self.fields.insert(key.to_string(), field);
-        Ok(())
     }
 
     /// Drops the index of `key`; false when there was none.
