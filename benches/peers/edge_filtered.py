@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Qdrant Edge as the peer of `sextant-bench filtered`: the same vectors, payloads, payload
-indexes (types from our result file's schema... or inferred the same way), the same filters
+indexes (each field typed by the values it holds, as sextant-bench does), the same filters
 (read from our result file), the same HNSW parameters; single-threaded filtered queries over an
 ef sweep, recall against Edge's own exact filtered search, and QPS at recall 0.95 per filter
 next to ours (log-interpolated, as compare.py does).

@@ -100,6 +100,20 @@ fn slot_at(bytes: &[u8], h: Header, offset: PointOffset) -> Slot {
     }
 }
 
+/// The pointer of `offset`, a damaged entry as an error naming the tracker at `path`.
+fn pointer_at(
+    path: &Path,
+    bytes: &[u8],
+    h: Header,
+    offset: PointOffset,
+) -> Result<Option<ValuePointer>> {
+    match slot_at(bytes, h, offset) {
+        Slot::Empty => Ok(None),
+        Slot::Value(p) => Ok(Some(p)),
+        Slot::Damaged(reason) => Err(damaged(path, offset, reason)),
+    }
+}
+
 /// Offsets the file has room for.
 fn capacity_of(bytes: &[u8]) -> usize {
     bytes.len().saturating_sub(HEADER) / ENTRY
@@ -224,11 +238,7 @@ impl Tracker {
 
     /// The entry of `offset`, damage as an error naming the tracker.
     pub fn pointer(&self, offset: PointOffset) -> Result<Option<ValuePointer>> {
-        match self.get(offset) {
-            Slot::Empty => Ok(None),
-            Slot::Value(p) => Ok(Some(p)),
-            Slot::Damaged(reason) => Err(damaged(self.path(), offset, reason)),
-        }
+        pointer_at(self.map.path(), self.map.bytes(), self.header, offset)
     }
 
     /// Stores `ptr` for `offset`, growing the file if needed; returns the previous pointer.
@@ -340,11 +350,7 @@ impl TrackerView {
 
     /// The entry of `offset`, damage as an error naming the tracker.
     pub fn pointer(&self, offset: PointOffset) -> Result<Option<ValuePointer>> {
-        match slot_at(self.map.bytes(), self.header, offset) {
-            Slot::Empty => Ok(None),
-            Slot::Value(p) => Ok(Some(p)),
-            Slot::Damaged(reason) => Err(damaged(self.map.path(), offset, reason)),
-        }
+        pointer_at(self.map.path(), self.map.bytes(), self.header, offset)
     }
 
     /// Follows growth by the writer (and the count it committed).

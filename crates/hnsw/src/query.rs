@@ -209,19 +209,24 @@ impl<G: Links + Sync> Query<'_, G> {
             }
             ctx.fresh.clear();
         };
-        // A bit set of allowed points is walked by its set bits (a selective filter over a
-        // large graph touches only its words, not every point).
-        let allowed: Box<dyn Iterator<Item = PointOffset> + '_> = match filter.as_bitset() {
-            Some(bits) => Box::new(bits.iter().take_while(move |&p| p < n)),
-            None => Box::new((0..n).filter(|&p| filter.allows(p))),
-        };
-        for p in allowed {
+        let mut take = |p: PointOffset, ctx: &mut SearchContext| {
             if !self.deleted.contains(p) {
                 ctx.fresh.push(p);
                 if ctx.fresh.len() == BATCH {
                     flush(ctx, &mut top);
                 }
             }
+        };
+        // A bit set of allowed points is walked by its set bits (a selective filter over a
+        // large graph touches only its words, not every point).
+        match filter.as_bitset() {
+            Some(bits) => bits
+                .iter()
+                .take_while(|&p| p < n)
+                .for_each(|p| take(p, ctx)),
+            None => (0..n)
+                .filter(|&p| filter.allows(p))
+                .for_each(|p| take(p, ctx)),
         }
         if !ctx.fresh.is_empty() {
             flush(ctx, &mut top);

@@ -4,9 +4,9 @@
 //! play), point by point, or estimated from index statistics.
 
 use serde_json::Value;
-use sextant_core::{BitSet, Cardinality, PointId, PointOffset};
+use sextant_core::{BitSet, Cardinality, PointOffset};
 
-use crate::check::{self, PointContext};
+use crate::check::{self, NoContext};
 use crate::field::FieldIndex;
 use crate::filter::{Condition, FieldCheck, Filter};
 use crate::index::{PayloadIndex, Points};
@@ -33,7 +33,8 @@ enum Node<'a> {
     Ids(Vec<PointOffset>),
     /// `has_vector`.
     Vector(&'a str),
-    /// A condition only the payload can decide (`nested`).
+    /// A condition only the payload can decide (`nested`, whose elements see no ids or
+    /// vectors).
     Payload(&'a Condition),
 }
 
@@ -108,18 +109,6 @@ fn compile_condition<'a>(
     }
 }
 
-/// `has_id` inside a payload-only condition (never reached: `has_id` compiles to offsets).
-struct Context<'a>(&'a dyn Points);
-
-impl PointContext for Context<'_> {
-    fn has_id(&self, offset: PointOffset, ids: &[PointId]) -> bool {
-        self.0.offsets_of(ids).contains(&offset)
-    }
-    fn has_vector(&self, offset: PointOffset, name: &str) -> bool {
-        self.0.has_vector(offset, name)
-    }
-}
-
 impl<'a> Plan<'a> {
     /// Binds every condition of `filter` to the index that serves it.
     pub fn compile(index: &'a PayloadIndex, filter: &'a Filter, points: &'a dyn Points) -> Self {
@@ -154,8 +143,12 @@ impl<'a> Plan<'a> {
     fn set(&self, node: &Node<'_>, cand: &BitSet) -> BitSet {
         match node {
             Node::All(children) => {
-                let mut order: Vec<(usize, &Node<'_>)> =
-                    children.iter().map(|c| (self.cost(c), c)).collect();
+                // Estimates order several children; a lone one needs none.
+                let mut order: Vec<(usize, &Node<'_>)> = if children.len() > 1 {
+                    children.iter().map(|c| (self.cost(c), c)).collect()
+                } else {
+                    children.iter().map(|c| (0, c)).collect()
+                };
                 order.sort_by_key(|(cost, _)| *cost);
                 let mut c = cand.clone();
                 for (_, child) in order {
@@ -220,7 +213,7 @@ impl<'a> Plan<'a> {
             }
             Node::Vector(name) => self.per_point(cand, |o| self.points.has_vector(o, name)),
             Node::Payload(c) => self.per_point(cand, |o| {
-                check::check_condition(c, &self.payload(o), o, &Context(self.points))
+                check::check_condition(c, &self.payload(o), o, &NoContext)
             }),
         }
     }
@@ -258,9 +251,7 @@ impl<'a> Plan<'a> {
                 .unwrap_or_else(|| check::check_field(key, check, &self.payload(o))),
             Node::Ids(offsets) => offsets.binary_search(&o).is_ok(),
             Node::Vector(name) => self.points.has_vector(o, name),
-            Node::Payload(c) => {
-                check::check_condition(c, &self.payload(o), o, &Context(self.points))
-            }
+            Node::Payload(c) => check::check_condition(c, &self.payload(o), o, &NoContext),
         }
     }
 

@@ -102,11 +102,16 @@ impl Postings {
     /// What OR-ing or clearing this value costs in a result of `words` words: its words when
     /// dense, its points otherwise.
     pub fn cost(&self, words: usize) -> usize {
-        if self.bits.is_some() {
+        if self.is_dense() {
             words
         } else {
             self.list.len()
         }
+    }
+
+    /// True when the value keeps a bit set.
+    pub fn is_dense(&self) -> bool {
+        self.bits.is_some()
     }
 
     /// Clears the offsets' bits in `out` (word by word for a dense value).

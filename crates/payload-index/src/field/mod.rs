@@ -12,6 +12,7 @@ use sextant_core::{BitSet, Cardinality, PointOffset};
 use crate::check;
 use crate::filter::FieldCheck;
 use crate::path::JsonPath;
+use crate::postings::Postings;
 use key::{Float, GeoKey, IndexKey, Micros, Uuid};
 use typed::{Passing, Typed};
 
@@ -56,9 +57,8 @@ struct Presence {
     counts: Vec<(u32, u32)>,
     /// Points whose `counts` are not `MISSING`.
     exists: usize,
-    /// Points with more than one flattened value (0: counts are sums of postings).
-    multi: usize,
-    multi_points: BitSet,
+    /// Points with more than one flattened value (none: counts are sums of postings).
+    multi: Counted,
 }
 
 const MISSING: (u32, u32) = (u32::MAX, 0);
@@ -157,10 +157,6 @@ impl std::ops::Deref for Counted {
     }
 }
 
-fn set_bit(set: &mut Counted, o: PointOffset, on: bool) {
-    set.set(o, on);
-}
-
 impl FieldIndex {
     /// An empty index of `key` holding values of `kind`.
     pub fn new(key: JsonPath, kind: FieldType) -> Self {
@@ -216,12 +212,12 @@ impl FieldIndex {
             (others, !t.keys_of(o).is_empty())
         }, text t => (t.add(o, &flat), false));
         let p = &mut self.presence;
-        set_bit(&mut p.own, o, has_own);
-        set_bit(&mut p.present, o, !flat.is_empty());
-        set_bit(&mut p.others, o, others);
-        set_bit(&mut p.null_values, o, flat.iter().any(|v| v.is_null()));
-        set_bit(&mut p.null, o, check::is_null(&self.key, payload));
-        set_bit(&mut p.non_empty, o, !check::is_empty(&self.key, payload));
+        p.own.set(o, has_own);
+        p.present.set(o, !flat.is_empty());
+        p.others.set(o, others);
+        p.null_values.set(o, flat.iter().any(|v| v.is_null()));
+        p.null.set(o, check::is_null(&self.key, payload));
+        p.non_empty.set(o, !check::is_empty(&self.key, payload));
         let counts = match self.key.values_unflattened(payload) {
             None => MISSING,
             Some(v) => {
@@ -235,10 +231,7 @@ impl FieldIndex {
         }
         p.counts[i] = counts;
         p.exists += usize::from(counts != MISSING);
-        if flat.len() > 1 {
-            p.multi += 1;
-            p.multi_points.insert(o);
-        }
+        p.multi.set(o, flat.len() > 1);
     }
 
     /// Forgets `o`.
@@ -247,10 +240,12 @@ impl FieldIndex {
         let p = &mut self.presence;
         let sets = [
             &mut p.present,
+            &mut p.own,
             &mut p.others,
             &mut p.null_values,
             &mut p.null,
             &mut p.non_empty,
+            &mut p.multi,
         ];
         for set in sets {
             set.remove(o);
@@ -258,9 +253,6 @@ impl FieldIndex {
         if let Some(c) = p.counts.get_mut(o as usize) {
             p.exists -= usize::from(*c != MISSING);
             *c = MISSING;
-        }
-        if p.multi_points.remove(o) {
-            p.multi -= 1;
         }
     }
 
@@ -302,52 +294,10 @@ impl FieldIndex {
             }
             _ => {}
         }
-        let own_count = p.own.count();
         let (passing, others_never) = each!(&self.values, t => (
             match t.passing(check) {
                 Passing::Postings(list) => {
-                    // One value per point over few distinct values: the points with a value
-                    // minus the failing values, when that costs less (a dense value costs its
-                    // words, a sparse one its points).
-                    let words = p.own.as_words().len();
-                    let cost = |q: &crate::postings::Postings| q.cost(words);
-                    let direct: usize = list.iter().map(|q| cost(q)).sum();
-                    // Clearing bits one by one costs about twice setting them.
-                    let complement = (p.multi == 0 && direct > words && t.map.len() * 16 <= own_count)
-                        .then(|| {
-                            // `list` follows key order: walk both, keeping what it skips.
-                            let mut next = list.iter().peekable();
-                            let failing: Vec<&crate::postings::Postings> = t
-                                .map
-                                .values()
-                                .filter(|q| {
-                                    let passes = next.peek().is_some_and(|n| std::ptr::eq(**n, *q));
-                                    if passes {
-                                        next.next();
-                                    }
-                                    !passes
-                                })
-                                .collect();
-                            let clear: usize = failing
-                                .iter()
-                                .map(|q| if q.cost(words) == words { words } else { 2 * q.len() })
-                                .sum();
-                            (words + clear < direct).then_some(failing)
-                        })
-                        .flatten();
-                    match complement {
-                        Some(failing) => {
-                            sure.or_with(&p.own);
-                            for q in failing {
-                                q.and_not_from(&mut sure);
-                            }
-                        }
-                        None => {
-                            for posting in &list {
-                                posting.or_into(&mut sure);
-                            }
-                        }
-                    }
+                    union_into(t, &list, p, &mut sure);
                     true
                 }
                 Passing::Unknown => false,
@@ -489,7 +439,7 @@ impl FieldIndex {
         };
         let sum: usize = lens.iter().sum::<usize>() + nulls;
         let others = if others_never { 0 } else { p.others.count() };
-        if others == 0 && p.multi == 0 {
+        if others == 0 && p.multi.count() == 0 {
             // One value per point: the postings are disjoint.
             return exact(sum);
         }
@@ -502,9 +452,7 @@ impl FieldIndex {
 
 impl FieldIndex {
     /// Each distinct value as a facet value, with its postings (facetable types only).
-    pub(crate) fn value_postings(
-        &self,
-    ) -> Option<Vec<(crate::facet::FacetValue, &crate::postings::Postings)>> {
+    pub(crate) fn value_postings(&self) -> Option<Vec<(crate::facet::FacetValue, &Postings)>> {
         use crate::facet::FacetValue as F;
         Some(match &self.values {
             Values::Keyword(t) => t
@@ -578,6 +526,46 @@ impl FieldIndex {
     /// Number of (point, distinct value) pairs held.
     pub fn indexed_values(&self) -> usize {
         each!(&self.values, t => t.pairs, text t => t.pairs)
+    }
+}
+
+/// Sets in `sure` the points of the passing postings `list` (in key order). One value per
+/// point over few distinct values: the points with a value minus the failing values, when
+/// that costs less (a dense value costs its words, a sparse one its points; clearing bits one
+/// by one costs about twice setting them).
+fn union_into<K: IndexKey>(t: &Typed<K>, list: &[&Postings], p: &Presence, sure: &mut BitSet) {
+    let words = p.own.as_words().len();
+    let direct: usize = list.iter().map(|q| q.cost(words)).sum();
+    let failing = (p.multi.count() == 0 && direct > words && t.map.len() * 16 <= p.own.count())
+        .then(|| {
+            // `list` follows key order: walk both, keeping what it skips.
+            let mut next = list.iter().peekable();
+            let failing: Vec<&Postings> = t
+                .map
+                .values()
+                .filter(|q| {
+                    let passes = next.peek().is_some_and(|n| std::ptr::eq(**n, *q));
+                    if passes {
+                        next.next();
+                    }
+                    !passes
+                })
+                .collect();
+            let clear: usize = failing
+                .iter()
+                .map(|q| if q.is_dense() { words } else { 2 * q.len() })
+                .sum();
+            (words + clear < direct).then_some(failing)
+        })
+        .flatten();
+    match failing {
+        Some(failing) => {
+            sure.or_with(&p.own);
+            for q in failing {
+                q.and_not_from(sure);
+            }
+        }
+        None => list.iter().for_each(|q| q.or_into(sure)),
     }
 }
 
