@@ -96,6 +96,16 @@ impl BitSet {
         &self.words
     }
 
+    /// The set over `0..len` whose bits are `words` (64 per word, as [`Self::as_words`] gives
+    /// them); `None` when the number of words is not `len.div_ceil(64)` or a bit at `len` or
+    /// beyond is set.
+    pub fn from_words(words: Vec<u64>, len: usize) -> Option<Self> {
+        let set = Self { words, len };
+        let mut trimmed = set.clone();
+        trimmed.trim();
+        (set.words.len() == len.div_ceil(64) && trimmed == set).then_some(set)
+    }
+
     /// A set holding every offset in `0..len`.
     pub fn full(len: usize) -> Self {
         let mut set = Self {
@@ -181,6 +191,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn from_words_round_trips_and_rejects_stray_bits() {
+        let mut set = BitSet::new(70);
+        set.insert_all(&[0, 63, 69]);
+        let back = BitSet::from_words(set.as_words().to_vec(), 70).expect("valid words");
+        assert_eq!(back, set);
+        assert!(
+            BitSet::from_words(vec![0, 1 << 6], 70).is_none(),
+            "bit 70 is past len"
+        );
+        assert!(
+            BitSet::from_words(vec![0], 70).is_none(),
+            "two words needed"
+        );
+    }
 
     proptest! {
         #[test]

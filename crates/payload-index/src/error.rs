@@ -32,6 +32,19 @@ pub enum Error {
     /// No index on a key an operation needs one for.
     #[error("no index on {0:?}: create one first")]
     NoIndex(String),
+    /// An index file that is damaged or not an index file: the byte and what was expected.
+    #[error("{path}: damaged payload index file at byte {offset}: {what}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the problem.
+        offset: usize,
+        /// What was expected there.
+        what: String,
+    },
+    /// Mapping or writing an index file failed.
+    #[error(transparent)]
+    Map(#[from] sextant_mmap_advice::Error),
     /// An OS call failed.
     #[error("{op} {path}: {source}")]
     Io {

@@ -96,7 +96,10 @@ impl PayloadIndex {
         Ok(())
     }
 
-    /// Removes `offset` (no filter passes it any more).
+    /// Removes `offset` (no filter passes it any more). In an opened index file the point is
+    /// only marked removed (its values stay in the mapped lists, skipped from then on, and
+    /// counts are taken from the points rather than from list lengths); any other change to a
+    /// field copies its lists into RAM.
     pub fn delete(&mut self, offset: PointOffset) {
         self.live_count -= usize::from(self.live.remove(offset));
         for f in self.fields.values_mut() {
@@ -121,6 +124,15 @@ impl PayloadIndex {
 
     pub(crate) fn fields(&self) -> &BTreeMap<String, FieldIndex> {
         &self.fields
+    }
+
+    /// An index of these fields over these live points (an opened index file).
+    pub(crate) fn from_parts(fields: BTreeMap<String, FieldIndex>, live: BitSet) -> Self {
+        Self {
+            live_count: live.count(),
+            fields,
+            live,
+        }
     }
 
     /// The live points passing `filter`.

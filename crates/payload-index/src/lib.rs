@@ -59,6 +59,7 @@ mod index;
 pub mod path;
 mod plan;
 mod postings;
+mod store;
 
 pub use error::{Error, Result};
 pub use field::text::{TextParams, Tokenizer};

@@ -1,8 +1,11 @@
 //! `Postings`: the sorted, distinct offsets of the points holding one value, and a bit set of
 //! them once they are many (a dense value is OR-ed into a result word by word instead of bit
-//! by bit).
+//! by bit). A saved index's lists are read in place from the mapped file and copied into RAM
+//! the first time they change.
 
 use sextant_core::{BitSet, PointOffset};
+
+use crate::store::MappedU32;
 
 /// From this many points on, a value also keeps a bit set: at 4,096 points the list costs
 /// 16 KiB, the same as a bit set over 131,072 offsets, and OR-ing the bits beats setting them
@@ -12,39 +15,79 @@ const DENSE: usize = 4096;
 /// Sorted distinct point offsets (plus their bit set when dense). Appends in offset order
 /// (how a growing segment inserts) are O(1); an out-of-order insert or a removal shifts the
 /// tail.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Postings {
-    list: Vec<PointOffset>,
+    list: List,
     bits: Option<BitSet>,
 }
 
+/// Where a list's offsets live.
+#[derive(Debug, Clone)]
+enum List {
+    Owned(Vec<PointOffset>),
+    /// In a saved index file, validated (sorted, distinct, in range) when it was opened.
+    Mapped(MappedU32),
+}
+
+impl Default for List {
+    fn default() -> Self {
+        List::Owned(Vec::new())
+    }
+}
+
 impl Postings {
+    /// The postings of a saved index, read in place (`list` checked sorted and distinct).
+    pub(crate) fn mapped(list: MappedU32) -> Self {
+        let bits = (list.as_slice().len() >= DENSE).then(|| {
+            let mut bits = BitSet::new(0);
+            bits.insert_all(list.as_slice());
+            bits
+        });
+        Self {
+            list: List::Mapped(list),
+            bits,
+        }
+    }
+
+    /// The list in RAM, copied from the file first if it was mapped.
+    fn owned(&mut self) -> &mut Vec<PointOffset> {
+        if let List::Mapped(m) = &self.list {
+            self.list = List::Owned(m.as_slice().to_vec());
+        }
+        match &mut self.list {
+            List::Owned(v) => v,
+            List::Mapped(_) => unreachable!("copied just above"),
+        }
+    }
+
     /// Adds `o`; false when it was there.
     pub fn insert(&mut self, o: PointOffset) -> bool {
-        let added = match self.list.last() {
+        let list = self.owned();
+        let added = match list.last() {
             Some(&last) if last < o => {
-                self.list.push(o);
+                list.push(o);
                 true
             }
             None => {
-                self.list.push(o);
+                list.push(o);
                 true
             }
-            _ => match self.list.binary_search(&o) {
+            _ => match list.binary_search(&o) {
                 Ok(_) => false,
                 Err(i) => {
-                    self.list.insert(i, o);
+                    list.insert(i, o);
                     true
                 }
             },
         };
+        let len = list.len();
         match &mut self.bits {
             Some(bits) => {
                 bits.insert(o);
             }
-            None if self.list.len() >= DENSE => {
+            None if len >= DENSE => {
                 let mut bits = BitSet::new(0);
-                bits.insert_all(&self.list);
+                bits.insert_all(self.as_slice());
                 self.bits = Some(bits);
             }
             None => {}
@@ -54,35 +97,39 @@ impl Postings {
 
     /// Removes `o`; false when it was not there.
     pub fn remove(&mut self, o: PointOffset) -> bool {
-        match self.list.binary_search(&o) {
-            Ok(i) => {
-                self.list.remove(i);
-                if let Some(bits) = &mut self.bits {
-                    bits.remove(o);
-                }
-                // Half the threshold before dropping the bits: no flapping at the edge.
-                if self.list.len() < DENSE / 2 {
-                    self.bits = None;
-                }
-                true
-            }
-            Err(_) => false,
+        let Ok(i) = self.as_slice().binary_search(&o) else {
+            return false;
+        };
+        let list = self.owned();
+        list.remove(i);
+        let len = list.len();
+        if let Some(bits) = &mut self.bits {
+            bits.remove(o);
         }
+        // Half the threshold before dropping the bits: no flapping at the edge.
+        if len < DENSE / 2 {
+            self.bits = None;
+        }
+        true
     }
 
     /// Number of points.
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.as_slice().len()
     }
 
     /// No points.
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.as_slice().is_empty()
     }
 
     /// The offsets, ascending.
+    #[inline]
     pub fn as_slice(&self) -> &[PointOffset] {
-        &self.list
+        match &self.list {
+            List::Owned(v) => v,
+            List::Mapped(m) => m.as_slice(),
+        }
     }
 
     /// The bit set of a dense value.
@@ -95,18 +142,14 @@ impl Postings {
     pub fn or_into(&self, out: &mut BitSet) {
         match &self.bits {
             Some(bits) => out.or_with(bits),
-            None => out.insert_all(&self.list),
+            None => out.insert_all(self.as_slice()),
         }
     }
 
     /// What OR-ing or clearing this value costs in a result of `words` words: its words when
     /// dense, its points otherwise.
     pub fn cost(&self, words: usize) -> usize {
-        if self.is_dense() {
-            words
-        } else {
-            self.list.len()
-        }
+        if self.is_dense() { words } else { self.len() }
     }
 
     /// True when the value keeps a bit set.
@@ -119,7 +162,7 @@ impl Postings {
         match &self.bits {
             Some(bits) => out.and_not_with(bits),
             None => {
-                for &o in &self.list {
+                for &o in self.as_slice() {
                     out.remove(o);
                 }
             }
@@ -130,7 +173,11 @@ impl Postings {
     pub fn count_in(&self, among: &BitSet) -> usize {
         match &self.bits {
             Some(bits) => bits.count_and(among),
-            None => self.list.iter().filter(|&&o| among.contains(o)).count(),
+            None => self
+                .as_slice()
+                .iter()
+                .filter(|&&o| among.contains(o))
+                .count(),
         }
     }
 }

@@ -1,14 +1,28 @@
-//! Replays `fuzz/corpus/filter_json/` through the fuzz entry point, so CI exercises the target.
+//! Replays the fuzz corpora (`fuzz/corpus/filter_json/`, `fuzz/corpus/payload_index_file/`)
+//! through the fuzz entry points, so CI exercises the targets.
 
-#[test]
-fn filter_json_corpus_replays() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/filter_json");
+fn replay(target: &str, run: fn(&[u8])) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        sextant_payload_index::fuzzing::filter_json(&bytes);
+        run(&bytes);
         n += 1;
     }
-    assert!(n >= 5, "corpus too small: {n}");
+    assert!(n >= 4, "{target}: corpus too small: {n}");
+}
+
+#[test]
+fn filter_json_corpus_replays() {
+    replay("filter_json", sextant_payload_index::fuzzing::filter_json);
+}
+
+#[test]
+fn index_file_corpus_replays() {
+    replay(
+        "payload_index_file",
+        sextant_payload_index::fuzzing::index_file,
+    );
 }

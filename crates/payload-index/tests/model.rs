@@ -1,6 +1,8 @@
 //! The indexes against brute force: random payloads through inserts, updates and deletes,
 //! random filters over indexed and unindexed keys; materialized sets, counts and per-point
 //! checks must equal `check_filter` on every payload, and estimates must bracket the count.
+//! Some runs save the index and go on with the mapped file (facets and order-by must equal
+//! the index that was saved), some then change it further.
 
 use std::borrow::Cow;
 
@@ -227,16 +229,49 @@ fn run(seed: u64) {
     for (k, t) in late {
         index.create_field(k, *t, &store).unwrap();
     }
-    for _ in 0..25 {
-        let o = r.below(60) as u32;
-        if r.chance(0.3) {
-            index.delete(o);
-            store.0[o as usize] = None;
-        } else {
-            let p = payload(&mut r);
-            index.set(o, &p).unwrap();
-            store.0[o as usize] = Some(p);
+    let change = |r: &mut Rng, index: &mut PayloadIndex, store: &mut Store, n: usize| {
+        for _ in 0..n {
+            let o = r.below(60) as u32;
+            if r.chance(0.3) {
+                index.delete(o);
+                store.0[o as usize] = None;
+            } else {
+                let p = payload(r);
+                index.set(o, &p).unwrap();
+                store.0[o as usize] = Some(p);
+            }
         }
+    };
+    change(&mut r, &mut index, &mut store, 25);
+    let mode = r.below(4);
+    let dir = tempfile::tempdir().unwrap();
+    if mode >= 1 {
+        let path = dir.path().join("payload.idx");
+        index.save(&path).unwrap();
+        let opened = PayloadIndex::open_mapped(&path).unwrap();
+        assert_same_values(&index, &opened, &store, seed);
+        index = opened;
+    }
+    match mode {
+        // Deletes only: marked in the mapped lists.
+        2 => {
+            for _ in 0..10 {
+                let o = r.below(60) as u32;
+                index.delete(o);
+                store.0[o as usize] = None;
+            }
+        }
+        // Updates too: the lists are copied into RAM.
+        3 => change(&mut r, &mut index, &mut store, 15),
+        _ => {}
+    }
+    if mode >= 2 && r.chance(0.5) {
+        // Saved again (stale points dropped) and reopened.
+        let path = dir.path().join("again.idx");
+        index.save(&path).unwrap();
+        let opened = PayloadIndex::open_mapped(&path).unwrap();
+        assert_same_values(&index, &opened, &store, seed);
+        index = opened;
     }
     for _ in 0..30 {
         let json = filter(&mut r, 0);
@@ -253,12 +288,33 @@ fn run(seed: u64) {
         let plan = index.plan(&f, &store);
         let checked: Vec<PointOffset> = (0..60u32).filter(|&o| plan.check(o)).collect();
         assert_eq!(checked, want, "seed {seed}: per point {json}");
+        assert_eq!(
+            index.count(&f, &store),
+            want.len(),
+            "seed {seed}: count {json}"
+        );
         let e = index.estimate(&f, &store);
         assert!(
             e.min <= want.len() && want.len() <= e.max,
             "seed {seed}: {} outside {e:?} for {json}",
             want.len()
         );
+    }
+}
+
+/// Facets and order-by of every field are the same in `a` and `b`.
+fn assert_same_values(a: &PayloadIndex, b: &PayloadIndex, store: &Store, seed: u64) {
+    use sextant_payload_index::facet::Direction;
+    assert_eq!(a.len(), b.len());
+    assert_eq!(
+        a.schema().collect::<Vec<_>>(),
+        b.schema().collect::<Vec<_>>()
+    );
+    for (key, _) in a.schema() {
+        let facet = |i: &PayloadIndex| i.facet(key, None, 10, store).ok();
+        assert_eq!(facet(a), facet(b), "seed {seed}: facet {key}");
+        let order = |i: &PayloadIndex| i.order_by(key, Direction::Desc, None, None, store).ok();
+        assert_eq!(order(a), order(b), "seed {seed}: order_by {key}");
     }
 }
 
@@ -403,6 +459,79 @@ fn dense_values_answer_like_sparse_ones() {
         );
         // Delete most points: the dense values fall back to lists.
         for o in (0..20_000u32).filter(|o| o % 10 != 0) {
+            index.delete(o);
+            store.0[o as usize] = None;
+        }
+    }
+}
+
+/// Single-valued integer, float and datetime fields count ranges from prefix sums: exact
+/// against brute force at every bound (inclusive, exclusive, between and on stored values),
+/// before and after a save, and through deletes of the mapped form.
+#[test]
+fn single_valued_ranges_count_exactly() {
+    let mut r = Rng(77);
+    let mut store = Store(Vec::new());
+    let mut index = PayloadIndex::new();
+    index.create_field("i", FieldType::Integer, &store).unwrap();
+    index.create_field("f", FieldType::Float, &store).unwrap();
+    index
+        .create_field("d", FieldType::Datetime, &store)
+        .unwrap();
+    for o in 0..400u32 {
+        let mut p = serde_json::Map::new();
+        if r.chance(0.9) {
+            p.insert("i".into(), json!(r.below(50) as i64 - 10));
+        }
+        if r.chance(0.9) {
+            p.insert("f".into(), json!(r.below(40) as f64 / 4.0));
+        }
+        if r.chance(0.9) {
+            p.insert("d".into(), json!(format!("2024-01-{:02}", 1 + r.below(28))));
+        }
+        let p = Value::Object(p);
+        index.set(o, &p).unwrap();
+        store.0.push(Some(p));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..3 {
+        for _ in 0..200 {
+            type Bound = fn(&mut Rng) -> Value;
+            let (key, bound): (&str, Bound) = match r.below(3) {
+                0 => ("i", |r| json!(r.below(60) as i64 - 15)),
+                1 => ("f", |r| json!(r.below(90) as f64 / 8.0)),
+                _ => ("d", |r| json!(format!("2024-01-{:02}", 1 + r.below(28)))),
+            };
+            let mut range = serde_json::Map::new();
+            for b in ["lt", "gt", "gte", "lte"] {
+                if r.chance(0.5) {
+                    range.insert(b.into(), bound(&mut r));
+                }
+            }
+            let json = json!({"must": {"key": key, "range": range}});
+            let f = Filter::from_value(&json).unwrap();
+            let want = (0..400u32)
+                .filter(|&o| {
+                    store.0[o as usize]
+                        .as_ref()
+                        .is_some_and(|p| check_filter(&f, p, o, &store))
+                })
+                .count();
+            assert_eq!(index.count(&f, &store), want, "round {round}: {json}");
+            let e = index.estimate(&f, &store);
+            assert!(
+                e.min <= want && want <= e.max,
+                "round {round}: {json} {e:?}"
+            );
+            if round == 0 {
+                assert_eq!((e.min, e.max), (want, want), "exact from the keys: {json}");
+            }
+        }
+        let path = dir.path().join(format!("r{round}.idx"));
+        index.save(&path).unwrap();
+        index = PayloadIndex::open_mapped(&path).unwrap();
+        for _ in 0..30 {
+            let o = r.below(400) as u32;
             index.delete(o);
             store.0[o as usize] = None;
         }

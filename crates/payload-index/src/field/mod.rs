@@ -1,7 +1,10 @@
 //! One field index: the values of one payload key, by type, plus what every key has whatever
 //! its type (present, null, empty, value counts, values of other types).
 
+mod forward;
 mod key;
+mod key_codec;
+mod stored;
 pub(crate) mod text;
 mod typed;
 
@@ -107,6 +110,10 @@ pub struct FieldIndex {
     kind: FieldType,
     values: Values,
     presence: Presence,
+    /// Points removed from a saved (mapped) index whose lists still hold them: a delete in an
+    /// immutable segment costs a bit, not a copy of the lists. Cleared when the index changes
+    /// otherwise (its lists are then copied into RAM and the points really removed).
+    stale: Counted,
 }
 
 /// Adds the own values of `o`; returns whether it has other (non-null) values.
@@ -175,6 +182,7 @@ impl FieldIndex {
             kind,
             values,
             presence: Presence::default(),
+            stale: Counted::default(),
         }
     }
 
@@ -185,6 +193,7 @@ impl FieldIndex {
             kind: FieldType::Text,
             values: Values::Text(text::TextIndex::new(params)),
             presence: Presence::default(),
+            stale: Counted::default(),
         }
     }
 
@@ -198,6 +207,12 @@ impl FieldIndex {
         self.kind
     }
 
+    /// Number of point slots the index has seen (the highest offset + 1).
+    pub(crate) fn points(&self) -> usize {
+        let values = each!(&self.values, t => t.points(), text t => t.points());
+        values.max(self.presence.counts.len())
+    }
+
     /// Number of distinct values held.
     pub fn distinct_values(&self) -> usize {
         each!(&self.values, t => t.map.len(), text t => t.map.len())
@@ -205,11 +220,12 @@ impl FieldIndex {
 
     /// Indexes the payload of `o` (forgetting what it had).
     pub fn set(&mut self, o: PointOffset, payload: &Value) {
+        self.unfreeze();
         self.remove(o);
         let flat = self.key.values(payload);
         let (others, has_own) = each!(&mut self.values, t => {
             let others = add_typed(t, o, &flat);
-            (others, !t.keys_of(o).is_empty())
+            (others, t.keys_of(o).next().is_some())
         }, text t => (t.add(o, &flat), false));
         let p = &mut self.presence;
         p.own.set(o, has_own);
@@ -234,9 +250,31 @@ impl FieldIndex {
         p.multi.set(o, flat.len() > 1);
     }
 
+    /// True when the lists are read in place from a saved index file.
+    fn is_mapped(&self) -> bool {
+        each!(&self.values, t => t.forward.is_mapped(), text t => t.forward.is_mapped())
+    }
+
+    /// Copies mapped lists into RAM and removes the stale points from them for good.
+    fn unfreeze(&mut self) {
+        if !self.is_mapped() {
+            return;
+        }
+        each!(&mut self.values, t => { t.forward.owned(); }, text t => { t.forward.owned(); });
+        let stale: Vec<PointOffset> = self.stale.iter().collect();
+        for o in stale {
+            each!(&mut self.values, t => t.remove(o), text t => t.remove(o));
+        }
+        self.stale = Counted::default();
+    }
+
     /// Forgets `o`.
     pub fn remove(&mut self, o: PointOffset) {
-        each!(&mut self.values, t => t.remove(o), text t => t.remove(o));
+        if self.is_mapped() {
+            self.stale.set(o, true);
+        } else {
+            each!(&mut self.values, t => t.remove(o), text t => t.remove(o));
+        }
         let p = &mut self.presence;
         let sets = [
             &mut p.present,
@@ -374,6 +412,9 @@ impl FieldIndex {
     /// Does point `o` pass `check`? `None` when its payload must be looked at.
     pub(crate) fn point(&self, o: PointOffset, check: &FieldCheck) -> Option<bool> {
         let p = &self.presence;
+        if self.stale.count() > 0 && self.stale.contains(o) {
+            return Some(false);
+        }
         match check {
             FieldCheck::IsEmpty(want) => return Some(p.non_empty.contains(o) != *want),
             FieldCheck::IsNull(want) => return Some(p.null.contains(o) == *want),
@@ -405,6 +446,19 @@ impl FieldIndex {
 
     /// Bounds on the number of points passing `check` among `live` points.
     pub(crate) fn estimate(&self, check: &FieldCheck, live: usize) -> Cardinality {
+        let c = self.estimate_lists(check, live);
+        match self.stale.count() {
+            0 => c,
+            // The lists may still hold this many removed points.
+            stale => {
+                let min = c.min.saturating_sub(stale);
+                Cardinality::new(min, c.exp.max(min), c.max).unwrap_or(c)
+            }
+        }
+    }
+
+    /// [`Self::estimate`] from the lists as they are.
+    fn estimate_lists(&self, check: &FieldCheck, live: usize) -> Cardinality {
         let p = &self.presence;
         let exact = |n: usize| Cardinality::exact(n.min(live));
         match check {
@@ -417,6 +471,15 @@ impl FieldIndex {
                 return Cardinality::new(0, exists / 2, exists).expect("ordered");
             }
             _ => {}
+        }
+        // Single-valued and no other type can pass: a range is counted from prefix sums.
+        let disjoint = p.multi.count() == 0;
+        let ranged = each!(&self.values, t => (disjoint
+            && (others_never_pass(t, check) || p.others.count() == 0))
+            .then(|| t.range_count(check))
+            .flatten(), text _t => None);
+        if let Some(n) = ranged {
+            return exact(n);
         }
         let (lens, others_never) = each!(&self.values, t => (
             match t.passing(check) {

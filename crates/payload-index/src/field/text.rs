@@ -163,8 +163,8 @@ impl TextParams {
 pub(crate) struct TextIndex {
     pub params: TextParams,
     pub map: BTreeMap<String, Postings>,
-    forward: Vec<Vec<String>>,
-    sequences: Vec<Vec<Vec<String>>>,
+    pub forward: super::forward::Forward<String>,
+    pub sequences: Vec<Vec<Vec<String>>>,
     pub pairs: usize,
 }
 
@@ -196,11 +196,8 @@ impl TextIndex {
             self.map.entry(t.clone()).or_default().insert(o);
         }
         self.pairs += tokens.len();
+        self.forward.set(o, tokens.into_iter().collect());
         let i = o as usize;
-        if self.forward.len() <= i {
-            self.forward.resize_with(i + 1, Vec::new);
-        }
-        self.forward[i] = tokens.into_iter().collect();
         if self.params.phrase_matching {
             if self.sequences.len() <= i {
                 self.sequences.resize_with(i + 1, Vec::new);
@@ -211,7 +208,7 @@ impl TextIndex {
     }
 
     pub fn remove(&mut self, o: PointOffset) {
-        let Some(tokens) = self.forward.get_mut(o as usize).map(std::mem::take) else {
+        let Some(tokens) = self.forward.take(o) else {
             return;
         };
         for t in &tokens {
@@ -230,7 +227,7 @@ impl TextIndex {
 
     /// Number of point slots.
     pub fn points(&self) -> usize {
-        self.forward.len()
+        self.forward.points()
     }
 
     /// The query tokens of a text check; `None` for checks this index does not decide.
@@ -295,8 +292,8 @@ impl TextIndex {
         if tokens.is_empty() {
             return Some(false);
         }
-        let own = self.forward.get(o as usize).map_or(&[][..], Vec::as_slice);
-        let has = |t: &String| own.binary_search(t).is_ok();
+        let own: Vec<&String> = self.forward.keys_of(o).collect();
+        let has = |t: &String| own.binary_search(&t).is_ok();
         Some(match kind {
             Kind::Any => tokens.iter().any(has),
             Kind::All => tokens.iter().all(has),

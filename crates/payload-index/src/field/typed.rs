@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::OnceLock;
 
 use sextant_core::PointOffset;
 
+use super::forward::Forward;
 use super::key::IndexKey;
 use crate::filter::FieldCheck;
 use crate::postings::Postings;
@@ -14,17 +16,22 @@ use crate::postings::Postings;
 #[derive(Debug, Clone)]
 pub(crate) struct Typed<K: IndexKey> {
     pub map: BTreeMap<K, Postings>,
-    forward: Vec<Vec<K>>,
+    pub forward: Forward<K>,
     /// Sum over points of their distinct keys.
     pub pairs: usize,
+    /// The keys in order with the number of postings before each (and the total last),
+    /// built by the first range count after a change: a range over many sparse values is
+    /// counted with two binary searches instead of a walk over its keys.
+    prefix: OnceLock<(Vec<K>, Vec<usize>)>,
 }
 
 impl<K: IndexKey> Default for Typed<K> {
     fn default() -> Self {
         Self {
             map: BTreeMap::new(),
-            forward: Vec::new(),
+            forward: Forward::default(),
             pairs: 0,
+            prefix: OnceLock::new(),
         }
     }
 }
@@ -49,26 +56,34 @@ fn ordered<K: Ord>(lo: &Bound<K>, hi: &Bound<K>) -> bool {
 }
 
 impl<K: IndexKey> Typed<K> {
+    /// The typed index of these lists (an opened index file).
+    pub fn from_parts(map: BTreeMap<K, Postings>, forward: Forward<K>, pairs: usize) -> Self {
+        Self {
+            map,
+            forward,
+            pairs,
+            prefix: OnceLock::new(),
+        }
+    }
+
     /// Records `keys` as the own values of `o` (which has none yet).
     pub fn add(&mut self, o: PointOffset, mut keys: Vec<K>) {
+        self.prefix = OnceLock::new();
         keys.sort();
         keys.dedup();
         for k in &keys {
             self.map.entry(k.clone()).or_default().insert(o);
         }
         self.pairs += keys.len();
-        let i = o as usize;
-        if self.forward.len() <= i {
-            self.forward.resize_with(i + 1, Vec::new);
-        }
-        self.forward[i] = keys;
+        self.forward.set(o, keys);
     }
 
     /// Forgets the own values of `o`.
     pub fn remove(&mut self, o: PointOffset) {
-        let Some(keys) = self.forward.get_mut(o as usize).map(std::mem::take) else {
+        let Some(keys) = self.forward.take(o) else {
             return;
         };
+        self.prefix = OnceLock::new();
         for k in &keys {
             if let Some(p) = self.map.get_mut(k) {
                 p.remove(o);
@@ -82,12 +97,12 @@ impl<K: IndexKey> Typed<K> {
 
     /// Number of point slots (the highest offset seen + 1).
     pub fn points(&self) -> usize {
-        self.forward.len()
+        self.forward.points()
     }
 
-    /// The own values of `o`.
-    pub fn keys_of(&self, o: PointOffset) -> &[K] {
-        self.forward.get(o as usize).map_or(&[], Vec::as_slice)
+    /// The own values of `o`, in key order.
+    pub fn keys_of(&self, o: PointOffset) -> impl Iterator<Item = &K> + '_ {
+        self.forward.keys_of(o)
     }
 
     /// The postings of the keys passing `check`.
@@ -138,6 +153,48 @@ impl<K: IndexKey> Typed<K> {
             }
         }
         Passing::Postings(out)
+    }
+
+    /// The number of postings of the keys passing a range `check`, when it is one (`None`
+    /// otherwise, or when a key cannot tell). The passing keys of a range are contiguous in
+    /// key order: the span's ends are trimmed of keys that fail (exclusive float bounds).
+    pub fn range_count(&self, check: &FieldCheck) -> Option<usize> {
+        let (lo, hi) = K::key_range(check)?;
+        if !ordered(&lo, &hi) {
+            return Some(0);
+        }
+        let (keys, before) = self.prefix.get_or_init(|| {
+            let mut total = 0;
+            let mut before = Vec::with_capacity(self.map.len() + 1);
+            let keys = self
+                .map
+                .iter()
+                .map(|(k, p)| {
+                    before.push(total);
+                    total += p.len();
+                    k.clone()
+                })
+                .collect();
+            before.push(total);
+            (keys, before)
+        });
+        let mut a = match &lo {
+            Bound::Included(l) => keys.partition_point(|k| k < l),
+            Bound::Excluded(l) => keys.partition_point(|k| k <= l),
+            Bound::Unbounded => 0,
+        };
+        let mut b = match &hi {
+            Bound::Included(h) => keys.partition_point(|k| k <= h),
+            Bound::Excluded(h) => keys.partition_point(|k| k < h),
+            Bound::Unbounded => keys.len(),
+        };
+        while a < b && !keys[a].passes(check)? {
+            a += 1;
+        }
+        while b > a && !keys[b - 1].passes(check)? {
+            b -= 1;
+        }
+        Some(before[b] - before[a])
     }
 
     /// Does an own value of `o` pass `check`? `None` when the keys cannot tell.
