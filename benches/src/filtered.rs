@@ -3,7 +3,9 @@
 //! planner its estimate), against exact filtered ground truth. Each filter is run four
 //! ways: the planner (`search_planned`), plain filtered graph traversal, the ACORN-style
 //! two-hop traversal (`search_acorn`), and an exact scan of the passing points; the planner is also compared with half the unfiltered QPS at the same
-//! recall.
+//! recall. Each timed query evaluates its filter into a bit set first (as a store does per
+//! query), and with `--quantization` searches on codes and rescores the candidates with
+//! the float vectors.
 
 use crate::float_scorer::{self, FloatScorer};
 use crate::host::{loadavg, process_cpu_time};
@@ -16,6 +18,7 @@ use sextant_core::{DensePairScorer, DenseVectorSource, DenseVectors, PointOffset
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
 use sextant_hnsw::{Found, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
 use sextant_payload_index::Filter;
+use sextant_quantization::{AnyCodes, AnyQueryScorer, EncodedVectors, rescore};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -36,6 +39,16 @@ pub struct FilteredArgs {
     /// int8 codes bound a point above the search's floor; same results).
     #[arg(long, default_value = "none")]
     bounds: String,
+    /// Search on codes (a codec name of `sextant-bench hnsw`, e.g. sq4d), then rescore the
+    /// candidates with the float vectors; none searches the floats.
+    #[arg(long, default_value = "none")]
+    quantization: String,
+    /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
+    #[arg(long, default_value_t = 2.0)]
+    oversampling: f64,
+    /// Quantile for the codecs that clip (scalar codes; default: the codec's own).
+    #[arg(long)]
+    quantile: Option<f32>,
     #[command(flatten)]
     g: GraphArgs,
 }
@@ -80,21 +93,21 @@ fn qps_at(curve: &[(f64, f64)], recall: f64) -> Option<f64> {
 fn timed(
     scorers: &[FloatScorer],
     repeats: usize,
-    mut search: impl FnMut(&FloatScorer, &mut Vec<ScoredPoint>),
+    mut search: impl FnMut(usize, &FloatScorer, &mut Vec<ScoredPoint>),
 ) -> Result<(PassStats, f64, Vec<Vec<PointOffset>>), String> {
     let mut out = Vec::new();
     let mut found = Vec::with_capacity(scorers.len());
-    for s in scorers {
-        search(s, &mut out);
+    for (i, s) in scorers.iter().enumerate() {
+        search(i, s, &mut out);
         found.push(out.iter().map(|p| p.offset).collect());
     }
     let mut best: Option<(PassStats, f64)> = None;
     for _ in 0..repeats {
         let mut lat = Vec::with_capacity(scorers.len());
         let cpu0 = process_cpu_time();
-        for s in scorers {
+        for (i, s) in scorers.iter().enumerate() {
             let t = Instant::now();
-            search(s, &mut out);
+            search(i, s, &mut out);
             lat.push(t.elapsed());
         }
         let cpu_us = (process_cpu_time() - cpu0).as_secs_f64() * 1e6 / scorers.len() as f64;
@@ -154,17 +167,41 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         DenseVectors::from_flat(base.dim(), queries.as_flat()[..n_q * base.dim()].to_vec())
             .map_err(|e| e.to_string())?;
     let mut ctx = SearchContext::new();
+    let codes = match args.quantization.as_str() {
+        "none" => None,
+        name => {
+            let config = crate::quant::codec_config(name, args.quantile)?;
+            Some(
+                AnyCodes::train(&base, distance, &config, args.g.threads)
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+    };
+    if args.oversampling.is_nan() || args.oversampling < 1.0 {
+        return Err("--oversampling must be at least 1".into());
+    }
+    let code_scorers: Vec<AnyQueryScorer> = match &codes {
+        None => Vec::new(),
+        Some(c) => (0..n_q as PointOffset)
+            .map(|q| c.query_scorer(queries.vector(q)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?,
+    };
+    // Results asked of the search: k, or the candidates rescored to k.
+    let search_k = if codes.is_some() {
+        (q.k as f64 * args.oversampling).ceil() as usize
+    } else {
+        q.k
+    };
 
     // The unfiltered curve, for the "half the unfiltered QPS at the same recall" bar.
     let unfiltered_gt = ground_truth(&base, &query_rows, q.k, distance, args.g.threads, &|_| {})
         .map_err(|e| e.to_string())?;
     let mut unfiltered = Vec::new();
     for ef in [16, 32, 64, 128, 256] {
-        let (st, _, found) = timed(&scorers, q.repeats, |s, out| {
-            fill(
-                out,
-                index.search(s, &SearchRequest::new(q.k).ef(ef), &mut ctx),
-            );
+        let (st, _, found) = timed(&scorers, q.repeats, |i, s, out| {
+            let req = SearchRequest::new(search_k).ef(ef.max(search_k));
+            search_one(&index, code_scorers.get(i), s, &req, q.k, &mut ctx, out);
         })?;
         let r = found
             .iter()
@@ -231,31 +268,30 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         };
         let selectivity = passing.len() as f64 / base.len() as f64;
         for &ef in &args.ef {
-            let filtered = SearchRequest::new(q.k).ef(ef).filter(&allowed);
-            let (exact, exact_cpu, exact_found) = timed(&scorers, q.repeats, |s, out| {
-                fill(
-                    out,
-                    index.search(s, &filtered.mode(SearchMode::ExactScan), &mut ctx),
-                );
+            // Each query evaluates the filter (and its estimate, for the planner) itself.
+            let mut run = |mode: Option<SearchMode>, i: usize, s: &FloatScorer, out: &mut _| {
+                let allowed = payload_index.filter(filter, &payloads);
+                let req = SearchRequest::new(search_k)
+                    .ef(ef.max(search_k))
+                    .filter(&allowed);
+                let req = match mode {
+                    Some(m) => req.mode(m),
+                    None => req.estimate(payload_index.estimate(filter, &payloads)),
+                };
+                search_one(&index, code_scorers.get(i), s, &req, q.k, &mut ctx, out)
+            };
+            let (exact, exact_cpu, exact_found) = timed(&scorers, q.repeats, |i, s, out| {
+                run(Some(SearchMode::ExactScan), i, s, out);
             })?;
-            let (graph, graph_cpu, graph_found) = timed(&scorers, q.repeats, |s, out| {
-                fill(
-                    out,
-                    index.search(s, &filtered.mode(SearchMode::Graph), &mut ctx),
-                );
+            let (graph, graph_cpu, graph_found) = timed(&scorers, q.repeats, |i, s, out| {
+                run(Some(SearchMode::Graph), i, s, out);
             })?;
-            let (acorn, acorn_cpu, acorn_found) = timed(&scorers, q.repeats, |s, out| {
-                fill(
-                    out,
-                    index.search(s, &filtered.mode(SearchMode::Acorn), &mut ctx),
-                );
+            let (acorn, acorn_cpu, acorn_found) = timed(&scorers, q.repeats, |i, s, out| {
+                run(Some(SearchMode::Acorn), i, s, out);
             })?;
             let mut plan = None;
-            let (planned, planned_cpu, planned_found) = timed(&scorers, q.repeats, |s, out| {
-                plan = Some(fill(
-                    out,
-                    index.search(s, &filtered.estimate(estimate), &mut ctx),
-                ));
+            let (planned, planned_cpu, planned_found) = timed(&scorers, q.repeats, |i, s, out| {
+                plan = Some(run(None, i, s, out));
             })?;
             let planned_recall = recall_of(&planned_found);
             let half_unfiltered = qps_at(&unfiltered, planned_recall).map(|x| x / 2.0);
@@ -308,7 +344,8 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                 report.push(json!({"lib": "sextant-hnsw", "dataset": name, "kind": "search", "mode": "single",
                     "variant": variant, "method": method, "filter": filter_json, "selectivity": selectivity,
                     "estimate": {"min": estimate.min, "exp": estimate.exp, "max": estimate.max},
-                    "passing": passing.len(), "bounds": args.bounds, "ef": ef, "k": q.k, "recall": recall, "qps": st.qps, "p50_us": st.p50_us,
+                    "passing": passing.len(), "bounds": args.bounds, "quantization": args.quantization,
+                    "oversampling": if codes.is_some() { json!(args.oversampling) } else { Value::Null }, "ef": ef, "k": q.k, "recall": recall, "qps": st.qps, "p50_us": st.p50_us,
                     "p99_us": st.p99_us, "cpu_us_per_query": cpu, "loadavg": loadavg(),
                     "bar_qps": if method.starts_with("planner") { json!(bar) } else { Value::Null }}));
             }
@@ -332,6 +369,28 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// One query: on the floats, or on codes for `k`·R candidates rescored with the floats to
+/// the top `k`; returns the plan the search took.
+fn search_one<F: sextant_core::PointFilter + ?Sized>(
+    index: &HnswIndex,
+    codes: Option<&AnyQueryScorer>,
+    floats: &FloatScorer,
+    req: &SearchRequest<'_, F>,
+    k: usize,
+    ctx: &mut SearchContext,
+    out: &mut Vec<ScoredPoint>,
+) -> SearchPlan {
+    match codes {
+        None => fill(out, index.search(floats, req, ctx)),
+        Some(c) => {
+            let mut candidates = Vec::new();
+            let plan = fill(&mut candidates, index.search(c, req, ctx));
+            rescore(&candidates, floats, k, out);
+            plan
+        }
+    }
 }
 
 /// Copies a search's results into `out` and returns its plan. The scorers cover the whole

@@ -7,10 +7,25 @@ use sextant_core::{BitSet, PointOffset};
 
 use crate::store::MappedU32;
 
-/// From this many points on, a value also keeps a bit set: at 4,096 points the list costs
-/// 16 KiB, the same as a bit set over 131,072 offsets, and OR-ing the bits beats setting them
-/// one by one once the value holds more than one offset in 64.
-const DENSE: usize = 4096;
+/// A value keeps a bit set (over offsets up to its last) once it holds at least this many
+/// points and at least one offset in 32 of that span: the bits then cost at most the list's
+/// 4 bytes per point, and OR-ing 1/64 of a word per offset beats setting bits one by one
+/// (a 2,000-point value of a 20k segment: 0.1 µs instead of ~2 µs).
+const MIN_DENSE: usize = 256;
+
+/// Whether `len` points spread over offsets `0..span` are dense enough for a bit set; a set
+/// that has one keeps it down to half that density (no flapping at the edge).
+fn dense(len: usize, span: usize, has_bits: bool) -> bool {
+    if has_bits {
+        len >= MIN_DENSE / 2 && len * 64 >= span
+    } else {
+        len >= MIN_DENSE && len * 32 >= span
+    }
+}
+
+fn span(list: &[PointOffset]) -> usize {
+    list.last().map_or(0, |&o| o as usize + 1)
+}
 
 /// Sorted distinct point offsets (plus their bit set when dense). Appends in offset order
 /// (how a growing segment inserts) are O(1); an out-of-order insert or a removal shifts the
@@ -38,7 +53,8 @@ impl Default for List {
 impl Postings {
     /// The postings of a saved index, read in place (`list` checked sorted and distinct).
     pub(crate) fn mapped(list: MappedU32) -> Self {
-        let bits = (list.as_slice().len() >= DENSE).then(|| {
+        let l = list.as_slice();
+        let bits = dense(l.len(), span(l), false).then(|| {
             let mut bits = BitSet::new(0);
             bits.insert_all(list.as_slice());
             bits
@@ -80,12 +96,12 @@ impl Postings {
                 }
             },
         };
-        let len = list.len();
+        let (len, span) = (list.len(), span(list));
         match &mut self.bits {
             Some(bits) => {
                 bits.insert(o);
             }
-            None if len >= DENSE => {
+            None if dense(len, span, false) => {
                 let mut bits = BitSet::new(0);
                 bits.insert_all(self.as_slice());
                 self.bits = Some(bits);
@@ -102,12 +118,11 @@ impl Postings {
         };
         let list = self.owned();
         list.remove(i);
-        let len = list.len();
+        let (len, span) = (list.len(), span(list));
         if let Some(bits) = &mut self.bits {
             bits.remove(o);
         }
-        // Half the threshold before dropping the bits: no flapping at the edge.
-        if len < DENSE / 2 {
+        if !dense(len, span, true) {
             self.bits = None;
         }
         true
@@ -150,6 +165,15 @@ impl Postings {
     /// dense, its points otherwise.
     pub fn cost(&self, words: usize) -> usize {
         if self.is_dense() { words } else { self.len() }
+    }
+
+    /// Heap bytes: the list (when in RAM) and the bit set.
+    pub fn heap_bytes(&self) -> usize {
+        let list = match &self.list {
+            List::Owned(v) => 4 * v.len(),
+            List::Mapped(_) => 0,
+        };
+        list + self.bits.as_ref().map_or(0, |b| 8 * b.as_words().len())
     }
 
     /// True when the value keeps a bit set.
@@ -200,15 +224,40 @@ mod tests {
         for o in (0..10_000u32).step_by(4) {
             p.remove(o);
         }
-        assert!(p.bits().is_some(), "2,500 points: above half the threshold");
+        assert!(p.bits().is_some(), "2,500 points over 10,000: one in 4");
         assert_eq!(p.bits().unwrap().iter().collect::<Vec<_>>(), p.as_slice());
-        for o in (2..10_000u32).step_by(8) {
+        for o in (2..9_000u32).step_by(4) {
             p.remove(o);
         }
-        assert!(p.bits().is_none(), "1,250 points: a list again");
+        // 250 points over 10,000: one in 40, between the two thresholds: kept.
+        assert!(p.bits().is_some());
+        for o in (9_000..9_200u32).step_by(4).map(|o| o + 2) {
+            p.remove(o);
+        }
+        assert_eq!(p.len(), 200);
+        assert!(
+            p.bits().is_some(),
+            "one in 50 of the span: still above one in 64"
+        );
+        for o in (9_200..9_520u32).step_by(4).map(|o| o + 2) {
+            p.remove(o);
+        }
+        assert_eq!(p.len(), 120);
+        assert!(p.bits().is_none(), "fewer than 128 points: a list again");
         let mut out = BitSet::new(0);
         p.or_into(&mut out);
         assert_eq!(out.iter().collect::<Vec<_>>(), p.as_slice());
+        // Sparse over a wide span: no bits; dense enough: bits.
+        let mut q = Postings::default();
+        for o in (0..300u32).map(|i| i * 100) {
+            q.insert(o);
+        }
+        assert!(q.bits().is_none());
+        let mut r = Postings::default();
+        for o in (0..300u32).map(|i| i * 16) {
+            r.insert(o);
+        }
+        assert!(r.bits().is_some());
     }
 
     #[test]

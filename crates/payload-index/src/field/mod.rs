@@ -560,7 +560,7 @@ impl FieldIndex {
         fn typed<K: IndexKey>(t: &Typed<K>, key_bytes: impl Fn(&K) -> usize) -> usize {
             t.map
                 .iter()
-                .map(|(k, p)| key_bytes(k) + 4 * p.len() + 48)
+                .map(|(k, p)| key_bytes(k) + p.heap_bytes() + 48)
                 .sum::<usize>()
                 + t.pairs * size_of::<K>()
                 + t.points() * 24
@@ -576,7 +576,7 @@ impl FieldIndex {
             Values::Text(t) => {
                 t.map
                     .iter()
-                    .map(|(k, p)| k.len() + 24 + 4 * p.len() + 48)
+                    .map(|(k, p)| k.len() + 24 + p.heap_bytes() + 48)
                     .sum::<usize>()
                     + t.pairs * 24
                     + t.points() * 24
