@@ -46,6 +46,14 @@ pub struct FilteredArgs {
     /// With a codec: the search on codes returns ceil(R·k) candidates, rescored to the top k.
     #[arg(long, default_value_t = 2.0)]
     oversampling: f64,
+    /// Payload-aware links (as Qdrant builds for indexed keyword and integer fields): for each
+    /// value of these keys held by at least `--block-min` points, an HNSW over those points
+    /// whose links become extra links that filtered searches follow.
+    #[arg(long, value_delimiter = ',')]
+    block_links: Vec<String>,
+    /// Fewest points a value needs for its block links (default: 1% of the points).
+    #[arg(long)]
+    block_min: Option<usize>,
     /// Quantile for the codecs that clip (scalar codes; default: the codec's own).
     #[arg(long)]
     quantile: Option<f32>,
@@ -153,13 +161,42 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         "filtered: building the graph of {name} on {} threads",
         args.g.threads
     );
-    let index = HnswIndex::build(
+    let t = Instant::now();
+    let mut index = HnswIndex::build(
         base.len(),
         &DensePairScorer::new(&base, distance),
         params,
         args.g.threads,
     )
     .map_err(|e| e.to_string())?;
+    let build_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let block_min = args.block_min.unwrap_or(base.len() / 100).max(2);
+    let mut blocks = 0;
+    for key in &args.block_links {
+        let hits = payload_index
+            .facet(key, None, usize::MAX, &payloads)
+            .map_err(|e| format!("--block-links {key}: {e}"))?;
+        for hit in hits.iter().filter(|h| h.count >= block_min) {
+            let value = json!({"must": [{"key": key, "match": {"value": hit.value}}]});
+            let f = Filter::from_value(&value).map_err(|e| e.to_string())?;
+            let block: Vec<PointOffset> = payload_index.filter(&f, &payloads).iter().collect();
+            index
+                .add_block_links(
+                    &block,
+                    &DensePairScorer::new(&base, distance),
+                    args.g.m,
+                    args.g.threads,
+                )
+                .map_err(|e| e.to_string())?;
+            blocks += 1;
+        }
+    }
+    let block_s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "filtered: graph in {build_s:.1} s, {blocks} value blocks linked ({} extra links) in {block_s:.1} s",
+        index.block_link_count()
+    );
     let bound_codes = float_scorer::bound_codes(&args.bounds, &base, distance, args.g.threads)?;
     let bounded = float_scorer::bounded(bound_codes.as_ref(), &base)?;
     let scorers = float_scorer::scorers(&base, distance, &queries, n_q, bounded.as_ref())?;
@@ -225,7 +262,9 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     ]);
     let mut report = Report::new(
         dataset_header(&ds, n_q),
-        json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": q.k, "filters": filters, "build_threads": args.g.threads}),
+        json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": q.k, "filters": filters, "build_threads": args.g.threads,
+               "build_s": build_s, "block_links": args.block_links, "block_min": block_min, "blocks": blocks, "block_s": block_s,
+               "quantization": args.quantization, "oversampling": args.oversampling}),
     );
     for (filter_json, filter) in filters.iter().zip(&parsed) {
         let spec = filter_json.to_string();
@@ -267,6 +306,19 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                 / n_q as f64
         };
         let selectivity = passing.len() as f64 / base.len() as f64;
+        // Payload-aware links cover a filter whose every condition matches a value of a
+        // linked key (what a store knows from its schema); the planner may then go ACORN.
+        let linked = filter_json.as_object().is_some_and(|o| {
+            o.keys().all(|k| k == "must")
+                && o["must"].as_array().is_some_and(|conds| {
+                    conds.iter().all(|c| {
+                        c.get("match").is_some()
+                            && c["key"]
+                                .as_str()
+                                .is_some_and(|k| args.block_links.iter().any(|b| b == k))
+                    })
+                })
+        });
         for &ef in &args.ef {
             // Each query evaluates the filter (and its estimate, for the planner) itself.
             let mut run = |mode: Option<SearchMode>, i: usize, s: &FloatScorer, out: &mut _| {
@@ -276,7 +328,9 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                     .filter(&allowed);
                 let req = match mode {
                     Some(m) => req.mode(m),
-                    None => req.estimate(payload_index.estimate(filter, &payloads)),
+                    None => req
+                        .estimate(payload_index.estimate(filter, &payloads))
+                        .linked(linked),
                 };
                 search_one(&index, code_scorers.get(i), s, &req, q.k, &mut ctx, out)
             };
@@ -344,7 +398,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                 report.push(json!({"lib": "sextant-hnsw", "dataset": name, "kind": "search", "mode": "single",
                     "variant": variant, "method": method, "filter": filter_json, "selectivity": selectivity,
                     "estimate": {"min": estimate.min, "exp": estimate.exp, "max": estimate.max},
-                    "passing": passing.len(), "bounds": args.bounds, "quantization": args.quantization,
+                    "passing": passing.len(), "linked": linked, "bounds": args.bounds, "quantization": args.quantization,
                     "oversampling": if codes.is_some() { json!(args.oversampling) } else { Value::Null }, "ef": ef, "k": q.k, "recall": recall, "qps": st.qps, "p50_us": st.p50_us,
                     "p99_us": st.p99_us, "cpu_us_per_query": cpu, "loadavg": loadavg(),
                     "bar_qps": if method.starts_with("planner") { json!(bar) } else { Value::Null }}));

@@ -1,8 +1,10 @@
 //! Payload-aware extra links: for a "block" of points that share a payload value, a small HNSW
 //! is built over the block alone and its level-0 links are kept as extra links of those points.
-//! Filtered searches follow them besides the graph's own links, so a search that reaches the
-//! block stays inside it, connected, even when the block is a small fraction of the index (the
-//! approach Qdrant takes for indexed payload values). Unfiltered searches ignore them.
+//! The ACORN-style search ([`crate::SearchMode::Acorn`]) follows them besides the graph's own
+//! links, so a search that reaches the block stays inside it, connected, even when the block is
+//! a small fraction of the index (the approach Qdrant takes for indexed payload values).
+//! Unfiltered search and plain filtered traversal (which scores rejected neighbours too, so
+//! extra links would only add work) ignore them.
 
 use sextant_core::{PairScorer, PointOffset, ScoreType};
 
@@ -150,7 +152,7 @@ impl<P: PairScorer> PairScorer for Remap<'_, P> {
 impl HnswIndex {
     /// Links the points of `block` (e.g. every point with `category = "web"`) among themselves:
     /// an HNSW with `m` links per point is built over the block alone (on `threads` threads)
-    /// and its level-0 links become extra links of those points, used by filtered searches.
+    /// and its level-0 links become extra links of those points, used by the ACORN-style search.
     /// Offsets past the end, deleted points and duplicates in `block` are skipped. Call it once
     /// per block; points inserted later join a block when it is linked again. Returns the
     /// number of extra links the index holds afterwards.

@@ -12,8 +12,9 @@
 //! diagnostics, and a checksummed file format (the [`format`](mod@format) module) with plain or
 //! compressed (sorted, gap-encoded, bit-packed) level-0 lists, loaded into RAM
 //! ([`HnswIndex::load`]) or searched in place through mmap ([`HnswIndex::open_mapped`]) with identical
-//! results, and payload-aware extra links ([`HnswIndex::add_block_links`]) that keep filtered
-//! search connected inside a block of points sharing a payload value.
+//! results, and payload-aware extra links ([`HnswIndex::add_block_links`]) that keep the
+//! ACORN-style search connected inside a block of points sharing a payload value (plain
+//! filtered traversal keeps to the graph's own links).
 //!
 //! Every search tells its scorer the floor below which a point will be dropped (the worst
 //! score of a full result list, through `QueryScorer::score_points_above`), so a scorer that
@@ -60,7 +61,7 @@ mod search;
 
 pub use config::HnswConfig;
 pub use error::{Error, Result};
-pub use index::{GraphStats, HnswIndex, VISITS_PER_EF};
+pub use index::{ACORN_POINTS_PER_EF, GraphStats, HnswIndex, VISITS_PER_EF};
 pub use mapped::HnswMapped;
 pub use request::{DEFAULT_EF, Found, SearchMode, SearchPlan, SearchRequest};
 pub use search::SearchContext;

@@ -3,8 +3,6 @@
 //! `HnswIndex` (RAM) and `HnswMapped` (a graph file read in place) both expose it through
 //! [`search_api!`].
 
-use std::cmp::Reverse;
-
 use sextant_core::{
     AllowAll, BitSet, Cardinality, PointFilter, PointOffset, QueryScorer, ScoreType, ScoredPoint,
 };
@@ -14,10 +12,10 @@ use crate::error::Result;
 use crate::links::Links;
 use crate::request::{SearchMode, SearchPlan, SearchRequest};
 use crate::search::{
-    Scored, SearchContext, greedy, pool_results, results_floor, search_level, search_level_pool,
+    Scored, SearchContext, greedy, pool_insert, pool_results, search_level, search_level_pool,
     sorted_results,
 };
-use crate::{GraphStats, VISITS_PER_EF};
+use crate::{ACORN_POINTS_PER_EF, GraphStats, VISITS_PER_EF};
 
 /// A graph (a reference, or a small view over file bytes) and its deleted set, for queries.
 pub(crate) struct Query<'a, G> {
@@ -63,13 +61,10 @@ impl<G: Links + Sync> Query<'_, G> {
             deleted: self.deleted,
             inner: filter,
         };
-        if filter.is_some() && !self.extra.is_empty() {
-            let with_extra = WithExtra {
-                graph: &self.graph,
-                extra: self.extra,
-            };
-            search_level(&with_extra, scorer, &[cur], ef.max(k), 0, Some(&live), ctx);
-        } else if self.deleted.count() == 0 {
+        // Plain traversal scores every neighbour, passing or not, so it keeps to the graph's
+        // own links: payload-aware extra links only add work there (measured at 120k points:
+        // 9,569 vs 11,627 QPS at 53% passing); the ACORN-style search follows them.
+        if self.deleted.count() == 0 {
             search_level(&self.graph, scorer, &[cur], ef.max(k), 0, filter, ctx);
         } else {
             search_level(&self.graph, scorer, &[cur], ef.max(k), 0, Some(&live), ctx);
@@ -110,6 +105,7 @@ impl<G: Links + Sync> Query<'_, G> {
             (SearchMode::ExactScan, _) => SearchPlan::ExactScan,
             (SearchMode::Acorn, Some(_)) => SearchPlan::Acorn,
             (SearchMode::Auto, Some(_)) => match req.estimate {
+                Some(estimate) if req.linked => self.plan_linked(estimate, k, ef),
                 Some(estimate) => self.plan(estimate, k, ef),
                 None => SearchPlan::Graph,
             },
@@ -187,6 +183,14 @@ impl<G: Links + Sync> Query<'_, G> {
         }
     }
 
+    pub fn plan_linked(&self, estimate: Cardinality, k: usize, ef: usize) -> SearchPlan {
+        if estimate.exp < ACORN_POINTS_PER_EF * ef.max(k) {
+            SearchPlan::ExactScan
+        } else {
+            SearchPlan::Acorn
+        }
+    }
+
     pub fn exact_scan<S: QueryScorer, F: PointFilter + ?Sized>(
         &self,
         scorer: &S,
@@ -236,11 +240,13 @@ impl<G: Links + Sync> Query<'_, G> {
     }
 
     /// Filtered search with two-hop expansion through rejected neighbours, in the style of
-    /// ACORN-1 (Patel et al., SIGMOD 2024): neighbours that fail the filter are not scored
-    /// but looked through, their passing neighbours taken instead, up to the level-0 list
-    /// size. Only passing points are scored and kept, so the search moves through the
-    /// subgraph of passing points where plain filtered traversal wanders through the
-    /// rejected majority.
+    /// ACORN-1 (Patel et al., SIGMOD 2024): only passing points are scored and kept. A node's
+    /// passing neighbours (its own links and payload-aware extra links) are all taken; a
+    /// node with fewer than m0 / 2 of them also looks through its rejected neighbours and
+    /// takes their passing neighbours, up to m0 in all. So the search moves through the subgraph
+    /// of passing points, which payload-aware links keep connected, where plain filtered
+    /// traversal scores the rejected majority. One sorted pool of the best `ef`, as the
+    /// unfiltered search keeps, with the next node's links prefetched.
     pub fn search_acorn<S: QueryScorer, F: PointFilter + ?Sized>(
         &self,
         scorer: &S,
@@ -255,68 +261,86 @@ impl<G: Links + Sync> Query<'_, G> {
             return;
         };
         let allows = |p: PointOffset| filter.allows(p) && !self.deleted.contains(p);
-        let ef = ef.max(k);
+        // One slot more: the descent's end point seeds the pool even when it fails.
+        let ef = ef.max(k) + usize::from(!allows(cur.1));
         let g = WithExtra {
             graph: &self.graph,
             extra: self.extra,
         };
         let m0 = g.max_links(0);
         ctx.visited.reset(g.len());
-        ctx.candidates.clear();
-        ctx.results.clear();
+        ctx.pool.clear();
         ctx.visited.visit(cur.1);
-        // The descent's end point seeds the frontier even when it fails the filter.
-        ctx.candidates.push(cur);
-        if allows(cur.1) {
-            ctx.results.push(Reverse(cur));
-        }
+        pool_insert(&mut ctx.pool, cur, ef);
         let mut hop = Vec::new();
-        while let Some(c) = ctx.candidates.pop() {
-            if ctx.results.len() >= ef && ctx.results.peek().is_some_and(|w| c < w.0) {
+        let mut cursor = 0;
+        loop {
+            while cursor < ctx.pool.len() && ctx.pool[cursor].1 {
+                cursor += 1;
+            }
+            if cursor == ctx.pool.len() {
                 break;
             }
-            // Lists are taken in id order: which neighbours fill the cap then depends on the
-            // graph alone, not on how a storage orders lists (compressed files sort them).
-            g.links_into(c.1, 0, &mut ctx.links);
-            ctx.links.sort_unstable();
+            ctx.pool[cursor].1 = true;
+            let node = ctx.pool[cursor].0.1;
+            if let Some((next, _)) = ctx.pool[cursor + 1..].iter().find(|(_, done)| !done) {
+                g.prefetch_links(next.1, 0);
+            }
+            // Every passing neighbour is taken (a set: the same whatever order a storage keeps
+            // its lists in). Only the look-through is capped, taken in id order so which
+            // points fill the cap depends on the graph alone (compressed files sort lists).
+            g.links_into(node, 0, &mut ctx.links);
             ctx.fresh.clear();
+            let mut passing = 0;
             for &x in &ctx.links {
-                if ctx.fresh.len() >= m0 {
-                    break;
-                }
                 if allows(x) {
+                    passing += 1;
                     if ctx.visited.visit(x) {
                         ctx.fresh.push(x);
                     }
-                    continue;
                 }
-                // Look through a rejected neighbour: take its passing neighbours.
-                g.links_into(x, 0, &mut hop);
-                hop.sort_unstable();
-                for &y in &hop {
+            }
+            if passing < m0 / 2 {
+                ctx.links.sort_unstable();
+                for &x in &ctx.links {
                     if ctx.fresh.len() >= m0 {
                         break;
                     }
-                    if allows(y) && ctx.visited.visit(y) {
-                        ctx.fresh.push(y);
+                    if allows(x) {
+                        continue;
+                    }
+                    // Look through a rejected neighbour: take its passing neighbours.
+                    g.links_into(x, 0, &mut hop);
+                    hop.sort_unstable();
+                    for &y in &hop {
+                        if ctx.fresh.len() >= m0 {
+                            break;
+                        }
+                        if allows(y) && ctx.visited.visit(y) {
+                            ctx.fresh.push(y);
+                        }
                     }
                 }
             }
+            let floor = match ctx.pool.last() {
+                Some(w) if ctx.pool.len() >= ef => w.0.0,
+                _ => ScoreType::NEG_INFINITY,
+            };
             ctx.scores.resize(ctx.fresh.len(), 0.0);
-            scorer.score_points_above(&ctx.fresh, results_floor(ctx, ef), &mut ctx.scores);
+            scorer.score_points_above(&ctx.fresh, floor, &mut ctx.scores);
             for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
-                let cand = Scored(s, p);
-                if ctx.results.len() >= ef && ctx.results.peek().is_some_and(|w| cand <= w.0) {
-                    continue;
-                }
-                ctx.candidates.push(cand);
-                ctx.results.push(Reverse(cand));
-                if ctx.results.len() > ef {
-                    ctx.results.pop();
+                if let Some(pos) = pool_insert(&mut ctx.pool, Scored(s, p), ef) {
+                    cursor = cursor.min(pos);
                 }
             }
         }
-        sorted_results(ctx, out, k);
+        out.extend(
+            ctx.pool
+                .iter()
+                .filter(|(s, _)| allows(s.1))
+                .take(k)
+                .map(|(s, _)| ScoredPoint::new(s.1, s.0)),
+        );
     }
 
     pub fn stats(&self) -> GraphStats {
@@ -437,6 +461,20 @@ macro_rules! search_api {
             ef: usize,
         ) -> $crate::SearchPlan {
             self.query().plan(estimate, k, ef)
+        }
+
+        /// The plan [`SearchMode::Auto`](crate::SearchMode::Auto) follows when the request
+        /// says payload-aware links cover the filter
+        /// ([`SearchRequest::linked`](crate::SearchRequest::linked)): the ACORN-style search
+        /// through the linked passing points costs about `ACORN_POINTS_PER_EF * ef` scanned
+        /// points whatever the selectivity, so the exact scan wins below that many.
+        pub fn plan_linked(
+            &self,
+            estimate: sextant_core::Cardinality,
+            k: usize,
+            ef: usize,
+        ) -> $crate::SearchPlan {
+            self.query().plan_linked(estimate, k, ef)
         }
 
         /// Degree histograms per level and the count of nodes unreachable from the entry point.

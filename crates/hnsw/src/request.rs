@@ -13,9 +13,10 @@ pub const DEFAULT_EF: usize = 100;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SearchMode {
-    /// Without a filter, the graph. With one, the planner's choice between an exact scan and
-    /// a filtered traversal, on the request's [`Cardinality`] estimate (the graph when the
-    /// request has none).
+    /// Without a filter, the graph. With one, the planner's choice on the request's
+    /// [`Cardinality`] estimate (the graph when the request has none): an exact scan when few
+    /// points pass; otherwise the ACORN-style search when the request says payload-aware links
+    /// cover the filter ([`SearchRequest::linked`]) and a filtered traversal when not.
     #[default]
     Auto,
     /// Graph traversal; a filter only drops points from the results.
@@ -59,6 +60,8 @@ pub struct SearchRequest<'f, F: ?Sized = AllowAll> {
     pub mode: SearchMode,
     /// The caller's estimate of how many points pass the filter (the planner's input).
     pub estimate: Option<Cardinality>,
+    /// Payload-aware links cover the filter (see [`SearchRequest::linked`]).
+    pub linked: bool,
     pub(crate) filter: Option<&'f F>,
 }
 
@@ -78,6 +81,7 @@ impl SearchRequest<'static, AllowAll> {
             ef: k.max(DEFAULT_EF),
             mode: SearchMode::Auto,
             estimate: None,
+            linked: false,
             filter: None,
         }
     }
@@ -102,6 +106,15 @@ impl<'f, F: PointFilter + ?Sized> SearchRequest<'f, F> {
         self
     }
 
+    /// Whether the filter's passing points are linked among themselves by payload-aware links
+    /// ([`HnswIndex::add_block_links`](crate::HnswIndex::add_block_links) on the values the
+    /// filter selects), which the caller knows: [`SearchMode::Auto`] then weighs the
+    /// ACORN-style search instead of a filtered traversal.
+    pub fn linked(mut self, linked: bool) -> Self {
+        self.linked = linked;
+        self
+    }
+
     /// Only points `filter` allows are returned (any `Fn(u32) -> bool`, a `BitSet` wrapper,
     /// a payload index's filter...).
     pub fn filter<'g, G: PointFilter + ?Sized>(self, filter: &'g G) -> SearchRequest<'g, G> {
@@ -110,6 +123,7 @@ impl<'f, F: PointFilter + ?Sized> SearchRequest<'f, F> {
             ef: self.ef,
             mode: self.mode,
             estimate: self.estimate,
+            linked: self.linked,
             filter: Some(filter),
         }
     }

@@ -165,7 +165,7 @@ pub(crate) fn search_level<G: Links + ?Sized, S: QueryScorer, F: PointFilter + ?
 /// The score below which a candidate cannot enter `ctx.results` (kept to `ef`): its worst
 /// score once full, `-∞` before.
 #[inline]
-pub(crate) fn results_floor(ctx: &SearchContext, ef: usize) -> ScoreType {
+fn results_floor(ctx: &SearchContext, ef: usize) -> ScoreType {
     match ctx.results.peek() {
         Some(w) if ctx.results.len() >= ef => w.0.0,
         _ => ScoreType::NEG_INFINITY,
@@ -224,7 +224,7 @@ pub(crate) fn search_level_pool<G: Links + ?Sized, S: QueryScorer>(
 /// Inserts into the sorted pool (capacity `ef`); returns the position, or `None` when the point
 /// does not make the best `ef`.
 #[inline]
-fn pool_insert(pool: &mut Vec<(Scored, bool)>, s: Scored, ef: usize) -> Option<usize> {
+pub(crate) fn pool_insert(pool: &mut Vec<(Scored, bool)>, s: Scored, ef: usize) -> Option<usize> {
     if pool.len() >= ef && pool.last().is_some_and(|w| s <= w.0) {
         return None;
     }

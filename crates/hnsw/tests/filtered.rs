@@ -122,3 +122,39 @@ fn filtered_recall_is_at_least_095_at_every_selectivity() {
         }
     }
 }
+
+/// With payload-aware links covering the filter, the planner weighs the ACORN-style search
+/// (whose cost does not grow as fewer points pass) against the exact scan.
+#[test]
+fn linked_filters_plan_acorn_above_the_scan_threshold() {
+    use sextant_core::{DensePairScorer, DenseVectors, Distance};
+    use sextant_hnsw::{ACORN_POINTS_PER_EF, HnswConfig, HnswIndex};
+    let flat: Vec<f32> = (0..400 * 4)
+        .map(|i| ((i * 37 % 101) as f32).sin())
+        .collect();
+    let base = DenseVectors::from_flat(4, flat).unwrap();
+    let pair = DensePairScorer::new(&base, Distance::Euclid);
+    let index = HnswIndex::build(base.len(), &pair, HnswConfig::default(), 1).unwrap();
+    let bar = ACORN_POINTS_PER_EF * 16;
+    let plan = |n: usize| index.plan_linked(Cardinality::exact(n), 10, 16);
+    assert_eq!(plan(bar - 1), SearchPlan::ExactScan);
+    assert_eq!(plan(bar), SearchPlan::Acorn);
+    // Through a request: `linked` switches the Auto plan between the two cost models.
+    let all = |_: u32| true;
+    let scorer = DenseQueryScorer::new(&base, Distance::Euclid, base.vector(0)).unwrap();
+    let mut ctx = SearchContext::new();
+    let request = SearchRequest::new(10)
+        .ef(16)
+        .estimate(Cardinality::exact(bar))
+        .filter(&all);
+    let linked = index
+        .search(&scorer, &request.linked(true), &mut ctx)
+        .unwrap();
+    assert_eq!(linked.plan, SearchPlan::Acorn);
+    assert_eq!(
+        linked.points[0].offset, 0,
+        "the query's own vector comes first"
+    );
+    let plain = index.search(&scorer, &request, &mut ctx).unwrap();
+    assert_eq!(plain.plan, SearchPlan::Graph);
+}
