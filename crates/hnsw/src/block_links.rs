@@ -125,9 +125,14 @@ impl<G: Links> Links for WithExtra<'_, G> {
             out.extend_from_slice(self.extra.get(p));
         }
     }
+    /// The extra list too: reading where it starts may wait on memory, but its lines then
+    /// load while the current node's neighbours are scored.
     #[inline]
     fn prefetch_links(&self, p: PointOffset, level: usize) {
         self.graph.prefetch_links(p, level);
+        if level == 0 {
+            sextant_core::kernels::prefetch(self.extra.get(p));
+        }
     }
 }
 
