@@ -18,6 +18,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
 echo "== cargo test"
 cargo test --workspace --locked
 
+echo "== cargo test: the payload index without its default stemmer feature"
+cargo test --locked -p sextant-payload-index --no-default-features --test text
+
 echo "== Qdrant conformance: payload filters against qdrant-client's Local Mode (pinned, in a venv)"
 python3 -m venv target/conformance-venv
 target/conformance-venv/bin/pip install --quiet --disable-pip-version-check \

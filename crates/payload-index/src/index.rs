@@ -54,6 +54,12 @@ impl PayloadIndex {
         params: crate::TextParams,
         points: &dyn Points,
     ) -> Result<()> {
+        if let Some(what) = params.problem() {
+            return Err(Error::Unsupported {
+                key: key.to_string(),
+                what,
+            });
+        }
         let field = FieldIndex::new_text(key.parse()?, params);
         self.fill(key, field, points);
         Ok(())

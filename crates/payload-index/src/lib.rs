@@ -62,7 +62,7 @@ mod postings;
 mod store;
 
 pub use error::{Error, Result};
-pub use field::text::{TextParams, Tokenizer};
+pub use field::text::{Stemmer, TextParams, Tokenizer};
 pub use field::{FieldIndex, FieldType};
 pub use filter::Filter;
 pub use index::{PayloadIndex, Points};

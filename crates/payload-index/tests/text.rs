@@ -129,3 +129,55 @@ fn text_index_follows_tokenized_semantics() {
         }
     }
 }
+
+/// Qdrant's Snowball stemmer config: documents and queries meet on stems; an index that asks
+/// for a stemmer this build cannot serve is refused, and so is a saved file that needs one.
+#[test]
+fn stemmers_match_word_forms_or_are_refused() {
+    use sextant_payload_index::Stemmer;
+    let store = Store(vec![
+        Some(json!({"t": "Running quickly through indexes"})),
+        Some(json!({"t": "the runner indexed it"})),
+        Some(json!({"t": "nothing here"})),
+    ]);
+    let mut index = PayloadIndex::new();
+    for o in 0..3u32 {
+        index.set(o, store.0[o as usize].as_ref().unwrap()).unwrap();
+    }
+    let params: TextParams =
+        serde_json::from_value(json!({"stemmer": {"type": "snowball", "language": "english"}}))
+            .unwrap();
+    assert_eq!(
+        params.stemmer,
+        Some(Stemmer::Snowball {
+            language: "english".into()
+        })
+    );
+    let made = index.create_text_field("t", params.clone(), &store);
+    let ids = |index: &PayloadIndex, q: &str| -> Vec<PointOffset> {
+        let f = Filter::from_value(&json!({"must": {"key": "t", "match": {"text": q}}})).unwrap();
+        index.filter(&f, &store).iter().collect()
+    };
+    if cfg!(feature = "stemmer") {
+        made.unwrap();
+        assert_eq!(params.tokens("Running indexes"), ["run", "index"]);
+        assert_eq!(ids(&index, "runs"), [0]);
+        assert_eq!(ids(&index, "index"), [0, 1]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stemmed.idx");
+        index.save(&path).unwrap();
+        let opened = PayloadIndex::open_mapped(&path).unwrap();
+        assert_eq!(ids(&opened, "indexing"), [0, 1]);
+        let klingon = TextParams {
+            stemmer: Some(Stemmer::Snowball {
+                language: "klingon".into(),
+            }),
+            ..TextParams::default()
+        };
+        let err = index.create_text_field("t", klingon, &store).unwrap_err();
+        assert!(err.to_string().contains("klingon"), "{err}");
+    } else {
+        let err = made.unwrap_err();
+        assert!(err.to_string().contains("stemmer"), "{err}");
+    }
+}

@@ -88,10 +88,18 @@ impl FieldIndex {
         let at = r.at;
         let params = r.blob()?;
         let text_params: Option<TextParams> = if kind == FieldType::Text {
-            Some(serde_json::from_slice(params).map_err(|e| Bad {
+            let params: TextParams = serde_json::from_slice(params).map_err(|e| Bad {
                 offset: at,
                 what: format!("full-text parameters as JSON ({e})"),
-            })?)
+            })?;
+            // Tokens stemmed at save time must be stemmed at query time too.
+            if let Some(problem) = params.problem() {
+                return Err(Bad {
+                    offset: at,
+                    what: format!("full-text parameters this build can serve ({problem})"),
+                });
+            }
+            Some(params)
         } else {
             None
         };

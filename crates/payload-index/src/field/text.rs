@@ -6,7 +6,9 @@
 //! With this index, `text` holds when every token of the query is among the point's tokens,
 //! `text_any` when one is, and `phrase` when the query's tokens appear in order, next to each
 //! other, in one value: Qdrant's semantics for an indexed text field. (Without the index, the
-//! three are substring tests, as in `qdrant-client`'s Local Mode.) A stemmer is not built.
+//! three are substring tests, as in `qdrant-client`'s Local Mode.) A Snowball stemmer (Qdrant's
+//! `{"type": "snowball", "language": ...}`) reduces tokens to their stems after stopwords are
+//! removed, with the `stemmer` feature; without it, an index asking for one is refused.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,6 +53,51 @@ pub struct TextParams {
     pub stopwords: Vec<String>,
     /// Keep each value's token sequence, for `phrase`.
     pub phrase_matching: bool,
+    /// Reduce tokens to their stems (needs the `stemmer` feature).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stemmer: Option<Stemmer>,
+}
+
+/// A stemmer, as Qdrant names it: `{"type": "snowball", "language": "english"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Stemmer {
+    /// A Snowball stemmer for `language` (arabic, danish, dutch, english, finnish, french,
+    /// german, greek, hungarian, italian, norwegian, portuguese, romanian, russian, spanish,
+    /// swedish, tamil, turkish).
+    Snowball {
+        /// The language, lower-case.
+        language: String,
+    },
+}
+
+#[cfg(feature = "stemmer")]
+impl Stemmer {
+    fn algorithm(&self) -> Option<rust_stemmers::Algorithm> {
+        use rust_stemmers::Algorithm as A;
+        let Stemmer::Snowball { language } = self;
+        Some(match language.as_str() {
+            "arabic" => A::Arabic,
+            "danish" => A::Danish,
+            "dutch" => A::Dutch,
+            "english" => A::English,
+            "finnish" => A::Finnish,
+            "french" => A::French,
+            "german" => A::German,
+            "greek" => A::Greek,
+            "hungarian" => A::Hungarian,
+            "italian" => A::Italian,
+            "norwegian" => A::Norwegian,
+            "portuguese" => A::Portuguese,
+            "romanian" => A::Romanian,
+            "russian" => A::Russian,
+            "spanish" => A::Spanish,
+            "swedish" => A::Swedish,
+            "tamil" => A::Tamil,
+            "turkish" => A::Turkish,
+            _ => return None,
+        })
+    }
 }
 
 impl Default for TextParams {
@@ -63,6 +110,7 @@ impl Default for TextParams {
             ascii_folding: false,
             stopwords: Vec::new(),
             phrase_matching: false,
+            stemmer: None,
         }
     }
 }
@@ -83,6 +131,25 @@ fn is_cjk(c: char) -> bool {
 }
 
 impl TextParams {
+    /// Why these parameters cannot build an index (an unknown stemmer language, or a stemmer
+    /// without the `stemmer` feature); `None` when they can.
+    pub fn problem(&self) -> Option<String> {
+        let stemmer = self.stemmer.as_ref()?;
+        #[cfg(feature = "stemmer")]
+        {
+            let Stemmer::Snowball { language } = stemmer;
+            stemmer
+                .algorithm()
+                .is_none()
+                .then(|| format!("no Snowball stemmer for language {language:?}"))
+        }
+        #[cfg(not(feature = "stemmer"))]
+        {
+            let _ = stemmer;
+            Some("stemmers need sextant-payload-index's `stemmer` feature".into())
+        }
+    }
+
     fn keep(&self, token: &str) -> bool {
         let n = token.chars().count();
         n > 0
@@ -133,10 +200,16 @@ impl TextParams {
                 }
             }
         }
-        raw.into_iter()
+        let tokens = raw
+            .into_iter()
             .map(|t| self.normalize(t))
-            .filter(|t| self.keep(t))
-            .collect()
+            .filter(|t| self.keep(t));
+        #[cfg(feature = "stemmer")]
+        if let Some(alg) = self.stemmer.as_ref().and_then(Stemmer::algorithm) {
+            let stemmer = rust_stemmers::Stemmer::create(alg);
+            return tokens.map(|t| stemmer.stem(&t).into_owned()).collect();
+        }
+        tokens.collect()
     }
 
     /// The tokens a document is indexed under: its tokens, and for the prefix tokenizer every
