@@ -54,6 +54,9 @@ pub struct FilteredArgs {
     /// Fewest points a value needs for its block links (default: 1% of the points).
     #[arg(long)]
     block_min: Option<usize>,
+    /// Links per point of each block's graph (default: the graph's m).
+    #[arg(long)]
+    block_m: Option<usize>,
     /// Quantile for the codecs that clip (scalar codes; default: the codec's own).
     #[arg(long)]
     quantile: Option<f32>,
@@ -185,7 +188,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                 .add_block_links(
                     &block,
                     &DensePairScorer::new(&base, distance),
-                    args.g.m,
+                    args.block_m.unwrap_or(args.g.m),
                     args.g.threads,
                 )
                 .map_err(|e| e.to_string())?;
@@ -263,7 +266,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     let mut report = Report::new(
         dataset_header(&ds, n_q),
         json!({"m": args.g.m, "ef_construction": args.g.ef_construction, "ef": args.ef, "k": q.k, "filters": filters, "build_threads": args.g.threads,
-               "build_s": build_s, "block_links": args.block_links, "block_min": block_min, "blocks": blocks, "block_s": block_s,
+               "build_s": build_s, "block_links": args.block_links, "block_min": block_min, "block_m": args.block_m.unwrap_or(args.g.m), "blocks": blocks, "block_s": block_s,
                "quantization": args.quantization, "oversampling": args.oversampling}),
     );
     for (filter_json, filter) in filters.iter().zip(&parsed) {
