@@ -18,7 +18,7 @@ use sextant_core::{DensePairScorer, DenseVectorSource, DenseVectors, PointOffset
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
 use sextant_hnsw::{Found, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
 use sextant_payload_index::Filter;
-use sextant_quantization::{AnyCodes, AnyQueryScorer, EncodedVectors, rescore};
+use sextant_quantization::{AnyQueryScorer, EncodedVectors, rescore};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -207,16 +207,13 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         DenseVectors::from_flat(base.dim(), queries.as_flat()[..n_q * base.dim()].to_vec())
             .map_err(|e| e.to_string())?;
     let mut ctx = SearchContext::new();
-    let codes = match args.quantization.as_str() {
-        "none" => None,
-        name => {
-            let config = crate::quant::codec_config(name, args.quantile)?;
-            Some(
-                AnyCodes::train(&base, distance, &config, args.g.threads)
-                    .map_err(|e| e.to_string())?,
-            )
-        }
-    };
+    let codes = crate::quant::train_codes(
+        &args.quantization,
+        args.quantile,
+        &base,
+        distance,
+        args.g.threads,
+    )?;
     if args.oversampling.is_nan() || args.oversampling < 1.0 {
         return Err("--oversampling must be at least 1".into());
     }

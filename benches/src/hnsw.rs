@@ -171,16 +171,13 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     );
 
     let t = Instant::now();
-    let codes = match args.quantization.as_str() {
-        "none" => None,
-        name => {
-            let config = crate::quant::codec_config(name, args.quantile)?;
-            Some(
-                AnyCodes::train(&base, distance, &config, args.g.threads)
-                    .map_err(|e| e.to_string())?,
-            )
-        }
-    };
+    let codes = crate::quant::train_codes(
+        &args.quantization,
+        args.quantile,
+        &base,
+        distance,
+        args.g.threads,
+    )?;
     if let Some(bytes) = codes.as_ref().map(AnyCodes::bytes_per_vector) {
         eprintln!(
             "hnsw: {} codes in {:.2} s, {bytes} bytes per vector (float: {})",

@@ -196,6 +196,24 @@ fn fast_scan_top_k(
     })
 }
 
+/// Codes of `base` for the codec `name` (`none`: no codes), trained on `threads` threads: what
+/// `--quantization` means in every bench.
+pub fn train_codes(
+    name: &str,
+    quantile: Option<f32>,
+    base: &sextant_core::DenseVectors<f32>,
+    distance: sextant_core::Distance,
+    threads: usize,
+) -> Result<Option<sextant_quantization::AnyCodes>, String> {
+    if name == "none" {
+        return Ok(None);
+    }
+    let config = codec_config(name, quantile)?;
+    sextant_quantization::AnyCodes::train(base, distance, &config, threads)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 /// The codec a short name (`sq8d`, `pca4`, `pq96x4`...: the library's `QuantizationConfig`
 /// parser) names, with the bench's seed and, for the scalar codecs, `quantile` when given: the
 /// one place the benches turn a codec name into a codec.

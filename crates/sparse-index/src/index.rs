@@ -1,0 +1,141 @@
+//! `SparseIndex`: the growing (mutable) form. Offsets arrive in increasing order, so every
+//! term's list stays sorted by appending; a delete is a bit that searches honour at once (its
+//! postings stay, skipped); an update is a delete plus an insert at a new offset. Each
+//! document's vector is kept too: it gives the live document counts the IDF needs after
+//! deletes, and the exact score of a candidate.
+
+use std::collections::HashMap;
+
+use sextant_core::{BitSet, PointFilter, PointOffset, ScoredPoint, SparseVector};
+
+use crate::postings::TermList;
+use crate::request::SparseRequest;
+use crate::{Error, Result};
+
+/// An inverted index over sparse vectors, searched for the exact top-k by dot product.
+#[derive(Debug, Clone, Default)]
+pub struct SparseIndex {
+    /// Term index → its list in `lists`.
+    terms: HashMap<u32, usize>,
+    pub(crate) lists: Vec<TermList>,
+    /// Each offset's vector (`None`: never inserted).
+    pub(crate) docs: Vec<Option<SparseVector>>,
+    pub(crate) deleted: BitSet,
+    live: usize,
+    postings: usize,
+}
+
+impl SparseIndex {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Indexes `vector` at `offset`, which must be above every offset inserted before. An
+    /// empty vector is stored and matches nothing.
+    pub fn insert(&mut self, offset: PointOffset, vector: SparseVector) -> Result<()> {
+        if let Some(last) = self.docs.len().checked_sub(1)
+            && offset as usize <= last
+        {
+            return Err(Error::OutOfOrder {
+                offset,
+                last: last as PointOffset,
+            });
+        }
+        for (t, w) in vector.iter() {
+            let next = self.lists.len();
+            let slot = *self.terms.entry(t).or_insert(next);
+            if slot == next {
+                self.lists.push(TermList::default());
+            }
+            self.lists[slot].push(offset, w);
+        }
+        self.postings += vector.len();
+        self.docs.resize(offset as usize, None);
+        self.docs.push(Some(vector));
+        self.live += 1;
+        Ok(())
+    }
+
+    /// Removes `offset` from every later search; false when it is not a live point.
+    pub fn delete(&mut self, offset: PointOffset) -> bool {
+        let Some(Some(doc)) = self.docs.get(offset as usize) else {
+            return false;
+        };
+        if !self.deleted.insert(offset) {
+            return false;
+        }
+        for t in doc.indices() {
+            if let Some(&slot) = self.terms.get(t) {
+                self.lists[slot].live_df -= 1;
+            }
+        }
+        self.live -= 1;
+        true
+    }
+
+    /// Number of live points.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// No live points.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Postings held (deleted points' included until a rebuild).
+    pub fn postings(&self) -> usize {
+        self.postings
+    }
+
+    /// True when `offset` is a live point.
+    pub fn contains(&self, offset: PointOffset) -> bool {
+        matches!(self.docs.get(offset as usize), Some(Some(_))) && !self.deleted.contains(offset)
+    }
+
+    /// The vector of a live point.
+    pub fn vector(&self, offset: PointOffset) -> Option<&SparseVector> {
+        if self.deleted.contains(offset) {
+            return None;
+        }
+        self.docs.get(offset as usize)?.as_ref()
+    }
+
+    /// The list of term `t`, if any point ever held it.
+    pub(crate) fn list(&self, t: u32) -> Option<&TermList> {
+        self.terms.get(&t).map(|&slot| &self.lists[slot])
+    }
+
+    /// Live documents holding term `t`.
+    pub fn document_frequency(&self, t: u32) -> usize {
+        self.list(t).map_or(0, |l| l.live_df)
+    }
+
+    /// The query as scored: with `idf`, each weight times its term's IDF over the live points
+    /// ([`crate::idf`]); terms no point holds are dropped (they add nothing).
+    pub fn weighted_query(&self, query: &SparseVector, idf: bool) -> SparseVector {
+        let (mut indices, mut values) = (Vec::new(), Vec::new());
+        for (t, w) in query.iter() {
+            let Some(list) = self.list(t) else { continue };
+            indices.push(t);
+            values.push(if idf {
+                w * crate::idf(self.live, list.live_df)
+            } else {
+                w
+            });
+        }
+        SparseVector::new(indices, values).unwrap_or_default()
+    }
+
+    /// The `req.k` live points with the highest dot product with `query` (ties: smaller
+    /// offset first), among the points sharing a term with it and passing the filter. Exact:
+    /// the same points and scores as scoring every point.
+    pub fn search<F: PointFilter + ?Sized>(
+        &self,
+        query: &SparseVector,
+        req: &SparseRequest<'_, F>,
+    ) -> Vec<ScoredPoint> {
+        crate::search::search(self, query, req)
+    }
+}

@@ -1,0 +1,46 @@
+//! # sextant-sparse-index
+//!
+//! An inverted index over sparse vectors (BM25, SPLADE) with exact dot-product top-k, for
+//! hybrid search next to dense vectors.
+//!
+//! - [`SparseIndex`]: the growing form: offsets appended in increasing order, deletes as a bit
+//!   set honoured at once, the live document counts Qdrant's IDF modifier needs.
+//! - [`SparseRequest`]: `k`, the IDF modifier, a filter (any core `PointFilter`; a bit set is
+//!   AND-ed per window) with the caller's count of passing points.
+//! - [`idf()`]: Qdrant's `ln((N − df + 0.5) / (df + 0.5) + 1)`.
+//! - Search (`search` module): MaxScore over windows of offsets into a dense accumulator,
+//!   exact (the same points, scores and tie order as scoring every point).
+//!
+//! Not built yet: the immutable compressed form (block-packed ids, f16 / u8 weights) with its
+//! file format and mmap, per-block maxima in the search's bounds (they are kept, not used),
+//! the approximate mode.
+//!
+//! ```
+//! use sextant_core::SparseVector;
+//! use sextant_sparse_index::{SparseIndex, SparseRequest};
+//!
+//! let mut index = SparseIndex::new();
+//! index.insert(0, SparseVector::new(vec![3, 7], vec![1.0, 0.5])?)?;
+//! index.insert(1, SparseVector::new(vec![7, 9], vec![2.0, 1.0])?)?;
+//! index.insert(2, SparseVector::new(vec![1], vec![4.0])?)?;
+//! let query = SparseVector::new(vec![7], vec![1.0])?;
+//! let top = index.search(&query, &SparseRequest::new(10));
+//! let ids: Vec<u32> = top.iter().map(|p| p.offset).collect();
+//! assert_eq!(ids, [1, 0]); // point 2 shares no term
+//! index.delete(1);
+//! assert_eq!(index.search(&query, &SparseRequest::new(10))[0].offset, 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod idf;
+mod index;
+mod postings;
+mod request;
+mod search;
+
+pub use error::{Error, Result};
+pub use idf::idf;
+pub use index::SparseIndex;
+pub use postings::BLOCK;
+pub use request::SparseRequest;

@@ -1,0 +1,75 @@
+//! What a search asks for: `k`, whether query weights get the IDF modifier, and an optional
+//! filter with the caller's count of the points it passes.
+
+use sextant_core::{AllowAll, PointFilter};
+
+/// A sparse search: the `k` best live points by dot product.
+///
+/// ```
+/// use sextant_sparse_index::SparseRequest;
+///
+/// let even = |p: u32| p % 2 == 0;
+/// let request = SparseRequest::new(10).idf(true).filter(&even).passing(500);
+/// assert_eq!((request.k, request.idf, request.passing), (10, true, Some(500)));
+/// ```
+#[derive(Debug)]
+pub struct SparseRequest<'f, F: ?Sized = AllowAll> {
+    /// Number of results.
+    pub k: usize,
+    /// Multiply each query weight by its term's IDF over the live points (Qdrant's `idf`
+    /// modifier).
+    pub idf: bool,
+    /// The caller's count (or estimate) of the points the filter passes: a filter passing few
+    /// points is scored point by point instead of through the postings.
+    pub passing: Option<usize>,
+    pub(crate) filter: Option<&'f F>,
+}
+
+impl<F: ?Sized> Clone for SparseRequest<'_, F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<F: ?Sized> Copy for SparseRequest<'_, F> {}
+
+impl SparseRequest<'static, AllowAll> {
+    /// The `k` best points, no IDF, no filter.
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            idf: false,
+            passing: None,
+            filter: None,
+        }
+    }
+}
+
+impl<'f, F: PointFilter + ?Sized> SparseRequest<'f, F> {
+    /// Apply the IDF modifier to query weights.
+    pub fn idf(mut self, idf: bool) -> Self {
+        self.idf = idf;
+        self
+    }
+
+    /// How many points the filter passes (the payload index's estimate).
+    pub fn passing(mut self, passing: usize) -> Self {
+        self.passing = Some(passing);
+        self
+    }
+
+    /// Only points `filter` allows are returned.
+    pub fn filter<'g, G: PointFilter + ?Sized>(self, filter: &'g G) -> SparseRequest<'g, G> {
+        SparseRequest {
+            k: self.k,
+            idf: self.idf,
+            passing: self.passing,
+            filter: Some(filter),
+        }
+    }
+
+    /// The filter, if any.
+    pub fn filter_ref(&self) -> Option<&'f F> {
+        self.filter
+    }
+}

@@ -1,0 +1,188 @@
+//! Exact top-k by dot product, in the style of MaxScore over windows of offsets.
+//!
+//! Query terms are ordered by the most each can add to a score (its weight times the largest or
+//! smallest weight of its list, never below 0). Once `k` points are held, the terms whose
+//! bounds sum below the k-th score are *non-essential*: a point holding only those cannot
+//! enter, so their lists are not walked. The essential lists are walked window by window
+//! (4,096 offsets), their contributions added into a dense accumulator; a touched point whose
+//! partial sum plus the non-essential bounds can still reach the k-th score is scored exactly
+//! from its stored vector. Deleted points and a bit-set filter are cleared from the window's
+//! touched bits word by word; a filter passing few points (by the caller's count) is scored
+//! point by point instead.
+//!
+//! Exactness: a point's score is always its vector's dot product with the (IDF-weighted) query
+//! in increasing term order, as `SparseVector::dot` computes it; bounds only decide which
+//! points get scored, with a slack far above the rounding of a sum of f32 products. Negative
+//! weights are safe: bounds never go below 0 and partial sums are only used as bounds.
+
+use sextant_core::{PointFilter, PointOffset, ScoredPoint, SparseVector, TopK};
+
+use crate::index::SparseIndex;
+use crate::postings::TermList;
+use crate::request::SparseRequest;
+
+/// Offsets per window of the accumulator.
+const WINDOW: usize = 4096;
+
+/// Relative slack on bounds: a sum of n f32 products is off by at most ~n·2^-24 of the sum of
+/// their magnitudes; 1e-5 covers queries of hundreds of terms.
+const SLACK: f32 = 1e-5;
+
+/// The dot product of `q` and `doc` as `SparseVector::dot` computes it (same order of
+/// operations), or `None` when they share no term.
+fn score(q: &SparseVector, doc: &SparseVector) -> Option<f32> {
+    let (qi, qv, di, dv) = (q.indices(), q.values(), doc.indices(), doc.values());
+    let (mut i, mut j, mut sum, mut shared) = (0, 0, 0.0f32, false);
+    while i < qi.len() && j < di.len() {
+        match qi[i].cmp(&di[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += qv[i] * dv[j];
+                shared = true;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    shared.then_some(sum)
+}
+
+pub(crate) fn search<F: PointFilter + ?Sized>(
+    index: &SparseIndex,
+    query: &SparseVector,
+    req: &SparseRequest<'_, F>,
+) -> Vec<ScoredPoint> {
+    let q = index.weighted_query(query, req.idf);
+    if req.k == 0 || q.is_empty() {
+        return Vec::new();
+    }
+    let filter = req.filter_ref();
+    let mut top = TopK::new(req.k);
+    // (bound, query weight, list), by bound ascending.
+    let mut terms: Vec<(f32, f32, &TermList)> = q
+        .iter()
+        .filter_map(|(t, w)| index.list(t).map(|l| (l.bound(w), w, l)))
+        .collect();
+    terms.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let touched: usize = terms.iter().map(|t| t.2.offsets.len()).sum();
+
+    // A filter passing few points: score them one by one.
+    if let (Some(f), Some(passing)) = (filter, req.passing)
+        && let Some(bits) = f.as_bitset()
+        && passing.saturating_mul(4) < touched
+    {
+        for o in bits.iter() {
+            if let Some(doc) = index.vector(o)
+                && let Some(s) = score(&q, doc)
+            {
+                top.push(o, s);
+            }
+        }
+        return top.into_sorted_vec();
+    }
+
+    let scale: f32 = terms
+        .iter()
+        .map(|(_, w, l)| w.abs() * l.max.abs().max(l.min.abs()))
+        .sum();
+    let slack = scale * SLACK;
+    // prefix[i]: the bounds of the first i terms summed.
+    let mut prefix = vec![0.0f32; terms.len() + 1];
+    for (i, t) in terms.iter().enumerate() {
+        prefix[i + 1] = prefix[i] + t.0;
+    }
+    let mut cursors = vec![0usize; terms.len()];
+    let mut acc = vec![0.0f32; WINDOW];
+    let mut bits = [0u64; WINDOW / 64];
+    let end = index.docs.len();
+    let mut essential_from = 0;
+    let mut start = 0usize;
+    while start < end {
+        // The first offset any essential list still holds: skip empty windows.
+        let next = (essential_from..terms.len())
+            .filter_map(|i| terms[i].2.offsets.get(cursors[i]))
+            .min();
+        let Some(&next) = next else { break };
+        start = start.max(next as usize / WINDOW * WINDOW);
+        let stop = start + WINDOW;
+        for i in essential_from..terms.len() {
+            let (_, w, list) = terms[i];
+            let mut c = cursors[i];
+            while let Some(&o) = list.offsets.get(c) {
+                if o as usize >= stop {
+                    break;
+                }
+                let at = o as usize - start;
+                acc[at] += w * list.weights[c];
+                bits[at / 64] |= 1 << (at % 64);
+                c += 1;
+            }
+            cursors[i] = c;
+        }
+        // Deleted points and a bit-set filter, word by word (their sums cleared).
+        let words = start / 64;
+        for (i, word) in bits.iter_mut().enumerate() {
+            if *word == 0 {
+                continue;
+            }
+            let mut keep = *word;
+            if let Some(&d) = index.deleted.as_words().get(words + i) {
+                keep &= !d;
+            }
+            if let Some(f) = filter.and_then(|f| f.as_bitset()) {
+                keep &= f.as_words().get(words + i).copied().unwrap_or(0);
+            }
+            let mut gone = *word & !keep;
+            while gone != 0 {
+                acc[i * 64 + gone.trailing_zeros() as usize] = 0.0;
+                gone &= gone - 1;
+            }
+            *word = keep;
+        }
+        let rest = prefix[essential_from];
+        for (i, word) in bits.iter_mut().enumerate() {
+            let mut w = std::mem::take(word);
+            while w != 0 {
+                let at = i * 64 + w.trailing_zeros() as usize;
+                w &= w - 1;
+                let partial = std::mem::take(&mut acc[at]);
+                let o = (start + at) as PointOffset;
+                if let Some(theta) = top.threshold()
+                    && partial + rest + slack < theta
+                {
+                    continue;
+                }
+                if filter.is_some_and(|f| f.as_bitset().is_none() && !f.allows(o)) {
+                    continue;
+                }
+                if let Some(doc) = index.docs[o as usize].as_ref()
+                    && let Some(s) = score(&q, doc)
+                {
+                    top.push(o, s);
+                }
+            }
+        }
+        if let Some(theta) = top.threshold() {
+            while essential_from < terms.len() && prefix[essential_from + 1] + slack < theta {
+                essential_from += 1;
+            }
+        }
+        start = stop;
+    }
+    top.into_sorted_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_matches_the_core_dot_product() {
+        let q = SparseVector::new(vec![1, 4, 9], vec![0.5, -1.0, 2.0]).unwrap();
+        let d = SparseVector::new(vec![0, 4, 9, 12], vec![3.0, 0.25, 0.125, 7.0]).unwrap();
+        assert_eq!(score(&q, &d), Some(q.dot(&d)));
+        let far = SparseVector::new(vec![2, 3], vec![1.0, 1.0]).unwrap();
+        assert_eq!(score(&q, &far), None);
+    }
+}

@@ -1,0 +1,159 @@
+//! The index against brute force: random sparse documents (weights of both signs, repeated
+//! values so scores tie) inserted at increasing offsets with gaps, random deletes, random
+//! queries with and without the IDF modifier, no filter / a bit set (scored through the
+//! postings or point by point) / a closure. The top-k must equal scoring every live point:
+//! same offsets, same scores, same tie order.
+
+use proptest::prelude::*;
+use sextant_core::{BitSet, PointOffset, SparseVector};
+use sextant_sparse_index::{SparseIndex, SparseRequest, idf};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn vector(r: &mut Rng, vocab: usize, max_len: usize, weights: &[f32]) -> SparseVector {
+    let n = r.below(max_len + 1);
+    let mut terms: Vec<u32> = (0..n).map(|_| r.below(vocab) as u32).collect();
+    terms.sort_unstable();
+    terms.dedup();
+    let values = terms
+        .iter()
+        .map(|_| weights[r.below(weights.len())])
+        .collect();
+    SparseVector::new(terms, values).unwrap()
+}
+
+/// Every live point passing `allow` and sharing a term with the query, scored as the index
+/// must score it, best first.
+fn brute_force(
+    docs: &[Option<SparseVector>],
+    query: &SparseVector,
+    use_idf: bool,
+    allow: &dyn Fn(PointOffset) -> bool,
+    k: usize,
+) -> Vec<(PointOffset, f32)> {
+    let live = docs.iter().flatten().count();
+    let df = |t: u32| {
+        docs.iter()
+            .flatten()
+            .filter(|d| d.indices().contains(&t))
+            .count()
+    };
+    let weights: Vec<f32> = query
+        .iter()
+        .map(|(t, w)| if use_idf { w * idf(live, df(t)) } else { w })
+        .collect();
+    let q = SparseVector::new(query.indices().to_vec(), weights).unwrap();
+    let mut all: Vec<(PointOffset, f32)> = docs
+        .iter()
+        .enumerate()
+        .filter_map(|(o, d)| Some((o as PointOffset, d.as_ref()?)))
+        .filter(|(o, d)| allow(*o) && d.indices().iter().any(|t| q.indices().contains(t)))
+        .map(|(o, d)| (o, q.dot(d)))
+        .collect();
+    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    all.truncate(k);
+    all
+}
+
+fn run(seed: u64) {
+    let mut r = Rng(seed | 1);
+    let vocab = 5 + r.below(60);
+    let doc_weights = [0.5, 1.0, 1.0, 2.0, 0.25, -1.0, 3.0];
+    let mut index = SparseIndex::new();
+    let mut docs: Vec<Option<SparseVector>> = Vec::new();
+    let n = 1 + r.below(1500);
+    let gap = 1 + r.below(12);
+    let mut offset = 0usize;
+    for _ in 0..n {
+        offset += r.below(gap);
+        let v = vector(&mut r, vocab, 8, &doc_weights);
+        index.insert(offset as PointOffset, v.clone()).unwrap();
+        docs.resize(offset, None);
+        docs.push(Some(v));
+        offset += 1;
+    }
+    for _ in 0..r.below(n / 3 + 1) {
+        let o = r.below(docs.len());
+        let was_live = docs[o].is_some();
+        assert_eq!(index.delete(o as PointOffset), was_live);
+        docs[o] = None;
+    }
+    assert_eq!(index.len(), docs.iter().flatten().count());
+    let query_weights = [1.0, 1.0, 0.5, 2.0, -0.5];
+    for _ in 0..20 {
+        let query = vector(&mut r, vocab + 3, 6, &query_weights);
+        let k = 1 + r.below(15);
+        let use_idf = r.below(2) == 0;
+        let mut bits = BitSet::new(docs.len());
+        let keep = 1 + r.below(10);
+        for o in 0..docs.len() {
+            if r.below(keep) == 0 {
+                bits.insert(o as PointOffset);
+            }
+        }
+        let passing = bits.count();
+        let got = |found: Vec<sextant_core::ScoredPoint>| -> Vec<(PointOffset, f32)> {
+            found.iter().map(|p| (p.offset, p.score)).collect()
+        };
+        let base = SparseRequest::new(k).idf(use_idf);
+        let want = brute_force(&docs, &query, use_idf, &|_| true, k);
+        assert_eq!(
+            got(index.search(&query, &base)),
+            want,
+            "seed {seed}: unfiltered"
+        );
+        let want = brute_force(&docs, &query, use_idf, &|o| bits.contains(o), k);
+        let through_postings = base.filter(&bits);
+        assert_eq!(
+            got(index.search(&query, &through_postings)),
+            want,
+            "seed {seed}: bit set"
+        );
+        let point_by_point = base.filter(&bits).passing(passing);
+        assert_eq!(
+            got(index.search(&query, &point_by_point)),
+            want,
+            "seed {seed}: direct"
+        );
+        let closure = |o: PointOffset| bits.contains(o);
+        assert_eq!(
+            got(index.search(&query, &base.filter(&closure))),
+            want,
+            "seed {seed}: closure"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+    #[test]
+    fn top_k_equals_brute_force(seed in any::<u64>()) {
+        run(seed);
+    }
+}
+
+#[test]
+fn offsets_must_increase() {
+    let mut index = SparseIndex::new();
+    let v = SparseVector::new(vec![1], vec![1.0]).unwrap();
+    index.insert(5, v.clone()).unwrap();
+    let err = index.insert(5, v.clone()).unwrap_err();
+    assert!(err.to_string().contains("increasing"), "{err}");
+    assert!(index.insert(3, v.clone()).is_err());
+    index.insert(6, v).unwrap();
+    assert!(!index.delete(4), "never inserted");
+    assert!(index.delete(5) && !index.delete(5));
+    assert_eq!(index.len(), 1);
+}
