@@ -19,6 +19,7 @@ mod quant;
 mod query_args;
 mod report;
 mod scratch;
+mod sparse;
 mod stats;
 mod wal;
 mod wal_crash;
@@ -63,6 +64,9 @@ enum Command {
     /// Write-ahead log throughput per durability policy, entry size and appender count, replay
     /// speed, and the disk's sequential-write and fsync limits measured in the same run.
     Wal(wal::WalArgs),
+    /// Exact sparse top-k on a sparse dataset (optionally filtered over payload.jsonl): build,
+    /// QPS, latency, recall, postings per query (peer: benches/peers/sparse_peers.py).
+    Sparse(sparse::SparseArgs),
     /// Payload-store workload on sextant-gridstore and redb.
     Gridstore(gridstore::GridstoreArgs),
     /// Payload indexes over payload.jsonl: build, exact counts, materialized filters,
@@ -93,6 +97,7 @@ fn main() {
         Command::Wal(a) => wal::run(a),
         Command::Gridstore(a) => gridstore::run(a),
         Command::Payload(a) => payload::run(a),
+        Command::Sparse(a) => sparse::run(a),
         Command::GridstoreCrash(a) => gridstore_crash::run(a),
         Command::GridstoreCrashChild(a) => gridstore_crash::child(a),
         Command::WalCrash(a) => wal_crash::run(a),

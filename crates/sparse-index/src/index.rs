@@ -10,6 +10,7 @@ use sextant_core::{BitSet, PointFilter, PointOffset, ScoredPoint, SparseVector};
 
 use crate::postings::TermList;
 use crate::request::SparseRequest;
+use crate::search::SearchStats;
 use crate::{Error, Result};
 
 /// An inverted index over sparse vectors, searched for the exact top-k by dot product.
@@ -22,6 +23,8 @@ pub struct SparseIndex {
     pub(crate) docs: Vec<Option<SparseVector>>,
     pub(crate) deleted: BitSet,
     live: usize,
+    /// Points ever inserted (live + deleted).
+    inserted: usize,
     postings: usize,
 }
 
@@ -54,6 +57,7 @@ impl SparseIndex {
         self.docs.resize(offset as usize, None);
         self.docs.push(Some(vector));
         self.live += 1;
+        self.inserted += 1;
         Ok(())
     }
 
@@ -72,6 +76,11 @@ impl SparseIndex {
         }
         self.live -= 1;
         true
+    }
+
+    /// True when some inserted point is deleted (searches then mask them).
+    pub(crate) fn has_deleted(&self) -> bool {
+        self.live < self.inserted
     }
 
     /// Number of live points.
@@ -136,6 +145,33 @@ impl SparseIndex {
         query: &SparseVector,
         req: &SparseRequest<'_, F>,
     ) -> Vec<ScoredPoint> {
-        crate::search::search(self, query, req)
+        crate::search::search(self, query, req, &mut SearchStats::default())
+    }
+
+    /// [`Self::search`], also counting the postings read and the points scored.
+    pub fn search_counted<F: PointFilter + ?Sized>(
+        &self,
+        query: &SparseVector,
+        req: &SparseRequest<'_, F>,
+    ) -> (Vec<ScoredPoint>, SearchStats) {
+        let mut stats = SearchStats::default();
+        let found = crate::search::search(self, query, req, &mut stats);
+        (found, stats)
+    }
+
+    /// Approximate heap bytes: postings (offset and weight, 8 bytes each), block maxima, each
+    /// point's vector (8 bytes per term), the term map and the deleted set.
+    pub fn bytes(&self) -> usize {
+        let lists: usize = self
+            .lists
+            .iter()
+            .map(|l| 8 * l.offsets.len() + 8 * l.blocks.len() + size_of::<TermList>())
+            .sum();
+        let docs: usize = self
+            .docs
+            .iter()
+            .map(|d| size_of::<Option<SparseVector>>() + d.as_ref().map_or(0, |v| 8 * v.len()))
+            .sum();
+        lists + docs + self.terms.len() * 16 + self.deleted.as_words().len() * 8
     }
 }

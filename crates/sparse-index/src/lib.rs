@@ -44,3 +44,4 @@ pub use idf::idf;
 pub use index::SparseIndex;
 pub use postings::BLOCK;
 pub use request::SparseRequest;
+pub use search::SearchStats;

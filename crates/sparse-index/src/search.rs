@@ -48,10 +48,20 @@ fn score(q: &SparseVector, doc: &SparseVector) -> Option<f32> {
     shared.then_some(sum)
 }
 
+/// What one search did: postings read from the lists and points scored exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    /// Postings read (from essential lists; none in point-by-point scoring).
+    pub postings: usize,
+    /// Points whose vector was scored against the query.
+    pub scored: usize,
+}
+
 pub(crate) fn search<F: PointFilter + ?Sized>(
     index: &SparseIndex,
     query: &SparseVector,
     req: &SparseRequest<'_, F>,
+    stats: &mut SearchStats,
 ) -> Vec<ScoredPoint> {
     let q = index.weighted_query(query, req.idf);
     if req.k == 0 || q.is_empty() {
@@ -73,10 +83,11 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         && passing.saturating_mul(4) < touched
     {
         for o in bits.iter() {
-            if let Some(doc) = index.vector(o)
-                && let Some(s) = score(&q, doc)
-            {
-                top.push(o, s);
+            if let Some(doc) = index.vector(o) {
+                stats.scored += 1;
+                if let Some(s) = score(&q, doc) {
+                    top.push(o, s);
+                }
             }
         }
         return top.into_sorted_vec();
@@ -93,8 +104,56 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         prefix[i + 1] = prefix[i] + t.0;
     }
     let mut cursors = vec![0usize; terms.len()];
-    let mut acc = vec![0.0f32; WINDOW];
+    // The accumulator is zero between searches (every touched entry is taken back to zero),
+    // so a thread reuses its own instead of allocating and clearing 16 KiB per query.
+    ACC.with_borrow_mut(|acc| {
+        acc.resize(WINDOW, 0.0);
+        let walk = Walk {
+            index,
+            q: &q,
+            filter,
+            terms: &terms,
+            prefix: &prefix,
+            slack,
+        };
+        windows(&walk, &mut cursors, acc, &mut top, stats);
+    });
+    top.into_sorted_vec()
+}
+
+thread_local! {
+    static ACC: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What the window loop reads: the index, the weighted query, the filter, the query's lists by
+/// bound ascending with their prefix sums, and the rounding slack.
+struct Walk<'a, F: ?Sized> {
+    index: &'a SparseIndex,
+    q: &'a SparseVector,
+    filter: Option<&'a F>,
+    terms: &'a [(f32, f32, &'a TermList)],
+    prefix: &'a [f32],
+    slack: f32,
+}
+
+/// The window loop of [`search`]: walks the essential lists, scores the candidates into `top`.
+fn windows<F: PointFilter + ?Sized>(
+    walk: &Walk<'_, F>,
+    cursors: &mut [usize],
+    acc: &mut [f32],
+    top: &mut TopK,
+    stats: &mut SearchStats,
+) {
+    let Walk {
+        index,
+        q,
+        filter,
+        terms,
+        prefix,
+        slack,
+    } = *walk;
     let mut bits = [0u64; WINDOW / 64];
+    let masked = index.has_deleted() || filter.is_some_and(|f| f.as_bitset().is_some());
     let end = index.docs.len();
     let mut essential_from = 0;
     let mut start = 0usize;
@@ -118,12 +177,13 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
                 bits[at / 64] |= 1 << (at % 64);
                 c += 1;
             }
+            stats.postings += c - cursors[i];
             cursors[i] = c;
         }
         // Deleted points and a bit-set filter, word by word (their sums cleared).
         let words = start / 64;
         for (i, word) in bits.iter_mut().enumerate() {
-            if *word == 0 {
+            if *word == 0 || !masked {
                 continue;
             }
             let mut keep = *word;
@@ -156,10 +216,11 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
                 if filter.is_some_and(|f| f.as_bitset().is_none() && !f.allows(o)) {
                     continue;
                 }
-                if let Some(doc) = index.docs[o as usize].as_ref()
-                    && let Some(s) = score(&q, doc)
-                {
-                    top.push(o, s);
+                if let Some(doc) = index.docs[o as usize].as_ref() {
+                    stats.scored += 1;
+                    if let Some(s) = score(q, doc) {
+                        top.push(o, s);
+                    }
                 }
             }
         }
@@ -170,7 +231,6 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         }
         start = stop;
     }
-    top.into_sorted_vec()
 }
 
 #[cfg(test)]
