@@ -4,15 +4,17 @@
 //! smallest weight of its list, never below 0). Once `k` points are held, the terms whose
 //! bounds sum below the k-th score are *non-essential*: a point holding only those cannot
 //! enter, so their lists are not walked. The essential lists are walked window by window
-//! (4,096 offsets), their contributions added into a dense accumulator; a touched point whose
-//! partial sum plus the non-essential bounds can still reach the k-th score is scored exactly
-//! from its stored vector. Deleted points and a bit-set filter are cleared from the window's
+//! (4,096 offsets), in increasing term order, their contributions added into a dense
+//! accumulator: while every term is essential, a point's sum is its exact score; after that,
+//! a touched point whose partial sum plus the non-essential bounds can still reach the k-th
+//! score is scored exactly by probing every query term's list at its offset (cursors that only
+//! move forward, galloping). Deleted points and a bit-set filter are cleared from the window's
 //! touched bits word by word; a filter passing few points (by the caller's count) is scored
 //! point by point instead.
 //!
 //! Exactness: a point's score is always its vector's dot product with the (IDF-weighted) query
-//! in increasing term order, as `SparseVector::dot` computes it; bounds only decide which
-//! points get scored, with a slack far above the rounding of a sum of f32 products. Negative
+//! summed in increasing term order, as `SparseVector::dot` computes it (the accumulator adds
+//! terms in that order too); bounds only decide which points get scored, with a slack far above the rounding of a sum of f32 products. Negative
 //! weights are safe: bounds never go below 0 and partial sums are only used as bounds.
 
 use sextant_core::{PointFilter, PointOffset, ScoredPoint, SparseVector, TopK};
@@ -69,12 +71,11 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
     }
     let filter = req.filter_ref();
     let mut top = TopK::new(req.k);
-    // (bound, query weight, list), by bound ascending.
-    let mut terms: Vec<(f32, f32, &TermList)> = q
+    // (bound, query weight, list), in increasing term order (every term of `q` has a list).
+    let terms: Vec<(f32, f32, &TermList)> = q
         .iter()
         .filter_map(|(t, w)| index.list(t).map(|l| (l.bound(w), w, l)))
         .collect();
-    terms.sort_by(|a, b| a.0.total_cmp(&b.0));
     let touched: usize = terms.iter().map(|t| t.2.offsets.len()).sum();
 
     // A filter passing few points: score them one by one.
@@ -98,10 +99,14 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         .map(|(_, w, l)| w.abs() * l.max.abs().max(l.min.abs()))
         .sum();
     let slack = scale * SLACK;
-    // prefix[i]: the bounds of the first i terms summed.
+    // rank[t]: term t's place by bound ascending; prefix[i]: the i smallest bounds summed.
+    let mut by_bound: Vec<usize> = (0..terms.len()).collect();
+    by_bound.sort_by(|&a, &b| terms[a].0.total_cmp(&terms[b].0));
+    let mut rank = vec![0usize; terms.len()];
     let mut prefix = vec![0.0f32; terms.len() + 1];
-    for (i, t) in terms.iter().enumerate() {
-        prefix[i + 1] = prefix[i] + t.0;
+    for (i, &t) in by_bound.iter().enumerate() {
+        rank[t] = i;
+        prefix[i + 1] = prefix[i] + terms[t].0;
     }
     let mut cursors = vec![0usize; terms.len()];
     // The accumulator is zero between searches (every touched entry is taken back to zero),
@@ -110,9 +115,9 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         acc.resize(WINDOW, 0.0);
         let walk = Walk {
             index,
-            q: &q,
             filter,
             terms: &terms,
+            rank: &rank,
             prefix: &prefix,
             slack,
         };
@@ -125,15 +130,31 @@ thread_local! {
     static ACC: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// What the window loop reads: the index, the weighted query, the filter, the query's lists by
-/// bound ascending with their prefix sums, and the rounding slack.
+/// What the window loop reads: the index, the filter, the query's lists in term order with
+/// their places by bound and the prefix sums of the bounds in that order, and the rounding
+/// slack.
 struct Walk<'a, F: ?Sized> {
     index: &'a SparseIndex,
-    q: &'a SparseVector,
     filter: Option<&'a F>,
     terms: &'a [(f32, f32, &'a TermList)],
+    rank: &'a [usize],
     prefix: &'a [f32],
     slack: f32,
+}
+
+/// The first position at or after `from` in `offsets` holding `o` or more (galloping: cheap
+/// for the short forward steps a candidate stream makes).
+fn seek(offsets: &[PointOffset], from: usize, o: PointOffset) -> usize {
+    let mut step = 1;
+    let mut lo = from;
+    let mut hi = from;
+    while hi < offsets.len() && offsets[hi] < o {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    let hi = hi.min(offsets.len());
+    lo + offsets[lo..hi].partition_point(|&x| x < o)
 }
 
 /// The window loop of [`search`]: walks the essential lists, scores the candidates into `top`.
@@ -146,12 +167,13 @@ fn windows<F: PointFilter + ?Sized>(
 ) {
     let Walk {
         index,
-        q,
         filter,
         terms,
+        rank,
         prefix,
         slack,
     } = *walk;
+    let mut probes = vec![0usize; terms.len()];
     let mut bits = [0u64; WINDOW / 64];
     let masked = index.has_deleted() || filter.is_some_and(|f| f.as_bitset().is_some());
     let end = index.docs.len();
@@ -159,14 +181,17 @@ fn windows<F: PointFilter + ?Sized>(
     let mut start = 0usize;
     while start < end {
         // The first offset any essential list still holds: skip empty windows.
-        let next = (essential_from..terms.len())
+        let next = (0..terms.len())
+            .filter(|&i| rank[i] >= essential_from)
             .filter_map(|i| terms[i].2.offsets.get(cursors[i]))
             .min();
         let Some(&next) = next else { break };
         start = start.max(next as usize / WINDOW * WINDOW);
         let stop = start + WINDOW;
-        for i in essential_from..terms.len() {
-            let (_, w, list) = terms[i];
+        for (i, &(_, w, list)) in terms.iter().enumerate() {
+            if rank[i] < essential_from {
+                continue;
+            }
             let mut c = cursors[i];
             while let Some(&o) = list.offsets.get(c) {
                 if o as usize >= stop {
@@ -216,12 +241,21 @@ fn windows<F: PointFilter + ?Sized>(
                 if filter.is_some_and(|f| f.as_bitset().is_none() && !f.allows(o)) {
                     continue;
                 }
-                if let Some(doc) = index.docs[o as usize].as_ref() {
-                    stats.scored += 1;
-                    if let Some(s) = score(q, doc) {
-                        top.push(o, s);
+                stats.scored += 1;
+                if essential_from == 0 {
+                    // Every term was added, in term order: the exact score.
+                    top.push(o, partial);
+                    continue;
+                }
+                let mut sum = 0.0f32;
+                for (t, &(_, w, list)) in terms.iter().enumerate() {
+                    let c = seek(&list.offsets, probes[t], o);
+                    probes[t] = c;
+                    if list.offsets.get(c) == Some(&o) {
+                        sum += w * list.weights[c];
                     }
                 }
+                top.push(o, sum);
             }
         }
         if let Some(theta) = top.threshold() {
