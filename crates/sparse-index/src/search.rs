@@ -1,7 +1,8 @@
 //! Exact top-k by dot product, in the style of MaxScore over windows of offsets.
 //!
 //! Query terms are ordered by the most each can add to a score (its weight times the largest or
-//! smallest weight of its list, never below 0). Once `k` points are held, the terms whose
+//! smallest weight of its list, never below 0; within a window, of its blocks of 128 postings
+//! there). Once `k` points are held, the terms whose
 //! bounds sum below the k-th score are *non-essential*: a point holding only those cannot
 //! enter, so their lists are not walked. The essential lists are walked window by window
 //! (4,096 offsets), in increasing term order, their contributions added into a dense
@@ -20,7 +21,7 @@
 use sextant_core::{PointFilter, PointOffset, ScoredPoint, SparseVector, TopK};
 
 use crate::index::SparseIndex;
-use crate::postings::TermList;
+use crate::postings::{BLOCK, TermList};
 use crate::request::SparseRequest;
 
 /// Offsets per window of the accumulator.
@@ -118,6 +119,7 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
             filter,
             terms: &terms,
             rank: &rank,
+            by_bound: &by_bound,
             prefix: &prefix,
             slack,
         };
@@ -138,6 +140,7 @@ struct Walk<'a, F: ?Sized> {
     filter: Option<&'a F>,
     terms: &'a [(f32, f32, &'a TermList)],
     rank: &'a [usize],
+    by_bound: &'a [usize],
     prefix: &'a [f32],
     slack: f32,
 }
@@ -170,10 +173,12 @@ fn windows<F: PointFilter + ?Sized>(
         filter,
         terms,
         rank,
+        by_bound,
         prefix,
         slack,
     } = *walk;
     let mut probes = vec![0usize; terms.len()];
+    let mut window_bound = vec![0.0f32; terms.len()];
     let mut bits = [0u64; WINDOW / 64];
     let masked = index.has_deleted() || filter.is_some_and(|f| f.as_bitset().is_some());
     let end = index.docs.len();
@@ -225,7 +230,25 @@ fn windows<F: PointFilter + ?Sized>(
             }
             *word = keep;
         }
-        let rest = prefix[essential_from];
+        // What the non-essential terms can add in this window: the bounds of their blocks
+        // that hold offsets of the window (tighter than their whole lists').
+        let mut rest = 0.0f32;
+        for (t, &(_, w, list)) in terms.iter().enumerate() {
+            window_bound[t] = 0.0;
+            if rank[t] >= essential_from {
+                continue;
+            }
+            let a = seek(&list.offsets, probes[t], start as PointOffset);
+            let b = seek(&list.offsets, a, stop as PointOffset);
+            probes[t] = a;
+            if a < b {
+                window_bound[t] = list.blocks[a / BLOCK..=(b - 1) / BLOCK]
+                    .iter()
+                    .map(|&(hi, lo)| (w * hi).max(w * lo).max(0.0))
+                    .fold(0.0f32, f32::max);
+                rest += window_bound[t];
+            }
+        }
         for (i, word) in bits.iter_mut().enumerate() {
             let mut w = std::mem::take(word);
             while w != 0 {
@@ -245,6 +268,30 @@ fn windows<F: PointFilter + ?Sized>(
                 if essential_from == 0 {
                     // Every term was added, in term order: the exact score.
                     top.push(o, partial);
+                    continue;
+                }
+                // Non-essential terms, largest bound first: each probe swaps its bound for
+                // its true contribution, and a point that can no longer reach the k-th score
+                // is dropped before the full sum.
+                let theta = top.threshold().unwrap_or(f32::NEG_INFINITY);
+                let mut bound = partial + rest;
+                let mut dropped = false;
+                for &t in by_bound[..essential_from].iter().rev() {
+                    let (_, w, list) = terms[t];
+                    let c = seek(&list.offsets, probes[t], o);
+                    probes[t] = c;
+                    let contribution = if list.offsets.get(c) == Some(&o) {
+                        w * list.weights[c]
+                    } else {
+                        0.0
+                    };
+                    bound += contribution - window_bound[t];
+                    if bound + slack < theta {
+                        dropped = true;
+                        break;
+                    }
+                }
+                if dropped {
                     continue;
                 }
                 let mut sum = 0.0f32;
