@@ -18,7 +18,7 @@ use sextant_core::{DensePairScorer, DenseVectorSource, DenseVectors, PointOffset
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
 use sextant_hnsw::{Found, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
 use sextant_payload_index::Filter;
-use sextant_quantization::{AnyQueryScorer, EncodedVectors, rescore};
+use sextant_quantization::{AnyQueryScorer, rescore};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -214,16 +214,8 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         distance,
         args.g.threads,
     )?;
-    if args.oversampling.is_nan() || args.oversampling < 1.0 {
-        return Err("--oversampling must be at least 1".into());
-    }
-    let code_scorers: Vec<AnyQueryScorer> = match &codes {
-        None => Vec::new(),
-        Some(c) => (0..n_q as PointOffset)
-            .map(|q| c.query_scorer(queries.vector(q)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?,
-    };
+    let code_scorers =
+        crate::quant::code_scorers(codes.as_ref(), &queries, n_q, args.oversampling)?;
     // Results asked of the search: k, or the candidates rescored to k.
     let search_k = if codes.is_some() {
         (q.k as f64 * args.oversampling).ceil() as usize

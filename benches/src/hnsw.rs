@@ -8,10 +8,10 @@ use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use serde_json::json;
-use sextant_core::{DensePairScorer, DenseVectorSource, PointOffset};
+use sextant_core::{DensePairScorer, DenseVectorSource};
 use sextant_datasets::{Dataset, mean_recall};
 use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext, SearchRequest};
-use sextant_quantization::{AnyCodes, AnyQueryScorer, EncodedVectors, rescore};
+use sextant_quantization::{AnyCodes, EncodedVectors, rescore};
 use std::time::{Duration, Instant};
 
 /// HNSW build time and memory, then recall@k / QPS / latency over an ef sweep.
@@ -186,9 +186,6 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             4 * base.dim()
         );
     }
-    if args.oversampling.is_nan() || args.oversampling < 1.0 {
-        return Err("--oversampling must be at least 1".into());
-    }
     let quantized = codes.is_some();
     let bound_codes = float_scorer::bound_codes(&args.bounds, &base, distance, args.g.threads)?;
     let bounded = float_scorer::bounded(bound_codes.as_ref(), &base)?;
@@ -206,13 +203,8 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     } else {
         args.q.k
     };
-    let code_scorers: Vec<AnyQueryScorer> = match &codes {
-        None => Vec::new(),
-        Some(c) => (0..n_q as PointOffset)
-            .map(|q| c.query_scorer(queries.vector(q)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?,
-    };
+    let code_scorers =
+        crate::quant::code_scorers(codes.as_ref(), &queries, n_q, args.oversampling)?;
     let mut candidates: Vec<sextant_core::ScoredPoint> = Vec::new();
     let scorers = float_scorer::scorers(&base, distance, &queries, n_q, bounded.as_ref())?;
     let (mut ctx, mut out) = (SearchContext::new(), Vec::new());

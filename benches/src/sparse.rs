@@ -137,13 +137,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
                 Some(a) => {
                     let mut all: Vec<(PointOffset, f32)> = a
                         .iter()
-                        .filter_map(|o| {
-                            let d = index.vector(o)?;
-                            d.indices()
-                                .iter()
-                                .any(|t| queries[q].indices().contains(t))
-                                .then(|| (o, queries[q].dot(d)))
-                        })
+                        .filter_map(|o| Some((o, queries[q].dot_if_shared(index.vector(o)?)?)))
                         .collect();
                     all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                     all.into_iter().take(args.k).unzip()

@@ -89,19 +89,27 @@ impl SparseVector {
 
     /// Dot product with another sparse vector (a merge of the two sorted index lists).
     pub fn dot(&self, other: &SparseVector) -> f32 {
-        let (mut i, mut j, mut sum) = (0, 0, 0.0f32);
+        self.dot_if_shared(other).unwrap_or(0.0)
+    }
+
+    /// The dot product when the two vectors share an index, `None` when they share none (a
+    /// sparse search returns only points sharing a term with the query). The products are
+    /// summed in increasing index order, from 0.
+    pub fn dot_if_shared(&self, other: &SparseVector) -> Option<f32> {
+        let (mut i, mut j, mut sum, mut shared) = (0, 0, 0.0f32, false);
         while i < self.indices.len() && j < other.indices.len() {
             match self.indices[i].cmp(&other.indices[j]) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
                     sum += self.values[i] * other.values[j];
+                    shared = true;
                     i += 1;
                     j += 1;
                 }
             }
         }
-        sum
+        shared.then_some(sum)
     }
 
     /// Consumes the vector, returning its indices and values.
@@ -114,6 +122,17 @@ impl SparseVector {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn dot_tells_no_shared_index_from_a_zero_sum() {
+        let q = SparseVector::new(vec![1, 4, 9], vec![0.5, -1.0, 2.0]).unwrap();
+        let d = SparseVector::new(vec![0, 4, 9, 12], vec![3.0, 0.25, 0.125, 7.0]).unwrap();
+        assert_eq!(q.dot_if_shared(&d), Some(-0.25 + 0.25));
+        assert_eq!(q.dot(&d), 0.0);
+        let far = SparseVector::new(vec![2, 3], vec![1.0, 1.0]).unwrap();
+        assert_eq!(q.dot_if_shared(&far), None);
+        assert_eq!(q.dot(&far), 0.0);
+    }
 
     #[test]
     fn bad_input_is_an_error() {

@@ -196,14 +196,7 @@ impl PayloadIndex {
         limit: usize,
         points: &dyn Points,
     ) -> Result<Vec<crate::facet::FacetHit>> {
-        let field = self
-            .fields
-            .get(key)
-            .ok_or_else(|| Error::NoIndex(key.to_string()))?;
-        let among = match filter {
-            Some(f) => self.filter(f, points),
-            None => self.live.clone(),
-        };
+        let (field, among) = self.field_among(key, filter, points)?;
         field.facet(&among, limit)
     }
 
@@ -217,6 +210,17 @@ impl PayloadIndex {
         filter: Option<&Filter>,
         points: &dyn Points,
     ) -> Result<Vec<(crate::facet::OrderValue, PointOffset)>> {
+        let (field, among) = self.field_among(key, filter, points)?;
+        field.order_by(&among, direction, start)
+    }
+
+    /// The index of `key` and the live points passing `filter` (all when `None`).
+    fn field_among(
+        &self,
+        key: &str,
+        filter: Option<&Filter>,
+        points: &dyn Points,
+    ) -> Result<(&FieldIndex, BitSet)> {
         let field = self
             .fields
             .get(key)
@@ -225,7 +229,7 @@ impl PayloadIndex {
             Some(f) => self.filter(f, points),
             None => self.live.clone(),
         };
-        field.order_by(&among, direction, start)
+        Ok((field, among))
     }
 
     /// Approximate heap bytes of every field index.

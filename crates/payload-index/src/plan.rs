@@ -255,21 +255,9 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// The exact number of live points passing, without building the set when a single
-    /// indexed condition's postings give it.
+    /// The exact number of live points passing (by building the set; a filter of one indexed
+    /// condition is counted from its index by [`PayloadIndex::count`] without a plan).
     pub fn count(&self) -> usize {
-        if let Node::All(children) = &self.root
-            && let [
-                Node::Field {
-                    index: Some(f),
-                    check,
-                    ..
-                },
-            ] = children.as_slice()
-            && let Some(n) = f.count(check, self.index.len())
-        {
-            return n;
-        }
         self.materialize(self.index.live()).count()
     }
 

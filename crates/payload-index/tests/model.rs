@@ -4,13 +4,13 @@
 //! Some runs save the index and go on with the mapped file (facets and order-by must equal
 //! the index that was saved), some then change it further.
 
-use std::borrow::Cow;
-
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sextant_core::{PointId, PointOffset};
-use sextant_payload_index::check::{PointContext, check_filter};
-use sextant_payload_index::{FieldType, Filter, PayloadIndex, Points};
+use sextant_core::PointOffset;
+use sextant_payload_index::{FieldType, Filter, PayloadIndex};
+
+mod common;
+use common::Store;
 
 struct Rng(u64);
 
@@ -163,34 +163,6 @@ fn filter(r: &mut Rng, depth: usize) -> Value {
     Value::Object(f)
 }
 
-struct Store(Vec<Option<Value>>);
-
-impl Points for Store {
-    fn payload(&self, o: PointOffset) -> Option<Cow<'_, Value>> {
-        self.0.get(o as usize)?.as_ref().map(Cow::Borrowed)
-    }
-    fn offsets_of(&self, ids: &[PointId]) -> Vec<PointOffset> {
-        ids.iter()
-            .filter_map(|id| match id {
-                PointId::Num(n) if (*n as usize) < self.0.len() => Some(*n as PointOffset),
-                _ => None,
-            })
-            .collect()
-    }
-    fn has_vector(&self, o: PointOffset, _: &str) -> bool {
-        o.is_multiple_of(2)
-    }
-}
-
-impl PointContext for Store {
-    fn has_id(&self, o: PointOffset, ids: &[PointId]) -> bool {
-        ids.contains(&PointId::Num(u64::from(o)))
-    }
-    fn has_vector(&self, o: PointOffset, name: &str) -> bool {
-        Points::has_vector(self, o, name)
-    }
-}
-
 fn run(seed: u64) {
     let mut r = Rng(seed | 1);
     let mut store = Store(Vec::new());
@@ -276,13 +248,7 @@ fn run(seed: u64) {
     for _ in 0..30 {
         let json = filter(&mut r, 0);
         let f = Filter::from_value(&json).unwrap();
-        let want: Vec<PointOffset> = (0..60u32)
-            .filter(|&o| {
-                store.0[o as usize]
-                    .as_ref()
-                    .is_some_and(|p| check_filter(&f, p, o, &store))
-            })
-            .collect();
+        let want: Vec<PointOffset> = store.passing(&f);
         let got: Vec<PointOffset> = index.filter(&f, &store).iter().collect();
         assert_eq!(got, want, "seed {seed}: materialized {json}");
         let plan = index.plan(&f, &store);
@@ -357,9 +323,7 @@ fn geo_index_agrees_at_the_antimeridian_and_the_poles() {
         let mut cond = shape.clone();
         cond["key"] = json!("g");
         let f = Filter::from_value(&json!({"must": [cond]})).unwrap();
-        let want: Vec<PointOffset> = (0..o)
-            .filter(|&i| check_filter(&f, store.0[i as usize].as_ref().unwrap(), i, &store))
-            .collect();
+        let want: Vec<PointOffset> = store.passing(&f);
         let got: Vec<PointOffset> = index.filter(&f, &store).iter().collect();
         assert!(!want.is_empty(), "{shape}");
         assert_eq!(got, want, "{shape}");
@@ -434,13 +398,7 @@ fn dense_values_answer_like_sparse_ones() {
     for round in 0..2 {
         for text in filters {
             let f = Filter::from_json(text).unwrap();
-            let want: Vec<PointOffset> = (0..20_000u32)
-                .filter(|&o| {
-                    store.0[o as usize]
-                        .as_ref()
-                        .is_some_and(|p| check_filter(&f, p, o, &store))
-                })
-                .collect();
+            let want: Vec<PointOffset> = store.passing(&f);
             let got: Vec<PointOffset> = index.filter(&f, &store).iter().collect();
             assert_eq!(got, want, "round {round}: {text}");
             assert_eq!(index.count(&f, &store), want.len());
@@ -510,13 +468,7 @@ fn single_valued_ranges_count_exactly() {
             }
             let json = json!({"must": {"key": key, "range": range}});
             let f = Filter::from_value(&json).unwrap();
-            let want = (0..400u32)
-                .filter(|&o| {
-                    store.0[o as usize]
-                        .as_ref()
-                        .is_some_and(|p| check_filter(&f, p, o, &store))
-                })
-                .count();
+            let want = store.passing(&f).len();
             assert_eq!(index.count(&f, &store), want, "round {round}: {json}");
             let e = index.estimate(&f, &store);
             assert!(

@@ -3,26 +3,14 @@
 //! field type and a phrase-matching text index survive the round trip, and damaged files
 //! are refused with an error naming the byte.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use sextant_core::{PointId, PointOffset};
-use sextant_payload_index::{Error, FieldType, Filter, PayloadIndex, Points, TextParams};
+use sextant_core::PointOffset;
+use sextant_payload_index::{Error, FieldType, Filter, PayloadIndex, TextParams};
 
-struct Store(Vec<Option<Value>>);
-
-impl Points for Store {
-    fn payload(&self, o: PointOffset) -> Option<Cow<'_, Value>> {
-        self.0.get(o as usize)?.as_ref().map(Cow::Borrowed)
-    }
-    fn offsets_of(&self, _: &[PointId]) -> Vec<PointOffset> {
-        Vec::new()
-    }
-    fn has_vector(&self, _: PointOffset, _: &str) -> bool {
-        true
-    }
-}
+mod common;
+use common::Store;
 
 /// Ten points with a value of every field type (some missing, null, multi-valued, or of
 /// another type), point 4 deleted.

@@ -2,25 +2,12 @@
 //! query token among the point's tokens, `text_any`: one of them, `phrase`: in order in one
 //! value), through updates and deletes; materialized sets, per-point checks and counts agree.
 
-use std::borrow::Cow;
+use serde_json::json;
+use sextant_core::PointOffset;
+use sextant_payload_index::{Filter, PayloadIndex, TextParams, Tokenizer};
 
-use serde_json::{Value, json};
-use sextant_core::{PointId, PointOffset};
-use sextant_payload_index::{Filter, PayloadIndex, Points, TextParams, Tokenizer};
-
-struct Store(Vec<Option<Value>>);
-
-impl Points for Store {
-    fn payload(&self, o: PointOffset) -> Option<Cow<'_, Value>> {
-        self.0.get(o as usize)?.as_ref().map(Cow::Borrowed)
-    }
-    fn offsets_of(&self, _: &[PointId]) -> Vec<PointOffset> {
-        Vec::new()
-    }
-    fn has_vector(&self, _: PointOffset, _: &str) -> bool {
-        true
-    }
-}
+mod common;
+use common::Store;
 
 const WORDS: [&str; 8] = [
     "Rust", "vector", "search", "Fast", "engine", "the", "café", "index",

@@ -13,6 +13,12 @@ use crate::request::SparseRequest;
 use crate::search::SearchStats;
 use crate::{Error, Result};
 
+/// The (term, weight) pairs of weighted terms as a vector (already sorted and finite).
+pub(crate) fn as_vector(terms: &[(u32, f32, &TermList)]) -> SparseVector {
+    let (indices, values) = terms.iter().map(|&(t, w, _)| (t, w)).unzip();
+    SparseVector::new(indices, values).unwrap_or_default()
+}
+
 /// An inverted index over sparse vectors, searched for the exact top-k by dot product.
 #[derive(Debug, Clone, Default)]
 pub struct SparseIndex {
@@ -124,17 +130,27 @@ impl SparseIndex {
     /// The query as scored: with `idf`, each weight times its term's IDF over the live points
     /// ([`crate::idf`]); terms no point holds are dropped (they add nothing).
     pub fn weighted_query(&self, query: &SparseVector, idf: bool) -> SparseVector {
-        let (mut indices, mut values) = (Vec::new(), Vec::new());
-        for (t, w) in query.iter() {
-            let Some(list) = self.list(t) else { continue };
-            indices.push(t);
-            values.push(if idf {
-                w * crate::idf(self.live, list.live_df)
-            } else {
-                w
-            });
-        }
-        SparseVector::new(indices, values).unwrap_or_default()
+        as_vector(&self.weighted_terms(query, idf))
+    }
+
+    /// The query's terms that have a list, in term order: (term, weight as scored, list).
+    pub(crate) fn weighted_terms(
+        &self,
+        query: &SparseVector,
+        idf: bool,
+    ) -> Vec<(u32, f32, &TermList)> {
+        query
+            .iter()
+            .filter_map(|(t, w)| {
+                let list = self.list(t)?;
+                let w = if idf {
+                    w * crate::idf(self.live, list.live_df)
+                } else {
+                    w
+                };
+                Some((t, w, list))
+            })
+            .collect()
     }
 
     /// The `req.k` live points with the highest dot product with `query` (ties: smaller

@@ -31,26 +31,6 @@ const WINDOW: usize = 4096;
 /// their magnitudes; 1e-5 covers queries of hundreds of terms.
 const SLACK: f32 = 1e-5;
 
-/// The dot product of `q` and `doc` as `SparseVector::dot` computes it (same order of
-/// operations), or `None` when they share no term.
-fn score(q: &SparseVector, doc: &SparseVector) -> Option<f32> {
-    let (qi, qv, di, dv) = (q.indices(), q.values(), doc.indices(), doc.values());
-    let (mut i, mut j, mut sum, mut shared) = (0, 0, 0.0f32, false);
-    while i < qi.len() && j < di.len() {
-        match qi[i].cmp(&di[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += qv[i] * dv[j];
-                shared = true;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    shared.then_some(sum)
-}
-
 /// What one search did: postings read from the lists and points scored exactly.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SearchStats {
@@ -66,16 +46,16 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
     req: &SparseRequest<'_, F>,
     stats: &mut SearchStats,
 ) -> Vec<ScoredPoint> {
-    let q = index.weighted_query(query, req.idf);
-    if req.k == 0 || q.is_empty() {
+    let weighted = index.weighted_terms(query, req.idf);
+    if req.k == 0 || weighted.is_empty() {
         return Vec::new();
     }
     let filter = req.filter_ref();
     let mut top = TopK::new(req.k);
-    // (bound, query weight, list), in increasing term order (every term of `q` has a list).
-    let terms: Vec<(f32, f32, &TermList)> = q
+    // (bound, query weight, list), in increasing term order.
+    let terms: Vec<(f32, f32, &TermList)> = weighted
         .iter()
-        .filter_map(|(t, w)| index.list(t).map(|l| (l.bound(w), w, l)))
+        .map(|&(_, w, l)| (l.bound(w), w, l))
         .collect();
     let touched: usize = terms.iter().map(|t| t.2.offsets.len()).sum();
 
@@ -84,10 +64,11 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         && let Some(bits) = f.as_bitset()
         && passing.saturating_mul(4) < touched
     {
+        let q = crate::index::as_vector(&weighted);
         for o in bits.iter() {
             if let Some(doc) = index.vector(o) {
                 stats.scored += 1;
-                if let Some(s) = score(&q, doc) {
+                if let Some(s) = q.dot_if_shared(doc) {
                     top.push(o, s);
                 }
             }
@@ -180,7 +161,10 @@ fn windows<F: PointFilter + ?Sized>(
     let mut probes = vec![0usize; terms.len()];
     let mut window_bound = vec![0.0f32; terms.len()];
     let mut bits = [0u64; WINDOW / 64];
-    let masked = index.has_deleted() || filter.is_some_and(|f| f.as_bitset().is_some());
+    // A bit-set filter is AND-ed word by word; any other is asked point by point.
+    let filter_bits = filter.and_then(|f| f.as_bitset());
+    let per_point = filter.filter(|_| filter_bits.is_none());
+    let masked = index.has_deleted() || filter_bits.is_some();
     let end = index.docs.len();
     let mut essential_from = 0;
     let mut start = 0usize;
@@ -211,24 +195,26 @@ fn windows<F: PointFilter + ?Sized>(
             cursors[i] = c;
         }
         // Deleted points and a bit-set filter, word by word (their sums cleared).
-        let words = start / 64;
-        for (i, word) in bits.iter_mut().enumerate() {
-            if *word == 0 || !masked {
-                continue;
+        if masked {
+            let words = start / 64;
+            for (i, word) in bits.iter_mut().enumerate() {
+                if *word == 0 {
+                    continue;
+                }
+                let mut keep = *word;
+                if let Some(&d) = index.deleted.as_words().get(words + i) {
+                    keep &= !d;
+                }
+                if let Some(f) = filter_bits {
+                    keep &= f.as_words().get(words + i).copied().unwrap_or(0);
+                }
+                let mut gone = *word & !keep;
+                while gone != 0 {
+                    acc[i * 64 + gone.trailing_zeros() as usize] = 0.0;
+                    gone &= gone - 1;
+                }
+                *word = keep;
             }
-            let mut keep = *word;
-            if let Some(&d) = index.deleted.as_words().get(words + i) {
-                keep &= !d;
-            }
-            if let Some(f) = filter.and_then(|f| f.as_bitset()) {
-                keep &= f.as_words().get(words + i).copied().unwrap_or(0);
-            }
-            let mut gone = *word & !keep;
-            while gone != 0 {
-                acc[i * 64 + gone.trailing_zeros() as usize] = 0.0;
-                gone &= gone - 1;
-            }
-            *word = keep;
         }
         // What the non-essential terms can add in this window: the bounds of their blocks
         // that hold offsets of the window (tighter than their whole lists').
@@ -261,7 +247,7 @@ fn windows<F: PointFilter + ?Sized>(
                 {
                     continue;
                 }
-                if filter.is_some_and(|f| f.as_bitset().is_none() && !f.allows(o)) {
+                if per_point.is_some_and(|f| !f.allows(o)) {
                     continue;
                 }
                 stats.scored += 1;
@@ -311,19 +297,5 @@ fn windows<F: PointFilter + ?Sized>(
             }
         }
         start = stop;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn score_matches_the_core_dot_product() {
-        let q = SparseVector::new(vec![1, 4, 9], vec![0.5, -1.0, 2.0]).unwrap();
-        let d = SparseVector::new(vec![0, 4, 9, 12], vec![3.0, 0.25, 0.125, 7.0]).unwrap();
-        assert_eq!(score(&q, &d), Some(q.dot(&d)));
-        let far = SparseVector::new(vec![2, 3], vec![1.0, 1.0]).unwrap();
-        assert_eq!(score(&q, &far), None);
     }
 }

@@ -54,7 +54,7 @@ impl FieldIndex {
             let (lo, hi) = p.counts.get(i).copied().unwrap_or(MISSING);
             [lo, hi]
         });
-        w.u32s(counts.collect::<Vec<_>>().into_iter());
+        w.u32s(2 * slots, counts);
         match &self.values {
             Values::Keyword(t) => write_typed(t, w, slots),
             Values::Integer(t) => write_typed(t, w, slots),
@@ -192,10 +192,10 @@ fn write_lists<K: Ord + Clone + KeyCodec>(
         start += p.len() as u32;
         start
     }));
-    w.u32s(starts.collect::<Vec<_>>().into_iter());
+    w.u32s(map.len() + 1, starts);
     let total: usize = map.values().map(Postings::len).sum();
     let lists = map.values().flat_map(|p| p.as_slice().iter().copied());
-    w.u32s(ExactLen(lists, total));
+    w.u32s(total, lists);
     let keys: Vec<&K> = map.keys().collect();
     let mut ids = Vec::new();
     let mut starts = vec![0u32];
@@ -208,8 +208,8 @@ fn write_lists<K: Ord + Clone + KeyCodec>(
         }
         starts.push(ids.len() as u32);
     }
-    w.u32s(starts.into_iter());
-    w.u32s(ids.into_iter());
+    w.u32s(starts.len(), starts);
+    w.u32s(ids.len(), ids);
 }
 
 type Lists<K> = (BTreeMap<K, Postings>, Forward<K>, usize);
@@ -277,21 +277,6 @@ fn read_lists<K: Ord + Clone + KeyCodec>(
     };
     Ok((map, forward, total))
 }
-
-/// An iterator whose length is known up front (a chain of postings).
-struct ExactLen<I>(I, usize);
-
-impl<I: Iterator<Item = u32>> Iterator for ExactLen<I> {
-    type Item = u32;
-    fn next(&mut self) -> Option<u32> {
-        self.0.next()
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.1, Some(self.1))
-    }
-}
-
-impl<I: Iterator<Item = u32>> ExactSizeIterator for ExactLen<I> {}
 
 impl Presence {
     /// The seven sets in file order.

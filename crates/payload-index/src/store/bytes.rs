@@ -36,13 +36,19 @@ impl Writer {
             self.bytes.push(0);
         }
     }
-    /// A `u32` count, padding, then the values (viewable in place by [`Reader::u32s`]).
-    pub fn u32s(&mut self, values: impl ExactSizeIterator<Item = u32>) {
-        self.u64(values.len() as u64);
+    /// The count `len`, padding, then `len` values (viewable in place by [`Reader::u32s`]).
+    pub fn u32s(&mut self, len: usize, values: impl IntoIterator<Item = u32>) {
+        self.u64(len as u64);
         self.align();
+        let at = self.bytes.len();
         for v in values {
             self.u32(v);
         }
+        debug_assert_eq!(
+            self.bytes.len() - at,
+            4 * len,
+            "as many values as announced"
+        );
     }
     /// Bit-set words with their count.
     pub fn words(&mut self, words: &[u64]) {
