@@ -36,7 +36,8 @@ impl Graph {
             m: params.m,
             m0: params.m0,
             levels: Vec::with_capacity(n),
-            links0: Vec::with_capacity(n * (params.m0 + 1)),
+            // On huge pages: every expansion reads the list of a random node.
+            links0: sextant_mmap_advice::huge_page_vec(n * (params.m0 + 1)),
             upper: Vec::with_capacity(n),
             locks: Vec::with_capacity(n),
             entry: Mutex::new(NO_ENTRY),
@@ -61,7 +62,11 @@ impl Graph {
             m0,
             locks: levels.iter().map(|_| Mutex::new(())).collect(),
             levels,
-            links0: links0.into_iter().map(AtomicU32::new).collect(),
+            links0: {
+                let mut slots = sextant_mmap_advice::huge_page_vec(links0.len());
+                slots.extend(links0.into_iter().map(AtomicU32::new));
+                slots
+            },
             upper: upper
                 .into_iter()
                 .map(|u| u.into_iter().map(AtomicU32::new).collect())

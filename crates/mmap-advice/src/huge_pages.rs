@@ -8,7 +8,7 @@
 /// Size of a transparent huge page (x86-64, and aarch64 with 4 KiB base pages).
 const HUGE: usize = 2 << 20;
 
-/// An empty vector with room for `capacity` values. On Linux, when the buffer spans at least
+/// An empty vector with room for `capacity` values (any type: atomics too). On Linux, when the buffer spans at least
 /// two huge pages, its 2 MiB-aligned interior is advised `MADV_HUGEPAGE` before anything is
 /// written, so filling it faults in huge pages. Elsewhere (or when THP is off) it is a plain
 /// `Vec::with_capacity`; the advice is a hint and never changes the contents.
@@ -18,7 +18,7 @@ const HUGE: usize = 2 << 20;
 /// v.resize(1 << 20, 0.5);
 /// assert_eq!(v.len(), 1 << 20);
 /// ```
-pub fn huge_page_vec<T: Copy>(capacity: usize) -> Vec<T> {
+pub fn huge_page_vec<T>(capacity: usize) -> Vec<T> {
     let v: Vec<T> = Vec::with_capacity(capacity);
     #[cfg(target_os = "linux")]
     advise_huge(v.as_ptr().cast(), capacity * size_of::<T>());

@@ -18,15 +18,26 @@ pub(crate) fn score_from_dot(
     }
 }
 
-/// How many records ahead of the one being scored [`score_records`] asks for. Graph
-/// traversal on 384-byte codes (minilm, sq8d, ef 64–128) ran ~5% faster at 2–4 than with the
-/// first line of every record up front plus the whole next one; whole records for the entire
-/// batch at once overflow the CPU's miss buffers. On 192-byte codes (sq4d, ef 40–64) depths
-/// 3 and 6, whole batches up front, and first lines up front were within noise of each other.
+/// How many records ahead of the one being scored [`score_records`] asks for, while the
+/// records fit the caches. Graph traversal on 384-byte codes (minilm-pypi-20k, sq8d, ef 64–128)
+/// ran ~5% faster at 2–4 than with the first line of every record up front plus the whole next
+/// one; whole records for the entire batch at once overflow the CPU's miss buffers. On 192-byte
+/// codes (sq4d, ef 40–64) depths 3 and 6, whole batches up front, and first lines up front were
+/// within noise of each other.
 const PREFETCH_DEPTH: usize = 3;
 
+/// The depth once the records outgrow [`CACHED_RECORDS`]: each fetch then waits longer, so more
+/// must be in flight. Float search behind sq8d bounds on minilm-pypi-120k (46 MB of codes,
+/// ef 24–256) ran ~5% faster at 6 than at 3 (and 10 was no better), while on the 20k set
+/// (7.7 MB) 6 was ~5% slower than 3.
+const PREFETCH_DEPTH_UNCACHED: usize = 6;
+
+/// Records up to this many bytes count as cache-resident for the prefetch depth (between the
+/// 7.7 MB and 46 MB measured above).
+const CACHED_RECORDS: usize = 16 << 20;
+
 /// Scores a batch of points whose records are the `stride`-byte rows of `data`, prefetching
-/// whole records [`PREFETCH_DEPTH`] ahead; `score` gets each point with its record. The rows
+/// whole records [`PREFETCH_DEPTH`] (or [`PREFETCH_DEPTH_UNCACHED`]) ahead; `score` gets each point with its record. The rows
 /// are sliced here, once per batch, so that a scorer's per-point work is its kernel (through
 /// `Records` and a closure per point, a sequential scan of 192-byte codes spent twice the
 /// kernel's time around it).
@@ -39,11 +50,16 @@ pub(crate) fn score_records(
     score: impl Fn(PointOffset, &[u8]) -> ScoreType,
 ) {
     let record = |p: PointOffset| &data[p as usize * stride..(p as usize + 1) * stride];
-    for &p in points.iter().take(PREFETCH_DEPTH) {
+    let depth = if data.len() <= CACHED_RECORDS {
+        PREFETCH_DEPTH
+    } else {
+        PREFETCH_DEPTH_UNCACHED
+    };
+    for &p in points.iter().take(depth) {
         sextant_core::kernels::prefetch(record(p));
     }
     for (i, (s, &p)) in scores.iter_mut().zip(points).enumerate() {
-        if let Some(&next) = points.get(i + PREFETCH_DEPTH) {
+        if let Some(&next) = points.get(i + depth) {
             sextant_core::kernels::prefetch(record(next));
         }
         *s = score(p, record(p));

@@ -28,7 +28,8 @@ pub(crate) fn quantile_bounds(values: &mut [f32], quantile: f32) -> (f32, f32) {
 
 /// One uniform grid of `levels` bins per dimension: between the quantiles of a seeded sample
 /// of `source` that keep the central `quantile` share of its values, or (with 1.0) between
-/// each dimension's minimum and maximum over every vector. Returns the low ends and bin widths.
+/// each dimension's minimum and maximum over every vector. Returns the low ends and bin widths;
+/// level `c` of dimension `i` decodes to `lo[i] + step[i]·(c + ½)`.
 pub(crate) fn per_dim_grid<S>(
     source: &S,
     seed: u64,
@@ -52,8 +53,16 @@ where
                 quantile_bounds(&mut column, quantile)
             }
         };
-        lo.push(l);
-        step.push(if h > l { (h - l) / levels as f32 } else { 1.0 });
+        if h > l {
+            lo.push(l);
+            step.push((h - l) / levels as f32);
+        } else {
+            // A constant dimension: a unit bin centred on the value, so level 0 decodes to it
+            // exactly (a bin starting at it would decode half a unit off and, summed over the
+            // 2 constant dimensions of MiniLM-120k, give every residual a norm of 0.71).
+            lo.push(l - 0.5);
+            step.push(1.0);
+        }
     }
     Ok((lo, step))
 }
@@ -124,6 +133,27 @@ pub(crate) fn parse_per_dim<C>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pairs::Reconstructs;
+    use crate::{ScalarInt4PerDim, ScalarInt8PerDim};
+    use sextant_core::DenseVectors;
+
+    #[test]
+    fn constant_dimensions_decode_to_their_value() {
+        // Dimensions 1 and 3 hold one value in every vector (MiniLM-120k has two such).
+        let data: Vec<f32> = (0..200)
+            .flat_map(|i| [(i % 17) as f32 / 17.0, 0.0, (i % 5) as f32 - 2.0, 0.25])
+            .collect();
+        let data = DenseVectors::from_flat(4, data).unwrap();
+        let int8 = ScalarInt8PerDim::train(&data, Distance::Dot, 1.0, 1, 1).unwrap();
+        let int4 = ScalarInt4PerDim::train(&data, Distance::Dot, 1.0, 1, 1).unwrap();
+        let mut out = [0f32; 4];
+        for p in 0..200 {
+            int8.decode_range(p, 0, &mut out);
+            assert_eq!((out[1], out[3]), (0.0, 0.25), "int8, point {p}");
+            int4.decode_range(p, 0, &mut out);
+            assert_eq!((out[1], out[3]), (0.0, 0.25), "int4, point {p}");
+        }
+    }
 
     #[test]
     fn quantiles_clip_the_tails() {
