@@ -96,13 +96,19 @@ impl SparseVector {
     /// sparse search returns only points sharing a term with the query). The products are
     /// summed in increasing index order, from 0.
     pub fn dot_if_shared(&self, other: &SparseVector) -> Option<f32> {
+        self.dot_parts_if_shared(&other.indices, &other.values)
+    }
+
+    /// [`dot_if_shared`](Self::dot_if_shared) with a vector given as its parts (sorted distinct
+    /// `indices`, their `values`), as an index stores them.
+    pub fn dot_parts_if_shared(&self, indices: &[u32], values: &[f32]) -> Option<f32> {
         let (mut i, mut j, mut sum, mut shared) = (0, 0, 0.0f32, false);
-        while i < self.indices.len() && j < other.indices.len() {
-            match self.indices[i].cmp(&other.indices[j]) {
+        while i < self.indices.len() && j < indices.len().min(values.len()) {
+            match self.indices[i].cmp(&indices[j]) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
-                    sum += self.values[i] * other.values[j];
+                    sum += self.values[i] * values[j];
                     shared = true;
                     i += 1;
                     j += 1;

@@ -19,4 +19,25 @@ pub enum Error {
         /// The last offset inserted.
         last: PointOffset,
     },
+    /// The index is too large for the file format (offsets and postings are u32).
+    #[error(
+        "{postings} postings: a saved sparse index holds at most 2^32 - 1 postings and offsets"
+    )]
+    TooLarge {
+        /// Postings to save.
+        postings: usize,
+    },
+    /// A saved index file is damaged or not one.
+    #[error("{}: bad sparse index file at byte {offset}: {what}", path.display())]
+    Corrupt {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The byte where the damage shows.
+        offset: usize,
+        /// What is wrong there.
+        what: String,
+    },
+    /// Mapping or writing a file failed.
+    #[error(transparent)]
+    Map(#[from] sextant_mmap_advice::Error),
 }

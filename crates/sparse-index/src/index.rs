@@ -1,20 +1,22 @@
-//! `SparseIndex`: the growing (mutable) form. Offsets arrive in increasing order, so every
-//! term's list stays sorted by appending; a delete is a bit that searches honour at once (its
-//! postings stay, skipped); an update is a delete plus an insert at a new offset. Each
-//! document's vector is kept too: it gives the live document counts the IDF needs after
-//! deletes, and the exact score of a candidate.
+//! `SparseIndex`: the growing (mutable) form, or a saved index read in place. Offsets arrive in
+//! increasing order, so every term's list stays sorted by appending; a delete is a bit that
+//! searches honour at once (its postings stay, skipped); an update is a delete plus an insert
+//! at a new offset. Each document's vector is kept too (in RAM, or in the saved file): it gives
+//! the live document counts the IDF needs after deletes, and scores points one by one under a
+//! selective filter.
 
 use std::collections::HashMap;
 
 use sextant_core::{BitSet, PointFilter, PointOffset, ScoredPoint, SparseVector};
 
-use crate::postings::TermList;
+use crate::postings::{ListRef, TermList};
 use crate::request::SparseRequest;
 use crate::search::SearchStats;
+use crate::store::Saved;
 use crate::{Error, Result};
 
 /// The (term, weight) pairs of weighted terms as a vector (already sorted and finite).
-pub(crate) fn as_vector(terms: &[(u32, f32, &TermList)]) -> SparseVector {
+pub(crate) fn as_vector(terms: &[(u32, f32, ListRef<'_>)]) -> SparseVector {
     let (indices, values) = terms.iter().map(|&(t, w, _)| (t, w)).unzip();
     SparseVector::new(indices, values).unwrap_or_default()
 }
@@ -23,15 +25,18 @@ pub(crate) fn as_vector(terms: &[(u32, f32, &TermList)]) -> SparseVector {
 #[derive(Debug, Clone, Default)]
 pub struct SparseIndex {
     /// Term index → its list in `lists`.
-    terms: HashMap<u32, usize>,
+    pub(crate) terms: HashMap<u32, usize>,
     pub(crate) lists: Vec<TermList>,
-    /// Each offset's vector (`None`: never inserted).
+    /// The file this index was opened from: postings and the vectors of offsets below its
+    /// `end`, read in place.
+    pub(crate) file: Option<std::sync::Arc<Saved>>,
+    /// The vectors of offsets from the file's `end` on (`None`: never inserted).
     pub(crate) docs: Vec<Option<SparseVector>>,
     pub(crate) deleted: BitSet,
-    live: usize,
+    pub(crate) live: usize,
     /// Points ever inserted (live + deleted).
-    inserted: usize,
-    postings: usize,
+    pub(crate) inserted: usize,
+    pub(crate) postings: usize,
 }
 
 impl SparseIndex {
@@ -43,24 +48,27 @@ impl SparseIndex {
     /// Indexes `vector` at `offset`, which must be above every offset inserted before. An
     /// empty vector is stored and matches nothing.
     pub fn insert(&mut self, offset: PointOffset, vector: SparseVector) -> Result<()> {
-        if let Some(last) = self.docs.len().checked_sub(1)
-            && offset as usize <= last
-        {
+        let end = self.end();
+        if (offset as usize) < end {
             return Err(Error::OutOfOrder {
                 offset,
-                last: last as PointOffset,
+                last: (end - 1) as PointOffset,
             });
         }
+        let file = self
+            .file
+            .as_deref()
+            .map_or((&[][..], &[][..]), Saved::postings);
         for (t, w) in vector.iter() {
             let next = self.lists.len();
             let slot = *self.terms.entry(t).or_insert(next);
             if slot == next {
                 self.lists.push(TermList::default());
             }
-            self.lists[slot].push(offset, w);
+            self.lists[slot].push(offset, w, file);
         }
         self.postings += vector.len();
-        self.docs.resize(offset as usize, None);
+        self.docs.resize(offset as usize - self.first_owned(), None);
         self.docs.push(Some(vector));
         self.live += 1;
         self.inserted += 1;
@@ -69,19 +77,45 @@ impl SparseIndex {
 
     /// Removes `offset` from every later search; false when it is not a live point.
     pub fn delete(&mut self, offset: PointOffset) -> bool {
-        let Some(Some(doc)) = self.docs.get(offset as usize) else {
-            return false;
-        };
-        if !self.deleted.insert(offset) {
+        if !self.contains(offset) {
             return false;
         }
-        for t in doc.indices() {
-            if let Some(&slot) = self.terms.get(t) {
-                self.lists[slot].live_df -= 1;
-            }
+        self.deleted.insert(offset);
+        let Some((terms, _)) = self.doc(offset) else {
+            return false;
+        };
+        let slots: Vec<usize> = terms
+            .iter()
+            .filter_map(|t| self.terms.get(t).copied())
+            .collect();
+        for slot in slots {
+            self.lists[slot].live_df -= 1;
         }
         self.live -= 1;
         true
+    }
+
+    /// Offsets below this come from the saved file.
+    fn first_owned(&self) -> usize {
+        self.file.as_deref().map_or(0, Saved::end)
+    }
+
+    /// One past the highest offset ever inserted.
+    pub fn end(&self) -> usize {
+        self.first_owned() + self.docs.len()
+    }
+
+    /// The terms and weights of an inserted point (deleted or not).
+    pub(crate) fn doc(&self, offset: PointOffset) -> Option<(&[u32], &[f32])> {
+        let o = offset as usize;
+        match o.checked_sub(self.first_owned()) {
+            Some(i) => self
+                .docs
+                .get(i)?
+                .as_ref()
+                .map(|v| (v.indices(), v.values())),
+            None => self.file.as_ref()?.doc(offset),
+        }
     }
 
     /// True when some inserted point is deleted (searches then mask them).
@@ -106,25 +140,32 @@ impl SparseIndex {
 
     /// True when `offset` is a live point.
     pub fn contains(&self, offset: PointOffset) -> bool {
-        matches!(self.docs.get(offset as usize), Some(Some(_))) && !self.deleted.contains(offset)
+        self.doc(offset).is_some() && !self.deleted.contains(offset)
     }
 
-    /// The vector of a live point.
-    pub fn vector(&self, offset: PointOffset) -> Option<&SparseVector> {
+    /// A copy of the vector of a live point.
+    pub fn vector(&self, offset: PointOffset) -> Option<SparseVector> {
         if self.deleted.contains(offset) {
             return None;
         }
-        self.docs.get(offset as usize)?.as_ref()
+        let (indices, values) = self.doc(offset)?;
+        SparseVector::new(indices.to_vec(), values.to_vec()).ok()
     }
 
     /// The list of term `t`, if any point ever held it.
-    pub(crate) fn list(&self, t: u32) -> Option<&TermList> {
-        self.terms.get(&t).map(|&slot| &self.lists[slot])
+    pub(crate) fn list(&self, t: u32) -> Option<ListRef<'_>> {
+        let file = self
+            .file
+            .as_deref()
+            .map_or((&[][..], &[][..]), Saved::postings);
+        self.terms.get(&t).map(|&slot| self.lists[slot].view(file))
     }
 
     /// Live documents holding term `t`.
     pub fn document_frequency(&self, t: u32) -> usize {
-        self.list(t).map_or(0, |l| l.live_df)
+        self.terms
+            .get(&t)
+            .map_or(0, |&slot| self.lists[slot].live_df)
     }
 
     /// The query as scored: with `idf`, each weight times its term's IDF over the live points
@@ -138,13 +179,15 @@ impl SparseIndex {
         &self,
         query: &SparseVector,
         idf: bool,
-    ) -> Vec<(u32, f32, &TermList)> {
+    ) -> Vec<(u32, f32, ListRef<'_>)> {
         query
             .iter()
             .filter_map(|(t, w)| {
+                let slot = *self.terms.get(&t)?;
+                let df = self.lists[slot].live_df;
                 let list = self.list(t)?;
                 let w = if idf {
-                    w * crate::idf(self.live, list.live_df)
+                    w * crate::idf(self.live, df)
                 } else {
                     w
                 };
@@ -175,19 +218,27 @@ impl SparseIndex {
         (found, stats)
     }
 
-    /// Approximate heap bytes: postings (offset and weight, 8 bytes each), block maxima, each
-    /// point's vector (8 bytes per term), the term map and the deleted set.
+    /// Approximate heap bytes: postings held in RAM (offset and weight, 8 bytes each), block
+    /// maxima, the vectors held in RAM (8 bytes per term), the term map and the deleted set;
+    /// a saved file read in place counts only what was copied from it (its live-point bits).
     pub fn bytes(&self) -> usize {
         let lists: usize = self
             .lists
             .iter()
-            .map(|l| 8 * l.offsets.len() + 8 * l.blocks.len() + size_of::<TermList>())
+            .map(|l| {
+                let owned = match &l.postings {
+                    crate::postings::Postings::Owned { offsets, .. } => 8 * offsets.len(),
+                    crate::postings::Postings::Mapped(_) => 0,
+                };
+                owned + 8 * l.blocks.len() + size_of::<TermList>()
+            })
             .sum();
         let docs: usize = self
             .docs
             .iter()
             .map(|d| size_of::<Option<SparseVector>>() + d.as_ref().map_or(0, |v| 8 * v.len()))
             .sum();
-        lists + docs + self.terms.len() * 16 + self.deleted.as_words().len() * 8
+        let file = self.file.as_deref().map_or(0, Saved::heap_bytes);
+        lists + docs + file + self.terms.len() * 16 + self.deleted.as_words().len() * 8
     }
 }

@@ -4,16 +4,18 @@
 //! hybrid search next to dense vectors.
 //!
 //! - [`SparseIndex`]: the growing form: offsets appended in increasing order, deletes as a bit
-//!   set honoured at once, the live document counts Qdrant's IDF modifier needs.
+//!   set honoured at once, the live document counts Qdrant's IDF modifier needs;
+//!   [`SparseIndex::save`] writes the live points to one sealed file (byte table in the
+//!   `store` module's source docs) and [`SparseIndex::open_mapped`] checks it and searches it
+//!   in place, with the same results, still taking inserts and deletes.
 //! - [`SparseRequest`]: `k`, the IDF modifier, a filter (any core `PointFilter`; a bit set is
 //!   AND-ed per window) with the caller's count of passing points.
 //! - [`idf()`]: Qdrant's `ln((N − df + 0.5) / (df + 0.5) + 1)`.
 //! - Search (`search` module): MaxScore over windows of offsets into a dense accumulator,
 //!   exact (the same points, scores and tie order as scoring every point).
 //!
-//! Not built yet: the immutable compressed form (block-packed ids, f16 / u8 weights) with its
-//! file format and mmap, per-block maxima in the search's bounds (they are kept, not used),
-//! the approximate mode.
+//! Not built yet: compression of the saved form (block-packed ids, f16 / u8 weights: it stores
+//! u32 offsets and f32 weights, 16 bytes per posting with the vectors), the approximate mode.
 //!
 //! ```
 //! use sextant_core::SparseVector;
@@ -29,6 +31,12 @@
 //! assert_eq!(ids, [1, 0]); // point 2 shares no term
 //! index.delete(1);
 //! assert_eq!(index.search(&query, &SparseRequest::new(10))[0].offset, 0);
+//!
+//! // Saved (live points only) and searched in place.
+//! let dir = tempfile::tempdir()?;
+//! index.save(dir.path().join("sparse.idx"))?;
+//! let opened = SparseIndex::open_mapped(dir.path().join("sparse.idx"))?;
+//! assert_eq!(opened.search(&query, &SparseRequest::new(10))[0].offset, 0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -38,6 +46,11 @@ mod index;
 mod postings;
 mod request;
 mod search;
+mod store;
+
+/// Entry point for the cargo-fuzz target and its corpus replay test.
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use error::{Error, Result};
 pub use idf::idf;

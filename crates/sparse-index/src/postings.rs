@@ -1,45 +1,63 @@
-//! One term's postings in a growing index: offsets ascending (appended), their weights, and the
-//! largest and smallest weight of each block of 128 postings and of the whole list, so a query
-//! weight of either sign has an upper bound on what the term can add to a score.
+//! One term's postings: offsets ascending (appended), their weights, and the largest and
+//! smallest weight of each block of 128 postings and of the whole list, so a query weight of
+//! either sign has an upper bound on what the term can add to a score. The offsets and weights
+//! live in RAM (a growing list) or in a saved index file read in place; a search sees either
+//! through a [`ListRef`].
+
+use std::ops::Range;
 
 use sextant_core::PointOffset;
 
 /// Postings per block of maxima.
 pub const BLOCK: usize = 128;
 
-/// A term's postings.
+/// Where a list's offsets and weights are.
+#[derive(Debug, Clone)]
+pub(crate) enum Postings {
+    /// In RAM, appended to.
+    Owned {
+        offsets: Vec<PointOffset>,
+        weights: Vec<f32>,
+    },
+    /// A range of the saved file's posting arrays (copied into RAM before any append).
+    Mapped(Range<usize>),
+}
+
+impl Default for Postings {
+    fn default() -> Self {
+        Postings::Owned {
+            offsets: Vec::new(),
+            weights: Vec::new(),
+        }
+    }
+}
+
+/// A term's list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TermList {
-    pub offsets: Vec<PointOffset>,
-    pub weights: Vec<f32>,
+    pub postings: Postings,
     /// (largest, smallest) weight of each block of `BLOCK` postings.
     pub blocks: Vec<(f32, f32)>,
     /// Largest and smallest weight of the list.
     pub max: f32,
     pub min: f32,
+    /// Postings held (deleted points' included).
+    pub len: usize,
     /// Live documents holding the term (for the IDF).
     pub live_df: usize,
 }
 
-impl TermList {
-    /// Appends a posting (offsets arrive in increasing order).
-    pub fn push(&mut self, offset: PointOffset, weight: f32) {
-        if self.offsets.is_empty() {
-            (self.max, self.min) = (weight, weight);
-        } else {
-            self.max = self.max.max(weight);
-            self.min = self.min.min(weight);
-        }
-        if self.offsets.len().is_multiple_of(BLOCK) {
-            self.blocks.push((weight, weight));
-        } else if let Some(b) = self.blocks.last_mut() {
-            *b = (b.0.max(weight), b.1.min(weight));
-        }
-        self.offsets.push(offset);
-        self.weights.push(weight);
-        self.live_df += 1;
-    }
+/// A list as a search reads it: plain slices, wherever the postings live.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListRef<'a> {
+    pub offsets: &'a [PointOffset],
+    pub weights: &'a [f32],
+    pub blocks: &'a [(f32, f32)],
+    pub max: f32,
+    pub min: f32,
+}
 
+impl ListRef<'_> {
     /// The most a query weight `q` times any weight of the list can be (never below 0: a
     /// document without the term gets 0 from it).
     pub fn bound(&self, q: f32) -> f32 {
@@ -47,24 +65,69 @@ impl TermList {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl TermList {
+    /// A list over `range` of the saved posting arrays, whose `weights` are given to compute
+    /// the maxima; every posting is live.
+    pub fn mapped(range: Range<usize>, weights: &[f32]) -> Self {
+        let mut list = TermList {
+            postings: Postings::Mapped(range),
+            ..TermList::default()
+        };
+        for &w in weights {
+            list.note(w);
+        }
+        list
+    }
 
-    #[test]
-    fn bounds_cover_both_signs() {
-        let mut t = TermList::default();
-        for (o, w) in [(1, 0.5), (3, -2.0), (9, 1.5)] {
-            t.push(o, w);
+    /// Counts a new last posting of weight `weight` in the maxima and the document counts.
+    fn note(&mut self, weight: f32) {
+        if self.len == 0 {
+            (self.max, self.min) = (weight, weight);
+        } else {
+            self.max = self.max.max(weight);
+            self.min = self.min.min(weight);
         }
-        assert_eq!((t.max, t.min, t.live_df), (1.5, -2.0, 3));
-        assert_eq!(t.bound(2.0), 3.0);
-        assert_eq!(t.bound(-1.0), 2.0);
-        assert_eq!(t.blocks, [(1.5, -2.0)]);
-        for o in 10..10 + BLOCK as u32 {
-            t.push(o, 0.25);
+        if self.len.is_multiple_of(BLOCK) {
+            self.blocks.push((weight, weight));
+        } else if let Some(b) = self.blocks.last_mut() {
+            *b = (b.0.max(weight), b.1.min(weight));
         }
-        assert_eq!(t.blocks.len(), 2);
-        assert_eq!(t.blocks[1], (0.25, 0.25));
+        self.len += 1;
+        self.live_df += 1;
+    }
+
+    /// Appends a posting (offsets arrive in increasing order); a list read from a file is
+    /// copied into RAM first (`file` holds the saved posting arrays).
+    pub fn push(&mut self, offset: PointOffset, weight: f32, file: (&[PointOffset], &[f32])) {
+        if let Postings::Mapped(range) = &self.postings {
+            let range = range.clone();
+            self.postings = Postings::Owned {
+                offsets: file.0.get(range.clone()).unwrap_or_default().to_vec(),
+                weights: file.1.get(range).unwrap_or_default().to_vec(),
+            };
+        }
+        self.note(weight);
+        if let Postings::Owned { offsets, weights } = &mut self.postings {
+            offsets.push(offset);
+            weights.push(weight);
+        }
+    }
+
+    /// The list as slices (`file`: the saved posting arrays, for a mapped list).
+    pub fn view<'a>(&'a self, file: (&'a [PointOffset], &'a [f32])) -> ListRef<'a> {
+        let (offsets, weights) = match &self.postings {
+            Postings::Owned { offsets, weights } => (&offsets[..], &weights[..]),
+            Postings::Mapped(r) => (
+                file.0.get(r.clone()).unwrap_or_default(),
+                file.1.get(r.clone()).unwrap_or_default(),
+            ),
+        };
+        ListRef {
+            offsets,
+            weights,
+            blocks: &self.blocks,
+            max: self.max,
+            min: self.min,
+        }
     }
 }

@@ -21,7 +21,7 @@
 use sextant_core::{PointFilter, PointOffset, ScoredPoint, SparseVector, TopK};
 
 use crate::index::SparseIndex;
-use crate::postings::{BLOCK, TermList};
+use crate::postings::{BLOCK, ListRef};
 use crate::request::SparseRequest;
 
 /// Offsets per window of the accumulator.
@@ -53,7 +53,7 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
     let filter = req.filter_ref();
     let mut top = TopK::new(req.k);
     // (bound, query weight, list), in increasing term order.
-    let terms: Vec<(f32, f32, &TermList)> = weighted
+    let terms: Vec<(f32, f32, ListRef<'_>)> = weighted
         .iter()
         .map(|&(_, w, l)| (l.bound(w), w, l))
         .collect();
@@ -66,9 +66,12 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
     {
         let q = crate::index::as_vector(&weighted);
         for o in bits.iter() {
-            if let Some(doc) = index.vector(o) {
+            if index.deleted.contains(o) {
+                continue;
+            }
+            if let Some((indices, values)) = index.doc(o) {
                 stats.scored += 1;
-                if let Some(s) = q.dot_if_shared(doc) {
+                if let Some(s) = q.dot_parts_if_shared(indices, values) {
                     top.push(o, s);
                 }
             }
@@ -119,7 +122,7 @@ thread_local! {
 struct Walk<'a, F: ?Sized> {
     index: &'a SparseIndex,
     filter: Option<&'a F>,
-    terms: &'a [(f32, f32, &'a TermList)],
+    terms: &'a [(f32, f32, ListRef<'a>)],
     rank: &'a [usize],
     by_bound: &'a [usize],
     prefix: &'a [f32],
@@ -165,7 +168,7 @@ fn windows<F: PointFilter + ?Sized>(
     let filter_bits = filter.and_then(|f| f.as_bitset());
     let per_point = filter.filter(|_| filter_bits.is_none());
     let masked = index.has_deleted() || filter_bits.is_some();
-    let end = index.docs.len();
+    let end = index.end();
     let mut essential_from = 0;
     let mut start = 0usize;
     while start < end {
@@ -224,8 +227,8 @@ fn windows<F: PointFilter + ?Sized>(
             if rank[t] >= essential_from {
                 continue;
             }
-            let a = seek(&list.offsets, probes[t], start as PointOffset);
-            let b = seek(&list.offsets, a, stop as PointOffset);
+            let a = seek(list.offsets, probes[t], start as PointOffset);
+            let b = seek(list.offsets, a, stop as PointOffset);
             probes[t] = a;
             if a < b {
                 window_bound[t] = list.blocks[a / BLOCK..=(b - 1) / BLOCK]
@@ -264,7 +267,7 @@ fn windows<F: PointFilter + ?Sized>(
                 let mut dropped = false;
                 for &t in by_bound[..essential_from].iter().rev() {
                     let (_, w, list) = terms[t];
-                    let c = seek(&list.offsets, probes[t], o);
+                    let c = seek(list.offsets, probes[t], o);
                     probes[t] = c;
                     let contribution = if list.offsets.get(c) == Some(&o) {
                         w * list.weights[c]
@@ -282,7 +285,7 @@ fn windows<F: PointFilter + ?Sized>(
                 }
                 let mut sum = 0.0f32;
                 for (t, &(_, w, list)) in terms.iter().enumerate() {
-                    let c = seek(&list.offsets, probes[t], o);
+                    let c = seek(list.offsets, probes[t], o);
                     probes[t] = c;
                     if list.offsets.get(c) == Some(&o) {
                         sum += w * list.weights[c];

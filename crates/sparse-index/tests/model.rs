@@ -90,10 +90,54 @@ fn run(seed: u64) {
         assert_eq!(index.delete(o as PointOffset), was_live);
         docs[o] = None;
     }
-    assert_eq!(index.len(), docs.iter().flatten().count());
+    check(&index, &docs, &mut r, seed, "in RAM");
+
+    // Saved, opened in place: the same answers; then changed like the RAM index (deletes only
+    // set bits, inserts copy the lists they touch), the same answers and the same file again.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.idx");
+    index.save(&path).unwrap();
+    let mut opened = SparseIndex::open_mapped(&path).unwrap();
+    check(&opened, &docs, &mut r, seed, "opened");
+    for _ in 0..r.below(n / 4 + 1) {
+        let o = r.below(docs.len());
+        let was_live = docs[o].is_some();
+        assert_eq!(opened.delete(o as PointOffset), was_live);
+        assert_eq!(index.delete(o as PointOffset), was_live);
+        docs[o] = None;
+    }
+    let mut offset = docs.len();
+    for _ in 0..r.below(n / 4 + 1) {
+        offset += r.below(gap);
+        let v = vector(&mut r, vocab + 2, 8, &doc_weights);
+        opened.insert(offset as PointOffset, v.clone()).unwrap();
+        index.insert(offset as PointOffset, v.clone()).unwrap();
+        docs.resize(offset, None);
+        docs.push(Some(v));
+        offset += 1;
+    }
+    check(&opened, &docs, &mut r, seed, "opened, then changed");
+    assert_eq!(
+        opened.to_bytes().unwrap(),
+        index.to_bytes().unwrap(),
+        "seed {seed}"
+    );
+    opened.save(&path).unwrap();
+    let again = SparseIndex::open_mapped(&path).unwrap();
+    check(&again, &docs, &mut r, seed, "saved again");
+}
+
+/// Every search path of `index` against brute force over `docs`, on 20 random queries.
+fn check(index: &SparseIndex, docs: &[Option<SparseVector>], r: &mut Rng, seed: u64, stage: &str) {
+    let vocab = 70;
+    assert_eq!(
+        index.len(),
+        docs.iter().flatten().count(),
+        "seed {seed}, {stage}"
+    );
     let query_weights = [1.0, 1.0, 0.5, 2.0, -0.5];
     for _ in 0..20 {
-        let query = vector(&mut r, vocab + 3, 6, &query_weights);
+        let query = vector(r, vocab + 3, 6, &query_weights);
         let k = 1 + r.below(15);
         let use_idf = r.below(2) == 0;
         let mut bits = BitSet::new(docs.len());
@@ -108,30 +152,30 @@ fn run(seed: u64) {
             found.iter().map(|p| (p.offset, p.score)).collect()
         };
         let base = SparseRequest::new(k).idf(use_idf);
-        let want = brute_force(&docs, &query, use_idf, &|_| true, k);
+        let want = brute_force(docs, &query, use_idf, &|_| true, k);
         assert_eq!(
             got(index.search(&query, &base)),
             want,
-            "seed {seed}: unfiltered"
+            "seed {seed}, {stage}: unfiltered"
         );
-        let want = brute_force(&docs, &query, use_idf, &|o| bits.contains(o), k);
+        let want = brute_force(docs, &query, use_idf, &|o| bits.contains(o), k);
         let through_postings = base.filter(&bits);
         assert_eq!(
             got(index.search(&query, &through_postings)),
             want,
-            "seed {seed}: bit set"
+            "seed {seed}, {stage}: bit set"
         );
         let point_by_point = base.filter(&bits).passing(passing);
         assert_eq!(
             got(index.search(&query, &point_by_point)),
             want,
-            "seed {seed}: direct"
+            "seed {seed}, {stage}: direct"
         );
         let closure = |o: PointOffset| bits.contains(o);
         assert_eq!(
             got(index.search(&query, &base.filter(&closure))),
             want,
-            "seed {seed}: closure"
+            "seed {seed}, {stage}: closure"
         );
     }
 }

@@ -1,0 +1,147 @@
+//! The saved index file: a golden file pins the format (it opens, answers known queries, and a
+//! fresh build writes it byte for byte; `SEXTANT_BLESS=1` rewrites it deliberately), and
+//! damaged files are refused with an error naming the file and the byte.
+
+use std::path::Path;
+
+use sextant_core::{PointOffset, SparseVector};
+use sextant_sparse_index::{Error, SparseIndex, SparseRequest};
+
+fn v(pairs: &[(u32, f32)]) -> SparseVector {
+    let (i, w) = pairs.iter().copied().unzip();
+    SparseVector::new(i, w).unwrap()
+}
+
+/// Five points with gaps, an empty vector, negative weights, one deleted point.
+fn small() -> SparseIndex {
+    let mut index = SparseIndex::new();
+    index.insert(0, v(&[(1, 0.5), (7, 1.0)])).unwrap();
+    index.insert(1, v(&[(7, 2.0), (9, -1.0)])).unwrap();
+    index.insert(3, v(&[])).unwrap();
+    index
+        .insert(4, v(&[(1, 3.0), (2, 0.25), (9, 1.5)]))
+        .unwrap();
+    index.insert(6, v(&[(2, -0.5), (7, 0.75)])).unwrap();
+    index.delete(1);
+    index
+}
+
+fn top(index: &SparseIndex, q: &[(u32, f32)]) -> Vec<(PointOffset, f32)> {
+    index
+        .search(&v(q), &SparseRequest::new(10))
+        .iter()
+        .map(|p| (p.offset, p.score))
+        .collect()
+}
+
+#[test]
+fn golden_index_file() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/small-v1.idx");
+    let index = small();
+    if std::env::var_os("SEXTANT_BLESS").is_some() {
+        index.save(&golden).unwrap();
+        bless_fuzz_seeds(&index);
+    }
+    assert_eq!(
+        index.to_bytes().unwrap(),
+        std::fs::read(&golden).unwrap(),
+        "format changed: bless deliberately"
+    );
+    let opened = SparseIndex::open_mapped(&golden).unwrap();
+    assert_eq!((opened.len(), opened.end()), (4, 7));
+    assert_eq!(top(&opened, &[(7, 1.0)]), [(0, 1.0), (6, 0.75)]);
+    assert_eq!(top(&opened, &[(1, 1.0), (9, 1.0)]), [(4, 4.5), (0, 0.5)]);
+    assert_eq!(top(&opened, &[(2, 2.0)]), [(4, 0.5), (6, -1.0)]);
+    assert!(!opened.contains(1) && opened.contains(3) && !opened.contains(5));
+    assert_eq!(opened.vector(4), Some(v(&[(1, 3.0), (2, 0.25), (9, 1.5)])));
+    assert_eq!(opened.document_frequency(7), 2);
+    assert_eq!(opened.to_bytes().unwrap(), index.to_bytes().unwrap());
+}
+
+fn open_bytes(bytes: &[u8]) -> Result<SparseIndex, Error> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.idx");
+    std::fs::write(&path, bytes).unwrap();
+    SparseIndex::open_mapped(&path)
+}
+
+fn reseal(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.truncate(bytes.len() - 4);
+    sextant_mmap_advice::header::seal(&mut bytes);
+    bytes
+}
+
+#[test]
+fn damaged_files_are_refused_with_the_byte() {
+    let good = small().to_bytes().unwrap();
+    for len in [0, 7, 12, 40, good.len() / 2, good.len() - 1] {
+        let err = open_bytes(&good[..len]).unwrap_err();
+        assert!(
+            matches!(err, Error::Corrupt { .. }),
+            "truncated to {len}: {err}"
+        );
+    }
+    for at in (0..good.len()).step_by(97) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x10;
+        let err = open_bytes(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("damaged.idx") && err.contains("byte"),
+            "{at}: {err}"
+        );
+    }
+    // Behind a valid checksum: the structure checks speak.
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let terms = u64_at(&good, 24) as usize;
+    let ids_at = 40 + 8 * 7_usize.div_ceil(64);
+    let mut swapped = good.clone();
+    swapped.copy_within(ids_at..ids_at + 4, ids_at + 4);
+    let err = open_bytes(&reseal(swapped)).unwrap_err().to_string();
+    assert!(err.contains("ascending"), "{err}");
+    // A posting weight that disagrees with its point's vector.
+    let postings = u64_at(&good, 32) as usize;
+    let starts_at = (ids_at + 4 * terms).next_multiple_of(8);
+    let weights_at = (starts_at + 8 * (terms + 1) + 4 * postings).next_multiple_of(8);
+    let mut padded = good.clone();
+    padded[weights_at - 1] = 1;
+    let err = open_bytes(&reseal(padded)).unwrap_err().to_string();
+    assert!(err.contains("padding"), "{err}");
+    let mut other = good.clone();
+    other[weights_at..weights_at + 4].copy_from_slice(&9.0f32.to_le_bytes());
+    let err = open_bytes(&reseal(other)).unwrap_err().to_string();
+    assert!(err.contains("disagrees"), "{err}");
+    // A count larger than the file.
+    let mut huge = good.clone();
+    huge[32..40].copy_from_slice(&u64::MAX.to_le_bytes());
+    let err = open_bytes(&reseal(huge)).unwrap_err().to_string();
+    assert!(err.contains("cannot fit"), "{err}");
+}
+
+/// Seeds of the fuzz corpus (`fuzz/corpus/sparse_index_file/`): saved files without their
+/// checksum (the fuzz entry point reseals what it gets).
+fn bless_fuzz_seeds(small: &SparseIndex) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/sparse_index_file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bigger = SparseIndex::new();
+    for o in 0..300u32 {
+        let terms: Vec<u32> = (0..1 + o % 5).map(|i| (o * 7 + i * 13) % 40).collect();
+        let weights = terms.iter().map(|&t| (t as f32 - 15.0) / 4.0).collect();
+        bigger
+            .insert(
+                o + o / 50,
+                SparseVector::from_unsorted(terms, weights).unwrap(),
+            )
+            .unwrap();
+    }
+    for o in (0..300).step_by(7) {
+        bigger.delete(o);
+    }
+    for (name, index) in [
+        ("small", small),
+        ("empty", &SparseIndex::new()),
+        ("bigger", &bigger),
+    ] {
+        let bytes = index.to_bytes().unwrap();
+        std::fs::write(dir.join(format!("seed-{name}")), &bytes[..bytes.len() - 4]).unwrap();
+    }
+}
