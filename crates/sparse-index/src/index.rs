@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use sextant_core::{BitSet, PointFilter, PointOffset, ScoredPoint, SparseVector};
 
-use crate::postings::{ListRef, TermList};
+use crate::postings::{FileLists, ListRef, TermList};
 use crate::request::SparseRequest;
 use crate::search::SearchStats;
 use crate::store::Saved;
@@ -58,7 +58,7 @@ impl SparseIndex {
         let file = self
             .file
             .as_deref()
-            .map_or((&[][..], &[][..]), Saved::postings);
+            .map_or_else(FileLists::default, Saved::lists);
         for (t, w) in vector.iter() {
             let next = self.lists.len();
             let slot = *self.terms.entry(t).or_insert(next);
@@ -157,7 +157,7 @@ impl SparseIndex {
         let file = self
             .file
             .as_deref()
-            .map_or((&[][..], &[][..]), Saved::postings);
+            .map_or_else(FileLists::default, Saved::lists);
         self.terms.get(&t).map(|&slot| self.lists[slot].view(file))
     }
 
@@ -228,7 +228,7 @@ impl SparseIndex {
             .map(|l| {
                 let owned = match &l.postings {
                     crate::postings::Postings::Owned { offsets, .. } => 8 * offsets.len(),
-                    crate::postings::Postings::Mapped(_) => 0,
+                    crate::postings::Postings::Mapped { .. } => 0,
                 };
                 owned + 8 * l.blocks.len() + size_of::<TermList>()
             })

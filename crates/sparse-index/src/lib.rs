@@ -14,8 +14,8 @@
 //! - Search (`search` module): MaxScore over windows of offsets into a dense accumulator,
 //!   exact (the same points, scores and tie order as scoring every point).
 //!
-//! Not built yet: compression of the saved form (block-packed ids, f16 / u8 weights: it stores
-//! u32 offsets and f32 weights, 16 bytes per posting with the vectors), the approximate mode.
+//! The saved lists' offsets are packed (blocks of 128, delta-coded and bit-packed); weights
+//! stay f32. Not built yet: f16 / u8 weights with a per-term scale, the approximate mode.
 //!
 //! ```
 //! use sextant_core::SparseVector;
@@ -43,6 +43,7 @@
 mod error;
 mod idf;
 mod index;
+mod packed;
 mod postings;
 mod request;
 mod search;

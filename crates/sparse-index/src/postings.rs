@@ -1,12 +1,14 @@
 //! One term's postings: offsets ascending (appended), their weights, and the largest and
 //! smallest weight of each block of 128 postings and of the whole list, so a query weight of
 //! either sign has an upper bound on what the term can add to a score. The offsets and weights
-//! live in RAM (a growing list) or in a saved index file read in place; a search sees either
-//! through a [`ListRef`].
+//! live in RAM (a growing list) or in a saved index file read in place (offsets packed); a
+//! search sees either through a [`ListRef`].
 
 use std::ops::Range;
 
 use sextant_core::PointOffset;
+
+use crate::packed::{Ids, Packed};
 
 /// Postings per block of maxima.
 pub const BLOCK: usize = 128;
@@ -19,8 +21,24 @@ pub(crate) enum Postings {
         offsets: Vec<PointOffset>,
         weights: Vec<f32>,
     },
-    /// A range of the saved file's posting arrays (copied into RAM before any append).
-    Mapped(Range<usize>),
+    /// Ranges of the saved file's arrays (copied into RAM before any append): the list's
+    /// weights, its packed blocks (by number), its plain tail.
+    Mapped {
+        weights: Range<usize>,
+        blocks: Range<usize>,
+        tail: Range<usize>,
+    },
+}
+
+/// The saved file's arrays every mapped list is a range of (empty without a file).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FileLists<'a> {
+    pub weights: &'a [f32],
+    pub bytes: &'a [u8],
+    /// Where each block starts in `bytes` (one more value than blocks).
+    pub starts: &'a [u64],
+    pub lasts: &'a [PointOffset],
+    pub tail: &'a [PointOffset],
 }
 
 impl Default for Postings {
@@ -50,7 +68,7 @@ pub(crate) struct TermList {
 /// A list as a search reads it: plain slices, wherever the postings live.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ListRef<'a> {
-    pub offsets: &'a [PointOffset],
+    pub ids: Ids<'a>,
     pub weights: &'a [f32],
     pub blocks: &'a [(f32, f32)],
     pub max: f32,
@@ -66,11 +84,11 @@ impl ListRef<'_> {
 }
 
 impl TermList {
-    /// A list over `range` of the saved posting arrays, whose `weights` are given to compute
-    /// the maxima; every posting is live.
-    pub fn mapped(range: Range<usize>, weights: &[f32]) -> Self {
+    /// A list over ranges of the saved arrays (`weights` given to compute the maxima; every
+    /// posting is live).
+    pub fn mapped(postings: Postings, weights: &[f32]) -> Self {
         let mut list = TermList {
-            postings: Postings::Mapped(range),
+            postings,
             ..TermList::default()
         };
         for &w in weights {
@@ -97,13 +115,13 @@ impl TermList {
     }
 
     /// Appends a posting (offsets arrive in increasing order); a list read from a file is
-    /// copied into RAM first (`file` holds the saved posting arrays).
-    pub fn push(&mut self, offset: PointOffset, weight: f32, file: (&[PointOffset], &[f32])) {
-        if let Postings::Mapped(range) = &self.postings {
-            let range = range.clone();
+    /// copied into RAM first.
+    pub fn push(&mut self, offset: PointOffset, weight: f32, file: FileLists<'_>) {
+        if let Postings::Mapped { .. } = &self.postings {
+            let list = self.view(file);
             self.postings = Postings::Owned {
-                offsets: file.0.get(range.clone()).unwrap_or_default().to_vec(),
-                weights: file.1.get(range).unwrap_or_default().to_vec(),
+                offsets: list.ids.decoded(),
+                weights: list.weights.to_vec(),
             };
         }
         self.note(weight);
@@ -113,17 +131,29 @@ impl TermList {
         }
     }
 
-    /// The list as slices (`file`: the saved posting arrays, for a mapped list).
-    pub fn view<'a>(&'a self, file: (&'a [PointOffset], &'a [f32])) -> ListRef<'a> {
-        let (offsets, weights) = match &self.postings {
-            Postings::Owned { offsets, weights } => (&offsets[..], &weights[..]),
-            Postings::Mapped(r) => (
-                file.0.get(r.clone()).unwrap_or_default(),
-                file.1.get(r.clone()).unwrap_or_default(),
+    /// The list as a search reads it (`file`: the saved arrays, for a mapped list).
+    pub fn view<'a>(&'a self, file: FileLists<'a>) -> ListRef<'a> {
+        let (ids, weights) = match &self.postings {
+            Postings::Owned { offsets, weights } => (Ids::Plain(offsets), &weights[..]),
+            Postings::Mapped {
+                weights,
+                blocks,
+                tail,
+            } => (
+                Ids::Packed(Packed {
+                    bytes: file.bytes,
+                    starts: file
+                        .starts
+                        .get(blocks.start..blocks.end + 1)
+                        .unwrap_or_default(),
+                    lasts: file.lasts.get(blocks.clone()).unwrap_or_default(),
+                    tail: file.tail.get(tail.clone()).unwrap_or_default(),
+                }),
+                file.weights.get(weights.clone()).unwrap_or_default(),
             ),
         };
         ListRef {
-            offsets,
+            ids,
             weights,
             blocks: &self.blocks,
             max: self.max,

@@ -21,6 +21,7 @@
 use sextant_core::{PointFilter, PointOffset, ScoredPoint, SparseVector, TopK};
 
 use crate::index::SparseIndex;
+use crate::packed::Cursor;
 use crate::postings::{BLOCK, ListRef};
 use crate::request::SparseRequest;
 
@@ -57,7 +58,7 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         .iter()
         .map(|&(_, w, l)| (l.bound(w), w, l))
         .collect();
-    let touched: usize = terms.iter().map(|t| t.2.offsets.len()).sum();
+    let touched: usize = terms.iter().map(|t| t.2.ids.len()).sum();
 
     // A filter passing few points: score them one by one.
     if let (Some(f), Some(passing)) = (filter, req.passing)
@@ -129,21 +130,6 @@ struct Walk<'a, F: ?Sized> {
     slack: f32,
 }
 
-/// The first position at or after `from` in `offsets` holding `o` or more (galloping: cheap
-/// for the short forward steps a candidate stream makes).
-fn seek(offsets: &[PointOffset], from: usize, o: PointOffset) -> usize {
-    let mut step = 1;
-    let mut lo = from;
-    let mut hi = from;
-    while hi < offsets.len() && offsets[hi] < o {
-        lo = hi + 1;
-        hi += step;
-        step *= 2;
-    }
-    let hi = hi.min(offsets.len());
-    lo + offsets[lo..hi].partition_point(|&x| x < o)
-}
-
 /// The window loop of [`search`]: walks the essential lists, scores the candidates into `top`.
 fn windows<F: PointFilter + ?Sized>(
     walk: &Walk<'_, F>,
@@ -162,6 +148,8 @@ fn windows<F: PointFilter + ?Sized>(
         slack,
     } = *walk;
     let mut probes = vec![0usize; terms.len()];
+    // One reader per list: packed lists decode a block at a time.
+    let mut ids: Vec<Cursor<'_>> = terms.iter().map(|t| Cursor::new(t.2.ids)).collect();
     let mut window_bound = vec![0.0f32; terms.len()];
     let mut bits = [0u64; WINDOW / 64];
     // A bit-set filter is AND-ed word by word; any other is asked point by point.
@@ -175,9 +163,9 @@ fn windows<F: PointFilter + ?Sized>(
         // The first offset any essential list still holds: skip empty windows.
         let next = (0..terms.len())
             .filter(|&i| rank[i] >= essential_from)
-            .filter_map(|i| terms[i].2.offsets.get(cursors[i]))
+            .filter_map(|i| ids[i].get(cursors[i]))
             .min();
-        let Some(&next) = next else { break };
+        let Some(next) = next else { break };
         start = start.max(next as usize / WINDOW * WINDOW);
         let stop = start + WINDOW;
         for (i, &(_, w, list)) in terms.iter().enumerate() {
@@ -185,15 +173,11 @@ fn windows<F: PointFilter + ?Sized>(
                 continue;
             }
             let mut c = cursors[i];
-            while let Some(&o) = list.offsets.get(c) {
-                if o as usize >= stop {
-                    break;
-                }
+            c = ids[i].walk(c, stop as PointOffset, |c, o| {
                 let at = o as usize - start;
                 acc[at] += w * list.weights[c];
                 bits[at / 64] |= 1 << (at % 64);
-                c += 1;
-            }
+            });
             stats.postings += c - cursors[i];
             cursors[i] = c;
         }
@@ -227,8 +211,8 @@ fn windows<F: PointFilter + ?Sized>(
             if rank[t] >= essential_from {
                 continue;
             }
-            let a = seek(list.offsets, probes[t], start as PointOffset);
-            let b = seek(list.offsets, a, stop as PointOffset);
+            let a = ids[t].seek(probes[t], start as PointOffset);
+            let b = ids[t].seek(a, stop as PointOffset);
             probes[t] = a;
             if a < b {
                 window_bound[t] = list.blocks[a / BLOCK..=(b - 1) / BLOCK]
@@ -267,9 +251,9 @@ fn windows<F: PointFilter + ?Sized>(
                 let mut dropped = false;
                 for &t in by_bound[..essential_from].iter().rev() {
                     let (_, w, list) = terms[t];
-                    let c = seek(list.offsets, probes[t], o);
+                    let c = ids[t].seek(probes[t], o);
                     probes[t] = c;
-                    let contribution = if list.offsets.get(c) == Some(&o) {
+                    let contribution = if ids[t].get(c) == Some(o) {
                         w * list.weights[c]
                     } else {
                         0.0
@@ -285,9 +269,9 @@ fn windows<F: PointFilter + ?Sized>(
                 }
                 let mut sum = 0.0f32;
                 for (t, &(_, w, list)) in terms.iter().enumerate() {
-                    let c = seek(list.offsets, probes[t], o);
+                    let c = ids[t].seek(probes[t], o);
                     probes[t] = c;
-                    if list.offsets.get(c) == Some(&o) {
+                    if ids[t].get(c) == Some(o) {
                         sum += w * list.weights[c];
                     }
                 }

@@ -13,8 +13,10 @@
 //!
 //! ## Byte table (version 1)
 //!
-//! Little-endian; `P` = postings, `T` = terms, `N` = offsets covered; every array starts on a
-//! multiple of 8 bytes (zero bytes before it, checked).
+//! Little-endian; `P` = postings, `T` = terms, `N` = offsets covered, `B` = packed blocks,
+//! `K` = packed bytes; every array starts on a multiple of 8 bytes (zero bytes before it,
+//! checked). A list of `len` postings has `⌊len/128⌋` packed blocks (the next ones, in term
+//! order) and `len % 128` plain offsets (the next ones of the tail array).
 //!
 //! | bytes | field |
 //! | --- | --- |
@@ -24,20 +26,26 @@
 //! | 8 | `N`: one past the highest offset |
 //! | 8 | `T`: terms |
 //! | 8 | `P`: postings |
+//! | 8 | `B`: packed blocks |
+//! | 8 | `K`: packed bytes |
 //! | 8·⌈N/64⌉ | live points, a bit per offset (bit `o % 64` of word `o / 64`) |
 //! | 4·T | term ids, strictly ascending |
-//! | 8·(T+1) | list starts (u64): term `i`'s postings are `starts[i]..starts[i+1]`; `starts[0] = 0`, rising strictly, `starts[T] = P` |
-//! | 4·P | posting offsets (u32): strictly ascending within a list, each a live point |
-//! | 4·P | posting weights (f32), finite |
+//! | 8·(T+1) | list starts (u64): term `i`'s postings are `starts[i]..starts[i+1]` of the weights; `starts[0] = 0`, rising strictly, `starts[T] = P` |
+//! | 8·(B+1) | block starts (u64) in the packed bytes: `0`, rising by `16·b` for a block of `b`-bit deltas (1 ≤ `b` ≤ 32), to `K` |
+//! | 4·B | each block's last offset |
+//! | K | packed blocks: 128 offsets each, strictly increasing, as deltas from the previous block's last offset of the same list (a list's first block: from nothing), bit-packed (`bitpacking`'s `BitPacker4x`, strictly sorted) |
+//! | 4·(P − 128·B) | the lists' plain tails (u32) |
+//! | 4·P | posting weights (f32), finite, in list order |
 //! | 8·(N+1) | vector starts (u64): point `o`'s terms are `vstarts[o]..vstarts[o+1]` of the next two arrays; `vstarts[0] = 0`, rising, `vstarts[N] = P`, empty for offsets that are not live points |
 //! | 4·P | vector term ids (u32), strictly ascending within a vector |
 //! | 4·P | vector weights (f32) |
 //! | 4 | CRC32C of every byte before it |
 //!
 //! The checks at open: checksum, magic, version, counts within the file, then term ids rising,
-//! list starts rising, offsets rising and live, weights finite, vector starts rising, and every
-//! posting equal to the entry of its point's vector for that term, each vector entry met once
-//! (so the lists and the vectors agree, and the two search paths give the same scores).
+//! list starts rising, block sizes, every list's offsets (decoded) rising and live, each block's
+//! last offset, weights finite, vector starts rising, and every posting equal to the entry of
+//! its point's vector for that term, each vector entry met once (so the lists and the vectors
+//! agree, and the two search paths give the same scores).
 
 use std::path::Path;
 
@@ -45,7 +53,8 @@ use sextant_core::{BitSet, PointOffset};
 use sextant_mmap_advice::{MmapFile, header};
 
 use crate::index::SparseIndex;
-use crate::postings::TermList;
+use crate::packed::{PACKED, Packed, block_bytes, pack};
+use crate::postings::{FileLists, Postings, TermList};
 use crate::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"SXSPARSE";
@@ -63,7 +72,12 @@ pub(crate) struct Saved {
 struct Layout {
     end: usize,
     postings: usize,
-    offsets_at: usize,
+    blocks: usize,
+    packed_bytes: usize,
+    bstarts_at: usize,
+    lasts_at: usize,
+    bytes_at: usize,
+    tail_at: usize,
     weights_at: usize,
     vstarts_at: usize,
     vterms_at: usize,
@@ -78,17 +92,20 @@ impl Saved {
         self.l.end
     }
 
-    /// The posting arrays (offsets, weights) of every list.
-    pub fn postings(&self) -> (&[PointOffset], &[f32]) {
-        // Both views were checked at open and the map never changes.
-        (
-            self.map
-                .view(self.l.offsets_at, self.l.postings)
+    /// The arrays every list is a range of.
+    pub fn lists(&self) -> FileLists<'_> {
+        // Every view was checked at open and the map never changes.
+        let l = &self.l;
+        let m = &self.map;
+        FileLists {
+            weights: m.view(l.weights_at, l.postings).unwrap_or_default(),
+            bytes: m.view(l.bytes_at, l.packed_bytes).unwrap_or_default(),
+            starts: m.view(l.bstarts_at, l.blocks + 1).unwrap_or_default(),
+            lasts: m.view(l.lasts_at, l.blocks).unwrap_or_default(),
+            tail: m
+                .view(l.tail_at, l.postings - PACKED * l.blocks)
                 .unwrap_or_default(),
-            self.map
-                .view(self.l.weights_at, self.l.postings)
-                .unwrap_or_default(),
-        )
+        }
     }
 
     /// The terms and weights of live point `o` of the file.
@@ -132,32 +149,36 @@ impl SparseIndex {
         let file = self
             .file
             .as_deref()
-            .map_or((&[][..], &[][..]), Saved::postings);
+            .map_or_else(FileLists::default, Saved::lists);
         let mut ids = Vec::new();
         let mut starts = vec![0u64];
+        let (mut bytes, mut bstarts) = (Vec::new(), vec![0u64]);
+        let (mut lasts, mut tail) = (Vec::new(), Vec::new());
         let (mut offsets, mut weights) = (Vec::new(), Vec::new());
         for (t, slot) in terms {
             let list = self.lists[slot].view(file);
-            let before = offsets.len();
-            for (&o, &w) in list.offsets.iter().zip(list.weights) {
+            offsets.clear();
+            for (o, &w) in list.ids.decoded().into_iter().zip(list.weights) {
                 if !self.deleted.contains(o) {
                     offsets.push(o);
                     weights.push(w);
                 }
             }
-            if offsets.len() > before {
+            if !offsets.is_empty() {
+                pack(&offsets, &mut bytes, &mut bstarts, &mut lasts, &mut tail);
                 ids.push(t);
-                starts.push(offsets.len() as u64);
+                starts.push(weights.len() as u64);
             }
         }
-        let p = offsets.len();
+        let p = weights.len();
         if p > u32::MAX as usize || end > u32::MAX as usize {
             return Err(Error::TooLarge { postings: p });
         }
-        let mut out = header::start_file(MAGIC, VERSION, 64 + 24 * p + 8 * end);
+        let capacity = 64 + 20 * p + bytes.len() + 8 * end;
+        let mut out = header::start_file(MAGIC, VERSION, capacity);
         out.extend_from_slice(&0u32.to_le_bytes());
-        for v in [end as u64, ids.len() as u64, p as u64] {
-            out.extend_from_slice(&v.to_le_bytes());
+        for v in [end, ids.len(), p, lasts.len(), bytes.len()] {
+            out.extend_from_slice(&(v as u64).to_le_bytes());
         }
         let mut bits = BitSet::new(end);
         live.iter().for_each(|&o| {
@@ -166,7 +187,10 @@ impl SparseIndex {
         put(&mut out, bits.as_words().iter().map(|w| w.to_le_bytes()));
         put(&mut out, ids.iter().map(|v| v.to_le_bytes()));
         put(&mut out, starts.iter().map(|v| v.to_le_bytes()));
-        put(&mut out, offsets.iter().map(|v| v.to_le_bytes()));
+        put(&mut out, bstarts.iter().map(|v| v.to_le_bytes()));
+        put(&mut out, lasts.iter().map(|v| v.to_le_bytes()));
+        put(&mut out, bytes.iter().map(|&b| [b]));
+        put(&mut out, tail.iter().map(|v| v.to_le_bytes()));
         put(&mut out, weights.iter().map(|v| v.to_le_bytes()));
         let mut vstarts = Vec::with_capacity(end + 1);
         let (mut vterms, mut vweights) = (Vec::with_capacity(p), Vec::with_capacity(p));
@@ -266,22 +290,31 @@ type Checked = (Layout, std::collections::HashMap<u32, usize>, Vec<TermList>);
 fn check(map: &MmapFile) -> Result<Checked, Bad> {
     let bytes = map.bytes();
     let header_err = |e: header::HeaderError| (e.offset(), e.to_string());
-    header::check_start(bytes, 44, MAGIC, "sparse index", VERSION..=VERSION).map_err(header_err)?;
+    header::check_start(bytes, 60, MAGIC, "sparse index", VERSION..=VERSION).map_err(header_err)?;
     let body = header::check_seal(bytes).map_err(header_err)?.len();
     let count = |at: usize| header::le_u64(bytes, at).unwrap_or(u64::MAX);
     let limit = (body / 4) as u64;
-    let (end, n_terms, p) = (count(16), count(24), count(32));
+    let (end, n_terms, p, n_blocks, k) = (count(16), count(24), count(32), count(40), count(48));
     for (at, v, what) in [
         (16, end, "offsets"),
         (24, n_terms, "terms"),
         (32, p, "postings"),
+        (40, n_blocks.saturating_mul(PACKED as u64), "packed offsets"),
+        (48, k / 4, "packed bytes / 4"),
     ] {
         if v > limit || v > u32::MAX as u64 {
             return Err((at, format!("{v} {what} cannot fit in the file")));
         }
     }
     let (end, n_terms, p) = (end as usize, n_terms as usize, p as usize);
-    let mut c = Cursor { map, body, at: 40 };
+    let (n_blocks, k) = (n_blocks as usize, k as usize);
+    if n_blocks * PACKED > p {
+        return Err((
+            40,
+            format!("{n_blocks} blocks of {PACKED} for {p} postings"),
+        ));
+    }
+    let mut c = Cursor { map, body, at: 56 };
     let (live_at, words) = c.array::<u64>(end.div_ceil(64), "live points")?;
     let live = BitSet::from_words(words.to_vec(), end).ok_or((
         live_at,
@@ -304,7 +337,10 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
             "list starts: not 0, rising, to the posting count".into(),
         ));
     }
-    let (offsets_at, offsets) = c.array::<u32>(p, "posting offsets")?;
+    let (bstarts_at, bstarts) = c.array::<u64>(n_blocks + 1, "block starts")?;
+    let (lasts_at, lasts) = c.array::<u32>(n_blocks, "block last offsets")?;
+    let (bytes_at, packed) = c.array::<u8>(k, "packed blocks")?;
+    let (tail_at, tail) = c.array::<u32>(p - PACKED * n_blocks, "plain offsets")?;
     let (weights_at, weights) = c.array::<f32>(p, "posting weights")?;
     let (vstarts_at, vstarts) = c.array::<u64>(end + 1, "vector starts")?;
     let (vterms_at, vterms) = c.array::<u32>(p, "vector terms")?;
@@ -336,18 +372,68 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
             ));
         }
     }
+    let bad_bstarts = bstarts.first() != Some(&0)
+        || bstarts.last() != Some(&(k as u64))
+        || bstarts.windows(2).any(|w| {
+            let size = w[1].saturating_sub(w[0]) as usize;
+            w[1] <= w[0] || !size.is_multiple_of(16) || size > block_bytes(32)
+        });
+    if bad_bstarts {
+        return Err((
+            bstarts_at,
+            "block starts: not 0, rising by 16 to 512, to the packed bytes".into(),
+        ));
+    }
     // Every posting must be the next entry of its point's vector (lists in term order, so
     // each vector is met in its own order), and every vector entry must be met.
     let mut next: Vec<u32> = vec![0; end];
     let mut lists = Vec::with_capacity(n_terms);
+    let (mut block, mut tail_pos) = (0usize, 0usize);
+    let mut buf = [0u32; PACKED];
     for (i, &t) in ids.iter().enumerate() {
         let range = starts[i] as usize..starts[i + 1] as usize;
-        for j in range.clone() {
-            let (o, w) = (offsets[j], weights[j]);
-            let here = offsets_at + 4 * j;
-            if j > range.start && offsets[j - 1] >= o {
+        let len = range.len();
+        let blocks = block..block + len / PACKED;
+        let tails = tail_pos..tail_pos + len % PACKED;
+        if blocks.end > n_blocks || tails.end > tail.len() {
+            return Err((
+                starts_at + 8 * i,
+                format!("term {t}: more postings than the arrays hold"),
+            ));
+        }
+        let list = Packed {
+            bytes: packed,
+            starts: &bstarts[blocks.start..blocks.end + 1],
+            lasts: &lasts[blocks.clone()],
+            tail: &tail[tails.clone()],
+        };
+        let mut prev: Option<PointOffset> = None;
+        for (j, w) in range.clone().zip(&weights[range.clone()]) {
+            let pos = j - range.start;
+            let (o, here) = if pos < list.lasts.len() * PACKED {
+                let b = pos / PACKED;
+                if pos % PACKED == 0 {
+                    list.decode(b, &mut buf);
+                    if buf[PACKED - 1] != list.lasts[b] {
+                        return Err((
+                            lasts_at + 4 * (blocks.start + b),
+                            format!("term {t}: block's last offset"),
+                        ));
+                    }
+                }
+                (
+                    buf[pos % PACKED],
+                    bytes_at + bstarts[blocks.start + b] as usize,
+                )
+            } else {
+                let at = tails.start + pos - list.lasts.len() * PACKED;
+                (tail[at], tail_at + 4 * at)
+            };
+            let w = *w;
+            if prev.is_some_and(|q| q >= o) {
                 return Err((here, format!("term {t}: offsets not ascending")));
             }
+            prev = Some(o);
             if o as usize >= end || !live.contains(o) {
                 return Err((here, format!("term {t}: offset {o} is not a live point")));
             }
@@ -369,7 +455,16 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
             }
             next[o as usize] += 1;
         }
-        lists.push(TermList::mapped(range.clone(), &weights[range]));
+        let postings = Postings::Mapped {
+            weights: range.clone(),
+            blocks: blocks.clone(),
+            tail: tails.clone(),
+        };
+        lists.push(TermList::mapped(postings, &weights[range]));
+        (block, tail_pos) = (blocks.end, tails.end);
+    }
+    if block != n_blocks || tail_pos != tail.len() {
+        return Err((40, "blocks or plain offsets no list holds".into()));
     }
     if let Some(o) = (0..end).find(|&o| next[o] as u64 != vstarts[o + 1] - vstarts[o]) {
         return Err((
@@ -381,7 +476,12 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
     let layout = Layout {
         end,
         postings: p,
-        offsets_at,
+        blocks: n_blocks,
+        packed_bytes: k,
+        bstarts_at,
+        lasts_at,
+        bytes_at,
+        tail_at,
         weights_at,
         vstarts_at,
         vterms_at,

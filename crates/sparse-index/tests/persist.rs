@@ -12,7 +12,8 @@ fn v(pairs: &[(u32, f32)]) -> SparseVector {
     SparseVector::new(i, w).unwrap()
 }
 
-/// Five points with gaps, an empty vector, negative weights, one deleted point.
+/// Five points with gaps, an empty vector, negative weights, one deleted point; then 140 points
+/// holding term 3 (a list long enough for a packed block and a plain tail).
 fn small() -> SparseIndex {
     let mut index = SparseIndex::new();
     index.insert(0, v(&[(1, 0.5), (7, 1.0)])).unwrap();
@@ -23,6 +24,11 @@ fn small() -> SparseIndex {
         .unwrap();
     index.insert(6, v(&[(2, -0.5), (7, 0.75)])).unwrap();
     index.delete(1);
+    for o in 10..150 {
+        index
+            .insert(o, v(&[(3, (o % 7) as f32 * 0.5 + 0.25)]))
+            .unwrap();
+    }
     index
 }
 
@@ -48,7 +54,9 @@ fn golden_index_file() {
         "format changed: bless deliberately"
     );
     let opened = SparseIndex::open_mapped(&golden).unwrap();
-    assert_eq!((opened.len(), opened.end()), (4, 7));
+    assert_eq!((opened.len(), opened.end()), (144, 150));
+    let threes: Vec<u32> = top(&opened, &[(3, 1.0)]).iter().map(|p| p.0).collect();
+    assert_eq!(threes, [13, 20, 27, 34, 41, 48, 55, 62, 69, 76]);
     assert_eq!(top(&opened, &[(7, 1.0)]), [(0, 1.0), (6, 0.75)]);
     assert_eq!(top(&opened, &[(1, 1.0), (9, 1.0)]), [(4, 4.5), (0, 0.5)]);
     assert_eq!(top(&opened, &[(2, 2.0)]), [(4, 0.5), (6, -1.0)]);
@@ -91,28 +99,34 @@ fn damaged_files_are_refused_with_the_byte() {
         );
     }
     // Behind a valid checksum: the structure checks speak.
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
-    let terms = u64_at(&good, 24) as usize;
-    let ids_at = 40 + 8 * 7_usize.div_ceil(64);
+    let at = Layout::of(&good);
     let mut swapped = good.clone();
-    swapped.copy_within(ids_at..ids_at + 4, ids_at + 4);
+    swapped.copy_within(at.ids..at.ids + 4, at.ids + 4);
     let err = open_bytes(&reseal(swapped)).unwrap_err().to_string();
     assert!(err.contains("ascending"), "{err}");
     // A posting weight that disagrees with its point's vector.
-    let postings = u64_at(&good, 32) as usize;
-    let starts_at = (ids_at + 4 * terms).next_multiple_of(8);
-    let weights_at = (starts_at + 8 * (terms + 1) + 4 * postings).next_multiple_of(8);
-    let mut padded = good.clone();
-    padded[weights_at - 1] = 1;
-    let err = open_bytes(&reseal(padded)).unwrap_err().to_string();
-    assert!(err.contains("padding"), "{err}");
     let mut other = good.clone();
-    other[weights_at..weights_at + 4].copy_from_slice(&9.0f32.to_le_bytes());
+    other[at.weights..at.weights + 4].copy_from_slice(&9.0f32.to_le_bytes());
     let err = open_bytes(&reseal(other)).unwrap_err().to_string();
     assert!(err.contains("disagrees"), "{err}");
+    let mut padded = good.clone();
+    padded[at.weights - 1] = 1;
+    let err = open_bytes(&reseal(padded)).unwrap_err().to_string();
+    assert!(err.contains("padding"), "{err}");
+    // A packed block that decodes to other offsets, and a wrong last offset of a block.
+    let mut packed = good.clone();
+    packed[at.packed + 3] ^= 0x40;
+    let err = open_bytes(&reseal(packed)).unwrap_err().to_string();
+    assert!(err.contains("term 3"), "{err}");
+    let mut last = good.clone();
+    last[at.lasts] ^= 1;
+    let err = open_bytes(&reseal(last)).unwrap_err().to_string();
+    assert!(err.contains("last offset"), "{err}");
     // A count larger than the file.
     let mut huge = good.clone();
     huge[32..40].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(open_bytes(&reseal(huge.clone())).is_err());
+    huge[32..40].copy_from_slice(&(1u64 << 40).to_le_bytes());
     let err = open_bytes(&reseal(huge)).unwrap_err().to_string();
     assert!(err.contains("cannot fit"), "{err}");
 }
@@ -143,5 +157,40 @@ fn bless_fuzz_seeds(small: &SparseIndex) {
     ] {
         let bytes = index.to_bytes().unwrap();
         std::fs::write(dir.join(format!("seed-{name}")), &bytes[..bytes.len() - 4]).unwrap();
+    }
+}
+
+/// Where the arrays of a saved file start (the byte table of `store.rs`).
+struct Layout {
+    ids: usize,
+    lasts: usize,
+    packed: usize,
+    weights: usize,
+}
+
+impl Layout {
+    fn of(b: &[u8]) -> Layout {
+        let n = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize;
+        let (end, terms, postings, blocks, packed_bytes) = (n(16), n(24), n(32), n(40), n(48));
+        let mut at = 56;
+        let mut next = |bytes: usize| {
+            let start = at;
+            at = (at + bytes).next_multiple_of(8);
+            start
+        };
+        next(8 * end.div_ceil(64));
+        let ids = next(4 * terms);
+        next(8 * (terms + 1));
+        next(8 * (blocks + 1));
+        let lasts = next(4 * blocks);
+        let packed = next(packed_bytes);
+        next(4 * (postings - 128 * blocks));
+        let weights = next(4 * postings);
+        Layout {
+            ids,
+            lasts,
+            packed,
+            weights,
+        }
     }
 }
