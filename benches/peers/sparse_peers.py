@@ -74,13 +74,23 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--max-queries", type=int)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--long-queries", type=int, default=0,
+                    help="hold out the last N base documents as queries (as sextant-bench sparse "
+                         "--long-queries N); their truth is the exhaustive scores")
     ap.add_argument("--json")
     args = ap.parse_args()
     k = args.k
     base = read_csr(os.path.join(args.dataset, "base.csr"))
-    queries = rows(read_csr(os.path.join(args.dataset, "query.csr")))[: args.max_queries]
-    gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)
-    gt_scores = read_vecs(os.path.join(args.dataset, "groundtruth.scores.fvecs"), np.float32)
+    if args.long_queries:
+        held = len(base[0]) - 1 - args.long_queries
+        queries = rows(base)[held:][: args.max_queries]
+        cut = base[0][held]
+        base = (base[0][: held + 1], base[1][:cut], base[2][:cut])
+        gt = gt_scores = None
+    else:
+        queries = rows(read_csr(os.path.join(args.dataset, "query.csr")))[: args.max_queries]
+        gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)
+        gt_scores = read_vecs(os.path.join(args.dataset, "groundtruth.scores.fvecs"), np.float32)
     n = len(base[0]) - 1
     records = []
 
@@ -109,6 +119,10 @@ def main():
         top = top[np.lexsort((top, -scores[top]))]
         return [int(i) for i in top], [float(scores[i]) for i in top]
 
+    if gt is None:
+        truth = [exhaustive(qv) for qv in queries]
+        gt = [np.array(ids) for ids, _ in truth]
+        gt_scores = [np.array(sc, dtype=np.float32) for _, sc in truth]
     report("numpy-exhaustive", *timed(queries, exhaustive, args.repeats))
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,7 +172,8 @@ def main():
 
     if args.ours:
         ours = json.load(open(args.ours))["records"]
-        mine = next((r for r in ours if r.get("kind") == "search" and r.get("filter") is None), None)
+        mine = next((r for r in ours if r.get("kind") == "search" and r.get("filter") is None
+                     and r.get("approximate", 1) == 1), None)
         build = next((r for r in ours if r.get("kind") == "build"), None)
         if mine:
             for r in records:

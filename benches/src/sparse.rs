@@ -32,6 +32,14 @@ pub struct SparseArgs {
     /// opened in place; save and open are timed, the file's bytes reported).
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
+    /// Long queries: hold out the last N documents of the base (not indexed) and search with
+    /// their vectors (BM25 documents: ~12 terms each), their exact truth computed here by
+    /// scoring every indexed document. 0: the dataset's own queries and ground truth.
+    #[arg(long, default_value_t = 0)]
+    long_queries: usize,
+    /// Approximation factors to sweep (`SparseRequest::approximate`; 1 is the exact search).
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    approximate: Vec<f32>,
     /// Filters, one Qdrant filter JSON object per line, over the dataset's payload.jsonl.
     #[arg(long)]
     filters: Option<PathBuf>,
@@ -61,12 +69,23 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
     }
     let dir = &args.dataset;
     let base = SparseMatrix::read(dir.join("base.csr")).map_err(|e| e.to_string())?;
-    let queries = SparseMatrix::read(dir.join("query.csr")).map_err(|e| e.to_string())?;
-    let n_q = args
-        .max_queries
-        .unwrap_or(queries.n_rows())
-        .min(queries.n_rows());
-    let queries: Vec<SparseVector> = (0..n_q)
+    let long = args.long_queries;
+    if long >= base.n_rows() {
+        return Err(format!(
+            "--long-queries {long}: the base has {} documents",
+            base.n_rows()
+        ));
+    }
+    let n_index = base.n_rows() - long;
+    let (queries, first) = if long > 0 {
+        (base.clone(), n_index)
+    } else {
+        let q = SparseMatrix::read(dir.join("query.csr")).map_err(|e| e.to_string())?;
+        (q, 0)
+    };
+    let available = queries.n_rows() - first;
+    let n_q = args.max_queries.unwrap_or(available).min(available);
+    let queries: Vec<SparseVector> = (first..first + n_q)
         .map(|q| row(&queries, q))
         .collect::<Result<_, _>>()?;
     let gt = VecsFile::<i32>::open(dir.join("groundtruth.ivecs")).map_err(|e| e.to_string())?;
@@ -75,7 +94,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
 
     let t = Instant::now();
     let mut index = SparseIndex::new();
-    for r in 0..base.n_rows() {
+    for r in 0..n_index {
         index
             .insert(r as PointOffset, row(&base, r)?)
             .map_err(|e| e.to_string())?;
@@ -83,8 +102,10 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
     let build_s = t.elapsed().as_secs_f64();
     let name = dir.file_name().map(|s| s.to_string_lossy().to_string());
     let mut report = Report::new(
-        json!({"name": name, "n_base": base.n_rows(), "n_query": n_q, "nnz": base.nnz()}),
-        json!({"k": args.k, "repeats": args.repeats, "storage": args.storage}),
+        json!({"name": name, "n_base": n_index, "n_query": n_q, "nnz": index.postings(),
+            "queries": if long > 0 { "held-out documents" } else { "dataset" }}),
+        json!({"k": args.k, "repeats": args.repeats, "storage": args.storage,
+            "long_queries": long, "approximate": args.approximate}),
     );
     report.push(
         json!({"lib": "sextant-sparse-index", "kind": "build", "storage": "ram",
@@ -93,7 +114,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
     );
     println!(
         "sparse: {} documents, {} postings, built in {build_s:.3} s, {} bytes ({:.1} per posting)\n",
-        base.n_rows(),
+        n_index,
         index.postings(),
         index.bytes(),
         index.bytes() as f64 / index.postings().max(1) as f64
@@ -143,6 +164,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
     };
     let mut table = Table::new(&[
         "storage",
+        "factor",
         "filter",
         "passing",
         "recall@k",
@@ -158,15 +180,21 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
         .any(|s| s == "ram")
         .then_some(("ram", &index));
     let all = ram.into_iter().chain(storages.iter().map(|(n, i)| (*n, i)));
-    for ((fjson, filter), (storage, index)) in all
+    let runs: Vec<_> = all
         .flat_map(|s| filters.iter().map(move |f| (f, s)))
-        .collect::<Vec<_>>()
-    {
+        .flat_map(|fs| args.approximate.iter().map(move |&factor| (fs, factor)))
+        .collect();
+    for (((fjson, filter), (storage, index)), factor) in runs {
+        let exact = SparseRequest::new(args.k)
+            .approximate(factor)
+            .map_err(|e| e.to_string())?;
         let allowed = match (filter, &payloads) {
             (Some(f), Some((p, idx))) => Some(idx.filter(f, p)),
+            // Held-out queries: their truth is every indexed document scored.
+            _ if long > 0 => Some(sextant_core::BitSet::full(n_index)),
             _ => None,
         };
-        let passing = allowed.as_ref().map_or(base.n_rows(), |a| a.count());
+        let passing = allowed.as_ref().map_or(n_index, |a| a.count());
         // Truth: the dataset's for no filter; scoring every passing point otherwise.
         let truth: Vec<(Vec<PointOffset>, Vec<f32>)> = (0..n_q)
             .map(|q| match &allowed {
@@ -190,10 +218,10 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
                     // Per query, as a store does: the filter's bit set and its count.
                     let bits = idx.filter(f, p);
                     let n = bits.count();
-                    let req = SparseRequest::new(args.k).filter(&bits).passing(n);
+                    let req = exact.filter(&bits).passing(n);
                     index.search_counted(&queries[q], &req)
                 }
-                _ => index.search_counted(&queries[q], &SparseRequest::new(args.k)),
+                _ => index.search_counted(&queries[q], &exact),
             }
         };
         let (mut recall, mut postings, mut scored) = (0.0, 0usize, 0usize);
@@ -226,6 +254,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
         let per_q = |x: usize| x as f64 / n_q.max(1) as f64;
         table.row(vec![
             storage.to_string(),
+            factor.to_string(),
             if fjson.is_null() {
                 "-".into()
             } else {
@@ -241,7 +270,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
         ]);
         report.push(
             json!({"lib": "sextant-sparse-index", "kind": "search", "mode": "single",
-            "storage": storage, "filter": fjson, "passing": passing, "k": args.k, "recall": recall,
+            "storage": storage, "approximate": factor, "filter": fjson, "passing": passing, "k": args.k, "recall": recall,
             "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us,
             "postings_per_query": per_q(postings), "scored_per_query": per_q(scored),
             "loadavg": loadavg()}),

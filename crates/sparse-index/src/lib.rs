@@ -9,13 +9,14 @@
 //!   `store` module's source docs) and [`SparseIndex::open_mapped`] checks it and searches it
 //!   in place, with the same results, still taking inserts and deletes.
 //! - [`SparseRequest`]: `k`, the IDF modifier, a filter (any core `PointFilter`; a bit set is
-//!   AND-ed per window) with the caller's count of passing points.
+//!   AND-ed per window) with the caller's count of passing points, an approximation factor
+//!   (off by default: on BM25 it trades recall badly, `benches/results/sparse-s14.md`).
 //! - [`idf()`]: Qdrant's `ln((N − df + 0.5) / (df + 0.5) + 1)`.
 //! - Search (`search` module): MaxScore over windows of offsets into a dense accumulator,
 //!   exact (the same points, scores and tie order as scoring every point).
 //!
 //! The saved lists' offsets are packed (blocks of 128, delta-coded and bit-packed); weights
-//! stay f32. Not built yet: f16 / u8 weights with a per-term scale, the approximate mode.
+//! stay f32. Not built yet: f16 / u8 weights with a per-term scale; query-term pruning.
 //!
 //! ```
 //! use sextant_core::SparseVector;

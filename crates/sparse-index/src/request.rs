@@ -22,6 +22,9 @@ pub struct SparseRequest<'f, F: ?Sized = AllowAll> {
     /// The caller's count (or estimate) of the points the filter passes: a filter passing few
     /// points is scored point by point instead of through the postings.
     pub passing: Option<usize>,
+    /// Approximate mode: the k-th score is taken as this factor times what it is when deciding
+    /// which terms and points to skip (1, the default: exact).
+    pub(crate) factor: f32,
     pub(crate) filter: Option<&'f F>,
 }
 
@@ -40,6 +43,7 @@ impl SparseRequest<'static, AllowAll> {
             k,
             idf: false,
             passing: None,
+            factor: 1.0,
             filter: None,
         }
     }
@@ -64,8 +68,22 @@ impl<'f, F: PointFilter + ?Sized> SparseRequest<'f, F> {
             k: self.k,
             idf: self.idf,
             passing: self.passing,
+            factor: self.factor,
             filter: Some(filter),
         }
+    }
+
+    /// Approximate search: skips as if the k-th score were `factor` times higher (when it is
+    /// positive), so fewer terms stay essential and fewer points are scored; results may miss
+    /// points of the exact top-k (their scores are still exact). `1.0` is the exact search;
+    /// a factor below 1 or not finite is an error. Recall per factor: `sextant-bench sparse
+    /// --approximate`.
+    pub fn approximate(mut self, factor: f32) -> crate::Result<Self> {
+        if !(factor.is_finite() && factor >= 1.0) {
+            return Err(crate::Error::Factor(factor));
+        }
+        self.factor = factor;
+        Ok(self)
     }
 
     /// The filter, if any.

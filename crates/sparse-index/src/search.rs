@@ -107,6 +107,7 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
             by_bound: &by_bound,
             prefix: &prefix,
             slack,
+            factor: req.factor,
         };
         windows(&walk, &mut cursors, acc, &mut top, stats);
     });
@@ -128,6 +129,8 @@ struct Walk<'a, F: ?Sized> {
     by_bound: &'a [usize],
     prefix: &'a [f32],
     slack: f32,
+    /// The approximation factor on the k-th score (1: exact).
+    factor: f32,
 }
 
 /// The window loop of [`search`]: walks the essential lists, scores the candidates into `top`.
@@ -146,7 +149,13 @@ fn windows<F: PointFilter + ?Sized>(
         by_bound,
         prefix,
         slack,
+        factor,
     } = *walk;
+    // The k-th score as pruning sees it: raised by the approximation factor when positive.
+    let threshold = |top: &TopK| {
+        top.threshold()
+            .map(|t| if t > 0.0 { t * factor } else { t })
+    };
     let mut probes = vec![0usize; terms.len()];
     // One reader per list: packed lists decode a block at a time.
     let mut ids: Vec<Cursor<'_>> = terms.iter().map(|t| Cursor::new(t.2.ids)).collect();
@@ -229,7 +238,7 @@ fn windows<F: PointFilter + ?Sized>(
                 w &= w - 1;
                 let partial = std::mem::take(&mut acc[at]);
                 let o = (start + at) as PointOffset;
-                if let Some(theta) = top.threshold()
+                if let Some(theta) = threshold(top)
                     && partial + rest + slack < theta
                 {
                     continue;
@@ -246,7 +255,7 @@ fn windows<F: PointFilter + ?Sized>(
                 // Non-essential terms, largest bound first: each probe swaps its bound for
                 // its true contribution, and a point that can no longer reach the k-th score
                 // is dropped before the full sum.
-                let theta = top.threshold().unwrap_or(f32::NEG_INFINITY);
+                let theta = threshold(top).unwrap_or(f32::NEG_INFINITY);
                 let mut bound = partial + rest;
                 let mut dropped = false;
                 for &t in by_bound[..essential_from].iter().rev() {
@@ -278,7 +287,7 @@ fn windows<F: PointFilter + ?Sized>(
                 top.push(o, sum);
             }
         }
-        if let Some(theta) = top.threshold() {
+        if let Some(theta) = threshold(top) {
             while essential_from < terms.len() && prefix[essential_from + 1] + slack < theta {
                 essential_from += 1;
             }

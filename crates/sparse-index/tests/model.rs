@@ -177,6 +177,26 @@ fn check(index: &SparseIndex, docs: &[Option<SparseVector>], r: &mut Rng, seed: 
             want,
             "seed {seed}, {stage}: closure"
         );
+        // Approximate: factor 1 is the exact search; above it, fewer or other points, each
+        // with its exact score, in order.
+        let exact = base.approximate(1.0).unwrap();
+        let unfiltered = brute_force(docs, &query, use_idf, &|_| true, usize::MAX);
+        assert_eq!(
+            got(index.search(&query, &exact)),
+            unfiltered[..k.min(unfiltered.len())]
+        );
+        let loose = base.approximate(1.5).unwrap();
+        let found = got(index.search(&query, &loose));
+        assert!(found.len() <= k, "seed {seed}, {stage}: approximate");
+        for pair in found.windows(2) {
+            assert!(pair[0].1 > pair[1].1 || (pair[0].1 == pair[1].1 && pair[0].0 < pair[1].0));
+        }
+        for (o, s) in &found {
+            assert!(
+                unfiltered.contains(&(*o, *s)),
+                "seed {seed}, {stage}: {o} scored {s}"
+            );
+        }
     }
 }
 
@@ -185,6 +205,14 @@ proptest! {
     #[test]
     fn top_k_equals_brute_force(seed in any::<u64>()) {
         run(seed);
+    }
+}
+
+#[test]
+fn approximation_factors_below_one_are_refused() {
+    for bad in [0.5, f32::NAN, f32::INFINITY] {
+        let err = SparseRequest::new(3).approximate(bad).unwrap_err();
+        assert!(err.to_string().contains("approximation factor"), "{err}");
     }
 }
 
