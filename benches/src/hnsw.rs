@@ -59,6 +59,11 @@ pub struct HnswArgs {
     /// float vectors.
     #[arg(long, default_value = "none")]
     build_codes: String,
+    /// A graph file: loaded when it exists (the build is skipped and reported as loaded; the
+    /// file must cover the dataset), otherwise built and saved there. Lets two binaries or two
+    /// search settings be compared on the very same graph.
+    #[arg(long)]
+    graph: Option<std::path::PathBuf>,
 }
 
 /// The graph a sweep searches.
@@ -133,19 +138,43 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     // Curve names (the peers' `variant` field): how the graph was built, how it is searched.
     let build_variant = (args.build_codes != "none").then(|| format!("build={}", args.build_codes));
     let pair = DensePairScorer::new(&base, distance);
-    let index = match args.build_codes.as_str() {
-        "none" => HnswIndex::build(base.len(), &pair, params, args.g.threads),
-        name => {
+    let saved = args.graph.as_ref().filter(|p| p.exists());
+    let index = match (saved, args.build_codes.as_str()) {
+        (Some(path), _) => {
+            let g = HnswIndex::load(path).map_err(|e| e.to_string())?;
+            if g.len() != base.len() {
+                return Err(format!(
+                    "{}: a graph of {} points for a dataset of {}",
+                    path.display(),
+                    g.len(),
+                    base.len()
+                ));
+            }
+            g
+        }
+        (None, "none") => HnswIndex::build(base.len(), &pair, params, args.g.threads)
+            .map_err(|e| e.to_string())?,
+        (None, name) => {
             // Trained inside the timed build, with the codec's default grid.
             let config = crate::quant::codec_config(name, None)?;
             let codes = AnyCodes::train(&base, distance, &config, args.g.threads)
                 .map_err(|e| e.to_string())?;
             let search = |p| codes.query_scorer(base.vector(p));
             HnswIndex::build_with_search(base.len(), &pair, search, params, args.g.threads)
+                .map_err(|e| e.to_string())?
+        }
+    };
+    let build_s = t0.elapsed().as_secs_f64();
+    if let Some(path) = &args.graph {
+        if saved.is_some() {
+            eprintln!(
+                "hnsw: graph loaded from {} (not built: build figures are the load's)",
+                path.display()
+            );
+        } else {
+            index.save(path).map_err(|e| e.to_string())?;
         }
     }
-    .map_err(|e| e.to_string())?;
-    let build_s = t0.elapsed().as_secs_f64();
     let build_cpu_s = (process_cpu_time() - cpu0).as_secs_f64();
     let peak_delta = peak_rss_mib().map(|p| p - rss_before);
     let stats = index.stats();
@@ -159,7 +188,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let compressed_bytes = index.to_bytes_compressed().len();
     let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.g.m,
         "ef_construction": args.g.ef_construction, "build_threads": args.g.threads, "build_codes": args.build_codes,
-        "variant": build_variant, "build_s": build_s,
+        "variant": build_variant, "loaded": saved.is_some(), "build_s": build_s,
         "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,
         "peak_method": peak_method, "loadavg_before": load_before, "loadavg_after": loadavg(),
         "disk_bytes": graph_bytes, "disk_bytes_compressed": compressed_bytes,
