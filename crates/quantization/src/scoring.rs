@@ -34,7 +34,7 @@ const PREFETCH_DEPTH_UNCACHED: usize = 6;
 
 /// Records up to this many bytes count as cache-resident for the prefetch depth (between the
 /// 7.7 MB and 46 MB measured above).
-const CACHED_RECORDS: usize = 16 << 20;
+pub(crate) const CACHED_RECORDS: usize = 16 << 20;
 
 /// Scores a batch of points whose records are the `stride`-byte rows of `data`, prefetching
 /// whole records [`PREFETCH_DEPTH`] (or [`PREFETCH_DEPTH_UNCACHED`]) ahead; `score` gets each point with its record. The rows

@@ -262,14 +262,22 @@ impl QueryScorer for ScalarInt4QueryScorer<'_> {
         let (data, stride, h) = (&c.data[..], c.stride(), c.half());
         let record = |p: PointOffset| &data[p as usize * stride..(p as usize + 1) * stride];
         let levels = &self.query.levels[..];
-        for &p in points.iter().take(4) {
+        // Groups of four prefetched ahead: one while the codes fit the caches; two beyond
+        // (minilm-pypi-120k, 23 MB of codes, the same graph, 3 alternated runs: ef 48 median
+        // 17,651 -> 18,056 QPS, ef 128 8,067 -> 8,613; on the 20k set two groups were ~1% slower).
+        let ga = if data.len() <= crate::scoring::CACHED_RECORDS {
+            1
+        } else {
+            2
+        };
+        for &p in points.iter().take(4 * ga) {
             sextant_core::kernels::prefetch(record(p));
         }
         let n = points.len().min(scores.len());
         let (groups, rest) = points[..n].as_chunks::<4>();
         let (outs, rest_out) = scores[..n].as_chunks_mut::<4>();
         for (g, (four, out)) in groups.iter().zip(outs).enumerate() {
-            for &p in points.iter().skip(4 * (g + 1)).take(4) {
+            for &p in points.iter().skip(4 * (g + ga)).take(4) {
                 sextant_core::kernels::prefetch(record(p));
             }
             // Arrays spelled out: `[T; 4]::map` is not always inlined, and a call per group
