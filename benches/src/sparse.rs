@@ -77,16 +77,15 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
         ));
     }
     let n_index = base.n_rows() - long;
-    let (queries, first) = if long > 0 {
-        (base.clone(), n_index)
-    } else {
-        let q = SparseMatrix::read(dir.join("query.csr")).map_err(|e| e.to_string())?;
-        (q, 0)
+    let query_file = match long {
+        0 => Some(SparseMatrix::read(dir.join("query.csr")).map_err(|e| e.to_string())?),
+        _ => None,
     };
+    let (queries, first) = query_file.as_ref().map_or((&base, n_index), |q| (q, 0));
     let available = queries.n_rows() - first;
     let n_q = args.max_queries.unwrap_or(available).min(available);
     let queries: Vec<SparseVector> = (first..first + n_q)
-        .map(|q| row(&queries, q))
+        .map(|q| row(queries, q))
         .collect::<Result<_, _>>()?;
     let gt = VecsFile::<i32>::open(dir.join("groundtruth.ivecs")).map_err(|e| e.to_string())?;
     let gt_scores =
@@ -179,15 +178,11 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
         .iter()
         .any(|s| s == "ram")
         .then_some(("ram", &index));
-    let all = ram.into_iter().chain(storages.iter().map(|(n, i)| (*n, i)));
-    let runs: Vec<_> = all
-        .flat_map(|s| filters.iter().map(move |f| (f, s)))
-        .flat_map(|fs| args.approximate.iter().map(move |&factor| (fs, factor)))
+    let searched: Vec<(&str, &SparseIndex)> = ram
+        .into_iter()
+        .chain(storages.iter().map(|(n, i)| (*n, i)))
         .collect();
-    for (((fjson, filter), (storage, index)), factor) in runs {
-        let exact = SparseRequest::new(args.k)
-            .approximate(factor)
-            .map_err(|e| e.to_string())?;
+    for (fjson, filter) in &filters {
         let allowed = match (filter, &payloads) {
             (Some(f), Some((p, idx))) => Some(idx.filter(f, p)),
             // Held-out queries: their truth is every indexed document scored.
@@ -195,7 +190,8 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
             _ => None,
         };
         let passing = allowed.as_ref().map_or(n_index, |a| a.count());
-        // Truth: the dataset's for no filter; scoring every passing point otherwise.
+        // Truth, once per filter: the dataset's for no filter; scoring every passing point
+        // otherwise.
         let truth: Vec<(Vec<PointOffset>, Vec<f32>)> = (0..n_q)
             .map(|q| match &allowed {
                 None => (
@@ -212,69 +208,77 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
                 }
             })
             .collect();
-        let run = |q: usize| -> (Vec<ScoredPoint>, sextant_sparse_index::SearchStats) {
-            match (filter, &payloads) {
-                (Some(f), Some((p, idx))) => {
-                    // Per query, as a store does: the filter's bit set and its count.
-                    let bits = idx.filter(f, p);
-                    let n = bits.count();
-                    let req = exact.filter(&bits).passing(n);
-                    index.search_counted(&queries[q], &req)
+        for (&(storage, index), &factor) in searched
+            .iter()
+            .flat_map(|s| args.approximate.iter().map(move |f| (s, f)))
+        {
+            let exact = SparseRequest::new(args.k)
+                .approximate(factor)
+                .map_err(|e| e.to_string())?;
+            let run = |q: usize| -> (Vec<ScoredPoint>, sextant_sparse_index::SearchStats) {
+                match (filter, &payloads) {
+                    (Some(f), Some((p, idx))) => {
+                        // Per query, as a store does: the filter's bit set and its count.
+                        let bits = idx.filter(f, p);
+                        let n = bits.count();
+                        let req = exact.filter(&bits).passing(n);
+                        index.search_counted(&queries[q], &req)
+                    }
+                    _ => index.search_counted(&queries[q], &exact),
                 }
-                _ => index.search_counted(&queries[q], &exact),
-            }
-        };
-        let (mut recall, mut postings, mut scored) = (0.0, 0usize, 0usize);
-        for (q, (ids, scores)) in truth.iter().enumerate() {
-            let (found, stats) = run(q);
-            let k = args.k.min(ids.len());
-            recall += if k == 0 {
-                1.0
-            } else {
-                recall_at_k_with_ties(&found, ids, scores, k, 1e-4)
             };
-            postings += stats.postings;
-            scored += stats.scored;
-        }
-        let recall = recall / n_q.max(1) as f64;
-        let mut best: Option<PassStats> = None;
-        for _ in 0..args.repeats {
-            let mut lat = Vec::with_capacity(n_q);
-            for q in 0..n_q {
-                let t = Instant::now();
-                std::hint::black_box(run(q));
-                lat.push(t.elapsed());
+            let (mut recall, mut postings, mut scored) = (0.0, 0usize, 0usize);
+            for (q, (ids, scores)) in truth.iter().enumerate() {
+                let (found, stats) = run(q);
+                let k = args.k.min(ids.len());
+                recall += if k == 0 {
+                    1.0
+                } else {
+                    recall_at_k_with_ties(&found, ids, scores, k, 1e-4)
+                };
+                postings += stats.postings;
+                scored += stats.scored;
             }
-            let st = PassStats::from_latencies(&lat).ok_or("no queries")?;
-            if best.as_ref().is_none_or(|b| st.qps > b.qps) {
-                best = Some(st);
+            let recall = recall / n_q.max(1) as f64;
+            let mut best: Option<PassStats> = None;
+            for _ in 0..args.repeats {
+                let mut lat = Vec::with_capacity(n_q);
+                for q in 0..n_q {
+                    let t = Instant::now();
+                    std::hint::black_box(run(q));
+                    lat.push(t.elapsed());
+                }
+                let st = PassStats::from_latencies(&lat).ok_or("no queries")?;
+                if best.as_ref().is_none_or(|b| st.qps > b.qps) {
+                    best = Some(st);
+                }
             }
+            let st = best.ok_or("--repeats must be at least 1")?;
+            let per_q = |x: usize| x as f64 / n_q.max(1) as f64;
+            table.row(vec![
+                storage.to_string(),
+                factor.to_string(),
+                if fjson.is_null() {
+                    "-".into()
+                } else {
+                    fjson.to_string()
+                },
+                passing.to_string(),
+                format!("{recall:.4}"),
+                format!("{:.0}", st.qps),
+                format!("{:.1}", st.p50_us),
+                format!("{:.1}", st.p99_us),
+                format!("{:.0}", per_q(postings)),
+                format!("{:.0}", per_q(scored)),
+            ]);
+            report.push(
+                json!({"lib": "sextant-sparse-index", "kind": "search", "mode": "single",
+                "storage": storage, "approximate": factor, "filter": fjson, "passing": passing, "k": args.k, "recall": recall,
+                "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us,
+                "postings_per_query": per_q(postings), "scored_per_query": per_q(scored),
+                "loadavg": loadavg()}),
+            );
         }
-        let st = best.ok_or("--repeats must be at least 1")?;
-        let per_q = |x: usize| x as f64 / n_q.max(1) as f64;
-        table.row(vec![
-            storage.to_string(),
-            factor.to_string(),
-            if fjson.is_null() {
-                "-".into()
-            } else {
-                fjson.to_string()
-            },
-            passing.to_string(),
-            format!("{recall:.4}"),
-            format!("{:.0}", st.qps),
-            format!("{:.1}", st.p50_us),
-            format!("{:.1}", st.p99_us),
-            format!("{:.0}", per_q(postings)),
-            format!("{:.0}", per_q(scored)),
-        ]);
-        report.push(
-            json!({"lib": "sextant-sparse-index", "kind": "search", "mode": "single",
-            "storage": storage, "approximate": factor, "filter": fjson, "passing": passing, "k": args.k, "recall": recall,
-            "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us,
-            "postings_per_query": per_q(postings), "scored_per_query": per_q(scored),
-            "loadavg": loadavg()}),
-        );
     }
     println!("{}", table.render());
     if let Some(path) = &args.json {

@@ -152,15 +152,6 @@ impl SparseIndex {
         SparseVector::new(indices.to_vec(), values.to_vec()).ok()
     }
 
-    /// The list of term `t`, if any point ever held it.
-    pub(crate) fn list(&self, t: u32) -> Option<ListRef<'_>> {
-        let file = self
-            .file
-            .as_deref()
-            .map_or_else(FileLists::default, Saved::lists);
-        self.terms.get(&t).map(|&slot| self.lists[slot].view(file))
-    }
-
     /// Live documents holding term `t`.
     pub fn document_frequency(&self, t: u32) -> usize {
         self.terms
@@ -180,18 +171,20 @@ impl SparseIndex {
         query: &SparseVector,
         idf: bool,
     ) -> Vec<(u32, f32, ListRef<'_>)> {
+        let file = self
+            .file
+            .as_deref()
+            .map_or_else(FileLists::default, Saved::lists);
         query
             .iter()
             .filter_map(|(t, w)| {
-                let slot = *self.terms.get(&t)?;
-                let df = self.lists[slot].live_df;
-                let list = self.list(t)?;
+                let list = &self.lists[*self.terms.get(&t)?];
                 let w = if idf {
-                    w * crate::idf(self.live, df)
+                    w * crate::idf(self.live, list.live_df)
                 } else {
                     w
                 };
-                Some((t, w, list))
+                Some((t, w, list.view(file)))
             })
             .collect()
     }

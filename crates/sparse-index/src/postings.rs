@@ -59,8 +59,6 @@ pub(crate) struct TermList {
     /// Largest and smallest weight of the list.
     pub max: f32,
     pub min: f32,
-    /// Postings held (deleted points' included).
-    pub len: usize,
     /// Live documents holding the term (for the IDF).
     pub live_df: usize,
 }
@@ -91,26 +89,26 @@ impl TermList {
             postings,
             ..TermList::default()
         };
-        for &w in weights {
-            list.note(w);
+        for (at, &w) in weights.iter().enumerate() {
+            list.note(at, w);
         }
         list
     }
 
-    /// Counts a new last posting of weight `weight` in the maxima and the document counts.
-    fn note(&mut self, weight: f32) {
-        if self.len == 0 {
+    /// Counts the posting at position `at` (the new last one), of weight `weight`, in the
+    /// maxima and the document count.
+    fn note(&mut self, at: usize, weight: f32) {
+        if at == 0 {
             (self.max, self.min) = (weight, weight);
         } else {
             self.max = self.max.max(weight);
             self.min = self.min.min(weight);
         }
-        if self.len.is_multiple_of(BLOCK) {
+        if at.is_multiple_of(BLOCK) {
             self.blocks.push((weight, weight));
         } else if let Some(b) = self.blocks.last_mut() {
             *b = (b.0.max(weight), b.1.min(weight));
         }
-        self.len += 1;
         self.live_df += 1;
     }
 
@@ -124,10 +122,11 @@ impl TermList {
                 weights: list.weights.to_vec(),
             };
         }
-        self.note(weight);
         if let Postings::Owned { offsets, weights } = &mut self.postings {
+            let at = offsets.len();
             offsets.push(offset);
             weights.push(weight);
+            self.note(at, weight);
         }
     }
 

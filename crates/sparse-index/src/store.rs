@@ -140,9 +140,10 @@ impl SparseIndex {
     /// The bytes [`save`](Self::save) writes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let end = self.end();
-        let live: Vec<PointOffset> = (0..end as PointOffset)
-            .filter(|&o| self.contains(o))
-            .collect();
+        let mut bits = BitSet::new(end);
+        for o in (0..end as PointOffset).filter(|&o| self.contains(o)) {
+            bits.insert(o);
+        }
         // Terms with a live posting, ascending, and their live postings.
         let mut terms: Vec<(u32, usize)> = self.terms.iter().map(|(&t, &s)| (t, s)).collect();
         terms.sort_unstable();
@@ -180,10 +181,6 @@ impl SparseIndex {
         for v in [end, ids.len(), p, lasts.len(), bytes.len()] {
             out.extend_from_slice(&(v as u64).to_le_bytes());
         }
-        let mut bits = BitSet::new(end);
-        live.iter().for_each(|&o| {
-            bits.insert(o);
-        });
         put(&mut out, bits.as_words().iter().map(|w| w.to_le_bytes()));
         put(&mut out, ids.iter().map(|v| v.to_le_bytes()));
         put(&mut out, starts.iter().map(|v| v.to_le_bytes()));
