@@ -1,7 +1,7 @@
 //! `sextant-bench sparse`: exact sparse top-k on a sparse dataset folder (`base.csr`,
 //! `query.csr`, `groundtruth.ivecs` + `groundtruth.scores.fvecs`): build time and bytes, then
-//! one query at a time on one thread: QPS, p50 / p99, recall@k (tie-aware), postings read and
-//! points scored per query; with `--filters`, Qdrant filters over `payload.jsonl` (evaluated
+//! one query at a time on one thread: QPS, p50 / p99, recall@k (tie-aware), postings read,
+//! points scored and points rescored on their vectors (coded weights) per query; with `--filters`, Qdrant filters over `payload.jsonl` (evaluated
 //! per query by sextant-payload-index), against exact filtered truth. The peer is
 //! `benches/peers/sparse_peers.py` (Qdrant Edge and an exhaustive baseline).
 
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sextant_core::{PointOffset, ScoredPoint, SparseVector};
 use sextant_datasets::{SparseMatrix, VecsFile, recall_at_k_with_ties};
 use sextant_payload_index::Filter;
-use sextant_sparse_index::{SparseIndex, SparseRequest};
+use sextant_sparse_index::{SparseIndex, SparseRequest, WeightType};
 
 use crate::host::loadavg;
 use crate::report::{Report, Table};
@@ -29,7 +29,8 @@ pub struct SparseArgs {
     #[arg(long, default_value_t = 10, value_parser = crate::query_args::at_least_one())]
     k: usize,
     /// Where the index lives: ram (the growing form as built), mmap (saved to a file and
-    /// opened in place; save and open are timed, the file's bytes reported).
+    /// opened in place; save and open are timed, the file's bytes reported; f32 weights),
+    /// mmap-f16 and mmap-u8 (the same with coded weights; results stay exact).
     #[arg(long, value_delimiter = ',', default_value = "ram")]
     storage: Vec<String>,
     /// Long queries: hold out the last N documents of the base (not indexed) and search with
@@ -59,13 +60,25 @@ fn row(m: &SparseMatrix, r: usize) -> Result<SparseVector, String> {
     SparseVector::new(i.to_vec(), v.to_vec()).map_err(|e| format!("row {r}: {e}"))
 }
 
+/// The weight type a saved storage's name asks for (`None`: not a saved storage).
+fn weight_type(storage: &str) -> Option<WeightType> {
+    match storage {
+        "mmap" | "mmap-f32" => Some(WeightType::F32),
+        "mmap-f16" => Some(WeightType::F16),
+        "mmap-u8" => Some(WeightType::U8),
+        _ => None,
+    }
+}
+
 pub fn run(args: SparseArgs) -> Result<(), String> {
     if let Some(s) = args
         .storage
         .iter()
-        .find(|s| !["ram", "mmap"].contains(&s.as_str()))
+        .find(|s| s.as_str() != "ram" && weight_type(s).is_none())
     {
-        return Err(format!("unknown storage {s:?} (ram, mmap)"));
+        return Err(format!(
+            "unknown storage {s:?} (ram, mmap, mmap-f16, mmap-u8)"
+        ));
     }
     let dir = &args.dataset;
     let base = SparseMatrix::read(dir.join("base.csr")).map_err(|e| e.to_string())?;
@@ -123,10 +136,10 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut storages: Vec<(&str, SparseIndex)> = Vec::new();
     for name in &args.storage {
-        if name == "mmap" {
-            let path = scratch.path().join("sparse.idx");
+        if let Some(ty) = weight_type(name) {
+            let path = scratch.path().join(format!("{name}.idx"));
             let t = Instant::now();
-            index.save(&path).map_err(|e| e.to_string())?;
+            index.save(&path, ty).map_err(|e| e.to_string())?;
             let save_s = t.elapsed().as_secs_f64();
             let t = Instant::now();
             let opened = SparseIndex::open_mapped(&path).map_err(|e| e.to_string())?;
@@ -134,15 +147,15 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
             let file = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
             let per = file as f64 / index.postings().max(1) as f64;
             println!(
-                "mmap: saved in {save_s:.3} s, opened (every structure checked) in {open_s:.3} s, {file} bytes on disk ({per:.1} per posting, vectors included), {} bytes of RAM",
+                "{name}: saved in {save_s:.3} s, opened (every structure checked) in {open_s:.3} s, {file} bytes on disk ({per:.1} per posting, vectors included), {} bytes of RAM",
                 opened.bytes()
             );
             report.push(
-                json!({"lib": "sextant-sparse-index", "kind": "build", "storage": "mmap",
+                json!({"lib": "sextant-sparse-index", "kind": "build", "storage": name,
                 "save_s": save_s, "open_s": open_s, "disk_bytes": file, "bytes": opened.bytes(),
                 "disk_bytes_per_posting": per}),
             );
-            storages.push(("mmap", opened));
+            storages.push((name, opened));
         }
     }
 
@@ -172,6 +185,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
         "p99 µs",
         "postings/query",
         "scored/query",
+        "rescored/query",
     ]);
     let ram = args
         .storage
@@ -227,7 +241,8 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
                     _ => index.search_counted(&queries[q], &exact),
                 }
             };
-            let (mut recall, mut postings, mut scored) = (0.0, 0usize, 0usize);
+            let (mut recall, mut postings, mut scored, mut rescored) =
+                (0.0, 0usize, 0usize, 0usize);
             for (q, (ids, scores)) in truth.iter().enumerate() {
                 let (found, stats) = run(q);
                 let k = args.k.min(ids.len());
@@ -238,6 +253,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
                 };
                 postings += stats.postings;
                 scored += stats.scored;
+                rescored += stats.rescored;
             }
             let recall = recall / n_q.max(1) as f64;
             let mut best: Option<PassStats> = None;
@@ -270,12 +286,13 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
                 format!("{:.1}", st.p99_us),
                 format!("{:.0}", per_q(postings)),
                 format!("{:.0}", per_q(scored)),
+                format!("{:.0}", per_q(rescored)),
             ]);
             report.push(
                 json!({"lib": "sextant-sparse-index", "kind": "search", "mode": "single",
                 "storage": storage, "approximate": factor, "filter": fjson, "passing": passing, "k": args.k, "recall": recall,
                 "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us,
-                "postings_per_query": per_q(postings), "scored_per_query": per_q(scored),
+                "postings_per_query": per_q(postings), "scored_per_query": per_q(scored), "rescored_per_query": per_q(rescored),
                 "loadavg": loadavg()}),
             );
         }

@@ -102,18 +102,19 @@ impl SparseVector {
     /// [`dot_if_shared`](Self::dot_if_shared) with a vector given as its parts (sorted distinct
     /// `indices`, their `values`), as an index stores them.
     pub fn dot_parts_if_shared(&self, indices: &[u32], values: &[f32]) -> Option<f32> {
+        let (q, qv) = (&self.indices[..], &self.values[..]);
+        let n = indices.len().min(values.len());
         let (mut i, mut j, mut sum, mut shared) = (0, 0, 0.0f32, false);
-        while i < self.indices.len() && j < indices.len().min(values.len()) {
-            match self.indices[i].cmp(&indices[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    sum += self.values[i] * values[j];
-                    shared = true;
-                    i += 1;
-                    j += 1;
-                }
-            }
+        // Branch-free merge (the next index of each side is a coin flip to a predictor): both
+        // sides step past the smaller index, a match adds its product. Adding +0.0 leaves the
+        // sum's bits alone (the sum is never -0.0), so the result is the plain merge's.
+        while i < q.len() && j < n {
+            let (a, b) = (q[i], indices[j]);
+            let hit = a == b;
+            sum += if hit { qv[i] * values[j] } else { 0.0 };
+            shared |= hit;
+            i += usize::from(a <= b);
+            j += usize::from(b <= a);
         }
         shared.then_some(sum)
     }

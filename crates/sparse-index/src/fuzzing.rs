@@ -1,11 +1,11 @@
 //! Entry point for the fuzz target `sparse_index_file` and its corpus replay test: arbitrary
 //! bytes, resealed with a valid checksum so the structure checks are what is exercised, opened
 //! as a saved index: refused with an error, or opened, searched on every path, changed, saved
-//! and opened again with the same answers, never a panic.
+//! (each weight type) and opened again with the same answers, never a panic.
 
 use sextant_core::{BitSet, SparseVector};
 
-use crate::{SparseIndex, SparseRequest};
+use crate::{SparseIndex, SparseRequest, WeightType};
 
 /// Opens `data` (its checksum recomputed) as a sparse index file and exercises it.
 pub fn index_file(data: &[u8]) {
@@ -41,21 +41,24 @@ pub fn index_file(data: &[u8]) {
             all
         };
         let before = answers(&index);
-        let again = dir.join("again.idx");
-        index.save(&again).expect("an opened index saves");
-        let reopened = SparseIndex::open_mapped(&again).expect("what was saved opens");
-        assert_eq!(
-            answers(&reopened),
-            before,
-            "the same answers after a round trip"
-        );
+        // Whatever the weight type, the answers are the exact ones.
+        for ty in [WeightType::F32, WeightType::F16, WeightType::U8] {
+            let again = dir.join("again.idx");
+            index.save(&again, ty).expect("an opened index saves");
+            let reopened = SparseIndex::open_mapped(&again).expect("what was saved opens");
+            assert_eq!(
+                answers(&reopened),
+                before,
+                "the same answers after a round trip ({ty:?})"
+            );
+        }
         index.delete(0);
         let next = index.end() as u32;
         if let Ok(v) = SparseVector::new(terms, vec![0.5; query.len()]) {
             let _ = index.insert(next, v);
         }
         let _ = answers(&index);
-        let _ = index.to_bytes();
+        let _ = index.to_bytes(WeightType::U8);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

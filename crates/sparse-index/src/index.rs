@@ -55,17 +55,27 @@ impl SparseIndex {
                 last: (end - 1) as PointOffset,
             });
         }
-        let file = self
-            .file
-            .as_deref()
-            .map_or_else(FileLists::default, Saved::lists);
+        let saved = self.file.clone();
         for (t, w) in vector.iter() {
             let next = self.lists.len();
             let slot = *self.terms.entry(t).or_insert(next);
             if slot == next {
                 self.lists.push(TermList::default());
             }
-            self.lists[slot].push(offset, w, file);
+            if let Some(saved) = saved.as_deref()
+                && self.lists[slot].is_mapped()
+            {
+                let list = &mut self.lists[slot];
+                let exact = list
+                    .view(saved.lists())
+                    .ids
+                    .decoded()
+                    .into_iter()
+                    .map(|o| saved.weight(o, t).unwrap_or_default())
+                    .collect();
+                list.own(exact, saved.lists());
+            }
+            self.lists[slot].push(offset, w);
         }
         self.postings += vector.len();
         self.docs.resize(offset as usize - self.first_owned(), None);

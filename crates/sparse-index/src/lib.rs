@@ -15,12 +15,14 @@
 //! - Search (`search` module): MaxScore over windows of offsets into a dense accumulator,
 //!   exact (the same points, scores and tie order as scoring every point).
 //!
-//! The saved lists' offsets are packed (blocks of 128, delta-coded and bit-packed); weights
-//! stay f32. Not built yet: f16 / u8 weights with a per-term scale; query-term pruning.
+//! The saved lists' offsets are packed (blocks of 128, delta-coded and bit-packed); their
+//! weights are f32, or f16 / u8 codes with a per-term scale ([`WeightType`]): the codes only
+//! steer the walk (bounds widened by each list's measured decoding error) and every returned
+//! score is the exact one, from the point's vector. Not built: query-term pruning.
 //!
 //! ```
 //! use sextant_core::SparseVector;
-//! use sextant_sparse_index::{SparseIndex, SparseRequest};
+//! use sextant_sparse_index::{SparseIndex, SparseRequest, WeightType};
 //!
 //! let mut index = SparseIndex::new();
 //! index.insert(0, SparseVector::new(vec![3, 7], vec![1.0, 0.5])?)?;
@@ -35,7 +37,7 @@
 //!
 //! // Saved (live points only) and searched in place.
 //! let dir = tempfile::tempdir()?;
-//! index.save(dir.path().join("sparse.idx"))?;
+//! index.save(dir.path().join("sparse.idx"), WeightType::U8)?; // 1-byte weights, exact results
 //! let opened = SparseIndex::open_mapped(dir.path().join("sparse.idx"))?;
 //! assert_eq!(opened.search(&query, &SparseRequest::new(10))[0].offset, 0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -49,6 +51,7 @@ mod postings;
 mod request;
 mod search;
 mod store;
+mod weights;
 
 /// Entry point for the cargo-fuzz target and its corpus replay test.
 #[doc(hidden)]
@@ -60,3 +63,4 @@ pub use index::SparseIndex;
 pub use postings::BLOCK;
 pub use request::SparseRequest;
 pub use search::SearchStats;
+pub use weights::WeightType;

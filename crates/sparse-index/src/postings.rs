@@ -1,14 +1,15 @@
 //! One term's postings: offsets ascending (appended), their weights, and the largest and
 //! smallest weight of each block of 128 postings and of the whole list, so a query weight of
 //! either sign has an upper bound on what the term can add to a score. The offsets and weights
-//! live in RAM (a growing list) or in a saved index file read in place (offsets packed); a
-//! search sees either through a [`ListRef`].
+//! live in RAM (a growing list) or in a saved index file read in place (offsets packed,
+//! weights maybe coded); a search sees either through a [`ListRef`].
 
 use std::ops::Range;
 
 use sextant_core::PointOffset;
 
 use crate::packed::{Ids, Packed};
+use crate::weights::{FileWeights, Scale, Weights};
 
 /// Postings per block of maxima.
 pub const BLOCK: usize = 128;
@@ -22,9 +23,10 @@ pub(crate) enum Postings {
         weights: Vec<f32>,
     },
     /// Ranges of the saved file's arrays (copied into RAM before any append): the list's
-    /// weights, its packed blocks (by number), its plain tail.
+    /// weights and their scale, its packed blocks (by number), its plain tail.
     Mapped {
         weights: Range<usize>,
+        scale: Scale,
         blocks: Range<usize>,
         tail: Range<usize>,
     },
@@ -33,7 +35,7 @@ pub(crate) enum Postings {
 /// The saved file's arrays every mapped list is a range of (empty without a file).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct FileLists<'a> {
-    pub weights: &'a [f32],
+    pub weights: FileWeights<'a>,
     pub bytes: &'a [u8],
     /// Where each block starts in `bytes` (one more value than blocks).
     pub starts: &'a [u64],
@@ -59,6 +61,8 @@ pub(crate) struct TermList {
     /// Largest and smallest weight of the list.
     pub max: f32,
     pub min: f32,
+    /// The largest gap between a coded weight and its posting's exact one (0: exact weights).
+    pub err: f32,
     /// Live documents holding the term (for the IDF).
     pub live_df: usize,
 }
@@ -67,10 +71,12 @@ pub(crate) struct TermList {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ListRef<'a> {
     pub ids: Ids<'a>,
-    pub weights: &'a [f32],
+    pub weights: Weights<'a>,
     pub blocks: &'a [(f32, f32)],
     pub max: f32,
     pub min: f32,
+    /// How far a decoded weight may be from the exact one.
+    pub err: f32,
 }
 
 impl ListRef<'_> {
@@ -82,11 +88,12 @@ impl ListRef<'_> {
 }
 
 impl TermList {
-    /// A list over ranges of the saved arrays (`weights` given to compute the maxima; every
-    /// posting is live).
-    pub fn mapped(postings: Postings, weights: &[f32]) -> Self {
+    /// A list over ranges of the saved arrays (`weights`: its weights decoded, for the maxima;
+    /// `err`: their largest decoding error; every posting is live).
+    pub fn mapped(postings: Postings, weights: &[f32], err: f32) -> Self {
         let mut list = TermList {
             postings,
+            err,
             ..TermList::default()
         };
         for (at, &w) in weights.iter().enumerate() {
@@ -112,16 +119,30 @@ impl TermList {
         self.live_df += 1;
     }
 
-    /// Appends a posting (offsets arrive in increasing order); a list read from a file is
-    /// copied into RAM first.
-    pub fn push(&mut self, offset: PointOffset, weight: f32, file: FileLists<'_>) {
-        if let Postings::Mapped { .. } = &self.postings {
-            let list = self.view(file);
-            self.postings = Postings::Owned {
-                offsets: list.ids.decoded(),
-                weights: list.weights.to_vec(),
-            };
+    /// True when the postings are read from a saved file.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.postings, Postings::Mapped { .. })
+    }
+
+    /// Copies a list read from a file into RAM, with its postings' exact weights `exact` (the
+    /// file may hold codes), before it is appended to.
+    pub fn own(&mut self, exact: Vec<f32>, file: FileLists<'_>) {
+        let offsets = self.view(file).ids.decoded();
+        let live_df = self.live_df;
+        *self = TermList::default();
+        for (at, &w) in exact.iter().enumerate() {
+            self.note(at, w);
         }
+        self.live_df = live_df;
+        self.postings = Postings::Owned {
+            offsets,
+            weights: exact,
+        };
+    }
+
+    /// Appends a posting (offsets arrive in increasing order) to a list in RAM
+    /// ([`Self::own`] first for a list read from a file).
+    pub fn push(&mut self, offset: PointOffset, weight: f32) {
         if let Postings::Owned { offsets, weights } = &mut self.postings {
             let at = offsets.len();
             offsets.push(offset);
@@ -133,9 +154,12 @@ impl TermList {
     /// The list as a search reads it (`file`: the saved arrays, for a mapped list).
     pub fn view<'a>(&'a self, file: FileLists<'a>) -> ListRef<'a> {
         let (ids, weights) = match &self.postings {
-            Postings::Owned { offsets, weights } => (Ids::Plain(offsets), &weights[..]),
+            Postings::Owned { offsets, weights } => {
+                (Ids::Plain(offsets), Weights::F32(&weights[..]))
+            }
             Postings::Mapped {
                 weights,
+                scale,
                 blocks,
                 tail,
             } => (
@@ -148,7 +172,7 @@ impl TermList {
                     lasts: file.lasts.get(blocks.clone()).unwrap_or_default(),
                     tail: file.tail.get(tail.clone()).unwrap_or_default(),
                 }),
-                file.weights.get(weights.clone()).unwrap_or_default(),
+                file.weights.list(weights.clone(), *scale),
             ),
         };
         ListRef {
@@ -157,6 +181,7 @@ impl TermList {
             blocks: &self.blocks,
             max: self.max,
             min: self.min,
+            err: self.err,
         }
     }
 }

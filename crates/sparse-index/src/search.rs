@@ -15,8 +15,15 @@
 //!
 //! Exactness: a point's score is always its vector's dot product with the (IDF-weighted) query
 //! summed in increasing term order, as `SparseVector::dot` computes it (the accumulator adds
-//! terms in that order too); bounds only decide which points get scored, with a slack far above the rounding of a sum of f32 products. Negative
-//! weights are safe: bounds never go below 0 and partial sums are only used as bounds.
+//! terms in that order too); bounds only decide which points get scored, with a slack far
+//! above the rounding of a sum of f32 products. Negative weights are safe: bounds never go
+//! below 0 and partial sums are only used as bounds. Lists of coded weights (f16 / u8, saved
+//! files) are walked and probed like the others and ranked by their decoded sums `c`, within
+//! `E` = Σ |query weight| × list's measured decoding error of the exact scores `s`. The k-th
+//! exact score is then at least the k-th decoded one less `E`, so a point of the exact top-k
+//! has `c` at least that less `2E`: the slack grows by `2E`, every point kept meanwhile is
+//! remembered, and at the end those within `2E` of the final k-th decoded sum (about k of
+//! them) are scored on their vectors.
 
 use sextant_core::{PointFilter, PointOffset, ScoredPoint, SparseVector, TopK};
 
@@ -24,6 +31,7 @@ use crate::index::SparseIndex;
 use crate::packed::Cursor;
 use crate::postings::{BLOCK, ListRef};
 use crate::request::SparseRequest;
+use crate::weights::Weights;
 
 /// Offsets per window of the accumulator.
 const WINDOW: usize = 4096;
@@ -37,8 +45,11 @@ const SLACK: f32 = 1e-5;
 pub struct SearchStats {
     /// Postings read (from essential lists; none in point-by-point scoring).
     pub postings: usize,
-    /// Points whose vector was scored against the query.
+    /// Points whose whole score was summed: from every query term's list, or from their
+    /// vectors under a selective filter.
     pub scored: usize,
+    /// Points scored again on their vectors (lists of coded weights: the ones near the k-th).
+    pub rescored: usize,
 }
 
 pub(crate) fn search<F: PointFilter + ?Sized>(
@@ -84,7 +95,14 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         .iter()
         .map(|(_, w, l)| w.abs() * l.max.abs().max(l.min.abs()))
         .sum();
-    let slack = scale * SLACK;
+    // Coded weights: a sum of decoded weights is within E = Σ|w|·err of the exact one.
+    let coded: f32 = terms.iter().map(|(_, w, l)| w.abs() * l.err).sum();
+    let slack = scale * SLACK + 2.0 * coded * (1.0 + SLACK);
+    let exact = terms.iter().all(|t| t.2.weights.exact());
+    let mut best = Best {
+        top,
+        near: (!exact).then(Vec::new),
+    };
     // rank[t]: term t's place by bound ascending; prefix[i]: the i smallest bounds summed.
     let mut by_bound: Vec<usize> = (0..terms.len()).collect();
     by_bound.sort_by(|&a, &b| terms[a].0.total_cmp(&terms[b].0));
@@ -109,9 +127,40 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
             slack,
             factor: req.factor,
         };
-        windows(&walk, &mut cursors, acc, &mut top, stats);
+        windows(&walk, &mut cursors, acc, &mut best, stats);
     });
+    let Some(near) = best.near else {
+        return best.top.into_sorted_vec();
+    };
+    // Coded weights: the points near enough, scored on their vectors.
+    let theta = best.top.threshold().unwrap_or(f32::NEG_INFINITY);
+    let q = crate::index::as_vector(&weighted);
+    let mut top = TopK::new(req.k);
+    for (o, c) in near {
+        if c + slack >= theta
+            && let Some(s) = index.doc(o).and_then(|(t, w)| q.dot_parts_if_shared(t, w))
+        {
+            stats.rescored += 1;
+            top.push(o, s);
+        }
+    }
     top.into_sorted_vec()
+}
+
+/// The k best points by the lists' sums and, when some list holds coded weights, every point
+/// kept on the way (with its decoded sum), to be rescored.
+struct Best {
+    top: TopK,
+    near: Option<Vec<(PointOffset, f32)>>,
+}
+
+impl Best {
+    fn push(&mut self, o: PointOffset, sum: f32) {
+        self.top.push(o, sum);
+        if let Some(near) = &mut self.near {
+            near.push((o, sum));
+        }
+    }
 }
 
 thread_local! {
@@ -138,7 +187,7 @@ fn windows<F: PointFilter + ?Sized>(
     walk: &Walk<'_, F>,
     cursors: &mut [usize],
     acc: &mut [f32],
-    top: &mut TopK,
+    best: &mut Best,
     stats: &mut SearchStats,
 ) {
     let Walk {
@@ -152,8 +201,9 @@ fn windows<F: PointFilter + ?Sized>(
         factor,
     } = *walk;
     // The k-th score as pruning sees it: raised by the approximation factor when positive.
-    let threshold = |top: &TopK| {
-        top.threshold()
+    let threshold = |best: &Best| {
+        best.top
+            .threshold()
             .map(|t| if t > 0.0 { t * factor } else { t })
     };
     let mut probes = vec![0usize; terms.len()];
@@ -181,12 +231,28 @@ fn windows<F: PointFilter + ?Sized>(
             if rank[i] < essential_from {
                 continue;
             }
-            let mut c = cursors[i];
-            c = ids[i].walk(c, stop as PointOffset, |c, o| {
-                let at = o as usize - start;
-                acc[at] += w * list.weights[c];
+            let mut add = |at: usize, v: f32| {
+                acc[at] += v;
                 bits[at / 64] |= 1 << (at % 64);
-            });
+            };
+            let (c, stop) = (cursors[i], stop as PointOffset);
+            // One loop per weight type, so the walk does not branch per posting.
+            let c = match list.weights {
+                Weights::F32(x) => ids[i].walk(c, stop, |c, o| add(o as usize - start, w * x[c])),
+                Weights::F16(x, s) => {
+                    let (a, b) = (w * s.lo, w * s.step);
+                    ids[i].walk(c, stop, |c, o| {
+                        add(
+                            o as usize - start,
+                            a + b * half::f16::from_bits(x[c]).to_f32(),
+                        )
+                    })
+                }
+                Weights::U8(x, s) => {
+                    let (a, b) = (w * s.lo, w * s.step);
+                    ids[i].walk(c, stop, |c, o| add(o as usize - start, a + b * x[c] as f32))
+                }
+            };
             stats.postings += c - cursors[i];
             cursors[i] = c;
         }
@@ -238,7 +304,7 @@ fn windows<F: PointFilter + ?Sized>(
                 w &= w - 1;
                 let partial = std::mem::take(&mut acc[at]);
                 let o = (start + at) as PointOffset;
-                if let Some(theta) = threshold(top)
+                if let Some(theta) = threshold(best)
                     && partial + rest + slack < theta
                 {
                     continue;
@@ -248,14 +314,14 @@ fn windows<F: PointFilter + ?Sized>(
                 }
                 stats.scored += 1;
                 if essential_from == 0 {
-                    // Every term was added, in term order: the exact score.
-                    top.push(o, partial);
+                    // Every term was added, in term order: the score (of exact weights).
+                    best.push(o, partial);
                     continue;
                 }
                 // Non-essential terms, largest bound first: each probe swaps its bound for
                 // its true contribution, and a point that can no longer reach the k-th score
                 // is dropped before the full sum.
-                let theta = threshold(top).unwrap_or(f32::NEG_INFINITY);
+                let theta = threshold(best).unwrap_or(f32::NEG_INFINITY);
                 let mut bound = partial + rest;
                 let mut dropped = false;
                 for &t in by_bound[..essential_from].iter().rev() {
@@ -263,7 +329,7 @@ fn windows<F: PointFilter + ?Sized>(
                     let c = ids[t].seek(probes[t], o);
                     probes[t] = c;
                     let contribution = if ids[t].get(c) == Some(o) {
-                        w * list.weights[c]
+                        w * list.weights.get(c)
                     } else {
                         0.0
                     };
@@ -281,13 +347,13 @@ fn windows<F: PointFilter + ?Sized>(
                     let c = ids[t].seek(probes[t], o);
                     probes[t] = c;
                     if ids[t].get(c) == Some(o) {
-                        sum += w * list.weights[c];
+                        sum += w * list.weights.get(c);
                     }
                 }
-                top.push(o, sum);
+                best.push(o, sum);
             }
         }
-        if let Some(theta) = threshold(top) {
+        if let Some(theta) = threshold(best) {
             while essential_from < terms.len() && prefix[essential_from + 1] + slack < theta {
                 essential_from += 1;
             }

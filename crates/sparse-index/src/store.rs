@@ -11,7 +11,7 @@
 //! RAM, a term's list is copied into RAM the first time a new point appends to it, and a delete
 //! only sets a bit (the file is never written). Saving again writes a new file.
 //!
-//! ## Byte table (version 1)
+//! ## Byte table (version 2)
 //!
 //! Little-endian; `P` = postings, `T` = terms, `N` = offsets covered, `B` = packed blocks,
 //! `K` = packed bytes; every array starts on a multiple of 8 bytes (zero bytes before it,
@@ -21,8 +21,8 @@
 //! | bytes | field |
 //! | --- | --- |
 //! | 8 | magic `SXSPARSE` |
-//! | 4 | version (1) |
-//! | 4 | zero |
+//! | 4 | version (2; version 1 is the same with weight type 0) |
+//! | 4 | weight type: 0 f32, 1 f16, 2 u8 |
 //! | 8 | `N`: one past the highest offset |
 //! | 8 | `T`: terms |
 //! | 8 | `P`: postings |
@@ -35,7 +35,8 @@
 //! | 4·B | each block's last offset |
 //! | K | packed blocks: 128 offsets each, strictly increasing, as deltas from the previous block's last offset of the same list (a list's first block: from nothing), bit-packed (`bitpacking`'s `BitPacker4x`, strictly sorted) |
 //! | 4·(P − 128·B) | the lists' plain tails (u32) |
-//! | 4·P | posting weights (f32), finite, in list order |
+//! | 8·T | f16 and u8 only: each term's scale, `lo` and `step` (f32), which a code `c` decodes with, as `lo + step·c`; what the writer fits to the list's exact weights: f16 `lo` 0, `step` the largest magnitude; u8 `lo` the smallest weight, `step` the span / 255 (a zero or non-finite step is 1) |
+//! | 4·P, 2·P or P | posting weights in list order: f32 as inserted; f16 bits of `(w − lo) / step`; u8 `round((w − lo) / step)` clamped to 0..=255 |
 //! | 8·(N+1) | vector starts (u64): point `o`'s terms are `vstarts[o]..vstarts[o+1]` of the next two arrays; `vstarts[0] = 0`, rising, `vstarts[N] = P`, empty for offsets that are not live points |
 //! | 4·P | vector term ids (u32), strictly ascending within a vector |
 //! | 4·P | vector weights (f32) |
@@ -43,9 +44,10 @@
 //!
 //! The checks at open: checksum, magic, version, counts within the file, then term ids rising,
 //! list starts rising, block sizes, every list's offsets (decoded) rising and live, each block's
-//! last offset, weights finite, vector starts rising, and every posting equal to the entry of
-//! its point's vector for that term, each vector entry met once (so the lists and the vectors
-//! agree, and the two search paths give the same scores).
+//! last offset, vector weights finite, vector starts rising, and every posting equal to the
+//! entry of its point's vector for that term (f16 / u8: the scale and the code the writer
+//! derives from the exact weights), each vector entry met once, so the lists and the vectors
+//! agree. Each coded list's largest decoding error is measured there, for the search's bounds.
 
 use std::path::Path;
 
@@ -55,10 +57,11 @@ use sextant_mmap_advice::{MmapFile, header};
 use crate::index::SparseIndex;
 use crate::packed::{PACKED, Packed, block_bytes, pack};
 use crate::postings::{FileLists, Postings, TermList};
+use crate::weights::{FileWeights, Scale, WeightType, Weights};
 use crate::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"SXSPARSE";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// A saved index's map and where its arrays start.
 #[derive(Debug)]
@@ -78,6 +81,7 @@ struct Layout {
     lasts_at: usize,
     bytes_at: usize,
     tail_at: usize,
+    weight_type: WeightType,
     weights_at: usize,
     vstarts_at: usize,
     vterms_at: usize,
@@ -97,8 +101,14 @@ impl Saved {
         // Every view was checked at open and the map never changes.
         let l = &self.l;
         let m = &self.map;
+        let (at, n) = (l.weights_at, l.postings);
+        let weights = match l.weight_type {
+            WeightType::F32 => FileWeights::F32(m.view(at, n).unwrap_or_default()),
+            WeightType::F16 => FileWeights::F16(m.view(at, n).unwrap_or_default()),
+            WeightType::U8 => FileWeights::U8(m.view(at, n).unwrap_or_default()),
+        };
         FileLists {
-            weights: m.view(l.weights_at, l.postings).unwrap_or_default(),
+            weights,
             bytes: m.view(l.bytes_at, l.packed_bytes).unwrap_or_default(),
             starts: m.view(l.bstarts_at, l.blocks + 1).unwrap_or_default(),
             lasts: m.view(l.lasts_at, l.blocks).unwrap_or_default(),
@@ -123,6 +133,12 @@ impl Saved {
         Some((terms.get(a..b)?, weights.get(a..b)?))
     }
 
+    /// The exact weight of term `t` in live point `o`'s vector.
+    pub fn weight(&self, o: PointOffset, t: u32) -> Option<f32> {
+        let (terms, weights) = self.doc(o)?;
+        Some(weights[terms.binary_search(&t).ok()?])
+    }
+
     /// Heap bytes copied from the file.
     pub fn heap_bytes(&self) -> usize {
         self.l.live.as_words().len() * 8
@@ -131,53 +147,82 @@ impl Saved {
 
 impl SparseIndex {
     /// Writes the live points (lists and vectors) to `path` in one sealed file, atomically
-    /// (byte table in the `store` module's docs). Deleted points are left out.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let bytes = self.to_bytes()?;
+    /// (byte table in the `store` module's docs), the lists' weights stored as `weights`.
+    /// Deleted points are left out.
+    pub fn save(&self, path: impl AsRef<Path>, weights: WeightType) -> Result<()> {
+        let bytes = self.to_bytes(weights)?;
         sextant_mmap_advice::atomic_write(path.as_ref(), &bytes).map_err(Error::Map)
     }
 
     /// The bytes [`save`](Self::save) writes.
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+    pub fn to_bytes(&self, weight_type: WeightType) -> Result<Vec<u8>> {
         let end = self.end();
         let mut bits = BitSet::new(end);
         for o in (0..end as PointOffset).filter(|&o| self.contains(o)) {
             bits.insert(o);
         }
-        // Terms with a live posting, ascending, and their live postings.
+        // Each term's live postings with their exact weights, from the vectors in offset
+        // order (a list read from a file may hold codes); terms ascending.
         let mut terms: Vec<(u32, usize)> = self.terms.iter().map(|(&t, &s)| (t, s)).collect();
         terms.sort_unstable();
-        let file = self
-            .file
-            .as_deref()
-            .map_or_else(FileLists::default, Saved::lists);
+        let mut place = vec![0; self.lists.len()];
+        for (i, &(_, slot)) in terms.iter().enumerate() {
+            place[slot] = i;
+        }
+        let mut lists: Vec<(Vec<PointOffset>, Vec<f32>)> = terms
+            .iter()
+            .map(|&(_, slot)| {
+                let df = self.lists[slot].live_df;
+                (Vec::with_capacity(df), Vec::with_capacity(df))
+            })
+            .collect();
+        let (mut vstarts, mut vterms, mut vweights) = (vec![0u64], Vec::new(), Vec::new());
+        for o in 0..end as PointOffset {
+            if let (true, Some((ts, ws))) = (bits.contains(o), self.doc(o)) {
+                for (t, &w) in ts.iter().zip(ws) {
+                    let list = &mut lists[place[self.terms[t]]];
+                    list.0.push(o);
+                    list.1.push(w);
+                }
+                vterms.extend_from_slice(ts);
+                vweights.extend_from_slice(ws);
+            }
+            vstarts.push(vterms.len() as u64);
+        }
         let mut ids = Vec::new();
-        let mut starts = vec![0u64];
+        let (mut starts, mut scales) = (vec![0u64], Vec::new());
         let (mut bytes, mut bstarts) = (Vec::new(), vec![0u64]);
         let (mut lasts, mut tail) = (Vec::new(), Vec::new());
-        let (mut offsets, mut weights) = (Vec::new(), Vec::new());
-        for (t, slot) in terms {
-            let list = self.lists[slot].view(file);
-            offsets.clear();
-            for (o, &w) in list.ids.decoded().into_iter().zip(list.weights) {
-                if !self.deleted.contains(o) {
-                    offsets.push(o);
-                    weights.push(w);
+        let mut weights: Vec<u8> = Vec::new();
+        for (&(t, _), (offsets, exact)) in terms.iter().zip(&lists) {
+            if offsets.is_empty() {
+                continue;
+            }
+            pack(offsets, &mut bytes, &mut bstarts, &mut lasts, &mut tail);
+            ids.push(t);
+            starts.push(starts[starts.len() - 1] + offsets.len() as u64);
+            let (min, max) = exact
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &w| {
+                    (lo.min(w), hi.max(w))
+                });
+            let scale = Scale::fit(weight_type, min, max);
+            scales.push(scale);
+            for &w in exact {
+                match weight_type {
+                    WeightType::F32 => weights.extend_from_slice(&w.to_le_bytes()),
+                    WeightType::F16 => weights.extend_from_slice(&scale.f16(w).to_le_bytes()),
+                    WeightType::U8 => weights.push(scale.u8(w)),
                 }
             }
-            if !offsets.is_empty() {
-                pack(&offsets, &mut bytes, &mut bstarts, &mut lasts, &mut tail);
-                ids.push(t);
-                starts.push(weights.len() as u64);
-            }
         }
-        let p = weights.len();
+        let p = vterms.len();
         if p > u32::MAX as usize || end > u32::MAX as usize {
             return Err(Error::TooLarge { postings: p });
         }
-        let capacity = 64 + 20 * p + bytes.len() + 8 * end;
+        let capacity = 64 + 16 * p + weights.len() + bytes.len() + 8 * end;
         let mut out = header::start_file(MAGIC, VERSION, capacity);
-        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&weight_type.code().to_le_bytes());
         for v in [end, ids.len(), p, lasts.len(), bytes.len()] {
             out.extend_from_slice(&(v as u64).to_le_bytes());
         }
@@ -188,20 +233,14 @@ impl SparseIndex {
         put(&mut out, lasts.iter().map(|v| v.to_le_bytes()));
         put(&mut out, bytes.iter().map(|&b| [b]));
         put(&mut out, tail.iter().map(|v| v.to_le_bytes()));
-        put(&mut out, weights.iter().map(|v| v.to_le_bytes()));
-        let mut vstarts = Vec::with_capacity(end + 1);
-        let (mut vterms, mut vweights) = (Vec::with_capacity(p), Vec::with_capacity(p));
-        vstarts.push(0u64);
-        for o in 0..end as PointOffset {
-            if let (true, Some((t, w))) = (bits.contains(o), self.doc(o)) {
-                vterms.extend_from_slice(t);
-                vweights.extend_from_slice(w);
-            }
-            vstarts.push(vterms.len() as u64);
+        if weight_type != WeightType::F32 {
+            let pairs = scales.iter().flat_map(|s| [s.lo, s.step]);
+            put(&mut out, pairs.map(|v| v.to_le_bytes()));
         }
+        put(&mut out, weights.iter().map(|&b| [b]));
         put(&mut out, vstarts.iter().map(|v| v.to_le_bytes()));
         put(&mut out, vterms.iter().map(|v| v.to_le_bytes()));
-        put(&mut out, vweights.iter().map(|v| v.to_le_bytes()));
+        put(&mut out, vweights.iter().map(|v: &f32| v.to_le_bytes()));
         header::seal(&mut out);
         Ok(out)
     }
@@ -287,8 +326,13 @@ type Checked = (Layout, std::collections::HashMap<u32, usize>, Vec<TermList>);
 fn check(map: &MmapFile) -> Result<Checked, Bad> {
     let bytes = map.bytes();
     let header_err = |e: header::HeaderError| (e.offset(), e.to_string());
-    header::check_start(bytes, 60, MAGIC, "sparse index", VERSION..=VERSION).map_err(header_err)?;
+    let version =
+        header::check_start(bytes, 60, MAGIC, "sparse index", 1..=VERSION).map_err(header_err)?;
     let body = header::check_seal(bytes).map_err(header_err)?.len();
+    let code = header::le_u32(bytes, 12).unwrap_or(u32::MAX);
+    let weight_type = WeightType::from_code(code)
+        .filter(|&t| version > 1 || t == WeightType::F32)
+        .ok_or((12, format!("weight type {code} (version {version})")))?;
     let count = |at: usize| header::le_u64(bytes, at).unwrap_or(u64::MAX);
     let limit = (body / 4) as u64;
     let (end, n_terms, p, n_blocks, k) = (count(16), count(24), count(32), count(40), count(48));
@@ -338,7 +382,24 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
     let (lasts_at, lasts) = c.array::<u32>(n_blocks, "block last offsets")?;
     let (bytes_at, packed) = c.array::<u8>(k, "packed blocks")?;
     let (tail_at, tail) = c.array::<u32>(p - PACKED * n_blocks, "plain offsets")?;
-    let (weights_at, weights) = c.array::<f32>(p, "posting weights")?;
+    let (scales_at, scales) = match weight_type {
+        WeightType::F32 => (0, &[][..]),
+        _ => c.array::<f32>(2 * n_terms, "term scales")?,
+    };
+    let (weights_at, weights) = match weight_type {
+        WeightType::F32 => {
+            let (at, w) = c.array::<f32>(p, "posting weights")?;
+            (at, FileWeights::F32(w))
+        }
+        WeightType::F16 => {
+            let (at, w) = c.array::<u16>(p, "posting weights")?;
+            (at, FileWeights::F16(w))
+        }
+        WeightType::U8 => {
+            let (at, w) = c.array::<u8>(p, "posting weights")?;
+            (at, FileWeights::U8(w))
+        }
+    };
     let (vstarts_at, vstarts) = c.array::<u64>(end + 1, "vector starts")?;
     let (vterms_at, vterms) = c.array::<u32>(p, "vector terms")?;
     let (vweights_at, vweights) = c.array::<f32>(p, "vector weights")?;
@@ -405,8 +466,8 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
             tail: &tail[tails.clone()],
         };
         let mut prev: Option<PointOffset> = None;
-        for (j, w) in range.clone().zip(&weights[range.clone()]) {
-            let pos = j - range.start;
+        let (mut offsets, mut exact) = (Vec::with_capacity(len), Vec::with_capacity(len));
+        for pos in 0..len {
             let (o, here) = if pos < list.lasts.len() * PACKED {
                 let b = pos / PACKED;
                 if pos % PACKED == 0 {
@@ -426,7 +487,6 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
                 let at = tails.start + pos - list.lasts.len() * PACKED;
                 (tail[at], tail_at + 4 * at)
             };
-            let w = *w;
             if prev.is_some_and(|q| q >= o) {
                 return Err((here, format!("term {t}: offsets not ascending")));
             }
@@ -434,30 +494,63 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
             if o as usize >= end || !live.contains(o) {
                 return Err((here, format!("term {t}: offset {o} is not a live point")));
             }
-            if !w.is_finite() {
-                return Err((
-                    weights_at + 4 * j,
-                    format!("term {t}: weight {w} at offset {o}"),
-                ));
-            }
             let k = vstarts[o as usize] as usize + next[o as usize] as usize;
-            if k >= vstarts[o as usize + 1] as usize
-                || vterms[k] != t
-                || vweights[k].to_bits() != w.to_bits()
-            {
+            if k >= vstarts[o as usize + 1] as usize || vterms[k] != t {
                 return Err((
                     here,
                     format!("term {t}: offset {o} disagrees with its vector"),
                 ));
             }
+            if !vweights[k].is_finite() {
+                let w = vweights[k];
+                return Err((vweights_at + 4 * k, format!("vector {o}: weight {w}")));
+            }
             next[o as usize] += 1;
+            offsets.push(o);
+            exact.push(vweights[k]);
+        }
+        // The scale and every code must be what the writer derives from the exact weights;
+        // the largest decoding error is kept for the search's bounds.
+        let (min, max) = exact
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &w| {
+                (lo.min(w), hi.max(w))
+            });
+        let scale = Scale::fit(weight_type, min, max);
+        if weight_type != WeightType::F32
+            && (scales[2 * i].to_bits(), scales[2 * i + 1].to_bits())
+                != (scale.lo.to_bits(), scale.step.to_bits())
+        {
+            return Err((
+                scales_at + 8 * i,
+                format!("term {t}: scale is not the one its weights give"),
+            ));
+        }
+        let coded = weights.list(range.clone(), scale);
+        let mut decoded = Vec::with_capacity(len);
+        let mut err = 0.0f32;
+        for (pos, (&o, &w)) in offsets.iter().zip(&exact).enumerate() {
+            let same = match coded {
+                Weights::F32(c) => c[pos].to_bits() == w.to_bits(),
+                Weights::F16(c, s) => c[pos] == s.f16(w),
+                Weights::U8(c, s) => c[pos] == s.u8(w),
+            };
+            if !same {
+                return Err((
+                    weights_at + weight_type.bytes() * (range.start + pos),
+                    format!("term {t}: weight at offset {o} disagrees with its vector"),
+                ));
+            }
+            decoded.push(coded.get(pos));
+            err = err.max((coded.get(pos) - w).abs());
         }
         let postings = Postings::Mapped {
             weights: range.clone(),
+            scale,
             blocks: blocks.clone(),
             tail: tails.clone(),
         };
-        lists.push(TermList::mapped(postings, &weights[range]));
+        lists.push(TermList::mapped(postings, &decoded, err));
         (block, tail_pos) = (blocks.end, tails.end);
     }
     if block != n_blocks || tail_pos != tail.len() {
@@ -479,6 +572,7 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
         lasts_at,
         bytes_at,
         tail_at,
+        weight_type,
         weights_at,
         vstarts_at,
         vterms_at,

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use sextant_core::{PointOffset, SparseVector};
-use sextant_sparse_index::{Error, SparseIndex, SparseRequest};
+use sextant_sparse_index::{Error, SparseIndex, SparseRequest, WeightType};
 
 fn v(pairs: &[(u32, f32)]) -> SparseVector {
     let (i, w) = pairs.iter().copied().unzip();
@@ -40,30 +40,66 @@ fn top(index: &SparseIndex, q: &[(u32, f32)]) -> Vec<(PointOffset, f32)> {
         .collect()
 }
 
-#[test]
-fn golden_index_file() {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/small-v1.idx");
-    let index = small();
-    if std::env::var_os("SEXTANT_BLESS").is_some() {
-        index.save(&golden).unwrap();
-        bless_fuzz_seeds(&index);
-    }
-    assert_eq!(
-        index.to_bytes().unwrap(),
-        std::fs::read(&golden).unwrap(),
-        "format changed: bless deliberately"
-    );
-    let opened = SparseIndex::open_mapped(&golden).unwrap();
+/// The answers every saved form of [`small`] must give, whatever its weight type.
+fn answers_of_small(opened: &SparseIndex) {
     assert_eq!((opened.len(), opened.end()), (144, 150));
-    let threes: Vec<u32> = top(&opened, &[(3, 1.0)]).iter().map(|p| p.0).collect();
+    let threes: Vec<u32> = top(opened, &[(3, 1.0)]).iter().map(|p| p.0).collect();
     assert_eq!(threes, [13, 20, 27, 34, 41, 48, 55, 62, 69, 76]);
-    assert_eq!(top(&opened, &[(7, 1.0)]), [(0, 1.0), (6, 0.75)]);
-    assert_eq!(top(&opened, &[(1, 1.0), (9, 1.0)]), [(4, 4.5), (0, 0.5)]);
-    assert_eq!(top(&opened, &[(2, 2.0)]), [(4, 0.5), (6, -1.0)]);
+    assert_eq!(top(opened, &[(3, 1.0)])[0].1, 3.25);
+    assert_eq!(top(opened, &[(7, 1.0)]), [(0, 1.0), (6, 0.75)]);
+    assert_eq!(top(opened, &[(1, 1.0), (9, 1.0)]), [(4, 4.5), (0, 0.5)]);
+    assert_eq!(top(opened, &[(2, 2.0)]), [(4, 0.5), (6, -1.0)]);
     assert!(!opened.contains(1) && opened.contains(3) && !opened.contains(5));
     assert_eq!(opened.vector(4), Some(v(&[(1, 3.0), (2, 0.25), (9, 1.5)])));
     assert_eq!(opened.document_frequency(7), 2);
-    assert_eq!(opened.to_bytes().unwrap(), index.to_bytes().unwrap());
+}
+
+const TYPES: [(WeightType, &str); 3] = [
+    (WeightType::F32, "f32"),
+    (WeightType::F16, "f16"),
+    (WeightType::U8, "u8"),
+];
+
+#[test]
+fn golden_index_files() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let index = small();
+    if std::env::var_os("SEXTANT_BLESS").is_some() {
+        for (ty, name) in TYPES {
+            index
+                .save(golden.join(format!("small-v2-{name}.idx")), ty)
+                .unwrap();
+        }
+        bless_fuzz_seeds(&index);
+    }
+    for (ty, name) in TYPES {
+        let path = golden.join(format!("small-v2-{name}.idx"));
+        assert_eq!(
+            index.to_bytes(ty).unwrap(),
+            std::fs::read(&path).unwrap(),
+            "format changed ({name}): bless deliberately"
+        );
+        let opened = SparseIndex::open_mapped(&path).unwrap();
+        answers_of_small(&opened);
+        assert_eq!(opened.to_bytes(ty).unwrap(), index.to_bytes(ty).unwrap());
+    }
+    // Version 1 (f32 weights, written by session 14's code) still opens, and saves as version 2.
+    let v1 = SparseIndex::open_mapped(golden.join("small-v1.idx")).unwrap();
+    answers_of_small(&v1);
+    assert_eq!(
+        v1.to_bytes(WeightType::F32).unwrap(),
+        std::fs::read(golden.join("small-v2-f32.idx")).unwrap()
+    );
+}
+
+#[test]
+fn coded_weights_cost_bytes_not_answers() {
+    let sizes: Vec<usize> = TYPES
+        .iter()
+        .map(|&(ty, _)| small().to_bytes(ty).unwrap().len())
+        .collect();
+    // 145 postings: 4, 2 and 1 byte each, plus 8 bytes of scale per term for the codes.
+    assert!(sizes[0] > sizes[1] && sizes[1] > sizes[2], "{sizes:?}");
 }
 
 fn open_bytes(bytes: &[u8]) -> Result<SparseIndex, Error> {
@@ -81,7 +117,7 @@ fn reseal(mut bytes: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn damaged_files_are_refused_with_the_byte() {
-    let good = small().to_bytes().unwrap();
+    let good = small().to_bytes(WeightType::F32).unwrap();
     for len in [0, 7, 12, 40, good.len() / 2, good.len() - 1] {
         let err = open_bytes(&good[..len]).unwrap_err();
         assert!(
@@ -129,6 +165,34 @@ fn damaged_files_are_refused_with_the_byte() {
     huge[32..40].copy_from_slice(&(1u64 << 40).to_le_bytes());
     let err = open_bytes(&reseal(huge)).unwrap_err().to_string();
     assert!(err.contains("cannot fit"), "{err}");
+    // An unknown weight type; f32 weights read as codes.
+    for code in [3u32, 2] {
+        let mut bad = good.clone();
+        bad[12..16].copy_from_slice(&code.to_le_bytes());
+        let err = open_bytes(&reseal(bad)).unwrap_err().to_string();
+        assert!(err.contains("byte"), "{code}: {err}");
+    }
+}
+
+#[test]
+fn damaged_codes_are_refused() {
+    let good = small().to_bytes(WeightType::U8).unwrap();
+    let at = Layout::of(&good);
+    assert!(open_bytes(&good).is_ok());
+    // A code one step off its weight's, and a scale not fitted to the term's weights.
+    let mut code = good.clone();
+    code[at.weights] ^= 1;
+    let err = open_bytes(&reseal(code)).unwrap_err().to_string();
+    assert!(err.contains("disagrees"), "{err}");
+    let mut scale = good.clone();
+    scale[at.scales + 4] ^= 1;
+    let err = open_bytes(&reseal(scale)).unwrap_err().to_string();
+    assert!(err.contains("scale"), "{err}");
+    // Version 1 had no weight types.
+    let mut v1 = good.clone();
+    v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let err = open_bytes(&reseal(v1)).unwrap_err().to_string();
+    assert!(err.contains("weight type 2 (version 1)"), "{err}");
 }
 
 /// Seeds of the fuzz corpus (`fuzz/corpus/sparse_index_file/`): saved files without their
@@ -155,8 +219,11 @@ fn bless_fuzz_seeds(small: &SparseIndex) {
         ("empty", &SparseIndex::new()),
         ("bigger", &bigger),
     ] {
-        let bytes = index.to_bytes().unwrap();
-        std::fs::write(dir.join(format!("seed-{name}")), &bytes[..bytes.len() - 4]).unwrap();
+        for (ty, suffix) in TYPES {
+            let bytes = index.to_bytes(ty).unwrap();
+            let seed = dir.join(format!("seed-{name}-{suffix}"));
+            std::fs::write(seed, &bytes[..bytes.len() - 4]).unwrap();
+        }
     }
 }
 
@@ -165,6 +232,8 @@ struct Layout {
     ids: usize,
     lasts: usize,
     packed: usize,
+    /// The term scales (f16 / u8 files; else where the weights start).
+    scales: usize,
     weights: usize,
 }
 
@@ -185,11 +254,14 @@ impl Layout {
         let lasts = next(4 * blocks);
         let packed = next(packed_bytes);
         next(4 * (postings - 128 * blocks));
-        let weights = next(4 * postings);
+        let ty = u32::from_le_bytes(b[12..16].try_into().unwrap());
+        let scales = next(if ty == 0 { 0 } else { 8 * terms });
+        let weights = next(0);
         Layout {
             ids,
             lasts,
             packed,
+            scales,
             weights,
         }
     }
