@@ -28,12 +28,14 @@ impl ScoredPoint {
 
     /// Total order "better first": higher score first, then the smaller offset, so that
     /// results are deterministic when scores tie. NaN sorts last.
+    #[inline]
     pub fn cmp_best_first(&self, other: &Self) -> Ordering {
         total_score_cmp(other.score, self.score).then(self.offset.cmp(&other.offset))
     }
 }
 
 /// Orders scores with NaN below every number (a NaN score must never win).
+#[inline]
 fn total_score_cmp(a: ScoreType, b: ScoreType) -> Ordering {
     match (a.is_nan(), b.is_nan()) {
         (false, false) => a.total_cmp(&b),

@@ -52,6 +52,7 @@ mod request;
 mod search;
 mod store;
 mod weights;
+mod window;
 
 /// Entry point for the cargo-fuzz target and its corpus replay test.
 #[doc(hidden)]

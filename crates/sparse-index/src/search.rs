@@ -1,17 +1,13 @@
-//! Exact top-k by dot product, in the style of MaxScore over windows of offsets.
+//! Exact top-k by dot product, in the style of MaxScore over windows of offsets: the request's
+//! setup (weighted query terms, bounds, their order, the rounding slack), the point-by-point
+//! path for selective filters, and the final rescoring of coded weights; the window loop is
+//! in `window`.
 //!
 //! Query terms are ordered by the most each can add to a score (its weight times the largest or
 //! smallest weight of its list, never below 0; within a window, of its blocks of 128 postings
-//! there). Once `k` points are held, the terms whose
-//! bounds sum below the k-th score are *non-essential*: a point holding only those cannot
-//! enter, so their lists are not walked. The essential lists are walked window by window
-//! (4,096 offsets), in increasing term order, their contributions added into a dense
-//! accumulator: while every term is essential, a point's sum is its exact score; after that,
-//! a touched point whose partial sum plus the non-essential bounds can still reach the k-th
-//! score is scored exactly by probing every query term's list at its offset (cursors that only
-//! move forward, galloping). Deleted points and a bit-set filter are cleared from the window's
-//! touched bits word by word; a filter passing few points (by the caller's count) is scored
-//! point by point instead.
+//! there). Once `k` points are held, the terms whose bounds sum below the k-th score are
+//! *non-essential*: a point holding only those cannot enter. A filter passing few points (by
+//! the caller's count) is scored point by point instead.
 //!
 //! Exactness: a point's score is always its vector's dot product with the (IDF-weighted) query
 //! summed in increasing term order, as `SparseVector::dot` computes it (the accumulator adds
@@ -25,16 +21,12 @@
 //! remembered, and at the end those within `2E` of the final k-th decoded sum (about k of
 //! them) are scored on their vectors.
 
-use sextant_core::{PointFilter, PointOffset, ScoredPoint, SparseVector, TopK};
+use sextant_core::{PointFilter, ScoredPoint, SparseVector, TopK};
 
 use crate::index::SparseIndex;
-use crate::packed::Cursor;
-use crate::postings::{BLOCK, ListRef};
+use crate::postings::ListRef;
 use crate::request::SparseRequest;
-use crate::weights::Weights;
-
-/// Offsets per window of the accumulator.
-const WINDOW: usize = 4096;
+use crate::window::{Best, WINDOW, Walk, windows};
 
 /// Relative slack on bounds: a sum of n f32 products is off by at most ~n·2^-24 of the sum of
 /// their magnitudes; 1e-5 covers queries of hundreds of terms.
@@ -43,7 +35,7 @@ const SLACK: f32 = 1e-5;
 /// What one search did: postings read from the lists and points scored exactly.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SearchStats {
-    /// Postings read (from essential lists; none in point-by-point scoring).
+    /// Postings read from the lists (none in point-by-point scoring).
     pub postings: usize,
     /// Points whose whole score was summed: from every query term's list, or from their
     /// vectors under a selective filter.
@@ -99,10 +91,7 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
     let coded: f32 = terms.iter().map(|(_, w, l)| w.abs() * l.err).sum();
     let slack = scale * SLACK + 2.0 * coded * (1.0 + SLACK);
     let exact = terms.iter().all(|t| t.2.weights.exact());
-    let mut best = Best {
-        top,
-        near: (!exact).then(Vec::new),
-    };
+    let mut best = Best::new(top, !exact);
     // rank[t]: term t's place by bound ascending; prefix[i]: the i smallest bounds summed.
     let mut by_bound: Vec<usize> = (0..terms.len()).collect();
     by_bound.sort_by(|&a, &b| terms[a].0.total_cmp(&terms[b].0));
@@ -112,10 +101,9 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         rank[t] = i;
         prefix[i + 1] = prefix[i] + terms[t].0;
     }
-    let mut cursors = vec![0usize; terms.len()];
     // The accumulator is zero between searches (every touched entry is taken back to zero),
     // so a thread reuses its own instead of allocating and clearing 16 KiB per query.
-    ACC.with_borrow_mut(|acc| {
+    crate::window::ACC.with_borrow_mut(|acc| {
         acc.resize(WINDOW, 0.0);
         let walk = Walk {
             index,
@@ -127,13 +115,14 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
             slack,
             factor: req.factor,
         };
-        windows(&walk, &mut cursors, acc, &mut best, stats);
+        windows(&walk, acc, &mut best, stats);
     });
-    let Some(near) = best.near else {
-        return best.top.into_sorted_vec();
+    let (top, near) = best.into_parts();
+    let Some(near) = near else {
+        return top.into_sorted_vec();
     };
     // Coded weights: the points near enough, scored on their vectors.
-    let theta = best.top.threshold().unwrap_or(f32::NEG_INFINITY);
+    let theta = top.threshold().unwrap_or(f32::NEG_INFINITY);
     let q = crate::index::as_vector(&weighted);
     let mut top = TopK::new(req.k);
     for (o, c) in near {
@@ -145,219 +134,4 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         }
     }
     top.into_sorted_vec()
-}
-
-/// The k best points by the lists' sums and, when some list holds coded weights, every point
-/// kept on the way (with its decoded sum), to be rescored.
-struct Best {
-    top: TopK,
-    near: Option<Vec<(PointOffset, f32)>>,
-}
-
-impl Best {
-    fn push(&mut self, o: PointOffset, sum: f32) {
-        self.top.push(o, sum);
-        if let Some(near) = &mut self.near {
-            near.push((o, sum));
-        }
-    }
-}
-
-thread_local! {
-    static ACC: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// What the window loop reads: the index, the filter, the query's lists in term order with
-/// their places by bound and the prefix sums of the bounds in that order, and the rounding
-/// slack.
-struct Walk<'a, F: ?Sized> {
-    index: &'a SparseIndex,
-    filter: Option<&'a F>,
-    terms: &'a [(f32, f32, ListRef<'a>)],
-    rank: &'a [usize],
-    by_bound: &'a [usize],
-    prefix: &'a [f32],
-    slack: f32,
-    /// The approximation factor on the k-th score (1: exact).
-    factor: f32,
-}
-
-/// The window loop of [`search`]: walks the essential lists, scores the candidates into `top`.
-fn windows<F: PointFilter + ?Sized>(
-    walk: &Walk<'_, F>,
-    cursors: &mut [usize],
-    acc: &mut [f32],
-    best: &mut Best,
-    stats: &mut SearchStats,
-) {
-    let Walk {
-        index,
-        filter,
-        terms,
-        rank,
-        by_bound,
-        prefix,
-        slack,
-        factor,
-    } = *walk;
-    // The k-th score as pruning sees it: raised by the approximation factor when positive.
-    let threshold = |best: &Best| {
-        best.top
-            .threshold()
-            .map(|t| if t > 0.0 { t * factor } else { t })
-    };
-    let mut probes = vec![0usize; terms.len()];
-    // One reader per list: packed lists decode a block at a time.
-    let mut ids: Vec<Cursor<'_>> = terms.iter().map(|t| Cursor::new(t.2.ids)).collect();
-    let mut window_bound = vec![0.0f32; terms.len()];
-    let mut bits = [0u64; WINDOW / 64];
-    // A bit-set filter is AND-ed word by word; any other is asked point by point.
-    let filter_bits = filter.and_then(|f| f.as_bitset());
-    let per_point = filter.filter(|_| filter_bits.is_none());
-    let masked = index.has_deleted() || filter_bits.is_some();
-    let end = index.end();
-    let mut essential_from = 0;
-    let mut start = 0usize;
-    while start < end {
-        // The first offset any essential list still holds: skip empty windows.
-        let next = (0..terms.len())
-            .filter(|&i| rank[i] >= essential_from)
-            .filter_map(|i| ids[i].get(cursors[i]))
-            .min();
-        let Some(next) = next else { break };
-        start = start.max(next as usize / WINDOW * WINDOW);
-        let stop = start + WINDOW;
-        for (i, &(_, w, list)) in terms.iter().enumerate() {
-            if rank[i] < essential_from {
-                continue;
-            }
-            let mut add = |at: usize, v: f32| {
-                acc[at] += v;
-                bits[at / 64] |= 1 << (at % 64);
-            };
-            let (c, stop) = (cursors[i], stop as PointOffset);
-            // One loop per weight type, so the walk does not branch per posting.
-            let c = match list.weights {
-                Weights::F32(x) => ids[i].walk(c, stop, |c, o| add(o as usize - start, w * x[c])),
-                Weights::F16(x, s) => {
-                    let (a, b) = (w * s.lo, w * s.step);
-                    ids[i].walk(c, stop, |c, o| {
-                        add(
-                            o as usize - start,
-                            a + b * half::f16::from_bits(x[c]).to_f32(),
-                        )
-                    })
-                }
-                Weights::U8(x, s) => {
-                    let (a, b) = (w * s.lo, w * s.step);
-                    ids[i].walk(c, stop, |c, o| add(o as usize - start, a + b * x[c] as f32))
-                }
-            };
-            stats.postings += c - cursors[i];
-            cursors[i] = c;
-        }
-        // Deleted points and a bit-set filter, word by word (their sums cleared).
-        if masked {
-            let words = start / 64;
-            for (i, word) in bits.iter_mut().enumerate() {
-                if *word == 0 {
-                    continue;
-                }
-                let mut keep = *word;
-                if let Some(&d) = index.deleted.as_words().get(words + i) {
-                    keep &= !d;
-                }
-                if let Some(f) = filter_bits {
-                    keep &= f.as_words().get(words + i).copied().unwrap_or(0);
-                }
-                let mut gone = *word & !keep;
-                while gone != 0 {
-                    acc[i * 64 + gone.trailing_zeros() as usize] = 0.0;
-                    gone &= gone - 1;
-                }
-                *word = keep;
-            }
-        }
-        // What the non-essential terms can add in this window: the bounds of their blocks
-        // that hold offsets of the window (tighter than their whole lists').
-        let mut rest = 0.0f32;
-        for (t, &(_, w, list)) in terms.iter().enumerate() {
-            window_bound[t] = 0.0;
-            if rank[t] >= essential_from {
-                continue;
-            }
-            let a = ids[t].seek(probes[t], start as PointOffset);
-            let b = ids[t].seek(a, stop as PointOffset);
-            probes[t] = a;
-            if a < b {
-                window_bound[t] = list.blocks[a / BLOCK..=(b - 1) / BLOCK]
-                    .iter()
-                    .map(|&(hi, lo)| (w * hi).max(w * lo).max(0.0))
-                    .fold(0.0f32, f32::max);
-                rest += window_bound[t];
-            }
-        }
-        for (i, word) in bits.iter_mut().enumerate() {
-            let mut w = std::mem::take(word);
-            while w != 0 {
-                let at = i * 64 + w.trailing_zeros() as usize;
-                w &= w - 1;
-                let partial = std::mem::take(&mut acc[at]);
-                let o = (start + at) as PointOffset;
-                if let Some(theta) = threshold(best)
-                    && partial + rest + slack < theta
-                {
-                    continue;
-                }
-                if per_point.is_some_and(|f| !f.allows(o)) {
-                    continue;
-                }
-                stats.scored += 1;
-                if essential_from == 0 {
-                    // Every term was added, in term order: the score (of exact weights).
-                    best.push(o, partial);
-                    continue;
-                }
-                // Non-essential terms, largest bound first: each probe swaps its bound for
-                // its true contribution, and a point that can no longer reach the k-th score
-                // is dropped before the full sum.
-                let theta = threshold(best).unwrap_or(f32::NEG_INFINITY);
-                let mut bound = partial + rest;
-                let mut dropped = false;
-                for &t in by_bound[..essential_from].iter().rev() {
-                    let (_, w, list) = terms[t];
-                    let c = ids[t].seek(probes[t], o);
-                    probes[t] = c;
-                    let contribution = if ids[t].get(c) == Some(o) {
-                        w * list.weights.get(c)
-                    } else {
-                        0.0
-                    };
-                    bound += contribution - window_bound[t];
-                    if bound + slack < theta {
-                        dropped = true;
-                        break;
-                    }
-                }
-                if dropped {
-                    continue;
-                }
-                let mut sum = 0.0f32;
-                for (t, &(_, w, list)) in terms.iter().enumerate() {
-                    let c = ids[t].seek(probes[t], o);
-                    probes[t] = c;
-                    if ids[t].get(c) == Some(o) {
-                        sum += w * list.weights.get(c);
-                    }
-                }
-                best.push(o, sum);
-            }
-        }
-        if let Some(theta) = threshold(best) {
-            while essential_from < terms.len() && prefix[essential_from + 1] + slack < theta {
-                essential_from += 1;
-            }
-        }
-        start = stop;
-    }
 }

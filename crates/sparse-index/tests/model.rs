@@ -22,9 +22,21 @@ impl Rng {
     }
 }
 
-fn vector(r: &mut Rng, vocab: usize, max_len: usize, weights: &[f32]) -> SparseVector {
+/// A random vector; `skewed`: low term ids far likelier (long lists next to short ones, so
+/// the search probes long lists it does not walk).
+fn vector(
+    r: &mut Rng,
+    vocab: usize,
+    max_len: usize,
+    weights: &[f32],
+    skewed: bool,
+) -> SparseVector {
     let n = r.below(max_len + 1);
-    let mut terms: Vec<u32> = (0..n).map(|_| r.below(vocab) as u32).collect();
+    let mut term = |r: &mut Rng| match skewed {
+        true => r.below(vocab) * r.below(vocab) * r.below(vocab) / (vocab * vocab),
+        false => r.below(vocab),
+    };
+    let mut terms: Vec<u32> = (0..n).map(|_| term(r) as u32).collect();
     terms.sort_unstable();
     terms.dedup();
     let values = terms
@@ -82,11 +94,14 @@ fn run(seed: u64) {
     let mut index = SparseIndex::new();
     let mut docs: Vec<Option<SparseVector>> = Vec::new();
     let n = 1 + r.below(1500);
-    let gap = 1 + r.below(12);
+    // Gaps up to 60 spread the points over several windows of the accumulator (16,384).
+    let widest = if r.below(3) == 0 { 60 } else { 12 };
+    let skewed = r.below(2) == 0;
+    let gap = 1 + r.below(widest);
     let mut offset = 0usize;
     for _ in 0..n {
         offset += r.below(gap);
-        let v = vector(&mut r, vocab, 8, &doc_weights);
+        let v = vector(&mut r, vocab, 8, &doc_weights, skewed);
         index.insert(offset as PointOffset, v.clone()).unwrap();
         docs.resize(offset, None);
         docs.push(Some(v));
@@ -119,7 +134,7 @@ fn run(seed: u64) {
     let mut offset = docs.len();
     for _ in 0..r.below(n / 4 + 1) {
         offset += r.below(gap);
-        let v = vector(&mut r, vocab + 2, 8, &doc_weights);
+        let v = vector(&mut r, vocab + 2, 8, &doc_weights, skewed);
         opened.insert(offset as PointOffset, v.clone()).unwrap();
         index.insert(offset as PointOffset, v.clone()).unwrap();
         docs.resize(offset, None);
@@ -147,7 +162,7 @@ fn check(index: &SparseIndex, docs: &[Option<SparseVector>], r: &mut Rng, seed: 
     );
     let query_weights = [1.0, 1.0, 0.5, 2.0, -0.5];
     for _ in 0..20 {
-        let query = vector(r, vocab + 3, 6, &query_weights);
+        let query = vector(r, vocab + 3, 6, &query_weights, false);
         let k = 1 + r.below(15);
         let use_idf = r.below(2) == 0;
         let mut bits = BitSet::new(docs.len());
