@@ -63,10 +63,12 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         .collect();
     let touched: usize = terms.iter().map(|t| t.2.ids.len()).sum();
 
-    // A filter passing few points: score them one by one.
+    // A filter passing few points: score them one by one (a vector lookup and merge each,
+    // about 30 postings' walk: bm25-pypi-120k, 1% passing, QPS with the switch at 4, 16, 64
+    // postings per point: 14.8k, 22.2k, 23.4k).
     if let (Some(f), Some(passing)) = (filter, req.passing)
         && let Some(bits) = f.as_bitset()
-        && passing.saturating_mul(4) < touched
+        && passing.saturating_mul(32) < touched
     {
         let q = crate::index::as_vector(&weighted);
         for o in bits.iter() {
