@@ -32,9 +32,12 @@ fn vector(
     skewed: bool,
 ) -> SparseVector {
     let n = r.below(max_len + 1);
-    let mut term = |r: &mut Rng| match skewed {
-        true => r.below(vocab) * r.below(vocab) * r.below(vocab) / (vocab * vocab),
-        false => r.below(vocab),
+    let term = |r: &mut Rng| {
+        if skewed {
+            r.below(vocab) * r.below(vocab) * r.below(vocab) / (vocab * vocab)
+        } else {
+            r.below(vocab)
+        }
     };
     let mut terms: Vec<u32> = (0..n).map(|_| term(r) as u32).collect();
     terms.sort_unstable();
