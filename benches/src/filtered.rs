@@ -311,6 +311,12 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                     })
                 })
         });
+        // One `match` of one value on a linked key passes exactly that value's block: the
+        // search may then walk the block's own links.
+        let block = linked
+            && filter_json["must"]
+                .as_array()
+                .is_some_and(|conds| conds.len() == 1 && conds[0]["match"].get("value").is_some());
         for &ef in &args.ef {
             // Each query evaluates the filter (and its estimate, for the planner) itself.
             let mut run = |mode: Option<SearchMode>, i: usize, s: &FloatScorer, out: &mut _| {
@@ -322,7 +328,8 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                     Some(m) => req.mode(m),
                     None => req
                         .estimate(payload_index.estimate(filter, &payloads))
-                        .linked(linked),
+                        .linked(linked)
+                        .block(block),
                 };
                 search_one(&index, code_scorers.get(i), s, &req, q.k, &mut ctx, out)
             };

@@ -14,7 +14,8 @@
 //! ([`HnswIndex::load`]) or searched in place through mmap ([`HnswIndex::open_mapped`]) with identical
 //! results, and payload-aware extra links ([`HnswIndex::add_block_links`]) that keep the
 //! ACORN-style search connected inside a block of points sharing a payload value (plain
-//! filtered traversal keeps to the graph's own links).
+//! filtered traversal keeps to the graph's own links; a filter that is exactly one block walks
+//! the block's links alone, [`SearchRequest::block`]).
 //!
 //! Every search tells its scorer the floor below which a point will be dropped (the worst
 //! score of a full result list, through `QueryScorer::score_points_above`), so a scorer that

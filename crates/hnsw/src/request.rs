@@ -38,6 +38,9 @@ pub enum SearchPlan {
     Graph,
     /// The graph was walked through the passing points (ACORN-1 style).
     Acorn,
+    /// The block's own links were walked (the filter passes exactly one linked block; see
+    /// [`SearchRequest::block`]).
+    Block,
 }
 
 /// A search: `k` results from a list of `max(ef, k)` candidates, optionally under a filter.
@@ -62,6 +65,8 @@ pub struct SearchRequest<'f, F: ?Sized = AllowAll> {
     pub estimate: Option<Cardinality>,
     /// Payload-aware links cover the filter (see [`SearchRequest::linked`]).
     pub linked: bool,
+    /// The filter passes exactly one linked block (see [`SearchRequest::block`]).
+    pub block: bool,
     pub(crate) filter: Option<&'f F>,
 }
 
@@ -82,6 +87,7 @@ impl SearchRequest<'static, AllowAll> {
             mode: SearchMode::Auto,
             estimate: None,
             linked: false,
+            block: false,
             filter: None,
         }
     }
@@ -115,6 +121,17 @@ impl<'f, F: PointFilter + ?Sized> SearchRequest<'f, F> {
         self
     }
 
+    /// Whether the filter passes exactly the points of one block linked by
+    /// [`HnswIndex::add_block_links`](crate::HnswIndex::add_block_links) (a match on one
+    /// linked value, as a store knows from its schema; not an `any` of several values, not
+    /// narrowed by other conditions). The ACORN-style search then follows only the block's
+    /// links once it has reached the block, walking the block's own graph; given for a filter
+    /// that passes other points too, it loses recall. Implies [`linked`](Self::linked).
+    pub fn block(mut self, block: bool) -> Self {
+        self.block = block;
+        self
+    }
+
     /// Only points `filter` allows are returned (any `Fn(u32) -> bool`, a `BitSet` wrapper,
     /// a payload index's filter...).
     pub fn filter<'g, G: PointFilter + ?Sized>(self, filter: &'g G) -> SearchRequest<'g, G> {
@@ -124,6 +141,7 @@ impl<'f, F: PointFilter + ?Sized> SearchRequest<'f, F> {
             mode: self.mode,
             estimate: self.estimate,
             linked: self.linked,
+            block: self.block,
             filter: Some(filter),
         }
     }
