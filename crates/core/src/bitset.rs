@@ -160,6 +160,21 @@ impl BitSet {
         }
     }
 
+    /// Adds the offsets in `a` but not in `b` (word-wise `self | (a & !b)`, growing to `a`'s
+    /// capacity), without building the difference.
+    pub fn or_with_difference(&mut self, a: &BitSet, b: &BitSet) {
+        self.grow(a.len);
+        let none = std::iter::repeat(&0u64);
+        for ((w, x), y) in self
+            .words
+            .iter_mut()
+            .zip(&a.words)
+            .zip(b.words.iter().chain(none))
+        {
+            *w |= x & !y;
+        }
+    }
+
     /// Number of offsets in both sets, without building the intersection.
     pub fn count_and(&self, other: &BitSet) -> usize {
         self.words
@@ -231,6 +246,19 @@ mod tests {
             let mut not = x.clone();
             not.and_not_with(&y);
             prop_assert_eq!(ids(&not), a.difference(&b).copied().collect::<Vec<_>>());
+            // self | (y - x) and self | (x - y), from a set holding 7 (and sets of either length).
+            let mut seven = BitSet::new(10);
+            seven.insert(7);
+            let mut d = seven.clone();
+            d.or_with_difference(&y, &x);
+            let mut want: BTreeSet<u32> = b.difference(&a).copied().collect();
+            want.insert(7);
+            prop_assert_eq!(ids(&d), want.into_iter().collect::<Vec<_>>());
+            let mut d = seven.clone();
+            d.or_with_difference(&x, &y);
+            let mut want: BTreeSet<u32> = a.difference(&b).copied().collect();
+            want.insert(7);
+            prop_assert_eq!(ids(&d), want.into_iter().collect::<Vec<_>>());
             let full = BitSet::full(131);
             prop_assert_eq!(full.count(), 131);
             prop_assert!(!full.contains(131));

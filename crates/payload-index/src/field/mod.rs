@@ -335,7 +335,11 @@ impl FieldIndex {
         let (passing, others_never) = each!(&self.values, t => (
             match t.passing(check) {
                 Passing::Postings(list) => {
-                    union_into(t, &list, p, &mut sure);
+                    // One key per point: a wide range from the prefix sets.
+                    let single = p.multi.count() == 0;
+                    if !(single && t.range_into(check, &mut sure)) {
+                        union_into(t, &list, p, &mut sure);
+                    }
                     true
                 }
                 Passing::Unknown => false,
@@ -564,6 +568,7 @@ impl FieldIndex {
                 .sum::<usize>()
                 + t.pairs * size_of::<K>()
                 + t.points() * 24
+                + t.bucket_bytes()
         }
         let values = match &self.values {
             Values::Keyword(t) => typed(t, |k| k.len() + 24),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::OnceLock;
 
-use sextant_core::PointOffset;
+use sextant_core::{BitSet, PointOffset};
 
 use super::forward::Forward;
 use super::key::IndexKey;
@@ -23,7 +23,23 @@ pub(crate) struct Typed<K: IndexKey> {
     /// built by the first range count after a change: a range over many sparse values is
     /// counted with two binary searches instead of a walk over its keys.
     prefix: OnceLock<(Vec<K>, Vec<usize>)>,
+    /// Prefix sets over the keys, built by the first wide range materialized after a change.
+    buckets: OnceLock<Buckets>,
 }
+
+/// Prefix bit sets over the keys in order: `sets[j]` holds the points whose key is one of
+/// the first `cuts[j]` keys (`cuts[0]` = 0, about 1/[`BUCKETS`] of the postings between two
+/// cuts). In a single-valued field a range over many keys is then one word-wise difference of
+/// two sets plus the postings of the keys at its ragged ends, instead of every posting.
+#[derive(Debug, Clone)]
+struct Buckets {
+    cuts: Vec<usize>,
+    sets: Vec<BitSet>,
+}
+
+/// Prefix sets per field: 32 cost 4 bytes per point and leave at most 2/32 of the postings
+/// to the ragged ends.
+const BUCKETS: usize = 32;
 
 impl<K: IndexKey> Default for Typed<K> {
     fn default() -> Self {
@@ -32,6 +48,7 @@ impl<K: IndexKey> Default for Typed<K> {
             forward: Forward::default(),
             pairs: 0,
             prefix: OnceLock::new(),
+            buckets: OnceLock::new(),
         }
     }
 }
@@ -63,12 +80,14 @@ impl<K: IndexKey> Typed<K> {
             forward,
             pairs,
             prefix: OnceLock::new(),
+            buckets: OnceLock::new(),
         }
     }
 
     /// Records `keys` as the own values of `o` (which has none yet).
     pub fn add(&mut self, o: PointOffset, mut keys: Vec<K>) {
         self.prefix = OnceLock::new();
+        self.buckets = OnceLock::new();
         keys.sort();
         keys.dedup();
         for k in &keys {
@@ -84,6 +103,7 @@ impl<K: IndexKey> Typed<K> {
             return;
         };
         self.prefix = OnceLock::new();
+        self.buckets = OnceLock::new();
         for k in &keys {
             if let Some(p) = self.map.get_mut(k) {
                 p.remove(o);
@@ -156,14 +176,16 @@ impl<K: IndexKey> Typed<K> {
     }
 
     /// The number of postings of the keys passing a range `check`, when it is one (`None`
-    /// otherwise, or when a key cannot tell). The passing keys of a range are contiguous in
-    /// key order: the span's ends are trimmed of keys that fail (exclusive float bounds).
+    /// otherwise, or when a key cannot tell).
     pub fn range_count(&self, check: &FieldCheck) -> Option<usize> {
-        let (lo, hi) = K::key_range(check)?;
-        if !ordered(&lo, &hi) {
-            return Some(0);
-        }
-        let (keys, before) = self.prefix.get_or_init(|| {
+        let (a, b) = self.key_span(check)?;
+        let (_, before) = self.key_prefix();
+        Some(before[b] - before[a])
+    }
+
+    /// The keys in order and the number of postings before each (and the total last).
+    fn key_prefix(&self) -> &(Vec<K>, Vec<usize>) {
+        self.prefix.get_or_init(|| {
             let mut total = 0;
             let mut before = Vec::with_capacity(self.map.len() + 1);
             let keys = self
@@ -177,7 +199,18 @@ impl<K: IndexKey> Typed<K> {
                 .collect();
             before.push(total);
             (keys, before)
-        });
+        })
+    }
+
+    /// The positions `a..b` in key order of the keys passing a range `check` (`None` when it
+    /// is not a range or a key cannot tell). The passing keys of a range are contiguous in
+    /// key order: the span's ends are trimmed of keys that fail (exclusive float bounds).
+    fn key_span(&self, check: &FieldCheck) -> Option<(usize, usize)> {
+        let (lo, hi) = K::key_range(check)?;
+        if !ordered(&lo, &hi) {
+            return Some((0, 0));
+        }
+        let (keys, _) = self.key_prefix();
         let mut a = match &lo {
             Bound::Included(l) => keys.partition_point(|k| k < l),
             Bound::Excluded(l) => keys.partition_point(|k| k <= l),
@@ -194,7 +227,69 @@ impl<K: IndexKey> Typed<K> {
         while b > a && !keys[b - 1].passes(check)? {
             b -= 1;
         }
-        Some(before[b] - before[a])
+        Some((a, b))
+    }
+
+    /// Adds to `sure` the points of a range `check` over many keys through the prefix sets
+    /// (the caller knows every point holds at most one key); false, leaving `sure` alone,
+    /// when `check` is no range, a key cannot tell, or the range's postings cost less than a
+    /// pass over the words.
+    pub fn range_into(&self, check: &FieldCheck, sure: &mut BitSet) -> bool {
+        let Some((a, b)) = self.key_span(check) else {
+            return false;
+        };
+        let (keys, before) = self.key_prefix();
+        // A posting costs about a word of the difference, a key (its list visited) about
+        // four: a range cheaper than the words is left as it is.
+        if before[b] - before[a] + 4 * (b - a) < self.points().div_ceil(64) {
+            return false;
+        }
+        let buckets = self.buckets.get_or_init(|| self.build_buckets(before));
+        // The first cut at or after `a`, the last at or before `b` (`cuts[0]` is 0).
+        let from = buckets.cuts.partition_point(|&c| c < a);
+        let to = buckets.cuts.partition_point(|&c| c <= b).saturating_sub(1);
+        if from >= to {
+            return false;
+        }
+        sure.or_with_difference(&buckets.sets[to], &buckets.sets[from]);
+        // The ragged ends, each walked in key order.
+        for (x, y) in [(a, buckets.cuts[from]), (buckets.cuts[to], b)] {
+            if x < y {
+                let span = (Bound::Included(&keys[x]), Bound::Included(&keys[y - 1]));
+                self.map
+                    .range::<K, _>(span)
+                    .for_each(|(_, p)| p.or_into(sure));
+            }
+        }
+        true
+    }
+
+    /// The prefix sets ([`Buckets`]) of the keys as they are (`before`: postings before each
+    /// key, in key order).
+    fn build_buckets(&self, before: &[usize]) -> Buckets {
+        let step = before[before.len() - 1].div_ceil(BUCKETS).max(1);
+        let mut running = BitSet::new(self.points());
+        let mut buckets = Buckets {
+            cuts: vec![0],
+            sets: vec![running.clone()],
+        };
+        let mut next = step;
+        for (i, postings) in self.map.values().enumerate() {
+            postings.or_into(&mut running);
+            if before[i + 1] >= next || i + 1 == self.map.len() {
+                buckets.cuts.push(i + 1);
+                buckets.sets.push(running.clone());
+                next = before[i + 1] + step;
+            }
+        }
+        buckets
+    }
+
+    /// Heap bytes of the prefix sets, when built.
+    pub fn bucket_bytes(&self) -> usize {
+        self.buckets.get().map_or(0, |b| {
+            b.sets.iter().map(|s| s.as_words().len() * 8).sum::<usize>() + b.cuts.len() * 8
+        })
     }
 
     /// Does an own value of `o` pass `check`? `None` when the keys cannot tell.
