@@ -21,6 +21,11 @@ pub(crate) trait IndexKey: Ord + Clone + std::fmt::Debug {
     fn keys_passing(_check: &FieldCheck) -> Option<Vec<Self>> {
         None
     }
+    /// For an `except` check, the keys it excepts (every other key passes), when the key
+    /// type knows them from the check alone.
+    fn keys_excepted(_check: &FieldCheck) -> Option<Vec<Self>> {
+        None
+    }
     /// The keys passing `check` as one range of keys, when they form one.
     fn key_range(_check: &FieldCheck) -> Option<(Bound<Self>, Bound<Self>)> {
         None
@@ -87,6 +92,13 @@ impl IndexKey for String {
             _ => None,
         }
     }
+    fn keys_excepted(check: &FieldCheck) -> Option<Vec<Self>> {
+        match check {
+            FieldCheck::Match(Match::Except(AnyVariants::Keywords(ks))) => Some(ks.clone()),
+            FieldCheck::Match(Match::Except(AnyVariants::Integers(_))) => Some(Vec::new()),
+            _ => None,
+        }
+    }
     fn others_never_pass(check: &FieldCheck) -> bool {
         matches!(
             check,
@@ -135,6 +147,13 @@ impl IndexKey for i64 {
             FieldCheck::Match(Match::Text(_) | Match::TextAny(_) | Match::Phrase(_)) => {
                 Some(Vec::new())
             }
+            _ => None,
+        }
+    }
+    fn keys_excepted(check: &FieldCheck) -> Option<Vec<Self>> {
+        match check {
+            FieldCheck::Match(Match::Except(AnyVariants::Integers(is))) => Some(is.clone()),
+            FieldCheck::Match(Match::Except(AnyVariants::Keywords(_))) => Some(Vec::new()),
             _ => None,
         }
     }

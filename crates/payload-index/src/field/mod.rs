@@ -332,11 +332,12 @@ impl FieldIndex {
             }
             _ => {}
         }
+        // One key per point: an `except` is the points with a key less the excepted keys' and
+        // a wide range comes from the prefix sets.
+        let single = p.multi.count() == 0;
         let (passing, others_never) = each!(&self.values, t => (
-            match t.passing(check) {
+            (single && t.except_into(check, &p.own, &mut sure)) || match t.passing(check) {
                 Passing::Postings(list) => {
-                    // One key per point: a wide range from the prefix sets.
-                    let single = p.multi.count() == 0;
                     if !(single && t.range_into(check, &mut sure)) {
                         union_into(t, &list, p, &mut sure);
                     }

@@ -264,6 +264,22 @@ impl<K: IndexKey> Typed<K> {
         true
     }
 
+    /// Adds to `sure` the points of `own` (those holding a key) less those holding a key an
+    /// `except` check names (the caller knows every point holds at most one key); false when
+    /// `check` is no `except` the keys can answer.
+    pub fn except_into(&self, check: &FieldCheck, own: &BitSet, sure: &mut BitSet) -> bool {
+        let Some(excepted) = K::keys_excepted(check) else {
+            return false;
+        };
+        sure.or_with(own);
+        for k in &excepted {
+            if let Some(p) = self.map.get(k) {
+                p.and_not_from(sure);
+            }
+        }
+        true
+    }
+
     /// The prefix sets ([`Buckets`]) of the keys as they are (`before`: postings before each
     /// key, in key order).
     fn build_buckets(&self, before: &[usize]) -> Buckets {
