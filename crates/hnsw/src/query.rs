@@ -305,12 +305,17 @@ impl<G: Links + Sync> Query<'_, G> {
             // Every passing neighbour is taken (a set: the same whatever order a storage keeps
             // its lists in). Only the look-through is capped, taken in id order so which
             // points fill the cap depends on the graph alone (compressed files sort lists).
-            let own = self.extra.get(node);
-            if block && !own.is_empty() && allows(node) {
+            // Inside the block: its own links alone (read only when asked for).
+            let own = if block && allows(node) {
+                self.extra.get(node)
+            } else {
+                &[]
+            };
+            if own.is_empty() {
+                g.links_into(node, 0, &mut ctx.links);
+            } else {
                 ctx.links.clear();
                 ctx.links.extend_from_slice(own);
-            } else {
-                g.links_into(node, 0, &mut ctx.links);
             }
             ctx.fresh.clear();
             let mut passing = 0;

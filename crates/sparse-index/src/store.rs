@@ -541,8 +541,9 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
                     format!("term {t}: weight at offset {o} disagrees with its vector"),
                 ));
             }
-            decoded.push(coded.get(pos));
-            err = err.max((coded.get(pos) - w).abs());
+            let d = coded.get(pos);
+            err = err.max((d - w).abs());
+            decoded.push(d);
         }
         let postings = Postings::Mapped {
             weights: range.clone(),
