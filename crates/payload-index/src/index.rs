@@ -8,6 +8,7 @@ use serde_json::Value;
 use sextant_core::{BitSet, Cardinality, PointId, PointOffset};
 
 use crate::field::{FieldIndex, FieldType};
+use crate::fields::Fields;
 use crate::filter::Filter;
 use crate::plan::Plan;
 use crate::{Error, Result};
@@ -26,7 +27,7 @@ pub trait Points {
 /// The payload indexes of one segment.
 #[derive(Debug, Clone, Default)]
 pub struct PayloadIndex {
-    fields: BTreeMap<String, FieldIndex>,
+    fields: Fields,
     live: BitSet,
     /// Bits set in `live` (read by every estimate).
     live_count: usize,
@@ -77,12 +78,12 @@ impl PayloadIndex {
 
     /// Drops the index of `key`; false when there was none.
     pub fn drop_field(&mut self, key: &str) -> bool {
-        self.fields.remove(key).is_some()
+        self.fields.remove(key)
     }
 
     /// The indexed keys and their types.
     pub fn schema(&self) -> impl Iterator<Item = (&str, FieldType)> {
-        self.fields.iter().map(|(k, f)| (k.as_str(), f.kind()))
+        self.fields.iter().map(|(k, f)| (k, f.kind()))
     }
 
     /// The index of `key`, if there is one.
@@ -128,7 +129,7 @@ impl PayloadIndex {
         self.live_count == 0
     }
 
-    pub(crate) fn fields(&self) -> &BTreeMap<String, FieldIndex> {
+    pub(crate) fn fields(&self) -> &Fields {
         &self.fields
     }
 
@@ -136,7 +137,7 @@ impl PayloadIndex {
     pub(crate) fn from_parts(fields: BTreeMap<String, FieldIndex>, live: BitSet) -> Self {
         Self {
             live_count: live.count(),
-            fields,
+            fields: fields.into_iter().collect(),
             live,
         }
     }

@@ -51,6 +51,7 @@ pub mod datetime;
 mod error;
 pub mod facet;
 mod field;
+mod fields;
 pub mod filter;
 #[doc(hidden)]
 pub mod fuzzing;

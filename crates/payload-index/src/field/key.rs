@@ -26,6 +26,9 @@ pub(crate) trait IndexKey: Ord + Clone + std::fmt::Debug {
     fn keys_excepted(_check: &FieldCheck) -> Option<Vec<Self>> {
         None
     }
+    /// True when [`Self::key_range`]'s bounds hold only passing keys (no key at an end
+    /// needs checking; float bounds do, integer and datetime bounds do not).
+    const EXACT_RANGE: bool = false;
     /// The keys passing `check` as one range of keys, when they form one.
     fn key_range(_check: &FieldCheck) -> Option<(Bound<Self>, Bound<Self>)> {
         None
@@ -48,7 +51,24 @@ pub(crate) trait IndexKey: Ord + Clone + std::fmt::Debug {
 
 /// Integer bounds of a float range: the integers `i` with `range.contains(i as f64)`.
 fn int_bounds(r: &crate::filter::Range<f64>) -> (Bound<i64>, Bound<i64>) {
-    let clamp = |f: f64| f.clamp(i64::MIN as f64, i64::MAX as f64) as i64;
+    // `f.ceil() as i64` without libm's call (x86-64's baseline has no rounding
+    // instruction): `as` truncates toward zero and saturates.
+    let ceil = |f: f64| {
+        let i = f as i64;
+        if (i as f64) < f {
+            i.saturating_add(1)
+        } else {
+            i
+        }
+    };
+    let floor = |f: f64| {
+        let i = f as i64;
+        if (i as f64) > f {
+            i.saturating_sub(1)
+        } else {
+            i
+        }
+    };
     let mut lo = Bound::Unbounded;
     let mut hi = Bound::Unbounded;
     let tighter_lo = |lo: Bound<i64>, v: i64| match lo {
@@ -60,16 +80,16 @@ fn int_bounds(r: &crate::filter::Range<f64>) -> (Bound<i64>, Bound<i64>) {
         _ => Bound::Included(v),
     };
     if let Some(g) = r.gte {
-        lo = tighter_lo(lo, clamp(g.ceil()));
+        lo = tighter_lo(lo, ceil(g));
     }
     if let Some(g) = r.gt {
-        lo = tighter_lo(lo, clamp(g.floor()).saturating_add(1));
+        lo = tighter_lo(lo, floor(g).saturating_add(1));
     }
     if let Some(l) = r.lte {
-        hi = tighter_hi(hi, clamp(l.floor()));
+        hi = tighter_hi(hi, floor(l));
     }
     if let Some(l) = r.lt {
-        hi = tighter_hi(hi, clamp(l.ceil()).saturating_sub(1));
+        hi = tighter_hi(hi, ceil(l).saturating_sub(1));
     }
     (lo, hi)
 }
@@ -157,6 +177,7 @@ impl IndexKey for i64 {
             _ => None,
         }
     }
+    const EXACT_RANGE: bool = true;
     fn key_range(check: &FieldCheck) -> Option<(Bound<Self>, Bound<Self>)> {
         match check {
             FieldCheck::Range(r) => Some(int_bounds(r)),
@@ -305,6 +326,7 @@ impl IndexKey for Micros {
             _ => None,
         }
     }
+    const EXACT_RANGE: bool = true;
     fn key_range(check: &FieldCheck) -> Option<(Bound<Self>, Bound<Self>)> {
         let FieldCheck::DatetimeRange(r) = check else {
             return None;
@@ -377,6 +399,60 @@ mod tests {
         assert_eq!(Uuid::extract(&json!(u.to_uppercase())), None);
         assert!(Micros::extract(&json!("2024-01-01")).is_some());
         assert_eq!(bool::extract(&json!(1)), None);
+    }
+
+    #[test]
+    fn integer_bounds_hold_exactly_the_integers_in_a_float_range() {
+        use crate::filter::Range;
+        let edges = [
+            -2.5, -2.0, -0.5, -0.0, 0.0, 0.5, 2.0, 2.5, 1e19, -1e19, 9.2e18,
+        ];
+        for &v in &edges {
+            let ranges = [
+                Range {
+                    gte: Some(v),
+                    ..Range::default()
+                },
+                Range {
+                    gt: Some(v),
+                    ..Range::default()
+                },
+                Range {
+                    lte: Some(v),
+                    ..Range::default()
+                },
+                Range {
+                    lt: Some(v),
+                    ..Range::default()
+                },
+            ];
+            for r in ranges {
+                let (lo, hi) = int_bounds(&r);
+                // Against libm's rounding, the definition the bounds replace.
+                let want = |f: f64, up: bool| (if up { f.ceil() } else { f.floor() }) as i64;
+                let (want_lo, want_hi) = match (r.gte, r.gt, r.lte, r.lt) {
+                    (Some(g), ..) => (Bound::Included(want(g, true)), Bound::Unbounded),
+                    (_, Some(g), ..) => (
+                        Bound::Included(want(g, false).saturating_add(1)),
+                        Bound::Unbounded,
+                    ),
+                    (_, _, Some(l), _) => (Bound::Unbounded, Bound::Included(want(l, false))),
+                    (.., Some(l)) => (
+                        Bound::Unbounded,
+                        Bound::Included(want(l, true).saturating_sub(1)),
+                    ),
+                    _ => unreachable!("one bound each"),
+                };
+                assert_eq!((lo, hi), (want_lo, want_hi), "{r:?}");
+                for i in [-3i64, -2, -1, 0, 1, 2, 3] {
+                    assert_eq!(
+                        std::ops::RangeBounds::contains(&(lo, hi), &i),
+                        r.contains(i as f64),
+                        "{r:?} {i}"
+                    );
+                }
+            }
+        }
     }
 }
 

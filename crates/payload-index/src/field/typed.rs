@@ -221,6 +221,9 @@ impl<K: IndexKey> Typed<K> {
             Bound::Excluded(h) => keys.partition_point(|k| k < h),
             Bound::Unbounded => keys.len(),
         };
+        if K::EXACT_RANGE {
+            return Some((a, b.max(a)));
+        }
         while a < b && !keys[a].passes(check)? {
             a += 1;
         }

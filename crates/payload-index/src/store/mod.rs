@@ -73,10 +73,10 @@ impl PayloadIndex {
             .chain([self.live().len()])
             .max()
             .unwrap_or(0);
-        for (key, f) in self.fields() {
+        for (key, f) in self.fields().iter() {
             if f.indexed_values() >= u32::MAX as usize || slots >= u32::MAX as usize {
                 return Err(Error::Unsupported {
-                    key: key.clone(),
+                    key: key.to_string(),
                     what: "at most 2^32 - 1 indexed values and points per saved field".into(),
                 });
             }
@@ -89,7 +89,7 @@ impl PayloadIndex {
         live.resize(slots.div_ceil(64), 0);
         w.words(&live);
         w.u32(self.fields().len() as u32);
-        for (key, f) in self.fields() {
+        for (key, f) in self.fields().iter() {
             w.blob(key.as_bytes());
             f.write(&mut w, slots);
         }
