@@ -57,8 +57,8 @@ def main():
     ap.add_argument("--max-queries", type=int)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--long-queries", type=int, default=0)
-    ap.add_argument("--query-cuts", default="3,5,8,10,15,20,30")
-    ap.add_argument("--heap-factors", default="0.7,0.8,0.9,1.0")
+    ap.add_argument("--query-cuts", default="5,10,20,40")
+    ap.add_argument("--heap-factors", default="0.3,0.5,0.7,0.9")
     ap.add_argument("--n-postings", type=int, default=0,
                     help="postings kept per list on average (0: the longest list's length, every posting kept)")
     ap.add_argument("--json")

@@ -41,6 +41,9 @@ pub struct SparseArgs {
     /// Approximation factors to sweep (`SparseRequest::approximate`; 1 is the exact search).
     #[arg(long, value_delimiter = ',', default_value = "1")]
     approximate: Vec<f32>,
+    /// Query terms kept to sweep (`SparseRequest::max_terms`, the heaviest; 0: every term).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    max_terms: Vec<usize>,
     /// Filters, one Qdrant filter JSON object per line, over the dataset's payload.jsonl.
     #[arg(long)]
     filters: Option<PathBuf>,
@@ -177,6 +180,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
     let mut table = Table::new(&[
         "storage",
         "factor",
+        "terms",
         "filter",
         "passing",
         "recall@k",
@@ -222,13 +226,21 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
                 }
             })
             .collect();
-        for (&(storage, index), &factor) in searched
+        let modes: Vec<(f32, usize)> = args
+            .approximate
             .iter()
-            .flat_map(|s| args.approximate.iter().map(move |f| (s, f)))
+            .flat_map(|&f| args.max_terms.iter().map(move |&t| (f, t)))
+            .collect();
+        for (&(storage, index), &(factor, max_terms)) in searched
+            .iter()
+            .flat_map(|s| modes.iter().map(move |m| (s, m)))
         {
-            let exact = SparseRequest::new(args.k)
+            let mut exact = SparseRequest::new(args.k)
                 .approximate(factor)
                 .map_err(|e| e.to_string())?;
+            if max_terms > 0 {
+                exact = exact.max_terms(max_terms).map_err(|e| e.to_string())?;
+            }
             let run = |q: usize| -> (Vec<ScoredPoint>, sextant_sparse_index::SearchStats) {
                 match (filter, &payloads) {
                     (Some(f), Some((p, idx))) => {
@@ -274,6 +286,11 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
             table.row(vec![
                 storage.to_string(),
                 factor.to_string(),
+                if max_terms == 0 {
+                    "all".into()
+                } else {
+                    max_terms.to_string()
+                },
                 if fjson.is_null() {
                     "-".into()
                 } else {
@@ -290,7 +307,7 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
             ]);
             report.push(
                 json!({"lib": "sextant-sparse-index", "kind": "search", "mode": "single",
-                "storage": storage, "approximate": factor, "filter": fjson, "passing": passing, "k": args.k, "recall": recall,
+                "storage": storage, "approximate": factor, "max_terms": (max_terms > 0).then_some(max_terms), "filter": fjson, "passing": passing, "k": args.k, "recall": recall,
                 "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us,
                 "postings_per_query": per_q(postings), "scored_per_query": per_q(scored), "rescored_per_query": per_q(rescored),
                 "loadavg": loadavg()}),

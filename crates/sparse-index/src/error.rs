@@ -22,6 +22,9 @@ pub enum Error {
     /// An approximation factor below 1 or not finite.
     #[error("approximation factor {0}: it must be a finite number of at least 1 (1 is exact)")]
     Factor(f32),
+    /// An approximate search over no query term.
+    #[error("max_terms 0: an approximate search keeps at least one query term")]
+    MaxTerms,
     /// The index is too large for the file format (offsets and postings are u32).
     #[error(
         "{postings} postings: a saved sparse index holds at most 2^32 - 1 postings and offsets"

@@ -9,8 +9,11 @@
 //!   `store` module's source docs) and [`SparseIndex::open_mapped`] checks it and searches it
 //!   in place, with the same results, still taking inserts and deletes.
 //! - [`SparseRequest`]: `k`, the IDF modifier, a filter (any core `PointFilter`; a bit set is
-//!   AND-ed per window) with the caller's count of passing points, an approximation factor
-//!   (off by default: on BM25 it trades recall badly, `benches/results/sparse-s14.md`).
+//!   AND-ed per window) with the caller's count of passing points, and two approximate modes,
+//!   off by default: `max_terms(n)` walks only the `n` heaviest query terms and scores
+//!   [`MAX_TERMS_POOL`]` · k` candidates on the whole query (long queries: recall 0.96 at
+//!   1.5x the exact QPS, `benches/results/sparse-s16.md`), and an approximation factor on
+//!   the k-th score (on BM25 it trades recall badly, `sparse-s14.md`).
 //! - [`idf()`]: Qdrant's `ln((N − df + 0.5) / (df + 0.5) + 1)`.
 //! - Search (`search` module): MaxScore over windows of offsets into a dense accumulator,
 //!   exact (the same points, scores and tie order as scoring every point).
@@ -18,7 +21,7 @@
 //! The saved lists' offsets are packed (blocks of 128, delta-coded and bit-packed); their
 //! weights are f32, or f16 / u8 codes with a per-term scale ([`WeightType`]): the codes only
 //! steer the walk (bounds widened by each list's measured decoding error) and every returned
-//! score is the exact one, from the point's vector. Not built: query-term pruning.
+//! score is the exact one, from the point's vector.
 //!
 //! ```
 //! use sextant_core::SparseVector;
@@ -63,5 +66,5 @@ pub use idf::idf;
 pub use index::SparseIndex;
 pub use postings::BLOCK;
 pub use request::SparseRequest;
-pub use search::SearchStats;
+pub use search::{MAX_TERMS_POOL, SearchStats};
 pub use weights::WeightType;

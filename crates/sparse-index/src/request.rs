@@ -25,6 +25,9 @@ pub struct SparseRequest<'f, F: ?Sized = AllowAll> {
     /// Approximate mode: the k-th score is taken as this factor times what it is when deciding
     /// which terms and points to skip (1, the default: exact).
     pub(crate) factor: f32,
+    /// Approximate mode: only this many query terms (those with the largest bounds) walk
+    /// the lists (`None`, the default: every term).
+    pub(crate) max_terms: Option<usize>,
     pub(crate) filter: Option<&'f F>,
 }
 
@@ -44,6 +47,7 @@ impl SparseRequest<'static, AllowAll> {
             idf: false,
             passing: None,
             factor: 1.0,
+            max_terms: None,
             filter: None,
         }
     }
@@ -69,6 +73,7 @@ impl<'f, F: PointFilter + ?Sized> SparseRequest<'f, F> {
             idf: self.idf,
             passing: self.passing,
             factor: self.factor,
+            max_terms: self.max_terms,
             filter: Some(filter),
         }
     }
@@ -83,6 +88,21 @@ impl<'f, F: PointFilter + ?Sized> SparseRequest<'f, F> {
             return Err(crate::Error::Factor(factor));
         }
         self.factor = factor;
+        Ok(self)
+    }
+
+    /// Approximate search over the query's `n` heaviest terms (by the most each can add: its
+    /// weight times its list's largest weight): they alone walk the lists, for the best
+    /// [`MAX_TERMS_POOL`](crate::MAX_TERMS_POOL) times `k` points, which are then scored on every query
+    /// term from their vectors and the best `k` returned. The scores returned are exact; the
+    /// points may miss some of the exact top-k (recall per `n`: `sextant-bench sparse
+    /// --max-terms`). Long queries gain most: their light terms are common words with long
+    /// lists. `n = 0` is an error; `n` at least the query's length is the exact search.
+    pub fn max_terms(mut self, n: usize) -> crate::Result<Self> {
+        if n == 0 {
+            return Err(crate::Error::MaxTerms);
+        }
+        self.max_terms = Some(n);
         Ok(self)
     }
 

@@ -44,6 +44,12 @@ pub struct SearchStats {
     pub rescored: usize,
 }
 
+/// Candidates per result of an approximate search over the heaviest query terms, scored
+/// on every term before the best `k` are kept. bm25-pypi-120k long queries (~12 terms), 10
+/// terms kept, recall@10 / QPS with 1, 3, 4, 8 candidates per result: 0.879 / 14.1k, 0.947 /
+/// 12.0k, 0.956 / 10.9k, 0.970 / 8.8k (all terms, exact: 7.7k).
+pub const MAX_TERMS_POOL: usize = 3;
+
 pub(crate) fn search<F: PointFilter + ?Sized>(
     index: &SparseIndex,
     query: &SparseVector,
@@ -54,6 +60,49 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
     if req.k == 0 || weighted.is_empty() {
         return Vec::new();
     }
+    match req.max_terms {
+        Some(n) if n < weighted.len() => heaviest_terms(index, &weighted, n, req, stats),
+        _ => search_terms(index, &weighted, req, stats),
+    }
+}
+
+/// The approximate search of [`SparseRequest::max_terms`]: the `n` heaviest terms' exact
+/// top `MAX_TERMS_POOL · k`, each scored on the whole query from its vector.
+fn heaviest_terms<F: PointFilter + ?Sized>(
+    index: &SparseIndex,
+    weighted: &[(u32, f32, ListRef<'_>)],
+    n: usize,
+    req: &SparseRequest<'_, F>,
+    stats: &mut SearchStats,
+) -> Vec<ScoredPoint> {
+    let mut kept: Vec<(u32, f32, ListRef<'_>)> = weighted.to_vec();
+    kept.sort_by(|a, b| b.2.bound(b.1).total_cmp(&a.2.bound(a.1)));
+    kept.truncate(n);
+    kept.sort_by_key(|t| t.0);
+    let mut pool_req = *req;
+    pool_req.k = req.k.saturating_mul(MAX_TERMS_POOL);
+    let pool = search_terms(index, &kept, &pool_req, stats);
+    let q = crate::index::as_vector(weighted);
+    let mut top = TopK::new(req.k);
+    for p in pool {
+        if let Some(s) = index
+            .doc(p.offset)
+            .and_then(|(t, w)| q.dot_parts_if_shared(t, w))
+        {
+            stats.rescored += 1;
+            top.push(p.offset, s);
+        }
+    }
+    top.into_sorted_vec()
+}
+
+/// The exact top `req.k` over these weighted terms.
+fn search_terms<F: PointFilter + ?Sized>(
+    index: &SparseIndex,
+    weighted: &[(u32, f32, ListRef<'_>)],
+    req: &SparseRequest<'_, F>,
+    stats: &mut SearchStats,
+) -> Vec<ScoredPoint> {
     let filter = req.filter_ref();
     let mut top = TopK::new(req.k);
     // (bound, query weight, list), in increasing term order.
@@ -70,7 +119,7 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
         && let Some(bits) = f.as_bitset()
         && passing.saturating_mul(32) < touched
     {
-        let q = crate::index::as_vector(&weighted);
+        let q = crate::index::as_vector(weighted);
         for o in bits.iter() {
             if index.deleted.contains(o) {
                 continue;
@@ -125,7 +174,7 @@ pub(crate) fn search<F: PointFilter + ?Sized>(
     };
     // Coded weights: the points near enough, scored on their vectors.
     let theta = top.threshold().unwrap_or(f32::NEG_INFINITY);
-    let q = crate::index::as_vector(&weighted);
+    let q = crate::index::as_vector(weighted);
     let mut top = TopK::new(req.k);
     for (o, c) in near {
         if c + slack >= theta

@@ -225,6 +225,28 @@ fn check(index: &SparseIndex, docs: &[Option<SparseVector>], r: &mut Rng, seed: 
                 "seed {seed}, {stage}: {o} scored {s}"
             );
         }
+        // The heaviest terms only: as many as the query has is the exact search; fewer give
+        // points with their scores on the whole query, in order, passing the filter.
+        let all_terms = base.max_terms(query.len().max(1)).unwrap();
+        assert_eq!(
+            got(index.search(&query, &all_terms)),
+            unfiltered[..k.min(unfiltered.len())],
+            "seed {seed}, {stage}: max_terms = query length"
+        );
+        for n in [1, 2] {
+            let some = base.max_terms(n).unwrap();
+            let found = got(index.search(&query, &some.filter(&bits)));
+            assert!(found.len() <= k, "seed {seed}, {stage}: max_terms {n}");
+            for pair in found.windows(2) {
+                assert!(pair[0].1 > pair[1].1 || (pair[0].1 == pair[1].1 && pair[0].0 < pair[1].0));
+            }
+            for (o, s) in &found {
+                assert!(
+                    bits.contains(*o) && unfiltered.contains(&(*o, *s)),
+                    "seed {seed}, {stage}: max_terms {n}: {o} scored {s}"
+                );
+            }
+        }
     }
 }
 
@@ -242,6 +264,12 @@ fn approximation_factors_below_one_are_refused() {
         let err = SparseRequest::new(3).approximate(bad).unwrap_err();
         assert!(err.to_string().contains("approximation factor"), "{err}");
     }
+}
+
+#[test]
+fn max_terms_zero_is_refused() {
+    let err = SparseRequest::new(3).max_terms(0).unwrap_err();
+    assert!(err.to_string().contains("max_terms"), "{err}");
 }
 
 #[test]
