@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Seismic (pyseismic-lsr 0.5.4), the approximate peer of `sextant-bench sparse --approximate`:
+"""Seismic (pyseismic-lsr 0.5.4), the approximate peer of `sextant-bench sparse --max-terms`:
 the same dataset folder, one query at a time on one thread, recall against the exact scores.
 
 Seismic keeps the heaviest postings of each list in blocks with summaries, and answers a query
@@ -8,7 +8,7 @@ from its `query_cut` heaviest terms, skipping a block when its summary's score i
 gets the dataset's BM25 vectors, terms as strings of their ids. Every (query_cut, heap_factor)
 pair swept is one point of its recall / QPS curve.
 
-    sextant-bench sparse --dataset DIR --long-queries 1000 --approximate 1,1.5,2,3 --json ours.json
+    sextant-bench sparse --dataset DIR --long-queries 1000 --max-terms 0,8,10,12 --json ours.json
     .venv/bin/python seismic_peer.py --dataset DIR --long-queries 1000 --ours ours.json --json seismic.json
 
 The last N base documents are held out as queries with `--long-queries N` (as ours); their
@@ -138,8 +138,11 @@ def main():
             for storage, recs in mine.items():
                 o = best_at(recs, floor)
                 if s and o:
-                    print(f"recall >= {floor}: ours ({storage}, factor {o['approximate']}) {o['qps']:.0f} QPS "
-                          f"÷ Seismic (cut {s['query_cut']}, heap {s['heap_factor']}) {s['qps']:.0f} = "
+                    terms = o.get("max_terms") or "all"
+                    print(f"recall >= {floor}: ours ({storage}, factor {o['approximate']}, terms {terms}, "
+                          f"recall {o['recall']:.3f}) {o['qps']:.0f} QPS "
+                          f"÷ Seismic (cut {s['query_cut']}, heap {s['heap_factor']}, recall {s['recall']:.3f}) "
+                          f"{s['qps']:.0f} = "
                           f"{o['qps'] / s['qps']:.2f}x")
     if args.json:
         json.dump({"harness": "seismic_peer.py", "dataset": os.path.basename(os.path.normpath(args.dataset)),
