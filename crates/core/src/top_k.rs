@@ -1,32 +1,36 @@
 //! `TopK`: a fixed-size heap that keeps the k best scored points seen so far.
 
 use crate::ids::{PointOffset, ScoreType, ScoredPoint};
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-/// Heap entry ordered so that the *worst* kept point is at the top.
-#[derive(Debug, Clone, Copy)]
-struct Worst(ScoredPoint);
+/// A point packed so that one `u64` comparison is [`ScoredPoint::cmp_best_first`]: the score
+/// mapped to bits that order as `f32::total_cmp` does (every NaN to 0, below all numbers) in
+/// the high half, the offset's complement in the low half (a smaller offset wins a tie). A
+/// replacement in the heap then costs a few integer compares instead of float compares with
+/// NaN checks (on bm25-pypi-10k the sparse search spent 17% of its time there).
+#[inline]
+fn pack(offset: PointOffset, score: ScoreType) -> u64 {
+    let b = score.to_bits();
+    let ordered = if score.is_nan() {
+        0
+    } else if b >> 31 == 1 {
+        !b
+    } else {
+        b | 1 << 31
+    };
+    (u64::from(ordered) << 32) | u64::from(!offset)
+}
 
-impl PartialEq for Worst {
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Worst {}
-impl PartialOrd for Worst {
-    #[inline]
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Worst {
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Best-first order puts the worst last; the max-heap then holds the worst on top.
-        self.0.cmp_best_first(&other.0)
-    }
+/// The point of a packed key (a NaN score comes back as a NaN).
+#[inline]
+fn unpack(key: u64) -> ScoredPoint {
+    let ordered = (key >> 32) as u32;
+    let b = if ordered >> 31 == 1 {
+        ordered & !(1 << 31)
+    } else {
+        !ordered
+    };
+    ScoredPoint::new(!(key as u32), ScoreType::from_bits(b))
 }
 
 /// Keeps the `k` best points pushed into it (higher score wins; on equal scores the smaller
@@ -35,7 +39,8 @@ impl Ord for Worst {
 #[derive(Debug, Clone)]
 pub struct TopK {
     k: usize,
-    heap: BinaryHeap<Worst>,
+    /// Packed keys, complemented: the max-heap's top is the worst kept point.
+    heap: BinaryHeap<u64>,
 }
 
 impl TopK {
@@ -71,7 +76,7 @@ impl TopK {
     #[inline]
     pub fn threshold(&self) -> Option<ScoreType> {
         if self.is_full() {
-            self.heap.peek().map(|w| w.0.score)
+            self.heap.peek().map(|&w| unpack(!w).score)
         } else {
             None
         }
@@ -80,19 +85,18 @@ impl TopK {
     /// Offers a point; returns true when it was kept.
     #[inline]
     pub fn push(&mut self, offset: PointOffset, score: ScoreType) -> bool {
-        // Most pushes of a scan lose to the worst kept point by score alone: one float
-        // compare instead of the ordered comparison (ties and NaN take the full path).
-        if self.heap.len() >= self.k && self.heap.peek().is_some_and(|w| score < w.0.score) {
+        if self.k == 0 {
             return false;
         }
-        let candidate = Worst(ScoredPoint::new(offset, score));
+        let key = pack(offset, score);
         if self.heap.len() < self.k {
-            self.heap.push(candidate);
+            self.heap.push(!key);
             return true;
         }
         match self.heap.peek_mut() {
-            Some(mut worst) if candidate < *worst => {
-                *worst = candidate;
+            // The worst kept point's key is the smallest: a larger key replaces it.
+            Some(mut worst) if key > !*worst => {
+                *worst = !key;
                 true
             }
             _ => false,
@@ -106,9 +110,9 @@ impl TopK {
 
     /// The kept points, best first, leaving the heap empty for reuse.
     pub fn drain_sorted(&mut self) -> Vec<ScoredPoint> {
-        let mut out: Vec<ScoredPoint> = self.heap.drain().map(|w| w.0).collect();
-        out.sort_unstable_by(ScoredPoint::cmp_best_first);
-        out
+        let mut keys: Vec<u64> = self.heap.drain().map(|w| !w).collect();
+        keys.sort_unstable_by(|a, b| b.cmp(a));
+        keys.into_iter().map(unpack).collect()
     }
 
     /// The kept points, best first.
@@ -134,6 +138,42 @@ mod tests {
         let v = t.into_sorted_vec();
         assert_eq!(v.iter().map(|p| p.offset).collect::<Vec<_>>(), vec![1, 5]);
         assert!(TopK::new(0).into_sorted_vec().is_empty());
+    }
+
+    #[test]
+    fn packed_keys_order_as_best_first_and_unpack() {
+        let scores = [
+            f32::NEG_INFINITY,
+            -1e30,
+            -1.0,
+            -f32::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            1e-40,
+            1.0,
+            3.5,
+            f32::MAX,
+            f32::INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ];
+        let points: Vec<ScoredPoint> = scores
+            .iter()
+            .flat_map(|&s| [0, 1, 7, u32::MAX].map(|o| ScoredPoint::new(o, s)))
+            .collect();
+        for a in &points {
+            let back = unpack(pack(a.offset, a.score));
+            assert_eq!(back.offset, a.offset);
+            assert!(
+                back.score.to_bits() == a.score.to_bits()
+                    || (a.score.is_nan() && back.score.is_nan())
+            );
+            for b in &points {
+                let want = a.cmp_best_first(b);
+                let got = pack(b.offset, b.score).cmp(&pack(a.offset, a.score));
+                assert_eq!(got, want, "{a:?} vs {b:?}");
+            }
+        }
     }
 
     proptest! {
