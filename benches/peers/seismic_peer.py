@@ -24,29 +24,7 @@ import time
 import numpy as np
 import seismic
 
-from bench_data import read_vecs
-from sparse_peers import read_csr, rows, tie_recall
-
-
-def exact_truth(base, queries, k):
-    """Exact top-k ids and scores of each query over `base`, by a dense score array."""
-    indptr, indices, data = base
-    n = len(indptr) - 1
-    doc_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    order = np.argsort(indices, kind="stable")
-    col_terms, col_docs, col_w = indices[order], doc_of[order], data[order]
-    starts = np.searchsorted(col_terms, np.arange(col_terms.max() + 2))
-    ids, scores = [], []
-    for terms, weights in queries:
-        s = np.zeros(n, dtype=np.float32)
-        for t, w in zip(terms, weights):
-            if t + 1 < len(starts):
-                s[col_docs[starts[t]:starts[t + 1]]] += w * col_w[starts[t]:starts[t + 1]]
-        top = np.argpartition(-s, k)[:k]
-        top = top[np.lexsort((top, -s[top]))]
-        ids.append(top)
-        scores.append(s[top])
-    return ids, scores
+from sparse_peers import column_scorer, load_workload, rows, tie_recall
 
 
 def main():
@@ -64,17 +42,11 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     k = args.k
-    base = read_csr(os.path.join(args.dataset, "base.csr"))
-    if args.long_queries:
-        held = len(base[0]) - 1 - args.long_queries
-        queries = rows(base)[held:][: args.max_queries]
-        cut = base[0][held]
-        base = (base[0][: held + 1], base[1][:cut], base[2][:cut])
-        gt, gt_scores = exact_truth(base, queries, k)
-    else:
-        queries = rows(read_csr(os.path.join(args.dataset, "query.csr")))[: args.max_queries]
-        gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)
-        gt_scores = read_vecs(os.path.join(args.dataset, "groundtruth.scores.fvecs"), np.float32)
+    base, queries, gt, gt_scores = load_workload(args)
+    if gt is None:
+        truth = [column_scorer(base, k)(qv) for qv in queries]
+        gt = [np.array(ids) for ids, _ in truth]
+        gt_scores = [np.array(sc, dtype=np.float32) for _, sc in truth]
     n = len(base[0]) - 1
     postings = int(len(base[1]))
     string_type = seismic.get_seismic_string()

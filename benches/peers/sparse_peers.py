@@ -67,43 +67,11 @@ def timed(queries, search, repeats):
     return best + (first,)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dataset", required=True)
-    ap.add_argument("--ours", help="result file of sextant-bench sparse (for the ratio)")
-    ap.add_argument("--k", type=int, default=10)
-    ap.add_argument("--max-queries", type=int)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--long-queries", type=int, default=0,
-                    help="hold out the last N base documents as queries (as sextant-bench sparse "
-                         "--long-queries N); their truth is the exhaustive scores")
-    ap.add_argument("--json")
-    args = ap.parse_args()
-    k = args.k
-    base = read_csr(os.path.join(args.dataset, "base.csr"))
-    if args.long_queries:
-        held = len(base[0]) - 1 - args.long_queries
-        queries = rows(base)[held:][: args.max_queries]
-        cut = base[0][held]
-        base = (base[0][: held + 1], base[1][:cut], base[2][:cut])
-        gt = gt_scores = None
-    else:
-        queries = rows(read_csr(os.path.join(args.dataset, "query.csr")))[: args.max_queries]
-        gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)
-        gt_scores = read_vecs(os.path.join(args.dataset, "groundtruth.scores.fvecs"), np.float32)
-    n = len(base[0]) - 1
-    records = []
-
-    def report(lib, qps, p50, p99, found, extra=None):
-        rec = float(np.mean([tie_recall(ids, sc, gt[i], gt_scores[i], k) for i, (ids, sc) in enumerate(found)]))
-        records.append({"lib": lib, "kind": "search", "mode": "single", "filter": None, "k": k,
-                        "recall": rec, "qps": qps, "p50_us": p50, "p99_us": p99, **(extra or {})})
-        print(f"| {lib} | {rec:.4f} | {qps:.0f} | {p50:.1f} | {p99:.1f} |")
-
-    print("| lib | recall@k | QPS | p50 µs | p99 µs |\n| --- | --- | --- | --- | --- |")
-
-    # Exhaustive numpy baseline over a CSC copy.
+def column_scorer(base, k):
+    """Exact top-k by a dense score array: every query term's column (documents and weights,
+    from a CSC copy of `base`) added in, then the k best (ties by smaller id)."""
     indptr, indices, data = base
+    n = len(indptr) - 1
     doc_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     order = np.argsort(indices, kind="stable")
     col_terms, col_docs, col_w = indices[order], doc_of[order], data[order]
@@ -118,6 +86,53 @@ def main():
         top = np.argpartition(-scores, k)[:k]
         top = top[np.lexsort((top, -scores[top]))]
         return [int(i) for i in top], [float(scores[i]) for i in top]
+
+    return exhaustive
+
+
+def load_workload(args):
+    """(base, queries, truth ids, truth scores): the dataset's queries and ground truth, or with
+    `--long-queries N` the last N documents held out as queries, their truth left `None` (the
+    caller scores them exhaustively)."""
+    base = read_csr(os.path.join(args.dataset, "base.csr"))
+    if args.long_queries:
+        held = len(base[0]) - 1 - args.long_queries
+        queries = rows(base)[held:][: args.max_queries]
+        cut = base[0][held]
+        return (base[0][: held + 1], base[1][:cut], base[2][:cut]), queries, None, None
+    queries = rows(read_csr(os.path.join(args.dataset, "query.csr")))[: args.max_queries]
+    gt = read_vecs(os.path.join(args.dataset, "groundtruth.ivecs"), np.int32)
+    gt_scores = read_vecs(os.path.join(args.dataset, "groundtruth.scores.fvecs"), np.float32)
+    return base, queries, gt, gt_scores
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", required=True)
+    ap.add_argument("--ours", help="result file of sextant-bench sparse (for the ratio)")
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--max-queries", type=int)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--long-queries", type=int, default=0,
+                    help="hold out the last N base documents as queries (as sextant-bench sparse "
+                         "--long-queries N); their truth is the exhaustive scores")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    k = args.k
+    base, queries, gt, gt_scores = load_workload(args)
+    n = len(base[0]) - 1
+    records = []
+
+    def report(lib, qps, p50, p99, found, extra=None):
+        rec = float(np.mean([tie_recall(ids, sc, gt[i], gt_scores[i], k) for i, (ids, sc) in enumerate(found)]))
+        records.append({"lib": lib, "kind": "search", "mode": "single", "filter": None, "k": k,
+                        "recall": rec, "qps": qps, "p50_us": p50, "p99_us": p99, **(extra or {})})
+        print(f"| {lib} | {rec:.4f} | {qps:.0f} | {p50:.1f} | {p99:.1f} |")
+
+    print("| lib | recall@k | QPS | p50 µs | p99 µs |\n| --- | --- | --- | --- | --- |")
+
+    # Exhaustive numpy baseline over a CSC copy.
+    exhaustive = column_scorer(base, k)
 
     if gt is None:
         truth = [exhaustive(qv) for qv in queries]
