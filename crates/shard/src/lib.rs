@@ -1,0 +1,53 @@
+//! # sextant-shard
+//!
+//! An embeddable vector store like Qdrant Edge's `EdgeShard`, with Qdrant's data model: points
+//! with u64 or UUID ids, named dense vectors, a JSON payload filtered with Qdrant's filter
+//! language. **First slice** (issue 22 is open): every operation goes to a write-ahead log
+//! before it is acknowledged and the points live in RAM, rebuilt from the log on open; queries
+//! are exact scans. Not built yet: segments on disk and the optimizer (HNSW, quantization,
+//! immutable indexes), sparse vectors, field index operations, nested `set_payload` keys,
+//! update filters and modes, snapshots, the universal query's prefetch / fusion / order-by /
+//! groups / recommend, scroll, facets.
+//!
+//! - [`ShardConfig`], [`VectorParams`]: named vectors (size, Qdrant's distance names) and the
+//!   log's durability, persisted as `config.json`.
+//! - [`UpdateOp`], [`Point`]: upsert, delete, set / overwrite / delete / clear payload.
+//! - [`Shard`]: `create`, `open` (replays the log), `update`, `retrieve`, `query`, `count`,
+//!   `info`, `flush`; a second open of the same folder fails with [`Error::Locked`].
+//! - [`QueryRequest`], [`Record`]: nearest points by a dense vector with filter, offset,
+//!   limit, score threshold and payload / vector selectors; Qdrant's scores (similarity for
+//!   Cosine and Dot, distance for Euclid and Manhattan).
+//!
+//! ```
+//! use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
+//! use sextant_core::Distance;
+//! use serde_json::json;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let config = ShardConfig::new([("".to_string(), VectorParams { size: 2, distance: Distance::Cosine })]);
+//! let shard = Shard::create(dir.path(), config)?;
+//! shard.update(UpdateOp::Upsert { points: vec![
+//!     Point::new(1u64, "", vec![1.0, 0.0]).with_payload(json!({"city": "Lisbon"})),
+//!     Point::new(2u64, "", vec![0.0, 1.0]).with_payload(json!({"city": "Porto"})),
+//! ]})?;
+//! let mut req = QueryRequest::new("", vec![0.9, 0.1], 1);
+//! req.filter = Some(sextant_payload_index::Filter::from_json(
+//!     r#"{"must": [{"key": "city", "match": {"value": "Porto"}}]}"#)?);
+//! assert_eq!(shard.query(&req)?[0].id, 2u64.into());
+//! drop(shard);
+//! assert_eq!(Shard::open(dir.path())?.info().points, 2); // replayed from the log
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+mod error;
+mod ops;
+mod query;
+mod shard;
+mod state;
+
+pub use config::{MAX_DIM, ShardConfig, VectorParams};
+pub use error::{Error, Result};
+pub use ops::{Point, UpdateOp};
+pub use query::{QueryRequest, Record};
+pub use shard::{Shard, ShardInfo};

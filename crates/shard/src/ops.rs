@@ -1,0 +1,180 @@
+//! The point operations a shard logs and applies: Qdrant's upsert, delete and payload
+//! operations, as JSON in the log. Each is checked against the config before it is logged.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sextant_core::PointId;
+
+use crate::config::ShardConfig;
+use crate::error::{Error, Result};
+
+/// A point: its id, its named dense vectors (any subset of the config's) and its payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    /// An unsigned integer or a UUID.
+    pub id: PointId,
+    /// Vector name → values.
+    #[serde(default)]
+    pub vectors: BTreeMap<String, Vec<f32>>,
+    /// A JSON object.
+    #[serde(default)]
+    pub payload: Map<String, Value>,
+}
+
+impl Point {
+    /// A point with one vector under `name` and an empty payload.
+    pub fn new(id: impl Into<PointId>, name: &str, vector: Vec<f32>) -> Self {
+        Self {
+            id: id.into(),
+            vectors: BTreeMap::from([(name.to_string(), vector)]),
+            payload: Map::new(),
+        }
+    }
+
+    /// This point with `payload` (a JSON object; anything else becomes an empty payload).
+    pub fn with_payload(mut self, payload: Value) -> Self {
+        self.payload = match payload {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        self
+    }
+}
+
+/// One update, applied whole or not at all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum UpdateOp {
+    /// Insert the points, replacing whole (vectors and payload) any with the same id.
+    Upsert {
+        /// The points (ids unique within the batch: the last one of an id would win).
+        points: Vec<Point>,
+    },
+    /// Delete the points with these ids (unknown ids are ignored, as Qdrant does).
+    Delete {
+        /// The ids.
+        ids: Vec<PointId>,
+    },
+    /// Merge `payload`'s keys into each point's payload.
+    SetPayload {
+        /// The points (each must exist).
+        ids: Vec<PointId>,
+        /// Keys and values to set.
+        payload: Map<String, Value>,
+    },
+    /// Replace each point's payload by `payload`.
+    OverwritePayload {
+        /// The points (each must exist).
+        ids: Vec<PointId>,
+        /// The new payload.
+        payload: Map<String, Value>,
+    },
+    /// Remove these top-level keys from each point's payload.
+    DeletePayload {
+        /// The points (each must exist).
+        ids: Vec<PointId>,
+        /// The keys.
+        keys: Vec<String>,
+    },
+    /// Empty each point's payload.
+    ClearPayload {
+        /// The points (each must exist).
+        ids: Vec<PointId>,
+    },
+}
+
+impl UpdateOp {
+    /// Checks what the config alone can tell: vector names, dimensions, finite values.
+    pub(crate) fn check(&self, config: &ShardConfig) -> Result<()> {
+        let UpdateOp::Upsert { points } = self else {
+            return Ok(());
+        };
+        for p in points {
+            for (name, v) in &p.vectors {
+                let Some(params) = config.vectors.get(name) else {
+                    return Err(Error::bad(format!(
+                        "Not existing vector name error: {name:?} (point {}; the shard has {:?})",
+                        p.id,
+                        config.vectors.keys().collect::<Vec<_>>()
+                    )));
+                };
+                if v.len() != params.size {
+                    return Err(Error::bad(format!(
+                        "Wrong input: Vector dimension error: expected dim: {}, got {} (point {}, vector {name:?})",
+                        params.size,
+                        v.len(),
+                        p.id
+                    )));
+                }
+                if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                    return Err(Error::bad(format!(
+                        "point {}, vector {name:?}: value {} at {i} is not a finite number",
+                        p.id, v[i]
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The ids a payload operation names (each must exist), or none.
+    pub(crate) fn must_exist(&self) -> &[PointId] {
+        match self {
+            UpdateOp::SetPayload { ids, .. }
+            | UpdateOp::OverwritePayload { ids, .. }
+            | UpdateOp::DeletePayload { ids, .. }
+            | UpdateOp::ClearPayload { ids } => ids,
+            UpdateOp::Upsert { .. } | UpdateOp::Delete { .. } => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::VectorParams;
+    use sextant_core::Distance;
+
+    fn config() -> ShardConfig {
+        ShardConfig::new([(
+            "v".to_string(),
+            VectorParams {
+                size: 2,
+                distance: Distance::Dot,
+            },
+        )])
+    }
+
+    #[test]
+    fn bad_vectors_are_refused_with_where() {
+        let up = |name: &str, v: Vec<f32>| UpdateOp::Upsert {
+            points: vec![Point::new(7u64, name, v)],
+        };
+        assert!(up("v", vec![1.0, 2.0]).check(&config()).is_ok());
+        let e = up("w", vec![1.0, 2.0]).check(&config()).unwrap_err();
+        assert!(e.to_string().contains("Not existing vector name"), "{e}");
+        let e = up("v", vec![1.0]).check(&config()).unwrap_err();
+        assert!(e.to_string().contains("expected dim: 2, got 1"), "{e}");
+        let e = up("v", vec![1.0, f32::NAN]).check(&config()).unwrap_err();
+        assert!(
+            e.to_string().contains("point 7") && e.to_string().contains("at 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn operations_round_trip_through_json() {
+        let op = UpdateOp::SetPayload {
+            ids: vec![PointId::from(3u64)],
+            payload: serde_json::json!({"a": [1, 2.5]})
+                .as_object()
+                .unwrap()
+                .clone(),
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(serde_json::from_str::<UpdateOp>(&json).unwrap(), op);
+    }
+}

@@ -1,0 +1,175 @@
+//! `Shard`: a folder holding `config.json` and the write-ahead log (`wal/`); the points live
+//! in RAM, rebuilt from the log when the shard is opened.
+//!
+//! Write path: an operation is checked against the config and the points, appended to the
+//! log (durable per the config's [`Durability`](sextant_wal::Durability) when `update`
+//! returns), then applied; one writer at a time, readers see whole operations only.
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use sextant_core::PointId;
+use sextant_payload_index::Filter;
+use sextant_wal::{Wal, WalConfig};
+
+use crate::config::ShardConfig;
+use crate::error::{Error, Result};
+use crate::ops::UpdateOp;
+use crate::query::{QueryRequest, Record};
+use crate::state::State;
+
+/// The config's file name in the shard's folder.
+const CONFIG: &str = "config.json";
+/// The log's folder in the shard's folder.
+const WAL_DIR: &str = "wal";
+
+/// An open shard: one writer (this handle; a second open fails with [`Error::Locked`]).
+#[derive(Debug)]
+pub struct Shard {
+    path: PathBuf,
+    config: ShardConfig,
+    wal: Wal,
+    state: RwLock<State>,
+}
+
+/// What a shard holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardInfo {
+    /// Live points.
+    pub points: usize,
+    /// The log index the next operation gets.
+    pub next_version: u64,
+}
+
+impl Shard {
+    /// Creates a shard in `path` (created if missing) with `config`; fails if a shard is
+    /// already there.
+    pub fn create(path: impl AsRef<Path>, config: ShardConfig) -> Result<Shard> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(what) = config.problem() {
+            return Err(Error::Config { path, what });
+        }
+        let file = path.join(CONFIG);
+        if file.exists() {
+            return Err(Error::Exists { path });
+        }
+        std::fs::create_dir_all(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let json = serde_json::to_vec_pretty(&config).expect("a config serializes");
+        sextant_mmap_advice::atomic_write(&file, &json)?;
+        Self::start(path, config)
+    }
+
+    /// Opens the shard in `path` (its config read from `config.json`) and replays its log.
+    pub fn open(path: impl AsRef<Path>) -> Result<Shard> {
+        let path = path.as_ref().to_path_buf();
+        let file = path.join(CONFIG);
+        let bytes = match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Missing { path });
+            }
+            Err(source) => return Err(Error::Io { path: file, source }),
+        };
+        let config: ShardConfig = serde_json::from_slice(&bytes).map_err(|e| Error::Config {
+            path: file.clone(),
+            what: e.to_string(),
+        })?;
+        if let Some(what) = config.problem() {
+            return Err(Error::Config { path: file, what });
+        }
+        Self::start(path, config)
+    }
+
+    /// Opens the log and replays it into fresh points.
+    fn start(path: PathBuf, config: ShardConfig) -> Result<Shard> {
+        let options = WalConfig {
+            durability: config.durability,
+            ..WalConfig::default()
+        };
+        let wal = Wal::open(path.join(WAL_DIR), options).map_err(|e| match e {
+            sextant_wal::Error::Locked { .. } => Error::Locked { path: path.clone() },
+            e => Error::Wal(e),
+        })?;
+        let mut state = State::new(&config);
+        for entry in wal.iter_from(wal.first_index()).map_err(Error::Wal)? {
+            let (index, bytes) = entry.map_err(Error::Wal)?;
+            let op: UpdateOp = serde_json::from_slice(&bytes).map_err(|e| Error::BadLogEntry {
+                index,
+                what: e.to_string(),
+            })?;
+            state.apply(index, op)?;
+        }
+        Ok(Shard {
+            path,
+            config,
+            wal,
+            state: RwLock::new(state),
+        })
+    }
+
+    /// The shard's folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The config, exactly as created.
+    pub fn config(&self) -> &ShardConfig {
+        &self.config
+    }
+
+    /// Checks `op`, logs it, applies it; returns its version (its index in the log). An
+    /// operation refused with an error was neither logged nor applied.
+    pub fn update(&self, op: UpdateOp) -> Result<u64> {
+        op.check(&self.config)?;
+        let bytes = serde_json::to_vec(&op).expect("an operation serializes");
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        state.check(&op)?;
+        let version = self.wal.append(&bytes).map_err(Error::Wal)?;
+        state.apply(version, op)?;
+        Ok(version)
+    }
+
+    /// The points with these ids that exist, in the order asked (each once).
+    pub fn retrieve(&self, ids: &[PointId], with_payload: bool, with_vector: bool) -> Vec<Record> {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let mut seen = std::collections::HashSet::new();
+        ids.iter()
+            .filter(|id| seen.insert(**id))
+            .filter_map(|id| state.ids.get(id))
+            .map(|&o| state.record(o, with_payload, with_vector))
+            .collect()
+    }
+
+    /// The nearest points to a dense vector (exact).
+    pub fn query(&self, req: &QueryRequest) -> Result<Vec<Record>> {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state.query(req)
+    }
+
+    /// The exact number of live points passing `filter` (all when `None`).
+    pub fn count(&self, filter: Option<&Filter>) -> usize {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        match filter {
+            Some(f) => state.payloads.count(f, &*state),
+            None => state.ids.len(),
+        }
+    }
+
+    /// Points and the next version.
+    pub fn info(&self) -> ShardInfo {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        ShardInfo {
+            points: state.ids.len(),
+            next_version: self.wal.next_index(),
+        }
+    }
+
+    /// Makes every acknowledged operation durable now (under `Async` durability they
+    /// otherwise are within the interval).
+    pub fn flush(&self) -> Result<()> {
+        self.wal.sync().map_err(Error::Wal)
+    }
+}

@@ -1,0 +1,213 @@
+//! `State`: the points as the log's operations left them, in RAM: id → offset, each offset's
+//! vectors (prepared for their metric: cosine vectors normalized), payload and version, and
+//! the payload index that filters them.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use sextant_core::{BitSet, PointId, PointOffset};
+use sextant_payload_index::{PayloadIndex, Points};
+
+use crate::config::ShardConfig;
+use crate::error::{Error, Result};
+use crate::ops::{Point, UpdateOp};
+
+/// One point slot.
+#[derive(Debug, Clone)]
+pub(crate) struct Slot {
+    pub id: PointId,
+    /// The log index of the last operation that changed the point.
+    pub version: u64,
+    pub payload: Value,
+}
+
+/// One named vector's values, `size` floats per offset, and which offsets have one.
+#[derive(Debug, Clone)]
+pub(crate) struct Column {
+    pub name: String,
+    pub size: usize,
+    pub distance: sextant_core::Distance,
+    pub values: Vec<f32>,
+    pub present: BitSet,
+}
+
+impl Column {
+    /// The vector of `o`, if it has one.
+    pub fn get(&self, o: PointOffset) -> Option<&[f32]> {
+        self.present
+            .contains(o)
+            .then(|| &self.values[o as usize * self.size..(o as usize + 1) * self.size])
+    }
+}
+
+/// The live points.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub ids: HashMap<PointId, PointOffset>,
+    pub slots: Vec<Option<Slot>>,
+    pub columns: Vec<Column>,
+    pub payloads: PayloadIndex,
+    /// Offsets of deleted points, reused by the next inserts.
+    free: Vec<PointOffset>,
+}
+
+impl State {
+    /// No points, the columns of `config`.
+    pub fn new(config: &ShardConfig) -> Self {
+        let columns = config
+            .vectors
+            .iter()
+            .map(|(name, p)| Column {
+                name: name.clone(),
+                size: p.size,
+                distance: p.distance,
+                values: Vec::new(),
+                present: BitSet::new(0),
+            })
+            .collect();
+        Self {
+            ids: HashMap::new(),
+            slots: Vec::new(),
+            columns,
+            payloads: PayloadIndex::new(),
+            free: Vec::new(),
+        }
+    }
+
+    /// The column of vector `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Checks what depends on the points: a payload operation's ids must exist.
+    pub fn check(&self, op: &UpdateOp) -> Result<()> {
+        match op.must_exist().iter().find(|id| !self.ids.contains_key(id)) {
+            Some(id) => Err(Error::bad(format!("No point with id {id} found"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies `op` (checked) as the log's operation `version`.
+    pub fn apply(&mut self, version: u64, op: UpdateOp) -> Result<()> {
+        match op {
+            UpdateOp::Upsert { points } => {
+                for p in points {
+                    self.upsert(version, p)?;
+                }
+            }
+            UpdateOp::Delete { ids } => {
+                for id in ids {
+                    self.delete(id);
+                }
+            }
+            UpdateOp::SetPayload { ids, payload } => {
+                self.edit(version, &ids, |p| p.extend(payload.clone()))?
+            }
+            UpdateOp::OverwritePayload { ids, payload } => {
+                self.edit(version, &ids, |p| *p = payload.clone())?
+            }
+            UpdateOp::DeletePayload { ids, keys } => self.edit(version, &ids, |p| {
+                for k in &keys {
+                    p.remove(k);
+                }
+            })?,
+            UpdateOp::ClearPayload { ids } => self.edit(version, &ids, Map::clear)?,
+        }
+        Ok(())
+    }
+
+    fn upsert(&mut self, version: u64, p: Point) -> Result<()> {
+        let o = match self.ids.get(&p.id) {
+            Some(&o) => o,
+            None => {
+                let o = self.free.pop().unwrap_or(self.slots.len() as PointOffset);
+                self.ids.insert(p.id, o);
+                o
+            }
+        };
+        let at = o as usize;
+        if at >= self.slots.len() {
+            self.slots.resize(at + 1, None);
+        }
+        for c in &mut self.columns {
+            c.present.grow(at + 1);
+            if c.values.len() < (at + 1) * c.size {
+                c.values.resize((at + 1) * c.size, 0.0);
+            }
+            match p.vectors.get(&c.name) {
+                Some(v) => {
+                    let dst = &mut c.values[at * c.size..(at + 1) * c.size];
+                    dst.copy_from_slice(v);
+                    c.distance
+                        .prepare(dst, c.size)
+                        .map_err(|e| Error::bad(format!("point {}: {e}", p.id)))?;
+                    c.present.insert(o);
+                }
+                None => {
+                    c.present.remove(o);
+                }
+            }
+        }
+        let payload = Value::Object(p.payload);
+        self.payloads.set(o, &payload)?;
+        self.slots[at] = Some(Slot {
+            id: p.id,
+            version,
+            payload,
+        });
+        Ok(())
+    }
+
+    fn delete(&mut self, id: PointId) {
+        let Some(o) = self.ids.remove(&id) else {
+            return;
+        };
+        self.slots[o as usize] = None;
+        self.payloads.delete(o);
+        for c in &mut self.columns {
+            c.present.remove(o);
+        }
+        self.free.push(o);
+    }
+
+    fn edit(
+        &mut self,
+        version: u64,
+        ids: &[PointId],
+        change: impl Fn(&mut Map<String, Value>),
+    ) -> Result<()> {
+        for id in ids {
+            let o = self.ids[id];
+            let slot = self.slots[o as usize]
+                .as_mut()
+                .expect("a mapped id has a slot");
+            if let Value::Object(m) = &mut slot.payload {
+                change(m);
+            }
+            slot.version = version;
+            self.payloads.set(o, &slot.payload)?;
+        }
+        Ok(())
+    }
+}
+
+impl Points for State {
+    fn payload(&self, offset: PointOffset) -> Option<Cow<'_, Value>> {
+        self.slots
+            .get(offset as usize)?
+            .as_ref()
+            .map(|s| Cow::Borrowed(&s.payload))
+    }
+
+    fn offsets_of(&self, ids: &[PointId]) -> Vec<PointOffset> {
+        ids.iter()
+            .filter_map(|id| self.ids.get(id).copied())
+            .collect()
+    }
+
+    fn has_vector(&self, offset: PointOffset, name: &str) -> bool {
+        self.column(name)
+            .is_some_and(|c| c.present.contains(offset))
+    }
+}

@@ -1,0 +1,236 @@
+//! Model test: random sequences of every operation, with reopens, against a map of points;
+//! after each step every point, counts under filters and exact queries must equal the model's.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use sextant_core::{Distance, PointId};
+use sextant_payload_index::Filter;
+use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
+
+const DIM: usize = 3;
+
+#[derive(Debug, Clone)]
+enum Step {
+    Upsert(Vec<(u64, Option<[i8; DIM]>, i64, bool)>),
+    Delete(Vec<u64>),
+    Set(Vec<u64>, i64),
+    Overwrite(Vec<u64>, i64),
+    DeleteKey(Vec<u64>),
+    Clear(Vec<u64>),
+    Reopen,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let ids = || prop::collection::vec(0u64..12, 1..4);
+    prop_oneof![
+        4 => prop::collection::vec(
+            (0u64..12, prop::option::weighted(0.85, any::<[i8; DIM]>()), 0i64..4, any::<bool>()),
+            1..5
+        ).prop_map(Step::Upsert),
+        1 => ids().prop_map(Step::Delete),
+        1 => (ids(), 0i64..4).prop_map(|(i, g)| Step::Set(i, g)),
+        1 => (ids(), 0i64..4).prop_map(|(i, g)| Step::Overwrite(i, g)),
+        1 => ids().prop_map(Step::DeleteKey),
+        1 => ids().prop_map(Step::Clear),
+        1 => Just(Step::Reopen),
+    ]
+}
+
+/// The model: id → (prepared vector, payload).
+type Model = BTreeMap<u64, (Option<Vec<f32>>, Map<String, Value>)>;
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+fn op_of(step: &Step) -> Option<UpdateOp> {
+    let ids = |v: &[u64]| v.iter().map(|&i| PointId::from(i)).collect::<Vec<_>>();
+    Some(match step {
+        Step::Upsert(points) => UpdateOp::Upsert {
+            points: points
+                .iter()
+                .map(|&(id, v, g, tag)| Point {
+                    id: id.into(),
+                    vectors: v
+                        .map(|v| BTreeMap::from([("v".to_string(), v.map(f32::from).to_vec())]))
+                        .unwrap_or_default(),
+                    payload: obj(json!({"g": g, "tag": if tag { "a" } else { "b" }})),
+                })
+                .collect(),
+        },
+        Step::Delete(i) => UpdateOp::Delete { ids: ids(i) },
+        Step::Set(i, g) => UpdateOp::SetPayload {
+            ids: ids(i),
+            payload: obj(json!({"g": g, "set": true})),
+        },
+        Step::Overwrite(i, g) => UpdateOp::OverwritePayload {
+            ids: ids(i),
+            payload: obj(json!({"g": g})),
+        },
+        Step::DeleteKey(i) => UpdateOp::DeletePayload {
+            ids: ids(i),
+            keys: vec!["g".into()],
+        },
+        Step::Clear(i) => UpdateOp::ClearPayload { ids: ids(i) },
+        Step::Reopen => return None,
+    })
+}
+
+/// Applies `op` to the model as Qdrant would; false when Qdrant refuses it (a payload
+/// operation on a missing point), leaving the model unchanged.
+fn apply(model: &mut Model, op: &UpdateOp, distance: Distance) -> bool {
+    let id = |p: &PointId| match p {
+        PointId::Num(n) => *n,
+        PointId::Uuid(_) => unreachable!("numeric ids only"),
+    };
+    let known = |ids: &[PointId], m: &Model| ids.iter().all(|i| m.contains_key(&id(i)));
+    match op {
+        UpdateOp::Upsert { points } => {
+            for p in points {
+                let v = p.vectors.get("v").map(|v| {
+                    let mut v = v.clone();
+                    distance.prepare(&mut v, DIM).unwrap();
+                    v
+                });
+                model.insert(id(&p.id), (v, p.payload.clone()));
+            }
+        }
+        UpdateOp::Delete { ids } => ids.iter().for_each(|i| {
+            model.remove(&id(i));
+        }),
+        UpdateOp::SetPayload { ids, payload } if known(ids, model) => {
+            for i in ids {
+                model.get_mut(&id(i)).unwrap().1.extend(payload.clone());
+            }
+        }
+        UpdateOp::OverwritePayload { ids, payload } if known(ids, model) => {
+            for i in ids {
+                model.get_mut(&id(i)).unwrap().1 = payload.clone();
+            }
+        }
+        UpdateOp::DeletePayload { ids, keys } if known(ids, model) => {
+            for i in ids {
+                for k in keys {
+                    model.get_mut(&id(i)).unwrap().1.remove(k);
+                }
+            }
+        }
+        UpdateOp::ClearPayload { ids } if known(ids, model) => {
+            for i in ids {
+                model.get_mut(&id(i)).unwrap().1.clear();
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn check(shard: &Shard, model: &Model, distance: Distance, query: &[f32; DIM]) {
+    let all: Vec<PointId> = (0u64..12).map(PointId::from).collect();
+    let got = shard.retrieve(&all, true, true);
+    assert_eq!(got.len(), model.len());
+    for r in &got {
+        let PointId::Num(n) = r.id else { panic!() };
+        let (v, p) = &model[&n];
+        assert_eq!(r.payload.as_ref().unwrap(), &Value::Object(p.clone()));
+        assert_eq!(r.vectors.as_ref().unwrap().get("v"), v.as_ref());
+    }
+    let filters = [
+        r#"{"must": [{"key": "g", "match": {"value": 1}}]}"#,
+        r#"{"must": [{"key": "g", "range": {"gte": 2}}], "must_not": [{"key": "tag", "match": {"value": "a"}}]}"#,
+        r#"{"should": [{"is_empty": {"key": "g"}}, {"key": "set", "match": {"value": true}}]}"#,
+    ];
+    for f in filters {
+        let filter = Filter::from_json(f).unwrap();
+        let want: Vec<u64> = model
+            .iter()
+            .filter(|(_, (_, p))| {
+                sextant_payload_index::check::check_filter(
+                    &filter,
+                    &Value::Object(p.clone()),
+                    0,
+                    &sextant_payload_index::check::NoContext,
+                )
+            })
+            .map(|(&i, _)| i)
+            .collect();
+        assert_eq!(shard.count(Some(&filter)), want.len(), "{f}");
+        // Exact query under the filter: brute force over the model.
+        let mut q = query.to_vec();
+        distance.prepare(&mut q, DIM).unwrap();
+        let mut scored: Vec<(f32, u64)> = want
+            .iter()
+            .filter_map(|i| Some((distance.score_f32(&q, model[i].0.as_ref()?), *i)))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut req = QueryRequest::new("v", query.to_vec(), 4);
+        req.filter = Some(filter);
+        let found = shard.query(&req).unwrap();
+        assert_eq!(found.len(), scored.len().min(4), "{f}");
+        for (r, (s, _)) in found.iter().zip(&scored) {
+            let internal = match distance {
+                Distance::Euclid | Distance::Manhattan => distance.from_distance(r.score),
+                _ => r.score,
+            };
+            assert!(
+                (internal - s).abs() <= 1e-4 * s.abs().max(1.0),
+                "{f}: {r:?} vs {s}"
+            );
+            let PointId::Num(n) = r.id else { panic!() };
+            let own = distance.score_f32(&q, model[&n].0.as_ref().unwrap());
+            assert_eq!(own, *s, "{f}: a point scored as the k-th best must be one");
+        }
+    }
+}
+
+fn run(steps: Vec<Step>, distance: Distance, query: [f32; DIM]) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ShardConfig::new([(
+        "v".to_string(),
+        VectorParams {
+            size: DIM,
+            distance,
+        },
+    )]);
+    let mut shard = Shard::create(dir.path(), config).unwrap();
+    let mut model = Model::new();
+    for s in &steps {
+        match op_of(s) {
+            None => {
+                drop(shard);
+                shard = Shard::open(dir.path()).unwrap();
+            }
+            Some(op) => {
+                let before = shard.info().next_version;
+                let accepted = apply(&mut model, &op, distance);
+                let result = shard.update(op);
+                assert_eq!(result.is_ok(), accepted, "{s:?}: {result:?}");
+                if !accepted {
+                    assert_eq!(
+                        shard.info().next_version,
+                        before,
+                        "a refused op is not logged"
+                    );
+                }
+            }
+        }
+        check(&shard, &model, distance, &query);
+    }
+    drop(shard);
+    check(&Shard::open(dir.path()).unwrap(), &model, distance, &query);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn shard_equals_the_model(
+        steps in prop::collection::vec(step(), 1..30),
+        d in 0usize..4,
+        query in any::<[i8; DIM]>(),
+    ) {
+        let distance = [Distance::Cosine, Distance::Dot, Distance::Euclid, Distance::Manhattan][d];
+        run(steps, distance, query.map(f32::from));
+    }
+}
