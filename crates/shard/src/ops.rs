@@ -165,6 +165,23 @@ mod tests {
         );
     }
 
+    /// The log's entry format: these exact bytes must keep decoding to these operations.
+    #[test]
+    fn logged_form_is_stable() {
+        let golden = [
+            r#"{"op":"upsert","points":[{"id":1,"vectors":{"v":[0.5,-1.0]},"payload":{"a":1}},{"id":"550e8400-e29b-41d4-a716-446655440000","vectors":{},"payload":{}}]}"#,
+            r#"{"op":"delete","ids":[1,2]}"#,
+            r#"{"op":"set_payload","ids":[1],"payload":{"b":[true,null]}}"#,
+            r#"{"op":"overwrite_payload","ids":[1],"payload":{}}"#,
+            r#"{"op":"delete_payload","ids":[1],"keys":["a","b"]}"#,
+            r#"{"op":"clear_payload","ids":[1]}"#,
+        ];
+        for g in golden {
+            let op: UpdateOp = serde_json::from_str(g).unwrap();
+            assert_eq!(serde_json::to_string(&op).unwrap(), g);
+        }
+    }
+
     #[test]
     fn operations_round_trip_through_json() {
         let op = UpdateOp::SetPayload {
