@@ -29,4 +29,11 @@ cargo build --locked -p sextant-payload-index --example filter_ids
 target/conformance-venv/bin/python crates/payload-index/conformance/filters.py \
     --bin target/debug/examples/filter_ids
 
+echo "== Qdrant conformance: shard operations and queries against qdrant-client's Local Mode"
+cargo build --locked -p sextant-shard --example shard_script
+for seed in 7 8; do
+    target/conformance-venv/bin/python crates/shard/conformance/shard.py \
+        --bin target/debug/examples/shard_script --steps 600 --seed "$seed"
+done
+
 echo "== ci/test.sh: all green"

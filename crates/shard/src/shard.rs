@@ -132,12 +132,11 @@ impl Shard {
         Ok(version)
     }
 
-    /// The points with these ids that exist, in the order asked (each once).
+    /// The points with these ids that exist, in the order asked (an id asked twice is
+    /// returned twice, as Local Mode does).
     pub fn retrieve(&self, ids: &[PointId], with_payload: bool, with_vector: bool) -> Vec<Record> {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-        let mut seen = std::collections::HashSet::new();
         ids.iter()
-            .filter(|id| seen.insert(**id))
             .filter_map(|id| state.ids.get(id))
             .map(|&o| state.record(o, with_payload, with_vector))
             .collect()

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Conformance of sextant-shard with qdrant-client's Local Mode.
+
+Runs one random script of point operations and queries on `QdrantClient(":memory:")` and
+through the Rust example `shard_script` (a fresh shard, reopened twice along the way), and
+requires the same answers: query hits (ids in order, scores within 1e-4 relative, payloads),
+exact counts under filters, and retrieved points (payloads, vectors as stored). Four named
+vectors, one per distance; integer and UUID ids; upserts that replace points, deletes, and set /
+overwrite / delete / clear payload on existing points. Exits 1 on any mismatch.
+
+    python shard.py --bin target/debug/examples/shard_script [--steps 400] [--seed 7]
+
+Needs qdrant-client==1.18.0 (ci/test.sh installs it in a venv). Not generated: payload
+operations on missing points (Qdrant answers 404; the shard refuses them as Qdrant does, Local
+Mode ignores them).
+"""
+
+import argparse
+import json
+import math
+import random
+import subprocess
+import sys
+import uuid
+
+from qdrant_client import QdrantClient, models
+
+DIM = 4
+DISTANCES = {"c": "Cosine", "d": "Dot", "e": "Euclid", "m": "Manhattan"}
+TAGS = ["red", "green", "blue"]
+
+
+def point_id(rng):
+    if rng.random() < 0.25:
+        return str(uuid.UUID(int=rng.randrange(40)))
+    return rng.randrange(60)
+
+
+def vector(rng):
+    return [round(rng.uniform(-1, 1), 4) for _ in range(DIM)]
+
+
+def payload(rng):
+    p = {"g": rng.randrange(5), "x": round(rng.uniform(0, 10), 3)}
+    if rng.random() < 0.7:
+        p["tag"] = rng.choice(TAGS)
+    return p
+
+
+def a_filter(rng):
+    forms = [
+        None,
+        {"must": [{"key": "g", "match": {"value": rng.randrange(5)}}]},
+        {"must": [{"key": "x", "range": {"gte": round(rng.uniform(0, 10), 2)}}]},
+        {"must_not": [{"key": "tag", "match": {"any": rng.sample(TAGS, 2)}}]},
+        {"should": [{"is_empty": {"key": "tag"}}, {"key": "g", "range": {"lt": 2}}]},
+    ]
+    return rng.choice(forms)
+
+
+def script(rng, steps):
+    known = set()
+    out = []
+    for i in range(steps):
+        r = rng.random()
+        if r < 0.35 or len(known) < 5:
+            pts = []
+            for _ in range(rng.randint(1, 6)):
+                names = [n for n in DISTANCES if rng.random() < 0.85]
+                pts.append({"id": point_id(rng), "vectors": {n: vector(rng) for n in names},
+                            "payload": payload(rng)})
+            known.update(p["id"] for p in pts)
+            out.append({"update": {"op": "upsert", "points": pts}})
+        elif r < 0.42:
+            ids = rng.sample(sorted(known, key=str), min(len(known), rng.randint(1, 3))) + [point_id(rng)]
+            known.difference_update(ids)
+            out.append({"update": {"op": "delete", "ids": ids}})
+        elif r < 0.52:
+            ids = rng.sample(sorted(known, key=str), min(len(known), rng.randint(1, 3)))
+            kind = rng.choice(["set_payload", "overwrite_payload", "delete_payload", "clear_payload"])
+            op = {"op": kind, "ids": ids}
+            if kind in ("set_payload", "overwrite_payload"):
+                op["payload"] = {"g": rng.randrange(5), "extra": rng.choice(TAGS)}
+            if kind == "delete_payload":
+                op["keys"] = rng.sample(["g", "x", "tag"], 2)
+            out.append({"update": op})
+        elif r < 0.85:
+            name = rng.choice(list(DISTANCES))
+            q = {"using": name, "vector": vector(rng), "limit": rng.randint(1, 8),
+                 "offset": rng.choice([0, 0, 2]), "filter": a_filter(rng), "score_threshold": None}
+            if rng.random() < 0.2:
+                q["score_threshold"] = {"c": 0.2, "d": 0.1, "e": 1.5, "m": 2.5}[name]
+            out.append({"query": q})
+        elif r < 0.93:
+            out.append({"count": a_filter(rng)})
+        elif r < 0.98:
+            out.append({"retrieve": rng.sample(sorted(known, key=str), min(len(known), 4)) + [point_id(rng)]})
+        else:
+            out.append({"reopen": True})
+    return out
+
+
+def local_mode(steps):
+    client = QdrantClient(":memory:")
+    client.create_collection("c", vectors_config={
+        n: models.VectorParams(size=DIM, distance=getattr(models.Distance, d.upper()))
+        for n, d in DISTANCES.items()})
+    results = []
+    for step in steps:
+        if "update" in step:
+            op = step["update"]
+            kind = op["op"]
+            if kind == "upsert":
+                client.upsert("c", points=[models.PointStruct(id=p["id"], vector=p["vectors"], payload=p["payload"])
+                                           for p in op["points"]])
+            elif kind == "delete":
+                client.delete("c", points_selector=models.PointIdsList(points=op["ids"]))
+            elif kind == "set_payload":
+                client.set_payload("c", payload=op["payload"], points=op["ids"])
+            elif kind == "overwrite_payload":
+                client.overwrite_payload("c", payload=op["payload"], points=op["ids"])
+            elif kind == "delete_payload":
+                client.delete_payload("c", keys=op["keys"], points=op["ids"])
+            elif kind == "clear_payload":
+                client.clear_payload("c", points_selector=models.PointIdsList(points=op["ids"]))
+            results.append("ok")
+        elif "query" in step:
+            q = step["query"]
+            flt = models.Filter.model_validate(q["filter"]) if q["filter"] else None
+            hits = client.query_points("c", query=q["vector"], using=q["using"], query_filter=flt,
+                                       limit=q["limit"], offset=q["offset"], with_payload=True,
+                                       score_threshold=q["score_threshold"]).points
+            results.append([[h.id, h.score, h.payload] for h in hits])
+        elif "count" in step:
+            f = step["count"]
+            flt = models.Filter.model_validate(f) if f else None
+            results.append(client.count("c", count_filter=flt, exact=True).count)
+        elif "retrieve" in step:
+            recs = client.retrieve("c", ids=step["retrieve"], with_payload=True, with_vectors=True)
+            results.append([[r.id, r.payload, r.vector] for r in recs])
+        else:
+            results.append(None)
+    return results
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-5)
+
+
+def same_vectors(a, b):
+    return set(a) == set(b) and all(all(close(x, y) for x, y in zip(a[n], b[n])) for n in a)
+
+
+def compare(step, ours, theirs):
+    """A list of differences between our answer and Local Mode's for one step."""
+    if "update" in step:
+        return [] if "ok" in ours else [f"refused: {ours}"]
+    if "query" in step:
+        if isinstance(ours, dict):
+            return [f"error: {ours}"]
+        if [h[0] for h in ours] != [h[0] for h in theirs]:
+            return [f"ids {[h[0] for h in ours]} vs {[h[0] for h in theirs]}"]
+        return [f"hit {o} vs {t}" for o, t in zip(ours, theirs) if not close(o[1], t[1]) or o[2] != t[2]]
+    if "count" in step:
+        return [] if ours == theirs else [f"count {ours} vs {theirs}"]
+    if "retrieve" in step:
+        if [r[0] for r in ours] != [r[0] for r in theirs]:
+            return [f"ids {[r[0] for r in ours]} vs {[r[0] for r in theirs]}"]
+        return [f"point {o} vs {t}" for o, t in zip(ours, theirs) if o[1] != t[1] or not same_vectors(o[2], t[2])]
+    return []
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    steps = script(rng, args.steps)
+    config = {"vectors": {n: {"size": DIM, "distance": d} for n, d in DISTANCES.items()}}
+    run = subprocess.run([args.bin], input=json.dumps({"config": config, "steps": steps}),
+                         capture_output=True, text=True, check=True)
+    ours = [json.loads(line) for line in run.stdout.splitlines()]
+    theirs = local_mode(steps)
+    bad = 0
+    kinds = {}
+    for i, (step, o, t) in enumerate(zip(steps, ours, theirs)):
+        kind = next(iter(step))
+        kinds[kind] = kinds.get(kind, 0) + 1
+        for d in compare(step, o, t):
+            bad += 1
+            if bad <= 20:
+                print(f"step {i} {json.dumps(step)[:160]}: {d}")
+    if len(ours) != len(steps):
+        print(f"{len(ours)} answers for {len(steps)} steps")
+        bad += 1
+    print(f"shard conformance: {len(steps)} steps {kinds}, {bad} differences from Local Mode")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+//! The Rust side of the Local Mode conformance test (`conformance/shard.py`): reads a script
+//! `{"config": ..., "steps": [...]}` on stdin, runs it on a fresh shard in a temporary folder
+//! and prints one JSON result per step on stdout. Steps: `{"update": op}` → `{"ok": version}`
+//! or `{"error": message}`; `{"query": {...}}` → `[[id, score, payload], ...]`;
+//! `{"count": filter or null}` → n; `{"retrieve": [ids]}` → `[[id, payload, vectors], ...]`;
+//! `{"reopen": true}` → `null` (the shard closed and opened again).
+
+use std::io::Read;
+
+use serde_json::{Value, json};
+use sextant_payload_index::Filter;
+use sextant_shard::{QueryRequest, Shard, ShardConfig, UpdateOp};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input)?;
+    let script: Value = serde_json::from_str(&input)?;
+    let config: ShardConfig = serde_json::from_value(script["config"].clone())?;
+    let dir = std::env::temp_dir().join(format!("sextant-shard-script-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut shard = Some(Shard::create(&dir, config)?);
+    let empty = Vec::new();
+    for step in script["steps"].as_array().unwrap_or(&empty) {
+        let s = shard.as_ref().expect("open");
+        let out = if let Some(op) = step.get("update") {
+            let op: UpdateOp = serde_json::from_value(op.clone())?;
+            match s.update(op) {
+                Ok(v) => json!({"ok": v}),
+                Err(e) => json!({"error": e.to_string()}),
+            }
+        } else if let Some(q) = step.get("query") {
+            let mut req = QueryRequest::new(
+                q["using"].as_str().unwrap_or(""),
+                serde_json::from_value(q["vector"].clone())?,
+                q["limit"].as_u64().unwrap_or(10) as usize,
+            );
+            req.offset = q["offset"].as_u64().unwrap_or(0) as usize;
+            req.score_threshold = q["score_threshold"].as_f64().map(|t| t as f32);
+            req.with_payload = true;
+            if !q["filter"].is_null() {
+                req.filter = Some(Filter::from_value(&q["filter"])?);
+            }
+            match s.query(&req) {
+                Ok(hits) => hits
+                    .iter()
+                    .map(|h| json!([h.id, h.score, h.payload]))
+                    .collect(),
+                Err(e) => json!({"error": e.to_string()}),
+            }
+        } else if let Some(f) = step.get("count") {
+            let filter = (!f.is_null()).then(|| Filter::from_value(f)).transpose()?;
+            json!(s.count(filter.as_ref()))
+        } else if let Some(ids) = step.get("retrieve") {
+            let ids: Vec<sextant_core::PointId> = serde_json::from_value(ids.clone())?;
+            s.retrieve(&ids, true, true)
+                .iter()
+                .map(|r| json!([r.id, r.payload, r.vectors]))
+                .collect()
+        } else if step.get("reopen").is_some() {
+            drop(shard.take());
+            shard = Some(Shard::open(&dir)?);
+            Value::Null
+        } else {
+            return Err(format!("unknown step {step}").into());
+        };
+        println!("{out}");
+    }
+    drop(shard);
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
