@@ -4,9 +4,11 @@
 Runs one random script of point operations and queries on `QdrantClient(":memory:")` and
 through the Rust example `shard_script` (a fresh shard, reopened twice along the way), and
 requires the same answers: query hits (ids in order, scores within 1e-4 relative, payloads),
-exact counts under filters, and retrieved points (payloads, vectors as stored). Four named
-vectors, one per distance; integer and UUID ids; upserts that replace points, deletes, and set /
-overwrite / delete / clear payload on existing points. Exits 1 on any mismatch.
+exact counts under filters, retrieved points (payloads, vectors as stored), scroll pages (ids in
+order, payloads, the next page's offset) and facets on indexed keys (values and counts, in
+order). Four named vectors, one per distance; integer and UUID ids; upserts that replace points,
+deletes, set / overwrite / delete / clear payload on existing points, field indexes created and
+dropped along the way (filters must not change answers). Exits 1 on any mismatch.
 
     python shard.py --bin target/debug/examples/shard_script [--steps 400] [--seed 7]
 
@@ -22,6 +24,7 @@ import random
 import subprocess
 import sys
 import uuid
+import warnings
 
 from qdrant_client import QdrantClient, models
 
@@ -60,7 +63,9 @@ def a_filter(rng):
 
 def script(rng, steps):
     known = set()
-    out = []
+    # Facets need an index on the key: both are created first.
+    out = [{"update": {"op": "create_field_index", "key": "g", "schema": "integer"}},
+           {"update": {"op": "create_field_index", "key": "tag", "schema": "keyword"}}]
     for i in range(steps):
         r = rng.random()
         if r < 0.35 or len(known) < 5:
@@ -91,8 +96,18 @@ def script(rng, steps):
             if rng.random() < 0.2:
                 q["score_threshold"] = {"c": 0.2, "d": 0.1, "e": 1.5, "m": 2.5}[name]
             out.append({"query": q})
-        elif r < 0.93:
+        elif r < 0.89:
             out.append({"count": a_filter(rng)})
+        elif r < 0.92:
+            start = rng.choice([None, point_id(rng)])
+            out.append({"scroll": {"filter": a_filter(rng), "limit": rng.randint(1, 15), "offset": start}})
+        elif r < 0.95:
+            if rng.random() < 0.5:
+                key, schema = rng.choice([("g", "integer"), ("tag", "keyword"), ("x", "float")])
+                out.append({"update": {"op": "create_field_index", "key": key, "schema": schema}})
+            else:
+                out.append({"facet": {"key": rng.choice(["g", "tag"]), "filter": a_filter(rng),
+                                      "limit": rng.randint(1, 4)}})
         elif r < 0.98:
             out.append({"retrieve": rng.sample(sorted(known, key=str), min(len(known), 4)) + [point_id(rng)]})
         else:
@@ -101,6 +116,7 @@ def script(rng, steps):
 
 
 def local_mode(steps):
+    warnings.filterwarnings("ignore", message="Payload indexes have no effect")
     client = QdrantClient(":memory:")
     client.create_collection("c", vectors_config={
         n: models.VectorParams(size=DIM, distance=getattr(models.Distance, d.upper()))
@@ -123,6 +139,8 @@ def local_mode(steps):
                 client.delete_payload("c", keys=op["keys"], points=op["ids"])
             elif kind == "clear_payload":
                 client.clear_payload("c", points_selector=models.PointIdsList(points=op["ids"]))
+            elif kind == "create_field_index":
+                client.create_payload_index("c", field_name=op["key"], field_schema=op["schema"])
             results.append("ok")
         elif "query" in step:
             q = step["query"]
@@ -135,6 +153,17 @@ def local_mode(steps):
             f = step["count"]
             flt = models.Filter.model_validate(f) if f else None
             results.append(client.count("c", count_filter=flt, exact=True).count)
+        elif "scroll" in step:
+            q = step["scroll"]
+            flt = models.Filter.model_validate(q["filter"]) if q["filter"] else None
+            recs, nxt = client.scroll("c", scroll_filter=flt, limit=q["limit"], offset=q["offset"],
+                                      with_payload=True)
+            results.append({"points": [[r.id, r.payload] for r in recs], "next": nxt})
+        elif "facet" in step:
+            q = step["facet"]
+            flt = models.Filter.model_validate(q["filter"]) if q["filter"] else None
+            hits = client.facet("c", key=q["key"], facet_filter=flt, limit=q["limit"], exact=True).hits
+            results.append([[h.value, h.count] for h in hits])
         elif "retrieve" in step:
             recs = client.retrieve("c", ids=step["retrieve"], with_payload=True, with_vectors=True)
             results.append([[r.id, r.payload, r.vector] for r in recs])
@@ -163,6 +192,10 @@ def compare(step, ours, theirs):
         return [f"hit {o} vs {t}" for o, t in zip(ours, theirs) if not close(o[1], t[1]) or o[2] != t[2]]
     if "count" in step:
         return [] if ours == theirs else [f"count {ours} vs {theirs}"]
+    if "scroll" in step:
+        return [] if ours == theirs else [f"page {ours} vs {theirs}"]
+    if "facet" in step:
+        return [] if ours == theirs else [f"facet {ours} vs {theirs}"]
     if "retrieve" in step:
         if [r[0] for r in ours] != [r[0] for r in theirs]:
             return [f"ids {[r[0] for r in ours]} vs {[r[0] for r in theirs]}"]

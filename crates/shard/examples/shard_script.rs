@@ -3,13 +3,15 @@
 //! and prints one JSON result per step on stdout. Steps: `{"update": op}` → `{"ok": version}`
 //! or `{"error": message}`; `{"query": {...}}` → `[[id, score, payload], ...]`;
 //! `{"count": filter or null}` → n; `{"retrieve": [ids]}` → `[[id, payload, vectors], ...]`;
+//! `{"scroll": {"filter", "limit", "offset"}}` → `{"points": [[id, payload], ...], "next": id}`;
+//! `{"facet": {"key", "filter", "limit"}}` → `[[value, count], ...]` or `{"error": message}`;
 //! `{"reopen": true}` → `null` (the shard closed and opened again).
 
 use std::io::Read;
 
 use serde_json::{Value, json};
 use sextant_payload_index::Filter;
-use sextant_shard::{QueryRequest, Shard, ShardConfig, UpdateOp};
+use sextant_shard::{QueryRequest, ScrollRequest, Shard, ShardConfig, UpdateOp};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut input = String::new();
@@ -56,6 +58,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|r| json!([r.id, r.payload, r.vectors]))
                 .collect()
+        } else if let Some(q) = step.get("scroll") {
+            let mut req = ScrollRequest::new(q["limit"].as_u64().unwrap_or(10) as usize);
+            req.with_payload = true;
+            if !q["offset"].is_null() {
+                req.offset = Some(serde_json::from_value(q["offset"].clone())?);
+            }
+            if !q["filter"].is_null() {
+                req.filter = Some(Filter::from_value(&q["filter"])?);
+            }
+            let page = s.scroll(&req);
+            let points: Vec<Value> = page.points.iter().map(|r| json!([r.id, r.payload])).collect();
+            json!({"points": points, "next": page.next_page_offset})
+        } else if let Some(q) = step.get("facet") {
+            let filter = (!q["filter"].is_null())
+                .then(|| Filter::from_value(&q["filter"]))
+                .transpose()?;
+            let key = q["key"].as_str().unwrap_or("");
+            let limit = q["limit"].as_u64().unwrap_or(10) as usize;
+            match s.facet(key, filter.as_ref(), limit) {
+                Ok(hits) => hits.iter().map(|h| json!([h.value, h.count])).collect(),
+                Err(e) => json!({"error": e.to_string()}),
+            }
         } else if step.get("reopen").is_some() {
             drop(shard.take());
             shard = Some(Shard::open(&dir)?);

@@ -5,15 +5,18 @@
 //! language. **First slice** (issue 22 is open): every operation goes to a write-ahead log
 //! before it is acknowledged and the points live in RAM, rebuilt from the log on open; queries
 //! are exact scans. Not built yet: segments on disk and the optimizer (HNSW, quantization,
-//! immutable indexes), sparse vectors, field index operations, nested `set_payload` keys,
-//! update filters and modes, snapshots, the universal query's prefetch / fusion / order-by /
-//! groups / recommend, scroll, facets.
+//! immutable indexes), sparse vectors, nested `set_payload` keys, update filters and modes,
+//! snapshots, the universal query's prefetch / fusion / order-by / groups / recommend.
 //!
 //! - [`ShardConfig`], [`VectorParams`]: named vectors (size, Qdrant's distance names) and the
 //!   log's durability, persisted as `config.json`.
-//! - [`UpdateOp`], [`Point`]: upsert, delete, set / overwrite / delete / clear payload.
-//! - [`Shard`]: `create`, `open` (replays the log), `update`, `retrieve`, `query`, `count`,
-//!   `info`, `flush`; a second open of the same folder fails with [`Error::Locked`].
+//! - [`UpdateOp`], [`Point`]: upsert, delete, set / overwrite / delete / clear payload, create /
+//!   delete a payload field index.
+//! - [`Shard`]: `create`, `open` (replays the log), `update`, `retrieve`, `query`, `scroll`,
+//!   `count`, `facet`, `payload_schema`, `info`, `flush`; a second open of the same folder fails
+//!   with [`Error::Locked`].
+//! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
+//!   time with the next page's first id.
 //! - [`QueryRequest`], [`Record`]: nearest points by a dense vector with filter, offset,
 //!   limit, score threshold and payload / vector selectors; Qdrant's scores (similarity for
 //!   Cosine and Dot, distance for Euclid and Manhattan).
@@ -43,6 +46,7 @@ mod config;
 mod error;
 mod ops;
 mod query;
+mod scroll;
 mod shard;
 mod state;
 
@@ -50,4 +54,5 @@ pub use config::{MAX_DIM, ShardConfig, VectorParams};
 pub use error::{Error, Result};
 pub use ops::{Point, UpdateOp};
 pub use query::{QueryRequest, Record};
+pub use scroll::{ScrollPage, ScrollRequest};
 pub use shard::{Shard, ShardInfo};

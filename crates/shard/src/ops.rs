@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sextant_core::PointId;
 
+use sextant_payload_index::FieldType;
+
 use crate::config::ShardConfig;
 use crate::error::{Error, Result};
 
@@ -84,11 +86,28 @@ pub enum UpdateOp {
         /// The points (each must exist).
         ids: Vec<PointId>,
     },
+    /// Index the payload key `key` as `schema` (Qdrant's field types; replaces an index of
+    /// another type on the key). Filters give the same results with or without it.
+    CreateFieldIndex {
+        /// A payload key (`a.b`, `a[]`, ...).
+        key: String,
+        /// The field type.
+        schema: FieldType,
+    },
+    /// Drop the index of `key` (none there: nothing happens).
+    DeleteFieldIndex {
+        /// The payload key.
+        key: String,
+    },
 }
 
 impl UpdateOp {
     /// Checks what the config alone can tell: vector names, dimensions, finite values.
     pub(crate) fn check(&self, config: &ShardConfig) -> Result<()> {
+        if let UpdateOp::CreateFieldIndex { key, .. } = self {
+            key.parse::<sextant_payload_index::path::JsonPath>()
+                .map_err(|e| Error::bad(format!("field index key {key:?}: {e}")))?;
+        }
         let UpdateOp::Upsert { points } = self else {
             return Ok(());
         };
@@ -127,7 +146,10 @@ impl UpdateOp {
             | UpdateOp::OverwritePayload { ids, .. }
             | UpdateOp::DeletePayload { ids, .. }
             | UpdateOp::ClearPayload { ids } => ids,
-            UpdateOp::Upsert { .. } | UpdateOp::Delete { .. } => &[],
+            UpdateOp::Upsert { .. }
+            | UpdateOp::Delete { .. }
+            | UpdateOp::CreateFieldIndex { .. }
+            | UpdateOp::DeleteFieldIndex { .. } => &[],
         }
     }
 }
@@ -175,6 +197,8 @@ mod tests {
             r#"{"op":"overwrite_payload","ids":[1],"payload":{}}"#,
             r#"{"op":"delete_payload","ids":[1],"keys":["a","b"]}"#,
             r#"{"op":"clear_payload","ids":[1]}"#,
+            r#"{"op":"create_field_index","key":"a.b[]","schema":"keyword"}"#,
+            r#"{"op":"delete_field_index","key":"a"}"#,
         ];
         for g in golden {
             let op: UpdateOp = serde_json::from_str(g).unwrap();

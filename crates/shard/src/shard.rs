@@ -16,6 +16,7 @@ use crate::config::ShardConfig;
 use crate::error::{Error, Result};
 use crate::ops::UpdateOp;
 use crate::query::{QueryRequest, Record};
+use crate::scroll::{ScrollPage, ScrollRequest};
 use crate::state::State;
 
 /// The config's file name in the shard's folder.
@@ -146,6 +147,35 @@ impl Shard {
     pub fn query(&self, req: &QueryRequest) -> Result<Vec<Record>> {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
         state.query(req)
+    }
+
+    /// One page of points in id order.
+    pub fn scroll(&self, req: &ScrollRequest) -> ScrollPage {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state.scroll(req)
+    }
+
+    /// The `limit` most common values of the indexed key `key` (a keyword, integer, bool or
+    /// uuid index) among the points passing `filter`, with exact counts; count descending,
+    /// then value ascending.
+    pub fn facet(
+        &self,
+        key: &str,
+        filter: Option<&Filter>,
+        limit: usize,
+    ) -> Result<Vec<sextant_payload_index::facet::FacetHit>> {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state.facet(key, filter, limit)
+    }
+
+    /// The indexed payload keys and their types.
+    pub fn payload_schema(&self) -> Vec<(String, sextant_payload_index::FieldType)> {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        state
+            .payloads
+            .schema()
+            .map(|(k, t)| (k.to_string(), t))
+            .collect()
     }
 
     /// The exact number of live points passing `filter` (all when `None`).

@@ -3,7 +3,7 @@
 //! the payload index that filters them.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use sextant_core::{BitSet, PointId, PointOffset};
@@ -44,7 +44,8 @@ impl Column {
 /// The live points.
 #[derive(Debug)]
 pub(crate) struct State {
-    pub ids: HashMap<PointId, PointOffset>,
+    /// In id order (integers before UUIDs): scroll reads it in order.
+    pub ids: BTreeMap<PointId, PointOffset>,
     pub slots: Vec<Option<Slot>>,
     pub columns: Vec<Column>,
     pub payloads: PayloadIndex,
@@ -67,7 +68,7 @@ impl State {
             })
             .collect();
         Self {
-            ids: HashMap::new(),
+            ids: BTreeMap::new(),
             slots: Vec::new(),
             columns,
             payloads: PayloadIndex::new(),
@@ -113,6 +114,16 @@ impl State {
                 }
             })?,
             UpdateOp::ClearPayload { ids } => self.edit(version, &ids, Map::clear)?,
+            UpdateOp::CreateFieldIndex { key, schema } => {
+                // The index reads every live payload from the points: out of `self` meanwhile.
+                let mut payloads = std::mem::take(&mut self.payloads);
+                let made = payloads.create_field(&key, schema, self);
+                self.payloads = payloads;
+                made?;
+            }
+            UpdateOp::DeleteFieldIndex { key } => {
+                self.payloads.drop_field(&key);
+            }
         }
         Ok(())
     }

@@ -19,6 +19,8 @@ enum Step {
     Overwrite(Vec<u64>, i64),
     DeleteKey(Vec<u64>),
     Clear(Vec<u64>),
+    Index(bool),
+    Unindex,
     Reopen,
 }
 
@@ -34,6 +36,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (ids(), 0i64..4).prop_map(|(i, g)| Step::Overwrite(i, g)),
         1 => ids().prop_map(Step::DeleteKey),
         1 => ids().prop_map(Step::Clear),
+        1 => any::<bool>().prop_map(Step::Index),
+        1 => Just(Step::Unindex),
         1 => Just(Step::Reopen),
     ]
 }
@@ -74,6 +78,15 @@ fn op_of(step: &Step) -> Option<UpdateOp> {
             keys: vec!["g".into()],
         },
         Step::Clear(i) => UpdateOp::ClearPayload { ids: ids(i) },
+        Step::Index(g) => UpdateOp::CreateFieldIndex {
+            key: if *g { "g" } else { "tag" }.into(),
+            schema: if *g {
+                sextant_payload_index::FieldType::Integer
+            } else {
+                sextant_payload_index::FieldType::Keyword
+            },
+        },
+        Step::Unindex => UpdateOp::DeleteFieldIndex { key: "g".into() },
         Step::Reopen => return None,
     })
 }
@@ -122,6 +135,7 @@ fn apply(model: &mut Model, op: &UpdateOp, distance: Distance) -> bool {
                 model.get_mut(&id(i)).unwrap().1.clear();
             }
         }
+        UpdateOp::CreateFieldIndex { .. } | UpdateOp::DeleteFieldIndex { .. } => {}
         _ => return false,
     }
     true
@@ -137,6 +151,20 @@ fn check(shard: &Shard, model: &Model, distance: Distance, query: &[f32; DIM]) {
         assert_eq!(r.payload.as_ref().unwrap(), &Value::Object(p.clone()));
         assert_eq!(r.vectors.as_ref().unwrap().get("v"), v.as_ref());
     }
+    // Scroll in pages of 5: every point once, in id order, each page pointing at the next.
+    let mut ids = Vec::new();
+    let mut req = sextant_shard::ScrollRequest::new(5);
+    loop {
+        let page = shard.scroll(&req);
+        assert!(page.points.len() <= 5);
+        ids.extend(page.points.iter().map(|r| r.id));
+        match page.next_page_offset {
+            Some(next) => req.offset = Some(next),
+            None => break,
+        }
+    }
+    let want: Vec<PointId> = model.keys().map(|&i| PointId::from(i)).collect();
+    assert_eq!(ids, want);
     let filters = [
         r#"{"must": [{"key": "g", "match": {"value": 1}}]}"#,
         r#"{"must": [{"key": "g", "range": {"gte": 2}}], "must_not": [{"key": "tag", "match": {"value": "a"}}]}"#,
