@@ -68,7 +68,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 req.filter = Some(Filter::from_value(&q["filter"])?);
             }
             let page = s.scroll(&req);
-            let points: Vec<Value> = page.points.iter().map(|r| json!([r.id, r.payload])).collect();
+            let points: Vec<Value> = page
+                .points
+                .iter()
+                .map(|r| json!([r.id, r.payload]))
+                .collect();
             json!({"points": points, "next": page.next_page_offset})
         } else if let Some(q) = step.get("facet") {
             let filter = (!q["filter"].is_null())
