@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else if let Some(q) = step.get("query") {
             let mut req = QueryRequest::new(
                 q["using"].as_str().unwrap_or(""),
-                serde_json::from_value(q["vector"].clone())?,
+                serde_json::from_value::<sextant_shard::Vector>(q["vector"].clone())?,
                 q["limit"].as_u64().unwrap_or(10) as usize,
             );
             req.offset = q["offset"].as_u64().unwrap_or(0) as usize;

@@ -23,6 +23,9 @@ use sextant_wal::Durability;
 pub struct ShardConfig {
     /// Named dense vectors (`""` is Qdrant's unnamed default vector).
     pub vectors: BTreeMap<String, VectorParams>,
+    /// Named sparse vectors (names distinct from the dense ones).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sparse_vectors: BTreeMap<String, SparseVectorParams>,
     /// When an operation is durable before it is acknowledged (default: group commit, each
     /// `update` returns once its entry is synced, concurrent updates sharing a sync).
     #[serde(default = "group_commit")]
@@ -44,6 +47,26 @@ pub struct VectorParams {
     pub distance: Distance,
 }
 
+/// One named sparse vector.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SparseVectorParams {
+    /// `idf`: query weights multiplied by each term's inverse document frequency over the
+    /// points holding this vector (Qdrant's `Modifier::Idf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modifier: Option<Modifier>,
+}
+
+/// A sparse vector's modifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Modifier {
+    /// No modifier (Qdrant's `none`).
+    None,
+    /// Inverse document frequency: `ln((N − df + 0.5) / (df + 0.5) + 1)`.
+    Idf,
+}
+
 /// Largest dimension accepted (Qdrant's limit is 65,536).
 pub const MAX_DIM: usize = 65_536;
 
@@ -52,14 +75,22 @@ impl ShardConfig {
     pub fn new(vectors: impl IntoIterator<Item = (String, VectorParams)>) -> Self {
         Self {
             vectors: vectors.into_iter().collect(),
+            sparse_vectors: BTreeMap::new(),
             durability: Durability::GroupCommit,
         }
     }
 
     /// What is wrong with this config, if anything.
     pub fn problem(&self) -> Option<String> {
-        if self.vectors.is_empty() {
+        if self.vectors.is_empty() && self.sparse_vectors.is_empty() {
             return Some("at least one vector is needed".into());
+        }
+        if let Some(name) = self
+            .sparse_vectors
+            .keys()
+            .find(|n| self.vectors.contains_key(*n))
+        {
+            return Some(format!("{name:?} names both a dense and a sparse vector"));
         }
         self.vectors.iter().find_map(|(name, p)| {
             (p.size == 0 || p.size > MAX_DIM)
@@ -118,5 +149,9 @@ mod tests {
             serde_json::from_str(r#"{"vectors":{"a":{"size":0,"distance":"Dot"}}}"#).unwrap();
         assert!(zero.problem().unwrap().contains("size 0"));
         assert!(ShardConfig::new([]).problem().is_some());
+        let sparse = r#"{"vectors":{},"sparse_vectors":{"bm25":{"modifier":"idf"},"splade":{}},"durability":{"kind":"group_commit"}}"#;
+        let c: ShardConfig = serde_json::from_str(sparse).unwrap();
+        assert_eq!(serde_json::to_string(&c).unwrap(), sparse);
+        assert!(c.problem().is_none());
     }
 }

@@ -1,25 +1,27 @@
 //! # sextant-shard
 //!
 //! An embeddable vector store like Qdrant Edge's `EdgeShard`, with Qdrant's data model: points
-//! with u64 or UUID ids, named dense vectors, a JSON payload filtered with Qdrant's filter
+//! with u64 or UUID ids, named dense and sparse vectors, a JSON payload filtered with Qdrant's filter
 //! language. **First slice** (issue 22 is open): every operation goes to a write-ahead log
 //! before it is acknowledged and the points live in RAM, rebuilt from the log on open; queries
 //! are exact scans. Not built yet: segments on disk and the optimizer (HNSW, quantization,
-//! immutable indexes), sparse vectors, nested `set_payload` keys, update filters and modes,
+//! immutable indexes, the sparse index), nested `set_payload` keys, update filters and modes,
 //! snapshots, the universal query's prefetch / fusion / order-by / groups / recommend.
 //!
-//! - [`ShardConfig`], [`VectorParams`]: named vectors (size, Qdrant's distance names) and the
-//!   log's durability, persisted as `config.json`.
-//! - [`UpdateOp`], [`Point`]: upsert, delete, set / overwrite / delete / clear payload, create /
+//! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`]: named dense vectors (size,
+//!   Qdrant's distance names), named sparse vectors (optional IDF [`Modifier`]) and the log's
+//!   durability, persisted as `config.json`.
+//! - [`UpdateOp`], [`Point`], [`Vector`]: upsert, delete, set / overwrite / delete / clear payload, create /
 //!   delete a payload field index.
 //! - [`Shard`]: `create`, `open` (replays the log), `update`, `retrieve`, `query`, `scroll`,
 //!   `count`, `facet`, `payload_schema`, `info`, `flush`; a second open of the same folder fails
 //!   with [`Error::Locked`].
 //! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
 //!   time with the next page's first id.
-//! - [`QueryRequest`], [`Record`]: nearest points by a dense vector with filter, offset,
-//!   limit, score threshold and payload / vector selectors; Qdrant's scores (similarity for
-//!   Cosine and Dot, distance for Euclid and Manhattan).
+//! - [`QueryRequest`], [`Record`]: nearest points by a dense vector, or best by dot product
+//!   with a sparse one (points sharing a term; the IDF modifier over live points), with
+//!   filter, offset, limit, score threshold and payload / vector selectors; Qdrant's scores
+//!   (similarity for Cosine, Dot and sparse, distance for Euclid and Manhattan).
 //!
 //! ```
 //! use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
@@ -50,9 +52,9 @@ mod scroll;
 mod shard;
 mod state;
 
-pub use config::{MAX_DIM, ShardConfig, VectorParams};
+pub use config::{MAX_DIM, Modifier, ShardConfig, SparseVectorParams, VectorParams};
 pub use error::{Error, Result};
-pub use ops::{Point, UpdateOp};
+pub use ops::{Point, UpdateOp, Vector};
 pub use query::{QueryRequest, Record};
 pub use scroll::{ScrollPage, ScrollRequest};
 pub use shard::{Shard, ShardInfo};

@@ -12,7 +12,29 @@ use sextant_payload_index::FieldType;
 use crate::config::ShardConfig;
 use crate::error::{Error, Result};
 
-/// A point: its id, its named dense vectors (any subset of the config's) and its payload.
+/// A named vector's values: dense (a list of floats) or sparse (`indices` and `values`, in
+/// any order, indices distinct; stored sorted by index).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Vector {
+    /// A dense vector.
+    Dense(Vec<f32>),
+    /// A sparse vector.
+    Sparse {
+        /// Term ids.
+        indices: Vec<u32>,
+        /// Their weights.
+        values: Vec<f32>,
+    },
+}
+
+impl From<Vec<f32>> for Vector {
+    fn from(v: Vec<f32>) -> Self {
+        Vector::Dense(v)
+    }
+}
+
+/// A point: its id, its named vectors (any subset of the config's) and its payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Point {
@@ -20,7 +42,7 @@ pub struct Point {
     pub id: PointId,
     /// Vector name → values.
     #[serde(default)]
-    pub vectors: BTreeMap<String, Vec<f32>>,
+    pub vectors: BTreeMap<String, Vector>,
     /// A JSON object.
     #[serde(default)]
     pub payload: Map<String, Value>,
@@ -28,12 +50,18 @@ pub struct Point {
 
 impl Point {
     /// A point with one vector under `name` and an empty payload.
-    pub fn new(id: impl Into<PointId>, name: &str, vector: Vec<f32>) -> Self {
+    pub fn new(id: impl Into<PointId>, name: &str, vector: impl Into<Vector>) -> Self {
         Self {
             id: id.into(),
-            vectors: BTreeMap::from([(name.to_string(), vector)]),
+            vectors: BTreeMap::from([(name.to_string(), vector.into())]),
             payload: Map::new(),
         }
+    }
+
+    /// This point with one more vector under `name`.
+    pub fn with_vector(mut self, name: &str, vector: impl Into<Vector>) -> Self {
+        self.vectors.insert(name.to_string(), vector.into());
+        self
     }
 
     /// This point with `payload` (a JSON object; anything else becomes an empty payload).
@@ -113,27 +141,8 @@ impl UpdateOp {
         };
         for p in points {
             for (name, v) in &p.vectors {
-                let Some(params) = config.vectors.get(name) else {
-                    return Err(Error::bad(format!(
-                        "Not existing vector name error: {name:?} (point {}; the shard has {:?})",
-                        p.id,
-                        config.vectors.keys().collect::<Vec<_>>()
-                    )));
-                };
-                if v.len() != params.size {
-                    return Err(Error::bad(format!(
-                        "Wrong input: Vector dimension error: expected dim: {}, got {} (point {}, vector {name:?})",
-                        params.size,
-                        v.len(),
-                        p.id
-                    )));
-                }
-                if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                    return Err(Error::bad(format!(
-                        "point {}, vector {name:?}: value {} at {i} is not a finite number",
-                        p.id, v[i]
-                    )));
-                }
+                check_vector(config, name, v)
+                    .map_err(|e| Error::bad(format!("{e} (point {}, vector {name:?})", p.id)))?;
             }
         }
         Ok(())
@@ -152,6 +161,46 @@ impl UpdateOp {
             | UpdateOp::DeleteFieldIndex { .. } => &[],
         }
     }
+}
+
+/// Checks one named vector against the config: a known name of its kind, the dimension,
+/// finite values, distinct sparse indices. The message follows Qdrant's where it has one.
+pub(crate) fn check_vector(config: &ShardConfig, name: &str, v: &Vector) -> Result<()> {
+    match v {
+        Vector::Dense(v) => {
+            let Some(params) = config.vectors.get(name) else {
+                return Err(Error::bad(format!(
+                    "Not existing vector name error: {name:?} is not a dense vector of the shard (dense: {:?}, sparse: {:?})",
+                    config.vectors.keys().collect::<Vec<_>>(),
+                    config.sparse_vectors.keys().collect::<Vec<_>>()
+                )));
+            };
+            if v.len() != params.size {
+                return Err(Error::bad(format!(
+                    "Wrong input: Vector dimension error: expected dim: {}, got {}",
+                    params.size,
+                    v.len()
+                )));
+            }
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(Error::bad(format!(
+                    "value {} at {i} is not a finite number",
+                    v[i]
+                )));
+            }
+        }
+        Vector::Sparse { indices, values } => {
+            if !config.sparse_vectors.contains_key(name) {
+                return Err(Error::bad(format!(
+                    "Not existing vector name error: {name:?} is not a sparse vector of the shard (sparse: {:?})",
+                    config.sparse_vectors.keys().collect::<Vec<_>>()
+                )));
+            }
+            sextant_core::SparseVector::from_unsorted(indices.clone(), values.clone())
+                .map_err(|e| Error::bad(format!("Wrong input: sparse vector: {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,15 +3,15 @@
 //! the payload index that filters them.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
-use sextant_core::{BitSet, PointId, PointOffset};
+use sextant_core::{BitSet, PointId, PointOffset, SparseVector};
 use sextant_payload_index::{PayloadIndex, Points};
 
 use crate::config::ShardConfig;
 use crate::error::{Error, Result};
-use crate::ops::{Point, UpdateOp};
+use crate::ops::{Point, UpdateOp, Vector};
 
 /// One point slot.
 #[derive(Debug, Clone)]
@@ -41,6 +41,49 @@ impl Column {
     }
 }
 
+/// One named sparse vector of every offset that has one, and its document frequencies.
+#[derive(Debug, Clone)]
+pub(crate) struct SparseColumn {
+    pub name: String,
+    pub idf: bool,
+    pub vectors: Vec<Option<SparseVector>>,
+    /// Term → points holding it (for the IDF modifier).
+    pub df: HashMap<u32, usize>,
+    /// Points holding this vector.
+    pub holders: usize,
+}
+
+impl SparseColumn {
+    /// The vector of `o`, if it has one.
+    pub fn get(&self, o: PointOffset) -> Option<&SparseVector> {
+        self.vectors.get(o as usize)?.as_ref()
+    }
+
+    fn set(&mut self, o: PointOffset, v: Option<SparseVector>) {
+        let at = o as usize;
+        if at >= self.vectors.len() {
+            self.vectors.resize(at + 1, None);
+        }
+        if let Some(old) = self.vectors[at].take() {
+            self.holders -= 1;
+            for t in old.indices() {
+                let n = self.df.get_mut(t).expect("a held term is counted");
+                *n -= 1;
+                if *n == 0 {
+                    self.df.remove(t);
+                }
+            }
+        }
+        if let Some(v) = &v {
+            self.holders += 1;
+            for &t in v.indices() {
+                *self.df.entry(t).or_default() += 1;
+            }
+        }
+        self.vectors[at] = v;
+    }
+}
+
 /// The live points.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -48,6 +91,7 @@ pub(crate) struct State {
     pub ids: BTreeMap<PointId, PointOffset>,
     pub slots: Vec<Option<Slot>>,
     pub columns: Vec<Column>,
+    pub sparse: Vec<SparseColumn>,
     pub payloads: PayloadIndex,
     /// Offsets of deleted points, reused by the next inserts.
     free: Vec<PointOffset>,
@@ -67,10 +111,22 @@ impl State {
                 present: BitSet::new(0),
             })
             .collect();
+        let sparse = config
+            .sparse_vectors
+            .iter()
+            .map(|(name, p)| SparseColumn {
+                name: name.clone(),
+                idf: p.modifier == Some(crate::config::Modifier::Idf),
+                vectors: Vec::new(),
+                df: HashMap::new(),
+                holders: 0,
+            })
+            .collect();
         Self {
             ids: BTreeMap::new(),
             slots: Vec::new(),
             columns,
+            sparse,
             payloads: PayloadIndex::new(),
             free: Vec::new(),
         }
@@ -147,7 +203,7 @@ impl State {
                 c.values.resize((at + 1) * c.size, 0.0);
             }
             match p.vectors.get(&c.name) {
-                Some(v) => {
+                Some(Vector::Dense(v)) => {
                     let dst = &mut c.values[at * c.size..(at + 1) * c.size];
                     dst.copy_from_slice(v);
                     c.distance
@@ -155,10 +211,20 @@ impl State {
                         .map_err(|e| Error::bad(format!("point {}: {e}", p.id)))?;
                     c.present.insert(o);
                 }
-                None => {
+                _ => {
                     c.present.remove(o);
                 }
             }
+        }
+        for c in &mut self.sparse {
+            let v = match p.vectors.get(&c.name) {
+                Some(Vector::Sparse { indices, values }) => Some(
+                    SparseVector::from_unsorted(indices.clone(), values.clone())
+                        .map_err(|e| Error::bad(format!("point {}: {e}", p.id)))?,
+                ),
+                _ => None,
+            };
+            c.set(o, v);
         }
         let payload = Value::Object(p.payload);
         self.payloads.set(o, &payload)?;
@@ -178,6 +244,9 @@ impl State {
         self.payloads.delete(o);
         for c in &mut self.columns {
             c.present.remove(o);
+        }
+        for c in &mut self.sparse {
+            c.set(o, None);
         }
         self.free.push(o);
     }

@@ -107,7 +107,7 @@ fn kill_loses_no_acknowledged_write() {
         );
         for r in &found {
             let PointId::Num(i) = r.id else { panic!() };
-            assert_eq!(r.vectors.as_ref().unwrap()["v"], vector(i));
+            assert_eq!(r.vectors.as_ref().unwrap()["v"], vector(i).into());
             assert_eq!(r.payload.as_ref().unwrap(), &json!({"i": i}));
         }
         // A deleted point whose delete was acknowledged stays deleted.

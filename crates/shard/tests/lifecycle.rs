@@ -3,7 +3,9 @@
 
 use serde_json::json;
 use sextant_core::{Distance, PointId};
-use sextant_shard::{Error, Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
+use sextant_shard::{
+    Error, Point, QueryRequest, Shard, ShardConfig, UpdateOp, Vector, VectorParams,
+};
 
 fn config() -> ShardConfig {
     ShardConfig::new([(
@@ -119,4 +121,59 @@ fn euclid_scores_are_distances_and_thresholds_bound_them() {
     let found = shard.query(&req).unwrap();
     let got: Vec<(PointId, f32)> = found.iter().map(|r| (r.id, r.score)).collect();
     assert_eq!(got, vec![(1u64.into(), 1.0), (2u64.into(), 2.0)]);
+}
+
+#[test]
+fn sparse_vectors_are_sorted_checked_and_scored_by_dot_product() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config();
+    config
+        .sparse_vectors
+        .insert("s".into(), sextant_shard::SparseVectorParams::default());
+    let shard = Shard::create(dir.path(), config).unwrap();
+    let sparse = |indices: Vec<u32>, values: Vec<f32>| Vector::Sparse { indices, values };
+    shard
+        .update(UpdateOp::Upsert {
+            points: vec![
+                Point::new(1u64, "s", sparse(vec![7, 2], vec![1.0, 3.0])),
+                Point::new(2u64, "s", sparse(vec![5], vec![4.0])),
+                Point::new(3u64, "", vec![1.0, 1.0]),
+            ],
+        })
+        .unwrap();
+    let before = shard.info();
+    for bad in [
+        sparse(vec![1, 1], vec![1.0, 2.0]),
+        sparse(vec![1, 2], vec![1.0]),
+        sparse(vec![1], vec![f32::NAN]),
+    ] {
+        let op = UpdateOp::Upsert {
+            points: vec![Point::new(4u64, "s", bad)],
+        };
+        assert!(matches!(shard.update(op), Err(Error::BadInput(_))));
+    }
+    let dense_as_sparse = UpdateOp::Upsert {
+        points: vec![Point::new(4u64, "", sparse(vec![1], vec![1.0]))],
+    };
+    assert!(matches!(
+        shard.update(dense_as_sparse),
+        Err(Error::BadInput(_))
+    ));
+    assert_eq!(shard.info(), before);
+    let got = shard.retrieve(&[1u64.into()], false, true);
+    assert_eq!(
+        got[0].vectors.as_ref().unwrap()["s"],
+        sparse(vec![2, 7], vec![3.0, 1.0]),
+        "stored sorted by index"
+    );
+    // Only points sharing a term are returned; the score is the dot product.
+    let hits = shard
+        .query(&QueryRequest::new(
+            "s",
+            sparse(vec![7, 2, 9], vec![2.0, 0.5, 1.0]),
+            10,
+        ))
+        .unwrap();
+    let got: Vec<(PointId, f32)> = hits.iter().map(|r| (r.id, r.score)).collect();
+    assert_eq!(got, vec![(1u64.into(), 3.5)]);
 }

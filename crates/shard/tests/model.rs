@@ -58,7 +58,9 @@ fn op_of(step: &Step) -> Option<UpdateOp> {
                 .map(|&(id, v, g, tag)| Point {
                     id: id.into(),
                     vectors: v
-                        .map(|v| BTreeMap::from([("v".to_string(), v.map(f32::from).to_vec())]))
+                        .map(|v| {
+                            BTreeMap::from([("v".to_string(), v.map(f32::from).to_vec().into())])
+                        })
                         .unwrap_or_default(),
                     payload: obj(json!({"g": g, "tag": if tag { "a" } else { "b" }})),
                 })
@@ -103,6 +105,9 @@ fn apply(model: &mut Model, op: &UpdateOp, distance: Distance) -> bool {
         UpdateOp::Upsert { points } => {
             for p in points {
                 let v = p.vectors.get("v").map(|v| {
+                    let sextant_shard::Vector::Dense(v) = v else {
+                        unreachable!("dense only")
+                    };
                     let mut v = v.clone();
                     distance.prepare(&mut v, DIM).unwrap();
                     v
@@ -149,7 +154,8 @@ fn check(shard: &Shard, model: &Model, distance: Distance, query: &[f32; DIM]) {
         let PointId::Num(n) = r.id else { panic!() };
         let (v, p) = &model[&n];
         assert_eq!(r.payload.as_ref().unwrap(), &Value::Object(p.clone()));
-        assert_eq!(r.vectors.as_ref().unwrap().get("v"), v.as_ref());
+        let want = v.clone().map(sextant_shard::Vector::Dense);
+        assert_eq!(r.vectors.as_ref().unwrap().get("v"), want.as_ref());
     }
     // Scroll in pages of 5: every point once, in id order, each page pointing at the next.
     let mut ids = Vec::new();
