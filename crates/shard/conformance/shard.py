@@ -8,7 +8,8 @@ exact counts under filters, retrieved points (payloads, vectors as stored, spars
 order, payloads, the next page's offset) and facets on indexed keys (values and counts, in
 order). Four named dense vectors, one per distance, and two sparse ones (plain and with the IDF
 modifier); integer and UUID ids; upserts that replace points,
-deletes, set / overwrite / delete / clear payload on existing points, field indexes created and
+deletes by id and by filter, upserts with `update_filter` and `update_mode`, set / overwrite /
+delete / clear payload on existing points, field indexes created and
 dropped along the way (filters must not change answers). Exits 1 on any mismatch.
 
     python shard.py --bin target/debug/examples/shard_script [--steps 400] [--seed 7] [--no-deletes]
@@ -70,26 +71,48 @@ def a_filter(rng):
 
 
 def script(rng, steps, deletes=True):
-    known = set()
+    # `known`: ids surely live (a delete by filter empties it: which it deleted is unknown
+    # here); `gone`: ids that may have been deleted. Payload operations name known ids only;
+    # insert-only and update-only upserts name known ids or ids never deleted (Local Mode keeps
+    # a deleted id and would treat it as existing there: Qdrant does not).
+    known, gone, fresh = set(), set(), iter(range(1000, 10**9))
     # Facets need an index on the key: both are created first.
     out = [{"update": {"op": "create_field_index", "key": "g", "schema": "integer"}},
            {"update": {"op": "create_field_index", "key": "tag", "schema": "keyword"}}]
     for i in range(steps):
         r = rng.random()
         if r < 0.35 or len(known) < 5 or (r < 0.42 and not deletes):
-            pts = []
+            op = {"op": "upsert", "points": []}
+            mode = rng.choice([None, None, None, "insert_only", "update_only"])
             for _ in range(rng.randint(1, 6)):
                 names = [n for n in DISTANCES if rng.random() < 0.85]
                 vectors = {n: vector(rng) for n in names}
                 vectors.update({n: sparse(rng) for n in SPARSE if rng.random() < 0.7})
-                pts.append({"id": point_id(rng), "vectors": vectors, "payload": payload(rng)})
-            known.update(p["id"] for p in pts)
-            out.append({"update": {"op": "upsert", "points": pts}})
-        elif r < 0.42:
+                pid = point_id(rng)
+                if mode is not None and pid in gone and pid not in known:
+                    pid = rng.choice([next(fresh)] + sorted(known, key=str))
+                op["points"].append({"id": pid, "vectors": vectors, "payload": payload(rng)})
+            if mode is not None:
+                op["update_mode"] = mode
+            if rng.random() < 0.3:
+                op["update_filter"] = {"must": [{"key": "g", "range": {"lt": rng.randint(1, 5)}}]}
+            if mode != "update_only":
+                known.update(p["id"] for p in op["points"])
+            out.append({"update": op})
+        elif r < 0.39:
             ids = rng.sample(sorted(known, key=str), min(len(known), rng.randint(1, 3))) + [point_id(rng)]
             known.difference_update(ids)
+            gone.update(ids)
             out.append({"update": {"op": "delete", "ids": ids}})
+        elif r < 0.42:
+            gone.update(known)
+            known.clear()
+            out.append({"update": {"op": "delete_by_filter", "filter": {"must": [
+                {"key": "g", "match": {"value": rng.randrange(5)}},
+                {"key": "x", "range": {"gte": rng.uniform(0, 10)}}]}}})
         elif r < 0.52:
+            if not known:
+                continue
             ids = rng.sample(sorted(known, key=str), min(len(known), rng.randint(1, 3)))
             kind = rng.choice(["set_payload", "overwrite_payload", "delete_payload", "clear_payload"])
             op = {"op": kind, "ids": ids}
@@ -147,11 +170,18 @@ def local_mode(steps):
             op = step["update"]
             kind = op["op"]
             if kind == "upsert":
+                flt = op.get("update_filter")
+                mode = op.get("update_mode")
                 client.upsert("c", points=[models.PointStruct(id=p["id"], payload=p["payload"],
                                                               vector={n: as_model(v) for n, v in p["vectors"].items()})
-                                           for p in op["points"]])
+                                           for p in op["points"]],
+                              update_filter=models.Filter.model_validate(flt) if flt else None,
+                              update_mode=models.UpdateMode(mode) if mode else None)
             elif kind == "delete":
                 client.delete("c", points_selector=models.PointIdsList(points=op["ids"]))
+            elif kind == "delete_by_filter":
+                client.delete("c", points_selector=models.FilterSelector(
+                    filter=models.Filter.model_validate(op["filter"])))
             elif kind == "set_payload":
                 client.set_payload("c", payload=op["payload"], points=op["ids"])
             elif kind == "overwrite_payload":
@@ -250,7 +280,7 @@ def main():
     for i, (step, o, t) in enumerate(zip(steps, ours, theirs)):
         kind = next(iter(step))
         kinds[kind] = kinds.get(kind, 0) + 1
-        deleted |= step.get("update", {}).get("op") == "delete"
+        deleted |= step.get("update", {}).get("op") in ("delete", "delete_by_filter")
         if deleted and step.get("query", {}).get("using") in IDF_AFTER_DELETE:
             # Local Mode keeps counting a deleted point's terms in document frequencies; we
             # count live points (crate docs). IDF queries are compared until the first delete.

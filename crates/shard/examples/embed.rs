@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .with_payload(json!({"city": city, "year": 2020 + i}))
         })
         .collect();
-    shard.update(UpdateOp::Upsert { points })?;
+    shard.update(UpdateOp::upsert(points))?;
 
     let mut req = QueryRequest::new("text", vec![1.0, 0.2, 0.0], 2);
     req.filter = Some(Filter::from_json(

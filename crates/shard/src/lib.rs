@@ -5,14 +5,15 @@
 //! language. **First slice** (issue 22 is open): every operation goes to a write-ahead log
 //! before it is acknowledged and the points live in RAM, rebuilt from the log on open; queries
 //! are exact scans. Not built yet: segments on disk and the optimizer (HNSW, quantization,
-//! immutable indexes, the sparse index), nested `set_payload` keys, update filters and modes,
-//! snapshots, the universal query's prefetch / fusion / order-by / groups / recommend.
+//! immutable indexes, the sparse index), nested `set_payload` keys, payload operations by
+//! filter, snapshots, the universal query's prefetch / fusion / order-by / groups / recommend.
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`]: named dense vectors (size,
 //!   Qdrant's distance names), named sparse vectors (optional IDF [`Modifier`]) and the log's
 //!   durability, persisted as `config.json`.
-//! - [`UpdateOp`], [`Point`], [`Vector`]: upsert, delete, set / overwrite / delete / clear payload, create /
-//!   delete a payload field index.
+//! - [`UpdateOp`], [`Point`], [`Vector`]: upsert (with Qdrant's `update_filter` and
+//!   [`UpdateMode`]), delete by ids or by filter, set / overwrite / delete / clear payload,
+//!   create / delete a payload field index.
 //! - [`Shard`]: `create`, `open` (replays the log), `update`, `retrieve`, `query`, `scroll`,
 //!   `count`, `facet`, `payload_schema`, `info`, `flush`; a second open of the same folder fails
 //!   with [`Error::Locked`].
@@ -31,10 +32,10 @@
 //! let dir = tempfile::tempdir()?;
 //! let config = ShardConfig::new([("".to_string(), VectorParams { size: 2, distance: Distance::Cosine })]);
 //! let shard = Shard::create(dir.path(), config)?;
-//! shard.update(UpdateOp::Upsert { points: vec![
+//! shard.update(UpdateOp::upsert(vec![
 //!     Point::new(1u64, "", vec![1.0, 0.0]).with_payload(json!({"city": "Lisbon"})),
 //!     Point::new(2u64, "", vec![0.0, 1.0]).with_payload(json!({"city": "Porto"})),
-//! ]})?;
+//! ]))?;
 //! let mut req = QueryRequest::new("", vec![0.9, 0.1], 1);
 //! req.filter = Some(sextant_payload_index::Filter::from_json(
 //!     r#"{"must": [{"key": "city", "match": {"value": "Porto"}}]}"#)?);
@@ -54,7 +55,7 @@ mod state;
 
 pub use config::{MAX_DIM, Modifier, ShardConfig, SparseVectorParams, VectorParams};
 pub use error::{Error, Result};
-pub use ops::{Point, UpdateOp, Vector};
+pub use ops::{Point, UpdateMode, UpdateOp, Vector};
 pub use query::{QueryRequest, Record};
 pub use scroll::{ScrollPage, ScrollRequest};
 pub use shard::{Shard, ShardInfo};

@@ -74,6 +74,18 @@ impl Point {
     }
 }
 
+/// Which points an upsert writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateMode {
+    /// New points and existing ones (the default).
+    Upsert,
+    /// New points only: existing ones are left as they are.
+    InsertOnly,
+    /// Existing points only: ids not in the shard are skipped.
+    UpdateOnly,
+}
+
 /// One update, applied whole or not at all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -82,11 +94,25 @@ pub enum UpdateOp {
     Upsert {
         /// The points (ids unique within the batch: the last one of an id would win).
         points: Vec<Point>,
+        /// Qdrant's `update_filter`: an existing point is replaced only if it passes this
+        /// filter (new points are inserted regardless). Points are taken in order: one
+        /// earlier in the batch is an existing point for a later one with its id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        update_filter: Option<Value>,
+        /// Qdrant's `update_mode`: insert new points only, replace existing ones only, or
+        /// both (`None`: both).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        update_mode: Option<UpdateMode>,
     },
     /// Delete the points with these ids (unknown ids are ignored, as Qdrant does).
     Delete {
         /// The ids.
         ids: Vec<PointId>,
+    },
+    /// Delete the points passing a filter (Qdrant's filter JSON).
+    DeleteByFilter {
+        /// The filter.
+        filter: Value,
     },
     /// Merge `payload`'s keys into each point's payload.
     SetPayload {
@@ -130,13 +156,39 @@ pub enum UpdateOp {
 }
 
 impl UpdateOp {
+    /// A plain upsert of `points` (no update filter, both new and existing points).
+    pub fn upsert(points: Vec<Point>) -> Self {
+        UpdateOp::Upsert {
+            points,
+            update_filter: None,
+            update_mode: None,
+        }
+    }
+
+    /// The filter this operation carries (an upsert's update filter, a delete's selector),
+    /// parsed.
+    pub(crate) fn filter(&self) -> Result<Option<sextant_payload_index::Filter>> {
+        let json = match self {
+            UpdateOp::Upsert {
+                update_filter: Some(f),
+                ..
+            }
+            | UpdateOp::DeleteByFilter { filter: f } => f,
+            _ => return Ok(None),
+        };
+        sextant_payload_index::Filter::from_value(json)
+            .map(Some)
+            .map_err(|e| Error::bad(format!("Format error in JSON body: filter: {e}")))
+    }
+
     /// Checks what the config alone can tell: vector names, dimensions, finite values.
     pub(crate) fn check(&self, config: &ShardConfig) -> Result<()> {
+        self.filter()?;
         if let UpdateOp::CreateFieldIndex { key, .. } = self {
             key.parse::<sextant_payload_index::path::JsonPath>()
                 .map_err(|e| Error::bad(format!("field index key {key:?}: {e}")))?;
         }
-        let UpdateOp::Upsert { points } = self else {
+        let UpdateOp::Upsert { points, .. } = self else {
             return Ok(());
         };
         for p in points {
@@ -157,6 +209,7 @@ impl UpdateOp {
             | UpdateOp::ClearPayload { ids } => ids,
             UpdateOp::Upsert { .. }
             | UpdateOp::Delete { .. }
+            | UpdateOp::DeleteByFilter { .. }
             | UpdateOp::CreateFieldIndex { .. }
             | UpdateOp::DeleteFieldIndex { .. } => &[],
         }
@@ -221,9 +274,7 @@ mod tests {
 
     #[test]
     fn bad_vectors_are_refused_with_where() {
-        let up = |name: &str, v: Vec<f32>| UpdateOp::Upsert {
-            points: vec![Point::new(7u64, name, v)],
-        };
+        let up = |name: &str, v: Vec<f32>| UpdateOp::upsert(vec![Point::new(7u64, name, v)]);
         assert!(up("v", vec![1.0, 2.0]).check(&config()).is_ok());
         let e = up("w", vec![1.0, 2.0]).check(&config()).unwrap_err();
         assert!(e.to_string().contains("Not existing vector name"), "{e}");
@@ -241,7 +292,9 @@ mod tests {
     fn logged_form_is_stable() {
         let golden = [
             r#"{"op":"upsert","points":[{"id":1,"vectors":{"v":[0.5,-1.0]},"payload":{"a":1}},{"id":"550e8400-e29b-41d4-a716-446655440000","vectors":{},"payload":{}}]}"#,
+            r#"{"op":"upsert","points":[],"update_filter":{"must":[{"key":"a","match":{"value":1}}]},"update_mode":"insert_only"}"#,
             r#"{"op":"delete","ids":[1,2]}"#,
+            r#"{"op":"delete_by_filter","filter":{"must_not":[{"has_id":[3]}]}}"#,
             r#"{"op":"set_payload","ids":[1],"payload":{"b":[true,null]}}"#,
             r#"{"op":"overwrite_payload","ids":[1],"payload":{}}"#,
             r#"{"op":"delete_payload","ids":[1],"keys":["a","b"]}"#,

@@ -11,7 +11,7 @@ use sextant_payload_index::{PayloadIndex, Points};
 
 use crate::config::ShardConfig;
 use crate::error::{Error, Result};
-use crate::ops::{Point, UpdateOp, Vector};
+use crate::ops::{Point, UpdateMode, UpdateOp, Vector};
 
 /// One point slot.
 #[derive(Debug, Clone)]
@@ -147,13 +147,42 @@ impl State {
 
     /// Applies `op` (checked) as the log's operation `version`.
     pub fn apply(&mut self, version: u64, op: UpdateOp) -> Result<()> {
+        let filter = op.filter()?;
         match op {
-            UpdateOp::Upsert { points } => {
+            UpdateOp::Upsert {
+                points,
+                update_mode,
+                ..
+            } => {
+                // Point by point, as Local Mode does: a point earlier in the batch is an
+                // existing point for a later one with its id.
                 for p in points {
-                    self.upsert(version, p)?;
+                    let existing = self.ids.get(&p.id).copied();
+                    let write = match (existing, update_mode) {
+                        (Some(_), Some(UpdateMode::InsertOnly)) => false,
+                        (None, Some(UpdateMode::UpdateOnly)) => false,
+                        (Some(o), _) => filter
+                            .as_ref()
+                            .is_none_or(|f| self.payloads.plan(f, self).check(o)),
+                        (None, _) => true,
+                    };
+                    if write {
+                        self.upsert(version, p)?;
+                    }
                 }
             }
             UpdateOp::Delete { ids } => {
+                for id in ids {
+                    self.delete(id);
+                }
+            }
+            UpdateOp::DeleteByFilter { .. } => {
+                let passing = filter.map(|f| self.payloads.filter(&f, self));
+                let ids: Vec<PointId> = passing
+                    .iter()
+                    .flat_map(|a| a.iter())
+                    .filter_map(|o| self.slots.get(o as usize)?.as_ref().map(|s| s.id))
+                    .collect();
                 for id in ids {
                     self.delete(id);
                 }

@@ -41,9 +41,9 @@ fn child_writer() {
                 ids: vec![PointId::from(i - 1)],
             }
         } else {
-            UpdateOp::Upsert {
-                points: vec![Point::new(i, "v", vector(i)).with_payload(json!({"i": i}))],
-            }
+            UpdateOp::upsert(vec![
+                Point::new(i, "v", vector(i)).with_payload(json!({"i": i})),
+            ])
         };
         shard.update(op).unwrap();
         println!("ack {i}");

@@ -55,24 +55,18 @@ fn refused_operations_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let shard = Shard::create(dir.path(), config()).unwrap();
     shard
-        .update(UpdateOp::Upsert {
-            points: vec![Point::new(1u64, "", vec![1.0, 2.0]).with_payload(json!({"a": 1}))],
-        })
+        .update(UpdateOp::upsert(vec![
+            Point::new(1u64, "", vec![1.0, 2.0]).with_payload(json!({"a": 1})),
+        ]))
         .unwrap();
     let before = shard.info();
     let refused = [
-        UpdateOp::Upsert {
-            points: vec![
-                Point::new(2u64, "", vec![1.0, 2.0]),
-                Point::new(3u64, "", vec![1.0]),
-            ],
-        },
-        UpdateOp::Upsert {
-            points: vec![Point::new(2u64, "x", vec![1.0, 2.0])],
-        },
-        UpdateOp::Upsert {
-            points: vec![Point::new(2u64, "", vec![f32::INFINITY, 2.0])],
-        },
+        UpdateOp::upsert(vec![
+            Point::new(2u64, "", vec![1.0, 2.0]),
+            Point::new(3u64, "", vec![1.0]),
+        ]),
+        UpdateOp::upsert(vec![Point::new(2u64, "x", vec![1.0, 2.0])]),
+        UpdateOp::upsert(vec![Point::new(2u64, "", vec![f32::INFINITY, 2.0])]),
         UpdateOp::SetPayload {
             ids: vec![PointId::from(1u64), PointId::from(9u64)],
             payload: json!({"b": 2}).as_object().unwrap().clone(),
@@ -114,7 +108,7 @@ fn euclid_scores_are_distances_and_thresholds_bound_them() {
     let points = (0..5u64)
         .map(|i| Point::new(i, "v", vec![i as f32, 0.0]))
         .collect();
-    shard.update(UpdateOp::Upsert { points }).unwrap();
+    shard.update(UpdateOp::upsert(points)).unwrap();
     let mut req = QueryRequest::new("v", vec![0.0, 0.0], 10);
     req.score_threshold = Some(2.5);
     req.offset = 1;
@@ -133,13 +127,11 @@ fn sparse_vectors_are_sorted_checked_and_scored_by_dot_product() {
     let shard = Shard::create(dir.path(), config).unwrap();
     let sparse = |indices: Vec<u32>, values: Vec<f32>| Vector::Sparse { indices, values };
     shard
-        .update(UpdateOp::Upsert {
-            points: vec![
-                Point::new(1u64, "s", sparse(vec![7, 2], vec![1.0, 3.0])),
-                Point::new(2u64, "s", sparse(vec![5], vec![4.0])),
-                Point::new(3u64, "", vec![1.0, 1.0]),
-            ],
-        })
+        .update(UpdateOp::upsert(vec![
+            Point::new(1u64, "s", sparse(vec![7, 2], vec![1.0, 3.0])),
+            Point::new(2u64, "s", sparse(vec![5], vec![4.0])),
+            Point::new(3u64, "", vec![1.0, 1.0]),
+        ]))
         .unwrap();
     let before = shard.info();
     for bad in [
@@ -147,14 +139,10 @@ fn sparse_vectors_are_sorted_checked_and_scored_by_dot_product() {
         sparse(vec![1, 2], vec![1.0]),
         sparse(vec![1], vec![f32::NAN]),
     ] {
-        let op = UpdateOp::Upsert {
-            points: vec![Point::new(4u64, "s", bad)],
-        };
+        let op = UpdateOp::upsert(vec![Point::new(4u64, "s", bad)]);
         assert!(matches!(shard.update(op), Err(Error::BadInput(_))));
     }
-    let dense_as_sparse = UpdateOp::Upsert {
-        points: vec![Point::new(4u64, "", sparse(vec![1], vec![1.0]))],
-    };
+    let dense_as_sparse = UpdateOp::upsert(vec![Point::new(4u64, "", sparse(vec![1], vec![1.0]))]);
     assert!(matches!(
         shard.update(dense_as_sparse),
         Err(Error::BadInput(_))

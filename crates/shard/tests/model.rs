@@ -7,14 +7,15 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use sextant_core::{Distance, PointId};
 use sextant_payload_index::Filter;
-use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
+use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateMode, UpdateOp, VectorParams};
 
 const DIM: usize = 3;
 
 #[derive(Debug, Clone)]
 enum Step {
-    Upsert(Vec<(u64, Option<[i8; DIM]>, i64, bool)>),
+    Upsert(Vec<(u64, Option<[i8; DIM]>, i64, bool)>, u8, Option<i64>),
     Delete(Vec<u64>),
+    DeleteWhere(i64),
     Set(Vec<u64>, i64),
     Overwrite(Vec<u64>, i64),
     DeleteKey(Vec<u64>),
@@ -27,11 +28,16 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     let ids = || prop::collection::vec(0u64..12, 1..4);
     prop_oneof![
-        4 => prop::collection::vec(
-            (0u64..12, prop::option::weighted(0.85, any::<[i8; DIM]>()), 0i64..4, any::<bool>()),
-            1..5
-        ).prop_map(Step::Upsert),
+        4 => (
+            prop::collection::vec(
+                (0u64..12, prop::option::weighted(0.85, any::<[i8; DIM]>()), 0i64..4, any::<bool>()),
+                1..5
+            ),
+            0u8..3,
+            prop::option::weighted(0.3, 0i64..4),
+        ).prop_map(|(p, mode, g)| Step::Upsert(p, mode, g)),
         1 => ids().prop_map(Step::Delete),
+        1 => (0i64..4).prop_map(Step::DeleteWhere),
         1 => (ids(), 0i64..4).prop_map(|(i, g)| Step::Set(i, g)),
         1 => (ids(), 0i64..4).prop_map(|(i, g)| Step::Overwrite(i, g)),
         1 => ids().prop_map(Step::DeleteKey),
@@ -49,10 +55,25 @@ fn obj(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()
 }
 
+/// The filter `g = value`.
+fn g_is(value: i64) -> Value {
+    json!({"must": [{"key": "g", "match": {"value": value}}]})
+}
+
+/// Does `payload` pass the filter `f` (Qdrant's filter JSON)?
+fn passes(f: &Value, payload: &Map<String, Value>) -> bool {
+    sextant_payload_index::check::check_filter(
+        &Filter::from_value(f).unwrap(),
+        &Value::Object(payload.clone()),
+        0,
+        &sextant_payload_index::check::NoContext,
+    )
+}
+
 fn op_of(step: &Step) -> Option<UpdateOp> {
     let ids = |v: &[u64]| v.iter().map(|&i| PointId::from(i)).collect::<Vec<_>>();
     Some(match step {
-        Step::Upsert(points) => UpdateOp::Upsert {
+        Step::Upsert(points, mode, g) => UpdateOp::Upsert {
             points: points
                 .iter()
                 .map(|&(id, v, g, tag)| Point {
@@ -65,8 +86,15 @@ fn op_of(step: &Step) -> Option<UpdateOp> {
                     payload: obj(json!({"g": g, "tag": if tag { "a" } else { "b" }})),
                 })
                 .collect(),
+            update_mode: [
+                None,
+                Some(UpdateMode::InsertOnly),
+                Some(UpdateMode::UpdateOnly),
+            ][*mode as usize],
+            update_filter: g.map(g_is),
         },
         Step::Delete(i) => UpdateOp::Delete { ids: ids(i) },
+        Step::DeleteWhere(g) => UpdateOp::DeleteByFilter { filter: g_is(*g) },
         Step::Set(i, g) => UpdateOp::SetPayload {
             ids: ids(i),
             payload: obj(json!({"g": g, "set": true})),
@@ -102,8 +130,24 @@ fn apply(model: &mut Model, op: &UpdateOp, distance: Distance) -> bool {
     };
     let known = |ids: &[PointId], m: &Model| ids.iter().all(|i| m.contains_key(&id(i)));
     match op {
-        UpdateOp::Upsert { points } => {
+        UpdateOp::Upsert {
+            points,
+            update_filter,
+            update_mode,
+        } => {
+            // Point by point: an earlier point of the batch exists for a later one.
             for p in points {
+                let write = match (model.get(&id(&p.id)), update_mode) {
+                    (Some(_), Some(UpdateMode::InsertOnly)) => false,
+                    (None, Some(UpdateMode::UpdateOnly)) => false,
+                    (Some((_, payload)), _) => {
+                        update_filter.as_ref().is_none_or(|f| passes(f, payload))
+                    }
+                    (None, _) => true,
+                };
+                if !write {
+                    continue;
+                }
                 let v = p.vectors.get("v").map(|v| {
                     let sextant_shard::Vector::Dense(v) = v else {
                         unreachable!("dense only")
@@ -118,6 +162,7 @@ fn apply(model: &mut Model, op: &UpdateOp, distance: Distance) -> bool {
         UpdateOp::Delete { ids } => ids.iter().for_each(|i| {
             model.remove(&id(i));
         }),
+        UpdateOp::DeleteByFilter { filter } => model.retain(|_, (_, p)| !passes(filter, p)),
         UpdateOp::SetPayload { ids, payload } if known(ids, model) => {
             for i in ids {
                 model.get_mut(&id(i)).unwrap().1.extend(payload.clone());
