@@ -47,6 +47,14 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
+    /// A file of the shard is damaged (what names the byte or the record).
+    #[error("{path}: damaged: {what}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
     /// The write-ahead log failed (I/O, damage).
     #[error(transparent)]
     Wal(sextant_wal::Error),

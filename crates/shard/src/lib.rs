@@ -3,8 +3,9 @@
 //! An embeddable vector store like Qdrant Edge's `EdgeShard`, with Qdrant's data model: points
 //! with u64 or UUID ids, named dense and sparse vectors, a JSON payload filtered with Qdrant's filter
 //! language. **First slice** (issue 22 is open): every operation goes to a write-ahead log
-//! before it is acknowledged and the points live in RAM, rebuilt from the log on open; queries
-//! are exact scans. Not built yet: segments on disk and the optimizer (HNSW, quantization,
+//! before it is acknowledged and the points live in RAM; `flush` (and closing) writes them all
+//! to a points file and truncates the log, `open` reads the file and replays the log's tail;
+//! queries are exact scans. Not built yet: segments on disk and the optimizer (HNSW, quantization,
 //! immutable indexes, the sparse index), nested `set_payload` keys, payload operations by
 //! filter, snapshots, the universal query's prefetch / fusion / order-by / groups / recommend.
 //!
@@ -15,7 +16,7 @@
 //!   [`UpdateMode`]), delete by ids or by filter, set / overwrite / delete / clear payload,
 //!   create / delete a payload field index.
 //! - [`Shard`]: `create`, `open` (replays the log), `update`, `retrieve`, `query`, `scroll`,
-//!   `count`, `facet`, `payload_schema`, `info`, `flush`; a second open of the same folder fails
+//!   `count`, `facet`, `payload_schema`, `info`, `flush`, `close`; a second open of the same folder fails
 //!   with [`Error::Locked`].
 //! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
 //!   time with the next page's first id.
@@ -45,8 +46,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod checkpoint;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ops;
 mod query;
 mod scroll;

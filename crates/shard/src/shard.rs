@@ -1,12 +1,17 @@
-//! `Shard`: a folder holding `config.json` and the write-ahead log (`wal/`); the points live
-//! in RAM, rebuilt from the log when the shard is opened.
+//! `Shard`: a folder holding `config.json`, the write-ahead log (`wal/`) and the points as of
+//! the last flush (`points.bin`); the points live in RAM.
 //!
 //! Write path: an operation is checked against the config and the points, appended to the
 //! log (durable per the config's [`Durability`](sextant_wal::Durability) when `update`
-//! returns), then applied; one writer at a time, readers see whole operations only.
+//! returns), then applied; one writer at a time, readers see whole operations only. `flush`
+//! writes every point to `points.bin` (atomically: a temporary file renamed over it) as of the
+//! log's next index, then lets the log drop what that file covers; `open` reads the file and
+//! replays the log from there. A crash between the two leaves log entries the file covers:
+//! they are skipped.
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 
 use sextant_core::PointId;
 use sextant_payload_index::Filter;
@@ -23,6 +28,8 @@ use crate::state::State;
 const CONFIG: &str = "config.json";
 /// The log's folder in the shard's folder.
 const WAL_DIR: &str = "wal";
+/// The points as of the last flush.
+const POINTS: &str = "points.bin";
 
 /// An open shard: one writer (this handle; a second open fails with [`Error::Locked`]).
 #[derive(Debug)]
@@ -31,6 +38,10 @@ pub struct Shard {
     config: ShardConfig,
     wal: Wal,
     state: RwLock<State>,
+    /// Held through a flush: two flushes never race to write `points.bin`.
+    flushing: Mutex<()>,
+    /// The log index `points.bin` covers up to (a drop flushes only when the log moved on).
+    flushed: AtomicU64,
 }
 
 /// What a shard holds.
@@ -94,8 +105,20 @@ impl Shard {
             sextant_wal::Error::Locked { .. } => Error::Locked { path: path.clone() },
             e => Error::Wal(e),
         })?;
-        let mut state = State::new(&config);
-        for entry in wal.iter_from(wal.first_index()).map_err(Error::Wal)? {
+        let points = path.join(POINTS);
+        let (mut state, covers) =
+            crate::checkpoint::load(&points, &config)?.unwrap_or_else(|| (State::new(&config), 0));
+        if wal.first_index() > covers || wal.next_index() < covers {
+            return Err(Error::Damaged {
+                path: points,
+                what: format!(
+                    "it covers the log up to {covers}, the log holds {}..{}",
+                    wal.first_index(),
+                    wal.next_index()
+                ),
+            });
+        }
+        for entry in wal.iter_from(covers).map_err(Error::Wal)? {
             let (index, bytes) = entry.map_err(Error::Wal)?;
             let op: UpdateOp = serde_json::from_slice(&bytes).map_err(|e| Error::BadLogEntry {
                 index,
@@ -108,6 +131,8 @@ impl Shard {
             config,
             wal,
             state: RwLock::new(state),
+            flushing: Mutex::new(()),
+            flushed: AtomicU64::new(covers),
         })
     }
 
@@ -196,9 +221,37 @@ impl Shard {
         }
     }
 
-    /// Makes every acknowledged operation durable now (under `Async` durability they
-    /// otherwise are within the interval).
+    /// Makes every acknowledged operation durable now, writes every point to `points.bin` and
+    /// lets the log drop the operations that file covers (so `open` replays only later ones).
+    /// Readers go on meanwhile; updates wait while the points are serialized.
     pub fn flush(&self) -> Result<()> {
-        self.wal.sync().map_err(Error::Wal)
+        let _one = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
+        self.wal.sync().map_err(Error::Wal)?;
+        let (bytes, covers) = {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            // Under the read lock no update is between its log append and its apply.
+            let covers = self.wal.next_index();
+            (crate::checkpoint::write(&state, covers), covers)
+        };
+        sextant_mmap_advice::atomic_write(self.path.join(POINTS), &bytes)?;
+        self.flushed.store(covers, Ordering::Release);
+        if covers > 0 {
+            self.wal.ack(covers - 1).map_err(Error::Wal)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and closes the shard, reporting a failed flush (a drop flushes too, silently).
+    pub fn close(self) -> Result<()> {
+        self.flush()
+    }
+}
+
+impl Drop for Shard {
+    fn drop(&mut self) {
+        if self.wal.next_index() != self.flushed.load(Ordering::Acquire) {
+            // Nothing is lost if this fails: the log still holds every operation.
+            let _ = self.flush();
+        }
     }
 }

@@ -93,8 +93,8 @@ pub(crate) struct State {
     pub columns: Vec<Column>,
     pub sparse: Vec<SparseColumn>,
     pub payloads: PayloadIndex,
-    /// Offsets of deleted points, reused by the next inserts.
-    free: Vec<PointOffset>,
+    /// Offsets of deleted points, reused by the next inserts (last first).
+    pub free: Vec<PointOffset>,
 }
 
 impl State {
@@ -130,6 +130,65 @@ impl State {
             payloads: PayloadIndex::new(),
             free: Vec::new(),
         }
+    }
+
+    /// Fills a fresh state (of this config) with the points of a points file, at their
+    /// offsets, then builds the field indexes.
+    pub fn restore(
+        &mut self,
+        slots: usize,
+        free: Vec<PointOffset>,
+        points: Vec<crate::checkpoint::SavedPoint>,
+        fields: Vec<(String, sextant_payload_index::FieldType)>,
+    ) -> std::result::Result<(), String> {
+        self.slots = vec![None; slots];
+        for c in &mut self.columns {
+            c.values = vec![0.0; slots * c.size];
+            c.present = BitSet::new(slots);
+        }
+        for p in points {
+            let (o, at) = (p.offset, p.offset as usize);
+            if self.slots[at].is_some() {
+                return Err(format!("offset {o} holds two points"));
+            }
+            if self.ids.insert(p.id, o).is_some() {
+                return Err(format!("point {} appears twice", p.id));
+            }
+            for (c, v) in self.columns.iter_mut().zip(p.dense) {
+                if let Some(v) = v {
+                    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                        return Err(format!(
+                            "point {}: vector {:?} value {i} is not finite",
+                            p.id, c.name
+                        ));
+                    }
+                    c.values[at * c.size..(at + 1) * c.size].copy_from_slice(&v);
+                    c.present.insert(o);
+                }
+            }
+            for (c, v) in self.sparse.iter_mut().zip(p.sparse) {
+                c.set(o, v);
+            }
+            self.payloads
+                .set(o, &p.payload)
+                .map_err(|e| e.to_string())?;
+            self.slots[at] = Some(Slot {
+                id: p.id,
+                version: p.version,
+                payload: p.payload,
+            });
+        }
+        for &o in &free {
+            if self.slots.get(o as usize).is_none_or(|s| s.is_some()) {
+                return Err(format!("free offset {o} is out of range or in use"));
+            }
+        }
+        self.free = free;
+        for (key, schema) in fields {
+            self.apply(0, UpdateOp::CreateFieldIndex { key, schema })
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     /// The column of vector `name`.

@@ -1,6 +1,6 @@
-//! Kill test: a child process upserts points and reports each acknowledged one; it is killed
-//! (SIGKILL) at a random moment; the reopened shard must hold every acknowledged point with
-//! its vector and payload, and no point the child never sent.
+//! Kill test: a child process upserts points, flushing now and then, and reports each
+//! acknowledged one; it is killed (SIGKILL) at a random moment; the reopened shard (points file
+//! plus the log's tail) must hold every acknowledged point with its vector and payload.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -10,13 +10,16 @@ use sextant_core::{Distance, PointId};
 use sextant_shard::{Point, Shard, ShardConfig, UpdateOp, VectorParams};
 
 const DIR_VAR: &str = "SEXTANT_SHARD_KILL_DIR";
+/// Kills per run (each a few hundred operations at most).
+const KILLS: usize = 16;
 
 fn vector(i: u64) -> Vec<f32> {
     vec![i as f32, 1.0, -(i as f32) / 2.0]
 }
 
 /// The child's role: runs only when the parent sets the folder; upserts (and every 7th op
-/// deletes the previous point) until killed, printing `ack i` once `update` returned.
+/// deletes the previous point) until killed, printing `ack i` once `update` returned, and
+/// flushes (points file + log truncation) every 40 operations.
 #[test]
 #[ignore = "run by kill_loses_no_acknowledged_write as a child process"]
 fn child_writer() {
@@ -47,6 +50,10 @@ fn child_writer() {
         };
         shard.update(op).unwrap();
         println!("ack {i}");
+        if i % 40 == 39 {
+            // The points file rewritten mid-stream (a kill may land inside it).
+            shard.flush().unwrap();
+        }
     }
 }
 
@@ -56,7 +63,7 @@ fn kill_loses_no_acknowledged_write() {
     let exe = std::env::current_exe().unwrap();
     let mut rounds_acked = 0usize;
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    for round in 0..12 {
+    for round in 0..KILLS {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
@@ -119,5 +126,5 @@ fn kill_loses_no_acknowledged_write() {
             );
         }
     }
-    eprintln!("kill test: 12 kills, {rounds_acked} acknowledged operations, 0 lost");
+    eprintln!("kill test: {KILLS} kills, {rounds_acked} acknowledged operations, 0 lost");
 }

@@ -22,6 +22,7 @@ enum Step {
     Clear(Vec<u64>),
     Index(bool),
     Unindex,
+    Flush,
     Reopen,
 }
 
@@ -44,6 +45,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => ids().prop_map(Step::Clear),
         1 => any::<bool>().prop_map(Step::Index),
         1 => Just(Step::Unindex),
+        1 => Just(Step::Flush),
         1 => Just(Step::Reopen),
     ]
 }
@@ -117,7 +119,7 @@ fn op_of(step: &Step) -> Option<UpdateOp> {
             },
         },
         Step::Unindex => UpdateOp::DeleteFieldIndex { key: "g".into() },
-        Step::Reopen => return None,
+        Step::Flush | Step::Reopen => return None,
     })
 }
 
@@ -277,6 +279,7 @@ fn run(steps: Vec<Step>, distance: Distance, query: [f32; DIM]) {
     let mut model = Model::new();
     for s in &steps {
         match op_of(s) {
+            None if matches!(s, Step::Flush) => shard.flush().unwrap(),
             None => {
                 drop(shard);
                 shard = Shard::open(dir.path()).unwrap();

@@ -1,0 +1,321 @@
+//! `points.bin`: every live point of a shard as of one log index, written by `flush` so the
+//! log's prefix can be dropped and `open` replays only what came after.
+//!
+//! A sealed file (all integers little-endian):
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 8 | magic `SXSHPTS1` |
+//! | 8 | 4 | format version (1) |
+//! | 12 | 8 | `covers`: the log index of the first operation not in this file |
+//! | 20 | 4 | dense vectors D; then D × (name: u32 length + UTF-8 bytes, size: u32) |
+//! | | 4 | sparse vectors S; then S × name |
+//! | | 4 | field indexes F; then F × (key, schema: each u32 length + UTF-8; schema is Qdrant's type name) |
+//! | | 4 | slots (offsets in use or free, u32) |
+//! | | 4 | free offsets R; then R × u32, in the order they are reused (last first) |
+//! | | 8 | points N; then N points |
+//! | end − 4 | 4 | CRC32C of every byte before it |
+//!
+//! A point: offset (u32); id kind (u8: 0 integer, 1 UUID) and the id (u64, or u128); version
+//! (u64); payload (u32 length + a JSON object's bytes); per dense vector in the order above, a
+//! presence byte (0 or 1) then, if present, size × f32 (as stored: cosine vectors normalized);
+//! per sparse vector a count n (u32, `u32::MAX`: absent) then n × u32 indices (increasing) and
+//! n × f32 values. Offsets and the free list are kept so a reopened shard breaks score ties and
+//! places new points exactly as the one that wrote the file.
+
+use std::path::Path;
+
+use serde_json::Value;
+use sextant_core::{PointId, PointOffset, SparseVector};
+use sextant_mmap_advice::header;
+
+use crate::config::ShardConfig;
+use crate::error::{Error, Result};
+use crate::state::State;
+
+/// The file's magic.
+const MAGIC: &[u8; 8] = b"SXSHPTS1";
+/// The format version written.
+const VERSION: u32 = 1;
+/// A sparse vector's count when the point has none.
+const ABSENT: u32 = u32::MAX;
+
+/// The bytes of `state` as of log index `covers`.
+pub(crate) fn write(state: &State, covers: u64) -> Vec<u8> {
+    let mut w = header::start_file(MAGIC, VERSION, 1 << 16);
+    w.extend_from_slice(&covers.to_le_bytes());
+    let text = |w: &mut Vec<u8>, s: &str| {
+        w.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        w.extend_from_slice(s.as_bytes());
+    };
+    w.extend_from_slice(&(state.columns.len() as u32).to_le_bytes());
+    for c in &state.columns {
+        text(&mut w, &c.name);
+        w.extend_from_slice(&(c.size as u32).to_le_bytes());
+    }
+    w.extend_from_slice(&(state.sparse.len() as u32).to_le_bytes());
+    for c in &state.sparse {
+        text(&mut w, &c.name);
+    }
+    let schema: Vec<(String, String)> = state
+        .payloads
+        .schema()
+        .map(|(k, t)| {
+            let name = serde_json::to_value(t).expect("a field type serializes");
+            (k.to_string(), name.as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    w.extend_from_slice(&(schema.len() as u32).to_le_bytes());
+    for (k, t) in &schema {
+        text(&mut w, k);
+        text(&mut w, t);
+    }
+    w.extend_from_slice(&(state.slots.len() as u32).to_le_bytes());
+    w.extend_from_slice(&(state.free.len() as u32).to_le_bytes());
+    for &o in &state.free {
+        w.extend_from_slice(&o.to_le_bytes());
+    }
+    let live = state.slots.iter().filter(|s| s.is_some()).count();
+    w.extend_from_slice(&(live as u64).to_le_bytes());
+    for (o, slot) in state.slots.iter().enumerate() {
+        let Some(slot) = slot else { continue };
+        let o = o as PointOffset;
+        w.extend_from_slice(&o.to_le_bytes());
+        match slot.id {
+            PointId::Num(n) => {
+                w.push(0);
+                w.extend_from_slice(&n.to_le_bytes());
+            }
+            PointId::Uuid(u) => {
+                w.push(1);
+                w.extend_from_slice(&u.to_le_bytes());
+            }
+        }
+        w.extend_from_slice(&slot.version.to_le_bytes());
+        let payload = serde_json::to_vec(&slot.payload).expect("a payload serializes");
+        w.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        w.extend_from_slice(&payload);
+        for c in &state.columns {
+            match c.get(o) {
+                Some(v) => {
+                    w.push(1);
+                    v.iter().for_each(|x| w.extend_from_slice(&x.to_le_bytes()));
+                }
+                None => w.push(0),
+            }
+        }
+        for c in &state.sparse {
+            match c.get(o) {
+                Some(v) => {
+                    w.extend_from_slice(&(v.indices().len() as u32).to_le_bytes());
+                    v.indices()
+                        .iter()
+                        .for_each(|x| w.extend_from_slice(&x.to_le_bytes()));
+                    v.values()
+                        .iter()
+                        .for_each(|x| w.extend_from_slice(&x.to_le_bytes()));
+                }
+                None => w.extend_from_slice(&ABSENT.to_le_bytes()),
+            }
+        }
+    }
+    header::seal(&mut w);
+    w
+}
+
+/// One point as the file holds it.
+pub(crate) struct SavedPoint {
+    pub offset: PointOffset,
+    pub id: PointId,
+    pub version: u64,
+    pub payload: Value,
+    /// Per dense vector, in the config's order (as stored).
+    pub dense: Vec<Option<Vec<f32>>>,
+    /// Per sparse vector, in the config's order.
+    pub sparse: Vec<Option<SparseVector>>,
+}
+
+/// A checked little-endian reader over the file's body.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> std::result::Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or_else(|| format!("byte {}: {what} runs past the end", self.at))?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u8(&mut self, what: &str) -> std::result::Result<u8, String> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u32(&mut self, what: &str) -> std::result::Result<u32, String> {
+        Ok(u32::from_le_bytes(
+            self.take(4, what)?.try_into().expect("4 bytes"),
+        ))
+    }
+    fn u64(&mut self, what: &str) -> std::result::Result<u64, String> {
+        Ok(u64::from_le_bytes(
+            self.take(8, what)?.try_into().expect("8 bytes"),
+        ))
+    }
+    fn f32s(&mut self, n: usize, what: &str) -> std::result::Result<Vec<f32>, String> {
+        let bytes = self.take(n.checked_mul(4).ok_or("overflow")?, what)?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+    fn text(&mut self, what: &str) -> std::result::Result<&'a str, String> {
+        let n = self.u32(what)? as usize;
+        let at = self.at;
+        std::str::from_utf8(self.take(n, what)?)
+            .map_err(|_| format!("byte {at}: {what} is not UTF-8"))
+    }
+}
+
+/// The state in `bytes` (a file written by [`write`] for `config`) and the log index it
+/// covers up to.
+pub(crate) fn read(
+    bytes: &[u8],
+    config: &ShardConfig,
+) -> std::result::Result<(State, u64), String> {
+    header::check_start(bytes, 24, MAGIC, "shard points file", VERSION..=VERSION)
+        .map_err(|e| e.to_string())?;
+    let body = header::check_seal(bytes).map_err(|e| e.to_string())?;
+    let mut r = Reader {
+        bytes: body,
+        at: 12,
+    };
+    let covers = r.u64("the covered log index")?;
+    let mut state = State::new(config);
+    let dense = r.u32("the dense vector count")? as usize;
+    if dense != state.columns.len() {
+        return Err(format!(
+            "{dense} dense vectors, the config has {}",
+            state.columns.len()
+        ));
+    }
+    for c in &state.columns {
+        let (name, size) = (r.text("a vector name")?, r.u32("a vector size")? as usize);
+        if name != c.name || size != c.size {
+            return Err(format!(
+                "vector {name:?} of size {size}, the config has {:?} of size {}",
+                c.name, c.size
+            ));
+        }
+    }
+    let sparse = r.u32("the sparse vector count")? as usize;
+    if sparse != state.sparse.len() {
+        return Err(format!(
+            "{sparse} sparse vectors, the config has {}",
+            state.sparse.len()
+        ));
+    }
+    for c in &state.sparse {
+        let name = r.text("a sparse vector name")?;
+        if name != c.name {
+            return Err(format!(
+                "sparse vector {name:?}, the config has {:?}",
+                c.name
+            ));
+        }
+    }
+    let mut fields = Vec::new();
+    for _ in 0..r.u32("the field index count")? {
+        let key = r.text("a field index key")?.to_string();
+        let schema = r.text("a field index type")?;
+        let schema: sextant_payload_index::FieldType = serde_json::from_value(Value::from(schema))
+            .map_err(|_| format!("unknown field index type {schema:?}"))?;
+        fields.push((key, schema));
+    }
+    let slots = r.u32("the slot count")? as usize;
+    let free_n = r.u32("the free offset count")? as usize;
+    let mut free = Vec::with_capacity(free_n.min(slots));
+    for _ in 0..free_n {
+        free.push(r.u32("a free offset")?);
+    }
+    let n = r.u64("the point count")?;
+    let mut points = Vec::new();
+    for _ in 0..n {
+        let at = r.at;
+        let o = r.u32("an offset")?;
+        if o as usize >= slots {
+            return Err(format!("byte {at}: offset {o} beyond the {slots} slots"));
+        }
+        let id = match r.u8("an id kind")? {
+            0 => PointId::Num(r.u64("an id")?),
+            1 => PointId::Uuid(u128::from_le_bytes(
+                r.take(16, "a UUID")?.try_into().expect("16 bytes"),
+            )),
+            k => return Err(format!("byte {}: id kind {k}", r.at - 1)),
+        };
+        let version = r.u64("a version")?;
+        let len = r.u32("a payload length")? as usize;
+        let payload: Value = serde_json::from_slice(r.take(len, "a payload")?)
+            .map_err(|e| format!("point {id}: payload: {e}"))?;
+        if !payload.is_object() {
+            return Err(format!("point {id}: the payload is not an object"));
+        }
+        let mut dense = Vec::with_capacity(state.columns.len());
+        for c in &state.columns {
+            dense.push(match r.u8("a presence byte")? {
+                0 => None,
+                1 => Some(r.f32s(c.size, "a vector")?),
+                b => return Err(format!("byte {}: presence byte {b}", r.at - 1)),
+            });
+        }
+        let mut sparse = Vec::with_capacity(state.sparse.len());
+        for _ in &state.sparse {
+            let k = r.u32("a sparse count")?;
+            sparse.push(if k == ABSENT {
+                None
+            } else {
+                let k = k as usize;
+                let idx = r.take(k.checked_mul(4).ok_or("overflow")?, "sparse indices")?;
+                let indices = idx
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect();
+                let values = r.f32s(k, "sparse values")?;
+                Some(SparseVector::new(indices, values).map_err(|e| format!("point {id}: {e}"))?)
+            });
+        }
+        points.push(SavedPoint {
+            offset: o,
+            id,
+            version,
+            payload,
+            dense,
+            sparse,
+        });
+    }
+    if r.at != body.len() {
+        return Err(format!("byte {}: bytes after the last point", r.at));
+    }
+    state.restore(slots, free, points, fields)?;
+    Ok((state, covers))
+}
+
+/// Reads the points file at `path`, if there is one.
+pub(crate) fn load(path: &Path, config: &ShardConfig) -> Result<Option<(State, u64)>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    read(&bytes, config)
+        .map(Some)
+        .map_err(|what| Error::Damaged {
+            path: path.to_path_buf(),
+            what,
+        })
+}
