@@ -11,7 +11,7 @@
 //! | 20 | 4 | dense vectors D; then D × (name: u32 length + UTF-8 bytes, size: u32) |
 //! | | 4 | sparse vectors S; then S × name |
 //! | | 4 | field indexes F; then F × (key, schema: each u32 length + UTF-8; schema is Qdrant's type name) |
-//! | | 4 | slots (offsets in use or free, u32) |
+//! | | 4 | slots (u32: the points plus the free offsets) |
 //! | | 4 | free offsets R; then R × u32, in the order they are reused (last first) |
 //! | | 8 | points N; then N points |
 //! | end − 4 | 4 | CRC32C of every byte before it |
@@ -234,11 +234,24 @@ pub(crate) fn read(
     }
     let slots = r.u32("the slot count")? as usize;
     let free_n = r.u32("the free offset count")? as usize;
-    let mut free = Vec::with_capacity(free_n.min(slots));
+    let mut free = Vec::new();
     for _ in 0..free_n {
         free.push(r.u32("a free offset")?);
     }
     let n = r.u64("the point count")?;
+    // Every slot holds a point or is free; a point takes at least 18 bytes (offset, id kind,
+    // id, version, payload length): counts are checked before anything is sized by them.
+    if n.checked_add(free_n as u64) != Some(slots as u64) {
+        return Err(format!(
+            "{slots} slots, but {n} points and {free_n} free offsets"
+        ));
+    }
+    if n > ((body.len() - r.at) / 18) as u64 {
+        return Err(format!(
+            "{n} points do not fit in the {} bytes left",
+            body.len() - r.at
+        ));
+    }
     let mut points = Vec::new();
     for _ in 0..n {
         let at = r.at;
