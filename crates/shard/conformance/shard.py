@@ -6,7 +6,8 @@ through the Rust example `shard_script` (a fresh shard, reopened twice along the
 requires the same answers: query hits (ids in order, scores within 1e-4 relative, payloads),
 exact counts under filters, retrieved points (payloads, vectors as stored, sparse ones sorted), scroll pages (ids in
 order, payloads, the next page's offset) and facets on indexed keys (values and counts, in
-order). Four named dense vectors, one per distance, and two sparse ones (plain and with the IDF
+order), and hybrid queries (prefetch stages, nested too, fused by RRF, weighted RRF or DBSF,
+or re-ranked by a dense vector). Four named dense vectors, one per distance, and two sparse ones (plain and with the IDF
 modifier); integer and UUID ids; upserts that replace points,
 deletes by id and by filter, upserts with `update_filter` and `update_mode`, set / overwrite /
 delete / clear payload on existing points, field indexes created and
@@ -70,6 +71,33 @@ def a_filter(rng):
     return rng.choice(forms)
 
 
+def a_stage(rng, name=None):
+    name = name or rng.choice(list(DISTANCES) + list(SPARSE))
+    return {"using": name, "vector": sparse(rng) if name in SPARSE else vector(rng),
+            "limit": rng.randint(2, 12), "filter": rng.choice([None, None, a_filter(rng)])}
+
+
+def hybrid(rng):
+    """A query over prefetches: fused (RRF, weighted RRF, DBSF) or re-ranked by a vector,
+    sometimes with a fused stage nested inside."""
+    stages = [a_stage(rng, rng.choice(list(DISTANCES))), a_stage(rng, rng.choice(list(SPARSE)))]
+    if rng.random() < 0.3:
+        stages.append({"fusion": "rrf", "prefetch": [a_stage(rng), a_stage(rng)], "limit": rng.randint(2, 8)})
+    q = {"prefetch": stages, "limit": rng.randint(1, 8), "offset": rng.choice([0, 0, 1]), "filter": None,
+         "score_threshold": None}
+    kind = rng.random()
+    if kind < 0.35:
+        q["fusion"] = "rrf"
+    elif kind < 0.55:
+        q["fusion"] = {"k": rng.choice([1, 2, 60]), "weights": [round(rng.uniform(0, 2), 2) for _ in stages]}
+    elif kind < 0.8:
+        q["fusion"] = "dbsf"
+    else:
+        name = rng.choice(list(DISTANCES))
+        q.update({"using": name, "vector": vector(rng), "filter": a_filter(rng)})
+    return q
+
+
 def script(rng, steps, deletes=True):
     # `known`: ids surely live (a delete by filter empties it: which it deleted is unknown
     # here); `gone`: ids that may have been deleted. Payload operations name known ids only;
@@ -121,6 +149,8 @@ def script(rng, steps, deletes=True):
             if kind == "delete_payload":
                 op["keys"] = rng.sample(["g", "x", "tag"], 2)
             out.append({"update": op})
+        elif r < 0.66:
+            out.append({"query": hybrid(rng)})
         elif r < 0.85:
             name = rng.choice(list(DISTANCES) + list(SPARSE))
             q = {"using": name, "vector": sparse(rng) if name in SPARSE else vector(rng),
@@ -154,6 +184,23 @@ def as_model(v):
 
 def as_json(v):
     return {"indices": list(v.indices), "values": list(v.values)} if isinstance(v, models.SparseVector) else v
+
+
+def query_of(q):
+    f = q.get("fusion")
+    if f is None:
+        return as_model(q["vector"])
+    if f == "rrf":
+        return models.FusionQuery(fusion=models.Fusion.RRF)
+    if f == "dbsf":
+        return models.FusionQuery(fusion=models.Fusion.DBSF)
+    return models.RrfQuery(rrf=models.Rrf(k=f["k"], weights=f["weights"]))
+
+
+def prefetch_of(p):
+    flt = models.Filter.model_validate(p["filter"]) if p.get("filter") else None
+    return models.Prefetch(query=query_of(p), using=p.get("using"), limit=p["limit"], filter=flt,
+                           prefetch=[prefetch_of(x) for x in p.get("prefetch", [])] or None)
 
 
 def local_mode(steps):
@@ -195,10 +242,11 @@ def local_mode(steps):
             results.append("ok")
         elif "query" in step:
             q = step["query"]
-            flt = models.Filter.model_validate(q["filter"]) if q["filter"] else None
-            hits = client.query_points("c", query=as_model(q["vector"]), using=q["using"], query_filter=flt,
-                                       limit=q["limit"], offset=q["offset"], with_payload=True,
-                                       score_threshold=q["score_threshold"]).points
+            flt = models.Filter.model_validate(q["filter"]) if q.get("filter") else None
+            hits = client.query_points("c", query=query_of(q), using=q.get("using"),
+                                       prefetch=[prefetch_of(p) for p in q.get("prefetch", [])] or None,
+                                       query_filter=flt, limit=q["limit"], offset=q["offset"],
+                                       with_payload=True, score_threshold=q["score_threshold"]).points
             results.append([[h.id, h.score, h.payload] for h in hits])
         elif "count" in step:
             f = step["count"]
@@ -223,6 +271,14 @@ def local_mode(steps):
     return results
 
 
+def uses(q):
+    """The vector names a query or prefetch stage reads, nested stages included."""
+    names = {q["using"]} if q.get("using") else set()
+    for p in q.get("prefetch", []):
+        names |= uses(p)
+    return names
+
+
 def close(a, b):
     return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-5)
 
@@ -242,9 +298,22 @@ def compare(step, ours, theirs):
     if "query" in step:
         if isinstance(ours, dict):
             return [f"error: {ours}"]
-        if [h[0] for h in ours] != [h[0] for h in theirs]:
-            return [f"ids {[h[0] for h in ours]} vs {[h[0] for h in theirs]}"]
-        return [f"hit {o} vs {t}" for o, t in zip(ours, theirs) if not close(o[1], t[1]) or o[2] != t[2]]
+        if len(ours) != len(theirs) or not all(close(o[1], t[1]) for o, t in zip(ours, theirs)):
+            return [f"scores {[h[1] for h in ours]} vs {[h[1] for h in theirs]}"]
+        # Points of equal score may come in either order (Local Mode sorts with numpy's
+        # unstable sort); each group of equal scores must hold the same points, except the
+        # last, which the limit may cut anywhere.
+        groups = []
+        for i, h in enumerate(ours):
+            if i == 0 or not close(h[1], ours[i - 1][1]):
+                groups.append([])
+            groups[-1].append(i)
+        for g in groups[:-1]:
+            if {str(ours[i][0]) for i in g} != {str(theirs[i][0]) for i in g}:
+                return [f"ids {[h[0] for h in ours]} vs {[h[0] for h in theirs]}"]
+        mine = {str(h[0]): h[2] for h in ours}
+        return [f"hit {t}: payload {mine.get(str(t[0]))}" for t in theirs
+                if str(t[0]) in mine and mine[str(t[0])] != t[2]]
     if "count" in step:
         return [] if ours == theirs else [f"count {ours} vs {theirs}"]
     if "scroll" in step:
@@ -281,7 +350,7 @@ def main():
         kind = next(iter(step))
         kinds[kind] = kinds.get(kind, 0) + 1
         deleted |= step.get("update", {}).get("op") in ("delete", "delete_by_filter")
-        if deleted and step.get("query", {}).get("using") in IDF_AFTER_DELETE:
+        if deleted and uses(step.get("query", {})) & IDF_AFTER_DELETE:
             # Local Mode keeps counting a deleted point's terms in document frequencies; we
             # count live points (crate docs). IDF queries are compared until the first delete.
             skipped += 1

@@ -1,7 +1,8 @@
 //! The Rust side of the Local Mode conformance test (`conformance/shard.py`): reads a script
 //! `{"config": ..., "steps": [...]}` on stdin, runs it on a fresh shard in a temporary folder
 //! and prints one JSON result per step on stdout. Steps: `{"update": op}` → `{"ok": version}`
-//! or `{"error": message}`; `{"query": {...}}` → `[[id, score, payload], ...]`;
+//! or `{"error": message}`; `{"query": {...}}` (a vector or a fusion, with nested prefetches)
+//! → `[[id, score, payload], ...]`;
 //! `{"count": filter or null}` → n; `{"retrieve": [ids]}` → `[[id, payload, vectors], ...]`;
 //! `{"scroll": {"filter", "limit", "offset"}}` → `{"points": [[id, payload], ...], "next": id}`;
 //! `{"facet": {"key", "filter", "limit"}}` → `[[value, count], ...]` or `{"error": message}`;
@@ -11,7 +12,40 @@ use std::io::Read;
 
 use serde_json::{Value, json};
 use sextant_payload_index::Filter;
-use sextant_shard::{QueryRequest, ScrollRequest, Shard, ShardConfig, UpdateOp};
+use sextant_shard::{
+    Fusion, Prefetch, Query, QueryRequest, ScrollRequest, Shard, ShardConfig, UpdateOp, Vector,
+};
+
+/// A query or prefetch stage from the script's JSON: `using`, `vector` or `fusion` (`"rrf"`,
+/// `"dbsf"`, or `{"k", "weights"}` for RRF), `prefetch` (stages), `limit`, `filter`,
+/// `score_threshold`.
+fn prefetch(q: &Value) -> Result<Prefetch, Box<dyn std::error::Error>> {
+    let query = match &q["fusion"] {
+        Value::Null => Query::Nearest(serde_json::from_value::<Vector>(q["vector"].clone())?),
+        Value::String(f) if f == "dbsf" => Query::Fusion(Fusion::Dbsf),
+        Value::String(_) => Query::Fusion(Fusion::Rrf {
+            k: None,
+            weights: None,
+        }),
+        rrf => Query::Fusion(Fusion::Rrf {
+            k: rrf["k"].as_u64().map(|k| k as u32),
+            weights: serde_json::from_value(rrf["weights"].clone())?,
+        }),
+    };
+    let mut p = Prefetch::new(
+        q["using"].as_str().unwrap_or(""),
+        query,
+        q["limit"].as_u64().unwrap_or(10) as usize,
+    );
+    if let Some(stages) = q["prefetch"].as_array() {
+        p.prefetch = stages.iter().map(prefetch).collect::<Result<_, _>>()?;
+    }
+    if !q["filter"].is_null() {
+        p.filter = Some(Filter::from_value(&q["filter"])?);
+    }
+    p.score_threshold = q["score_threshold"].as_f64().map(|t| t as f32);
+    Ok(p)
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut input = String::new();
@@ -31,17 +65,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Err(e) => json!({"error": e.to_string()}),
             }
         } else if let Some(q) = step.get("query") {
-            let mut req = QueryRequest::new(
-                q["using"].as_str().unwrap_or(""),
-                serde_json::from_value::<sextant_shard::Vector>(q["vector"].clone())?,
-                q["limit"].as_u64().unwrap_or(10) as usize,
-            );
+            let stage = prefetch(q)?;
+            let mut req = QueryRequest::new(&stage.using, stage.query, stage.limit);
+            req.prefetch = stage.prefetch;
+            req.filter = stage.filter;
+            req.score_threshold = stage.score_threshold;
             req.offset = q["offset"].as_u64().unwrap_or(0) as usize;
-            req.score_threshold = q["score_threshold"].as_f64().map(|t| t as f32);
             req.with_payload = true;
-            if !q["filter"].is_null() {
-                req.filter = Some(Filter::from_value(&q["filter"])?);
-            }
             match s.query(&req) {
                 Ok(hits) => hits
                     .iter()

@@ -7,7 +7,7 @@
 //! to a points file and truncates the log, `open` reads the file and replays the log's tail;
 //! queries are exact scans. Not built yet: segments on disk and the optimizer (HNSW, quantization,
 //! immutable indexes, the sparse index), nested `set_payload` keys, payload operations by
-//! filter, snapshots, the universal query's prefetch / fusion / order-by / groups / recommend.
+//! filter, snapshots, the universal query's order-by / groups / recommend / discover / formulas.
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`]: named dense vectors (size,
 //!   Qdrant's distance names), named sparse vectors (optional IDF [`Modifier`]) and the log's
@@ -20,10 +20,12 @@
 //!   with [`Error::Locked`].
 //! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
 //!   time with the next page's first id.
-//! - [`QueryRequest`], [`Record`]: nearest points by a dense vector, or best by dot product
-//!   with a sparse one (points sharing a term; the IDF modifier over live points), with
-//!   filter, offset, limit, score threshold and payload / vector selectors; Qdrant's scores
-//!   (similarity for Cosine, Dot and sparse, distance for Euclid and Manhattan).
+//! - [`QueryRequest`], [`Query`], [`Prefetch`], [`Fusion`], [`Record`]: Qdrant's universal
+//!   query: nearest points by a dense vector, or best by dot product with a sparse one (points
+//!   sharing a term; the IDF modifier over live points); prefetch stages (nested) fused by RRF
+//!   or DBSF, or re-ranked by a vector; filter, offset, limit, score threshold and payload /
+//!   vector selectors; Qdrant's scores (similarity for Cosine, Dot and sparse, distance for
+//!   Euclid and Manhattan).
 //!
 //! ```
 //! use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
@@ -49,6 +51,7 @@
 mod checkpoint;
 mod config;
 mod error;
+mod fusion;
 #[doc(hidden)]
 pub mod fuzzing;
 mod ops;
@@ -59,7 +62,8 @@ mod state;
 
 pub use config::{MAX_DIM, Modifier, ShardConfig, SparseVectorParams, VectorParams};
 pub use error::{Error, Result};
+pub use fusion::Fusion;
 pub use ops::{Point, UpdateMode, UpdateOp, Vector};
-pub use query::{QueryRequest, Record};
+pub use query::{Prefetch, Query, QueryRequest, Record};
 pub use scroll::{ScrollPage, ScrollRequest};
 pub use shard::{Shard, ShardInfo};

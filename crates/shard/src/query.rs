@@ -1,31 +1,97 @@
-//! Queries over the live points: nearest by a dense vector (an exact scan, as Qdrant does on
-//! small collections), filters, offset / limit, score threshold, payload and vector selectors.
+//! Queries over the live points (exact scans, as Qdrant answers small collections): nearest
+//! by a dense vector or best by a sparse one, prefetch stages fused (RRF, DBSF) or re-ranked by
+//! a vector, filters, offset / limit, score threshold, payload and vector selectors.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use sextant_core::{Distance, PointId, PointOffset, SparseVector, TopK};
+use sextant_core::{BitSet, Distance, PointId, PointOffset, SparseVector, TopK};
 use sextant_payload_index::Filter;
 
 use crate::error::{Error, Result};
+use crate::fusion::{Fusion, Hits, fuse};
 use crate::ops::Vector;
 use crate::state::{SparseColumn, State};
 
-/// Nearest points to a dense vector, or best by dot product with a sparse one.
+/// What a query (or a prefetch) ranks points by.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Query {
+    /// Nearest to a dense vector, or best by dot product with a sparse one (in the vector
+    /// named by `using`).
+    Nearest(Vector),
+    /// The prefetches' lists fused.
+    Fusion(Fusion),
+}
+
+/// A stage of a query that feeds the next: its own query (nearest, or a fusion of its own
+/// prefetches), vector name, filter, limit and threshold.
 #[derive(Debug, Clone)]
-pub struct QueryRequest {
-    /// The query vector (dense, or sparse for a sparse vector name).
-    pub vector: Vector,
-    /// The named vector searched (`""`: the unnamed one).
+pub struct Prefetch {
+    /// Stages feeding this one (then `query` ranks or fuses their points).
+    pub prefetch: Vec<Prefetch>,
+    /// What this stage ranks by.
+    pub query: Query,
+    /// The named vector `query` searches.
     pub using: String,
     /// Only points passing this filter.
+    pub filter: Option<Filter>,
+    /// Points this stage passes on (Qdrant's default: 10).
+    pub limit: usize,
+    /// Only points at least this good.
+    pub score_threshold: Option<f32>,
+}
+
+impl Prefetch {
+    /// The `limit` best points for `query` in the vector named `using`.
+    pub fn new(using: &str, query: impl Into<Query>, limit: usize) -> Self {
+        Self {
+            prefetch: Vec::new(),
+            query: query.into(),
+            using: using.to_string(),
+            filter: None,
+            limit,
+            score_threshold: None,
+        }
+    }
+}
+
+impl From<Vector> for Query {
+    fn from(v: Vector) -> Self {
+        Query::Nearest(v)
+    }
+}
+
+impl From<Vec<f32>> for Query {
+    fn from(v: Vec<f32>) -> Self {
+        Query::Nearest(Vector::Dense(v))
+    }
+}
+
+impl From<Fusion> for Query {
+    fn from(f: Fusion) -> Self {
+        Query::Fusion(f)
+    }
+}
+
+/// Qdrant's universal query over the live points: a vector query, or prefetches fused or
+/// re-ranked by a vector query (only the prefetched points are scored then).
+#[derive(Debug, Clone)]
+pub struct QueryRequest {
+    /// What the final stage ranks by.
+    pub query: Query,
+    /// Stages feeding the final one (none: `query` runs over every point).
+    pub prefetch: Vec<Prefetch>,
+    /// The named vector searched (`""`: the unnamed one).
+    pub using: String,
+    /// Only points passing this filter (a fusion applies its prefetches' filters only, as
+    /// Local Mode does).
     pub filter: Option<Filter>,
     /// Results returned.
     pub limit: usize,
     /// Results skipped first.
     pub offset: usize,
-    /// Only results at least this good: a similarity at least it (Cosine, Dot), a distance at
-    /// most it (Euclid, Manhattan).
+    /// Only results at least this good: a similarity or fused score at least it, a distance
+    /// (Euclid, Manhattan) at most it.
     pub score_threshold: Option<f32>,
     /// Return each point's payload.
     pub with_payload: bool,
@@ -34,10 +100,12 @@ pub struct QueryRequest {
 }
 
 impl QueryRequest {
-    /// The `limit` nearest points to `vector` in the vector named `using`, nothing else asked.
-    pub fn new(using: &str, vector: impl Into<Vector>, limit: usize) -> Self {
+    /// The `limit` best points for `query` (a vector, or a [`Fusion`] of prefetches) in the
+    /// vector named `using`, nothing else asked.
+    pub fn new(using: &str, query: impl Into<Query>, limit: usize) -> Self {
         Self {
-            vector: vector.into(),
+            query: query.into(),
+            prefetch: Vec::new(),
             using: using.to_string(),
             filter: None,
             limit,
@@ -47,6 +115,17 @@ impl QueryRequest {
             with_vector: false,
         }
     }
+}
+
+/// One stage, borrowed from a request or a prefetch.
+struct Stage<'a> {
+    query: &'a Query,
+    prefetch: &'a [Prefetch],
+    using: &'a str,
+    filter: Option<&'a Filter>,
+    limit: usize,
+    offset: usize,
+    threshold: Option<f32>,
 }
 
 /// A point found by a query, or read by id.
@@ -98,26 +177,106 @@ fn weighted(
     SparseVector::new(indices, values).map_err(|e| Error::bad(format!("sparse query: {e}")))
 }
 
+/// The stage's page of the best points in `top`, with Qdrant's scores (`report` turns an
+/// internal score into one) at or better than the threshold (at most it when
+/// `lower_is_better`: distances).
+fn page(top: TopK, st: &Stage<'_>, report: impl Fn(f32) -> f32, lower_is_better: bool) -> Hits {
+    let better = |a: f32, t: f32| if lower_is_better { a <= t } else { a >= t };
+    top.into_sorted_vec()
+        .into_iter()
+        .skip(st.offset)
+        .map(|p| (p.offset, report(p.score)))
+        .filter(|&(_, s)| st.threshold.is_none_or(|t| better(s, t)))
+        .collect()
+}
+
 impl State {
-    /// The exact answer to `req`: every live point with the vector, passing the filter,
-    /// scored; best first, ties by offset.
+    /// The exact answer to `req`.
     pub(crate) fn query(&self, req: &QueryRequest) -> Result<Vec<Record>> {
-        let allowed = req.filter.as_ref().map(|f| self.payloads.filter(f, self));
+        let hits = self.stage(&Stage {
+            query: &req.query,
+            prefetch: &req.prefetch,
+            using: &req.using,
+            filter: req.filter.as_ref(),
+            limit: req.limit,
+            offset: req.offset,
+            threshold: req.score_threshold,
+        })?;
+        Ok(hits
+            .into_iter()
+            .map(|(o, s)| {
+                let mut r = self.record(o, req.with_payload, req.with_vector);
+                r.score = s;
+                r
+            })
+            .collect())
+    }
+
+    /// One stage's points, best first: its prefetches' lists fused, or ranked by its vector
+    /// (over every point, or over the prefetched ones).
+    fn stage(&self, st: &Stage<'_>) -> Result<Hits> {
+        if st.prefetch.is_empty() {
+            let Query::Nearest(v) = st.query else {
+                return Err(Error::bad("a fusion query needs prefetches to fuse"));
+            };
+            return self.nearest(v, st, None);
+        }
+        let lists = st
+            .prefetch
+            .iter()
+            .map(|p| {
+                self.stage(&Stage {
+                    query: &p.query,
+                    prefetch: &p.prefetch,
+                    using: &p.using,
+                    filter: p.filter.as_ref(),
+                    limit: p.limit,
+                    offset: 0,
+                    threshold: p.score_threshold,
+                })
+            })
+            .collect::<Result<Vec<Hits>>>()?;
+        match st.query {
+            Query::Fusion(how) => {
+                let fused =
+                    fuse(&lists, how, st.limit.saturating_add(st.offset)).map_err(Error::bad)?;
+                Ok(fused
+                    .into_iter()
+                    .filter(|&(_, s)| st.threshold.is_none_or(|t| s >= t))
+                    .skip(st.offset)
+                    .collect())
+            }
+            Query::Nearest(v) => {
+                let mut among = BitSet::new(self.slots.len());
+                lists.iter().flatten().for_each(|&(o, _)| {
+                    among.insert(o);
+                });
+                self.nearest(v, st, Some(&among))
+            }
+        }
+    }
+
+    /// The stage's page of points nearest to `vector` among the live points passing its
+    /// filter (and in `among`, when given), with Qdrant's scores.
+    fn nearest(&self, vector: &Vector, st: &Stage<'_>, among: Option<&BitSet>) -> Result<Hits> {
+        let allowed = st.filter.map(|f| self.payloads.filter(f, self));
         let passes = |o: PointOffset| {
-            self.slots[o as usize].is_some() && allowed.as_ref().is_none_or(|a| a.contains(o))
+            self.slots[o as usize].is_some()
+                && allowed.as_ref().is_none_or(|a| a.contains(o))
+                && among.is_none_or(|a| a.contains(o))
         };
-        let mut top = TopK::new(req.limit.saturating_add(req.offset));
-        let vector = match &req.vector {
+        let mut top = TopK::new(st.limit.saturating_add(st.offset));
+        let vector = match vector {
             Vector::Dense(v) => v,
             Vector::Sparse { indices, values } => {
                 let column = self
                     .sparse
                     .iter()
-                    .find(|c| c.name == req.using)
+                    .find(|c| c.name == st.using)
                     .ok_or_else(|| {
                         Error::bad(format!(
                             "Not existing vector name error: {:?} is not a sparse vector",
-                            req.using.as_str()
+                            st.using
                         ))
                     })?;
                 let q = weighted(column, self.ids.len(), indices, values)?;
@@ -128,13 +287,13 @@ impl State {
                         top.push(o, s);
                     }
                 }
-                return Ok(self.page(top, req, |s| s, false));
+                return Ok(page(top, st, |s| s, false));
             }
         };
-        let column = self.column(&req.using).ok_or_else(|| {
+        let column = self.column(st.using).ok_or_else(|| {
             Error::bad(format!(
                 "Not existing vector name error: {:?} is not a dense vector",
-                req.using.as_str()
+                st.using
             ))
         })?;
         let mut q = vector.clone();
@@ -149,31 +308,7 @@ impl State {
         }
         let distance = column.distance;
         let lower_is_better = matches!(distance, Distance::Euclid | Distance::Manhattan);
-        Ok(self.page(top, req, |s| reported(distance, s), lower_is_better))
-    }
-
-    /// The page `req` asks for of the best points in `top`, with Qdrant's scores (`report`
-    /// turns an internal score into one) at or better than the threshold (at most it when
-    /// `lower_is_better`: distances).
-    fn page(
-        &self,
-        top: TopK,
-        req: &QueryRequest,
-        report: impl Fn(f32) -> f32,
-        lower_is_better: bool,
-    ) -> Vec<Record> {
-        let better = |a: f32, t: f32| if lower_is_better { a <= t } else { a >= t };
-        top.into_sorted_vec()
-            .into_iter()
-            .skip(req.offset)
-            .map(|p| (p.offset, report(p.score)))
-            .filter(|&(_, s)| req.score_threshold.is_none_or(|t| better(s, t)))
-            .map(|(o, s)| {
-                let mut r = self.record(o, req.with_payload, req.with_vector);
-                r.score = s;
-                r
-            })
-            .collect()
+        Ok(page(top, st, |s| reported(distance, s), lower_is_better))
     }
 
     /// The point at `o` (live) with the parts asked for.
