@@ -9,7 +9,8 @@ order, payloads, the next page's offset) and facets on indexed keys (values and 
 order), and hybrid queries (prefetch stages, nested too, fused by RRF, weighted RRF or DBSF,
 or re-ranked by a dense vector). Four named dense vectors, one per distance, and two sparse ones (plain and with the IDF
 modifier); integer and UUID ids; upserts that replace points,
-deletes by id and by filter, upserts with `update_filter` and `update_mode`, set / overwrite /
+deletes by id and by filter, upserts with `update_filter` and `update_mode`, vectors updated
+and deleted, set / overwrite /
 delete / clear payload on existing points, field indexes created and
 dropped along the way (filters must not change answers). Exits 1 on any mismatch.
 
@@ -138,6 +139,27 @@ def script(rng, steps, deletes=True):
             out.append({"update": {"op": "delete_by_filter", "filter": {"must": [
                 {"key": "g", "match": {"value": rng.randrange(5)}},
                 {"key": "x", "range": {"gte": rng.uniform(0, 10)}}]}}})
+        elif r < 0.47:
+            if not known:
+                continue
+            if rng.random() < 0.5 or not deletes:
+                with_filter = rng.random() < 0.4
+                # One point when filtered: Local Mode stops at the first point that fails it.
+                ids = rng.sample(sorted(known, key=str), 1 if with_filter else min(len(known), 3))
+                # Without deletes, dense vectors only: Local Mode miscounts document frequencies
+                # when a sparse vector is set on a point that had none.
+                names = list(DISTANCES) + (list(SPARSE) if deletes else [])
+                pts = [{"id": i, "vectors": {n: sparse(rng) if n in SPARSE else vector(rng)
+                                             for n in rng.sample(names, 2)}}
+                       for i in ids]
+                op = {"op": "update_vectors", "points": pts}
+                if with_filter:
+                    op["update_filter"] = {"must": [{"key": "g", "range": {"gte": rng.randrange(5)}}]}
+            else:
+                ids = rng.sample(sorted(known, key=str), min(len(known), rng.randint(1, 3)))
+                op = {"op": "delete_vectors", "ids": ids,
+                      "vectors": rng.sample(list(DISTANCES) + list(SPARSE), rng.randint(1, 2))}
+            out.append({"update": op})
         elif r < 0.52:
             if not known:
                 continue
@@ -226,6 +248,13 @@ def local_mode(steps):
                               update_mode=models.UpdateMode(mode) if mode else None)
             elif kind == "delete":
                 client.delete("c", points_selector=models.PointIdsList(points=op["ids"]))
+            elif kind == "update_vectors":
+                flt = op.get("update_filter")
+                client.update_vectors("c", points=[models.PointVectors(
+                    id=p["id"], vector={n: as_model(v) for n, v in p["vectors"].items()}) for p in op["points"]],
+                    update_filter=models.Filter.model_validate(flt) if flt else None)
+            elif kind == "delete_vectors":
+                client.delete_vectors("c", vectors=op["vectors"], points=op["ids"])
             elif kind == "delete_by_filter":
                 client.delete("c", points_selector=models.FilterSelector(
                     filter=models.Filter.model_validate(op["filter"])))
@@ -333,7 +362,7 @@ def main():
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-deletes", action="store_true",
-                    help="no delete operations (so IDF queries are compared throughout)")
+                    help="no deletes of points or vectors (so IDF queries are compared throughout)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     steps = script(rng, args.steps, deletes=not args.no_deletes)
@@ -349,7 +378,12 @@ def main():
     for i, (step, o, t) in enumerate(zip(steps, ours, theirs)):
         kind = next(iter(step))
         kinds[kind] = kinds.get(kind, 0) + 1
-        deleted |= step.get("update", {}).get("op") in ("delete", "delete_by_filter")
+        # Deleting points or vectors, or setting a sparse vector on a point that had none,
+        # leaves Local Mode's document frequencies off.
+        op = step.get("update", {})
+        deleted |= op.get("op") in ("delete", "delete_by_filter", "delete_vectors") or (
+            op.get("op") == "update_vectors"
+            and any(set(p["vectors"]) & IDF_AFTER_DELETE for p in op["points"]))
         if deleted and uses(step.get("query", {})) & IDF_AFTER_DELETE:
             # Local Mode keeps counting a deleted point's terms in document frequencies; we
             # count live points (crate docs). IDF queries are compared until the first delete.

@@ -14,7 +14,7 @@
 //!   durability, persisted as `config.json`.
 //! - [`UpdateOp`], [`Point`], [`Vector`]: upsert (with Qdrant's `update_filter` and
 //!   [`UpdateMode`]), delete by ids or by filter, set / overwrite / delete / clear payload,
-//!   create / delete a payload field index.
+//!   update / delete named vectors ([`PointVectors`]), create / delete a payload field index.
 //! - [`Shard`]: `create`, `open` (replays the log), `update`, `retrieve`, `query`, `scroll`,
 //!   `count`, `facet`, `payload_schema`, `info`, `flush`, `close`; a second open of the same folder fails
 //!   with [`Error::Locked`].
@@ -63,7 +63,7 @@ mod state;
 pub use config::{MAX_DIM, Modifier, ShardConfig, SparseVectorParams, VectorParams};
 pub use error::{Error, Result};
 pub use fusion::Fusion;
-pub use ops::{Point, UpdateMode, UpdateOp, Vector};
+pub use ops::{Point, PointVectors, UpdateMode, UpdateOp, Vector};
 pub use query::{Prefetch, Query, QueryRequest, Record};
 pub use scroll::{ScrollPage, ScrollRequest};
 pub use shard::{Shard, ShardInfo};

@@ -74,6 +74,16 @@ impl Point {
     }
 }
 
+/// A point's id and some of its named vectors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointVectors {
+    /// The point.
+    pub id: PointId,
+    /// Vector name → new values.
+    pub vectors: BTreeMap<String, Vector>,
+}
+
 /// Which points an upsert writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -140,6 +150,21 @@ pub enum UpdateOp {
         /// The points (each must exist).
         ids: Vec<PointId>,
     },
+    /// Replace the named vectors given for each point, keeping its others and its payload.
+    UpdateVectors {
+        /// The points (each must exist) and their new vectors.
+        points: Vec<PointVectors>,
+        /// Only points passing this filter are changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        update_filter: Option<Value>,
+    },
+    /// Remove the named vectors from each point (names the shard has).
+    DeleteVectors {
+        /// The points (each must exist).
+        ids: Vec<PointId>,
+        /// The vector names.
+        vectors: Vec<String>,
+    },
     /// Index the payload key `key` as `schema` (Qdrant's field types; replaces an index of
     /// another type on the key). Filters give the same results with or without it.
     CreateFieldIndex {
@@ -173,6 +198,10 @@ impl UpdateOp {
                 update_filter: Some(f),
                 ..
             }
+            | UpdateOp::UpdateVectors {
+                update_filter: Some(f),
+                ..
+            }
             | UpdateOp::DeleteByFilter { filter: f } => f,
             _ => return Ok(None),
         };
@@ -188,30 +217,45 @@ impl UpdateOp {
             key.parse::<sextant_payload_index::path::JsonPath>()
                 .map_err(|e| Error::bad(format!("field index key {key:?}: {e}")))?;
         }
-        let UpdateOp::Upsert { points, .. } = self else {
-            return Ok(());
+        if let UpdateOp::DeleteVectors { vectors, .. } = self
+            && let Some(name) = vectors.iter().find(|n| {
+                !config.vectors.contains_key(*n) && !config.sparse_vectors.contains_key(*n)
+            })
+        {
+            return Err(Error::bad(format!(
+                "Wrong input: Not existing vector name error: {name:?}"
+            )));
+        }
+        let named: Vec<(&PointId, &BTreeMap<String, Vector>)> = match self {
+            UpdateOp::Upsert { points, .. } => points.iter().map(|p| (&p.id, &p.vectors)).collect(),
+            UpdateOp::UpdateVectors { points, .. } => {
+                points.iter().map(|p| (&p.id, &p.vectors)).collect()
+            }
+            _ => return Ok(()),
         };
-        for p in points {
-            for (name, v) in &p.vectors {
+        for (id, vectors) in named {
+            for (name, v) in vectors {
                 check_vector(config, name, v)
-                    .map_err(|e| Error::bad(format!("{e} (point {}, vector {name:?})", p.id)))?;
+                    .map_err(|e| Error::bad(format!("{e} (point {id}, vector {name:?})")))?;
             }
         }
         Ok(())
     }
 
-    /// The ids a payload operation names (each must exist), or none.
-    pub(crate) fn must_exist(&self) -> &[PointId] {
+    /// The ids a payload or vector operation names (each must exist), or none.
+    pub(crate) fn must_exist(&self) -> Vec<&PointId> {
         match self {
             UpdateOp::SetPayload { ids, .. }
             | UpdateOp::OverwritePayload { ids, .. }
             | UpdateOp::DeletePayload { ids, .. }
-            | UpdateOp::ClearPayload { ids } => ids,
+            | UpdateOp::ClearPayload { ids }
+            | UpdateOp::DeleteVectors { ids, .. } => ids.iter().collect(),
+            UpdateOp::UpdateVectors { points, .. } => points.iter().map(|p| &p.id).collect(),
             UpdateOp::Upsert { .. }
             | UpdateOp::Delete { .. }
             | UpdateOp::DeleteByFilter { .. }
             | UpdateOp::CreateFieldIndex { .. }
-            | UpdateOp::DeleteFieldIndex { .. } => &[],
+            | UpdateOp::DeleteFieldIndex { .. } => Vec::new(),
         }
     }
 }
@@ -301,6 +345,8 @@ mod tests {
             r#"{"op":"clear_payload","ids":[1]}"#,
             r#"{"op":"create_field_index","key":"a.b[]","schema":"keyword"}"#,
             r#"{"op":"delete_field_index","key":"a"}"#,
+            r#"{"op":"update_vectors","points":[{"id":2,"vectors":{"s":{"indices":[1],"values":[0.5]}}}],"update_filter":{"must":[{"has_id":[2]}]}}"#,
+            r#"{"op":"delete_vectors","ids":[2],"vectors":["v"]}"#,
         ];
         for g in golden {
             let op: UpdateOp = serde_json::from_str(g).unwrap();

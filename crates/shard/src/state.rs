@@ -198,7 +198,11 @@ impl State {
 
     /// Checks what depends on the points: a payload operation's ids must exist.
     pub fn check(&self, op: &UpdateOp) -> Result<()> {
-        match op.must_exist().iter().find(|id| !self.ids.contains_key(id)) {
+        match op
+            .must_exist()
+            .into_iter()
+            .find(|id| !self.ids.contains_key(id))
+        {
             Some(id) => Err(Error::bad(format!("No point with id {id} found"))),
             None => Ok(()),
         }
@@ -268,6 +272,30 @@ impl State {
             UpdateOp::DeleteFieldIndex { key } => {
                 self.payloads.drop_field(&key);
             }
+            UpdateOp::UpdateVectors { points, .. } => {
+                for p in points {
+                    let o = self.ids[&p.id];
+                    if filter
+                        .as_ref()
+                        .is_some_and(|f| !self.payloads.plan(f, self).check(o))
+                    {
+                        continue;
+                    }
+                    for (name, v) in &p.vectors {
+                        self.write_vector(o, name, Some(v), &p.id)?;
+                    }
+                    self.touch(o, version);
+                }
+            }
+            UpdateOp::DeleteVectors { ids, vectors } => {
+                for id in ids {
+                    let o = self.ids[&id];
+                    for name in &vectors {
+                        self.write_vector(o, name, None, &id)?;
+                    }
+                    self.touch(o, version);
+                }
+            }
         }
         Ok(())
     }
@@ -285,34 +313,8 @@ impl State {
         if at >= self.slots.len() {
             self.slots.resize(at + 1, None);
         }
-        for c in &mut self.columns {
-            c.present.grow(at + 1);
-            if c.values.len() < (at + 1) * c.size {
-                c.values.resize((at + 1) * c.size, 0.0);
-            }
-            match p.vectors.get(&c.name) {
-                Some(Vector::Dense(v)) => {
-                    let dst = &mut c.values[at * c.size..(at + 1) * c.size];
-                    dst.copy_from_slice(v);
-                    c.distance
-                        .prepare(dst, c.size)
-                        .map_err(|e| Error::bad(format!("point {}: {e}", p.id)))?;
-                    c.present.insert(o);
-                }
-                _ => {
-                    c.present.remove(o);
-                }
-            }
-        }
-        for c in &mut self.sparse {
-            let v = match p.vectors.get(&c.name) {
-                Some(Vector::Sparse { indices, values }) => Some(
-                    SparseVector::from_unsorted(indices.clone(), values.clone())
-                        .map_err(|e| Error::bad(format!("point {}: {e}", p.id)))?,
-                ),
-                _ => None,
-            };
-            c.set(o, v);
+        for name in self.vector_names() {
+            self.write_vector(o, &name, p.vectors.get(&name), &p.id)?;
         }
         let payload = Value::Object(p.payload);
         self.payloads.set(o, &payload)?;
@@ -321,6 +323,62 @@ impl State {
             version,
             payload,
         });
+        Ok(())
+    }
+
+    /// Marks the point at `o` changed by the operation `version`.
+    fn touch(&mut self, o: PointOffset, version: u64) {
+        if let Some(slot) = self.slots[o as usize].as_mut() {
+            slot.version = version;
+        }
+    }
+
+    /// Every vector name, dense then sparse.
+    fn vector_names(&self) -> Vec<String> {
+        let dense = self.columns.iter().map(|c| c.name.clone());
+        dense
+            .chain(self.sparse.iter().map(|c| c.name.clone()))
+            .collect()
+    }
+
+    /// Sets (or with `None`, or a vector of the other kind, removes) the vector `name` of the
+    /// point at `o` (a slot that exists or is being filled).
+    fn write_vector(
+        &mut self,
+        o: PointOffset,
+        name: &str,
+        v: Option<&Vector>,
+        id: &PointId,
+    ) -> Result<()> {
+        let at = o as usize;
+        if let Some(c) = self.columns.iter_mut().find(|c| c.name == name) {
+            c.present.grow(at + 1);
+            if c.values.len() < (at + 1) * c.size {
+                c.values.resize((at + 1) * c.size, 0.0);
+            }
+            match v {
+                Some(Vector::Dense(v)) => {
+                    let dst = &mut c.values[at * c.size..(at + 1) * c.size];
+                    dst.copy_from_slice(v);
+                    c.distance
+                        .prepare(dst, c.size)
+                        .map_err(|e| Error::bad(format!("point {id}: {e}")))?;
+                    c.present.insert(o);
+                }
+                _ => {
+                    c.present.remove(o);
+                }
+            }
+        } else if let Some(c) = self.sparse.iter_mut().find(|c| c.name == name) {
+            let v = match v {
+                Some(Vector::Sparse { indices, values }) => Some(
+                    SparseVector::from_unsorted(indices.clone(), values.clone())
+                        .map_err(|e| Error::bad(format!("point {id}: {e}")))?,
+                ),
+                _ => None,
+            };
+            c.set(o, v);
+        }
         Ok(())
     }
 

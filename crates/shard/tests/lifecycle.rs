@@ -71,6 +71,27 @@ fn refused_operations_change_nothing() {
             ids: vec![PointId::from(1u64), PointId::from(9u64)],
             payload: json!({"b": 2}).as_object().unwrap().clone(),
         },
+        UpdateOp::UpdateVectors {
+            points: vec![sextant_shard::PointVectors {
+                id: 9u64.into(),
+                vectors: [("".to_string(), Vector::Dense(vec![1.0, 1.0]))].into(),
+            }],
+            update_filter: None,
+        },
+        UpdateOp::UpdateVectors {
+            points: vec![sextant_shard::PointVectors {
+                id: 1u64.into(),
+                vectors: [("".to_string(), Vector::Dense(vec![1.0]))].into(),
+            }],
+            update_filter: None,
+        },
+        UpdateOp::DeleteVectors {
+            ids: vec![1u64.into()],
+            vectors: vec!["nope".into()],
+        },
+        UpdateOp::DeleteByFilter {
+            filter: json!({"must": [{"key": "a", "match": {"valu": 1}}]}),
+        },
     ];
     for op in refused {
         let e = shard.update(op.clone()).unwrap_err();
