@@ -274,7 +274,7 @@ impl State {
             }
             UpdateOp::UpdateVectors { points, .. } => {
                 for p in points {
-                    let o = self.ids[&p.id];
+                    let o = self.offset_of(&p.id)?;
                     if filter
                         .as_ref()
                         .is_some_and(|f| !self.payloads.plan(f, self).check(o))
@@ -289,7 +289,7 @@ impl State {
             }
             UpdateOp::DeleteVectors { ids, vectors } => {
                 for id in ids {
-                    let o = self.ids[&id];
+                    let o = self.offset_of(&id)?;
                     for name in &vectors {
                         self.write_vector(o, name, None, &id)?;
                     }
@@ -324,6 +324,15 @@ impl State {
             payload,
         });
         Ok(())
+    }
+
+    /// The offset of an existing point (checked before logging; an error, not a panic, if a
+    /// replayed log disagrees).
+    fn offset_of(&self, id: &PointId) -> Result<PointOffset> {
+        self.ids
+            .get(id)
+            .copied()
+            .ok_or_else(|| Error::bad(format!("No point with id {id} found")))
     }
 
     /// Marks the point at `o` changed by the operation `version`.
@@ -404,7 +413,7 @@ impl State {
         change: impl Fn(&mut Map<String, Value>),
     ) -> Result<()> {
         for id in ids {
-            let o = self.ids[id];
+            let o = self.offset_of(id)?;
             let slot = self.slots[o as usize]
                 .as_mut()
                 .expect("a mapped id has a slot");
