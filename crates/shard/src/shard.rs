@@ -136,6 +136,12 @@ impl Shard {
         })
     }
 
+    /// The points, for reading. A poisoned lock is read anyway: a writer panics only on a
+    /// broken internal invariant, every checked operation applies without one.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The shard's folder.
     pub fn path(&self) -> &Path {
         &self.path
@@ -161,7 +167,7 @@ impl Shard {
     /// The points with these ids that exist, in the order asked (an id asked twice is
     /// returned twice, as Local Mode does).
     pub fn retrieve(&self, ids: &[PointId], with_payload: bool, with_vector: bool) -> Vec<Record> {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.read();
         ids.iter()
             .filter_map(|id| state.ids.get(id))
             .map(|&o| state.record(o, with_payload, with_vector))
@@ -170,13 +176,13 @@ impl Shard {
 
     /// The nearest points to a dense vector (exact).
     pub fn query(&self, req: &QueryRequest) -> Result<Vec<Record>> {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.read();
         state.query(req)
     }
 
     /// One page of points in id order.
     pub fn scroll(&self, req: &ScrollRequest) -> ScrollPage {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.read();
         state.scroll(req)
     }
 
@@ -189,13 +195,13 @@ impl Shard {
         filter: Option<&Filter>,
         limit: usize,
     ) -> Result<Vec<sextant_payload_index::facet::FacetHit>> {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.read();
         state.facet(key, filter, limit)
     }
 
     /// The indexed payload keys and their types.
     pub fn payload_schema(&self) -> Vec<(String, sextant_payload_index::FieldType)> {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.read();
         state
             .payloads
             .schema()
@@ -205,7 +211,7 @@ impl Shard {
 
     /// The exact number of live points passing `filter` (all when `None`).
     pub fn count(&self, filter: Option<&Filter>) -> usize {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.read();
         match filter {
             Some(f) => state.payloads.count(f, &*state),
             None => state.ids.len(),
@@ -214,7 +220,7 @@ impl Shard {
 
     /// Points and the next version.
     pub fn info(&self) -> ShardInfo {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let state = self.read();
         ShardInfo {
             points: state.ids.len(),
             next_version: self.wal.next_index(),
@@ -228,7 +234,7 @@ impl Shard {
         let _one = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
         self.wal.sync().map_err(Error::Wal)?;
         let (bytes, covers) = {
-            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            let state = self.read();
             // Under the read lock no update is between its log append and its apply.
             let covers = self.wal.next_index();
             (crate::checkpoint::write(&state, covers), covers)

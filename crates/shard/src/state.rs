@@ -49,8 +49,6 @@ pub(crate) struct SparseColumn {
     pub vectors: Vec<Option<SparseVector>>,
     /// Term → points holding it (for the IDF modifier).
     pub df: HashMap<u32, usize>,
-    /// Points holding this vector.
-    pub holders: usize,
 }
 
 impl SparseColumn {
@@ -65,7 +63,6 @@ impl SparseColumn {
             self.vectors.resize(at + 1, None);
         }
         if let Some(old) = self.vectors[at].take() {
-            self.holders -= 1;
             for t in old.indices() {
                 let n = self.df.get_mut(t).expect("a held term is counted");
                 *n -= 1;
@@ -75,7 +72,6 @@ impl SparseColumn {
             }
         }
         if let Some(v) = &v {
-            self.holders += 1;
             for &t in v.indices() {
                 *self.df.entry(t).or_default() += 1;
             }
@@ -119,7 +115,6 @@ impl State {
                 idf: p.modifier == Some(crate::config::Modifier::Idf),
                 vectors: Vec::new(),
                 df: HashMap::new(),
-                holders: 0,
             })
             .collect();
         Self {
