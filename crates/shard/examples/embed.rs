@@ -8,13 +8,7 @@ use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorPar
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("sextant-shard-example-{}", std::process::id()));
-    let config = ShardConfig::new([(
-        "text".to_string(),
-        VectorParams {
-            size: 3,
-            distance: Distance::Cosine,
-        },
-    )]);
+    let config = ShardConfig::new([("text".to_string(), VectorParams::new(3, Distance::Cosine))]);
     let shard = Shard::create(&dir, config)?;
     let cities = [
         ("Lisbon", [0.9, 0.1, 0.0]),

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sextant_core::Distance;
+use sextant_hnsw::HnswConfig;
+use sextant_quantization::QuantizationConfig;
 use sextant_wal::Durability;
 
 /// What a shard holds. Field names are stable (they are the file format of `config.json`).
@@ -15,7 +17,7 @@ use sextant_wal::Durability;
 ///
 /// let config: ShardConfig = serde_json::from_str(
 ///     r#"{"vectors": {"text": {"size": 384, "distance": "Cosine"}}}"#)?;
-/// assert_eq!(config.vectors["text"], VectorParams { size: 384, distance: Distance::Cosine });
+/// assert_eq!(config.vectors["text"], VectorParams::new(384, Distance::Cosine));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,13 +32,55 @@ pub struct ShardConfig {
     /// `update` returns once its entry is synced, concurrent updates sharing a sync).
     #[serde(default = "group_commit")]
     pub durability: Durability,
+    /// When `optimize` builds indexes and when a search scans instead of walking a graph.
+    #[serde(default, skip_serializing_if = "OptimizerConfig::is_default")]
+    pub optimizer: OptimizerConfig,
+}
+
+/// Thresholds of the optimizer and of the search planner, in points (Qdrant counts
+/// kilobytes of vectors: 10,000 KB is about 6,600 vectors of 384 floats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimizerConfig {
+    /// `optimize` builds a dense vector's graph only when at least this many points hold
+    /// it; below, every search of it is an exact scan (as Qdrant answers small segments).
+    pub indexing_threshold: usize,
+    /// A filtered search whose filter passes fewer points than this scans them exactly
+    /// instead of walking the graph.
+    pub full_scan_threshold: usize,
+    /// Threads of an `optimize` (0: one per core).
+    pub threads: usize,
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self {
+            indexing_threshold: 10_000,
+            full_scan_threshold: 10_000,
+            threads: 0,
+        }
+    }
+}
+
+impl OptimizerConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The thread count an optimize uses.
+    pub(crate) fn threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 fn group_commit() -> Durability {
     Durability::GroupCommit
 }
 
-/// One named dense vector: its dimension and metric.
+/// One named dense vector: its dimension and metric, and how `optimize` indexes it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VectorParams {
@@ -45,6 +89,33 @@ pub struct VectorParams {
     /// Metric, by Qdrant's names: `Cosine`, `Dot`, `Euclid`, `Manhattan`.
     #[serde(with = "qdrant_distance")]
     pub distance: Distance,
+    /// The graph `optimize` builds (default: `sextant-hnsw`'s, m 16, ef_construction 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hnsw: Option<HnswConfig>,
+    /// Codes the graph is searched on, the candidates then rescored with the floats (none:
+    /// the graph is searched on the floats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<QuantizationConfig>,
+}
+
+impl VectorParams {
+    /// A vector of this size and metric, indexed with the default graph on its floats.
+    pub fn new(size: usize, distance: Distance) -> Self {
+        Self {
+            size,
+            distance,
+            hnsw: None,
+            quantization: None,
+        }
+    }
+
+    /// The same vector with its graph searched on `codec`'s codes.
+    pub fn with_quantization(self, codec: QuantizationConfig) -> Self {
+        Self {
+            quantization: Some(codec),
+            ..self
+        }
+    }
 }
 
 /// One named sparse vector.
@@ -77,6 +148,7 @@ impl ShardConfig {
             vectors: vectors.into_iter().collect(),
             sparse_vectors: BTreeMap::new(),
             durability: Durability::GroupCommit,
+            optimizer: OptimizerConfig::default(),
         }
     }
 
@@ -93,8 +165,26 @@ impl ShardConfig {
             return Some(format!("{name:?} names both a dense and a sparse vector"));
         }
         self.vectors.iter().find_map(|(name, p)| {
-            (p.size == 0 || p.size > MAX_DIM)
-                .then(|| format!("vector {name:?}: size {} is not in 1..={MAX_DIM}", p.size))
+            if p.size == 0 || p.size > MAX_DIM {
+                return Some(format!(
+                    "vector {name:?}: size {} is not in 1..={MAX_DIM}",
+                    p.size
+                ));
+            }
+            if p.quantization.is_some() && p.distance == Distance::Manhattan {
+                return Some(format!(
+                    "vector {name:?}: codes estimate inner products, Manhattan vectors take none"
+                ));
+            }
+            let hnsw = p.hnsw.map(|h| h.validate().map_err(|e| e.to_string()));
+            let codec = p
+                .quantization
+                .map(|q| q.validate().map_err(|e| e.to_string()));
+            match (hnsw, codec) {
+                (Some(Err(e)), _) => Some(format!("vector {name:?}: hnsw: {e}")),
+                (_, Some(Err(e))) => Some(format!("vector {name:?}: quantization: {e}")),
+                _ => None,
+            }
         })
     }
 }

@@ -27,6 +27,9 @@ pub enum Error {
         /// The shard's folder.
         path: PathBuf,
     },
+    /// `optimize` could not build an index (a graph or codec refused its input).
+    #[error("optimize: {0}")]
+    Build(String),
     /// A config that does not parse or is not valid.
     #[error("{path}: config: {what}")]
     Config {

@@ -11,13 +11,7 @@ use crate::config::{ShardConfig, SparseVectorParams, VectorParams};
 
 /// The config the fuzzed files are read with: a 2-dim cosine vector `a`, a sparse vector `s`.
 pub fn config() -> ShardConfig {
-    let mut c = ShardConfig::new([(
-        "a".to_string(),
-        VectorParams {
-            size: 2,
-            distance: Distance::Cosine,
-        },
-    )]);
+    let mut c = ShardConfig::new([("a".to_string(), VectorParams::new(2, Distance::Cosine))]);
     c.sparse_vectors = BTreeMap::from([("s".to_string(), SparseVectorParams::default())]);
     c
 }

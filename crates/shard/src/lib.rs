@@ -33,7 +33,7 @@
 //! use serde_json::json;
 //!
 //! let dir = tempfile::tempdir()?;
-//! let config = ShardConfig::new([("".to_string(), VectorParams { size: 2, distance: Distance::Cosine })]);
+//! let config = ShardConfig::new([("".to_string(), VectorParams::new(2, Distance::Cosine))]);
 //! let shard = Shard::create(dir.path(), config)?;
 //! shard.update(UpdateOp::upsert(vec![
 //!     Point::new(1u64, "", vec![1.0, 0.0]).with_payload(json!({"city": "Lisbon"})),
@@ -54,16 +54,19 @@ mod error;
 mod fusion;
 #[doc(hidden)]
 pub mod fuzzing;
+mod indexed;
 mod ops;
 mod query;
 mod scroll;
 mod shard;
 mod state;
 
-pub use config::{MAX_DIM, Modifier, ShardConfig, SparseVectorParams, VectorParams};
+pub use config::{
+    MAX_DIM, Modifier, OptimizerConfig, ShardConfig, SparseVectorParams, VectorParams,
+};
 pub use error::{Error, Result};
 pub use fusion::Fusion;
 pub use ops::{Point, PointVectors, UpdateMode, UpdateOp, Vector};
-pub use query::{Prefetch, Query, QueryRequest, Record};
+pub use query::{Prefetch, QuantizationParams, Query, QueryRequest, Record, SearchParams};
 pub use scroll::{ScrollPage, ScrollRequest};
 pub use shard::{Shard, ShardInfo};

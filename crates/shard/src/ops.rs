@@ -307,13 +307,7 @@ mod tests {
     use sextant_core::Distance;
 
     fn config() -> ShardConfig {
-        ShardConfig::new([(
-            "v".to_string(),
-            VectorParams {
-                size: 2,
-                distance: Distance::Dot,
-            },
-        )])
+        ShardConfig::new([("v".to_string(), VectorParams::new(2, Distance::Dot))])
     }
 
     #[test]

@@ -23,6 +23,40 @@ pub enum Query {
     Fusion(Fusion),
 }
 
+/// How a vector search is answered (Qdrant's `params`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SearchParams {
+    /// The graph search's list size (default: the graph's `ef_construction`; at least the
+    /// number of results asked).
+    pub hnsw_ef: Option<usize>,
+    /// Scan every point exactly, graph or not.
+    pub exact: bool,
+    /// How codes are used when the vector has them.
+    pub quantization: QuantizationParams,
+}
+
+/// How a search uses a vector's codes (Qdrant's `quantization` search params).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QuantizationParams {
+    /// Search the floats, not the codes.
+    pub ignore: bool,
+    /// Rescore the candidates found on codes with the floats (default); without, the
+    /// scores returned are the codes' estimates.
+    pub rescore: bool,
+    /// Candidates found on codes per result asked, before rescoring (default 1, as Qdrant).
+    pub oversampling: f64,
+}
+
+impl Default for QuantizationParams {
+    fn default() -> Self {
+        Self {
+            ignore: false,
+            rescore: true,
+            oversampling: 1.0,
+        }
+    }
+}
+
 /// A stage of a query that feeds the next: its own query (nearest, or a fusion of its own
 /// prefetches), vector name, filter, limit and threshold.
 #[derive(Debug, Clone)]
@@ -39,6 +73,8 @@ pub struct Prefetch {
     pub limit: usize,
     /// Only points at least this good.
     pub score_threshold: Option<f32>,
+    /// How this stage's vector search is answered.
+    pub params: SearchParams,
 }
 
 impl Prefetch {
@@ -51,6 +87,7 @@ impl Prefetch {
             filter: None,
             limit,
             score_threshold: None,
+            params: SearchParams::default(),
         }
     }
 }
@@ -97,6 +134,8 @@ pub struct QueryRequest {
     pub with_payload: bool,
     /// Return each point's vectors.
     pub with_vector: bool,
+    /// How the final stage's vector search is answered.
+    pub params: SearchParams,
 }
 
 impl QueryRequest {
@@ -113,6 +152,7 @@ impl QueryRequest {
             score_threshold: None,
             with_payload: false,
             with_vector: false,
+            params: SearchParams::default(),
         }
     }
 }
@@ -126,6 +166,7 @@ struct Stage<'a> {
     limit: usize,
     offset: usize,
     threshold: Option<f32>,
+    params: SearchParams,
 }
 
 /// A point found by a query, or read by id.
@@ -201,6 +242,7 @@ impl State {
             limit: req.limit,
             offset: req.offset,
             threshold: req.score_threshold,
+            params: req.params,
         })?;
         Ok(hits
             .into_iter()
@@ -233,6 +275,7 @@ impl State {
                     limit: p.limit,
                     offset: 0,
                     threshold: p.score_threshold,
+                    params: p.params,
                 })
             })
             .collect::<Result<Vec<Hits>>>()?;
@@ -257,22 +300,31 @@ impl State {
     }
 
     /// The stage's page of points nearest to `vector` among the live points passing its
-    /// filter (and in `among`, when given), with Qdrant's scores.
+    /// filter (and in `among`, when given), with Qdrant's scores. The indexes answer for the
+    /// points they hold when the stage searches every point and the filter passes at least
+    /// the full-scan threshold; the other points are scanned exactly.
     fn nearest(&self, vector: &Vector, st: &Stage<'_>, among: Option<&BitSet>) -> Result<Hits> {
         let allowed = st.filter.map(|f| self.payloads.filter(f, self));
+        let passing = allowed.as_ref().map(BitSet::count);
+        let indexed = among.is_none()
+            && !st.params.exact
+            && passing.is_none_or(|n| n >= self.optimizer.full_scan_threshold);
+        let with_count = allowed.as_ref().zip(passing);
         let passes = |o: PointOffset| {
             self.slots[o as usize].is_some()
                 && allowed.as_ref().is_none_or(|a| a.contains(o))
                 && among.is_none_or(|a| a.contains(o))
         };
-        let mut top = TopK::new(st.limit.saturating_add(st.offset));
+        let k = st.limit.saturating_add(st.offset);
+        let mut top = TopK::new(k);
         let vector = match vector {
             Vector::Dense(v) => v,
             Vector::Sparse { indices, values } => {
-                let column = self
+                let (at, column) = self
                     .sparse
                     .iter()
-                    .find(|c| c.name == st.using)
+                    .enumerate()
+                    .find(|(_, c)| c.name == st.using)
                     .ok_or_else(|| {
                         Error::bad(format!(
                             "Not existing vector name error: {:?} is not a sparse vector",
@@ -280,31 +332,59 @@ impl State {
                         ))
                     })?;
                 let q = weighted(column, self.ids.len(), indices, values)?;
-                for o in 0..self.slots.len() as PointOffset {
+                let found = indexed
+                    .then(|| self.indexed.search_sparse(at, &q, k, with_count))
+                    .flatten();
+                for &(o, s) in found.iter().flatten() {
+                    top.push(o, s);
+                }
+                let score = |o: PointOffset| {
                     if let Some(v) = column.get(o).filter(|_| passes(o))
                         && let Some(s) = q.dot_if_shared(v)
                     {
                         top.push(o, s);
                     }
+                };
+                match found {
+                    Some(_) => self.indexed.unindexed(self.slots.len()).for_each(score),
+                    None => (0..self.slots.len() as PointOffset).for_each(score),
                 }
                 return Ok(page(top, st, |s| s, false));
             }
         };
-        let column = self.column(st.using).ok_or_else(|| {
-            Error::bad(format!(
-                "Not existing vector name error: {:?} is not a dense vector",
-                st.using
-            ))
-        })?;
+        let (at, column) = self
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == st.using)
+            .ok_or_else(|| {
+                Error::bad(format!(
+                    "Not existing vector name error: {:?} is not a dense vector",
+                    st.using
+                ))
+            })?;
         let mut q = vector.clone();
         column
             .distance
             .prepare(&mut q, column.size)
             .map_err(|e| Error::bad(format!("query vector: {e}")))?;
-        for o in 0..self.slots.len() as PointOffset {
+        let found = match indexed {
+            true => self
+                .indexed
+                .search_dense(at, column, &q, k, with_count, &st.params)?,
+            false => None,
+        };
+        for &(o, s) in found.iter().flatten() {
+            top.push(o, s);
+        }
+        let score = |o: PointOffset| {
             if let Some(v) = column.get(o).filter(|_| passes(o)) {
                 top.push(o, column.distance.score_f32(&q, v));
             }
+        };
+        match found {
+            Some(_) => self.indexed.unindexed(self.slots.len()).for_each(score),
+            None => (0..self.slots.len() as PointOffset).for_each(score),
         }
         let distance = column.distance;
         let lower_is_better = matches!(distance, Distance::Euclid | Distance::Manhattan);

@@ -19,6 +19,7 @@ use sextant_wal::{Wal, WalConfig};
 
 use crate::config::ShardConfig;
 use crate::error::{Error, Result};
+use crate::indexed::Indexed;
 use crate::ops::UpdateOp;
 use crate::query::{QueryRequest, Record};
 use crate::scroll::{ScrollPage, ScrollRequest};
@@ -40,6 +41,8 @@ pub struct Shard {
     state: RwLock<State>,
     /// Held through a flush: two flushes never race to write `points.bin`.
     flushing: Mutex<()>,
+    /// Held through an optimize: one build at a time.
+    optimizing: Mutex<()>,
     /// The log index `points.bin` covers up to (a drop flushes only when the log moved on).
     flushed: AtomicU64,
 }
@@ -132,6 +135,7 @@ impl Shard {
             wal,
             state: RwLock::new(state),
             flushing: Mutex::new(()),
+            optimizing: Mutex::new(()),
             flushed: AtomicU64::new(covers),
         })
     }
@@ -245,6 +249,25 @@ impl Shard {
             self.wal.ack(covers - 1).map_err(Error::Wal)?;
         }
         Ok(())
+    }
+
+    /// Builds the indexes of the points there are now: a graph over each dense vector held
+    /// by at least the indexing threshold of points (on its codes when the config names a
+    /// codec), an inverted index over each sparse vector. Queries and updates go on
+    /// meanwhile (on the previous indexes); points changed during the build are searched by
+    /// exact scan until the next optimize. Returns the version the indexes cover.
+    pub fn optimize(&self) -> Result<u64> {
+        let _one = self.optimizing.lock().unwrap_or_else(|e| e.into_inner());
+        let input = {
+            let state = self.read();
+            // Under the read lock no update is between its log append and its apply.
+            state.build_input(&self.config, self.wal.next_index())
+        };
+        let version = input.version;
+        let indexed = Indexed::build(input, self.config.optimizer.threads())?;
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        state.install(indexed, version);
+        Ok(version)
     }
 
     /// Flushes and closes the shard, reporting a failed flush (a drop flushes too, silently).

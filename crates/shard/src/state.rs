@@ -6,11 +6,12 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
-use sextant_core::{BitSet, PointId, PointOffset, SparseVector};
+use sextant_core::{BitSet, DenseVectors, PointId, PointOffset, SparseVector};
 use sextant_payload_index::{PayloadIndex, Points};
 
-use crate::config::ShardConfig;
+use crate::config::{OptimizerConfig, ShardConfig};
 use crate::error::{Error, Result};
+use crate::indexed::{BuildInput, DenseInput, Indexed};
 use crate::ops::{Point, UpdateMode, UpdateOp, Vector};
 
 /// One point slot.
@@ -33,6 +34,12 @@ pub(crate) struct Column {
 }
 
 impl Column {
+    /// The values at `o`, whether it holds a vector or not (zeros if it never did, the
+    /// last values if it was removed). `o` must be below the column's length.
+    pub fn raw(&self, o: PointOffset) -> &[f32] {
+        &self.values[o as usize * self.size..(o as usize + 1) * self.size]
+    }
+
     /// The vector of `o`, if it has one.
     pub fn get(&self, o: PointOffset) -> Option<&[f32]> {
         self.present
@@ -91,6 +98,10 @@ pub(crate) struct State {
     pub payloads: PayloadIndex,
     /// Offsets of deleted points, reused by the next inserts (last first).
     pub free: Vec<PointOffset>,
+    /// The indexes `optimize` built, and which of their points changed since.
+    pub indexed: Indexed,
+    /// When searches use those indexes.
+    pub optimizer: OptimizerConfig,
 }
 
 impl State {
@@ -124,6 +135,8 @@ impl State {
             sparse,
             payloads: PayloadIndex::new(),
             free: Vec::new(),
+            indexed: Indexed::default(),
+            optimizer: config.optimizer,
         }
     }
 
@@ -184,6 +197,58 @@ impl State {
                 .map_err(|e| e.to_string())?;
         }
         Ok(())
+    }
+
+    /// What `optimize` reads, as of the log version `version`: every dense vector held by at
+    /// least `config`'s indexing threshold of points (in offset order), every sparse one.
+    pub fn build_input(&self, config: &ShardConfig, version: u64) -> BuildInput {
+        let dense = self
+            .columns
+            .iter()
+            .map(|c| {
+                let params = &config.vectors[&c.name];
+                let nodes: Vec<PointOffset> = c.present.iter().collect();
+                if nodes.len() < config.optimizer.indexing_threshold.max(1) {
+                    return None;
+                }
+                let mut flat = Vec::with_capacity(nodes.len() * c.size);
+                nodes.iter().for_each(|&o| flat.extend_from_slice(c.raw(o)));
+                let vectors = DenseVectors::from_flat(c.size, flat).expect("whole vectors");
+                Some(DenseInput {
+                    vectors,
+                    nodes,
+                    distance: c.distance,
+                    hnsw: params.hnsw.unwrap_or_default(),
+                    codec: params.quantization,
+                })
+            })
+            .collect();
+        let sparse = self
+            .sparse
+            .iter()
+            .map(|c| {
+                let held = c.vectors.iter().enumerate();
+                held.filter_map(|(o, v)| Some((o as PointOffset, v.clone()?)))
+                    .collect()
+            })
+            .collect();
+        BuildInput {
+            covered: self.slots.len(),
+            version,
+            dense,
+            sparse,
+        }
+    }
+
+    /// Swaps in indexes built from [`Self::build_input`] at `version`, marking stale every
+    /// point changed (or removed) since.
+    pub fn install(&mut self, mut indexed: Indexed, version: u64) {
+        for (o, slot) in self.slots.iter().take(indexed.covered).enumerate() {
+            if slot.as_ref().is_none_or(|s| s.version >= version) {
+                indexed.mark(o as PointOffset);
+            }
+        }
+        self.indexed = indexed;
     }
 
     /// The column of vector `name`.
@@ -355,6 +420,7 @@ impl State {
         id: &PointId,
     ) -> Result<()> {
         let at = o as usize;
+        self.indexed.mark(o);
         if let Some(c) = self.columns.iter_mut().find(|c| c.name == name) {
             c.present.grow(at + 1);
             if c.values.len() < (at + 1) * c.size {
@@ -391,6 +457,7 @@ impl State {
             return;
         };
         self.slots[o as usize] = None;
+        self.indexed.mark(o);
         self.payloads.delete(o);
         for c in &mut self.columns {
             c.present.remove(o);

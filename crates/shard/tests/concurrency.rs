@@ -11,13 +11,7 @@ use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorPar
 #[test]
 fn readers_see_whole_operations() {
     let dir = tempfile::tempdir().unwrap();
-    let config = ShardConfig::new([(
-        "v".to_string(),
-        VectorParams {
-            size: 2,
-            distance: Distance::Dot,
-        },
-    )]);
+    let config = ShardConfig::new([("v".to_string(), VectorParams::new(2, Distance::Dot))]);
     let shard = Arc::new(Shard::create(dir.path(), config).unwrap());
     let done = Arc::new(AtomicBool::new(false));
     // Each upsert writes a pair of points (2i, 2i + 1) with payload {"round": i}; a later

@@ -26,13 +26,7 @@ fn child_writer() {
     let Ok(dir) = std::env::var(DIR_VAR) else {
         return;
     };
-    let config = ShardConfig::new([(
-        "v".to_string(),
-        VectorParams {
-            size: 3,
-            distance: Distance::Euclid,
-        },
-    )]);
+    let config = ShardConfig::new([("v".to_string(), VectorParams::new(3, Distance::Euclid))]);
     let shard = match Shard::open(&dir) {
         Ok(s) => s,
         Err(_) => Shard::create(&dir, config).unwrap(),

@@ -8,13 +8,7 @@ use sextant_shard::{
 };
 
 fn config() -> ShardConfig {
-    ShardConfig::new([(
-        "".to_string(),
-        VectorParams {
-            size: 2,
-            distance: Distance::Dot,
-        },
-    )])
+    ShardConfig::new([("".to_string(), VectorParams::new(2, Distance::Dot))])
 }
 
 #[test]
@@ -118,13 +112,7 @@ fn refused_operations_change_nothing() {
 #[test]
 fn euclid_scores_are_distances_and_thresholds_bound_them() {
     let dir = tempfile::tempdir().unwrap();
-    let config = ShardConfig::new([(
-        "v".to_string(),
-        VectorParams {
-            size: 2,
-            distance: Distance::Euclid,
-        },
-    )]);
+    let config = ShardConfig::new([("v".to_string(), VectorParams::new(2, Distance::Euclid))]);
     let shard = Shard::create(dir.path(), config).unwrap();
     let points = (0..5u64)
         .map(|i| Point::new(i, "v", vec![i as f32, 0.0]))

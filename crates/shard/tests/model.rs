@@ -24,6 +24,7 @@ enum Step {
     Unindex,
     Flush,
     Reopen,
+    Optimize,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -47,6 +48,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Unindex),
         1 => Just(Step::Flush),
         1 => Just(Step::Reopen),
+        2 => Just(Step::Optimize),
     ]
 }
 
@@ -119,7 +121,7 @@ fn op_of(step: &Step) -> Option<UpdateOp> {
             },
         },
         Step::Unindex => UpdateOp::DeleteFieldIndex { key: "g".into() },
-        Step::Flush | Step::Reopen => return None,
+        Step::Flush | Step::Reopen | Step::Optimize => return None,
     })
 }
 
@@ -248,6 +250,8 @@ fn check(shard: &Shard, model: &Model, distance: Distance, query: &[f32; DIM]) {
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut req = QueryRequest::new("v", query.to_vec(), 4);
         req.filter = Some(filter);
+        // Codes find 3 candidates per result: all 12 points, rescored, so results are exact.
+        req.params.quantization.oversampling = 3.0;
         let found = shard.query(&req).unwrap();
         assert_eq!(found.len(), scored.len().min(4), "{f}");
         for (r, (s, _)) in found.iter().zip(&scored) {
@@ -266,20 +270,25 @@ fn check(shard: &Shard, model: &Model, distance: Distance, query: &[f32; DIM]) {
     }
 }
 
-fn run(steps: Vec<Step>, distance: Distance, query: [f32; DIM]) {
+fn run(steps: Vec<Step>, distance: Distance, codes: bool, query: [f32; DIM]) {
     let dir = tempfile::tempdir().unwrap();
-    let config = ShardConfig::new([(
-        "v".to_string(),
-        VectorParams {
-            size: DIM,
-            distance,
-        },
-    )]);
+    let mut params = VectorParams::new(DIM, distance);
+    if codes && distance != Distance::Manhattan {
+        params = params.with_quantization("sq8d".parse().unwrap());
+    }
+    let mut config = ShardConfig::new([("v".to_string(), params)]);
+    // Every optimize builds a graph, every search walks it.
+    config.optimizer.indexing_threshold = 1;
+    config.optimizer.full_scan_threshold = 0;
+    config.optimizer.threads = 1;
     let mut shard = Shard::create(dir.path(), config).unwrap();
     let mut model = Model::new();
     for s in &steps {
         match op_of(s) {
             None if matches!(s, Step::Flush) => shard.flush().unwrap(),
+            None if matches!(s, Step::Optimize) => {
+                shard.optimize().unwrap();
+            }
             None => {
                 drop(shard);
                 shard = Shard::open(dir.path()).unwrap();
@@ -310,9 +319,10 @@ proptest! {
     fn shard_equals_the_model(
         steps in prop::collection::vec(step(), 1..30),
         d in 0usize..4,
+        codes in any::<bool>(),
         query in any::<[i8; DIM]>(),
     ) {
         let distance = [Distance::Cosine, Distance::Dot, Distance::Euclid, Distance::Manhattan][d];
-        run(steps, distance, query.map(f32::from));
+        run(steps, distance, codes, query.map(f32::from));
     }
 }

@@ -1,0 +1,277 @@
+//! `Indexed`: what `optimize` built over the points that existed when it started (the offsets
+//! below `covered`): per dense vector an HNSW graph (searched on codes when the config names a
+//! codec, the candidates then rescored with the floats), per sparse vector an inverted index;
+//! and the offsets whose points changed since the build (`stale`), which searches leave to an
+//! exact scan with the offsets at and above `covered`.
+//!
+//! A graph node is a point that held the vector at the build; `nodes` maps it to its offset.
+//! The floats stay in the shard's columns: the graph reads them through [`NodeView`], so a
+//! build's copy of the vectors is dropped once the graph is made.
+
+use std::sync::Mutex;
+
+use sextant_core::{
+    BitSet, Cardinality, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors,
+    Distance, PointOffset, ScoredPoint, SparseVector,
+};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
+use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors, QuantizationConfig, rescore};
+use sextant_sparse_index::{SparseIndex, SparseRequest};
+
+use crate::error::{Error, Result};
+use crate::state::Column;
+
+/// One dense vector's graph.
+#[derive(Debug)]
+pub(crate) struct DenseIndex {
+    pub graph: HnswIndex,
+    /// The codes the graph is searched on (node order).
+    pub codes: Option<AnyCodes>,
+    /// Node → offset.
+    pub nodes: Vec<PointOffset>,
+    /// The graph's `ef_construction`, the default search list size (Qdrant's default `hnsw_ef`).
+    pub ef_default: usize,
+}
+
+/// The indexes of the points below `covered`.
+#[derive(Debug, Default)]
+pub(crate) struct Indexed {
+    /// Offsets below this were in the build.
+    pub covered: usize,
+    /// Offsets below `covered` changed (or freed) since the build.
+    pub stale: BitSet,
+    /// By dense column (`None`: below the indexing threshold, scanned).
+    pub dense: Vec<Option<DenseIndex>>,
+    /// By sparse column.
+    pub sparse: Vec<Option<SparseIndex>>,
+    /// Search contexts reused across queries (their visited sets are sized to the graph).
+    contexts: Mutex<Vec<SearchContext>>,
+}
+
+/// A column's vectors in graph node order, read in place.
+pub(crate) struct NodeView<'a> {
+    pub column: &'a Column,
+    pub nodes: &'a [PointOffset],
+}
+
+impl DenseVectorSource for NodeView<'_> {
+    type Element = f32;
+    fn dim(&self) -> usize {
+        self.column.size
+    }
+    fn len(&self) -> usize {
+        self.nodes.len()
+    }
+    fn vector(&self, node: PointOffset) -> &[f32] {
+        // A point deleted since the build keeps its old values in the column (the node is
+        // stale, filtered out of every result; only the walk reads it).
+        self.column.raw(self.nodes[node as usize])
+    }
+    fn prepared_for(&self) -> Option<Distance> {
+        Some(self.column.distance)
+    }
+}
+
+/// One dense vector's points as the build reads them: a copy taken under the read lock.
+#[derive(Debug)]
+pub(crate) struct DenseInput {
+    pub vectors: DenseVectors<f32>,
+    pub nodes: Vec<PointOffset>,
+    pub distance: Distance,
+    pub hnsw: HnswConfig,
+    pub codec: Option<QuantizationConfig>,
+}
+
+/// What a build reads, taken under the read lock at log version `version`.
+#[derive(Debug)]
+pub(crate) struct BuildInput {
+    pub covered: usize,
+    pub version: u64,
+    /// By dense column (`None`: below the indexing threshold).
+    pub dense: Vec<Option<DenseInput>>,
+    /// By sparse column: the live points' vectors in offset order.
+    pub sparse: Vec<Vec<(PointOffset, SparseVector)>>,
+}
+
+/// Builds a dense vector's graph (and codes) on `threads` threads.
+fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
+    let built = |e: String| Error::Build(e);
+    let graph = HnswIndex::build(
+        input.vectors.len(),
+        &DensePairScorer::new(&input.vectors, input.distance),
+        input.hnsw,
+        threads,
+    )
+    .map_err(|e| built(e.to_string()))?;
+    let codes = input
+        .codec
+        .map(|c| {
+            AnyCodes::train(
+                &input.vectors,
+                input.distance,
+                &CodecConfig::new(c),
+                threads,
+            )
+        })
+        .transpose()
+        .map_err(|e| built(e.to_string()))?;
+    Ok(DenseIndex {
+        graph,
+        codes,
+        nodes: input.nodes,
+        ef_default: input.hnsw.ef_construction,
+    })
+}
+
+impl Indexed {
+    /// Builds every index `input` asks for (the stale set starts empty: the caller marks the
+    /// points changed since `input.version`).
+    pub fn build(input: BuildInput, threads: usize) -> Result<Indexed> {
+        let dense = input
+            .dense
+            .into_iter()
+            .map(|d| d.map(|d| build_dense(d, threads)).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let sparse = input
+            .sparse
+            .into_iter()
+            .map(|points| {
+                let mut index = SparseIndex::new();
+                for (o, v) in points {
+                    index
+                        .insert(o, v)
+                        .map_err(|e| Error::Build(e.to_string()))?;
+                }
+                Ok(Some(index))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Indexed {
+            covered: input.covered,
+            stale: BitSet::new(input.covered),
+            dense,
+            sparse,
+            contexts: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Marks the point at `o` changed since the build (its index entries no longer count).
+    pub fn mark(&mut self, o: PointOffset) {
+        if (o as usize) < self.covered {
+            self.stale.insert(o);
+        }
+    }
+
+    /// The offsets searches must scan exactly: stale ones, then those from `covered` to `end`.
+    pub fn unindexed(&self, end: usize) -> impl Iterator<Item = PointOffset> + '_ {
+        self.stale
+            .iter()
+            .chain(self.covered as PointOffset..end as PointOffset)
+    }
+
+    /// The graph part of a dense search: up to `k` points (offsets, internal scores) among
+    /// the held ones `allowed` passes (`passing` of them), nearest to the prepared `query`.
+    pub fn search_dense(
+        &self,
+        column_at: usize,
+        column: &Column,
+        query: &[f32],
+        k: usize,
+        allowed: Option<(&BitSet, usize)>,
+        params: &crate::query::SearchParams,
+    ) -> Result<Option<Vec<(PointOffset, f32)>>> {
+        let Some(Some(index)) = self.dense.get(column_at) else {
+            return Ok(None);
+        };
+        let view = NodeView {
+            column,
+            nodes: &index.nodes,
+        };
+        let scorer = |e: sextant_core::Error| Error::bad(format!("query vector: {e}"));
+        let floats = DenseQueryScorer::new(&view, column.distance, query).map_err(scorer)?;
+        let codes = match &index.codes {
+            Some(c) if !params.quantization.ignore => Some(
+                c.query_scorer(query)
+                    .map_err(|e| Error::bad(format!("query vector: {e}")))?,
+            ),
+            _ => None,
+        };
+        let rescoring = codes.is_some() && params.quantization.rescore;
+        let wanted = match rescoring {
+            true => (k as f64 * params.quantization.oversampling).ceil() as usize,
+            false => k,
+        };
+        let ef = params.hnsw_ef.unwrap_or(index.ef_default).max(wanted);
+        let nodes = &index.nodes;
+        let passes = |n: PointOffset| {
+            let o = nodes[n as usize];
+            !self.stale.contains(o) && allowed.is_none_or(|(a, _)| a.contains(o))
+        };
+        // An estimate: stale offsets include some that never were nodes.
+        let held = index.nodes.len().saturating_sub(self.stale.count());
+        let passing = allowed.map_or(held, |(_, n)| n.min(held));
+        let estimate = Cardinality::new(passing, passing, passing).expect("min = exp = max");
+        let req = SearchRequest::new(wanted).ef(ef).estimate(estimate);
+        let filtered = allowed.is_some() || !self.stale.is_clear();
+        let mut ctx = self.context();
+        let mut found: Vec<ScoredPoint> = Vec::new();
+        let mut run = |ctx: &mut SearchContext| -> sextant_hnsw::Result<()> {
+            found = match (&codes, filtered) {
+                (Some(c), false) => index.graph.search(c, &req, ctx)?.to_vec(),
+                (Some(c), true) => index.graph.search(c, &req.filter(&passes), ctx)?.to_vec(),
+                (None, false) => index.graph.search(&floats, &req, ctx)?.to_vec(),
+                (None, true) => index
+                    .graph
+                    .search(&floats, &req.filter(&passes), ctx)?
+                    .to_vec(),
+            };
+            Ok(())
+        };
+        let ran = run(&mut ctx);
+        self.contexts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(ctx);
+        ran.map_err(|e| Error::bad(format!("search: {e}")))?;
+        if rescoring {
+            let candidates = std::mem::take(&mut found);
+            rescore(&candidates, &floats, k, &mut found);
+        }
+        Ok(Some(
+            found
+                .iter()
+                .map(|p| (nodes[p.offset as usize], p.score))
+                .collect(),
+        ))
+    }
+
+    /// The inverted-index part of a sparse search: the `k` best held points `allowed` passes
+    /// (`passing` of them) by dot product with `query` (weights already modified).
+    pub fn search_sparse(
+        &self,
+        column_at: usize,
+        query: &SparseVector,
+        k: usize,
+        allowed: Option<(&BitSet, usize)>,
+    ) -> Option<Vec<(PointOffset, f32)>> {
+        let index = self.sparse.get(column_at)?.as_ref()?;
+        let passes =
+            |o: PointOffset| !self.stale.contains(o) && allowed.is_none_or(|(a, _)| a.contains(o));
+        let req = SparseRequest::new(k);
+        let found = if allowed.is_some() || !self.stale.is_clear() {
+            let passing = allowed.map_or(index.len(), |(_, n)| n);
+            index.search(query, &req.passing(passing).filter(&passes))
+        } else {
+            index.search(query, &req)
+        };
+        Some(found.iter().map(|p| (p.offset, p.score)).collect())
+    }
+
+    /// A search context from the pool, or a new one.
+    fn context(&self) -> SearchContext {
+        self.contexts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default()
+    }
+}
