@@ -1,7 +1,8 @@
-//! Entry point for the fuzz target `shard_points_file` and its corpus replay test: arbitrary
-//! bytes, resealed with a valid checksum so the structure checks are what is exercised, read
-//! as a points file of [`config`]: refused with an error, or read, written again and read
-//! again to the same bytes, never a panic.
+//! Entry points for the fuzz targets `shard_points_file` and `shard_index_file` and their
+//! corpus replay tests: arbitrary bytes, resealed with a valid checksum so the structure checks
+//! are what is exercised, read as a points file of [`config`] (refused with an error, or read,
+//! written again and read again to the same bytes) or as its `indexes.bin` (refused or
+//! accepted), never a panic.
 
 use std::collections::BTreeMap;
 
@@ -9,11 +10,21 @@ use sextant_core::Distance;
 
 use crate::config::{ShardConfig, SparseVectorParams, VectorParams};
 
-/// The config the fuzzed files are read with: a 2-dim cosine vector `a`, a sparse vector `s`.
+/// The config the fuzzed files are read with: a 2-dim cosine vector `a`, a sparse vector `s`;
+/// `optimize` indexes every vector, on one thread (the same graph every run).
 pub fn config() -> ShardConfig {
     let mut c = ShardConfig::new([("a".to_string(), VectorParams::new(2, Distance::Cosine))]);
     c.sparse_vectors = BTreeMap::from([("s".to_string(), SparseVectorParams::default())]);
+    c.optimizer.indexing_threshold = 1;
+    c.optimizer.threads = 1;
     c
+}
+
+/// Reads `data` (its checksum recomputed) as the `indexes.bin` of a shard of [`config`].
+pub fn index_file(data: &[u8]) {
+    let mut bytes = data.to_vec();
+    sextant_mmap_advice::header::seal(&mut bytes);
+    let _ = crate::index_files::check(&bytes, 1, 1);
 }
 
 /// Reads `data` (its checksum recomputed) as a points file and checks the round trip.

@@ -36,6 +36,8 @@ pub(crate) struct DenseIndex {
 /// The indexes of the points below `covered`.
 #[derive(Debug, Default)]
 pub(crate) struct Indexed {
+    /// The log index the build read the points at.
+    pub built_at: u64,
     /// Offsets below this were in the build.
     pub covered: usize,
     /// Offsets below `covered` changed (or freed) since the build.
@@ -145,13 +147,37 @@ impl Indexed {
                 Ok(Some(index))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Indexed {
-            covered: input.covered,
-            stale: BitSet::new(input.covered),
+        let stale = BitSet::new(input.covered);
+        Ok(Indexed::new(
+            input.version,
+            input.covered,
+            stale,
+            dense,
+            sparse,
+        ))
+    }
+
+    /// Indexes built at `built_at` over the offsets below `covered`, `stale` of them changed.
+    pub fn new(
+        built_at: u64,
+        covered: usize,
+        stale: BitSet,
+        dense: Vec<Option<DenseIndex>>,
+        sparse: Vec<Option<SparseIndex>>,
+    ) -> Indexed {
+        Indexed {
+            built_at,
+            covered,
+            stale,
             dense,
             sparse,
             contexts: Mutex::new(Vec::new()),
-        })
+        }
+    }
+
+    /// True once an optimize built (or an open loaded) indexes.
+    pub fn is_built(&self) -> bool {
+        !self.dense.is_empty() || !self.sparse.is_empty()
     }
 
     /// Marks the point at `o` changed since the build (its index entries no longer count).

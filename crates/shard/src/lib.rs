@@ -54,9 +54,11 @@ mod error;
 mod fusion;
 #[doc(hidden)]
 pub mod fuzzing;
+mod index_files;
 mod indexed;
 mod ops;
 mod query;
+mod reader;
 mod scroll;
 mod shard;
 mod state;

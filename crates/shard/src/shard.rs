@@ -19,6 +19,7 @@ use sextant_wal::{Wal, WalConfig};
 
 use crate::config::ShardConfig;
 use crate::error::{Error, Result};
+use crate::index_files;
 use crate::indexed::Indexed;
 use crate::ops::UpdateOp;
 use crate::query::{QueryRequest, Record};
@@ -111,6 +112,10 @@ impl Shard {
         let points = path.join(POINTS);
         let (mut state, covers) =
             crate::checkpoint::load(&points, &config)?.unwrap_or_else(|| (State::new(&config), 0));
+        let indexes = index_files::load(&path, state.columns.len(), state.sparse.len())?;
+        if let Some((indexed, valid_at)) = indexes {
+            state.install(indexed, valid_at);
+        }
         if wal.first_index() > covers || wal.next_index() < covers {
             return Err(Error::Damaged {
                 path: points,
@@ -128,6 +133,16 @@ impl Shard {
                 what: e.to_string(),
             })?;
             state.apply(index, op)?;
+        }
+        if state.slots.len() < state.indexed.covered {
+            return Err(Error::Damaged {
+                path: path.join(index_files::MANIFEST),
+                what: format!(
+                    "indexes over {} offsets, the points hold {}",
+                    state.indexed.covered,
+                    state.slots.len()
+                ),
+            });
         }
         Ok(Shard {
             path,
@@ -237,13 +252,20 @@ impl Shard {
     pub fn flush(&self) -> Result<()> {
         let _one = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
         self.wal.sync().map_err(Error::Wal)?;
-        let (bytes, covers) = {
+        let (bytes, indexes, covers) = {
             let state = self.read();
             // Under the read lock no update is between its log append and its apply.
             let covers = self.wal.next_index();
-            (crate::checkpoint::write(&state, covers), covers)
+            let indexes = state.indexed.is_built().then(|| {
+                let bytes = index_files::manifest(&state.indexed, covers);
+                (bytes, state.indexed.built_at)
+            });
+            (crate::checkpoint::write(&state, covers), indexes, covers)
         };
         sextant_mmap_advice::atomic_write(self.path.join(POINTS), &bytes)?;
+        if let Some((bytes, built_at)) = indexes {
+            index_files::commit(&self.path, &bytes, built_at)?;
+        }
         self.flushed.store(covers, Ordering::Release);
         if covers > 0 {
             self.wal.ack(covers - 1).map_err(Error::Wal)?;
@@ -263,11 +285,18 @@ impl Shard {
             // Under the read lock no update is between its log append and its apply.
             state.build_input(&self.config, self.wal.next_index())
         };
-        let version = input.version;
+        let built_at = input.version;
         let indexed = Indexed::build(input, self.config.optimizer.threads())?;
-        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.install(indexed, version);
-        Ok(version)
+        index_files::save(&self.path, &indexed)?;
+        // No flush in between: its `indexes.bin` could name the folder of the previous build.
+        let _flush = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
+        let manifest = {
+            let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+            state.install(indexed, built_at);
+            index_files::manifest(&state.indexed, self.wal.next_index())
+        };
+        index_files::commit(&self.path, &manifest, built_at)?;
+        Ok(built_at)
     }
 
     /// Flushes and closes the shard, reporting a failed flush (a drop flushes too, silently).

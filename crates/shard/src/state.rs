@@ -240,11 +240,12 @@ impl State {
         }
     }
 
-    /// Swaps in indexes built from [`Self::build_input`] at `version`, marking stale every
-    /// point changed (or removed) since.
-    pub fn install(&mut self, mut indexed: Indexed, version: u64) {
+    /// Swaps in indexes (built from [`Self::build_input`], or loaded) whose stale set is
+    /// complete before the log index `valid_at`, marking stale every point changed (or
+    /// removed) since.
+    pub fn install(&mut self, mut indexed: Indexed, valid_at: u64) {
         for (o, slot) in self.slots.iter().take(indexed.covered).enumerate() {
-            if slot.as_ref().is_none_or(|s| s.version >= version) {
+            if slot.as_ref().is_none_or(|s| s.version >= valid_at) {
                 indexed.mark(o as PointOffset);
             }
         }

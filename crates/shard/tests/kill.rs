@@ -1,6 +1,8 @@
-//! Kill test: a child process upserts points, flushing now and then, and reports each
-//! acknowledged one; it is killed (SIGKILL) at a random moment; the reopened shard (points file
-//! plus the log's tail) must hold every acknowledged point with its vector and payload.
+//! Kill test: a child process upserts points, flushing and optimizing now and then, and
+//! reports each acknowledged one; it is killed (SIGKILL) at a random moment; the reopened shard
+//! (points file, saved indexes, the log's tail) must hold every acknowledged point with its
+//! vector and payload, and its graph must answer from the stored points (no deleted point,
+//! every score the point's own, the exact scan's top 10 found).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -26,7 +28,9 @@ fn child_writer() {
     let Ok(dir) = std::env::var(DIR_VAR) else {
         return;
     };
-    let config = ShardConfig::new([("v".to_string(), VectorParams::new(3, Distance::Euclid))]);
+    let mut config = ShardConfig::new([("v".to_string(), VectorParams::new(3, Distance::Euclid))]);
+    config.optimizer.indexing_threshold = 1;
+    config.optimizer.threads = 1;
     let shard = match Shard::open(&dir) {
         Ok(s) => s,
         Err(_) => Shard::create(&dir, config).unwrap(),
@@ -47,6 +51,10 @@ fn child_writer() {
         if i % 40 == 39 {
             // The points file rewritten mid-stream (a kill may land inside it).
             shard.flush().unwrap();
+        }
+        if i % 100 == 70 {
+            // Indexes built and saved mid-stream (likewise).
+            shard.optimize().unwrap();
         }
     }
 }
@@ -110,6 +118,15 @@ fn kill_loses_no_acknowledged_write() {
             let PointId::Num(i) = r.id else { panic!() };
             assert_eq!(r.vectors.as_ref().unwrap()["v"], vector(i).into());
             assert_eq!(r.payload.as_ref().unwrap(), &json!({"i": i}));
+        }
+        // The graph answers from the stored points.
+        for x in [0.0f32, 500.0, 2_500.0, 10_000.0] {
+            let query = vec![x, 1.0, -x / 2.0];
+            let mut req = sextant_shard::QueryRequest::new("v", query.clone(), 10);
+            let graph = shard.query(&req).unwrap();
+            req.params.exact = true;
+            let scan = shard.query(&req).unwrap();
+            assert_eq!(graph, scan, "round {round}: the graph's answer at {x}");
         }
         // A deleted point whose delete was acknowledged stays deleted.
         for &i in acked.iter().filter(|&&i| i % 7 == 6) {

@@ -1,0 +1,184 @@
+//! The indexes on disk: `indexes.bin` pinned by a golden file; a reopened shard searches the
+//! saved graph, codes and sparse index (the same answers as before closing, changes made after
+//! the build still scanned); damage to `indexes.bin` or to an index file is refused with an
+//! error naming the file; the fuzz corpus replays.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use sextant_core::{Distance, PointId};
+use sextant_datasets::VecsFile;
+use sextant_shard::{
+    Error, Point, QueryRequest, Record, Shard, ShardConfig, UpdateOp, Vector, VectorParams,
+};
+
+fn golden_shard(dir: &Path) -> Shard {
+    let shard = Shard::create(dir, sextant_shard::fuzzing::config()).unwrap();
+    let sparse = |indices: Vec<u32>, values: Vec<f32>| Vector::Sparse { indices, values };
+    let points = (0..6u64)
+        .map(|i| {
+            Point::new(i, "a", vec![i as f32, 1.0])
+                .with_vector("s", sparse(vec![i as u32, 10], vec![1.0, 0.5]))
+                .with_payload(json!({"i": i}))
+        })
+        .collect();
+    shard.update(UpdateOp::upsert(points)).unwrap();
+    shard.optimize().unwrap();
+    // Changed after the build: one deleted, one moved.
+    shard
+        .update(UpdateOp::Delete {
+            ids: vec![2u64.into()],
+        })
+        .unwrap();
+    shard
+        .update(UpdateOp::upsert(vec![Point::new(
+            4u64,
+            "a",
+            vec![-1.0, 0.0],
+        )]))
+        .unwrap();
+    shard.flush().unwrap();
+    shard
+}
+
+fn golden_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/indexes-v1.bin")
+}
+
+#[test]
+fn golden_indexes_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = golden_shard(dir.path());
+    let bytes = std::fs::read(dir.path().join("indexes.bin")).unwrap();
+    if std::env::var_os("SEXTANT_BLESS").is_some() {
+        std::fs::write(golden_path(), &bytes).unwrap();
+        let corpus =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/shard_index_file");
+        std::fs::create_dir_all(&corpus).unwrap();
+        // A seed without the trailing checksum (the target reseals).
+        std::fs::write(corpus.join("golden"), &bytes[..bytes.len() - 4]).unwrap();
+        return;
+    }
+    assert_eq!(
+        bytes,
+        std::fs::read(golden_path()).unwrap(),
+        "the format changed: bump its version"
+    );
+    // The stale points stay out of the graph's answers after a reopen.
+    let near = |shard: &Shard| -> Vec<PointId> {
+        let found = shard
+            .query(&QueryRequest::new("a", vec![-1.0, 0.1], 6))
+            .unwrap();
+        found.iter().map(|r| r.id).collect()
+    };
+    let before = near(&shard);
+    assert_eq!(before[0], PointId::from(4u64));
+    assert!(!before.contains(&PointId::from(2u64)));
+    drop(shard);
+    assert_eq!(near(&Shard::open(dir.path()).unwrap()), before);
+}
+
+#[test]
+fn damage_to_the_index_files_is_refused_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(golden_shard(dir.path()));
+    let manifest = dir.path().join("indexes.bin");
+    let golden = std::fs::read(&manifest).unwrap();
+    let names = |e: &Error, file: &str| e.to_string().contains(file);
+    for cut in 0..golden.len() {
+        std::fs::write(&manifest, &golden[..cut]).unwrap();
+        let e = Shard::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(e, Error::Damaged { .. }) && names(&e, "indexes.bin"),
+            "cut at {cut}: {e}"
+        );
+    }
+    for at in 0..golden.len() {
+        let mut bytes = golden.clone();
+        bytes[at] ^= 0x04;
+        std::fs::write(&manifest, &bytes).unwrap();
+        let e = Shard::open(dir.path()).unwrap_err();
+        assert!(names(&e, "indexes.bin"), "flip at {at}: {e}");
+    }
+    std::fs::write(&manifest, &golden).unwrap();
+    let folder = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("index-")
+        })
+        .unwrap();
+    for file in ["dense-0.graph", "sparse-0.idx"] {
+        let path = folder.join(file);
+        let good = std::fs::read(&path).unwrap();
+        let mut bad = good.clone();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0x01;
+        std::fs::write(&path, &bad).unwrap();
+        let e = Shard::open(dir.path()).unwrap_err();
+        assert!(names(&e, file), "{file}: {e}");
+        std::fs::write(&path, &good).unwrap();
+    }
+    assert!(Shard::open(dir.path()).is_ok());
+}
+
+#[test]
+fn reopened_shard_searches_the_saved_indexes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/minilm-pypi-20k");
+    let base = VecsFile::<f32>::open(dir.join("base.fvecs")).unwrap();
+    let queries = VecsFile::<f32>::open(dir.join("query.fvecs")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let params =
+        VectorParams::new(384, Distance::Cosine).with_quantization("sq4d".parse().unwrap());
+    let mut config = ShardConfig::new([(String::new(), params)]);
+    config.optimizer.indexing_threshold = 1_000;
+    config.optimizer.full_scan_threshold = 0;
+    let shard = Shard::create(tmp.path(), config).unwrap();
+    let points = (0..3_000)
+        .map(|i| Point::new(i as u64, "", base.row(i).to_vec()))
+        .collect();
+    shard.update(UpdateOp::upsert(points)).unwrap();
+    shard.optimize().unwrap();
+    let gone: Vec<PointId> = (0..3_000u64).step_by(10).map(PointId::from).collect();
+    shard
+        .update(UpdateOp::Delete { ids: gone.clone() })
+        .unwrap();
+    // Answers on codes without rescoring differ from any scan: they show the codes are used.
+    let answers = |shard: &Shard| -> Vec<Vec<Record>> {
+        (0..50)
+            .map(|q| {
+                let mut req = QueryRequest::new("", queries.row(q).to_vec(), 10);
+                req.params.quantization.rescore = false;
+                shard.query(&req).unwrap()
+            })
+            .collect()
+    };
+    let before = answers(&shard);
+    assert!(before.iter().flatten().all(|r| !gone.contains(&r.id)));
+    drop(shard); // flushes
+    let reopened = Shard::open(tmp.path()).unwrap();
+    assert_eq!(answers(&reopened), before);
+    let mut exact = QueryRequest::new("", queries.row(0).to_vec(), 10);
+    exact.params.exact = true;
+    let scan = reopened.query(&exact).unwrap();
+    assert_ne!(
+        scan.iter().map(|r| r.score).collect::<Vec<_>>(),
+        before[0].iter().map(|r| r.score).collect::<Vec<_>>(),
+        "unrescored scores are the codes' estimates"
+    );
+}
+
+#[test]
+fn index_file_corpus_replays() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/shard_index_file");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        sextant_shard::fuzzing::index_file(&std::fs::read(entry.unwrap().path()).unwrap());
+        n += 1;
+    }
+    assert!(n >= 1, "corpus empty");
+}
