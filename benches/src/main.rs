@@ -19,6 +19,7 @@ mod quant;
 mod query_args;
 mod report;
 mod scratch;
+mod shard;
 mod sparse;
 mod stats;
 mod wal;
@@ -67,6 +68,12 @@ enum Command {
     /// Exact sparse top-k on a sparse dataset (optionally filtered over payload.jsonl): build,
     /// QPS, latency, recall, postings per query (peer: benches/peers/sparse_peers.py).
     Sparse(sparse::SparseArgs),
+    /// The shard end to end: ingest per WAL policy, optimize, dense / filtered / sparse /
+    /// hybrid queries, count, facet, reopen, RSS, disk (peer: benches/peers/edge_shard.py).
+    Shard(shard::ShardArgs),
+    /// The reopen of `shard`, in a fresh process so its RSS is the shard's (internal).
+    #[command(hide = true)]
+    ShardReopenChild(shard::ReopenArgs),
     /// Payload-store workload on sextant-gridstore and redb.
     Gridstore(gridstore::GridstoreArgs),
     /// Payload indexes over payload.jsonl: build, exact counts, materialized filters,
@@ -98,6 +105,8 @@ fn main() {
         Command::Gridstore(a) => gridstore::run(a),
         Command::Payload(a) => payload::run(a),
         Command::Sparse(a) => sparse::run(a),
+        Command::Shard(a) => shard::run(a),
+        Command::ShardReopenChild(a) => shard::reopen_child(a),
         Command::GridstoreCrash(a) => gridstore_crash::run(a),
         Command::GridstoreCrashChild(a) => gridstore_crash::child(a),
         Command::WalCrash(a) => wal_crash::run(a),

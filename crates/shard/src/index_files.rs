@@ -277,12 +277,7 @@ pub(crate) fn load(shard: &Path, dense: usize, sparse: usize) -> Result<Option<(
                 Some(codes)
             }
         };
-        built.push(Some(DenseIndex {
-            graph,
-            codes,
-            nodes,
-            ef_default,
-        }));
+        built.push(Some(DenseIndex::new(graph, codes, nodes, ef_default)));
     }
     let mut sparse_built = Vec::with_capacity(m.sparse.len());
     for (i, present) in m.sparse.into_iter().enumerate() {

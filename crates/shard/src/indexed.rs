@@ -14,7 +14,7 @@ use sextant_core::{
     BitSet, Cardinality, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors,
     Distance, PointOffset, ScoredPoint, SparseVector,
 };
-use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchMode, SearchRequest};
 use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors, QuantizationConfig, rescore};
 use sextant_sparse_index::{SparseIndex, SparseRequest};
 
@@ -29,8 +29,36 @@ pub(crate) struct DenseIndex {
     pub codes: Option<AnyCodes>,
     /// Node → offset.
     pub nodes: Vec<PointOffset>,
+    /// Offset → node (`NO_NODE`: the offset held no vector at the build).
+    pub node_of: Vec<u32>,
     /// The graph's `ef_construction`, the default search list size (Qdrant's default `hnsw_ef`).
     pub ef_default: usize,
+}
+
+/// `DenseIndex::node_of` of an offset that is no node.
+const NO_NODE: u32 = u32::MAX;
+
+impl DenseIndex {
+    /// A graph (and codes) over `nodes`, the offsets of its nodes in node order.
+    pub fn new(
+        graph: HnswIndex,
+        codes: Option<AnyCodes>,
+        nodes: Vec<PointOffset>,
+        ef_default: usize,
+    ) -> Self {
+        let end = nodes.last().map_or(0, |&o| o as usize + 1);
+        let mut node_of = vec![NO_NODE; end];
+        for (n, &o) in nodes.iter().enumerate() {
+            node_of[o as usize] = n as u32;
+        }
+        Self {
+            graph,
+            codes,
+            nodes,
+            node_of,
+            ef_default,
+        }
+    }
 }
 
 /// The indexes of the points below `covered`.
@@ -117,12 +145,12 @@ fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
         })
         .transpose()
         .map_err(|e| built(e.to_string()))?;
-    Ok(DenseIndex {
+    Ok(DenseIndex::new(
         graph,
         codes,
-        nodes: input.nodes,
-        ef_default: input.hnsw.ef_construction,
-    })
+        input.nodes,
+        input.hnsw.ef_construction,
+    ))
 }
 
 impl Indexed {
@@ -194,8 +222,11 @@ impl Indexed {
             .chain(self.covered as PointOffset..end as PointOffset)
     }
 
-    /// The graph part of a dense search: up to `k` points (offsets, internal scores) among
-    /// the held ones `allowed` passes (`passing` of them), nearest to the prepared `query`.
+    /// The indexed part of a dense search: up to `k` points (offsets, internal scores) among
+    /// the held ones `allowed` passes (`passing` of them), nearest to the prepared `query`:
+    /// by the graph, or with `scan` by scoring every passing point (on the codes when there
+    /// are codes, as Qdrant scans its quantized vectors, then rescored).
+    #[allow(clippy::too_many_arguments)]
     pub fn search_dense(
         &self,
         column_at: usize,
@@ -203,6 +234,7 @@ impl Indexed {
         query: &[f32],
         k: usize,
         allowed: Option<(&BitSet, usize)>,
+        scan: bool,
         params: &crate::query::SearchParams,
     ) -> Result<Option<Vec<(PointOffset, f32)>>> {
         let Some(Some(index)) = self.dense.get(column_at) else {
@@ -238,17 +270,34 @@ impl Indexed {
         let estimate = Cardinality::new(passing, passing, passing).expect("min = exp = max");
         let req = SearchRequest::new(wanted).ef(ef).estimate(estimate);
         let filtered = allowed.is_some() || !self.stale.is_clear();
+        // A scan walks the passing nodes' bits.
+        let scanned = allowed.filter(|_| scan).map(|(a, _)| {
+            let mut bits = BitSet::new(index.nodes.len());
+            a.iter()
+                .filter(|&o| !self.stale.contains(o))
+                .filter_map(|o| index.node_of.get(o as usize).filter(|&&n| n != NO_NODE))
+                .for_each(|&n| {
+                    bits.insert(n);
+                });
+            bits
+        });
         let mut ctx = self.context();
         let mut found: Vec<ScoredPoint> = Vec::new();
         let mut run = |ctx: &mut SearchContext| -> sextant_hnsw::Result<()> {
-            found = match (&codes, filtered) {
-                (Some(c), false) => index.graph.search(c, &req, ctx)?.to_vec(),
-                (Some(c), true) => index.graph.search(c, &req.filter(&passes), ctx)?.to_vec(),
-                (None, false) => index.graph.search(&floats, &req, ctx)?.to_vec(),
-                (None, true) => index
-                    .graph
-                    .search(&floats, &req.filter(&passes), ctx)?
-                    .to_vec(),
+            let graph = &index.graph;
+            found = match (&codes, &scanned, filtered) {
+                (Some(c), Some(bits), _) => {
+                    let req = req.mode(SearchMode::ExactScan).filter(bits);
+                    graph.search(c, &req, ctx)?.to_vec()
+                }
+                (None, Some(bits), _) => {
+                    let req = req.mode(SearchMode::ExactScan).filter(bits);
+                    graph.search(&floats, &req, ctx)?.to_vec()
+                }
+                (Some(c), None, false) => graph.search(c, &req, ctx)?.to_vec(),
+                (Some(c), None, true) => graph.search(c, &req.filter(&passes), ctx)?.to_vec(),
+                (None, None, false) => graph.search(&floats, &req, ctx)?.to_vec(),
+                (None, None, true) => graph.search(&floats, &req.filter(&passes), ctx)?.to_vec(),
             };
             Ok(())
         };

@@ -48,6 +48,24 @@ impl Column {
     }
 }
 
+/// The column's values by offset (every slot; one without a vector reads as zeros or its last
+/// values): what the exact scans score with the SIMD kernels.
+impl sextant_core::DenseVectorSource for Column {
+    type Element = f32;
+    fn dim(&self) -> usize {
+        self.size
+    }
+    fn len(&self) -> usize {
+        self.values.len() / self.size
+    }
+    fn vector(&self, o: PointOffset) -> &[f32] {
+        self.raw(o)
+    }
+    fn prepared_for(&self) -> Option<sextant_core::Distance> {
+        Some(self.distance)
+    }
+}
+
 /// One named sparse vector of every offset that has one, and its document frequencies.
 #[derive(Debug, Clone)]
 pub(crate) struct SparseColumn {
