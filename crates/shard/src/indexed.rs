@@ -70,6 +70,8 @@ pub(crate) struct Indexed {
     pub covered: usize,
     /// Offsets below `covered` changed (or freed) since the build.
     pub stale: BitSet,
+    /// How many (kept: searches ask for it every time).
+    stale_count: usize,
     /// By dense column (`None`: below the indexing threshold, scanned).
     pub dense: Vec<Option<DenseIndex>>,
     /// By sparse column.
@@ -196,6 +198,7 @@ impl Indexed {
         Indexed {
             built_at,
             covered,
+            stale_count: stale.count(),
             stale,
             dense,
             sparse,
@@ -211,7 +214,7 @@ impl Indexed {
     /// Marks the point at `o` changed since the build (its index entries no longer count).
     pub fn mark(&mut self, o: PointOffset) {
         if (o as usize) < self.covered {
-            self.stale.insert(o);
+            self.stale_count += usize::from(self.stale.insert(o));
         }
     }
 
@@ -265,11 +268,11 @@ impl Indexed {
             !self.stale.contains(o) && allowed.is_none_or(|(a, _)| a.contains(o))
         };
         // An estimate: stale offsets include some that never were nodes.
-        let held = index.nodes.len().saturating_sub(self.stale.count());
+        let held = index.nodes.len().saturating_sub(self.stale_count);
         let passing = allowed.map_or(held, |(_, n)| n.min(held));
         let estimate = Cardinality::new(passing, passing, passing).expect("min = exp = max");
         let req = SearchRequest::new(wanted).ef(ef).estimate(estimate);
-        let filtered = allowed.is_some() || !self.stale.is_clear();
+        let filtered = allowed.is_some() || self.stale_count > 0;
         // A scan walks the passing nodes' bits.
         let scanned = allowed.filter(|_| scan).map(|(a, _)| {
             let mut bits = BitSet::new(index.nodes.len());
@@ -332,7 +335,7 @@ impl Indexed {
         let passes =
             |o: PointOffset| !self.stale.contains(o) && allowed.is_none_or(|(a, _)| a.contains(o));
         let req = SparseRequest::new(k);
-        let found = if allowed.is_some() || !self.stale.is_clear() {
+        let found = if allowed.is_some() || self.stale_count > 0 {
             let passing = allowed.map_or(index.len(), |(_, n)| n);
             index.search(query, &req.passing(passing).filter(&passes))
         } else {

@@ -396,28 +396,33 @@ impl State {
         }
         // The rest scored exactly, a batch at a time through the SIMD kernels: the points the
         // indexes do not hold, or every passing point.
-        let scorer = DenseQueryScorer::new(column, column.distance, &q)
-            .map_err(|e| Error::bad(format!("query vector: {e}")))?;
-        let (mut batch, mut scores) = (Vec::with_capacity(SCAN_BATCH), vec![0.0; SCAN_BATCH]);
-        let mut flush = |batch: &mut Vec<PointOffset>, top: &mut TopK| {
-            scorer.score_points(batch, &mut scores[..batch.len()]);
-            batch.iter().zip(&scores).for_each(|(&o, &s)| {
-                top.push(o, s);
-            });
-            batch.clear();
-        };
         let candidates: Box<dyn Iterator<Item = PointOffset>> = match (&found, &allowed) {
             (Some(_), _) => Box::new(self.indexed.unindexed(self.slots.len())),
             (None, Some(a)) => Box::new(a.iter()),
             (None, None) => Box::new(0..self.slots.len() as PointOffset),
         };
-        for o in candidates.filter(|&o| column.present.contains(o) && passes(o)) {
-            batch.push(o);
-            if batch.len() == SCAN_BATCH {
-                flush(&mut batch, &mut top);
+        let mut candidates = candidates
+            .filter(|&o| column.present.contains(o) && passes(o))
+            .peekable();
+        if candidates.peek().is_some() {
+            let scorer = DenseQueryScorer::new(column, column.distance, &q)
+                .map_err(|e| Error::bad(format!("query vector: {e}")))?;
+            let (mut batch, mut scores) = (Vec::with_capacity(SCAN_BATCH), [0.0; SCAN_BATCH]);
+            let mut flush = |batch: &mut Vec<PointOffset>| {
+                scorer.score_points(batch, &mut scores[..batch.len()]);
+                batch.iter().zip(&scores).for_each(|(&o, &s)| {
+                    top.push(o, s);
+                });
+                batch.clear();
+            };
+            for o in candidates {
+                batch.push(o);
+                if batch.len() == SCAN_BATCH {
+                    flush(&mut batch);
+                }
             }
+            flush(&mut batch);
         }
-        flush(&mut batch, &mut top);
         let distance = column.distance;
         let lower_is_better = matches!(distance, Distance::Euclid | Distance::Manhattan);
         Ok(page(top, st, |s| reported(distance, s), lower_is_better))

@@ -128,10 +128,8 @@ impl Shard {
         }
         for entry in wal.iter_from(covers).map_err(Error::Wal)? {
             let (index, bytes) = entry.map_err(Error::Wal)?;
-            let op: UpdateOp = serde_json::from_slice(&bytes).map_err(|e| Error::BadLogEntry {
-                index,
-                what: e.to_string(),
-            })?;
+            let op =
+                UpdateOp::from_entry(&bytes).map_err(|what| Error::BadLogEntry { index, what })?;
             state.apply(index, op)?;
         }
         if state.slots.len() < state.indexed.covered {
@@ -175,7 +173,7 @@ impl Shard {
     /// operation refused with an error was neither logged nor applied.
     pub fn update(&self, op: UpdateOp) -> Result<u64> {
         op.check(&self.config)?;
-        let bytes = serde_json::to_vec(&op).expect("an operation serializes");
+        let bytes = op.to_entry();
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         state.check(&op)?;
         let version = self.wal.append(&bytes).map_err(Error::Wal)?;
