@@ -152,9 +152,11 @@ def main():
         for r, line in enumerate(open(os.path.join(args.sparse, "queries.jsonl"))):
             if r >= len(qm[0]) - 1:
                 break
-            dq = json.loads(line)["source_pos"] - meta["n_base"]
+            dq = json.loads(line)["source_pos"] - meta.get("selection", {}).get("offset", 0) - meta["n_base"]
             if 0 <= dq < len(all_q) and len(hybrid) < n_q:
                 hybrid.append((all_q[dq], csr_row(qm, r)))
+        if not hybrid:  # no sparse query shares a dense query's text: query i with query i
+            hybrid = [(all_q[i], sparse_q[i]) for i in range(min(len(sparse_q), len(all_q)))]
     dist = {"cosine": q.Distance.Cosine, "l2": q.Distance.Euclid, "dot": q.Distance.Dot}[meta["metric"]]
     quant = None
     if p["quantization"] != "none":

@@ -184,8 +184,10 @@ fn load<'a>(args: &ShardArgs, ds: &'a Dataset) -> Result<Data<'a>, String> {
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         // A sparse query is the text at `source_pos` of the corpus; the dense queries are the
-        // texts right after the dense base.
-        let n_base = ds.meta().n_base;
+        // texts right after the dense base (which starts at the selection's offset). Where no
+        // sparse query shares a dense query's text (the 120k sets), query i goes with query i.
+        let offset = ds.meta().extra["selection"]["offset"].as_u64().unwrap_or(0) as usize;
+        let n_base = offset + ds.meta().n_base;
         for (r, line) in text.lines().enumerate().take(qm.n_rows()) {
             let v: Value =
                 serde_json::from_str(line).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -198,6 +200,11 @@ fn load<'a>(args: &ShardArgs, ds: &'a Dataset) -> Result<Data<'a>, String> {
             {
                 hybrid.push((dense_q.row(d).to_vec(), sparse_row(&qm, r)));
             }
+        }
+        if hybrid.is_empty() {
+            hybrid = (0..sparse_queries.len().min(dense_q.len()))
+                .map(|i| (dense_q.row(i).to_vec(), sparse_queries[i].clone()))
+                .collect();
         }
         sparse = Some(m);
     }

@@ -11,11 +11,13 @@ use sextant_core::Distance;
 use crate::config::{ShardConfig, SparseVectorParams, VectorParams};
 
 /// The config the fuzzed files are read with: a 2-dim cosine vector `a`, a sparse vector `s`;
-/// `optimize` indexes every vector, on one thread (the same graph every run).
+/// `optimize` indexes every vector, on one thread (the same graph every run), and links the
+/// points of every indexed payload value at least two points hold.
 pub fn config() -> ShardConfig {
     let mut c = ShardConfig::new([("a".to_string(), VectorParams::new(2, Distance::Cosine))]);
     c.sparse_vectors = BTreeMap::from([("s".to_string(), SparseVectorParams::default())]);
     c.optimizer.indexing_threshold = 1;
+    c.optimizer.full_scan_threshold = 2;
     c.optimizer.threads = 1;
     c
 }

@@ -17,6 +17,7 @@
 //! | 20 | 8 | `valid_at`: every point changed before this log index is in the stale list |
 //! | 28 | 4 | `covered`: the build's offsets are below it |
 //! | 32 | 4 | dense vectors D (the config's count); then D × (built: u8 0 or 1; if 1: codes u8 0 or 1, `ef_default` u32, nodes N u32, N × u32 offsets, strictly increasing, below `covered`) |
+//! | | | then, for a built one, blocks B (u32); B × (key: u32 length + UTF-8, kind u8: 0 bool, 1 integer, 2 keyword; value: bool u8, integer i64, keyword u32 length + UTF-8): the payload values whose points the graph links among themselves |
 //! | | 4 | sparse vectors S; then S × built u8 (0 or 1) |
 //! | | 4 | stale offsets R; then R × u32, strictly increasing, below `covered` |
 //! | end − 4 | 4 | CRC32C of every byte before it |
@@ -30,8 +31,9 @@ use sextant_quantization::{AnyCodes, EncodedVectors};
 use sextant_sparse_index::{SparseIndex, WeightType};
 
 use crate::error::{Error, Result};
-use crate::indexed::{DenseIndex, Indexed};
+use crate::indexed::{Block, DenseIndex, Indexed};
 use crate::reader::Reader;
+use sextant_payload_index::filter::MatchValue;
 
 /// The file naming the current indexes, in the shard's folder.
 pub(crate) const MANIFEST: &str = "indexes.bin";
@@ -92,6 +94,10 @@ pub(crate) fn manifest(indexed: &Indexed, valid_at: u64) -> Vec<u8> {
     let u32s = |w: &mut Vec<u8>, v: &mut dyn Iterator<Item = u32>| {
         v.for_each(|x| w.extend_from_slice(&x.to_le_bytes()))
     };
+    let text = |w: &mut Vec<u8>, s: &str| {
+        w.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        w.extend_from_slice(s.as_bytes());
+    };
     w.extend_from_slice(&indexed.built_at.to_le_bytes());
     w.extend_from_slice(&valid_at.to_le_bytes());
     w.extend_from_slice(&(indexed.covered as u32).to_le_bytes());
@@ -105,6 +111,21 @@ pub(crate) fn manifest(indexed: &Indexed, valid_at: u64) -> Vec<u8> {
                 w.extend_from_slice(&(d.ef_default as u32).to_le_bytes());
                 w.extend_from_slice(&(d.nodes.len() as u32).to_le_bytes());
                 u32s(&mut w, &mut d.nodes.iter().copied());
+                w.extend_from_slice(&(d.blocks.len() as u32).to_le_bytes());
+                for b in &d.blocks {
+                    text(&mut w, &b.key);
+                    match &b.value {
+                        MatchValue::Bool(v) => w.extend_from_slice(&[0, u8::from(*v)]),
+                        MatchValue::Integer(i) => {
+                            w.push(1);
+                            w.extend_from_slice(&i.to_le_bytes());
+                        }
+                        MatchValue::Keyword(k) => {
+                            w.push(2);
+                            text(&mut w, k);
+                        }
+                    }
+                }
             }
         }
     }
@@ -138,8 +159,8 @@ struct Manifest {
     built_at: u64,
     valid_at: u64,
     covered: usize,
-    /// Per dense vector: (codes, ef_default, nodes).
-    dense: Vec<Option<(bool, usize, Vec<PointOffset>)>>,
+    /// Per dense vector: (codes, ef_default, nodes, blocks).
+    dense: Vec<Option<(bool, usize, Vec<PointOffset>, Vec<Block>)>>,
     sparse: Vec<bool>,
     stale: Vec<PointOffset>,
 }
@@ -201,7 +222,28 @@ fn parse(bytes: &[u8], dense: usize, sparse: usize) -> std::result::Result<Manif
                 };
                 let ef = r.u32("a search list size")? as usize;
                 let len = r.u32("a node count")? as usize;
-                Some((codes, ef, offsets(&mut r, len, covered, "node offsets")?))
+                let nodes = offsets(&mut r, len, covered, "node offsets")?;
+                let n_blocks = r.u32("a block count")? as usize;
+                // A block takes at least 6 bytes: counts are checked before they size anything.
+                if n_blocks > (r.bytes.len() - r.at) / 6 {
+                    return Err(format!("byte {}: {n_blocks} blocks do not fit", r.at));
+                }
+                let mut blocks = Vec::with_capacity(n_blocks);
+                for _ in 0..n_blocks {
+                    let key = r.text("a block key")?.to_string();
+                    let value = match r.u8("a block value kind")? {
+                        0 => match r.u8("a bool")? {
+                            0 => MatchValue::Bool(false),
+                            1 => MatchValue::Bool(true),
+                            b => return Err(format!("byte {}: bool {b}", r.at - 1)),
+                        },
+                        1 => MatchValue::Integer(r.u64("an integer")? as i64),
+                        2 => MatchValue::Keyword(r.text("a keyword")?.to_string()),
+                        k => return Err(format!("byte {}: block value kind {k}", r.at - 1)),
+                    };
+                    blocks.push(Block { key, value });
+                }
+                Some((codes, ef, nodes, blocks))
             }
             b => return Err(format!("byte {}: built byte {b}", r.at - 1)),
         });
@@ -254,7 +296,7 @@ pub(crate) fn load(shard: &Path, dense: usize, sparse: usize) -> Result<Option<(
     let damaged = |path: PathBuf| move |what: String| Error::Damaged { path, what };
     let mut built = Vec::with_capacity(m.dense.len());
     for (i, d) in m.dense.into_iter().enumerate() {
-        let Some((has_codes, ef_default, nodes)) = d else {
+        let Some((has_codes, ef_default, nodes, blocks)) = d else {
             built.push(None);
             continue;
         };
@@ -277,7 +319,9 @@ pub(crate) fn load(shard: &Path, dense: usize, sparse: usize) -> Result<Option<(
                 Some(codes)
             }
         };
-        built.push(Some(DenseIndex::new(graph, codes, nodes, ef_default)));
+        built.push(Some(DenseIndex::new(
+            graph, codes, nodes, ef_default, blocks,
+        )));
     }
     let mut sparse_built = Vec::with_capacity(m.sparse.len());
     for (i, present) in m.sparse.into_iter().enumerate() {

@@ -14,7 +14,9 @@ use sextant_core::{
     BitSet, Cardinality, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors,
     Distance, PointOffset, ScoredPoint, SparseVector,
 };
-use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchMode, SearchRequest};
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
+use sextant_payload_index::Filter;
+use sextant_payload_index::filter::{Condition, FieldCheck, FieldCondition, Match, MatchValue};
 use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors, QuantizationConfig, rescore};
 use sextant_sparse_index::{SparseIndex, SparseRequest};
 
@@ -33,6 +35,65 @@ pub(crate) struct DenseIndex {
     pub node_of: Vec<u32>,
     /// The graph's `ef_construction`, the default search list size (Qdrant's default `hnsw_ef`).
     pub ef_default: usize,
+    /// The payload values whose points the graph links among themselves.
+    pub blocks: Vec<Block>,
+}
+
+/// A payload value whose points a graph links among themselves (payload-aware links):
+/// `key` matches `value`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Block {
+    pub key: String,
+    pub value: MatchValue,
+}
+
+impl Block {
+    /// The filter passing this block's points.
+    pub fn filter(&self) -> Filter {
+        let value = match &self.value {
+            MatchValue::Keyword(s) => serde_json::Value::from(s.as_str()),
+            MatchValue::Integer(i) => serde_json::Value::from(*i),
+            MatchValue::Bool(b) => serde_json::Value::from(*b),
+        };
+        let json = serde_json::json!({"must": [{"key": self.key, "match": {"value": value}}]});
+        Filter::from_value(&json).expect("a match on an indexed key parses")
+    }
+}
+
+/// How a filter meets a graph's payload-aware links: `linked` when every condition is a
+/// `match` of a value on a linked key (the planner may walk the links), `block` when the
+/// filter is one such match of a linked value (the walk may follow that block's links alone).
+fn coverage(blocks: &[Block], filter: Option<&Filter>) -> (bool, bool) {
+    let Some(f) = filter.filter(|_| !blocks.is_empty()) else {
+        return (false, false);
+    };
+    if f.should.is_some() || f.must_not.is_some() || f.min_should.is_some() {
+        return (false, false);
+    }
+    let matches: Option<Vec<(&str, &MatchValue)>> = f
+        .must
+        .iter()
+        .flatten()
+        .map(|c| match c {
+            Condition::Field(FieldCondition {
+                key,
+                check: FieldCheck::Match(Match::Value(v)),
+            }) => Some((key.as_str(), v)),
+            _ => None,
+        })
+        .collect();
+    let Some(matches) = matches.filter(|m| !m.is_empty()) else {
+        return (false, false);
+    };
+    let linked = matches
+        .iter()
+        .all(|(k, _)| blocks.iter().any(|b| b.key == *k));
+    let block = linked
+        && matches.len() == 1
+        && blocks
+            .iter()
+            .any(|b| b.key == matches[0].0 && b.value == *matches[0].1);
+    (linked, block)
 }
 
 /// `DenseIndex::node_of` of an offset that is no node.
@@ -45,6 +106,7 @@ impl DenseIndex {
         codes: Option<AnyCodes>,
         nodes: Vec<PointOffset>,
         ef_default: usize,
+        blocks: Vec<Block>,
     ) -> Self {
         let end = nodes.last().map_or(0, |&o| o as usize + 1);
         let mut node_of = vec![NO_NODE; end];
@@ -57,6 +119,7 @@ impl DenseIndex {
             nodes,
             node_of,
             ef_default,
+            blocks,
         }
     }
 }
@@ -112,6 +175,8 @@ pub(crate) struct DenseInput {
     pub distance: Distance,
     pub hnsw: HnswConfig,
     pub codec: Option<QuantizationConfig>,
+    /// Payload values whose points get linked among themselves, with their nodes.
+    pub blocks: Vec<(Block, Vec<PointOffset>)>,
 }
 
 /// What a build reads, taken under the read lock at log version `version`.
@@ -128,13 +193,16 @@ pub(crate) struct BuildInput {
 /// Builds a dense vector's graph (and codes) on `threads` threads.
 fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
     let built = |e: String| Error::Build(e);
-    let graph = HnswIndex::build(
-        input.vectors.len(),
-        &DensePairScorer::new(&input.vectors, input.distance),
-        input.hnsw,
-        threads,
-    )
-    .map_err(|e| built(e.to_string()))?;
+    let pairs = DensePairScorer::new(&input.vectors, input.distance);
+    let mut graph = HnswIndex::build(input.vectors.len(), &pairs, input.hnsw, threads)
+        .map_err(|e| built(e.to_string()))?;
+    let mut blocks = Vec::with_capacity(input.blocks.len());
+    for (block, members) in input.blocks {
+        graph
+            .add_block_links(&members, &pairs, input.hnsw.m, threads)
+            .map_err(|e| built(e.to_string()))?;
+        blocks.push(block);
+    }
     let codes = input
         .codec
         .map(|c| {
@@ -152,6 +220,7 @@ fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
         codes,
         input.nodes,
         input.hnsw.ef_construction,
+        blocks,
     ))
 }
 
@@ -236,6 +305,7 @@ impl Indexed {
         column: &Column,
         query: &[f32],
         k: usize,
+        filter: Option<&Filter>,
         allowed: Option<(&BitSet, usize)>,
         scan: bool,
         params: &crate::query::SearchParams,
@@ -271,9 +341,19 @@ impl Indexed {
         let held = index.nodes.len().saturating_sub(self.stale_count);
         let passing = allowed.map_or(held, |(_, n)| n.min(held));
         let estimate = Cardinality::new(passing, passing, passing).expect("min = exp = max");
-        let req = SearchRequest::new(wanted).ef(ef).estimate(estimate);
+        let (linked, block) = coverage(&index.blocks, filter);
+        let req = SearchRequest::new(wanted)
+            .ef(ef)
+            .estimate(estimate)
+            .linked(linked)
+            .block(block);
         let filtered = allowed.is_some() || self.stale_count > 0;
-        // A scan walks the passing nodes' bits.
+        // A scan (asked for, or the planner's choice) walks the passing nodes' bits.
+        let planned = match linked {
+            true => index.graph.plan_linked(estimate, wanted, ef),
+            false => index.graph.plan(estimate, wanted, ef),
+        };
+        let scan = scan || planned == SearchPlan::ExactScan;
         let scanned = allowed.filter(|_| scan).map(|(a, _)| {
             let mut bits = BitSet::new(index.nodes.len());
             a.iter()

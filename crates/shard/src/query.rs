@@ -388,7 +388,7 @@ impl State {
         let found = match indexed && !few {
             true => self
                 .indexed
-                .search_dense(at, column, &q, k, with_count, scan, &st.params)?,
+                .search_dense(at, column, &q, k, st.filter, with_count, scan, &st.params)?,
             false => None,
         };
         for &(o, s) in found.iter().flatten() {

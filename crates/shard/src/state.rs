@@ -11,8 +11,10 @@ use sextant_payload_index::{PayloadIndex, Points};
 
 use crate::config::{OptimizerConfig, ShardConfig};
 use crate::error::{Error, Result};
-use crate::indexed::{BuildInput, DenseInput, Indexed};
+use crate::indexed::{Block, BuildInput, DenseInput, Indexed};
 use crate::ops::{Point, UpdateMode, UpdateOp, Vector};
+use sextant_payload_index::facet::{FacetHit, FacetValue};
+use sextant_payload_index::filter::MatchValue;
 
 /// One point slot.
 #[derive(Debug, Clone)]
@@ -232,12 +234,14 @@ impl State {
                 let mut flat = Vec::with_capacity(nodes.len() * c.size);
                 nodes.iter().for_each(|&o| flat.extend_from_slice(c.raw(o)));
                 let vectors = DenseVectors::from_flat(c.size, flat).expect("whole vectors");
+                let blocks = self.blocks(&nodes, config.optimizer.full_scan_threshold);
                 Some(DenseInput {
                     vectors,
                     nodes,
                     distance: c.distance,
                     hnsw: params.hnsw.unwrap_or_default(),
                     codec: params.quantization,
+                    blocks,
                 })
             })
             .collect();
@@ -256,6 +260,47 @@ impl State {
             dense,
             sparse,
         }
+    }
+
+    /// The blocks of payload-aware links a graph over `nodes` gets (as Qdrant builds them):
+    /// per value of an indexed keyword, integer, bool or UUID key held by at least
+    /// `min_points` points (a smaller filter is scanned, never walked) and at most a quarter
+    /// of the nodes, the nodes holding it.
+    fn blocks(&self, nodes: &[PointOffset], min_points: usize) -> Vec<(Block, Vec<PointOffset>)> {
+        let mut out = Vec::new();
+        let keys: Vec<String> = self.payloads.schema().map(|(k, _)| k.to_string()).collect();
+        // A value held by more than a quarter of the nodes gets no block: the plain filtered
+        // walk finds enough passing neighbours there (minilm-pypi-120k, 53% passing: 0.95
+        // recall at 2.3x Qdrant Edge's QPS without blocks), and its block would cost a graph
+        // build of its own (blocks of every value over 10,000 points doubled the optimize).
+        let max_points = nodes.len() / 4;
+        for key in keys {
+            // Keys whose index has no facet (text, range-only, geo) give no blocks.
+            let Ok(hits) = self.payloads.facet(&key, None, usize::MAX, self) else {
+                continue;
+            };
+            let sized = |h: &FacetHit| h.count >= min_points.max(1) && h.count <= max_points;
+            for hit in hits.into_iter().filter(sized) {
+                let value = match hit.value {
+                    FacetValue::Bool(b) => MatchValue::Bool(b),
+                    FacetValue::Integer(i) => MatchValue::Integer(i),
+                    FacetValue::Keyword(s) => MatchValue::Keyword(s),
+                };
+                let block = Block {
+                    key: key.clone(),
+                    value,
+                };
+                let passing = self.payloads.filter(&block.filter(), self);
+                let members = nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &o)| passing.contains(o))
+                    .map(|(n, _)| n as PointOffset)
+                    .collect();
+                out.push((block, members));
+            }
+        }
+        out
     }
 
     /// Swaps in indexes (built from [`Self::build_input`], or loaded) whose stale set is

@@ -15,14 +15,20 @@ use sextant_shard::{
 fn golden_shard(dir: &Path) -> Shard {
     let shard = Shard::create(dir, sextant_shard::fuzzing::config()).unwrap();
     let sparse = |indices: Vec<u32>, values: Vec<f32>| Vector::Sparse { indices, values };
-    let points = (0..6u64)
+    let points = (0..8u64)
         .map(|i| {
             Point::new(i, "a", vec![i as f32, 1.0])
                 .with_vector("s", sparse(vec![i as u32, 10], vec![1.0, 0.5]))
-                .with_payload(json!({"i": i}))
+                .with_payload(json!({"i": i, "g": i % 4}))
         })
         .collect();
     shard.update(UpdateOp::upsert(points)).unwrap();
+    shard
+        .update(UpdateOp::CreateFieldIndex {
+            key: "g".into(),
+            schema: sextant_payload_index::FieldType::Integer,
+        })
+        .unwrap();
     shard.optimize().unwrap();
     // Changed after the build: one deleted, one moved.
     shard

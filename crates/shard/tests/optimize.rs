@@ -50,6 +50,13 @@ fn minilm_shard(dir: &Path, params: VectorParams) -> (Shard, Vec<Vec<f32>>) {
     config.optimizer.full_scan_threshold = 100;
     config.optimizer.threads = 2;
     let shard = Shard::create(dir, config).unwrap();
+    // Indexed: the optimize links each value's 2,500 points among themselves.
+    shard
+        .update(UpdateOp::CreateFieldIndex {
+            key: "even".into(),
+            schema: sextant_payload_index::FieldType::Bool,
+        })
+        .unwrap();
     for chunk in (0..POINTS).collect::<Vec<_>>().chunks(500) {
         let points = chunk
             .iter()
