@@ -154,13 +154,15 @@ pub(crate) fn commit(shard: &Path, bytes: &[u8], built_at: u64) -> Result<()> {
     Ok(())
 }
 
+/// One dense vector's entry: codes or not, `ef_default`, nodes, blocks.
+type SavedDense = (bool, usize, Vec<PointOffset>, Vec<Block>);
+
 /// What `indexes.bin` says, before the files are loaded.
 struct Manifest {
     built_at: u64,
     valid_at: u64,
     covered: usize,
-    /// Per dense vector: (codes, ef_default, nodes, blocks).
-    dense: Vec<Option<(bool, usize, Vec<PointOffset>, Vec<Block>)>>,
+    dense: Vec<Option<SavedDense>>,
     sparse: Vec<bool>,
     stale: Vec<PointOffset>,
 }
