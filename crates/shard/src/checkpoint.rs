@@ -1,17 +1,20 @@
-//! `points.bin`: every live point of a shard as of one log index, written by `flush` so the
-//! log's prefix can be dropped and `open` replays only what came after.
+//! `points.bin`: the points of a shard as of one log index, written by `flush` so the log's
+//! prefix can be dropped and `open` replays only what came after. Once `optimize` has written
+//! a base file (`base.rs`), this file completes it: only the points changed since the base
+//! (and every free offset, so base points deleted since are dropped); before, every point.
 //!
 //! A sealed file (all integers little-endian):
 //!
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXSHPTS1` |
-//! | 8 | 4 | format version (1) |
+//! | 8 | 4 | format version (2; version 1 has no `base` field and holds every point) |
 //! | 12 | 8 | `covers`: the log index of the first operation not in this file |
-//! | 20 | 4 | dense vectors D; then D × (name: u32 length + UTF-8 bytes, size: u32) |
+//! | 20 | 8 | `base`: the version of the base file (`index-<base>/base.bin`) this file completes, `u64::MAX` for none (version 2 only) |
+//! | 28 | 4 | dense vectors D; then D × (name: u32 length + UTF-8 bytes, size: u32) |
 //! | | 4 | sparse vectors S; then S × name |
 //! | | 4 | field indexes F; then F × (key, schema: each u32 length + UTF-8; schema is Qdrant's type name) |
-//! | | 4 | slots (u32: the points plus the free offsets) |
+//! | | 4 | slots (u32: the points plus the free offsets, and the base's unchanged points) |
 //! | | 4 | free offsets R; then R × u32, in the order they are reused (last first) |
 //! | | 8 | points N; then N points |
 //! | end − 4 | 4 | CRC32C of every byte before it |
@@ -37,7 +40,9 @@ use crate::state::State;
 /// The file's magic.
 const MAGIC: &[u8; 8] = b"SXSHPTS1";
 /// The format version written.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The `base` field of a file that holds every point.
+const NO_BASE: u64 = u64::MAX;
 /// A sparse vector's count when the point has none.
 const ABSENT: u32 = u32::MAX;
 
@@ -45,6 +50,12 @@ const ABSENT: u32 = u32::MAX;
 pub(crate) fn write(state: &State, covers: u64) -> Vec<u8> {
     let mut w = header::start_file(MAGIC, VERSION, 1 << 16);
     w.extend_from_slice(&covers.to_le_bytes());
+    let base = state.base.as_ref().map(|b| (b.version, b.slots));
+    w.extend_from_slice(&base.map_or(NO_BASE, |b| b.0).to_le_bytes());
+    // With a base: only the points changed since it (a point unchanged keeps its offset).
+    let kept = |o: usize, slot: &crate::state::Slot| {
+        base.is_none_or(|(version, slots)| o >= slots || slot.version >= version)
+    };
     let text = |w: &mut Vec<u8>, s: &str| {
         w.extend_from_slice(&(s.len() as u32).to_le_bytes());
         w.extend_from_slice(s.as_bytes());
@@ -76,10 +87,14 @@ pub(crate) fn write(state: &State, covers: u64) -> Vec<u8> {
     for &o in &state.free {
         w.extend_from_slice(&o.to_le_bytes());
     }
-    let live = state.slots.iter().filter(|s| s.is_some()).count();
+    let live = (state.slots.iter().enumerate())
+        .filter(|(o, s)| s.as_ref().is_some_and(|s| kept(*o, s)))
+        .count();
     w.extend_from_slice(&(live as u64).to_le_bytes());
     for (o, slot) in state.slots.iter().enumerate() {
-        let Some(slot) = slot else { continue };
+        let Some(slot) = slot.as_ref().filter(|s| kept(o, s)) else {
+            continue;
+        };
         let o = o as PointOffset;
         w.extend_from_slice(&o.to_le_bytes());
         match slot.id {
@@ -93,7 +108,7 @@ pub(crate) fn write(state: &State, covers: u64) -> Vec<u8> {
             }
         }
         w.extend_from_slice(&slot.version.to_le_bytes());
-        let payload = serde_json::to_vec(&slot.payload).expect("a payload serializes");
+        let payload = serde_json::to_vec(&*state.payload(o)).expect("a payload serializes");
         w.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         w.extend_from_slice(&payload);
         for c in &state.columns {
@@ -142,7 +157,31 @@ pub(crate) fn read(
     bytes: &[u8],
     config: &ShardConfig,
 ) -> std::result::Result<(State, u64), String> {
-    header::check_start(bytes, 24, MAGIC, "shard points file", VERSION..=VERSION)
+    let file = parse(bytes, config)?;
+    if let Some(base) = file.base {
+        return Err(format!("the file completes the base written at {base}"));
+    }
+    let mut state = State::new(config);
+    state.restore(file.slots, file.free, file.points, file.fields)?;
+    Ok((state, file.covers))
+}
+
+/// A points file, parsed.
+pub(crate) struct Parsed {
+    /// The log index of the first operation not in the file.
+    pub covers: u64,
+    /// The version of the base file it completes (`None`: it holds every point).
+    pub base: Option<u64>,
+    pub slots: usize,
+    pub free: Vec<PointOffset>,
+    pub points: Vec<SavedPoint>,
+    pub fields: Vec<(String, sextant_payload_index::FieldType)>,
+}
+
+/// Parses a points file written by [`write`] for `config` (or by version 1, which has no
+/// `base` field and holds every point).
+pub(crate) fn parse(bytes: &[u8], config: &ShardConfig) -> std::result::Result<Parsed, String> {
+    let version = header::check_start(bytes, 24, MAGIC, "shard points file", 1..=VERSION)
         .map_err(|e| e.to_string())?;
     let body = header::check_seal(bytes).map_err(|e| e.to_string())?;
     let mut r = Reader {
@@ -150,7 +189,11 @@ pub(crate) fn read(
         at: 12,
     };
     let covers = r.u64("the covered log index")?;
-    let mut state = State::new(config);
+    let base = match version {
+        1 => None,
+        _ => Some(r.u64("the base's version")?).filter(|&b| b != NO_BASE),
+    };
+    let state = State::new(config);
     let dense = r.u32("the dense vector count")? as usize;
     if dense != state.columns.len() {
         return Err(format!(
@@ -200,7 +243,10 @@ pub(crate) fn read(
     let n = r.u64("the point count")?;
     // Every slot holds a point or is free; a point takes at least 18 bytes (offset, id kind,
     // id, version, payload length): counts are checked before anything is sized by them.
-    if n.checked_add(free_n as u64) != Some(slots as u64) {
+    // (A file completing a base holds only the points changed since it.)
+    let whole = base.is_none();
+    let total = n.checked_add(free_n as u64);
+    if total.is_none_or(|t| t > slots as u64 || (whole && t != slots as u64)) {
         return Err(format!(
             "{slots} slots, but {n} points and {free_n} free offsets"
         ));
@@ -268,12 +314,23 @@ pub(crate) fn read(
     if r.at != body.len() {
         return Err(format!("byte {}: bytes after the last point", r.at));
     }
-    state.restore(slots, free, points, fields)?;
-    Ok((state, covers))
+    Ok(Parsed {
+        covers,
+        base,
+        slots,
+        free,
+        points,
+        fields,
+    })
 }
 
-/// Reads the points file at `path`, if there is one.
-pub(crate) fn load(path: &Path, config: &ShardConfig) -> Result<Option<(State, u64)>> {
+/// Reads the points file at `path`, if there is one, onto the base it completes (loaded by
+/// `base`, given the base's version); returns the state and the log index it covers to.
+pub(crate) fn load(
+    path: &Path,
+    config: &ShardConfig,
+    base: impl FnOnce(u64) -> Result<State>,
+) -> Result<Option<(State, u64)>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -284,10 +341,17 @@ pub(crate) fn load(path: &Path, config: &ShardConfig) -> Result<Option<(State, u
             });
         }
     };
-    read(&bytes, config)
-        .map(Some)
-        .map_err(|what| Error::Damaged {
-            path: path.to_path_buf(),
-            what,
-        })
+    let damaged = |what| Error::Damaged {
+        path: path.to_path_buf(),
+        what,
+    };
+    let file = parse(&bytes, config).map_err(damaged)?;
+    let mut state = match file.base {
+        Some(version) => base(version)?,
+        None => State::new(config),
+    };
+    state
+        .restore(file.slots, file.free, file.points, file.fields)
+        .map_err(damaged)?;
+    Ok(Some((state, file.covers)))
 }

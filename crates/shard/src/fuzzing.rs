@@ -1,4 +1,5 @@
-//! Entry points for the fuzz targets `shard_points_file` and `shard_index_file` and their
+//! Entry points for the fuzz targets `shard_points_file`, `shard_base_file` and
+//! `shard_index_file` and their
 //! corpus replay tests: arbitrary bytes, resealed with a valid checksum so the structure checks
 //! are what is exercised, read as a points file of [`config`] (refused with an error, or read,
 //! written again and read again to the same bytes) or as its `indexes.bin` (refused or
@@ -20,6 +21,19 @@ pub fn config() -> ShardConfig {
     c.optimizer.full_scan_threshold = 2;
     c.optimizer.threads = 1;
     c
+}
+
+/// A points file of [`config`] read and written again in the current version.
+pub fn rewrite_points_file(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let (state, covers) = crate::checkpoint::read(bytes, &config())?;
+    Ok(crate::checkpoint::write(&state, covers))
+}
+
+/// Reads `data` (its checksum recomputed) as a base file of [`config`]'s vectors.
+pub fn base_file(data: &[u8]) {
+    let mut bytes = data.to_vec();
+    sextant_mmap_advice::header::seal(&mut bytes);
+    let _ = crate::base::check(&bytes);
 }
 
 /// Reads `data` (its checksum recomputed) as the `indexes.bin` of a shard of [`config`].

@@ -45,7 +45,7 @@ const VERSION: u32 = 1;
 const FOLDER_PREFIX: &str = "index-";
 
 /// The folder of the indexes built at `built_at`.
-fn folder(shard: &Path, built_at: u64) -> PathBuf {
+pub(crate) fn folder(shard: &Path, built_at: u64) -> PathBuf {
     shard.join(format!("{FOLDER_PREFIX}{built_at:020}"))
 }
 
@@ -56,14 +56,19 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Writes the index files of `indexed` into its folder (created, or emptied of a failed
-/// attempt first).
-pub(crate) fn save(shard: &Path, indexed: &Indexed) -> Result<()> {
-    let dir = folder(shard, indexed.built_at);
+/// Creates the folder of the build at `built_at` (a failed attempt's is emptied first).
+pub(crate) fn create_folder(shard: &Path, built_at: u64) -> Result<PathBuf> {
+    let dir = folder(shard, built_at);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
     }
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    Ok(dir)
+}
+
+/// Writes the index files of `indexed` into its folder (made by [`create_folder`]).
+pub(crate) fn save(shard: &Path, indexed: &Indexed) -> Result<()> {
+    let dir = folder(shard, indexed.built_at);
     let failed = |path: PathBuf| move |e: String| Error::Damaged { path, what: e };
     for (i, d) in indexed.dense.iter().enumerate() {
         let Some(d) = d else { continue };
@@ -139,14 +144,17 @@ pub(crate) fn manifest(indexed: &Indexed, valid_at: u64) -> Vec<u8> {
     w
 }
 
-/// Writes `indexes.bin` and removes the index folders it does not name.
-pub(crate) fn commit(shard: &Path, bytes: &[u8], built_at: u64) -> Result<()> {
-    sextant_mmap_advice::atomic_write(shard.join(MANIFEST), bytes)?;
-    let keep = folder(shard, built_at);
+/// Writes `indexes.bin` (when given) and removes the build folders not in `keep` (the
+/// folders `indexes.bin` and `points.bin` name).
+pub(crate) fn commit(shard: &Path, bytes: Option<&[u8]>, keep: &[u64]) -> Result<()> {
+    if let Some(bytes) = bytes {
+        sextant_mmap_advice::atomic_write(shard.join(MANIFEST), bytes)?;
+    }
+    let keep: Vec<PathBuf> = keep.iter().map(|&v| folder(shard, v)).collect();
     for entry in std::fs::read_dir(shard).map_err(io(shard))? {
         let path = entry.map_err(io(shard))?.path();
         let named = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if named.starts_with(FOLDER_PREFIX) && path != keep {
+        if named.starts_with(FOLDER_PREFIX) && !keep.contains(&path) {
             // A leftover only costs disk space: a failed removal is retried next time.
             let _ = std::fs::remove_dir_all(&path);
         }

@@ -20,8 +20,8 @@ use sextant_payload_index::filter::{Condition, FieldCheck, FieldCondition, Match
 use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors, QuantizationConfig, rescore};
 use sextant_sparse_index::{SparseIndex, SparseRequest};
 
+use crate::columns::Column;
 use crate::error::{Error, Result};
-use crate::state::Column;
 
 /// One dense vector's graph.
 #[derive(Debug)]

@@ -48,7 +48,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod base;
 mod checkpoint;
+mod columns;
 mod config;
 mod error;
 mod fusion;

@@ -10,10 +10,11 @@ use sextant_core::{
 };
 use sextant_payload_index::Filter;
 
+use crate::columns::SparseColumn;
 use crate::error::{Error, Result};
 use crate::fusion::{Fusion, Hits, fuse};
 use crate::ops::Vector;
-use crate::state::{SparseColumn, State};
+use crate::state::State;
 
 /// Points an exact scan scores per kernel call (a batch's vectors stay in L2: 64 × 1.5 KB
 /// at 384 floats).
@@ -435,7 +436,7 @@ impl State {
             id: slot.id,
             version: slot.version,
             score: 0.0,
-            payload: with_payload.then(|| slot.payload.clone()),
+            payload: with_payload.then(|| self.payload(o).into_owned()),
             vectors: with_vector.then(|| {
                 let dense = self
                     .columns

@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use sextant_core::PointId;
-use sextant_payload_index::Filter;
+use sextant_payload_index::{Filter, PayloadIndex};
 use sextant_wal::{Wal, WalConfig};
 
+use crate::base::{self, Base};
 use crate::config::ShardConfig;
 use crate::error::{Error, Result};
 use crate::index_files;
@@ -32,6 +33,8 @@ const CONFIG: &str = "config.json";
 const WAL_DIR: &str = "wal";
 /// The points as of the last flush.
 const POINTS: &str = "points.bin";
+/// The payload index saved with a base file, in its folder.
+const PAYLOAD_INDEX: &str = "payload.idx";
 
 /// An open shard: one writer (this handle; a second open fails with [`Error::Locked`]).
 #[derive(Debug)]
@@ -110,8 +113,26 @@ impl Shard {
             e => Error::Wal(e),
         })?;
         let points = path.join(POINTS);
-        let (mut state, covers) =
-            crate::checkpoint::load(&points, &config)?.unwrap_or_else(|| (State::new(&config), 0));
+        let load_base = |version: u64| -> Result<State> {
+            let dir = index_files::folder(&path, version);
+            let dense: Vec<(String, usize)> = config
+                .vectors
+                .iter()
+                .map(|(n, p)| (n.clone(), p.size))
+                .collect();
+            let sparse: Vec<String> = config.sparse_vectors.keys().cloned().collect();
+            let file = dir.join(base::FILE);
+            let base = Base::open(&file, &dense, &sparse)?;
+            let index = dir.join(PAYLOAD_INDEX);
+            let payloads = PayloadIndex::open_mapped(&index).map_err(|e| Error::Damaged {
+                path: index,
+                what: e.to_string(),
+            })?;
+            State::on_base(&config, base, payloads)
+                .map_err(|what| Error::Damaged { path: file, what })
+        };
+        let (mut state, covers) = crate::checkpoint::load(&points, &config, load_base)?
+            .unwrap_or_else(|| (State::new(&config), 0));
         let indexes = index_files::load(&path, state.columns.len(), state.sparse.len())?;
         if let Some((indexed, valid_at)) = indexes {
             state.install(indexed, valid_at);
@@ -249,21 +270,35 @@ impl Shard {
     /// Readers go on meanwhile; updates wait while the points are serialized.
     pub fn flush(&self) -> Result<()> {
         let _one = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
+        self.flush_locked()
+    }
+
+    /// [`Self::flush`], the flush lock held by the caller.
+    fn flush_locked(&self) -> Result<()> {
         self.wal.sync().map_err(Error::Wal)?;
-        let (bytes, indexes, covers) = {
+        let (bytes, indexes, keep, covers) = {
             let state = self.read();
             // Under the read lock no update is between its log append and its apply.
             let covers = self.wal.next_index();
-            let indexes = state.indexed.is_built().then(|| {
-                let bytes = index_files::manifest(&state.indexed, covers);
-                (bytes, state.indexed.built_at)
-            });
-            (crate::checkpoint::write(&state, covers), indexes, covers)
+            let indexes = state
+                .indexed
+                .is_built()
+                .then(|| index_files::manifest(&state.indexed, covers));
+            let keep: Vec<u64> = state
+                .base
+                .iter()
+                .map(|b| b.version)
+                .chain(state.indexed.is_built().then_some(state.indexed.built_at))
+                .collect();
+            (
+                crate::checkpoint::write(&state, covers),
+                indexes,
+                keep,
+                covers,
+            )
         };
         sextant_mmap_advice::atomic_write(self.path.join(POINTS), &bytes)?;
-        if let Some((bytes, built_at)) = indexes {
-            index_files::commit(&self.path, &bytes, built_at)?;
-        }
+        index_files::commit(&self.path, indexes.as_deref(), &keep)?;
         self.flushed.store(covers, Ordering::Release);
         if covers > 0 {
             self.wal.ack(covers - 1).map_err(Error::Wal)?;
@@ -278,22 +313,42 @@ impl Shard {
     /// exact scan until the next optimize. Returns the version the indexes cover.
     pub fn optimize(&self) -> Result<u64> {
         let _one = self.optimizing.lock().unwrap_or_else(|e| e.into_inner());
-        let input = {
+        let (input, base_bytes) = {
             let state = self.read();
             // Under the read lock no update is between its log append and its apply.
-            state.build_input(&self.config, self.wal.next_index())
+            let version = self.wal.next_index();
+            let dir = index_files::create_folder(&self.path, version)?;
+            let index = dir.join(PAYLOAD_INDEX);
+            state.payloads.save(&index).map_err(|e| Error::Damaged {
+                path: index,
+                what: e.to_string(),
+            })?;
+            (
+                state.build_input(&self.config, version),
+                base::write(&state, version),
+            )
         };
         let built_at = input.version;
+        let dir = index_files::folder(&self.path, built_at);
+        sextant_mmap_advice::atomic_write(dir.join(base::FILE), &base_bytes)?;
+        drop(base_bytes);
+        let dense: Vec<(String, usize)> = (self.config.vectors.iter())
+            .map(|(n, p)| (n.clone(), p.size))
+            .collect();
+        let sparse: Vec<String> = self.config.sparse_vectors.keys().cloned().collect();
+        let base = Base::open(&dir.join(base::FILE), &dense, &sparse)?;
         let indexed = Indexed::build(input, self.config.optimizer.threads())?;
         index_files::save(&self.path, &indexed)?;
-        // No flush in between: its `indexes.bin` could name the folder of the previous build.
+        // No flush in between: one that read the state before the swap would name the old
+        // folders only, and remove this one.
         let _flush = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
-        let manifest = {
+        {
             let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
             state.install(indexed, built_at);
-            index_files::manifest(&state.indexed, self.wal.next_index())
-        };
-        index_files::commit(&self.path, &manifest, built_at)?;
+            state.rebase(base);
+        }
+        // The points file now completes the new base: written before the old folders go.
+        self.flush_locked()?;
         Ok(built_at)
     }
 

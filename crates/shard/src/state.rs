@@ -4,11 +4,14 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use sextant_core::{BitSet, DenseVectors, PointId, PointOffset, SparseVector};
 use sextant_payload_index::{PayloadIndex, Points};
 
+use crate::base::Base;
+use crate::columns::{Column, SparseColumn};
 use crate::config::{OptimizerConfig, ShardConfig};
 use crate::error::{Error, Result};
 use crate::indexed::{Block, BuildInput, DenseInput, Indexed};
@@ -22,89 +25,16 @@ pub(crate) struct Slot {
     pub id: PointId,
     /// The log index of the last operation that changed the point.
     pub version: u64,
-    pub payload: Value,
+    pub payload: Payload,
 }
 
-/// One named vector's values, `size` floats per offset, and which offsets have one.
+/// Where a point's payload is.
 #[derive(Debug, Clone)]
-pub(crate) struct Column {
-    pub name: String,
-    pub size: usize,
-    pub distance: sextant_core::Distance,
-    pub values: Vec<f32>,
-    pub present: BitSet,
-}
-
-impl Column {
-    /// The values at `o`, whether it holds a vector or not (zeros if it never did, the
-    /// last values if it was removed). `o` must be below the column's length.
-    pub fn raw(&self, o: PointOffset) -> &[f32] {
-        &self.values[o as usize * self.size..(o as usize + 1) * self.size]
-    }
-
-    /// The vector of `o`, if it has one.
-    pub fn get(&self, o: PointOffset) -> Option<&[f32]> {
-        self.present
-            .contains(o)
-            .then(|| &self.values[o as usize * self.size..(o as usize + 1) * self.size])
-    }
-}
-
-/// The column's values by offset (every slot; one without a vector reads as zeros or its last
-/// values): what the exact scans score with the SIMD kernels.
-impl sextant_core::DenseVectorSource for Column {
-    type Element = f32;
-    fn dim(&self) -> usize {
-        self.size
-    }
-    fn len(&self) -> usize {
-        self.values.len() / self.size
-    }
-    fn vector(&self, o: PointOffset) -> &[f32] {
-        self.raw(o)
-    }
-    fn prepared_for(&self) -> Option<sextant_core::Distance> {
-        Some(self.distance)
-    }
-}
-
-/// One named sparse vector of every offset that has one, and its document frequencies.
-#[derive(Debug, Clone)]
-pub(crate) struct SparseColumn {
-    pub name: String,
-    pub idf: bool,
-    pub vectors: Vec<Option<SparseVector>>,
-    /// Term → points holding it (for the IDF modifier).
-    pub df: HashMap<u32, usize>,
-}
-
-impl SparseColumn {
-    /// The vector of `o`, if it has one.
-    pub fn get(&self, o: PointOffset) -> Option<&SparseVector> {
-        self.vectors.get(o as usize)?.as_ref()
-    }
-
-    fn set(&mut self, o: PointOffset, v: Option<SparseVector>) {
-        let at = o as usize;
-        if at >= self.vectors.len() {
-            self.vectors.resize(at + 1, None);
-        }
-        if let Some(old) = self.vectors[at].take() {
-            for t in old.indices() {
-                let n = self.df.get_mut(t).expect("a held term is counted");
-                *n -= 1;
-                if *n == 0 {
-                    self.df.remove(t);
-                }
-            }
-        }
-        if let Some(v) = &v {
-            for &t in v.indices() {
-                *self.df.entry(t).or_default() += 1;
-            }
-        }
-        self.vectors[at] = v;
-    }
+pub(crate) enum Payload {
+    /// In RAM (written since the base).
+    Stored(Value),
+    /// In the base file, as written there (parsed when read).
+    InBase,
 }
 
 /// The live points.
@@ -122,6 +52,8 @@ pub(crate) struct State {
     pub indexed: Indexed,
     /// When searches use those indexes.
     pub optimizer: OptimizerConfig,
+    /// The base file the columns and payloads read from.
+    pub base: Option<Arc<Base>>,
 }
 
 impl State {
@@ -130,13 +62,7 @@ impl State {
         let columns = config
             .vectors
             .iter()
-            .map(|(name, p)| Column {
-                name: name.clone(),
-                size: p.size,
-                distance: p.distance,
-                values: Vec::new(),
-                present: BitSet::new(0),
-            })
+            .map(|(name, p)| Column::new(name.clone(), p.size, p.distance))
             .collect();
         let sparse = config
             .sparse_vectors
@@ -157,11 +83,95 @@ impl State {
             free: Vec::new(),
             indexed: Indexed::default(),
             optimizer: config.optimizer,
+            base: None,
         }
     }
 
-    /// Fills a fresh state (of this config) with the points of a points file, at their
-    /// offsets, then builds the field indexes.
+    /// The points of `base` (checked against this config), with their vectors and payloads
+    /// read in place, and `payloads` (the payload index saved with it, opened in place).
+    pub fn on_base(
+        config: &ShardConfig,
+        base: Arc<Base>,
+        payloads: PayloadIndex,
+    ) -> std::result::Result<Self, String> {
+        let mut state = Self::new(config);
+        state.columns = state
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Column::on_base(c.name.clone(), c.size, c.distance, &base, i))
+            .collect();
+        state.slots = vec![None; base.slots];
+        for o in 0..base.slots as PointOffset {
+            let Some(id) = base.id(o) else {
+                state.free.push(o);
+                continue;
+            };
+            if state.ids.insert(id, o).is_some() {
+                return Err(format!("point {id} appears twice"));
+            }
+            for (i, c) in state.sparse.iter_mut().enumerate() {
+                c.set(o, base.sparse_vector(i, o)?);
+            }
+            state.slots[o as usize] = Some(Slot {
+                id,
+                version: base.version_of(o),
+                payload: Payload::InBase,
+            });
+        }
+        // Reused last first, as a shard that never closed would: highest offset last.
+        state.free.reverse();
+        state.payloads = payloads;
+        state.base = Some(base);
+        Ok(state)
+    }
+
+    /// The payload of the live point at `o` (parsed when it is in the base file: its bytes
+    /// are covered by the file's checksum and were written by `serde_json`).
+    pub fn payload(&self, o: PointOffset) -> Cow<'_, Value> {
+        match self.slots[o as usize].as_ref().map(|s| &s.payload) {
+            Some(Payload::Stored(v)) => Cow::Borrowed(v),
+            Some(Payload::InBase) => {
+                let base = self.base.as_ref().expect("an InBase payload has a base");
+                Cow::Owned(
+                    serde_json::from_slice(base.payload_bytes(o))
+                        .unwrap_or_else(|_| Value::Object(Map::new())),
+                )
+            }
+            None => Cow::Owned(Value::Null),
+        }
+    }
+
+    /// Moves the columns and payloads onto `base` (written at log index `version` from this
+    /// state's points then): what has not changed since is read from the file, RAM keeps
+    /// the rest.
+    pub fn rebase(&mut self, base: Arc<Base>) {
+        let version = base.version;
+        let changed = |o: PointOffset| {
+            self.slots
+                .get(o as usize)
+                .and_then(|s| s.as_ref())
+                .is_none_or(|s| s.version >= version)
+        };
+        let columns = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.rebase(&base, i, changed))
+            .collect();
+        self.columns = columns;
+        for (o, slot) in self.slots.iter_mut().enumerate().take(base.slots) {
+            if let Some(s) = slot.as_mut().filter(|s| s.version < version) {
+                debug_assert!(base.id(o as PointOffset) == Some(s.id));
+                s.payload = Payload::InBase;
+            }
+        }
+        self.base = Some(base);
+    }
+
+    /// Applies a points file to this state (empty, or loaded from the file's base): `slots`
+    /// slots, the `free` offsets (base points deleted since are dropped), the `points` it
+    /// holds (every point, or those changed since the base) and the field indexes it names.
     pub fn restore(
         &mut self,
         slots: usize,
@@ -169,16 +179,29 @@ impl State {
         points: Vec<crate::checkpoint::SavedPoint>,
         fields: Vec<(String, sextant_payload_index::FieldType)>,
     ) -> std::result::Result<(), String> {
-        self.slots = vec![None; slots];
-        for c in &mut self.columns {
-            c.values = vec![0.0; slots * c.size];
-            c.present = BitSet::new(slots);
+        if slots < self.slots.len() {
+            return Err(format!("{slots} slots, its base has {}", self.slots.len()));
+        }
+        self.slots.resize(slots, None);
+        let mut cleared = BitSet::new(slots);
+        for &o in free.iter().chain(points.iter().map(|p| &p.offset)) {
+            if o as usize >= slots {
+                return Err(format!("offset {o} beyond the {slots} slots"));
+            }
+            if !cleared.insert(o) {
+                return Err(format!("offset {o} is named twice"));
+            }
+            if let Some(old) = self.slots[o as usize].take() {
+                self.ids.remove(&old.id);
+                self.payloads.delete(o);
+                self.columns.iter_mut().for_each(|c| {
+                    c.present.remove(o);
+                });
+                self.sparse.iter_mut().for_each(|c| c.set(o, None));
+            }
         }
         for p in points {
             let (o, at) = (p.offset, p.offset as usize);
-            if self.slots[at].is_some() {
-                return Err(format!("offset {o} holds two points"));
-            }
             if self.ids.insert(p.id, o).is_some() {
                 return Err(format!("point {} appears twice", p.id));
             }
@@ -190,7 +213,7 @@ impl State {
                             p.id, c.name
                         ));
                     }
-                    c.values[at * c.size..(at + 1) * c.size].copy_from_slice(&v);
+                    c.row_mut(o).copy_from_slice(&v);
                     c.present.insert(o);
                 }
             }
@@ -203,16 +226,27 @@ impl State {
             self.slots[at] = Some(Slot {
                 id: p.id,
                 version: p.version,
-                payload: p.payload,
+                payload: Payload::Stored(p.payload),
             });
         }
-        for &o in &free {
-            if self.slots.get(o as usize).is_none_or(|s| s.is_some()) {
-                return Err(format!("free offset {o} is out of range or in use"));
-            }
+        if let Some(o) = free.iter().find(|&&o| self.slots[o as usize].is_some()) {
+            return Err(format!("free offset {o} holds a point"));
+        }
+        if let Some(o) =
+            (0..slots).find(|&o| self.slots[o].is_none() && !free.contains(&(o as PointOffset)))
+        {
+            return Err(format!("offset {o} holds no point and is not free"));
         }
         self.free = free;
-        for (key, schema) in fields {
+        let have: Vec<(String, sextant_payload_index::FieldType)> = self
+            .payloads
+            .schema()
+            .map(|(k, t)| (k.to_string(), t))
+            .collect();
+        for (key, _) in have.iter().filter(|h| !fields.contains(h)) {
+            self.payloads.drop_field(key);
+        }
+        for (key, schema) in fields.into_iter().filter(|f| !have.contains(f)) {
             self.apply(0, UpdateOp::CreateFieldIndex { key, schema })
                 .map_err(|e| e.to_string())?;
         }
@@ -445,7 +479,7 @@ impl State {
         self.slots[at] = Some(Slot {
             id: p.id,
             version,
-            payload,
+            payload: Payload::Stored(payload),
         });
         Ok(())
     }
@@ -483,19 +517,15 @@ impl State {
         v: Option<&Vector>,
         id: &PointId,
     ) -> Result<()> {
-        let at = o as usize;
         self.indexed.mark(o);
         if let Some(c) = self.columns.iter_mut().find(|c| c.name == name) {
-            c.present.grow(at + 1);
-            if c.values.len() < (at + 1) * c.size {
-                c.values.resize((at + 1) * c.size, 0.0);
-            }
             match v {
                 Some(Vector::Dense(v)) => {
-                    let dst = &mut c.values[at * c.size..(at + 1) * c.size];
+                    let distance = c.distance;
+                    let dst = c.row_mut(o);
                     dst.copy_from_slice(v);
-                    c.distance
-                        .prepare(dst, c.size)
+                    distance
+                        .prepare(dst, v.len())
                         .map_err(|e| Error::bad(format!("point {id}: {e}")))?;
                     c.present.insert(o);
                 }
@@ -540,14 +570,16 @@ impl State {
     ) -> Result<()> {
         for id in ids {
             let o = self.offset_of(id)?;
+            let mut payload = self.payload(o).into_owned();
+            if let Value::Object(m) = &mut payload {
+                change(m);
+            }
+            self.payloads.set(o, &payload)?;
             let slot = self.slots[o as usize]
                 .as_mut()
                 .expect("a mapped id has a slot");
-            if let Value::Object(m) = &mut slot.payload {
-                change(m);
-            }
             slot.version = version;
-            self.payloads.set(o, &slot.payload)?;
+            slot.payload = Payload::Stored(payload);
         }
         Ok(())
     }
@@ -558,7 +590,7 @@ impl Points for State {
         self.slots
             .get(offset as usize)?
             .as_ref()
-            .map(|s| Cow::Borrowed(&s.payload))
+            .map(|_| State::payload(self, offset))
     }
 
     fn offsets_of(&self, ids: &[PointId]) -> Vec<PointOffset> {

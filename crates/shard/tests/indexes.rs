@@ -1,4 +1,4 @@
-//! The indexes on disk: `indexes.bin` pinned by a golden file; a reopened shard searches the
+//! The indexes and the base on disk: `indexes.bin` and `base.bin` pinned by golden files; a reopened shard searches the
 //! saved graph, codes and sparse index (the same answers as before closing, changes made after
 //! the build still scanned); damage to `indexes.bin` or to an index file is refused with an
 //! error naming the file; the fuzz corpus replays.
@@ -47,6 +47,21 @@ fn golden_shard(dir: &Path) -> Shard {
     shard
 }
 
+/// The one build folder (`index-<version>/`) of a shard.
+fn build_folder(shard: &Path) -> PathBuf {
+    std::fs::read_dir(shard)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("index-")
+        })
+        .unwrap()
+}
+
 fn golden_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/indexes-v1.bin")
 }
@@ -56,19 +71,28 @@ fn golden_indexes_file() {
     let dir = tempfile::tempdir().unwrap();
     let shard = golden_shard(dir.path());
     let bytes = std::fs::read(dir.path().join("indexes.bin")).unwrap();
+    let base = std::fs::read(build_folder(dir.path()).join("base.bin")).unwrap();
+    let golden_base = golden_path().with_file_name("base-v1.bin");
     if std::env::var_os("SEXTANT_BLESS").is_some() {
         std::fs::write(golden_path(), &bytes).unwrap();
-        let corpus =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/shard_index_file");
-        std::fs::create_dir_all(&corpus).unwrap();
-        // A seed without the trailing checksum (the target reseals).
-        std::fs::write(corpus.join("golden"), &bytes[..bytes.len() - 4]).unwrap();
+        std::fs::write(&golden_base, &base).unwrap();
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+        for (target, b) in [("shard_index_file", &bytes), ("shard_base_file", &base)] {
+            std::fs::create_dir_all(corpus.join(target)).unwrap();
+            // A seed without the trailing checksum (the target reseals).
+            std::fs::write(corpus.join(target).join("golden"), &b[..b.len() - 4]).unwrap();
+        }
         return;
     }
     assert_eq!(
         bytes,
         std::fs::read(golden_path()).unwrap(),
         "the format changed: bump its version"
+    );
+    assert_eq!(
+        base,
+        std::fs::read(&golden_base).unwrap(),
+        "the base format changed: bump its version"
     );
     // The stale points stay out of the graph's answers after a reopen.
     let near = |shard: &Shard| -> Vec<PointId> {
@@ -107,18 +131,24 @@ fn damage_to_the_index_files_is_refused_naming_them() {
         assert!(names(&e, "indexes.bin"), "flip at {at}: {e}");
     }
     std::fs::write(&manifest, &golden).unwrap();
-    let folder = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("index-")
-        })
-        .unwrap();
-    for file in ["dense-0.graph", "sparse-0.idx"] {
+    let folder = build_folder(dir.path());
+    // The base file: every truncation and flipped byte is refused naming it.
+    let base_path = folder.join("base.bin");
+    let base = std::fs::read(&base_path).unwrap();
+    for cut in (0..base.len()).step_by(7) {
+        std::fs::write(&base_path, &base[..cut]).unwrap();
+        let e = Shard::open(dir.path()).unwrap_err();
+        assert!(names(&e, "base.bin"), "cut at {cut}: {e}");
+    }
+    for at in (0..base.len()).step_by(3) {
+        let mut bytes = base.clone();
+        bytes[at] ^= 0x04;
+        std::fs::write(&base_path, &bytes).unwrap();
+        let e = Shard::open(dir.path()).unwrap_err();
+        assert!(names(&e, "base.bin"), "flip at {at}: {e}");
+    }
+    std::fs::write(&base_path, &base).unwrap();
+    for file in ["dense-0.graph", "sparse-0.idx", "payload.idx"] {
         let path = folder.join(file);
         let good = std::fs::read(&path).unwrap();
         let mut bad = good.clone();
@@ -179,12 +209,19 @@ fn reopened_shard_searches_the_saved_indexes() {
 }
 
 #[test]
-fn index_file_corpus_replays() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/shard_index_file");
-    let mut n = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        sextant_shard::fuzzing::index_file(&std::fs::read(entry.unwrap().path()).unwrap());
-        n += 1;
+fn index_and_base_file_corpora_replay() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    type Reader = fn(&[u8]);
+    let targets: [(&str, Reader); 2] = [
+        ("shard_index_file", sextant_shard::fuzzing::index_file),
+        ("shard_base_file", sextant_shard::fuzzing::base_file),
+    ];
+    for (target, read) in targets {
+        let mut n = 0;
+        for entry in std::fs::read_dir(corpus.join(target)).unwrap() {
+            read(&std::fs::read(entry.unwrap().path()).unwrap());
+            n += 1;
+        }
+        assert!(n >= 1, "{target}: corpus empty");
     }
-    assert!(n >= 1, "corpus empty");
 }
