@@ -299,11 +299,12 @@ fn parse(
             let at = r.at;
             let starts = rising(&mut r, n + 1, "sparse starts")?;
             let p = *starts.last().expect("n + 1 starts") as usize;
+            let bytes_p = p.checked_mul(4).ok_or("a sparse entry count overflows")?;
             let indices = r.at;
-            r.take(4 * p, "sparse indices")?;
+            r.take(bytes_p, "sparse indices")?;
             align(&mut r)?;
             let values = r.at;
-            r.take(4 * p, "sparse values")?;
+            r.take(bytes_p, "sparse values")?;
             align(&mut r)?;
             sparse_at.push(SparseAt {
                 starts: at,
