@@ -60,7 +60,8 @@ pub fn process_cpu_time() -> Duration {
 }
 
 /// A memory figure of `/proc/self/status` (`VmHWM`, `VmRSS`, ...) in MiB, when the OS tells it.
-fn status_mib(field: &str) -> Option<f64> {
+/// A `/proc/self/status` size field (`VmRSS`, `RssAnon`, `RssFile`...) in MiB.
+pub fn status_mib(field: &str) -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = s
         .lines()

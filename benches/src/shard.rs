@@ -18,7 +18,7 @@ use sextant_shard::{
     UpdateOp, Vector, VectorParams,
 };
 
-use crate::host::{loadavg, rss_mib};
+use crate::host::{loadavg, rss_mib, status_mib};
 use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 
@@ -94,10 +94,15 @@ const WARM_QUERIES: usize = 200;
 /// In a fresh process: opens the shard, runs `WARM_QUERIES` dense queries, prints one JSON
 /// line with the open's seconds and the process's RSS growth.
 pub fn reopen_child(args: ReopenArgs) -> Result<(), String> {
-    let rss0 = rss_mib();
+    let (rss0, file0) = (rss_mib(), status_mib("RssFile"));
     let t = Instant::now();
     let shard = Shard::open(&args.path).map_err(|e| e.to_string())?;
     let reopen_s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "DEBUG after open: file {:?} total {:?}",
+        status_mib("RssFile"),
+        rss_mib()
+    );
     // The same pseudo-random queries as the peer's child (any direction will do).
     let mut x = 0x2545_F491_4F6C_DD1Du64;
     for _ in 0..WARM_QUERIES {
@@ -114,9 +119,11 @@ pub fn reopen_child(args: ReopenArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     let growth = rss_mib().zip(rss0).map(|(a, b)| a - b);
+    // Of it, pages of files read in place (the rest is heap).
+    let file = status_mib("RssFile").zip(file0).map(|(a, b)| a - b);
     println!(
         "{}",
-        json!({"reopen_s": reopen_s, "rss_growth_mib": growth})
+        json!({"reopen_s": reopen_s, "rss_growth_mib": growth, "file_rss_growth_mib": file})
     );
     Ok(())
 }

@@ -211,6 +211,28 @@ pub(crate) fn evict(bytes: &[u8], start: usize, len: usize) -> std::io::Result<b
     }
 }
 
+/// `MADV_DONTNEED` on the pages spanning `[start, start + len)`: they leave this process's
+/// resident set, the page cache keeps them (unlike [`evict`]), so the next touch is a minor
+/// fault, not a read. Returns whether a hint was given.
+pub(crate) fn release(bytes: &[u8], start: usize, len: usize) -> std::io::Result<bool> {
+    let Some((first, span)) = page_span(bytes.len(), start, len) else {
+        return Ok(false);
+    };
+    #[cfg(unix)]
+    {
+        // SAFETY: the span is inside a live shared file map; on a MAP_SHARED file map
+        // DONTNEED drops only the process's page table entries, the data stays in the page
+        // cache and the file.
+        unsafe { sys::madvise(bytes.as_ptr(), first, span, libc::MADV_DONTNEED) }?;
+        Ok(true)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (bytes, first, span);
+        Ok(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,9 @@
 //!   to follow a file another handle grows.
 //! - Advice per map, never process-wide: its access pattern (`advise`, given again after
 //!   `grow` / `reload` remap it), and per-range `will_need` (coalesced read-ahead),
-//!   `populate` (`MADV_POPULATE_READ`, else one touched byte per page) and `evict`
-//!   (`MADV_PAGEOUT`, else `MADV_DONTNEED`). Off Linux these are no-ops or portable fallbacks.
+//!   `populate` (`MADV_POPULATE_READ`, else one touched byte per page), `evict`
+//!   (`MADV_PAGEOUT`, else `MADV_DONTNEED`) and `release` (`MADV_DONTNEED`: out of this
+//!   process's resident set, still in the page cache). Off Linux these are no-ops or portable fallbacks.
 //! - [`BatchReader`]: many `(offset, len)` reads in one io_uring submission (feature
 //!   `io-uring`, on by default), with a `pread` fallback giving identical bytes.
 //! - [`atomic_write`] and [`sync_dir`]: replace a small file so a crash leaves the old or the new.

@@ -61,6 +61,14 @@ macro_rules! shared_map_methods {
                 .map_err(|e| $crate::Error::io(&self.path, "populate", e))
         }
 
+        /// Drops `[start, start + len)` from this process's resident set, leaving the pages
+        /// in the page cache (a scan that should not count against the process's RSS: a
+        /// checksum over a file read in place). Returns whether a hint was given.
+        pub fn release(&self, start: usize, len: usize) -> $crate::Result<bool> {
+            $crate::advice::release(self.bytes(), start, len)
+                .map_err(|e| $crate::Error::io(&self.path, "release", e))
+        }
+
         /// Asks the kernel to drop `[start, start + len)` from memory; the file keeps the data
         /// and later reads fault it back in. Returns whether a hint was accepted.
         pub fn evict(&self, start: usize, len: usize) -> $crate::Result<bool> {

@@ -88,6 +88,7 @@ fn empty_files_map_to_empty_slices() {
     map.will_need(&[(0, 10)]).unwrap();
     map.populate(0, 10).unwrap();
     assert!(!map.evict(0, 10).unwrap());
+    assert!(!map.release(0, 10).unwrap());
 }
 
 #[test]
@@ -115,6 +116,12 @@ fn populate_and_evict_keep_the_data() {
     );
     writer.evict(0, len).unwrap();
     assert_eq!(writer.bytes(), &pattern(len)[..]);
+    assert_eq!(map.release(0, len).unwrap(), cfg!(unix));
+    assert_eq!(
+        map.bytes(),
+        &pattern(len)[..],
+        "released pages read the same"
+    );
 }
 
 fn read_both_ways(

@@ -187,7 +187,14 @@ impl Base {
     /// Maps `path` and checks it against the config's vectors (names and sizes, in order).
     pub fn open(path: &Path, dense: &[(String, usize)], sparse: &[String]) -> Result<Arc<Base>> {
         let map = MmapFile::open(path).map_err(Error::from)?;
-        match parse(map.bytes(), dense, sparse) {
+        let parsed = parse(map.bytes(), dense, sparse);
+        // The checksum read every page: let them go (searches fault back what they touch).
+        // Only a hint: a refusal costs memory, not correctness.
+        let _ = map.release(0, map.len());
+        // Searches read single vectors: no read-ahead around them (it would map ~64 KiB per
+        // rescored vector into the process).
+        let _ = map.advise(sextant_mmap_advice::Advice::Random);
+        match parsed {
             Ok(l) => Ok(Arc::new(Base {
                 version: l.version,
                 slots: l.slots,
