@@ -51,9 +51,9 @@ def csr_row(m, r):
     return q.SparseVector(indices[a:b].tolist(), values[a:b].tolist())
 
 
-def rss_mib():
+def rss_mib(field="VmRSS:"):
     for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return None
 
@@ -110,7 +110,7 @@ def median_us(f, repeats=201):
 
 def reopen_child(path, dim):
     """Runs in a fresh process: opens the shard, runs a few queries, reports times and RSS."""
-    rss0 = rss_mib()
+    rss0, file0 = rss_mib(), rss_mib("RssFile:")
     t = time.perf_counter()
     shard = q.EdgeShard.load(path)
     reopen_s = time.perf_counter() - t
@@ -118,7 +118,8 @@ def reopen_child(path, dim):
     for _ in range(200):
         v = rng.standard_normal(dim).astype(np.float32)
         shard.query(q.QueryRequest(limit=10, query=q.Query.Nearest(v.tolist(), using="dense")))
-    print(json.dumps({"reopen_s": reopen_s, "rss_growth_mib": rss_mib() - rss0}))
+    print(json.dumps({"reopen_s": reopen_s, "rss_growth_mib": rss_mib() - rss0,
+                      "file_rss_growth_mib": rss_mib("RssFile:") - file0}))
 
 
 def main():
@@ -221,6 +222,9 @@ def main():
         if mem.get("rss_growth_mib"):
             row("RSS growth MiB (fresh process: open + queries)", f"{reopened['rss_growth_mib']:.1f}",
                 f"{mem['rss_growth_mib']:.1f}", reopened["rss_growth_mib"] / mem["rss_growth_mib"])
+            e_heap = reopened["rss_growth_mib"] - reopened["file_rss_growth_mib"]
+            o_heap = mem["rss_growth_mib"] - (mem.get("file_rss_growth_mib") or 0)
+            row("  of it not file pages (heap) MiB", f"{e_heap:.1f}", f"{o_heap:.1f}", e_heap / o_heap)
         shard = q.EdgeShard.load(path)
 
         def curve_ratio(label, reqs_for, ours_label):

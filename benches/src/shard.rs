@@ -98,11 +98,6 @@ pub fn reopen_child(args: ReopenArgs) -> Result<(), String> {
     let t = Instant::now();
     let shard = Shard::open(&args.path).map_err(|e| e.to_string())?;
     let reopen_s = t.elapsed().as_secs_f64();
-    eprintln!(
-        "DEBUG after open: file {:?} total {:?}",
-        status_mib("RssFile"),
-        rss_mib()
-    );
     // The same pseudo-random queries as the peer's child (any direction will do).
     let mut x = 0x2545_F491_4F6C_DD1Du64;
     for _ in 0..WARM_QUERIES {
@@ -469,6 +464,7 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
         serde_json::from_slice(&out.stdout).map_err(|e| format!("reopen child: {e}"))?;
     let reopen_s = child["reopen_s"].as_f64().ok_or("reopen child: no time")?;
     let rss = child["rss_growth_mib"].as_f64();
+    let file_rss = child["file_rss_growth_mib"].as_f64();
     let shard = Shard::open(&path).map_err(|e| e.to_string())?;
     table.row(vec![
         "close + reopen".into(),
@@ -487,10 +483,13 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
         table.row(vec![
             "RSS of the reopened shard".into(),
             format!("{rss:.1} MiB"),
-            format!("a fresh process: open + {WARM_QUERIES} queries"),
+            format!(
+                "a fresh process: open + {WARM_QUERIES} queries; {:.1} MiB of it file pages",
+                file_rss.unwrap_or(f64::NAN)
+            ),
         ]);
     }
-    report.push(json!({"kind": "memory", "rss_growth_mib": rss}));
+    report.push(json!({"kind": "memory", "rss_growth_mib": rss, "file_rss_growth_mib": file_rss}));
     eprintln!("shard: optimize {optimize_s:.2} s, close {close_s:.3} s, reopen {reopen_s:.3} s");
 
     let mut results = Table::new(&["query", "ef", "recall", "QPS", "p50 us", "p99 us"]);
