@@ -1,27 +1,30 @@
 //! # sextant-shard
 //!
 //! An embeddable vector store like Qdrant Edge's `EdgeShard`, with Qdrant's data model: points
-//! with u64 or UUID ids, named dense and sparse vectors, a JSON payload filtered with Qdrant's filter
-//! language. **First slice** (issue 22 is open): every operation goes to a write-ahead log
-//! before it is acknowledged and the points live in RAM; `flush` (and closing) writes them all
-//! to a points file and truncates the log, `open` reads the file and replays the log's tail;
-//! queries are exact scans. Not built yet: segments on disk and the optimizer (HNSW, quantization,
-//! immutable indexes, the sparse index), nested `set_payload` keys, payload operations by
-//! filter, snapshots, the universal query's order-by / groups / recommend / discover / formulas.
+//! with u64 or UUID ids, named dense and sparse vectors, a JSON payload filtered with Qdrant's
+//! filter language. Every operation goes to a write-ahead log before it is acknowledged;
+//! [`Shard::optimize`] builds a graph per dense vector (on codes, rescored, when the config
+//! names a codec), an inverted index per sparse vector and a base file of every point read in
+//! place; `flush` writes what changed since; `open` maps the base and replays the log's tail.
+//! Issue 22 is open: several segments, an automatic optimizer, snapshots, nested
+//! `set_payload` keys, payload operations by filter and the universal query's order-by /
+//! groups / recommend / discover / formulas are not built (the crate README has the list).
 //!
-//! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`]: named dense vectors (size,
-//!   Qdrant's distance names), named sparse vectors (optional IDF [`Modifier`]) and the log's
-//!   durability, persisted as `config.json`.
+//! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
+//!   dense vectors (size, Qdrant's distance names, graph parameters, codec), named sparse
+//!   vectors (optional IDF [`Modifier`]), the log's durability and the optimizer's
+//!   thresholds, persisted as `config.json`.
 //! - [`UpdateOp`], [`Point`], [`Vector`]: upsert (with Qdrant's `update_filter` and
 //!   [`UpdateMode`]), delete by ids or by filter, set / overwrite / delete / clear payload,
 //!   update / delete named vectors ([`PointVectors`]), create / delete a payload field index.
-//! - [`Shard`]: `create`, `open` (replays the log), `update`, `retrieve`, `query`, `scroll`,
-//!   `count`, `facet`, `payload_schema`, `info`, `flush`, `close`; a second open of the same folder fails
+//! - [`Shard`]: `create`, `open` (maps the base, replays the log), `update`, `retrieve`,
+//!   `query`, `scroll`, `count`, `facet`, `payload_schema`, `info`, `optimize`, `flush`, `close`; a second open of the same folder fails
 //!   with [`Error::Locked`].
 //! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
 //!   time with the next page's first id.
-//! - [`QueryRequest`], [`Query`], [`Prefetch`], [`Fusion`], [`Record`]: Qdrant's universal
-//!   query: nearest points by a dense vector, or best by dot product with a sparse one (points
+//! - [`QueryRequest`], [`Query`], [`Prefetch`], [`Fusion`], [`SearchParams`],
+//!   [`QuantizationParams`], [`Record`]: Qdrant's universal query (`hnsw_ef`, `exact`,
+//!   `quantization` params): nearest points by a dense vector, or best by dot product with a sparse one (points
 //!   sharing a term; the IDF modifier over live points); prefetch stages (nested) fused by RRF
 //!   or DBSF, or re-ranked by a vector; filter, offset, limit, score threshold and payload /
 //!   vector selectors; Qdrant's scores (similarity for Cosine, Dot and sparse, distance for
