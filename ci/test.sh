@@ -18,6 +18,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --locked
 echo "== cargo test"
 cargo test --workspace --locked
 
+echo "== shard crash test: SIGKILL a writer of every update kind 30 times (the bench runs 500)"
+target/debug/sextant-bench shard-crash --kills 30 --max-run-ms 400
+
 echo "== cargo test: the payload index without its default stemmer feature"
 cargo test --locked -p sextant-payload-index --no-default-features --test text
 

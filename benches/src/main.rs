@@ -20,6 +20,7 @@ mod query_args;
 mod report;
 mod scratch;
 mod shard;
+mod shard_crash;
 mod sparse;
 mod stats;
 mod wal;
@@ -74,6 +75,12 @@ enum Command {
     /// The reopen of `shard`, in a fresh process so its RSS is the shard's (internal).
     #[command(hide = true)]
     ShardReopenChild(shard::ReopenArgs),
+    /// Crash test of the shard: SIGKILL a writer running every update kind, flushes and
+    /// optimizes; count acknowledged operations lost and inconsistent states (both must be 0).
+    ShardCrash(shard_crash::ShardCrashArgs),
+    /// The writer process of `shard-crash` (internal).
+    #[command(hide = true)]
+    ShardCrashChild(shard_crash::ShardCrashChildArgs),
     /// Payload-store workload on sextant-gridstore and redb.
     Gridstore(gridstore::GridstoreArgs),
     /// Payload indexes over payload.jsonl: build, exact counts, materialized filters,
@@ -107,6 +114,8 @@ fn main() {
         Command::Sparse(a) => sparse::run(a),
         Command::Shard(a) => shard::run(a),
         Command::ShardReopenChild(a) => shard::reopen_child(a),
+        Command::ShardCrash(a) => shard_crash::run(a),
+        Command::ShardCrashChild(a) => shard_crash::child(a),
         Command::GridstoreCrash(a) => gridstore_crash::run(a),
         Command::GridstoreCrashChild(a) => gridstore_crash::child(a),
         Command::WalCrash(a) => wal_crash::run(a),

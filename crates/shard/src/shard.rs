@@ -36,6 +36,12 @@ const POINTS: &str = "points.bin";
 /// The payload index saved with a base file, in its folder.
 const PAYLOAD_INDEX: &str = "payload.idx";
 
+/// The base an optimize installs: the current one (nothing logged since), or a new one.
+enum NextBase {
+    Current(std::sync::Arc<Base>),
+    Write(Vec<u8>),
+}
+
 /// An open shard: one writer (this handle; a second open fails with [`Error::Locked`]).
 #[derive(Debug)]
 pub struct Shard {
@@ -313,30 +319,44 @@ impl Shard {
     /// exact scan until the next optimize. Returns the version the indexes cover.
     pub fn optimize(&self) -> Result<u64> {
         let _one = self.optimizing.lock().unwrap_or_else(|e| e.into_inner());
-        let (input, base_bytes) = {
+        let (input, next) = {
             let state = self.read();
             // Under the read lock no update is between its log append and its apply.
             let version = self.wal.next_index();
-            let dir = index_files::create_folder(&self.path, version)?;
-            let index = dir.join(PAYLOAD_INDEX);
-            state.payloads.save(&index).map_err(|e| Error::Damaged {
-                path: index,
-                what: e.to_string(),
-            })?;
-            (
-                state.build_input(&self.config, version),
-                base::write(&state, version),
-            )
+            // Nothing logged since the last optimize: its base (whose folder the points file
+            // names, so it must not be rewritten) is this state's.
+            let current = state.base.clone().filter(|b| b.version == version);
+            if current.is_some() && state.indexed.is_built() && state.indexed.built_at == version {
+                return Ok(version);
+            }
+            let next = match current {
+                Some(base) => NextBase::Current(base),
+                None => {
+                    let dir = index_files::create_folder(&self.path, version)?;
+                    let index = dir.join(PAYLOAD_INDEX);
+                    state.payloads.save(&index).map_err(|e| Error::Damaged {
+                        path: index,
+                        what: e.to_string(),
+                    })?;
+                    NextBase::Write(base::write(&state, version))
+                }
+            };
+            (state.build_input(&self.config, version), next)
         };
         let built_at = input.version;
-        let dir = index_files::folder(&self.path, built_at);
-        sextant_mmap_advice::atomic_write(dir.join(base::FILE), &base_bytes)?;
-        drop(base_bytes);
-        let dense: Vec<(String, usize)> = (self.config.vectors.iter())
-            .map(|(n, p)| (n.clone(), p.size))
-            .collect();
-        let sparse: Vec<String> = self.config.sparse_vectors.keys().cloned().collect();
-        let base = Base::open(&dir.join(base::FILE), &dense, &sparse)?;
+        let base = match next {
+            NextBase::Current(base) => base,
+            NextBase::Write(bytes) => {
+                let dir = index_files::folder(&self.path, built_at);
+                sextant_mmap_advice::atomic_write(dir.join(base::FILE), &bytes)?;
+                drop(bytes);
+                let dense: Vec<(String, usize)> = (self.config.vectors.iter())
+                    .map(|(n, p)| (n.clone(), p.size))
+                    .collect();
+                let sparse: Vec<String> = self.config.sparse_vectors.keys().cloned().collect();
+                Base::open(&dir.join(base::FILE), &dense, &sparse)?
+            }
+        };
         let indexed = Indexed::build(input, self.config.optimizer.threads())?;
         index_files::save(&self.path, &indexed)?;
         // No flush in between: one that read the state before the swap would name the old
