@@ -1,5 +1,5 @@
-//! Entry points for the fuzz targets `shard_points_file`, `shard_base_file` and
-//! `shard_index_file` and their
+//! Entry points for the fuzz targets `shard_points_file`, `shard_base_file`,
+//! `shard_index_file` and `shard_snapshot_file` and their
 //! corpus replay tests: arbitrary bytes, resealed with a valid checksum so the structure checks
 //! are what is exercised, read as a points file of [`config`] (refused with an error, or read,
 //! written again and read again to the same bytes) or as its `indexes.bin` (refused or
@@ -34,6 +34,13 @@ pub fn base_file(data: &[u8]) {
     let mut bytes = data.to_vec();
     sextant_mmap_advice::header::seal(&mut bytes);
     let _ = crate::base::check(&bytes);
+}
+
+/// Reads `data` (its checksum recomputed) as a snapshot file.
+pub fn snapshot_file(data: &[u8]) {
+    let mut bytes = data.to_vec();
+    sextant_mmap_advice::header::seal(&mut bytes);
+    let _ = crate::snapshot::parse(&bytes);
 }
 
 /// Reads `data` (its checksum recomputed) as the `indexes.bin` of a shard of [`config`].

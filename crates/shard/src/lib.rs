@@ -6,7 +6,8 @@
 //! [`Shard::optimize`] builds a graph per dense vector (on codes, rescored, when the config
 //! names a codec), an inverted index per sparse vector and a base file of every point read in
 //! place; `flush` writes what changed since; `open` maps the base and replays the log's tail.
-//! Issue 22 is open: several segments, an automatic optimizer, snapshots, nested
+//! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
+//! Issue 22 is open: several segments, an automatic optimizer, nested
 //! `set_payload` keys, payload operations by filter and the universal query's order-by /
 //! groups / recommend / discover / formulas are not built (the crate README has the list).
 //!
@@ -18,7 +19,7 @@
 //!   [`UpdateMode`]), delete by ids or by filter, set / overwrite / delete / clear payload,
 //!   update / delete named vectors ([`PointVectors`]), create / delete a payload field index.
 //! - [`Shard`]: `create`, `open` (maps the base, replays the log), `update`, `retrieve`,
-//!   `query`, `scroll`, `count`, `facet`, `payload_schema`, `info`, `optimize`, `flush`, `close`; a second open of the same folder fails
+//!   `query`, `scroll`, `count`, `facet`, `payload_schema`, `info`, `optimize`, `flush`, `snapshot`, `restore`, `close`; a second open of the same folder fails
 //!   with [`Error::Locked`].
 //! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
 //!   time with the next page's first id.
@@ -66,6 +67,7 @@ mod query;
 mod reader;
 mod scroll;
 mod shard;
+mod snapshot;
 mod state;
 
 pub use config::{

@@ -276,11 +276,71 @@ impl Shard {
     /// Readers go on meanwhile; updates wait while the points are serialized.
     pub fn flush(&self) -> Result<()> {
         let _one = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
-        self.flush_locked()
+        self.flush_locked().map(|_| ())
     }
 
-    /// [`Self::flush`], the flush lock held by the caller.
-    fn flush_locked(&self) -> Result<()> {
+    /// Writes a snapshot of the shard to `target` (one file: the config, the points and the
+    /// indexes as of a flush made now) and returns the log index it covers to. Updates go on
+    /// meanwhile (they are after the snapshot); flushes and an optimize's swap wait for it.
+    pub fn snapshot(&self, target: impl AsRef<Path>) -> Result<u64> {
+        let _one = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
+        let covers = self.flush_locked()?;
+        let mut names = vec![CONFIG.to_string(), POINTS.to_string()];
+        let folders: Vec<u64> = {
+            let state = self.read();
+            let mut v: Vec<u64> = state.base.iter().map(|b| b.version).collect();
+            if state.indexed.is_built() {
+                names.push(index_files::MANIFEST.to_string());
+                v.push(state.indexed.built_at);
+            }
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        for version in folders {
+            let dir = index_files::folder(&self.path, version);
+            let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let mut files: Vec<String> = entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| !n.ends_with(".tmp"))
+                .map(|n| format!("{folder}/{n}"))
+                .collect();
+            files.sort();
+            names.extend(files);
+        }
+        crate::snapshot::write(&self.path, &names, covers, target.as_ref())?;
+        Ok(covers)
+    }
+
+    /// Restores the snapshot at `snapshot` into `path` (created if missing; fails if a shard
+    /// is there), checking every file's checksum (a damaged snapshot is an error naming what
+    /// is damaged), and opens it.
+    pub fn restore(snapshot: impl AsRef<Path>, path: impl AsRef<Path>) -> Result<Shard> {
+        let path = path.as_ref().to_path_buf();
+        if path.join(CONFIG).exists() {
+            return Err(Error::Exists { path });
+        }
+        std::fs::create_dir_all(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let covers = crate::snapshot::unpack(snapshot.as_ref(), &path)?;
+        // An empty log that goes on from the snapshot's last operation.
+        let options = WalConfig {
+            first_index: covers,
+            ..WalConfig::default()
+        };
+        drop(Wal::open(path.join(WAL_DIR), options).map_err(Error::Wal)?);
+        Shard::open(path)
+    }
+
+    /// [`Self::flush`], the flush lock held by the caller; returns the log index the files
+    /// now cover to.
+    fn flush_locked(&self) -> Result<u64> {
         self.wal.sync().map_err(Error::Wal)?;
         let (bytes, indexes, keep, covers) = {
             let state = self.read();
@@ -309,7 +369,7 @@ impl Shard {
         if covers > 0 {
             self.wal.ack(covers - 1).map_err(Error::Wal)?;
         }
-        Ok(())
+        Ok(covers)
     }
 
     /// Builds the indexes of the points there are now: a graph over each dense vector held
