@@ -29,20 +29,12 @@ import numpy as np
 import qdrant_edge as q
 
 from bench_data import load_dataset
+from edge_filtered import qps_at
 from edge_payload import to_filter
+from sparse_peers import read_csr
 
 TYPES = {"keyword": q.PayloadSchemaType.Keyword, "integer": q.PayloadSchemaType.Integer}
 FIELDS = {"category": "keyword", "year": "integer", "name_len": "integer"}
-
-
-def read_csr(path):
-    """A big-ann-benchmarks CSR file: (indptr, indices, values)."""
-    with open(path, "rb") as f:
-        rows, cols, nnz = np.fromfile(f, dtype=np.int64, count=3)
-        indptr = np.fromfile(f, dtype=np.int64, count=rows + 1)
-        indices = np.fromfile(f, dtype=np.int32, count=nnz)
-        values = np.fromfile(f, dtype=np.float32, count=nnz)
-    return indptr, indices, values
 
 
 def csr_row(m, r):
@@ -63,19 +55,6 @@ def disk_bytes(path):
     for root, _dirs, files in os.walk(path):
         total += sum(os.stat(os.path.join(root, f)).st_blocks * 512 for f in files)
     return total
-
-
-def qps_at(curve, target):
-    pts = sorted(curve)
-    if not pts or pts[-1][0] < target:
-        return None
-    if pts[0][0] >= target:
-        return max(qps for r, qps in pts if r >= target)
-    for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
-        if r0 <= target <= r1:
-            t = 1.0 if r1 == r0 else (target - r0) / (r1 - r0)
-            return math.exp(math.log(q0) + t * (math.log(q1) - math.log(q0)))
-    return None
 
 
 def timed(shard, reqs, repeats):

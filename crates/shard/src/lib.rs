@@ -19,14 +19,15 @@
 //!   [`UpdateMode`]), delete by ids or by filter, set / overwrite / delete / clear payload,
 //!   update / delete named vectors ([`PointVectors`]), create / delete a payload field index.
 //! - [`Shard`]: `create`, `open` (maps the base, replays the log), `update`, `retrieve`,
-//!   `query`, `scroll`, `count`, `facet`, `payload_schema`, `info`, `optimize`, `flush`, `snapshot`, `restore`, `close`; a second open of the same folder fails
-//!   with [`Error::Locked`].
+//!   `query`, `query_batch`, `scroll`, `count`, `facet`, `payload_schema`, `info`,
+//!   `optimize`, `flush`, `snapshot`, `restore`, `close`; a second open of the same folder
+//!   fails with [`Error::Locked`].
 //! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
 //!   time with the next page's first id.
 //! - [`QueryRequest`], [`Query`], [`Prefetch`], [`Fusion`], [`SearchParams`],
 //!   [`QuantizationParams`], [`Record`]: Qdrant's universal query (`hnsw_ef`, `exact`,
-//!   `quantization` params): nearest points by a dense vector, or best by dot product with a sparse one (points
-//!   sharing a term; the IDF modifier over live points); prefetch stages (nested) fused by RRF
+//!   `quantization` params): nearest points by a dense vector, or best by dot product with a
+//!   sparse one (points sharing a term; the IDF modifier over live points); prefetch stages (nested) fused by RRF
 //!   or DBSF, or re-ranked by a vector; filter, offset, limit, score threshold and payload /
 //!   vector selectors; Qdrant's scores (similarity for Cosine, Dot and sparse, distance for
 //!   Euclid and Manhattan).

@@ -224,6 +224,13 @@ impl Shard {
         state.query(req)
     }
 
+    /// Several queries against the same state (Qdrant's query batch): one answer (or error)
+    /// per request, in order; no update lands between them.
+    pub fn query_batch(&self, reqs: &[QueryRequest]) -> Vec<Result<Vec<Record>>> {
+        let state = self.read();
+        reqs.iter().map(|r| state.query(r)).collect()
+    }
+
     /// One page of points in id order.
     pub fn scroll(&self, req: &ScrollRequest) -> ScrollPage {
         let state = self.read();

@@ -62,6 +62,13 @@ fn golden_snapshot_and_restore() {
     assert_eq!(everything(&restored), everything(&shard));
     let q = QueryRequest::new("a", vec![-1.0, 0.3], 5);
     assert_eq!(restored.query(&q).unwrap(), shard.query(&q).unwrap());
+    // A batch answers each request as alone, an error in its place.
+    let bad = QueryRequest::new("nope", vec![1.0, 0.0], 5);
+    let batch = restored.query_batch(&[q.clone(), bad, q.clone()]);
+    assert_eq!(batch.len(), 3);
+    assert_eq!(batch[0].as_ref().unwrap(), &shard.query(&q).unwrap());
+    assert!(batch[1].is_err());
+    assert_eq!(batch[2].as_ref().unwrap(), batch[0].as_ref().unwrap());
     // The restored shard takes operations from where the snapshot ends.
     restored
         .update(UpdateOp::upsert(vec![Point::new(
