@@ -190,12 +190,35 @@ pub(crate) struct BuildInput {
     pub sparse: Vec<Vec<(PointOffset, SparseVector)>>,
 }
 
+/// Fewest dimensions for which a build searches on int8 codes (see `build_dense`).
+const BUILD_CODES_MIN_DIM: usize = 64;
+
 /// Builds a dense vector's graph (and codes) on `threads` threads.
 fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
     let built = |e: String| Error::Build(e);
     let pairs = DensePairScorer::new(&input.vectors, input.distance);
-    let mut graph = HnswIndex::build(input.vectors.len(), &pairs, input.hnsw, threads)
-        .map_err(|e| built(e.to_string()))?;
+    let n = input.vectors.len();
+    // Inserts search on per-dimension int8 codes (a quarter of the bytes), links are chosen on
+    // the floats: minilm-pypi-20k, 2 threads, 1.61 → 1.05 s, the same recall at every ef.
+    // Only for embeddings of `BUILD_CODES_MIN_DIM` dimensions or more: on a few dimensions
+    // spanning a wide range, 256 levels per dimension cannot tell neighbours apart (3-d
+    // points over 0..200,000: the graph lost the nearest ones). Manhattan has no such codes.
+    let mut graph = match input.distance {
+        Distance::Manhattan => HnswIndex::build(n, &pairs, input.hnsw, threads),
+        _ if input.vectors.dim() < BUILD_CODES_MIN_DIM => {
+            HnswIndex::build(n, &pairs, input.hnsw, threads)
+        }
+        distance => {
+            let config = CodecConfig::new(QuantizationConfig::ScalarInt8PerDim {
+                quantile: QuantizationConfig::SCALAR_INT8_PER_DIM_QUANTILE,
+            });
+            let codes = AnyCodes::train(&input.vectors, distance, &config, threads)
+                .map_err(|e| built(e.to_string()))?;
+            let search = |p| codes.query_scorer(input.vectors.vector(p));
+            HnswIndex::build_with_search(n, &pairs, search, input.hnsw, threads)
+        }
+    }
+    .map_err(|e| built(e.to_string()))?;
     let mut blocks = Vec::with_capacity(input.blocks.len());
     for (block, members) in input.blocks {
         graph
