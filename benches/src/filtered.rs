@@ -64,16 +64,6 @@ pub struct FilteredArgs {
     g: GraphArgs,
 }
 
-/// The default filters (minilm payload fields).
-fn default_filters() -> Vec<Value> {
-    vec![
-        json!({"must": [{"key": "year", "range": {"gte": 2025}}]}),
-        json!({"must": [{"key": "category", "match": {"value": "web"}}]}),
-        json!({"must": [{"key": "name_len", "range": {"gte": 40}}]}),
-        json!({"must": [{"key": "category", "match": {"value": "cli"}}, {"key": "year", "match": {"value": 2019}}]}),
-    ]
-}
-
 /// QPS at `recall` on a (recall, qps) curve, interpolated in log(QPS) as compare.py does.
 fn qps_at(curve: &[(f64, f64)], recall: f64) -> Option<f64> {
     let mut pts = curve.to_vec();
@@ -141,7 +131,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     let payload_index = crate::payloads::index_all(&payloads, &types)?;
     let filters = match &args.filters {
         Some(path) => crate::payloads::read_filters(path)?,
-        None => default_filters(),
+        None => crate::payloads::default_filters(),
     };
     let parsed: Vec<Filter> = filters
         .iter()

@@ -136,15 +136,6 @@ const RRF_K: u32 = 60;
 /// Repeats of a count or facet, the median reported.
 const MICRO_REPEATS: usize = 201;
 
-fn default_filters() -> Vec<Value> {
-    vec![
-        json!({"must": [{"key": "year", "range": {"gte": 2025}}]}),
-        json!({"must": [{"key": "category", "match": {"value": "web"}}]}),
-        json!({"must": [{"key": "name_len", "range": {"gte": 40}}]}),
-        json!({"must": [{"key": "category", "match": {"value": "cli"}}, {"key": "year", "match": {"value": 2019}}]}),
-    ]
-}
-
 /// The inputs: dense base and queries, payloads, sparse base and queries (paired by text).
 struct Data<'a> {
     base: &'a VecsFile<f32>,
@@ -396,7 +387,7 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
     let (dim, distance) = (ds.meta().dim, ds.distance());
     let filters = match &args.filters {
         Some(p) => crate::payloads::read_filters(p)?,
-        None => default_filters(),
+        None => crate::payloads::default_filters(),
     };
     let parsed: Vec<Filter> = filters
         .iter()

@@ -35,7 +35,7 @@ use sextant_core::{PointId, PointOffset, SparseVector};
 use sextant_mmap_advice::{MmapFile, header};
 
 use crate::error::{Error, Result};
-use crate::reader::Reader;
+use crate::reader::{Reader, Shape};
 use crate::state::State;
 
 /// The file's magic.
@@ -57,21 +57,9 @@ pub(crate) fn write(state: &State, version: u64) -> Vec<u8> {
     let n = state.slots.len();
     let dense_bytes: usize = state.columns.iter().map(|c| 4 * c.size * n).sum();
     let mut w = header::start_file(MAGIC, VERSION, dense_bytes + 64 * n + (1 << 16));
-    let text = |w: &mut Vec<u8>, s: &str| {
-        w.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        w.extend_from_slice(s.as_bytes());
-    };
     w.extend_from_slice(&version.to_le_bytes());
     w.extend_from_slice(&(n as u64).to_le_bytes());
-    w.extend_from_slice(&(state.columns.len() as u32).to_le_bytes());
-    for c in &state.columns {
-        text(&mut w, &c.name);
-        w.extend_from_slice(&(c.size as u32).to_le_bytes());
-    }
-    w.extend_from_slice(&(state.sparse.len() as u32).to_le_bytes());
-    for c in &state.sparse {
-        text(&mut w, &c.name);
-    }
+    state.shape().write(&mut w);
     pad(&mut w);
     for s in &state.slots {
         w.push(match s.as_ref().map(|s| s.id) {
@@ -185,9 +173,9 @@ pub(crate) struct Base {
 
 impl Base {
     /// Maps `path` and checks it against the config's vectors (names and sizes, in order).
-    pub fn open(path: &Path, dense: &[(String, usize)], sparse: &[String]) -> Result<Arc<Base>> {
+    pub fn open(path: &Path, shape: &Shape) -> Result<Arc<Base>> {
         let map = MmapFile::open(path).map_err(Error::from)?;
-        let parsed = parse(map.bytes(), dense, sparse);
+        let parsed = parse(map.bytes(), shape);
         // The checksum read every page: let them go (searches fault back what they touch).
         // Only a hint: a refusal costs memory, not correctness.
         let _ = map.release(0, map.len());
@@ -211,11 +199,7 @@ impl Base {
 
 /// Checks the bytes of a base file for a config of `dense` and `sparse` vectors and says
 /// where everything is.
-fn parse(
-    bytes: &[u8],
-    dense: &[(String, usize)],
-    sparse: &[String],
-) -> std::result::Result<Layout, String> {
+fn parse(bytes: &[u8], shape: &Shape) -> std::result::Result<Layout, String> {
     {
         header::check_start(bytes, 40, MAGIC, "shard base file", VERSION..=VERSION)
             .map_err(|e| e.to_string())?;
@@ -231,33 +215,8 @@ fn parse(
             return Err(format!("{n} slots do not fit in {} bytes", body.len()));
         }
         let n = n as usize;
-        let d = r.u32("the dense vector count")? as usize;
-        if d != dense.len() {
-            return Err(format!("{d} dense vectors, the config has {}", dense.len()));
-        }
-        let mut sizes = Vec::new();
-        for (name, size) in dense {
-            let (got, got_size) = (r.text("a vector name")?, r.u32("a vector size")? as usize);
-            if got != name || got_size != *size {
-                return Err(format!(
-                    "vector {got:?} of size {got_size}, the config has {name:?} of size {size}"
-                ));
-            }
-            sizes.push(*size);
-        }
-        let s = r.u32("the sparse vector count")? as usize;
-        if s != sparse.len() {
-            return Err(format!(
-                "{s} sparse vectors, the config has {}",
-                sparse.len()
-            ));
-        }
-        for name in sparse {
-            let got = r.text("a sparse vector name")?;
-            if got != name {
-                return Err(format!("sparse vector {got:?}, the config has {name:?}"));
-            }
-        }
+        r.shape(shape)?;
+        let sizes = shape.dense.iter().map(|&(_, size)| size);
         let align = |r: &mut Reader<'_>| -> std::result::Result<(), String> {
             let at = r.at;
             let gap = r.take((8 - at % 8) % 8, "padding")?;
@@ -279,7 +238,7 @@ fn parse(
         r.take(8 * n, "the versions")?;
         let payload_starts = r.at;
         let starts = rising(&mut r, n + 1, "payload starts")?;
-        let mut dense_at = Vec::with_capacity(sizes.len());
+        let mut dense_at = Vec::with_capacity(shape.dense.len());
         for size in sizes {
             let presence = r.at;
             let words = r.take(8 * n.div_ceil(64), "presence bits")?;
@@ -301,8 +260,8 @@ fn parse(
                 values,
             });
         }
-        let mut sparse_at = Vec::with_capacity(sparse.len());
-        for _ in sparse {
+        let mut sparse_at = Vec::with_capacity(shape.sparse.len());
+        for _ in &shape.sparse {
             let at = r.at;
             let starts = rising(&mut r, n + 1, "sparse starts")?;
             let p = *starts.last().expect("n + 1 starts") as usize;
@@ -380,7 +339,11 @@ fn sparse_vector(
 /// Checks `bytes` as a base file of the fuzz config (one 2-dim dense vector `a`, one sparse
 /// vector `s`): an error or a layout, never a panic (the fuzz target's entry).
 pub(crate) fn check(bytes: &[u8]) -> std::result::Result<(), String> {
-    parse(bytes, &[("a".to_string(), 2)], &["s".to_string()]).map(|_| ())
+    let shape = Shape {
+        dense: vec![("a".to_string(), 2)],
+        sparse: vec!["s".to_string()],
+    };
+    parse(bytes, &shape).map(|_| ())
 }
 
 impl Base {

@@ -34,7 +34,7 @@ use sextant_mmap_advice::header;
 
 use crate::config::ShardConfig;
 use crate::error::{Error, Result};
-use crate::reader::Reader;
+use crate::reader::{Reader, put_text};
 use crate::state::State;
 
 /// The file's magic.
@@ -56,19 +56,7 @@ pub(crate) fn write(state: &State, covers: u64) -> Vec<u8> {
     let kept = |o: usize, slot: &crate::state::Slot| {
         base.is_none_or(|(version, slots)| o >= slots || slot.version >= version)
     };
-    let text = |w: &mut Vec<u8>, s: &str| {
-        w.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        w.extend_from_slice(s.as_bytes());
-    };
-    w.extend_from_slice(&(state.columns.len() as u32).to_le_bytes());
-    for c in &state.columns {
-        text(&mut w, &c.name);
-        w.extend_from_slice(&(c.size as u32).to_le_bytes());
-    }
-    w.extend_from_slice(&(state.sparse.len() as u32).to_le_bytes());
-    for c in &state.sparse {
-        text(&mut w, &c.name);
-    }
+    state.shape().write(&mut w);
     let schema: Vec<(String, String)> = state
         .payloads
         .schema()
@@ -79,8 +67,8 @@ pub(crate) fn write(state: &State, covers: u64) -> Vec<u8> {
         .collect();
     w.extend_from_slice(&(schema.len() as u32).to_le_bytes());
     for (k, t) in &schema {
-        text(&mut w, k);
-        text(&mut w, t);
+        put_text(&mut w, k);
+        put_text(&mut w, t);
     }
     w.extend_from_slice(&(state.slots.len() as u32).to_le_bytes());
     w.extend_from_slice(&(state.free.len() as u32).to_le_bytes());
@@ -194,38 +182,7 @@ pub(crate) fn parse(bytes: &[u8], config: &ShardConfig) -> std::result::Result<P
         _ => Some(r.u64("the base's version")?).filter(|&b| b != NO_BASE),
     };
     let state = State::new(config);
-    let dense = r.u32("the dense vector count")? as usize;
-    if dense != state.columns.len() {
-        return Err(format!(
-            "{dense} dense vectors, the config has {}",
-            state.columns.len()
-        ));
-    }
-    for c in &state.columns {
-        let (name, size) = (r.text("a vector name")?, r.u32("a vector size")? as usize);
-        if name != c.name || size != c.size {
-            return Err(format!(
-                "vector {name:?} of size {size}, the config has {:?} of size {}",
-                c.name, c.size
-            ));
-        }
-    }
-    let sparse = r.u32("the sparse vector count")? as usize;
-    if sparse != state.sparse.len() {
-        return Err(format!(
-            "{sparse} sparse vectors, the config has {}",
-            state.sparse.len()
-        ));
-    }
-    for c in &state.sparse {
-        let name = r.text("a sparse vector name")?;
-        if name != c.name {
-            return Err(format!(
-                "sparse vector {name:?}, the config has {:?}",
-                c.name
-            ));
-        }
-    }
+    r.shape(&state.shape())?;
     let mut fields = Vec::new();
     for _ in 0..r.u32("the field index count")? {
         let key = r.text("a field index key")?.to_string();

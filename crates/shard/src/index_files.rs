@@ -32,7 +32,7 @@ use sextant_sparse_index::{SparseIndex, WeightType};
 
 use crate::error::{Error, Result};
 use crate::indexed::{Block, DenseIndex, Indexed};
-use crate::reader::Reader;
+use crate::reader::{Reader, put_text};
 use sextant_payload_index::filter::MatchValue;
 
 /// The file naming the current indexes, in the shard's folder.
@@ -99,10 +99,6 @@ pub(crate) fn manifest(indexed: &Indexed, valid_at: u64) -> Vec<u8> {
     let u32s = |w: &mut Vec<u8>, v: &mut dyn Iterator<Item = u32>| {
         v.for_each(|x| w.extend_from_slice(&x.to_le_bytes()))
     };
-    let text = |w: &mut Vec<u8>, s: &str| {
-        w.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        w.extend_from_slice(s.as_bytes());
-    };
     w.extend_from_slice(&indexed.built_at.to_le_bytes());
     w.extend_from_slice(&valid_at.to_le_bytes());
     w.extend_from_slice(&(indexed.covered as u32).to_le_bytes());
@@ -118,7 +114,7 @@ pub(crate) fn manifest(indexed: &Indexed, valid_at: u64) -> Vec<u8> {
                 u32s(&mut w, &mut d.nodes.iter().copied());
                 w.extend_from_slice(&(d.blocks.len() as u32).to_le_bytes());
                 for b in &d.blocks {
-                    text(&mut w, &b.key);
+                    put_text(&mut w, &b.key);
                     match &b.value {
                         MatchValue::Bool(v) => w.extend_from_slice(&[0, u8::from(*v)]),
                         MatchValue::Integer(i) => {
@@ -127,7 +123,7 @@ pub(crate) fn manifest(indexed: &Indexed, valid_at: u64) -> Vec<u8> {
                         }
                         MatchValue::Keyword(k) => {
                             w.push(2);
-                            text(&mut w, k);
+                            put_text(&mut w, k);
                         }
                     }
                 }

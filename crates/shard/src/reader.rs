@@ -1,5 +1,47 @@
 //! `Reader`: checked little-endian reads over a file's body, each naming what it reads so a
-//! short or damaged file's error says where and what.
+//! short or damaged file's error says where and what; `put_text` and `Shape`, the pieces the
+//! shard's files write the same way (a length-prefixed string; the vectors' names and sizes).
+
+use crate::config::ShardConfig;
+
+/// Writes `s` as a u32 length then its UTF-8 bytes.
+pub(crate) fn put_text(w: &mut Vec<u8>, s: &str) {
+    w.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    w.extend_from_slice(s.as_bytes());
+}
+
+/// The vectors a file is written for: dense (name, size) and sparse names, in the config's
+/// order. On disk: dense count D (u32), D × (name, size u32), sparse count S (u32), S × name.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Shape {
+    pub dense: Vec<(String, usize)>,
+    pub sparse: Vec<String>,
+}
+
+impl Shape {
+    /// The vectors of `config`.
+    pub fn of(config: &ShardConfig) -> Shape {
+        Shape {
+            dense: (config.vectors.iter())
+                .map(|(n, p)| (n.clone(), p.size))
+                .collect(),
+            sparse: config.sparse_vectors.keys().cloned().collect(),
+        }
+    }
+
+    /// Writes the shape.
+    pub fn write(&self, w: &mut Vec<u8>) {
+        w.extend_from_slice(&(self.dense.len() as u32).to_le_bytes());
+        for (name, size) in &self.dense {
+            put_text(w, name);
+            w.extend_from_slice(&(*size as u32).to_le_bytes());
+        }
+        w.extend_from_slice(&(self.sparse.len() as u32).to_le_bytes());
+        for name in &self.sparse {
+            put_text(w, name);
+        }
+    }
+}
 
 /// A checked little-endian reader over the file's body.
 pub(crate) struct Reader<'a> {
@@ -35,6 +77,42 @@ impl<'a> Reader<'a> {
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect())
     }
+    /// Reads a shape and refuses one other than `want`.
+    pub fn shape(&mut self, want: &Shape) -> std::result::Result<(), String> {
+        let d = self.u32("the dense vector count")? as usize;
+        if d != want.dense.len() {
+            return Err(format!(
+                "{d} dense vectors, the config has {}",
+                want.dense.len()
+            ));
+        }
+        for (name, size) in &want.dense {
+            let (got, got_size) = (
+                self.text("a vector name")?,
+                self.u32("a vector size")? as usize,
+            );
+            if got != name || got_size != *size {
+                return Err(format!(
+                    "vector {got:?} of size {got_size}, the config has {name:?} of size {size}"
+                ));
+            }
+        }
+        let s = self.u32("the sparse vector count")? as usize;
+        if s != want.sparse.len() {
+            return Err(format!(
+                "{s} sparse vectors, the config has {}",
+                want.sparse.len()
+            ));
+        }
+        for name in &want.sparse {
+            let got = self.text("a sparse vector name")?;
+            if got != name {
+                return Err(format!("sparse vector {got:?}, the config has {name:?}"));
+            }
+        }
+        Ok(())
+    }
+
     pub fn text(&mut self, what: &str) -> std::result::Result<&'a str, String> {
         let n = self.u32(what)? as usize;
         let at = self.at;

@@ -24,6 +24,7 @@ use crate::index_files;
 use crate::indexed::Indexed;
 use crate::ops::UpdateOp;
 use crate::query::{QueryRequest, Record};
+use crate::reader::Shape;
 use crate::scroll::{ScrollPage, ScrollRequest};
 use crate::state::State;
 
@@ -121,14 +122,8 @@ impl Shard {
         let points = path.join(POINTS);
         let load_base = |version: u64| -> Result<State> {
             let dir = index_files::folder(&path, version);
-            let dense: Vec<(String, usize)> = config
-                .vectors
-                .iter()
-                .map(|(n, p)| (n.clone(), p.size))
-                .collect();
-            let sparse: Vec<String> = config.sparse_vectors.keys().cloned().collect();
             let file = dir.join(base::FILE);
-            let base = Base::open(&file, &dense, &sparse)?;
+            let base = Base::open(&file, &Shape::of(&config))?;
             let index = dir.join(PAYLOAD_INDEX);
             let payloads = PayloadIndex::open_mapped(&index).map_err(|e| Error::Damaged {
                 path: index,
@@ -417,11 +412,7 @@ impl Shard {
                 let dir = index_files::folder(&self.path, built_at);
                 sextant_mmap_advice::atomic_write(dir.join(base::FILE), &bytes)?;
                 drop(bytes);
-                let dense: Vec<(String, usize)> = (self.config.vectors.iter())
-                    .map(|(n, p)| (n.clone(), p.size))
-                    .collect();
-                let sparse: Vec<String> = self.config.sparse_vectors.keys().cloned().collect();
-                Base::open(&dir.join(base::FILE), &dense, &sparse)?
+                Base::open(&dir.join(base::FILE), &Shape::of(&self.config))?
             }
         };
         let indexed = Indexed::build(input, self.config.optimizer.threads())?;

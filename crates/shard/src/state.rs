@@ -16,6 +16,7 @@ use crate::config::{OptimizerConfig, ShardConfig};
 use crate::error::{Error, Result};
 use crate::indexed::{Block, BuildInput, DenseInput, Indexed};
 use crate::ops::{Point, UpdateMode, UpdateOp, Vector};
+use crate::reader::Shape;
 use sextant_payload_index::facet::{FacetHit, FacetValue};
 use sextant_payload_index::filter::MatchValue;
 
@@ -124,6 +125,16 @@ impl State {
         state.payloads = payloads;
         state.base = Some(base);
         Ok(state)
+    }
+
+    /// The vectors this state holds, as files write them.
+    pub fn shape(&self) -> Shape {
+        Shape {
+            dense: (self.columns.iter())
+                .map(|c| (c.name.clone(), c.size))
+                .collect(),
+            sparse: self.sparse.iter().map(|c| c.name.clone()).collect(),
+        }
     }
 
     /// The payload of the live point at `o` (parsed when it is in the base file: its bytes
