@@ -18,6 +18,7 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::{Map, Value, json};
 use sextant_core::{Distance, PointId};
+use sextant_payload_index::path::JsonPath;
 use sextant_payload_index::{FieldType, Filter};
 use sextant_shard::{
     Point, PointVectors, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams,
@@ -101,19 +102,22 @@ fn op(seed: u64, i: u64) -> UpdateOp {
         7 => UpdateOp::DeleteByFilter {
             filter: json!({"must": [{"key": "h", "match": {"value": h >> 8 & 15}}]}),
         },
+        8 if h >> 8 & 1 == 0 => UpdateOp::set_payload(vec![id(2)], obj(json!({"s": i}))),
+        // At a nested key, on the points of one `g`.
         8 => UpdateOp::SetPayload {
-            ids: vec![id(2)],
-            payload: obj(json!({"s": i})),
+            ids: Vec::new(),
+            filter: Some(g_is(h >> 9 & 3)),
+            payload: obj(json!({"t": i})),
+            key: Some("n.m".into()),
         },
-        9 => UpdateOp::OverwritePayload {
-            ids: vec![id(3)],
-            payload: obj(json!({"g": h >> 8 & 3})),
+        9 => UpdateOp::overwrite_payload(vec![id(3)], obj(json!({"g": h >> 8 & 3}))),
+        10 => UpdateOp::delete_payload(vec![id(4)], vec!["s".into()]),
+        11 if h >> 8 & 7 != 0 => UpdateOp::clear_payload(vec![id(5)]),
+        // The points of one `h` (a sixteenth of them).
+        11 => UpdateOp::ClearPayload {
+            ids: Vec::new(),
+            filter: Some(json!({"must": [{"key": "h", "match": {"value": h >> 12 & 15}}]})),
         },
-        10 => UpdateOp::DeletePayload {
-            ids: vec![id(4)],
-            keys: vec!["s".into()],
-        },
-        11 => UpdateOp::ClearPayload { ids: vec![id(5)] },
         12 => UpdateOp::UpdateVectors {
             points: vec![PointVectors {
                 id: id(6),
@@ -121,10 +125,7 @@ fn op(seed: u64, i: u64) -> UpdateOp {
             }],
             update_filter: None,
         },
-        13 => UpdateOp::DeleteVectors {
-            ids: vec![id(7)],
-            vectors: vec!["v".into()],
-        },
+        13 => UpdateOp::delete_vectors(vec![id(7)], vec!["v".into()]),
         14 => UpdateOp::CreateFieldIndex {
             key: "g".into(),
             schema: FieldType::Integer,
@@ -198,18 +199,30 @@ fn apply(model: &mut Model, op: &UpdateOp) -> bool {
             let k = &filter["must"][0]["match"]["value"];
             model.retain(|_, (_, p)| p.get("h") != Some(k));
         }
-        UpdateOp::SetPayload { ids, payload } if known(ids, model) => {
+        UpdateOp::SetPayload {
+            filter: Some(f),
+            payload,
+            key: Some(key),
+            ..
+        } => {
+            let g = &f["must"][0]["match"]["value"];
+            let path: JsonPath = key.parse().expect("a valid key");
+            for (_, p) in model.values_mut().filter(|(_, p)| p.get("g") == Some(g)) {
+                path.set(p, payload);
+            }
+        }
+        UpdateOp::SetPayload { ids, payload, .. } if known(ids, model) => {
             for i in ids {
                 let p = &mut model.get_mut(&num(i)).expect("known").1;
                 p.extend(payload.clone());
             }
         }
-        UpdateOp::OverwritePayload { ids, payload } if known(ids, model) => {
+        UpdateOp::OverwritePayload { ids, payload, .. } if known(ids, model) => {
             for i in ids {
                 model.get_mut(&num(i)).expect("known").1 = payload.clone();
             }
         }
-        UpdateOp::DeletePayload { ids, keys } if known(ids, model) => {
+        UpdateOp::DeletePayload { ids, keys, .. } if known(ids, model) => {
             for i in ids {
                 let p = &mut model.get_mut(&num(i)).expect("known").1;
                 keys.iter().for_each(|k| {
@@ -217,7 +230,15 @@ fn apply(model: &mut Model, op: &UpdateOp) -> bool {
                 });
             }
         }
-        UpdateOp::ClearPayload { ids } if known(ids, model) => {
+        UpdateOp::ClearPayload {
+            filter: Some(f), ..
+        } => {
+            let h = &f["must"][0]["match"]["value"];
+            for (_, p) in model.values_mut().filter(|(_, p)| p.get("h") == Some(h)) {
+                p.clear();
+            }
+        }
+        UpdateOp::ClearPayload { ids, .. } if known(ids, model) => {
             for i in ids {
                 model.get_mut(&num(i)).expect("known").1.clear();
             }

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One step of a path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -132,6 +132,58 @@ impl JsonPath {
     }
 }
 
+impl JsonPath {
+    /// Sets `value`'s keys at the path in `payload`, as Qdrant's `set_payload` with a `key`
+    /// does (and Local Mode): an object found at the end is merged into, anything else there
+    /// is replaced by `value`; missing keys on the way are created as objects; `[]` sets in
+    /// every element, `[n]` in element `n` when it exists; a key met on a non-object
+    /// replaces it with an object, an index met on a non-array replaces it with `[]` (and
+    /// sets nothing further).
+    pub fn set(&self, payload: &mut Map<String, Value>, value: &Map<String, Value>) {
+        let Some((PathItem::Key(first), rest)) = self.items.split_first() else {
+            return; // the parser makes every path start with a key
+        };
+        let slot = payload
+            .entry(first.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        set_in(slot, rest, value);
+    }
+}
+
+/// Sets `value` in `slot` along `items` (see [`JsonPath::set`]); `slot` itself is replaced
+/// when its type does not fit the next step.
+fn set_in(slot: &mut Value, items: &[PathItem], value: &Map<String, Value>) {
+    let Some((item, rest)) = items.split_first() else {
+        match slot {
+            Value::Object(m) => m.extend(value.clone()),
+            other => *other = Value::Object(value.clone()),
+        }
+        return;
+    };
+    match (item, &mut *slot) {
+        (PathItem::Key(k), Value::Object(m)) => {
+            let next = m
+                .entry(k.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            set_in(next, rest, value);
+        }
+        (PathItem::Key(k), _) => {
+            let mut next = Value::Object(Map::new());
+            set_in(&mut next, rest, value);
+            *slot = Value::Object(Map::from_iter([(k.clone(), next)]));
+        }
+        (PathItem::Index(i), Value::Array(a)) => {
+            if let Some(next) = a.get_mut(*i) {
+                set_in(next, rest, value);
+            }
+        }
+        (PathItem::Wildcard, Value::Array(a)) => {
+            a.iter_mut().for_each(|next| set_in(next, rest, value));
+        }
+        (PathItem::Index(_) | PathItem::Wildcard, _) => *slot = Value::Array(Vec::new()),
+    }
+}
+
 fn collect<'a>(data: &'a Value, items: &[PathItem], flat: bool, out: &mut Vec<&'a Value>) {
     let Some((item, rest)) = items.split_first() else {
         return;
@@ -191,6 +243,54 @@ mod tests {
         ] {
             assert!(bad.parse::<JsonPath>().is_err(), "{bad:?}");
         }
+    }
+
+    /// Cases checked against Local Mode's `set_payload(..., key=...)`.
+    #[test]
+    fn set_at_a_key_follows_local_mode() {
+        let set = |payload: Value, key: &str, value: Value| {
+            let (Value::Object(mut p), Value::Object(v)) = (payload, value) else {
+                panic!("objects")
+            };
+            path(key).set(&mut p, &v);
+            Value::Object(p)
+        };
+        let v = json!({"x": 1});
+        assert_eq!(set(json!({}), "a", v.clone()), json!({"a": {"x": 1}}));
+        assert_eq!(
+            set(json!({"a": {"y": 2, "x": 0}}), "a", v.clone()),
+            json!({"a": {"y": 2, "x": 1}})
+        );
+        assert_eq!(set(json!({"a": 5}), "a", v.clone()), json!({"a": {"x": 1}}));
+        assert_eq!(
+            set(json!({"a": 5}), "a.b", v.clone()),
+            json!({"a": {"b": {"x": 1}}})
+        );
+        assert_eq!(
+            set(json!({}), "a.b.c", v.clone()),
+            json!({"a": {"b": {"c": {"x": 1}}}})
+        );
+        assert_eq!(
+            set(json!({"a": [{"b": 1}, 7, {"c": 2}]}), "a[]", v.clone()),
+            json!({"a": [{"b": 1, "x": 1}, {"x": 1}, {"c": 2, "x": 1}]})
+        );
+        assert_eq!(
+            set(json!({"a": [{"b": 1}, 7]}), "a[].b", v.clone()),
+            json!({"a": [{"b": {"x": 1}}, {"b": {"x": 1}}]})
+        );
+        assert_eq!(
+            set(json!({"a": [1, 2]}), "a[1]", v.clone()),
+            json!({"a": [1, {"x": 1}]})
+        );
+        assert_eq!(
+            set(json!({"a": [1, 2]}), "a[5]", v.clone()),
+            json!({"a": [1, 2]})
+        );
+        assert_eq!(
+            set(json!({"a": {"b": 1}}), "a[0].c", v.clone()),
+            json!({"a": []})
+        );
+        assert_eq!(set(json!({}), "a[]", v.clone()), json!({"a": []}));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::json;
 use sextant_core::Distance;
 use sextant_payload_index::Filter;
-use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
+use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams, WithPayload};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("sextant-shard-example-{}", std::process::id()));
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     req.filter = Some(Filter::from_json(
         r#"{"must": [{"key": "year", "range": {"gte": 2021}}]}"#,
     )?);
-    req.with_payload = true;
+    req.with_payload = WithPayload::All;
     for hit in shard.query(&req)? {
         println!(
             "{} {:.3} {}",

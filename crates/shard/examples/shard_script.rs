@@ -1,10 +1,12 @@
 //! The Rust side of the Local Mode conformance test (`conformance/shard.py`): reads a script
 //! `{"config": ..., "steps": [...]}` on stdin, runs it on a fresh shard in a temporary folder
 //! and prints one JSON result per step on stdout. Steps: `{"update": op}` → `{"ok": version}`
-//! or `{"error": message}`; `{"query": {...}}` (a vector or a fusion, with nested prefetches)
-//! → `[[id, score, payload], ...]`;
+//! or `{"error": message}`; `{"query": body}` (Qdrant's REST query body) →
+//! `[[id, score, payload, order_value], ...]`; `{"groups": body}` (Qdrant's REST query
+//! groups body) → `[[group id, [[id, score, payload], ...]], ...]`;
 //! `{"count": filter or null}` → n; `{"retrieve": [ids]}` → `[[id, payload, vectors], ...]`;
-//! `{"scroll": {"filter", "limit", "offset"}}` → `{"points": [[id, payload], ...], "next": id}`;
+//! `{"scroll": body}` (Qdrant's REST scroll body) → `{"points": [[id, payload], ...],
+//! "next": id}`; a refused read → `{"error": message}`;
 //! `{"facet": {"key", "filter", "limit"}}` → `[[value, count], ...]` or `{"error": message}`;
 //! `{"reopen": true}` → `null` (the shard closed and opened again).
 
@@ -13,39 +15,8 @@ use std::io::Read;
 use serde_json::{Value, json};
 use sextant_payload_index::Filter;
 use sextant_shard::{
-    Fusion, Prefetch, Query, QueryRequest, ScrollRequest, Shard, ShardConfig, UpdateOp, Vector,
+    GroupId, GroupsRequest, QueryRequest, ScrollRequest, Shard, ShardConfig, UpdateOp,
 };
-
-/// A query or prefetch stage from the script's JSON: `using`, `vector` or `fusion` (`"rrf"`,
-/// `"dbsf"`, or `{"k", "weights"}` for RRF), `prefetch` (stages), `limit`, `filter`,
-/// `score_threshold`.
-fn prefetch(q: &Value) -> Result<Prefetch, Box<dyn std::error::Error>> {
-    let query = match &q["fusion"] {
-        Value::Null => Query::Nearest(serde_json::from_value::<Vector>(q["vector"].clone())?),
-        Value::String(f) if f == "dbsf" => Query::Fusion(Fusion::Dbsf),
-        Value::String(_) => Query::Fusion(Fusion::Rrf {
-            k: None,
-            weights: None,
-        }),
-        rrf => Query::Fusion(Fusion::Rrf {
-            k: rrf["k"].as_u64().map(|k| k as u32),
-            weights: serde_json::from_value(rrf["weights"].clone())?,
-        }),
-    };
-    let mut p = Prefetch::new(
-        q["using"].as_str().unwrap_or(""),
-        query,
-        q["limit"].as_u64().unwrap_or(10) as usize,
-    );
-    if let Some(stages) = q["prefetch"].as_array() {
-        p.prefetch = stages.iter().map(prefetch).collect::<Result<_, _>>()?;
-    }
-    if !q["filter"].is_null() {
-        p.filter = Some(Filter::from_value(&q["filter"])?);
-    }
-    p.score_threshold = q["score_threshold"].as_f64().map(|t| t as f32);
-    Ok(p)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut input = String::new();
@@ -65,17 +36,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Err(e) => json!({"error": e.to_string()}),
             }
         } else if let Some(q) = step.get("query") {
-            let stage = prefetch(q)?;
-            let mut req = QueryRequest::new(&stage.using, stage.query, stage.limit);
-            req.prefetch = stage.prefetch;
-            req.filter = stage.filter;
-            req.score_threshold = stage.score_threshold;
-            req.offset = q["offset"].as_u64().unwrap_or(0) as usize;
-            req.with_payload = true;
-            match s.query(&req) {
+            match QueryRequest::from_json(q).and_then(|req| s.query(&req)) {
                 Ok(hits) => hits
                     .iter()
-                    .map(|h| json!([h.id, h.score, h.payload]))
+                    .map(|h| json!([h.id, h.score, h.payload, h.order_value]))
+                    .collect(),
+                Err(e) => json!({"error": e.to_string()}),
+            }
+        } else if let Some(q) = step.get("groups") {
+            match GroupsRequest::from_json(q).and_then(|req| s.query_groups(&req)) {
+                Ok(groups) => groups
+                    .iter()
+                    .map(|g| {
+                        let id = match &g.id {
+                            GroupId::Int(i) => json!(i),
+                            GroupId::Str(s) => json!(s),
+                        };
+                        let hits: Vec<Value> = g
+                            .hits
+                            .iter()
+                            .map(|h| json!([h.id, h.score, h.payload]))
+                            .collect();
+                        json!([id, hits])
+                    })
                     .collect(),
                 Err(e) => json!({"error": e.to_string()}),
             }
@@ -89,21 +72,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|r| json!([r.id, r.payload, r.vectors]))
                 .collect()
         } else if let Some(q) = step.get("scroll") {
-            let mut req = ScrollRequest::new(q["limit"].as_u64().unwrap_or(10) as usize);
-            req.with_payload = true;
-            if !q["offset"].is_null() {
-                req.offset = Some(serde_json::from_value(q["offset"].clone())?);
+            match ScrollRequest::from_json(q).and_then(|req| s.scroll(&req)) {
+                Ok(page) => {
+                    let points: Vec<Value> = page
+                        .points
+                        .iter()
+                        .map(|r| json!([r.id, r.payload, r.order_value]))
+                        .collect();
+                    json!({"points": points, "next": page.next_page_offset})
+                }
+                Err(e) => json!({"error": e.to_string()}),
             }
-            if !q["filter"].is_null() {
-                req.filter = Some(Filter::from_value(&q["filter"])?);
-            }
-            let page = s.scroll(&req);
-            let points: Vec<Value> = page
-                .points
-                .iter()
-                .map(|r| json!([r.id, r.payload]))
-                .collect();
-            json!({"points": points, "next": page.next_page_offset})
         } else if let Some(q) = step.get("facet") {
             let filter = (!q["filter"].is_null())
                 .then(|| Filter::from_value(&q["filter"]))

@@ -53,6 +53,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod apply;
 mod base;
 mod checkpoint;
 mod columns;
@@ -63,10 +64,14 @@ mod fusion;
 pub mod fuzzing;
 mod index_files;
 mod indexed;
+mod json;
 mod ops;
 mod query;
 mod reader;
+mod reco;
 mod scroll;
+mod search;
+mod selectors;
 mod shard;
 mod snapshot;
 mod state;
@@ -77,6 +82,11 @@ pub use config::{
 pub use error::{Error, Result};
 pub use fusion::Fusion;
 pub use ops::{Point, PointVectors, UpdateMode, UpdateOp, Vector};
-pub use query::{Prefetch, QuantizationParams, Query, QueryRequest, Record, SearchParams};
+pub use query::{
+    ContextPair, Group, GroupId, GroupsRequest, OrderBy, Prefetch, QuantizationParams, Query,
+    QueryRequest, Recommend, RecommendStrategy, Record, SearchParams, VectorInput,
+};
 pub use scroll::{ScrollPage, ScrollRequest};
+pub use selectors::{WithPayload, WithVector};
+pub use sextant_payload_index::facet::{Direction, OrderValue};
 pub use shard::{Shard, ShardInfo};

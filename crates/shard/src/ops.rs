@@ -128,31 +128,51 @@ pub enum UpdateOp {
         /// The filter.
         filter: Value,
     },
-    /// Merge `payload`'s keys into each point's payload.
+    /// Merge `payload`'s keys into each point's payload (or into the object at `key`).
     SetPayload {
-        /// The points (each must exist).
+        /// The points (each must exist; none when `filter` selects them).
+        #[serde(default)]
         ids: Vec<PointId>,
+        /// Or the points passing this filter (Qdrant's filter JSON), when no ids are given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<Value>,
         /// Keys and values to set.
         payload: Map<String, Value>,
+        /// A payload path (`a.b`, `a[].b`, `a[0]`) to set them at, as Qdrant's `key`:
+        /// an object there is merged into, anything else replaced, missing keys created.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
     },
     /// Replace each point's payload by `payload`.
     OverwritePayload {
-        /// The points (each must exist).
+        /// The points (each must exist; none when `filter` selects them).
+        #[serde(default)]
         ids: Vec<PointId>,
+        /// Or the points passing this filter (Qdrant's filter JSON), when no ids are given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<Value>,
         /// The new payload.
         payload: Map<String, Value>,
     },
     /// Remove these top-level keys from each point's payload.
     DeletePayload {
-        /// The points (each must exist).
+        /// The points (each must exist; none when `filter` selects them).
+        #[serde(default)]
         ids: Vec<PointId>,
+        /// Or the points passing this filter (Qdrant's filter JSON), when no ids are given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<Value>,
         /// The keys.
         keys: Vec<String>,
     },
     /// Empty each point's payload.
     ClearPayload {
-        /// The points (each must exist).
+        /// The points (each must exist; none when `filter` selects them).
+        #[serde(default)]
         ids: Vec<PointId>,
+        /// Or the points passing this filter (Qdrant's filter JSON), when no ids are given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<Value>,
     },
     /// Replace the named vectors given for each point, keeping its others and its payload.
     UpdateVectors {
@@ -164,8 +184,12 @@ pub enum UpdateOp {
     },
     /// Remove the named vectors from each point (names the shard has).
     DeleteVectors {
-        /// The points (each must exist).
+        /// The points (each must exist; none when `filter` selects them).
+        #[serde(default)]
         ids: Vec<PointId>,
+        /// Or the points passing this filter (Qdrant's filter JSON), when no ids are given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<Value>,
         /// The vector names.
         vectors: Vec<String>,
     },
@@ -194,6 +218,48 @@ impl UpdateOp {
         }
     }
 
+    /// Merge `payload`'s keys into the payloads of the points `ids`.
+    pub fn set_payload(ids: Vec<PointId>, payload: Map<String, Value>) -> Self {
+        UpdateOp::SetPayload {
+            ids,
+            filter: None,
+            payload,
+            key: None,
+        }
+    }
+
+    /// Replace the payloads of the points `ids` by `payload`.
+    pub fn overwrite_payload(ids: Vec<PointId>, payload: Map<String, Value>) -> Self {
+        UpdateOp::OverwritePayload {
+            ids,
+            filter: None,
+            payload,
+        }
+    }
+
+    /// Remove the top-level `keys` from the payloads of the points `ids`.
+    pub fn delete_payload(ids: Vec<PointId>, keys: Vec<String>) -> Self {
+        UpdateOp::DeletePayload {
+            ids,
+            filter: None,
+            keys,
+        }
+    }
+
+    /// Empty the payloads of the points `ids`.
+    pub fn clear_payload(ids: Vec<PointId>) -> Self {
+        UpdateOp::ClearPayload { ids, filter: None }
+    }
+
+    /// Remove the named `vectors` from the points `ids`.
+    pub fn delete_vectors(ids: Vec<PointId>, vectors: Vec<String>) -> Self {
+        UpdateOp::DeleteVectors {
+            ids,
+            filter: None,
+            vectors,
+        }
+    }
+
     /// The filter this operation carries (an upsert's update filter, a delete's selector),
     /// parsed.
     pub(crate) fn filter(&self) -> Result<Option<sextant_payload_index::Filter>> {
@@ -206,7 +272,22 @@ impl UpdateOp {
                 update_filter: Some(f),
                 ..
             }
-            | UpdateOp::DeleteByFilter { filter: f } => f,
+            | UpdateOp::DeleteByFilter { filter: f }
+            | UpdateOp::SetPayload {
+                filter: Some(f), ..
+            }
+            | UpdateOp::OverwritePayload {
+                filter: Some(f), ..
+            }
+            | UpdateOp::DeletePayload {
+                filter: Some(f), ..
+            }
+            | UpdateOp::ClearPayload {
+                filter: Some(f), ..
+            }
+            | UpdateOp::DeleteVectors {
+                filter: Some(f), ..
+            } => f,
             _ => return Ok(None),
         };
         sextant_payload_index::Filter::from_value(json)
@@ -217,6 +298,22 @@ impl UpdateOp {
     /// Checks what the config alone can tell: vector names, dimensions, finite values.
     pub(crate) fn check(&self, config: &ShardConfig) -> Result<()> {
         self.filter()?;
+        if let UpdateOp::SetPayload { ids, filter, .. }
+        | UpdateOp::OverwritePayload { ids, filter, .. }
+        | UpdateOp::DeletePayload { ids, filter, .. }
+        | UpdateOp::ClearPayload { ids, filter }
+        | UpdateOp::DeleteVectors { ids, filter, .. } = self
+            && filter.is_some()
+            && !ids.is_empty()
+        {
+            return Err(Error::bad(
+                "Wrong input: give either point ids or a filter to select points, not both",
+            ));
+        }
+        if let UpdateOp::SetPayload { key: Some(key), .. } = self {
+            key.parse::<sextant_payload_index::path::JsonPath>()
+                .map_err(|e| Error::bad(format!("Wrong input: set_payload key: {e}")))?;
+        }
         if let UpdateOp::CreateFieldIndex { key, .. } = self {
             key.parse::<sextant_payload_index::path::JsonPath>()
                 .map_err(|e| Error::bad(format!("field index key {key:?}: {e}")))?;
@@ -252,7 +349,7 @@ impl UpdateOp {
             UpdateOp::SetPayload { ids, .. }
             | UpdateOp::OverwritePayload { ids, .. }
             | UpdateOp::DeletePayload { ids, .. }
-            | UpdateOp::ClearPayload { ids }
+            | UpdateOp::ClearPayload { ids, .. }
             | UpdateOp::DeleteVectors { ids, .. } => ids.iter().collect(),
             UpdateOp::UpdateVectors { points, .. } => points.iter().map(|p| &p.id).collect(),
             UpdateOp::Upsert { .. }
@@ -370,6 +467,9 @@ mod tests {
             r#"{"op":"overwrite_payload","ids":[1],"payload":{}}"#,
             r#"{"op":"delete_payload","ids":[1],"keys":["a","b"]}"#,
             r#"{"op":"clear_payload","ids":[1]}"#,
+            r#"{"op":"set_payload","ids":[],"filter":{"must":[{"key":"a","match":{"value":1}}]},"payload":{"c":2},"key":"n[].m"}"#,
+            r#"{"op":"clear_payload","ids":[],"filter":{"must":[{"is_empty":{"key":"b"}}]}}"#,
+            r#"{"op":"delete_vectors","ids":[],"filter":{"must":[{"has_id":[2]}]},"vectors":["v"]}"#,
             r#"{"op":"create_field_index","key":"a.b[]","schema":"keyword"}"#,
             r#"{"op":"delete_field_index","key":"a"}"#,
             r#"{"op":"update_vectors","points":[{"id":2,"vectors":{"s":{"indices":[1],"values":[0.5]}}}],"update_filter":{"must":[{"has_id":[2]}]}}"#,
@@ -393,13 +493,8 @@ mod tests {
 
     #[test]
     fn operations_round_trip_through_json() {
-        let op = UpdateOp::SetPayload {
-            ids: vec![PointId::from(3u64)],
-            payload: serde_json::json!({"a": [1, 2.5]})
-                .as_object()
-                .unwrap()
-                .clone(),
-        };
+        let payload = serde_json::json!({"a": [1, 2.5]});
+        let op = UpdateOp::set_payload(vec![3u64.into()], payload.as_object().unwrap().clone());
         let json = serde_json::to_string(&op).unwrap();
         assert_eq!(serde_json::from_str::<UpdateOp>(&json).unwrap(), op);
     }

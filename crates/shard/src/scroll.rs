@@ -8,7 +8,8 @@ use sextant_payload_index::Filter;
 use sextant_payload_index::facet::FacetHit;
 
 use crate::error::{Error, Result};
-use crate::query::Record;
+use crate::query::{OrderBy, Query, QueryRequest, Record};
+use crate::selectors::{WithPayload, WithVector};
 use crate::state::State;
 
 /// A page of points in id order (integers ascending, then UUIDs), as Qdrant's scroll.
@@ -19,11 +20,16 @@ pub struct ScrollRequest {
     /// Points per page.
     pub limit: usize,
     /// The first id of the page (the previous page's `next_page_offset`); `None`: the start.
+    /// Not with `order_by`.
     pub offset: Option<PointId>,
-    /// Return each point's payload.
-    pub with_payload: bool,
-    /// Return each point's vectors.
-    pub with_vector: bool,
+    /// Points in the order of a payload value instead (an integer, float or datetime index on
+    /// the key; a point holding several values comes once per value; no next page offset:
+    /// the next page starts from the last value seen, with `start_from`).
+    pub order_by: Option<OrderBy>,
+    /// The payload returned with each point.
+    pub with_payload: WithPayload,
+    /// The vectors returned with each point.
+    pub with_vector: WithVector,
 }
 
 impl ScrollRequest {
@@ -33,8 +39,9 @@ impl ScrollRequest {
             filter: None,
             limit,
             offset: None,
-            with_payload: false,
-            with_vector: false,
+            order_by: None,
+            with_payload: WithPayload::None,
+            with_vector: WithVector::None,
         }
     }
 }
@@ -50,7 +57,25 @@ pub struct ScrollPage {
 
 impl State {
     /// One page of `req`.
-    pub(crate) fn scroll(&self, req: &ScrollRequest) -> ScrollPage {
+    pub(crate) fn scroll(&self, req: &ScrollRequest) -> Result<ScrollPage> {
+        if let Some(by) = &req.order_by {
+            if req.offset.is_some() {
+                return Err(Error::bad(
+                    "Bad request: offset is not supported with order_by (use start_from)",
+                ));
+            }
+            let query = Query::OrderBy(by.clone());
+            let mut q = QueryRequest::new("", query, req.limit);
+            q.filter = req.filter.clone();
+            q.with_payload = req.with_payload.clone();
+            q.with_vector = req.with_vector.clone();
+            let mut points = self.query(&q)?;
+            points.iter_mut().for_each(|r| r.score = 0.0);
+            return Ok(ScrollPage {
+                points,
+                next_page_offset: None,
+            });
+        }
         let allowed = req.filter.as_ref().map(|f| self.payloads.filter(f, self));
         let from = req.offset.map_or(Bound::Unbounded, Bound::Included);
         let mut passing = self
@@ -60,12 +85,12 @@ impl State {
         let points = passing
             .by_ref()
             .take(req.limit)
-            .map(|(_, &o)| self.record(o, req.with_payload, req.with_vector))
+            .map(|(_, &o)| self.record(o, &req.with_payload, &req.with_vector))
             .collect();
-        ScrollPage {
+        Ok(ScrollPage {
             points,
             next_page_offset: passing.next().map(|(id, _)| *id),
-        }
+        })
     }
 
     /// The `limit` most common values of the indexed key `key` among the points passing

@@ -23,9 +23,10 @@ use crate::error::{Error, Result};
 use crate::index_files;
 use crate::indexed::Indexed;
 use crate::ops::UpdateOp;
-use crate::query::{QueryRequest, Record};
+use crate::query::{Group, GroupsRequest, QueryRequest, Record};
 use crate::reader::Shape;
 use crate::scroll::{ScrollPage, ScrollRequest};
+use crate::selectors::{WithPayload, WithVector};
 use crate::state::State;
 
 /// The config's file name in the shard's folder.
@@ -205,18 +206,30 @@ impl Shard {
 
     /// The points with these ids that exist, in the order asked (an id asked twice is
     /// returned twice, as Local Mode does).
-    pub fn retrieve(&self, ids: &[PointId], with_payload: bool, with_vector: bool) -> Vec<Record> {
+    pub fn retrieve(
+        &self,
+        ids: &[PointId],
+        with_payload: impl Into<WithPayload>,
+        with_vector: impl Into<WithVector>,
+    ) -> Vec<Record> {
+        let (payload, vector) = (with_payload.into(), with_vector.into());
         let state = self.read();
         ids.iter()
             .filter_map(|id| state.ids.get(id))
-            .map(|&o| state.record(o, with_payload, with_vector))
+            .map(|&o| state.record(o, &payload, &vector))
             .collect()
     }
 
-    /// The nearest points to a dense vector (exact).
+    /// Qdrant's universal query: the best points for `req`.
     pub fn query(&self, req: &QueryRequest) -> Result<Vec<Record>> {
         let state = self.read();
         state.query(req)
+    }
+
+    /// Qdrant's query groups: `req`'s points grouped by a payload key's values.
+    pub fn query_groups(&self, req: &GroupsRequest) -> Result<Vec<Group>> {
+        let state = self.read();
+        state.groups(req)
     }
 
     /// Several queries against the same state (Qdrant's query batch): one answer (or error)
@@ -226,8 +239,8 @@ impl Shard {
         reqs.iter().map(|r| state.query(r)).collect()
     }
 
-    /// One page of points in id order.
-    pub fn scroll(&self, req: &ScrollRequest) -> ScrollPage {
+    /// One page of points in id order (or in a payload value's order).
+    pub fn scroll(&self, req: &ScrollRequest) -> Result<ScrollPage> {
         let state = self.read();
         state.scroll(req)
     }

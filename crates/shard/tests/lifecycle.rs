@@ -1,7 +1,7 @@
 //! Lifecycle and bad input: create / open errors, the lock, a damaged config, refused
 //! operations that change nothing.
 
-use serde_json::json;
+use serde_json::{Map, json};
 use sextant_core::{Distance, PointId};
 use sextant_shard::{
     Error, Point, QueryRequest, Shard, ShardConfig, UpdateOp, Vector, VectorParams,
@@ -61,9 +61,20 @@ fn refused_operations_change_nothing() {
         ]),
         UpdateOp::upsert(vec![Point::new(2u64, "x", vec![1.0, 2.0])]),
         UpdateOp::upsert(vec![Point::new(2u64, "", vec![f32::INFINITY, 2.0])]),
+        UpdateOp::set_payload(
+            vec![PointId::from(1u64), PointId::from(9u64)],
+            json!({"b": 2}).as_object().unwrap().clone(),
+        ),
+        // Ids and a filter together.
+        UpdateOp::ClearPayload {
+            ids: vec![1u64.into()],
+            filter: Some(json!({"must": [{"has_id": [1]}]})),
+        },
         UpdateOp::SetPayload {
-            ids: vec![PointId::from(1u64), PointId::from(9u64)],
-            payload: json!({"b": 2}).as_object().unwrap().clone(),
+            ids: vec![1u64.into()],
+            filter: None,
+            payload: Map::new(),
+            key: Some("a..b".into()),
         },
         UpdateOp::UpdateVectors {
             points: vec![sextant_shard::PointVectors {
@@ -79,10 +90,7 @@ fn refused_operations_change_nothing() {
             }],
             update_filter: None,
         },
-        UpdateOp::DeleteVectors {
-            ids: vec![1u64.into()],
-            vectors: vec!["nope".into()],
-        },
+        UpdateOp::delete_vectors(vec![1u64.into()], vec!["nope".into()]),
         UpdateOp::DeleteByFilter {
             filter: json!({"must": [{"key": "a", "match": {"valu": 1}}]}),
         },

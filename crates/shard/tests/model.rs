@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use sextant_core::{Distance, PointId};
 use sextant_payload_index::Filter;
+use sextant_payload_index::path::JsonPath;
 use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateMode, UpdateOp, VectorParams};
 
 const DIM: usize = 3;
@@ -20,6 +21,9 @@ enum Step {
     Overwrite(Vec<u64>, i64),
     DeleteKey(Vec<u64>),
     Clear(Vec<u64>),
+    /// Set `{"s": value}` on the points with this `g`, at the top or at the key `n.m`.
+    SetWhere(i64, bool, i64),
+    ClearWhere(i64),
     Index(bool),
     Unindex,
     Flush,
@@ -44,6 +48,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (ids(), 0i64..4).prop_map(|(i, g)| Step::Overwrite(i, g)),
         1 => ids().prop_map(Step::DeleteKey),
         1 => ids().prop_map(Step::Clear),
+        1 => (0i64..4, any::<bool>(), 0i64..9).prop_map(|(g, n, v)| Step::SetWhere(g, n, v)),
+        1 => (0i64..4).prop_map(Step::ClearWhere),
         1 => any::<bool>().prop_map(Step::Index),
         1 => Just(Step::Unindex),
         1 => Just(Step::Flush),
@@ -99,19 +105,20 @@ fn op_of(step: &Step) -> Option<UpdateOp> {
         },
         Step::Delete(i) => UpdateOp::Delete { ids: ids(i) },
         Step::DeleteWhere(g) => UpdateOp::DeleteByFilter { filter: g_is(*g) },
-        Step::Set(i, g) => UpdateOp::SetPayload {
-            ids: ids(i),
-            payload: obj(json!({"g": g, "set": true})),
+        Step::Set(i, g) => UpdateOp::set_payload(ids(i), obj(json!({"g": g, "set": true}))),
+        Step::Overwrite(i, g) => UpdateOp::overwrite_payload(ids(i), obj(json!({"g": g}))),
+        Step::DeleteKey(i) => UpdateOp::delete_payload(ids(i), vec!["g".into()]),
+        Step::Clear(i) => UpdateOp::clear_payload(ids(i)),
+        Step::SetWhere(g, nested, v) => UpdateOp::SetPayload {
+            ids: Vec::new(),
+            filter: Some(g_is(*g)),
+            payload: obj(json!({"s": v})),
+            key: nested.then(|| "n.m".to_string()),
         },
-        Step::Overwrite(i, g) => UpdateOp::OverwritePayload {
-            ids: ids(i),
-            payload: obj(json!({"g": g})),
+        Step::ClearWhere(g) => UpdateOp::ClearPayload {
+            ids: Vec::new(),
+            filter: Some(g_is(*g)),
         },
-        Step::DeleteKey(i) => UpdateOp::DeletePayload {
-            ids: ids(i),
-            keys: vec!["g".into()],
-        },
-        Step::Clear(i) => UpdateOp::ClearPayload { ids: ids(i) },
         Step::Index(g) => UpdateOp::CreateFieldIndex {
             key: if *g { "g" } else { "tag" }.into(),
             schema: if *g {
@@ -167,24 +174,44 @@ fn apply(model: &mut Model, op: &UpdateOp, distance: Distance) -> bool {
             model.remove(&id(i));
         }),
         UpdateOp::DeleteByFilter { filter } => model.retain(|_, (_, p)| !passes(filter, p)),
-        UpdateOp::SetPayload { ids, payload } if known(ids, model) => {
+        UpdateOp::SetPayload {
+            filter: Some(f),
+            payload,
+            key,
+            ..
+        } => {
+            let at = key.as_ref().map(|k| k.parse::<JsonPath>().unwrap());
+            for (_, p) in model.values_mut().filter(|(_, p)| passes(f, p)) {
+                match &at {
+                    Some(path) => path.set(p, payload),
+                    None => p.extend(payload.clone()),
+                }
+            }
+        }
+        UpdateOp::ClearPayload {
+            filter: Some(f), ..
+        } => model
+            .values_mut()
+            .filter(|(_, p)| passes(f, p))
+            .for_each(|(_, p)| p.clear()),
+        UpdateOp::SetPayload { ids, payload, .. } if known(ids, model) => {
             for i in ids {
                 model.get_mut(&id(i)).unwrap().1.extend(payload.clone());
             }
         }
-        UpdateOp::OverwritePayload { ids, payload } if known(ids, model) => {
+        UpdateOp::OverwritePayload { ids, payload, .. } if known(ids, model) => {
             for i in ids {
                 model.get_mut(&id(i)).unwrap().1 = payload.clone();
             }
         }
-        UpdateOp::DeletePayload { ids, keys } if known(ids, model) => {
+        UpdateOp::DeletePayload { ids, keys, .. } if known(ids, model) => {
             for i in ids {
                 for k in keys {
                     model.get_mut(&id(i)).unwrap().1.remove(k);
                 }
             }
         }
-        UpdateOp::ClearPayload { ids } if known(ids, model) => {
+        UpdateOp::ClearPayload { ids, .. } if known(ids, model) => {
             for i in ids {
                 model.get_mut(&id(i)).unwrap().1.clear();
             }
@@ -210,7 +237,7 @@ fn check(shard: &Shard, model: &Model, distance: Distance, query: &[f32; DIM]) {
     let mut ids = Vec::new();
     let mut req = sextant_shard::ScrollRequest::new(5);
     loop {
-        let page = shard.scroll(&req);
+        let page = shard.scroll(&req).unwrap();
         assert!(page.points.len() <= 5);
         ids.extend(page.points.iter().map(|r| r.id));
         match page.next_page_offset {

@@ -90,9 +90,7 @@ fn flush_then_more_operations_reopen_to_the_same_points() {
         ]))
         .unwrap();
     shard
-        .update(UpdateOp::ClearPayload {
-            ids: vec![7u64.into()],
-        })
+        .update(UpdateOp::clear_payload(vec![7u64.into()]))
         .unwrap();
     let ids: Vec<PointId> = [1u64, 7, 8].map(PointId::from).to_vec();
     let uuid = PointId::parse_uuid("550e8400-e29b-41d4-a716-446655440000").unwrap();
