@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """Conformance of sextant-shard with qdrant-client's Local Mode.
 
-Runs one random script of point operations and queries on `QdrantClient(":memory:")` and
-through the Rust example `shard_script` (a fresh shard, reopened twice along the way), and
-requires the same answers: query hits (ids in order, scores within 1e-4 relative, payloads),
-exact counts under filters, retrieved points (payloads, vectors as stored, sparse ones sorted), scroll pages (ids in
-order, payloads, the next page's offset) and facets on indexed keys (values and counts, in
-order), and hybrid queries (prefetch stages, nested too, fused by RRF, weighted RRF or DBSF,
-or re-ranked by a dense vector). Four named dense vectors, one per distance, and two sparse ones (plain and with the IDF
-modifier); integer and UUID ids; upserts that replace points,
-deletes by id and by filter, upserts with `update_filter` and `update_mode`, vectors updated
-and deleted, set / overwrite /
-delete / clear payload on existing points, field indexes created and
-dropped along the way (filters must not change answers). Exits 1 on any mismatch.
+Runs one random script of point operations and reads on `QdrantClient(":memory:")` and
+through the Rust example `shard_script` (a fresh shard, reopened along the way), and requires
+the same answers. Reads are Qdrant REST bodies: the shard parses them (`from_json`), Local Mode
+gets them through qdrant-client's own models. Compared: query hits (ids in order, scores within
+1e-4 relative, payloads as selected) for nearest by vector or by point id, recommendations of
+each strategy, discovery and context searches, order-by (by order value), samples (sizes), no
+query (id order), hybrid queries (prefetch stages, nested too, fused by RRF, weighted RRF or
+DBSF, or re-ranked by a dense vector); query groups; exact counts under filters; retrieved
+points (payloads, vectors as stored, sparse ones sorted); scroll pages (by id with the next
+page's offset, or by a payload value); facets on indexed keys. Four named dense vectors, one per
+distance, and two sparse ones (plain and with the IDF modifier); integer and UUID ids; upserts
+that replace points, deletes by id and by filter, upserts with `update_filter` and
+`update_mode`, vectors updated and deleted, set (at nested keys too) / overwrite / delete /
+clear payload by ids or by filter, field indexes created and dropped along the way (filters
+must not change answers). Exits 1 on any mismatch.
 
     python shard.py --bin target/debug/examples/shard_script [--steps 400] [--seed 7] [--no-deletes]
 

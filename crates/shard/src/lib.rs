@@ -7,30 +7,36 @@
 //! names a codec), an inverted index per sparse vector and a base file of every point read in
 //! place; `flush` writes what changed since; `open` maps the base and replays the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
-//! Issue 22 is open: several segments, an automatic optimizer, nested
-//! `set_payload` keys, payload operations by filter and the universal query's order-by /
-//! groups / recommend / discover / formulas are not built (the crate README has the list).
+//! Not built: several segments merged by the optimizer, an automatic optimizer, vector
+//! datatypes other than f32, and the universal query's formulas, MMR and relevance feedback
+//! (the crate README has the list).
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
 //!   dense vectors (size, Qdrant's distance names, graph parameters, codec), named sparse
 //!   vectors (optional IDF [`Modifier`]), the log's durability and the optimizer's
 //!   thresholds, persisted as `config.json`.
 //! - [`UpdateOp`], [`Point`], [`Vector`]: upsert (with Qdrant's `update_filter` and
-//!   [`UpdateMode`]), delete by ids or by filter, set / overwrite / delete / clear payload,
-//!   update / delete named vectors ([`PointVectors`]), create / delete a payload field index.
+//!   [`UpdateMode`]), delete by ids or by filter, set (at a nested `key` too) / overwrite /
+//!   delete / clear payload and delete vectors by ids or by filter, update named vectors
+//!   ([`PointVectors`]), create / delete a payload field index.
 //! - [`Shard`]: `create`, `open` (maps the base, replays the log), `update`, `retrieve`,
 //!   `query`, `query_batch`, `scroll`, `count`, `facet`, `payload_schema`, `info`,
 //!   `optimize`, `flush`, `snapshot`, `restore`, `close`; a second open of the same folder
 //!   fails with [`Error::Locked`].
 //! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
-//!   time with the next page's first id.
-//! - [`QueryRequest`], [`Query`], [`Prefetch`], [`Fusion`], [`SearchParams`],
-//!   [`QuantizationParams`], [`Record`]: Qdrant's universal query (`hnsw_ef`, `exact`,
-//!   `quantization` params): nearest points by a dense vector, or best by dot product with a
-//!   sparse one (points sharing a term; the IDF modifier over live points); prefetch stages (nested) fused by RRF
-//!   or DBSF, or re-ranked by a vector; filter, offset, limit, score threshold and payload /
-//!   vector selectors; Qdrant's scores (similarity for Cosine, Dot and sparse, distance for
-//!   Euclid and Manhattan).
+//!   time with the next page's first id, or in a payload value's order ([`OrderBy`]).
+//! - [`QueryRequest`], [`Query`], [`VectorInput`], [`Prefetch`], [`Fusion`], [`Recommend`],
+//!   [`ContextPair`], [`SearchParams`], [`Record`]: Qdrant's universal query: nearest points
+//!   by a dense vector, a sparse one (points sharing a term; the IDF modifier over live
+//!   points) or a point's own vector (the point left out); recommendations (average vector,
+//!   best score, sum of scores), discovery and context searches; a payload order; a random
+//!   sample; prefetch stages (nested) fused by RRF or DBSF, or ranked again by any of those;
+//!   filter, offset, limit, score threshold, search params (`hnsw_ef`, `exact`,
+//!   `quantization`), payload and vector selectors ([`WithPayload`], [`WithVector`]);
+//!   Qdrant's scores (similarity for Cosine, Dot and sparse, distance for Euclid and
+//!   Manhattan). [`GroupsRequest`]: the same grouped by a payload key. Each request also
+//!   reads Qdrant's REST body (`QueryRequest::from_json`, `GroupsRequest::from_json`,
+//!   `ScrollRequest::from_json`).
 //!
 //! ```
 //! use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
