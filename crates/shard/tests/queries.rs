@@ -3,7 +3,7 @@
 //! recommendations, discovery and context searches against their definitions, order-by
 //! (query and scroll), samples, points in id order, groups, payload and vector selectors.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sextant_core::{Distance, PointId};
 use sextant_payload_index::{FieldType, Filter};
 use sextant_shard::{
@@ -348,6 +348,6 @@ fn groups_samples_and_selectors() {
         WithPayload::Include(vec!["tag".into()]),
         true,
     );
-    assert_eq!(got[0].payload, Some(Value::from(json!({"tag": "c"}))));
+    assert_eq!(got[0].payload, Some(json!({"tag": "c"})));
     assert_eq!(got[0].vectors.as_ref().map(|v| v.len()), Some(1));
 }
