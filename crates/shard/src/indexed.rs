@@ -303,6 +303,11 @@ impl Indexed {
         !self.dense.is_empty() || !self.sparse.is_empty()
     }
 
+    /// Is any graph or sparse index built?
+    pub fn holds_any(&self) -> bool {
+        self.dense.iter().any(Option::is_some) || self.sparse.iter().any(Option::is_some)
+    }
+
     /// Marks the point at `o` changed since the build (its index entries no longer count).
     pub fn mark(&mut self, o: PointOffset) {
         if (o as usize) < self.covered {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
-use sextant_core::PointId;
+use sextant_core::{PointId, PointOffset};
 use sextant_payload_index::{Filter, PayloadIndex};
 use sextant_wal::{Wal, WalConfig};
 
@@ -66,6 +66,9 @@ pub struct ShardInfo {
     pub points: usize,
     /// The log index the next operation gets.
     pub next_version: u64,
+    /// Live points the last optimize's indexes answer for (the others are scanned exactly
+    /// until the next optimize).
+    pub indexed_points: usize,
 }
 
 impl Shard {
@@ -280,9 +283,18 @@ impl Shard {
     /// Points and the next version.
     pub fn info(&self) -> ShardInfo {
         let state = self.read();
+        let live = |o: PointOffset| state.slots.get(o as usize).is_some_and(Option::is_some);
+        let covered = state.indexed.covered.min(state.slots.len());
+        let stale = state.indexed.stale.iter().filter(|&o| live(o)).count();
+        let held = (0..covered as PointOffset).filter(|&o| live(o)).count();
         ShardInfo {
             points: state.ids.len(),
             next_version: self.wal.next_index(),
+            indexed_points: if state.indexed.holds_any() {
+                held - stale
+            } else {
+                0
+            },
         }
     }
 

@@ -1,0 +1,238 @@
+//! The collections of a storage folder: one shard each, opened at start, created and dropped
+//! by requests.
+//!
+//! Layout: `<storage>/collections/<name>/collection.json` (the create-collection body as
+//! given, written last and atomically: a folder without it is an interrupted create, removed
+//! at start) and `<storage>/collections/<name>/shard/` (the shard's folder);
+//! `<storage>/snapshots/<name>/` holds the collection's snapshot files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
+
+use serde_json::Value;
+use sextant_shard::Shard;
+
+use crate::collection_config::shard_config;
+use crate::error::{Error, Result};
+
+/// One collection: its shard and the body it was created with.
+#[derive(Debug)]
+pub struct Collection {
+    /// The collection's name.
+    pub name: String,
+    /// Its points.
+    pub shard: Shard,
+    /// The create-collection body as given (echoed back by collection info).
+    pub create: RwLock<Value>,
+    /// Set while the background optimizer builds this collection's indexes.
+    pub optimizing: AtomicBool,
+}
+
+/// Every collection of the storage folder.
+#[derive(Debug)]
+pub struct Collections {
+    root: PathBuf,
+    map: RwLock<BTreeMap<String, Arc<Collection>>>,
+}
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Internal(format!("{what} {}: {e}", path.display()))
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, synced.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| io("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io("rename", path, e))?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io("sync", dir, e))?;
+    }
+    Ok(())
+}
+
+/// Qdrant's rule for collection names: 1 to 255 characters, none of `<>:"/\|?*` or NUL.
+fn check_name(name: &str) -> Result<()> {
+    let bad = |c: char| "<>:\"/\\|?*\0".contains(c);
+    if name.is_empty() || name.len() > 255 || name.chars().any(bad) || name == "." || name == ".." {
+        return Err(Error::bad(format!(
+            "Validation error in path parameters: [name: collection name {name:?} must be 1 to 255 characters, none of <>:\"/\\|?*]"
+        )));
+    }
+    Ok(())
+}
+
+impl Collections {
+    /// Opens every collection under `root` (created when missing).
+    pub fn open(root: &Path) -> Result<Self> {
+        let dir = root.join("collections");
+        std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+        let mut map = BTreeMap::new();
+        for entry in std::fs::read_dir(&dir).map_err(|e| io("read", &dir, e))? {
+            let path = entry.map_err(|e| io("read", &dir, e))?.path();
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let meta = path.join("collection.json");
+            if !meta.exists() {
+                tracing::warn!("removing {}: an interrupted create", path.display());
+                std::fs::remove_dir_all(&path).map_err(|e| io("remove", &path, e))?;
+                continue;
+            }
+            let bytes = std::fs::read(&meta).map_err(|e| io("read", &meta, e))?;
+            let create: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Internal(format!("{}: {e}", meta.display())))?;
+            let shard = Shard::open(path.join("shard"))
+                .map_err(|e| Error::Internal(format!("collection {name}: {e}")))?;
+            tracing::info!("opened collection {name}: {} points", shard.info().points);
+            map.insert(name.clone(), Arc::new(Collection::new(name, shard, create)));
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            map: RwLock::new(map),
+        })
+    }
+
+    /// The storage folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The collection `name`.
+    pub fn get(&self, name: &str) -> Result<Arc<Collection>> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(name)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("Collection `{name}` doesn't exist!")))
+    }
+
+    /// Every collection, by name.
+    pub fn all(&self) -> Vec<Arc<Collection>> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.values().cloned().collect()
+    }
+
+    /// Creates the collection `name` from a create-collection body.
+    pub fn create(&self, name: &str, body: Value) -> Result<()> {
+        check_name(name)?;
+        let config = shard_config(&body)?;
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if map.contains_key(name) {
+            return Err(Error::bad(format!(
+                "Wrong input: Collection `{name}` already exists!"
+            )));
+        }
+        let dir = self.root.join("collections").join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| io("remove", &dir, e))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+        let shard = Shard::create(dir.join("shard"), config).map_err(|e| match e {
+            sextant_shard::Error::Config { what, .. } => Error::bad(format!("Wrong input: {what}")),
+            e => Error::Internal(e.to_string()),
+        })?;
+        let bytes = serde_json::to_vec_pretty(&body).expect("a JSON value serializes");
+        write_atomic(&dir.join("collection.json"), &bytes)?;
+        map.insert(
+            name.to_string(),
+            Arc::new(Collection::new(name.to_string(), shard, body)),
+        );
+        Ok(())
+    }
+
+    /// Drops the collection `name` and its files (and snapshots); false when there was none.
+    pub fn delete(&self, name: &str) -> Result<bool> {
+        let removed = {
+            let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+            map.remove(name)
+        };
+        let Some(collection) = removed else {
+            return Ok(false);
+        };
+        // Requests still holding the collection finish on the open shard; its files go once
+        // the last of them lets go (the shard's lock file keeps its folder consistent).
+        drop(collection);
+        for dir in [
+            self.root.join("collections").join(name),
+            self.root.join("snapshots").join(name),
+        ] {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(|e| io("remove", &dir, e))?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Puts a collection restored from a snapshot in place of any of that name.
+    pub fn replace(&self, name: &str, restore: impl FnOnce(&Path) -> Result<Shard>) -> Result<()> {
+        check_name(name)?;
+        let previous = self
+            .get(name)
+            .ok()
+            .map(|c| c.create.read().unwrap_or_else(|e| e.into_inner()).clone());
+        self.delete(name)?;
+        let dir = self.root.join("collections").join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+        let shard = restore(&dir.join("shard"))?;
+        let body = previous.unwrap_or_else(|| create_body_of(&shard));
+        let bytes = serde_json::to_vec_pretty(&body).expect("a JSON value serializes");
+        write_atomic(&dir.join("collection.json"), &bytes)?;
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        map.insert(
+            name.to_string(),
+            Arc::new(Collection::new(name.to_string(), shard, body)),
+        );
+        Ok(())
+    }
+
+    /// The folder of `name`'s snapshot files.
+    pub fn snapshots_dir(&self, name: &str) -> PathBuf {
+        self.root.join("snapshots").join(name)
+    }
+}
+
+/// A create-collection body describing a shard's config (for a collection restored from a
+/// snapshot under a new name: the original body is not in the snapshot).
+fn create_body_of(shard: &Shard) -> Value {
+    let c = shard.config();
+    let vectors: serde_json::Map<String, Value> = c
+        .vectors
+        .iter()
+        .map(|(n, p)| {
+            let v = serde_json::json!({"size": p.size, "distance": serde_json::to_value(p).ok().and_then(|v| v.get("distance").cloned())});
+            (n.clone(), v)
+        })
+        .collect();
+    let vectors = match vectors.get("") {
+        Some(v) if vectors.len() == 1 => v.clone(),
+        _ => Value::Object(vectors),
+    };
+    let sparse: serde_json::Map<String, Value> = c
+        .sparse_vectors
+        .iter()
+        .map(|(n, p)| (n.clone(), serde_json::to_value(p).unwrap_or(Value::Null)))
+        .collect();
+    serde_json::json!({"vectors": vectors, "sparse_vectors": sparse})
+}
+
+impl Collection {
+    fn new(name: String, shard: Shard, create: Value) -> Self {
+        Self {
+            name,
+            shard,
+            create: RwLock::new(create),
+            optimizing: AtomicBool::new(false),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Collections: list, create, info, update (optimizer settings), delete, exists; payload
+//! indexes; aliases (none: listed empty).
+
+use std::time::Instant;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde_json::{Value, json};
+use sextant_payload_index::FieldType;
+use sextant_shard::UpdateOp;
+
+use super::blocking;
+use crate::AppState;
+use crate::body::{JsonBody, ok};
+use crate::collection_config::config_json;
+use crate::collections::write_atomic;
+use crate::error::{Error, Result};
+use crate::metrics::segments;
+use crate::routes::updates::{Wait, update_result};
+
+/// `GET /collections`.
+pub(crate) async fn list(State(app): State<AppState>) -> Response {
+    let t = Instant::now();
+    let names: Vec<Value> = app
+        .collections
+        .all()
+        .iter()
+        .map(|c| json!({"name": c.name}))
+        .collect();
+    ok(json!({"collections": names}), t)
+}
+
+/// `PUT /collections/{name}`.
+pub(crate) async fn create(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    blocking(move || app.collections.create(&name, body)).await?;
+    Ok(ok(json!(true), t))
+}
+
+/// `GET /collections/{name}`: Qdrant's collection info.
+pub(crate) async fn info(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let info = c.shard.info();
+    let create = c.create.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut schema = serde_json::Map::new();
+    for (key, kind) in c.shard.payload_schema() {
+        let holding = sextant_payload_index::Filter::from_value(
+            &json!({"must_not": [{"is_empty": {"key": key}}]}),
+        )
+        .map(|f| c.shard.count(Some(&f)))
+        .unwrap_or(0);
+        schema.insert(
+            key,
+            json!({"data_type": kind, "params": null, "points": holding}),
+        );
+    }
+    let dense = c.shard.config().vectors.len();
+    Ok(ok(
+        json!({
+            "status": "green",
+            "optimizer_status": "ok",
+            "warnings": [],
+            "segments_count": segments(&info),
+            "points_count": info.points,
+            "indexed_vectors_count": info.indexed_points * dense,
+            "config": config_json(&create),
+            "payload_schema": schema,
+        }),
+        t,
+    ))
+}
+
+/// `PATCH /collections/{name}`: the optimizer settings (`optimizers_config`) are applied by
+/// the background optimizer; other parameters cannot change on a live collection yet.
+pub(crate) async fn update(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let body = body
+        .as_object()
+        .ok_or_else(|| Error::bad("Format error in JSON body: expected an object"))?;
+    if let Some((k, _)) = body
+        .iter()
+        .find(|(k, v)| !v.is_null() && k.as_str() != "optimizers_config")
+    {
+        return Err(Error::bad(format!(
+            "Wrong input: updating {k} of a collection is not supported (optimizers_config is); recreate the collection"
+        )));
+    }
+    if let Some(Value::Object(changes)) = body.get("optimizers_config") {
+        let mut create = c.create.write().unwrap_or_else(|e| e.into_inner());
+        let target = create
+            .as_object_mut()
+            .expect("a create body is an object")
+            .entry("optimizers_config")
+            .or_insert_with(|| json!({}));
+        if !target.is_object() {
+            *target = json!({});
+        }
+        for (k, v) in changes {
+            target[k] = v.clone();
+        }
+        let dir = app.collections.root().join("collections").join(&name);
+        let bytes = serde_json::to_vec_pretty(&*create).expect("a JSON value serializes");
+        write_atomic(&dir.join("collection.json"), &bytes)?;
+    }
+    Ok(ok(json!(true), t))
+}
+
+/// `DELETE /collections/{name}`.
+pub(crate) async fn drop(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let t = Instant::now();
+    let gone = blocking(move || app.collections.delete(&name)).await?;
+    Ok(ok(json!(gone), t))
+}
+
+/// `GET /collections/{name}/exists`.
+pub(crate) async fn exists(State(app): State<AppState>, Path(name): Path<String>) -> Response {
+    let t = Instant::now();
+    ok(json!({"exists": app.collections.get(&name).is_ok()}), t)
+}
+
+/// `GET /aliases`, `GET /collections/{name}/aliases`: aliases are not supported, so there are
+/// none.
+pub(crate) async fn aliases() -> Response {
+    ok(json!({"aliases": []}), Instant::now())
+}
+
+/// `PUT /collections/{name}/index`: `{"field_name", "field_schema"}` (a type name, or
+/// `{"type": ...}` whose other parameters are not read).
+pub(crate) async fn create_index(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    Query(wait): Query<Wait>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let key = body
+        .get("field_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::bad("Format error in JSON body: field_name: expected a string"))?
+        .to_string();
+    let schema = match body.get("field_schema") {
+        Some(Value::Object(m)) => m.get("type").cloned().unwrap_or(Value::Null),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    };
+    let schema: FieldType = serde_json::from_value(schema)
+        .map_err(|e| Error::bad(format!("Format error in JSON body: field_schema: {e}")))?;
+    let c = app.collections.get(&name)?;
+    let version =
+        blocking(move || Ok(c.shard.update(UpdateOp::CreateFieldIndex { key, schema })?)).await?;
+    Ok(update_result(version, &wait, t))
+}
+
+/// `DELETE /collections/{name}/index/{field}`.
+pub(crate) async fn delete_index(
+    State(app): State<AppState>,
+    Path((name, key)): Path<(String, String)>,
+    Query(wait): Query<Wait>,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let version = blocking(move || Ok(c.shard.update(UpdateOp::DeleteFieldIndex { key })?)).await?;
+    Ok(update_result(version, &wait, t))
+}

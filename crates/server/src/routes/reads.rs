@@ -1,0 +1,201 @@
+//! Point reads: retrieve (by ids, or one point), scroll, count, the universal query (single,
+//! batch, groups), facets. Reads run on the request's thread: they do not wait on I/O beyond
+//! page faults of the mapped files.
+
+use std::time::Instant;
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde_json::{Value, json};
+use sextant_payload_index::Filter;
+use sextant_payload_index::facet::FacetValue;
+use sextant_shard::{GroupId, GroupsRequest, QueryRequest, ScrollRequest, WithPayload, WithVector};
+
+use crate::AppState;
+use crate::body::{JsonBody, ok};
+use crate::error::{Error, Result};
+use crate::points::{field, point_id, point_ids, record_json, scored_json};
+
+fn bad(what: &str, why: impl std::fmt::Display) -> Error {
+    Error::bad(format!("Format error in JSON body: {what}: {why}"))
+}
+
+fn filter(body: &Value) -> Result<Option<Filter>> {
+    match body.get("filter").filter(|f| !f.is_null()) {
+        None => Ok(None),
+        Some(f) => Filter::from_value(f)
+            .map(Some)
+            .map_err(|e| bad("filter", e)),
+    }
+}
+
+/// `with_payload` (`true` by default here, as Qdrant's retrieve) and `with_vector`.
+fn selectors(body: &Value) -> Result<(WithPayload, WithVector)> {
+    // The shard's scroll parser reads both selectors with these defaults.
+    let probe =
+        json!({"with_payload": body.get("with_payload"), "with_vector": body.get("with_vector")});
+    let s = ScrollRequest::from_json(&probe)?;
+    Ok((s.with_payload, s.with_vector))
+}
+
+/// `POST /collections/{name}/points`: `{"ids", "with_payload", "with_vector"}`.
+pub(crate) async fn retrieve(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let ids = point_ids(body.get("ids").unwrap_or(&Value::Null), "ids")?;
+    let (payload, vector) = selectors(&body)?;
+    let records: Vec<Value> = c
+        .shard
+        .retrieve(&ids, payload, vector)
+        .iter()
+        .map(record_json)
+        .collect();
+    Ok(ok(json!(records), t))
+}
+
+/// `GET /collections/{name}/points/{id}`.
+pub(crate) async fn point(
+    State(app): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let id = match id.parse::<u64>() {
+        Ok(n) => json!(n),
+        Err(_) => json!(id),
+    };
+    let id = point_id(&id)?;
+    let found = c.shard.retrieve(&[id], true, true);
+    let record = found
+        .first()
+        .ok_or_else(|| Error::NotFound(format!("No point with id {id} found")))?;
+    Ok(ok(record_json(record), t))
+}
+
+/// `POST /collections/{name}/points/scroll`.
+pub(crate) async fn scroll(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let page = c.shard.scroll(&ScrollRequest::from_json(&body)?)?;
+    let points: Vec<Value> = page.points.iter().map(record_json).collect();
+    Ok(ok(
+        json!({"points": points, "next_page_offset": page.next_page_offset}),
+        t,
+    ))
+}
+
+/// `POST /collections/{name}/points/count`: exact (an estimate is the exact count too).
+pub(crate) async fn count(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let n = c.shard.count(filter(&body)?.as_ref());
+    Ok(ok(json!({"count": n}), t))
+}
+
+fn hits(records: &[sextant_shard::Record]) -> Value {
+    json!({"points": records.iter().map(scored_json).collect::<Vec<_>>()})
+}
+
+/// `POST /collections/{name}/points/query`.
+pub(crate) async fn query(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let found = c.shard.query(&QueryRequest::from_json(&body)?)?;
+    Ok(ok(hits(&found), t))
+}
+
+/// `POST /collections/{name}/points/query/batch`: `{"searches": [query, ...]}`, one state for
+/// all.
+pub(crate) async fn query_batch(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let searches = body
+        .get("searches")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("searches", "expected a list of queries"))?;
+    let reqs = searches
+        .iter()
+        .map(QueryRequest::from_json)
+        .collect::<sextant_shard::Result<Vec<_>>>()?;
+    let answers = c
+        .shard
+        .query_batch(&reqs)
+        .into_iter()
+        .map(|a| a.map(|r| hits(&r)))
+        .collect::<sextant_shard::Result<Vec<_>>>()?;
+    Ok(ok(json!(answers), t))
+}
+
+/// `POST /collections/{name}/points/query/groups`.
+pub(crate) async fn query_groups(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let groups = c.shard.query_groups(&GroupsRequest::from_json(&body)?)?;
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let id = match &g.id {
+                GroupId::Int(i) => json!(i),
+                GroupId::Str(s) => json!(s),
+            };
+            json!({"id": id, "hits": g.hits.iter().map(scored_json).collect::<Vec<_>>(), "lookup": null})
+        })
+        .collect();
+    Ok(ok(json!({"groups": groups}), t))
+}
+
+/// `POST /collections/{name}/facet`: `{"key", "filter", "limit" (10), "exact"}` (counts are
+/// exact either way).
+pub(crate) async fn facet(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let key = body
+        .get("key")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("key", "expected a string"))?;
+    let limit = match body.as_object().and_then(|m| field(m, "limit")) {
+        None => 10,
+        Some(l) => l.as_u64().ok_or_else(|| bad("limit", "expected a count"))? as usize,
+    };
+    let found = c.shard.facet(key, filter(&body)?.as_ref(), limit)?;
+    let hits: Vec<Value> = found
+        .iter()
+        .map(|h| {
+            let value = match &h.value {
+                FacetValue::Bool(b) => json!(b),
+                FacetValue::Integer(i) => json!(i),
+                FacetValue::Keyword(s) => json!(s),
+            };
+            json!({"value": value, "count": h.count})
+        })
+        .collect();
+    Ok(ok(json!({"hits": hits}), t))
+}

@@ -1,0 +1,199 @@
+//! Collection snapshots: create (one file of the collection's shard, taken while updates go
+//! on), list, download, delete, and recover a collection from an uploaded file or from a
+//! `file://` location (downloading from a URL is not supported).
+
+use std::path::{Path as FsPath, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Multipart, Path, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sextant_shard::Shard;
+
+use super::blocking;
+use crate::AppState;
+use crate::body::{JsonBody, ok};
+use crate::error::{Error, Result};
+
+fn io(what: &str, path: &FsPath, e: std::io::Error) -> Error {
+    Error::Internal(format!("{what} {}: {e}", path.display()))
+}
+
+/// Qdrant's `SnapshotDescription` of a snapshot file.
+fn describe(path: &FsPath) -> Result<Value> {
+    let meta = std::fs::metadata(path).map_err(|e| io("read", path, e))?;
+    let micros = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_micros() as i64);
+    let created = sextant_payload_index::datetime::format(micros);
+    Ok(json!({
+        "name": path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
+        "creation_time": created.trim_end_matches('Z'),
+        "size": meta.len(),
+        "checksum": null,
+    }))
+}
+
+/// A snapshot file of `name`'s folder (its name checked to stay inside it).
+fn snapshot_path(app: &AppState, name: &str, file: &str) -> Result<PathBuf> {
+    if file.is_empty() || file.contains(['/', '\\']) || file.starts_with('.') {
+        return Err(Error::bad(format!(
+            "Wrong input: bad snapshot name {file:?}"
+        )));
+    }
+    Ok(app.collections.snapshots_dir(name).join(file))
+}
+
+/// `POST /collections/{name}/snapshots`.
+pub(crate) async fn create(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    let dir = app.collections.snapshots_dir(&name);
+    let description = blocking(move || {
+        std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let path = dir.join(format!("{}-{ms}.snapshot", c.name));
+        c.shard.snapshot(&path)?;
+        describe(&path)
+    })
+    .await?;
+    Ok(ok(description, t))
+}
+
+/// `GET /collections/{name}/snapshots`.
+pub(crate) async fn list(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let t = Instant::now();
+    app.collections.get(&name)?;
+    let dir = app.collections.snapshots_dir(&name);
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "snapshot"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    let list = files
+        .iter()
+        .map(|p| describe(p))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ok(json!(list), t))
+}
+
+/// `GET /collections/{name}/snapshots/{snapshot}`: the file.
+pub(crate) async fn download(
+    State(app): State<AppState>,
+    Path((name, file)): Path<(String, String)>,
+) -> Result<Response> {
+    app.collections.get(&name)?;
+    let path = snapshot_path(&app, &name, &file)?;
+    let bytes = blocking(move || {
+        std::fs::read(&path).map_err(|_| Error::NotFound(format!("Snapshot {file} not found")))
+    })
+    .await?;
+    Ok(([("content-type", "application/octet-stream")], bytes).into_response())
+}
+
+/// `DELETE /collections/{name}/snapshots/{snapshot}`.
+pub(crate) async fn delete(
+    State(app): State<AppState>,
+    Path((name, file)): Path<(String, String)>,
+) -> Result<Response> {
+    let t = Instant::now();
+    app.collections.get(&name)?;
+    let path = snapshot_path(&app, &name, &file)?;
+    std::fs::remove_file(&path)
+        .map_err(|_| Error::NotFound(format!("Snapshot {file} not found")))?;
+    Ok(ok(json!(true), t))
+}
+
+/// Replaces (or creates) collection `name` from the snapshot file at `file`.
+async fn restore(app: AppState, name: String, file: PathBuf) -> Result<()> {
+    blocking(move || {
+        app.collections
+            .replace(&name, |dir| Ok(Shard::restore(&file, dir)?))
+    })
+    .await
+}
+
+/// `POST /collections/{name}/snapshots/upload`: a multipart form whose `snapshot` field is
+/// the file.
+pub(crate) async fn upload(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    mut form: Multipart,
+) -> Result<Response> {
+    let t = Instant::now();
+    let dir = app.collections.root().join("uploads");
+    std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let file = dir.join(format!("{ms}.snapshot"));
+    let mut got = false;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| Error::bad(format!("Format error in multipart body: {e}")))?
+    {
+        if field.name() != Some("snapshot") {
+            continue;
+        }
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| Error::bad(format!("Format error in multipart body: {e}")))?;
+        std::fs::write(&file, &bytes).map_err(|e| io("write", &file, e))?;
+        got = true;
+    }
+    if !got {
+        return Err(Error::bad(
+            "Format error in multipart body: no snapshot field",
+        ));
+    }
+    let restored = restore(app, name, file.clone()).await;
+    let _ = std::fs::remove_file(&file);
+    restored?;
+    Ok(ok(json!(true), t))
+}
+
+/// `PUT /collections/{name}/snapshots/recover`: `{"location": "file:///..."}` (or a file name
+/// in the collection's snapshot folder).
+pub(crate) async fn recover(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let location = body
+        .get("location")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::bad("Format error in JSON body: location: expected a string"))?;
+    let file = if let Some(p) = location.strip_prefix("file://") {
+        PathBuf::from(p)
+    } else if location.contains("://") {
+        return Err(Error::bad(
+            "Wrong input: only file:// snapshot locations are supported; upload the file instead",
+        ));
+    } else {
+        snapshot_path(&app, &name, location)?
+    };
+    if !file.is_file() {
+        return Err(Error::NotFound(format!(
+            "Snapshot file {} not found",
+            file.display()
+        )));
+    }
+    restore(app, name, file).await?;
+    Ok(ok(json!(true), t))
+}
