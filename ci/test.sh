@@ -40,4 +40,11 @@ for args in "--seed 7" "--seed 8" "--seed 9 --no-deletes"; do
         --bin target/debug/examples/shard_script --steps 600 $args
 done
 
+echo "== Qdrant REST API: the server driven by qdrant-client, against its Local Mode (pytest)"
+target/conformance-venv/bin/pip install --quiet --disable-pip-version-check \
+    -r crates/server/tests/requirements.txt
+cargo build --locked -p sextant-server
+SEXTANT_SERVER_BIN=target/debug/sextant-server \
+    target/conformance-venv/bin/python -m pytest -q -p no:cacheprovider crates/server/tests
+
 echo "== ci/test.sh: all green"

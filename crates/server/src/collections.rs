@@ -153,6 +153,16 @@ impl Collections {
 
     /// Drops the collection `name` and its files (and snapshots); false when there was none.
     pub fn delete(&self, name: &str) -> Result<bool> {
+        let gone = self.remove(name)?;
+        let snapshots = self.snapshots_dir(name);
+        if gone && snapshots.exists() {
+            std::fs::remove_dir_all(&snapshots).map_err(|e| io("remove", &snapshots, e))?;
+        }
+        Ok(gone)
+    }
+
+    /// Drops the collection `name` and its folder, keeping its snapshots.
+    fn remove(&self, name: &str) -> Result<bool> {
         let removed = {
             let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
             map.remove(name)
@@ -163,13 +173,9 @@ impl Collections {
         // Requests still holding the collection finish on the open shard; its files go once
         // the last of them lets go (the shard's lock file keeps its folder consistent).
         drop(collection);
-        for dir in [
-            self.root.join("collections").join(name),
-            self.root.join("snapshots").join(name),
-        ] {
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir).map_err(|e| io("remove", &dir, e))?;
-            }
+        let dir = self.root.join("collections").join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| io("remove", &dir, e))?;
         }
         Ok(true)
     }
@@ -181,7 +187,7 @@ impl Collections {
             .get(name)
             .ok()
             .map(|c| c.create.read().unwrap_or_else(|e| e.into_inner()).clone());
-        self.delete(name)?;
+        self.remove(name)?;
         let dir = self.root.join("collections").join(name);
         std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
         let shard = restore(&dir.join("shard"))?;

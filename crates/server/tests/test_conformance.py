@@ -1,0 +1,322 @@
+"""The server driven by the unmodified qdrant-client, against qdrant-client's Local Mode on the
+same data: every read the same (scores within 1e-4, points of equal score in any order, payloads
+and vectors as stored), after the same updates.
+
+The collection: four named dense vectors (one per distance), a sparse vector with and one
+without the IDF modifier, integer and UUID ids, payloads with integers, floats, keywords,
+datetimes, geo points, arrays and nested objects, five payload indexes.
+"""
+
+import math
+import random
+import uuid
+
+import pytest
+from qdrant_client import QdrantClient, models
+
+DIM = 8
+N = 300
+DISTANCES = {"c": models.Distance.COSINE, "d": models.Distance.DOT,
+             "e": models.Distance.EUCLID, "m": models.Distance.MANHATTAN}
+TAGS = ["red", "green", "blue", "cyan"]
+
+
+def vec(rng):
+    return [round(rng.uniform(-1, 1), 4) for _ in range(DIM)]
+
+
+def sparse(rng):
+    terms = sorted(rng.sample(range(40), rng.randint(1, 6)))
+    return models.SparseVector(indices=terms, values=[round(rng.uniform(0.1, 3), 3) for _ in terms])
+
+
+def point_id(i):
+    return str(uuid.UUID(int=i)) if i % 4 == 3 else i
+
+
+def payload(rng, i):
+    return {
+        "g": i % 5, "x": round(rng.uniform(0, 100), 3), "tag": rng.choice(TAGS),
+        "t": f"2024-0{1 + i % 9}-1{i % 10}T10:00:00Z", "arr": [i % 3, i % 7],
+        "loc": {"lon": round(rng.uniform(-10, 10), 3), "lat": round(rng.uniform(40, 50), 3)},
+        "nested": {"a": {"b": i % 4}}, "text": rng.choice(["a quick fox", "the lazy dog", "quick dog"]),
+    }
+
+
+def points(seed, n):
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        vectors = {name: vec(rng) for name in DISTANCES}
+        if i % 5:
+            vectors["s"] = sparse(rng)
+            vectors["si"] = sparse(rng)
+        out.append(models.PointStruct(id=point_id(i), vector=vectors, payload=payload(rng, i)))
+    return out
+
+
+def create(client):
+    client.create_collection(
+        "c", vectors_config={n: models.VectorParams(size=DIM, distance=d) for n, d in DISTANCES.items()},
+        sparse_vectors_config={"s": models.SparseVectorParams(),
+                               "si": models.SparseVectorParams(modifier=models.Modifier.IDF)})
+    for field, schema in [("g", "integer"), ("x", "float"), ("tag", "keyword"), ("t", "datetime"),
+                          ("nested.a.b", "integer")]:
+        client.create_payload_index("c", field_name=field, field_schema=schema)
+    pts = points(1, N)
+    client.upsert("c", points=pts[: N // 2], wait=True)
+    # The rest in the batch form.
+    rest = pts[N // 2:]
+    client.upsert("c", points=models.Batch(
+        ids=[p.id for p in rest],
+        vectors={name: [p.vector[name] for p in rest] for name in DISTANCES},
+        payloads=[p.payload for p in rest]), wait=True)
+    # The batch form cannot carry some points' sparse vectors only: set them now.
+    client.update_vectors("c", points=[models.PointVectors(id=p.id, vector={k: v for k, v in p.vector.items()
+                                                                             if k in ("s", "si")})
+                                       for p in rest if "s" in p.vector], wait=True)
+
+
+@pytest.fixture(scope="module")
+def pair(server):
+    ours = server.client()
+    local = QdrantClient(":memory:")
+    for client in (ours, local):
+        create(client)
+    return ours, local
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-4, abs_tol=1e-5)
+
+
+def same_vectors(a, b):
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_vectors(a[k], b[k]) for k in a)
+    if isinstance(a, models.SparseVector) and isinstance(b, models.SparseVector):
+        return list(a.indices) == list(b.indices) and all(map(close, a.values, b.values))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(close, a, b))
+    return a == b
+
+
+def assert_same_hits(ours, theirs, key=lambda p: p.score):
+    """Same length, scores (or `key`) close in order; each run of equal scores holds the same
+    points (but the last, which the limit may cut anywhere); the same payload and vectors."""
+    assert len(ours) == len(theirs), (ours, theirs)
+    for o, t in zip(ours, theirs):
+        assert close(key(o), key(t)), ([key(p) for p in ours], [key(p) for p in theirs])
+    runs = []
+    for i, p in enumerate(ours):
+        if i == 0 or not close(key(p), key(ours[i - 1])):
+            runs.append([])
+        runs[-1].append(i)
+    for r in runs[:-1]:
+        assert {str(ours[i].id) for i in r} == {str(theirs[i].id) for i in r}, (ours, theirs)
+    mine = {str(p.id): p for p in ours}
+    for t in theirs:
+        o = mine.get(str(t.id))
+        if o is not None:
+            assert o.payload == t.payload, (o, t)
+            assert same_vectors(o.vector, t.vector), (o.vector, t.vector)
+
+
+rng = random.Random(7)
+F = models.FieldCondition
+FILTERS = [
+    None,
+    models.Filter(must=[F(key="g", match=models.MatchValue(value=2))]),
+    models.Filter(must=[F(key="tag", match=models.MatchAny(any=["red", "blue"]))]),
+    models.Filter(must_not=[F(key="tag", match=models.MatchExcept(**{"except": ["red"]}))]),
+    models.Filter(must=[F(key="x", range=models.Range(gte=20, lt=70))]),
+    models.Filter(must=[F(key="t", range=models.DatetimeRange(gt="2024-03-01T00:00:00Z"))]),
+    models.Filter(should=[F(key="arr", match=models.MatchValue(value=2)),
+                          F(key="nested.a.b", match=models.MatchValue(value=3))]),
+    models.Filter(must=[F(key="loc", geo_radius=models.GeoRadius(
+        center=models.GeoPoint(lon=0, lat=45), radius=400_000))]),
+    models.Filter(must=[F(key="text", match=models.MatchText(text="quick"))]),
+    models.Filter(must=[models.HasIdCondition(has_id=[1, 2, 5, 8, 13, str(uuid.UUID(int=7))])]),
+    models.Filter(must=[F(key="arr", values_count=models.ValuesCount(gte=2))]),
+    models.Filter(must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key="tag"))],
+                  min_should=models.MinShould(conditions=[F(key="g", match=models.MatchValue(value=1)),
+                                                          F(key="arr", match=models.MatchValue(value=1))],
+                                              min_count=1)),
+]
+
+
+def queries():
+    r = random.Random(3)
+    out = []
+    for name in DISTANCES:
+        for f in FILTERS:
+            out.append(dict(query=vec(r), using=name, query_filter=f, limit=7))
+    for name in ("s", "si"):
+        for f in FILTERS[:4]:
+            out.append(dict(query=sparse(r), using=name, query_filter=f, limit=6))
+    out += [
+        dict(query=5, using="c", limit=5),
+        dict(query=str(uuid.UUID(int=11)), using="e", limit=5, with_vectors=True),
+        dict(query=models.NearestQuery(nearest=vec(r)), using="d", limit=4, offset=3),
+        dict(query=vec(r), using="c", limit=10, score_threshold=0.3, with_payload=["g", "nested"]),
+        dict(query=vec(r), using="e", limit=10, score_threshold=2.0,
+             with_payload=models.PayloadSelectorExclude(exclude=["text", "loc"])),
+        dict(query=models.RecommendQuery(recommend=models.RecommendInput(positive=[1, vec(r)], negative=[2])),
+             using="c", limit=6),
+        dict(query=models.RecommendQuery(recommend=models.RecommendInput(
+            positive=[4, 6], negative=[vec(r)], strategy=models.RecommendStrategy.BEST_SCORE)), using="m", limit=6),
+        dict(query=models.RecommendQuery(recommend=models.RecommendInput(
+            positive=[vec(r)], negative=[9], strategy=models.RecommendStrategy.SUM_SCORES)), using="d", limit=6),
+        dict(query=models.DiscoverQuery(discover=models.DiscoverInput(
+            target=vec(r), context=[models.ContextPair(positive=1, negative=vec(r))])), using="c", limit=6),
+        dict(query=models.ContextQuery(context=[models.ContextPair(positive=vec(r), negative=vec(r))]),
+             using="e", limit=1),
+        dict(query=models.OrderByQuery(order_by=models.OrderBy(key="x", direction=models.Direction.DESC)),
+             limit=8, query_filter=FILTERS[1]),
+        dict(query=models.FusionQuery(fusion=models.Fusion.RRF), limit=8, prefetch=[
+            models.Prefetch(query=vec(r), using="c", limit=20),
+            models.Prefetch(query=sparse(r), using="s", limit=20, filter=FILTERS[2])]),
+        dict(query=models.FusionQuery(fusion=models.Fusion.DBSF), limit=8, prefetch=[
+            models.Prefetch(query=vec(r), using="d", limit=15),
+            models.Prefetch(query=vec(r), using="e", limit=15)]),
+        dict(query=models.RrfQuery(rrf=models.Rrf(k=10, weights=[2.0, 0.5])), limit=8, prefetch=[
+            models.Prefetch(query=vec(r), using="c", limit=15),
+            models.Prefetch(query=sparse(r), using="si", limit=15)]),
+        dict(query=vec(r), using="m", limit=5, prefetch=[models.Prefetch(query=vec(r), using="c", limit=30)]),
+        dict(query_filter=FILTERS[4], limit=6),
+    ]
+    return out
+
+
+QUERIES = queries()
+
+
+@pytest.mark.parametrize("i", range(len(QUERIES)))
+def test_query(pair, i):
+    q = dict(QUERIES[i])
+    q.setdefault("with_payload", True)
+    ours, local = (c.query_points("c", **q).points for c in pair)
+    if isinstance(q.get("query"), models.OrderByQuery):
+        assert_same_hits(ours, local, key=lambda p: p.order_value)
+    else:
+        assert_same_hits(ours, local)
+
+
+def test_query_batch(pair):
+    reqs = [models.QueryRequest(query=QUERIES[i]["query"], using=QUERIES[i].get("using"),
+                                filter=QUERIES[i].get("query_filter"), limit=5, with_payload=True)
+            for i in (0, 13, 40, 60)]
+    ours, local = (c.query_batch_points("c", requests=reqs) for c in pair)
+    for o, t in zip(ours, local):
+        assert_same_hits(o.points, t.points)
+
+
+@pytest.mark.parametrize("group_by", ["g", "tag"])
+def test_query_groups(pair, group_by):
+    q = vec(random.Random(group_by))
+    ours, local = (c.query_points_groups("c", group_by=group_by, query=q, using="c", limit=3,
+                                         group_size=2).groups for c in pair)
+    assert [str(g.id) for g in ours] == [str(g.id) for g in local]
+    for o, t in zip(ours, local):
+        assert_same_hits(o.hits, t.hits)
+
+
+@pytest.mark.parametrize("f", range(len(FILTERS)))
+def test_count_scroll_facet(pair, f):
+    flt = FILTERS[f]
+    ours, local = pair
+    assert ours.count("c", count_filter=flt).count == local.count("c", count_filter=flt).count
+    # Scroll every passing point a page at a time: the same pages.
+    offsets = [None, None]
+    while True:
+        (a, na), (b, nb) = (c.scroll("c", scroll_filter=flt, limit=17, offset=o, with_vectors=True)
+                            for c, o in zip(pair, offsets))
+        assert [p.id for p in a] == [p.id for p in b]
+        assert all(p.payload == q.payload and same_vectors(p.vector, q.vector) for p, q in zip(a, b))
+        assert na == nb
+        if na is None:
+            break
+        offsets = [na, nb]
+    for key in ("g", "tag"):
+        fa, fb = (c.facet("c", key=key, facet_filter=flt, limit=3, exact=True).hits for c in pair)
+        assert [(h.value, h.count) for h in fa] == [(h.value, h.count) for h in fb]
+
+
+def test_scroll_order_by(pair):
+    by = models.OrderBy(key="t", direction=models.Direction.ASC, start_from="2024-04-01T00:00:00Z")
+    (a, _), (b, _) = (c.scroll("c", order_by=by, limit=12) for c in pair)
+    assert_same_hits(a, b, key=lambda p: p.order_value)
+
+
+def test_retrieve(pair):
+    ids = [0, 3, str(uuid.UUID(int=7)), 150, 299, 10_000]
+    a, b = (c.retrieve("c", ids=ids, with_vectors=["c", "s"]) for c in pair)
+    assert [p.id for p in a] == [p.id for p in b]
+    assert all(p.payload == q.payload and same_vectors(p.vector, q.vector) for p, q in zip(a, b))
+
+
+def test_updates_then_reads(server):
+    """Every update kind on both, then every point compared."""
+    ours, local = server.client(), QdrantClient(":memory:")
+    for c in (ours, local):
+        c.create_collection("u", vectors_config={"a": models.VectorParams(size=4, distance=models.Distance.DOT)},
+                            sparse_vectors_config={"s": models.SparseVectorParams()})
+        c.create_payload_index("u", field_name="g", field_schema="integer")
+    r = random.Random(5)
+    pts = [models.PointStruct(id=i, vector={"a": [r.uniform(-1, 1) for _ in range(4)],
+                                            "s": models.SparseVector(indices=[i % 7, 10 + i % 3], values=[1.0, 0.5])},
+                              payload={"g": i % 4, "k": {"m": i}}) for i in range(60)]
+    flt = models.Filter(must=[models.FieldCondition(key="g", match=models.MatchValue(value=1))])
+    steps = [
+        lambda c: c.upsert("u", points=pts),
+        lambda c: c.set_payload("u", payload={"new": 1}, points=[1, 2, 3]),
+        lambda c: c.set_payload("u", payload={"deep": True}, points=flt, key="k"),
+        lambda c: c.overwrite_payload("u", payload={"g": 3}, points=[4]),
+        lambda c: c.delete_payload("u", keys=["k"], points=models.Filter(must=[models.FieldCondition(
+            key="g", match=models.MatchValue(value=2))])),
+        lambda c: c.clear_payload("u", points_selector=[5, 6]),
+        lambda c: c.update_vectors("u", points=[models.PointVectors(id=7, vector={"a": [1, 2, 3, 4]})]),
+        lambda c: c.delete_vectors("u", vectors=["s"], points=[8, 9]),
+        lambda c: c.delete("u", points_selector=models.FilterSelector(filter=models.Filter(must=[
+            models.FieldCondition(key="g", match=models.MatchValue(value=3))]))),
+        lambda c: c.delete("u", points_selector=[10, 11, 999]),
+        lambda c: c.upsert("u", points=[models.PointStruct(id=12, vector={"a": [0, 0, 1, 0]}, payload={"g": 0})],
+                           update_filter=models.Filter(must=[models.FieldCondition(
+                               key="g", match=models.MatchValue(value=0))])),
+        lambda c: c.batch_update_points("u", update_operations=[
+            models.UpsertOperation(upsert=models.PointsList(points=[models.PointStruct(
+                id=100, vector={"a": [1, 0, 0, 0]}, payload={"g": 1})])),
+            models.DeletePayloadOperation(delete_payload=models.DeletePayload(keys=["new"], points=[1])),
+            models.DeleteOperation(delete=models.PointIdsList(points=[13])),
+        ]),
+    ]
+    for step in steps:
+        for c in (ours, local):
+            step(c)
+        a, _ = ours.scroll("u", limit=1000, with_vectors=True)
+        b, _ = local.scroll("u", limit=1000, with_vectors=True)
+        assert [p.id for p in a] == [p.id for p in b]
+        for p, q in zip(a, b):
+            assert p.payload == q.payload, (p, q)
+            assert same_vectors(p.vector, q.vector), (p, q)
+    info = ours.get_collection("u")
+    assert info.points_count == local.count("u").count
+    assert "g" in info.payload_schema
+
+
+def test_collections_lifecycle(server):
+    c = server.client()
+    body = dict(vectors_config=models.VectorParams(size=3, distance=models.Distance.EUCLID,
+                                                   hnsw_config=models.HnswConfigDiff(m=8), on_disk=True),
+                optimizers_config=models.OptimizersConfigDiff(indexing_threshold=0))
+    c.create_collection("life", **body)
+    assert c.collection_exists("life")
+    assert "life" in [x.name for x in c.get_collections().collections]
+    info = c.get_collection("life")
+    # The vectors config comes back exactly as created.
+    assert info.config.params.vectors == body["vectors_config"]
+    assert info.config.optimizer_config.indexing_threshold == 0
+    c.update_collection("life", optimizer_config=models.OptimizersConfigDiff(indexing_threshold=20000))
+    assert c.get_collection("life").config.optimizer_config.indexing_threshold == 20000
+    c.delete_payload_index("life", field_name="nothing")
+    assert c.delete_collection("life")
+    assert not c.collection_exists("life")
