@@ -19,6 +19,7 @@ mod quant;
 mod query_args;
 mod report;
 mod scratch;
+mod server;
 mod shard;
 mod shard_crash;
 mod sparse;
@@ -75,6 +76,9 @@ enum Command {
     /// The reopen of `shard`, in a fresh process so its RSS is the shard's (internal).
     #[command(hide = true)]
     ShardReopenChild(shard::ReopenArgs),
+    /// The REST layer's cost: upsert throughput and query QPS through `sextant-server`'s
+    /// router on loopback (1 and `--clients` clients) against the same queries in-process.
+    Server(server::ServerArgs),
     /// Crash test of the shard: SIGKILL a writer running every update kind, flushes and
     /// optimizes; count acknowledged operations lost and inconsistent states (both must be 0).
     ShardCrash(shard_crash::ShardCrashArgs),
@@ -115,6 +119,7 @@ fn main() {
         Command::Shard(a) => shard::run(a),
         Command::ShardReopenChild(a) => shard::reopen_child(a),
         Command::ShardCrash(a) => shard_crash::run(a),
+        Command::Server(a) => server::run(a),
         Command::ShardCrashChild(a) => shard_crash::child(a),
         Command::GridstoreCrash(a) => gridstore_crash::run(a),
         Command::GridstoreCrashChild(a) => gridstore_crash::child(a),

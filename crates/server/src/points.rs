@@ -23,19 +23,9 @@ pub(crate) fn field<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a V
     body.get(key).filter(|v| !v.is_null())
 }
 
-/// A point id: an unsigned integer or a UUID string.
+/// A point id: an unsigned integer or a UUID string (`PointId`'s own JSON form).
 pub(crate) fn point_id(v: &Value) -> Result<PointId> {
-    match v {
-        Value::Number(n) => n.as_u64().map(PointId::from),
-        Value::String(s) => PointId::parse_uuid(s).ok(),
-        _ => None,
-    }
-    .ok_or_else(|| {
-        bad(
-            "id",
-            format!("{v} is not a point id (an unsigned integer or a UUID)"),
-        )
-    })
+    serde_json::from_value(v.clone()).map_err(|e| bad("id", format!("{v}: {e}")))
 }
 
 /// A list of point ids.
