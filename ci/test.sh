@@ -47,4 +47,10 @@ cargo build --locked -p sextant-server
 SEXTANT_SERVER_BIN=target/debug/sextant-server \
     target/conformance-venv/bin/python -m pytest -q -p no:cacheprovider crates/server/tests
 
+echo "== Python package: sextant.Index, and the server's tests again through sextant.local()"
+target/conformance-venv/bin/pip install --quiet --disable-pip-version-check ./crates/python
+target/conformance-venv/bin/python -m pytest -q -p no:cacheprovider crates/python/tests
+SEXTANT_TARGET=local \
+    target/conformance-venv/bin/python -m pytest -q -p no:cacheprovider crates/server/tests
+
 echo "== ci/test.sh: all green"

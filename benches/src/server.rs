@@ -106,27 +106,6 @@ impl Conn {
     }
 }
 
-/// The in-process server: its state and its loopback port.
-fn start(storage: &std::path::Path) -> Result<(sextant_server::AppState, u16), String> {
-    let app = sextant_server::AppState::open(sextant_server::ServerConfig::new(storage))
-        .map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .map_err(|e| e.to_string())?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let router = sextant_server::router(app.clone());
-    std::thread::spawn(move || {
-        runtime.block_on(async move {
-            let _ = axum::serve(listener, router).await;
-        })
-    });
-    Ok((app, port))
-}
-
 /// Latencies of `bodies` sent over `clients` connections (each client takes every
 /// `clients`-th body), and the wall time of the pass.
 fn rest_pass(
@@ -169,7 +148,10 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
     let (base, queries) = (ds.base(), ds.queries());
     let n_q = queries.len().min(args.max_queries);
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let (app, port) = start(tmp.path())?;
+    let mut config = sextant_server::ServerConfig::new(tmp.path());
+    config.port = 0;
+    let server = sextant_server::start(config).map_err(|e| e.to_string())?;
+    let (app, port) = (server.app.clone(), server.port);
     let mut conn = Conn::open(port)?;
     // sq8d codes (Qdrant's scalar int8), rescored: the server's translation of this body.
     let create = json!({"vectors": {"size": base.dim(), "distance": "Cosine"},

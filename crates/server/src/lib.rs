@@ -7,6 +7,8 @@
 //!
 //! - [`ServerConfig`]: the flags (storage folder, host, port, API keys, body limit).
 //! - [`serve`]: opens the collections, serves until the shutdown future completes, flushes.
+//! - [`start`] and [`Running`]: the same on a background thread of the calling program (the
+//!   Python package's local mode, the bench), with its port and a `stop` that flushes.
 //! - [`router`] and [`AppState`]: the routes over opened collections, for embedding the
 //!   server in another program (or a test) without a socket.
 //! - [`Collections`], [`Collection`]: the storage folder's collections.
@@ -98,6 +100,97 @@ pub fn router(app: AppState) -> Router {
         .with_state(app)
 }
 
+/// A server running on a background thread of this process.
+#[derive(Debug)]
+pub struct Running {
+    /// The port it listens on (the one asked, or the free one picked for 0).
+    pub port: u16,
+    /// The shared state (for in-process calls beside the HTTP ones).
+    pub app: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes the requests in flight, flushes every collection; returns
+    /// when done.
+    pub fn stop(mut self) {
+        self.shut();
+    }
+
+    fn shut(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shut();
+    }
+}
+
+/// Starts serving `config` on a background thread (its own tokio runtime) and returns once
+/// the port is bound.
+pub fn start(config: ServerConfig) -> Result<Running> {
+    let addr = format!("{}:{}", config.host, config.port);
+    let app = AppState::open(config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("a runtime: {e}")))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(&addr))
+        .map_err(|e| Error::Internal(format!("bind {addr}: {e}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let served = app.clone();
+    let thread = std::thread::Builder::new()
+        .name("sextant-server".into())
+        .spawn(move || {
+            let serving = served.clone();
+            runtime.block_on(async move {
+                let served = serving;
+                let optimizer = tokio::spawn(optimizer::run(served.clone()));
+                let shutdown = async {
+                    let _ = rx.await;
+                };
+                if let Err(e) = axum::serve(listener, router(served.clone()))
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                {
+                    tracing::error!("serving: {e}");
+                }
+                optimizer.abort();
+            });
+            finish(&served);
+        })
+        .map_err(|e| Error::Internal(format!("a server thread: {e}")))?;
+    Ok(Running {
+        port,
+        app,
+        stop: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+/// Marks the server stopping and flushes every collection.
+fn finish(app: &AppState) {
+    app.ready.store(false, Ordering::Release);
+    for c in app.collections.all() {
+        if let Err(e) = c.shard.flush() {
+            tracing::error!("flush of collection {}: {e}", c.name);
+        }
+    }
+}
+
 /// Serves `config` until `shutdown` completes: stops accepting, finishes the requests in
 /// flight, flushes every collection.
 pub async fn serve(
@@ -120,12 +213,7 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
-    app.ready.store(false, Ordering::Release);
-    for c in app.collections.all() {
-        if let Err(e) = c.shard.flush() {
-            tracing::error!("flush of collection {}: {e}", c.name);
-        }
-    }
+    finish(&app);
     tracing::info!("stopped; every collection flushed");
     Ok(())
 }

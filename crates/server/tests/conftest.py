@@ -2,6 +2,9 @@
 port over a temporary storage folder, and clients for it and for qdrant-client's Local Mode.
 
 The binary is `$SEXTANT_SERVER_BIN`, else `target/debug/sextant-server` of this checkout.
+With `SEXTANT_TARGET=local`, the `server` fixture is `sextant.local()` instead (the Python
+package's in-process server: the same router), and the tests that need a process of their own
+(flags, signals) are skipped.
 """
 
 import os
@@ -16,6 +19,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 ROOT = Path(__file__).resolve().parents[3]
+TARGET = os.environ.get("SEXTANT_TARGET", "server")
 BIN = os.environ.get("SEXTANT_SERVER_BIN", str(ROOT / "target" / "debug" / "sextant-server"))
 
 
@@ -64,15 +68,46 @@ class Server:
         return QdrantClient(url=self.url, timeout=60, **kw)
 
 
+class Local:
+    """`sextant.local(path)` as a test target: its in-process server's URL; `restart` closes
+    it and opens the same folder again."""
+
+    def __init__(self, path):
+        self.path = path
+        self.start()
+
+    def start(self):
+        import sextant
+
+        self._client = sextant.local(self.path)
+        self.url = f"http://127.0.0.1:{self._client.sextant_server.port}"
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def client(self, **kw):
+        return QdrantClient(url=self.url, timeout=60, **kw)
+
+    def stop(self):
+        self._client.close()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = Server(tmp_path_factory.mktemp("storage"))
+    storage = tmp_path_factory.mktemp("storage")
+    s = Local(storage) if TARGET == "local" else Server(storage)
     yield s
     s.stop()
 
 
+needs_process = pytest.mark.skipif(TARGET == "local", reason="needs a server process of its own")
+
+
 @pytest.fixture()
 def fresh_server(tmp_path):
+    if TARGET == "local":
+        pytest.skip("needs a server process of its own (flags, signals)")
     s = Server(tmp_path / "storage")
     yield s
     s.stop()

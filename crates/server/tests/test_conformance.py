@@ -1,6 +1,7 @@
 """The server driven by the unmodified qdrant-client, against qdrant-client's Local Mode on the
 same data: every read the same (scores within 1e-4, points of equal score in any order, payloads
-and vectors as stored), after the same updates.
+and vectors as stored), after the same updates. The data is read after a restart of the server
+(or a close and reopen of `sextant.local(path)`).
 
 The collection: four named dense vectors (one per distance), a sparse vector with and one
 without the IDF modifier, integer and UUID ids, payloads with integers, floats, keywords,
@@ -79,11 +80,13 @@ def create(client):
 
 @pytest.fixture(scope="module")
 def pair(server):
-    ours = server.client()
     local = QdrantClient(":memory:")
-    for client in (ours, local):
+    for client in (server.client(), local):
         create(client)
-    return ours, local
+    # Every read below is of the data as reopened: the server stopped (flushed) and started
+    # again on the same folder.
+    server.restart()
+    return server.client(), local
 
 
 def close(a, b):

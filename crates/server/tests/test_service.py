@@ -8,7 +8,7 @@ import pytest
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import UnexpectedResponse
 
-from conftest import Server
+from conftest import Server, needs_process
 
 
 def test_no_compatibility_warning_and_health(server):
@@ -70,6 +70,7 @@ def test_bad_input_is_a_4xx_and_the_server_goes_on(server):
         client.upsert("bad", points=[models.PointStruct(id=1, vector={"v": [1.0]})])
 
 
+@needs_process
 def test_body_limit_and_api_keys(tmp_path):
     s = Server(tmp_path / "storage", "--max-request-mib", "1", "--api-key", "secret",
                "--read-only-api-key", "reader")

@@ -1,0 +1,140 @@
+"""`sextant.Index` through Python: recall on the bundled minilm-pypi-20k, traversal on codes,
+deletes, filters, growth, determinism, and bad input as clear exceptions."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sextant
+
+DATA = Path(__file__).resolve().parents[3] / "datasets" / "minilm-pypi-20k"
+
+
+def fvecs(path):
+    raw = np.fromfile(path, dtype=np.int32)
+    dim = raw[0]
+    return raw.reshape(-1, dim + 1)[:, 1:].view(np.float32).copy()
+
+
+def ivecs(path):
+    raw = np.fromfile(path, dtype=np.int32)
+    return raw.reshape(-1, raw[0] + 1)[:, 1:].copy()
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    base, queries = fvecs(DATA / "base.fvecs"), fvecs(DATA / "query.fvecs")
+    truth = ivecs(DATA / "groundtruth.ivecs")
+    return base, queries[:300], truth[:300]
+
+
+def recall(labels, truth, k=10):
+    return np.mean([len(set(l[:k]) & set(t[:k])) / k for l, t in zip(labels, truth)])
+
+
+@pytest.fixture(scope="module")
+def floats(minilm):
+    base = minilm[0]
+    idx = sextant.Index("cosine", base.shape[1])
+    idx.init_index(len(base), M=16, ef_construction=100, random_seed=1)
+    idx.add_items(base, num_threads=2)
+    return idx
+
+
+def test_recall_on_minilm(floats, minilm):
+    _, queries, truth = minilm
+    floats.set_ef(128)
+    labels, distances = floats.knn_query(queries, k=10, num_threads=2)
+    assert labels.shape == (300, 10) and labels.dtype == np.uint64
+    assert distances.dtype == np.float32
+    assert recall(labels, truth) >= 0.95
+    # Distances are 1 - cosine, ascending.
+    assert np.all(np.diff(distances, axis=1) >= -1e-6)
+    # One query per call gives the same labels as the batch.
+    one, _ = floats.knn_query(queries[7], k=10)
+    assert (one[0] == labels[7]).all()
+
+
+def test_codes_with_rescoring(minilm):
+    base, queries, truth = minilm
+    idx = sextant.Index("cosine", base.shape[1], quantization="sq4d", oversampling=3.0)
+    idx.init_index(len(base), M=16, ef_construction=100)
+    idx.add_items(base, num_threads=2)
+    idx.set_ef(128)
+    labels, _ = idx.knn_query(queries, k=10, num_threads=2)
+    assert idx.quantization == "sq4d"
+    assert recall(labels, truth) >= 0.9
+
+
+def test_deletes_filters_and_growth():
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((2000, 16)).astype(np.float32)
+    idx = sextant.Index("l2", 16)
+    idx.init_index(2100, M=12, ef_construction=64)
+    idx.add_items(data, ids=np.arange(2000) * 3)
+    idx.set_ef(200)
+    labels, d = idx.knn_query(data[10], k=1)
+    assert labels[0, 0] == 30 and d[0, 0] == pytest.approx(0.0, abs=1e-5)
+    idx.mark_deleted(30)
+    labels, _ = idx.knn_query(data[10], k=5)
+    assert 30 not in labels[0]
+    idx.unmark_deleted(30)
+    assert idx.knn_query(data[10], k=1)[0][0, 0] == 30
+    # A filter by labels, and by a boolean mask over labels.
+    allowed = np.array([3, 9, 300, 5997])
+    labels, _ = idx.knn_query(data[:4], k=2, filter=allowed)
+    assert set(labels.ravel()) <= set(allowed)
+    mask = np.zeros(6000, dtype=bool)
+    mask[::6] = True
+    labels, _ = idx.knn_query(data[:20], k=5, filter=mask)
+    assert all(l % 6 == 0 for l in labels.ravel())
+    # Growth after the build: the new points are found.
+    extra = rng.standard_normal((100, 16)).astype(np.float32)
+    idx.add_items(extra, ids=np.arange(100) + 100_000)
+    assert idx.get_current_count() == 2100
+    labels, _ = idx.knn_query(extra[:10], k=1)
+    assert (labels[:, 0] == np.arange(10) + 100_000).all()
+    assert np.allclose(idx.get_items([100_003]), extra[3:4])
+    with pytest.raises(RuntimeError, match="exceeds the specified limit"):
+        idx.add_items(extra[:1], ids=[7])
+
+
+def test_one_thread_builds_are_deterministic():
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal((1500, 24)).astype(np.float32)
+    runs = []
+    for _ in range(2):
+        idx = sextant.Index("ip", 24)
+        idx.init_index(1500, M=8, ef_construction=50, random_seed=42)
+        idx.add_items(data, num_threads=1)
+        idx.set_ef(20)
+        runs.append(idx.knn_query(data[:50], k=10, num_threads=1)[0])
+    assert (runs[0] == runs[1]).all()
+
+
+def test_bad_input_raises_clear_errors():
+    idx = sextant.Index("l2", 4)
+    with pytest.raises(RuntimeError, match="init_index"):
+        idx.add_items(np.zeros((1, 4)))
+    idx.init_index(10)
+    with pytest.raises(ValueError, match="wrong dimension"):
+        idx.add_items(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        idx.add_items(np.array([[1.0, np.nan, 0, 0]]))
+    with pytest.raises(ValueError):
+        idx.add_items(np.array([["a", "b", "c", "d"]]))
+    # Not contiguous, and float64: accepted (copied).
+    wide = np.arange(40, dtype=np.float64).reshape(5, 8)
+    idx.add_items(wide[:, ::2])
+    assert idx.get_current_count() == 5
+    with pytest.raises(ValueError, match="more than the 5 points"):
+        idx.knn_query(np.zeros(4), k=6)
+    with pytest.raises(ValueError, match="already in the index"):
+        idx.add_items(np.ones((1, 4)), ids=[0])
+    with pytest.raises(RuntimeError, match="Label not found"):
+        idx.mark_deleted(99)
+    with pytest.raises(ValueError, match="space"):
+        sextant.Index("hamming", 4)
+    with pytest.raises(ValueError):
+        sextant.Index("l2", 4, quantization="sq3")
