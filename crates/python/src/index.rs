@@ -452,38 +452,12 @@ impl Index {
 
     /// Leaves `label` out of every later query.
     fn mark_deleted(&mut self, label: u64) -> PyResult<()> {
-        let b = self
-            .built
-            .as_mut()
-            .ok_or_else(|| runtime_error("the index is not initialized"))?;
-        let o = *b
-            .by_label
-            .get(&label)
-            .ok_or_else(|| runtime_error(format!("Label not found: {label}")))?;
-        if !b.deleted.insert(o) {
-            return Err(runtime_error(format!(
-                "The requested to delete element is already deleted: {label}"
-            )));
-        }
-        Ok(())
+        self.set_deleted(label, true)
     }
 
     /// Puts a deleted `label` back.
     fn unmark_deleted(&mut self, label: u64) -> PyResult<()> {
-        let b = self
-            .built
-            .as_mut()
-            .ok_or_else(|| runtime_error("the index is not initialized"))?;
-        let o = *b
-            .by_label
-            .get(&label)
-            .ok_or_else(|| runtime_error(format!("Label not found: {label}")))?;
-        if !b.deleted.remove(o) {
-            return Err(runtime_error(format!(
-                "The requested to undelete element is not deleted: {label}"
-            )));
-        }
-        Ok(())
+        self.set_deleted(label, false)
     }
 
     /// The stored vectors of `ids` (as stored: cosine vectors normalized), one row each.
@@ -597,6 +571,32 @@ impl Index {
 }
 
 impl Index {
+    /// Marks `label` deleted, or not; an unknown label or no change is an error (hnswlib's).
+    fn set_deleted(&mut self, label: u64, deleted: bool) -> PyResult<()> {
+        let b = self
+            .built
+            .as_mut()
+            .ok_or_else(|| runtime_error("the index is not initialized"))?;
+        let o = *b
+            .by_label
+            .get(&label)
+            .ok_or_else(|| runtime_error(format!("Label not found: {label}")))?;
+        let changed = if deleted {
+            b.deleted.insert(o)
+        } else {
+            b.deleted.remove(o)
+        };
+        if !changed {
+            let state = if deleted {
+                "already deleted"
+            } else {
+                "not deleted"
+            };
+            return Err(runtime_error(format!("The element {label} is {state}")));
+        }
+        Ok(())
+    }
+
     /// A search context from the pool, or a new one.
     fn context(&self) -> SearchContext {
         let mut pool = self.contexts.lock().unwrap_or_else(|e| e.into_inner());
