@@ -59,6 +59,9 @@ pub struct ShardArgs {
     /// async); the last one's shard is optimized and queried.
     #[arg(long, value_delimiter = ',', default_value = "group_commit")]
     durability: Vec<String>,
+    /// Ingest only the first N points of the dataset (all by default).
+    #[arg(long)]
+    max_points: Option<usize>,
     /// Points per upsert.
     #[arg(long, default_value_t = 1000)]
     batch: usize,
@@ -139,6 +142,8 @@ const MICRO_REPEATS: usize = 201;
 /// The inputs: dense base and queries, payloads, sparse base and queries (paired by text).
 struct Data<'a> {
     base: &'a VecsFile<f32>,
+    /// Points ingested: the first `n` of the base.
+    n: usize,
     payloads: Vec<Value>,
     queries: Vec<Vec<f32>>,
     sparse: Option<SparseMatrix>,
@@ -202,6 +207,7 @@ fn load<'a>(args: &ShardArgs, ds: &'a Dataset) -> Result<Data<'a>, String> {
         sparse = Some(m);
     }
     Ok(Data {
+        n: base.len().min(args.max_points.unwrap_or(usize::MAX)),
         base,
         payloads,
         queries,
@@ -255,7 +261,7 @@ fn ingest(
             })
             .map_err(|e| e.to_string())?;
     }
-    let n = data.base.len();
+    let n = data.n;
     for start in (0..n).step_by(batch.max(1)) {
         let points = (start..(start + batch).min(n))
             .map(|i| {
@@ -400,10 +406,11 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
         json!({"k": args.k, "m": args.m, "ef_construction": args.ef_construction, "ef": args.ef,
                "quantization": args.quantization, "oversampling": args.oversampling, "threads": args.threads,
                "batch": args.batch, "durability": args.durability, "filters": filters,
+               "max_points": args.max_points,
                "sparse": args.sparse.as_ref().map(|p| p.display().to_string()),
                "hybrid_prefetch": HYBRID_PREFETCH, "rrf_k": RRF_K, "fields": FIELDS.map(|(k, _)| k)}),
     );
-    let n = data.base.len();
+    let n = data.n;
     let mut table = Table::new(&["what", "figure", "detail"]);
     let mut kept = None;
     for (i, policy) in args.durability.iter().enumerate() {
