@@ -4,7 +4,8 @@
 //! Layout: `<storage>/collections/<name>/collection.json` (the create-collection body as
 //! given, written last and atomically: a folder without it is an interrupted create, removed
 //! at start) and `<storage>/collections/<name>/shard/` (the shard's folder);
-//! `<storage>/snapshots/<name>/` holds the collection's snapshot files.
+//! `<storage>/snapshots/<name>/` holds the collection's snapshot files;
+//! `<storage>/aliases.json` maps aliases to collection names (written atomically).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,32 @@ pub struct Collection {
 pub struct Collections {
     root: PathBuf,
     map: RwLock<BTreeMap<String, Arc<Collection>>>,
+    /// Alias → collection name.
+    aliases: RwLock<BTreeMap<String, String>>,
+}
+
+/// One change of Qdrant's `POST /collections/aliases`.
+#[derive(Debug, Clone)]
+pub enum AliasChange {
+    /// `create_alias`: point `alias` at `collection` (replacing where it pointed).
+    Create {
+        /// The alias.
+        alias: String,
+        /// The collection.
+        collection: String,
+    },
+    /// `delete_alias`.
+    Delete {
+        /// The alias.
+        alias: String,
+    },
+    /// `rename_alias`.
+    Rename {
+        /// The alias now.
+        old: String,
+        /// Its new name.
+        new: String,
+    },
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
@@ -98,10 +125,65 @@ impl Collections {
             tracing::info!("opened collection {name}: {} points", shard.info().points);
             map.insert(name.clone(), Arc::new(Collection::new(name, shard, create)));
         }
+        let aliases_file = root.join("aliases.json");
+        let aliases = match std::fs::read(&aliases_file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Internal(format!("{}: {e}", aliases_file.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(io("read", &aliases_file, e)),
+        };
         Ok(Self {
             root: root.to_path_buf(),
             map: RwLock::new(map),
+            aliases: RwLock::new(aliases),
         })
+    }
+
+    /// Applies alias changes in order, all or none (Qdrant's `POST /collections/aliases`).
+    pub fn change_aliases(&self, changes: &[AliasChange]) -> Result<()> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        let mut aliases = self.aliases.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = aliases.clone();
+        for change in changes {
+            match change {
+                AliasChange::Create { alias, collection } => {
+                    if !map.contains_key(collection) {
+                        return Err(Error::NotFound(format!(
+                            "Collection `{collection}` doesn't exist!"
+                        )));
+                    }
+                    if map.contains_key(alias) {
+                        return Err(Error::bad(format!(
+                            "Wrong input: Alias `{alias}` is the name of a collection"
+                        )));
+                    }
+                    next.insert(alias.clone(), collection.clone());
+                }
+                AliasChange::Delete { alias } => {
+                    next.remove(alias);
+                }
+                AliasChange::Rename { old, new } => {
+                    let target = next
+                        .remove(old)
+                        .ok_or_else(|| Error::NotFound(format!("Alias {old} does not exist!")))?;
+                    next.insert(new.clone(), target);
+                }
+            }
+        }
+        let bytes = serde_json::to_vec_pretty(&next).expect("a map of strings serializes");
+        write_atomic(&self.root.join("aliases.json"), &bytes)?;
+        *aliases = next;
+        Ok(())
+    }
+
+    /// Every (alias, collection), by alias; only those of `collection` when given.
+    pub fn aliases(&self, collection: Option<&str>) -> Vec<(String, String)> {
+        let aliases = self.aliases.read().unwrap_or_else(|e| e.into_inner());
+        aliases
+            .iter()
+            .filter(|(_, c)| collection.is_none_or(|n| n == c.as_str()))
+            .map(|(a, c)| (a.clone(), c.clone()))
+            .collect()
     }
 
     /// The storage folder.
@@ -109,10 +191,12 @@ impl Collections {
         &self.root
     }
 
-    /// The collection `name`.
+    /// The collection `name` (or the one the alias `name` points at).
     pub fn get(&self, name: &str) -> Result<Arc<Collection>> {
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        let aliases = self.aliases.read().unwrap_or_else(|e| e.into_inner());
         map.get(name)
+            .or_else(|| map.get(aliases.get(name)?))
             .cloned()
             .ok_or_else(|| Error::NotFound(format!("Collection `{name}` doesn't exist!")))
     }
@@ -151,9 +235,18 @@ impl Collections {
         Ok(())
     }
 
-    /// Drops the collection `name` and its files (and snapshots); false when there was none.
+    /// Drops the collection `name` and its files (and snapshots, and aliases); false when
+    /// there was none.
     pub fn delete(&self, name: &str) -> Result<bool> {
         let gone = self.remove(name)?;
+        let orphaned: Vec<AliasChange> = self
+            .aliases(Some(name))
+            .into_iter()
+            .map(|(alias, _)| AliasChange::Delete { alias })
+            .collect();
+        if gone && !orphaned.is_empty() {
+            self.change_aliases(&orphaned)?;
+        }
         let snapshots = self.snapshots_dir(name);
         if gone && snapshots.exists() {
             std::fs::remove_dir_all(&snapshots).map_err(|e| io("remove", &snapshots, e))?;

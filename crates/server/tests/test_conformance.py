@@ -323,3 +323,32 @@ def test_collections_lifecycle(server):
     c.delete_payload_index("life", field_name="nothing")
     assert c.delete_collection("life")
     assert not c.collection_exists("life")
+
+
+def test_aliases(server):
+    ours, local = server.client(), QdrantClient(":memory:")
+    for c in (ours, local):
+        c.create_collection("al", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+        c.upsert("al", points=[models.PointStruct(id=1, vector=[1, 0], payload={"a": 1})])
+        c.update_collection_aliases(change_aliases_operations=[
+            models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="al", alias_name="live")),
+            models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="al", alias_name="old")),
+        ])
+        c.update_collection_aliases(change_aliases_operations=[
+            models.RenameAliasOperation(rename_alias=models.RenameAlias(old_alias_name="old", new_alias_name="older")),
+        ])
+    server.restart()  # aliases are kept across a restart
+    ours = server.client()
+    for c in (ours, local):
+        assert c.query_points("live", query=[1, 0]).points[0].id == 1
+        c.upsert("live", points=[models.PointStruct(id=2, vector=[0, 1])])
+        assert c.count("al").count == 2
+    pairs = [sorted((a.alias_name, a.collection_name) for a in c.get_aliases().aliases) for c in (ours, local)]
+    assert pairs[0] == pairs[1] == [("live", "al"), ("older", "al")]
+    assert [a.alias_name for a in ours.get_collection_aliases("al").aliases] == ["live", "older"]
+    for c in (ours, local):
+        c.update_collection_aliases(change_aliases_operations=[
+            models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name="older"))])
+    assert [a.alias_name for a in ours.get_aliases().aliases] == ["live"]
+    ours.delete_collection("al")
+    assert ours.get_aliases().aliases == []

@@ -1,5 +1,5 @@
 //! Collections: list, create, info, update (optimizer settings), delete, exists; payload
-//! indexes; aliases (none: listed empty).
+//! indexes; aliases.
 
 use std::time::Instant;
 
@@ -13,7 +13,7 @@ use super::blocking;
 use crate::AppState;
 use crate::body::{JsonBody, ok};
 use crate::collection_config::config_json;
-use crate::collections::write_atomic;
+use crate::collections::{AliasChange, write_atomic};
 use crate::error::{Error, Result};
 use crate::metrics::segments;
 use crate::routes::updates::{Wait, update_result};
@@ -134,10 +134,71 @@ pub(crate) async fn exists(State(app): State<AppState>, Path(name): Path<String>
     ok(json!({"exists": app.collections.get(&name).is_ok()}), t)
 }
 
-/// `GET /aliases`, `GET /collections/{name}/aliases`: aliases are not supported, so there are
-/// none.
-pub(crate) async fn aliases() -> Response {
-    ok(json!({"aliases": []}), Instant::now())
+fn aliases_json(list: Vec<(String, String)>) -> Value {
+    let list: Vec<Value> = list
+        .into_iter()
+        .map(|(a, c)| json!({"alias_name": a, "collection_name": c}))
+        .collect();
+    json!({"aliases": list})
+}
+
+/// `GET /aliases`.
+pub(crate) async fn aliases(State(app): State<AppState>) -> Response {
+    ok(aliases_json(app.collections.aliases(None)), Instant::now())
+}
+
+/// `GET /collections/{name}/aliases`.
+pub(crate) async fn collection_aliases(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let t = Instant::now();
+    let c = app.collections.get(&name)?;
+    Ok(ok(aliases_json(app.collections.aliases(Some(&c.name))), t))
+}
+
+/// `POST /collections/aliases`: `{"actions": [{"create_alias": {...}}, {"delete_alias": ...},
+/// {"rename_alias": ...}]}`, applied in order, all or none.
+pub(crate) async fn change_aliases(
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let bad = |what: &str| Error::bad(format!("Format error in JSON body: {what}"));
+    let text = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| bad(&format!("{k}: expected a string")))
+    };
+    let actions = body
+        .get("actions")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("actions: expected a list"))?;
+    let mut changes = Vec::new();
+    for a in actions {
+        changes.push(if let Some(c) = a.get("create_alias") {
+            AliasChange::Create {
+                alias: text(c, "alias_name")?,
+                collection: text(c, "collection_name")?,
+            }
+        } else if let Some(d) = a.get("delete_alias") {
+            AliasChange::Delete {
+                alias: text(d, "alias_name")?,
+            }
+        } else if let Some(r) = a.get("rename_alias") {
+            AliasChange::Rename {
+                old: text(r, "old_alias_name")?,
+                new: text(r, "new_alias_name")?,
+            }
+        } else {
+            return Err(bad(
+                "actions: expected create_alias, delete_alias or rename_alias",
+            ));
+        });
+    }
+    blocking(move || app.collections.change_aliases(&changes)).await?;
+    Ok(ok(json!(true), t))
 }
 
 /// `PUT /collections/{name}/index`: `{"field_name", "field_schema"}` (a type name, or

@@ -40,7 +40,11 @@ pub(crate) fn all() -> Router<AppState> {
                 .delete(collections::drop),
         )
         .route("/collections/{name}/exists", get(collections::exists))
-        .route("/collections/{name}/aliases", get(collections::aliases))
+        .route(
+            "/collections/{name}/aliases",
+            get(collections::collection_aliases),
+        )
+        .route("/collections/aliases", post(collections::change_aliases))
         .route("/collections/{name}/index", put(collections::create_index))
         .route(
             "/collections/{name}/index/{field}",
