@@ -21,7 +21,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules: `routes` (one file per group of endpoints), `points` and `collection_config`
+//! Modules: `routes` (one file per group of endpoints), `lookup` (`lookup_from`, `with_lookup`),
+//! `points` and `collection_config`
 //! (Qdrant's JSON to and from the shard's types), `body` (the JSON extractor and the
 //! envelope), `auth`, `metrics`, `optimizer` (the background indexing).
 
@@ -31,6 +32,7 @@ mod collection_config;
 mod collections;
 mod config;
 mod error;
+mod lookup;
 mod metrics;
 mod optimizer;
 mod points;

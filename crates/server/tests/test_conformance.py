@@ -352,3 +352,33 @@ def test_aliases(server):
     assert [a.alias_name for a in ours.get_aliases().aliases] == ["live"]
     ours.delete_collection("al")
     assert ours.get_aliases().aliases == []
+
+
+def test_lookup_from_and_with_lookup(pair, server):
+    """Examples and group ids read from another collection, as Local Mode reads them."""
+    ours, local = server.client(), pair[1]  # a fresh client: an earlier test restarts the server
+    r = random.Random(11)
+    for c in (ours, local):
+        if c.collection_exists("examples"):
+            c.delete_collection("examples")
+        c.create_collection("examples", vectors_config={"other": models.VectorParams(size=DIM, distance=models.Distance.COSINE)})
+        c.upsert("examples", points=[models.PointStruct(id=i, vector={"other": vec(random.Random(i))},
+                                                        payload={"about": f"group {i}"}) for i in range(6)])
+    lookup = models.LookupLocation(collection="examples", vector="other")
+    queries = [
+        dict(query=models.RecommendQuery(recommend=models.RecommendInput(positive=[1, 2], negative=[3])),
+             using="c", lookup_from=lookup, limit=6),
+        dict(query=models.NearestQuery(nearest=4), using="c", lookup_from=lookup, limit=5),
+        dict(query=models.DiscoverQuery(discover=models.DiscoverInput(
+            target=0, context=[models.ContextPair(positive=5, negative=vec(r))])), using="c",
+             lookup_from=lookup, limit=5),
+    ]
+    for q in queries:
+        a, b = (c.query_points("c", with_payload=True, **q).points for c in (ours, local))
+        assert_same_hits(a, b)
+    q = vec(r)
+    a, b = (c.query_points_groups("c", group_by="g", query=q, using="c", limit=3, group_size=1,
+                                  with_lookup=models.WithLookup(collection="examples", with_payload=True)).groups
+            for c in (ours, local))
+    assert [(g.id, g.lookup.payload if g.lookup else None) for g in a] == \
+           [(g.id, g.lookup.payload if g.lookup else None) for g in b]

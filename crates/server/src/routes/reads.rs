@@ -14,6 +14,7 @@ use sextant_shard::{GroupId, GroupsRequest, QueryRequest, ScrollRequest, WithPay
 use crate::AppState;
 use crate::body::{JsonBody, ok};
 use crate::error::{Error, Result};
+use crate::lookup;
 use crate::points::{field, point_id, point_ids, record_json, scored_json};
 
 fn bad(what: &str, why: impl std::fmt::Display) -> Error {
@@ -112,10 +113,11 @@ fn hits(records: &[sextant_shard::Record]) -> Value {
 pub(crate) async fn query(
     State(app): State<AppState>,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    JsonBody(mut body): JsonBody,
 ) -> Result<Response> {
     let t = Instant::now();
     let c = app.collections.get(&name)?;
+    lookup::resolve(&mut body, &app.collections)?;
     let found = c.shard.query(&QueryRequest::from_json(&body)?)?;
     Ok(ok(hits(&found), t))
 }
@@ -125,14 +127,17 @@ pub(crate) async fn query(
 pub(crate) async fn query_batch(
     State(app): State<AppState>,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    JsonBody(mut body): JsonBody,
 ) -> Result<Response> {
     let t = Instant::now();
     let c = app.collections.get(&name)?;
-    let searches = body
-        .get("searches")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("searches", "expected a list of queries"))?;
+    let mut searches = match body.get_mut("searches") {
+        Some(Value::Array(list)) => std::mem::take(list),
+        _ => return Err(bad("searches", "expected a list of queries")),
+    };
+    for s in &mut searches {
+        lookup::resolve(s, &app.collections)?;
+    }
     let reqs = searches
         .iter()
         .map(QueryRequest::from_json)
@@ -150,19 +155,33 @@ pub(crate) async fn query_batch(
 pub(crate) async fn query_groups(
     State(app): State<AppState>,
     Path(name): Path<String>,
-    JsonBody(body): JsonBody,
+    JsonBody(mut body): JsonBody,
 ) -> Result<Response> {
     let t = Instant::now();
     let c = app.collections.get(&name)?;
+    let with_lookup = body
+        .as_object_mut()
+        .and_then(|m| m.remove("with_lookup"))
+        .filter(|v| !v.is_null());
+    lookup::resolve(&mut body, &app.collections)?;
     let groups = c.shard.query_groups(&GroupsRequest::from_json(&body)?)?;
+    let ids: Vec<Value> = groups
+        .iter()
+        .map(|g| match &g.id {
+            GroupId::Int(i) => json!(i),
+            GroupId::Str(s) => json!(s),
+        })
+        .collect();
+    let lookups = match &with_lookup {
+        Some(w) => lookup::group_lookups(w, &ids, &app.collections)?,
+        None => vec![Value::Null; ids.len()],
+    };
     let groups: Vec<Value> = groups
         .iter()
-        .map(|g| {
-            let id = match &g.id {
-                GroupId::Int(i) => json!(i),
-                GroupId::Str(s) => json!(s),
-            };
-            json!({"id": id, "hits": g.hits.iter().map(scored_json).collect::<Vec<_>>(), "lookup": null})
+        .zip(ids)
+        .zip(lookups)
+        .map(|((g, id), lookup)| {
+            json!({"id": id, "hits": g.hits.iter().map(scored_json).collect::<Vec<_>>(), "lookup": lookup})
         })
         .collect();
     Ok(ok(json!({"groups": groups}), t))
