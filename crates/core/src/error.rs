@@ -34,6 +34,12 @@ pub enum Error {
     /// A vector of dimension zero was given.
     #[error("vectors must have at least one dimension")]
     ZeroDimension,
+    /// Rows given as prepared for cosine that are not unit (or zero) vectors.
+    #[error("a row of squared norm {norm2} is not prepared for cosine (norm 1 or 0 expected)")]
+    NotPrepared {
+        /// The row's squared norm.
+        norm2: f32,
+    },
     /// A sparse vector's index and value lists differ in length.
     #[error("sparse vector has {indices} indices but {values} values")]
     SparseLengthMismatch {

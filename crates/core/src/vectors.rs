@@ -145,6 +145,22 @@ impl DenseVectors<f32> {
         Ok(v)
     }
 
+    /// Rows already prepared for `distance` (read back from a file written from a prepared
+    /// set): checked (whole rows, finite values, cosine rows of norm 1 or 0 within 1e-3), not
+    /// rescaled, so they keep their exact bits.
+    pub fn from_prepared(dim: usize, data: Vec<f32>, distance: Distance) -> Result<Self> {
+        let mut v = Self::from_flat(dim, data)?;
+        for row in v.data.chunks_exact(dim) {
+            crate::distance::validate(row, dim)?;
+            let norm2: f32 = row.iter().map(|x| x * x).sum();
+            if distance == Distance::Cosine && norm2 != 0.0 && (norm2 - 1.0).abs() > 1e-3 {
+                return Err(crate::Error::NotPrepared { norm2 });
+            }
+        }
+        v.prepared = Some(distance);
+        Ok(v)
+    }
+
     /// Appends a vector, validated and prepared for the metric the set was prepared for (as
     /// is when it never was), and returns its offset.
     pub fn push_prepared(&mut self, vector: &[f32]) -> Result<PointOffset> {
@@ -202,6 +218,22 @@ mod tests {
             "a flat buffer of 4 values is not whole vectors of 3 dimensions (1 left over)"
         );
         assert_eq!(DenseVectors::<f32>::new(0), Err(Error::ZeroDimension));
+    }
+
+    #[test]
+    fn from_prepared_keeps_bits_and_checks_rows() {
+        let set = DenseVectors::prepared(2, vec![3.0, 4.0, 0.0, 0.0], Distance::Cosine).unwrap();
+        let again =
+            DenseVectors::from_prepared(2, set.as_flat().to_vec(), Distance::Cosine).unwrap();
+        assert_eq!(again.as_flat(), set.as_flat());
+        assert_eq!(again.prepared_for(), Some(Distance::Cosine));
+        let raw = vec![3.0, 4.0];
+        assert!(matches!(
+            DenseVectors::from_prepared(2, raw.clone(), Distance::Cosine),
+            Err(crate::Error::NotPrepared { .. })
+        ));
+        assert!(DenseVectors::from_prepared(2, raw, Distance::Euclid).is_ok());
+        assert!(DenseVectors::from_prepared(2, vec![f32::NAN, 0.0], Distance::Dot).is_err());
     }
 
     #[test]

@@ -1,26 +1,20 @@
-//! `sextant.Index`: an hnswlib-style index over NumPy arrays (`init_index`, `add_items`,
-//! `knn_query`, `set_ef`, `mark_deleted`...), on `sextant-hnsw`, with what hnswlib lacks:
-//! traversal on codes (`quantization="sq4d"`, candidates rescored with the floats,
-//! `oversampling` of them per result) and a filter on `knn_query` (a boolean mask over labels
-//! or an array of allowed labels). Queries release the GIL; batches run on `num_threads`.
-//!
-//! Distances as hnswlib reports them: squared L2 for `l2`, `1 - dot` for `ip`, `1 - cosine`
-//! for `cosine`. Labels are unsigned 64-bit integers.
+//! `sextant.Index`: hnswlib's Python API over `sextant-index`'s `LabeledIndex` (vectors
+//! under labels, the graph on floats or codes, deletes, filters, one saved file), plus what
+//! hnswlib lacks: traversal on codes (`quantization="sq4d"`, candidates rescored with the
+//! floats, `oversampling` of them per result) and a `filter` on `knn_query` (a boolean mask
+//! over labels or an array of allowed labels). Queries release the GIL; batches run on
+//! `num_threads`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use numpy::ndarray::{Array2, ArrayView2};
+use numpy::ndarray::Array2;
 use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyArrayLike2};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use rayon::prelude::*;
-use sextant_core::{
-    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance,
-    PointOffset, ScoredPoint,
-};
-use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
-use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors, QuantizationConfig, rescore};
+use sextant_core::{BitSet, Distance};
+use sextant_index::{Error, IndexConfig, LabeledIndex, Neighbours};
+use sextant_quantization::QuantizationConfig;
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
@@ -30,19 +24,17 @@ fn runtime_error(e: impl std::fmt::Display) -> PyErr {
     PyRuntimeError::new_err(e.to_string())
 }
 
-/// What `init_index` sets up and `add_items` fills.
-struct Built {
-    max_elements: usize,
-    config: HnswConfig,
-    /// Prepared for the space (cosine vectors normalized), by offset.
-    vectors: DenseVectors<f32>,
-    labels: Vec<u64>,
-    by_label: HashMap<u64, PointOffset>,
-    deleted: BitSet,
-    /// `None` until the first points are added.
-    graph: Option<HnswIndex>,
-    codes: Option<AnyCodes>,
+/// The Python exception of an index error.
+fn py_error(e: Error) -> PyErr {
+    match e {
+        Error::BadInput(_) => value_error(e),
+        Error::Io { .. } | Error::Corrupt { .. } => PyOSError::new_err(e.to_string()),
+        e => runtime_error(e),
+    }
 }
+
+/// Labels and distances, one row per query.
+type Answer<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f32>>);
 
 /// An hnswlib-style index.
 #[pyclass(module = "sextant")]
@@ -54,48 +46,44 @@ pub struct Index {
     quantization: Option<(QuantizationConfig, String)>,
     oversampling: f64,
     ef: usize,
-    built: Option<Built>,
+    index: Option<LabeledIndex>,
     pools: Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>,
-    /// Search contexts kept between calls (a fresh one allocates its visited set: a few µs
-    /// per call at 20k points).
-    contexts: Mutex<Vec<SearchContext>>,
 }
 
-/// The rows of a 1-D (one vector) or 2-D float array, copied when not contiguous, as f32.
-fn rows(data: &Bound<'_, PyAny>, dim: usize) -> PyResult<Array2<f32>> {
-    if let Ok(a) = data.extract::<PyArrayLike2<'_, f32, AllowTypeChange>>() {
-        let view: ArrayView2<'_, f32> = a.as_array();
-        if view.ncols() != dim {
-            return Err(value_error(format!(
-                "wrong dimension: the index has {dim}, the data has {}",
-                view.ncols()
-            )));
-        }
-        return Ok(view.to_owned());
+/// The rows of a 1-D (one vector) or 2-D array of numbers, as f32, row after row (copied:
+/// the array may be of another dtype, or not contiguous).
+fn rows(data: &Bound<'_, PyAny>, dim: usize) -> PyResult<Vec<f32>> {
+    let (values, cols): (Vec<f32>, usize) =
+        if let Ok(a) = data.extract::<PyArrayLike2<'_, f32, AllowTypeChange>>() {
+            let view = a.as_array();
+            (view.iter().copied().collect(), view.ncols())
+        } else if let Ok(a) = data.extract::<PyArrayLike1<'_, f32, AllowTypeChange>>() {
+            let view = a.as_array();
+            (view.iter().copied().collect(), view.len())
+        } else {
+            return Err(value_error(
+                "data must be a 1-D or 2-D array of numbers (a NumPy array or a nested list)",
+            ));
+        };
+    if cols != dim {
+        return Err(value_error(format!(
+            "wrong dimension: the index has {dim}, the data has {cols}"
+        )));
     }
-    if let Ok(a) = data.extract::<PyArrayLike1<'_, f32, AllowTypeChange>>() {
-        let v = a.as_array();
-        if v.len() != dim {
-            return Err(value_error(format!(
-                "wrong dimension: the index has {dim}, the vector has {}",
-                v.len()
-            )));
-        }
-        return v
-            .to_owned()
-            .into_shape_with_order((1, dim))
-            .map_err(value_error);
-    }
-    Err(value_error(
-        "data must be a 1-D or 2-D array of numbers (a NumPy array or a nested list)",
-    ))
+    Ok(values)
 }
 
 impl Index {
-    fn built(&self) -> PyResult<&Built> {
-        self.built
-            .as_ref()
-            .ok_or_else(|| runtime_error("the index is not initialized: call init_index first"))
+    fn inner(&self) -> PyResult<&LabeledIndex> {
+        self.index.as_ref().ok_or_else(|| {
+            runtime_error("the index is not initialized: call init_index (or load_index) first")
+        })
+    }
+
+    fn inner_mut(&mut self) -> PyResult<&mut LabeledIndex> {
+        self.index.as_mut().ok_or_else(|| {
+            runtime_error("the index is not initialized: call init_index (or load_index) first")
+        })
     }
 
     fn pool(&self, threads: i64) -> PyResult<Arc<rayon::ThreadPool>> {
@@ -118,72 +106,21 @@ impl Index {
         Ok(pool)
     }
 
-    /// hnswlib's distance of an internal score.
-    fn distance_of(&self, score: f32) -> f32 {
-        match self.distance {
-            Distance::Euclid => -score,
-            _ => 1.0 - score,
+    /// The points a `filter` argument allows: a boolean array indexed by label, or labels.
+    fn allowed(&self, index: &LabeledIndex, filter: &Bound<'_, PyAny>) -> PyResult<BitSet> {
+        if let Ok(mask) = filter.extract::<numpy::PyReadonlyArray1<'_, bool>>() {
+            let mask: Vec<bool> = mask.as_array().iter().copied().collect();
+            return Ok(index.allow_mask(&mask));
         }
-    }
-}
-
-/// What a query asks: results, list size, candidates on codes per result.
-#[derive(Clone, Copy)]
-struct Ask {
-    k: usize,
-    ef: usize,
-    oversampling: f64,
-}
-
-/// Labels and distances, one row per query.
-type Answer<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f32>>);
-
-/// The nearest `ask.k` live points (in `allowed`, when given) to `query` (a raw row).
-fn search_one(
-    b: &Built,
-    distance: Distance,
-    query: &[f32],
-    ask: Ask,
-    allowed: Option<&BitSet>,
-    ctx: &mut SearchContext,
-) -> Result<Vec<ScoredPoint>, String> {
-    let Ask {
-        k,
-        ef,
-        oversampling,
-    } = ask;
-    let graph = b.graph.as_ref().ok_or("the index is empty")?;
-    let mut q = query.to_vec();
-    distance
-        .prepare(&mut q, b.vectors.dim())
-        .map_err(|e| format!("query: {e}"))?;
-    let passes = |o: PointOffset| !b.deleted.contains(o) && allowed.is_none_or(|a| a.contains(o));
-    let exact = DenseQueryScorer::for_source(&b.vectors, &q).map_err(|e| e.to_string())?;
-    let filtered = !b.deleted.is_clear() || allowed.is_some();
-    match &b.codes {
-        None => {
-            let req = SearchRequest::new(k).ef(ef.max(k));
-            let found = if filtered {
-                graph.search(&exact, &req.filter(&passes), ctx)
-            } else {
-                graph.search(&exact, &req, ctx)
-            };
-            Ok(found.map_err(|e| e.to_string())?.to_vec())
-        }
-        Some(codes) => {
-            let wide = ((k as f64 * oversampling).ceil() as usize).max(k);
-            let scorer = codes.query_scorer(&q).map_err(|e| e.to_string())?;
-            let req = SearchRequest::new(wide).ef(ef.max(wide));
-            let found = if filtered {
-                graph.search(&scorer, &req.filter(&passes), ctx)
-            } else {
-                graph.search(&scorer, &req, ctx)
-            };
-            let candidates = found.map_err(|e| e.to_string())?.to_vec();
-            let mut out = Vec::with_capacity(k);
-            rescore(&candidates, &exact, k, &mut out);
-            Ok(out)
-        }
+        let labels = filter
+            .extract::<PyArrayLike1<'_, u64, AllowTypeChange>>()
+            .map_err(|_| {
+                value_error(
+                    "filter must be a boolean array indexed by label, or an array of labels",
+                )
+            })?;
+        let labels: Vec<u64> = labels.as_array().iter().copied().collect();
+        Ok(index.allow_labels(&labels))
     }
 }
 
@@ -231,9 +168,8 @@ impl Index {
             quantization,
             oversampling,
             ef: 10,
-            built: None,
+            index: None,
             pools: Mutex::new(HashMap::new()),
-            contexts: Mutex::new(Vec::new()),
         })
     }
 
@@ -251,28 +187,14 @@ impl Index {
         if allow_replace_deleted {
             return Err(value_error("allow_replace_deleted is not supported"));
         }
-        if M < 2 || ef_construction == 0 {
-            return Err(value_error(
-                "M must be at least 2 and ef_construction positive",
-            ));
-        }
-        let mut vectors = DenseVectors::new(self.dim).map_err(value_error)?;
-        vectors.prepare(self.distance).map_err(value_error)?;
-        self.built = Some(Built {
-            max_elements,
-            config: HnswConfig {
-                m: M,
-                m0: 2 * M,
-                ef_construction,
-                seed: random_seed,
-            },
-            vectors,
-            labels: Vec::new(),
-            by_label: HashMap::new(),
-            deleted: BitSet::new(0),
-            graph: None,
-            codes: None,
-        });
+        let mut config = IndexConfig::new(self.distance, self.dim, max_elements);
+        config.hnsw.m = M;
+        config.hnsw.m0 = 2 * M;
+        config.hnsw.ef_construction = ef_construction;
+        config.hnsw.seed = random_seed;
+        config.codec = self.quantization.as_ref().map(|q| q.0);
+        config.oversampling = self.oversampling;
+        self.index = Some(LabeledIndex::new(config).map_err(py_error)?);
         Ok(())
     }
 
@@ -290,84 +212,21 @@ impl Index {
         if replace_deleted {
             return Err(value_error("replace_deleted is not supported"));
         }
-        let mut rows = rows(data, self.dim)?;
+        let rows = rows(data, self.dim)?;
         let pool = self.pool(num_threads)?;
-        let (distance, quantization) = (self.distance, self.quantization.as_ref().map(|q| q.0));
-        let b = self
-            .built
-            .as_mut()
-            .ok_or_else(|| runtime_error("the index is not initialized: call init_index first"))?;
-        let n = rows.nrows();
+        let index = self.inner_mut()?;
+        let n = rows.len() / index.config().dim;
         let labels: Vec<u64> = match ids {
-            None => (b.labels.len() as u64..(b.labels.len() + n) as u64).collect(),
-            Some(ids) => {
-                let a = ids
-                    .extract::<PyArrayLike1<'_, u64, AllowTypeChange>>()
-                    .map_err(|_| value_error("ids must be a 1-D array of non-negative integers"))?;
-                a.as_array().to_vec()
-            }
+            None => (index.len() as u64..(index.len() + n) as u64).collect(),
+            Some(ids) => ids
+                .extract::<PyArrayLike1<'_, u64, AllowTypeChange>>()
+                .map_err(|_| value_error("ids must be a 1-D array of non-negative integers"))?
+                .as_array()
+                .to_vec(),
         };
-        if labels.len() != n {
-            return Err(value_error(format!("{n} vectors but {} ids", labels.len())));
-        }
-        if let Some(l) = labels.iter().find(|l| b.by_label.contains_key(l)) {
-            return Err(value_error(format!(
-                "label {l} is already in the index (updates are not supported: mark_deleted it and add a new label)"
-            )));
-        }
-        let mut seen = std::collections::HashSet::new();
-        if let Some(l) = labels.iter().find(|l| !seen.insert(**l)) {
-            return Err(value_error(format!("label {l} is given twice")));
-        }
-        if b.labels.len() + n > b.max_elements {
-            return Err(runtime_error(
-                "The number of elements exceeds the specified limit (init_index's max_elements)",
-            ));
-        }
-        // Checked and prepared, in place, before anything changes.
-        for mut row in rows.rows_mut() {
-            let v = row.as_slice_mut().expect("an owned array is contiguous");
-            distance.prepare(v, self.dim).map_err(value_error)?;
-        }
-        py.detach(|| -> PyResult<()> {
-            let first = b.graph.is_none();
-            let start = b.labels.len() as PointOffset;
-            for (v, &l) in rows.rows().into_iter().zip(&labels) {
-                let v = v.as_slice().expect("an owned array is contiguous");
-                let o = b.vectors.push(v).map_err(value_error)?;
-                b.by_label.insert(l, o);
-                b.labels.push(l);
-            }
-            b.deleted.grow(b.labels.len());
-            let threads = pool.current_num_threads();
-            if first {
-                let pair = DensePairScorer::for_source(&b.vectors).map_err(runtime_error)?;
-                let graph = pool
-                    .install(|| HnswIndex::build(b.vectors.len(), &pair, b.config, threads))
-                    .map_err(runtime_error)?;
-                b.graph = Some(graph);
-                if let Some(codec) = quantization {
-                    let codes =
-                        AnyCodes::train(&b.vectors, distance, &CodecConfig::new(codec), threads)
-                            .map_err(runtime_error)?;
-                    b.codes = Some(codes);
-                }
-            } else {
-                let pair = DensePairScorer::for_source(&b.vectors).map_err(runtime_error)?;
-                let graph = b.graph.as_mut().expect("built on the first add");
-                let mut ctx = SearchContext::new();
-                for _ in start..b.vectors.len() as PointOffset {
-                    graph.insert(&pair, &mut ctx).map_err(runtime_error)?;
-                }
-                if let Some(codes) = b.codes.as_mut() {
-                    for v in rows.rows() {
-                        let v = v.as_slice().expect("an owned array is contiguous");
-                        codes.push(v).map_err(runtime_error)?;
-                    }
-                }
-            }
-            Ok(())
-        })
+        let threads = pool.current_num_threads();
+        py.detach(|| pool.install(|| index.add(&rows, &labels, threads)))
+            .map_err(py_error)
     }
 
     /// `knn_query(data, k=1, num_threads=-1, filter=None)` → `(labels, distances)`, arrays of
@@ -382,67 +241,80 @@ impl Index {
         num_threads: i64,
         filter: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Answer<'py>> {
-        let b = self.built()?;
+        let index = self.inner()?;
         if k == 0 {
             return Err(value_error("k must be positive"));
         }
-        let live = b.labels.len() - b.deleted.count();
-        if k > live {
+        if k > index.live() {
             return Err(value_error(format!(
-                "k = {k} is more than the {live} points in the index"
+                "k = {k} is more than the {} points in the index",
+                index.live()
             )));
         }
         let rows = rows(data, self.dim)?;
-        let allowed = filter.map(|f| self.allowed(b, f)).transpose()?;
-        let distance = self.distance;
-        let ask = Ask {
-            k,
-            ef: self.ef,
-            oversampling: self.oversampling,
+        let n = rows.len() / self.dim;
+        let allowed = filter.map(|f| self.allowed(index, f)).transpose()?;
+        let ef = self.ef;
+        let found: sextant_index::Result<Vec<Neighbours>> = if n == 1 || num_threads == 1 {
+            py.detach(|| {
+                rows.chunks_exact(self.dim)
+                    .map(|q| index.search(q, k, ef, allowed.as_ref()))
+                    .collect()
+            })
+        } else {
+            let pool = self.pool(num_threads)?;
+            py.detach(|| pool.install(|| index.search_batch(&rows, k, ef, allowed.as_ref())))
         };
-        let n = rows.nrows();
-        let run = |q: usize, ctx: &mut SearchContext| {
-            let row = rows.row(q);
-            let row = row.as_slice().expect("an owned array is contiguous");
-            search_one(b, distance, row, ask, allowed.as_ref(), ctx)
-        };
-        let found: Vec<Result<Vec<ScoredPoint>, String>> = py.detach(|| {
-            if n == 1 || num_threads == 1 {
-                let mut ctx = self.context();
-                let found = (0..n).map(|q| run(q, &mut ctx)).collect();
-                self.contexts
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(ctx);
-                found
-            } else {
-                let pool = self.pool(num_threads).expect("a pool");
-                pool.install(|| {
-                    (0..n)
-                        .into_par_iter()
-                        .map_init(SearchContext::new, |ctx, q| run(q, ctx))
-                        .collect()
-                })
-            }
-        });
         let mut labels = Vec::with_capacity(n * k);
         let mut distances = Vec::with_capacity(n * k);
-        for f in found {
-            let f = f.map_err(runtime_error)?;
+        for f in found.map_err(py_error)? {
             if f.len() < k {
                 return Err(runtime_error(format!(
                     "Cannot return the results in a contiguous 2D array: {} of {k} found (too few points pass the filter, or ef is too small)",
                     f.len()
                 )));
             }
-            for p in f {
-                labels.push(b.labels[p.offset as usize]);
-                distances.push(self.distance_of(p.score));
+            for (label, d) in f {
+                labels.push(label);
+                distances.push(d);
             }
         }
         let labels = Array2::from_shape_vec((n, k), labels).map_err(runtime_error)?;
         let distances = Array2::from_shape_vec((n, k), distances).map_err(runtime_error)?;
         Ok((labels.into_pyarray(py), distances.into_pyarray(py)))
+    }
+
+    /// Writes the index to one file at `path` (its vectors, labels, deletes, graph and codes).
+    fn save_index(&self, py: Python<'_>, path: &str) -> PyResult<()> {
+        let index = self.inner()?;
+        py.detach(|| index.save(path)).map_err(py_error)
+    }
+
+    /// Reads a file written by `save_index` (its space, dimension and codec must be this
+    /// object's); `max_elements` above the saved capacity raises it.
+    #[pyo3(signature = (path, max_elements=0))]
+    fn load_index(&mut self, py: Python<'_>, path: &str, max_elements: usize) -> PyResult<()> {
+        let mut index = py.detach(|| LabeledIndex::load(path)).map_err(py_error)?;
+        let c = index.config();
+        if c.distance != self.distance || c.dim != self.dim {
+            return Err(value_error(format!(
+                "{path} holds a {:?} index of dimension {}, not {} of {}",
+                c.distance, c.dim, self.space, self.dim
+            )));
+        }
+        if c.codec != self.quantization.as_ref().map(|q| q.0) {
+            return Err(value_error(format!(
+                "{path} was saved with quantization {:?}, this Index has {:?}",
+                c.codec,
+                self.quantization.as_ref().map(|q| &q.1)
+            )));
+        }
+        if max_elements > c.max_elements {
+            index.resize(max_elements).map_err(py_error)?;
+        }
+        self.oversampling = index.config().oversampling;
+        self.index = Some(index);
+        Ok(())
     }
 
     /// The search list size of queries (at least k is used).
@@ -452,12 +324,14 @@ impl Index {
 
     /// Leaves `label` out of every later query.
     fn mark_deleted(&mut self, label: u64) -> PyResult<()> {
-        self.set_deleted(label, true)
+        self.inner_mut()?.set_deleted(label, true).map_err(py_error)
     }
 
     /// Puts a deleted `label` back.
     fn unmark_deleted(&mut self, label: u64) -> PyResult<()> {
-        self.set_deleted(label, false)
+        self.inner_mut()?
+            .set_deleted(label, false)
+            .map_err(py_error)
     }
 
     /// The stored vectors of `ids` (as stored: cosine vectors normalized), one row each.
@@ -466,17 +340,13 @@ impl Index {
         py: Python<'py>,
         ids: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let b = self.built()?;
+        let index = self.inner()?;
         let ids = ids
             .extract::<PyArrayLike1<'_, u64, AllowTypeChange>>()
             .map_err(|_| value_error("ids must be a 1-D array of labels"))?;
         let mut out = Vec::new();
-        for l in ids.as_array() {
-            let o = b
-                .by_label
-                .get(l)
-                .ok_or_else(|| runtime_error(format!("Label not found: {l}")))?;
-            out.extend_from_slice(b.vectors.vector(*o));
+        for &l in ids.as_array() {
+            out.extend_from_slice(index.vector(l).map_err(py_error)?);
         }
         let n = out.len() / self.dim;
         Ok(Array2::from_shape_vec((n, self.dim), out)
@@ -486,30 +356,22 @@ impl Index {
 
     /// Every label, deleted ones included, in insertion order.
     fn get_ids_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u64>>> {
-        Ok(self.built()?.labels.clone().into_pyarray(py))
+        Ok(self.inner()?.labels().to_vec().into_pyarray(py))
     }
 
     /// Points added (deleted ones included).
     fn get_current_count(&self) -> usize {
-        self.built.as_ref().map_or(0, |b| b.labels.len())
+        self.index.as_ref().map_or(0, LabeledIndex::len)
     }
 
-    /// `init_index`'s `max_elements`.
+    /// The capacity.
     fn get_max_elements(&self) -> usize {
-        self.built.as_ref().map_or(0, |b| b.max_elements)
+        self.index.as_ref().map_or(0, |i| i.config().max_elements)
     }
 
     /// Raises the capacity.
     fn resize_index(&mut self, new_size: usize) -> PyResult<()> {
-        let b = self
-            .built
-            .as_mut()
-            .ok_or_else(|| runtime_error("the index is not initialized"))?;
-        if new_size < b.labels.len() {
-            return Err(value_error("cannot shrink below the points held"));
-        }
-        b.max_elements = new_size;
-        Ok(())
+        self.inner_mut()?.resize(new_size).map_err(py_error)
     }
 
     /// The search list size.
@@ -538,13 +400,15 @@ impl Index {
     /// Links per node.
     #[getter(M)]
     fn m(&self) -> usize {
-        self.built.as_ref().map_or(0, |b| b.config.m)
+        self.index.as_ref().map_or(0, |i| i.config().hnsw.m)
     }
 
     /// The build list size.
     #[getter]
     fn ef_construction(&self) -> usize {
-        self.built.as_ref().map_or(0, |b| b.config.ef_construction)
+        self.index
+            .as_ref()
+            .map_or(0, |i| i.config().hnsw.ef_construction)
     }
 
     /// Points held (deleted ones included).
@@ -567,66 +431,5 @@ impl Index {
             self.quantization.as_ref().map(|q| &q.1),
             self.get_current_count()
         )
-    }
-}
-
-impl Index {
-    /// Marks `label` deleted, or not; an unknown label or no change is an error (hnswlib's).
-    fn set_deleted(&mut self, label: u64, deleted: bool) -> PyResult<()> {
-        let b = self
-            .built
-            .as_mut()
-            .ok_or_else(|| runtime_error("the index is not initialized"))?;
-        let o = *b
-            .by_label
-            .get(&label)
-            .ok_or_else(|| runtime_error(format!("Label not found: {label}")))?;
-        let changed = if deleted {
-            b.deleted.insert(o)
-        } else {
-            b.deleted.remove(o)
-        };
-        if !changed {
-            let state = if deleted {
-                "already deleted"
-            } else {
-                "not deleted"
-            };
-            return Err(runtime_error(format!("The element {label} is {state}")));
-        }
-        Ok(())
-    }
-
-    /// A search context from the pool, or a new one.
-    fn context(&self) -> SearchContext {
-        let mut pool = self.contexts.lock().unwrap_or_else(|e| e.into_inner());
-        pool.pop().unwrap_or_default()
-    }
-
-    /// The offsets a `filter` argument allows: a boolean array indexed by label, or labels.
-    fn allowed(&self, b: &Built, filter: &Bound<'_, PyAny>) -> PyResult<BitSet> {
-        let mut set = BitSet::new(b.labels.len());
-        if let Ok(mask) = filter.extract::<numpy::PyReadonlyArray1<'_, bool>>() {
-            let mask = mask.as_array();
-            for (o, l) in b.labels.iter().enumerate() {
-                if mask.get(*l as usize).copied().unwrap_or(false) {
-                    set.insert(o as PointOffset);
-                }
-            }
-            return Ok(set);
-        }
-        let ids = filter
-            .extract::<PyArrayLike1<'_, u64, AllowTypeChange>>()
-            .map_err(|_| {
-                value_error(
-                    "filter must be a boolean array indexed by label, or an array of labels",
-                )
-            })?;
-        for l in ids.as_array() {
-            if let Some(&o) = b.by_label.get(l) {
-                set.insert(o);
-            }
-        }
-        Ok(set)
     }
 }

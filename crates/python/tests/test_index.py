@@ -100,6 +100,34 @@ def test_deletes_filters_and_growth():
         idx.add_items(extra[:1], ids=[7])
 
 
+def test_save_and_load(tmp_path, minilm):
+    base, queries, _ = minilm
+    idx = sextant.Index("cosine", base.shape[1], quantization="sq4d")
+    idx.init_index(3000, M=12, ef_construction=64)
+    idx.add_items(base[:2000], num_threads=2)
+    idx.mark_deleted(5)
+    idx.set_ef(64)
+    before = idx.knn_query(queries[:50], k=10)
+    path = str(tmp_path / "index.bin")
+    idx.save_index(path)
+    again = sextant.Index("cosine", base.shape[1], quantization="sq4d")
+    again.load_index(path, max_elements=5000)
+    again.set_ef(64)
+    after = again.knn_query(queries[:50], k=10)
+    assert (before[0] == after[0]).all() and np.allclose(before[1], after[1])
+    assert again.get_max_elements() == 5000 and again.get_current_count() == 2000
+    again.add_items(base[2000:2100])  # and it grows on
+    assert again.knn_query(base[2050], k=1)[0][0, 0] == 2050
+    with pytest.raises(ValueError, match="quantization"):
+        sextant.Index("cosine", base.shape[1]).load_index(path)
+    with pytest.raises(ValueError, match="dimension"):
+        sextant.Index("cosine", 8, quantization="sq4d").load_index(path)
+    broken = tmp_path / "broken.bin"
+    broken.write_bytes(open(path, "rb").read()[:1000])
+    with pytest.raises(OSError, match="broken.bin"):
+        sextant.Index("cosine", base.shape[1], quantization="sq4d").load_index(str(broken))
+
+
 def test_one_thread_builds_are_deterministic():
     rng = np.random.default_rng(5)
     data = rng.standard_normal((1500, 24)).astype(np.float32)
@@ -132,7 +160,7 @@ def test_bad_input_raises_clear_errors():
         idx.knn_query(np.zeros(4), k=6)
     with pytest.raises(ValueError, match="already in the index"):
         idx.add_items(np.ones((1, 4)), ids=[0])
-    with pytest.raises(RuntimeError, match="Label not found"):
+    with pytest.raises(RuntimeError, match="label not found"):
         idx.mark_deleted(99)
     with pytest.raises(ValueError, match="space"):
         sextant.Index("hamming", 4)
