@@ -167,6 +167,11 @@ impl LabeledIndex {
     /// The first call builds the graph on `threads` threads (and trains the codes); later
     /// calls insert point by point. Everything is checked before anything changes.
     pub fn add(&mut self, rows: &[f32], labels: &[u64], threads: usize) -> Result<()> {
+        self.add_owned(rows.to_vec(), labels, threads)
+    }
+
+    /// [`add`](Self::add), taking the rows' buffer (prepared in place: no copy of them).
+    pub fn add_owned(&mut self, rows: Vec<f32>, labels: &[u64], threads: usize) -> Result<()> {
         let dim = self.config.dim;
         if rows.len() != labels.len() * dim {
             return Err(Error::bad(format!(
@@ -187,7 +192,7 @@ impl LabeledIndex {
         if self.labels.len() + labels.len() > self.config.max_elements {
             return Err(Error::Full(self.config.max_elements));
         }
-        let mut prepared = rows.to_vec();
+        let mut prepared = rows;
         for row in prepared.chunks_exact_mut(dim) {
             self.config
                 .distance
@@ -195,12 +200,19 @@ impl LabeledIndex {
                 .map_err(|e| Error::bad(e.to_string()))?;
         }
         let start = self.labels.len() as PointOffset;
-        for (row, &l) in prepared.chunks_exact(dim).zip(labels) {
-            let o = self
-                .vectors
-                .push(row)
+        if self.vectors.len() == 0 {
+            // The first rows become the set as they are: no copy, no growth by doubling.
+            self.vectors = DenseVectors::from_prepared(dim, prepared, self.config.distance)
                 .map_err(|e| Error::bad(e.to_string()))?;
-            self.by_label.insert(l, o);
+        } else {
+            for row in prepared.chunks_exact(dim) {
+                self.vectors
+                    .push(row)
+                    .map_err(|e| Error::bad(e.to_string()))?;
+            }
+        }
+        for (i, &l) in labels.iter().enumerate() {
+            self.by_label.insert(l, start + i as PointOffset);
             self.labels.push(l);
         }
         self.deleted.grow(self.labels.len());
@@ -228,8 +240,8 @@ impl LabeledIndex {
                     graph.insert(&pair, &mut ctx)?;
                 }
                 if let Some(codes) = self.codes.as_mut() {
-                    for row in prepared.chunks_exact(dim) {
-                        codes.push(row)?;
+                    for o in start..self.vectors.len() as PointOffset {
+                        codes.push(self.vectors.vector(o))?;
                     }
                 }
             }

@@ -225,7 +225,7 @@ impl Index {
                 .to_vec(),
         };
         let threads = pool.current_num_threads();
-        py.detach(|| pool.install(|| index.add(&rows, &labels, threads)))
+        py.detach(|| pool.install(|| index.add_owned(rows, &labels, threads)))
             .map_err(py_error)
     }
 
