@@ -5,6 +5,8 @@
 # qdrant-client pinned, installed in a venv under target/). Benchmarks never run here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A one-shot build gains nothing from incremental caches, which would double target/ on disk.
+export CARGO_INCREMENTAL=0
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
