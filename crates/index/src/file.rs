@@ -3,9 +3,10 @@
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXLBLIDX` |
-//! | 8 | 4 | format version, 1 (u32 LE) |
+//! | 8 | 4 | format version, 2 (u32 LE; version 1 is still read) |
 //! | 12 | 1 | distance: 0 cosine, 1 dot, 2 euclid, 3 manhattan |
-//! | 13 | 3 | zero |
+//! | 13 | 1 | flags: bit 0 float search behind bound codes (`IndexConfig::bounds`); zero in v1 |
+//! | 14 | 2 | zero |
 //! | 16 | 4 | dim (u32 LE) |
 //! | 20 | 8 | max_elements (u64 LE) |
 //! | 28 | 4 | m (u32 LE) |
@@ -23,6 +24,8 @@
 //! | … | G | the graph, in `sextant-hnsw`'s own file format (its own checksum) |
 //! | … | 8 | Q, bytes of the codes (u64 LE; 0 without codes) |
 //! | … | Q | the codes, in `sextant-quantization`'s file format (its own checksum) |
+//! | … | 8 | B, bytes of the bound codes (u64 LE; 0 without bounds; absent in v1) |
+//! | … | B | the int8 bound codes, in `sextant-quantization`'s file format (residual norms are recomputed on load) |
 //! | end − 4 | 4 | CRC32C of every byte before (u32 LE) |
 
 use std::path::Path;
@@ -30,13 +33,16 @@ use std::path::Path;
 use sextant_core::{BitSet, DenseVectors, Distance};
 use sextant_hnsw::{HnswConfig, HnswIndex};
 use sextant_mmap_advice::header;
-use sextant_quantization::{AnyCodes, EncodedVectors, QuantizationConfig};
+use sextant_quantization::{AnyCodes, EncodedVectors, QuantizationConfig, ScalarInt8PerDim};
 
+use crate::bounds::Bounds;
 use crate::error::{Error, Result};
 use crate::labeled::{IndexConfig, LabeledIndex};
 
 const MAGIC: &[u8; 8] = b"SXLBLIDX";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// Flag bit of byte 13: bound codes follow the codes.
+const FLAG_BOUNDS: u8 = 1;
 /// Bytes before the codec's config.
 const FIXED: usize = 68;
 
@@ -60,7 +66,8 @@ impl LabeledIndex {
         let n = self.labels.len();
         let mut b = header::start_file(MAGIC, VERSION, FIXED + n * (8 + 4 * c.dim) + 64);
         b.push(distance_code(c.distance));
-        b.extend_from_slice(&[0; 3]);
+        b.push(if c.bounds { FLAG_BOUNDS } else { 0 });
+        b.extend_from_slice(&[0; 2]);
         b.extend_from_slice(&(c.dim as u32).to_le_bytes());
         b.extend_from_slice(&(c.max_elements as u64).to_le_bytes());
         b.extend_from_slice(&(c.hnsw.m as u32).to_le_bytes());
@@ -95,22 +102,35 @@ impl LabeledIndex {
             .unwrap_or_default();
         b.extend_from_slice(&(codes.len() as u64).to_le_bytes());
         b.extend_from_slice(&codes);
+        let bounds = self
+            .bounds
+            .as_ref()
+            .map(|b| b.codes.to_bytes())
+            .unwrap_or_default();
+        b.extend_from_slice(&(bounds.len() as u64).to_le_bytes());
+        b.extend_from_slice(&bounds);
         header::seal(&mut b);
         b
     }
 
     /// An index from its file's bytes, every part checked.
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
-        header::check_start(bytes, FIXED + 4, MAGIC, "labeled index", VERSION..=VERSION)
+        let version = header::check_start(bytes, FIXED + 4, MAGIC, "labeled index", 1..=VERSION)
             .map_err(|e| e.to_string())?;
         let body = header::check_seal(bytes).map_err(|e| e.to_string())?;
         let mut r = Reader { b: body, at: 12 };
-        let distance = match r.take(4, "distance")?[0] {
+        let head = r.take(4, "distance and flags")?;
+        let distance = match head[0] {
             0 => Distance::Cosine,
             1 => Distance::Dot,
             2 => Distance::Euclid,
             3 => Distance::Manhattan,
             d => return Err(format!("byte 12: unknown distance {d}")),
+        };
+        let bounds_flag = match head[1] {
+            0 => false,
+            FLAG_BOUNDS if version >= 2 => true,
+            f => return Err(format!("byte 13: unknown flags {f:#04x}")),
         };
         let dim = r.u32("dim")? as usize;
         let max_elements = r.usize("max_elements")?;
@@ -181,6 +201,21 @@ impl LabeledIndex {
             }
             _ => return Err("codes and codec config disagree".into()),
         };
+        let b_len = if version >= 2 {
+            r.usize("bound codes length")?
+        } else {
+            0
+        };
+        let bounds = match (b_len, bounds_flag) {
+            (0, false) => None,
+            (0, true) if n == 0 => None,
+            (len, true) if len > 0 => {
+                let codes = ScalarInt8PerDim::from_bytes(r.take(len, "bound codes")?)
+                    .map_err(|e| format!("bound codes: {e}"))?;
+                Some(Bounds::with_codes(codes, &vectors).map_err(|e| e.to_string())?)
+            }
+            _ => return Err("bound codes and flags disagree".into()),
+        };
         if r.at != body.len() {
             return Err(format!(
                 "byte {}: {} bytes past the end",
@@ -199,9 +234,10 @@ impl LabeledIndex {
             hnsw,
             codec,
             oversampling,
+            bounds: bounds_flag,
         };
         Ok(LabeledIndex::assemble(
-            config, vectors, labels, deleted, graph, codes,
+            config, vectors, labels, deleted, graph, codes, bounds,
         ))
     }
 

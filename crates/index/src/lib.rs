@@ -26,6 +26,7 @@
 //! # Ok::<(), sextant_index::Error>(())
 //! ```
 
+mod bounds;
 mod error;
 mod file;
 #[doc(hidden)]

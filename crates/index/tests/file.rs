@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 use sextant_core::Distance;
 use sextant_index::{Error, IndexConfig, LabeledIndex};
 
-fn golden_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/index-v1.bin")
+fn golden_path(version: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/index-v{version}.bin"))
 }
 
-/// Six 3-d cosine points under labels 10..16, label 12 deleted, built on one thread.
+/// Six 3-d cosine points under labels 10..16, label 12 deleted, built on one thread, the
+/// float search behind bound codes.
 fn golden() -> LabeledIndex {
     let mut config = IndexConfig::new(Distance::Cosine, 3, 8);
+    config.bounds = true;
     config.hnsw.m = 4;
     config.hnsw.m0 = 8;
     config.hnsw.ef_construction = 8;
@@ -30,12 +32,12 @@ fn golden() -> LabeledIndex {
 fn golden_file_pins_the_format() {
     let bytes = golden().to_bytes();
     if std::env::var_os("SEXTANT_BLESS").is_some() {
-        std::fs::write(golden_path(), &bytes).unwrap();
+        std::fs::write(golden_path(2), &bytes).unwrap();
         let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/index_file");
         std::fs::create_dir_all(&seeds).unwrap();
-        std::fs::write(seeds.join("golden-v1"), &bytes).unwrap();
+        std::fs::write(seeds.join("golden-v2"), &bytes).unwrap();
     }
-    let stored = std::fs::read(golden_path()).unwrap();
+    let stored = std::fs::read(golden_path(2)).unwrap();
     assert_eq!(
         bytes, stored,
         "the index file format changed: bump its version"
@@ -43,15 +45,30 @@ fn golden_file_pins_the_format() {
     let back = LabeledIndex::from_bytes(&stored).unwrap();
     assert_eq!(back.labels(), &[10, 11, 12, 13, 14, 15]);
     assert!(back.is_deleted(12).unwrap());
+    assert!(back.config().bounds);
     assert_eq!(back.search(&[0.9, 0.1, 0.0], 1, 8, None).unwrap()[0].0, 10);
+}
+
+/// Files of version 1 (no flags, no bound codes) still load and answer.
+#[test]
+fn version_1_files_still_load() {
+    let stored = std::fs::read(golden_path(1)).unwrap();
+    let back = LabeledIndex::from_bytes(&stored).unwrap();
+    assert!(!back.config().bounds);
+    assert_eq!(back.labels(), &[10, 11, 12, 13, 14, 15]);
+    assert!(back.is_deleted(12).unwrap());
+    assert_eq!(back.search(&[0.9, 0.1, 0.0], 1, 8, None).unwrap()[0].0, 10);
+    // Saved again, it is written in the current version.
+    assert_eq!(back.to_bytes()[8], 2);
 }
 
 #[test]
 fn saved_indexes_answer_as_before() {
     let dir = tempfile::tempdir().unwrap();
-    for codec in [None, Some("sq4d")] {
+    for (codec, bounds) in [(None, false), (Some("sq4d"), false), (None, true)] {
         let mut config = IndexConfig::new(Distance::Euclid, 8, 1000);
         config.codec = codec.map(|c| c.parse().unwrap());
+        config.bounds = bounds;
         let mut index = LabeledIndex::new(config).unwrap();
         let rows: Vec<f32> = (0..800 * 8)
             .map(|i| ((i * 7919) % 1000) as f32 / 100.0)

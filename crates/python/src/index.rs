@@ -1,9 +1,10 @@
 //! `sextant.Index`: hnswlib's Python API over `sextant-index`'s `LabeledIndex` (vectors
 //! under labels, the graph on floats or codes, deletes, filters, one saved file), plus what
 //! hnswlib lacks: traversal on codes (`quantization="sq4d"`, candidates rescored with the
-//! floats, `oversampling` of them per result) and a `filter` on `knn_query` (a boolean mask
-//! over labels or an array of allowed labels). Queries release the GIL; batches run on
-//! `num_threads`.
+//! floats, `oversampling` of them per result), float search behind int8 code bounds
+//! (`bounds=True`: the float search's results, faster at scale) and a `filter` on `knn_query`
+//! (a boolean mask over labels or an array of allowed labels). Queries release the GIL;
+//! batches run on `num_threads`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,6 +46,7 @@ pub struct Index {
     /// The codec and the name it was given by.
     quantization: Option<(QuantizationConfig, String)>,
     oversampling: f64,
+    bounds: bool,
     ef: usize,
     index: Option<LabeledIndex>,
     pools: Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>,
@@ -126,16 +128,20 @@ impl Index {
 
 #[pymethods]
 impl Index {
-    /// `Index(space, dim, quantization=None, oversampling=2.0)`: `space` is `"l2"`, `"ip"` or
-    /// `"cosine"`; `quantization` a codec name (`"sq4d"`, `"sq8d"`, `"sq8"`, ...) the graph is
-    /// traversed on, the candidates then rescored with the floats.
+    /// `Index(space, dim, quantization=None, oversampling=2.0, bounds=False)`: `space` is
+    /// `"l2"`, `"ip"` or `"cosine"`; `quantization` a codec name (`"sq4d"`, `"sq8d"`, `"sq8"`,
+    /// ...) the graph is traversed on, the candidates then rescored with the floats; `bounds`
+    /// (without `quantization`) keeps int8 codes beside the floats (+25% memory), builds the
+    /// graph searching them and reads a float only where a code's bound can still enter the
+    /// results: the float search's results, faster once the floats outgrow the caches.
     #[new]
-    #[pyo3(signature = (space, dim, quantization=None, oversampling=2.0))]
+    #[pyo3(signature = (space, dim, quantization=None, oversampling=2.0, bounds=false))]
     fn new(
         space: &str,
         dim: usize,
         quantization: Option<&str>,
         oversampling: f64,
+        bounds: bool,
     ) -> PyResult<Self> {
         let distance = match space {
             "l2" => Distance::Euclid,
@@ -153,6 +159,11 @@ impl Index {
         if !(oversampling >= 1.0 && oversampling.is_finite()) {
             return Err(value_error("oversampling must be at least 1"));
         }
+        if bounds && quantization.is_some() {
+            return Err(value_error(
+                "bounds apply to the float search; with quantization the candidates are rescored on the floats",
+            ));
+        }
         let quantization = quantization
             .map(|q| -> PyResult<_> {
                 Ok((
@@ -167,6 +178,7 @@ impl Index {
             dim,
             quantization,
             oversampling,
+            bounds,
             ef: 10,
             index: None,
             pools: Mutex::new(HashMap::new()),
@@ -194,6 +206,7 @@ impl Index {
         config.hnsw.seed = random_seed;
         config.codec = self.quantization.as_ref().map(|q| q.0);
         config.oversampling = self.oversampling;
+        config.bounds = self.bounds;
         self.index = Some(LabeledIndex::new(config).map_err(py_error)?);
         Ok(())
     }
@@ -313,6 +326,8 @@ impl Index {
             index.resize(max_elements).map_err(py_error)?;
         }
         self.oversampling = index.config().oversampling;
+        // Bounds change the speed, not the answers: the saved index keeps its own.
+        self.bounds = index.config().bounds;
         self.index = Some(index);
         Ok(())
     }
@@ -423,12 +438,19 @@ impl Index {
         self.quantization.as_ref().map(|q| q.1.clone())
     }
 
+    /// True when the float search runs behind int8 code bounds.
+    #[getter]
+    fn bounds(&self) -> bool {
+        self.bounds
+    }
+
     fn __repr__(&self) -> String {
         format!(
-            "sextant.Index(space={:?}, dim={}, quantization={:?}, elements={})",
+            "sextant.Index(space={:?}, dim={}, quantization={:?}, bounds={}, elements={})",
             self.space,
             self.dim,
             self.quantization.as_ref().map(|q| &q.1),
+            if self.bounds { "True" } else { "False" },
             self.get_current_count()
         )
     }

@@ -67,6 +67,25 @@ def test_codes_with_rescoring(minilm):
     assert recall(labels, truth) >= 0.9
 
 
+def test_bounds_give_the_float_search_results(minilm):
+    base, queries, truth = minilm
+    idx = sextant.Index("cosine", base.shape[1], bounds=True)
+    idx.init_index(len(base), M=16, ef_construction=100, random_seed=1)
+    idx.add_items(base[:-100], num_threads=2)
+    idx.add_items(base[-100:], np.arange(len(base) - 100, len(base)))  # inserted one by one
+    idx.set_ef(128)
+    labels, distances = idx.knn_query(queries, k=10, num_threads=2)
+    assert idx.bounds and "bounds=True" in repr(idx)
+    assert recall(labels, truth) >= 0.95
+    # The distances are the floats' own: 1 - cosine of the stored vectors.
+    unit = base / np.linalg.norm(base, axis=1, keepdims=True)
+    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = 1 - np.einsum("qd,qkd->qk", q, unit[labels.astype(np.int64)])
+    assert np.allclose(distances, exact, atol=1e-5)
+    with pytest.raises(ValueError, match="bounds"):
+        sextant.Index("cosine", 8, quantization="sq4d", bounds=True)
+
+
 def test_deletes_filters_and_growth():
     rng = np.random.default_rng(3)
     data = rng.standard_normal((2000, 16)).astype(np.float32)

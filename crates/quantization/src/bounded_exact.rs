@@ -14,6 +14,8 @@
 //!   each coordinate's rounding error (codes are at most 128 in magnitude); that and an
 //!   allowance for f32 rounding in both scores are added to the bound.
 
+use std::borrow::Cow;
+
 use sextant_core::{
     DenseQueryScorer, DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType,
 };
@@ -60,7 +62,7 @@ const CHUNK: usize = 64;
 pub struct BoundedExact<'a, S: DenseVectorSource<Element = f32>> {
     codes: &'a ScalarInt8PerDim,
     floats: S,
-    residuals: Vec<f32>,
+    residuals: Cow<'a, [f32]>,
     /// `Σᵢ max(|loᵢ|, |hiᵢ|)²`: bounds `‖x̂‖²` for the Euclid rounding allowance.
     max_decoded_norm: f32,
 }
@@ -69,45 +71,42 @@ impl<'a, S: DenseVectorSource<Element = f32>> BoundedExact<'a, S> {
     /// Pairs `codes` with `floats`, the vectors they were encoded from (prepared for the
     /// same metric, same offsets), computing each point's residual norm (one pass over both).
     pub fn new(codes: &'a ScalarInt8PerDim, floats: S) -> Result<Self> {
-        if floats.dim() != codes.dim {
-            return Err(Error::Dimension {
-                expected: codes.dim,
-                got: floats.dim(),
-            });
-        }
-        if floats.len() != codes.len() {
+        check_pair(codes, &floats)?;
+        let residuals = residual_norms(codes, &floats, 0);
+        Ok(Self::assemble(codes, floats, Cow::Owned(residuals)))
+    }
+
+    /// Pairs `codes` with `floats` and their residual norms computed before by
+    /// [`residual_norms`] (an owner that appends points keeps them, so that a search does
+    /// not recompute them).
+    pub fn with_residuals(
+        codes: &'a ScalarInt8PerDim,
+        floats: S,
+        residuals: &'a [f32],
+    ) -> Result<Self> {
+        check_pair(codes, &floats)?;
+        if residuals.len() != codes.len() {
             return Err(Error::Count {
                 codes: codes.len(),
-                vectors: floats.len(),
+                vectors: residuals.len(),
             });
         }
-        let n = codes.len() as PointOffset;
-        let mut decoded = vec![0f32; codes.dim];
-        let residuals = (0..n)
-            .map(|p| {
-                codes.decode_range(p, 0, &mut decoded);
-                let r2: f64 = floats
-                    .vector(p)
-                    .iter()
-                    .zip(&decoded)
-                    .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-                    .sum();
-                // Rounded up so the f32 never understates the residual.
-                (r2.sqrt() * (1.0 + 1e-6)) as f32
-            })
-            .collect();
+        Ok(Self::assemble(codes, floats, Cow::Borrowed(residuals)))
+    }
+
+    fn assemble(codes: &'a ScalarInt8PerDim, floats: S, residuals: Cow<'a, [f32]>) -> Self {
         let max_decoded_norm = codes
             .lo
             .iter()
             .zip(&codes.step)
             .map(|(&lo, &step)| lo.abs().max((lo + 256.0 * step).abs()).powi(2))
             .sum();
-        Ok(Self {
+        Self {
             codes,
             floats,
             residuals,
             max_decoded_norm,
-        })
+        }
     }
 
     /// The residual norm `‖x − x̂‖` of each point, by offset.
@@ -145,6 +144,50 @@ impl<'a, S: DenseVectorSource<Element = f32>> BoundedExact<'a, S> {
             slack,
         })
     }
+}
+
+/// Refuses floats that are not the vectors `codes` encode (dimension, count).
+fn check_pair<S: DenseVectorSource<Element = f32>>(
+    codes: &ScalarInt8PerDim,
+    floats: &S,
+) -> Result<()> {
+    if floats.dim() != codes.dim {
+        return Err(Error::Dimension {
+            expected: codes.dim,
+            got: floats.dim(),
+        });
+    }
+    if floats.len() != codes.len() {
+        return Err(Error::Count {
+            codes: codes.len(),
+            vectors: floats.len(),
+        });
+    }
+    Ok(())
+}
+
+/// The residual norm `‖x − x̂‖` of each point from offset `from` on, the part of a
+/// [`BoundedExact`] beyond its codes (one pass over the codes and floats of those points),
+/// rounded up so that the f32 never understates it.
+pub fn residual_norms<S: DenseVectorSource<Element = f32>>(
+    codes: &ScalarInt8PerDim,
+    floats: &S,
+    from: PointOffset,
+) -> Vec<f32> {
+    let n = codes.len().min(floats.len()) as PointOffset;
+    let mut decoded = vec![0f32; codes.dim];
+    (from..n)
+        .map(|p| {
+            codes.decode_range(p, 0, &mut decoded);
+            let r2: f64 = floats
+                .vector(p)
+                .iter()
+                .zip(&decoded)
+                .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+                .sum();
+            (r2.sqrt() * (1.0 + 1e-6)) as f32
+        })
+        .collect()
 }
 
 /// Exact float scores of one query, with code bounds for the points a search will drop.
