@@ -5,10 +5,10 @@
   persistent storage folder and returns a real ``qdrant_client.QdrantClient`` connected to it;
   closing the client (or the interpreter exiting) stops it and flushes. The same application
   code later points at a sextant server or a Qdrant cluster.
-- ``sextant.Index(space, dim, quantization=None, oversampling=2.0)``: an hnswlib-style index
-  over NumPy arrays (``init_index``, ``add_items``, ``knn_query``, ``set_ef``,
-  ``mark_deleted``, ...), with traversal on codes (``quantization="sq4d"``) and a ``filter`` on
-  ``knn_query``.
+- ``sextant.Index(space, dim, quantization=None, oversampling=2.0, bounds=False)``: an
+  hnswlib-style index over NumPy arrays (``init_index``, ``add_items``, ``knn_query``,
+  ``set_ef``, ``mark_deleted``, ...), with traversal on codes (``quantization="sq4d"``), float
+  search behind int8 code bounds (``bounds=True``) and a ``filter`` on ``knn_query``.
 """
 
 import atexit
