@@ -27,8 +27,11 @@ impl<P: PairScorer> QueryScorer for FromPoint<'_, P> {
 }
 
 /// Alg. 4 without extension: walk the candidates best first and keep one only when it is
-/// closer to the base point than to every neighbour kept so far (so links spread in different
-/// directions instead of piling into one cluster). `candidates` must be sorted best first.
+/// no closer to any neighbour kept so far than to the base point (so links spread in
+/// different directions instead of piling into one cluster). A tie keeps it, as in hnswlib:
+/// with "strictly closer to the base point", a point with an exact duplicate kept only that
+/// duplicate (every other candidate is as close to it as to the base point), and duplicates
+/// linked only each other. `candidates` must be sorted best first.
 pub(crate) fn select_neighbors<P: PairScorer>(
     pair: &P,
     candidates: &[Scored],
@@ -42,7 +45,7 @@ pub(crate) fn select_neighbors<P: PairScorer>(
         }
         // Short-circuits on the first kept neighbour closer to `c` than the base point is:
         // most rejected candidates cost one or two pair scores, not a full batch.
-        if out.iter().all(|&k| pair.score_pair(c.1, k) < c.0) {
+        if out.iter().all(|&k| pair.score_pair(c.1, k) <= c.0) {
             out.push(c.1);
         }
     }

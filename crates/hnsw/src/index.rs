@@ -119,6 +119,8 @@ impl HnswIndex {
                 pool.install(parallel)?;
             }
         }
+        // Every point findable: the few nodes the build left unreachable are linked in.
+        crate::reconnect::reconnect(&graph, pair, params.ef_construction, &mut ctx);
         Ok(Self {
             params,
             graph,

@@ -57,6 +57,7 @@ mod links;
 mod mapped;
 mod persist;
 mod query;
+mod reconnect;
 mod request;
 mod search;
 
