@@ -67,6 +67,8 @@ pub struct LabeledIndex {
     pub(crate) labels: Vec<u64>,
     pub(crate) by_label: HashMap<u64, PointOffset>,
     pub(crate) deleted: BitSet,
+    /// `deleted.count()`, kept: every search asks it (a count walks every word).
+    deleted_count: usize,
     /// `None` until the first points are added.
     pub(crate) graph: Option<HnswIndex>,
     pub(crate) codes: Option<AnyCodes>,
@@ -144,6 +146,7 @@ impl LabeledIndex {
             vectors,
             labels,
             by_label,
+            deleted_count: deleted.count(),
             deleted,
             graph,
             codes,
@@ -169,7 +172,7 @@ impl LabeledIndex {
 
     /// Points not marked deleted.
     pub fn live(&self) -> usize {
-        self.labels.len() - self.deleted.count()
+        self.labels.len() - self.deleted_count
     }
 
     /// Every label, in insertion order.
@@ -290,7 +293,13 @@ impl LabeledIndex {
         } else {
             self.deleted.remove(o)
         };
-        if !changed {
+        if changed {
+            self.deleted_count = if deleted {
+                self.deleted_count + 1
+            } else {
+                self.deleted_count - 1
+            };
+        } else {
             let state = if deleted {
                 "already deleted"
             } else {
@@ -407,7 +416,7 @@ impl LabeledIndex {
             .map_err(|e| Error::bad(format!("query: {e}")))?;
         let passes =
             |o: PointOffset| !self.deleted.contains(o) && allowed.is_none_or(|a| a.contains(o));
-        let filtered = !self.deleted.is_clear() || allowed.is_some();
+        let filtered = self.deleted_count > 0 || allowed.is_some();
         let exact = DenseQueryScorer::for_source(&self.vectors, &q)
             .map_err(|e| Error::bad(e.to_string()))?;
         let found: Vec<ScoredPoint> = match &self.codes {
