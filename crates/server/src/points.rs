@@ -39,36 +39,7 @@ pub(crate) fn point_ids(v: &Value, what: &str) -> Result<Vec<PointId>> {
 
 /// One vector: dense values (a `null` in them is a NaN sent as JSON: refused), or sparse.
 fn vector(v: &Value, name: &str) -> Result<Vector> {
-    let what = || format!("vector {name:?}");
-    match v {
-        Value::Array(a) if a.first().is_some_and(Value::is_array) => {
-            Err(bad(&what(), "multivectors are not supported"))
-        }
-        Value::Array(a) => a
-            .iter()
-            .map(|x| x.as_f64().map(|x| x as f32))
-            .collect::<Option<Vec<f32>>>()
-            .map(Vector::Dense)
-            .ok_or_else(|| {
-                bad(
-                    &what(),
-                    "expected a list of numbers (NaN and inf are not JSON)",
-                )
-            }),
-        Value::Object(m) if m.contains_key("indices") => {
-            serde_json::from_value(v.clone()).map_err(|e| {
-                bad(
-                    &what(),
-                    format!("a sparse vector is {{indices, values}}: {e}"),
-                )
-            })
-        }
-        Value::Object(_) => Err(bad(
-            &what(),
-            "inference objects (documents, images) are not supported: send vectors",
-        )),
-        _ => Err(bad(&what(), "expected a vector")),
-    }
+    Ok(Vector::from_json(v, &format!("vector {name:?}"))?)
 }
 
 /// Qdrant's `VectorStruct`: one list (the unnamed vector `""`), or name → vector.

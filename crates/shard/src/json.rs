@@ -96,25 +96,40 @@ pub(crate) fn point_id(v: &Value, what: &str) -> Result<PointId> {
     })
 }
 
+impl Vector {
+    /// A vector in Qdrant's JSON: a list of numbers (dense) or `{indices, values}` (sparse);
+    /// multivectors and inference objects are refused with a message naming `what`.
+    pub fn from_json(v: &Value, what: &str) -> Result<Self> {
+        match v {
+            Value::Array(a) if a.first().is_some_and(Value::is_array) => {
+                Err(bad(what, "multivectors are not supported"))
+            }
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_f64().map(|x| x as f32))
+                .collect::<Option<Vec<f32>>>()
+                .map(Vector::Dense)
+                .ok_or_else(|| {
+                    bad(
+                        what,
+                        "expected a list of numbers (NaN and inf are not JSON)",
+                    )
+                }),
+            Value::Object(m) if m.contains_key("indices") => serde_json::from_value(v.clone())
+                .map_err(|e| bad(what, format!("a sparse vector is {{indices, values}}: {e}"))),
+            Value::Object(_) => Err(bad(
+                what,
+                "inference objects (documents, images) are not supported: send vectors",
+            )),
+            _ => Err(bad(what, "expected a vector")),
+        }
+    }
+}
+
 /// A vector input: dense values, a sparse `{indices, values}`, or a point id.
 fn vector_input(v: &Value, what: &str) -> Result<VectorInput> {
     match v {
-        Value::Array(a) if a.first().is_some_and(Value::is_array) => {
-            Err(bad(what, "multivectors are not supported"))
-        }
-        Value::Array(a) => a
-            .iter()
-            .map(|x| x.as_f64().map(|x| x as f32))
-            .collect::<Option<Vec<f32>>>()
-            .map(|v| VectorInput::Vector(Vector::Dense(v)))
-            .ok_or_else(|| bad(what, "a dense vector is a list of numbers")),
-        Value::Object(m) if m.contains_key("indices") => serde_json::from_value(v.clone())
-            .map(VectorInput::Vector)
-            .map_err(|e| bad(what, format!("a sparse vector is {{indices, values}}: {e}"))),
-        Value::Object(_) => Err(bad(
-            what,
-            "inference objects (documents, images) are not supported: send vectors",
-        )),
+        Value::Array(_) | Value::Object(_) => Vector::from_json(v, what).map(VectorInput::Vector),
         _ => point_id(v, what).map(VectorInput::Id),
     }
 }
@@ -296,38 +311,45 @@ fn params(v: Option<&Value>) -> Result<SearchParams> {
     Ok(p)
 }
 
-fn with_payload(v: Option<&Value>, default: bool) -> Result<WithPayload> {
-    let keys = |v: &Value, what| -> Result<Vec<String>> {
-        match v {
-            Value::String(s) => Ok(vec![s.clone()]),
-            Value::Array(a) => a.iter().map(|k| text(k, what)).collect(),
-            _ => Err(bad(what, "expected a key or a list of keys")),
-        }
-    };
-    Ok(match v {
-        None => default.into(),
-        Some(Value::Bool(b)) => (*b).into(),
-        Some(a @ Value::Array(_)) => WithPayload::Include(keys(a, "with_payload")?),
-        Some(Value::Object(m)) => match (field(m, "include"), field(m, "exclude")) {
-            (Some(k), None) => WithPayload::Include(keys(k, "with_payload.include")?),
-            (None, Some(k)) => WithPayload::Exclude(keys(k, "with_payload.exclude")?),
-            _ => return Err(bad("with_payload", "expected include or exclude")),
-        },
-        Some(v) => return Err(bad("with_payload", format!("unexpected {v}"))),
-    })
+impl WithPayload {
+    /// Qdrant's `with_payload` (a bool, a list of keys, `{include}` or `{exclude}`); `default`
+    /// when missing.
+    pub fn from_json(v: Option<&Value>, default: bool) -> Result<Self> {
+        let keys = |v: &Value, what| -> Result<Vec<String>> {
+            match v {
+                Value::String(s) => Ok(vec![s.clone()]),
+                Value::Array(a) => a.iter().map(|k| text(k, what)).collect(),
+                _ => Err(bad(what, "expected a key or a list of keys")),
+            }
+        };
+        Ok(match v {
+            None => default.into(),
+            Some(Value::Bool(b)) => (*b).into(),
+            Some(a @ Value::Array(_)) => WithPayload::Include(keys(a, "with_payload")?),
+            Some(Value::Object(m)) => match (field(m, "include"), field(m, "exclude")) {
+                (Some(k), None) => WithPayload::Include(keys(k, "with_payload.include")?),
+                (None, Some(k)) => WithPayload::Exclude(keys(k, "with_payload.exclude")?),
+                _ => return Err(bad("with_payload", "expected include or exclude")),
+            },
+            Some(v) => return Err(bad("with_payload", format!("unexpected {v}"))),
+        })
+    }
 }
 
-fn with_vector(v: Option<&Value>) -> Result<WithVector> {
-    Ok(match v {
-        None => WithVector::None,
-        Some(Value::Bool(b)) => (*b).into(),
-        Some(Value::Array(a)) => WithVector::Names(
-            a.iter()
-                .map(|n| text(n, "with_vector"))
-                .collect::<Result<_>>()?,
-        ),
-        Some(v) => return Err(bad("with_vector", format!("unexpected {v}"))),
-    })
+impl WithVector {
+    /// Qdrant's `with_vector` (a bool or a list of vector names); none when missing.
+    pub fn from_json(v: Option<&Value>) -> Result<Self> {
+        Ok(match v {
+            None => WithVector::None,
+            Some(Value::Bool(b)) => (*b).into(),
+            Some(Value::Array(a)) => WithVector::Names(
+                a.iter()
+                    .map(|n| text(n, "with_vector"))
+                    .collect::<Result<_>>()?,
+            ),
+            Some(v) => return Err(bad("with_vector", format!("unexpected {v}"))),
+        })
+    }
 }
 
 fn prefetches(v: Option<&Value>) -> Result<Vec<Prefetch>> {
@@ -376,8 +398,8 @@ impl QueryRequest {
             limit: count(m, "limit", LIMIT)?,
             offset: count(m, "offset", 0)?,
             score_threshold: float(m, "score_threshold")?.map(|t| t as f32),
-            with_payload: with_payload(field(m, "with_payload"), false)?,
-            with_vector: with_vector(field(m, "with_vector"))?,
+            with_payload: WithPayload::from_json(field(m, "with_payload"), false)?,
+            with_vector: WithVector::from_json(field(m, "with_vector"))?,
             params: params(field(m, "params"))?,
         })
     }
@@ -411,8 +433,8 @@ impl ScrollRequest {
                 .map(|v| point_id(v, "offset"))
                 .transpose()?,
             order_by: field(m, "order_by").map(order_by).transpose()?,
-            with_payload: with_payload(field(m, "with_payload"), true)?,
-            with_vector: with_vector(field(m, "with_vector"))?,
+            with_payload: WithPayload::from_json(field(m, "with_payload"), true)?,
+            with_vector: WithVector::from_json(field(m, "with_vector"))?,
         })
     }
 }

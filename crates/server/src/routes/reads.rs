@@ -32,11 +32,11 @@ fn filter(body: &Value) -> Result<Option<Filter>> {
 
 /// `with_payload` (`true` by default here, as Qdrant's retrieve) and `with_vector`.
 fn selectors(body: &Value) -> Result<(WithPayload, WithVector)> {
-    // The shard's scroll parser reads both selectors with these defaults.
-    let probe =
-        json!({"with_payload": body.get("with_payload"), "with_vector": body.get("with_vector")});
-    let s = ScrollRequest::from_json(&probe)?;
-    Ok((s.with_payload, s.with_vector))
+    let present = |key| body.get(key).filter(|v| !v.is_null());
+    Ok((
+        WithPayload::from_json(present("with_payload"), true)?,
+        WithVector::from_json(present("with_vector"))?,
+    ))
 }
 
 /// `POST /collections/{name}/points`: `{"ids", "with_payload", "with_vector"}`.
