@@ -29,8 +29,9 @@ fn recall_at_10_on_minilm_is_at_least_095_at_ef_128() {
     )
     .unwrap();
     let stats = index.stats();
-    // The pure heuristic can orphan a handful of nodes (hnswlib's graphs have them too).
-    assert!(stats.unreachable <= 20, "{stats:?}");
+    // The heuristic orphans a few nodes (hnswlib's graphs have them too); the build links
+    // them back in.
+    assert_eq!(stats.unreachable, 0, "{stats:?}");
     let mut ctx = SearchContext::new();
     let mut found = Vec::new();
     for q in 0..queries.len() as u32 {

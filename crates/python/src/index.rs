@@ -48,6 +48,8 @@ pub struct Index {
     oversampling: f64,
     bounds: bool,
     ef: usize,
+    /// Threads of calls given `num_threads=-1` (0: every core), as hnswlib's `num_threads`.
+    default_threads: usize,
     index: Option<LabeledIndex>,
     pools: Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>,
 }
@@ -88,12 +90,18 @@ impl Index {
         })
     }
 
+    /// The threads a call asking for `threads` gets: a positive count as given; otherwise
+    /// the default `set_num_threads` chose, or every core.
+    fn threads(&self, threads: i64) -> usize {
+        match (threads, self.default_threads) {
+            (t, _) if t > 0 => t as usize,
+            (_, d) if d > 0 => d,
+            _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
     fn pool(&self, threads: i64) -> PyResult<Arc<rayon::ThreadPool>> {
-        let n = if threads <= 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            threads as usize
-        };
+        let n = self.threads(threads);
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = pools.get(&n) {
             return Ok(p.clone());
@@ -180,6 +188,7 @@ impl Index {
             oversampling,
             bounds,
             ef: 10,
+            default_threads: 0,
             index: None,
             pools: Mutex::new(HashMap::new()),
         })
@@ -268,16 +277,17 @@ impl Index {
         let n = rows.len() / self.dim;
         let allowed = filter.map(|f| self.allowed(index, f)).transpose()?;
         let ef = self.ef;
-        let found: sextant_index::Result<Vec<Neighbours>> = if n == 1 || num_threads == 1 {
-            py.detach(|| {
-                rows.chunks_exact(self.dim)
-                    .map(|q| index.search(q, k, ef, allowed.as_ref()))
-                    .collect()
-            })
-        } else {
-            let pool = self.pool(num_threads)?;
-            py.detach(|| pool.install(|| index.search_batch(&rows, k, ef, allowed.as_ref())))
-        };
+        let found: sextant_index::Result<Vec<Neighbours>> =
+            if n == 1 || self.threads(num_threads) == 1 {
+                py.detach(|| {
+                    rows.chunks_exact(self.dim)
+                        .map(|q| index.search(q, k, ef, allowed.as_ref()))
+                        .collect()
+                })
+            } else {
+                let pool = self.pool(num_threads)?;
+                py.detach(|| pool.install(|| index.search_batch(&rows, k, ef, allowed.as_ref())))
+            };
         let mut labels = Vec::with_capacity(n * k);
         let mut distances = Vec::with_capacity(n * k);
         for f in found.map_err(py_error)? {
@@ -335,6 +345,22 @@ impl Index {
     /// The search list size of queries (at least k is used).
     fn set_ef(&mut self, ef: usize) {
         self.ef = ef.max(1);
+    }
+
+    /// Threads of the calls given `num_threads=-1` (a count below 1: every core), as hnswlib.
+    fn set_num_threads(&mut self, num_threads: i64) {
+        self.default_threads = usize::try_from(num_threads).unwrap_or(0);
+    }
+
+    /// Threads of the calls given `num_threads=-1`.
+    #[getter]
+    fn num_threads(&self) -> usize {
+        self.threads(-1)
+    }
+
+    #[setter(num_threads)]
+    fn set_num_threads_attr(&mut self, num_threads: i64) {
+        self.set_num_threads(num_threads);
     }
 
     /// Leaves `label` out of every later query.

@@ -86,6 +86,21 @@ def test_bounds_give_the_float_search_results(minilm):
         sextant.Index("cosine", 8, quantization="sq4d", bounds=True)
 
 
+def test_num_threads_default(minilm):
+    base, queries, _ = minilm
+    idx = sextant.Index("l2", base.shape[1])
+    idx.init_index(2000, M=8, ef_construction=40, random_seed=3)
+    idx.set_num_threads(1)
+    assert idx.num_threads == 1
+    idx.add_items(base[:2000])  # num_threads=-1: the default, one thread, deterministic
+    twin = sextant.Index("l2", base.shape[1])
+    twin.init_index(2000, M=8, ef_construction=40, random_seed=3)
+    twin.add_items(base[:2000], num_threads=1)
+    assert (idx.knn_query(queries[:50], k=5)[0] == twin.knn_query(queries[:50], k=5)[0]).all()
+    idx.num_threads = 0
+    assert idx.num_threads >= 1  # every core
+
+
 def test_deletes_filters_and_growth():
     rng = np.random.default_rng(3)
     data = rng.standard_normal((2000, 16)).astype(np.float32)

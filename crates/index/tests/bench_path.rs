@@ -1,0 +1,63 @@
+//! `LabeledIndex` (and so Python's `sextant.Index`) answers exactly as the graph bench
+//! (`sextant-bench hnsw`: `HnswIndex::build` over the dataset's prepared base, one float query
+//! scorer per query): one-thread builds with the same seed and parameters give the same labels
+//! for every query, so Python figures and Rust figures measure the same graph.
+
+use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors};
+use sextant_datasets::Dataset;
+use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
+use sextant_index::{IndexConfig, LabeledIndex};
+
+const MINILM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../datasets/minilm-pypi-20k"
+);
+/// Points of the bundled set used (the whole build on one thread stays well under a second).
+const POINTS: usize = 3000;
+
+#[test]
+fn same_labels_as_the_graph_bench_for_the_same_seed() {
+    let ds = Dataset::open(MINILM).unwrap();
+    let distance = ds.distance();
+    let all = ds.base_prepared().unwrap();
+    let flat: Vec<f32> = (0..POINTS as u32)
+        .flat_map(|o| all.vector(o).to_vec())
+        .collect();
+    let base = DenseVectors::from_flat(all.dim(), flat.clone()).unwrap();
+    let queries = ds.queries_prepared().unwrap();
+    let hnsw = HnswConfig {
+        seed: 100,
+        ..HnswConfig::default()
+    };
+
+    // The bench's path.
+    let graph = HnswIndex::build(POINTS, &DensePairScorer::new(&base, distance), hnsw, 1).unwrap();
+    // The index's, labels = offsets as `add_items` without ids gives them.
+    let mut config = IndexConfig::new(distance, all.dim(), POINTS);
+    config.hnsw = hnsw;
+    let mut index = LabeledIndex::new(config).unwrap();
+    index
+        .add(&flat, &(0..POINTS as u64).collect::<Vec<_>>(), 1)
+        .unwrap();
+
+    let mut ctx = SearchContext::new();
+    for ef in [16, 64] {
+        for q in 0..200u32 {
+            let query = queries.vector(q);
+            let scorer = DenseQueryScorer::new(&base, distance, query).unwrap();
+            let bench: Vec<u64> = graph
+                .search(&scorer, &SearchRequest::new(10).ef(ef), &mut ctx)
+                .unwrap()
+                .iter()
+                .map(|p| u64::from(p.offset))
+                .collect();
+            let ours: Vec<u64> = index
+                .search(query, 10, ef, None)
+                .unwrap()
+                .iter()
+                .map(|p| p.0)
+                .collect();
+            assert_eq!(ours, bench, "query {q} at ef {ef}");
+        }
+    }
+}
