@@ -9,6 +9,8 @@ import time
 from qdrant_client import QdrantClient, models
 from qdrant_client.migrate import migrate
 
+from conftest import Server, needs_process
+
 
 def vectors(seed, n, dim):
     r = random.Random(seed)
@@ -55,6 +57,40 @@ def test_snapshots(fresh_server, tmp_path):
     assert [(p.id, p.payload, p.vector) for p in a] == [(p.id, p.payload, p.vector) for p in b]
     assert client.delete_snapshot("s", snapshot_name=snap.name)
     assert client.list_snapshots("s") == []
+
+
+@needs_process
+def test_snapshots_larger_than_the_request_limit(tmp_path):
+    # A 1 MiB request limit and a snapshot of ~3 MiB: the download is streamed whole and the
+    # upload (exempt from the limit, written as it arrives) restores every point.
+    s = Server(tmp_path / "storage", "--max-request-mib", "1")
+    try:
+        client = s.client()
+        client.create_collection("big", vectors_config=models.VectorParams(size=256, distance=models.Distance.DOT))
+        vs = vectors(5, 3000, 256)
+        for at in range(0, 3000, 100):  # requests under the 1 MiB limit
+            client.upsert("big", points=[models.PointStruct(id=i, vector=vs[i]) for i in range(at, at + 100)])
+        snap = client.create_snapshot("big")
+        assert snap.size > 2 * (1 << 20)
+        import httpx
+        r = httpx.get(f"{s.url}/collections/big/snapshots/{snap.name}", timeout=60)
+        assert r.status_code == 200 and len(r.content) == snap.size
+        assert int(r.headers["content-length"]) == snap.size
+        file = tmp_path / "big.snapshot"
+        file.write_bytes(r.content)
+        with open(file, "rb") as f:
+            r = httpx.post(f"{s.url}/collections/copy/snapshots/upload", files={"snapshot": f}, timeout=60)
+        assert r.status_code == 200, r.text
+        assert client.count("copy").count == 3000
+        a = client.retrieve("big", ids=[0, 2999], with_vectors=True)
+        b = client.retrieve("copy", ids=[0, 2999], with_vectors=True)
+        assert [p.vector for p in a] == [p.vector for p in b]
+        # Other routes keep the limit.
+        r = httpx.put(f"{s.url}/collections/big/points", content=b"[" + b"0," * (1 << 20) + b"0]",
+                      headers={"content-type": "application/json"}, timeout=60)
+        assert r.status_code == 413
+    finally:
+        s.stop()
 
 
 def test_migrate_to_local_mode_and_back(fresh_server):

@@ -8,6 +8,7 @@ mod snapshots;
 mod updates;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 
 use crate::AppState;
@@ -95,7 +96,7 @@ pub(crate) fn all() -> Router<AppState> {
         )
         .route(
             "/collections/{name}/snapshots/upload",
-            post(snapshots::upload),
+            post(snapshots::upload).layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/collections/{name}/snapshots/recover",

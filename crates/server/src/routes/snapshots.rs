@@ -5,15 +5,21 @@
 use std::path::{Path as FsPath, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sextant_shard::Shard;
+use tokio::io::AsyncWriteExt;
+use tokio_util::io::ReaderStream;
 
 use super::blocking;
 use crate::AppState;
 use crate::body::{JsonBody, ok};
 use crate::error::{Error, Result};
+
+/// Bytes read from a snapshot file per chunk of a download.
+const CHUNK: usize = 1 << 20;
 
 fn io(what: &str, path: &FsPath, e: std::io::Error) -> Error {
     Error::Internal(format!("{what} {}: {e}", path.display()))
@@ -90,18 +96,28 @@ pub(crate) async fn list(
     Ok(ok(json!(list), t))
 }
 
-/// `GET /collections/{name}/snapshots/{snapshot}`: the file.
+/// `GET /collections/{name}/snapshots/{snapshot}`: the file, streamed in chunks (a snapshot
+/// may be far larger than the memory a request should take).
 pub(crate) async fn download(
     State(app): State<AppState>,
     Path((name, file)): Path<(String, String)>,
 ) -> Result<Response> {
     app.collections.get(&name)?;
     let path = snapshot_path(&app, &name, &file)?;
-    let bytes = blocking(move || {
-        std::fs::read(&path).map_err(|_| Error::NotFound(format!("Snapshot {file} not found")))
-    })
-    .await?;
-    Ok(([("content-type", "application/octet-stream")], bytes).into_response())
+    let not_found = || Error::NotFound(format!("Snapshot {file} not found"));
+    let opened = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| not_found())?;
+    let len = opened.metadata().await.map_err(|_| not_found())?.len();
+    let body = Body::from_stream(ReaderStream::with_capacity(opened, CHUNK));
+    Ok((
+        [
+            ("content-type", "application/octet-stream".to_string()),
+            ("content-length", len.to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `DELETE /collections/{name}/snapshots/{snapshot}`.
@@ -127,7 +143,8 @@ async fn restore(app: AppState, name: String, file: PathBuf) -> Result<()> {
 }
 
 /// `POST /collections/{name}/snapshots/upload`: a multipart form whose `snapshot` field is
-/// the file.
+/// the file, written to disk as it arrives (the request size limit does not apply to this
+/// route: a snapshot is as large as its collection).
 pub(crate) async fn upload(
     State(app): State<AppState>,
     Path(name): Path<String>,
@@ -141,7 +158,7 @@ pub(crate) async fn upload(
         .map_or(0, |d| d.as_nanos());
     let file = dir.join(format!("{ms}.snapshot"));
     let mut got = false;
-    while let Some(field) = form
+    while let Some(mut field) = form
         .next_field()
         .await
         .map_err(|e| Error::bad(format!("Format error in multipart body: {e}")))?
@@ -149,11 +166,20 @@ pub(crate) async fn upload(
         if field.name() != Some("snapshot") {
             continue;
         }
-        let bytes = field
-            .bytes()
+        // Written chunk by chunk as it arrives, never held whole.
+        let mut out = tokio::fs::File::create(&file)
             .await
-            .map_err(|e| Error::bad(format!("Format error in multipart body: {e}")))?;
-        std::fs::write(&file, &bytes).map_err(|e| io("write", &file, e))?;
+            .map_err(|e| io("create", &file, e))?;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| Error::bad(format!("Format error in multipart body: {e}")))?
+        {
+            out.write_all(&chunk)
+                .await
+                .map_err(|e| io("write", &file, e))?;
+        }
+        out.sync_all().await.map_err(|e| io("sync", &file, e))?;
         got = true;
     }
     if !got {
