@@ -358,8 +358,33 @@ impl LabeledIndex {
         ef: usize,
         allowed: Option<&BitSet>,
     ) -> Result<Neighbours> {
+        let keep = |o: PointOffset| allowed.is_none_or(|a| a.contains(o));
+        self.search_kept(query, k, ef, allowed.is_some(), &keep)
+    }
+
+    /// [`search`](Self::search) of the live points whose label `keep` accepts (asked during
+    /// the search, for the points it reaches: hnswlib's filter function).
+    pub fn search_where(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        keep: &dyn Fn(u64) -> bool,
+    ) -> Result<Neighbours> {
+        let keep = |o: PointOffset| keep(self.labels[o as usize]);
+        self.search_kept(query, k, ef, true, &keep)
+    }
+
+    fn search_kept(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        filtered: bool,
+        keep: &dyn Fn(PointOffset) -> bool,
+    ) -> Result<Neighbours> {
         let mut ctx = self.context();
-        let found = self.search_with(query, k, ef, allowed, &mut ctx);
+        let found = self.search_with(query, k, ef, filtered, keep, &mut ctx);
         self.contexts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -385,7 +410,8 @@ impl LabeledIndex {
         queries
             .par_chunks_exact(self.config.dim)
             .map_init(SearchContext::new, |ctx, q| {
-                self.search_with(q, k, ef, allowed, ctx)
+                let keep = |o: PointOffset| allowed.is_none_or(|a| a.contains(o));
+                self.search_with(q, k, ef, allowed.is_some(), &keep, ctx)
             })
             .collect()
     }
@@ -395,12 +421,14 @@ impl LabeledIndex {
         pool.pop().unwrap_or_default()
     }
 
+    /// One search; `keep` (when `filtered`) decides which live points may be returned.
     fn search_with(
         &self,
         query: &[f32],
         k: usize,
         ef: usize,
-        allowed: Option<&BitSet>,
+        filtered: bool,
+        keep: &dyn Fn(PointOffset) -> bool,
         ctx: &mut SearchContext,
     ) -> Result<Neighbours> {
         let Some(graph) = &self.graph else {
@@ -414,9 +442,8 @@ impl LabeledIndex {
             .distance
             .prepare(&mut q, self.config.dim)
             .map_err(|e| Error::bad(format!("query: {e}")))?;
-        let passes =
-            |o: PointOffset| !self.deleted.contains(o) && allowed.is_none_or(|a| a.contains(o));
-        let filtered = self.deleted_count > 0 || allowed.is_some();
+        let passes = |o: PointOffset| !self.deleted.contains(o) && (!filtered || keep(o));
+        let filtered = self.deleted_count > 0 || filtered;
         let exact = DenseQueryScorer::for_source(&self.vectors, &q)
             .map_err(|e| Error::bad(e.to_string()))?;
         let found: Vec<ScoredPoint> = match &self.codes {
@@ -522,6 +549,14 @@ mod tests {
             let allowed = idx.allow_labels(&[10, 20, 5050]);
             let got = idx.search(&rows(1, 8, 4), 5, 50, Some(&allowed)).unwrap();
             assert_eq!(got.len(), 3);
+            // A label function gives what the same labels as a set give.
+            let even = |l: u64| l % 20 == 0;
+            let set = idx.allow_labels(&(0..5100).filter(|&l| even(l)).collect::<Vec<_>>());
+            for q in rows(10, 8, 5).chunks(8) {
+                let by_fn = idx.search_where(q, 5, 64, &even).unwrap();
+                assert_eq!(by_fn, idx.search(q, 5, 64, Some(&set)).unwrap());
+                assert!(by_fn.iter().all(|p| even(p.0)));
+            }
         }
     }
 

@@ -7,7 +7,7 @@
 //! this crate behind hnswlib's method names.
 //!
 //! - [`LabeledIndex`], [`IndexConfig`], [`Neighbours`]: `new`, `add` (the first call builds the
-//!   graph in parallel, later calls insert), `search` / `search_batch`, `set_deleted`,
+//!   graph in parallel, later calls insert), `search` / `search_batch` / `search_where` (a function of the label as the filter), `set_deleted`,
 //!   `vector`, `allow_labels` / `allow_mask`, `resize`, `save` / `load` (the byte table is in
 //!   the `file` module's docs).
 //! - [`Error`], [`Result`].

@@ -37,6 +37,27 @@ fn py_error(e: Error) -> PyErr {
 /// Labels and distances, one row per query.
 type Answer<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f32>>);
 
+/// The `(labels, distances)` arrays of `n` queries' `k` results each.
+fn answer(py: Python<'_>, found: Vec<Neighbours>, n: usize, k: usize) -> PyResult<Answer<'_>> {
+    let mut labels = Vec::with_capacity(n * k);
+    let mut distances = Vec::with_capacity(n * k);
+    for f in found {
+        if f.len() < k {
+            return Err(runtime_error(format!(
+                "Cannot return the results in a contiguous 2D array: {} of {k} found (too few points pass the filter, or ef is too small)",
+                f.len()
+            )));
+        }
+        for (label, d) in f {
+            labels.push(label);
+            distances.push(d);
+        }
+    }
+    let labels = Array2::from_shape_vec((n, k), labels).map_err(runtime_error)?;
+    let distances = Array2::from_shape_vec((n, k), distances).map_err(runtime_error)?;
+    Ok((labels.into_pyarray(py), distances.into_pyarray(py)))
+}
+
 /// An hnswlib-style index.
 #[pyclass(module = "sextant")]
 pub struct Index {
@@ -252,8 +273,9 @@ impl Index {
     }
 
     /// `knn_query(data, k=1, num_threads=-1, filter=None)` → `(labels, distances)`, arrays of
-    /// shape (queries, k). `filter`: a boolean array indexed by label, or an array of the
-    /// labels allowed.
+    /// shape (queries, k). `filter`: a boolean array indexed by label, an array of the labels
+    /// allowed, or a function of a label returning whether it may be returned (called during
+    /// the search with the GIL held, so such queries run one at a time, as in hnswlib).
     #[pyo3(signature = (data, k=1, num_threads=-1, filter=None))]
     fn knn_query<'py>(
         &self,
@@ -275,8 +297,32 @@ impl Index {
         }
         let rows = rows(data, self.dim)?;
         let n = rows.len() / self.dim;
-        let allowed = filter.map(|f| self.allowed(index, f)).transpose()?;
         let ef = self.ef;
+        if let Some(f) = filter.filter(|f| f.is_callable()) {
+            // The first exception the function raises stops the query and is raised here.
+            let raised: std::cell::RefCell<Option<PyErr>> = std::cell::RefCell::new(None);
+            let keep = |label: u64| {
+                if raised.borrow().is_some() {
+                    return false;
+                }
+                match f.call1((label,)).and_then(|r| r.is_truthy()) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        *raised.borrow_mut() = Some(e);
+                        false
+                    }
+                }
+            };
+            let found: sextant_index::Result<Vec<Neighbours>> = rows
+                .chunks_exact(self.dim)
+                .map(|q| index.search_where(q, k, ef, &keep))
+                .collect();
+            if let Some(e) = raised.into_inner() {
+                return Err(e);
+            }
+            return answer(py, found.map_err(py_error)?, n, k);
+        }
+        let allowed = filter.map(|f| self.allowed(index, f)).transpose()?;
         let found: sextant_index::Result<Vec<Neighbours>> =
             if n == 1 || self.threads(num_threads) == 1 {
                 py.detach(|| {
@@ -288,23 +334,7 @@ impl Index {
                 let pool = self.pool(num_threads)?;
                 py.detach(|| pool.install(|| index.search_batch(&rows, k, ef, allowed.as_ref())))
             };
-        let mut labels = Vec::with_capacity(n * k);
-        let mut distances = Vec::with_capacity(n * k);
-        for f in found.map_err(py_error)? {
-            if f.len() < k {
-                return Err(runtime_error(format!(
-                    "Cannot return the results in a contiguous 2D array: {} of {k} found (too few points pass the filter, or ef is too small)",
-                    f.len()
-                )));
-            }
-            for (label, d) in f {
-                labels.push(label);
-                distances.push(d);
-            }
-        }
-        let labels = Array2::from_shape_vec((n, k), labels).map_err(runtime_error)?;
-        let distances = Array2::from_shape_vec((n, k), distances).map_err(runtime_error)?;
-        Ok((labels.into_pyarray(py), distances.into_pyarray(py)))
+        answer(py, found.map_err(py_error)?, n, k)
     }
 
     /// Writes the index to one file at `path` (its vectors, labels, deletes, graph and codes).

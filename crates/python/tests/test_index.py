@@ -123,6 +123,15 @@ def test_deletes_filters_and_growth():
     mask[::6] = True
     labels, _ = idx.knn_query(data[:20], k=5, filter=mask)
     assert all(l % 6 == 0 for l in labels.ravel())
+    # A function of the label, as hnswlib's filter: the same answers as the mask.
+    by_fn, d_fn = idx.knn_query(data[:20], k=5, filter=lambda label: label % 6 == 0)
+    assert (by_fn == labels).all()
+
+    def fails(label):
+        raise KeyError(f"no {label}")
+
+    with pytest.raises(KeyError, match="no "):
+        idx.knn_query(data[:2], k=5, filter=fails)
     # Growth after the build: the new points are found.
     extra = rng.standard_normal((100, 16)).astype(np.float32)
     idx.add_items(extra, ids=np.arange(100) + 100_000)
