@@ -550,7 +550,7 @@ mod tests {
             let got = idx.search(&rows(1, 8, 4), 5, 50, Some(&allowed)).unwrap();
             assert_eq!(got.len(), 3);
             // A label function gives what the same labels as a set give.
-            let even = |l: u64| l % 20 == 0;
+            let even = |l: u64| l.is_multiple_of(20);
             let set = idx.allow_labels(&(0..5100).filter(|&l| even(l)).collect::<Vec<_>>());
             for q in rows(10, 8, 5).chunks(8) {
                 let by_fn = idx.search_where(q, 5, 64, &even).unwrap();
