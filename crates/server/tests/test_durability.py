@@ -55,6 +55,16 @@ def test_snapshots(fresh_server, tmp_path):
     a, _ = client.scroll("s", limit=200, with_vectors=True)
     b, _ = client.scroll("copy", limit=200, with_vectors=True)
     assert [(p.id, p.payload, p.vector) for p in a] == [(p.id, p.payload, p.vector) for p in b]
+    # Recover from an http:// location: this server's own download of the snapshot.
+    client.delete("s", points_selector=list(range(50)))
+    client.recover_snapshot("s", location=f"{fresh_server.url}/collections/s/snapshots/{snap.name}")
+    assert client.count("s").count == 100
+    for location, says in [("https://example.com/s.snapshot", "https"),
+                           ("http://127.0.0.1:1/s.snapshot", "snapshot location"),
+                           (f"{fresh_server.url}/collections/s/snapshots/none.snapshot", "404")]:
+        r = httpx.put(f"{fresh_server.url}/collections/s/snapshots/recover", json={"location": location})
+        assert r.status_code == 400 and says in r.json()["status"]["error"], r.text
+    assert client.count("s").count == 100
     assert client.delete_snapshot("s", snapshot_name=snap.name)
     assert client.list_snapshots("s") == []
 

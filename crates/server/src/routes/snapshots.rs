@@ -1,6 +1,6 @@
 //! Collection snapshots: create (one file of the collection's shard, taken while updates go
-//! on), list, download, delete, and recover a collection from an uploaded file or from a
-//! `file://` location (downloading from a URL is not supported).
+//! on), list, download, delete, and recover a collection from an uploaded file, a `file://`
+//! location or an `http://` one (fetched to disk first; `https://` needs TLS, not built).
 
 use std::path::{Path as FsPath, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -8,6 +8,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use sextant_shard::Shard;
 use tokio::io::AsyncWriteExt;
@@ -133,6 +137,41 @@ pub(crate) async fn delete(
     Ok(ok(json!(true), t))
 }
 
+/// A fresh file name in the storage's `uploads/` folder (created if missing), for a snapshot
+/// received before it is restored.
+fn upload_path(app: &AppState) -> Result<PathBuf> {
+    let dir = app.collections.root().join("uploads");
+    std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+    let ns = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    Ok(dir.join(format!("{ns}.snapshot")))
+}
+
+/// Downloads `url` (plain HTTP/1.1, no redirects) into `file`, chunk by chunk.
+async fn fetch(url: &str, file: &FsPath) -> Result<()> {
+    let wrong = |why: String| Error::bad(format!("Wrong input: snapshot location {url}: {why}"));
+    let uri: hyper::Uri = url.parse().map_err(|e| wrong(format!("{e}")))?;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let response = client.get(uri).await.map_err(|e| wrong(format!("{e}")))?;
+    if !response.status().is_success() {
+        return Err(wrong(format!("answered {}", response.status())));
+    }
+    let mut body = response.into_body();
+    let mut out = tokio::fs::File::create(file)
+        .await
+        .map_err(|e| io("create", file, e))?;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| wrong(format!("{e}")))?;
+        if let Ok(data) = frame.into_data() {
+            out.write_all(&data)
+                .await
+                .map_err(|e| io("write", file, e))?;
+        }
+    }
+    out.sync_all().await.map_err(|e| io("sync", file, e))
+}
+
 /// Replaces (or creates) collection `name` from the snapshot file at `file`.
 async fn restore(app: AppState, name: String, file: PathBuf) -> Result<()> {
     blocking(move || {
@@ -151,12 +190,7 @@ pub(crate) async fn upload(
     mut form: Multipart,
 ) -> Result<Response> {
     let t = Instant::now();
-    let dir = app.collections.root().join("uploads");
-    std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let file = dir.join(format!("{ms}.snapshot"));
+    let file = upload_path(&app)?;
     let mut got = false;
     while let Some(mut field) = form
         .next_field()
@@ -193,8 +227,9 @@ pub(crate) async fn upload(
     Ok(ok(json!(true), t))
 }
 
-/// `PUT /collections/{name}/snapshots/recover`: `{"location": "file:///..."}` (or a file name
-/// in the collection's snapshot folder).
+/// `PUT /collections/{name}/snapshots/recover`: `{"location": "file:///..."}`, an `http://`
+/// URL (another server's snapshot download, say), or a file name in the collection's
+/// snapshot folder.
 pub(crate) async fn recover(
     State(app): State<AppState>,
     Path(name): Path<String>,
@@ -207,9 +242,19 @@ pub(crate) async fn recover(
         .ok_or_else(|| Error::bad("Format error in JSON body: location: expected a string"))?;
     let file = if let Some(p) = location.strip_prefix("file://") {
         PathBuf::from(p)
+    } else if location.starts_with("http://") {
+        let file = upload_path(&app)?;
+        let fetched = fetch(location, &file).await;
+        let restored = match fetched {
+            Ok(()) => restore(app, name, file.clone()).await,
+            Err(e) => Err(e),
+        };
+        let _ = std::fs::remove_file(&file);
+        restored?;
+        return Ok(ok(json!(true), t));
     } else if location.contains("://") {
         return Err(Error::bad(
-            "Wrong input: only file:// snapshot locations are supported; upload the file instead",
+            "Wrong input: snapshot locations are file:// or http:// (https:// needs TLS, not built: upload the file instead)",
         ));
     } else {
         snapshot_path(&app, &name, location)?
