@@ -88,27 +88,10 @@ impl LabeledIndex {
         for x in self.vectors.as_flat() {
             b.extend_from_slice(&x.to_le_bytes());
         }
-        let graph = self
-            .graph
-            .as_ref()
-            .map(HnswIndex::to_bytes)
-            .unwrap_or_default();
-        b.extend_from_slice(&(graph.len() as u64).to_le_bytes());
-        b.extend_from_slice(&graph);
-        let codes = self
-            .codes
-            .as_ref()
-            .map(|c| c.to_bytes())
-            .unwrap_or_default();
-        b.extend_from_slice(&(codes.len() as u64).to_le_bytes());
-        b.extend_from_slice(&codes);
-        let bounds = self
-            .bounds
-            .as_ref()
-            .map(|b| b.codes.to_bytes())
-            .unwrap_or_default();
-        b.extend_from_slice(&(bounds.len() as u64).to_le_bytes());
-        b.extend_from_slice(&bounds);
+        let graph = self.graph.as_ref().map(HnswIndex::to_bytes);
+        put_section(&mut b, graph);
+        put_section(&mut b, self.codes.as_ref().map(|c| c.to_bytes()));
+        put_section(&mut b, self.bounds.as_ref().map(|b| b.codes.to_bytes()));
         header::seal(&mut b);
         b
     }
@@ -264,6 +247,13 @@ impl LabeledIndex {
             what,
         })
     }
+}
+
+/// A section of the file: its length (u64 LE; 0 when absent), then its bytes.
+fn put_section(b: &mut Vec<u8>, bytes: Option<Vec<u8>>) {
+    let bytes = bytes.unwrap_or_default();
+    b.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    b.extend_from_slice(&bytes);
 }
 
 /// Checked little-endian reads naming what they read.

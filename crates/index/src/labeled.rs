@@ -381,7 +381,7 @@ impl LabeledIndex {
         k: usize,
         ef: usize,
         filtered: bool,
-        keep: &dyn Fn(PointOffset) -> bool,
+        keep: &impl Fn(PointOffset) -> bool,
     ) -> Result<Neighbours> {
         let mut ctx = self.context();
         let found = self.search_with(query, k, ef, filtered, keep, &mut ctx);
@@ -421,14 +421,15 @@ impl LabeledIndex {
         pool.pop().unwrap_or_default()
     }
 
-    /// One search; `keep` (when `filtered`) decides which live points may be returned.
+    /// One search; `keep` (when `filtered`) decides which live points may be returned
+    /// (generic, so a bitset's test inlines into the graph's filter).
     fn search_with(
         &self,
         query: &[f32],
         k: usize,
         ef: usize,
         filtered: bool,
-        keep: &dyn Fn(PointOffset) -> bool,
+        keep: &impl Fn(PointOffset) -> bool,
         ctx: &mut SearchContext,
     ) -> Result<Neighbours> {
         let Some(graph) = &self.graph else {
@@ -504,6 +505,11 @@ mod tests {
             .collect()
     }
 
+    /// The labels of a search's answer, best first.
+    fn labels_of(found: Result<Neighbours>) -> Vec<u64> {
+        found.unwrap().iter().map(|p| p.0).collect()
+    }
+
     fn brute(idx: &LabeledIndex, q: &[f32], k: usize) -> Vec<u64> {
         let mut q = q.to_vec();
         idx.config.distance.prepare(&mut q, idx.config.dim).unwrap();
@@ -538,12 +544,7 @@ mod tests {
                 .unwrap();
             idx.set_deleted(30, true).unwrap();
             for q in rows(20, 8, 3).chunks(8) {
-                let got: Vec<u64> = idx
-                    .search(q, 5, 1000, None)
-                    .unwrap()
-                    .iter()
-                    .map(|p| p.0)
-                    .collect();
+                let got = labels_of(idx.search(q, 5, 1000, None));
                 assert_eq!(got, brute(&idx, q, 5), "{distance:?} bounds {bounds}");
             }
             let allowed = idx.allow_labels(&[10, 20, 5050]);
@@ -570,12 +571,7 @@ mod tests {
             .unwrap();
         let mut hits = 0;
         for q in rows(30, 16, 6).chunks(16) {
-            let got: Vec<u64> = idx
-                .search(q, 10, 100, None)
-                .unwrap()
-                .iter()
-                .map(|p| p.0)
-                .collect();
+            let got = labels_of(idx.search(q, 10, 100, None));
             hits += brute(&idx, q, 10)
                 .iter()
                 .filter(|l| got.contains(l))
