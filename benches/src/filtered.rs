@@ -7,7 +7,7 @@
 //! query), and with `--quantization` searches on codes and rescores the candidates with
 //! the float vectors.
 
-use crate::float_scorer::{self, FloatScorer};
+use crate::float_scorer::{self, QueryScorers, ScorerFactory};
 use crate::host::{loadavg, process_cpu_time};
 use crate::query_args::{GraphArgs, QueryArgs};
 use crate::report::{Report, Table, dataset_header};
@@ -18,7 +18,7 @@ use sextant_core::{DensePairScorer, DenseVectorSource, DenseVectors, PointOffset
 use sextant_datasets::{Dataset, ground_truth, recall_at_k};
 use sextant_hnsw::{Found, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
 use sextant_payload_index::Filter;
-use sextant_quantization::{AnyQueryScorer, rescore};
+use sextant_quantization::rescore;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -92,26 +92,28 @@ fn qps_at(curve: &[(f64, f64)], recall: f64) -> Option<f64> {
 
 /// Times `search` over the queries (one warm-up, fastest of `repeats`); returns (stats, results).
 fn timed(
-    scorers: &[FloatScorer],
+    factory: &ScorerFactory,
+    queries: &[&[f32]],
     repeats: usize,
-    mut search: impl FnMut(usize, &FloatScorer, &mut Vec<ScoredPoint>),
+    mut search: impl FnMut(&QueryScorers, &mut Vec<ScoredPoint>),
 ) -> Result<(PassStats, f64, Vec<Vec<PointOffset>>), String> {
     let mut out = Vec::new();
-    let mut found = Vec::with_capacity(scorers.len());
-    for (i, s) in scorers.iter().enumerate() {
-        search(i, s, &mut out);
+    let mut found = Vec::with_capacity(queries.len());
+    for q in queries {
+        search(&factory.make(q)?, &mut out);
         found.push(out.iter().map(|p| p.offset).collect());
     }
     let mut best: Option<(PassStats, f64)> = None;
     for _ in 0..repeats {
-        let mut lat = Vec::with_capacity(scorers.len());
+        let mut lat = Vec::with_capacity(queries.len());
         let cpu0 = process_cpu_time();
-        for (i, s) in scorers.iter().enumerate() {
+        for q in queries {
             let t = Instant::now();
-            search(i, s, &mut out);
+            let s = factory.make(q).expect("made above");
+            search(&s, &mut out);
             lat.push(t.elapsed());
         }
-        let cpu_us = (process_cpu_time() - cpu0).as_secs_f64() * 1e6 / scorers.len() as f64;
+        let cpu_us = (process_cpu_time() - cpu0).as_secs_f64() * 1e6 / queries.len() as f64;
         let st = PassStats::from_latencies(&lat).ok_or("no queries")?;
         if best.is_none_or(|b| st.qps > b.0.qps) {
             best = Some((st, cpu_us));
@@ -192,7 +194,6 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
     );
     let bound_codes = float_scorer::bound_codes(&args.bounds, &base, distance, args.g.threads)?;
     let bounded = float_scorer::bounded(bound_codes.as_ref(), &base)?;
-    let scorers = float_scorer::scorers(&base, distance, &queries, n_q, bounded.as_ref())?;
     let query_rows =
         DenseVectors::from_flat(base.dim(), queries.as_flat()[..n_q * base.dim()].to_vec())
             .map_err(|e| e.to_string())?;
@@ -204,8 +205,9 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         distance,
         args.g.threads,
     )?;
-    let code_scorers =
-        crate::quant::code_scorers(codes.as_ref(), &queries, n_q, args.oversampling)?;
+    crate::quant::check_oversampling(args.oversampling)?;
+    let factory = ScorerFactory::new(&base, distance, bounded.as_ref(), codes.as_ref());
+    let query_list: Vec<&[f32]> = (0..n_q as PointOffset).map(|q| queries.vector(q)).collect();
     // Results asked of the search: k, or the candidates rescored to k.
     let search_k = if codes.is_some() {
         (q.k as f64 * args.oversampling).ceil() as usize
@@ -218,9 +220,9 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut unfiltered = Vec::new();
     for ef in [16, 32, 64, 128, 256] {
-        let (st, _, found) = timed(&scorers, q.repeats, |i, s, out| {
+        let (st, _, found) = timed(&factory, &query_list, q.repeats, |s, out| {
             let req = SearchRequest::new(search_k).ef(ef.max(search_k));
-            search_one(&index, code_scorers.get(i), s, &req, q.k, &mut ctx, out);
+            search_one(&index, s, &req, q.k, &mut ctx, out);
         })?;
         let r = found
             .iter()
@@ -309,7 +311,7 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                 .is_some_and(|conds| conds.len() == 1 && conds[0]["match"].get("value").is_some());
         for &ef in &args.ef {
             // Each query evaluates the filter (and its estimate, for the planner) itself.
-            let mut run = |mode: Option<SearchMode>, i: usize, s: &FloatScorer, out: &mut _| {
+            let mut run = |mode: Option<SearchMode>, s: &QueryScorers, out: &mut _| {
                 let allowed = payload_index.filter(filter, &payloads);
                 let req = SearchRequest::new(search_k)
                     .ef(ef.max(search_k))
@@ -321,21 +323,25 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
                         .linked(linked)
                         .block(block),
                 };
-                search_one(&index, code_scorers.get(i), s, &req, q.k, &mut ctx, out)
+                search_one(&index, s, &req, q.k, &mut ctx, out)
             };
-            let (exact, exact_cpu, exact_found) = timed(&scorers, q.repeats, |i, s, out| {
-                run(Some(SearchMode::ExactScan), i, s, out);
-            })?;
-            let (graph, graph_cpu, graph_found) = timed(&scorers, q.repeats, |i, s, out| {
-                run(Some(SearchMode::Graph), i, s, out);
-            })?;
-            let (acorn, acorn_cpu, acorn_found) = timed(&scorers, q.repeats, |i, s, out| {
-                run(Some(SearchMode::Acorn), i, s, out);
-            })?;
+            let (exact, exact_cpu, exact_found) =
+                timed(&factory, &query_list, q.repeats, |s, out| {
+                    run(Some(SearchMode::ExactScan), s, out);
+                })?;
+            let (graph, graph_cpu, graph_found) =
+                timed(&factory, &query_list, q.repeats, |s, out| {
+                    run(Some(SearchMode::Graph), s, out);
+                })?;
+            let (acorn, acorn_cpu, acorn_found) =
+                timed(&factory, &query_list, q.repeats, |s, out| {
+                    run(Some(SearchMode::Acorn), s, out);
+                })?;
             let mut plan = None;
-            let (planned, planned_cpu, planned_found) = timed(&scorers, q.repeats, |i, s, out| {
-                plan = Some(run(None, i, s, out));
-            })?;
+            let (planned, planned_cpu, planned_found) =
+                timed(&factory, &query_list, q.repeats, |s, out| {
+                    plan = Some(run(None, s, out));
+                })?;
             let planned_recall = recall_of(&planned_found);
             let half_unfiltered = qps_at(&unfiltered, planned_recall).map(|x| x / 2.0);
             let bar = half_unfiltered.map_or(exact.qps, |h| h.max(exact.qps));
@@ -418,19 +424,18 @@ pub fn run(args: FilteredArgs) -> Result<(), String> {
 /// the top `k`; returns the plan the search took.
 fn search_one<F: sextant_core::PointFilter + ?Sized>(
     index: &HnswIndex,
-    codes: Option<&AnyQueryScorer>,
-    floats: &FloatScorer,
+    s: &QueryScorers,
     req: &SearchRequest<'_, F>,
     k: usize,
     ctx: &mut SearchContext,
     out: &mut Vec<ScoredPoint>,
 ) -> SearchPlan {
-    match codes {
-        None => fill(out, index.search(floats, req, ctx)),
+    match &s.codes {
+        None => fill(out, index.search(&s.floats, req, ctx)),
         Some(c) => {
             let mut candidates = Vec::new();
             let plan = fill(&mut candidates, index.search(c, req, ctx));
-            rescore(&candidates, floats, k, out);
+            rescore(&candidates, &s.floats, k, out);
             plan
         }
     }

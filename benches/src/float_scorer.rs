@@ -5,7 +5,9 @@
 use sextant_core::{
     DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PointOffset, QueryScorer,
 };
-use sextant_quantization::{BoundedExact, BoundedExactScorer, EncodedVectors, ScalarInt8PerDim};
+use sextant_quantization::{
+    AnyCodes, AnyQueryScorer, BoundedExact, BoundedExactScorer, EncodedVectors, ScalarInt8PerDim,
+};
 use std::time::Instant;
 
 /// The exact scorer of a query: plain floats, or floats behind code bounds.
@@ -87,26 +89,63 @@ pub fn bounded<'a>(
         .map_err(|e| e.to_string())
 }
 
-/// One exact scorer per query (the first `n` queries), behind `bounded` when given.
-pub fn scorers<'a>(
+/// A query's scorers: the exact one (plain or bounded) and, with codes, the traversal's.
+pub struct QueryScorers<'a> {
+    /// Float scores (the search's, or the rescoring's when `codes` is set).
+    pub floats: FloatScorer<'a>,
+    /// Scores on codes for the traversal, when the bench searches codes.
+    pub codes: Option<AnyQueryScorer<'a>>,
+}
+
+/// Makes each query's scorers inside the timed loop: a library call prepares its query
+/// (validation, normalization, the code grid's integer query, the bounds' slack) on every
+/// call, and hnswlib's timed calls include its own preparation. (Until session 20 the benches
+/// built every scorer before the clock started, leaving 1–3 µs per query out.)
+pub struct ScorerFactory<'a> {
     base: &'a DenseVectors<f32>,
     distance: Distance,
-    queries: &DenseVectors<f32>,
-    n: usize,
     bounded: Option<&'a BoundedExact<'a, &'a DenseVectors<f32>>>,
-) -> Result<Vec<FloatScorer<'a>>, String> {
-    (0..n as PointOffset)
-        .map(|q| {
-            let query = queries.vector(q);
-            match bounded {
-                None => DenseQueryScorer::new(base, distance, query)
-                    .map(FloatScorer::Plain)
-                    .map_err(|e| e.to_string()),
-                Some(b) => b
-                    .query_scorer(query)
-                    .map(FloatScorer::Bounded)
-                    .map_err(|e| e.to_string()),
-            }
-        })
-        .collect()
+    codes: Option<&'a AnyCodes>,
+}
+
+impl<'a> ScorerFactory<'a> {
+    /// Scorers over `base`, behind `bounded` and with traversal `codes` when given.
+    pub fn new(
+        base: &'a DenseVectors<f32>,
+        distance: Distance,
+        bounded: Option<&'a BoundedExact<'a, &'a DenseVectors<f32>>>,
+        codes: Option<&'a AnyCodes>,
+    ) -> Self {
+        Self {
+            base,
+            distance,
+            bounded,
+            codes,
+        }
+    }
+
+    /// The scorers of `query`.
+    pub fn make(&self, query: &[f32]) -> Result<QueryScorers<'a>, String> {
+        let floats = match self.bounded {
+            None => DenseQueryScorer::new(self.base, self.distance, query)
+                .map(FloatScorer::Plain)
+                .map_err(|e| e.to_string())?,
+            Some(b) => b
+                .query_scorer(query)
+                .map(FloatScorer::Bounded)
+                .map_err(|e| e.to_string())?,
+        };
+        let codes = self
+            .codes
+            .map(|c| c.query_scorer(query))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        Ok(QueryScorers { floats, codes })
+    }
+
+    /// Checks that every one of the first `n` rows of `queries` makes scorers (before any
+    /// timing, so that a timed loop's error is a bug).
+    pub fn check(&self, queries: &DenseVectors<f32>, n: usize) -> Result<(), String> {
+        (0..n as PointOffset).try_for_each(|q| self.make(queries.vector(q)).map(|_| ()))
+    }
 }

@@ -232,10 +232,11 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     } else {
         args.q.k
     };
-    let code_scorers =
-        crate::quant::code_scorers(codes.as_ref(), &queries, n_q, args.oversampling)?;
+    crate::quant::check_oversampling(args.oversampling)?;
     let mut candidates: Vec<sextant_core::ScoredPoint> = Vec::new();
-    let scorers = float_scorer::scorers(&base, distance, &queries, n_q, bounded.as_ref())?;
+    let factory =
+        float_scorer::ScorerFactory::new(&base, distance, bounded.as_ref(), codes.as_ref());
+    factory.check(&queries, n_q)?;
     let (mut ctx, mut out) = (SearchContext::new(), Vec::new());
     let mut records = Vec::new();
     let mut table = Table::new(&[
@@ -281,15 +282,18 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                 let mut lat = Vec::with_capacity(n_q);
                 let mut found = Vec::with_capacity(if record { n_q } else { 0 });
                 let cpu0 = process_cpu_time();
-                for (i, s) in scorers.iter().enumerate() {
+                for q in 0..n_q as sextant_core::PointOffset {
                     let t = Instant::now();
-                    match code_scorers.get(i) {
+                    let s = factory
+                        .make(queries.vector(q))
+                        .expect("checked before timing");
+                    match &s.codes {
                         Some(cs) => {
                             let wide = ef.max(candidates_k);
                             storage.search(cs, candidates_k, wide, &mut ctx, &mut candidates);
-                            rescore(&candidates, s, args.q.k, &mut out);
+                            rescore(&candidates, &s.floats, args.q.k, &mut out);
                         }
-                        None => storage.search(s, args.q.k, ef, &mut ctx, &mut out),
+                        None => storage.search(&s.floats, args.q.k, ef, &mut ctx, &mut out),
                     }
                     lat.push(t.elapsed());
                     if record {

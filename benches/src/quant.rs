@@ -214,25 +214,12 @@ pub fn train_codes(
         .map_err(|e| e.to_string())
 }
 
-/// One query scorer on `codes` (if any) per query among the first `n_q`; checks the
-/// oversampling factor that goes with them (at least 1).
-pub fn code_scorers<'a>(
-    codes: Option<&'a sextant_quantization::AnyCodes>,
-    queries: &sextant_core::DenseVectors<f32>,
-    n_q: usize,
-    oversampling: f64,
-) -> Result<Vec<sextant_quantization::AnyQueryScorer<'a>>, String> {
-    use sextant_quantization::EncodedVectors;
+/// Refuses an `--oversampling` below 1 (the rescored candidates must cover k).
+pub fn check_oversampling(oversampling: f64) -> Result<(), String> {
     if oversampling.is_nan() || oversampling < 1.0 {
         return Err("--oversampling must be at least 1".into());
     }
-    match codes {
-        None => Ok(Vec::new()),
-        Some(c) => (0..n_q as sextant_core::PointOffset)
-            .map(|q| c.query_scorer(sextant_core::DenseVectorSource::vector(queries, q)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string()),
-    }
+    Ok(())
 }
 
 /// The codec a short name (`sq8d`, `pca4`, `pq96x4`...: the library's `QuantizationConfig`

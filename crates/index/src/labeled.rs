@@ -445,14 +445,15 @@ impl LabeledIndex {
             .map_err(|e| Error::bad(format!("query: {e}")))?;
         let passes = |o: PointOffset| !self.deleted.contains(o) && (!filtered || keep(o));
         let filtered = self.deleted_count > 0 || filtered;
-        let exact = DenseQueryScorer::for_source(&self.vectors, &q)
-            .map_err(|e| Error::bad(e.to_string()))?;
+        let exact = || {
+            DenseQueryScorer::for_source(&self.vectors, &q).map_err(|e| Error::bad(e.to_string()))
+        };
         let found: Vec<ScoredPoint> = match &self.codes {
             None => {
                 let req = SearchRequest::new(k).ef(ef.max(k));
                 let found = match (&self.bounds, filtered) {
-                    (None, true) => graph.search(&exact, &req.filter(&passes), ctx)?,
-                    (None, false) => graph.search(&exact, &req, ctx)?,
+                    (None, true) => graph.search(&exact()?, &req.filter(&passes), ctx)?,
+                    (None, false) => graph.search(&exact()?, &req, ctx)?,
                     (Some(b), _) => {
                         let source = b.source(&self.vectors)?;
                         let bounded = source.query_scorer(&q)?;
@@ -474,7 +475,7 @@ impl LabeledIndex {
                 }
                 .to_vec();
                 let mut out = Vec::with_capacity(k);
-                rescore(&candidates, &exact, k, &mut out);
+                rescore(&candidates, &exact()?, k, &mut out);
                 out
             }
         };

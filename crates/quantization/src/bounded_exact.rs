@@ -16,6 +16,7 @@
 
 use std::borrow::Cow;
 
+use sextant_core::kernels::sum_zip;
 use sextant_core::{
     DenseQueryScorer, DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType,
 };
@@ -63,7 +64,9 @@ pub struct BoundedExact<'a, S: DenseVectorSource<Element = f32>> {
     codes: &'a ScalarInt8PerDim,
     floats: S,
     residuals: Cow<'a, [f32]>,
-    /// `Σᵢ max(|loᵢ|, |hiᵢ|)²`: bounds `‖x̂‖²` for the Euclid rounding allowance.
+    /// `max(|loᵢ|, |hiᵢ|)` per dimension: the largest magnitude a decoded value can have.
+    reach: Vec<f32>,
+    /// `Σᵢ reachᵢ²`: bounds `‖x̂‖²` for the Euclid rounding allowance.
     max_decoded_norm: f32,
 }
 
@@ -95,16 +98,18 @@ impl<'a, S: DenseVectorSource<Element = f32>> BoundedExact<'a, S> {
     }
 
     fn assemble(codes: &'a ScalarInt8PerDim, floats: S, residuals: Cow<'a, [f32]>) -> Self {
-        let max_decoded_norm = codes
+        let reach: Vec<f32> = codes
             .lo
             .iter()
             .zip(&codes.step)
-            .map(|(&lo, &step)| lo.abs().max((lo + 256.0 * step).abs()).powi(2))
-            .sum();
+            .map(|(&lo, &step)| lo.abs().max((lo + 256.0 * step).abs()))
+            .collect();
+        let max_decoded_norm = sum_zip(&reach, &reach, |a, b| a * b);
         Self {
             codes,
             floats,
             residuals,
+            reach,
             max_decoded_norm,
         }
     }
@@ -120,14 +125,9 @@ impl<'a, S: DenseVectorSource<Element = f32>> BoundedExact<'a, S> {
         let distance = self.codes.distance;
         let exact = DenseQueryScorer::new(&self.floats, distance, query)?;
         let q = exact.query();
-        let q_norm = q.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let q_norm = sum_zip(q, q, |a, b| a * b).sqrt();
         // `Σ|qᵢ|·max(|loᵢ|, |hiᵢ|)` bounds the absolute terms of `q·x̂`.
-        let magnitude: f32 = q
-            .iter()
-            .zip(&self.codes.lo)
-            .zip(&self.codes.step)
-            .map(|((&qi, &lo), &step)| qi.abs() * lo.abs().max((lo + 256.0 * step).abs()))
-            .sum();
+        let magnitude = sum_zip(q, &self.reach, |qi, r| qi.abs() * r);
         let dot_slack = codes.rounding_bound() + ROUNDING * magnitude;
         let slack = match distance {
             Distance::Euclid => {

@@ -22,6 +22,9 @@
 //! - [`Kernels`] is the table behind them: take `Kernels::best()` once and call its function
 //!   pointers in a hot loop (`(k.float.dot_f32)(a, b)`), or pick a level explicitly with
 //!   [`Kernels::for_level`] (tests and benches compare every level with [`Kernels::scalar`]).
+//!
+//! Beside the families, [`sum_zip`], [`sum_f32`] and [`max_abs`]: lane-parallel reductions for a query's
+//! setup (its norm, its grid's range), portable code the compiler vectorizes.
 
 use std::sync::OnceLock;
 
@@ -30,6 +33,7 @@ mod bytes;
 mod fast_scan;
 mod float;
 mod nibbles;
+mod reduce;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "x86_64")]
@@ -43,6 +47,7 @@ pub use fast_scan::{
 };
 pub use float::{FloatKernels, dot_f16, dot_f32, l1_f16, l1_f32, l2sq_f16, l2sq_f32};
 pub use nibbles::{NibbleKernels, nibbles_dot_i8, nibbles_dot_i8_x4};
+pub use reduce::{max_abs, sum_f32, sum_zip};
 
 /// The instruction-set level a kernel table was built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

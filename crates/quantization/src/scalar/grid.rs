@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use sextant_core::kernels::{sum_f32, sum_zip};
 use sextant_core::{DenseVectorSource, Distance, PointOffset};
 
 use crate::Result;
@@ -85,13 +86,9 @@ fn extremes<S: DenseVectorSource<Element = f32>>(source: &S) -> (Vec<f32>, Vec<f
 /// `q·x̂ = Σ qᵢ(loᵢ + centre·stepᵢ) + Σ (qᵢ·stepᵢ)·cᵢ`. Returns the folded query `qᵢ·stepᵢ` and
 /// the constant first sum.
 pub(crate) fn fold_query(q: &[f32], lo: &[f32], step: &[f32], centre: f32) -> (Vec<f32>, f32) {
-    let folded = q.iter().zip(step).map(|(a, s)| a * s).collect();
-    let offset = q
-        .iter()
-        .zip(lo)
-        .zip(step)
-        .map(|((a, lo), s)| a * (lo + centre * s))
-        .sum();
+    let folded: Vec<f32> = q.iter().zip(step).map(|(a, s)| a * s).collect();
+    // Σ qᵢ(loᵢ + centre·stepᵢ), as two lane-parallel sums.
+    let offset = sum_zip(q, lo, |a, l| a * l) + centre * sum_f32(&folded);
     (folded, offset)
 }
 

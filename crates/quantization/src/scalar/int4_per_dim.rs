@@ -22,6 +22,7 @@
 use std::ops::Range;
 
 use sextant_core::QueryScorer;
+use sextant_core::kernels::sum_zip;
 
 use super::nibbles::{nibble, set_nibble};
 use crate::EncodedVectors;
@@ -185,7 +186,7 @@ impl Codec for ScalarInt4PerDim {
             codec: self,
             query: I8Query::new(&folded, 2 * self.half()),
             offset,
-            q_q: q.iter().map(|x| x * x).sum(),
+            q_q: sum_zip(&q, &q, |a, b| a * b),
             kernels: Kernels::best(),
         })
     }

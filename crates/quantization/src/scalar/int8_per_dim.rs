@@ -24,6 +24,7 @@
 use std::ops::Range;
 
 use sextant_core::QueryScorer;
+use sextant_core::kernels::sum_zip;
 
 use super::grid::{fold_query, parse_per_dim, per_dim_file_bytes, per_dim_grid};
 use crate::EncodedVectors;
@@ -176,7 +177,7 @@ impl Codec for ScalarInt8PerDim {
             rounding: query.rounding,
             step: query.step,
             offset,
-            q_q: q.iter().map(|x| x * x).sum(),
+            q_q: sum_zip(&q, &q, |a, b| a * b),
             kernel: Kernels::best().bytes.dot_i16_i8,
         })
     }
