@@ -2,7 +2,8 @@
 //! Qdrant answers (the vectors config echoed exactly as created, the HNSW, optimizer and WAL
 //! configs with Qdrant's defaults filled in).
 //!
-//! Translation: `distance` by Qdrant's names; `hnsw_config.m` / `ef_construct` → the graph;
+//! Translation: `distance` by Qdrant's names; `hnsw_config.m` / `ef_construct` → the graph
+//! (`m` 0: none, every search scans);
 //! `quantization_config` `scalar` (int8) → sq8d codes (a grid per dimension) with the given
 //! quantile, `binary` → binary codes of the given encoding, `product` → product codes of the
 //! given compression; the thresholds Qdrant counts in kilobytes of vectors

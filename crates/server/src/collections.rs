@@ -10,12 +10,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::Value;
 use sextant_shard::Shard;
 
 use crate::collection_config::shard_config;
+use crate::collection_update::patched;
 use crate::error::{Error, Result};
 
 /// One collection: its shard and the body it was created with.
@@ -29,6 +30,8 @@ pub struct Collection {
     pub create: RwLock<Value>,
     /// Set while the background optimizer builds this collection's indexes.
     pub optimizing: AtomicBool,
+    /// Held through a collection update: two updates never race on the create body.
+    updating: Mutex<()>,
 }
 
 /// Every collection of the storage folder.
@@ -235,6 +238,23 @@ impl Collections {
         Ok(())
     }
 
+    /// Applies Qdrant's collection update `diff` to collection `name` (the
+    /// `collection_update` module's table): the shard is reconfigured, then the updated
+    /// create body is written and echoed from then on. An update refused changes nothing.
+    pub fn update(&self, name: &str, diff: &Value) -> Result<()> {
+        let c = self.get(name)?;
+        let _one = c.updating.lock().unwrap_or_else(|e| e.into_inner());
+        let current = c.create.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let next = patched(&current, diff)?;
+        // Waits for a running optimize; the create body's lock is not held meanwhile.
+        c.shard.reconfigure(shard_config(&next)?)?;
+        let dir = self.root.join("collections").join(&c.name);
+        let bytes = serde_json::to_vec_pretty(&next).expect("a JSON value serializes");
+        write_atomic(&dir.join("collection.json"), &bytes)?;
+        *c.create.write().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(())
+    }
+
     /// Drops the collection `name` and its files (and snapshots, and aliases); false when
     /// there was none.
     pub fn delete(&self, name: &str) -> Result<bool> {
@@ -332,6 +352,7 @@ impl Collection {
             shard,
             create: RwLock::new(create),
             optimizing: AtomicBool::new(false),
+            updating: Mutex::new(()),
         }
     }
 }

@@ -29,6 +29,7 @@
 mod auth;
 mod body;
 mod collection_config;
+mod collection_update;
 mod collections;
 mod config;
 mod error;

@@ -18,7 +18,7 @@ pub async fn run(app: AppState) {
         for c in app.collections.all() {
             let info = c.shard.info();
             let create = c.create.read().unwrap_or_else(|e| e.into_inner()).clone();
-            let Some(threshold) = indexing_threshold(&create, c.shard.config()) else {
+            let Some(threshold) = indexing_threshold(&create, &c.shard.config()) else {
                 continue; // indexing turned off
             };
             let pending = info.points.saturating_sub(info.indexed_points);

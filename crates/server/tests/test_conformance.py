@@ -10,10 +10,12 @@ datetimes, geo points, arrays and nested objects, five payload indexes.
 
 import math
 import random
+import time
 import uuid
 
 import pytest
 from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import UnexpectedResponse
 
 DIM = 8
 N = 300
@@ -323,6 +325,55 @@ def test_collections_lifecycle(server):
     c.delete_payload_index("life", field_name="nothing")
     assert c.delete_collection("life")
     assert not c.collection_exists("life")
+
+
+def test_collection_update(server):
+    """PATCH /collections: the IDF modifier and metadata as Local Mode applies them (same
+    scores after, metadata merged); a graph deferred with m 0 turned on, a codec added, the
+    new parameters echoed and the indexes rebuilt by the background optimizer; an unknown
+    vector refused."""
+    ours, local = server.client(), QdrantClient(":memory:")
+    pts = points(5, N)
+    for c in (ours, local):
+        c.create_collection(
+            "upd", vectors_config={"c": models.VectorParams(size=DIM, distance=models.Distance.COSINE)},
+            sparse_vectors_config={"s": models.SparseVectorParams()},
+            hnsw_config=models.HnswConfigDiff(m=0),
+            optimizers_config=models.OptimizersConfigDiff(indexing_threshold=1),
+            metadata={"team": "search", "v": 1})
+        c.upsert("upd", points=[models.PointStruct(id=p.id, vector={k: v for k, v in p.vector.items() if k in ("c", "s")})
+                                for p in pts], wait=True)
+    q = models.SparseVector(indices=[1, 5, 9, 20], values=[1.0, 0.5, 2.0, 1.0])
+    before = ours.query_points("upd", query=q, using="s", limit=10).points
+    assert_same_hits(before, local.query_points("upd", query=q, using="s", limit=10).points)
+    for c in (ours, local):
+        assert c.update_collection("upd", sparse_vectors_config={"s": models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                                   metadata={"v": 2})
+    after = ours.query_points("upd", query=q, using="s", limit=10).points
+    assert_same_hits(after, local.query_points("upd", query=q, using="s", limit=10).points)
+    assert [p.score for p in after] != [p.score for p in before]
+    assert ours.get_collection("upd").config.metadata == local.get_collection("upd").config.metadata \
+        == {"team": "search", "v": 2}
+
+    # Local Mode keeps no graph: the rest is checked against the exact answers it gives.
+    ours.update_collection("upd", hnsw_config=models.HnswConfigDiff(m=16),
+                           vectors_config={"c": models.VectorParamsDiff(
+                               quantization_config=models.ScalarQuantization(
+                                   scalar=models.ScalarQuantizationConfig(type=models.ScalarType.INT8)))})
+    info = ours.get_collection("upd")
+    assert info.config.hnsw_config.m == 16
+    assert info.config.params.vectors["c"].quantization_config.scalar.type == models.ScalarType.INT8
+    deadline = time.time() + 60
+    while ours.get_collection("upd").indexed_vectors_count < N and time.time() < deadline:
+        time.sleep(0.05)
+    assert ours.get_collection("upd").indexed_vectors_count == N
+    qv = vec(random.Random(11))
+    exact = models.SearchParams(exact=True)
+    assert_same_hits(ours.query_points("upd", query=qv, using="c", limit=10, search_params=exact).points,
+                     local.query_points("upd", query=qv, using="c", limit=10).points)
+    with pytest.raises(UnexpectedResponse, match="Not existing vector name error: nope"):
+        ours.update_collection("upd", vectors_config={"nope": models.VectorParamsDiff(on_disk=True)})
+    assert ours.get_collection("upd").config.hnsw_config.m == 16
 
 
 def test_aliases(server):

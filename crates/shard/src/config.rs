@@ -90,6 +90,8 @@ pub struct VectorParams {
     #[serde(with = "qdrant_distance")]
     pub distance: Distance,
     /// The graph `optimize` builds (default: `sextant-hnsw`'s, m 16, ef_construction 100).
+    /// `m` 0 builds none: every search of the vector scans (Qdrant's way to defer indexing
+    /// through a bulk upload, then turned on with [`Shard::reconfigure`](crate::Shard::reconfigure)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hnsw: Option<HnswConfig>,
     /// Codes the graph is searched on, the candidates then rescored with the floats (none:
@@ -107,6 +109,11 @@ impl VectorParams {
             hnsw: None,
             quantization: None,
         }
+    }
+
+    /// Does `optimize` build a graph of this vector (`m` is not 0)?
+    pub fn indexed(&self) -> bool {
+        self.hnsw.is_none_or(|h| h.m > 0)
     }
 
     /// The same vector with its graph searched on `codec`'s codes.
@@ -176,7 +183,10 @@ impl ShardConfig {
                     "vector {name:?}: codes estimate inner products, Manhattan vectors take none"
                 ));
             }
-            let hnsw = p.hnsw.map(|h| h.validate().map_err(|e| e.to_string()));
+            let hnsw = p
+                .hnsw
+                .filter(|_| p.indexed())
+                .map(|h| h.validate().map_err(|e| e.to_string()));
             let codec = p
                 .quantization
                 .map(|q| q.validate().map_err(|e| e.to_string()));
@@ -186,6 +196,27 @@ impl ShardConfig {
                 _ => None,
             }
         })
+    }
+
+    /// What differs between this config and `next` that an open shard cannot change (names,
+    /// sizes and metrics of the vectors, the durability), if anything.
+    pub fn fixed_difference(&self, next: &ShardConfig) -> Option<String> {
+        let same_names = self.vectors.keys().eq(next.vectors.keys())
+            && self.sparse_vectors.keys().eq(next.sparse_vectors.keys());
+        if !same_names {
+            return Some("the set of vectors".into());
+        }
+        if let Some((name, p)) = self.vectors.iter().find(|(name, p)| {
+            let n = &next.vectors[*name];
+            (n.size, n.distance) != (p.size, p.distance)
+        }) {
+            let n = &next.vectors[name];
+            return Some(format!(
+                "vector {name:?}: size and distance ({} {:?} → {} {:?})",
+                p.size, p.distance, n.size, n.distance
+            ));
+        }
+        (self.durability != next.durability).then(|| "the durability".into())
     }
 }
 

@@ -140,11 +140,17 @@ pub(crate) fn manifest(indexed: &Indexed, valid_at: u64) -> Vec<u8> {
     w
 }
 
-/// Writes `indexes.bin` (when given) and removes the build folders not in `keep` (the
+/// Writes `indexes.bin` (when given; else removes it) and removes the build folders not in `keep` (the
 /// folders `indexes.bin` and `points.bin` name).
 pub(crate) fn commit(shard: &Path, bytes: Option<&[u8]>, keep: &[u64]) -> Result<()> {
-    if let Some(bytes) = bytes {
-        sextant_mmap_advice::atomic_write(shard.join(MANIFEST), bytes)?;
+    let manifest = shard.join(MANIFEST);
+    match bytes {
+        Some(bytes) => sextant_mmap_advice::atomic_write(&manifest, bytes)?,
+        // No indexes (none built yet, or dropped by a reconfigure): none may load at open.
+        None => match std::fs::remove_file(&manifest) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&manifest)(e)),
+            _ => {}
+        },
     }
     let keep: Vec<PathBuf> = keep.iter().map(|&v| folder(shard, v)).collect();
     for entry in std::fs::read_dir(shard).map_err(io(shard))? {

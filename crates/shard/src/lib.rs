@@ -21,7 +21,8 @@
 //!   ([`PointVectors`]), create / delete a payload field index.
 //! - [`Shard`]: `create`, `open` (maps the base, replays the log), `update`, `retrieve`,
 //!   `query`, `query_batch`, `scroll`, `count`, `facet`, `payload_schema`, `info`,
-//!   `optimize`, `flush`, `snapshot`, `restore`, `close`; a second open of the same folder
+//!   `optimize`, `reconfigure` (graph parameters, codecs, modifiers, thresholds of an open
+//!   shard), `flush`, `snapshot`, `restore`, `close`; a second open of the same folder
 //!   fails with [`Error::Locked`].
 //! - [`ScrollRequest`], [`ScrollPage`]: points in id order (integers, then UUIDs), a page at a
 //!   time with the next page's first id, or in a payload value's order ([`OrderBy`]).

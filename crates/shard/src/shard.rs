@@ -48,7 +48,8 @@ enum NextBase {
 #[derive(Debug)]
 pub struct Shard {
     path: PathBuf,
-    config: ShardConfig,
+    /// As created or last reconfigured (an optimize reads it once, at its start).
+    config: RwLock<ShardConfig>,
     wal: Wal,
     state: RwLock<State>,
     /// Held through a flush: two flushes never race to write `points.bin`.
@@ -170,7 +171,7 @@ impl Shard {
         }
         Ok(Shard {
             path,
-            config,
+            config: RwLock::new(config),
             wal,
             state: RwLock::new(state),
             flushing: Mutex::new(()),
@@ -190,15 +191,64 @@ impl Shard {
         &self.path
     }
 
-    /// The config, exactly as created.
-    pub fn config(&self) -> &ShardConfig {
-        &self.config
+    /// The config, exactly as created or last given to [`reconfigure`](Self::reconfigure).
+    pub fn config(&self) -> ShardConfig {
+        self.conf().clone()
+    }
+
+    fn conf(&self) -> std::sync::RwLockReadGuard<'_, ShardConfig> {
+        self.config.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes what an open shard may change: each dense vector's graph parameters (`m` 0:
+    /// no graph) and codec, each sparse vector's modifier, the optimizer's thresholds and
+    /// threads. The vectors' names, sizes and metrics and the durability are fixed
+    /// ([`Error::Config`] says which differs). Thresholds and modifiers apply at once. A
+    /// changed graph or codec drops the indexes: searches scan exactly until the next
+    /// [`optimize`](Self::optimize) builds them with the new parameters (Qdrant serves the
+    /// old ones meanwhile). Waits for a running optimize; `config.json` is replaced before
+    /// this returns.
+    pub fn reconfigure(&self, next: ShardConfig) -> Result<()> {
+        let file = self.path.join(CONFIG);
+        if let Some(what) = next.problem() {
+            return Err(Error::Config { path: file, what });
+        }
+        let _one = self.optimizing.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.config();
+        if let Some(what) = current.fixed_difference(&next) {
+            return Err(Error::Config {
+                path: file,
+                what: format!("{what} cannot change in an open shard"),
+            });
+        }
+        let rebuild = current.vectors.iter().any(|(name, p)| {
+            let n = &next.vectors[name];
+            (p.hnsw, p.quantization) != (n.hnsw, n.quantization)
+        });
+        if rebuild {
+            // The indexes go (from disk too) before the config names other parameters: a
+            // crash in between leaves no index and the old config, which an optimize rebuilds.
+            let _flush = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
+            self.state
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .indexed = Indexed::default();
+            self.flush_locked()?;
+        }
+        let json = serde_json::to_vec_pretty(&next).expect("a config serializes");
+        sextant_mmap_advice::atomic_write(&file, &json)?;
+        self.state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .reconfigure(&next);
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(())
     }
 
     /// Checks `op`, logs it, applies it; returns its version (its index in the log). An
     /// operation refused with an error was neither logged nor applied.
     pub fn update(&self, op: UpdateOp) -> Result<u64> {
-        op.check(&self.config)?;
+        op.check(&self.conf())?;
         let bytes = op.to_entry();
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         state.check(&op)?;
@@ -406,6 +456,7 @@ impl Shard {
     /// exact scan until the next optimize. Returns the version the indexes cover.
     pub fn optimize(&self) -> Result<u64> {
         let _one = self.optimizing.lock().unwrap_or_else(|e| e.into_inner());
+        let config = self.config();
         let (input, next) = {
             let state = self.read();
             // Under the read lock no update is between its log append and its apply.
@@ -428,7 +479,7 @@ impl Shard {
                     NextBase::Write(base::write(&state, version))
                 }
             };
-            (state.build_input(&self.config, version), next)
+            (state.build_input(&config, version), next)
         };
         let built_at = input.version;
         let base = match next {
@@ -437,10 +488,10 @@ impl Shard {
                 let dir = index_files::folder(&self.path, built_at);
                 sextant_mmap_advice::atomic_write(dir.join(base::FILE), &bytes)?;
                 drop(bytes);
-                Base::open(&dir.join(base::FILE), &Shape::of(&self.config))?
+                Base::open(&dir.join(base::FILE), &Shape::of(&config))?
             }
         };
-        let indexed = Indexed::build(input, self.config.optimizer.threads())?;
+        let indexed = Indexed::build(input, config.optimizer.threads())?;
         index_files::save(&self.path, &indexed)?;
         // No flush in between: one that read the state before the swap would name the old
         // folders only, and remove this one.

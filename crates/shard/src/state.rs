@@ -272,7 +272,7 @@ impl State {
             .map(|c| {
                 let params = &config.vectors[&c.name];
                 let nodes: Vec<PointOffset> = c.present.iter().collect();
-                if nodes.len() < config.optimizer.indexing_threshold.max(1) {
+                if !params.indexed() || nodes.len() < config.optimizer.indexing_threshold.max(1) {
                     return None;
                 }
                 let mut flat = Vec::with_capacity(nodes.len() * c.size);
@@ -350,6 +350,14 @@ impl State {
     /// Swaps in indexes (built from [`Self::build_input`], or loaded) whose stale set is
     /// complete before the log index `valid_at`, marking stale every point changed (or
     /// removed) since.
+    /// Takes a changed config's thresholds and sparse modifiers (its vectors are these).
+    pub fn reconfigure(&mut self, config: &ShardConfig) {
+        self.optimizer = config.optimizer;
+        for c in &mut self.sparse {
+            c.idf = config.sparse_vectors[&c.name].modifier == Some(crate::config::Modifier::Idf);
+        }
+    }
+
     pub fn install(&mut self, mut indexed: Indexed, valid_at: u64) {
         for (o, slot) in self.slots.iter().take(indexed.covered).enumerate() {
             if slot.as_ref().is_none_or(|s| s.version >= valid_at) {

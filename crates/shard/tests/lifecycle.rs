@@ -22,12 +22,12 @@ fn create_open_lock_and_config_errors() {
         Err(Error::Exists { .. })
     ));
     assert!(matches!(Shard::open(&path), Err(Error::Locked { .. })));
-    assert_eq!(shard.config(), &config());
+    assert_eq!(shard.config(), config());
     drop(shard);
     let reopened = Shard::open(&path).unwrap();
     assert_eq!(
         reopened.config(),
-        &config(),
+        config(),
         "the config is echoed as created"
     );
     drop(reopened);

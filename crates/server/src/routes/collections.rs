@@ -1,4 +1,4 @@
-//! Collections: list, create, info, update (optimizer settings), delete, exists; payload
+//! Collections: list, create, info, update, delete, exists; payload
 //! indexes; aliases.
 
 use std::time::Instant;
@@ -13,7 +13,7 @@ use super::blocking;
 use crate::AppState;
 use crate::body::{JsonBody, ok};
 use crate::collection_config::config_json;
-use crate::collections::{AliasChange, write_atomic};
+use crate::collections::AliasChange;
 use crate::error::{Error, Result};
 use crate::metrics::segments;
 use crate::routes::updates::{Wait, update_result};
@@ -78,43 +78,15 @@ pub(crate) async fn info(
     ))
 }
 
-/// `PATCH /collections/{name}`: the optimizer settings (`optimizers_config`) are applied by
-/// the background optimizer; other parameters cannot change on a live collection yet.
+/// `PATCH /collections/{name}`: Qdrant's collection update (the `collection_update`
+/// module's table of what each field does).
 pub(crate) async fn update(
     State(app): State<AppState>,
     Path(name): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     let t = Instant::now();
-    let c = app.collections.get(&name)?;
-    let body = body
-        .as_object()
-        .ok_or_else(|| Error::bad("Format error in JSON body: expected an object"))?;
-    if let Some((k, _)) = body
-        .iter()
-        .find(|(k, v)| !v.is_null() && k.as_str() != "optimizers_config")
-    {
-        return Err(Error::bad(format!(
-            "Wrong input: updating {k} of a collection is not supported (optimizers_config is); recreate the collection"
-        )));
-    }
-    if let Some(Value::Object(changes)) = body.get("optimizers_config") {
-        let mut create = c.create.write().unwrap_or_else(|e| e.into_inner());
-        let target = create
-            .as_object_mut()
-            .expect("a create body is an object")
-            .entry("optimizers_config")
-            .or_insert_with(|| json!({}));
-        if !target.is_object() {
-            *target = json!({});
-        }
-        for (k, v) in changes {
-            target[k] = v.clone();
-        }
-        let dir = app.collections.root().join("collections").join(&name);
-        let bytes = serde_json::to_vec_pretty(&*create).expect("a JSON value serializes");
-        write_atomic(&dir.join("collection.json"), &bytes)?;
-    }
+    blocking(move || app.collections.update(&name, &body)).await?;
     Ok(ok(json!(true), t))
 }
 
