@@ -243,6 +243,9 @@ pub fn config_json(create: &Value) -> Value {
         "shard_number",
         "on_disk_payload",
         "sharding_method",
+        "replication_factor",
+        "write_consistency_factor",
+        "read_fan_out_factor",
     ] {
         if let Some(v) = field(&body, key) {
             params[key] = v.clone();
