@@ -142,6 +142,10 @@ FILTERS = [
     models.Filter(must=[F(key="text", match=models.MatchText(text="quick"))]),
     models.Filter(must=[models.HasIdCondition(has_id=[1, 2, 5, 8, 13, str(uuid.UUID(int=7))])]),
     models.Filter(must=[F(key="arr", values_count=models.ValuesCount(gte=2))]),
+    # Every fifth point holds no sparse vector: has_vector on a sparse name tells them apart.
+    models.Filter(must=[models.HasVectorCondition(has_vector="c")],
+                  must_not=[models.HasVectorCondition(has_vector="si")]),
+    models.Filter(must=[models.HasVectorCondition(has_vector="s"), F(key="g", match=models.MatchValue(value=2))]),
     models.Filter(must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key="tag"))],
                   min_should=models.MinShould(conditions=[F(key="g", match=models.MatchValue(value=1)),
                                                           F(key="arr", match=models.MatchValue(value=1))],
@@ -374,6 +378,36 @@ def test_collection_update(server):
     with pytest.raises(UnexpectedResponse, match="Not existing vector name error: nope"):
         ours.update_collection("upd", vectors_config={"nope": models.VectorParamsDiff(on_disk=True)})
     assert ours.get_collection("upd").config.hnsw_config.m == 16
+
+
+def test_distance_matrix(server):
+    """search_matrix_pairs / _offsets as Local Mode answers them, on a sample holding every
+    point that passes the filter (so both sample the same points): the same pairs, scores and
+    offsets, for a dense and a sparse vector; fewer than two points give an empty matrix."""
+    ours, local = server.client(), QdrantClient(":memory:")
+    rng = random.Random(3)
+    # Every point holds both vectors: Local Mode 1.18 fails (KeyError) on a sampled point
+    # without the sparse one.
+    pts = [models.PointStruct(id=i, vector={"c": vec(rng), "s": sparse(rng)}, payload={"g": i % 3})
+           for i in range(60)]
+    for c in (ours, local):
+        c.create_collection("mx", vectors_config={"c": models.VectorParams(size=DIM, distance=models.Distance.EUCLID)},
+                            sparse_vectors_config={"s": models.SparseVectorParams()})
+        c.upsert("mx", points=pts, wait=True)
+    g1 = models.Filter(must=[models.FieldCondition(key="g", match=models.MatchValue(value=1))])
+    for using, flt in [("c", g1), ("s", g1), ("c", None)]:
+        args = dict(query_filter=flt, sample=100, limit=4, using=using)
+        a, b = ours.search_matrix_pairs("mx", **args), local.search_matrix_pairs("mx", **args)
+        assert [(p.a, p.b) for p in a.pairs] == [(p.a, p.b) for p in b.pairs]
+        assert all(close(p.score, q.score) for p, q in zip(a.pairs, b.pairs))
+        a, b = ours.search_matrix_offsets("mx", **args), local.search_matrix_offsets("mx", **args)
+        assert (a.ids, a.offsets_row, a.offsets_col) == (b.ids, b.offsets_row, b.offsets_col)
+        assert all(map(close, a.scores, b.scores))
+    one = models.Filter(must=[models.HasIdCondition(has_id=[5])])
+    assert ours.search_matrix_pairs("mx", query_filter=one, using="c").pairs == []
+    assert len(ours.search_matrix_offsets("mx", using="c").ids) == 10  # Qdrant's default sample
+    with pytest.raises(UnexpectedResponse, match="Not existing vector name error: nope"):
+        ours.search_matrix_pairs("mx", using="nope")
 
 
 def test_aliases(server):

@@ -1,6 +1,7 @@
 //! Qdrant's REST request bodies for reads, parsed into the shard's requests: `query`
-//! (`POST /collections/{name}/points/query`), query groups (`.../query/groups`) and scroll
-//! (`.../points/scroll`). The server hands the bodies over as they come; a test or a program
+//! (`POST /collections/{name}/points/query`), query groups (`.../query/groups`), scroll
+//! (`.../points/scroll`) and the distance matrix (`.../points/search/matrix/pairs` and
+//! `.../offsets`). The server hands the bodies over as they come; a test or a program
 //! can do the same. Fields the shard does not read (`shard_key`, `consistency`, `timeout`,
 //! `lookup_from` once resolved...) are for the caller; unknown fields are ignored, as Qdrant
 //! ignores them; a field of the wrong shape is an error naming it.
@@ -15,6 +16,7 @@ use sextant_payload_index::facet::{Direction, OrderValue};
 
 use crate::error::{Error, Result};
 use crate::fusion::Fusion;
+use crate::matrix::{self, MatrixRequest};
 use crate::ops::Vector;
 use crate::query::{
     ContextPair, GroupsRequest, OrderBy, Prefetch, QuantizationParams, Query, QueryRequest,
@@ -435,6 +437,23 @@ impl ScrollRequest {
             order_by: field(m, "order_by").map(order_by).transpose()?,
             with_payload: WithPayload::from_json(field(m, "with_payload"), true)?,
             with_vector: WithVector::from_json(field(m, "with_vector"))?,
+        })
+    }
+}
+
+impl MatrixRequest {
+    /// A request from Qdrant's REST distance-matrix body (`sample` 10 and `limit` 3 by
+    /// default).
+    pub fn from_json(body: &Value) -> Result<Self> {
+        let m = object(body, "distance matrix request")?;
+        Ok(Self {
+            using: field(m, "using")
+                .map(|u| text(u, "using"))
+                .transpose()?
+                .unwrap_or_default(),
+            filter: filter(m, "filter")?,
+            sample: count(m, "sample", matrix::SAMPLE)?,
+            limit: count(m, "limit", matrix::LIMIT)?,
         })
     }
 }

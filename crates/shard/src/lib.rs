@@ -37,7 +37,9 @@
 //!   Qdrant's scores (similarity for Cosine, Dot and sparse, distance for Euclid and
 //!   Manhattan). [`GroupsRequest`]: the same grouped by a payload key. Each request also
 //!   reads Qdrant's REST body (`QueryRequest::from_json`, `GroupsRequest::from_json`,
-//!   `ScrollRequest::from_json`).
+//!   `ScrollRequest::from_json`, `MatrixRequest::from_json`).
+//! - [`MatrixRequest`], [`Matrix`]: Qdrant's distance matrix of a random sample
+//!   ([`Shard::distance_matrix`]), each sampled point's nearest others among the sample.
 //!
 //! ```
 //! use sextant_shard::{Point, QueryRequest, Shard, ShardConfig, UpdateOp, VectorParams};
@@ -72,6 +74,7 @@ pub mod fuzzing;
 mod index_files;
 mod indexed;
 mod json;
+mod matrix;
 mod ops;
 mod query;
 mod reader;
@@ -88,6 +91,7 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use fusion::Fusion;
+pub use matrix::{Matrix, MatrixRequest};
 pub use ops::{Point, PointVectors, UpdateMode, UpdateOp, Vector};
 pub use query::{
     ContextPair, Group, GroupId, GroupsRequest, OrderBy, Prefetch, QuantizationParams, Query,

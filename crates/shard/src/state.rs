@@ -388,7 +388,13 @@ impl Points for State {
     }
 
     fn has_vector(&self, offset: PointOffset, name: &str) -> bool {
-        self.column(name)
-            .is_some_and(|c| c.present.contains(offset))
+        match self.column(name) {
+            Some(c) => c.present.contains(offset),
+            None => self
+                .sparse
+                .iter()
+                .find(|c| c.name == name)
+                .is_some_and(|c| c.get(offset).is_some()),
+        }
     }
 }

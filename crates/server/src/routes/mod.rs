@@ -91,6 +91,14 @@ pub(crate) fn all() -> Router<AppState> {
         )
         .route("/collections/{name}/facet", post(reads::facet))
         .route(
+            "/collections/{name}/points/search/matrix/pairs",
+            post(reads::matrix_pairs),
+        )
+        .route(
+            "/collections/{name}/points/search/matrix/offsets",
+            post(reads::matrix_offsets),
+        )
+        .route(
             "/collections/{name}/snapshots",
             get(snapshots::list).post(snapshots::create),
         )

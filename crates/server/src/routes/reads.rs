@@ -1,5 +1,5 @@
 //! Point reads: retrieve (by ids, or one point), scroll, count, the universal query (single,
-//! batch, groups), facets. Reads run on the request's thread: they do not wait on I/O beyond
+//! batch, groups), facets, the distance matrix (pairs and offsets). Reads run on the request's thread: they do not wait on I/O beyond
 //! page faults of the mapped files.
 
 use std::time::Instant;
@@ -9,8 +9,12 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use sextant_payload_index::Filter;
 use sextant_payload_index::facet::FacetValue;
-use sextant_shard::{GroupId, GroupsRequest, QueryRequest, ScrollRequest, WithPayload, WithVector};
+use sextant_shard::{
+    GroupId, GroupsRequest, Matrix, MatrixRequest, QueryRequest, ScrollRequest, WithPayload,
+    WithVector,
+};
 
+use super::blocking;
 use crate::AppState;
 use crate::body::{JsonBody, ok};
 use crate::error::{Error, Result};
@@ -217,4 +221,52 @@ pub(crate) async fn facet(
         })
         .collect();
     Ok(ok(json!({"hits": hits}), t))
+}
+
+/// The distance matrix of a body (`POST .../points/search/matrix/{pairs,offsets}`), computed
+/// on a blocking thread: a sample of `n` points costs `n` exact searches among them.
+async fn matrix(app: AppState, name: String, body: Value) -> Result<Matrix> {
+    let c = app.collections.get(&name)?;
+    let req = MatrixRequest::from_json(&body)?;
+    blocking(move || Ok(c.shard.distance_matrix(&req)?)).await
+}
+
+/// `POST /collections/{name}/points/search/matrix/pairs`: `{a, b, score}` per neighbour.
+pub(crate) async fn matrix_pairs(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let m = matrix(app, name, body).await?;
+    let mut pairs = Vec::new();
+    for (a, row) in m.ids.iter().zip(&m.rows) {
+        for &(b, score) in row {
+            pairs.push(json!({"a": a, "b": m.ids[b], "score": score}));
+        }
+    }
+    Ok(ok(json!({"pairs": pairs}), t))
+}
+
+/// `POST /collections/{name}/points/search/matrix/offsets`: the neighbours as a sparse
+/// matrix over `ids` (row, column and score arrays).
+pub(crate) async fn matrix_offsets(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    let t = Instant::now();
+    let m = matrix(app, name, body).await?;
+    let (mut rows, mut cols, mut scores) = (Vec::new(), Vec::new(), Vec::new());
+    for (r, row) in m.rows.iter().enumerate() {
+        for &(c, s) in row {
+            rows.push(r);
+            cols.push(c);
+            scores.push(s);
+        }
+    }
+    Ok(ok(
+        json!({"offsets_row": rows, "offsets_col": cols, "scores": scores, "ids": m.ids}),
+        t,
+    ))
 }
