@@ -161,6 +161,25 @@ impl DenseVectors<f32> {
         Ok(v)
     }
 
+    /// Replaces the vector at `offset`, validated and prepared as [`push_prepared`]
+    /// (Self::push_prepared) prepares; an error changes nothing.
+    pub fn set_prepared(&mut self, offset: PointOffset, vector: &[f32]) -> Result<()> {
+        let at = offset as usize;
+        if at >= self.len() {
+            return Err(Error::OffsetOutOfRange {
+                offset,
+                len: self.len(),
+            });
+        }
+        let mut row = vector.to_vec();
+        match self.prepared {
+            Some(distance) => distance.prepare(&mut row, self.dim)?,
+            None => crate::distance::validate(&row, self.dim)?,
+        }
+        self.data[at * self.dim..(at + 1) * self.dim].copy_from_slice(&row);
+        Ok(())
+    }
+
     /// Appends a vector, validated and prepared for the metric the set was prepared for (as
     /// is when it never was), and returns its offset.
     pub fn push_prepared(&mut self, vector: &[f32]) -> Result<PointOffset> {
@@ -195,6 +214,21 @@ impl<E: Copy> DenseVectorSource for DenseVectors<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_prepared_replaces_one_row_prepared_or_nothing() {
+        let mut v = DenseVectors::prepared(2, vec![3.0, 4.0, 1.0, 0.0], Distance::Cosine).unwrap();
+        v.set_prepared(0, &[0.0, 2.0]).unwrap();
+        assert_eq!(v.vector(0), &[0.0, 1.0]);
+        assert_eq!(v.vector(1), &[1.0, 0.0]);
+        assert!(v.set_prepared(1, &[f32::NAN, 1.0]).is_err());
+        assert!(v.set_prepared(1, &[1.0]).is_err());
+        assert_eq!(
+            v.set_prepared(2, &[1.0, 1.0]),
+            Err(Error::OffsetOutOfRange { offset: 2, len: 2 })
+        );
+        assert_eq!(v.vector(1), &[1.0, 0.0]);
+    }
 
     #[test]
     fn push_checks_dimension_and_rows_come_back() {

@@ -30,6 +30,14 @@ pub enum Error {
         /// Points the index holds.
         needed: usize,
     },
+    /// A point the index does not hold was named.
+    #[error("no point {point}: the index holds {len}")]
+    NoPoint {
+        /// The point named.
+        point: sextant_core::PointOffset,
+        /// Points the index holds.
+        len: usize,
+    },
     /// A thread pool could not be built.
     #[error("thread pool: {0}")]
     ThreadPool(#[source] rayon::ThreadPoolBuildError),

@@ -144,6 +144,28 @@ impl HnswIndex {
         Ok(p)
     }
 
+    /// Chooses the links of point `p` again after its vector changed (`scorer` already holds
+    /// the new one; hnswlib's update): on each of its levels its neighbours are searched from
+    /// the entry point as for an insert, and back links added with the same heuristic. Links
+    /// other points hold to `p` stay (they are pruned as those lists next fill). A `p` the
+    /// index does not hold is an error.
+    pub fn relink<P: PairScorer>(
+        &mut self,
+        scorer: &P,
+        p: PointOffset,
+        ctx: &mut SearchContext,
+    ) -> Result<()> {
+        covers(scorer.len(), self.graph.len())?;
+        if p as usize >= self.graph.len() {
+            return Err(Error::NoPoint {
+                point: p,
+                len: self.graph.len(),
+            });
+        }
+        insert_exact(&self.graph, scorer, p, self.params.ef_construction, ctx);
+        Ok(())
+    }
+
     /// Number of point slots (live and deleted).
     pub fn len(&self) -> usize {
         self.graph.len()

@@ -6,7 +6,8 @@
 //!
 //! Built: construction (parallel, deterministic on one thread; [`HnswIndex::build_with_search`]
 //! lets inserts search with a cheaper scorer such as int8 codes; every point left reachable
-//! from the entry, the few the heuristic strands linked back in), growth by insertion, filtered
+//! from the entry, the few the heuristic strands linked back in), growth by insertion, updates
+//! ([`HnswIndex::relink`]: a point whose vector changed gets its links chosen again), filtered
 //! search with a planner (exact scan over the passing points when a cost model says it scores
 //! fewer vectors than a filtered traversal, graph traversal otherwise), an ACORN-style
 //! filter-aware traversal ([`SearchMode::Acorn`]), deletes with online repair and slot reuse, graph

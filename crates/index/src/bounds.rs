@@ -4,7 +4,9 @@
 //! the results. The scores and results are those of the float search of the same graph.
 
 use sextant_core::{DenseVectorSource, DenseVectors, Distance, PointOffset};
-use sextant_quantization::{BoundedExact, EncodedVectors, ScalarInt8PerDim, residual_norms};
+use sextant_quantization::{
+    BoundedExact, EncodedVectors, ScalarInt8PerDim, residual_norm, residual_norms,
+};
 
 use crate::error::{Error, Result};
 
@@ -54,6 +56,13 @@ impl Bounds {
         }
         self.residuals
             .extend(residual_norms(&self.codes, vectors, from));
+        Ok(())
+    }
+
+    /// Encodes point `o` again from `vectors` (its vector was replaced).
+    pub(crate) fn set(&mut self, o: PointOffset, vectors: &DenseVectors<f32>) -> Result<()> {
+        self.codes.set(o, vectors.vector(o))?;
+        self.residuals[o as usize] = residual_norm(&self.codes, o, vectors.vector(o));
         Ok(())
     }
 

@@ -1,16 +1,15 @@
 //! `LabeledIndex`: vectors under u64 labels, an HNSW graph over them (searched on the floats,
 //! or on codes with the candidates rescored), deletes as marks, filters by label.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rayon::prelude::*;
 use sextant_core::{
-    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance,
-    PointOffset, ScoredPoint,
+    BitSet, DenseQueryScorer, DenseVectorSource, DenseVectors, Distance, PointOffset, ScoredPoint,
 };
 use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
-use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors, QuantizationConfig, rescore};
+use sextant_quantization::{AnyCodes, EncodedVectors, QuantizationConfig, rescore};
 
 use crate::bounds::Bounds;
 use crate::error::{Error, Result};
@@ -68,7 +67,7 @@ pub struct LabeledIndex {
     pub(crate) by_label: HashMap<u64, PointOffset>,
     pub(crate) deleted: BitSet,
     /// `deleted.count()`, kept: every search asks it (a count walks every word).
-    deleted_count: usize,
+    pub(crate) deleted_count: usize,
     /// `None` until the first points are added.
     pub(crate) graph: Option<HnswIndex>,
     pub(crate) codes: Option<AnyCodes>,
@@ -186,101 +185,6 @@ impl LabeledIndex {
             return Err(Error::bad("cannot shrink below the points held"));
         }
         self.config.max_elements = max_elements;
-        Ok(())
-    }
-
-    /// Adds `rows` (`labels.len()` vectors of `dim` values, row after row) under `labels`.
-    /// The first call builds the graph on `threads` threads (and trains the codes); later
-    /// calls insert point by point. Everything is checked before anything changes.
-    pub fn add(&mut self, rows: &[f32], labels: &[u64], threads: usize) -> Result<()> {
-        self.add_owned(rows.to_vec(), labels, threads)
-    }
-
-    /// [`add`](Self::add), taking the rows' buffer (prepared in place: no copy of them).
-    pub fn add_owned(&mut self, rows: Vec<f32>, labels: &[u64], threads: usize) -> Result<()> {
-        let dim = self.config.dim;
-        if rows.len() != labels.len() * dim {
-            return Err(Error::bad(format!(
-                "{} values for {} labels of dimension {dim}",
-                rows.len(),
-                labels.len()
-            )));
-        }
-        if let Some(l) = labels.iter().find(|l| self.by_label.contains_key(l)) {
-            return Err(Error::bad(format!(
-                "label {l} is already in the index (updates are not supported: mark it deleted and add a new label)"
-            )));
-        }
-        let mut seen = HashSet::with_capacity(labels.len());
-        if let Some(l) = labels.iter().find(|l| !seen.insert(**l)) {
-            return Err(Error::bad(format!("label {l} is given twice")));
-        }
-        if self.labels.len() + labels.len() > self.config.max_elements {
-            return Err(Error::Full(self.config.max_elements));
-        }
-        let mut prepared = rows;
-        for row in prepared.chunks_exact_mut(dim) {
-            self.config
-                .distance
-                .prepare(row, dim)
-                .map_err(|e| Error::bad(e.to_string()))?;
-        }
-        let start = self.labels.len() as PointOffset;
-        if self.vectors.len() == 0 {
-            // The first rows become the set as they are: no copy, no growth by doubling.
-            self.vectors = DenseVectors::from_prepared(dim, prepared, self.config.distance)
-                .map_err(|e| Error::bad(e.to_string()))?;
-        } else {
-            for row in prepared.chunks_exact(dim) {
-                self.vectors
-                    .push(row)
-                    .map_err(|e| Error::bad(e.to_string()))?;
-            }
-        }
-        for (i, &l) in labels.iter().enumerate() {
-            self.by_label.insert(l, start + i as PointOffset);
-            self.labels.push(l);
-        }
-        self.deleted.grow(self.labels.len());
-        let pair =
-            DensePairScorer::for_source(&self.vectors).map_err(|e| Error::bad(e.to_string()))?;
-        match self.graph.as_mut() {
-            None => {
-                let threads = threads.max(1);
-                let (n, hnsw) = (self.vectors.len(), self.config.hnsw);
-                self.graph = Some(if self.config.bounds {
-                    // Inserts search the int8 codes (the floats still choose the links).
-                    let bounds =
-                        Bounds::train(&self.vectors, self.config.distance, hnsw.seed, threads)?;
-                    let search = |p| bounds.codes.query_scorer(self.vectors.vector(p));
-                    let graph = HnswIndex::build_with_search(n, &pair, search, hnsw, threads)?;
-                    self.bounds = Some(bounds);
-                    graph
-                } else {
-                    HnswIndex::build(n, &pair, hnsw, threads)?
-                });
-                if let Some(codec) = self.config.codec {
-                    let config = CodecConfig::new(codec);
-                    let codes =
-                        AnyCodes::train(&self.vectors, self.config.distance, &config, threads)?;
-                    self.codes = Some(codes);
-                }
-            }
-            Some(graph) => {
-                let mut ctx = SearchContext::new();
-                for _ in start..self.vectors.len() as PointOffset {
-                    graph.insert(&pair, &mut ctx)?;
-                }
-                if let Some(codes) = self.codes.as_mut() {
-                    for o in start..self.vectors.len() as PointOffset {
-                        codes.push(self.vectors.vector(o))?;
-                    }
-                }
-                if let Some(bounds) = self.bounds.as_mut() {
-                    bounds.extend(&self.vectors)?;
-                }
-            }
-        }
         Ok(())
     }
 
@@ -579,10 +483,6 @@ mod tests {
                 .count();
         }
         assert!(hits >= 270, "{hits} of 300");
-        assert!(matches!(
-            idx.add(&rows(1, 16, 7), &[5], 1),
-            Err(Error::BadInput(_))
-        ));
         assert!(matches!(
             idx.add(&rows(2, 16, 7), &[900, 900], 1),
             Err(Error::BadInput(_))

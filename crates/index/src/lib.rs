@@ -7,7 +7,8 @@
 //! this crate behind hnswlib's method names.
 //!
 //! - [`LabeledIndex`], [`IndexConfig`], [`Neighbours`]: `new`, `add` (the first call builds the
-//!   graph in parallel, later calls insert), `search` / `search_batch` / `search_where` (a function of the label as the filter), `set_deleted`,
+//!   graph in parallel, later calls insert; a label held is updated in place, as in hnswlib),
+//!   `add_replacing_deleted` (hnswlib's `replace_deleted`), `search` / `search_batch` / `search_where` (a function of the label as the filter), `set_deleted`,
 //!   `vector`, `allow_labels` / `allow_mask`, `resize`, `save` / `load` (the byte table is in
 //!   the `file` module's docs).
 //! - [`Error`], [`Result`].
@@ -26,6 +27,7 @@
 //! # Ok::<(), sextant_index::Error>(())
 //! ```
 
+mod add;
 mod bounds;
 mod error;
 mod file;

@@ -68,6 +68,9 @@ pub struct Index {
     quantization: Option<(QuantizationConfig, String)>,
     oversampling: f64,
     bounds: bool,
+    /// hnswlib's `allow_replace_deleted` (of `init_index` / `load_index`): `add_items` may be
+    /// asked to put new labels in deleted points' places.
+    allow_replace_deleted: bool,
     ef: usize,
     /// Threads of calls given `num_threads=-1` (0: every core), as hnswlib's `num_threads`.
     default_threads: usize,
@@ -220,6 +223,7 @@ impl Index {
             quantization,
             oversampling,
             bounds,
+            allow_replace_deleted: false,
             ef: 10,
             default_threads: 0,
             index: None,
@@ -227,7 +231,8 @@ impl Index {
         })
     }
 
-    /// `init_index(max_elements, M=16, ef_construction=200, random_seed=100)`.
+    /// `init_index(max_elements, M=16, ef_construction=200, random_seed=100,
+    /// allow_replace_deleted=False)`.
     #[pyo3(signature = (max_elements, M=16, ef_construction=200, random_seed=100, allow_replace_deleted=false))]
     #[allow(non_snake_case)]
     fn init_index(
@@ -238,9 +243,6 @@ impl Index {
         random_seed: u64,
         allow_replace_deleted: bool,
     ) -> PyResult<()> {
-        if allow_replace_deleted {
-            return Err(value_error("allow_replace_deleted is not supported"));
-        }
         let mut config = IndexConfig::new(self.distance, self.dim, max_elements);
         config.hnsw.m = M;
         config.hnsw.m0 = 2 * M;
@@ -250,11 +252,16 @@ impl Index {
         config.oversampling = self.oversampling;
         config.bounds = self.bounds;
         self.index = Some(LabeledIndex::new(config).map_err(py_error)?);
+        self.allow_replace_deleted = allow_replace_deleted;
         Ok(())
     }
 
-    /// `add_items(data, ids=None, num_threads=-1)`: the first call builds the graph on
-    /// `num_threads` threads (and trains the codes); later calls insert point by point.
+    /// `add_items(data, ids=None, num_threads=-1, replace_deleted=False)`: the first call
+    /// builds the graph on `num_threads` threads (and trains the codes); later calls insert
+    /// point by point. A label the index holds is updated (its vector replaced, its links
+    /// chosen again, a deleted one made live), as in hnswlib; `replace_deleted` (with
+    /// `allow_replace_deleted` at `init_index` / `load_index`) puts new labels in deleted
+    /// points' places first.
     #[pyo3(signature = (data, ids=None, num_threads=-1, replace_deleted=false))]
     fn add_items(
         &mut self,
@@ -264,9 +271,12 @@ impl Index {
         num_threads: i64,
         replace_deleted: bool,
     ) -> PyResult<()> {
-        if replace_deleted {
-            return Err(value_error("replace_deleted is not supported"));
+        if replace_deleted && !self.allow_replace_deleted {
+            return Err(runtime_error(
+                "Replacement of deleted elements is disabled in constructor (init_index or load_index with allow_replace_deleted=True)",
+            ));
         }
+        let allow_replace_deleted = self.allow_replace_deleted;
         let rows = rows(data, self.dim)?;
         let pool = self.pool(num_threads)?;
         let index = self.inner_mut()?;
@@ -279,9 +289,25 @@ impl Index {
                 .as_array()
                 .to_vec(),
         };
+        if allow_replace_deleted {
+            // hnswlib's rule: with replacement on, a deleted label is replaced, not revived.
+            if let Some(l) = labels
+                .iter()
+                .find(|&&l| index.is_deleted(l).unwrap_or(false))
+            {
+                return Err(runtime_error(format!(
+                    "Can't use addPoint to update deleted elements if replacement of deleted elements is enabled (label {l})"
+                )));
+            }
+        }
         let threads = pool.current_num_threads();
-        py.detach(|| pool.install(|| index.add_owned(rows, &labels, threads)))
-            .map_err(py_error)
+        py.detach(|| {
+            pool.install(|| match replace_deleted {
+                true => index.add_replacing_deleted(rows, &labels, threads),
+                false => index.add_owned(rows, &labels, threads),
+            })
+        })
+        .map_err(py_error)
     }
 
     /// `knn_query(data, k=1, num_threads=-1, filter=None)` → `(labels, distances)`, arrays of
@@ -357,8 +383,14 @@ impl Index {
 
     /// Reads a file written by `save_index` (its space, dimension and codec must be this
     /// object's); `max_elements` above the saved capacity raises it.
-    #[pyo3(signature = (path, max_elements=0))]
-    fn load_index(&mut self, py: Python<'_>, path: &str, max_elements: usize) -> PyResult<()> {
+    #[pyo3(signature = (path, max_elements=0, allow_replace_deleted=false))]
+    fn load_index(
+        &mut self,
+        py: Python<'_>,
+        path: &str,
+        max_elements: usize,
+        allow_replace_deleted: bool,
+    ) -> PyResult<()> {
         let mut index = py.detach(|| LabeledIndex::load(path)).map_err(py_error)?;
         let c = index.config();
         if c.distance != self.distance || c.dim != self.dim {
@@ -381,6 +413,7 @@ impl Index {
         // Bounds change the speed, not the answers: the saved index keeps its own.
         self.bounds = index.config().bounds;
         self.index = Some(index);
+        self.allow_replace_deleted = allow_replace_deleted;
         Ok(())
     }
 

@@ -143,6 +143,48 @@ def test_deletes_filters_and_growth():
         idx.add_items(extra[:1], ids=[7])
 
 
+@pytest.mark.parametrize("kw", [{}, {"quantization": "sq4d", "oversampling": 4.0}, {"bounds": True}])
+def test_updates_and_replacing_deleted(tmp_path, kw):
+    """hnswlib's update semantics: add_items with a held label replaces its vector (and
+    revives it when deleted); with allow_replace_deleted, replace_deleted puts new labels in
+    deleted points' places; a saved index keeps it all."""
+    rng = np.random.default_rng(8)
+    data = rng.standard_normal((1000, 16)).astype(np.float32)
+    idx = sextant.Index("l2", 16, **kw)
+    idx.init_index(1005, M=12, ef_construction=64)
+    idx.add_items(data, ids=np.arange(1000))
+    idx.set_ef(100)
+    idx.mark_deleted(5)
+    moved = rng.standard_normal((50, 16)).astype(np.float32)
+    idx.add_items(moved, ids=np.arange(50) * 5)
+    assert idx.get_current_count() == 1000
+    # Label 5 was deleted: updated, it is live again (and found, below).
+    labels, _ = idx.knn_query(moved, k=1)
+    assert (labels[:, 0] == np.arange(50) * 5).all()
+    assert np.allclose(idx.get_items(np.arange(50) * 5), moved)
+    with pytest.raises(RuntimeError, match="Replacement of deleted elements is disabled"):
+        idx.add_items(moved[:1], ids=[5000], replace_deleted=True)
+
+    path = tmp_path / "index"
+    idx.save_index(str(path))
+    again = sextant.Index("l2", 16, **kw)
+    again.load_index(str(path), allow_replace_deleted=True)
+    again.set_ef(100)
+    for l in range(900, 910):
+        again.mark_deleted(l)
+    fresh = rng.standard_normal((12, 16)).astype(np.float32)
+    again.add_items(fresh, ids=np.arange(12) + 5000, replace_deleted=True)
+    # Ten places taken over, two points appended (room for five was left).
+    assert again.get_current_count() == 1002
+    labels, _ = again.knn_query(fresh, k=1)
+    assert (labels[:, 0] == np.arange(12) + 5000).all()
+    with pytest.raises(RuntimeError):
+        again.get_items([903])
+    again.mark_deleted(7)
+    with pytest.raises(RuntimeError, match="Can't use addPoint to update deleted elements"):
+        again.add_items(fresh[:1], ids=[7])
+
+
 def test_save_and_load(tmp_path, minilm):
     base, queries, _ = minilm
     idx = sextant.Index("cosine", base.shape[1], quantization="sq4d")
@@ -201,8 +243,8 @@ def test_bad_input_raises_clear_errors():
     assert idx.get_current_count() == 5
     with pytest.raises(ValueError, match="more than the 5 points"):
         idx.knn_query(np.zeros(4), k=6)
-    with pytest.raises(ValueError, match="already in the index"):
-        idx.add_items(np.ones((1, 4)), ids=[0])
+    with pytest.raises(ValueError, match="given twice"):
+        idx.add_items(np.ones((2, 4)), ids=[0, 0])
     with pytest.raises(RuntimeError, match="label not found"):
         idx.mark_deleted(99)
     with pytest.raises(ValueError, match="space"):

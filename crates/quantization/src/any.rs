@@ -308,6 +308,10 @@ impl EncodedVectors for AnyCodes {
         each_codec!(self, c => c.push(vector))
     }
 
+    fn set(&mut self, p: PointOffset, vector: &[f32]) -> Result<()> {
+        each_codec!(self, c => c.set(p, vector))
+    }
+
     fn query_scorer(&self, query: &[f32]) -> Result<AnyQueryScorer<'_>> {
         Ok(each_codec!(self, c => AnyQueryScorer(c.query_scorer(query)?)))
     }

@@ -177,17 +177,24 @@ pub fn residual_norms<S: DenseVectorSource<Element = f32>>(
     let n = codes.len().min(floats.len()) as PointOffset;
     let mut decoded = vec![0f32; codes.dim];
     (from..n)
-        .map(|p| {
-            codes.decode_range(p, 0, &mut decoded);
-            let r2: f64 = floats
-                .vector(p)
-                .iter()
-                .zip(&decoded)
-                .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-                .sum();
-            (r2.sqrt() * (1.0 + 1e-6)) as f32
-        })
+        .map(|p| residual(codes, p, floats.vector(p), &mut decoded))
         .collect()
+}
+
+/// [`residual_norms`] of one point `p` whose float vector is `vector` (after its code was
+/// replaced).
+pub fn residual_norm(codes: &ScalarInt8PerDim, p: PointOffset, vector: &[f32]) -> f32 {
+    residual(codes, p, vector, &mut vec![0f32; codes.dim])
+}
+
+fn residual(codes: &ScalarInt8PerDim, p: PointOffset, vector: &[f32], decoded: &mut [f32]) -> f32 {
+    codes.decode_range(p, 0, decoded);
+    let r2: f64 = vector
+        .iter()
+        .zip(decoded.iter())
+        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+        .sum();
+    (r2.sqrt() * (1.0 + 1e-6)) as f32
 }
 
 /// Exact float scores of one query, with code bounds for the points a search will drop.

@@ -97,11 +97,32 @@ pub trait Codec: Sized {
         Ok(p)
     }
 
+    /// Checks `vector` and replaces the record of point `p` (one already encoded).
+    fn overwrite(&mut self, p: PointOffset, vector: &[f32]) -> Result<()> {
+        crate::error::check_vector(vector, self.dimension())?;
+        check_offset(p, self.count())?;
+        let s = self.stride();
+        let mut record = vec![0; s];
+        self.encode(vector, &mut record);
+        self.records_mut().make_mut()[p as usize * s..(p as usize + 1) * s]
+            .copy_from_slice(&record);
+        Ok(())
+    }
+
     /// The record of vector `p`.
     #[inline]
     fn record(&self, p: PointOffset) -> &[u8] {
         let s = self.stride();
         &self.records()[p as usize * s..(p as usize + 1) * s]
+    }
+}
+
+/// An error unless point `p` is one of the `len` encoded.
+pub(crate) fn check_offset(p: PointOffset, len: usize) -> Result<()> {
+    if (p as usize) < len {
+        Ok(())
+    } else {
+        Err(crate::Error::Offset { offset: p, len })
     }
 }
 
@@ -129,6 +150,10 @@ impl<C: Codec> EncodedVectors for C {
 
     fn push(&mut self, vector: &[f32]) -> Result<PointOffset> {
         self.append(vector)
+    }
+
+    fn set(&mut self, p: PointOffset, vector: &[f32]) -> Result<()> {
+        self.overwrite(p, vector)
     }
 
     fn query_scorer(&self, query: &[f32]) -> Result<C::Query<'_>> {

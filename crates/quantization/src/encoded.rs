@@ -44,6 +44,11 @@ pub trait EncodedVectors: Sized {
     /// and changes nothing.
     fn push(&mut self, vector: &[f32]) -> Result<PointOffset>;
 
+    /// Encodes `vector` (prepared like the training set) in place of point `p`'s code (an
+    /// update: hnswlib's `add_items` with a label it holds). A vector of another dimension,
+    /// with NaN / infinity, or a `p` past the encoded ones is an error and changes nothing.
+    fn set(&mut self, p: PointOffset, vector: &[f32]) -> Result<()>;
+
     /// Prepares `query` for the metric and encodes it into a scorer of the stored codes.
     fn query_scorer(&self, query: &[f32]) -> Result<Self::QueryScorer<'_>>;
 

@@ -30,6 +30,14 @@ pub enum Error {
         /// Number of vectors given with them.
         vectors: usize,
     },
+    /// A point past the encoded ones was named.
+    #[error("no encoded vector {offset}: {len} are encoded")]
+    Offset {
+        /// The point named.
+        offset: u32,
+        /// Number of encoded vectors.
+        len: usize,
+    },
     /// A vector or query holds NaN or infinity.
     #[error("non-finite value at index {index}")]
     NonFinite {

@@ -96,7 +96,7 @@ mod training;
 
 pub use any::{AnyCodes, AnyPairScorer, AnyQueryScorer, CodecConfig};
 pub use binary::{Binary, BinaryEncoding, BinaryQueryScorer};
-pub use bounded_exact::{BoundedExact, BoundedExactScorer, residual_norms};
+pub use bounded_exact::{BoundedExact, BoundedExactScorer, residual_norm, residual_norms};
 pub use config::QuantizationConfig;
 pub use encoded::EncodedVectors;
 pub use error::{Error, Result};

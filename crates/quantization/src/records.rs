@@ -39,6 +39,17 @@ impl Records {
         }
     }
 
+    /// The bytes, writable (a mapped region is first copied into RAM, as for a push).
+    pub(crate) fn make_mut(&mut self) -> &mut Vec<u8> {
+        if let Records::Mapped { .. } = self {
+            *self = Records::copied(self);
+        }
+        match self {
+            Records::Owned(v) => v,
+            Records::Mapped { .. } => unreachable!("copied into RAM above"),
+        }
+    }
+
     /// The bytes as an owned vector (a mapped region is copied into RAM).
     pub(crate) fn into_owned(self) -> Vec<u8> {
         match self {

@@ -75,6 +75,59 @@ fn every_codec_scores_as_its_concrete_type() {
 }
 
 #[test]
+fn every_codec_overwrites_a_code_in_place() {
+    let data = data();
+    let query = data.vector(7).to_vec();
+    for name in [
+        "sq8", "sq8d", "sq4d", "pca4", "rabitq2", "tq2", "pq4", "pq8x4", "bin1.5q4",
+    ] {
+        let config = CodecConfig::new(name.parse().unwrap()).with_seed(5);
+        let mut any = AnyCodes::train(&data, Distance::Cosine, &config, 2).unwrap();
+        // Point 40 takes point 500's vector (mid-block for the fast-scan layout): it then
+        // scores as point 500 does, and its block neighbours keep their scores.
+        let before = scores(&any.query_scorer(&query).unwrap(), &any.pair_scorer(), 600);
+        any.set(40, data.vector(500)).unwrap();
+        let q = any.query_scorer(&query).unwrap();
+        assert_eq!(q.score_point(40), q.score_point(500), "{name}");
+        assert_eq!(q.score_point(41), before[41], "{name}");
+        assert_eq!(q.score_point(39), before[39], "{name}");
+        assert_eq!(any.len(), 600);
+        // Bad calls change nothing.
+        assert!(matches!(
+            any.set(600, data.vector(1)),
+            Err(Error::Offset {
+                offset: 600,
+                len: 600
+            })
+        ));
+        assert!(any.set(1, &[0.5; 3]).is_err());
+        assert!(any.set(1, &[f32::NAN; 16]).is_err());
+        assert_eq!(
+            any.query_scorer(&query).unwrap().score_point(1),
+            before[1],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_mapped_codec_overwrites_in_ram() {
+    let data = data();
+    let config = CodecConfig::new("sq4d".parse().unwrap()).with_seed(5);
+    let any = AnyCodes::train(&data, Distance::Cosine, &config, 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("codes");
+    std::fs::write(&path, any.to_bytes()).unwrap();
+    let mut mapped = AnyCodes::open_mapped(&path).unwrap();
+    mapped.set(3, data.vector(9)).unwrap();
+    assert!(!mapped.is_mapped());
+    let q = mapped.query_scorer(data.vector(2)).unwrap();
+    assert_eq!(q.score_point(3), q.score_point(9));
+    // The file is untouched.
+    assert_eq!(std::fs::read(&path).unwrap(), any.to_bytes());
+}
+
+#[test]
 fn every_golden_file_opens_by_its_header_and_writes_back_identically() {
     let dir = tempfile::tempdir().unwrap();
     let mut files: Vec<_> = std::fs::read_dir(GOLDEN)

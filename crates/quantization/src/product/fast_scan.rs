@@ -234,6 +234,18 @@ impl Codec for ProductFastScan {
         Ok(p as PointOffset)
     }
 
+    /// The codes placed in `p`'s slots of its block (the other 31 vectors' nibbles kept).
+    fn overwrite(&mut self, p: PointOffset, vector: &[f32]) -> Result<()> {
+        crate::error::check_vector(vector, self.dim)?;
+        crate::codec::check_offset(p, self.len)?;
+        let mut codes = vec![0u8; self.m];
+        self.books.encode(vector, &mut codes);
+        let mut blocks = std::mem::take(&mut self.data).into_owned();
+        self.place(&mut blocks, p as usize, &codes);
+        self.data = Records::Owned(blocks);
+        Ok(())
+    }
+
     fn make_query_scorer(&self, query: &[f32]) -> Result<FastScanQueryScorer<'_>> {
         let mut q = query.to_vec();
         self.distance.prepare(&mut q, self.dim)?;
