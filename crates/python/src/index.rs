@@ -13,6 +13,7 @@ use numpy::ndarray::Array2;
 use numpy::{AllowTypeChange, IntoPyArray, PyArray1, PyArray2, PyArrayLike1, PyArrayLike2};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
 use sextant_core::{BitSet, Distance};
 use sextant_index::{Error, IndexConfig, LabeledIndex, Neighbours};
 use sextant_quantization::QuantizationConfig;
@@ -373,6 +374,56 @@ impl Index {
                 py.detach(|| pool.install(|| index.search_batch(&rows, k, ef, allowed.as_ref())))
             };
         answer(py, found.map_err(py_error)?, n, k)
+    }
+
+    /// Pickling (as hnswlib's `Index` pickles): the constructor's arguments.
+    fn __getnewargs_ex__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("quantization", self.quantization.as_ref().map(|q| &q.1))?;
+        kwargs.set_item("oversampling", self.oversampling)?;
+        kwargs.set_item("bounds", self.bounds)?;
+        Ok((
+            (self.space.as_str(), self.dim)
+                .into_pyobject(py)?
+                .into_any(),
+            kwargs,
+        ))
+    }
+
+    /// Pickling: the settings and the index as `save_index` writes it (`None` before
+    /// `init_index`).
+    fn __getstate__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let bytes = self
+            .index
+            .as_ref()
+            .map(|i| PyBytes::new(py, &py.detach(|| i.to_bytes())));
+        (
+            self.ef,
+            self.default_threads,
+            self.allow_replace_deleted,
+            bytes,
+        )
+            .into_pyobject(py)
+            .map(Bound::into_any)
+    }
+
+    /// Unpickling: what `__getstate__` gave, the index checked as `load_index` checks a file.
+    fn __setstate__(&mut self, py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (ef, threads, allow_replace_deleted, bytes): (usize, usize, bool, Option<Vec<u8>>) =
+            state
+                .extract()
+                .map_err(|_| value_error("not the state of a pickled sextant.Index"))?;
+        self.index = bytes
+            .map(|b| py.detach(|| LabeledIndex::from_bytes(&b)))
+            .transpose()
+            .map_err(|e| value_error(format!("pickled index: {e}")))?;
+        self.ef = ef.max(1);
+        self.default_threads = threads;
+        self.allow_replace_deleted = allow_replace_deleted;
+        Ok(())
     }
 
     /// Writes the index to one file at `path` (its vectors, labels, deletes, graph and codes).

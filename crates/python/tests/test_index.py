@@ -185,6 +185,35 @@ def test_updates_and_replacing_deleted(tmp_path, kw):
         again.add_items(fresh[:1], ids=[7])
 
 
+@pytest.mark.parametrize("kw", [{}, {"quantization": "sq4d"}, {"bounds": True}])
+def test_pickle_round_trip(kw):
+    """An Index pickles as hnswlib's does: the copy answers every query as the original,
+    keeps its settings and grows on; an uninitialized one pickles too."""
+    import pickle
+
+    rng = np.random.default_rng(12)
+    data = rng.standard_normal((500, 8)).astype(np.float32)
+    idx = sextant.Index("cosine", 8, **kw)
+    idx.init_index(600, M=8, ef_construction=40, allow_replace_deleted=True)
+    idx.add_items(data, ids=np.arange(500) + 7)
+    idx.set_ef(50)
+    idx.mark_deleted(9)
+    copy = pickle.loads(pickle.dumps(idx))
+    assert copy.ef == 50 and copy.get_current_count() == 500
+    a, da = idx.knn_query(data[:20], k=5)
+    b, db = copy.knn_query(data[:20], k=5)
+    assert (a == b).all() and np.allclose(da, db)
+    assert 9 not in b
+    copy.add_items(data[:1], ids=[5000], replace_deleted=True)
+    assert copy.get_current_count() == 500 and idx.get_current_count() == 500
+    empty = pickle.loads(pickle.dumps(sextant.Index("l2", 3, **kw)))
+    empty.init_index(10)
+    empty.add_items(np.eye(3, dtype=np.float32))
+    assert empty.get_current_count() == 3
+    with pytest.raises(ValueError, match="pickled"):
+        sextant.Index("l2", 3).__setstate__((10, 0, False, b"not an index"))
+
+
 def test_save_and_load(tmp_path, minilm):
     base, queries, _ = minilm
     idx = sextant.Index("cosine", base.shape[1], quantization="sq4d")
