@@ -161,8 +161,8 @@ impl DenseVectors<f32> {
         Ok(v)
     }
 
-    /// Replaces the vector at `offset`, validated and prepared as [`push_prepared`]
-    /// (Self::push_prepared) prepares; an error changes nothing.
+    /// Replaces the vector at `offset`, validated and prepared as
+    /// [`push_prepared`](Self::push_prepared) prepares; an error changes nothing.
     pub fn set_prepared(&mut self, offset: PointOffset, vector: &[f32]) -> Result<()> {
         let at = offset as usize;
         if at >= self.len() {

@@ -178,3 +178,30 @@ async fn api_keys() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn collection_status_is_grey_while_points_wait_for_the_optimizer() {
+    let dir = tempfile::tempdir().unwrap();
+    // The router alone: no background optimizer runs, so waiting points stay waiting.
+    let app = app(dir.path(), |_| {});
+    for (name, threshold_kb) in [("small", 1), ("large", 10_000)] {
+        let create = json!({"vectors": {"size": 2, "distance": "Dot"},
+                            "optimizers_config": {"indexing_threshold": threshold_kb}});
+        let path = format!("/collections/{name}");
+        assert_eq!(
+            call(&app, "PUT", &path, Some(create), None).await.0,
+            StatusCode::OK
+        );
+        let points: Vec<Value> = (0..200)
+            .map(|i| json!({"id": i, "vector": [i as f32, 1.0]}))
+            .collect();
+        let upsert = format!("/collections/{name}/points?wait=true");
+        let (s, _) = call(&app, "PUT", &upsert, Some(json!({"points": points})), None).await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    // 1 KB of 2-float vectors is 128 points: 200 wait. 10,000 KB is far above 200.
+    let (_, small) = call(&app, "GET", "/collections/small", None, None).await;
+    assert_eq!(small["result"]["status"], json!("grey"));
+    let (_, large) = call(&app, "GET", "/collections/large", None, None).await;
+    assert_eq!(large["result"]["status"], json!("green"));
+}

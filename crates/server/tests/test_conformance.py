@@ -367,8 +367,10 @@ def test_collection_update(server):
     info = ours.get_collection("upd")
     assert info.config.hnsw_config.m == 16
     assert info.config.params.vectors["c"].quantization_config.scalar.type == models.ScalarType.INT8
+    # The indexes were dropped: grey (waiting) or yellow (building) until rebuilt, then
+    # green, as clients polling after an upload expect.
     deadline = time.time() + 60
-    while ours.get_collection("upd").indexed_vectors_count < N and time.time() < deadline:
+    while ours.get_collection("upd").status != models.CollectionStatus.GREEN and time.time() < deadline:
         time.sleep(0.05)
     assert ours.get_collection("upd").indexed_vectors_count == N
     qv = vec(random.Random(11))
