@@ -1,5 +1,6 @@
-//! Model test: random sequences of every operation, with reopens, against a map of points;
-//! after each step every point, counts under filters and exact queries must equal the model's.
+//! Model test: random sequences of every operation, with reopens and reconfigures, against a
+//! map of points; after each step every point, counts under filters and exact queries must
+//! equal the model's.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,8 @@ enum Step {
     Flush,
     Reopen,
     Optimize,
+    /// `Shard::reconfigure`: the graph off (`m` 0) or on, sq8d codes or none.
+    Reconfigure(bool, bool),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -55,6 +58,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::Flush),
         1 => Just(Step::Reopen),
         2 => Just(Step::Optimize),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(off, codes)| Step::Reconfigure(off, codes)),
     ]
 }
 
@@ -128,7 +132,7 @@ fn op_of(step: &Step) -> Option<UpdateOp> {
             },
         },
         Step::Unindex => UpdateOp::DeleteFieldIndex { key: "g".into() },
-        Step::Flush | Step::Reopen | Step::Optimize => return None,
+        Step::Flush | Step::Reopen | Step::Optimize | Step::Reconfigure(..) => return None,
     })
 }
 
@@ -315,6 +319,21 @@ fn run(steps: Vec<Step>, distance: Distance, codes: bool, query: [f32; DIM]) {
             None if matches!(s, Step::Flush) => shard.flush().unwrap(),
             None if matches!(s, Step::Optimize) => {
                 shard.optimize().unwrap();
+            }
+            None if matches!(s, Step::Reconfigure(..)) => {
+                let Step::Reconfigure(off, codes) = *s else {
+                    unreachable!()
+                };
+                let mut next = shard.config();
+                let v = next.vectors.get_mut("v").unwrap();
+                v.hnsw = off.then(|| sextant_hnsw::HnswConfig {
+                    m: 0,
+                    m0: 0,
+                    ..Default::default()
+                });
+                v.quantization =
+                    (codes && distance != Distance::Manhattan).then(|| "sq8d".parse().unwrap());
+                shard.reconfigure(next).unwrap();
             }
             None => {
                 drop(shard);
