@@ -27,7 +27,12 @@ use crate::state::State;
 /// at 384 floats).
 const SCAN_BATCH: usize = 64;
 
-/// Filters passing fewer points are answered by scoring their floats (see `nearest`).
+/// Filters passing fewer points are answered exactly, by scoring their floats (see
+/// `nearest`); from here on by the index's scan on codes, rescored. Since session 20's cheaper
+/// query setup the codes are the faster below this too (criterion, `benches/query.rs`,
+/// minilm-pypi-20k, sq4d: 200 passing points 11.2 µs on floats vs 9.8 on codes), but they
+/// answer 200–800-point filters at recall@10 0.945–0.947 where the floats answer 1.0: small
+/// filters stay exact.
 const FLOAT_SCAN_MAX: usize = 1_000;
 /// Rows fetched ahead of the one scored in an exact float scan. The scorer's batch prefetch
 /// (the head of every row of the batch, then the next row) is tuned for graph expansions; a
@@ -450,9 +455,7 @@ impl State {
             .distance
             .prepare(&mut q, column.size)
             .map_err(|e| Error::bad(format!("query vector: {e}")))?;
-        // Fewer passing points than this are cheaper to score on their floats than through
-        // the index's scan on codes (minilm-pypi-20k, sq4d: 209 points 12 µs on floats vs
-        // 18 µs on codes; 2,222 points 229 µs vs 51 µs).
+        // Few passing points are cheaper to score on their floats (see `FLOAT_SCAN_MAX`).
         let few = count.is_some_and(|n| n < FLOAT_SCAN_MAX);
         let found = match indexed && !few {
             true => self.indexed.search_dense(
