@@ -7,6 +7,11 @@ use sextant_quantization::{
     AnyCodes, CodecConfig, EncodedVectors, Error, QuantizationConfig, ScalarInt4PerDim,
 };
 
+/// One codec of each kind, by its short name.
+const CODECS: [&str; 9] = [
+    "sq8", "sq8d", "sq4d", "pca4", "rabitq2", "tq2", "pq4", "pq8x4", "bin1.5q4",
+];
+
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 fn data() -> DenseVectors<f32> {
@@ -38,9 +43,7 @@ fn scores<Q: QueryScorer, P: PairScorer>(q: &Q, p: &P, n: u32) -> Vec<f32> {
 fn every_codec_scores_as_its_concrete_type() {
     let data = data();
     let query = data.vector(7).to_vec();
-    for name in [
-        "sq8", "sq8d", "sq4d", "pca4", "rabitq2", "tq2", "pq4", "pq8x4", "bin1.5q4",
-    ] {
+    for name in CODECS {
         let config = CodecConfig::new(name.parse().unwrap()).with_seed(5);
         let any = AnyCodes::train(&data, Distance::Cosine, &config, 2).unwrap();
         assert_eq!(any.len(), data.len(), "{name}");
@@ -78,9 +81,7 @@ fn every_codec_scores_as_its_concrete_type() {
 fn every_codec_overwrites_a_code_in_place() {
     let data = data();
     let query = data.vector(7).to_vec();
-    for name in [
-        "sq8", "sq8d", "sq4d", "pca4", "rabitq2", "tq2", "pq4", "pq8x4", "bin1.5q4",
-    ] {
+    for name in CODECS {
         let config = CodecConfig::new(name.parse().unwrap()).with_seed(5);
         let mut any = AnyCodes::train(&data, Distance::Cosine, &config, 2).unwrap();
         // Point 40 takes point 500's vector (mid-block for the fast-scan layout): it then

@@ -13,7 +13,7 @@
 //! mmap either way), `on_disk_payload`, sharding and replication settings, `wal_config`.
 
 use serde_json::{Map, Value, json};
-use sextant_shard::ShardConfig;
+use sextant_shard::{ShardConfig, ShardInfo};
 
 use crate::error::{Error, Result};
 use crate::points::field;
@@ -188,7 +188,7 @@ pub fn shard_config(body: &Value) -> Result<ShardConfig> {
 /// The indexing threshold in points the background optimizer applies: the create body's
 /// `optimizers_config.indexing_threshold` (kilobytes; 0 turns indexing off, as in Qdrant),
 /// as updated by `PATCH`, or the shard's.
-pub fn indexing_threshold(create: &Value, shard: &ShardConfig) -> Option<usize> {
+fn indexing_threshold(create: &Value, shard: &ShardConfig) -> Option<usize> {
     let kb = create
         .get("optimizers_config")
         .and_then(|o| o.get("indexing_threshold"))
@@ -201,8 +201,15 @@ pub fn indexing_threshold(create: &Value, shard: &ShardConfig) -> Option<usize> 
     }
 }
 
-/// `given`'s fields over `defaults`' (one level).
-fn merged(defaults: Value, given: Option<&Value>) -> Value {
+/// Do enough points wait for the background optimizer (`info`'s unindexed points reach the
+/// indexing threshold; never when indexing is off)? Its trigger, and collection info's grey.
+pub fn index_pending(create: &Value, shard: &ShardConfig, info: &ShardInfo) -> bool {
+    let pending = info.points.saturating_sub(info.indexed_points);
+    indexing_threshold(create, shard).is_some_and(|t| pending >= t.max(1))
+}
+
+/// `given`'s non-null fields over `defaults`' (one level).
+pub(crate) fn merged(defaults: Value, given: Option<&Value>) -> Value {
     let mut out = defaults;
     if let (Some(o), Some(Value::Object(g))) = (out.as_object_mut(), given) {
         for (k, v) in g {

@@ -20,6 +20,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::collection_config::merged;
 use crate::error::{Error, Result};
 
 fn bad(why: impl std::fmt::Display) -> Error {
@@ -28,16 +29,14 @@ fn bad(why: impl std::fmt::Display) -> Error {
 
 /// `given`'s non-null fields written over `target`'s (made an object if it is not one).
 fn merge_into(target: &mut Value, given: &Value, what: &str) -> Result<()> {
-    let given = given
-        .as_object()
-        .ok_or_else(|| bad(format!("{what}: expected an object")))?;
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
+    if !given.is_object() {
+        return Err(bad(format!("{what}: expected an object")));
     }
-    let target = target.as_object_mut().expect("made an object");
-    for (k, v) in given.iter().filter(|(_, v)| !v.is_null()) {
-        target.insert(k.clone(), v.clone());
-    }
+    let base = match target.take() {
+        Value::Object(o) => Value::Object(o),
+        _ => Value::Object(Map::new()),
+    };
+    *target = merged(base, Some(given));
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::AppState;
-use crate::collection_config::indexing_threshold;
+use crate::collection_config::index_pending;
 
 /// Runs until the process ends.
 pub async fn run(app: AppState) {
@@ -16,13 +16,9 @@ pub async fn run(app: AppState) {
     loop {
         tick.tick().await;
         for c in app.collections.all() {
-            let info = c.shard.info();
             let create = c.create.read().unwrap_or_else(|e| e.into_inner()).clone();
-            let Some(threshold) = indexing_threshold(&create, &c.shard.config()) else {
-                continue; // indexing turned off
-            };
-            let pending = info.points.saturating_sub(info.indexed_points);
-            if pending < threshold.max(1) || c.optimizing.swap(true, Ordering::AcqRel) {
+            let pending = index_pending(&create, &c.shard.config(), &c.shard.info());
+            if !pending || c.optimizing.swap(true, Ordering::AcqRel) {
                 continue;
             }
             tokio::task::spawn_blocking(move || {

@@ -69,36 +69,30 @@ impl Shard {
                 req.using
             )));
         }
-        // The points holding the vector, passing the filter (and `extra`).
-        let holding = |extra: Option<Condition>| {
-            let mut must = vec![Condition::HasVector(req.using.clone())];
-            must.extend(extra);
-            if let Some(f) = &req.filter {
-                must.push(Condition::Filter(Box::new(f.clone())));
-            }
-            Filter {
-                must: Some(must),
-                ..Filter::default()
-            }
-        };
+        // The points holding the vector and passing the filter.
+        let mut must = vec![Condition::HasVector(req.using.clone())];
+        must.extend(req.filter.clone().map(|f| Condition::Filter(Box::new(f))));
         let mut sample = QueryRequest::new(&req.using, Query::Sample, req.sample);
-        sample.filter = Some(holding(None));
+        sample.filter = Some(Filter {
+            must: Some(must),
+            ..Filter::default()
+        });
         let mut ids: Vec<PointId> = self.query(&sample)?.iter().map(|r| r.id).collect();
         if ids.len() < 2 {
             return Ok(Matrix::default());
         }
         ids.sort_unstable();
         let index = |id: &PointId| ids.binary_search(id).expect("a sampled id");
+        // Every sampled point passed the filter and holds the vector: each row searches the
+        // sample, a point id as the query leaving that point out.
+        let among = Filter {
+            must: Some(vec![Condition::HasId(ids.clone())]),
+            ..Filter::default()
+        };
         let mut rows = Vec::with_capacity(ids.len());
-        for (i, &id) in ids.iter().enumerate() {
-            let others: Vec<PointId> = ids
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .map(|(_, &o)| o)
-                .collect();
+        for &id in &ids {
             let mut near = QueryRequest::new(&req.using, VectorInput::Id(id), req.limit);
-            near.filter = Some(holding(Some(Condition::HasId(others))));
+            near.filter = Some(among.clone());
             near.params.exact = true;
             let found = self.query(&near)?;
             rows.push(found.iter().map(|r| (index(&r.id), r.score)).collect());

@@ -12,7 +12,7 @@ use sextant_shard::UpdateOp;
 use super::blocking;
 use crate::AppState;
 use crate::body::{JsonBody, ok};
-use crate::collection_config::{config_json, indexing_threshold};
+use crate::collection_config::{config_json, index_pending};
 use crate::collections::AliasChange;
 use crate::error::{Error, Result};
 use crate::metrics::segments;
@@ -67,10 +67,9 @@ pub(crate) async fn info(
     // Qdrant's colours: yellow while the optimizer builds, grey while enough points wait
     // for it (the next tick starts it), green otherwise; clients poll for green after an
     // upload.
-    let pending = info.points.saturating_sub(info.indexed_points);
     let status = if c.optimizing.load(std::sync::atomic::Ordering::Acquire) {
         "yellow"
-    } else if indexing_threshold(&create, &config).is_some_and(|t| pending >= t.max(1)) {
+    } else if index_pending(&create, &config, &info) {
         "grey"
     } else {
         "green"
