@@ -108,6 +108,27 @@ impl<E: Copy> DenseVectors<E> {
         Ok(offset)
     }
 
+    /// Replaces the vector at `offset` as it is (the counterpart of [`push`](Self::push);
+    /// on a prepared set use [`set_prepared`](DenseVectors::set_prepared)). A vector of
+    /// another dimension or an offset past the end is an error and changes nothing.
+    pub fn set(&mut self, offset: PointOffset, vector: &[E]) -> Result<()> {
+        if vector.len() != self.dim {
+            return Err(Error::DimensionMismatch {
+                expected: self.dim,
+                got: vector.len(),
+            });
+        }
+        let at = offset as usize;
+        if at >= self.len() {
+            return Err(Error::OffsetOutOfRange {
+                offset,
+                len: self.len(),
+            });
+        }
+        self.data[at * self.dim..(at + 1) * self.dim].copy_from_slice(vector);
+        Ok(())
+    }
+
     /// The whole row-major buffer.
     pub fn as_flat(&self) -> &[E] {
         &self.data
@@ -164,20 +185,12 @@ impl DenseVectors<f32> {
     /// Replaces the vector at `offset`, validated and prepared as
     /// [`push_prepared`](Self::push_prepared) prepares; an error changes nothing.
     pub fn set_prepared(&mut self, offset: PointOffset, vector: &[f32]) -> Result<()> {
-        let at = offset as usize;
-        if at >= self.len() {
-            return Err(Error::OffsetOutOfRange {
-                offset,
-                len: self.len(),
-            });
-        }
         let mut row = vector.to_vec();
         match self.prepared {
             Some(distance) => distance.prepare(&mut row, self.dim)?,
             None => crate::distance::validate(&row, self.dim)?,
         }
-        self.data[at * self.dim..(at + 1) * self.dim].copy_from_slice(&row);
-        Ok(())
+        self.set(offset, &row)
     }
 
     /// Appends a vector, validated and prepared for the metric the set was prepared for (as

@@ -112,8 +112,9 @@ impl LabeledIndex {
     /// Puts the prepared `row` under `label` at point `o` (an update of its label, or a
     /// deleted point taken over), live, its codes re-encoded; the caller relinks it.
     fn replace(&mut self, o: PointOffset, label: u64, row: &[f32]) -> Result<()> {
+        // Prepared above, as `append` pushes its rows.
         self.vectors
-            .set_prepared(o, row)
+            .set(o, row)
             .map_err(|e| Error::bad(e.to_string()))?;
         if let Some(codes) = self.codes.as_mut() {
             codes.set(o, row)?;
