@@ -93,38 +93,16 @@ impl HnswIndex {
             insert(&graph, pair, &scorer, p, params.ef_construction, ctx);
             Ok(())
         };
-        // With several threads, a first stretch goes in alone so the parallel inserts start
-        // from a connected core.
-        let seq = if threads <= 1 { n } else { n.min(64 * threads) };
+        let points: Vec<PointOffset> = (0..n as PointOffset).collect();
+        on_threads(&points, threads, insert_one)?;
         let mut ctx = SearchContext::new();
-        for p in 0..seq as PointOffset {
-            insert_one(p, &mut ctx)?;
-        }
-        if seq < n {
-            use rayon::prelude::*;
-            let parallel = || {
-                (seq as PointOffset..n as PointOffset)
-                    .into_par_iter()
-                    .try_for_each_init(SearchContext::new, |ctx, p| insert_one(p, ctx))
-            };
-            // Called from inside a rayon pool of `threads` threads (the caller's), the build
-            // runs there; otherwise it builds one pool for itself (seconds of work).
-            if rayon::current_thread_index().is_some() && rayon::current_num_threads() == threads {
-                parallel()?;
-            } else {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .map_err(Error::ThreadPool)?;
-                pool.install(parallel)?;
-            }
-        }
         // Every point findable: the few nodes the build left unreachable are linked in.
-        crate::reconnect::reconnect(&graph, pair, params.ef_construction, &mut ctx);
+        let deleted = BitSet::new(n);
+        crate::reconnect::reconnect(&graph, pair, &deleted, params.ef_construction, &mut ctx);
         Ok(Self {
             params,
             graph,
-            deleted: BitSet::new(n),
+            deleted,
             extra: ExtraLinks::default(),
         })
     }
@@ -203,6 +181,42 @@ impl HnswIndex {
 }
 
 /// A scorer over `len` points cannot serve an index that needs `needed`.
+/// Runs `each` over `points` on `threads` threads: a first stretch alone, so parallel inserts
+/// start from a connected core, then the rest in parallel (in the caller's rayon pool when
+/// it has `threads` threads, otherwise in one built here: seconds of work).
+pub(crate) fn on_threads<F>(points: &[PointOffset], threads: usize, each: F) -> Result<()>
+where
+    F: Fn(PointOffset, &mut SearchContext) -> Result<()> + Sync,
+{
+    let seq = if threads <= 1 {
+        points.len()
+    } else {
+        points.len().min(64 * threads)
+    };
+    let mut ctx = SearchContext::new();
+    for &p in &points[..seq] {
+        each(p, &mut ctx)?;
+    }
+    if seq == points.len() {
+        return Ok(());
+    }
+    use rayon::prelude::*;
+    let parallel = || {
+        points[seq..]
+            .par_iter()
+            .try_for_each_init(SearchContext::new, |ctx, &p| each(p, ctx))
+    };
+    if rayon::current_thread_index().is_some() && rayon::current_num_threads() == threads {
+        parallel()
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(Error::ThreadPool)?;
+        pool.install(parallel)
+    }
+}
+
 pub(crate) fn covers(len: usize, needed: usize) -> Result<()> {
     if len < needed {
         return Err(Error::ScorerTooShort {

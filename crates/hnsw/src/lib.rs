@@ -7,7 +7,8 @@
 //! Built: construction (parallel, deterministic on one thread; [`HnswIndex::build_with_search`]
 //! lets inserts search with a cheaper scorer such as int8 codes; every point left reachable
 //! from the entry, the few the heuristic strands linked back in), growth by insertion, updates
-//! ([`HnswIndex::relink`]: a point whose vector changed gets its links chosen again), filtered
+//! ([`HnswIndex::relink`]: a point whose vector changed gets its links chosen again; many
+//! inserts and updates at once on several threads with [`HnswIndex::grow_with_search`]), filtered
 //! search with a planner (exact scan over the passing points when a cost model says it scores
 //! fewer vectors than a filtered traversal, graph traversal otherwise), an ACORN-style
 //! filter-aware traversal ([`SearchMode::Acorn`]), deletes with online repair and slot reuse, graph
@@ -53,6 +54,7 @@ mod delete;
 mod error;
 pub mod format;
 mod graph;
+mod grow;
 mod index;
 mod layout;
 mod links;

@@ -1,5 +1,5 @@
-//! After a build: links every node that the entry point cannot reach on level 0 into the
-//! reachable part, so that every point can be found. The neighbour heuristic drops back links
+//! After a build (or a growth): links every live node that the entry point cannot reach on
+//! level 0 into the reachable part (deleted nodes, which no live node links to, stay out), so that every point can be found. The neighbour heuristic drops back links
 //! freely, and parallel inserts race for the same lists, so a build leaves a few nodes that
 //! no search can ever return: 1 of minilm-pypi-20k's 20,000 and 18 of minilm-pypi-120k's
 //! 120,000 points (M=16, ef_construction=100, two threads), many more among duplicates.
@@ -7,7 +7,7 @@
 use crate::build::FromPoint;
 use crate::graph::Graph;
 use crate::search::{Scored, SearchContext, search_level_pool};
-use sextant_core::{PairScorer, PointOffset, QueryScorer};
+use sextant_core::{BitSet, PairScorer, PointOffset, QueryScorer};
 
 /// Rounds of "find the unreachable, link each in" at most: one is enough on real data; a
 /// link that had to replace another may strand that one's target, which a later round links
@@ -21,6 +21,7 @@ const ROUNDS: usize = 32;
 pub(crate) fn reconnect<P: PairScorer>(
     graph: &Graph,
     pair: &P,
+    deleted: &BitSet,
     ef_construction: usize,
     ctx: &mut SearchContext,
 ) -> usize {
@@ -55,7 +56,7 @@ pub(crate) fn reconnect<P: PairScorer>(
             }
         }
         let lost: Vec<PointOffset> = (0..n as PointOffset)
-            .filter(|&p| !reached[p as usize])
+            .filter(|&p| !reached[p as usize] && !deleted.contains(p))
             .collect();
         if lost.is_empty() || lost.len() >= before {
             return lost.len();
@@ -112,7 +113,8 @@ pub(crate) fn reconnect<P: PairScorer>(
             mark(entry, &mut reached, &mut stack);
         }
     }
-    reached.iter().filter(|&&r| !r).count()
+    let live = |(p, &r): (usize, &bool)| !r && !deleted.contains(p as PointOffset);
+    reached.iter().enumerate().filter(|&x| live(x)).count()
 }
 
 /// The slot of `v`'s level-0 link farthest from `v` among those whose target has at least
