@@ -78,7 +78,14 @@ pub struct ShardArgs {
     /// Also write the records to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// After the queries: add this fraction of new points and time the optimize that grows
+    /// the graph (0: skip).
+    #[arg(long, default_value_t = 0.05)]
+    grow: f64,
 }
+
+#[path = "shard_grow.rs"]
+mod grow;
 
 /// The reopen child's arguments.
 #[derive(Debug, Args)]
@@ -611,6 +618,15 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
         "top 10, no filter".into(),
     ]);
     report.push(json!({"kind": "facet", "key": "category", "limit": 10, "us": facet_us}));
+    grow::run(
+        &args,
+        &shard,
+        &data,
+        optimize_s,
+        &mut table,
+        &mut results,
+        &mut report,
+    )?;
     println!("{}\n{}", table.render(), results.render());
     println!("load average at the end: {:?}", loadavg());
     drop(shard);

@@ -197,7 +197,12 @@ mod tests {
         flat[6 * 8..7 * 8].copy_from_slice(&fresh[16..24]);
         let data = DenseVectors::prepared(8, flat, Distance::Euclid).unwrap();
         let pairs = DensePairScorer::for_source(&data).unwrap();
-        let search = |p| Ok::<_, Infallible>(FromPoint { pair: &pairs, point: p });
+        let search = |p| {
+            Ok::<_, Infallible>(FromPoint {
+                pair: &pairs,
+                point: p,
+            })
+        };
         index
             .grow_with_search(&[10, 5, 6], 1000, &pairs, search, 2)
             .unwrap();
@@ -219,7 +224,12 @@ mod tests {
         let data = DenseVectors::prepared(8, points(100, 3), Distance::Dot).unwrap();
         let pairs = DensePairScorer::for_source(&data).unwrap();
         let mut index = HnswIndex::build(90, &pairs, HnswConfig::default(), 1).unwrap();
-        let search = |p| Ok::<_, Infallible>(FromPoint { pair: &pairs, point: p });
+        let search = |p| {
+            Ok::<_, Infallible>(FromPoint {
+                pair: &pairs,
+                point: p,
+            })
+        };
         let err = index.grow_with_search(&[90], 0, &pairs, search, 1);
         assert!(matches!(err, Err(Error::NoPoint { point: 90, .. })));
         let err = index.grow_with_search(&[3, 3], 0, &pairs, search, 1);
@@ -238,7 +248,9 @@ mod tests {
         let block: Vec<u32> = (0..2000).filter(|p| p % 20 == 3).collect();
         index.add_block_links(&block[..80], &pairs, 16, 2).unwrap();
         let before = index.block_link_count();
-        index.join_block(&block, &block[80..], &pairs, 16, 2).unwrap();
+        index
+            .join_block(&block, &block[80..], &pairs, 16, 2)
+            .unwrap();
         assert!(index.block_link_count() > before);
         let in_block = |p: u32| p % 20 == 3;
         let mut ctx = SearchContext::new();

@@ -97,6 +97,12 @@ impl Column {
         &self.tail[row * self.size..(row + 1) * self.size]
     }
 
+    /// True when the row of `o` is still read from the base file: unchanged since the base
+    /// was written.
+    pub fn is_base_row(&self, o: PointOffset) -> bool {
+        (o as usize) < self.base_rows && !self.overlay.contains_key(&o)
+    }
+
     /// The vector of `o`, if it has one.
     pub fn get(&self, o: PointOffset) -> Option<&[f32]> {
         self.present.contains(o).then(|| self.raw(o))

@@ -12,11 +12,11 @@
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXSHIDX1` |
-//! | 8 | 4 | format version (1) |
+//! | 8 | 4 | format version (2; 1 still read) |
 //! | 12 | 8 | `built_at`: the log index the build read the points at (names the folder) |
 //! | 20 | 8 | `valid_at`: every point changed before this log index is in the stale list |
 //! | 28 | 4 | `covered`: the build's offsets are below it |
-//! | 32 | 4 | dense vectors D (the config's count); then D × (built: u8 0 or 1; if 1: codes u8 0 or 1, `ef_default` u32, nodes N u32, N × u32 offsets, strictly increasing, below `covered`) |
+//! | 32 | 4 | dense vectors D (the config's count); then D × (built: u8 0 or 1; if 1: codes u8 0 or 1, `ef_default` u32, nodes N u32, N × u32 offsets below `covered`: node → offset, distinct among the nodes the graph holds live (a node an incremental optimize deleted from the graph keeps its last offset); format 1 wrote them strictly increasing) |
 //! | | | then, for a built one, blocks B (u32); B × (key: u32 length + UTF-8, kind u8: 0 bool, 1 integer, 2 keyword; value: bool u8, integer i64, keyword u32 length + UTF-8): the payload values whose points the graph links among themselves |
 //! | | 4 | sparse vectors S; then S × built u8 (0 or 1) |
 //! | | 4 | stale offsets R; then R × u32, strictly increasing, below `covered` |
@@ -39,8 +39,8 @@ use sextant_payload_index::filter::MatchValue;
 pub(crate) const MANIFEST: &str = "indexes.bin";
 /// The file's magic.
 const MAGIC: &[u8; 8] = b"SXSHIDX1";
-/// The format version written.
-const VERSION: u32 = 1;
+/// The format version written: 2 since graphs grow (node offsets in any order).
+const VERSION: u32 = 2;
 /// Folders of index files start with this.
 const FOLDER_PREFIX: &str = "index-";
 
@@ -177,11 +177,12 @@ struct Manifest {
     stale: Vec<PointOffset>,
 }
 
-/// Rising offsets below `covered`, `n` of them.
+/// Offsets below `covered`, `n` of them, rising when `rising`.
 fn offsets(
     r: &mut Reader<'_>,
     n: usize,
     covered: usize,
+    rising: bool,
     what: &str,
 ) -> std::result::Result<Vec<PointOffset>, String> {
     if n > (r.bytes.len() - r.at) / 4 {
@@ -190,7 +191,7 @@ fn offsets(
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let o = r.u32(what)?;
-        if o as usize >= covered || out.last().is_some_and(|&l| l >= o) {
+        if o as usize >= covered || (rising && out.last().is_some_and(|&l| l >= o)) {
             return Err(format!(
                 "byte {}: {what} {o} out of order or not below {covered}",
                 r.at - 4
@@ -203,7 +204,7 @@ fn offsets(
 
 /// Parses `indexes.bin` for a shard of `dense` and `sparse` vectors.
 fn parse(bytes: &[u8], dense: usize, sparse: usize) -> std::result::Result<Manifest, String> {
-    header::check_start(bytes, 36, MAGIC, "shard index file", VERSION..=VERSION)
+    let version = header::check_start(bytes, 36, MAGIC, "shard index file", 1..=VERSION)
         .map_err(|e| e.to_string())?;
     let body = header::check_seal(bytes).map_err(|e| e.to_string())?;
     let mut r = Reader {
@@ -234,7 +235,7 @@ fn parse(bytes: &[u8], dense: usize, sparse: usize) -> std::result::Result<Manif
                 };
                 let ef = r.u32("a search list size")? as usize;
                 let len = r.u32("a node count")? as usize;
-                let nodes = offsets(&mut r, len, covered, "node offsets")?;
+                let nodes = offsets(&mut r, len, covered, version == 1, "node offsets")?;
                 let n_blocks = r.u32("a block count")? as usize;
                 // A block takes at least 6 bytes: counts are checked before they size anything.
                 if n_blocks > (r.bytes.len() - r.at) / 6 {
@@ -272,7 +273,7 @@ fn parse(bytes: &[u8], dense: usize, sparse: usize) -> std::result::Result<Manif
         })
         .collect::<std::result::Result<Vec<_>, String>>()?;
     let n = r.u32("the stale offset count")? as usize;
-    let stale = offsets(&mut r, n, covered, "stale offsets")?;
+    let stale = offsets(&mut r, n, covered, true, "stale offsets")?;
     if r.at != body.len() {
         return Err(format!("byte {}: bytes after the stale list", r.at));
     }
@@ -331,9 +332,9 @@ pub(crate) fn load(shard: &Path, dense: usize, sparse: usize) -> Result<Option<(
                 Some(codes)
             }
         };
-        built.push(Some(DenseIndex::new(
-            graph, codes, nodes, ef_default, blocks,
-        )));
+        let index = DenseIndex::new(graph, codes, nodes, ef_default, blocks)
+            .map_err(|what| damaged(path.clone())(format!("{MANIFEST}: {what}")))?;
+        built.push(Some(index));
     }
     let mut sparse_built = Vec::with_capacity(m.sparse.len());
     for (i, present) in m.sparse.into_iter().enumerate() {

@@ -22,6 +22,7 @@ use sextant_sparse_index::{SparseIndex, SparseRequest};
 
 use crate::columns::Column;
 use crate::error::{Error, Result};
+use crate::grow::Prior;
 
 /// One dense vector's graph.
 #[derive(Debug)]
@@ -32,11 +33,13 @@ pub(crate) struct DenseIndex {
     /// Node → offset.
     pub nodes: Vec<PointOffset>,
     /// Offset → node (`NO_NODE`: the offset held no vector at the build).
-    pub node_of: Vec<u32>,
+    node_of: Vec<u32>,
     /// The graph's `ef_construction`, the default search list size (Qdrant's default `hnsw_ef`).
     pub ef_default: usize,
     /// The payload values whose points the graph links among themselves.
     pub blocks: Vec<Block>,
+    /// Made by growing the last build's graph (not saved: false once loaded).
+    pub grown: bool,
 }
 
 /// A payload value whose points a graph links among themselves (payload-aware links):
@@ -100,27 +103,44 @@ fn coverage(blocks: &[Block], filter: Option<&Filter>) -> (bool, bool) {
 const NO_NODE: u32 = u32::MAX;
 
 impl DenseIndex {
-    /// A graph (and codes) over `nodes`, the offsets of its nodes in node order.
+    /// A graph (and codes) over `nodes`, the offsets of its nodes in node order (a node the
+    /// graph holds deleted keeps its last offset). Two live nodes of one offset are an error.
     pub fn new(
         graph: HnswIndex,
         codes: Option<AnyCodes>,
         nodes: Vec<PointOffset>,
         ef_default: usize,
         blocks: Vec<Block>,
-    ) -> Self {
-        let end = nodes.last().map_or(0, |&o| o as usize + 1);
+    ) -> std::result::Result<Self, String> {
+        let end = nodes.iter().max().map_or(0, |&o| o as usize + 1);
         let mut node_of = vec![NO_NODE; end];
         for (n, &o) in nodes.iter().enumerate() {
-            node_of[o as usize] = n as u32;
+            if graph.is_deleted(n as PointOffset) {
+                continue;
+            }
+            let at = &mut node_of[o as usize];
+            if *at != NO_NODE {
+                return Err(format!("nodes {} and {n} both hold offset {o}", *at));
+            }
+            *at = n as u32;
         }
-        Self {
+        Ok(Self {
             graph,
             codes,
             nodes,
             node_of,
             ef_default,
             blocks,
-        }
+            grown: false,
+        })
+    }
+
+    /// The live node holding offset `o`, if any.
+    pub fn node(&self, o: PointOffset) -> Option<PointOffset> {
+        self.node_of
+            .get(o as usize)
+            .copied()
+            .filter(|&n| n != NO_NODE)
     }
 }
 
@@ -177,6 +197,9 @@ pub(crate) struct DenseInput {
     pub codec: Option<QuantizationConfig>,
     /// Payload values whose points get linked among themselves, with their nodes.
     pub blocks: Vec<(Block, Vec<PointOffset>)>,
+    /// The last build's graph to grow, when few points changed since (`nodes` then in its
+    /// node order).
+    pub prior: Option<Prior>,
 }
 
 /// What a build reads, taken under the read lock at log version `version`.
@@ -193,27 +216,36 @@ pub(crate) struct BuildInput {
 /// Fewest dimensions for which a build searches on int8 codes (see `build_dense`).
 const BUILD_CODES_MIN_DIM: usize = 64;
 
+/// The codes inserts search on, if any: per-dimension int8 codes (a quarter of the bytes;
+/// links are still chosen on the floats): minilm-pypi-20k, 2 threads, 1.61 → 1.05 s, the
+/// same recall at every ef. Only for embeddings of `BUILD_CODES_MIN_DIM` dimensions or more:
+/// on a few dimensions spanning a wide range, 256 levels per dimension cannot tell
+/// neighbours apart (3-d points over 0..200,000: the graph lost the nearest ones). Manhattan
+/// has no such codes.
+pub(crate) fn search_codes(
+    vectors: &DenseVectors<f32>,
+    distance: Distance,
+    threads: usize,
+) -> Result<Option<AnyCodes>> {
+    if distance == Distance::Manhattan || vectors.dim() < BUILD_CODES_MIN_DIM {
+        return Ok(None);
+    }
+    let config = CodecConfig::new(QuantizationConfig::ScalarInt8PerDim {
+        quantile: QuantizationConfig::SCALAR_INT8_PER_DIM_QUANTILE,
+    });
+    let codes = AnyCodes::train(vectors, distance, &config, threads)
+        .map_err(|e| Error::Build(e.to_string()))?;
+    Ok(Some(codes))
+}
+
 /// Builds a dense vector's graph (and codes) on `threads` threads.
 fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
     let built = |e: String| Error::Build(e);
     let pairs = DensePairScorer::new(&input.vectors, input.distance);
     let n = input.vectors.len();
-    // Inserts search on per-dimension int8 codes (a quarter of the bytes), links are chosen on
-    // the floats: minilm-pypi-20k, 2 threads, 1.61 → 1.05 s, the same recall at every ef.
-    // Only for embeddings of `BUILD_CODES_MIN_DIM` dimensions or more: on a few dimensions
-    // spanning a wide range, 256 levels per dimension cannot tell neighbours apart (3-d
-    // points over 0..200,000: the graph lost the nearest ones). Manhattan has no such codes.
-    let mut graph = match input.distance {
-        Distance::Manhattan => HnswIndex::build(n, &pairs, input.hnsw, threads),
-        _ if input.vectors.dim() < BUILD_CODES_MIN_DIM => {
-            HnswIndex::build(n, &pairs, input.hnsw, threads)
-        }
-        distance => {
-            let config = CodecConfig::new(QuantizationConfig::ScalarInt8PerDim {
-                quantile: QuantizationConfig::SCALAR_INT8_PER_DIM_QUANTILE,
-            });
-            let codes = AnyCodes::train(&input.vectors, distance, &config, threads)
-                .map_err(|e| built(e.to_string()))?;
+    let mut graph = match search_codes(&input.vectors, input.distance, threads)? {
+        None => HnswIndex::build(n, &pairs, input.hnsw, threads),
+        Some(codes) => {
             let search = |p| codes.query_scorer(input.vectors.vector(p));
             HnswIndex::build_with_search(n, &pairs, search, input.hnsw, threads)
         }
@@ -238,13 +270,14 @@ fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
         })
         .transpose()
         .map_err(|e| built(e.to_string()))?;
-    Ok(DenseIndex::new(
+    DenseIndex::new(
         graph,
         codes,
         input.nodes,
         input.hnsw.ef_construction,
         blocks,
-    ))
+    )
+    .map_err(built)
 }
 
 impl Indexed {
@@ -254,7 +287,13 @@ impl Indexed {
         let dense = input
             .dense
             .into_iter()
-            .map(|d| d.map(|d| build_dense(d, threads)).transpose())
+            .map(|d| {
+                d.map(|mut d| match d.prior.take() {
+                    Some(prior) => crate::grow::grow_dense(d, prior, threads),
+                    None => build_dense(d, threads),
+                })
+                .transpose()
+            })
             .collect::<Result<Vec<_>>>()?;
         let sparse = input
             .sparse
@@ -366,7 +405,8 @@ impl Indexed {
             !self.stale.contains(o) && allowed.is_none_or(|(a, _)| a.contains(o))
         };
         // An estimate: stale offsets include some that never were nodes.
-        let held = index.nodes.len().saturating_sub(self.stale_count);
+        let live = index.nodes.len() - index.graph.deleted_count();
+        let held = live.saturating_sub(self.stale_count);
         let passing = allowed.map_or(held, |(_, n)| n.min(held));
         let estimate = Cardinality::new(passing, passing, passing).expect("min = exp = max");
         let (linked, block) = coverage(&index.blocks, filter);
@@ -386,8 +426,8 @@ impl Indexed {
             let mut bits = BitSet::new(index.nodes.len());
             a.iter()
                 .filter(|&o| !self.stale.contains(o))
-                .filter_map(|o| index.node_of.get(o as usize).filter(|&&n| n != NO_NODE))
-                .for_each(|&n| {
+                .filter_map(|o| index.node(o))
+                .for_each(|n| {
                     bits.insert(n);
                 });
             bits

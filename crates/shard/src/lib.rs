@@ -71,6 +71,7 @@ mod error;
 mod fusion;
 #[doc(hidden)]
 pub mod fuzzing;
+mod grow;
 mod index_files;
 mod indexed;
 mod json;

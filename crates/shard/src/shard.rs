@@ -70,6 +70,12 @@ pub struct ShardInfo {
     /// Live points the last optimize's indexes answer for (the others are scanned exactly
     /// until the next optimize).
     pub indexed_points: usize,
+    /// Nodes over every dense vector's graph, live or empty: an optimize that grows a graph
+    /// keeps the nodes of removed points (refilled by later points) until one builds it anew.
+    pub graph_nodes: usize,
+    /// Dense vectors whose graph this process's last optimize grew from the previous build
+    /// instead of building it anew (0 after an open).
+    pub graphs_grown: usize,
 }
 
 impl Shard {
@@ -345,6 +351,20 @@ impl Shard {
             } else {
                 0
             },
+            graph_nodes: state
+                .indexed
+                .dense
+                .iter()
+                .flatten()
+                .map(|d| d.nodes.len())
+                .sum(),
+            graphs_grown: state
+                .indexed
+                .dense
+                .iter()
+                .flatten()
+                .filter(|d| d.grown)
+                .count(),
         }
     }
 
@@ -451,7 +471,8 @@ impl Shard {
 
     /// Builds the indexes of the points there are now: a graph over each dense vector held
     /// by at least the indexing threshold of points (on its codes when the config names a
-    /// codec), an inverted index over each sparse vector. Queries and updates go on
+    /// codec; the last build's graph grown when few points changed since, see
+    /// [`ShardInfo::graph_nodes`]), an inverted index over each sparse vector. Queries and updates go on
     /// meanwhile (on the previous indexes); points changed during the build are searched by
     /// exact scan until the next optimize. Returns the version the indexes cover.
     pub fn optimize(&self) -> Result<u64> {

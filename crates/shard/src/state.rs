@@ -13,6 +13,7 @@ use sextant_payload_index::{PayloadIndex, Points};
 use crate::base::Base;
 use crate::columns::{Column, SparseColumn};
 use crate::config::{OptimizerConfig, ShardConfig};
+use crate::grow;
 use crate::indexed::{Block, BuildInput, DenseInput, Indexed};
 use crate::ops::UpdateOp;
 use crate::reader::Shape;
@@ -264,21 +265,44 @@ impl State {
     }
 
     /// What `optimize` reads, as of the log version `version`: every dense vector held by at
-    /// least `config`'s indexing threshold of points (in offset order), every sparse one.
+    /// least `config`'s indexing threshold of points (in offset order, or in the last
+    /// build's node order when its graph is grown: see `grow`), every sparse one.
     pub fn build_input(&self, config: &ShardConfig, version: u64) -> BuildInput {
+        // The base rows hold the vectors the last graphs were built on.
+        let base_current = self
+            .base
+            .as_ref()
+            .is_some_and(|b| b.version == self.indexed.built_at);
+        let min_points = config.optimizer.full_scan_threshold;
         let dense = self
             .columns
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 let params = &config.vectors[&c.name];
-                let nodes: Vec<PointOffset> = c.present.iter().collect();
-                if !params.indexed() || nodes.len() < config.optimizer.indexing_threshold.max(1) {
+                let held = c.present.count();
+                if !params.indexed() || held < config.optimizer.indexing_threshold.max(1) {
                     return None;
                 }
+                let values = self.block_values(held, min_points);
+                let old = self.indexed.dense.get(i).and_then(Option::as_ref);
+                let planned = old
+                    .filter(|old| old.blocks == values)
+                    .and_then(|old| grow::plan(c, old, &self.indexed.stale, base_current));
+                let (nodes, live, prior) = match planned {
+                    Some(p) => (p.nodes, Some(p.live), Some(p.prior)),
+                    None => (c.present.iter().collect(), None, None),
+                };
                 let mut flat = Vec::with_capacity(nodes.len() * c.size);
                 nodes.iter().for_each(|&o| flat.extend_from_slice(c.raw(o)));
                 let vectors = DenseVectors::from_flat(c.size, flat).expect("whole vectors");
-                let blocks = self.blocks(&nodes, config.optimizer.full_scan_threshold);
+                let blocks = values
+                    .into_iter()
+                    .map(|b| {
+                        let members = self.block_members(&b, &nodes, live.as_ref());
+                        (b, members)
+                    })
+                    .collect();
                 Some(DenseInput {
                     vectors,
                     nodes,
@@ -286,6 +310,7 @@ impl State {
                     hnsw: params.hnsw.unwrap_or_default(),
                     codec: params.quantization,
                     blocks,
+                    prior,
                 })
             })
             .collect();
@@ -306,18 +331,18 @@ impl State {
         }
     }
 
-    /// The blocks of payload-aware links a graph over `nodes` gets (as Qdrant builds them):
-    /// per value of an indexed keyword, integer, bool or UUID key held by at least
-    /// `min_points` points (a smaller filter is scanned, never walked) and at most a quarter
-    /// of the nodes, the nodes holding it.
-    fn blocks(&self, nodes: &[PointOffset], min_points: usize) -> Vec<(Block, Vec<PointOffset>)> {
+    /// The payload values whose points a graph over `held` points links among themselves (as
+    /// Qdrant builds them): each value of an indexed keyword, integer, bool or UUID key held
+    /// by at least `min_points` points (a smaller filter is scanned, never walked) and at
+    /// most a quarter of the held points.
+    fn block_values(&self, held: usize, min_points: usize) -> Vec<Block> {
         let mut out = Vec::new();
         let keys: Vec<String> = self.payloads.schema().map(|(k, _)| k.to_string()).collect();
         // A value held by more than a quarter of the nodes gets no block: the plain filtered
         // walk finds enough passing neighbours there (minilm-pypi-120k, 53% passing: 0.95
         // recall at 2.3x Qdrant Edge's QPS without blocks), and its block would cost a graph
         // build of its own (blocks of every value over 10,000 points doubled the optimize).
-        let max_points = nodes.len() / 4;
+        let max_points = held / 4;
         for key in keys {
             // Keys whose index has no facet (text, range-only, geo) give no blocks.
             let Ok(hits) = self.payloads.facet(&key, None, usize::MAX, self) else {
@@ -330,21 +355,27 @@ impl State {
                     FacetValue::Integer(i) => MatchValue::Integer(i),
                     FacetValue::Keyword(s) => MatchValue::Keyword(s),
                 };
-                let block = Block {
+                out.push(Block {
                     key: key.clone(),
                     value,
-                };
-                let passing = self.payloads.filter(&block.filter(), self);
-                let members = nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &o)| passing.contains(o))
-                    .map(|(n, _)| n as PointOffset)
-                    .collect();
-                out.push((block, members));
+                });
             }
         }
         out
+    }
+
+    /// The nodes of a graph over `nodes` (node → offset; those `live` leaves out hold no
+    /// point) whose points hold `block`'s value.
+    fn block_members(
+        &self,
+        block: &Block,
+        nodes: &[PointOffset],
+        live: Option<&BitSet>,
+    ) -> Vec<PointOffset> {
+        let passing = self.payloads.filter(&block.filter(), self);
+        (0..nodes.len() as PointOffset)
+            .filter(|&n| live.is_none_or(|l| l.contains(n)) && passing.contains(nodes[n as usize]))
+            .collect()
     }
 
     /// Swaps in indexes (built from [`Self::build_input`], or loaded) whose stale set is

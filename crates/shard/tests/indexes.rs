@@ -12,7 +12,14 @@ use sextant_shard::{
     Error, Point, QueryRequest, Record, Shard, ShardConfig, UpdateOp, Vector, VectorParams,
 };
 
+/// Eight points, a graph built over them; with `grown`, one deleted and two added before a
+/// second optimize grows the graph (one new point in the deleted one's offset without a dense
+/// vector, the other, at a new offset, in its graph node); then one point deleted and one moved after the last build, and a flush.
 fn golden_shard(dir: &Path) -> Shard {
+    golden_shard_grown(dir, true)
+}
+
+fn golden_shard_grown(dir: &Path, grown: bool) -> Shard {
     let shard = Shard::create(dir, sextant_shard::fuzzing::config()).unwrap();
     let sparse = |indices: Vec<u32>, values: Vec<f32>| Vector::Sparse { indices, values };
     let points = (0..8u64)
@@ -30,6 +37,15 @@ fn golden_shard(dir: &Path) -> Shard {
         })
         .unwrap();
     shard.optimize().unwrap();
+    if grown {
+        // 9 takes 2's offset without a dense vector; 10 (a new offset) takes 2's node.
+        let ids = vec![2u64.into()];
+        shard.update(UpdateOp::Delete { ids }).unwrap();
+        let nine = Point::new(9u64, "s", sparse(vec![9], vec![1.0])).with_payload(json!({"i": 9}));
+        let ten = Point::new(10u64, "a", vec![10.0, 1.0]).with_payload(json!({"i": 10, "g": 2}));
+        shard.update(UpdateOp::upsert(vec![nine, ten])).unwrap();
+        shard.optimize().unwrap();
+    }
     // Changed after the build: one deleted, one moved.
     shard
         .update(UpdateOp::Delete {
@@ -63,7 +79,29 @@ fn build_folder(shard: &Path) -> PathBuf {
 }
 
 fn golden_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/indexes-v1.bin")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/indexes-v2.bin")
+}
+
+#[test]
+fn format_1_index_file_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = golden_shard_grown(dir.path(), false);
+    let near = |shard: &Shard| -> Vec<PointId> {
+        let request = QueryRequest::new("a", vec![-1.0, 0.1], 6);
+        shard
+            .query(&request)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    let before = near(&shard);
+    drop(shard);
+    let v1 = golden_path().with_file_name("indexes-v1.bin");
+    std::fs::copy(v1, dir.path().join("indexes.bin")).unwrap();
+    let shard = Shard::open(dir.path()).unwrap();
+    assert_eq!(near(&shard), before);
+    assert!(shard.info().indexed_points > 0);
 }
 
 #[test]

@@ -116,6 +116,117 @@ fn graph_recall_and_changes_after_the_build() {
 }
 
 #[test]
+fn grown_graph_answers_as_a_built_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = VecsFile::<f32>::open(data("minilm-pypi-20k/base.fvecs")).unwrap();
+    let queries = VecsFile::<f32>::open(data("minilm-pypi-20k/query.fvecs")).unwrap();
+    let queries: Vec<Vec<f32>> = (0..100).map(|q| queries.row(q).to_vec()).collect();
+    let params =
+        VectorParams::new(384, Distance::Cosine).with_quantization("sq4d".parse().unwrap());
+    let mut config = ShardConfig::new([(String::new(), params)]);
+    config.optimizer.indexing_threshold = 1_000;
+    config.optimizer.full_scan_threshold = 100;
+    config.optimizer.threads = 2;
+    let shard = Shard::create(dir.path(), config).unwrap();
+    // Five values of ~20% each: every one gets a block of payload-aware links.
+    shard
+        .update(UpdateOp::CreateFieldIndex {
+            key: "k".into(),
+            schema: sextant_payload_index::FieldType::Keyword,
+        })
+        .unwrap();
+    let point = |id: u64, row: usize| {
+        Point::new(id, "", base.row(row).to_vec())
+            .with_payload(json!({"k": format!("v{}", id % 5)}))
+    };
+    let upsert = |ids: std::ops::Range<u64>| {
+        let points = ids.map(|i| point(i, i as usize)).collect();
+        shard.update(UpdateOp::upsert(points)).unwrap();
+    };
+    let v3 = Filter::from_json(r#"{"must": [{"key": "k", "match": {"value": "v3"}}]}"#).unwrap();
+    let check = |stage: &str| {
+        let r = recall(&shard, &queries, |q| {
+            q.params.quantization.oversampling = 2.0
+        });
+        assert!(
+            r >= 0.9,
+            "{stage}: recall@10 {r} on sq4d codes, 2x rescored"
+        );
+        let r = recall(&shard, &queries, |q| {
+            q.params.quantization.oversampling = 2.0;
+            q.filter = Some(v3.clone());
+        });
+        assert!(r >= 0.9, "{stage}: recall@10 {r} under a block's filter");
+    };
+    upsert(0..4_000);
+    shard.optimize().unwrap();
+    assert_eq!(shard.info().graph_nodes, 4_000);
+
+    // 300 deleted, 300 moved: the graph is grown, the deleted points' nodes left empty.
+    let deleted: Vec<PointId> = (0..300u64).map(|i| (i * 13).into()).collect();
+    shard
+        .update(UpdateOp::Delete {
+            ids: deleted.clone(),
+        })
+        .unwrap();
+    let moved: Vec<Point> = (0..300u64)
+        .map(|i| point(i * 13 + 1, 10_000 + i as usize))
+        .collect();
+    shard.update(UpdateOp::upsert(moved)).unwrap();
+    shard.optimize().unwrap();
+    let info = shard.info();
+    assert_eq!(
+        (info.points, info.graph_nodes),
+        (3_700, 4_000),
+        "grown, not built"
+    );
+    assert_eq!((info.indexed_points, info.graphs_grown), (3_700, 1));
+    check("after deletes and moves");
+    for i in (0..300u64).step_by(10) {
+        let q = QueryRequest::new("", base.row(10_000 + i as usize).to_vec(), 10);
+        let found = ids(&shard.query(&q).unwrap());
+        assert_eq!(
+            found[0],
+            PointId::from(i * 13 + 1),
+            "a moved point at its new place"
+        );
+        assert!(!found.iter().any(|id| deleted.contains(id)));
+    }
+
+    // 2,000 added: 300 refill the empty nodes, 1,700 are appended.
+    upsert(4_000..6_000);
+    shard.optimize().unwrap();
+    let info = shard.info();
+    assert_eq!(
+        (info.points, info.graph_nodes, info.graphs_grown),
+        (5_700, 5_700, 1)
+    );
+    check("after adds");
+    for i in (4_000..6_000).step_by(50) {
+        let q = QueryRequest::new("", base.row(i).to_vec(), 1);
+        assert_eq!(shard.query(&q).unwrap()[0].id, PointId::from(i as u64));
+    }
+    // Saved and loaded as grown.
+    drop(shard);
+    let shard = Shard::open(dir.path()).unwrap();
+    assert_eq!(shard.info().graph_nodes, 5_700);
+    let q = QueryRequest::new("", base.row(5_999).to_vec(), 1);
+    assert_eq!(shard.query(&q).unwrap()[0].id, PointId::from(5_999u64));
+
+    // More changes than the graph holds: built anew, without the empty nodes.
+    let gone: Vec<PointId> = (0..100u64).map(|i| (4_000 + i * 7).into()).collect();
+    shard.update(UpdateOp::Delete { ids: gone }).unwrap();
+    let points = (6_000..12_000u64).map(|i| point(i, i as usize)).collect();
+    shard.update(UpdateOp::upsert(points)).unwrap();
+    shard.optimize().unwrap();
+    let info = shard.info();
+    assert_eq!(
+        (info.points, info.graph_nodes, info.graphs_grown),
+        (11_600, 11_600, 0)
+    );
+}
+
+#[test]
 fn graph_on_sq4d_codes_rescored() {
     let dir = tempfile::tempdir().unwrap();
     let params =
