@@ -623,6 +623,7 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
         &shard,
         &data,
         optimize_s,
+        (&filters, &parsed),
         &mut table,
         &mut results,
         &mut report,

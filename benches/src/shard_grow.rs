@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use serde_json::json;
+use serde_json::{Value, json};
+use sextant_payload_index::Filter;
 use sextant_shard::{Point, QueryRequest, Shard, UpdateOp};
 
 use super::{Data, ShardArgs, dense_req, recall, sparse_row, timed};
@@ -12,12 +13,14 @@ use crate::report::{Report, Table};
 
 /// Adds `args.grow` × n new points (each the sum of two neighbouring base rows, so new
 /// vectors from the same distribution, with the first row's payload and sparse vector), then
-/// times the optimize and measures recall at the sweep's middle ef.
+/// times the optimize and measures recall at the sweep's middle ef, unfiltered and under
+/// each filter.
 pub(super) fn run(
     args: &ShardArgs,
     shard: &Shard,
     data: &Data<'_>,
     full_optimize_s: f64,
+    (filters, parsed): (&[Value], &[Filter]),
     table: &mut Table,
     results: &mut Table,
     report: &mut Report,
@@ -59,31 +62,42 @@ pub(super) fn run(
     ]);
     report.push(json!({"kind": "optimize_grown", "added": added, "s": s, "ratio_to_first": s / full_optimize_s, "grown": grown}));
     let ef = args.ef[args.ef.len() / 2];
-    let exact: Vec<QueryRequest> = data
-        .queries
-        .iter()
-        .map(|v| {
-            let mut r = dense_req(args, v, 0, None);
-            r.params.exact = true;
-            r
-        })
-        .collect();
-    let (_, truth) = timed(shard, &exact, 1)?;
-    let reqs: Vec<QueryRequest> = data
-        .queries
-        .iter()
-        .map(|v| dense_req(args, v, ef, None))
-        .collect();
-    let (st, found) = timed(shard, &reqs, args.repeats)?;
-    let r = recall(&found, &truth, args.k);
-    results.row(vec![
-        format!("dense after +{added}"),
-        ef.to_string(),
-        format!("{r:.3}"),
-        format!("{:.0}", st.qps),
-        format!("{:.0}", st.p50_us),
-        format!("{:.0}", st.p99_us),
-    ]);
-    report.push(json!({"kind": "query", "query": "dense_after_growth", "ef": ef, "recall": r, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us}));
+    let unfiltered = std::iter::once((None, None));
+    let filtered = filters.iter().zip(parsed).map(|(f, p)| (Some(f), Some(p)));
+    for (raw, filter) in unfiltered.chain(filtered) {
+        let exact: Vec<QueryRequest> = data
+            .queries
+            .iter()
+            .map(|v| {
+                let mut r = dense_req(args, v, 0, filter);
+                r.params.exact = true;
+                r
+            })
+            .collect();
+        let (_, truth) = timed(shard, &exact, 1)?;
+        let reqs: Vec<QueryRequest> = data
+            .queries
+            .iter()
+            .map(|v| dense_req(args, v, ef, filter))
+            .collect();
+        let (st, found) = timed(shard, &reqs, args.repeats)?;
+        let r = recall(&found, &truth, args.k);
+        let label = match filter {
+            None => format!("dense after +{added}"),
+            Some(f) => {
+                let share = 100.0 * shard.count(Some(f)) as f64 / shard.info().points as f64;
+                format!("dense after +{added}, filter passing {share:.2}%")
+            }
+        };
+        results.row(vec![
+            label,
+            ef.to_string(),
+            format!("{r:.3}"),
+            format!("{:.0}", st.qps),
+            format!("{:.0}", st.p50_us),
+            format!("{:.0}", st.p99_us),
+        ]);
+        report.push(json!({"kind": "query", "query": "dense_after_growth", "filter": raw, "ef": ef, "recall": r, "qps": st.qps, "p50_us": st.p50_us, "p99_us": st.p99_us}));
+    }
     Ok(())
 }

@@ -159,7 +159,7 @@ impl HnswIndex {
     /// an HNSW with `m` links per point is built over the block alone (on `threads` threads)
     /// and its level-0 links become extra links of those points, used by the ACORN-style search.
     /// Offsets past the end, deleted points and duplicates in `block` are skipped. Call it once
-    /// per block; points inserted later join a block when it is linked again. Returns the
+    /// per block; points entering it later join it with [`join_blocks`](Self::join_blocks). Returns the
     /// number of extra links the index holds afterwards.
     pub fn add_block_links<P: PairScorer + Sync>(
         &mut self,

@@ -15,7 +15,8 @@
 //! diagnostics, and a checksummed file format (the [`format`](mod@format) module) with plain or
 //! compressed (sorted, gap-encoded, bit-packed) level-0 lists, loaded into RAM
 //! ([`HnswIndex::load`]) or searched in place through mmap ([`HnswIndex::open_mapped`]) with identical
-//! results, and payload-aware extra links ([`HnswIndex::add_block_links`]) that keep the
+//! results, and payload-aware extra links ([`HnswIndex::add_block_links`]; points entering a block later
+//! joined to it with [`HnswIndex::join_blocks`]) that keep the
 //! ACORN-style search connected inside a block of points sharing a payload value (plain
 //! filtered traversal keeps to the graph's own links; a filter that is exactly one block walks
 //! the block's links alone, [`SearchRequest::block`]).

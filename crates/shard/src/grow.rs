@@ -7,8 +7,9 @@
 //! links joined to it. The cost follows the changes, not the collection (a full build
 //! re-inserts every point).
 //!
-//! Built anew instead: when more points changed than the graph holds live, when more than a
-//! fifth of its slots would stay empty, or when the payload values that get blocks differ.
+//! Built anew instead: when more points changed than the graph holds live, or when more than
+//! a fifth of its slots would stay empty. A payload value that newly qualifies for a block
+//! gets its block linked whole; one that no longer does leaves its links unused.
 
 use sextant_core::{BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, PointOffset};
 use sextant_hnsw::HnswIndex;
@@ -16,7 +17,7 @@ use sextant_quantization::{AnyCodes, EncodedVectors};
 
 use crate::columns::Column;
 use crate::error::{Error, Result};
-use crate::indexed::{DenseIndex, DenseInput, search_codes};
+use crate::indexed::{Block, DenseIndex, DenseInput, search_codes};
 
 /// Most empty (deleted) slots a grown graph may keep, as a fraction of its nodes: past it the
 /// graph is built anew (an unfiltered search walks around deleted nodes through a slower,
@@ -37,7 +38,10 @@ pub(crate) struct Prior {
     /// Nodes appended after the last build's.
     added: usize,
     /// Nodes whose points are new or changed: they join the blocks they belong to.
-    pub joining: Vec<PointOffset>,
+    joining: Vec<PointOffset>,
+    /// The payload values the last build linked (a value that newly qualifies gets its block
+    /// linked whole; one that no longer does keeps its links unused until a build anew).
+    linked: Vec<Block>,
 }
 
 /// How the next build's nodes relate to the last one's.
@@ -123,6 +127,7 @@ pub(crate) fn plan(
             redo,
             added,
             joining,
+            linked: old.blocks.clone(),
         },
     })
 }
@@ -150,18 +155,28 @@ pub(crate) fn grow_dense(input: DenseInput, prior: Prior, threads: usize) -> Res
     .map_err(|e| built(e.to_string()))?;
     let mut joining = BitSet::new(graph.len());
     joining.insert_all(&prior.joining);
-    let mut blocks = Vec::with_capacity(input.blocks.len());
-    for (block, members) in input.blocks {
-        let joiners: Vec<PointOffset> = members
-            .iter()
-            .copied()
-            .filter(|&n| joining.contains(n))
-            .collect();
-        graph
-            .join_block(&members, &joiners, &pairs, input.hnsw.m, threads)
-            .map_err(|e| built(e.to_string()))?;
-        blocks.push(block);
+    let m = input.hnsw.m;
+    let mut joins = Vec::new();
+    for (block, members) in &input.blocks {
+        if prior.linked.contains(block) {
+            let joiners: Vec<PointOffset> = members
+                .iter()
+                .copied()
+                .filter(|&n| joining.contains(n))
+                .collect();
+            joins.push((members.as_slice(), joiners));
+        } else {
+            graph
+                .add_block_links(members, &pairs, m, threads)
+                .map_err(|e| built(e.to_string()))?;
+        }
     }
+    let joins: Vec<(&[PointOffset], &[PointOffset])> =
+        joins.iter().map(|(b, j)| (*b, j.as_slice())).collect();
+    graph
+        .join_blocks(&joins, &pairs, m, threads)
+        .map_err(|e| built(e.to_string()))?;
+    let blocks: Vec<_> = input.blocks.into_iter().map(|(b, _)| b).collect();
     let codes = prior
         .codes
         .map(|bytes| -> Result<AnyCodes> {

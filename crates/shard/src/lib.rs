@@ -4,8 +4,10 @@
 //! with u64 or UUID ids, named dense and sparse vectors, a JSON payload filtered with Qdrant's
 //! filter language. Every operation goes to a write-ahead log before it is acknowledged;
 //! [`Shard::optimize`] builds a graph per dense vector (on codes, rescored, when the config
-//! names a codec), an inverted index per sparse vector and a base file of every point read in
-//! place; `flush` writes what changed since; `open` maps the base and replays the log's tail.
+//! names a codec; the last build's graph grown, at a cost in proportion to the changes, when
+//! few points changed since), an inverted index per sparse vector and a base file of every
+//! point read in place; `flush` writes what changed since; `open` maps the base and replays
+//! the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
 //! Not built: several segments merged by the optimizer, an automatic optimizer, vector
 //! datatypes other than f32, and the universal query's formulas, MMR and relevance feedback

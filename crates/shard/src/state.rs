@@ -286,9 +286,8 @@ impl State {
                 }
                 let values = self.block_values(held, min_points);
                 let old = self.indexed.dense.get(i).and_then(Option::as_ref);
-                let planned = old
-                    .filter(|old| old.blocks == values)
-                    .and_then(|old| grow::plan(c, old, &self.indexed.stale, base_current));
+                let planned =
+                    old.and_then(|old| grow::plan(c, old, &self.indexed.stale, base_current));
                 let (nodes, live, prior) = match planned {
                     Some(p) => (p.nodes, Some(p.live), Some(p.prior)),
                     None => (c.present.iter().collect(), None, None),
