@@ -624,8 +624,7 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
         &data,
         optimize_s,
         (&filters, &parsed),
-        &mut table,
-        &mut results,
+        (&mut table, &mut results),
         &mut report,
     )?;
     println!("{}\n{}", table.render(), results.render());

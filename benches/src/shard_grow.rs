@@ -21,8 +21,7 @@ pub(super) fn run(
     data: &Data<'_>,
     full_optimize_s: f64,
     (filters, parsed): (&[Value], &[Filter]),
-    table: &mut Table,
-    results: &mut Table,
+    (table, results): (&mut Table, &mut Table),
     report: &mut Report,
 ) -> Result<(), String> {
     let n = data.n;

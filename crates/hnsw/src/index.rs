@@ -38,7 +38,8 @@ pub struct GraphStats {
     pub nodes: Vec<usize>,
     /// `degrees[l][d]` = nodes on level `l` with `d` links.
     pub degrees: Vec<Vec<usize>>,
-    /// Nodes not reachable from the entry point (following links on level 0 after descending).
+    /// Live nodes not reachable from the entry point (following links on level 0 after
+    /// descending); deleted nodes, which no live node links to, are not counted.
     pub unreachable: usize,
 }
 

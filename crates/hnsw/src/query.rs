@@ -396,7 +396,9 @@ impl<G: Links + Sync> Query<'_, G> {
         GraphStats {
             nodes,
             degrees,
-            unreachable: seen.iter().filter(|&&s| !s).count(),
+            unreachable: (0..n as PointOffset)
+                .filter(|&p| !seen[p as usize] && !self.deleted.contains(p))
+                .count(),
         }
     }
 }
