@@ -47,7 +47,7 @@ fn pick(from: &[u32], count: usize, seed: u64) -> Vec<u32> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
     fn grown_graph_matches_the_model(rounds in proptest::collection::vec(round(), 1..4)) {
@@ -57,7 +57,7 @@ proptest! {
         let mut index = {
             let data = DenseVectors::from_flat(dim, flat.clone()).unwrap();
             let pair = DensePairScorer::new(&data, Distance::Euclid);
-            HnswIndex::build(600, &pair, HnswConfig::with_m(8), 2).unwrap()
+            HnswIndex::build(600, &pair, HnswConfig::with_m(8), 1).unwrap()
         };
         let mut fresh = 0u64;
         for r in rounds {
@@ -88,12 +88,12 @@ proptest! {
             }
             for _ in 0..added {
                 flat.extend(vector());
-                live.push(true);
             }
+            live.resize(live.len() + added, true);
             let data = DenseVectors::from_flat(dim, flat.clone()).unwrap();
             let pair = DensePairScorer::new(&data, Distance::Euclid);
             let search = |p| DenseQueryScorer::new(&data, Distance::Euclid, data.vector(p));
-            index.grow_with_search(&redo, added, &pair, search, 2).unwrap();
+            index.grow_with_search(&redo, added, &pair, search, 1).unwrap();
             prop_assert_eq!(index.len(), live.len());
             for (p, &l) in live.iter().enumerate() {
                 prop_assert_eq!(index.is_deleted(p as u32), !l);

@@ -192,6 +192,14 @@ def queries():
             models.Prefetch(query=sparse(r), using="si", limit=15)]),
         dict(query=vec(r), using="m", limit=5, prefetch=[models.Prefetch(query=vec(r), using="c", limit=30)]),
         dict(query_filter=FILTERS[4], limit=6),
+        # Maximal marginal relevance: dense, sparse, with an offset, over prefetched points.
+        dict(query=models.NearestQuery(nearest=vec(r), mmr=models.Mmr(diversity=0.6, candidates_limit=20)),
+             using="c", limit=6, query_filter=FILTERS[1]),
+        dict(query=models.NearestQuery(nearest=vec(r), mmr=models.Mmr()), using="e", limit=5, offset=2),
+        dict(query=models.NearestQuery(nearest=sparse(r), mmr=models.Mmr(diversity=0.9, candidates_limit=15)),
+             using="s", limit=5),
+        dict(query=models.NearestQuery(nearest=vec(r), mmr=models.Mmr(diversity=0.4, candidates_limit=10)),
+             using="m", limit=4, prefetch=[models.Prefetch(query=vec(r), using="c", limit=30)]),
     ]
     return out
 

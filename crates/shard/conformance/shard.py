@@ -89,11 +89,17 @@ def an_example(rng, name, known):
 
 
 def by_examples(rng, known):
-    """A query by a point id, a recommendation, a discovery or a context search (REST form)."""
+    """A query by a point id, a nearest query re-ranked by maximal marginal relevance, a
+    recommendation, a discovery or a context search (REST form)."""
     name = rng.choice(list(DISTANCES) + list(SPARSE))
     ex = lambda: an_example(rng, name, known)
     kind = rng.random()
-    if kind < 0.2 and known:
+    if rng.random() < 0.15:
+        # Maximal marginal relevance over the nearest candidates.
+        mmr = {"diversity": rng.choice([None, 0.0, 0.3, 0.7, 1.0]),
+               "candidates_limit": rng.choice([None, 4, 12])}
+        query = {"nearest": ex(), "mmr": mmr}
+    elif kind < 0.2 and known:
         query = {"nearest": rng.choice(sorted(known, key=str))}
     elif kind < 0.55:
         strategy = rng.choice(["average_vector", "best_score", "sum_scores"])

@@ -19,7 +19,7 @@ use crate::fusion::Fusion;
 use crate::matrix::{self, MatrixRequest};
 use crate::ops::Vector;
 use crate::query::{
-    ContextPair, GroupsRequest, OrderBy, Prefetch, QuantizationParams, Query, QueryRequest,
+    ContextPair, GroupsRequest, Mmr, OrderBy, Prefetch, QuantizationParams, Query, QueryRequest,
     Recommend, RecommendStrategy, SearchParams, VectorInput,
 };
 use crate::scroll::ScrollRequest;
@@ -219,13 +219,25 @@ fn query(v: &Value) -> Result<Query> {
     };
     match kind {
         "nearest" => {
-            if field(m, "mmr").is_some() {
-                return Err(bad(
-                    "query.mmr",
-                    "maximal marginal relevance is not supported",
-                ));
+            let nearest = vector_input(body, "query.nearest")?;
+            let Some(mmr) = field(m, "mmr") else {
+                return Ok(Query::Nearest(nearest));
+            };
+            let mmr = object(mmr, "query.mmr")?;
+            if let Some(k) = mmr
+                .keys()
+                .find(|k| !["diversity", "candidates_limit"].contains(&k.as_str()))
+            {
+                return Err(bad("query.mmr", format!("unknown field {k:?}")));
             }
-            vector_input(body, "query.nearest").map(Query::Nearest)
+            let mmr = Mmr {
+                diversity: float(mmr, "diversity")?,
+                candidates_limit: field(mmr, "candidates_limit")
+                    .map(|_| count(mmr, "candidates_limit", 0))
+                    .transpose()?,
+            };
+            mmr.lambda()?;
+            Ok(Query::NearestMmr { nearest, mmr })
         }
         "recommend" => {
             let r = object(body, "query.recommend")?;
@@ -478,6 +490,16 @@ mod tests {
             q(json!({"nearest": 7})),
             Some(Query::Nearest(PointId::from(7u64).into()))
         );
+        assert_eq!(
+            q(json!({"nearest": [1.0], "mmr": {"diversity": 0.3, "candidates_limit": 20}})),
+            Some(Query::NearestMmr {
+                nearest: vec![1.0].into(),
+                mmr: Mmr {
+                    diversity: Some(0.3),
+                    candidates_limit: Some(20)
+                }
+            })
+        );
         let sparse = Vector::Sparse {
             indices: vec![3],
             values: vec![0.5],
@@ -565,7 +587,10 @@ mod tests {
                 "strategy",
             ),
             (json!({"query": {"formula": {}}}), "formula"),
-            (json!({"query": {"nearest": [1.0], "mmr": {}}}), "mmr"),
+            (
+                json!({"query": {"nearest": [1.0], "mmr": {"diversity": 2.0}}}),
+                "mmr",
+            ),
             (json!({"limit": -1}), "limit"),
             (json!({"filter": {"must": [{"key": "a"}]}}), "filter"),
             (json!({"with_payload": 3}), "with_payload"),

@@ -10,7 +10,7 @@
 //! the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
 //! Not built: several segments merged by the optimizer, an automatic optimizer, vector
-//! datatypes other than f32, and the universal query's formulas, MMR and relevance feedback
+//! datatypes other than f32, and the universal query's formulas and relevance feedback
 //! (the crate README has the list).
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
@@ -78,6 +78,7 @@ mod index_files;
 mod indexed;
 mod json;
 mod matrix;
+mod mmr;
 mod ops;
 mod query;
 mod reader;
@@ -97,7 +98,7 @@ pub use fusion::Fusion;
 pub use matrix::{Matrix, MatrixRequest};
 pub use ops::{Point, PointVectors, UpdateMode, UpdateOp, Vector};
 pub use query::{
-    ContextPair, Group, GroupId, GroupsRequest, OrderBy, Prefetch, QuantizationParams, Query,
+    ContextPair, Group, GroupId, GroupsRequest, Mmr, OrderBy, Prefetch, QuantizationParams, Query,
     QueryRequest, Recommend, RecommendStrategy, Record, SearchParams, VectorInput,
 };
 pub use scroll::{ScrollPage, ScrollRequest};

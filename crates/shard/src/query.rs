@@ -106,6 +106,14 @@ pub enum Query {
     /// Nearest to a dense vector, or best by dot product with a sparse one (in the vector
     /// named by `using`).
     Nearest(VectorInput),
+    /// The nearest points re-ranked for diversity by maximal marginal relevance (Qdrant's
+    /// `{"nearest": ..., "mmr": ...}`).
+    NearestMmr {
+        /// The query.
+        nearest: VectorInput,
+        /// How diverse, among how many candidates.
+        mmr: Mmr,
+    },
     /// Like the positive examples, unlike the negative ones.
     Recommend(Recommend),
     /// Qdrant's discovery search: points ranked first by how many context pairs they are on
@@ -128,6 +136,16 @@ pub enum Query {
     Fusion(Fusion),
     /// Passing points in random order; score 1.
     Sample,
+}
+
+/// Maximal marginal relevance's parameters (Qdrant's `mmr`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Mmr {
+    /// From 0 (the nearest points, as a plain query) to 1 (the most different ones);
+    /// 0.5 when not given.
+    pub diversity: Option<f64>,
+    /// The nearest points re-ranked (`limit` when not given).
+    pub candidates_limit: Option<usize>,
 }
 
 /// How a vector search is answered (Qdrant's `params`).

@@ -174,7 +174,7 @@ impl State {
             mentioned: Vec::new(),
         };
         let scoring = match query {
-            Query::Nearest(input) => {
+            Query::Nearest(input) | Query::NearestMmr { nearest: input, .. } => {
                 let v = c.vector(input)?;
                 return Ok(Resolved {
                     nearest: Some(v),

@@ -318,6 +318,19 @@ impl State {
             (Some(Query::OrderBy(by)), _) => self.ordered(by, st, &passing),
             (Some(Query::Sample), _) => Ok(self.sample(st.limit, &passing).into()),
             (
+                Some(Query::NearestMmr { mmr, .. }),
+                Some(Resolved {
+                    nearest: Some(v), ..
+                }),
+            ) => {
+                let lambda = mmr.lambda()?;
+                let wanted = mmr.candidates_limit.unwrap_or(st.limit);
+                let candidates =
+                    self.nearest(&v, st, &passing, wanted.saturating_add(st.offset))?;
+                self.mmr(candidates, &v, st.using, lambda, st.limit)
+                    .map(Found::from)
+            }
+            (
                 _,
                 Some(Resolved {
                     nearest: Some(v), ..
