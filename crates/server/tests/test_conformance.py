@@ -200,6 +200,18 @@ def queries():
              using="s", limit=5),
         dict(query=models.NearestQuery(nearest=vec(r), mmr=models.Mmr(diversity=0.4, candidates_limit=10)),
              using="m", limit=4, prefetch=[models.Prefetch(query=vec(r), using="c", limit=30)]),
+        # Relevance feedback (naive): judged examples by vector and by id (left out).
+        dict(query=models.RelevanceFeedbackQuery(relevance_feedback=models.RelevanceFeedbackInput(
+            target=vec(r), feedback=[models.FeedbackItem(example=vec(r), score=0.9),
+                                     models.FeedbackItem(example=4, score=0.2),
+                                     models.FeedbackItem(example=vec(r), score=0.5)],
+            strategy=models.NaiveFeedbackStrategy(naive=models.NaiveFeedbackStrategyParams(a=1.0, b=2.0, c=0.5)))),
+            using="c", limit=6, query_filter=FILTERS[2]),
+        dict(query=models.RelevanceFeedbackQuery(relevance_feedback=models.RelevanceFeedbackInput(
+            target=9, feedback=[models.FeedbackItem(example=vec(r), score=1.0),
+                                models.FeedbackItem(example=vec(r), score=0.0)],
+            strategy=models.NaiveFeedbackStrategy(naive=models.NaiveFeedbackStrategyParams(a=0.5, b=1.0, c=1.0)))),
+            using="d", limit=5, offset=1),
     ]
     return out
 

@@ -19,8 +19,8 @@ use crate::fusion::Fusion;
 use crate::matrix::{self, MatrixRequest};
 use crate::ops::Vector;
 use crate::query::{
-    ContextPair, GroupsRequest, Mmr, OrderBy, Prefetch, QuantizationParams, Query, QueryRequest,
-    Recommend, RecommendStrategy, SearchParams, VectorInput,
+    ContextPair, FeedbackItem, GroupsRequest, Mmr, OrderBy, Prefetch, QuantizationParams, Query,
+    QueryRequest, Recommend, RecommendStrategy, RelevanceFeedback, SearchParams, VectorInput,
 };
 use crate::scroll::ScrollRequest;
 use crate::selectors::{WithPayload, WithVector};
@@ -293,9 +293,49 @@ fn query(v: &Value) -> Result<Query> {
             Some("random") => Ok(Query::Sample),
             _ => Err(bad("query.sample", "expected \"random\"")),
         },
-        "formula" | "relevance_feedback" => {
-            Err(bad("query", format!("{kind} queries are not supported")))
+        "relevance_feedback" => {
+            let r = object(body, "query.relevance_feedback")?;
+            let what = "query.relevance_feedback";
+            let target = field(r, "target").ok_or_else(|| bad(what, "expected a target"))?;
+            let target = vector_input(target, "query.relevance_feedback.target")?;
+            let Some(Value::Array(items)) = field(r, "feedback") else {
+                return Err(bad(what, "expected a feedback list"));
+            };
+            let feedback = items
+                .iter()
+                .map(|item| {
+                    let item = object(item, "query.relevance_feedback.feedback")?;
+                    let example = field(item, "example")
+                        .ok_or_else(|| bad(what, "expected an example in each feedback item"))?;
+                    Ok(FeedbackItem {
+                        example: vector_input(example, "query.relevance_feedback.example")?,
+                        score: float(item, "score")?
+                            .ok_or_else(|| bad(what, "expected a score in each feedback item"))?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let strategy = field(r, "strategy").ok_or_else(|| bad(what, "expected a strategy"))?;
+            let naive = field(
+                object(strategy, "query.relevance_feedback.strategy")?,
+                "naive",
+            )
+            .ok_or_else(|| bad("query.relevance_feedback.strategy", "expected naive"))?;
+            let naive = object(naive, "query.relevance_feedback.strategy.naive")?;
+            let weight = |k: &str| {
+                float(naive, k)?.ok_or_else(|| {
+                    bad(
+                        "query.relevance_feedback.strategy.naive",
+                        format!("expected {k}"),
+                    )
+                })
+            };
+            Ok(Query::RelevanceFeedback(RelevanceFeedback {
+                target,
+                feedback,
+                naive: [weight("a")?, weight("b")?, weight("c")?],
+            }))
         }
+        "formula" => Err(bad("query", "formula queries are not supported")),
         other => Err(bad("query", format!("unknown kind of query {other:?}"))),
     }
 }

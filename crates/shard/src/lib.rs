@@ -10,7 +10,7 @@
 //! the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
 //! Not built: several segments merged by the optimizer, an automatic optimizer, vector
-//! datatypes other than f32, and the universal query's formulas and relevance feedback
+//! datatypes other than f32, and the universal query's formulas
 //! (the crate README has the list).
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
@@ -98,8 +98,9 @@ pub use fusion::Fusion;
 pub use matrix::{Matrix, MatrixRequest};
 pub use ops::{Point, PointVectors, UpdateMode, UpdateOp, Vector};
 pub use query::{
-    ContextPair, Group, GroupId, GroupsRequest, Mmr, OrderBy, Prefetch, QuantizationParams, Query,
-    QueryRequest, Recommend, RecommendStrategy, Record, SearchParams, VectorInput,
+    ContextPair, FeedbackItem, Group, GroupId, GroupsRequest, Mmr, OrderBy, Prefetch,
+    QuantizationParams, Query, QueryRequest, Recommend, RecommendStrategy, Record,
+    RelevanceFeedback, SearchParams, VectorInput,
 };
 pub use scroll::{ScrollPage, ScrollRequest};
 pub use selectors::{WithPayload, WithVector};

@@ -67,6 +67,29 @@ pub struct Recommend {
     pub strategy: RecommendStrategy,
 }
 
+/// Qdrant's `relevance_feedback` query with the naive strategy: a target and examples
+/// scored by a judge (say a reranker). A point scores
+/// `a·sim(target) + Σ c·(sᵢ − sⱼ)^b · (sim(eᵢ) − sim(eⱼ))` over the ordered pairs of examples
+/// whose judged scores differ (`sᵢ > sⱼ`); dense vectors only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelevanceFeedback {
+    /// What the search is for.
+    pub target: VectorInput,
+    /// The judged examples.
+    pub feedback: Vec<FeedbackItem>,
+    /// The naive strategy's weights: `a` for the target, `b` and `c` for the pairs.
+    pub naive: [f64; 3],
+}
+
+/// One judged example of a [`RelevanceFeedback`] query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedbackItem {
+    /// The example (a vector or a point id, left out of the results).
+    pub example: VectorInput,
+    /// The judge's score of it.
+    pub score: f64,
+}
+
 /// Two examples: results should be nearer the positive than the negative.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContextPair {
@@ -129,6 +152,8 @@ pub enum Query {
     /// `s = min(sim(positive) − sim(negative) − ε, 0)`: 0 for a point on the positive side of
     /// every pair.
     Context(Vec<ContextPair>),
+    /// Relevance feedback: the target's similarity corrected by judged examples.
+    RelevanceFeedback(RelevanceFeedback),
     /// Points by a payload value; score 1 (as Local Mode), the value in
     /// [`Record::order_value`].
     OrderBy(OrderBy),

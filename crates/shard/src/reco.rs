@@ -10,7 +10,9 @@ use sextant_core::{PointOffset, SparseVector, TopK};
 use crate::error::{Error, Result};
 use crate::fusion::Hits;
 use crate::ops::Vector;
-use crate::query::{ContextPair, Query, Recommend, RecommendStrategy, VectorInput};
+use crate::query::{
+    ContextPair, Query, Recommend, RecommendStrategy, RelevanceFeedback, VectorInput,
+};
 use crate::search::{Passing, Stage, page, weighted};
 use crate::state::State;
 
@@ -53,6 +55,12 @@ pub(crate) enum Scoring {
     Context {
         pairs: Vec<(usize, usize)>,
     },
+    /// Relevance feedback: `a·sim(target) + Σ w·(sim(p) − sim(n))`, in f32 as Local Mode.
+    Feedback {
+        a: f32,
+        target: usize,
+        pairs: Vec<(usize, usize, f32)>,
+    },
 }
 
 /// Qdrant's fast sigmoid, `x / (1 + |x|)`.
@@ -90,6 +98,11 @@ impl Scoring {
                     })
                     .sum();
                 rank as f32 + scaled(sims[*target])
+            }
+            Scoring::Feedback { a, target, pairs } => {
+                pairs.iter().fold(a * sims[*target], |s, &(p, n, w)| {
+                    s + w * (sims[p] - sims[n])
+                })
             }
             Scoring::Context { pairs } => pairs
                 .iter()
@@ -229,6 +242,38 @@ impl State {
                 }
                 Scoring::Context {
                     pairs: c.pairs(context)?,
+                }
+            }
+            Query::RelevanceFeedback(RelevanceFeedback {
+                target,
+                feedback,
+                naive: [a, b, w],
+            }) => {
+                let target = c.push(target)?;
+                let judged = feedback
+                    .iter()
+                    .map(|f| Ok((c.push(&f.example)?, f.score)))
+                    .collect::<Result<Vec<_>>>()?;
+                // Every ordered pair whose judged scores differ, in the order of Python's
+                // `itertools.permutations` (Local Mode sums them in that order).
+                let mut pairs = Vec::new();
+                for (i, &(p, ps)) in judged.iter().enumerate() {
+                    for (j, &(n, ns)) in judged.iter().enumerate() {
+                        let confidence = ps - ns;
+                        if i != j && confidence > 0.0 {
+                            pairs.push((p, n, (confidence.powf(*b) * w) as f32));
+                        }
+                    }
+                }
+                if self.column(using).is_none() {
+                    return Err(Error::bad(format!(
+                        "Wrong input: relevance feedback needs a dense vector, {using:?} is not one"
+                    )));
+                }
+                Scoring::Feedback {
+                    a: *a as f32,
+                    target,
+                    pairs,
                 }
             }
             Query::OrderBy(_) | Query::Sample | Query::Fusion(_) => return Ok(Resolved::default()),

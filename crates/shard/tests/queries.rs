@@ -1,15 +1,16 @@
 //! The universal query's kinds beyond a plain vector, on a shard of random points before
 //! and after `optimize` (a graph over them) and a reopen: by point id (the point left out),
-//! recommendations, discovery and context searches against their definitions, order-by
+//! recommendations, discovery, context and relevance-feedback searches against their
+//! definitions, order-by
 //! (query and scroll), samples, points in id order, groups, payload and vector selectors.
 
 use serde_json::json;
 use sextant_core::{Distance, PointId};
 use sextant_payload_index::{FieldType, Filter};
 use sextant_shard::{
-    ContextPair, Direction, GroupId, GroupsRequest, OrderBy, OrderValue, Point, Query,
-    QueryRequest, Recommend, RecommendStrategy, Record, ScrollRequest, Shard, ShardConfig,
-    UpdateOp, VectorInput, VectorParams, WithPayload, WithVector,
+    ContextPair, Direction, FeedbackItem, GroupId, GroupsRequest, OrderBy, OrderValue, Point,
+    Query, QueryRequest, Recommend, RecommendStrategy, Record, RelevanceFeedback, ScrollRequest,
+    Shard, ShardConfig, UpdateOp, VectorInput, VectorParams, WithPayload, WithVector,
 };
 
 const DIM: usize = 8;
@@ -174,6 +175,37 @@ fn examples_score_as_qdrant_defines_them() {
         for (g, w) in got.iter().zip(&want) {
             assert!((g.score - w.1).abs() < 1e-4, "{} vs {w:?}", g.score);
         }
+        // Relevance feedback: a·sim(target) + Σ c·(sᵢ − sⱼ)^b·(sim(eᵢ) − sim(eⱼ)) over the
+        // ordered pairs with sᵢ > sⱼ (higher is better on every distance).
+        let feedback = RelevanceFeedback {
+            target: p1.clone().into(),
+            feedback: vec![
+                FeedbackItem {
+                    example: p2.clone().into(),
+                    score: 0.9,
+                },
+                FeedbackItem {
+                    example: id(11),
+                    score: 0.4,
+                },
+                FeedbackItem {
+                    example: n1.clone().into(),
+                    score: 0.4,
+                },
+            ],
+            naive: [0.8, 2.0, 1.5],
+        };
+        let w = 1.5 * 0.5f32.powi(2);
+        let want = brute(
+            |v| {
+                0.8 * sim(&p1, v)
+                    + w * (sim(&p2, v) - sim(&vector(11), v))
+                    + w * (sim(&p2, v) - sim(&n1, v))
+            },
+            10,
+            &[11],
+        );
+        assert_scores(&query(&s, Query::RelevanceFeedback(feedback), 10), &want);
     }
 }
 
