@@ -5,7 +5,8 @@ our result file), one query at a time on one thread. Ingest with Edge's WAL on, 
 dense queries over the same ef sweep (int8 codes in RAM, rescored with the same oversampling:
 Edge's fastest configuration at these recalls), the same filters, sparse, hybrid RRF, count,
 facet, close and reopen times (the reopen and the reopened shard's RSS growth measured in a
-fresh process, as ours), bytes on disk; recall against Edge's own exact answers. Prints each
+fresh process, as ours), bytes on disk, and the optimize after the same new points our bench
+added last (`--grow`); recall against Edge's own exact answers. Prints each
 figure next to ours with the ratio (QPS at equal recall interpolated as compare.py does).
 
     sextant-bench shard --dataset D --sparse S --json ours.json
@@ -268,6 +269,23 @@ def main():
             us = median_us(lambda: shard.facet(req))
             records.append({"lib": "qdrant-edge", "kind": "facet", "key": r["key"], "us": us})
             row(f"facet {r['key']} µs", f"{us:.1f}", f"{r['us']:.1f}", us / r["us"])
+        # The same new points our bench added last (two neighbouring rows summed, the first
+        # one's payload and sparse vector), then the optimize that takes them in.
+        for r in ours_by.get("optimize_grown", []):
+            added = r["added"]
+            pts = []
+            for i in range(added):
+                vecs = {"dense": (base[i].astype(np.float32) + base[i + 1].astype(np.float32)).tolist()}
+                if sparse is not None and i < len(sparse[0]) - 1:
+                    vecs["bm25"] = csr_row(sparse, i)
+                pts.append(q.Point(n + i, vecs, payloads[i]))
+            for s in range(0, added, batch):
+                shard.update(q.UpdateOperation.upsert_points(pts[s:s + batch]))
+            t0 = time.perf_counter()
+            shard.optimize()
+            grow_s = time.perf_counter() - t0
+            records.append({"lib": "qdrant-edge", "kind": "optimize_grown", "added": added, "s": grow_s})
+            row(f"optimize after +{added} points s", f"{grow_s:.2f}", f"{r['s']:.2f}", grow_s / r["s"])
         shard.close()
 
     print("| figure | Qdrant Edge | ours | ours better by |")
