@@ -252,6 +252,15 @@ fn config(
 }
 
 /// Creates a shard in `path` and upserts every point; returns it and the seconds taken.
+/// Point `id` with the dense vector `dense` and row `row`'s payload and sparse vector.
+fn point(data: &Data<'_>, id: u64, row: usize, dense: Vec<f32>) -> Point {
+    let mut p = Point::new(id, "dense", dense).with_payload(data.payloads[row].clone());
+    if let Some(m) = data.sparse.as_ref().filter(|m| row < m.n_rows()) {
+        p = p.with_vector("bm25", sparse_row(m, row));
+    }
+    p
+}
+
 fn ingest(
     path: &Path,
     config: ShardConfig,
@@ -271,14 +280,7 @@ fn ingest(
     let n = data.n;
     for start in (0..n).step_by(batch.max(1)) {
         let points = (start..(start + batch).min(n))
-            .map(|i| {
-                let mut p = Point::new(i as u64, "dense", data.base.row(i).to_vec())
-                    .with_payload(data.payloads[i].clone());
-                if let Some(m) = data.sparse.as_ref().filter(|m| i < m.n_rows()) {
-                    p = p.with_vector("bm25", sparse_row(m, i));
-                }
-                p
-            })
+            .map(|i| point(data, i as u64, i, data.base.row(i).to_vec()))
             .collect();
         shard
             .update(UpdateOp::upsert(points))

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use sextant_payload_index::Filter;
-use sextant_shard::{Point, QueryRequest, Shard, UpdateOp};
+use sextant_shard::{QueryRequest, Shard, UpdateOp};
 
-use super::{Data, ShardArgs, dense_req, recall, sparse_row, timed};
+use super::{Data, ShardArgs, dense_req, point, recall, timed};
 use crate::report::{Report, Table};
 
 /// Adds `args.grow` × n new points (each the sum of two neighbouring base rows, so new
@@ -34,12 +34,7 @@ pub(super) fn run(
             .map(|i| {
                 let (a, b) = (data.base.row(i), data.base.row(i + 1));
                 let v: Vec<f32> = a.iter().zip(b).map(|(x, y)| x + y).collect();
-                let mut p =
-                    Point::new((n + i) as u64, "dense", v).with_payload(data.payloads[i].clone());
-                if let Some(m) = data.sparse.as_ref().filter(|m| i < m.n_rows()) {
-                    p = p.with_vector("bm25", sparse_row(m, i));
-                }
-                p
+                point(data, (n + i) as u64, i, v)
             })
             .collect();
         shard
