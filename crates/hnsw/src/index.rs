@@ -109,7 +109,10 @@ impl HnswIndex {
     }
 
     /// Adds point `len()` (the scorer must already know its vector); the index grows by one.
-    /// A scorer that does not cover the new point is an error (and nothing changes).
+    /// A scorer that does not cover the new point is an error (and nothing changes). A node
+    /// whose last back link a pruned neighbour list dropped can be left unreachable (seen once
+    /// in 39 points at m = 4); [`grow_with_search`](Self::grow_with_search) adds many points at
+    /// once on several threads and leaves every live node reachable.
     pub fn insert<P: PairScorer>(
         &mut self,
         scorer: &P,

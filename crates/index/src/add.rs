@@ -1,11 +1,13 @@
 //! Adding points to a [`LabeledIndex`]: new labels appended (the first rows build the graph,
-//! later ones are inserted), labels it holds updated in place (vector, codes, links chosen
-//! again), and with hnswlib's `replace_deleted` new labels taking deleted points' places.
+//! later ones grow it on the given threads), labels it holds updated in place (vector, codes,
+//! links chosen again), and with hnswlib's `replace_deleted` new labels taking deleted points' places.
 
 use std::collections::HashSet;
 
-use sextant_core::{DensePairScorer, DenseVectorSource, DenseVectors, PointOffset};
-use sextant_hnsw::{HnswIndex, SearchContext};
+use sextant_core::{
+    DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors, PointOffset,
+};
+use sextant_hnsw::HnswIndex;
 use sextant_quantization::{AnyCodes, CodecConfig, EncodedVectors};
 
 use crate::bounds::Bounds;
@@ -99,12 +101,14 @@ impl LabeledIndex {
         }
         self.append(appended, &new_labels, threads)?;
         if let (Some(graph), false) = (self.graph.as_mut(), in_place.is_empty()) {
-            let pair = DensePairScorer::for_source(&self.vectors)
-                .map_err(|e| Error::bad(e.to_string()))?;
-            let mut ctx = SearchContext::new();
-            for &(o, _, _) in &in_place {
-                graph.relink(&pair, o, &mut ctx)?;
-            }
+            let vectors = &self.vectors;
+            let pair =
+                DensePairScorer::for_source(vectors).map_err(|e| Error::bad(e.to_string()))?;
+            let mut changed: Vec<PointOffset> = in_place.iter().map(|&(o, _, _)| o).collect();
+            changed.sort_unstable();
+            changed.dedup();
+            let search = |p| DenseQueryScorer::for_source(vectors, vectors.vector(p));
+            graph.grow_with_search(&changed, 0, &pair, search, threads.max(1))?;
         }
         Ok(())
     }
@@ -181,10 +185,11 @@ impl LabeledIndex {
                 }
             }
             Some(graph) => {
-                let mut ctx = SearchContext::new();
-                for _ in start..self.vectors.len() as PointOffset {
-                    graph.insert(&pair, &mut ctx)?;
-                }
+                // On `threads` threads, every node left reachable (one by one, an insert's
+                // pruned back links could strand a node).
+                let vectors = &self.vectors;
+                let search = |p| DenseQueryScorer::for_source(vectors, vectors.vector(p));
+                graph.grow_with_search(&[], labels.len(), &pair, search, threads.max(1))?;
                 if let Some(codes) = self.codes.as_mut() {
                     for o in start..self.vectors.len() as PointOffset {
                         codes.push(self.vectors.vector(o))?;
