@@ -34,6 +34,8 @@ pub(crate) struct DenseIndex {
     pub nodes: Vec<PointOffset>,
     /// Offset → node (`NO_NODE`: the offset held no vector at the build).
     node_of: Vec<u32>,
+    /// Nodes holding a point (the graph's deleted ones left out; kept: every search asks).
+    live: usize,
     /// The graph's `ef_construction`, the default search list size (Qdrant's default `hnsw_ef`).
     pub ef_default: usize,
     /// The payload values whose points the graph links among themselves.
@@ -114,10 +116,12 @@ impl DenseIndex {
     ) -> std::result::Result<Self, String> {
         let end = nodes.iter().max().map_or(0, |&o| o as usize + 1);
         let mut node_of = vec![NO_NODE; end];
+        let mut live = 0;
         for (n, &o) in nodes.iter().enumerate() {
             if graph.is_deleted(n as PointOffset) {
                 continue;
             }
+            live += 1;
             let at = &mut node_of[o as usize];
             if *at != NO_NODE {
                 return Err(format!("nodes {} and {n} both hold offset {o}", *at));
@@ -129,6 +133,7 @@ impl DenseIndex {
             codes,
             nodes,
             node_of,
+            live,
             ef_default,
             blocks,
             grown: false,
@@ -405,8 +410,7 @@ impl Indexed {
             !self.stale.contains(o) && allowed.is_none_or(|(a, _)| a.contains(o))
         };
         // An estimate: stale offsets include some that never were nodes.
-        let live = index.nodes.len() - index.graph.deleted_count();
-        let held = live.saturating_sub(self.stale_count);
+        let held = index.live.saturating_sub(self.stale_count);
         let passing = allowed.map_or(held, |(_, n)| n.min(held));
         let estimate = Cardinality::new(passing, passing, passing).expect("min = exp = max");
         let (linked, block) = coverage(&index.blocks, filter);
