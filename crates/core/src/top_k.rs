@@ -33,6 +33,9 @@ fn unpack(key: u64) -> ScoredPoint {
     ScoredPoint::new(!(key as u32), ScoreType::from_bits(b))
 }
 
+/// The most entries allocated up front (64 KiB of keys): larger heaps grow as they fill.
+const PREALLOCATED: usize = 8192;
+
 /// Keeps the `k` best points pushed into it (higher score wins; on equal scores the smaller
 /// offset wins, so results are deterministic). Pushing is O(1) for a point that cannot enter
 /// and O(log k) otherwise; the buffer is reused across [`clear`](Self::clear).
@@ -44,11 +47,12 @@ pub struct TopK {
 }
 
 impl TopK {
-    /// An empty top-k. `k = 0` keeps nothing.
+    /// An empty top-k. `k = 0` keeps nothing; a `k` beyond any collection (a request's
+    /// `limit` of 10^12) allocates only as points arrive.
     pub fn new(k: usize) -> Self {
         Self {
             k,
-            heap: BinaryHeap::with_capacity(k + 1),
+            heap: BinaryHeap::with_capacity(k.min(PREALLOCATED) + 1),
         }
     }
 
@@ -138,6 +142,13 @@ mod tests {
         let v = t.into_sorted_vec();
         assert_eq!(v.iter().map(|p| p.offset).collect::<Vec<_>>(), vec![1, 5]);
         assert!(TopK::new(0).into_sorted_vec().is_empty());
+        // A k far beyond the points pushed: nothing allocated for it, every point kept.
+        let mut huge = TopK::new(usize::MAX);
+        (0..10_000).for_each(|o| {
+            huge.push(o, o as f32);
+        });
+        assert_eq!(huge.len(), 10_000);
+        assert_eq!(huge.into_sorted_vec()[0].offset, 9_999);
     }
 
     #[test]

@@ -100,7 +100,10 @@ impl<G: Links + Sync> Query<'_, G> {
         ctx: &mut SearchContext,
     ) -> Result<SearchPlan> {
         crate::index::covers(scorer.len(), self.graph.len())?;
-        let (k, ef, filter) = (req.k, req.ef, req.filter_ref());
+        // A k or ef above the node count finds what the node count does (and a request's
+        // `limit` of 10^12 must not size a heap or overflow the planner's products).
+        let nodes = self.graph.len().max(1);
+        let (k, ef, filter) = (req.k.min(nodes), req.ef.min(nodes), req.filter_ref());
         let plan = match (req.mode, filter) {
             (SearchMode::ExactScan, _) => SearchPlan::ExactScan,
             (SearchMode::Acorn, Some(_)) if req.block => SearchPlan::Block,
@@ -186,7 +189,8 @@ impl<G: Links + Sync> Query<'_, G> {
 
     pub fn plan(&self, estimate: Cardinality, k: usize, ef: usize) -> SearchPlan {
         let p = estimate.exp as u128;
-        let budget = (VISITS_PER_EF * ef.max(k)) as u128 * self.graph.len() as u128;
+        let want = ef.max(k).min(self.graph.len().max(1)) as u128;
+        let budget = VISITS_PER_EF as u128 * want * self.graph.len() as u128;
         if p * p < budget {
             SearchPlan::ExactScan
         } else {
@@ -195,7 +199,7 @@ impl<G: Links + Sync> Query<'_, G> {
     }
 
     pub fn plan_linked(&self, estimate: Cardinality, k: usize, ef: usize) -> SearchPlan {
-        if estimate.exp < ACORN_POINTS_PER_EF * ef.max(k) {
+        if estimate.exp < ACORN_POINTS_PER_EF.saturating_mul(ef.max(k)) {
             SearchPlan::ExactScan
         } else {
             SearchPlan::Acorn

@@ -213,7 +213,48 @@ def queries():
             strategy=models.NaiveFeedbackStrategy(naive=models.NaiveFeedbackStrategyParams(a=0.5, b=1.0, c=1.0)))),
             using="d", limit=5, offset=1),
     ]
+    out += formula_queries(r)
     return out
+
+
+def formula_queries(r):
+    """Score formulas over prefetched points: boosts by conditions and payload values, decays
+    over datetimes and geo distances, arithmetic, defaults for missing scores and keys."""
+    F, X = models.FieldCondition, models
+    dense = models.Prefetch(query=vec(r), using="c", limit=30)
+    red = F(key="tag", match=models.MatchValue(value="red"))
+    return [
+        dict(query=X.FormulaQuery(formula=X.SumExpression(sum=[
+            "$score", X.MultExpression(mult=[0.5, red]), X.MultExpression(mult=[0.01, "x"])])),
+            prefetch=dense, limit=8),
+        dict(query=X.FormulaQuery(formula=X.MultExpression(mult=["$score", X.GaussDecayExpression(
+            gauss_decay=X.DecayParamsExpression(x=X.DatetimeKeyExpression(datetime_key="t"),
+                                                target=X.DatetimeExpression(datetime="2024-05-01T00:00:00Z"),
+                                                scale=86400 * 40, midpoint=0.3))])),
+            prefetch=models.Prefetch(query=vec(r), using="d", limit=25), limit=6, offset=2),
+        dict(query=X.FormulaQuery(formula=X.SumExpression(sum=[
+            X.ExpDecayExpression(exp_decay=X.DecayParamsExpression(
+                x=X.GeoDistance(geo_distance=X.GeoDistanceParams(origin=models.GeoPoint(lon=0.0, lat=45.0), to="loc")),
+                scale=300_000)),
+            "$score[1]", X.MultExpression(mult=["$score", 0.2])]), defaults={"$score[1]": 0.1}),
+            prefetch=[models.Prefetch(query=vec(r), using="e", limit=20),
+                      models.Prefetch(query=sparse(r), using="s", limit=20)], limit=10),
+        dict(query=X.FormulaQuery(formula=X.SumExpression(sum=[
+            X.SqrtExpression(sqrt="x"), X.LnExpression(ln=X.SumExpression(sum=["x", 1])),
+            X.Log10Expression(log10=X.SumExpression(sum=["g", 10])),
+            X.DivExpression(div=X.DivParams(left="$score", right="g", by_zero_default=-1.0)),
+            X.PowExpression(pow=X.PowParams(base="$score", exponent=2)),
+            X.NegExpression(neg=X.AbsExpression(abs="nested.a.b")),
+            X.LinDecayExpression(lin_decay=X.DecayParamsExpression(x="nested.a.b", target=2, scale=3)),
+            X.ExpExpression(exp=X.MultExpression(mult=["missing", -0.1])),
+            X.MultExpression(mult=[F(key="g", range=models.Range(gte=2)), 0.3])]),
+            defaults={"missing": 2.5}),
+            prefetch=dense, limit=7, score_threshold=5.0),
+        dict(query=X.FormulaQuery(formula=X.SumExpression(sum=[
+            "$score", models.HasIdCondition(has_id=[1, 2, 3, 4, 5, 6]),
+            models.Filter(should=[red, F(key="g", match=models.MatchValue(value=3))])])),
+            prefetch=models.Prefetch(query=vec(r), using="m", limit=20, filter=FILTERS[1]), limit=5),
+    ]
 
 
 QUERIES = queries()

@@ -8,7 +8,7 @@ gets them through qdrant-client's own models. Compared: query hits (ids in order
 1e-4 relative, payloads as selected) for nearest by vector or by point id, recommendations of
 each strategy, discovery and context searches, order-by (by order value), samples (sizes), no
 query (id order), hybrid queries (prefetch stages, nested too, fused by RRF, weighted RRF or
-DBSF, or re-ranked by a dense vector); query groups; exact counts under filters; retrieved
+DBSF, scored by a formula, or re-ranked by a dense vector); query groups; exact counts under filters; retrieved
 points (payloads, vectors as stored, sparse ones sorted); scroll pages (by id with the next
 page's offset, or by a payload value); facets on indexed keys. Four named dense vectors, one per
 distance, and two sparse ones (plain and with the IDF modifier); integer and UUID ids; upserts
@@ -65,14 +65,17 @@ def payload(rng):
 
 
 def a_filter(rng):
-    forms = [
+    return rng.choice(a_filter_forms(rng))
+
+
+def a_filter_forms(rng):
+    return [
         None,
         {"must": [{"key": "g", "match": {"value": rng.randrange(5)}}]},
         {"must": [{"key": "x", "range": {"gte": round(rng.uniform(0, 10), 2)}}]},
         {"must_not": [{"key": "tag", "match": {"any": rng.sample(TAGS, 2)}}]},
         {"should": [{"is_empty": {"key": "tag"}}, {"key": "g", "range": {"lt": 2}}]},
     ]
-    return rng.choice(forms)
 
 
 def a_stage(rng, name=None):
@@ -159,17 +162,42 @@ def hybrid(rng):
     q = {"prefetch": stages, "limit": rng.randint(1, 8), "offset": rng.choice([0, 0, 1]), "filter": None,
          "score_threshold": None, "with_payload": a_selector(rng)}
     kind = rng.random()
-    if kind < 0.35:
+    if kind < 0.3:
         q["query"] = {"fusion": "rrf"}
-    elif kind < 0.55:
+    elif kind < 0.45:
         q["query"] = {"rrf": {"k": rng.choice([1, 2, 60]),
                               "weights": [round(rng.uniform(0, 2), 2) for _ in stages]}}
-    elif kind < 0.8:
+    elif kind < 0.6:
         q["query"] = {"fusion": "dbsf"}
+    elif kind < 0.8:
+        q["query"] = a_formula(rng)
     else:
         name = rng.choice(list(DISTANCES))
         q.update({"using": name, "query": vector(rng), "filter": a_filter(rng)})
     return q
+
+
+def a_formula(rng):
+    """A score formula over the prefetches' scores, payload values (`x`, `g`; a payload
+    operation may have removed them: then both sides fail, unless a default stands in) and
+    conditions."""
+    c = lambda: round(rng.uniform(-2, 2), 2)
+    condition = rng.choice([f for f in a_filter_forms(rng) if f] + [{"key": "tag", "match": {"value": "red"}}])
+    terms = ["$score", {"mult": [c(), "$score[1]"]}, {"mult": [c(), condition]}]
+    terms += rng.sample([
+        {"mult": [c(), "x"]},
+        {"div": {"left": "$score", "right": "g", "by_zero_default": c()}},
+        {"gauss_decay": {"x": "x", "target": rng.randrange(10), "scale": rng.choice([1, 3]),
+                         "midpoint": rng.choice([0.1, 0.5])}},
+        {"lin_decay": {"x": "g", "target": 2, "scale": 4}},
+        {"exp_decay": {"x": {"abs": "$score"}, "scale": 2}},
+        {"sqrt": {"abs": {"sum": ["x", "$score[2]"]}}},
+        {"ln": {"sum": [1, {"abs": "missing"}]}},
+        {"pow": {"base": "$score", "exponent": 2}},
+    ], rng.randint(1, 3))
+    defaults = {k: v for k, v, p in [("$score[1]", 0.25, 0.5), ("x", 5.0, 0.5), ("missing", 2.0, 0.8)]
+                if rng.random() < p}
+    return {"formula": {"sum": terms}, "defaults": defaults}
 
 
 def script(rng, steps, deletes=True):

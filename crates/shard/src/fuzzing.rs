@@ -1,15 +1,21 @@
 //! Entry points for the fuzz targets `shard_points_file`, `shard_base_file`,
-//! `shard_index_file` and `shard_snapshot_file` and their
+//! `shard_index_file`, `shard_snapshot_file` and `query_json` and their
 //! corpus replay tests: arbitrary bytes, resealed with a valid checksum so the structure checks
 //! are what is exercised, read as a points file of [`config`] (refused with an error, or read,
 //! written again and read again to the same bytes) or as its `indexes.bin` (refused or
-//! accepted), never a panic.
+//! accepted), or read as a REST query body and run on a small shard; never a panic.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use serde_json::{Value, json};
 use sextant_core::Distance;
+use sextant_payload_index::FieldType;
 
 use crate::config::{ShardConfig, SparseVectorParams, VectorParams};
+use crate::ops::{Point, UpdateOp, Vector};
+use crate::query::{GroupsRequest, QueryRequest};
+use crate::shard::Shard;
 
 /// The config the fuzzed files are read with: a 2-dim cosine vector `a`, a sparse vector `s`;
 /// `optimize` indexes every vector, on one thread (the same graph every run), and links the
@@ -65,5 +71,54 @@ pub fn points_file(data: &[u8]) {
             once,
             "write ∘ read is stable"
         );
+    }
+}
+
+/// The shard [`query_json`] runs on, created in `dir`: 40 points of [`config`] with payloads
+/// (integer `n`, keyword `tag`, float `x`, geo `loc`, datetime `t`, an array `arr`; the first
+/// three indexed), a sparse vector on every other point, optimized (graphs and indexes built).
+pub fn query_shard(dir: &Path) -> crate::Result<Shard> {
+    let shard = Shard::create(dir, config())?;
+    for (key, schema) in [
+        ("n", FieldType::Integer),
+        ("tag", FieldType::Keyword),
+        ("x", FieldType::Float),
+    ] {
+        let key = key.to_string();
+        shard.update(UpdateOp::CreateFieldIndex { key, schema })?;
+    }
+    let points = (0..40u64)
+        .map(|i| {
+            let f = i as f32;
+            let tag = ["a", "b", "c"][i as usize % 3];
+            let mut p = Point::new(i, "a", vec![f.sin(), f.cos()]).with_payload(json!({
+                "n": i % 5, "tag": tag, "x": f / 4.0,
+                "loc": {"lat": f - 20.0, "lon": 2.0 * f}, "t": format!("2024-01-{:02}", 1 + i % 28),
+                "arr": [i % 2, i % 3],
+            }));
+            if i % 2 == 0 {
+                let indices = vec![i as u32 % 7, 7 + i as u32 % 5];
+                let values = vec![1.0, f / 8.0];
+                p = p.with_vector("s", Vector::Sparse { indices, values });
+            }
+            p
+        })
+        .collect();
+    shard.update(UpdateOp::upsert(points))?;
+    shard.optimize()?;
+    Ok(shard)
+}
+
+/// Reads `data` as Qdrant's REST body of a query and of a query by groups, and runs what
+/// parses on `shard` ([`query_shard`]): an answer or an error, never a panic.
+pub fn query_json(shard: &Shard, data: &[u8]) {
+    let Ok(body) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    if let Ok(req) = QueryRequest::from_json(&body) {
+        let _ = shard.query(&req);
+    }
+    if let Ok(req) = GroupsRequest::from_json(&body) {
+        let _ = shard.query_groups(&req);
     }
 }

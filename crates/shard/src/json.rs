@@ -6,8 +6,7 @@
 //! `lookup_from` once resolved...) are for the caller; unknown fields are ignored, as Qdrant
 //! ignores them; a field of the wrong shape is an error naming it.
 //!
-//! Not read here (an error says so): multivectors, inference objects (documents, images),
-//! `mmr`, `formula`, `relevance_feedback` queries.
+//! Not read here (an error says so): multivectors, inference objects (documents, images).
 
 use serde_json::{Map, Value};
 use sextant_core::PointId;
@@ -15,6 +14,7 @@ use sextant_payload_index::Filter;
 use sextant_payload_index::facet::{Direction, OrderValue};
 
 use crate::error::{Error, Result};
+use crate::formula_json;
 use crate::fusion::Fusion;
 use crate::matrix::{self, MatrixRequest};
 use crate::ops::Vector;
@@ -212,6 +212,9 @@ fn query(v: &Value) -> Result<Query> {
     {
         return vector_input(v, "query").map(Query::Nearest);
     }
+    if field(m, "formula").is_some() {
+        return formula_json::formula(m).map(Query::Formula);
+    }
     let mut kinds = m.iter().filter(|(_, v)| !v.is_null());
     let (kind, body) = match (m.get_key_value("nearest"), kinds.next(), kinds.next()) {
         (Some((k, b)), _, _) | (None, Some((k, b)), None) => (k.as_str(), b),
@@ -335,7 +338,6 @@ fn query(v: &Value) -> Result<Query> {
                 naive: [weight("a")?, weight("b")?, weight("c")?],
             }))
         }
-        "formula" => Err(bad("query", "formula queries are not supported")),
         other => Err(bad("query", format!("unknown kind of query {other:?}"))),
     }
 }
@@ -626,7 +628,10 @@ mod tests {
                 json!({"query": {"recommend": {"strategy": "best"}}}),
                 "strategy",
             ),
-            (json!({"query": {"formula": {}}}), "formula"),
+            (
+                json!({"query": {"formula": {"sqrt": [1]}}}),
+                "query.formula.sqrt",
+            ),
             (
                 json!({"query": {"nearest": [1.0], "mmr": {"diversity": 2.0}}}),
                 "mmr",

@@ -10,8 +10,7 @@
 //! the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
 //! Not built: several segments merged by the optimizer, an automatic optimizer, vector
-//! datatypes other than f32, and the universal query's formulas
-//! (the crate README has the list).
+//! datatypes other than f32 (the crate README has the list).
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
 //!   dense vectors (size, Qdrant's distance names, graph parameters, codec), named sparse
@@ -33,7 +32,9 @@
 //!   by a dense vector, a sparse one (points sharing a term; the IDF modifier over live
 //!   points) or a point's own vector (the point left out); recommendations (average vector,
 //!   best score, sum of scores), discovery and context searches; a payload order; a random
-//!   sample; prefetch stages (nested) fused by RRF or DBSF, or ranked again by any of those;
+//!   sample; prefetch stages (nested) fused by RRF or DBSF, scored again by a [`Formula`]
+//!   ([`Expression`]: prefetch scores, payload values, conditions, arithmetic, decays), or
+//!   ranked again by any of those;
 //!   filter, offset, limit, score threshold, search params (`hnsw_ef`, `exact`,
 //!   `quantization`), payload and vector selectors ([`WithPayload`], [`WithVector`]);
 //!   Qdrant's scores (similarity for Cosine, Dot and sparse, distance for Euclid and
@@ -70,6 +71,8 @@ mod checkpoint;
 mod columns;
 mod config;
 mod error;
+mod formula;
+mod formula_json;
 mod fusion;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -94,6 +97,7 @@ pub use config::{
     MAX_DIM, Modifier, OptimizerConfig, ShardConfig, SparseVectorParams, VectorParams,
 };
 pub use error::{Error, Result};
+pub use formula::{Decay, DecayKind, Expression, Formula};
 pub use fusion::Fusion;
 pub use matrix::{Matrix, MatrixRequest};
 pub use ops::{Point, PointVectors, UpdateMode, UpdateOp, Vector};

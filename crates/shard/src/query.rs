@@ -10,6 +10,7 @@ use sextant_core::PointId;
 use sextant_payload_index::Filter;
 use sextant_payload_index::facet::{Direction, OrderValue};
 
+use crate::formula::Formula;
 use crate::fusion::Fusion;
 use crate::ops::Vector;
 use crate::selectors::{WithPayload, WithVector};
@@ -159,6 +160,8 @@ pub enum Query {
     OrderBy(OrderBy),
     /// The prefetches' lists fused.
     Fusion(Fusion),
+    /// The prefetched points scored by a formula over their prefetch scores and payload.
+    Formula(Formula),
     /// Passing points in random order; score 1.
     Sample,
 }
@@ -282,8 +285,8 @@ pub struct QueryRequest {
     pub prefetch: Vec<Prefetch>,
     /// The named vector searched (`""`: the unnamed one).
     pub using: String,
-    /// Only points passing this filter (a fusion applies its prefetches' filters only, as
-    /// Local Mode does).
+    /// Only points passing this filter (a fusion or a formula applies its prefetches'
+    /// filters only, as Local Mode does).
     pub filter: Option<Filter>,
     /// Results returned.
     pub limit: usize,

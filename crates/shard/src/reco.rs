@@ -276,7 +276,9 @@ impl State {
                     pairs,
                 }
             }
-            Query::OrderBy(_) | Query::Sample | Query::Fusion(_) => return Ok(Resolved::default()),
+            Query::OrderBy(_) | Query::Sample | Query::Fusion(_) | Query::Formula(_) => {
+                return Ok(Resolved::default());
+            }
         };
         let examples = self.examples(c.vectors, using)?;
         Ok(Resolved {

@@ -255,10 +255,18 @@ impl State {
     /// (over every point, or over the prefetched ones).
     pub(crate) fn stage(&self, st: &Stage<'_>) -> Result<Found> {
         if st.prefetch.is_empty() {
-            if let Some(Query::Fusion(_)) = st.query {
-                return Err(Error::bad(
-                    "Wrong input: a fusion query needs prefetches to fuse",
-                ));
+            match st.query {
+                Some(Query::Fusion(_)) => {
+                    return Err(Error::bad(
+                        "Wrong input: a fusion query needs prefetches to fuse",
+                    ));
+                }
+                Some(Query::Formula(_)) => {
+                    return Err(Error::bad(
+                        "Wrong input: a formula query needs prefetches to score",
+                    ));
+                }
+                _ => {}
             }
             return self.rank(st, None);
         }
@@ -278,6 +286,13 @@ impl State {
                     .collect::<Hits>()
                     .into())
             }
+            Some(Query::Formula(f)) => Ok(self
+                .formula(f, &lists, st.limit.saturating_add(st.offset))?
+                .into_iter()
+                .filter(|&(_, s)| st.threshold.is_none_or(|t| s >= t))
+                .skip(st.offset)
+                .collect::<Hits>()
+                .into()),
             None => Err(Error::bad(
                 "Wrong input: a query is needed to rank the prefetched points",
             )),

@@ -2,7 +2,8 @@
 //! and after `optimize` (a graph over them) and a reopen: by point id (the point left out),
 //! recommendations, discovery, context and relevance-feedback searches against their
 //! definitions, order-by
-//! (query and scroll), samples, points in id order, groups, payload and vector selectors.
+//! (query and scroll), samples, points in id order, groups, payload and vector selectors,
+//! score formulas.
 
 use serde_json::json;
 use sextant_core::{Distance, PointId};
@@ -391,4 +392,88 @@ fn groups_samples_and_selectors() {
     );
     assert_eq!(got[0].payload, Some(json!({"tag": "c"})));
     assert_eq!(got[0].vectors.as_ref().map(|v| v.len()), Some(1));
+}
+
+#[test]
+fn a_formula_scores_the_prefetched_points_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shard(dir.path(), Distance::Dot);
+    let q = vector(9_999);
+    let body = json!({
+        "prefetch": {"query": q, "using": "v", "limit": 50, "params": {"exact": true}},
+        "query": {"formula": {"sum": [
+            "$score",
+            {"mult": [0.5, {"key": "n", "range": {"gte": 3}}]},
+            {"mult": [0.1, "x"]},
+            {"gauss_decay": {"x": "missing", "target": 1, "scale": 2}}
+        ]}, "defaults": {"missing": 3}},
+        "limit": 10,
+    });
+    let req = QueryRequest::from_json(&body).unwrap();
+    // By hand: the 50 nearest, scored by the same formula.
+    let decay = (0.5f64.ln() / 4.0 * 4.0).exp();
+    let mut want: Vec<(u64, f32)> = brute(|v| sim(Distance::Dot, &q, v), 50, &[])
+        .into_iter()
+        .map(|(i, score)| {
+            let x = (i * 37 % 101) as f64 / 4.0;
+            let boost = if i % 7 >= 3 { 0.5 } else { 0.0 };
+            (i, (f64::from(score) + boost + 0.1 * x + decay) as f32)
+        })
+        .collect();
+    want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    want.truncate(10);
+    let check = |s: &Shard| assert_scores(&s.query(&req).unwrap(), &want);
+    check(&s);
+    s.optimize().unwrap();
+    check(&s);
+    drop(s);
+    let s = Shard::open(dir.path()).unwrap();
+    check(&s);
+
+    // A point whose formula is not finite fails the query, naming the expression; so does
+    // a formula with nothing to score.
+    let body = json!({"prefetch": {"query": q, "using": "v"},
+                      "query": {"formula": {"ln": {"neg": "x"}}}});
+    let e = s
+        .query(&QueryRequest::from_json(&body).unwrap())
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("produced a non-finite number"),
+        "{e}"
+    );
+    let body = json!({"query": {"formula": "$score"}});
+    let e = s
+        .query(&QueryRequest::from_json(&body).unwrap())
+        .unwrap_err();
+    assert!(e.to_string().contains("needs prefetches"), "{e}");
+}
+
+#[test]
+fn query_json_corpus_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = sextant_shard::fuzzing::query_shard(dir.path()).unwrap();
+    let corpus =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/query_json");
+    let mut n = 0;
+    for entry in std::fs::read_dir(corpus).unwrap() {
+        sextant_shard::fuzzing::query_json(&shard, &std::fs::read(entry.unwrap().path()).unwrap());
+        n += 1;
+    }
+    assert!(n >= 6, "corpus has {n} files");
+    // The formula seed is answered (the corpus exercises the evaluator, not only the parser).
+    let body: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fuzz/corpus/query_json/formula"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        shard
+            .query(&QueryRequest::from_json(&body).unwrap())
+            .unwrap()
+            .len(),
+        4
+    );
 }

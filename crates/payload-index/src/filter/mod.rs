@@ -210,6 +210,14 @@ impl Filter {
     }
 }
 
+impl Condition {
+    /// Parses one condition from Qdrant's JSON (a field condition, `is_empty`, `is_null`,
+    /// `has_id`, `has_vector`, `nested`, or a filter): what a score formula's condition is.
+    pub fn from_value(value: &serde_json::Value) -> Result<Condition, FilterError> {
+        parse::condition(value, &mut parse::Path::default())
+    }
+}
+
 impl serde::Serialize for Filter {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.to_json().serialize(s)

@@ -160,7 +160,7 @@ fn min_should(v: &Value, path: &mut Path) -> R<MinShould> {
     })
 }
 
-fn condition(v: &Value, path: &mut Path) -> R<Condition> {
+pub(super) fn condition(v: &Value, path: &mut Path) -> R<Condition> {
     let map = object(v, path, "a condition")?;
     let has = |k: &str| map.get(k).is_some_and(|v| !v.is_null());
     if map.contains_key("key") {
