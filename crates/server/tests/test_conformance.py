@@ -280,6 +280,67 @@ def test_query_batch(pair):
         assert_same_hits(o.points, t.points)
 
 
+def test_older_search_endpoints(pair):
+    """`points/search`, `recommend`, `discover` (single, batch, groups) through qdrant-client's
+    generated REST API, as older clients call them: the same points as Local Mode's query."""
+    ours, local = pair
+    api = ours.http.search_api
+    r = random.Random(4)
+    q, s, flt = vec(r), sparse(r), FILTERS[1]
+    cases = [
+        (lambda: api.search_points("c", search_request=models.SearchRequest(
+            vector=models.NamedVector(name="c", vector=q), filter=flt, limit=6, with_payload=True)).result,
+         dict(query=q, using="c", query_filter=flt, limit=6)),
+        (lambda: api.search_points("c", search_request=models.SearchRequest(
+            vector=models.NamedSparseVector(name="si", vector=s), limit=5, offset=1, with_payload=True)).result,
+         dict(query=s, using="si", limit=5, offset=1)),
+        (lambda: api.discover_points("c", discover_request=models.DiscoverRequest(
+            target=5, context=[models.ContextExamplePair(positive=1, negative=q)], using="e", limit=4,
+            with_payload=True)).result,
+         dict(query=models.DiscoverQuery(discover=models.DiscoverInput(
+             target=5, context=[models.ContextPair(positive=1, negative=q)])), using="e", limit=4)),
+    ]
+    for call, equivalent in cases:
+        assert_same_hits(call(), local.query_points("c", with_payload=True, **equivalent).points)
+    rec = models.RecommendRequest(positive=[1, q], negative=[2], strategy=models.RecommendStrategy.SUM_SCORES,
+                                  using="d", limit=5, with_payload=True)
+    want = local.query_points("c", query=models.RecommendQuery(recommend=models.RecommendInput(
+        positive=[1, q], negative=[2], strategy=models.RecommendStrategy.SUM_SCORES)), using="d", limit=5,
+        with_payload=True).points
+    assert_same_hits(api.recommend_points("c", recommend_request=rec).result, want)
+    # Batches: a list of lists, in order.
+    batch = api.search_batch_points("c", search_request_batch=models.SearchRequestBatch(searches=[
+        models.SearchRequest(vector=models.NamedVector(name="m", vector=q), limit=3, with_payload=True),
+        models.SearchRequest(vector=models.NamedVector(name="c", vector=q), limit=4, with_payload=True)])).result
+    for got, using, limit in zip(batch, ["m", "c"], [3, 4]):
+        assert_same_hits(got, local.query_points("c", query=q, using=using, limit=limit, with_payload=True).points)
+    batch = api.recommend_batch_points("c", recommend_request_batch=models.RecommendRequestBatch(searches=[rec])).result
+    assert_same_hits(batch[0], want)
+    batch = api.discover_batch_points("c", discover_request_batch=models.DiscoverRequestBatch(searches=[
+        models.DiscoverRequest(context=[models.ContextExamplePair(positive=1, negative=2)], using="c", limit=3,
+                               with_payload=True)])).result
+    assert_same_hits(batch[0], local.query_points("c", query=models.ContextQuery(
+        context=[models.ContextPair(positive=1, negative=2)]), using="c", limit=3, with_payload=True).points)
+    # Groups.
+    groups = api.search_point_groups("c", search_groups_request=models.SearchGroupsRequest(
+        vector=models.NamedVector(name="c", vector=q), group_by="tag", group_size=2, limit=3,
+        with_payload=True)).result.groups
+    theirs = local.query_points_groups("c", query=q, using="c", group_by="tag", group_size=2, limit=3,
+                                       with_payload=True).groups
+    assert [str(g.id) for g in groups] == [str(g.id) for g in theirs]
+    for o, t in zip(groups, theirs):
+        assert_same_hits(o.hits, t.hits)
+    groups = api.recommend_point_groups("c", recommend_groups_request=models.RecommendGroupsRequest(
+        positive=[1], using="c", group_by="g", group_size=2, limit=2, with_payload=True)).result.groups
+    theirs = local.query_points_groups("c", query=models.RecommendQuery(recommend=models.RecommendInput(
+        positive=[1])), using="c", group_by="g", group_size=2, limit=2, with_payload=True).groups
+    assert [str(g.id) for g in groups] == [str(g.id) for g in theirs]
+    # A missing limit: Qdrant's request types require one.
+    with pytest.raises(UnexpectedResponse, match="limit"):
+        ours.http.client.request(type_=object, method="POST", url="/collections/c/points/search",
+                                 json={"vector": {"name": "c", "vector": q}})
+
+
 @pytest.mark.parametrize("group_by", ["g", "tag"])
 def test_query_groups(pair, group_by):
     q = vec(random.Random(group_by))

@@ -1,7 +1,9 @@
 //! Qdrant's REST paths, each a thin translation to a shard call: service (`/`, health,
-//! metrics), collections (and payload indexes), point updates, point reads, snapshots.
+//! metrics), collections (and payload indexes), point updates, point reads (and the older
+//! search endpoints, rewritten as queries), snapshots.
 
 mod collections;
+mod legacy;
 mod reads;
 mod service;
 mod snapshots;
@@ -90,6 +92,35 @@ pub(crate) fn all() -> Router<AppState> {
             post(reads::query_groups),
         )
         .route("/collections/{name}/facet", post(reads::facet))
+        .route("/collections/{name}/points/search", post(legacy::search))
+        .route(
+            "/collections/{name}/points/search/batch",
+            post(legacy::search_batch),
+        )
+        .route(
+            "/collections/{name}/points/search/groups",
+            post(legacy::search_groups),
+        )
+        .route(
+            "/collections/{name}/points/recommend",
+            post(legacy::recommend),
+        )
+        .route(
+            "/collections/{name}/points/recommend/batch",
+            post(legacy::recommend_batch),
+        )
+        .route(
+            "/collections/{name}/points/recommend/groups",
+            post(legacy::recommend_groups),
+        )
+        .route(
+            "/collections/{name}/points/discover",
+            post(legacy::discover),
+        )
+        .route(
+            "/collections/{name}/points/discover/batch",
+            post(legacy::discover_batch),
+        )
         .route(
             "/collections/{name}/points/search/matrix/pairs",
             post(reads::matrix_pairs),

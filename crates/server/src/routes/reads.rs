@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use sextant_payload_index::Filter;
 use sextant_payload_index::facet::FacetValue;
 use sextant_shard::{
-    GroupId, GroupsRequest, Matrix, MatrixRequest, QueryRequest, ScrollRequest, WithPayload,
-    WithVector,
+    GroupId, GroupsRequest, Matrix, MatrixRequest, QueryRequest, Record, ScrollRequest,
+    WithPayload, WithVector,
 };
 
 use super::blocking;
@@ -109,21 +109,53 @@ pub(crate) async fn count(
     Ok(ok(json!({"count": n}), t))
 }
 
-fn hits(records: &[sextant_shard::Record]) -> Value {
+fn hits(records: &[Record]) -> Value {
     json!({"points": records.iter().map(scored_json).collect::<Vec<_>>()})
+}
+
+/// The points a query body (its lookups resolved) finds in collection `name`.
+pub(super) fn run_query(app: &AppState, name: &str, mut body: Value) -> Result<Vec<Record>> {
+    let c = app.collections.get(name)?;
+    lookup::resolve(&mut body, &app.collections)?;
+    Ok(c.shard.query(&QueryRequest::from_json(&body)?)?)
+}
+
+/// The points each query body finds in collection `name`, one state for all.
+pub(super) fn run_batch(
+    app: &AppState,
+    name: &str,
+    mut bodies: Vec<Value>,
+) -> Result<Vec<Vec<Record>>> {
+    let c = app.collections.get(name)?;
+    for b in &mut bodies {
+        lookup::resolve(b, &app.collections)?;
+    }
+    let reqs = bodies
+        .iter()
+        .map(QueryRequest::from_json)
+        .collect::<sextant_shard::Result<Vec<_>>>()?;
+    Ok(c.shard
+        .query_batch(&reqs)
+        .into_iter()
+        .collect::<sextant_shard::Result<Vec<_>>>()?)
+}
+
+/// The list of a batch body's `searches`.
+pub(super) fn searches(mut body: Value) -> Result<Vec<Value>> {
+    match body.get_mut("searches") {
+        Some(Value::Array(list)) => Ok(std::mem::take(list)),
+        _ => Err(bad("searches", "expected a list of queries")),
+    }
 }
 
 /// `POST /collections/{name}/points/query`.
 pub(crate) async fn query(
     State(app): State<AppState>,
     Path(name): Path<String>,
-    JsonBody(mut body): JsonBody,
+    JsonBody(body): JsonBody,
 ) -> Result<Response> {
     let t = Instant::now();
-    let c = app.collections.get(&name)?;
-    lookup::resolve(&mut body, &app.collections)?;
-    let found = c.shard.query(&QueryRequest::from_json(&body)?)?;
-    Ok(ok(hits(&found), t))
+    Ok(ok(hits(&run_query(&app, &name, body)?), t))
 }
 
 /// `POST /collections/{name}/points/query/batch`: `{"searches": [query, ...]}`, one state for
@@ -131,38 +163,29 @@ pub(crate) async fn query(
 pub(crate) async fn query_batch(
     State(app): State<AppState>,
     Path(name): Path<String>,
-    JsonBody(mut body): JsonBody,
+    JsonBody(body): JsonBody,
 ) -> Result<Response> {
     let t = Instant::now();
-    let c = app.collections.get(&name)?;
-    let mut searches = match body.get_mut("searches") {
-        Some(Value::Array(list)) => std::mem::take(list),
-        _ => return Err(bad("searches", "expected a list of queries")),
-    };
-    for s in &mut searches {
-        lookup::resolve(s, &app.collections)?;
-    }
-    let reqs = searches
-        .iter()
-        .map(QueryRequest::from_json)
-        .collect::<sextant_shard::Result<Vec<_>>>()?;
-    let answers = c
-        .shard
-        .query_batch(&reqs)
-        .into_iter()
-        .map(|a| a.map(|r| hits(&r)))
-        .collect::<sextant_shard::Result<Vec<_>>>()?;
-    Ok(ok(json!(answers), t))
+    let answers = run_batch(&app, &name, searches(body)?)?;
+    Ok(ok(
+        json!(answers.iter().map(|r| hits(r)).collect::<Vec<_>>()),
+        t,
+    ))
 }
 
 /// `POST /collections/{name}/points/query/groups`.
 pub(crate) async fn query_groups(
     State(app): State<AppState>,
     Path(name): Path<String>,
-    JsonBody(mut body): JsonBody,
+    JsonBody(body): JsonBody,
 ) -> Result<Response> {
     let t = Instant::now();
-    let c = app.collections.get(&name)?;
+    Ok(ok(run_groups(&app, &name, body)?, t))
+}
+
+/// A groups body answered as Qdrant's `{"groups": [{"id", "hits", "lookup"}]}`.
+pub(super) fn run_groups(app: &AppState, name: &str, mut body: Value) -> Result<Value> {
+    let c = app.collections.get(name)?;
     let with_lookup = body
         .as_object_mut()
         .and_then(|m| m.remove("with_lookup"))
@@ -188,7 +211,7 @@ pub(crate) async fn query_groups(
             json!({"id": id, "hits": g.hits.iter().map(scored_json).collect::<Vec<_>>(), "lookup": lookup})
         })
         .collect();
-    Ok(ok(json!({"groups": groups}), t))
+    Ok(json!({"groups": groups}))
 }
 
 /// `POST /collections/{name}/facet`: `{"key", "filter", "limit" (10), "exact"}` (counts are
