@@ -15,7 +15,10 @@ distance, and two sparse ones (plain and with the IDF modifier); integer and UUI
 that replace points, deletes by id and by filter, upserts with `update_filter` and
 `update_mode`, vectors updated and deleted, set (at nested keys too) / overwrite / delete /
 clear payload by ids or by filter, field indexes created and dropped along the way (filters
-must not change answers). Exits 1 on any mismatch.
+must not change answers). Not compared, and counted in the summary: IDF queries after a
+delete, queries naming a point that lacks the vector, fused queries after ties in a prefetch,
+MMR answers after an exact tie of MMR scores (found with exact arithmetic). Exits 1 on any
+mismatch.
 
     python shard.py --bin target/debug/examples/shard_script [--steps 400] [--seed 7] [--no-deletes]
 
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import uuid
 import warnings
+from fractions import Fraction
 
 from qdrant_client import QdrantClient, models
 
@@ -361,6 +365,48 @@ def selector(op):
 TIED_PREFETCH = set()
 
 
+# Steps whose MMR selection meets an exact tie (Euclid or Manhattan on the four-decimal
+# coordinates, computed exactly): which point comes next is then float rounding's choice.
+MMR_TIED = set()
+
+
+def mmr_tied(client, body, groups):
+    try:
+        return mmr_tie_found(client, body, groups)
+    except ValueError:
+        return False
+
+
+def mmr_tie_found(client, body, groups):
+    q = body.get("query")
+    using = body.get("using")
+    if not (isinstance(q, dict) and "mmr" in q and isinstance(q["nearest"], list)
+            and DISTANCES.get(using) in ("Euclid", "Manhattan")):
+        return False
+    mmr = q.get("mmr") or {}
+    n_all = client.count("c").count
+    wanted = n_all if groups else body.get("limit", 10) + body.get("offset", 0)
+    plain = {k: v for k, v in body.items() if k not in ("group_by", "group_size")}
+    found = run_query(client, {**plain, "query": q["nearest"], "offset": 0,
+                               "limit": mmr.get("candidates_limit") or wanted})
+    exact = lambda v: [Fraction(str(round(x, 4))) for x in v]
+    vecs = {str(p.id): exact(p.vector[using]) for p in client.retrieve("c", [h.id for h in found], with_vectors=[using])}
+    ids = [str(h.id) for h in found]
+    diff = (lambda a, b: -sum(abs(x - y) for x, y in zip(a, b))) if DISTANCES[using] == "Manhattan" else (
+        lambda a, b: -sum((x - y) ** 2 for x, y in zip(a, b)))
+    query = exact(q["nearest"])
+    lam = 1 - Fraction(str(mmr["diversity"] if mmr.get("diversity") is not None else 0.5))
+    selected, pending = ids[:1], ids[1:]
+    while pending and len(selected) < wanted:
+        scores = [lam * diff(query, vecs[p]) - (1 - lam) * max(diff(vecs[p], vecs[s]) for s in selected)
+                  for p in pending]
+        best = max(scores)
+        if scores.count(best) > 1:
+            return True
+        selected.append(pending.pop(scores.index(best)))
+    return False
+
+
 def tied(hits):
     return any(close(a.score, b.score) for a, b in zip(hits, hits[1:]))
 
@@ -415,12 +461,16 @@ def local_mode(steps):
                 results.append([[h.id, h.score, h.payload, h.order_value] for h in hits])
                 if any(tied(run_query(client, p)) for p in step["query"].get("prefetch", [])):
                     TIED_PREFETCH.add(len(results) - 1)
+                if mmr_tied(client, step["query"], groups=False):
+                    MMR_TIED.add(len(results) - 1)
             except ValueError as e:
                 results.append({"error": str(e)})
         elif "groups" in step:
             try:
                 groups = run_query(client, step["groups"], groups=True)
                 results.append([[g.id, [[h.id, h.score, h.payload] for h in g.hits]] for g in groups])
+                if mmr_tied(client, step["groups"], groups=True):
+                    MMR_TIED.add(len(results) - 1)
             except ValueError as e:
                 results.append({"error": str(e)})
         elif "count" in step:
@@ -551,7 +601,7 @@ def main():
                          capture_output=True, text=True, check=True)
     ours = [json.loads(line) for line in run.stdout.splitlines()]
     theirs = local_mode(steps)
-    bad = skipped = no_vector = tied_prefetch = 0
+    bad = skipped = no_vector = tied_prefetch = mmr_tied = 0
     kinds = {}
     deleted = False
     for i, (step, o, t) in enumerate(zip(steps, ours, theirs)):
@@ -571,6 +621,9 @@ def main():
         if i in TIED_PREFETCH and compare(step, o, t):
             tied_prefetch += 1
             continue
+        if i in MMR_TIED and compare(step, o, t):
+            mmr_tied += 1
+            continue
         if isinstance(o, dict) and "has no vector" in o.get("error", ""):
             # A point named as an example lacks the vector: Qdrant refuses, Local Mode scores
             # with whatever its array holds at that row.
@@ -584,9 +637,9 @@ def main():
         print(f"{len(ours)} answers for {len(steps)} steps")
         bad += 1
     print(f"shard conformance: {len(steps)} steps {kinds}, {skipped} IDF queries after a delete, "
-          f"{no_vector} queries naming a point without the vector and {tied_prefetch} fused "
-          f"queries differing after ties in a prefetch not compared, {bad} differences from "
-          f"Local Mode")
+          f"{no_vector} queries naming a point without the vector, {tied_prefetch} fused "
+          f"queries differing after ties in a prefetch and {mmr_tied} MMR answers differing after "
+          f"an exact tie not compared, {bad} differences from Local Mode")
     sys.exit(1 if bad else 0)
 
 
