@@ -46,6 +46,9 @@ pub struct ShardArgs {
     /// Candidates found on codes per result, rescored with the floats.
     #[arg(long, default_value_t = 2.0)]
     oversampling: f64,
+    /// How the dense vectors are stored: float32 or float16.
+    #[arg(long, default_value = "float32")]
+    datatype: String,
     /// Links per node.
     #[arg(long, default_value_t = 16)]
     m: usize,
@@ -232,6 +235,8 @@ fn config(
     sparse: bool,
 ) -> Result<ShardConfig, String> {
     let mut params = VectorParams::new(dim, distance);
+    params.datatype = serde_json::from_value(json!(args.datatype))
+        .map_err(|e| format!("--datatype {}: {e}", args.datatype))?;
     params.hnsw = Some(sextant_hnsw::HnswConfig {
         ef_construction: args.ef_construction,
         ..sextant_hnsw::HnswConfig::with_m(args.m)
@@ -413,7 +418,7 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
     let mut report = Report::new(
         dataset_header(&ds, data.queries.len()),
         json!({"k": args.k, "m": args.m, "ef_construction": args.ef_construction, "ef": args.ef,
-               "quantization": args.quantization, "oversampling": args.oversampling, "threads": args.threads,
+               "quantization": args.quantization, "oversampling": args.oversampling, "datatype": args.datatype, "threads": args.threads,
                "batch": args.batch, "durability": args.durability, "filters": filters,
                "max_points": args.max_points,
                "sparse": args.sparse.as_ref().map(|p| p.display().to_string()),

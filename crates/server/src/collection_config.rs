@@ -8,8 +8,9 @@
 //! quantile, `binary` → binary codes of the given encoding, `product` → product codes of the
 //! given compression; the thresholds Qdrant counts in kilobytes of vectors
 //! (`optimizers_config.indexing_threshold`, `hnsw_config.full_scan_threshold`) → points of
-//! the collection's widest vector. Refused with a message: multivectors, datatypes other than
-//! `float32`. Accepted and echoed without effect: `on_disk` (vectors are read in place through
+//! the collection's widest vector; `datatype` `float16` → f16 rows (`float32` the default).
+//! Refused with a message: multivectors, the `uint8` datatype. Accepted and echoed without
+//! effect: `on_disk` (vectors are read in place through
 //! mmap either way), `on_disk_payload`, sharding and replication settings, `wal_config`.
 
 use serde_json::{Map, Value, json};
@@ -122,15 +123,16 @@ pub fn shard_config(body: &Value) -> Result<ShardConfig> {
                 format!("{name:?}: multivectors are not supported"),
             ));
         }
-        match field(p, "datatype").and_then(Value::as_str) {
-            None | Some("float32") => {}
-            Some(t) => {
+        let datatype = match field(p, "datatype").map(|t| (t, t.as_str())) {
+            None | Some((_, Some("float32"))) => None,
+            Some((_, Some("float16"))) => Some("float16"),
+            Some((t, _)) => {
                 return Err(bad(
                     "vectors",
-                    format!("{name:?}: datatype {t} is not supported (float32 only)"),
+                    format!("{name:?}: datatype {t} is not supported (float32 and float16 are)"),
                 ));
             }
-        }
+        };
         let own = field(p, "hnsw_config")
             .and_then(Value::as_object)
             .unwrap_or(&empty);
@@ -143,6 +145,9 @@ pub fn shard_config(body: &Value) -> Result<ShardConfig> {
         });
         if let Some(q) = field(p, "quantization_config").or(quantization) {
             params["quantization"] = codec(q, size)?;
+        }
+        if let Some(d) = datatype {
+            params["datatype"] = json!(d);
         }
         vectors.insert(name, params);
     }
@@ -306,8 +311,8 @@ mod tests {
     fn what_we_cannot_hold_is_refused() {
         for (body, says) in [
             (
-                json!({"vectors": {"size": 4, "distance": "Cosine", "datatype": "float16"}}),
-                "datatype",
+                json!({"vectors": {"size": 4, "distance": "Cosine", "datatype": "uint8"}}),
+                "datatype \"uint8\" is not supported",
             ),
             (
                 json!({"vectors": {"size": 4, "distance": "Cosine", "multivector_config": {"comparator": "max_sim"}}}),

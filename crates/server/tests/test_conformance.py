@@ -341,6 +341,28 @@ def test_older_search_endpoints(pair):
                                  json={"vector": {"name": "c", "vector": q}})
 
 
+def test_float16_vectors(server):
+    """A `float16` vector (values f16 holds exactly, so Local Mode, which keeps float32,
+    scores the same): the same answers, the datatype echoed, the values read back."""
+    ours, local = server.client(), QdrantClient(":memory:")
+    r = random.Random(16)
+    exact = lambda: [r.randint(-256, 256) / 256 for _ in range(DIM)]
+    pts = [models.PointStruct(id=i, vector={"h": exact()}, payload={"g": i % 3}) for i in range(200)]
+    for c in (ours, local):
+        c.create_collection("h", vectors_config={"h": models.VectorParams(
+            size=DIM, distance=models.Distance.DOT, datatype=models.Datatype.FLOAT16)})
+        c.upsert("h", points=pts, wait=True)
+    info = ours.get_collection("h")
+    assert info.config.params.vectors["h"].datatype == models.Datatype.FLOAT16
+    for _ in range(10):
+        q = exact()
+        a, b = (c.query_points("h", query=q, using="h", limit=8, with_payload=True).points for c in (ours, local))
+        assert_same_hits(a, b)
+    a, b = (c.retrieve("h", ids=[5, 77], with_vectors=True) for c in (ours, local))
+    assert [p.vector for p in a] == [p.vector for p in b]
+    ours.delete_collection("h")
+
+
 @pytest.mark.parametrize("group_by", ["g", "tag"])
 def test_query_groups(pair, group_by):
     q = vec(random.Random(group_by))

@@ -190,13 +190,11 @@ impl State {
         if let Some(c) = self.columns.iter_mut().find(|c| c.name == name) {
             match v {
                 Some(Vector::Dense(v)) => {
-                    let distance = c.distance;
-                    let dst = c.row_mut(o);
-                    dst.copy_from_slice(v);
-                    distance
-                        .prepare(dst, v.len())
+                    let mut prepared = v.clone();
+                    c.distance
+                        .prepare(&mut prepared, v.len())
                         .map_err(|e| Error::bad(format!("point {id}: {e}")))?;
-                    c.present.insert(o);
+                    c.set(o, &prepared);
                 }
                 _ => {
                     c.present.remove(o);

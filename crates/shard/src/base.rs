@@ -10,16 +10,17 @@
 //! | size | field |
 //! | --- | --- |
 //! | 8 | magic `SXSHBAS1` |
-//! | 4 | format version (1) |
+//! | 4 | format version (2; 1 still read) |
 //! | 8 | `version`: the log index of the first operation not in this file |
 //! | 8 | `N`: slots (offsets `0..N`) |
 //! | 4 | dense vectors D; then D × (name: u32 length + UTF-8, size: u32) |
 //! | 4 | sparse vectors S; then S × name |
+//! | D | per dense vector its datatype: 0 f32, 1 f16 (format 2; format 1 holds f32 only and lacks these bytes) |
 //! | N | per slot: 0 free, 1 an integer id, 2 a UUID |
 //! | 16·N | per slot: the id (u128; an integer id in its low 64 bits; 0 when free) |
 //! | 8·N | per slot: the version (the log index of the last operation that changed it) |
 //! | 8·(N+1) | payload starts: slot `o`'s payload (a JSON object) is bytes `starts[o]..starts[o+1]` of the payload blob; empty when free |
-//! | per dense vector | 8·⌈N/64⌉ presence bits (bit `o % 64` of word `o / 64`), then 4·size·N values (f32, as stored: cosine vectors normalized; zeros where absent) |
+//! | per dense vector | 8·⌈N/64⌉ presence bits (bit `o % 64` of word `o / 64`), then w·size·N values (w = 4 for f32, 2 for f16; as stored: cosine vectors normalized; zeros where absent), then zero bytes to a multiple of 8 |
 //! | per sparse vector | 8·(N+1) starts into its entries (empty when absent: a vector of no entries is stored as absent), then 4·P indices (u32, increasing per vector), then 4·P values (f32) |
 //! | 8 + K | the payload blob: its length K (u64), then the bytes |
 //! | 4 | CRC32C of every byte before it |
@@ -34,14 +35,15 @@ use std::sync::Arc;
 use sextant_core::{PointId, PointOffset, SparseVector};
 use sextant_mmap_advice::{MmapFile, header};
 
+use crate::config::Datatype;
 use crate::error::{Error, Result};
 use crate::reader::{Reader, Shape};
 use crate::state::State;
 
 /// The file's magic.
 const MAGIC: &[u8; 8] = b"SXSHBAS1";
-/// The format version written.
-const VERSION: u32 = 1;
+/// The format version written (2: datatypes; 1, all f32, still read).
+const VERSION: u32 = 2;
 /// The base file's name in its folder.
 pub(crate) const FILE: &str = "base.bin";
 
@@ -60,6 +62,9 @@ pub(crate) fn write(state: &State, version: u64) -> Vec<u8> {
     w.extend_from_slice(&version.to_le_bytes());
     w.extend_from_slice(&(n as u64).to_le_bytes());
     state.shape().write(&mut w);
+    for c in &state.columns {
+        w.push(datatype_byte(c.datatype));
+    }
     pad(&mut w);
     for s in &state.slots {
         w.push(match s.as_ref().map(|s| s.id) {
@@ -96,12 +101,17 @@ pub(crate) fn write(state: &State, version: u64) -> Vec<u8> {
         words
             .iter()
             .for_each(|x| w.extend_from_slice(&x.to_le_bytes()));
+        let width = width(c.datatype);
         for o in 0..n as PointOffset {
             match c.get(o) {
+                Some(v) if width == 2 => v
+                    .iter()
+                    .for_each(|&x| w.extend_from_slice(&half::f16::from_f32(x).to_le_bytes())),
                 Some(v) => v.iter().for_each(|x| w.extend_from_slice(&x.to_le_bytes())),
-                None => w.resize(w.len() + 4 * c.size, 0),
+                None => w.resize(w.len() + width * c.size, 0),
             }
         }
+        pad(&mut w);
     }
     for c in &state.sparse {
         let held = |o: PointOffset| c.get(o).filter(|v| !v.is_empty());
@@ -134,8 +144,26 @@ pub(crate) fn write(state: &State, version: u64) -> Vec<u8> {
 #[derive(Debug, Clone, Copy)]
 struct DenseAt {
     size: usize,
+    /// Bytes a value.
+    width: usize,
     presence: usize,
     values: usize,
+}
+
+/// A datatype's byte in the file.
+fn datatype_byte(d: Datatype) -> u8 {
+    match d {
+        Datatype::Float16 => 1,
+        _ => 0,
+    }
+}
+
+/// Bytes a value of a datatype takes in the file.
+fn width(d: Datatype) -> usize {
+    match d {
+        Datatype::Float16 => 2,
+        _ => 4,
+    }
 }
 
 /// Where a sparse vector's arrays are in the file.
@@ -201,7 +229,7 @@ impl Base {
 /// where everything is.
 fn parse(bytes: &[u8], shape: &Shape) -> std::result::Result<Layout, String> {
     {
-        header::check_start(bytes, 40, MAGIC, "shard base file", VERSION..=VERSION)
+        let format = header::check_start(bytes, 40, MAGIC, "shard base file", 1..=VERSION)
             .map_err(|e| e.to_string())?;
         let body = header::check_seal(bytes).map_err(|e| e.to_string())?;
         let mut r = Reader {
@@ -216,7 +244,21 @@ fn parse(bytes: &[u8], shape: &Shape) -> std::result::Result<Layout, String> {
         }
         let n = n as usize;
         r.shape(shape)?;
-        let sizes = shape.dense.iter().map(|&(_, size)| size);
+        let mut widths = Vec::with_capacity(shape.dense.len());
+        for (i, (name, _)) in shape.dense.iter().enumerate() {
+            let want = shape.datatypes.get(i).copied().unwrap_or_default();
+            let held = match format {
+                1 => 0,
+                _ => r.take(1, "a datatype")?[0],
+            };
+            if held != datatype_byte(want) {
+                return Err(format!(
+                    "vector {name:?}: datatype byte {held}, the config says {want:?}"
+                ));
+            }
+            widths.push(width(want));
+        }
+        let sizes = shape.dense.iter().map(|&(_, size)| size).zip(widths);
         let align = |r: &mut Reader<'_>| -> std::result::Result<(), String> {
             let at = r.at;
             let gap = r.take((8 - at % 8) % 8, "padding")?;
@@ -239,7 +281,7 @@ fn parse(bytes: &[u8], shape: &Shape) -> std::result::Result<Layout, String> {
         let payload_starts = r.at;
         let starts = rising(&mut r, n + 1, "payload starts")?;
         let mut dense_at = Vec::with_capacity(shape.dense.len());
-        for size in sizes {
+        for (size, width) in sizes {
             let presence = r.at;
             let words = r.take(8 * n.div_ceil(64), "presence bits")?;
             for (i, w) in words.chunks_exact(8).enumerate() {
@@ -253,9 +295,13 @@ fn parse(bytes: &[u8], shape: &Shape) -> std::result::Result<Layout, String> {
             }
             let values = r.at;
             // Not read here: the checksum covers them, and reading them all would cost the open.
-            r.take(4 * size * n, "vector values")?;
+            r.take(width * size * n, "vector values")?;
+            if format > 1 {
+                align(&mut r)?;
+            }
             dense_at.push(DenseAt {
                 size,
+                width,
                 presence,
                 values,
             });
@@ -342,6 +388,7 @@ pub(crate) fn check(bytes: &[u8]) -> std::result::Result<(), String> {
     let shape = Shape {
         dense: vec![("a".to_string(), 2)],
         sparse: vec!["s".to_string()],
+        datatypes: vec![Datatype::Float32],
     };
     parse(bytes, &shape).map(|_| ())
 }
@@ -381,11 +428,13 @@ impl Base {
         self.u64_at(at) >> (o % 64) & 1 == 1
     }
 
-    /// The values of dense vector `c` at `o` (zeros where absent).
-    pub fn dense(&self, c: usize, o: PointOffset) -> &[f32] {
+    /// The values of dense vector `c` at `o` (zeros where absent), in its datatype `E` (the
+    /// config's, checked at open).
+    pub fn dense<E: bytemuck::Pod>(&self, c: usize, o: PointOffset) -> &[E] {
         let d = self.l.dense[c];
+        debug_assert_eq!(size_of::<E>(), d.width);
         self.map
-            .view::<f32>(d.values + 4 * d.size * o as usize, d.size)
+            .view::<E>(d.values + d.width * d.size * o as usize, d.size)
             .expect("checked at open: in bounds and aligned")
     }
 

@@ -1,42 +1,156 @@
 //! The vectors of a shard's points, by offset: `Column` (one named dense vector: rows in the
-//! base file, read in place, with the rows changed since and the rows past it in RAM) and
+//! base file, read in place, with the rows changed since and the rows past it in RAM, each
+//! row in the vector's datatype: f32, or f16 when the config says `float16`) and
 //! `SparseColumn` (one named sparse vector, in RAM, with its document frequencies).
+//!
+//! Rows are written as prepared f32 (cosine vectors normalized) and converted to the
+//! datatype there; they are read back widened to f32 (`raw`, `get`), or scored in their own
+//! type through [`ColumnScorer`] (the query converted to the datatype, as Qdrant does).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sextant_core::{BitSet, Distance, PointOffset, SparseVector};
+use half::f16;
+use sextant_core::{
+    BitSet, DenseQueryScorer, DenseVectorSource, Distance, PointOffset, QueryScorer, ScoreType,
+    SparseVector,
+};
 
 use crate::base::Base;
+use crate::config::Datatype;
 
-/// One named dense vector's values, `size` floats per offset, and which offsets have one.
+/// A row element the shard stores: converted from and widened to f32.
+pub(crate) trait Element:
+    Copy + Default + bytemuck::Pod + sextant_core::VectorElement
+{
+    /// The value as stored (f16: rounded to nearest).
+    fn narrow(x: f32) -> Self;
+    /// The value as f32 (exact).
+    fn widen(self) -> f32;
+}
+
+impl Element for f32 {
+    fn narrow(x: f32) -> Self {
+        x
+    }
+    fn widen(self) -> f32 {
+        self
+    }
+}
+
+impl Element for f16 {
+    fn narrow(x: f32) -> Self {
+        f16::from_f32(x)
+    }
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+}
+
+/// One vector's rows in element type `E`.
 #[derive(Debug)]
-pub(crate) struct Column {
-    pub name: String,
-    pub size: usize,
-    pub distance: Distance,
+pub(crate) struct Rows<E> {
+    size: usize,
     /// The base file and this vector's place in it: rows below `base_rows` are read there
     /// unless `overlay` holds them.
     base: Option<(Arc<Base>, usize)>,
     base_rows: usize,
     /// Base rows written since the base.
-    overlay: HashMap<PointOffset, Box<[f32]>>,
+    overlay: HashMap<PointOffset, Box<[E]>>,
     /// Rows from `base_rows` on.
-    tail: Vec<f32>,
+    tail: Vec<E>,
+}
+
+impl<E: Element> Rows<E> {
+    fn new(size: usize, base: Option<(&Arc<Base>, usize)>) -> Self {
+        Self {
+            size,
+            base_rows: base.map_or(0, |(b, _)| b.slots),
+            base: base.map(|(b, at)| (b.clone(), at)),
+            overlay: HashMap::new(),
+            tail: Vec::new(),
+        }
+    }
+
+    /// The row of `o` (zeros if it never held one, its last values if it was removed).
+    pub fn raw(&self, o: PointOffset) -> &[E] {
+        let at = o as usize;
+        if at < self.base_rows {
+            if let Some(v) = self.overlay.get(&o) {
+                return v;
+            }
+            let (base, c) = self.base.as_ref().expect("base rows come from a base");
+            return base.dense::<E>(*c, o);
+        }
+        let row = at - self.base_rows;
+        &self.tail[row * self.size..(row + 1) * self.size]
+    }
+
+    /// Writes the row of `o` (rows up to `o` exist after).
+    fn set(&mut self, o: PointOffset, values: impl ExactSizeIterator<Item = E>) {
+        let at = o as usize;
+        let dst: &mut [E] = if at < self.base_rows {
+            let size = self.size;
+            self.overlay
+                .entry(o)
+                .or_insert_with(|| vec![E::default(); size].into())
+        } else {
+            let row = at - self.base_rows;
+            if self.tail.len() < (row + 1) * self.size {
+                self.tail.resize((row + 1) * self.size, E::default());
+            }
+            &mut self.tail[row * self.size..(row + 1) * self.size]
+        };
+        dst.iter_mut().zip(values).for_each(|(d, v)| *d = v);
+    }
+
+    fn rows(&self) -> usize {
+        self.base_rows + self.tail.len() / self.size
+    }
+}
+
+/// A column's rows in its datatype.
+#[derive(Debug)]
+pub(crate) enum Values {
+    F32(Rows<f32>),
+    F16(Rows<f16>),
+}
+
+/// One named dense vector's values, `size` per offset, and which offsets have one.
+#[derive(Debug)]
+pub(crate) struct Column {
+    pub name: String,
+    pub size: usize,
+    pub distance: Distance,
+    pub datatype: Datatype,
+    values: Values,
     pub present: BitSet,
 }
 
 impl Column {
     /// An empty column.
-    pub fn new(name: String, size: usize, distance: Distance) -> Self {
+    pub fn new(name: String, size: usize, distance: Distance, datatype: Datatype) -> Self {
+        Self::with_base(name, size, distance, datatype, None)
+    }
+
+    fn with_base(
+        name: String,
+        size: usize,
+        distance: Distance,
+        datatype: Datatype,
+        base: Option<(&Arc<Base>, usize)>,
+    ) -> Self {
+        let values = match datatype {
+            Datatype::Float16 => Values::F16(Rows::new(size, base)),
+            _ => Values::F32(Rows::new(size, base)),
+        };
         Self {
             name,
             size,
             distance,
-            base: None,
-            base_rows: 0,
-            overlay: HashMap::new(),
-            tail: Vec::new(),
+            datatype,
+            values,
             present: BitSet::new(0),
         }
     }
@@ -46,6 +160,7 @@ impl Column {
         name: String,
         size: usize,
         distance: Distance,
+        datatype: Datatype,
         base: &Arc<Base>,
         at: usize,
     ) -> Self {
@@ -56,10 +171,8 @@ impl Column {
             }
         }
         Self {
-            base: Some((base.clone(), at)),
-            base_rows: base.slots,
             present,
-            ..Self::new(name, size, distance)
+            ..Self::with_base(name, size, distance, datatype, Some((base, at)))
         }
     }
 
@@ -72,82 +185,178 @@ impl Column {
         at: usize,
         changed: impl Fn(PointOffset) -> bool,
     ) -> Self {
-        let mut next = Self::on_base(self.name.clone(), self.size, self.distance, base, at);
+        let mut next = Self::on_base(
+            self.name.clone(),
+            self.size,
+            self.distance,
+            self.datatype,
+            base,
+            at,
+        );
         next.present = self.present.clone();
         for o in self.present.iter() {
-            if (o as usize) >= base.slots || changed(o) {
-                next.row_mut(o).copy_from_slice(self.raw(o));
+            if (o as usize) < base.slots && !changed(o) {
+                continue;
+            }
+            match (&mut next.values, &self.values) {
+                (Values::F32(n), Values::F32(s)) => n.set(o, s.raw(o).iter().copied()),
+                (Values::F16(n), Values::F16(s)) => n.set(o, s.raw(o).iter().copied()),
+                _ => unreachable!("a column keeps its datatype"),
             }
         }
         next
     }
 
-    /// The values at `o`, whether it holds a vector or not (zeros if it never did, the
-    /// last values if it was removed). `o` must be below the column's length.
-    pub fn raw(&self, o: PointOffset) -> &[f32] {
-        let at = o as usize;
-        if at < self.base_rows {
-            if let Some(v) = self.overlay.get(&o) {
-                return v;
-            }
-            let (base, c) = self.base.as_ref().expect("base rows come from a base");
-            return base.dense(*c, o);
+    /// The values at `o` as f32, whether it holds a vector or not (zeros if it never did,
+    /// the last values if it was removed). `o` must be below the column's length.
+    pub fn raw(&self, o: PointOffset) -> Cow<'_, [f32]> {
+        match &self.values {
+            Values::F32(r) => Cow::Borrowed(r.raw(o)),
+            Values::F16(r) => Cow::Owned(r.raw(o).iter().map(|x| x.widen()).collect()),
         }
-        let row = at - self.base_rows;
-        &self.tail[row * self.size..(row + 1) * self.size]
+    }
+
+    /// Starts loading the row of `o` into cache.
+    pub fn prefetch(&self, o: PointOffset) {
+        match &self.values {
+            Values::F32(r) => sextant_core::kernels::prefetch(r.raw(o)),
+            Values::F16(r) => sextant_core::kernels::prefetch(r.raw(o)),
+        }
     }
 
     /// True when the row of `o` is still read from the base file: unchanged since the base
     /// was written.
     pub fn is_base_row(&self, o: PointOffset) -> bool {
-        (o as usize) < self.base_rows && !self.overlay.contains_key(&o)
+        let (base_rows, overlay) = match &self.values {
+            Values::F32(r) => (r.base_rows, r.overlay.contains_key(&o)),
+            Values::F16(r) => (r.base_rows, r.overlay.contains_key(&o)),
+        };
+        (o as usize) < base_rows && !overlay
     }
 
-    /// The vector of `o`, if it has one.
-    pub fn get(&self, o: PointOffset) -> Option<&[f32]> {
+    /// The vector of `o` as f32, if it has one.
+    pub fn get(&self, o: PointOffset) -> Option<Cow<'_, [f32]>> {
         self.present.contains(o).then(|| self.raw(o))
     }
 
-    /// The row of `o`, writable (a base row is copied to RAM first; rows up to `o` exist
-    /// after).
-    pub fn row_mut(&mut self, o: PointOffset) -> &mut [f32] {
-        let at = o as usize;
-        self.present.grow(at + 1);
-        if at < self.base_rows {
-            let (base, c) = self.base.as_ref().expect("base rows come from a base");
-            return self
-                .overlay
-                .entry(o)
-                .or_insert_with(|| base.dense(*c, o).into());
+    /// Writes the prepared values `v` as the vector of `o` (converted to the datatype).
+    pub fn set(&mut self, o: PointOffset, v: &[f32]) {
+        self.present.grow(o as usize + 1);
+        match &mut self.values {
+            Values::F32(r) => r.set(o, v.iter().copied()),
+            Values::F16(r) => r.set(o, v.iter().map(|&x| f16::narrow(x))),
         }
-        let row = at - self.base_rows;
-        if self.tail.len() < (row + 1) * self.size {
-            self.tail.resize((row + 1) * self.size, 0.0);
-        }
-        &mut self.tail[row * self.size..(row + 1) * self.size]
+        self.present.insert(o);
     }
 
-    /// Rows the column has.
-    fn rows(&self) -> usize {
-        self.base_rows + self.tail.len() / self.size
+    /// `v` as the column stores it (rounded to f16 for a `float16` vector), widened back.
+    pub fn stored(&self, v: &mut [f32]) {
+        if let Values::F16(_) = self.values {
+            v.iter_mut().for_each(|x| *x = f16::narrow(*x).widen());
+        }
+    }
+
+    /// A scorer of every row against `query` (prepared again and converted to the datatype):
+    /// what the exact scans score with the SIMD kernels.
+    pub fn scorer(&self, query: &[f32]) -> sextant_core::Result<ColumnScorer<'_>> {
+        self.scorer_over(None, query)
+    }
+
+    /// A scorer of the rows of `nodes` (node `i` is offset `nodes[i]`) against `query`: what
+    /// a graph over the column searches and rescores with.
+    pub fn node_scorer<'a>(
+        &'a self,
+        nodes: &'a [PointOffset],
+        query: &[f32],
+    ) -> sextant_core::Result<ColumnScorer<'a>> {
+        self.scorer_over(Some(nodes), query)
+    }
+
+    fn scorer_over<'a>(
+        &'a self,
+        nodes: Option<&'a [PointOffset]>,
+        query: &[f32],
+    ) -> sextant_core::Result<ColumnScorer<'a>> {
+        Ok(match &self.values {
+            Values::F32(rows) => ColumnScorer::F32(DenseQueryScorer::new(
+                Typed {
+                    column: self,
+                    rows,
+                    nodes,
+                },
+                self.distance,
+                query,
+            )?),
+            Values::F16(rows) => ColumnScorer::F16(DenseQueryScorer::new(
+                Typed {
+                    column: self,
+                    rows,
+                    nodes,
+                },
+                self.distance,
+                query,
+            )?),
+        })
     }
 }
 
-/// The column's values by offset (every slot; one without a vector reads as zeros or its last
-/// values): what the exact scans score with the SIMD kernels.
-impl sextant_core::DenseVectorSource for Column {
-    type Element = f32;
+/// A column's rows in their own type, by offset or through a node → offset map.
+pub(crate) struct Typed<'a, E> {
+    column: &'a Column,
+    rows: &'a Rows<E>,
+    nodes: Option<&'a [PointOffset]>,
+}
+
+impl<E: Element> DenseVectorSource for Typed<'_, E> {
+    type Element = E;
     fn dim(&self) -> usize {
-        self.size
+        self.column.size
     }
     fn len(&self) -> usize {
-        self.rows()
+        self.nodes.map_or_else(|| self.rows.rows(), <[_]>::len)
     }
-    fn vector(&self, o: PointOffset) -> &[f32] {
-        self.raw(o)
+    fn vector(&self, i: PointOffset) -> &[E] {
+        // Through a graph's node map, a point deleted since the build keeps its old values
+        // (the node is stale, filtered out of every result; only the walk reads it).
+        self.rows.raw(self.nodes.map_or(i, |n| n[i as usize]))
     }
     fn prepared_for(&self) -> Option<Distance> {
-        Some(self.distance)
+        Some(self.column.distance)
+    }
+}
+
+/// Scores a column's rows in their datatype.
+pub(crate) enum ColumnScorer<'a> {
+    F32(DenseQueryScorer<Typed<'a, f32>>),
+    F16(DenseQueryScorer<Typed<'a, f16>>),
+}
+
+macro_rules! each_scorer {
+    ($s:expr, $x:ident => $e:expr) => {
+        match $s {
+            ColumnScorer::F32($x) => $e,
+            ColumnScorer::F16($x) => $e,
+        }
+    };
+}
+
+impl QueryScorer for ColumnScorer<'_> {
+    fn len(&self) -> usize {
+        each_scorer!(self, s => s.len())
+    }
+    fn score_point(&self, point: PointOffset) -> ScoreType {
+        each_scorer!(self, s => s.score_point(point))
+    }
+    fn score_points(&self, points: &[PointOffset], scores: &mut [ScoreType]) {
+        each_scorer!(self, s => s.score_points(points, scores))
+    }
+    fn score_points_above(
+        &self,
+        points: &[PointOffset],
+        floor: ScoreType,
+        scores: &mut [ScoreType],
+    ) {
+        each_scorer!(self, s => s.score_points_above(points, floor, scores))
     }
 }
 

@@ -98,6 +98,32 @@ pub struct VectorParams {
     /// the graph is searched on the floats).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantization: Option<QuantizationConfig>,
+    /// How the values are stored (Qdrant's `datatype`; `float32` when not given).
+    #[serde(default, skip_serializing_if = "Datatype::is_float32")]
+    pub datatype: Datatype,
+}
+
+/// How a dense vector's values are stored (Qdrant's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Datatype {
+    /// 4 bytes a value.
+    #[default]
+    Float32,
+    /// 2 bytes a value: each prepared value (cosine vectors normalized first) rounded to the
+    /// nearest f16, as Qdrant stores them; queries are rounded the same way and scored in
+    /// f16 (summed in f32). Values beyond f16's ±65504 are refused (Qdrant stores them as
+    /// infinities).
+    Float16,
+    /// 1 byte a value (Qdrant's `uint8`). Not built: refused when a shard is created.
+    Uint8,
+}
+
+impl Datatype {
+    /// The default, `float32` (left out of the config file).
+    pub fn is_float32(&self) -> bool {
+        *self == Datatype::Float32
+    }
 }
 
 impl VectorParams {
@@ -108,7 +134,13 @@ impl VectorParams {
             distance,
             hnsw: None,
             quantization: None,
+            datatype: Datatype::Float32,
         }
+    }
+
+    /// The same vector stored as `datatype`.
+    pub fn with_datatype(self, datatype: Datatype) -> Self {
+        Self { datatype, ..self }
     }
 
     /// Does `optimize` build a graph of this vector (`m` is not 0)?
@@ -178,6 +210,11 @@ impl ShardConfig {
                     p.size
                 ));
             }
+            if p.datatype == Datatype::Uint8 {
+                return Some(format!(
+                    "vector {name:?}: datatype uint8 is not supported (float32 and float16 are)"
+                ));
+            }
             if p.quantization.is_some() && p.distance == Distance::Manhattan {
                 return Some(format!(
                     "vector {name:?}: codes estimate inner products, Manhattan vectors take none"
@@ -208,12 +245,12 @@ impl ShardConfig {
         }
         if let Some((name, p)) = self.vectors.iter().find(|(name, p)| {
             let n = &next.vectors[*name];
-            (n.size, n.distance) != (p.size, p.distance)
+            (n.size, n.distance, n.datatype) != (p.size, p.distance, p.datatype)
         }) {
             let n = &next.vectors[name];
             return Some(format!(
-                "vector {name:?}: size and distance ({} {:?} → {} {:?})",
-                p.size, p.distance, n.size, n.distance
+                "vector {name:?}: size, distance and datatype ({} {:?} {:?} → {} {:?} {:?})",
+                p.size, p.distance, p.datatype, n.size, n.distance, n.datatype
             ));
         }
         (self.durability != next.durability).then(|| "the durability".into())

@@ -5,14 +5,15 @@
 //! exact scan with the offsets at and above `covered`.
 //!
 //! A graph node is a point that held the vector at the build; `nodes` maps it to its offset.
-//! The floats stay in the shard's columns: the graph reads them through [`NodeView`], so a
-//! build's copy of the vectors is dropped once the graph is made.
+//! The vectors stay in the shard's columns: the graph reads them through the column's node
+//! scorer (`Column::node_scorer`, in the column's datatype), so a build's copy of the
+//! vectors is dropped once the graph is made.
 
 use std::sync::Mutex;
 
 use sextant_core::{
-    BitSet, Cardinality, DensePairScorer, DenseQueryScorer, DenseVectorSource, DenseVectors,
-    Distance, PointOffset, ScoredPoint, SparseVector,
+    BitSet, Cardinality, DensePairScorer, DenseVectorSource, DenseVectors, Distance, PointOffset,
+    ScoredPoint, SparseVector,
 };
 use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
 use sextant_payload_index::Filter;
@@ -166,30 +167,6 @@ pub(crate) struct Indexed {
     pub sparse: Vec<Option<SparseIndex>>,
     /// Search contexts reused across queries (their visited sets are sized to the graph).
     contexts: Mutex<Vec<SearchContext>>,
-}
-
-/// A column's vectors in graph node order, read in place.
-pub(crate) struct NodeView<'a> {
-    pub column: &'a Column,
-    pub nodes: &'a [PointOffset],
-}
-
-impl DenseVectorSource for NodeView<'_> {
-    type Element = f32;
-    fn dim(&self) -> usize {
-        self.column.size
-    }
-    fn len(&self) -> usize {
-        self.nodes.len()
-    }
-    fn vector(&self, node: PointOffset) -> &[f32] {
-        // A point deleted since the build keeps its old values in the column (the node is
-        // stale, filtered out of every result; only the walk reads it).
-        self.column.raw(self.nodes[node as usize])
-    }
-    fn prepared_for(&self) -> Option<Distance> {
-        Some(self.column.distance)
-    }
 }
 
 /// One dense vector's points as the build reads them: a copy taken under the read lock.
@@ -385,12 +362,8 @@ impl Indexed {
         let Some(Some(index)) = self.dense.get(column_at) else {
             return Ok(None);
         };
-        let view = NodeView {
-            column,
-            nodes: &index.nodes,
-        };
         let scorer = |e: sextant_core::Error| Error::bad(format!("query vector: {e}"));
-        let floats = DenseQueryScorer::new(&view, column.distance, query).map_err(scorer)?;
+        let floats = column.node_scorer(&index.nodes, query).map_err(scorer)?;
         let codes = match &index.codes {
             Some(c) if !params.quantization.ignore => Some(
                 c.query_scorer(query)

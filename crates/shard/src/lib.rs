@@ -9,11 +9,12 @@
 //! point read in place; `flush` writes what changed since; `open` maps the base and replays
 //! the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
-//! Not built: several segments merged by the optimizer, an automatic optimizer, vector
-//! datatypes other than f32 (the crate README has the list).
+//! Not built: several segments merged by the optimizer, an automatic optimizer, the `uint8`
+//! datatype, multivectors (the crate README has the list).
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
-//!   dense vectors (size, Qdrant's distance names, graph parameters, codec), named sparse
+//!   dense vectors (size, Qdrant's distance names, graph parameters, codec, [`Datatype`]:
+//!   f32, or f16 rows at half the bytes, rounded as Qdrant rounds them), named sparse
 //!   vectors (optional IDF [`Modifier`]), the log's durability and the optimizer's
 //!   thresholds, persisted as `config.json`.
 //! - [`UpdateOp`], [`Point`], [`Vector`]: upsert (with Qdrant's `update_filter` and
@@ -94,7 +95,7 @@ mod snapshot;
 mod state;
 
 pub use config::{
-    MAX_DIM, Modifier, OptimizerConfig, ShardConfig, SparseVectorParams, VectorParams,
+    Datatype, MAX_DIM, Modifier, OptimizerConfig, ShardConfig, SparseVectorParams, VectorParams,
 };
 pub use error::{Error, Result};
 pub use formula::{Decay, DecayKind, Expression, Formula};

@@ -55,10 +55,11 @@ impl State {
                     .distance
                     .prepare(&mut q, column.size)
                     .map_err(|e| Error::bad(format!("query vector: {e}")))?;
-                let rows: Vec<&[f32]> = candidates.iter().map(|&(o, _)| column.raw(o)).collect();
+                column.stored(&mut q);
+                let rows: Vec<_> = candidates.iter().map(|&(o, _)| column.raw(o)).collect();
                 let sim = |a: &[f32], b: &[f32]| f64::from(column.distance.score_f32(a, b));
                 let relevance: Vec<f64> = rows.iter().map(|r| sim(&q, r)).collect();
-                let similar = pairwise(n, |i, j| sim(rows[i], rows[j]));
+                let similar = pairwise(n, |i, j| sim(&rows[i], &rows[j]));
                 (relevance, similar)
             }
             Vector::Sparse { indices, values } => {

@@ -13,7 +13,7 @@ use sextant_core::PointId;
 
 use sextant_payload_index::FieldType;
 
-use crate::config::ShardConfig;
+use crate::config::{Datatype, ShardConfig};
 use crate::error::{Error, Result};
 
 /// A named vector's values: dense (a list of floats) or sparse (`indices` and `values`, in
@@ -383,6 +383,17 @@ pub(crate) fn check_vector(config: &ShardConfig, name: &str, v: &Vector) -> Resu
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
                 return Err(Error::bad(format!(
                     "value {} at {i} is not a finite number",
+                    v[i]
+                )));
+            }
+            // Cosine vectors are normalized first: every value fits.
+            let f16_max = f32::from(half::f16::MAX);
+            if params.datatype == Datatype::Float16
+                && params.distance != sextant_core::Distance::Cosine
+                && let Some(i) = v.iter().position(|x| x.abs() > f16_max)
+            {
+                return Err(Error::bad(format!(
+                    "Wrong input: value {} at {i} is beyond float16's range (±{f16_max}) of vector {name:?}",
                     v[i]
                 )));
             }

@@ -2,7 +2,7 @@
 //! short or damaged file's error says where and what; `put_text` and `Shape`, the pieces the
 //! shard's files write the same way (a length-prefixed string; the vectors' names and sizes).
 
-use crate::config::ShardConfig;
+use crate::config::{Datatype, ShardConfig};
 
 /// Writes `s` as a u32 length then its UTF-8 bytes.
 pub(crate) fn put_text(w: &mut Vec<u8>, s: &str) {
@@ -16,6 +16,8 @@ pub(crate) fn put_text(w: &mut Vec<u8>, s: &str) {
 pub(crate) struct Shape {
     pub dense: Vec<(String, usize)>,
     pub sparse: Vec<String>,
+    /// Each dense vector's datatype (the base file records them; `write` leaves them out).
+    pub datatypes: Vec<Datatype>,
 }
 
 impl Shape {
@@ -26,6 +28,7 @@ impl Shape {
                 .map(|(n, p)| (n.clone(), p.size))
                 .collect(),
             sparse: config.sparse_vectors.keys().cloned().collect(),
+            datatypes: config.vectors.values().map(|p| p.datatype).collect(),
         }
     }
 

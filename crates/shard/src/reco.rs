@@ -297,6 +297,7 @@ impl State {
                         .distance
                         .prepare(&mut v, column.size)
                         .map_err(|e| Error::bad(format!("Wrong input: example vector: {e}")))?;
+                    column.stored(&mut v);
                     Ok(v)
                 }
                 Vector::Sparse { .. } => Err(Error::bad(format!(
@@ -339,7 +340,7 @@ impl State {
                 for o in passing.candidates().filter(|&o| passing.contains(o)) {
                     let Some(row) = column.get(o) else { continue };
                     for (s, e) in sims.iter_mut().zip(ex) {
-                        *s = column.distance.score_f32(e, row);
+                        *s = column.distance.score_f32(e, &row);
                     }
                     top.push(o, scoring.score(&sims));
                 }

@@ -5,9 +5,7 @@
 
 use std::collections::HashMap;
 
-use sextant_core::{
-    BitSet, DenseQueryScorer, Distance, PointOffset, QueryScorer, SparseVector, TopK,
-};
+use sextant_core::{BitSet, Distance, PointOffset, QueryScorer, SparseVector, TopK};
 use sextant_payload_index::Filter;
 use sextant_payload_index::facet::OrderValue;
 use sextant_payload_index::path::JsonPath;
@@ -505,16 +503,17 @@ impl State {
             .filter(|&o| column.present.contains(o) && passes(o))
             .peekable();
         if candidates.peek().is_some() {
-            let scorer = DenseQueryScorer::new(column, column.distance, &q)
+            let scorer = column
+                .scorer(&q)
                 .map_err(|e| Error::bad(format!("query vector: {e}")))?;
             let (mut batch, mut scores) = (Vec::with_capacity(SCAN_BATCH), [0.0; SCAN_BATCH]);
             let mut flush = |batch: &mut Vec<PointOffset>| {
                 for &o in batch.iter().take(SCAN_AHEAD) {
-                    sextant_core::kernels::prefetch(column.raw(o));
+                    column.prefetch(o);
                 }
                 for (i, &o) in batch.iter().enumerate() {
                     if let Some(&next) = batch.get(i + SCAN_AHEAD) {
-                        sextant_core::kernels::prefetch(column.raw(next));
+                        column.prefetch(next);
                     }
                     scores[i] = scorer.score_point(o);
                 }

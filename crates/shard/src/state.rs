@@ -63,7 +63,7 @@ impl State {
         let columns = config
             .vectors
             .iter()
-            .map(|(name, p)| Column::new(name.clone(), p.size, p.distance))
+            .map(|(name, p)| Column::new(name.clone(), p.size, p.distance, p.datatype))
             .collect();
         let sparse = config
             .sparse_vectors
@@ -100,7 +100,7 @@ impl State {
             .columns
             .iter()
             .enumerate()
-            .map(|(i, c)| Column::on_base(c.name.clone(), c.size, c.distance, &base, i))
+            .map(|(i, c)| Column::on_base(c.name.clone(), c.size, c.distance, c.datatype, &base, i))
             .collect();
         state.slots = vec![None; base.slots];
         for o in 0..base.slots as PointOffset {
@@ -134,6 +134,7 @@ impl State {
                 .map(|c| (c.name.clone(), c.size))
                 .collect(),
             sparse: self.sparse.iter().map(|c| c.name.clone()).collect(),
+            datatypes: self.columns.iter().map(|c| c.datatype).collect(),
         }
     }
 
@@ -224,8 +225,7 @@ impl State {
                             p.id, c.name
                         ));
                     }
-                    c.row_mut(o).copy_from_slice(&v);
-                    c.present.insert(o);
+                    c.set(o, &v);
                 }
             }
             for (c, v) in self.sparse.iter_mut().zip(p.sparse) {
@@ -293,7 +293,9 @@ impl State {
                     None => (c.present.iter().collect(), None, None),
                 };
                 let mut flat = Vec::with_capacity(nodes.len() * c.size);
-                nodes.iter().for_each(|&o| flat.extend_from_slice(c.raw(o)));
+                nodes
+                    .iter()
+                    .for_each(|&o| flat.extend_from_slice(&c.raw(o)));
                 let vectors = DenseVectors::from_flat(c.size, flat).expect("whole vectors");
                 let blocks = values
                     .into_iter()

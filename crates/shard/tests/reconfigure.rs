@@ -176,7 +176,7 @@ fn what_an_open_shard_cannot_change_is_refused() {
     let mut durability = config(8);
     durability.durability = sextant_wal::Durability::SyncEach;
     for (bad, says) in [
-        (resized, "size and distance"),
+        (resized, "size, distance and datatype"),
         (renamed, "the set of vectors"),
         (durability, "the durability"),
     ] {
