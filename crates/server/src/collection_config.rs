@@ -8,9 +8,8 @@
 //! quantile, `binary` → binary codes of the given encoding, `product` → product codes of the
 //! given compression; the thresholds Qdrant counts in kilobytes of vectors
 //! (`optimizers_config.indexing_threshold`, `hnsw_config.full_scan_threshold`) → points of
-//! the collection's widest vector; `datatype` `float16` → f16 rows (`float32` the default).
-//! Refused with a message: multivectors, the `uint8` datatype. Accepted and echoed without
-//! effect: `on_disk` (vectors are read in place through
+//! the collection's widest vector; `datatype` → the shard's (`float32` the default, `float16`,
+//! `uint8`). Refused with a message: multivectors. Accepted and echoed without effect: `on_disk` (vectors are read in place through
 //! mmap either way), `on_disk_payload`, sharding and replication settings, `wal_config`.
 
 use serde_json::{Map, Value, json};
@@ -125,11 +124,11 @@ pub fn shard_config(body: &Value) -> Result<ShardConfig> {
         }
         let datatype = match field(p, "datatype").map(|t| (t, t.as_str())) {
             None | Some((_, Some("float32"))) => None,
-            Some((_, Some("float16"))) => Some("float16"),
+            Some((_, Some(d @ ("float16" | "uint8")))) => Some(d),
             Some((t, _)) => {
                 return Err(bad(
                     "vectors",
-                    format!("{name:?}: datatype {t} is not supported (float32 and float16 are)"),
+                    format!("{name:?}: datatype {t}: expected float32, float16 or uint8"),
                 ));
             }
         };
@@ -311,8 +310,8 @@ mod tests {
     fn what_we_cannot_hold_is_refused() {
         for (body, says) in [
             (
-                json!({"vectors": {"size": 4, "distance": "Cosine", "datatype": "uint8"}}),
-                "datatype \"uint8\" is not supported",
+                json!({"vectors": {"size": 4, "distance": "Cosine", "datatype": "float64"}}),
+                "datatype \"float64\": expected",
             ),
             (
                 json!({"vectors": {"size": 4, "distance": "Cosine", "multivector_config": {"comparator": "max_sim"}}}),

@@ -363,6 +363,35 @@ def test_float16_vectors(server):
     ours.delete_collection("h")
 
 
+@pytest.mark.parametrize("distance", list(DISTANCES.values()))
+def test_uint8_vectors(server, distance):
+    """A `uint8` vector of integers 0..=255 (Local Mode keeps them as float32, and a cosine
+    over both norms equals its normalized dot product): the same answers; the same values
+    read back but for cosine, which Qdrant keeps as given and Local Mode normalizes."""
+    ours, local = server.client(), QdrantClient(":memory:")
+    r = random.Random(8)
+    ints = lambda: [float(r.randint(0, 255)) for _ in range(DIM)]
+    pts = [models.PointStruct(id=i, vector={"u": ints()}) for i in range(150)]
+    for c in (ours, local):
+        c.create_collection("u8", vectors_config={"u": models.VectorParams(
+            size=DIM, distance=distance, datatype=models.Datatype.UINT8)})
+        c.upsert("u8", points=pts, wait=True)
+    for _ in range(8):
+        q = ints()
+        a, b = (c.query_points("u8", query=q, using="u", limit=6).points for c in (ours, local))
+        assert_same_hits(a, b)
+    a, b = (c.retrieve("u8", ids=[3, 99], with_vectors=True) for c in (ours, local))
+    if distance == models.Distance.COSINE:
+        # Qdrant keeps uint8 cosine vectors as given (it cannot normalize bytes); Local Mode,
+        # which ignores the datatype, returns them normalized.
+        assert [p.vector["u"] for p in a] == [pts[3].vector["u"], pts[99].vector["u"]]
+    else:
+        assert [p.vector for p in a] == [p.vector for p in b]
+    with pytest.raises(UnexpectedResponse, match="0..=255"):
+        ours.upsert("u8", points=[models.PointStruct(id=1, vector={"u": [300.0] * DIM})])
+    ours.delete_collection("u8")
+
+
 @pytest.mark.parametrize("group_by", ["g", "tag"])
 def test_query_groups(pair, group_by):
     q = vec(random.Random(group_by))

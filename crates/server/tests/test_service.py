@@ -58,7 +58,7 @@ def test_bad_input_is_a_4xx_and_the_server_goes_on(server):
          400, "Invalid score pattern"),
         ("GET", "/collections/bad/points/77", {}, 404, "No point with id 77"),
         ("PUT", "/collections/bad", {"json": {"vectors": {"size": 3, "distance": "Cosine"}}}, 400, "already exists"),
-        ("PUT", "/collections/x", {"json": {"vectors": {"size": 3, "distance": "Cosine", "datatype": "uint8"}}}, 400,
+        ("PUT", "/collections/x", {"json": {"vectors": {"size": 3, "distance": "Cosine", "datatype": "float64"}}}, 400,
          "datatype"),
         ("GET", "/nowhere", {}, 404, "no such endpoint"),
     ]

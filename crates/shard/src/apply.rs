@@ -191,8 +191,7 @@ impl State {
             match v {
                 Some(Vector::Dense(v)) => {
                     let mut prepared = v.clone();
-                    c.distance
-                        .prepare(&mut prepared, v.len())
+                    c.prepare(&mut prepared)
                         .map_err(|e| Error::bad(format!("point {id}: {e}")))?;
                     c.set(o, &prepared);
                 }

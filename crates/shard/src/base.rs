@@ -15,12 +15,12 @@
 //! | 8 | `N`: slots (offsets `0..N`) |
 //! | 4 | dense vectors D; then D × (name: u32 length + UTF-8, size: u32) |
 //! | 4 | sparse vectors S; then S × name |
-//! | D | per dense vector its datatype: 0 f32, 1 f16 (format 2; format 1 holds f32 only and lacks these bytes) |
+//! | D | per dense vector its datatype: 0 f32, 1 f16, 2 u8 (format 2; format 1 holds f32 only and lacks these bytes) |
 //! | N | per slot: 0 free, 1 an integer id, 2 a UUID |
 //! | 16·N | per slot: the id (u128; an integer id in its low 64 bits; 0 when free) |
 //! | 8·N | per slot: the version (the log index of the last operation that changed it) |
 //! | 8·(N+1) | payload starts: slot `o`'s payload (a JSON object) is bytes `starts[o]..starts[o+1]` of the payload blob; empty when free |
-//! | per dense vector | 8·⌈N/64⌉ presence bits (bit `o % 64` of word `o / 64`), then w·size·N values (w = 4 for f32, 2 for f16; as stored: cosine vectors normalized; zeros where absent), then zero bytes to a multiple of 8 |
+//! | per dense vector | 8·⌈N/64⌉ presence bits (bit `o % 64` of word `o / 64`), then w·size·N values (w = 4 for f32, 2 for f16, 1 for u8; as stored: cosine vectors normalized; zeros where absent), then zero bytes to a multiple of 8 |
 //! | per sparse vector | 8·(N+1) starts into its entries (empty when absent: a vector of no entries is stored as absent), then 4·P indices (u32, increasing per vector), then 4·P values (f32) |
 //! | 8 + K | the payload blob: its length K (u64), then the bytes |
 //! | 4 | CRC32C of every byte before it |
@@ -107,6 +107,8 @@ pub(crate) fn write(state: &State, version: u64) -> Vec<u8> {
                 Some(v) if width == 2 => v
                     .iter()
                     .for_each(|&x| w.extend_from_slice(&half::f16::from_f32(x).to_le_bytes())),
+                // Values a `uint8` column holds are integers 0..=255.
+                Some(v) if width == 1 => v.iter().for_each(|&x| w.push(x as u8)),
                 Some(v) => v.iter().for_each(|x| w.extend_from_slice(&x.to_le_bytes())),
                 None => w.resize(w.len() + width * c.size, 0),
             }
@@ -153,16 +155,18 @@ struct DenseAt {
 /// A datatype's byte in the file.
 fn datatype_byte(d: Datatype) -> u8 {
     match d {
+        Datatype::Float32 => 0,
         Datatype::Float16 => 1,
-        _ => 0,
+        Datatype::Uint8 => 2,
     }
 }
 
 /// Bytes a value of a datatype takes in the file.
 fn width(d: Datatype) -> usize {
     match d {
+        Datatype::Float32 => 4,
         Datatype::Float16 => 2,
-        _ => 4,
+        Datatype::Uint8 => 1,
     }
 }
 

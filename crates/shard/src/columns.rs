@@ -1,11 +1,13 @@
 //! The vectors of a shard's points, by offset: `Column` (one named dense vector: rows in the
 //! base file, read in place, with the rows changed since and the rows past it in RAM, each
-//! row in the vector's datatype: f32, or f16 when the config says `float16`) and
-//! `SparseColumn` (one named sparse vector, in RAM, with its document frequencies).
+//! row in the vector's datatype: f32, f16 for `float16`, u8 for `uint8`) and `SparseColumn`
+//! (one named sparse vector, in RAM, with its document frequencies).
 //!
-//! Rows are written as prepared f32 (cosine vectors normalized) and converted to the
-//! datatype there; they are read back widened to f32 (`raw`, `get`), or scored in their own
-//! type through [`ColumnScorer`] (the query converted to the datatype, as Qdrant does).
+//! Rows are written as prepared f32 ([`Column::prepare`]: cosine vectors normalized, except
+//! `uint8` ones, which Qdrant keeps as given and divides by both norms when scoring) and
+//! converted to the datatype there; they are read back widened to f32 (`raw`, `get`), or
+//! scored in their own type through [`ColumnScorer`] (the query converted to the datatype,
+//! as Qdrant does).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -21,9 +23,7 @@ use crate::base::Base;
 use crate::config::Datatype;
 
 /// A row element the shard stores: converted from and widened to f32.
-pub(crate) trait Element:
-    Copy + Default + bytemuck::Pod + sextant_core::VectorElement
-{
+pub(crate) trait Element: Copy + Default + bytemuck::Pod {
     /// The value as stored (f16: rounded to nearest).
     fn narrow(x: f32) -> Self;
     /// The value as f32 (exact).
@@ -36,6 +36,16 @@ impl Element for f32 {
     }
     fn widen(self) -> f32 {
         self
+    }
+}
+
+impl Element for u8 {
+    fn narrow(x: f32) -> Self {
+        // Qdrant's cast: saturating, toward zero.
+        x as u8
+    }
+    fn widen(self) -> f32 {
+        f32::from(self)
     }
 }
 
@@ -115,6 +125,18 @@ impl<E: Element> Rows<E> {
 pub(crate) enum Values {
     F32(Rows<f32>),
     F16(Rows<f16>),
+    U8(Rows<u8>),
+}
+
+/// Runs `$e` with `$r` bound to the rows, whatever their type.
+macro_rules! each_rows {
+    ($v:expr, $r:ident => $e:expr) => {
+        match $v {
+            Values::F32($r) => $e,
+            Values::F16($r) => $e,
+            Values::U8($r) => $e,
+        }
+    };
 }
 
 /// One named dense vector's values, `size` per offset, and which offsets have one.
@@ -142,8 +164,9 @@ impl Column {
         base: Option<(&Arc<Base>, usize)>,
     ) -> Self {
         let values = match datatype {
+            Datatype::Float32 => Values::F32(Rows::new(size, base)),
             Datatype::Float16 => Values::F16(Rows::new(size, base)),
-            _ => Values::F32(Rows::new(size, base)),
+            Datatype::Uint8 => Values::U8(Rows::new(size, base)),
         };
         Self {
             name,
@@ -201,6 +224,7 @@ impl Column {
             match (&mut next.values, &self.values) {
                 (Values::F32(n), Values::F32(s)) => n.set(o, s.raw(o).iter().copied()),
                 (Values::F16(n), Values::F16(s)) => n.set(o, s.raw(o).iter().copied()),
+                (Values::U8(n), Values::U8(s)) => n.set(o, s.raw(o).iter().copied()),
                 _ => unreachable!("a column keeps its datatype"),
             }
         }
@@ -213,24 +237,20 @@ impl Column {
         match &self.values {
             Values::F32(r) => Cow::Borrowed(r.raw(o)),
             Values::F16(r) => Cow::Owned(r.raw(o).iter().map(|x| x.widen()).collect()),
+            Values::U8(r) => Cow::Owned(r.raw(o).iter().map(|x| x.widen()).collect()),
         }
     }
 
     /// Starts loading the row of `o` into cache.
     pub fn prefetch(&self, o: PointOffset) {
-        match &self.values {
-            Values::F32(r) => sextant_core::kernels::prefetch(r.raw(o)),
-            Values::F16(r) => sextant_core::kernels::prefetch(r.raw(o)),
-        }
+        each_rows!(&self.values, r => sextant_core::kernels::prefetch(r.raw(o)))
     }
 
     /// True when the row of `o` is still read from the base file: unchanged since the base
     /// was written.
     pub fn is_base_row(&self, o: PointOffset) -> bool {
-        let (base_rows, overlay) = match &self.values {
-            Values::F32(r) => (r.base_rows, r.overlay.contains_key(&o)),
-            Values::F16(r) => (r.base_rows, r.overlay.contains_key(&o)),
-        };
+        let (base_rows, overlay) =
+            each_rows!(&self.values, r => (r.base_rows, r.overlay.contains_key(&o)));
         (o as usize) < base_rows && !overlay
     }
 
@@ -245,15 +265,53 @@ impl Column {
         match &mut self.values {
             Values::F32(r) => r.set(o, v.iter().copied()),
             Values::F16(r) => r.set(o, v.iter().map(|&x| f16::narrow(x))),
+            Values::U8(r) => r.set(o, v.iter().map(|&x| u8::narrow(x))),
         }
         self.present.insert(o);
     }
 
-    /// `v` as the column stores it (rounded to f16 for a `float16` vector), widened back.
-    pub fn stored(&self, v: &mut [f32]) {
-        if let Values::F16(_) = self.values {
-            v.iter_mut().for_each(|x| *x = f16::narrow(*x).widen());
+    /// Prepares `v` as this column stores it: checked (dimension, finite values), normalized
+    /// for cosine (not a `uint8` vector: Qdrant keeps those as given), then rounded to the
+    /// datatype and widened back (f16: nearest; u8: Qdrant's saturating cast).
+    pub fn prepare(&self, v: &mut [f32]) -> sextant_core::Result<()> {
+        match self.values {
+            Values::U8(_) => {
+                Distance::Dot.prepare(v, self.size)?;
+                v.iter_mut().for_each(|x| *x = u8::narrow(*x).widen());
+            }
+            Values::F16(_) => {
+                self.distance.prepare(v, self.size)?;
+                v.iter_mut().for_each(|x| *x = f16::narrow(*x).widen());
+            }
+            Values::F32(_) => self.distance.prepare(v, self.size)?,
         }
+        Ok(())
+    }
+
+    /// Is this a cosine vector kept unnormalized (`uint8`)?
+    fn raw_cosine(&self) -> bool {
+        matches!(self.values, Values::U8(_)) && self.distance == Distance::Cosine
+    }
+
+    /// The internal similarity of two vectors this column prepared (cosine of a `uint8`
+    /// vector: the dot product over both norms, 0 when one is zero).
+    pub fn similarity(&self, a: &[f32], b: &[f32]) -> ScoreType {
+        if !self.raw_cosine() {
+            return self.distance.score_f32(a, b);
+        }
+        let dot = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>();
+        cosine(dot(a, b), dot(a, a), dot(b, b))
+    }
+
+    /// `v` (prepared by this column) as the graph and its codes index it: a `uint8` cosine
+    /// vector normalized (the build scores pairs by dot product), any other as it is.
+    pub fn indexed<'v>(&self, v: &'v [f32]) -> Cow<'v, [f32]> {
+        if !self.raw_cosine() {
+            return Cow::Borrowed(v);
+        }
+        let mut n = v.to_vec();
+        sextant_core::kernels::normalize_f32(&mut n);
+        Cow::Owned(n)
     }
 
     /// A scorer of every row against `query` (prepared again and converted to the datatype):
@@ -296,7 +354,62 @@ impl Column {
                 self.distance,
                 query,
             )?),
+            Values::U8(rows) => {
+                let mut q = query.to_vec();
+                self.prepare(&mut q)?;
+                let query: Vec<u8> = q.iter().map(|&x| u8::narrow(x)).collect();
+                let kernels = &sextant_core::Kernels::best().bytes;
+                ColumnScorer::U8(BytesScorer {
+                    source: Typed {
+                        column: self,
+                        rows,
+                        nodes,
+                    },
+                    norm: (kernels.dot_u8)(&query, &query) as f32,
+                    query,
+                    distance: self.distance,
+                    kernels,
+                })
+            }
         })
+    }
+}
+
+/// `dot / √(‖a‖²·‖b‖²)`, 0 when a norm is 0 (Qdrant's cosine of `uint8` vectors).
+fn cosine(dot: f32, a2: f32, b2: f32) -> f32 {
+    if a2 == 0.0 || b2 == 0.0 {
+        return 0.0;
+    }
+    dot / (a2 * b2).sqrt()
+}
+
+/// Scores `uint8` rows as Qdrant does: the integer dot product, squared L2 or L1 (negated
+/// for the distances), cosine over both norms.
+pub(crate) struct BytesScorer<'a> {
+    source: Typed<'a, u8>,
+    query: Vec<u8>,
+    /// `‖query‖²`.
+    norm: f32,
+    distance: Distance,
+    kernels: &'static sextant_core::kernels::ByteKernels,
+}
+
+impl QueryScorer for BytesScorer<'_> {
+    fn len(&self) -> usize {
+        self.source.len()
+    }
+    fn score_point(&self, point: PointOffset) -> ScoreType {
+        let (k, row) = (self.kernels, self.source.vector(point));
+        match self.distance {
+            Distance::Dot => (k.dot_u8)(&self.query, row) as f32,
+            Distance::Cosine => cosine(
+                (k.dot_u8)(&self.query, row) as f32,
+                self.norm,
+                (k.dot_u8)(row, row) as f32,
+            ),
+            Distance::Euclid => -((k.l2sq_u8)(&self.query, row) as f32),
+            Distance::Manhattan => -((k.l1_u8)(&self.query, row) as f32),
+        }
     }
 }
 
@@ -329,6 +442,7 @@ impl<E: Element> DenseVectorSource for Typed<'_, E> {
 pub(crate) enum ColumnScorer<'a> {
     F32(DenseQueryScorer<Typed<'a, f32>>),
     F16(DenseQueryScorer<Typed<'a, f16>>),
+    U8(BytesScorer<'a>),
 }
 
 macro_rules! each_scorer {
@@ -336,6 +450,7 @@ macro_rules! each_scorer {
         match $s {
             ColumnScorer::F32($x) => $e,
             ColumnScorer::F16($x) => $e,
+            ColumnScorer::U8($x) => $e,
         }
     };
 }

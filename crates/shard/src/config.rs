@@ -115,7 +115,10 @@ pub enum Datatype {
     /// f16 (summed in f32). Values beyond f16's ±65504 are refused (Qdrant stores them as
     /// infinities).
     Float16,
-    /// 1 byte a value (Qdrant's `uint8`). Not built: refused when a shard is created.
+    /// 1 byte a value (Qdrant's `uint8`): integers 0..=255, kept as given (a cosine vector
+    /// is not normalized: its score divides by both norms); queries are cast as Qdrant casts
+    /// them (saturating, toward zero). Points with other values are refused (Qdrant casts
+    /// them too).
     Uint8,
 }
 
@@ -208,11 +211,6 @@ impl ShardConfig {
                 return Some(format!(
                     "vector {name:?}: size {} is not in 1..={MAX_DIM}",
                     p.size
-                ));
-            }
-            if p.datatype == Datatype::Uint8 {
-                return Some(format!(
-                    "vector {name:?}: datatype uint8 is not supported (float32 and float16 are)"
                 ));
             }
             if p.quantization.is_some() && p.distance == Distance::Manhattan {

@@ -366,7 +366,7 @@ impl Indexed {
         let floats = column.node_scorer(&index.nodes, query).map_err(scorer)?;
         let codes = match &index.codes {
             Some(c) if !params.quantization.ignore => Some(
-                c.query_scorer(query)
+                c.query_scorer(&column.indexed(query))
                     .map_err(|e| Error::bad(format!("query vector: {e}")))?,
             ),
             _ => None,

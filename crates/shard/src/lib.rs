@@ -9,12 +9,12 @@
 //! point read in place; `flush` writes what changed since; `open` maps the base and replays
 //! the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
-//! Not built: several segments merged by the optimizer, an automatic optimizer, the `uint8`
-//! datatype, multivectors (the crate README has the list).
+//! Not built: several segments merged by the optimizer, an automatic optimizer,
+//! multivectors (the crate README has the list).
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
 //!   dense vectors (size, Qdrant's distance names, graph parameters, codec, [`Datatype`]:
-//!   f32, or f16 rows at half the bytes, rounded as Qdrant rounds them), named sparse
+//!   f32, f16 rows at half the bytes or u8 rows at a quarter, as Qdrant stores them), named sparse
 //!   vectors (optional IDF [`Modifier`]), the log's durability and the optimizer's
 //!   thresholds, persisted as `config.json`.
 //! - [`UpdateOp`], [`Point`], [`Vector`]: upsert (with Qdrant's `update_filter` and

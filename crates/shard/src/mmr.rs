@@ -52,12 +52,10 @@ impl State {
                 })?;
                 let mut q = q.clone();
                 column
-                    .distance
-                    .prepare(&mut q, column.size)
+                    .prepare(&mut q)
                     .map_err(|e| Error::bad(format!("query vector: {e}")))?;
-                column.stored(&mut q);
                 let rows: Vec<_> = candidates.iter().map(|&(o, _)| column.raw(o)).collect();
-                let sim = |a: &[f32], b: &[f32]| f64::from(column.distance.score_f32(a, b));
+                let sim = |a: &[f32], b: &[f32]| f64::from(column.similarity(a, b));
                 let relevance: Vec<f64> = rows.iter().map(|r| sim(&q, r)).collect();
                 let similar = pairwise(n, |i, j| sim(&rows[i], &rows[j]));
                 (relevance, similar)

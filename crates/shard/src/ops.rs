@@ -397,6 +397,16 @@ pub(crate) fn check_vector(config: &ShardConfig, name: &str, v: &Vector) -> Resu
                     v[i]
                 )));
             }
+            if params.datatype == Datatype::Uint8
+                && let Some(i) = v
+                    .iter()
+                    .position(|x| !(0.0..=255.0).contains(x) || x.fract() != 0.0)
+            {
+                return Err(Error::bad(format!(
+                    "Wrong input: value {} at {i} is not an integer in 0..=255, what the uint8 vector {name:?} holds",
+                    v[i]
+                )));
+            }
         }
         Vector::Sparse { indices, values } => {
             if !config.sparse_vectors.contains_key(name) {

@@ -294,10 +294,8 @@ impl State {
             let dense = vectors.into_iter().map(|v| match v {
                 Vector::Dense(mut v) => {
                     column
-                        .distance
-                        .prepare(&mut v, column.size)
+                        .prepare(&mut v)
                         .map_err(|e| Error::bad(format!("Wrong input: example vector: {e}")))?;
-                    column.stored(&mut v);
                     Ok(v)
                 }
                 Vector::Sparse { .. } => Err(Error::bad(format!(
@@ -340,7 +338,7 @@ impl State {
                 for o in passing.candidates().filter(|&o| passing.contains(o)) {
                     let Some(row) = column.get(o) else { continue };
                     for (s, e) in sims.iter_mut().zip(ex) {
-                        *s = column.distance.score_f32(e, &row);
+                        *s = column.similarity(e, &row);
                     }
                     top.push(o, scoring.score(&sims));
                 }

@@ -478,8 +478,7 @@ impl State {
             })?;
         let mut q = vector.clone();
         column
-            .distance
-            .prepare(&mut q, column.size)
+            .prepare(&mut q)
             .map_err(|e| Error::bad(format!("query vector: {e}")))?;
         // Few passing points are cheaper to score on their floats (see `FLOAT_SCAN_MAX`).
         let few = count.is_some_and(|n| n < FLOAT_SCAN_MAX);

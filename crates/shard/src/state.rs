@@ -295,7 +295,7 @@ impl State {
                 let mut flat = Vec::with_capacity(nodes.len() * c.size);
                 nodes
                     .iter()
-                    .for_each(|&o| flat.extend_from_slice(&c.raw(o)));
+                    .for_each(|&o| flat.extend_from_slice(&c.indexed(&c.raw(o))));
                 let vectors = DenseVectors::from_flat(c.size, flat).expect("whole vectors");
                 let blocks = values
                     .into_iter()

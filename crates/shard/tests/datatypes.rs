@@ -1,7 +1,8 @@
 //! Vector datatypes: a `float16` vector stores each prepared value rounded to f16 (half the
 //! bytes of the base file's vector section), scores queries rounded the same way, exactly or
 //! through its graph, before and after an optimize and a reopen; values beyond f16's range
-//! and the `uint8` datatype are refused.
+//! are refused. A `uint8` vector keeps integers as given and scores them as Qdrant does
+//! (cosine over both norms), under every metric.
 
 use half::f16;
 use sextant_core::{Distance, PointId};
@@ -151,7 +152,7 @@ fn cosine_float16_vectors_are_normalized_then_rounded() {
 }
 
 #[test]
-fn what_float16_cannot_hold_and_uint8_are_refused() {
+fn what_float16_cannot_hold_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let shard = Shard::create(dir.path(), config(Distance::Dot)).unwrap();
     let mut v = vector(1);
@@ -165,11 +166,95 @@ fn what_float16_cannot_hold_and_uint8_are_refused() {
     shard
         .update(UpdateOp::upsert(vec![Point::new(1u64, "f", v)]))
         .unwrap();
-    let bytes = VectorParams::new(DIM, Distance::Dot).with_datatype(Datatype::Uint8);
-    let e = Shard::create(
-        tempfile::tempdir().unwrap().path(),
-        ShardConfig::new([("u".to_string(), bytes)]),
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("uint8 is not supported"), "{e}");
+}
+
+fn bytes(i: u64) -> Vec<f32> {
+    (0..DIM as u64)
+        .map(|j| ((i * 131 + j * 7).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f32 % 256.0)
+        .collect()
+}
+
+/// Qdrant's score of a `uint8` vector against a query cast to u8.
+fn byte_score(distance: Distance, q: &[f32], v: &[f32]) -> f32 {
+    let q: Vec<f32> = q.iter().map(|&x| f32::from(x as u8)).collect();
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    match distance {
+        Distance::Dot => dot(&q, v),
+        Distance::Cosine => dot(&q, v) / (dot(&q, &q) * dot(v, v)).sqrt(),
+        Distance::Euclid => q
+            .iter()
+            .zip(v)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f32>()
+            .sqrt(),
+        Distance::Manhattan => q.iter().zip(v).map(|(x, y)| (x - y).abs()).sum(),
+    }
+}
+
+#[test]
+fn uint8_vectors_score_as_qdrant_scores_them() {
+    for distance in [
+        Distance::Dot,
+        Distance::Cosine,
+        Distance::Euclid,
+        Distance::Manhattan,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let params = VectorParams::new(DIM, distance).with_datatype(Datatype::Uint8);
+        let mut config = ShardConfig::new([("u".to_string(), params)]);
+        config.optimizer.indexing_threshold = 100;
+        let shard = Shard::create(dir.path(), config).unwrap();
+        let points = (0..POINTS).map(|i| Point::new(i, "u", bytes(i))).collect();
+        shard.update(UpdateOp::upsert(points)).unwrap();
+        let check = |shard: &Shard, exact: bool| {
+            for s in 0..10u64 {
+                // Fractions in the query are cut, as Qdrant casts it.
+                let q: Vec<f32> = bytes(5_000 + s).iter().map(|x| x + 0.7).collect();
+                let mut req = QueryRequest::new("u", q.clone(), 5);
+                req.params.exact = exact;
+                req.params.hnsw_ef = Some(300);
+                let got = shard.query(&req).unwrap();
+                let mut want: Vec<(u64, f32)> = (0..POINTS)
+                    .map(|i| (i, byte_score(distance, &q, &bytes(i))))
+                    .collect();
+                let better_first = matches!(distance, Distance::Dot | Distance::Cosine);
+                want.sort_by(|a, b| match better_first {
+                    true => b.1.total_cmp(&a.1),
+                    false => a.1.total_cmp(&b.1),
+                });
+                for (g, w) in got.iter().zip(&want) {
+                    let tol = 1e-5 * w.1.abs().max(1.0);
+                    assert!(
+                        (g.score - w.1).abs() <= tol,
+                        "{distance:?}: {} vs {w:?}",
+                        g.score
+                    );
+                }
+            }
+            let got = shard.retrieve(&[9u64.into()], false, true);
+            let u = &got[0].vectors.as_ref().unwrap()["u"];
+            assert_eq!(
+                u,
+                &sextant_shard::Vector::Dense(bytes(9)),
+                "{distance:?}: as given"
+            );
+        };
+        check(&shard, true);
+        shard.optimize().unwrap();
+        check(&shard, true);
+        check(&shard, false);
+        drop(shard);
+        let shard = Shard::open(dir.path()).unwrap();
+        check(&shard, true);
+        check(&shard, false);
+        // What a byte cannot hold is refused, naming the value.
+        for bad in [256.0, -1.0, 0.5] {
+            let mut v = bytes(1);
+            v[2] = bad;
+            let e = shard
+                .update(UpdateOp::upsert(vec![Point::new(1_000u64, "u", v)]))
+                .unwrap_err();
+            assert!(e.to_string().contains("not an integer in 0..=255"), "{e}");
+        }
+    }
 }
