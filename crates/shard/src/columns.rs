@@ -337,20 +337,12 @@ impl Column {
     ) -> sextant_core::Result<ColumnScorer<'a>> {
         Ok(match &self.values {
             Values::F32(rows) => ColumnScorer::F32(DenseQueryScorer::new(
-                Typed {
-                    column: self,
-                    rows,
-                    nodes,
-                },
+                Typed::new(self, rows, nodes),
                 self.distance,
                 query,
             )?),
             Values::F16(rows) => ColumnScorer::F16(DenseQueryScorer::new(
-                Typed {
-                    column: self,
-                    rows,
-                    nodes,
-                },
+                Typed::new(self, rows, nodes),
                 self.distance,
                 query,
             )?),
@@ -360,11 +352,7 @@ impl Column {
                 let query: Vec<u8> = q.iter().map(|&x| u8::narrow(x)).collect();
                 let kernels = &sextant_core::Kernels::best().bytes;
                 ColumnScorer::U8(BytesScorer {
-                    source: Typed {
-                        column: self,
-                        rows,
-                        nodes,
-                    },
+                    source: Typed::new(self, rows, nodes),
                     norm: (kernels.dot_u8)(&query, &query) as f32,
                     query,
                     distance: self.distance,
@@ -418,6 +406,16 @@ pub(crate) struct Typed<'a, E> {
     column: &'a Column,
     rows: &'a Rows<E>,
     nodes: Option<&'a [PointOffset]>,
+}
+
+impl<'a, E> Typed<'a, E> {
+    fn new(column: &'a Column, rows: &'a Rows<E>, nodes: Option<&'a [PointOffset]>) -> Self {
+        Self {
+            column,
+            rows,
+            nodes,
+        }
+    }
 }
 
 impl<E: Element> DenseVectorSource for Typed<'_, E> {
