@@ -338,8 +338,11 @@ impl Indexed {
 
     /// The offsets searches must scan exactly: stale ones, then those from `covered` to `end`.
     pub fn unindexed(&self, end: usize) -> impl Iterator<Item = PointOffset> + '_ {
-        self.stale
-            .iter()
+        // Without stale points the bitset's walk (every word, each query) is skipped.
+        let stale = (self.stale_count > 0).then(|| self.stale.iter());
+        stale
+            .into_iter()
+            .flatten()
             .chain(self.covered as PointOffset..end as PointOffset)
     }
 
