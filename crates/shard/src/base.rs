@@ -20,7 +20,7 @@
 //! | 16·N | per slot: the id (u128; an integer id in its low 64 bits; 0 when free) |
 //! | 8·N | per slot: the version (the log index of the last operation that changed it) |
 //! | 8·(N+1) | payload starts: slot `o`'s payload (a JSON object) is bytes `starts[o]..starts[o+1]` of the payload blob; empty when free |
-//! | per dense vector | 8·⌈N/64⌉ presence bits (bit `o % 64` of word `o / 64`), then w·size·N values (w = 4 for f32, 2 for f16, 1 for u8; as stored: cosine vectors normalized; zeros where absent), then zero bytes to a multiple of 8 |
+//! | per dense vector | 8·⌈N/64⌉ presence bits (bit `o % 64` of word `o / 64`), then w·size·N values (w = 4 for f32, 2 for f16, 1 for u8; as stored: cosine vectors normalized, but u8 ones; zeros where absent), then zero bytes to a multiple of 8 |
 //! | per sparse vector | 8·(N+1) starts into its entries (empty when absent: a vector of no entries is stored as absent), then 4·P indices (u32, increasing per vector), then 4·P values (f32) |
 //! | 8 + K | the payload blob: its length K (u64), then the bytes |
 //! | 4 | CRC32C of every byte before it |
