@@ -373,7 +373,7 @@ MMR_TIED = set()
 def mmr_tied(client, body, groups):
     try:
         return mmr_tie_found(client, body, groups)
-    except ValueError:
+    except ValueError:  # the plain search fails as the MMR query did: nothing to compare
         return False
 
 

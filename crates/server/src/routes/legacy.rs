@@ -22,11 +22,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::reads::{run_batch, run_groups, run_query, searches};
+use super::reads::{run_batch, run_groups, run_query, scored_list, searches};
 use crate::AppState;
 use crate::body::{JsonBody, ok};
 use crate::error::{Error, Result};
-use crate::points::scored_json;
 
 /// The older endpoints' kinds.
 #[derive(Debug, Clone, Copy)]
@@ -102,14 +101,10 @@ fn as_query(kind: Kind, body: Value) -> Result<Value> {
     Ok(Value::Object(m))
 }
 
-fn points(records: &[sextant_shard::Record]) -> Value {
-    json!(records.iter().map(scored_json).collect::<Vec<_>>())
-}
-
 async fn single(app: AppState, name: String, kind: Kind, body: Value) -> Result<Response> {
     let t = Instant::now();
     let found = run_query(&app, &name, as_query(kind, body)?)?;
-    Ok(ok(points(&found), t))
+    Ok(ok(scored_list(&found), t))
 }
 
 async fn batch(app: AppState, name: String, kind: Kind, body: Value) -> Result<Response> {
@@ -120,7 +115,7 @@ async fn batch(app: AppState, name: String, kind: Kind, body: Value) -> Result<R
         .collect::<Result<Vec<_>>>()?;
     let answers = run_batch(&app, &name, bodies)?;
     Ok(ok(
-        json!(answers.iter().map(|r| points(r)).collect::<Vec<_>>()),
+        json!(answers.iter().map(|r| scored_list(r)).collect::<Vec<_>>()),
         t,
     ))
 }

@@ -109,8 +109,13 @@ pub(crate) async fn count(
     Ok(ok(json!({"count": n}), t))
 }
 
+/// Scored points as Qdrant's list of `ScoredPoint`s.
+pub(super) fn scored_list(records: &[Record]) -> Value {
+    json!(records.iter().map(scored_json).collect::<Vec<_>>())
+}
+
 fn hits(records: &[Record]) -> Value {
-    json!({"points": records.iter().map(scored_json).collect::<Vec<_>>()})
+    json!({ "points": scored_list(records) })
 }
 
 /// The points a query body (its lookups resolved) finds in collection `name`.
