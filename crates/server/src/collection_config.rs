@@ -9,8 +9,11 @@
 //! given compression; the thresholds Qdrant counts in kilobytes of vectors
 //! (`optimizers_config.indexing_threshold`, `hnsw_config.full_scan_threshold`) → points of
 //! the collection's widest vector; `datatype` → the shard's (`float32` the default, `float16`,
-//! `uint8`). Refused with a message: multivectors. Accepted and echoed without effect: `on_disk` (vectors are read in place through
-//! mmap either way), `on_disk_payload`, sharding and replication settings, `wal_config`.
+//! `uint8`); `on_disk` → the shard's (`true`: the vector's rows paged in as searches touch
+//! them; otherwise mapped into memory when the collection opens). Refused with a message:
+//! multivectors. Accepted and echoed without effect: `hnsw_config.on_disk` (graphs are in
+//! memory), `on_disk_payload` (payloads are read in place), sharding and replication settings,
+//! `wal_config`.
 
 use serde_json::{Map, Value, json};
 use sextant_shard::{ShardConfig, ShardInfo};
@@ -147,6 +150,16 @@ pub fn shard_config(body: &Value) -> Result<ShardConfig> {
         }
         if let Some(d) = datatype {
             params["datatype"] = json!(d);
+        }
+        match field(p, "on_disk") {
+            None => {}
+            Some(b @ Value::Bool(_)) => params["on_disk"] = b.clone(),
+            Some(other) => {
+                return Err(bad(
+                    "vectors",
+                    format!("{name:?}: on_disk {other}: expected true or false"),
+                ));
+            }
         }
         vectors.insert(name, params);
     }
@@ -295,6 +308,10 @@ mod tests {
         assert_eq!(c.vectors.len(), 2);
         assert_eq!(c.vectors["a"].hnsw.unwrap().m, 8);
         assert_eq!(c.vectors["b"].hnsw.unwrap().ef_construction, 64);
+        assert_eq!(
+            (c.vectors["a"].on_disk, c.vectors["b"].on_disk),
+            (None, Some(true))
+        );
         assert!(c.vectors["a"].quantization.is_some() && c.vectors["b"].quantization.is_none());
         assert_eq!(c.sparse_vectors.len(), 2);
         assert_eq!(
@@ -318,6 +335,10 @@ mod tests {
                 "multivectors",
             ),
             (json!({"vectors": {"size": 4, "distance": "Cos"}}), "config"),
+            (
+                json!({"vectors": {"size": 4, "distance": "Dot", "on_disk": "yes"}}),
+                "on_disk \"yes\": expected true or false",
+            ),
             (
                 json!({"vectors": {"size": 0, "distance": "Cosine"}}),
                 "config",

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `vectors.{name}.hnsw_config`, `hnsw_config` | merged; a changed graph is rebuilt by the next optimize (`m` 0: none) |
 //! | `vectors.{name}.quantization_config`, `quantization_config` | replaced (`"Disabled"` removes it); codes rebuilt by the next optimize |
-//! | `vectors.{name}.on_disk` | echoed (vectors are read in place either way) |
+//! | `vectors.{name}.on_disk` | applied at once (the rows mapped into memory, or let go) |
 //! | `sparse_vectors.{name}` | merged; the IDF `modifier` applies at once |
 //! | `optimizers_config` | merged; the thresholds apply at once |
 //! | `params` | `on_disk_payload`, replication and consistency factors: echoed |

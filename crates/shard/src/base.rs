@@ -25,6 +25,9 @@
 //! | 8 + K | the payload blob: its length K (u64), then the bytes |
 //! | 4 | CRC32C of every byte before it |
 //!
+//! After the checksum's read the pages leave the process; [`Base::follow`] then maps the rows
+//! of every vector not `on_disk` back in.
+//!
 //! Checks at open: the checksum over the whole file, then every count and start against the
 //! file's length, starts rising, ids of live slots unique (by the caller), presence only on
 //! live slots, sparse indices increasing and values finite. Payload bytes are parsed when read.
@@ -35,7 +38,7 @@ use std::sync::Arc;
 use sextant_core::{PointId, PointOffset, SparseVector};
 use sextant_mmap_advice::{MmapFile, header};
 
-use crate::config::Datatype;
+use crate::config::{Datatype, ShardConfig};
 use crate::error::{Error, Result};
 use crate::reader::{Reader, Shape};
 use crate::state::State;
@@ -398,6 +401,22 @@ pub(crate) fn check(bytes: &[u8]) -> std::result::Result<(), String> {
 }
 
 impl Base {
+    /// Maps the dense rows of each vector of `config` whose `on_disk` is not `true` into
+    /// the process (from the page cache the checksum just filled: minor faults, no reads),
+    /// and lets the others' go. Both are hints: a refusal costs a fault or memory, not
+    /// correctness; the kernel maps whole folios (up to 2 MiB on Linux 6), so a neighbour's
+    /// rows at the edges come along.
+    pub fn follow(&self, config: &ShardConfig) {
+        for (d, p) in self.l.dense.iter().zip(config.vectors.values()) {
+            let len = d.width * d.size * self.slots;
+            if p.resident() {
+                let _ = self.map.populate(d.values, len);
+            } else {
+                let _ = self.map.release(d.values, len);
+            }
+        }
+    }
+
     fn u64_at(&self, at: usize) -> u64 {
         u64_at(self.map.bytes(), at)
     }

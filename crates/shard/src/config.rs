@@ -101,6 +101,14 @@ pub struct VectorParams {
     /// How the values are stored (Qdrant's `datatype`; `float32` when not given).
     #[serde(default, skip_serializing_if = "Datatype::is_float32")]
     pub datatype: Datatype,
+    /// Where the rows of the base file live (Qdrant's `on_disk`). `Some(true)`: in the page
+    /// cache only as searches touch them (memory follows use; the first searches after an
+    /// open read from disk). Otherwise (Qdrant's default): mapped into the process when the
+    /// base is opened, so no search waits on a page fault; the kernel may still drop them
+    /// under memory pressure, as it may Qdrant's populated maps. Codes and graphs are kept
+    /// in memory either way (Qdrant's `always_ram` for codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_disk: Option<bool>,
 }
 
 /// How a dense vector's values are stored (Qdrant's names).
@@ -138,7 +146,21 @@ impl VectorParams {
             hnsw: None,
             quantization: None,
             datatype: Datatype::Float32,
+            on_disk: None,
         }
+    }
+
+    /// The same vector with its base rows left on disk (`true`) or kept resident.
+    pub fn with_on_disk(self, on_disk: bool) -> Self {
+        Self {
+            on_disk: Some(on_disk),
+            ..self
+        }
+    }
+
+    /// Are the base rows kept resident (`on_disk` not `true`)?
+    pub(crate) fn resident(&self) -> bool {
+        self.on_disk != Some(true)
     }
 
     /// The same vector stored as `datatype`.

@@ -14,7 +14,8 @@
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
 //!   dense vectors (size, Qdrant's distance names, graph parameters, codec, [`Datatype`]:
-//!   f32, f16 rows at half the bytes or u8 rows at a quarter, as Qdrant stores them), named sparse
+//!   f32, f16 rows at half the bytes or u8 rows at a quarter, as Qdrant stores them; `on_disk`:
+//!   rows mapped into memory at open, or paged in as searches touch them), named sparse
 //!   vectors (optional IDF [`Modifier`]), the log's durability and the optimizer's
 //!   thresholds, persisted as `config.json`.
 //! - [`UpdateOp`], [`Point`], [`Vector`]: upsert (with Qdrant's `update_filter` and

@@ -135,6 +135,7 @@ impl Shard {
             let dir = index_files::folder(&path, version);
             let file = dir.join(base::FILE);
             let base = Base::open(&file, &Shape::of(&config))?;
+            base.follow(&config);
             let index = dir.join(PAYLOAD_INDEX);
             let payloads = PayloadIndex::open_mapped(&index).map_err(|e| Error::Damaged {
                 path: index,
@@ -243,10 +244,15 @@ impl Shard {
         }
         let json = serde_json::to_vec_pretty(&next).expect("a config serializes");
         sextant_mmap_advice::atomic_write(&file, &json)?;
-        self.state
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .reconfigure(&next);
+        let base = {
+            let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+            state.reconfigure(&next);
+            state.base.clone()
+        };
+        // Outside the lock: faulting in a vector's rows takes milliseconds.
+        if let Some(base) = base {
+            base.follow(&next);
+        }
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = next;
         Ok(())
     }
@@ -509,7 +515,9 @@ impl Shard {
                 let dir = index_files::folder(&self.path, built_at);
                 sextant_mmap_advice::atomic_write(dir.join(base::FILE), &bytes)?;
                 drop(bytes);
-                Base::open(&dir.join(base::FILE), &Shape::of(&config))?
+                let base = Base::open(&dir.join(base::FILE), &Shape::of(&config))?;
+                base.follow(&config);
+                base
             }
         };
         let indexed = Indexed::build(input, config.optimizer.threads())?;
