@@ -292,15 +292,35 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
         upper_start,
         extra,
     };
-    // Every slot-based list: count within capacity, links inside the graph.
+    // Every slot-based list: count within capacity, links inside the graph. Plain level-0
+    // rows are contiguous: checked row by row (a third of a 120k-node graph's load time went
+    // to reading each slot through a checked offset).
+    if let Level0::Plain { at } = layout.level0 {
+        let row = 4 * (m0 + 1);
+        let rows = b.get(at..at + n * row).ok_or_else(too_big)?;
+        let word = |c: &[u8]| u32::from_le_bytes(c.try_into().expect("4 bytes")) as usize;
+        for (p, r) in rows.chunks_exact(row).enumerate() {
+            let here = at + p * row;
+            let count = word(&r[..4]);
+            if count > m0 {
+                return Err(corrupt(
+                    here,
+                    format!("list of {count} links exceeds the capacity {m0}"),
+                ));
+            }
+            let links = r[4..4 + 4 * count].chunks_exact(4);
+            if let Some(i) = links.map(word).position(|v| v >= n) {
+                let v = word(&r[4 + 4 * i..8 + 4 * i]);
+                return Err(corrupt(
+                    here + 4 + 4 * i,
+                    format!("link to point {v}, past the last point"),
+                ));
+            }
+        }
+    }
     let view = FileGraph { b, layout: &layout };
     for p in 0..n as PointOffset {
-        let first_level = if matches!(layout.level0, Level0::Plain { .. }) {
-            0
-        } else {
-            1
-        };
-        for l in first_level..=view.level(p) {
+        for l in 1..=view.level(p) {
             let at = view.slots_at(p, l);
             let count = u32_at(b, at).expect("size checked") as usize;
             if count > view.max_links(l) {

@@ -129,16 +129,14 @@ fn bad_links_with_a_valid_checksum_are_errors() {
     let list0 = 56 + 300 + 8 * 5;
     let mut link_past_end = bytes.clone();
     link_past_end[list0 + 4..list0 + 8].copy_from_slice(&5000u32.to_le_bytes());
-    assert!(matches!(
-        HnswIndex::from_bytes(&reseal(link_past_end)),
-        Err(Error::Corrupt { .. })
-    ));
+    let err = HnswIndex::from_bytes(&reseal(link_past_end)).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("link to point 5000"), "{err}");
     let mut overfull = bytes.clone();
     overfull[list0..list0 + 4].copy_from_slice(&99u32.to_le_bytes());
-    assert!(matches!(
-        HnswIndex::from_bytes(&reseal(overfull)),
-        Err(Error::Corrupt { .. })
-    ));
+    let err = HnswIndex::from_bytes(&reseal(overfull)).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("99 links exceeds"), "{err}");
     let mut bad_level = bytes.clone();
     bad_level[56] = 200;
     assert!(matches!(

@@ -480,13 +480,56 @@ pub(crate) struct SparseColumn {
     pub idf: bool,
     pub vectors: Vec<Option<SparseVector>>,
     /// Term → points holding it (for the IDF modifier).
-    pub df: HashMap<u32, usize>,
+    pub df: HashMap<u32, usize, TermHash>,
+}
+
+/// Hashes a term id by one multiplication (Fibonacci hashing): a reopen counts every base
+/// vector's terms (1.5M at 120k BM25 documents), where SipHash took ~20 ms of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TermHash;
+
+impl std::hash::BuildHasher for TermHash {
+    type Hasher = TermHasher;
+    fn build_hasher(&self) -> TermHasher {
+        TermHasher(0)
+    }
+}
+
+/// [`TermHash`]'s hasher: u32 keys only.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TermHasher(u64);
+
+impl std::hash::Hasher for TermHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by u32 keys; folded in byte by byte for completeness.
+        for &b in bytes {
+            self.write_u32(u32::from(b));
+        }
+    }
+    fn write_u32(&mut self, t: u32) {
+        // The high bits carry the mix; hashbrown takes its buckets and tags from both ends.
+        let x = (self.0 ^ u64::from(t)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = x ^ (x >> 32);
+    }
 }
 
 impl SparseColumn {
     /// The vector of `o`, if it has one.
     pub fn get(&self, o: PointOffset) -> Option<&SparseVector> {
         self.vectors.get(o as usize)?.as_ref()
+    }
+
+    /// A column of no vectors.
+    pub fn new(name: String, idf: bool) -> Self {
+        Self {
+            name,
+            idf,
+            vectors: Vec::new(),
+            df: HashMap::default(),
+        }
     }
 
     pub fn set(&mut self, o: PointOffset, v: Option<SparseVector>) {

@@ -3,7 +3,7 @@
 //! the payload index that filters them.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -68,11 +68,9 @@ impl State {
         let sparse = config
             .sparse_vectors
             .iter()
-            .map(|(name, p)| SparseColumn {
-                name: name.clone(),
-                idf: p.modifier == Some(crate::config::Modifier::Idf),
-                vectors: Vec::new(),
-                df: HashMap::new(),
+            .map(|(name, p)| {
+                let idf = p.modifier == Some(crate::config::Modifier::Idf);
+                SparseColumn::new(name.clone(), idf)
             })
             .collect();
         Self {
@@ -103,6 +101,9 @@ impl State {
             .map(|(i, c)| Column::on_base(c.name.clone(), c.size, c.distance, c.datatype, &base, i))
             .collect();
         state.slots = vec![None; base.slots];
+        for c in &mut state.sparse {
+            c.vectors.reserve(base.slots);
+        }
         for o in 0..base.slots as PointOffset {
             let Some(id) = base.id(o) else {
                 state.free.push(o);

@@ -48,6 +48,10 @@
 //! entry of its point's vector for that term (f16 / u8: the scale and the code the writer
 //! derives from the exact weights), each vector entry met once, so the lists and the vectors
 //! agree. Each coded list's largest decoding error is measured there, for the search's bounds.
+//! f32 lists (their postings hold the exact weights) are checked against the vectors as equal
+//! sets of (term, offset, weight) entries: a keyed hash summed over each side in one sequential
+//! pass (a wrong file passes with probability about 2⁻⁶⁴), where the walk of coded lists reads
+//! each posting's vector entry at random.
 
 use std::path::Path;
 
@@ -319,6 +323,19 @@ fn parse(map: MmapFile) -> Result<SparseIndex, Bad> {
     })
 }
 
+/// One (term, offset, weight bits) entry under a per-process random `key` (two rounds of
+/// splitmix64): sums of these over the lists and over the vectors are equal exactly when the
+/// two hold the same entries, but with probability about 2⁻⁶⁴.
+fn entry_hash(key: u64, t: u32, o: PointOffset, w: u32) -> u64 {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    mix(mix(key ^ (u64::from(t) << 32 | u64::from(o))) ^ u64::from(w))
+}
+
 /// What [`check`] finds: the file's layout (its map to be moved in), the term map, the lists.
 type Checked = (Layout, std::collections::HashMap<u32, usize>, Vec<TermList>);
 
@@ -415,6 +432,15 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
             "vector starts: not 0, rising, to the posting count".into(),
         ));
     }
+    // f32 lists hold the exact weights: they agree with the vectors when the two hold the
+    // same (term, offset, weight) entries, each side summed under a keyed hash in one
+    // sequential pass. The entry-by-entry walk below (for coded lists, which need each
+    // posting's exact weight) reads every posting's vector at random: 3/4 of the check's
+    // time at 120k points.
+    let by_sums = weight_type == WeightType::F32;
+    let key =
+        std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u64);
+    let mut vector_sum = 0u64;
     for o in 0..end {
         let (a, b) = (vstarts[o] as usize, vstarts[o + 1] as usize);
         if a < b && !live.contains(o as PointOffset) {
@@ -429,7 +455,18 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
                 format!("vector {o}: terms not ascending"),
             ));
         }
+        if by_sums {
+            for k in a..b {
+                let w = vweights[k];
+                if !w.is_finite() {
+                    return Err((vweights_at + 4 * k, format!("vector {o}: weight {w}")));
+                }
+                let entry = entry_hash(key, vterms[k], o as PointOffset, w.to_bits());
+                vector_sum = vector_sum.wrapping_add(entry);
+            }
+        }
     }
+    let mut posting_sum = 0u64;
     let bad_bstarts = bstarts.first() != Some(&0)
         || bstarts.last() != Some(&(k as u64))
         || bstarts.windows(2).any(|w| {
@@ -467,6 +504,10 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
         };
         let mut prev: Option<PointOffset> = None;
         let (mut offsets, mut exact) = (Vec::with_capacity(len), Vec::with_capacity(len));
+        let stored = match (by_sums, &weights) {
+            (true, FileWeights::F32(w)) => &w[range.clone()],
+            _ => &[][..],
+        };
         for pos in 0..len {
             let (o, here) = if pos < list.lasts.len() * PACKED {
                 let b = pos / PACKED;
@@ -493,6 +534,13 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
             prev = Some(o);
             if o as usize >= end || !live.contains(o) {
                 return Err((here, format!("term {t}: offset {o} is not a live point")));
+            }
+            if by_sums {
+                let w = stored[pos];
+                posting_sum = posting_sum.wrapping_add(entry_hash(key, t, o, w.to_bits()));
+                offsets.push(o);
+                exact.push(w);
+                continue;
             }
             let k = vstarts[o as usize] as usize + next[o as usize] as usize;
             if k >= vstarts[o as usize + 1] as usize || vterms[k] != t {
@@ -557,7 +605,13 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
     if block != n_blocks || tail_pos != tail.len() {
         return Err((40, "blocks or plain offsets no list holds".into()));
     }
-    if let Some(o) = (0..end).find(|&o| next[o] as u64 != vstarts[o + 1] - vstarts[o]) {
+    if by_sums && posting_sum != vector_sum {
+        return Err((
+            weights_at,
+            "a posting disagrees with the vectors (the lists and the vectors hold different entries)".into(),
+        ));
+    }
+    if let Some(o) = (0..end).find(|&o| !by_sums && next[o] as u64 != vstarts[o + 1] - vstarts[o]) {
         return Err((
             vstarts_at + 8 * o,
             format!("vector {o} has terms no list holds"),
