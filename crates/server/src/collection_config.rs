@@ -11,7 +11,9 @@
 //! the collection's widest vector; `datatype` → the shard's (`float32` the default, `float16`,
 //! `uint8`); `on_disk` → the shard's (`true`: the vector's rows paged in as searches touch
 //! them; otherwise mapped into memory when the collection opens). Refused with a message:
-//! multivectors. Accepted and echoed without effect: `hnsw_config.on_disk` (graphs are in
+//! anything else. `multivector_config` (`max_sim`) → the shard's multivectors (float32,
+//! no quantization, scored exactly: no graph whatever `hnsw_config` says). Accepted and
+//! echoed without effect: `hnsw_config.on_disk` (graphs are in
 //! memory), `on_disk_payload` (payloads are read in place), sharding and replication settings,
 //! `wal_config`.
 
@@ -110,6 +112,7 @@ pub fn shard_config(body: &Value) -> Result<ShardConfig> {
         .unwrap_or(&empty);
     let quantization = field(body, "quantization_config");
     let mut vectors = Map::new();
+    let mut multivectors = Map::new();
     let mut widest = 1;
     for (name, p) in named(field(body, "vectors"))? {
         let size = field(p, "size").and_then(Value::as_u64).ok_or_else(|| {
@@ -119,11 +122,32 @@ pub fn shard_config(body: &Value) -> Result<ShardConfig> {
             )
         })? as usize;
         widest = widest.max(size);
-        if field(p, "multivector_config").is_some() {
-            return Err(bad(
-                "vectors",
-                format!("{name:?}: multivectors are not supported"),
-            ));
+        if let Some(m) = field(p, "multivector_config") {
+            let comparator = m.get("comparator").and_then(Value::as_str);
+            if comparator != Some("max_sim") {
+                return Err(bad(
+                    "vectors",
+                    format!("{name:?}: multivector comparator {comparator:?}: expected max_sim"),
+                ));
+            }
+            if field(p, "datatype").is_some_and(|d| d != "float32") {
+                return Err(bad(
+                    "vectors",
+                    format!("{name:?}: multivectors are stored as float32"),
+                ));
+            }
+            if field(p, "quantization_config").is_some() {
+                return Err(bad(
+                    "vectors",
+                    format!("{name:?}: multivectors are scored exactly, without quantization"),
+                ));
+            }
+            let distance = field(p, "distance").cloned().unwrap_or(Value::Null);
+            multivectors.insert(
+                name,
+                json!({"size": size, "distance": distance, "comparator": "max_sim"}),
+            );
+            continue;
         }
         let datatype = match field(p, "datatype").map(|t| (t, t.as_str())) {
             None | Some((_, Some("float32"))) => None,
@@ -188,6 +212,7 @@ pub fn shard_config(body: &Value) -> Result<ShardConfig> {
     let config = json!({
         "vectors": vectors,
         "sparse_vectors": sparse,
+        "multivectors": multivectors,
         "optimizer": {
             "indexing_threshold": points_of(indexing, widest),
             "full_scan_threshold": points_of(full_scan, widest),
@@ -312,6 +337,16 @@ mod tests {
             (c.vectors["a"].on_disk, c.vectors["b"].on_disk),
             (None, Some(true))
         );
+        let m = shard_config(&json!({"vectors": {
+            "d": {"size": 4, "distance": "Dot"},
+            "m": {"size": 8, "distance": "Euclid", "multivector_config": {"comparator": "max_sim"}},
+        }}))
+        .unwrap();
+        assert_eq!(m.vectors.keys().collect::<Vec<_>>(), ["d"]);
+        assert_eq!(
+            m.multivectors["m"],
+            sextant_shard::MultivectorParams::new(8, sextant_core::Distance::Euclid)
+        );
         assert!(c.vectors["a"].quantization.is_some() && c.vectors["b"].quantization.is_none());
         assert_eq!(c.sparse_vectors.len(), 2);
         assert_eq!(
@@ -331,8 +366,13 @@ mod tests {
                 "datatype \"float64\": expected",
             ),
             (
-                json!({"vectors": {"size": 4, "distance": "Cosine", "multivector_config": {"comparator": "max_sim"}}}),
-                "multivectors",
+                json!({"vectors": {"size": 4, "distance": "Cosine", "multivector_config": {"comparator": "sum"}}}),
+                "expected max_sim",
+            ),
+            (
+                json!({"vectors": {"size": 4, "distance": "Cosine", "multivector_config": {"comparator": "max_sim"},
+                                   "quantization_config": {"scalar": {"type": "int8"}}}}),
+                "without quantization",
             ),
             (json!({"vectors": {"size": 4, "distance": "Cos"}}), "config"),
             (

@@ -116,6 +116,7 @@ fn swap(v: &mut Value, shard: &Shard, name: &str) -> Result<()> {
     *v = match vector {
         Vector::Dense(d) => json!(d),
         Vector::Sparse { indices, values } => json!({"indices": indices, "values": values}),
+        Vector::Multi(rows) => json!(rows),
     };
     Ok(())
 }

@@ -371,8 +371,8 @@ mod tests {
             (json!({"points": [{"id": 1, "vector": [1.0, null]}]}), "NaN"),
             (json!({"points": [{"id": -1, "vector": [1.0]}]}), "point id"),
             (
-                json!({"points": [{"id": 1, "vector": [[1.0]]}]}),
-                "multivectors",
+                json!({"points": [{"id": 1, "vector": [[1.0], [1.0, "x"]]}]}),
+                "expected a list of numbers",
             ),
             (
                 json!({"batch": {"ids": [1, 2], "vectors": [[1.0]]}}),

@@ -169,11 +169,12 @@ impl State {
         }
     }
 
-    /// Every vector name, dense then sparse.
+    /// Every vector name, dense, sparse, then multivectors.
     fn vector_names(&self) -> Vec<String> {
         let dense = self.columns.iter().map(|c| c.name.clone());
         dense
             .chain(self.sparse.iter().map(|c| c.name.clone()))
+            .chain(self.multi.iter().map(|c| c.name.clone()))
             .collect()
     }
 
@@ -208,6 +209,12 @@ impl State {
                 _ => None,
             };
             c.set(o, v);
+        } else if let Some(c) = self.multi.iter_mut().find(|c| c.name == name) {
+            let v = match v {
+                Some(Vector::Multi(rows)) => Some(c.prepare(rows)),
+                _ => None,
+            };
+            c.set(o, v);
         }
         Ok(())
     }
@@ -223,6 +230,9 @@ impl State {
             c.present.remove(o);
         }
         for c in &mut self.sparse {
+            c.set(o, None);
+        }
+        for c in &mut self.multi {
             c.set(o, None);
         }
         self.free.push(o);

@@ -10,11 +10,12 @@
 //! | size | field |
 //! | --- | --- |
 //! | 8 | magic `SXSHBAS1` |
-//! | 4 | format version (2; 1 still read) |
+//! | 4 | format version (3; 2 and 1 still read) |
 //! | 8 | `version`: the log index of the first operation not in this file |
 //! | 8 | `N`: slots (offsets `0..N`) |
 //! | 4 | dense vectors D; then D × (name: u32 length + UTF-8, size: u32) |
 //! | 4 | sparse vectors S; then S × name |
+//! | 4 | multivectors M (format 3); then M × (name, size: u32) |
 //! | D | per dense vector its datatype: 0 f32, 1 f16, 2 u8 (format 2; format 1 holds f32 only and lacks these bytes) |
 //! | N | per slot: 0 free, 1 an integer id, 2 a UUID |
 //! | 16·N | per slot: the id (u128; an integer id in its low 64 bits; 0 when free) |
@@ -22,6 +23,7 @@
 //! | 8·(N+1) | payload starts: slot `o`'s payload (a JSON object) is bytes `starts[o]..starts[o+1]` of the payload blob; empty when free |
 //! | per dense vector | 8·⌈N/64⌉ presence bits (bit `o % 64` of word `o / 64`), then w·size·N values (w = 4 for f32, 2 for f16, 1 for u8; as stored: cosine vectors normalized, but u8 ones; zeros where absent), then zero bytes to a multiple of 8 |
 //! | per sparse vector | 8·(N+1) starts into its entries (empty when absent: a vector of no entries is stored as absent), then 4·P indices (u32, increasing per vector), then 4·P values (f32) |
+//! | per multivector (format 3) | 8·(N+1) starts in vectors (slot `o` holds vectors `starts[o]..starts[o+1]`, none when absent), then 4·size·V values (f32, cosine vectors normalized one by one), then zero bytes to a multiple of 8 |
 //! | 8 + K | the payload blob: its length K (u64), then the bytes |
 //! | 4 | CRC32C of every byte before it |
 //!
@@ -45,8 +47,8 @@ use crate::state::State;
 
 /// The file's magic.
 const MAGIC: &[u8; 8] = b"SXSHBAS1";
-/// The format version written (2: datatypes; 1, all f32, still read).
-const VERSION: u32 = 2;
+/// The format version written (3: multivectors; 2 without them and 1, all f32, still read).
+const VERSION: u32 = 3;
 /// The base file's name in its folder.
 pub(crate) const FILE: &str = "base.bin";
 
@@ -139,6 +141,20 @@ pub(crate) fn write(state: &State, version: u64) -> Vec<u8> {
         }
         pad(&mut w);
     }
+    for c in &state.multi {
+        let mut at = 0u64;
+        w.extend_from_slice(&at.to_le_bytes());
+        for o in 0..n as PointOffset {
+            at += c.get(o).map_or(0, |v| (v.len() / c.size) as u64);
+            w.extend_from_slice(&at.to_le_bytes());
+        }
+        for o in 0..n as PointOffset {
+            for x in c.get(o).into_iter().flatten() {
+                w.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        pad(&mut w);
+    }
     w.extend_from_slice(&(blob.len() as u64).to_le_bytes());
     w.extend_from_slice(&blob);
     header::seal(&mut w);
@@ -193,6 +209,15 @@ struct Layout {
     blob: usize,
     dense: Vec<DenseAt>,
     sparse: Vec<SparseAt>,
+    multi: Vec<MultiAt>,
+}
+
+/// Where a multivector's arrays are in the file.
+#[derive(Debug, Clone, Copy)]
+struct MultiAt {
+    size: usize,
+    starts: usize,
+    values: usize,
 }
 
 /// A base file, mapped and checked.
@@ -250,7 +275,7 @@ fn parse(bytes: &[u8], shape: &Shape) -> std::result::Result<Layout, String> {
             return Err(format!("{n} slots do not fit in {} bytes", body.len()));
         }
         let n = n as usize;
-        r.shape(shape)?;
+        r.shape(shape, format >= 3)?;
         let mut widths = Vec::with_capacity(shape.dense.len());
         for (i, (name, _)) in shape.dense.iter().enumerate() {
             let want = shape.datatypes.get(i).copied().unwrap_or_default();
@@ -331,6 +356,34 @@ fn parse(bytes: &[u8], shape: &Shape) -> std::result::Result<Layout, String> {
                 values,
             });
         }
+        let mut multi_at = Vec::with_capacity(shape.multi.len());
+        for &(_, size) in shape.multi.iter().filter(|_| format >= 3) {
+            let at = r.at;
+            let starts = rising(&mut r, n + 1, "multivector starts")?;
+            for (o, w) in starts.windows(2).enumerate() {
+                if w[1] > w[0] && kind_bytes[o] == 0 {
+                    return Err(format!("a multivector at offset {o}, which holds no point"));
+                }
+            }
+            let vectors = *starts.last().expect("n + 1 starts") as usize;
+            let values = r.at;
+            let bytes = (vectors.checked_mul(4 * size)).ok_or("a multivector count overflows")?;
+            let floats = r.take(bytes, "multivector values")?;
+            if let Some(i) = (floats.chunks_exact(4))
+                .position(|c| !f32::from_le_bytes(c.try_into().expect("4 bytes")).is_finite())
+            {
+                return Err(format!(
+                    "byte {}: a multivector value is not finite",
+                    values + 4 * i
+                ));
+            }
+            align(&mut r)?;
+            multi_at.push(MultiAt {
+                size,
+                starts: at,
+                values,
+            });
+        }
         let k = r.u64("the payload blob's length")? as usize;
         if Some(&(k as u64)) != starts.last() {
             return Err(format!(
@@ -353,6 +406,7 @@ fn parse(bytes: &[u8], shape: &Shape) -> std::result::Result<Layout, String> {
             blob,
             dense: dense_at,
             sparse: sparse_at,
+            multi: multi_at,
         };
         // Sparse vectors are read whole at open: checked here once.
         for c in 0..l.sparse.len() {
@@ -390,11 +444,13 @@ fn sparse_vector(
 }
 
 /// Checks `bytes` as a base file of the fuzz config (one 2-dim dense vector `a`, one sparse
-/// vector `s`): an error or a layout, never a panic (the fuzz target's entry).
+/// vector `s`, one multivector `m` of 2-dim vectors): an error or a layout, never a panic
+/// (the fuzz target's entry).
 pub(crate) fn check(bytes: &[u8]) -> std::result::Result<(), String> {
     let shape = Shape {
         dense: vec![("a".to_string(), 2)],
         sparse: vec!["s".to_string()],
+        multi: vec![("m".to_string(), 2)],
         datatypes: vec![Datatype::Float32],
     };
     parse(bytes, &shape).map(|_| ())
@@ -462,6 +518,20 @@ impl Base {
     }
 
     /// Sparse vector `c` of the point at `o`, if it holds one (checked at open).
+    /// The vectors of multivector `c` of the point at `o`, flattened (`None` when absent).
+    pub fn multi_vectors(&self, c: usize, o: PointOffset) -> Option<Vec<f32>> {
+        // A file from before multivectors holds none.
+        let m = *self.l.multi.get(c)?;
+        let at = m.starts + 8 * o as usize;
+        let (a, b) = (self.u64_at(at) as usize, self.u64_at(at + 8) as usize);
+        let bytes = &self.map.bytes()[m.values + 4 * m.size * a..m.values + 4 * m.size * b];
+        (a < b).then(|| {
+            (bytes.chunks_exact(4))
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        })
+    }
+
     pub fn sparse_vector(
         &self,
         c: usize,

@@ -8,11 +8,12 @@
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 8 | magic `SXSHPTS1` |
-//! | 8 | 4 | format version (2; version 1 has no `base` field and holds every point) |
+//! | 8 | 4 | format version (3; version 2 has no multivectors, version 1 no `base` field and holds every point) |
 //! | 12 | 8 | `covers`: the log index of the first operation not in this file |
 //! | 20 | 8 | `base`: the version of the base file (`index-<base>/base.bin`) this file completes, `u64::MAX` for none (version 2 only) |
 //! | 28 | 4 | dense vectors D; then D × (name: u32 length + UTF-8 bytes, size: u32) |
 //! | | 4 | sparse vectors S; then S × name |
+//! | | 4 | multivectors M (version 3); then M × (name, size: u32) |
 //! | | 4 | field indexes F; then F × (key, schema: each u32 length + UTF-8; schema is Qdrant's type name) |
 //! | | 4 | slots (u32: the points plus the free offsets, and the base's unchanged points) |
 //! | | 4 | free offsets R; then R × u32, in the order they are reused (last first) |
@@ -23,7 +24,8 @@
 //! (u64); payload (u32 length + a JSON object's bytes); per dense vector in the order above, a
 //! presence byte (0 or 1) then, if present, size × f32 (as stored: cosine vectors normalized);
 //! per sparse vector a count n (u32, `u32::MAX`: absent) then n × u32 indices (increasing) and
-//! n × f32 values. Offsets and the free list are kept so a reopened shard breaks score ties and
+//! n × f32 values; per multivector (version 3) a count v of vectors (u32, `u32::MAX`: absent)
+//! then v × size f32 (as stored: cosine vectors normalized one by one). Offsets and the free list are kept so a reopened shard breaks score ties and
 //! places new points exactly as the one that wrote the file.
 
 use std::path::Path;
@@ -39,8 +41,8 @@ use crate::state::State;
 
 /// The file's magic.
 const MAGIC: &[u8; 8] = b"SXSHPTS1";
-/// The format version written.
-const VERSION: u32 = 2;
+/// The format version written (3: multivectors).
+const VERSION: u32 = 3;
 /// The `base` field of a file that holds every point.
 const NO_BASE: u64 = u64::MAX;
 /// A sparse vector's count when the point has none.
@@ -122,6 +124,15 @@ pub(crate) fn write(state: &State, covers: u64) -> Vec<u8> {
                 None => w.extend_from_slice(&ABSENT.to_le_bytes()),
             }
         }
+        for c in &state.multi {
+            match c.get(o) {
+                Some(v) => {
+                    w.extend_from_slice(&((v.len() / c.size) as u32).to_le_bytes());
+                    v.iter().for_each(|x| w.extend_from_slice(&x.to_le_bytes()));
+                }
+                None => w.extend_from_slice(&ABSENT.to_le_bytes()),
+            }
+        }
     }
     header::seal(&mut w);
     w
@@ -137,6 +148,8 @@ pub(crate) struct SavedPoint {
     pub dense: Vec<Option<Vec<f32>>>,
     /// Per sparse vector, in the config's order.
     pub sparse: Vec<Option<SparseVector>>,
+    /// Per multivector, in the config's order: its vectors flattened (as stored).
+    pub multi: Vec<Option<Vec<f32>>>,
 }
 
 /// The state in `bytes` (a file written by [`write`] for `config`) and the log index it
@@ -169,7 +182,7 @@ pub(crate) struct Parsed {
 /// Parses a points file written by [`write`] for `config` (or by version 1, which has no
 /// `base` field and holds every point).
 pub(crate) fn parse(bytes: &[u8], config: &ShardConfig) -> std::result::Result<Parsed, String> {
-    let version = header::check_start(bytes, 24, MAGIC, "shard points file", 1..=VERSION)
+    let format = header::check_start(bytes, 24, MAGIC, "shard points file", 1..=VERSION)
         .map_err(|e| e.to_string())?;
     let body = header::check_seal(bytes).map_err(|e| e.to_string())?;
     let mut r = Reader {
@@ -177,12 +190,12 @@ pub(crate) fn parse(bytes: &[u8], config: &ShardConfig) -> std::result::Result<P
         at: 12,
     };
     let covers = r.u64("the covered log index")?;
-    let base = match version {
+    let base = match format {
         1 => None,
         _ => Some(r.u64("the base's version")?).filter(|&b| b != NO_BASE),
     };
     let state = State::new(config);
-    r.shape(&state.shape())?;
+    r.shape(&state.shape(), format >= 3)?;
     let mut fields = Vec::new();
     for _ in 0..r.u32("the field index count")? {
         let key = r.text("a field index key")?.to_string();
@@ -259,6 +272,26 @@ pub(crate) fn parse(bytes: &[u8], config: &ShardConfig) -> std::result::Result<P
                 Some(SparseVector::new(indices, values).map_err(|e| format!("point {id}: {e}"))?)
             });
         }
+        let mut multi = Vec::with_capacity(state.multi.len());
+        for c in state.multi.iter() {
+            // A file from before multivectors holds none.
+            let v = match format {
+                3.. => r.u32("a multivector count")?,
+                _ => ABSENT,
+            };
+            multi.push(match v {
+                ABSENT => None,
+                0 => return Err(format!("byte {}: an empty multivector", r.at - 4)),
+                v => {
+                    let n = (v as usize).checked_mul(c.size).ok_or("overflow")?;
+                    let values = r.f32s(n, "multivector values")?;
+                    if values.iter().any(|x| !x.is_finite()) {
+                        return Err(format!("point {id}: a multivector value is not finite"));
+                    }
+                    Some(values)
+                }
+            });
+        }
         points.push(SavedPoint {
             offset: o,
             id,
@@ -266,6 +299,7 @@ pub(crate) fn parse(bytes: &[u8], config: &ShardConfig) -> std::result::Result<P
             payload,
             dense,
             sparse,
+            multi,
         });
     }
     if r.at != body.len() {

@@ -28,6 +28,10 @@ pub struct ShardConfig {
     /// Named sparse vectors (names distinct from the dense ones).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sparse_vectors: BTreeMap<String, SparseVectorParams>,
+    /// Named multivectors (Qdrant's dense vectors with a `multivector_config`; names distinct
+    /// from the others): each point holds a list of vectors, scored exactly by MaxSim.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub multivectors: BTreeMap<String, MultivectorParams>,
     /// When an operation is durable before it is acknowledged (default: group commit, each
     /// `update` returns once its entry is synced, concurrent updates sharing a sync).
     #[serde(default = "group_commit")]
@@ -192,6 +196,46 @@ pub struct SparseVectorParams {
     pub modifier: Option<Modifier>,
 }
 
+/// One named multivector (Qdrant's `multivector_config`): a point holds one or more vectors
+/// of `size`; a query (a list of vectors too) scores a point by MaxSim, the sum over the
+/// query's vectors of the best similarity to any of the point's. Searched exactly: no graph
+/// is built (Qdrant's advice for such vectors, `m` 0, is the shard's only mode); values are
+/// f32 (cosine vectors normalized, each on its own).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultivectorParams {
+    /// Dimension of each vector.
+    pub size: usize,
+    /// Metric of each pair, by Qdrant's names.
+    #[serde(with = "qdrant_distance")]
+    pub distance: Distance,
+    /// How a query's vectors and a point's combine (Qdrant's `comparator`).
+    #[serde(default)]
+    pub comparator: Comparator,
+}
+
+impl MultivectorParams {
+    /// Vectors of this size and metric, compared by MaxSim.
+    pub fn new(size: usize, distance: Distance) -> Self {
+        Self {
+            size,
+            distance,
+            comparator: Comparator::MaxSim,
+        }
+    }
+}
+
+/// Qdrant's multivector comparators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparator {
+    /// For each query vector the best similarity among the point's vectors, summed (Euclid
+    /// and Manhattan: the least distance's square, or the least distance, summed, then the
+    /// square root for Euclid, as Qdrant reports them).
+    #[default]
+    MaxSim,
+}
+
 /// A sparse vector's modifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -211,6 +255,7 @@ impl ShardConfig {
         Self {
             vectors: vectors.into_iter().collect(),
             sparse_vectors: BTreeMap::new(),
+            multivectors: BTreeMap::new(),
             durability: Durability::GroupCommit,
             optimizer: OptimizerConfig::default(),
         }
@@ -218,7 +263,8 @@ impl ShardConfig {
 
     /// What is wrong with this config, if anything.
     pub fn problem(&self) -> Option<String> {
-        if self.vectors.is_empty() && self.sparse_vectors.is_empty() {
+        if self.vectors.is_empty() && self.sparse_vectors.is_empty() && self.multivectors.is_empty()
+        {
             return Some("at least one vector is needed".into());
         }
         if let Some(name) = self
@@ -227,6 +273,21 @@ impl ShardConfig {
             .find(|n| self.vectors.contains_key(*n))
         {
             return Some(format!("{name:?} names both a dense and a sparse vector"));
+        }
+        if let Some(name) = self
+            .multivectors
+            .keys()
+            .find(|n| self.vectors.contains_key(*n) || self.sparse_vectors.contains_key(*n))
+        {
+            return Some(format!("{name:?} names a multivector and another vector"));
+        }
+        if let Some((name, p)) =
+            (self.multivectors.iter()).find(|(_, p)| p.size == 0 || p.size > MAX_DIM)
+        {
+            return Some(format!(
+                "multivector {name:?}: size {} is not in 1..={MAX_DIM}",
+                p.size
+            ));
         }
         self.vectors.iter().find_map(|(name, p)| {
             if p.size == 0 || p.size > MAX_DIM {
@@ -260,8 +321,8 @@ impl ShardConfig {
     pub fn fixed_difference(&self, next: &ShardConfig) -> Option<String> {
         let same_names = self.vectors.keys().eq(next.vectors.keys())
             && self.sparse_vectors.keys().eq(next.sparse_vectors.keys());
-        if !same_names {
-            return Some("the set of vectors".into());
+        if !same_names || self.multivectors != next.multivectors {
+            return Some("the set of vectors (and the multivectors' parameters)".into());
         }
         if let Some((name, p)) = self.vectors.iter().find(|(name, p)| {
             let n = &next.vectors[*name];

@@ -12,17 +12,19 @@ use serde_json::{Value, json};
 use sextant_core::Distance;
 use sextant_payload_index::FieldType;
 
-use crate::config::{ShardConfig, SparseVectorParams, VectorParams};
+use crate::config::{MultivectorParams, ShardConfig, SparseVectorParams, VectorParams};
 use crate::ops::{Point, UpdateOp, Vector};
 use crate::query::{GroupsRequest, QueryRequest};
 use crate::shard::Shard;
 
-/// The config the fuzzed files are read with: a 2-dim cosine vector `a`, a sparse vector `s`;
+/// The config the fuzzed files are read with: a 2-dim cosine vector `a`, a sparse vector `s`,
+/// a multivector `m` of 2-dim dot vectors;
 /// `optimize` indexes every vector, on one thread (the same graph every run), and links the
 /// points of every indexed payload value at least two points hold.
 pub fn config() -> ShardConfig {
     let mut c = ShardConfig::new([("a".to_string(), VectorParams::new(2, Distance::Cosine))]);
     c.sparse_vectors = BTreeMap::from([("s".to_string(), SparseVectorParams::default())]);
+    c.multivectors = BTreeMap::from([("m".to_string(), MultivectorParams::new(2, Distance::Dot))]);
     c.optimizer.indexing_threshold = 1;
     c.optimizer.full_scan_threshold = 2;
     c.optimizer.threads = 1;

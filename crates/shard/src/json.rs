@@ -99,13 +99,19 @@ pub(crate) fn point_id(v: &Value, what: &str) -> Result<PointId> {
 }
 
 impl Vector {
-    /// A vector in Qdrant's JSON: a list of numbers (dense) or `{indices, values}` (sparse);
-    /// multivectors and inference objects are refused with a message naming `what`.
+    /// A vector in Qdrant's JSON: a list of numbers (dense), a list of such lists
+    /// (multivector) or `{indices, values}` (sparse); inference objects are refused with a
+    /// message naming `what`.
     pub fn from_json(v: &Value, what: &str) -> Result<Self> {
         match v {
-            Value::Array(a) if a.first().is_some_and(Value::is_array) => {
-                Err(bad(what, "multivectors are not supported"))
-            }
+            Value::Array(a) if a.first().is_some_and(Value::is_array) => a
+                .iter()
+                .map(|r| match Vector::from_json(r, what)? {
+                    Vector::Dense(r) => Ok(r),
+                    _ => Err(bad(what, "a multivector is a list of lists of numbers")),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Vector::Multi),
             Value::Array(a) => a
                 .iter()
                 .map(|x| x.as_f64().map(|x| x as f32))
@@ -621,7 +627,7 @@ mod tests {
     #[test]
     fn wrong_shapes_are_named() {
         for (body, names) in [
-            (json!({"query": [[1.0]]}), "multivectors"),
+            (json!({"query": [[1.0], [true]]}), "a list of numbers"),
             (json!({"query": {"text": "hi", "model": "m"}}), "inference"),
             (json!({"query": "not-a-uuid"}), "not a point id"),
             (

@@ -9,14 +9,15 @@
 //! point read in place; `flush` writes what changed since; `open` maps the base and replays
 //! the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
-//! Not built: several segments merged by the optimizer, an automatic optimizer,
-//! multivectors (the crate README has the list).
+//! Not built: several segments merged by the optimizer, an automatic optimizer, queries by
+//! examples on multivectors (the crate README has the list).
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
 //!   dense vectors (size, Qdrant's distance names, graph parameters, codec, [`Datatype`]:
 //!   f32, f16 rows at half the bytes or u8 rows at a quarter, as Qdrant stores them; `on_disk`:
 //!   rows mapped into memory at open, or paged in as searches touch them), named sparse
-//!   vectors (optional IDF [`Modifier`]), the log's durability and the optimizer's
+//!   vectors (optional IDF [`Modifier`]), named multivectors ([`MultivectorParams`]: lists
+//!   of vectors scored by MaxSim, [`Comparator`]), the log's durability and the optimizer's
 //!   thresholds, persisted as `config.json`.
 //! - [`UpdateOp`], [`Point`], [`Vector`]: upsert (with Qdrant's `update_filter` and
 //!   [`UpdateMode`]), delete by ids or by filter, set (at a nested `key` too) / overwrite /
@@ -84,6 +85,7 @@ mod indexed;
 mod json;
 mod matrix;
 mod mmr;
+mod multi;
 mod ops;
 mod query;
 mod reader;
@@ -96,7 +98,8 @@ mod snapshot;
 mod state;
 
 pub use config::{
-    Datatype, MAX_DIM, Modifier, OptimizerConfig, ShardConfig, SparseVectorParams, VectorParams,
+    Comparator, Datatype, MAX_DIM, Modifier, MultivectorParams, OptimizerConfig, ShardConfig,
+    SparseVectorParams, VectorParams,
 };
 pub use error::{Error, Result};
 pub use formula::{Decay, DecayKind, Expression, Formula};

@@ -46,6 +46,7 @@ impl State {
             return Ok(Hits::new());
         }
         let (relevance, similar) = match query {
+            Vector::Multi(_) => return Err(crate::reco::multi_unsupported(using)),
             Vector::Dense(q) => {
                 let column = self.column(using).ok_or_else(|| {
                     Error::bad(format!("Not existing vector name error: {using:?}"))

@@ -3,7 +3,7 @@
 //!
 //! A log entry is a format byte, `2`, then the operation in MessagePack with its field
 //! names (the same names and shapes as the operation's JSON, but each dense vector one byte
-//! string of little-endian f32); format `1` (dense vectors as MessagePack f32 values) and an
+//! string of little-endian f32, a multivector a list of such strings); format `1` (dense vectors as MessagePack f32 values) and an
 //! entry starting with `{` (the operation's JSON, logged before format 1) still read.
 
 use std::collections::BTreeMap;
@@ -32,6 +32,8 @@ pub enum Vector {
         /// Their weights.
         values: Vec<f32>,
     },
+    /// A multivector: one or more dense vectors of the same size (a list of lists in JSON).
+    Multi(Vec<Vec<f32>>),
 }
 
 impl Serialize for Vector {
@@ -45,6 +47,16 @@ impl Serialize for Vector {
                 s.serialize_bytes(&bytes)
             }
             Vector::Dense(v) => v.serialize(s),
+            Vector::Multi(rows) if !s.is_human_readable() => {
+                use serde::ser::SerializeSeq;
+                let mut seq = s.serialize_seq(Some(rows.len()))?;
+                for r in rows {
+                    let bytes: Vec<u8> = r.iter().flat_map(|x| x.to_le_bytes()).collect();
+                    seq.serialize_element(&serde_bytes_of(&bytes))?;
+                }
+                seq.end()
+            }
+            Vector::Multi(rows) => rows.serialize(s),
             Vector::Sparse { indices, values } => {
                 let mut m = s.serialize_struct("Vector", 2)?;
                 m.serialize_field("indices", indices)?;
@@ -61,8 +73,76 @@ impl<'de> Deserialize<'de> for Vector {
     }
 }
 
+/// A byte string for a serializer (serde serializes a `&[u8]` as a list of numbers).
+fn serde_bytes_of(bytes: &[u8]) -> impl Serialize + '_ {
+    struct Bytes<'a>(&'a [u8]);
+    impl Serialize for Bytes<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            s.serialize_bytes(self.0)
+        }
+    }
+    Bytes(bytes)
+}
+
+/// Little-endian f32 values of a byte string.
+fn floats_of<E: serde::de::Error>(b: &[u8]) -> std::result::Result<Vec<f32>, E> {
+    if !b.len().is_multiple_of(4) {
+        return Err(E::invalid_length(b.len(), &"a multiple of 4 bytes"));
+    }
+    Ok(b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect())
+}
+
+/// One element of a list read as a vector: a number (a dense vector's value) or a list of
+/// numbers / a byte string (a multivector's vector).
+enum Element {
+    Value(f32),
+    Row(Vec<f32>),
+}
+
+impl<'de> Deserialize<'de> for Element {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Element;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number or a list of numbers")
+            }
+            fn visit_f64<E: serde::de::Error>(self, x: f64) -> std::result::Result<Element, E> {
+                Ok(Element::Value(x as f32))
+            }
+            fn visit_f32<E: serde::de::Error>(self, x: f32) -> std::result::Result<Element, E> {
+                Ok(Element::Value(x))
+            }
+            fn visit_i64<E: serde::de::Error>(self, x: i64) -> std::result::Result<Element, E> {
+                Ok(Element::Value(x as f32))
+            }
+            fn visit_u64<E: serde::de::Error>(self, x: u64) -> std::result::Result<Element, E> {
+                Ok(Element::Value(x as f32))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> std::result::Result<Element, E> {
+                floats_of(b).map(Element::Row)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> std::result::Result<Element, A::Error> {
+                match VectorVisitor.visit_seq(seq)? {
+                    Vector::Dense(v) => Ok(Element::Row(v)),
+                    _ => Err(serde::de::Error::custom(
+                        "a multivector's vector holds numbers",
+                    )),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Reads a [`Vector`] from a list of numbers, a byte string of little-endian f32 (log
-/// format 2), or an object of `indices` and `values` (other keys ignored).
+/// format 2), a list of either for a multivector, or an object of `indices` and `values`
+/// (other keys ignored).
 struct VectorVisitor;
 
 impl<'de> serde::de::Visitor<'de> for VectorVisitor {
@@ -76,23 +156,24 @@ impl<'de> serde::de::Visitor<'de> for VectorVisitor {
         self,
         mut seq: A,
     ) -> std::result::Result<Vector, A::Error> {
-        let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(crate::config::MAX_DIM));
-        while let Some(x) = seq.next_element::<f32>()? {
-            v.push(x);
+        use serde::de::Error as _;
+        let hint = seq.size_hint().unwrap_or(0).min(crate::config::MAX_DIM);
+        let (mut values, mut rows) = (Vec::with_capacity(hint), Vec::new());
+        while let Some(e) = seq.next_element::<Element>()? {
+            match e {
+                Element::Value(x) if rows.is_empty() => values.push(x),
+                Element::Row(r) if values.is_empty() => rows.push(r),
+                _ => return Err(A::Error::custom("a vector mixes numbers and lists")),
+            }
         }
-        Ok(Vector::Dense(v))
+        Ok(match rows.is_empty() {
+            true => Vector::Dense(values),
+            false => Vector::Multi(rows),
+        })
     }
 
     fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> std::result::Result<Vector, E> {
-        if !b.len().is_multiple_of(4) {
-            return Err(E::invalid_length(b.len(), &"a multiple of 4 bytes"));
-        }
-        let values = b.chunks_exact(4);
-        Ok(Vector::Dense(
-            values
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect(),
-        ))
+        floats_of(b).map(Vector::Dense)
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(
@@ -405,7 +486,9 @@ impl UpdateOp {
         }
         if let UpdateOp::DeleteVectors { vectors, .. } = self
             && let Some(name) = vectors.iter().find(|n| {
-                !config.vectors.contains_key(*n) && !config.sparse_vectors.contains_key(*n)
+                !config.vectors.contains_key(*n)
+                    && !config.sparse_vectors.contains_key(*n)
+                    && !config.multivectors.contains_key(*n)
             })
         {
             return Err(Error::bad(format!(
@@ -450,6 +533,39 @@ impl UpdateOp {
 /// finite values, distinct sparse indices. The message follows Qdrant's where it has one.
 pub(crate) fn check_vector(config: &ShardConfig, name: &str, v: &Vector) -> Result<()> {
     match v {
+        Vector::Dense(_) if config.multivectors.contains_key(name) => {
+            return Err(Error::bad(format!(
+                "Wrong input: {name:?} is a multivector: expected a list of vectors"
+            )));
+        }
+        Vector::Multi(rows) => {
+            let Some(params) = config.multivectors.get(name) else {
+                return Err(Error::bad(format!(
+                    "Not existing vector name error: {name:?} is not a multivector of the shard (multivectors: {:?})",
+                    config.multivectors.keys().collect::<Vec<_>>()
+                )));
+            };
+            if rows.is_empty() {
+                return Err(Error::bad(format!(
+                    "Wrong input: multivector {name:?} holds no vector"
+                )));
+            }
+            for (j, r) in rows.iter().enumerate() {
+                if r.len() != params.size {
+                    return Err(Error::bad(format!(
+                        "Wrong input: Vector dimension error: expected dim: {}, got {} (vector {j} of {name:?})",
+                        params.size,
+                        r.len()
+                    )));
+                }
+                if let Some(i) = r.iter().position(|x| !x.is_finite()) {
+                    return Err(Error::bad(format!(
+                        "value {} at {i} of vector {j} is not a finite number",
+                        r[i]
+                    )));
+                }
+            }
+        }
         Vector::Dense(v) => {
             let Some(params) = config.vectors.get(name) else {
                 return Err(Error::bad(format!(

@@ -10,12 +10,15 @@ pub(crate) fn put_text(w: &mut Vec<u8>, s: &str) {
     w.extend_from_slice(s.as_bytes());
 }
 
-/// The vectors a file is written for: dense (name, size) and sparse names, in the config's
-/// order. On disk: dense count D (u32), D × (name, size u32), sparse count S (u32), S × name.
+/// The vectors a file is written for: dense (name, size), sparse names and multivectors
+/// (name, size), in the config's order. On disk: dense count D (u32), D × (name, size u32),
+/// sparse count S (u32), S × name, then (the points and base files' format 3) multivector
+/// count M (u32), M × (name, size u32).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Shape {
     pub dense: Vec<(String, usize)>,
     pub sparse: Vec<String>,
+    pub multi: Vec<(String, usize)>,
     /// Each dense vector's datatype (the base file records them; `write` leaves them out).
     pub datatypes: Vec<Datatype>,
 }
@@ -28,6 +31,9 @@ impl Shape {
                 .map(|(n, p)| (n.clone(), p.size))
                 .collect(),
             sparse: config.sparse_vectors.keys().cloned().collect(),
+            multi: (config.multivectors.iter())
+                .map(|(n, p)| (n.clone(), p.size))
+                .collect(),
             datatypes: config.vectors.values().map(|p| p.datatype).collect(),
         }
     }
@@ -42,6 +48,11 @@ impl Shape {
         w.extend_from_slice(&(self.sparse.len() as u32).to_le_bytes());
         for name in &self.sparse {
             put_text(w, name);
+        }
+        w.extend_from_slice(&(self.multi.len() as u32).to_le_bytes());
+        for (name, size) in &self.multi {
+            put_text(w, name);
+            w.extend_from_slice(&(*size as u32).to_le_bytes());
         }
     }
 }
@@ -80,8 +91,9 @@ impl<'a> Reader<'a> {
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect())
     }
-    /// Reads a shape and refuses one other than `want`.
-    pub fn shape(&mut self, want: &Shape) -> std::result::Result<(), String> {
+    /// Reads a shape (with its multivectors when `multi`: format 3 files; an older file
+    /// holds none, whatever `want` has) and refuses one other than `want`.
+    pub fn shape(&mut self, want: &Shape, multi: bool) -> std::result::Result<(), String> {
         let d = self.u32("the dense vector count")? as usize;
         if d != want.dense.len() {
             return Err(format!(
@@ -111,6 +123,28 @@ impl<'a> Reader<'a> {
             let got = self.text("a sparse vector name")?;
             if got != name {
                 return Err(format!("sparse vector {got:?}, the config has {name:?}"));
+            }
+        }
+        // A file from before multivectors holds none: they read as absent.
+        if !multi {
+            return Ok(());
+        }
+        let m = self.u32("the multivector count")? as usize;
+        if m != want.multi.len() {
+            return Err(format!(
+                "{m} multivectors, the config has {}",
+                want.multi.len()
+            ));
+        }
+        for (name, size) in &want.multi {
+            let (got, got_size) = (
+                self.text("a multivector name")?,
+                self.u32("a multivector size")? as usize,
+            );
+            if got != name || got_size != *size {
+                return Err(format!(
+                    "multivector {got:?} of size {got_size}, the config has {name:?} of size {size}"
+                ));
             }
         }
         Ok(())

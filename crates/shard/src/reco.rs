@@ -144,7 +144,11 @@ impl Collector<'_> {
                         values: v.values().to_vec(),
                     }))
                 };
-                match dense.or_else(sparse) {
+                let multi = || {
+                    let c = s.multi.iter().find(|c| c.name == self.using)?;
+                    Some(c.vectors(o).map(Vector::Multi))
+                };
+                match dense.or_else(sparse).or_else(multi) {
                     Some(Some(v)) => Ok(v),
                     Some(None) => Err(Error::bad(format!(
                         "Wrong input: point {id} has no vector {:?}",
@@ -298,11 +302,14 @@ impl State {
                         .map_err(|e| Error::bad(format!("Wrong input: example vector: {e}")))?;
                     Ok(v)
                 }
-                Vector::Sparse { .. } => Err(Error::bad(format!(
-                    "Wrong input: a sparse example for the dense vector {using:?}"
+                _ => Err(Error::bad(format!(
+                    "Wrong input: a sparse or multi example for the dense vector {using:?}"
                 ))),
             });
             return dense.collect::<Result<_>>().map(Examples::Dense);
+        }
+        if self.multi.iter().any(|c| c.name == using) {
+            return Err(multi_unsupported(using));
         }
         let column = self
             .sparse
@@ -313,8 +320,8 @@ impl State {
             Vector::Sparse { indices, values } => {
                 weighted(column, self.ids.len(), &indices, &values)
             }
-            Vector::Dense(_) => Err(Error::bad(format!(
-                "Wrong input: a dense example for the sparse vector {using:?}"
+            _ => Err(Error::bad(format!(
+                "Wrong input: a dense or multi example for the sparse vector {using:?}"
             ))),
         });
         sparse.collect::<Result<_>>().map(Examples::Sparse)
@@ -419,5 +426,16 @@ fn average(pos: &[Vector], neg: &[Vector]) -> Result<Vector> {
             let (indices, values) = m.into_iter().unzip();
             Ok(Vector::Sparse { indices, values })
         }
+        Vector::Multi(_) => Err(Error::bad(
+            "Wrong input: queries by examples (recommend, discover, context, feedback, MMR) are not supported for multivectors",
+        )),
     }
+}
+
+/// The error of a query by examples (recommend, discover, context, relevance feedback, MMR)
+/// on a multivector: not built.
+pub(crate) fn multi_unsupported(using: &str) -> Error {
+    Error::bad(format!(
+        "Wrong input: queries by examples (recommend, discover, context, feedback, MMR) are not supported for the multivector {using:?}; query it with vectors or a point id"
+    ))
 }

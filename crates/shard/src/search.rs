@@ -429,6 +429,7 @@ impl State {
         let k_indexed = k.saturating_add(passing.skip.len());
         let mut top = TopK::new(k);
         let vector = match vector {
+            Vector::Multi(rows) => return self.nearest_multi(rows, st, passing, k),
             Vector::Dense(v) => v,
             Vector::Sparse { indices, values } => {
                 let (at, column) = self
@@ -565,7 +566,12 @@ impl State {
                         let (indices, values) = (v.indices().to_vec(), v.values().to_vec());
                         Some((c.name.clone(), Vector::Sparse { indices, values }))
                     });
-                dense.chain(sparse).collect()
+                let multi = self
+                    .multi
+                    .iter()
+                    .filter(|c| vector.wants(&c.name))
+                    .filter_map(|c| Some((c.name.clone(), Vector::Multi(c.vectors(o)?))));
+                dense.chain(sparse).chain(multi).collect()
             }),
             order_value: None,
         }

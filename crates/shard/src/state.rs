@@ -15,6 +15,7 @@ use crate::columns::{Column, SparseColumn};
 use crate::config::{OptimizerConfig, ShardConfig};
 use crate::grow;
 use crate::indexed::{Block, BuildInput, DenseInput, Indexed};
+use crate::multi::MultiColumn;
 use crate::ops::UpdateOp;
 use crate::reader::Shape;
 use sextant_payload_index::facet::{FacetHit, FacetValue};
@@ -46,6 +47,7 @@ pub(crate) struct State {
     pub slots: Vec<Option<Slot>>,
     pub columns: Vec<Column>,
     pub sparse: Vec<SparseColumn>,
+    pub multi: Vec<MultiColumn>,
     pub payloads: PayloadIndex,
     /// Offsets of deleted points, reused by the next inserts (last first).
     pub free: Vec<PointOffset>,
@@ -78,6 +80,9 @@ impl State {
             slots: Vec::new(),
             columns,
             sparse,
+            multi: (config.multivectors.iter())
+                .map(|(name, p)| MultiColumn::new(name.clone(), p))
+                .collect(),
             payloads: PayloadIndex::new(),
             free: Vec::new(),
             indexed: Indexed::default(),
@@ -115,6 +120,9 @@ impl State {
             for (i, c) in state.sparse.iter_mut().enumerate() {
                 c.set(o, base.sparse_vector(i, o)?);
             }
+            for (i, c) in state.multi.iter_mut().enumerate() {
+                c.set(o, base.multi_vectors(i, o).map(Vec::into_boxed_slice));
+            }
             state.slots[o as usize] = Some(Slot {
                 id,
                 version: base.version_of(o),
@@ -135,6 +143,11 @@ impl State {
                 .map(|c| (c.name.clone(), c.size))
                 .collect(),
             sparse: self.sparse.iter().map(|c| c.name.clone()).collect(),
+            multi: self
+                .multi
+                .iter()
+                .map(|c| (c.name.clone(), c.size))
+                .collect(),
             datatypes: self.columns.iter().map(|c| c.datatype).collect(),
         }
     }
@@ -211,6 +224,7 @@ impl State {
                     c.present.remove(o);
                 });
                 self.sparse.iter_mut().for_each(|c| c.set(o, None));
+                self.multi.iter_mut().for_each(|c| c.set(o, None));
             }
         }
         for p in points {
@@ -231,6 +245,9 @@ impl State {
             }
             for (c, v) in self.sparse.iter_mut().zip(p.sparse) {
                 c.set(o, v);
+            }
+            for (c, v) in self.multi.iter_mut().zip(p.multi) {
+                c.set(o, v.map(Vec::into_boxed_slice));
             }
             self.payloads
                 .set(o, &p.payload)

@@ -10,6 +10,7 @@ use sextant_core::{Distance, PointId};
 use sextant_datasets::VecsFile;
 use sextant_shard::{
     Error, Point, QueryRequest, Record, Shard, ShardConfig, UpdateOp, Vector, VectorParams,
+    WithVector,
 };
 
 /// Eight points, a graph built over them; with `grown`, one deleted and two added before a
@@ -24,9 +25,16 @@ fn golden_shard_grown(dir: &Path, grown: bool) -> Shard {
     let sparse = |indices: Vec<u32>, values: Vec<f32>| Vector::Sparse { indices, values };
     let points = (0..8u64)
         .map(|i| {
-            Point::new(i, "a", vec![i as f32, 1.0])
+            let p = Point::new(i, "a", vec![i as f32, 1.0])
                 .with_vector("s", sparse(vec![i as u32, 10], vec![1.0, 0.5]))
-                .with_payload(json!({"i": i, "g": i % 4}))
+                .with_payload(json!({"i": i, "g": i % 4}));
+            match i % 2 {
+                0 => p.with_vector(
+                    "m",
+                    Vector::Multi(vec![vec![i as f32, 1.0], vec![1.0, -2.0]]),
+                ),
+                _ => p,
+            }
         })
         .collect();
     shard.update(UpdateOp::upsert(points)).unwrap();
@@ -105,28 +113,29 @@ fn format_1_index_file_still_reads() {
 }
 
 #[test]
-fn format_1_base_file_still_reads() {
-    let dir = tempfile::tempdir().unwrap();
-    let shard = golden_shard(dir.path());
-    let all: Vec<PointId> = (0..12u64).map(PointId::from).collect();
-    let before = (
-        shard.retrieve(&all, true, true),
-        shard
-            .query(&QueryRequest::new("a", vec![-1.0, 0.1], 6))
-            .unwrap(),
-    );
-    drop(shard);
-    // The same build's base as format 1 wrote it (every vector f32, no datatype bytes).
-    let v1 = golden_path().with_file_name("base-v1.bin");
-    std::fs::copy(v1, build_folder(dir.path()).join("base.bin")).unwrap();
-    let shard = Shard::open(dir.path()).unwrap();
-    let after = (
-        shard.retrieve(&all, true, true),
-        shard
-            .query(&QueryRequest::new("a", vec![-1.0, 0.1], 6))
-            .unwrap(),
-    );
-    assert_eq!(after, before);
+fn format_1_and_2_base_files_still_read() {
+    // The same build's base as format 1 wrote it (every vector f32, no datatype bytes) and
+    // as format 2 did (no multivectors: they read as absent).
+    for old in ["base-v1.bin", "base-v2.bin"] {
+        let dir = tempfile::tempdir().unwrap();
+        let shard = golden_shard(dir.path());
+        let all: Vec<PointId> = (0..12u64).map(PointId::from).collect();
+        let names = || WithVector::Names(vec!["a".into(), "s".into()]);
+        let state = |shard: &Shard| {
+            (
+                shard.retrieve(&all, true, names()),
+                shard
+                    .query(&QueryRequest::new("a", vec![-1.0, 0.1], 6))
+                    .unwrap(),
+            )
+        };
+        let before = state(&shard);
+        drop(shard);
+        let file = golden_path().with_file_name(old);
+        std::fs::copy(file, build_folder(dir.path()).join("base.bin")).unwrap();
+        let shard = Shard::open(dir.path()).unwrap();
+        assert_eq!(state(&shard), before, "{old}");
+    }
 }
 
 #[test]
@@ -135,7 +144,7 @@ fn golden_indexes_file() {
     let shard = golden_shard(dir.path());
     let bytes = std::fs::read(dir.path().join("indexes.bin")).unwrap();
     let base = std::fs::read(build_folder(dir.path()).join("base.bin")).unwrap();
-    let golden_base = golden_path().with_file_name("base-v2.bin");
+    let golden_base = golden_path().with_file_name("base-v3.bin");
     if std::env::var_os("SEXTANT_BLESS").is_some() {
         std::fs::write(golden_path(), &bytes).unwrap();
         std::fs::write(&golden_base, &base).unwrap();

@@ -19,7 +19,9 @@ fn golden_shard(dir: &Path) -> Shard {
                 "s",
                 sparse(vec![9, 2], vec![0.5, 1.0]),
             ),
-            Point::new(7u64, "a", vec![0.0, 1.0]).with_vector("s", sparse(vec![1], vec![2.0])),
+            Point::new(7u64, "a", vec![0.0, 1.0])
+                .with_vector("s", sparse(vec![1], vec![2.0]))
+                .with_vector("m", Vector::Multi(vec![vec![1.0, 2.0], vec![-0.5, 0.25]])),
         ]))
         .unwrap();
     shard
@@ -42,7 +44,7 @@ fn golden_points_file() {
     let shard = golden_shard(dir.path());
     shard.flush().unwrap();
     let bytes = std::fs::read(dir.path().join("points.bin")).unwrap();
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/points-v2.bin");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/points-v3.bin");
     if std::env::var_os("SEXTANT_BLESS").is_some() {
         std::fs::write(&golden, &bytes).unwrap();
         let corpus =
@@ -154,15 +156,21 @@ fn damaged_points_files_are_refused() {
     }
 }
 
-/// A version 1 file (no base field, written before bases existed) still reads, to the
-/// same points the version 2 golden file holds.
+/// Version 1 (no base field, written before bases existed) and version 2 (before
+/// multivectors: they read as absent) files still read, to the same points.
 #[test]
-fn version_1_points_file_still_reads() {
+fn versions_1_and_2_points_files_still_read() {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let v1 = std::fs::read(golden.join("points-v1.bin")).unwrap();
     let v2 = std::fs::read(golden.join("points-v2.bin")).unwrap();
-    let rewritten = sextant_shard::fuzzing::rewrite_points_file(&v1).unwrap();
-    assert_eq!(rewritten, v2);
+    let from_v1 = sextant_shard::fuzzing::rewrite_points_file(&v1).unwrap();
+    let from_v2 = sextant_shard::fuzzing::rewrite_points_file(&v2).unwrap();
+    assert_eq!(from_v1, from_v2);
+    assert_eq!(
+        &from_v2[8..12],
+        &3u32.to_le_bytes(),
+        "rewritten in version 3"
+    );
 }
 
 #[test]

@@ -60,10 +60,12 @@ fn golden_snapshot_and_restore() {
     );
     let restored = Shard::restore(&file, dir.path().join("restored")).unwrap();
     assert_eq!(everything(&restored), everything(&shard));
-    // A snapshot holding a format 1 base file (before datatypes) restores to the same points.
-    let older = golden.with_file_name("snapshot-v1-base-v1.bin");
-    let from_older = Shard::restore(&older, dir.path().join("older")).unwrap();
-    assert_eq!(everything(&from_older), everything(&shard));
+    // Snapshots holding a format 1 base file (before datatypes) and format 2 files (before
+    // multivectors) restore to the same points.
+    for older in ["snapshot-v1-base-v1.bin", "snapshot-v1-points-v2.bin"] {
+        let from = Shard::restore(golden.with_file_name(older), dir.path().join(older)).unwrap();
+        assert_eq!(everything(&from), everything(&shard), "{older}");
+    }
     let q = QueryRequest::new("a", vec![-1.0, 0.3], 5);
     assert_eq!(restored.query(&q).unwrap(), shard.query(&q).unwrap());
     // A batch answers each request as alone, an error in its place.
