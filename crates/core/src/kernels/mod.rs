@@ -45,7 +45,7 @@ pub use fast_scan::{
     FAST_SCAN_MAX_BLOCKS, FAST_SCAN_MAX_ENTRY, FastScanCandidates, FastScanKernels,
     fast_scan_candidates, fast_scan_grid, fast_scan_slot, fast_scan_table,
 };
-pub use float::{FloatKernels, dot_f16, dot_f32, l1_f16, l1_f32, l2sq_f16, l2sq_f32};
+pub use float::{FloatKernels, dot_f16, dot_f32, dot4_f32, l1_f16, l1_f32, l2sq_f16, l2sq_f32};
 pub use nibbles::{NibbleKernels, nibbles_dot_i8, nibbles_dot_i8_x4};
 pub use reduce::{max_abs, sum_f32, sum_zip};
 

@@ -113,6 +113,38 @@ avx2_kernel!(
     l1_lane16,
     |x, y, acc| _mm256_add_ps(acc, abs8(_mm256_sub_ps(x, y)))
 );
+/// `d` against four rows: each 8 lanes of `d` loaded once, four FMA chains (one per row),
+/// then a scalar tail.
+#[target_feature(enable = "avx2,fma")]
+fn dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4] {
+    let n = q.iter().fold(d.len(), |n, r| n.min(r.len()));
+    let mut acc = [_mm256_setzero_ps(); 4];
+    let mut i = 0;
+    // SAFETY: every load reads lanes [i, i + 8) with i + 8 <= n, at most every slice's length.
+    unsafe {
+        while i + 8 <= n {
+            let x = _mm256_loadu_ps(d.as_ptr().add(i));
+            for (a, r) in acc.iter_mut().zip(q) {
+                *a = _mm256_fmadd_ps(x, _mm256_loadu_ps(r.as_ptr().add(i)), *a);
+            }
+            i += 8;
+        }
+    }
+    let mut out = [0.0f32; 4];
+    for ((o, a), r) in out.iter_mut().zip(acc).zip(q) {
+        let mut lanes = [0.0f32; 8];
+        // SAFETY: `lanes` holds 8 writable f32.
+        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), a) };
+        *o = lanes.iter().sum::<f32>()
+            + d[i..n]
+                .iter()
+                .zip(&r[i..n])
+                .map(|(x, y)| x * y)
+                .sum::<f32>();
+    }
+    out
+}
+
 crate::kernels::x86::table!(FloatKernels {
     dot_f32(a: &[f32], b: &[f32]) -> f32;
     l2sq_f32(a: &[f32], b: &[f32]) -> f32;
@@ -120,4 +152,5 @@ crate::kernels::x86::table!(FloatKernels {
     dot_f16(a: &[f16], b: &[f16]) -> f32;
     l2sq_f16(a: &[f16], b: &[f16]) -> f32;
     l1_f16(a: &[f16], b: &[f16]) -> f32;
+    dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4];
 });

@@ -99,6 +99,34 @@ avx512_kernel!(l2sq_f16, f16, load16_f16, maskload16_f16, |x, y, acc| {
 avx512_kernel!(l1_f16, f16, load16_f16, maskload16_f16, |x, y, acc| {
     _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, y)))
 });
+/// `d` against four rows: each 16 lanes of `d` loaded once, four FMA chains (one per row),
+/// a masked tail, four reductions.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c,fma")]
+fn dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4] {
+    let n = q.iter().fold(d.len(), |n, r| n.min(r.len()));
+    let mut acc = [_mm512_setzero_ps(); 4];
+    let mut i = 0;
+    // SAFETY: every load reads lanes [i, i + 16) with i + 16 <= n, or a masked tail whose
+    // mask covers only lanes < n; n is at most every slice's length.
+    unsafe {
+        while i + 16 <= n {
+            let x = _mm512_loadu_ps(d.as_ptr().add(i));
+            for (a, r) in acc.iter_mut().zip(q) {
+                *a = _mm512_fmadd_ps(x, _mm512_loadu_ps(r.as_ptr().add(i)), *a);
+            }
+            i += 16;
+        }
+        if i < n {
+            let mask: u16 = (1u32 << (n - i)).wrapping_sub(1) as u16;
+            let x = _mm512_maskz_loadu_ps(mask, d.as_ptr().add(i));
+            for (a, r) in acc.iter_mut().zip(q) {
+                *a = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(mask, r.as_ptr().add(i)), *a);
+            }
+        }
+    }
+    acc.map(|a| _mm512_reduce_add_ps(a))
+}
+
 crate::kernels::x86::table!(FloatKernels {
     dot_f32(a: &[f32], b: &[f32]) -> f32;
     l2sq_f32(a: &[f32], b: &[f32]) -> f32;
@@ -106,4 +134,5 @@ crate::kernels::x86::table!(FloatKernels {
     dot_f16(a: &[f16], b: &[f16]) -> f32;
     l2sq_f16(a: &[f16], b: &[f16]) -> f32;
     l1_f16(a: &[f16], b: &[f16]) -> f32;
+    dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4];
 });

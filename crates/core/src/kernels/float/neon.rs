@@ -19,7 +19,13 @@ pub(super) const TABLE: FloatKernels = FloatKernels {
     dot_f16,
     l2sq_f16,
     l1_f16,
+    dot4_f32,
 };
+
+/// Four NEON dots (no fused kernel on aarch64 yet).
+fn dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4] {
+    q.map(|q| dot_f32(d, q))
+}
 
 fn as_simsimd_f16(v: &[f16]) -> &[simsimd::f16] {
     // SAFETY: both `half::f16` and `simsimd::f16` are `#[repr(transparent)]` over `u16`, so the

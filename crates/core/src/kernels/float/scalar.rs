@@ -14,7 +14,13 @@ pub(super) const TABLE: FloatKernels = FloatKernels {
     dot_f16,
     l2sq_f16,
     l1_f16,
+    dot4_f32,
 };
+
+/// Dot products of `d` with four f32 slices.
+pub fn dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4] {
+    q.map(|q| dot_f32(d, q))
+}
 
 /// Dot product of two f32 slices.
 pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {

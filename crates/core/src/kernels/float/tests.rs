@@ -90,6 +90,16 @@ fn check_all(a32: &[f32], b32: &[f32]) {
         assert_close("l2sq_f16", lv, (k.l2sq_f16)(&a16, &b16), l2_16, tol);
         let tol = float_tolerance(n, l1_16);
         assert_close("l1_f16", lv, (k.l1_f16)(&a16, &b16), l1_16, tol);
+        // Four rows against `a`: `b`, `a`, and the two reversed.
+        let (ra, rb): (Vec<f32>, Vec<f32>) = (
+            a32.iter().rev().copied().collect(),
+            b32.iter().rev().copied().collect(),
+        );
+        let rows = [b32, a32, &ra[..], &rb[..]];
+        for (got, r) in (k.dot4_f32)(a32, rows).into_iter().zip(rows) {
+            let (want, abs) = exact_dot(a32, r);
+            assert_close("dot4_f32", lv, got, want, float_tolerance(n, abs));
+        }
     }
 }
 
