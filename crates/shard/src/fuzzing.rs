@@ -78,7 +78,8 @@ pub fn points_file(data: &[u8]) {
 
 /// The shard [`query_json`] runs on, created in `dir`: 40 points of [`config`] with payloads
 /// (integer `n`, keyword `tag`, float `x`, geo `loc`, datetime `t`, an array `arr`; the first
-/// three indexed), a sparse vector on every other point, optimized (graphs and indexes built).
+/// three indexed), a sparse vector on every other point and a multivector on every third,
+/// optimized (graphs and indexes built).
 pub fn query_shard(dir: &Path) -> crate::Result<Shard> {
     let shard = Shard::create(dir, config())?;
     for (key, schema) in [
@@ -102,6 +103,10 @@ pub fn query_shard(dir: &Path) -> crate::Result<Shard> {
                 let indices = vec![i as u32 % 7, 7 + i as u32 % 5];
                 let values = vec![1.0, f / 8.0];
                 p = p.with_vector("s", Vector::Sparse { indices, values });
+            }
+            if i % 3 == 0 {
+                let rows = (0..1 + i as usize % 3).map(|r| vec![f.cos(), r as f32 - f / 40.0]);
+                p = p.with_vector("m", Vector::Multi(rows.collect()));
             }
             p
         })

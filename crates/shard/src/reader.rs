@@ -94,24 +94,7 @@ impl<'a> Reader<'a> {
     /// Reads a shape (with its multivectors when `multi`: format 3 files; an older file
     /// holds none, whatever `want` has) and refuses one other than `want`.
     pub fn shape(&mut self, want: &Shape, multi: bool) -> std::result::Result<(), String> {
-        let d = self.u32("the dense vector count")? as usize;
-        if d != want.dense.len() {
-            return Err(format!(
-                "{d} dense vectors, the config has {}",
-                want.dense.len()
-            ));
-        }
-        for (name, size) in &want.dense {
-            let (got, got_size) = (
-                self.text("a vector name")?,
-                self.u32("a vector size")? as usize,
-            );
-            if got != name || got_size != *size {
-                return Err(format!(
-                    "vector {got:?} of size {got_size}, the config has {name:?} of size {size}"
-                ));
-            }
-        }
+        self.sized(&want.dense, "dense vectors", "vector")?;
         let s = self.u32("the sparse vector count")? as usize;
         if s != want.sparse.len() {
             return Err(format!(
@@ -129,21 +112,26 @@ impl<'a> Reader<'a> {
         if !multi {
             return Ok(());
         }
-        let m = self.u32("the multivector count")? as usize;
-        if m != want.multi.len() {
-            return Err(format!(
-                "{m} multivectors, the config has {}",
-                want.multi.len()
-            ));
+        self.sized(&want.multi, "multivectors", "multivector")
+    }
+
+    /// Reads a count and that many (name, size) pairs, refusing any other than `want`'s.
+    fn sized(
+        &mut self,
+        want: &[(String, usize)],
+        kinds: &str,
+        kind: &str,
+    ) -> std::result::Result<(), String> {
+        let n = self.u32(&format!("the {kinds} count"))? as usize;
+        if n != want.len() {
+            return Err(format!("{n} {kinds}, the config has {}", want.len()));
         }
-        for (name, size) in &want.multi {
-            let (got, got_size) = (
-                self.text("a multivector name")?,
-                self.u32("a multivector size")? as usize,
-            );
+        for (name, size) in want {
+            let got = self.text(&format!("a {kind} name"))?;
+            let got_size = self.u32(&format!("a {kind} size"))? as usize;
             if got != name || got_size != *size {
                 return Err(format!(
-                    "multivector {got:?} of size {got_size}, the config has {name:?} of size {size}"
+                    "{kind} {got:?} of size {got_size}, the config has {name:?} of size {size}"
                 ));
             }
         }
