@@ -1,8 +1,8 @@
 //! `base.bin`: every point of a shard as of one log index, written by `optimize` next to the
 //! indexes it builds (`index-<version>/base.bin`) and read in place through mmap: `open` maps
-//! it and reads nothing but the ids, versions and sparse vectors (vectors and payloads stay in
-//! the file, paged in when a search or a read touches them); `points.bin` then holds only what
-//! changed since.
+//! it and reads nothing but the ids, versions, sparse vectors and multivectors (dense vectors
+//! and payloads stay in the file, paged in when a search or a read touches them);
+//! `points.bin` then holds only what changed since.
 //!
 //! A sealed file; integers little-endian; every array starts at a multiple of 8 bytes from
 //! the file's start (zero bytes before it), so `u64` and `f32` arrays are read in place.

@@ -484,7 +484,9 @@ pub(crate) struct SparseColumn {
 }
 
 /// Hashes a term id by one multiplication (Fibonacci hashing): a reopen counts every base
-/// vector's terms (1.5M at 120k BM25 documents), where SipHash took ~20 ms of it.
+/// vector's terms (1.5M at 120k BM25 documents); loading that column took ~70 ms of a reopen
+/// with SipHash, ~45 ms with this and the column presized. Not keyed: a writer choosing
+/// colliding term ids slows its own shard's counts, nothing more.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TermHash;
 
