@@ -1,7 +1,8 @@
 """Multivectors (`multivector_config` with `max_sim`) through the unmodified qdrant-client,
 against Local Mode on the same data, for each distance: the config echoed, the points upserted
 in the list and the batch forms, then after a restart the same MaxSim answers (plain, filtered,
-by a point id, re-ranking a dense prefetch) and the same vectors read back."""
+by a point id, re-ranking a dense prefetch; recommendations of each strategy, discovery and
+context by MaxSim to each example) and the same vectors read back."""
 
 import random
 
@@ -58,6 +59,21 @@ def test_max_sim_as_local_mode(server, distance):
         assert_same_hits(a, b)
     a, b = (c.query_points("mv", query=11, using="m", limit=5).points for c in both)
     assert_same_hits(a, b)
+    # Queries by examples: MaxSim to each example, in Local Mode's formulas.
+    S = models.RecommendStrategy
+    examples = [
+        models.RecommendQuery(recommend=models.RecommendInput(positive=[1, 2], negative=[3], strategy=S.BEST_SCORE)),
+        models.RecommendQuery(recommend=models.RecommendInput(positive=[1, rows(rng, 2)], negative=[3],
+                                                              strategy=S.SUM_SCORES)),
+        models.RecommendQuery(recommend=models.RecommendInput(positive=[4], negative=[5], strategy=S.AVERAGE_VECTOR)),
+        models.DiscoverQuery(discover=models.DiscoverInput(
+            target=6, context=[models.ContextPair(positive=7, negative=8)])),
+        models.ContextQuery(context=[models.ContextPair(positive=9, negative=10),
+                                     models.ContextPair(positive=12, negative=13)]),
+    ]
+    for query in examples:
+        a, b = (c.query_points("mv", query=query, using="m", limit=6).points for c in both)
+        assert_same_hits(a, b)
     a, b = (c.retrieve("mv", ids=[3, 64], with_vectors=True) for c in both)
     assert [str(p.id) for p in a] == [str(p.id) for p in b]
     for p, q in zip(a, b):
@@ -65,7 +81,6 @@ def test_max_sim_as_local_mode(server, distance):
         assert all(same_vectors(x, y) for x, y in zip(p.vector["m"], q.vector["m"])), (p.vector, q.vector)
     with pytest.raises(UnexpectedResponse, match="expected dim: 4, got 3"):
         ours.upsert("mv", points=[models.PointStruct(id=1, vector={"m": [[1.0, 2.0, 3.0]]})])
-    with pytest.raises(UnexpectedResponse, match="are not supported for (the )?multivector"):
-        ours.query_points("mv", query=models.RecommendQuery(recommend=models.RecommendInput(positive=[1])),
-                          using="m")
+    with pytest.raises(UnexpectedResponse, match="not supported for the multivector"):
+        ours.query_points("mv", query=models.NearestQuery(nearest=1, mmr=models.Mmr(diversity=0.5)), using="m")
     ours.delete_collection("mv")

@@ -9,8 +9,8 @@
 //! point read in place; `flush` writes what changed since; `open` maps the base and replays
 //! the log's tail.
 //! [`Shard::snapshot`] writes one file of all that, [`Shard::restore`] checks and opens it.
-//! Not built: several segments merged by the optimizer, an automatic optimizer, queries by
-//! examples on multivectors (the crate README has the list).
+//! Not built: several segments merged by the optimizer, an automatic optimizer, MMR and
+//! relevance feedback on multivectors (the crate README has the list).
 //!
 //! - [`ShardConfig`], [`VectorParams`], [`SparseVectorParams`], [`OptimizerConfig`]: named
 //!   dense vectors (size, Qdrant's distance names, graph parameters, codec, [`Datatype`]:

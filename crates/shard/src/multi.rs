@@ -12,6 +12,7 @@ use sextant_core::{Distance, Kernels, PointOffset, TopK};
 use crate::config::MultivectorParams;
 use crate::error::{Error, Result};
 use crate::fusion::Hits;
+use crate::reco::check_rows;
 use crate::search::{Passing, Stage, page, reported};
 use crate::state::State;
 
@@ -139,25 +140,7 @@ impl State {
                 st.using
             ))
         })?;
-        if rows.is_empty() {
-            return Err(Error::bad(
-                "Wrong input: the query multivector holds no vector",
-            ));
-        }
-        for r in rows {
-            if r.len() != column.size {
-                return Err(Error::bad(format!(
-                    "Wrong input: Vector dimension error: expected dim: {}, got {}",
-                    column.size,
-                    r.len()
-                )));
-            }
-            if r.iter().any(|x| !x.is_finite()) {
-                return Err(Error::bad(
-                    "Wrong input: the query holds a value that is not finite",
-                ));
-            }
-        }
+        check_rows(rows, column.size)?;
         let scorer = column.scorer(rows);
         let mut top = TopK::new(k);
         for o in passing.candidates().filter(|&o| passing.contains(o)) {

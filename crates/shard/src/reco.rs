@@ -35,6 +35,8 @@ pub(crate) enum Examples {
     Dense(Vec<Vec<f32>>),
     /// Sparse vectors, sorted, with the IDF modifier applied when the vector has it.
     Sparse(Vec<SparseVector>),
+    /// Multivectors, each a list of vectors (checked: one or more, each of the size).
+    Multi(Vec<Vec<Vec<f32>>>),
 }
 
 /// How the similarities to the examples (by their place in [`Examples`]) make a score.
@@ -308,8 +310,17 @@ impl State {
             });
             return dense.collect::<Result<_>>().map(Examples::Dense);
         }
-        if self.multi.iter().any(|c| c.name == using) {
-            return Err(multi_unsupported(using));
+        if let Some(column) = self.multi.iter().find(|c| c.name == using) {
+            let multi = vectors.into_iter().map(|v| match v {
+                Vector::Multi(rows) => {
+                    check_rows(&rows, column.size)?;
+                    Ok(rows)
+                }
+                _ => Err(Error::bad(format!(
+                    "Wrong input: a dense or sparse example for the multivector {using:?}"
+                ))),
+            });
+            return multi.collect::<Result<_>>().map(Examples::Multi);
         }
         let column = self
             .sparse
@@ -350,6 +361,21 @@ impl State {
                     top.push(o, scoring.score(&sims));
                 }
             }
+            Examples::Multi(ex) => {
+                let column = self.multi.iter().find(|c| c.name == st.using);
+                let column = column.ok_or_else(|| not_a_vector(st.using))?;
+                let scorers: Vec<_> = ex.iter().map(|e| column.scorer(e)).collect();
+                let mut sims = vec![0.0; ex.len()];
+                for o in passing.candidates().filter(|&o| passing.contains(o)) {
+                    if column.get(o).is_none() {
+                        continue;
+                    }
+                    for (s, e) in sims.iter_mut().zip(&scorers) {
+                        *s = e.score(o).unwrap_or(f32::NEG_INFINITY);
+                    }
+                    top.push(o, scoring.score(&sims));
+                }
+            }
             Examples::Sparse(ex) => {
                 let column = self.sparse.iter().find(|c| c.name == st.using);
                 let column = column.ok_or_else(|| not_a_vector(st.using))?;
@@ -370,7 +396,7 @@ impl State {
 /// The average-vector recommendation's query: `2·mean(pos) − mean(neg)`, or `mean(pos)`
 /// without negatives (summed term by term for sparse vectors).
 fn average(pos: &[Vector], neg: &[Vector]) -> Result<Vector> {
-    let kinds_differ = || Error::bad("Wrong input: examples mix dense and sparse vectors");
+    let kinds_differ = || Error::bad("Wrong input: examples mix kinds of vectors");
     match &pos[0] {
         Vector::Dense(first) => {
             let mean = |vs: &[Vector]| -> Result<Vec<f32>> {
@@ -426,16 +452,52 @@ fn average(pos: &[Vector], neg: &[Vector]) -> Result<Vector> {
             let (indices, values) = m.into_iter().unzip();
             Ok(Vector::Sparse { indices, values })
         }
-        Vector::Multi(_) => Err(Error::bad(
-            "Wrong input: queries by examples (recommend, discover, context, feedback, MMR) are not supported for multivectors",
-        )),
+        // Local Mode's: the positive examples' vectors, then the negatives' negated, as one
+        // multivector.
+        Vector::Multi(_) => {
+            let mut rows = Vec::new();
+            for v in pos {
+                let Vector::Multi(v) = v else {
+                    return Err(kinds_differ());
+                };
+                rows.extend(v.iter().cloned());
+            }
+            for v in neg {
+                let Vector::Multi(v) = v else {
+                    return Err(kinds_differ());
+                };
+                rows.extend(v.iter().map(|r| r.iter().map(|x| -x).collect()));
+            }
+            Ok(Vector::Multi(rows))
+        }
     }
 }
 
-/// The error of a query by examples (recommend, discover, context, relevance feedback, MMR)
-/// on a multivector: not built.
+/// Checks a multivector's `rows` for a multivector of `size`: one or more, each of the size,
+/// finite.
+pub(crate) fn check_rows(rows: &[Vec<f32>], size: usize) -> Result<()> {
+    if rows.is_empty() {
+        return Err(Error::bad("Wrong input: a multivector holds no vector"));
+    }
+    for r in rows {
+        if r.len() != size {
+            return Err(Error::bad(format!(
+                "Wrong input: Vector dimension error: expected dim: {size}, got {}",
+                r.len()
+            )));
+        }
+        if r.iter().any(|x| !x.is_finite()) {
+            return Err(Error::bad(
+                "Wrong input: a multivector holds a value that is not finite",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The error of an MMR query on a multivector: not built.
 pub(crate) fn multi_unsupported(using: &str) -> Error {
     Error::bad(format!(
-        "Wrong input: queries by examples (recommend, discover, context, feedback, MMR) are not supported for the multivector {using:?}; query it with vectors or a point id"
+        "Wrong input: maximal marginal relevance is not supported for the multivector {using:?}"
     ))
 }

@@ -210,6 +210,25 @@ fn max_sim_answers_as_the_model_through_flush_optimize_and_reopen() {
     }
 }
 
+/// Queries by examples score each point by its MaxSim to each example (Local Mode's formulas;
+/// the server's conformance suite compares them all): here the sum of scores.
+#[test]
+fn recommendations_score_by_max_sim_to_each_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = Shard::create(dir.path(), config(Distance::Dot)).unwrap();
+    fill(&shard);
+    let body = json!({"query": {"recommend": {"positive": [1, 2], "negative": [3], "strategy": "sum_scores"}},
+                      "using": "m", "limit": 5});
+    let ms = |e: u64, i: u64| max_sim(Distance::Dot, &multi(e).unwrap(), &multi(i).unwrap());
+    let mut want: Vec<(u64, f32)> = (0..POINTS)
+        .filter(|i| ![1, 2, 3].contains(i) && multi(*i).is_some())
+        .map(|i| (i, ms(1, i) + ms(2, i) - ms(3, i)))
+        .collect();
+    want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    want.truncate(5);
+    same(&ask(&shard, body), &want, "sum of scores");
+}
+
 #[test]
 fn updates_and_deletes_of_a_multivector_apply() {
     let dir = tempfile::tempdir().unwrap();
@@ -291,14 +310,11 @@ fn bad_multivectors_and_queries_by_example_are_refused() {
     assert!(e.contains("expected dim: 3, got 2"), "{e}");
     let e = query(json!({"query": [1.0, 0.0, 0.0], "using": "m"}));
     assert!(e.contains("not a dense vector"), "{e}");
-    let e = query(json!({"query": {"recommend": {"positive": [1, 2]}}, "using": "m"}));
-    assert!(
-        e.contains("not supported for multivectors")
-            || e.contains("not supported for the multivector"),
-        "{e}"
-    );
-    let e = query(
-        json!({"query": {"discover": {"target": 1, "context": [{"positive": 2, "negative": 3}]}}, "using": "m"}),
-    );
+    let e = query(json!({"query": {"nearest": 1, "mmr": {"diversity": 0.5}}, "using": "m"}));
     assert!(e.contains("not supported for the multivector"), "{e}");
+    let e = query(json!({"query": {"recommend": {"positive": [[[1.0, 2.0]]]}}, "using": "m"}));
+    assert!(e.contains("expected dim: 3, got 2"), "{e}");
+    let best = json!({"positive": [[1.0, 2.0, 3.0]], "strategy": "best_score"});
+    let e = query(json!({"query": {"recommend": best}, "using": "m"}));
+    assert!(e.contains("example for the multivector"), "{e}");
 }
