@@ -517,21 +517,20 @@ impl Base {
             .expect("checked at open: in bounds and aligned")
     }
 
-    /// Sparse vector `c` of the point at `o`, if it holds one (checked at open).
-    /// The vectors of multivector `c` of the point at `o`, flattened (`None` when absent).
-    pub fn multi_vectors(&self, c: usize, o: PointOffset) -> Option<Vec<f32>> {
-        // A file from before multivectors holds none.
+    /// The vectors of multivector `c` of the point at `o`, flattened, read in place (`None`
+    /// when absent; a file from before multivectors holds none).
+    pub fn multi(&self, c: usize, o: PointOffset) -> Option<&[f32]> {
         let m = *self.l.multi.get(c)?;
         let at = m.starts + 8 * o as usize;
         let (a, b) = (self.u64_at(at) as usize, self.u64_at(at + 8) as usize);
-        let bytes = &self.map.bytes()[m.values + 4 * m.size * a..m.values + 4 * m.size * b];
         (a < b).then(|| {
-            (bytes.chunks_exact(4))
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect()
+            self.map
+                .view::<f32>(m.values + 4 * m.size * a, m.size * (b - a))
+                .expect("checked at open: in bounds and aligned")
         })
     }
 
+    /// Sparse vector `c` of the point at `o`, if it holds one (checked at open).
     pub fn sparse_vector(
         &self,
         c: usize,

@@ -1,14 +1,19 @@
-//! `MultiColumn`: one named multivector's values by offset, in RAM (each point's vectors
-//! flattened into one slice, prepared for the metric: cosine vectors normalized one by one),
-//! and `MaxSim`, the exact score of a query's vectors against a point's.
+//! `MultiColumn`: one named multivector's values by offset (each point's vectors flattened
+//! into one slice, prepared for the metric: cosine vectors normalized one by one; read in place
+//! from the base file, those written since in RAM), and `MaxSim`, the exact score of a
+//! query's vectors against a point's.
 //!
 //! MaxSim: for each query vector the best pair score (the metric's internal score, higher is
 //! better: the dot product, or the negated squared L2 / L1 distance) among the point's
 //! vectors, summed; reported as Qdrant reports it (Euclid: the square root of the sum's
 //! magnitude; Manhattan: the magnitude), which is what Local Mode computes.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use sextant_core::{Distance, Kernels, PointOffset, TopK};
 
+use crate::base::Base;
 use crate::config::MultivectorParams;
 use crate::error::{Error, Result};
 use crate::fusion::Hits;
@@ -16,14 +21,21 @@ use crate::reco::check_rows;
 use crate::search::{Passing, Stage, page, reported};
 use crate::state::State;
 
-/// One multivector's values.
+/// One multivector's values, each point's vectors flattened (a multiple of `size` values, at
+/// least one vector): read in place from the base file, the points written since in RAM.
 #[derive(Debug)]
 pub(crate) struct MultiColumn {
     pub name: String,
     pub size: usize,
     pub distance: Distance,
-    /// Per offset, its vectors flattened (a multiple of `size` values, at least one vector).
-    rows: Vec<Option<Box<[f32]>>>,
+    /// The base file and this multivector's place in it: offsets below `base_slots` are
+    /// read there unless `changed` holds them.
+    base: Option<(Arc<Base>, usize)>,
+    base_slots: usize,
+    /// Base offsets written since the base (`None`: removed).
+    changed: HashMap<PointOffset, Option<Box<[f32]>>>,
+    /// Offsets from `base_slots` on.
+    tail: Vec<Option<Box<[f32]>>>,
 }
 
 impl MultiColumn {
@@ -33,13 +45,55 @@ impl MultiColumn {
             name,
             size: params.size,
             distance: params.distance,
-            rows: Vec::new(),
+            base: None,
+            base_slots: 0,
+            changed: HashMap::new(),
+            tail: Vec::new(),
         }
+    }
+
+    /// The column of multivector `at` of `base`, nothing changed since.
+    pub fn on_base(&self, base: &Arc<Base>, at: usize) -> Self {
+        Self {
+            name: self.name.clone(),
+            size: self.size,
+            distance: self.distance,
+            base: Some((base.clone(), at)),
+            base_slots: base.slots,
+            changed: HashMap::new(),
+            tail: Vec::new(),
+        }
+    }
+
+    /// This column over `base`, a base written from it at a version: the offsets `changed`
+    /// reports (written at or after that version) keep their values from here.
+    pub fn rebase(
+        &self,
+        base: &Arc<Base>,
+        at: usize,
+        changed: impl Fn(PointOffset) -> bool,
+    ) -> Self {
+        let mut next = self.on_base(base, at);
+        let end = self.base_slots + self.tail.len();
+        for o in (0..end as PointOffset).filter(|&o| (o as usize) >= base.slots || changed(o)) {
+            let v = self.get(o).map(Box::from);
+            if v.is_some() || (o as usize) < base.slots {
+                next.set(o, v);
+            }
+        }
+        next
     }
 
     /// The flattened vectors of `o`, if it holds this multivector.
     pub fn get(&self, o: PointOffset) -> Option<&[f32]> {
-        self.rows.get(o as usize)?.as_deref()
+        if (o as usize) < self.base_slots {
+            if let Some(v) = self.changed.get(&o) {
+                return v.as_deref();
+            }
+            let (base, at) = self.base.as_ref()?;
+            return base.multi(*at, o);
+        }
+        self.tail.get(o as usize - self.base_slots)?.as_deref()
     }
 
     /// The vectors of `o` as a list, as stored.
@@ -55,10 +109,15 @@ impl MultiColumn {
     /// Sets (or, with `None`, removes) the values of `o`, flattened and prepared.
     pub fn set(&mut self, o: PointOffset, values: Option<Box<[f32]>>) {
         let at = o as usize;
-        if at >= self.rows.len() {
-            self.rows.resize(at + 1, None);
+        if at < self.base_slots {
+            self.changed.insert(o, values);
+            return;
         }
-        self.rows[at] = values;
+        let row = at - self.base_slots;
+        if row >= self.tail.len() {
+            self.tail.resize(row + 1, None);
+        }
+        self.tail[row] = values;
     }
 
     /// `vectors` flattened and prepared for the metric (checked by the caller: each of

@@ -105,6 +105,9 @@ impl State {
             .enumerate()
             .map(|(i, c)| Column::on_base(c.name.clone(), c.size, c.distance, c.datatype, &base, i))
             .collect();
+        state.multi = (state.multi.iter().enumerate())
+            .map(|(i, c)| c.on_base(&base, i))
+            .collect();
         state.slots = vec![None; base.slots];
         for c in &mut state.sparse {
             c.vectors.reserve(base.slots);
@@ -120,9 +123,7 @@ impl State {
             for (i, c) in state.sparse.iter_mut().enumerate() {
                 c.set(o, base.sparse_vector(i, o)?);
             }
-            for (i, c) in state.multi.iter_mut().enumerate() {
-                c.set(o, base.multi_vectors(i, o).map(Vec::into_boxed_slice));
-            }
+
             state.slots[o as usize] = Some(Slot {
                 id,
                 version: base.version_of(o),
@@ -186,6 +187,9 @@ impl State {
             .map(|(i, c)| c.rebase(&base, i, changed))
             .collect();
         self.columns = columns;
+        self.multi = (self.multi.iter().enumerate())
+            .map(|(i, c)| c.rebase(&base, i, changed))
+            .collect();
         for (o, slot) in self.slots.iter_mut().enumerate().take(base.slots) {
             if let Some(s) = slot.as_mut().filter(|s| s.version < version) {
                 debug_assert!(base.id(o as PointOffset) == Some(s.id));
