@@ -17,7 +17,7 @@ use crate::base::Base;
 use crate::config::MultivectorParams;
 use crate::error::{Error, Result};
 use crate::fusion::Hits;
-use crate::reco::check_rows;
+use crate::ops::check_rows;
 use crate::search::{Passing, Stage, page, reported};
 use crate::state::State;
 
@@ -199,7 +199,7 @@ impl State {
                 st.using
             ))
         })?;
-        check_rows(rows, column.size)?;
+        check_rows(rows, column.size, st.using)?;
         let scorer = column.scorer(rows);
         let mut top = TopK::new(k);
         for o in passing.candidates().filter(|&o| passing.contains(o)) {

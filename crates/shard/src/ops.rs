@@ -545,26 +545,7 @@ pub(crate) fn check_vector(config: &ShardConfig, name: &str, v: &Vector) -> Resu
                     config.multivectors.keys().collect::<Vec<_>>()
                 )));
             };
-            if rows.is_empty() {
-                return Err(Error::bad(format!(
-                    "Wrong input: multivector {name:?} holds no vector"
-                )));
-            }
-            for (j, r) in rows.iter().enumerate() {
-                if r.len() != params.size {
-                    return Err(Error::bad(format!(
-                        "Wrong input: Vector dimension error: expected dim: {}, got {} (vector {j} of {name:?})",
-                        params.size,
-                        r.len()
-                    )));
-                }
-                if let Some(i) = r.iter().position(|x| !x.is_finite()) {
-                    return Err(Error::bad(format!(
-                        "value {} at {i} of vector {j} is not a finite number",
-                        r[i]
-                    )));
-                }
-            }
+            check_rows(rows, params.size, name)?;
         }
         Vector::Dense(v) => {
             let Some(params) = config.vectors.get(name) else {
@@ -618,6 +599,31 @@ pub(crate) fn check_vector(config: &ShardConfig, name: &str, v: &Vector) -> Resu
             }
             sextant_core::SparseVector::from_unsorted(indices.clone(), values.clone())
                 .map_err(|e| Error::bad(format!("Wrong input: sparse vector: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks the vectors of a multivector `name` of `size` (a point's or a query's): one or
+/// more, each of the size, finite.
+pub(crate) fn check_rows(rows: &[Vec<f32>], size: usize, name: &str) -> Result<()> {
+    if rows.is_empty() {
+        return Err(Error::bad(format!(
+            "Wrong input: multivector {name:?} holds no vector"
+        )));
+    }
+    for (j, r) in rows.iter().enumerate() {
+        if r.len() != size {
+            return Err(Error::bad(format!(
+                "Wrong input: Vector dimension error: expected dim: {size}, got {} (vector {j} of {name:?})",
+                r.len()
+            )));
+        }
+        if let Some(i) = r.iter().position(|x| !x.is_finite()) {
+            return Err(Error::bad(format!(
+                "value {} at {i} of vector {j} is not a finite number",
+                r[i]
+            )));
         }
     }
     Ok(())

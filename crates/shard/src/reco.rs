@@ -9,7 +9,7 @@ use sextant_core::{PointOffset, SparseVector, TopK};
 
 use crate::error::{Error, Result};
 use crate::fusion::Hits;
-use crate::ops::Vector;
+use crate::ops::{Vector, check_rows};
 use crate::query::{
     ContextPair, Query, Recommend, RecommendStrategy, RelevanceFeedback, VectorInput,
 };
@@ -313,7 +313,7 @@ impl State {
         if let Some(column) = self.multi.iter().find(|c| c.name == using) {
             let multi = vectors.into_iter().map(|v| match v {
                 Vector::Multi(rows) => {
-                    check_rows(&rows, column.size)?;
+                    check_rows(&rows, column.size, using)?;
                     Ok(rows)
                 }
                 _ => Err(Error::bad(format!(
@@ -471,28 +471,6 @@ fn average(pos: &[Vector], neg: &[Vector]) -> Result<Vector> {
             Ok(Vector::Multi(rows))
         }
     }
-}
-
-/// Checks a multivector's `rows` for a multivector of `size`: one or more, each of the size,
-/// finite.
-pub(crate) fn check_rows(rows: &[Vec<f32>], size: usize) -> Result<()> {
-    if rows.is_empty() {
-        return Err(Error::bad("Wrong input: a multivector holds no vector"));
-    }
-    for r in rows {
-        if r.len() != size {
-            return Err(Error::bad(format!(
-                "Wrong input: Vector dimension error: expected dim: {size}, got {}",
-                r.len()
-            )));
-        }
-        if r.iter().any(|x| !x.is_finite()) {
-            return Err(Error::bad(
-                "Wrong input: a multivector holds a value that is not finite",
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The error of an MMR query on a multivector: not built.

@@ -116,11 +116,13 @@ impl Passing<'_> {
             && !self.skip.contains(&o)
     }
 
-    /// The candidates to test with `contains`: the filter's points, or every offset.
+    /// The candidates to test with `contains`: the prefetched points when the stage
+    /// re-ranks (a hundred, say, where the filter may pass most of the shard), else the
+    /// filter's points, or every offset.
     pub fn candidates(&self) -> Box<dyn Iterator<Item = PointOffset> + '_> {
-        match &self.allowed {
-            Some(a) => Box::new(a.iter()),
-            None => Box::new(0..self.state.slots.len() as PointOffset),
+        match (self.among, &self.allowed) {
+            (Some(a), _) | (None, Some(a)) => Box::new(a.iter()),
+            (None, None) => Box::new(0..self.state.slots.len() as PointOffset),
         }
     }
 }
@@ -458,10 +460,9 @@ impl State {
                         top.push(o, s);
                     }
                 };
-                match (&found, &allowed) {
-                    (Some(_), _) => self.indexed.unindexed(self.slots.len()).for_each(score),
-                    (None, Some(a)) => a.iter().for_each(score),
-                    (None, None) => (0..self.slots.len() as PointOffset).for_each(score),
+                match &found {
+                    Some(_) => self.indexed.unindexed(self.slots.len()).for_each(score),
+                    None => passing.candidates().for_each(score),
                 }
                 return Ok(page(top, st, |s| s, false));
             }
@@ -494,10 +495,9 @@ impl State {
         }
         // The rest scored exactly, a batch at a time through the SIMD kernels: the points the
         // indexes do not hold, or every passing point.
-        let candidates: Box<dyn Iterator<Item = PointOffset>> = match (&found, &allowed) {
-            (Some(_), _) => Box::new(self.indexed.unindexed(self.slots.len())),
-            (None, Some(a)) => Box::new(a.iter()),
-            (None, None) => Box::new(0..self.slots.len() as PointOffset),
+        let candidates: Box<dyn Iterator<Item = PointOffset>> = match &found {
+            Some(_) => Box::new(self.indexed.unindexed(self.slots.len())),
+            None => passing.candidates(),
         };
         let mut candidates = candidates
             .filter(|&o| column.present.contains(o) && passes(o))
