@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::Error;
@@ -34,8 +35,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// Qdrant's success envelope around `result`.
-pub fn ok(result: Value, started: Instant) -> Response {
-    let body = json!({"result": result, "status": "ok", "time": started.elapsed().as_secs_f64()});
-    axum::Json(body).into_response()
+/// Qdrant's success envelope around `result` (a `Value`, or a type written straight to the
+/// bytes such as the scored points), `time` in seconds since `started`.
+pub fn ok<T: Serialize>(result: T, started: Instant) -> Response {
+    /// Fields in the order `json!` wrote them (sorted).
+    #[derive(Serialize)]
+    struct Envelope<T> {
+        result: T,
+        status: &'static str,
+        time: f64,
+    }
+    let time = started.elapsed().as_secs_f64();
+    axum::Json(Envelope {
+        result,
+        status: "ok",
+        time,
+    })
+    .into_response()
 }

@@ -8,7 +8,7 @@ use sextant_shard::{Shard, Vector, WithPayload, WithVector};
 
 use crate::collections::Collections;
 use crate::error::{Error, Result};
-use crate::points::{point_id, record_json};
+use crate::points::{RecordJson, point_id};
 
 fn bad(what: &str, why: impl std::fmt::Display) -> Error {
     Error::bad(format!("Format error in JSON body: {what}: {why}"))
@@ -161,7 +161,7 @@ pub fn group_lookups(
             c.shard
                 .retrieve(&[id], payload.clone(), vector.clone())
                 .first()
-                .map_or(Value::Null, record_json)
+                .map_or(Value::Null, |r| json!(RecordJson(r)))
         })
         .collect())
 }

@@ -115,7 +115,7 @@ async fn batch(app: AppState, name: String, kind: Kind, body: Value) -> Result<R
         .collect::<Result<Vec<_>>>()?;
     let answers = run_batch(&app, &name, bodies)?;
     Ok(ok(
-        json!(answers.iter().map(|r| scored_list(r)).collect::<Vec<_>>()),
+        answers.iter().map(|r| scored_list(r)).collect::<Vec<_>>(),
         t,
     ))
 }

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use serde::Serialize;
 use serde_json::{Value, json};
+use sextant_core::PointId;
 use sextant_payload_index::Filter;
 use sextant_payload_index::facet::FacetValue;
 use sextant_shard::{
@@ -19,7 +21,7 @@ use crate::AppState;
 use crate::body::{JsonBody, ok};
 use crate::error::{Error, Result};
 use crate::lookup;
-use crate::points::{field, point_id, point_ids, record_json, scored_json};
+use crate::points::{RecordJson, ScoredJson, field, point_id, point_ids};
 
 fn bad(what: &str, why: impl std::fmt::Display) -> Error {
     Error::bad(format!("Format error in JSON body: {what}: {why}"))
@@ -53,13 +55,8 @@ pub(crate) async fn retrieve(
     let c = app.collections.get(&name)?;
     let ids = point_ids(body.get("ids").unwrap_or(&Value::Null), "ids")?;
     let (payload, vector) = selectors(&body)?;
-    let records: Vec<Value> = c
-        .shard
-        .retrieve(&ids, payload, vector)
-        .iter()
-        .map(record_json)
-        .collect();
-    Ok(ok(json!(records), t))
+    let records = c.shard.retrieve(&ids, payload, vector);
+    Ok(ok(records.iter().map(RecordJson).collect::<Vec<_>>(), t))
 }
 
 /// `GET /collections/{name}/points/{id}`.
@@ -78,7 +75,7 @@ pub(crate) async fn point(
     let record = found
         .first()
         .ok_or_else(|| Error::NotFound(format!("No point with id {id} found")))?;
-    Ok(ok(record_json(record), t))
+    Ok(ok(RecordJson(record), t))
 }
 
 /// `POST /collections/{name}/points/scroll`.
@@ -90,9 +87,18 @@ pub(crate) async fn scroll(
     let t = Instant::now();
     let c = app.collections.get(&name)?;
     let page = c.shard.scroll(&ScrollRequest::from_json(&body)?)?;
-    let points: Vec<Value> = page.points.iter().map(record_json).collect();
+    /// Fields in the order `json!` wrote them (sorted).
+    #[derive(Serialize)]
+    struct Page<'a> {
+        next_page_offset: Option<PointId>,
+        points: Vec<RecordJson<'a>>,
+    }
+    let points = page.points.iter().map(RecordJson).collect();
     Ok(ok(
-        json!({"points": points, "next_page_offset": page.next_page_offset}),
+        Page {
+            next_page_offset: page.next_page_offset,
+            points,
+        },
         t,
     ))
 }
@@ -110,12 +116,20 @@ pub(crate) async fn count(
 }
 
 /// Scored points as Qdrant's list of `ScoredPoint`s.
-pub(super) fn scored_list(records: &[Record]) -> Value {
-    json!(records.iter().map(scored_json).collect::<Vec<_>>())
+pub(super) fn scored_list(records: &[Record]) -> Vec<ScoredJson<'_>> {
+    records.iter().map(ScoredJson).collect()
 }
 
-fn hits(records: &[Record]) -> Value {
-    json!({ "points": scored_list(records) })
+/// A query's answer: `{"points": [ScoredPoint, ...]}`.
+#[derive(Serialize)]
+struct Hits<'a> {
+    points: Vec<ScoredJson<'a>>,
+}
+
+fn hits(records: &[Record]) -> Hits<'_> {
+    Hits {
+        points: scored_list(records),
+    }
 }
 
 /// The points a query body (its lookups resolved) finds in collection `name`.
@@ -172,10 +186,7 @@ pub(crate) async fn query_batch(
 ) -> Result<Response> {
     let t = Instant::now();
     let answers = run_batch(&app, &name, searches(body)?)?;
-    Ok(ok(
-        json!(answers.iter().map(|r| hits(r)).collect::<Vec<_>>()),
-        t,
-    ))
+    Ok(ok(answers.iter().map(|r| hits(r)).collect::<Vec<_>>(), t))
 }
 
 /// `POST /collections/{name}/points/query/groups`.
@@ -212,9 +223,7 @@ pub(super) fn run_groups(app: &AppState, name: &str, mut body: Value) -> Result<
         .iter()
         .zip(ids)
         .zip(lookups)
-        .map(|((g, id), lookup)| {
-            json!({"id": id, "hits": g.hits.iter().map(scored_json).collect::<Vec<_>>(), "lookup": lookup})
-        })
+        .map(|((g, id), lookup)| json!({"id": id, "hits": scored_list(&g.hits), "lookup": lookup}))
         .collect();
     Ok(json!({"groups": groups}))
 }
