@@ -220,11 +220,15 @@ impl<G: Links + Sync> Query<'_, G> {
         let n = self.graph.len() as PointOffset;
         let flush = |ctx: &mut SearchContext, top: &mut sextant_core::TopK| {
             ctx.scores.resize(ctx.fresh.len(), 0.0);
-            // A full top-k drops every point below its worst.
-            let floor = top.threshold().unwrap_or(ScoreType::NEG_INFINITY);
-            scorer.score_points_above(&ctx.fresh, floor, &mut ctx.scores);
+            // A full top-k drops every point below its worst: the scorer may stop early on
+            // those, and they are not offered (a float compare instead of the heap's).
+            let floor = top.threshold();
+            let at_least = floor.unwrap_or(ScoreType::NEG_INFINITY);
+            scorer.score_points_above(&ctx.fresh, at_least, &mut ctx.scores);
             for (&q, &s) in ctx.fresh.iter().zip(&ctx.scores) {
-                top.push(q, s);
+                if floor.is_none() || s >= at_least {
+                    top.push(q, s);
+                }
             }
             ctx.fresh.clear();
         };

@@ -142,13 +142,12 @@ impl<'a> Plan<'a> {
 
     fn set(&self, node: &Node<'_>, cand: &BitSet) -> BitSet {
         match node {
+            // A lone condition (the common filter) needs no copy of the candidates.
+            Node::All(children) if children.len() == 1 => self.set(&children[0], cand),
             Node::All(children) => {
-                // Estimates order several children; a lone one needs none.
-                let mut order: Vec<(usize, &Node<'_>)> = if children.len() > 1 {
-                    children.iter().map(|c| (self.cost(c), c)).collect()
-                } else {
-                    children.iter().map(|c| (0, c)).collect()
-                };
+                // Estimates order several children.
+                let mut order: Vec<(usize, &Node<'_>)> =
+                    children.iter().map(|c| (self.cost(c), c)).collect();
                 order.sort_by_key(|(cost, _)| *cost);
                 let mut c = cand.clone();
                 for (_, child) in order {

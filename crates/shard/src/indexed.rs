@@ -9,6 +9,7 @@
 //! scorer (`Column::node_scorer`, in the column's datatype), so a build's copy of the
 //! vectors is dropped once the graph is made.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 
 use sextant_core::{
@@ -37,6 +38,9 @@ pub(crate) struct DenseIndex {
     node_of: Vec<u32>,
     /// Nodes holding a point (the graph's deleted ones left out; kept: every search asks).
     live: usize,
+    /// Node `n` holds offset `n` for every node, none deleted (a build over every point): a
+    /// filter's bits over offsets are bits over nodes as they are.
+    identity: bool,
     /// The graph's `ef_construction`, the default search list size (Qdrant's default `hnsw_ef`).
     pub ef_default: usize,
     /// The payload values whose points the graph links among themselves.
@@ -129,12 +133,15 @@ impl DenseIndex {
             }
             *at = n as u32;
         }
+        let identity =
+            live == nodes.len() && nodes.iter().enumerate().all(|(n, &o)| o as usize == n);
         Ok(Self {
             graph,
             codes,
             nodes,
             node_of,
             live,
+            identity,
             ef_default,
             blocks,
             grown: false,
@@ -402,7 +409,13 @@ impl Indexed {
             false => index.graph.plan(estimate, wanted, ef),
         };
         let scan = scan || planned == SearchPlan::ExactScan;
+        // Nodes that are their offsets, none changed since the build, scan the passing bits
+        // as they are (the scan stops at the last node); otherwise the bits are translated.
+        // 1% of minilm-pypi-120k passing: the copy was 16% of the query.
         let scanned = allowed.filter(|_| scan).map(|(a, _)| {
+            if index.identity && self.stale_count == 0 {
+                return Cow::Borrowed(a);
+            }
             let mut bits = BitSet::new(index.nodes.len());
             a.iter()
                 .filter(|&o| !self.stale.contains(o))
@@ -410,7 +423,7 @@ impl Indexed {
                 .for_each(|n| {
                     bits.insert(n);
                 });
-            bits
+            Cow::Owned(bits)
         });
         let mut ctx = self.context();
         let mut found: Vec<ScoredPoint> = Vec::new();
@@ -418,11 +431,11 @@ impl Indexed {
             let graph = &index.graph;
             found = match (&codes, &scanned, filtered) {
                 (Some(c), Some(bits), _) => {
-                    let req = req.mode(SearchMode::ExactScan).filter(bits);
+                    let req = req.mode(SearchMode::ExactScan).filter(&**bits);
                     graph.search(c, &req, ctx)?.to_vec()
                 }
                 (None, Some(bits), _) => {
-                    let req = req.mode(SearchMode::ExactScan).filter(bits);
+                    let req = req.mode(SearchMode::ExactScan).filter(&**bits);
                     graph.search(&floats, &req, ctx)?.to_vec()
                 }
                 (Some(c), None, false) => graph.search(c, &req, ctx)?.to_vec(),
