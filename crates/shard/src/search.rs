@@ -26,17 +26,19 @@ use crate::state::State;
 const SCAN_BATCH: usize = 64;
 
 /// Filters passing fewer points are answered exactly, by scoring their floats (see
-/// `nearest`); from here on by the index's scan on codes, rescored. Since session 20's cheaper
-/// query setup the codes are the faster below this too (criterion, `benches/query.rs`,
-/// minilm-pypi-20k, sq4d: 200 passing points 11.2 µs on floats vs 9.8 on codes), but they
-/// answer 200–800-point filters at recall@10 0.945–0.947 where the floats answer 1.0: small
-/// filters stay exact.
-const FLOAT_SCAN_MAX: usize = 1_000;
+/// `nearest`); from here on by the index's scan on codes, rescored (as Qdrant does with
+/// quantized vectors). Measured in session 24 (`sextant-bench shard`, sq4d rescored 2x, 300
+/// queries, ten filters of 112–802 points on minilm-pypi-20k and 158 / 1,171 on -120k): the
+/// codes answered every filter from 112 points up at recall@10 0.999–1.0, 1.2–2.6x faster
+/// than the floats (112 points: 138k vs 118k QPS; 802: 66k vs 20k; 158 of 120k: 78k vs
+/// 61k); 23 points were faster on floats (274k vs 189k QPS: the codes' query setup weighs
+/// more than 23 rows).
+const FLOAT_SCAN_MAX: usize = 64;
 /// Rows fetched ahead of the one scored in an exact float scan. The scorer's batch prefetch
 /// (the head of every row of the batch, then the next row) is tuned for graph expansions; a
 /// scan over passing points ran faster with a plain window: the 1%-filter query of
-/// `benches/query.rs` (200 points of minilm-pypi-20k) 12.9 → 11.2 µs at 2 (1 and 3: 11.3,
-/// 4: 12.0, 8: 12.3).
+/// `benches/query.rs` (200 points of minilm-pypi-20k, scanned on floats until session 24)
+/// 12.9 → 11.2 µs at 2 (1 and 3: 11.3, 4: 12.0, 8: 12.3).
 const SCAN_AHEAD: usize = 2;
 
 /// One stage, borrowed from a request or a prefetch.
