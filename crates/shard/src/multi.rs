@@ -154,8 +154,12 @@ pub(crate) struct MaxSim<'a> {
 impl MaxSim<'_> {
     /// The internal score of `o` (higher is better), if it holds the multivector.
     pub fn score(&self, o: PointOffset) -> Option<f32> {
+        Some(self.score_values(self.column.get(o)?))
+    }
+
+    /// The internal score of a point's vectors `point` (flattened, as the column holds them).
+    pub fn score_values(&self, point: &[f32]) -> f32 {
         let (size, distance) = (self.column.size, self.column.distance);
-        let point = self.column.get(o)?;
         let best = |q: &[f32]| {
             point
                 .chunks(size)
@@ -163,7 +167,7 @@ impl MaxSim<'_> {
                 .fold(f32::NEG_INFINITY, f32::max)
         };
         if !matches!(distance, Distance::Cosine | Distance::Dot) {
-            return Some(self.query.chunks(size).map(best).sum());
+            return self.query.chunks(size).map(best).sum();
         }
         // Four query vectors at a time against each of the point's: one pass over its
         // vector per four dots (the `multivector` bench's scan: 3.48 ms, pairwise 4.66 ms).
@@ -179,7 +183,7 @@ impl MaxSim<'_> {
             }
             total += top.iter().sum::<f32>();
         }
-        Some(total + blocks.remainder().chunks(size).map(best).sum::<f32>())
+        total + blocks.remainder().chunks(size).map(best).sum::<f32>()
     }
 }
 

@@ -367,11 +367,12 @@ impl State {
                 let scorers: Vec<_> = ex.iter().map(|e| column.scorer(e)).collect();
                 let mut sims = vec![0.0; ex.len()];
                 for o in passing.candidates().filter(|&o| passing.contains(o)) {
-                    if column.get(o).is_none() {
+                    // Read once for every example.
+                    let Some(point) = column.get(o) else {
                         continue;
-                    }
+                    };
                     for (s, e) in sims.iter_mut().zip(&scorers) {
-                        *s = e.score(o).unwrap_or(f32::NEG_INFINITY);
+                        *s = e.score_values(point);
                     }
                     top.push(o, scoring.score(&sims));
                 }
