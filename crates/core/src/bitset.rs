@@ -184,9 +184,12 @@ impl BitSet {
             .sum()
     }
 
-    /// True when no offset is in the set.
+    /// True when no offset is in the set. Eight words are OR-ed per step (a loop that stops
+    /// at the first set word does not vectorize): a graph search asks this of its deleted set
+    /// on every query, 1,875 words at 120,000 points.
     pub fn is_clear(&self) -> bool {
-        self.words.iter().all(|&w| w == 0)
+        let (chunks, rest) = self.words.as_chunks::<8>();
+        chunks.iter().all(|c| c.iter().fold(0, |a, &w| a | w) == 0) && rest.iter().all(|&w| w == 0)
     }
 }
 

@@ -23,6 +23,12 @@ pub(super) fn has_avx512() -> bool {
         && std::arch::is_x86_feature_detected!("avx512dq")
 }
 
+/// True when the CPU also has AVX-512 VNNI (`vpdpbusd`), which the nibble kernels use where
+/// present (Cascade Lake, Ice Lake and later Intel; Zen 4 and later AMD).
+pub(super) fn has_avx512_vnni() -> bool {
+    has_avx512() && std::arch::is_x86_feature_detected!("avx512vnni")
+}
+
 /// `pub(super) const TABLE: $family`: one safe wrapper per field, calling the file's
 /// `#[target_feature]` kernel of the same name.
 macro_rules! table {
@@ -33,7 +39,8 @@ macro_rules! table {
                 fn $name($($arg: $t),*) -> $r {
                     // SAFETY: this wrapper is only reachable through this level's table, which
                     // `Kernels::for_level` hands out after detecting every feature the kernel
-                    // enables (`has_avx2` / `has_avx512`).
+                    // enables (`has_avx2` / `has_avx512`, and `has_avx512_vnni` for a VNNI
+                    // table).
                     unsafe { self::$name($($arg),*) }
                 }
             )*

@@ -31,6 +31,8 @@ pub(super) fn table(level: SimdLevel) -> NibbleKernels {
         #[cfg(target_arch = "x86_64")]
         SimdLevel::Avx2 => avx2::TABLE,
         #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512 if super::x86::has_avx512_vnni() => avx512::VNNI_TABLE,
+        #[cfg(target_arch = "x86_64")]
         SimdLevel::Avx512 => avx512::TABLE,
         _ => SCALAR,
     }

@@ -26,7 +26,17 @@ fn nibble_kernels_match_the_reference() {
                 .collect();
             let four = [codes, &others[0], &others[1], &others[2]];
             let want4 = four.map(|c| (s.nibbles_dot_i8)(c, query));
-            for (lv, k) in Kernels::available().iter().map(|k| (k.level, &k.nibbles)) {
+            // Every level's table, and the AVX-512 one without VNNI where `available` gave
+            // the VNNI one.
+            let mut tables: Vec<(String, super::NibbleKernels)> = Kernels::available()
+                .iter()
+                .map(|k| (format!("{:?}", k.level), k.nibbles))
+                .collect();
+            #[cfg(target_arch = "x86_64")]
+            if crate::kernels::x86::has_avx512() {
+                tables.push(("avx512 without vnni".into(), super::avx512::TABLE));
+            }
+            for (lv, k) in &tables {
                 assert_eq!(
                     (k.nibbles_dot_i8)(codes, query),
                     want,
