@@ -41,7 +41,8 @@ fn same_labels_as_the_graph_bench_for_the_same_seed() {
         .unwrap();
 
     let mut ctx = SearchContext::new();
-    for ef in [16, 64] {
+    let mut golden = Vec::new();
+    for ef in [16, GOLDEN_EF] {
         for q in 0..200u32 {
             let query = queries.vector(q);
             let scorer = DenseQueryScorer::new(&base, distance, query).unwrap();
@@ -58,6 +59,35 @@ fn same_labels_as_the_graph_bench_for_the_same_seed() {
                 .map(|p| p.0)
                 .collect();
             assert_eq!(ours, bench, "query {q} at ef {ef}");
+            if ef == GOLDEN_EF && (q as usize) < GOLDEN_QUERIES {
+                golden.push(bench);
+            }
         }
     }
+    check_golden(&golden);
+}
+
+/// Queries and `ef` of the committed labels (`tests/golden/bench-labels.json`), which
+/// `crates/python/tests/test_index.py` compares `sextant.Index`'s answers with: Python, this
+/// index and the graph bench then agree label for label.
+const GOLDEN_QUERIES: usize = 50;
+const GOLDEN_EF: usize = 64;
+
+/// The bench's labels against the committed file; a deliberate change to how graphs are
+/// built re-blesses it with `SEXTANT_BLESS=1`.
+fn check_golden(labels: &[Vec<u64>]) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/bench-labels.json");
+    let doc = serde_json::json!({
+        "dataset": "minilm-pypi-20k", "points": POINTS, "m": 16, "ef_construction": 100,
+        "seed": 100, "threads": 1, "ef": GOLDEN_EF, "k": 10, "labels": labels,
+    });
+    if std::env::var_os("SEXTANT_BLESS").is_some() {
+        std::fs::write(path, format!("{doc}\n")).unwrap();
+    }
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(
+        saved, doc,
+        "the graph bench's labels changed: re-bless {path} if the build changed on purpose"
+    );
 }

@@ -1,6 +1,8 @@
-"""`sextant.Index` through Python: recall on the bundled minilm-pypi-20k, traversal on codes,
-deletes, filters, growth, determinism, and bad input as clear exceptions."""
+"""`sextant.Index` through Python: recall on the bundled minilm-pypi-20k, the Rust graph bench's
+labels, traversal on codes, deletes, filters, growth, determinism, and bad input as clear
+exceptions."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 import sextant
 
 DATA = Path(__file__).resolve().parents[3] / "datasets" / "minilm-pypi-20k"
+GOLDEN = Path(__file__).resolve().parents[2] / "index" / "tests" / "golden"
 
 
 def fvecs(path):
@@ -54,6 +57,24 @@ def test_recall_on_minilm(floats, minilm):
     # One query per call gives the same labels as the batch.
     one, _ = floats.knn_query(queries[7], k=10)
     assert (one[0] == labels[7]).all()
+
+
+def test_same_labels_as_the_rust_graph_bench(minilm):
+    # The labels `sextant-bench hnsw`'s path gives for the same seed and parameters on one
+    # thread, committed by crates/index/tests/bench_path.rs (which checks them against the
+    # graph bench and `LabeledIndex`).
+    golden = json.loads((GOLDEN / "bench-labels.json").read_text())
+    base, queries, _ = minilm
+    n = golden["points"]
+    idx = sextant.Index("cosine", base.shape[1])
+    idx.init_index(n, M=golden["m"], ef_construction=golden["ef_construction"],
+                   random_seed=golden["seed"])
+    idx.add_items(base[:n], num_threads=golden["threads"])
+    idx.set_ef(golden["ef"])
+    want = np.array(golden["labels"], dtype=np.uint64)
+    labels = np.stack([idx.knn_query(queries[q], k=golden["k"], num_threads=1)[0][0]
+                       for q in range(len(want))])
+    assert (labels == want).all()
 
 
 def test_codes_with_rescoring(minilm):
