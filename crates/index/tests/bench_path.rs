@@ -76,7 +76,10 @@ const GOLDEN_EF: usize = 64;
 /// The bench's labels against the committed file; a deliberate change to how graphs are
 /// built re-blesses it with `SEXTANT_BLESS=1`.
 fn check_golden(labels: &[Vec<u64>]) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/bench-labels.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/bench-labels.json"
+    );
     let doc = serde_json::json!({
         "dataset": "minilm-pypi-20k", "points": POINTS, "m": 16, "ef_construction": 100,
         "seed": 100, "threads": 1, "ef": GOLDEN_EF, "k": 10, "labels": labels,
