@@ -6,6 +6,17 @@ use std::arch::x86_64::*;
 
 use super::NibbleKernels;
 
+/// The low and the high nibbles of 64 code bytes, each as unsigned bytes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn split(c: __m512i) -> (__m512i, __m512i) {
+    let nib = _mm512_set1_epi8(0x0f);
+    (
+        _mm512_and_si512(c, nib),
+        _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib),
+    )
+}
+
 /// One step of the nibble kernels without VNNI: the low and high nibbles of 64 code bytes as
 /// unsigned bytes, times the two halves of the query (`vpmaddubsw`: |15 · 128 · 2| fits the
 /// i16 pairs without saturating), widened to 16 i32 lanes (`vpmaddwd` with ones), added to
@@ -13,9 +24,7 @@ use super::NibbleKernels;
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
 fn step_bw(acc: __m512i, c: __m512i, low_q: __m512i, high_q: __m512i) -> __m512i {
-    let nib = _mm512_set1_epi8(0x0f);
-    let low = _mm512_and_si512(c, nib);
-    let high = _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib);
+    let (low, high) = split(c);
     let pairs = _mm512_add_epi16(
         _mm512_maddubs_epi16(low, low_q),
         _mm512_maddubs_epi16(high, high_q),
@@ -29,9 +38,7 @@ fn step_bw(acc: __m512i, c: __m512i, low_q: __m512i, high_q: __m512i) -> __m512i
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 fn step_vnni(acc: __m512i, c: __m512i, low_q: __m512i, high_q: __m512i) -> __m512i {
-    let nib = _mm512_set1_epi8(0x0f);
-    let low = _mm512_and_si512(c, nib);
-    let high = _mm512_and_si512(_mm512_srli_epi16::<4>(c), nib);
+    let (low, high) = split(c);
     _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(acc, low, low_q), high, high_q)
 }
 
