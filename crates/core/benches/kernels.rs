@@ -74,6 +74,25 @@ fn kernels(c: &mut Criterion) {
     bench_kernel(c, "l1_u8", u8s, |k| k.bytes.l1_u8, 1);
     // Binary vectors: `dim` bits packed in dim/64 words.
     bench_kernel(c, "hamming", words, |k| k.bytes.hamming, 64);
+    dot_i16_i8(c);
+}
+
+/// An i16 query grid against i8 codes (the per-dimension int8 codec's score).
+fn dot_i16_i8(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dot_i16_i8");
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for dim in DIMS {
+        let q: Vec<i16> = (0..dim).map(|_| rng.random_range(-2048..2048)).collect();
+        let codes = i8s(&mut rng, dim);
+        group.throughput(Throughput::Bytes(3 * dim as u64));
+        for k in Kernels::available() {
+            let f = k.bytes.dot_i16_i8;
+            group.bench_with_input(BenchmarkId::new(k.level.name(), dim), &dim, |bench, _| {
+                bench.iter(|| f(black_box(&q), black_box(&codes)))
+            });
+        }
+    }
+    group.finish();
 }
 
 /// 4-bit codes (`dim / 2` bytes) against an i8 query of `dim` values: one record per call,
