@@ -45,10 +45,7 @@ fn nibbles_dot_i8(codes: &[u8], query: &[i8]) -> i32 {
 /// `h mod 32` bytes of each record go through the reference.
 #[target_feature(enable = "avx2")]
 fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
-    let h = codes
-        .iter()
-        .map(|c| c.len())
-        .fold(query.len() / 2, usize::min);
+    let h = super::common_half(&codes, query);
     let pq = query.as_ptr();
     let nib = _mm256_set1_epi8(0x0f);
     let ones = _mm256_set1_epi16(1);

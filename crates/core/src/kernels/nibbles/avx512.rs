@@ -104,10 +104,7 @@ macro_rules! kernels {
         /// together.
         #[target_feature(enable = $features)]
         fn nibbles_dot_i8_x4(codes: [&[u8]; 4], query: &[i8]) -> [i32; 4] {
-            let h = codes
-                .iter()
-                .map(|c| c.len())
-                .fold(query.len() / 2, usize::min);
+            let h = crate::kernels::nibbles::common_half(&codes, query);
             let pq = query.as_ptr();
             let mut acc = [_mm512_setzero_si512(); 4];
             let mut i = 0;

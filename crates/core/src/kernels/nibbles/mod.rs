@@ -22,6 +22,16 @@ pub struct NibbleKernels {
     pub nibbles_dot_i8_x4: fn([&[u8]; 4], &[i8]) -> [i32; 4],
 }
 
+/// The bytes every one of four records and both halves of the query hold: how far the
+/// SIMD `nibbles_dot_i8_x4` kernels step.
+#[cfg(target_arch = "x86_64")]
+fn common_half(codes: &[&[u8]; 4], query: &[i8]) -> usize {
+    codes
+        .iter()
+        .map(|c| c.len())
+        .fold(query.len() / 2, usize::min)
+}
+
 /// The scalar reference table.
 pub(super) const SCALAR: NibbleKernels = scalar::TABLE;
 
