@@ -26,7 +26,7 @@ use sextant_core::{PointFilter, ScoredPoint, SparseVector, TopK};
 use crate::index::SparseIndex;
 use crate::postings::ListRef;
 use crate::request::SparseRequest;
-use crate::window::{Best, WINDOW, Walk, windows};
+use crate::window::{Best, Walk, windows};
 
 /// Relative slack on bounds: a sum of n f32 products is off by at most ~n·2^-24 of the sum of
 /// their magnitudes; 1e-5 covers queries of hundreds of terms.
@@ -153,9 +153,9 @@ fn search_terms<F: PointFilter + ?Sized>(
         prefix[i + 1] = prefix[i] + terms[t].0;
     }
     // The accumulator is zero between searches (every touched entry is taken back to zero),
-    // so a thread reuses its own instead of allocating and clearing 16 KiB per query.
+    // so a thread reuses its own instead of allocating and clearing 64 KiB per query.
     crate::window::ACC.with_borrow_mut(|acc| {
-        acc.resize(WINDOW, 0.0);
+        acc.ready();
         let walk = Walk {
             index,
             filter,
