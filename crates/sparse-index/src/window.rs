@@ -37,9 +37,8 @@ pub(crate) const WINDOW: usize = 16384;
 const PROBE_COST: usize = 3;
 
 /// Postings walked in a window (with no deletes or bit-set filter to mask it) up to which
-/// its touched points are listed; above it so many
-/// of a word's bits are set that a loop over them predicts well, and the list would only add
-/// a store per posting. bm25-pypi-120k / 10k short queries, QPS with the limit at 0 (never
+/// its touched points are listed; above it so many of a word's bits are set that a loop over
+/// them predicts well, and the list would only add a store per posting. bm25-pypi-120k / 10k short queries, QPS with the limit at 0 (never
 /// listed), 512, 1,024, 1,536, 2,048, 4,096, ∞: 33.1k / 190k, 35.8k / 199k, 36.9k / 199k,
 /// 37.0k / 202k, 36.6k / 198k, 34.8k / 181k, 32.5k / 177k.
 const LISTED_MAX: usize = 2048;
@@ -84,22 +83,19 @@ struct Touched<'a> {
 
 impl Touched<'_> {
     /// Takes every touched point's sum (the accumulator back to zero, the marks cleared) and
-    /// calls `f(position, sum)` for each one still marked (the mask may have cleared some):
-    /// in list order when listed, else in offset order.
+    /// calls `f(position, sum)` for each one the mask left: in list order when listed (a
+    /// listed window has no mask), else in offset order.
     #[inline]
     fn take(&mut self, sums: &mut [f32], mut f: impl FnMut(u32, f32)) {
         if self.listed {
             for &at in &self.list[..self.len] {
-                let sum = std::mem::take(&mut sums[at as usize]);
-                if self.bits[at as usize / 64] & (1 << (at % 64)) != 0 {
-                    f(at, sum);
-                }
+                f(at, std::mem::take(&mut sums[at as usize]));
             }
             self.bits.fill(0);
             self.len = 0;
             return;
         }
-        // Unlisted: only the marked sums are nonzero (the mask's cleared ones included).
+        // Unlisted: only the marked sums are nonzero (the mask zeroed those it cleared).
         for (i, word) in self.bits.iter_mut().enumerate() {
             let mut w = std::mem::take(word);
             while w != 0 {
