@@ -59,27 +59,14 @@ def test_recall_on_minilm(floats, minilm):
     assert (one[0] == labels[7]).all()
 
 
-def simd_level():
-    """The SIMD level sextant's kernels dispatch to on this CPU (Linux x86-64; None elsewhere),
-    by the features `sextant_core::kernels` checks."""
-    try:
-        flags = next(l for l in Path("/proc/cpuinfo").read_text().splitlines()
-                     if l.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return None
-    if not {"avx2", "fma", "f16c", "popcnt"} <= set(flags):
-        return None
-    return "avx512" if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= set(flags) else "avx2"
-
-
 def test_same_labels_as_the_rust_graph_bench(minilm):
     # The labels `sextant-bench hnsw`'s path gives for the same seed and parameters on one
     # thread, committed by crates/index/tests/bench_path.rs (which checks them against the
     # graph bench and `LabeledIndex`). Float sums round differently on another SIMD level,
     # which may tip a near tie in the build: compared on the file's level only.
     golden = json.loads((GOLDEN / "bench-labels.json").read_text())
-    if simd_level() != golden["simd"]:
-        pytest.skip(f"labels made on {golden['simd']}, this CPU runs {simd_level()}")
+    if sextant.SIMD_LEVEL != golden["simd"]:
+        pytest.skip(f"labels made on {golden['simd']}, this CPU runs {sextant.SIMD_LEVEL}")
     base, queries, _ = minilm
     n = golden["points"]
     idx = sextant.Index("cosine", base.shape[1])

@@ -9,15 +9,17 @@
   hnswlib-style index over NumPy arrays (``init_index``, ``add_items``, ``knn_query``,
   ``set_ef``, ``mark_deleted``, ...), with traversal on codes (``quantization="sq4d"``), float
   search behind int8 code bounds (``bounds=True``) and a ``filter`` on ``knn_query``.
+- ``sextant.SIMD_LEVEL``: the instruction set the kernels run on here (``"avx512"``,
+  ``"avx2"``, ...), worth reporting beside benchmark figures.
 """
 
 import atexit
 import tempfile
 import weakref
 
-from ._sextant import Index, LocalServer, __version__, serve
+from ._sextant import SIMD_LEVEL, Index, LocalServer, __version__, serve
 
-__all__ = ["Index", "LocalServer", "local", "__version__"]
+__all__ = ["Index", "LocalServer", "SIMD_LEVEL", "local", "__version__"]
 
 
 def local(path=None, **client_args):
