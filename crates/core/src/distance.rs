@@ -115,6 +115,23 @@ impl Distance {
     }
 }
 
+impl Distance {
+    /// The score of a pair whose distance is `factor` times the distance of a pair scoring
+    /// `score` (distances as in the metric's geometry: Euclidean between unit vectors for
+    /// Cosine, Euclidean for Euclid, L1 for Manhattan). A graph build divides distances by
+    /// its pruning factor α with it (RobustPrune, as DiskANN). `Dot` is no distance: the score
+    /// comes back unchanged.
+    pub fn scale_distance(self, score: ScoreType, factor: f32) -> ScoreType {
+        match self {
+            // ‖a−b‖² = 2(1 − cos) between unit vectors.
+            Self::Cosine => 1.0 - (1.0 - score) * factor * factor,
+            Self::Dot => score,
+            Self::Euclid => score * factor * factor,
+            Self::Manhattan => score * factor,
+        }
+    }
+}
+
 impl std::fmt::Display for Distance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -161,6 +178,15 @@ mod tests {
             assert!((d.from_distance(d.to_distance(s)) - s).abs() < 1e-5, "{d}");
         }
         assert_eq!(Distance::Euclid.to_distance(-25.0), 5.0);
+        // Half the distance: a quarter of the squared one.
+        assert_eq!(Distance::Euclid.scale_distance(-16.0, 0.5), -4.0);
+        assert_eq!(Distance::Manhattan.scale_distance(-16.0, 0.5), -8.0);
+        let (a, b) = ([0.6f32, 0.8], [1.0f32, 0.0]);
+        let l2sq = (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
+        let cos = Distance::Cosine.score_f32(&a, &b);
+        let halved = Distance::Cosine.scale_distance(cos, 0.5);
+        assert!((2.0 * (1.0 - halved) - l2sq / 4.0).abs() < 1e-6);
+        assert_eq!(Distance::Dot.scale_distance(3.0, 0.5), 3.0);
         assert_eq!(
             Distance::Manhattan.score_f32(&[1.0, 1.0], &[0.0, 3.0]),
             -3.0

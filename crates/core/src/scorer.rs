@@ -105,6 +105,7 @@ where
 pub struct DensePairScorer<S: DenseVectorSource> {
     source: S,
     kernel: Kernel<S::Element>,
+    distance: Distance,
 }
 
 impl<S> DensePairScorer<S>
@@ -118,6 +119,7 @@ where
         Self {
             kernel: S::Element::kernel(distance, Kernels::best()),
             source,
+            distance,
         }
     }
 
@@ -142,6 +144,10 @@ where
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType {
         let (kernel, sign) = self.kernel;
         sign * kernel(self.source.vector(a), self.source.vector(b))
+    }
+
+    fn distance(&self) -> Option<Distance> {
+        Some(self.distance)
     }
 
     fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {

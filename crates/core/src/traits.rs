@@ -1,6 +1,7 @@
 //! The traits the kernel crates meet through. Kept small: an index (HNSW, flat scan) drives any
 //! scorer, whether it reads f32 in RAM, an mmap, or quantized codes, without knowing which.
 
+use crate::distance::Distance;
 use crate::ids::{PointOffset, ScoreType};
 
 /// Scores stored points against one prepared query (higher is better).
@@ -59,6 +60,13 @@ pub trait PairScorer {
     /// Score of `a` against `b` (higher is better).
     fn score_pair(&self, a: PointOffset, b: PointOffset) -> ScoreType;
 
+    /// The metric the scores come from, when the scorer knows it (`None` by default). A graph
+    /// build needs it to relax its neighbour rule by a distance factor; without it the rule
+    /// compares scores as they are.
+    fn distance(&self) -> Option<Distance> {
+        None
+    }
+
     /// Scores of `a` against each of `others`, written to `scores` (same length). Override it
     /// where a batch is cheaper (prefetching the next vector while scoring this one).
     fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
@@ -104,6 +112,9 @@ macro_rules! forward_scorers {
             #[inline]
             fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
                 (**self).score_pairs(a, others, scores)
+            }
+            fn distance(&self) -> Option<Distance> {
+                (**self).distance()
             }
         }
     )*};

@@ -152,6 +152,10 @@ impl<P: PairScorer> PairScorer for Remap<'_, P> {
         self.inner
             .score_pair(self.ids[a as usize], self.ids[b as usize])
     }
+
+    fn distance(&self) -> Option<sextant_core::Distance> {
+        self.inner.distance()
+    }
 }
 
 impl HnswIndex {
@@ -184,6 +188,7 @@ impl HnswIndex {
             m0: 2 * m,
             ef_construction: self.params.ef_construction,
             seed: self.params.seed,
+            alpha: self.params.alpha,
         };
         let local = HnswIndex::build(
             ids.len(),

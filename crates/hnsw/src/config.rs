@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// How the graph is built. Defaults follow the HNSW paper and hnswlib: `m = 16`, `m0 = 2m`,
-/// `ef_construction = 100`, level multiplier `1 / ln(m)`. Serialized as
-/// `{"m": 16, "m0": 32, "ef_construction": 100, "seed": 1582802033}`; missing fields take
-/// their defaults, unknown ones are refused.
+/// How the graph is built. Defaults follow the HNSW paper and hnswlib (`m = 16`, `m0 = 2m`,
+/// `ef_construction = 100`, level multiplier `1 / ln(m)`), with DiskANN's relaxed pruning on
+/// level 0 (`alpha = 1.05`). Serialized as
+/// `{"m": 16, "m0": 32, "ef_construction": 100, "seed": 1582802033, "alpha": 1.05}`; missing
+/// fields take their defaults, unknown ones are refused.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HnswConfig {
@@ -20,6 +21,14 @@ pub struct HnswConfig {
     pub ef_construction: usize,
     /// Seed of the level assignment: same seed, same input and one thread give the same graph.
     pub seed: u64,
+    /// Pruning factor α of level-0 lists (RobustPrune, as DiskANN): a candidate is dropped
+    /// only when a kept neighbour is closer to it than its distance to the node divided by α,
+    /// so α > 1 keeps longer links. 1 is the HNSW heuristic. Needs a pair scorer that knows
+    /// its metric ([`PairScorer::distance`](sextant_core::PairScorer::distance)); Dot and
+    /// scorers over codes prune with α = 1. On minilm-pypi-120k (M = 16, ef_construction =
+    /// 100, sq4d traversal) 1.05 lifted recall at ef 32 from 0.922 to 0.944–0.948 and QPS at
+    /// recall 0.95 by 5–17% for a build about 1.45x as long (1.025 gained 1%).
+    pub alpha: f32,
 }
 
 impl Default for HnswConfig {
@@ -29,6 +38,7 @@ impl Default for HnswConfig {
             m0: 32,
             ef_construction: 100,
             seed: 0x5E57_A471,
+            alpha: 1.05,
         }
     }
 }
@@ -43,8 +53,15 @@ impl HnswConfig {
         }
     }
 
-    /// Checks the ranges: `2 <= m <= 256`, `m <= m0 <= 512`, `ef_construction >= 1`.
+    /// Checks the ranges: `2 <= m <= 256`, `m <= m0 <= 512`, `ef_construction >= 1`,
+    /// `1 <= alpha <= 2`.
     pub fn validate(&self) -> Result<()> {
+        if !(1.0..=2.0).contains(&self.alpha) {
+            return Err(Error::InvalidParams(format!(
+                "alpha must be between 1 and 2 (got {})",
+                self.alpha
+            )));
+        }
         if !(2..=256).contains(&self.m) || !(self.m..=512).contains(&self.m0) {
             return Err(Error::InvalidParams(format!(
                 "need 2 <= m <= 256 and m <= m0 <= 512 (m = {}, m0 = {})",
@@ -96,8 +113,11 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(
             json,
-            r#"{"m":16,"m0":32,"ef_construction":100,"seed":1582802033}"#
+            r#"{"m":16,"m0":32,"ef_construction":100,"seed":1582802033,"alpha":1.05}"#
         );
+        for alpha in [0.99, 2.5, f32::NAN] {
+            assert!(HnswConfig { alpha, ..p }.validate().is_err(), "{alpha}");
+        }
         assert_eq!(
             serde_json::from_str::<HnswConfig>(r#"{"m":16}"#).unwrap(),
             p

@@ -6,7 +6,7 @@
 //! the links of the deleted neighbours it lost (one hop through the hole), chosen with the same
 //! heuristic as construction. After repair, no live node links to a deleted one.
 
-use crate::build::select_neighbors;
+use crate::build::{Rule, select_neighbors};
 use crate::error::Result;
 use crate::index::{HnswIndex, covers};
 use crate::search::{Scored, SearchContext};
@@ -27,6 +27,7 @@ impl HnswIndex {
         if newly == 0 {
             return Ok(0);
         }
+        let rule = Rule::new(&self.params, scorer);
         let (mut links, mut hole, mut scores) = (Vec::new(), Vec::new(), Vec::new());
         let mut candidates: Vec<PointOffset> = Vec::new();
         let mut scored: Vec<Scored> = Vec::new();
@@ -59,7 +60,7 @@ impl HnswIndex {
                 scored.clear();
                 scored.extend(candidates.iter().zip(&scores).map(|(&c, &s)| Scored(s, c)));
                 scored.sort_unstable_by(|a, b| b.cmp(a));
-                select_neighbors(scorer, &scored, self.graph.max_links(l), &mut selected);
+                select_neighbors(scorer, &rule, l, &scored, &mut selected);
                 let _guard = self.graph.lock(u);
                 self.graph.set_links(u, l, &selected);
             }
@@ -104,7 +105,8 @@ impl HnswIndex {
             return Ok(true);
         }
         let ef = self.params.ef_construction;
-        crate::build::insert_exact(&self.graph, scorer, point, ef, ctx);
+        let rule = Rule::new(&self.params, scorer);
+        crate::build::insert_exact(&self.graph, scorer, &rule, point, ef, ctx);
         Ok(true)
     }
 }

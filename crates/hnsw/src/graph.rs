@@ -30,14 +30,15 @@ fn atomics(n: usize) -> impl Iterator<Item = AtomicU32> {
 }
 
 impl Graph {
-    /// A graph with room for `n` nodes whose levels come from `params`; no links yet.
-    pub fn new(n: usize, params: &HnswConfig) -> Graph {
+    /// A graph with room for `n` nodes whose levels come from `params`, and `m0` slots per
+    /// node on level 0 (`params.m0`, or more while a build runs); no links yet.
+    pub fn new(n: usize, params: &HnswConfig, m0: usize) -> Graph {
         let mut g = Graph {
             m: params.m,
-            m0: params.m0,
+            m0,
             levels: Vec::with_capacity(n),
             // On huge pages: every expansion reads the list of a random node.
-            links0: sextant_mmap_advice::huge_page_vec(n * (params.m0 + 1)),
+            links0: sextant_mmap_advice::huge_page_vec(n * (m0 + 1)),
             upper: Vec::with_capacity(n),
             locks: Vec::with_capacity(n),
             entry: Mutex::new(NO_ENTRY),
@@ -104,6 +105,36 @@ impl Graph {
         self.links0.extend(atomics(self.m0 + 1));
         self.upper.push(atomics(level * (self.m + 1)).collect());
         self.locks.push(Mutex::new(()));
+    }
+
+    /// Gives every node `m0` level-0 slots (a build's slack, then back to the saved size),
+    /// keeping the links. Lists must fit: a build prunes them first.
+    pub fn set_level0_capacity(&mut self, m0: usize) {
+        if m0 == self.m0 {
+            return;
+        }
+        let mut links0 = sextant_mmap_advice::huge_page_vec(self.len() * (m0 + 1));
+        for old in self.links0.chunks_exact_mut(self.m0 + 1) {
+            let count = (*old[0].get_mut() as usize).min(self.m0);
+            assert!(
+                count <= m0,
+                "a list of {count} links does not fit {m0} slots"
+            );
+            links0.extend(
+                old[..=count]
+                    .iter_mut()
+                    .map(|a| AtomicU32::new(*a.get_mut())),
+            );
+            links0.extend(atomics(m0 - count));
+        }
+        self.links0 = links0;
+        self.m0 = m0;
+    }
+
+    /// Number of links of `p` on `level`.
+    pub fn link_count(&self, p: PointOffset, level: usize) -> usize {
+        let slots = self.slots(p, level);
+        (slots[0].load(Ordering::Acquire) as usize).min(slots.len() - 1)
     }
 
     /// Number of nodes.

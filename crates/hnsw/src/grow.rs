@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use sextant_core::{BitSet, Cardinality, PairScorer, PointOffset, QueryScorer};
 
 use crate::block_links::ExtraLinks;
-use crate::build::{FromPoint, insert};
+use crate::build::{FromPoint, Rule, insert, prune_slack, slack_capacity};
 use crate::error::{Error, Result};
 use crate::index::{HnswIndex, covers, on_threads};
 use crate::request::SearchRequest;
@@ -62,21 +62,28 @@ impl HnswIndex {
                 }
             }
         }
+        // Slack while the inserts run, as in a build.
+        self.graph
+            .set_level0_capacity(slack_capacity(self.params.m0));
         for p in len..len + added {
             self.graph.push_node(self.params.level_of(p as PointOffset));
         }
         self.deleted.grow(len + added);
         let mut order = points.to_vec();
         order.extend(len as PointOffset..(len + added) as PointOffset);
+        let rule = Rule::new(&self.params, pair);
         let (graph, ef) = (&self.graph, self.params.ef_construction);
-        on_threads(&order, threads, |p, ctx| {
+        let inserted = on_threads(&order, threads, |p, ctx| {
             let scorer = search(p).map_err(|e| Error::Scorer {
                 point: p,
                 what: e.to_string(),
             })?;
-            insert(graph, pair, &scorer, p, ef, ctx);
+            insert(graph, pair, &rule, &scorer, p, ef, ctx);
             Ok(())
-        })?;
+        });
+        // Back to the saved size even when an insert failed.
+        prune_slack(&mut self.graph, pair, &rule, threads)?;
+        inserted?;
         let mut ctx = SearchContext::new();
         crate::reconnect::reconnect(&self.graph, pair, &self.deleted, ef, &mut ctx);
         Ok(())

@@ -1,7 +1,7 @@
 //! `HnswIndex`: the public face of the graph: build, grow, search, diagnose.
 
 use crate::block_links::ExtraLinks;
-use crate::build::{FromPoint, insert, insert_exact};
+use crate::build::{FromPoint, Rule, insert, insert_exact, prune_slack, slack_capacity};
 use crate::config::HnswConfig;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
@@ -85,17 +85,19 @@ impl HnswIndex {
     {
         params.validate()?;
         covers(pair.len(), n)?;
-        let graph = Graph::new(n, &params);
+        let mut graph = Graph::new(n, &params, slack_capacity(params.m0));
+        let rule = Rule::new(&params, pair);
         let insert_one = |p: PointOffset, ctx: &mut SearchContext| -> Result<()> {
             let scorer = search(p).map_err(|e| Error::Scorer {
                 point: p,
                 what: e.to_string(),
             })?;
-            insert(&graph, pair, &scorer, p, params.ef_construction, ctx);
+            insert(&graph, pair, &rule, &scorer, p, params.ef_construction, ctx);
             Ok(())
         };
         let points: Vec<PointOffset> = (0..n as PointOffset).collect();
         on_threads(&points, threads, insert_one)?;
+        prune_slack(&mut graph, pair, &rule, threads)?;
         let mut ctx = SearchContext::new();
         // Every point findable: the few nodes the build left unreachable are linked in.
         let deleted = BitSet::new(n);
@@ -122,7 +124,15 @@ impl HnswIndex {
         let p = self.graph.len() as PointOffset;
         self.graph.push_node(self.params.level_of(p));
         self.deleted.grow(p as usize + 1);
-        insert_exact(&self.graph, scorer, p, self.params.ef_construction, ctx);
+        let rule = Rule::new(&self.params, scorer);
+        insert_exact(
+            &self.graph,
+            scorer,
+            &rule,
+            p,
+            self.params.ef_construction,
+            ctx,
+        );
         Ok(p)
     }
 
@@ -144,7 +154,15 @@ impl HnswIndex {
                 len: self.graph.len(),
             });
         }
-        insert_exact(&self.graph, scorer, p, self.params.ef_construction, ctx);
+        let rule = Rule::new(&self.params, scorer);
+        insert_exact(
+            &self.graph,
+            scorer,
+            &rule,
+            p,
+            self.params.ef_construction,
+            ctx,
+        );
         Ok(())
     }
 

@@ -149,6 +149,8 @@ pub(crate) fn parse(b: &[u8]) -> Result<Layout> {
         m0,
         ef_construction: u32h(32) as usize,
         seed: u64h(40),
+        // Not in the file: a build policy, not the graph's shape.
+        ..HnswConfig::default()
     };
     params.validate().map_err(|e| corrupt(24, e.to_string()))?;
     let n = usize::try_from(u64h(16)).map_err(|_| corrupt(16, "point count overflows"))?;

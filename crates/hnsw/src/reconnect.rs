@@ -9,15 +9,17 @@ use crate::graph::Graph;
 use crate::search::{Scored, SearchContext, search_level_pool};
 use sextant_core::{BitSet, PairScorer, PointOffset, QueryScorer};
 
-/// Rounds of "find the unreachable, link each in" at most: one is enough on real data; a
-/// link that had to replace another may strand that one's target, which a later round links
-/// back. Rounds stop early once one links nothing more in.
-const ROUNDS: usize = 32;
+/// Rounds of "find the unreachable, link each in" at most. Linking in never strands a
+/// reachable node, so one round links every node it finds; a node whose search found no
+/// reachable node (none in `ef` of the entry's search) waits for a later round.
+const ROUNDS: usize = 4;
 
-/// Links each unreachable node from the nearest reachable node with a free slot on level 0
-/// (among the `ef_construction` nearest found by a search from the entry), or, when all of
-/// them are full, in place of a link whose target keeps another link in. Returns the nodes
-/// still unreachable when the rounds end (0 in every build measured).
+/// Links each unreachable node `u` from the nearest reachable node `v` with a free slot on
+/// level 0 (among the `ef_construction` nearest found by a search from the entry). When all
+/// of them are full, `u` takes the slot of the nearest one's farthest link `w`, and `u` links
+/// to `w` in turn (in a free slot, or in place of its own farthest link to a node that is
+/// reachable without `u`), so that every node reachable before stays reachable: `v → u → w`.
+/// Returns the nodes still unreachable when the rounds end (0 in every build measured).
 pub(crate) fn reconnect<P: PairScorer>(
     graph: &Graph,
     pair: &P,
@@ -44,24 +46,16 @@ pub(crate) fn reconnect<P: PairScorer>(
         }
     };
     mark(entry, &mut reached, &mut stack);
-    let mut before = usize::MAX;
-    for _ in 0..ROUNDS {
-        let mut replaced = false;
-        // Links into each node on level 0.
-        let mut indegree = vec![0u32; n];
-        for p in 0..n as PointOffset {
-            graph.links_into(p, 0, &mut ctx.links);
-            for &x in &ctx.links {
-                indegree[x as usize] += 1;
-            }
-        }
-        let lost: Vec<PointOffset> = (0..n as PointOffset)
+    let lost = |reached: &[bool]| -> Vec<PointOffset> {
+        (0..n as PointOffset)
             .filter(|&p| !reached[p as usize] && !deleted.contains(p))
-            .collect();
-        if lost.is_empty() || lost.len() >= before {
-            return lost.len();
+            .collect()
+    };
+    for _ in 0..ROUNDS {
+        let lost = lost(&reached);
+        if lost.is_empty() {
+            return 0;
         }
-        before = lost.len();
         for u in lost {
             if reached[u as usize] {
                 continue; // reached through one linked before it
@@ -80,60 +74,67 @@ pub(crate) fn reconnect<P: PairScorer>(
             let Some(&nearest) = near.first() else {
                 continue;
             };
-            let free = near.iter().copied().find(|&v| {
+            let free = near.iter().any(|&v| {
                 let _guard = graph.lock(v);
                 graph.try_push_link(v, 0, u)
             });
-            match free {
-                Some(_) => indegree[u as usize] += 1,
-                None => {
-                    replaced = true;
-                    // In the nearest node that has one, the farthest link to a node linked
-                    // from elsewhere too (dropping it strands nothing); else the nearest's
-                    // farthest link.
-                    let at = near
-                        .iter()
-                        .find_map(|&v| farthest_link(graph, pair, v, &indegree, 2, ctx))
-                        .or_else(|| farthest_link(graph, pair, nearest, &indegree, 0, ctx));
-                    if let Some((v, slot)) = at {
-                        let _guard = graph.lock(v);
-                        graph.links_into(v, 0, &mut ctx.links);
-                        indegree[ctx.links[slot] as usize] -= 1;
-                        indegree[u as usize] += 1;
-                        ctx.links[slot] = u;
-                        graph.set_links(v, 0, &ctx.links);
-                    }
-                }
+            if !free {
+                splice(graph, pair, nearest, u, &reached, ctx);
             }
             mark(u, &mut reached, &mut stack);
         }
-        if replaced {
-            // A replaced link may have stranded its target: find what is reachable again.
-            reached.iter_mut().for_each(|r| *r = false);
-            mark(entry, &mut reached, &mut stack);
-        }
     }
-    let live = |(p, &r): (usize, &bool)| !r && !deleted.contains(p as PointOffset);
-    reached.iter().enumerate().filter(|&x| live(x)).count()
+    lost(&reached).len()
 }
 
-/// The slot of `v`'s level-0 link farthest from `v` among those whose target has at least
-/// `min_indegree` links into it, with `v`.
+/// Puts `u` (unreachable) between the full node `v` and its farthest link `w`: `v → u → w`.
+/// `u`'s own list takes `w` in a free slot, or in place of its farthest link to a reachable
+/// node (reachable without `u`, which nothing reachable links to), or of its farthest link.
+fn splice<P: PairScorer>(
+    graph: &Graph,
+    pair: &P,
+    v: PointOffset,
+    u: PointOffset,
+    reached: &[bool],
+    ctx: &mut SearchContext,
+) {
+    let w = {
+        let _guard = graph.lock(v);
+        let slot = farthest_link(graph, pair, v, |_| true, ctx);
+        let w = ctx.links[slot];
+        ctx.links[slot] = u;
+        graph.set_links(v, 0, &ctx.links);
+        w
+    };
+    let _guard = graph.lock(u);
+    graph.links_into(u, 0, &mut ctx.links);
+    if ctx.links.contains(&w) || graph.try_push_link(u, 0, w) {
+        return;
+    }
+    let slot = farthest_link(graph, pair, u, |x| reached[x as usize], ctx);
+    ctx.links[slot] = w;
+    graph.set_links(u, 0, &ctx.links);
+}
+
+/// The slot of `v`'s level-0 link farthest from `v` among those whose target `prefer`
+/// accepts (or among all when none does), with the links in `ctx.links`. `v`'s list is
+/// full (never empty).
 fn farthest_link<P: PairScorer>(
     graph: &Graph,
     pair: &P,
     v: PointOffset,
-    indegree: &[u32],
-    min_indegree: u32,
+    prefer: impl Fn(PointOffset) -> bool,
     ctx: &mut SearchContext,
-) -> Option<(PointOffset, usize)> {
+) -> usize {
     graph.links_into(v, 0, &mut ctx.links);
     ctx.scores.resize(ctx.links.len(), 0.0);
     pair.score_pairs(v, &ctx.links, &mut ctx.scores);
-    (0..ctx.links.len())
-        .filter(|&i| indegree[ctx.links[i] as usize] >= min_indegree)
-        .min_by(|&a, &b| {
+    let farthest = |among: &dyn Fn(usize) -> bool| {
+        (0..ctx.links.len()).filter(|&i| among(i)).min_by(|&a, &b| {
             Scored(ctx.scores[a], ctx.links[a]).cmp(&Scored(ctx.scores[b], ctx.links[b]))
         })
-        .map(|slot| (v, slot))
+    };
+    farthest(&|i| prefer(ctx.links[i]))
+        .or_else(|| farthest(&|_| true))
+        .expect("a full list has links")
 }

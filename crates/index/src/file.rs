@@ -122,6 +122,8 @@ impl LabeledIndex {
             m0: r.u32("m0")? as usize,
             ef_construction: r.u32("ef_construction")? as usize,
             seed: r.u64("seed")?,
+            // Not in the file: a build policy, not the graph's shape.
+            ..HnswConfig::default()
         };
         let oversampling = f64::from_le_bytes(r.take(8, "oversampling")?.try_into().expect("8"));
         let n = r.usize("points")?;
