@@ -120,11 +120,12 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let params = args.g.params();
 
     eprintln!(
-        "hnsw: building {name} ({} x {}, {distance}) m={} ef_construction={} on {} threads",
+        "hnsw: building {name} ({} x {}, {distance}) m={} ef_construction={} alpha={} on {} threads",
         base.len(),
         base.dim(),
         args.g.m,
         args.g.ef_construction,
+        args.g.alpha,
         args.g.threads
     );
     let load_before = loadavg();
@@ -187,7 +188,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let graph_bytes = index.to_bytes().len();
     let compressed_bytes = index.to_bytes_compressed().len();
     let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.g.m,
-        "ef_construction": args.g.ef_construction, "build_threads": args.g.threads, "build_codes": args.build_codes,
+        "ef_construction": args.g.ef_construction, "alpha": args.g.alpha, "build_threads": args.g.threads, "build_codes": args.build_codes,
         "variant": build_variant, "loaded": saved.is_some(), "build_s": build_s,
         "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,
         "peak_method": peak_method, "loadavg_before": load_before, "loadavg_after": loadavg(),

@@ -63,6 +63,10 @@ pub struct GraphArgs {
     /// Build threads (searches always run one query at a time on one thread).
     #[arg(long, default_value_t = 2, value_parser = crate::query_args::at_least_one())]
     pub threads: usize,
+    /// Level-0 pruning factor α (1: hnswlib's heuristic; the library's default keeps some
+    /// longer links, see `HnswConfig::alpha`).
+    #[arg(long, default_value_t = HnswConfig::default().alpha)]
+    pub alpha: f32,
 }
 
 impl GraphArgs {
@@ -70,6 +74,7 @@ impl GraphArgs {
     pub fn params(&self) -> HnswConfig {
         HnswConfig {
             ef_construction: self.ef_construction,
+            alpha: self.alpha,
             ..HnswConfig::with_m(self.m)
         }
     }

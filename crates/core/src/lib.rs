@@ -53,5 +53,5 @@ pub use scorer::{DensePairScorer, DenseQueryScorer};
 pub use sparse::SparseVector;
 pub use top_k::TopK;
 pub use traits::{AllowAll, DenseVectorSource, PairScorer, PointFilter, QueryScorer};
-pub use vectors::{DenseVectors, ScoreKernel, VectorElement};
+pub use vectors::{DenseVectors, ScoreKernel, ScoreKernel4, VectorElement};
 pub use visited::{PooledVisited, VisitedPool, VisitedSet};

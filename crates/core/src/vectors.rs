@@ -22,7 +22,16 @@ pub trait VectorElement: Copy + Send + Sync + 'static {
     /// The kernel behind `distance` and the sign that turns its result into a score
     /// (+1 for similarities, −1 for distances): resolved once per scorer, not per pair.
     fn kernel(distance: Distance, k: &crate::Kernels) -> ScoreKernel<Self>;
+    /// The kernel scoring one vector against four in one pass (each lane of the first read
+    /// once), where there is one for `distance`: f32 dot products. Its results are scores
+    /// as they are (sign +1).
+    fn kernel4(_distance: Distance, _k: &crate::Kernels) -> Option<ScoreKernel4<Self>> {
+        None
+    }
 }
+
+/// One vector against four: see [`VectorElement::kernel4`].
+pub type ScoreKernel4<E> = fn(&[E], [&[E]; 4]) -> [f32; 4];
 
 impl VectorElement for f32 {
     fn from_f32_slice(v: &[f32]) -> Vec<Self> {
@@ -34,6 +43,9 @@ impl VectorElement for f32 {
             Distance::Euclid => (k.float.l2sq_f32, -1.0),
             Distance::Manhattan => (k.float.l1_f32, -1.0),
         }
+    }
+    fn kernel4(distance: Distance, k: &crate::Kernels) -> Option<ScoreKernel4<Self>> {
+        matches!(distance, Distance::Cosine | Distance::Dot).then_some(k.float.dot4_f32)
     }
 }
 

@@ -85,24 +85,42 @@ impl Rule {
 /// duplicate kept only that duplicate (every other candidate is as close to it as to the
 /// base point), and duplicates linked only each other. `candidates` must be sorted best
 /// first; at most `rule.max_links(level)` are kept.
+///
+/// `clean[i]` (when given) says candidate `i` was kept by the last pruning of the same list
+/// under the same rule and scores: it passed every other one kept then that comes before it,
+/// so it is checked only against the kept ones that were not (the list's newer links).
 pub(crate) fn select_neighbors<P: PairScorer>(
     pair: &P,
     rule: &Rule,
     level: usize,
     candidates: &[Scored],
+    clean: &[bool],
     out: &mut Vec<PointOffset>,
 ) {
     out.clear();
     let max = rule.max_links(level);
-    for &c in candidates {
+    let mut newer: Vec<PointOffset> = Vec::new();
+    let mut scores = [0.0; 4];
+    for (i, &c) in candidates.iter().enumerate() {
         if out.len() >= max {
             break;
         }
         let occluding = rule.occluding(level, c.0);
-        // Short-circuits on the first kept neighbour that occludes `c`: most rejected
-        // candidates cost one or two pair scores, not a full batch.
-        if out.iter().all(|&k| pair.score_pair(c.1, k) <= occluding) {
+        let was_kept = clean.get(i).copied().unwrap_or(false);
+        let against = if was_kept { &newer[..] } else { &out[..] };
+        // Four kept neighbours per call (a pair scorer may score them in one pass over `c`),
+        // stopping at the first four holding an occluder: most rejected candidates cost one
+        // call, not a full batch.
+        let occluded = against.chunks(4).any(|kept| {
+            let s = &mut scores[..kept.len()];
+            pair.score_pairs(c.1, kept, s);
+            s.iter().any(|&x| x > occluding)
+        });
+        if !occluded {
             out.push(c.1);
+            if !was_kept {
+                newer.push(c.1);
+            }
         }
     }
 }
@@ -140,7 +158,7 @@ pub(crate) fn insert<P: PairScorer, Q: QueryScorer>(
         found.clear();
         // The pool is sorted best first already.
         found.extend(ctx.pool.iter().map(|(s, _)| *s).filter(|s| s.1 != q));
-        select_neighbors(pair, rule, l, &found, &mut selected);
+        select_neighbors(pair, rule, l, &found, &[], &mut selected);
         {
             let _guard = graph.lock(q);
             graph.set_links(q, l, &selected);
@@ -209,16 +227,20 @@ fn prune<P: PairScorer>(
     }
     ctx.scores.resize(ctx.links.len(), 0.0);
     pair.score_pairs(n, &ctx.links, &mut ctx.scores);
-    let mut candidates: Vec<Scored> = ctx
+    // The list's first links were kept together by its last pruning (appends come after).
+    let kept_before = graph.pruned_links(n, l);
+    let mut candidates: Vec<(Scored, bool)> = ctx
         .links
         .iter()
         .zip(&ctx.scores)
-        .map(|(&x, &s)| Scored(s, x))
+        .enumerate()
+        .map(|(i, (&x, &s))| (Scored(s, x), i < kept_before))
         .collect();
-    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    candidates.sort_unstable_by_key(|c| std::cmp::Reverse(c.0));
+    let (candidates, clean): (Vec<Scored>, Vec<bool>) = candidates.into_iter().unzip();
     let mut keep = Vec::with_capacity(rule.max_links(l));
-    select_neighbors(pair, rule, l, &candidates, &mut keep);
-    graph.set_links(n, l, &keep);
+    select_neighbors(pair, rule, l, &candidates, &clean, &mut keep);
+    graph.set_pruned_links(n, l, &keep);
 }
 
 /// Ends a build or a grow on a graph with slack: every level-0 list longer than the rule
@@ -260,11 +282,59 @@ mod tests {
         let rule = Rule::new(&params, &pair);
         let candidates: Vec<Scored> = [1, 2].map(|p| Scored(pair.score_pair(0, p), p)).to_vec();
         let mut out = Vec::new();
-        select_neighbors(&pair, &rule, 0, &candidates, &mut out);
+        select_neighbors(&pair, &rule, 0, &candidates, &[], &mut out);
         let mut upper = Vec::new();
-        select_neighbors(&pair, &rule, 1, &candidates, &mut upper);
+        select_neighbors(&pair, &rule, 1, &candidates, &[], &mut upper);
         assert_eq!(upper, [1], "upper levels keep the plain rule");
         out
+    }
+
+    /// A pruning told which links its last pruning kept keeps exactly what a pruning that
+    /// checks every pair keeps, for every metric and α.
+    #[test]
+    fn a_pruning_that_skips_pairs_kept_together_keeps_the_same() {
+        let data = sextant_datasets::gaussian(400, 8, 3).unwrap();
+        for (seed, distance) in (0..40u64).zip(Distance::ALL.iter().cycle()) {
+            let mut data = data.clone();
+            data.prepare(*distance).unwrap();
+            let pair = DensePairScorer::new(&data, *distance);
+            let alpha = [1.0, 1.05, 1.2, 1.5][seed as usize % 4];
+            let rule = Rule::new(
+                &HnswConfig {
+                    alpha,
+                    ..HnswConfig::with_m(6)
+                },
+                &pair,
+            );
+            let n = (seed * 7 % 400) as PointOffset;
+            let scored = |points: &[PointOffset]| {
+                let mut s: Vec<Scored> = points
+                    .iter()
+                    .map(|&p| Scored(pair.score_pair(n, p), p))
+                    .collect();
+                s.sort_unstable_by(|a, b| b.cmp(a));
+                s
+            };
+            // A list pruned once, then back links appended, pruned again.
+            let pick = |from: u64, count: u64| -> Vec<PointOffset> {
+                (0..count)
+                    .map(|i| ((from + i * 37 + seed * 11) % 400) as PointOffset)
+                    .filter(|&p| p != n)
+                    .collect()
+            };
+            let mut first = pick(0, 30);
+            first.dedup();
+            let mut kept = Vec::new();
+            select_neighbors(&pair, &rule, 0, &scored(&first), &[], &mut kept);
+            let mut list = kept.clone();
+            list.extend(pick(5, 9).into_iter().filter(|p| !kept.contains(p)));
+            let all = scored(&list);
+            let clean: Vec<bool> = all.iter().map(|s| kept.contains(&s.1)).collect();
+            let (mut plain, mut skipping) = (Vec::new(), Vec::new());
+            select_neighbors(&pair, &rule, 0, &all, &[], &mut plain);
+            select_neighbors(&pair, &rule, 0, &all, &clean, &mut skipping);
+            assert_eq!(plain, skipping, "{distance} alpha {alpha} seed {seed}");
+        }
     }
 
     #[test]

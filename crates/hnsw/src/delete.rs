@@ -60,7 +60,7 @@ impl HnswIndex {
                 scored.clear();
                 scored.extend(candidates.iter().zip(&scores).map(|(&c, &s)| Scored(s, c)));
                 scored.sort_unstable_by(|a, b| b.cmp(a));
-                select_neighbors(scorer, &rule, l, &scored, &mut selected);
+                select_neighbors(scorer, &rule, l, &scored, &[], &mut selected);
                 let _guard = self.graph.lock(u);
                 self.graph.set_links(u, l, &selected);
             }

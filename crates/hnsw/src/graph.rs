@@ -4,7 +4,7 @@
 
 use crate::config::HnswConfig;
 use sextant_core::PointOffset;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// No entry point yet (empty graph).
@@ -20,6 +20,10 @@ pub(crate) struct Graph {
     links0: Vec<AtomicU32>,
     /// Node `i`, level `l >= 1`: `upper[i][(l - 1) * (m + 1)..]`, same layout with `m` links.
     upper: Vec<Box<[AtomicU32]>>,
+    /// Node `i`'s first `pruned0[i]` level-0 links were kept together by its last pruning
+    /// (links appended since come after them); 0 when not known. The next pruning skips the
+    /// pairs among them (see `select_neighbors`).
+    pruned0: Vec<AtomicU16>,
     locks: Vec<Mutex<()>>,
     /// Entry point and its level, packed `point << 8 | level`.
     entry: Mutex<u64>,
@@ -40,6 +44,7 @@ impl Graph {
             // On huge pages: every expansion reads the list of a random node.
             links0: sextant_mmap_advice::huge_page_vec(n * (m0 + 1)),
             upper: Vec::with_capacity(n),
+            pruned0: Vec::with_capacity(n),
             locks: Vec::with_capacity(n),
             entry: Mutex::new(NO_ENTRY),
         };
@@ -62,6 +67,7 @@ impl Graph {
             m,
             m0,
             locks: levels.iter().map(|_| Mutex::new(())).collect(),
+            pruned0: levels.iter().map(|_| AtomicU16::new(0)).collect(),
             levels,
             links0: {
                 let mut slots = sextant_mmap_advice::huge_page_vec(links0.len());
@@ -104,6 +110,7 @@ impl Graph {
         self.levels.push(level as u8);
         self.links0.extend(atomics(self.m0 + 1));
         self.upper.push(atomics(level * (self.m + 1)).collect());
+        self.pruned0.push(AtomicU16::new(0));
         self.locks.push(Mutex::new(()));
     }
 
@@ -211,6 +218,30 @@ impl Graph {
 
     /// Replaces the links of `p` on `level` (the caller holds `p`'s lock).
     pub fn set_links(&self, p: PointOffset, level: usize, links: &[PointOffset]) {
+        self.set_links_kept(p, level, links, 0);
+    }
+
+    /// Replaces the links of `p` on `level` with the output of a pruning (the caller holds
+    /// `p`'s lock): on level 0 the next pruning knows they were kept together.
+    pub fn set_pruned_links(&self, p: PointOffset, level: usize, links: &[PointOffset]) {
+        self.set_links_kept(p, level, links, links.len());
+    }
+
+    /// How many of `p`'s first links on `level` its last pruning kept together (0 above
+    /// level 0, or when not known).
+    pub fn pruned_links(&self, p: PointOffset, level: usize) -> usize {
+        if level == 0 {
+            self.pruned0[p as usize].load(Ordering::Relaxed) as usize
+        } else {
+            0
+        }
+    }
+
+    fn set_links_kept(&self, p: PointOffset, level: usize, links: &[PointOffset], kept: usize) {
+        if level == 0 {
+            // m0 <= 512 (validated), so the count fits.
+            self.pruned0[p as usize].store(kept as u16, Ordering::Relaxed);
+        }
         let slots = self.slots(p, level);
         debug_assert!(links.len() < slots.len());
         for (slot, &l) in slots[1..].iter().zip(links) {
