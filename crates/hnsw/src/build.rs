@@ -174,17 +174,17 @@ pub(crate) fn insert<P: PairScorer, Q: QueryScorer>(
     graph.offer_entry(q);
 }
 
-/// [`insert`] searching with the exact pair scorer seen from `q`.
+/// [`insert`] by the rule of `params`, searching with the exact pair scorer seen from `q`.
 pub(crate) fn insert_exact<P: PairScorer>(
     graph: &Graph,
     pair: &P,
-    rule: &Rule,
+    params: &HnswConfig,
     q: PointOffset,
-    ef_construction: usize,
     ctx: &mut SearchContext,
 ) {
     let scorer = FromPoint { pair, point: q };
-    insert(graph, pair, rule, &scorer, q, ef_construction, ctx);
+    let rule = Rule::new(params, pair);
+    insert(graph, pair, &rule, &scorer, q, params.ef_construction, ctx);
 }
 
 /// Adds the back link `n -> q` on level `l`; a full list is pruned by the rule with `q` in it.

@@ -104,9 +104,7 @@ impl HnswIndex {
             self.graph.set_entry(Some(point));
             return Ok(true);
         }
-        let ef = self.params.ef_construction;
-        let rule = Rule::new(&self.params, scorer);
-        crate::build::insert_exact(&self.graph, scorer, &rule, point, ef, ctx);
+        crate::build::insert_exact(&self.graph, scorer, &self.params, point, ctx);
         Ok(true)
     }
 }

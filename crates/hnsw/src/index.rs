@@ -124,15 +124,7 @@ impl HnswIndex {
         let p = self.graph.len() as PointOffset;
         self.graph.push_node(self.params.level_of(p));
         self.deleted.grow(p as usize + 1);
-        let rule = Rule::new(&self.params, scorer);
-        insert_exact(
-            &self.graph,
-            scorer,
-            &rule,
-            p,
-            self.params.ef_construction,
-            ctx,
-        );
+        insert_exact(&self.graph, scorer, &self.params, p, ctx);
         Ok(p)
     }
 
@@ -154,15 +146,7 @@ impl HnswIndex {
                 len: self.graph.len(),
             });
         }
-        let rule = Rule::new(&self.params, scorer);
-        insert_exact(
-            &self.graph,
-            scorer,
-            &rule,
-            p,
-            self.params.ef_construction,
-            ctx,
-        );
+        insert_exact(&self.graph, scorer, &self.params, p, ctx);
         Ok(())
     }
 
