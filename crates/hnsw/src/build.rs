@@ -118,7 +118,7 @@ pub(crate) fn select_neighbors<P: PairScorer>(
         });
         if !occluded {
             out.push(c.1);
-            if !was_kept {
+            if !was_kept && !clean.is_empty() {
                 newer.push(c.1);
             }
         }

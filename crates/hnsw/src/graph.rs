@@ -198,8 +198,8 @@ impl Graph {
     #[inline]
     pub fn links_into(&self, p: PointOffset, level: usize, out: &mut Vec<PointOffset>) {
         out.clear();
+        let n = self.link_count(p, level);
         let slots = self.slots(p, level);
-        let n = (slots[0].load(Ordering::Acquire) as usize).min(slots.len() - 1);
         out.extend(slots[1..=n].iter().map(|a| a.load(Ordering::Relaxed)));
     }
 

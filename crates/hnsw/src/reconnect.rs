@@ -46,13 +46,13 @@ pub(crate) fn reconnect<P: PairScorer>(
         }
     };
     mark(entry, &mut reached, &mut stack);
-    let lost = |reached: &[bool]| -> Vec<PointOffset> {
+    let unreachable = |reached: &[bool]| -> Vec<PointOffset> {
         (0..n as PointOffset)
             .filter(|&p| !reached[p as usize] && !deleted.contains(p))
             .collect()
     };
     for _ in 0..ROUNDS {
-        let lost = lost(&reached);
+        let lost = unreachable(&reached);
         if lost.is_empty() {
             return 0;
         }
@@ -84,7 +84,7 @@ pub(crate) fn reconnect<P: PairScorer>(
             mark(u, &mut reached, &mut stack);
         }
     }
-    lost(&reached).len()
+    unreachable(&reached).len()
 }
 
 /// Puts `u` (unreachable) between the full node `v` and its farthest link `w`: `v → u → w`.

@@ -38,9 +38,10 @@ const PROBE_COST: usize = 3;
 
 /// Postings walked in a window (with no deletes or bit-set filter to mask it) up to which
 /// its touched points are listed; above it so many of a word's bits are set that a loop over
-/// them predicts well, and the list would only add a store per posting. bm25-pypi-120k / 10k short queries, QPS with the limit at 0 (never
-/// listed), 512, 1,024, 1,536, 2,048, 4,096, ∞: 33.1k / 190k, 35.8k / 199k, 36.9k / 199k,
-/// 37.0k / 202k, 36.6k / 198k, 34.8k / 181k, 32.5k / 177k.
+/// them predicts well, and the list would only add a store per posting. bm25-pypi-120k / 10k
+/// short queries, QPS with the limit at 0 (never listed), 512, 1,024, 1,536, 2,048, 4,096,
+/// ∞: 33.1k / 190k, 35.8k / 199k, 36.9k / 199k, 37.0k / 202k, 36.6k / 198k, 34.8k / 181k,
+/// 32.5k / 177k.
 const LISTED_MAX: usize = 2048;
 
 thread_local! {
