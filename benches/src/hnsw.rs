@@ -8,9 +8,12 @@ use crate::report::{Report, Table, dataset_header};
 use crate::stats::PassStats;
 use clap::Args;
 use serde_json::json;
-use sextant_core::{DensePairScorer, DenseVectorSource};
+use sextant_core::kernels::has_native_bf16;
+use sextant_core::{
+    Bf16PairScorer, DensePairScorer, DenseVectorSource, DenseVectors, Distance, PairScorer,
+};
 use sextant_datasets::{Dataset, mean_recall};
-use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext, SearchRequest};
+use sextant_hnsw::{HnswConfig, HnswIndex, HnswMapped, SearchContext, SearchRequest};
 use sextant_quantization::{AnyCodes, EncodedVectors, rescore};
 use std::time::{Duration, Instant};
 
@@ -55,15 +58,40 @@ pub struct HnswArgs {
     bounds: String,
     /// What inserts search with while building: none (the float vectors) or a codec of the
     /// base, by the names of --quantization, trained inside the timed build (sq8d:
-    /// per-dimension int8 codes, the measured choice); neighbour selection always uses the
-    /// float vectors.
+    /// per-dimension int8 codes, the measured choice); neighbours are selected as
+    /// --select-on says.
     #[arg(long, default_value = "none")]
     build_codes: String,
+    /// What a build selects neighbours on: f32 (the float vectors), bf16 (a bf16 copy made
+    /// inside the timed build; Cosine and Dot only), or auto (bf16 where the CPU has native
+    /// bf16 dot products and the metric is a dot one, as the shard does; f32 otherwise).
+    #[arg(long, default_value = "auto")]
+    select_on: String,
     /// A graph file: loaded when it exists (the build is skipped and reported as loaded; the
     /// file must cover the dataset), otherwise built and saved there. Lets two binaries or two
     /// search settings be compared on the very same graph.
     #[arg(long)]
     graph: Option<std::path::PathBuf>,
+}
+
+/// Builds the graph selecting neighbours with `pair`; inserts search on the codes `build_codes`
+/// names (trained inside the timed build, with the codec's default grid), or on `pair`.
+fn build_graph<P: PairScorer + Sync>(
+    base: &DenseVectors<f32>,
+    distance: Distance,
+    pair: &P,
+    build_codes: &str,
+    params: HnswConfig,
+    threads: usize,
+) -> Result<HnswIndex, String> {
+    if build_codes == "none" {
+        return HnswIndex::build(base.len(), pair, params, threads).map_err(|e| e.to_string());
+    }
+    let config = crate::quant::codec_config(build_codes, None)?;
+    let codes = AnyCodes::train(base, distance, &config, threads).map_err(|e| e.to_string())?;
+    let search = |p| codes.query_scorer(base.vector(p));
+    HnswIndex::build_with_search(base.len(), pair, search, params, threads)
+        .map_err(|e| e.to_string())
 }
 
 /// The graph a sweep searches.
@@ -138,10 +166,17 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let (cpu0, t0) = (process_cpu_time(), Instant::now());
     // Curve names (the peers' `variant` field): how the graph was built, how it is searched.
     let build_variant = (args.build_codes != "none").then(|| format!("build={}", args.build_codes));
-    let pair = DensePairScorer::new(&base, distance);
+    let select_on = match args.select_on.as_str() {
+        "auto" if has_native_bf16() && matches!(distance, Distance::Cosine | Distance::Dot) => {
+            "bf16"
+        }
+        "auto" | "f32" => "f32",
+        "bf16" => "bf16",
+        other => return Err(format!("--select-on {other}: expected auto, f32 or bf16")),
+    };
     let saved = args.graph.as_ref().filter(|p| p.exists());
-    let index = match (saved, args.build_codes.as_str()) {
-        (Some(path), _) => {
+    let index = match saved {
+        Some(path) => {
             let g = HnswIndex::load(path).map_err(|e| e.to_string())?;
             if g.len() != base.len() {
                 return Err(format!(
@@ -153,16 +188,29 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             }
             g
         }
-        (None, "none") => HnswIndex::build(base.len(), &pair, params, args.g.threads)
-            .map_err(|e| e.to_string())?,
-        (None, name) => {
-            // Trained inside the timed build, with the codec's default grid.
-            let config = crate::quant::codec_config(name, None)?;
-            let codes = AnyCodes::train(&base, distance, &config, args.g.threads)
-                .map_err(|e| e.to_string())?;
-            let search = |p| codes.query_scorer(base.vector(p));
-            HnswIndex::build_with_search(base.len(), &pair, search, params, args.g.threads)
-                .map_err(|e| e.to_string())?
+        None if select_on == "bf16" => {
+            let pair = Bf16PairScorer::new(&base, distance).ok_or_else(|| {
+                format!("--select-on bf16: not for {distance} (a dot metric only)")
+            })?;
+            build_graph(
+                &base,
+                distance,
+                &pair,
+                &args.build_codes,
+                params,
+                args.g.threads,
+            )?
+        }
+        None => {
+            let pair = DensePairScorer::new(&base, distance);
+            build_graph(
+                &base,
+                distance,
+                &pair,
+                &args.build_codes,
+                params,
+                args.g.threads,
+            )?
         }
     };
     let build_s = t0.elapsed().as_secs_f64();
@@ -189,6 +237,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let compressed_bytes = index.to_bytes_compressed().len();
     let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.g.m,
         "ef_construction": args.g.ef_construction, "alpha": args.g.alpha, "build_threads": args.g.threads, "build_codes": args.build_codes,
+        "select_on": select_on,
         "variant": build_variant, "loaded": saved.is_some(), "build_s": build_s,
         "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,
         "peak_method": peak_method, "loadavg_before": load_before, "loadavg_after": loadavg(),

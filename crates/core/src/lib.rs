@@ -28,6 +28,7 @@
 //! # Ok::<(), sextant_core::Error>(())
 //! ```
 
+mod bf16_pairs;
 mod bitset;
 mod cardinality;
 mod distance;
@@ -42,6 +43,7 @@ mod traits;
 mod vectors;
 mod visited;
 
+pub use bf16_pairs::Bf16PairScorer;
 pub use bitset::BitSet;
 pub use cardinality::Cardinality;
 pub use distance::{Distance, validate};

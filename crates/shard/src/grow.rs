@@ -11,13 +11,15 @@
 //! a fifth of its slots would stay empty. A payload value that newly qualifies for a block
 //! gets its block linked whole; one that no longer does leaves its links unused.
 
-use sextant_core::{BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, PointOffset};
+use sextant_core::{
+    BitSet, DensePairScorer, DenseQueryScorer, DenseVectorSource, PairScorer, PointOffset,
+};
 use sextant_hnsw::HnswIndex;
 use sextant_quantization::{AnyCodes, EncodedVectors};
 
 use crate::columns::Column;
 use crate::error::{Error, Result};
-use crate::indexed::{Block, DenseIndex, DenseInput, search_codes};
+use crate::indexed::{Block, DenseIndex, DenseInput, search_codes, selection_pairs};
 
 /// Most empty (deleted) slots a grown graph may keep, as a fraction of its nodes: past it the
 /// graph is built anew (an unfiltered search walks around deleted nodes through a slower,
@@ -137,45 +139,14 @@ pub(crate) fn plan(
 pub(crate) fn grow_dense(input: DenseInput, prior: Prior, threads: usize) -> Result<DenseIndex> {
     let built = |e: String| Error::Build(e);
     let mut graph = HnswIndex::from_bytes(&prior.graph).map_err(|e| built(e.to_string()))?;
-    let pairs = DensePairScorer::new(&input.vectors, input.distance);
-    graph
-        .delete(&prior.gone, &pairs)
-        .map_err(|e| built(e.to_string()))?;
-    let vectors = &input.vectors;
-    match search_codes(vectors, input.distance, threads)? {
-        Some(codes) => {
-            let search = |p| codes.query_scorer(vectors.vector(p));
-            graph.grow_with_search(&prior.redo, prior.added, &pairs, search, threads)
-        }
+    match selection_pairs(&input.vectors, input.distance) {
+        Some(pairs) => grow_links(&mut graph, &input, &prior, &pairs, threads)?,
         None => {
-            let search = |p| DenseQueryScorer::new(vectors, input.distance, vectors.vector(p));
-            graph.grow_with_search(&prior.redo, prior.added, &pairs, search, threads)
+            let pairs = DensePairScorer::new(&input.vectors, input.distance);
+            grow_links(&mut graph, &input, &prior, &pairs, threads)?
         }
     }
-    .map_err(|e| built(e.to_string()))?;
-    let mut joining = BitSet::new(graph.len());
-    joining.insert_all(&prior.joining);
-    let m = input.hnsw.m;
-    let mut joins = Vec::new();
-    for (block, members) in &input.blocks {
-        if prior.linked.contains(block) {
-            let joiners: Vec<PointOffset> = members
-                .iter()
-                .copied()
-                .filter(|&n| joining.contains(n))
-                .collect();
-            joins.push((members.as_slice(), joiners));
-        } else {
-            graph
-                .add_block_links(members, &pairs, m, threads)
-                .map_err(|e| built(e.to_string()))?;
-        }
-    }
-    let joins: Vec<(&[PointOffset], &[PointOffset])> =
-        joins.iter().map(|(b, j)| (*b, j.as_slice())).collect();
-    graph
-        .join_blocks(&joins, &pairs, m, threads)
-        .map_err(|e| built(e.to_string()))?;
+    let vectors = &input.vectors;
     let blocks: Vec<_> = input.blocks.into_iter().map(|(b, _)| b).collect();
     let codes = prior
         .codes
@@ -203,4 +174,55 @@ pub(crate) fn grow_dense(input: DenseInput, prior: Prior, threads: usize) -> Res
     .map_err(built)?;
     index.grown = true;
     Ok(index)
+}
+
+/// Deletes `prior.gone` from `graph`, grows it over the redone and added points and links the
+/// blocks, neighbours selected by `pairs`.
+fn grow_links<P: PairScorer + Sync>(
+    graph: &mut HnswIndex,
+    input: &DenseInput,
+    prior: &Prior,
+    pairs: &P,
+    threads: usize,
+) -> Result<()> {
+    let built = |e: String| Error::Build(e);
+    graph
+        .delete(&prior.gone, pairs)
+        .map_err(|e| built(e.to_string()))?;
+    let vectors = &input.vectors;
+    match search_codes(vectors, input.distance, threads)? {
+        Some(codes) => {
+            let search = |p| codes.query_scorer(vectors.vector(p));
+            graph.grow_with_search(&prior.redo, prior.added, pairs, search, threads)
+        }
+        None => {
+            let search = |p| DenseQueryScorer::new(vectors, input.distance, vectors.vector(p));
+            graph.grow_with_search(&prior.redo, prior.added, pairs, search, threads)
+        }
+    }
+    .map_err(|e| built(e.to_string()))?;
+    let mut joining = BitSet::new(graph.len());
+    joining.insert_all(&prior.joining);
+    let m = input.hnsw.m;
+    let mut joins = Vec::new();
+    for (block, members) in &input.blocks {
+        if prior.linked.contains(block) {
+            let joiners: Vec<PointOffset> = members
+                .iter()
+                .copied()
+                .filter(|&n| joining.contains(n))
+                .collect();
+            joins.push((members.as_slice(), joiners));
+        } else {
+            graph
+                .add_block_links(members, pairs, m, threads)
+                .map_err(|e| built(e.to_string()))?;
+        }
+    }
+    let joins: Vec<(&[PointOffset], &[PointOffset])> =
+        joins.iter().map(|(b, j)| (*b, j.as_slice())).collect();
+    graph
+        .join_blocks(&joins, pairs, m, threads)
+        .map_err(|e| built(e.to_string()))?;
+    Ok(())
 }

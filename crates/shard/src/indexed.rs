@@ -12,9 +12,10 @@
 use std::borrow::Cow;
 use std::sync::Mutex;
 
+use sextant_core::kernels::has_native_bf16;
 use sextant_core::{
-    BitSet, Cardinality, DensePairScorer, DenseVectorSource, DenseVectors, Distance, PointOffset,
-    ScoredPoint, SparseVector,
+    Bf16PairScorer, BitSet, Cardinality, DensePairScorer, DenseVectorSource, DenseVectors,
+    Distance, PairScorer, PointOffset, ScoredPoint, SparseVector,
 };
 use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchMode, SearchPlan, SearchRequest};
 use sextant_payload_index::Filter;
@@ -227,26 +228,31 @@ pub(crate) fn search_codes(
     Ok(Some(codes))
 }
 
+/// What a build selects neighbours on, where not the f32 vectors: their bf16 copy, on CPUs
+/// with native bf16 dot products, for the dot metrics and embeddings of
+/// `BUILD_CODES_MIN_DIM` dimensions or more (minilm-pypi-120k: build 12.6 → 10.7–11.9 s on
+/// 2 threads, the same recall at every ef).
+pub(crate) fn selection_pairs(
+    vectors: &DenseVectors<f32>,
+    distance: Distance,
+) -> Option<Bf16PairScorer> {
+    let worth = has_native_bf16() && vectors.dim() >= BUILD_CODES_MIN_DIM;
+    worth
+        .then(|| Bf16PairScorer::new(vectors, distance))
+        .flatten()
+}
+
 /// Builds a dense vector's graph (and codes) on `threads` threads.
 fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
     let built = |e: String| Error::Build(e);
-    let pairs = DensePairScorer::new(&input.vectors, input.distance);
-    let n = input.vectors.len();
-    let mut graph = match search_codes(&input.vectors, input.distance, threads)? {
-        None => HnswIndex::build(n, &pairs, input.hnsw, threads),
-        Some(codes) => {
-            let search = |p| codes.query_scorer(input.vectors.vector(p));
-            HnswIndex::build_with_search(n, &pairs, search, input.hnsw, threads)
+    let graph = match selection_pairs(&input.vectors, input.distance) {
+        Some(pairs) => link_dense(&input, &pairs, threads)?,
+        None => {
+            let pairs = DensePairScorer::new(&input.vectors, input.distance);
+            link_dense(&input, &pairs, threads)?
         }
-    }
-    .map_err(|e| built(e.to_string()))?;
-    let mut blocks = Vec::with_capacity(input.blocks.len());
-    for (block, members) in input.blocks {
-        graph
-            .add_block_links(&members, &pairs, input.hnsw.m, threads)
-            .map_err(|e| built(e.to_string()))?;
-        blocks.push(block);
-    }
+    };
+    let blocks = input.blocks.into_iter().map(|(block, _)| block).collect();
     let codes = input
         .codec
         .map(|c| {
@@ -267,6 +273,30 @@ fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
         blocks,
     )
     .map_err(built)
+}
+
+/// The graph of `input` with its blocks' links, neighbours selected by `pairs`.
+fn link_dense<P: PairScorer + Sync>(
+    input: &DenseInput,
+    pairs: &P,
+    threads: usize,
+) -> Result<HnswIndex> {
+    let built = |e: sextant_hnsw::Error| Error::Build(e.to_string());
+    let n = input.vectors.len();
+    let mut graph = match search_codes(&input.vectors, input.distance, threads)? {
+        None => HnswIndex::build(n, pairs, input.hnsw, threads),
+        Some(codes) => {
+            let search = |p| codes.query_scorer(input.vectors.vector(p));
+            HnswIndex::build_with_search(n, pairs, search, input.hnsw, threads)
+        }
+    }
+    .map_err(built)?;
+    for (_, members) in &input.blocks {
+        graph
+            .add_block_links(members, pairs, input.hnsw.m, threads)
+            .map_err(built)?;
+    }
+    Ok(graph)
 }
 
 impl Indexed {

@@ -45,7 +45,24 @@ pub use fast_scan::{
     FAST_SCAN_MAX_BLOCKS, FAST_SCAN_MAX_ENTRY, FastScanCandidates, FastScanKernels,
     fast_scan_candidates, fast_scan_grid, fast_scan_slot, fast_scan_table,
 };
-pub use float::{FloatKernels, dot_f16, dot_f32, dot4_f32, l1_f16, l1_f32, l2sq_f16, l2sq_f32};
+pub use float::{
+    FloatKernels, dot_bf16, dot_f16, dot_f32, dot4_bf16, dot4_f32, l1_f16, l1_f32, l2sq_f16,
+    l2sq_f32,
+};
+
+/// True when this CPU computes bf16 dot products natively (AVX-512 BF16), where a bf16 copy
+/// of the vectors scores pairs at about twice the speed of the f32 kernels; elsewhere the
+/// bf16 kernels widen to f32 and gain nothing.
+pub fn has_native_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        Kernels::best().level == SimdLevel::Avx512 && x86::has_avx512_bf16()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
 pub use nibbles::{NibbleKernels, nibbles_dot_i8, nibbles_dot_i8_x4};
 pub use reduce::{max_abs, sum_f32, sum_zip};
 

@@ -29,6 +29,12 @@ pub(super) fn has_avx512_vnni() -> bool {
     has_avx512() && std::arch::is_x86_feature_detected!("avx512vnni")
 }
 
+/// True when the CPU also has AVX-512 BF16 (`vdpbf16ps`): Cooper Lake and Sapphire Rapids
+/// Intel, Zen 4 and later AMD.
+pub(super) fn has_avx512_bf16() -> bool {
+    has_avx512() && std::arch::is_x86_feature_detected!("avx512bf16")
+}
+
 /// `pub(super) const TABLE: $family`: one safe wrapper per field, calling the file's
 /// `#[target_feature]` kernel of the same name.
 macro_rules! table {

@@ -3,7 +3,7 @@
 
 use std::arch::x86_64::*;
 
-use half::f16;
+use half::{bf16, f16};
 
 use super::FloatKernels;
 
@@ -113,6 +113,27 @@ avx2_kernel!(
     l1_lane16,
     |x, y, acc| _mm256_add_ps(acc, abs8(_mm256_sub_ps(x, y)))
 );
+/// bf16 widened to f32 by a shift (bf16 is the top half of an f32): 8 lanes.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn load8_bf16(p: *const bf16) -> __m256 {
+    // SAFETY: the caller guarantees 8 readable bf16 (16 bytes) at `p`.
+    unsafe {
+        let w = _mm256_cvtepu16_epi32(_mm_loadu_si128(p.cast()));
+        _mm256_castsi256_ps(_mm256_slli_epi32::<16>(w))
+    }
+}
+avx2_kernel!(dot_bf16, bf16, load8_bf16, dot_lane_bf16, |x, y, acc| {
+    _mm256_fmadd_ps(x, y, acc)
+});
+fn dot_lane_bf16((x, y): (&bf16, &bf16)) -> f32 {
+    x.to_f32() * y.to_f32()
+}
+/// Four bf16 dots (no fused four-row kernel on AVX2).
+#[target_feature(enable = "avx2,fma,f16c")]
+fn dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4] {
+    q.map(|q| dot_bf16(d, q))
+}
 /// `d` against four rows: each 8 lanes of `d` loaded once, four FMA chains (one per row),
 /// then a scalar tail.
 #[target_feature(enable = "avx2,fma")]
@@ -153,4 +174,6 @@ crate::kernels::x86::table!(FloatKernels {
     l2sq_f16(a: &[f16], b: &[f16]) -> f32;
     l1_f16(a: &[f16], b: &[f16]) -> f32;
     dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4];
+    dot_bf16(a: &[bf16], b: &[bf16]) -> f32;
+    dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4];
 });

@@ -8,7 +8,7 @@
 
 use std::arch::x86_64::*;
 
-use half::f16;
+use half::{bf16, f16};
 
 use super::FloatKernels;
 
@@ -99,6 +99,54 @@ avx512_kernel!(l2sq_f16, f16, load16_f16, maskload16_f16, |x, y, acc| {
 avx512_kernel!(l1_f16, f16, load16_f16, maskload16_f16, |x, y, acc| {
     _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(x, y)))
 });
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c")]
+unsafe fn load16_bf16(p: *const bf16) -> __m512 {
+    // SAFETY: the caller guarantees 16 readable bf16 (32 bytes) at `p`. A bf16 is the top
+    // half of an f32: widened by a shift.
+    unsafe {
+        let w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(p.cast()));
+        _mm512_castsi512_ps(_mm512_slli_epi32::<16>(w))
+    }
+}
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c")]
+unsafe fn maskload16_bf16(m: u16, p: *const bf16) -> __m512 {
+    // SAFETY: masked-off lanes are not read; the caller guarantees the others are readable.
+    unsafe {
+        let w = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p.cast()));
+        _mm512_castsi512_ps(_mm512_slli_epi32::<16>(w))
+    }
+}
+avx512_kernel!(dot_bf16, bf16, load16_bf16, maskload16_bf16, |x, y, acc| {
+    _mm512_fmadd_ps(x, y, acc)
+});
+/// [`dot4_f32`] over bf16 widened on load (CPUs without AVX-512 BF16).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c,fma")]
+fn dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4] {
+    let n = q.iter().fold(d.len(), |n, r| n.min(r.len()));
+    let mut acc = [_mm512_setzero_ps(); 4];
+    let mut i = 0;
+    // SAFETY: as in `dot4_f32`: full loads end at most at n, the tail's mask covers lanes < n.
+    unsafe {
+        while i + 16 <= n {
+            let x = load16_bf16(d.as_ptr().add(i));
+            for (a, r) in acc.iter_mut().zip(q) {
+                *a = _mm512_fmadd_ps(x, load16_bf16(r.as_ptr().add(i)), *a);
+            }
+            i += 16;
+        }
+        if i < n {
+            let mask: u16 = (1u32 << (n - i)).wrapping_sub(1) as u16;
+            let x = maskload16_bf16(mask, d.as_ptr().add(i));
+            for (a, r) in acc.iter_mut().zip(q) {
+                *a = _mm512_fmadd_ps(x, maskload16_bf16(mask, r.as_ptr().add(i)), *a);
+            }
+        }
+    }
+    acc.map(|a| _mm512_reduce_add_ps(a))
+}
+
 /// `d` against four rows: each 16 lanes of `d` loaded once, four FMA chains (one per row),
 /// a masked tail, four reductions.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c,fma")]
@@ -135,4 +183,84 @@ crate::kernels::x86::table!(FloatKernels {
     l2sq_f16(a: &[f16], b: &[f16]) -> f32;
     l1_f16(a: &[f16], b: &[f16]) -> f32;
     dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4];
+    dot_bf16(a: &[bf16], b: &[bf16]) -> f32;
+    dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4];
 });
+
+/// The table with native bf16 dots, handed out only where `has_avx512_bf16` holds.
+pub(super) const BF16_TABLE: FloatKernels = FloatKernels {
+    dot_bf16: native_bf16::dot_bf16,
+    dot4_bf16: native_bf16::dot4_bf16,
+    ..TABLE
+};
+
+/// `vdpbf16ps`: 32 bf16 products summed pairwise into 16 f32 lanes per instruction (half the
+/// instructions and bytes of the f32 kernels).
+mod native_bf16 {
+    use super::*;
+
+    /// 32 bf16 lanes at `p` (masked: lanes past the mask read as zero, adding nothing).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+    unsafe fn load32(m: u32, p: *const bf16) -> __m512bh {
+        // SAFETY: masked-off lanes are not read; the caller guarantees the others are
+        // readable. `__m512bh` and `__m512i` are both 64 plain bytes.
+        unsafe { std::mem::transmute::<__m512i, __m512bh>(_mm512_maskz_loadu_epi16(m, p.cast())) }
+    }
+
+    /// Mask of the first `k` (≤ 32) lanes.
+    #[inline]
+    fn first(k: usize) -> u32 {
+        if k >= 32 { u32::MAX } else { (1u32 << k) - 1 }
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+    fn dot_bf16_native(a: &[bf16], b: &[bf16]) -> f32 {
+        let n = a.len().min(b.len());
+        let mut acc = [_mm512_setzero_ps(); 2];
+        let mut i = 0;
+        // SAFETY: each load's mask covers lanes [i, min(i + 32, n)), within both slices.
+        unsafe {
+            while i < n {
+                let m = first(n - i);
+                let slot = &mut acc[(i / 32) & 1];
+                *slot = _mm512_dpbf16_ps(
+                    *slot,
+                    load32(m, a.as_ptr().add(i)),
+                    load32(m, b.as_ptr().add(i)),
+                );
+                i += 32;
+            }
+        }
+        _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]))
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
+    fn dot4_bf16_native(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4] {
+        let n = q.iter().fold(d.len(), |n, r| n.min(r.len()));
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY: each load's mask covers lanes [i, min(i + 32, n)), within every slice.
+        unsafe {
+            while i < n {
+                let m = first(n - i);
+                let x = load32(m, d.as_ptr().add(i));
+                for (a, r) in acc.iter_mut().zip(q) {
+                    *a = _mm512_dpbf16_ps(*a, x, load32(m, r.as_ptr().add(i)));
+                }
+                i += 32;
+            }
+        }
+        acc.map(|a| _mm512_reduce_add_ps(a))
+    }
+
+    pub(super) fn dot_bf16(a: &[bf16], b: &[bf16]) -> f32 {
+        // SAFETY: reachable only through `BF16_TABLE`, handed out after `has_avx512_bf16`.
+        unsafe { dot_bf16_native(a, b) }
+    }
+
+    pub(super) fn dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4] {
+        // SAFETY: reachable only through `BF16_TABLE`, handed out after `has_avx512_bf16`.
+        unsafe { dot4_bf16_native(d, q) }
+    }
+}

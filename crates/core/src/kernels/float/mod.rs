@@ -4,7 +4,7 @@
 //! simsimd's f32 dot at 384 dims), simsimd's NEON dot and squared L2 on aarch64 with
 //! lane-parallel L1, and the scalar reference everywhere.
 
-use half::f16;
+use half::{bf16, f16};
 
 use super::SimdLevel;
 
@@ -37,6 +37,13 @@ pub struct FloatKernels {
     /// query rows, as MaxSim scores them: a MaxSim scan of 16 × 16 vectors of 128 floats took
     /// 0.75x the time of four `dot_f32` calls on AVX-512, the shard's `multivector` bench).
     pub dot4_f32: fn(&[f32], [&[f32]; 4]) -> [f32; 4],
+    /// Σ aᵢbᵢ over bf16, in f32: native (`vdpbf16ps`, 32 lanes per instruction) where the CPU
+    /// has AVX-512 BF16 (see [`has_native_bf16`](super::has_native_bf16)), widened to f32
+    /// elsewhere.
+    pub dot_bf16: fn(&[bf16], &[bf16]) -> f32,
+    /// [`dot4_f32`](Self::dot4_f32) over bf16: a graph build's neighbour selection on a bf16
+    /// copy of the vectors (384 dims, four rows in L1: 40 ns in f32, 21 ns native bf16).
+    pub dot4_bf16: fn(&[bf16], [&[bf16]; 4]) -> [f32; 4],
 }
 
 /// The scalar reference table.
@@ -48,6 +55,8 @@ pub(super) fn table(level: SimdLevel) -> FloatKernels {
     match level {
         #[cfg(target_arch = "x86_64")]
         SimdLevel::Avx2 => avx2::TABLE,
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512 if super::x86::has_avx512_bf16() => avx512::BF16_TABLE,
         #[cfg(target_arch = "x86_64")]
         SimdLevel::Avx512 => avx512::TABLE,
         #[cfg(target_arch = "aarch64")]
@@ -72,6 +81,23 @@ pub fn dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4] {
         "dot4_f32: slices differ in length"
     );
     (super::Kernels::best().float.dot4_f32)(d, q)
+}
+super::checked!(float,
+    /// Dot product of two bf16 vectors, accumulated in f32.
+    dot_bf16, bf16, f32
+);
+
+/// Dot products of `d` with four bf16 vectors in one pass over `d`, accumulated in f32.
+///
+/// # Panics
+/// When a row of `q` differs from `d` in length (a caller bug: validate dimensions at the edge).
+#[inline]
+pub fn dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4] {
+    assert!(
+        q.iter().all(|r| r.len() == d.len()),
+        "dot4_bf16: slices differ in length"
+    );
+    (super::Kernels::best().float.dot4_bf16)(d, q)
 }
 super::checked!(float,
     /// Squared Euclidean distance of two f32 vectors.

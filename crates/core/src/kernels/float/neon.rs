@@ -20,6 +20,8 @@ pub(super) const TABLE: FloatKernels = FloatKernels {
     l2sq_f16,
     l1_f16,
     dot4_f32,
+    dot_bf16: super::scalar::dot_bf16,
+    dot4_bf16: super::scalar::dot4_bf16,
 };
 
 /// Four NEON dots (no fused kernel on aarch64 yet).

@@ -2,7 +2,7 @@
 //! order as a naive loop would. The fallback on CPUs without SIMD and what the tests compare
 //! every level against.
 
-use half::f16;
+use half::{bf16, f16};
 
 use super::FloatKernels;
 
@@ -15,11 +15,23 @@ pub(super) const TABLE: FloatKernels = FloatKernels {
     l2sq_f16,
     l1_f16,
     dot4_f32,
+    dot_bf16,
+    dot4_bf16,
 };
 
 /// Dot products of `d` with four f32 slices.
 pub fn dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4] {
     q.map(|q| dot_f32(d, q))
+}
+
+/// Dot product of two bf16 slices, computed in f32.
+pub fn dot_bf16(a: &[bf16], b: &[bf16]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x.to_f32() * y.to_f32()).sum()
+}
+
+/// Dot products of `d` with four bf16 slices, computed in f32.
+pub fn dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4] {
+    q.map(|q| dot_bf16(d, q))
 }
 
 /// Dot product of two f32 slices.

@@ -1,7 +1,7 @@
 //! Every level of the float kernels against exact sums: all dims 1..=1536, unaligned starts,
 //! and random values from proptest.
 
-use half::f16;
+use half::{bf16, f16};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -46,6 +46,20 @@ fn assert_close(what: &str, level: SimdLevel, got: f32, exact: f64, tol: f64) {
     );
 }
 
+/// Every level's table, and the AVX-512 one without native bf16 where the CPU hands out the
+/// native one (so both bf16 paths are checked on such a CPU).
+fn tables() -> Vec<(SimdLevel, super::FloatKernels)> {
+    let mut all: Vec<_> = Kernels::available()
+        .into_iter()
+        .map(|k| (k.level, k.float))
+        .collect();
+    #[cfg(target_arch = "x86_64")]
+    if crate::kernels::x86::has_avx512() {
+        all.push((SimdLevel::Avx512, super::avx512::TABLE));
+    }
+    all
+}
+
 /// Checks every float kernel of every level on one pair of inputs.
 fn check_all(a32: &[f32], b32: &[f32]) {
     let n = a32.len();
@@ -61,8 +75,18 @@ fn check_all(a32: &[f32], b32: &[f32]) {
     let (dot16, dot16_abs) = exact_dot(&a16f, &b16f);
     let l2_16 = exact_l2sq(&a16f, &b16f);
     let l1_16 = exact_l1(&a16f, &b16f);
-    for k in Kernels::available() {
-        let (lv, k) = (k.level, &k.float);
+    let abf: Vec<bf16> = a32.iter().map(|&x| bf16::from_f32(x)).collect();
+    let bbf: Vec<bf16> = b32.iter().map(|&x| bf16::from_f32(x)).collect();
+    let (abff, bbff): (Vec<f32>, Vec<f32>) = (
+        abf.iter().map(|x| x.to_f32()).collect(),
+        bbf.iter().map(|x| x.to_f32()).collect(),
+    );
+    let (rabf, rbbf): (Vec<bf16>, Vec<bf16>) = (
+        abf.iter().rev().copied().collect(),
+        bbf.iter().rev().copied().collect(),
+    );
+    for (lv, k) in tables() {
+        let k = &k;
         assert_close(
             "dot_f32",
             lv,
@@ -99,6 +123,16 @@ fn check_all(a32: &[f32], b32: &[f32]) {
         for (got, r) in (k.dot4_f32)(a32, rows).into_iter().zip(rows) {
             let (want, abs) = exact_dot(a32, r);
             assert_close("dot4_f32", lv, got, want, float_tolerance(n, abs));
+        }
+        // bf16: exact against the sums of the rounded values.
+        let (want, abs) = exact_dot(&abff, &bbff);
+        let tol = float_tolerance(n, abs);
+        assert_close("dot_bf16", lv, (k.dot_bf16)(&abf, &bbf), want, tol);
+        let rows = [&bbf[..], &abf[..], &rabf[..], &rbbf[..]];
+        for (got, r) in (k.dot4_bf16)(&abf, rows).into_iter().zip(rows) {
+            let rf: Vec<f32> = r.iter().map(|x| x.to_f32()).collect();
+            let (want, abs) = exact_dot(&abff, &rf);
+            assert_close("dot4_bf16", lv, got, want, float_tolerance(n, abs));
         }
     }
 }
