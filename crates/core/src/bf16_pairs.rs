@@ -68,11 +68,21 @@ impl PairScorer for Bf16PairScorer {
 
     fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
         let va = self.vector(a);
+        // As `DensePairScorer`: every vector's head first (starting every fetch without
+        // flooding the fill buffers), each batch whole one batch ahead.
         for &b in others {
-            prefetch(self.vector(b));
+            let v = self.vector(b);
+            prefetch(&v[..v.len().min(64)]);
         }
         let mut done = 0;
-        for (s4, b4) in scores.chunks_exact_mut(4).zip(others.chunks_exact(4)) {
+        for (i, (s4, b4)) in scores
+            .chunks_exact_mut(4)
+            .zip(others.chunks_exact(4))
+            .enumerate()
+        {
+            for &next in others.get(4 * i + 4..4 * i + 8).unwrap_or(&[]) {
+                prefetch(self.vector(next));
+            }
             let rows = [0, 1, 2, 3].map(|j| self.vector(b4[j]));
             s4.copy_from_slice(&(self.kernels.float.dot4_bf16)(va, rows));
             done += 4;
