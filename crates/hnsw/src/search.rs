@@ -143,6 +143,11 @@ pub(crate) fn search_level<G: Links + ?Sized, S: QueryScorer, F: PointFilter + ?
         if ctx.results.len() >= ef && ctx.results.peek().is_some_and(|w| c < w.0) {
             break;
         }
+        // The next node to expand, unless this batch brings a better one (as in
+        // `search_level_pool`): its list loads while this batch is scored.
+        if let Some(next) = ctx.candidates.peek() {
+            graph.prefetch_links(next.1, level);
+        }
         let floor = results_floor(ctx, ef);
         score_unvisited_links(graph, scorer, c.1, level, floor, ctx);
         for (&p, &s) in ctx.fresh.iter().zip(&ctx.scores) {
