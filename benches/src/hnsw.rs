@@ -13,7 +13,7 @@ use sextant_core::{
     Bf16PairScorer, DensePairScorer, DenseVectorSource, DenseVectors, Distance, PairScorer,
 };
 use sextant_datasets::{Dataset, mean_recall};
-use sextant_hnsw::{HnswConfig, HnswIndex, HnswMapped, SearchContext, SearchRequest};
+use sextant_hnsw::{HnswIndex, HnswMapped, SearchContext, SearchRequest};
 use sextant_quantization::{AnyCodes, EncodedVectors, rescore};
 use std::time::{Duration, Instant};
 
@@ -74,16 +74,17 @@ pub struct HnswArgs {
     graph: Option<std::path::PathBuf>,
 }
 
-/// Builds the graph selecting neighbours with `pair`; inserts search on the codes `build_codes`
-/// names (trained inside the timed build, with the codec's default grid), or on `pair`.
+/// Builds the graph selecting neighbours with `pair`; inserts search on the codes
+/// `--build-codes` names (trained inside the timed build, with the codec's default grid), or
+/// on `pair`.
 fn build_graph<P: PairScorer + Sync>(
     base: &DenseVectors<f32>,
     distance: Distance,
     pair: &P,
-    build_codes: &str,
-    params: HnswConfig,
-    threads: usize,
+    args: &HnswArgs,
 ) -> Result<HnswIndex, String> {
+    let (build_codes, params, threads) =
+        (args.build_codes.as_str(), args.g.params(), args.g.threads);
     if build_codes == "none" {
         return HnswIndex::build(base.len(), pair, params, threads).map_err(|e| e.to_string());
     }
@@ -145,7 +146,6 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let queries = ds.queries_prepared().map_err(|e| e.to_string())?;
     let n_q = args.q.n_queries(queries.len());
     let name = ds.meta().name.clone();
-    let params = args.g.params();
 
     eprintln!(
         "hnsw: building {name} ({} x {}, {distance}) m={} ef_construction={} alpha={} on {} threads",
@@ -192,26 +192,14 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             let pair = Bf16PairScorer::new(&base, distance).ok_or_else(|| {
                 format!("--select-on bf16: not for {distance} (a dot metric only)")
             })?;
-            build_graph(
-                &base,
-                distance,
-                &pair,
-                &args.build_codes,
-                params,
-                args.g.threads,
-            )?
+            build_graph(&base, distance, &pair, &args)?
         }
-        None => {
-            let pair = DensePairScorer::new(&base, distance);
-            build_graph(
-                &base,
-                distance,
-                &pair,
-                &args.build_codes,
-                params,
-                args.g.threads,
-            )?
-        }
+        None => build_graph(
+            &base,
+            distance,
+            &DensePairScorer::new(&base, distance),
+            &args,
+        )?,
     };
     let build_s = t0.elapsed().as_secs_f64();
     if let Some(path) = &args.graph {

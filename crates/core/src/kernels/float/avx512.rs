@@ -121,59 +121,40 @@ unsafe fn maskload16_bf16(m: u16, p: *const bf16) -> __m512 {
 avx512_kernel!(dot_bf16, bf16, load16_bf16, maskload16_bf16, |x, y, acc| {
     _mm512_fmadd_ps(x, y, acc)
 });
-/// [`dot4_f32`] over bf16 widened on load (CPUs without AVX-512 BF16).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c,fma")]
-fn dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4] {
-    let n = q.iter().fold(d.len(), |n, r| n.min(r.len()));
-    let mut acc = [_mm512_setzero_ps(); 4];
-    let mut i = 0;
-    // SAFETY: as in `dot4_f32`: full loads end at most at n, the tail's mask covers lanes < n.
-    unsafe {
-        while i + 16 <= n {
-            let x = load16_bf16(d.as_ptr().add(i));
-            for (a, r) in acc.iter_mut().zip(q) {
-                *a = _mm512_fmadd_ps(x, load16_bf16(r.as_ptr().add(i)), *a);
-            }
-            i += 16;
-        }
-        if i < n {
-            let mask: u16 = (1u32 << (n - i)).wrapping_sub(1) as u16;
-            let x = maskload16_bf16(mask, d.as_ptr().add(i));
-            for (a, r) in acc.iter_mut().zip(q) {
-                *a = _mm512_fmadd_ps(x, maskload16_bf16(mask, r.as_ptr().add(i)), *a);
-            }
-        }
-    }
-    acc.map(|a| _mm512_reduce_add_ps(a))
-}
-
-/// `d` against four rows: each 16 lanes of `d` loaded once, four FMA chains (one per row),
+/// One row `d` against four: each 16 lanes of `d` loaded once, four FMA chains (one per row),
 /// a masked tail, four reductions.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c,fma")]
-fn dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4] {
-    let n = q.iter().fold(d.len(), |n, r| n.min(r.len()));
-    let mut acc = [_mm512_setzero_ps(); 4];
-    let mut i = 0;
-    // SAFETY: every load reads lanes [i, i + 16) with i + 16 <= n, or a masked tail whose
-    // mask covers only lanes < n; n is at most every slice's length.
-    unsafe {
-        while i + 16 <= n {
-            let x = _mm512_loadu_ps(d.as_ptr().add(i));
-            for (a, r) in acc.iter_mut().zip(q) {
-                *a = _mm512_fmadd_ps(x, _mm512_loadu_ps(r.as_ptr().add(i)), *a);
+macro_rules! avx512_kernel4 {
+    ($name:ident, $t:ty, $load:ident, $maskload:ident) => {
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c,fma")]
+        fn $name(d: &[$t], q: [&[$t]; 4]) -> [f32; 4] {
+            let n = q.iter().fold(d.len(), |n, r| n.min(r.len()));
+            let mut acc = [_mm512_setzero_ps(); 4];
+            let mut i = 0;
+            // SAFETY: every load reads lanes [i, i + 16) with i + 16 <= n, or a masked tail
+            // whose mask covers only lanes < n; n is at most every slice's length.
+            unsafe {
+                while i + 16 <= n {
+                    let x = $load(d.as_ptr().add(i));
+                    for (a, r) in acc.iter_mut().zip(q) {
+                        *a = _mm512_fmadd_ps(x, $load(r.as_ptr().add(i)), *a);
+                    }
+                    i += 16;
+                }
+                if i < n {
+                    let mask: u16 = (1u32 << (n - i)).wrapping_sub(1) as u16;
+                    let x = $maskload(mask, d.as_ptr().add(i));
+                    for (a, r) in acc.iter_mut().zip(q) {
+                        *a = _mm512_fmadd_ps(x, $maskload(mask, r.as_ptr().add(i)), *a);
+                    }
+                }
             }
-            i += 16;
+            acc.map(|a| _mm512_reduce_add_ps(a))
         }
-        if i < n {
-            let mask: u16 = (1u32 << (n - i)).wrapping_sub(1) as u16;
-            let x = _mm512_maskz_loadu_ps(mask, d.as_ptr().add(i));
-            for (a, r) in acc.iter_mut().zip(q) {
-                *a = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(mask, r.as_ptr().add(i)), *a);
-            }
-        }
-    }
-    acc.map(|a| _mm512_reduce_add_ps(a))
+    };
 }
+avx512_kernel4!(dot4_f32, f32, load16_f32, maskload16_f32);
+// bf16 widened on load: the table for CPUs without AVX-512 BF16.
+avx512_kernel4!(dot4_bf16, bf16, load16_bf16, maskload16_bf16);
 
 crate::kernels::x86::table!(FloatKernels {
     dot_f32(a: &[f32], b: &[f32]) -> f32;
