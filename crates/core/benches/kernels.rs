@@ -10,7 +10,7 @@
 #![allow(missing_docs)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use half::f16;
+use half::{bf16, f16};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sextant_core::Kernels;
@@ -49,6 +49,9 @@ fn f32s(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
 fn f16s(rng: &mut ChaCha8Rng, n: usize) -> Vec<f16> {
     f32s(rng, n).into_iter().map(f16::from_f32).collect()
 }
+fn bf16s(rng: &mut ChaCha8Rng, n: usize) -> Vec<bf16> {
+    f32s(rng, n).into_iter().map(bf16::from_f32).collect()
+}
 fn u8s(rng: &mut ChaCha8Rng, n: usize) -> Vec<u8> {
     (0..n).map(|_| rng.random()).collect()
 }
@@ -66,6 +69,9 @@ fn kernels(c: &mut Criterion) {
     bench_kernel(c, "dot_f16", f16s, |k| k.float.dot_f16, 1);
     bench_kernel(c, "l2sq_f16", f16s, |k| k.float.l2sq_f16, 1);
     bench_kernel(c, "l1_f16", f16s, |k| k.float.l1_f16, 1);
+    bench_kernel(c, "dot_bf16", bf16s, |k| k.float.dot_bf16, 1);
+    dot4(c, "dot4_f32", f32s, |k| k.float.dot4_f32);
+    dot4(c, "dot4_bf16", bf16s, |k| k.float.dot4_bf16);
     bench_kernel(c, "dot_i8", i8s, |k| k.bytes.dot_i8, 1);
     bench_kernel(c, "l2sq_i8", i8s, |k| k.bytes.l2sq_i8, 1);
     bench_kernel(c, "l1_i8", i8s, |k| k.bytes.l1_i8, 1);
@@ -75,6 +81,33 @@ fn kernels(c: &mut Criterion) {
     // Binary vectors: `dim` bits packed in dim/64 words.
     bench_kernel(c, "hamming", words, |k| k.bytes.hamming, 64);
     dot_i16_i8(c);
+}
+
+/// One row against four per call (a graph build's neighbour selection: a candidate against
+/// four kept links).
+fn dot4<T: Copy>(
+    c: &mut Criterion,
+    name: &str,
+    make: impl Fn(&mut ChaCha8Rng, usize) -> Vec<T>,
+    pick: impl Fn(&Kernels) -> fn(&[T], [&[T]; 4]) -> [f32; 4],
+) {
+    let mut group = c.benchmark_group(name);
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for dim in DIMS {
+        let d = make(&mut rng, dim);
+        let rows: Vec<Vec<T>> = (0..4).map(|_| make(&mut rng, dim)).collect();
+        group.throughput(Throughput::Bytes((5 * dim * size_of::<T>()) as u64));
+        for k in Kernels::available() {
+            let f = pick(k);
+            group.bench_with_input(BenchmarkId::new(k.level.name(), dim), &dim, |bench, _| {
+                bench.iter(|| {
+                    let q = [0, 1, 2, 3].map(|i| black_box(&rows[i][..]));
+                    f(black_box(&d), q)
+                })
+            });
+        }
+    }
+    group.finish();
 }
 
 /// An i16 query grid against i8 codes (the per-dimension int8 codec's score).
