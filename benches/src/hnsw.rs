@@ -167,9 +167,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     // Curve names (the peers' `variant` field): how the graph was built, how it is searched.
     let build_variant = (args.build_codes != "none").then(|| format!("build={}", args.build_codes));
     let select_on = match args.select_on.as_str() {
-        "auto" if has_native_bf16() && matches!(distance, Distance::Cosine | Distance::Dot) => {
-            "bf16"
-        }
+        "auto" if has_native_bf16() && Bf16PairScorer::supports(distance) => "bf16",
         "auto" | "f32" => "f32",
         "bf16" => "bf16",
         other => return Err(format!("--select-on {other}: expected auto, f32 or bf16")),

@@ -10,7 +10,8 @@ use half::bf16;
 
 use crate::distance::Distance;
 use crate::ids::{PointOffset, ScoreType};
-use crate::kernels::{Kernels, prefetch};
+use crate::kernels::Kernels;
+use crate::scorer::score_batch;
 use crate::traits::{DenseVectorSource, PairScorer};
 
 /// Scores pairs of stored vectors by dot product over their bf16 roundings, for the dot
@@ -24,13 +25,19 @@ pub struct Bf16PairScorer {
 }
 
 impl Bf16PairScorer {
-    /// A bf16 copy of `source` (prepared for `distance`), or `None` when `distance` is not a
-    /// dot metric (Euclid and Manhattan need their own kernels; score them in f32).
+    /// True for the metrics this scorer serves: the dot metrics (Euclid and Manhattan need
+    /// their own kernels; score them in f32).
+    pub fn supports(distance: Distance) -> bool {
+        matches!(distance, Distance::Cosine | Distance::Dot)
+    }
+
+    /// A bf16 copy of `source` (prepared for `distance`), or `None` when the scorer does not
+    /// [`support`](Self::supports) `distance`.
     pub fn new<S: DenseVectorSource<Element = f32>>(
         source: &S,
         distance: Distance,
     ) -> Option<Self> {
-        if !matches!(distance, Distance::Cosine | Distance::Dot) {
+        if !Self::supports(distance) {
             return None;
         }
         let mut data = Vec::with_capacity(source.len() * source.dim());
@@ -67,29 +74,16 @@ impl PairScorer for Bf16PairScorer {
     }
 
     fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
-        let va = self.vector(a);
-        // As `DensePairScorer`: every vector's head first (starting every fetch without
-        // flooding the fill buffers), each batch whole one batch ahead.
-        for &b in others {
-            let v = self.vector(b);
-            prefetch(&v[..v.len().min(64)]);
-        }
-        let mut done = 0;
-        for (i, (s4, b4)) in scores
-            .chunks_exact_mut(4)
-            .zip(others.chunks_exact(4))
-            .enumerate()
-        {
-            for &next in others.get(4 * i + 4..4 * i + 8).unwrap_or(&[]) {
-                prefetch(self.vector(next));
-            }
-            let rows = [0, 1, 2, 3].map(|j| self.vector(b4[j]));
-            s4.copy_from_slice(&(self.kernels.float.dot4_bf16)(va, rows));
-            done += 4;
-        }
-        for (s, &b) in scores[done..].iter_mut().zip(&others[done..]) {
-            *s = (self.kernels.float.dot_bf16)(va, self.vector(b));
-        }
+        let float = &self.kernels.float;
+        let vector = |p| self.vector(p);
+        score_batch(
+            vector(a),
+            others,
+            scores,
+            vector,
+            Some(float.dot4_bf16),
+            float.dot_bf16,
+        );
     }
 }
 

@@ -154,34 +154,49 @@ where
 
     fn score_pairs(&self, a: PointOffset, others: &[PointOffset], scores: &mut [ScoreType]) {
         let (kernel, sign) = self.kernel;
-        let va = self.source.vector(a);
-        for &b in others {
-            prefetch_head(self.source.vector(b));
-        }
-        let mut done = 0;
-        if let Some(kernel4) = self.kernel4 {
-            // `a` read once per four others: a graph build's neighbour selection scores
-            // each candidate against every kept neighbour this way.
-            for (i, (s4, b4)) in scores
-                .chunks_exact_mut(4)
-                .zip(others.chunks_exact(4))
-                .enumerate()
-            {
-                for &next in others.get(4 * i + 4..4 * i + 8).unwrap_or(&[]) {
-                    prefetch(self.source.vector(next));
-                }
-                let rows = [0, 1, 2, 3].map(|j| self.source.vector(b4[j]));
-                s4.copy_from_slice(&kernel4(va, rows));
-                done += 4;
+        let vector = |p| self.source.vector(p);
+        let single = |x: &[S::Element], y: &[S::Element]| sign * kernel(x, y);
+        score_batch(vector(a), others, scores, vector, self.kernel4, single);
+    }
+}
+
+/// Scores `va` against the vectors of `others`: every one's head prefetched first, then four
+/// at a time through `kernel4` where there is one (`va` read once per four: a graph build's
+/// neighbour selection scores each candidate against its kept neighbours this way; each batch
+/// prefetched whole one batch ahead), the rest one at a time through `single` (the next one
+/// prefetched). What every pair scorer over stored rows does in `score_pairs`.
+pub(crate) fn score_batch<'v, E: 'v>(
+    va: &[E],
+    others: &[PointOffset],
+    scores: &mut [ScoreType],
+    vector: impl Fn(PointOffset) -> &'v [E],
+    kernel4: Option<ScoreKernel4<E>>,
+    single: impl Fn(&[E], &[E]) -> ScoreType,
+) {
+    for &b in others {
+        prefetch_head(vector(b));
+    }
+    let mut done = 0;
+    if let Some(kernel4) = kernel4 {
+        for (i, (s4, b4)) in scores
+            .chunks_exact_mut(4)
+            .zip(others.chunks_exact(4))
+            .enumerate()
+        {
+            for &next in others.get(4 * i + 4..4 * i + 8).unwrap_or(&[]) {
+                prefetch(vector(next));
             }
+            let rows = [0, 1, 2, 3].map(|j| vector(b4[j]));
+            s4.copy_from_slice(&kernel4(va, rows));
+            done += 4;
         }
-        let (scores, others) = (&mut scores[done..], &others[done..]);
-        for (i, (s, &b)) in scores.iter_mut().zip(others).enumerate() {
-            if let Some(&next) = others.get(i + 1) {
-                prefetch(self.source.vector(next));
-            }
-            *s = sign * kernel(va, self.source.vector(b));
+    }
+    let (scores, others) = (&mut scores[done..], &others[done..]);
+    for (i, (s, &b)) in scores.iter_mut().zip(others).enumerate() {
+        if let Some(&next) = others.get(i + 1) {
+            prefetch(vector(next));
         }
+        *s = single(va, vector(b));
     }
 }
 

@@ -207,8 +207,8 @@ pub(crate) struct BuildInput {
 const BUILD_CODES_MIN_DIM: usize = 64;
 
 /// The codes inserts search on, if any: per-dimension int8 codes (a quarter of the bytes;
-/// links are chosen on the floats or their bf16 copy, see `selection_pairs`): minilm-pypi-20k, 2 threads, 1.61 → 1.05 s, the
-/// same recall at every ef. Only for embeddings of `BUILD_CODES_MIN_DIM` dimensions or more:
+/// links are chosen on the floats or their bf16 copy, see `selection_pairs`):
+/// minilm-pypi-20k, 2 threads, 1.61 → 1.05 s, the same recall at every ef. Only for embeddings of `BUILD_CODES_MIN_DIM` dimensions or more:
 /// on a few dimensions spanning a wide range, 256 levels per dimension cannot tell
 /// neighbours apart (3-d points over 0..200,000: the graph lost the nearest ones). Manhattan
 /// has no such codes.
