@@ -6,11 +6,12 @@
 //! `POST /collections/{name}/points/query` with 1 client and with `--clients` clients.
 //! Records: `{"kind": "upsert", "points_per_s"}`, `{"kind": "query", "variant": "in-process" |
 //! "rest", "clients", "qps", "p50_us", "p99_us"}`, the overhead per request, and its parts:
-//! a bare REST round trip (`count`), a query by id, and the floor of any server on the
-//! machine, the same query answered by another thread through a channel.
+//! a bare REST round trip (`count`), a query by id, the same query answered by another thread
+//! through a channel, and the floor of any server reached over loopback TCP: the same bytes
+//! echoed by a thread of this process (no HTTP, no JSON, no work).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -56,7 +57,6 @@ struct Conn {
 impl Conn {
     fn open(port: u16) -> Result<Self, String> {
         let s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-        s.set_nodelay(true).map_err(|e| e.to_string())?;
         s.set_nodelay(true).map_err(|e| e.to_string())?;
         let writer = s.try_clone().map_err(|e| e.to_string())?;
         Ok(Self {
@@ -136,6 +136,39 @@ fn handoff_pass(
             lat.push(t.elapsed());
         }
         drop(ask);
+        Ok(lat)
+    })
+}
+
+/// The floor of any server reached over loopback TCP: a thread that reads `asked` bytes and
+/// writes `answer` bytes back, `n` times over one connection (`TCP_NODELAY`, one write each
+/// way, as the REST pass), with no HTTP, no JSON and no work. Round-trip latencies.
+fn socket_pass(asked: usize, answer: usize, n: usize) -> Result<Vec<Duration>, String> {
+    let err = |e: std::io::Error| e.to_string();
+    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(err)?;
+    let port = listener.local_addr().map_err(err)?.port();
+    std::thread::scope(|s| {
+        let echo = s.spawn(move || -> Result<(), String> {
+            let (mut c, _) = listener.accept().map_err(err)?;
+            c.set_nodelay(true).map_err(err)?;
+            let (mut got, out) = (vec![0; asked], vec![b'a'; answer]);
+            for _ in 0..n {
+                c.read_exact(&mut got).map_err(err)?;
+                c.write_all(&out).map_err(err)?;
+            }
+            Ok(())
+        });
+        let mut c = TcpStream::connect(("127.0.0.1", port)).map_err(err)?;
+        c.set_nodelay(true).map_err(err)?;
+        let (ask, mut back) = (vec![b'q'; asked], vec![0; answer]);
+        let mut lat = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = Instant::now();
+            c.write_all(&ask).map_err(err)?;
+            c.read_exact(&mut back).map_err(err)?;
+            lat.push(t.elapsed());
+        }
+        echo.join().map_err(|_| "the echo thread panicked")??;
         Ok(lat)
     })
 }
@@ -228,6 +261,11 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
         collection.shard.query(r).map_err(|e| e.to_string())?;
     }
     rest_pass(port, path, &rest_bodies, 1)?;
+    // The bytes a REST query moves each way: the body with its head (~110 bytes each way as
+    // sent and answered here), and one answer.
+    const HEAD: usize = 110;
+    let asked = rest_bodies.iter().map(Vec::len).sum::<usize>() / n_q.max(1) + HEAD;
+    let answer = conn.call("POST", path, &rest_bodies[0])?.len() + HEAD;
     // What the overhead is made of: an HTTP round trip to a handler doing nearly nothing
     // (`count` without a filter) and a query whose body is small (by point id).
     let count_bodies = vec![b"{}".to_vec(); n_q];
@@ -253,6 +291,12 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
     }
     let handoff = PassStats::from_latencies(&handoff_pass(&collection.shard, &requests)?)
         .ok_or("no queries")?;
+    let socket =
+        PassStats::from_latencies(&socket_pass(asked, answer, n_q)?).ok_or("no queries")?;
+    parts.push((
+        "TCP round trip of the same bytes, no HTTP and no work (socket floor)",
+        socket,
+    ));
     parts.push((
         "in-process query answered by another thread (channel round trip)",
         handoff,
@@ -330,7 +374,9 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
     let budget = 1.5 * inproc.mean_us + 30.0;
     report.push(json!({"lib": "sextant-server", "kind": "overhead", "in_process_mean_us": inproc.mean_us,
                        "rest_mean_us": rest.mean_us, "overhead_us": overhead, "ratio": rest.mean_us / inproc.mean_us,
-                       "goal_us": budget, "thread_handoff_mean_us": handoff.mean_us}));
+                       "goal_us": budget, "thread_handoff_mean_us": handoff.mean_us,
+                       "socket_round_trip_mean_us": socket.mean_us,
+                       "floor_us": socket.mean_us + inproc.mean_us}));
     println!(
         "upsert through REST, batches of {}: {points_per_s:.0} points/s",
         args.batch
@@ -342,6 +388,13 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
         inproc.mean_us,
         rest.mean_us / inproc.mean_us,
         handoff.mean_us
+    );
+    println!(
+        "floor of a REST query on this host: the socket round trip {:.1} µs + the in-process query {:.1} µs = {:.1} µs; the goal leaves {:.1} µs above it for HTTP, JSON and the rest",
+        socket.mean_us,
+        inproc.mean_us,
+        socket.mean_us + inproc.mean_us,
+        budget - socket.mean_us - inproc.mean_us
     );
     println!("load average at the end: {:?}", crate::host::loadavg());
     if let Some(p) = &args.json {
