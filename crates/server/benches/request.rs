@@ -2,6 +2,11 @@
 //! JSON, translated into a shard request, and the whole router (extractors, middleware, the
 //! query over 2,000 points, the answer's bytes) driven in-process. `sextant-bench server`
 //! measures the same path over loopback TCP against the in-process shard query.
+//!
+//! Run: `cargo bench -p sextant-server --bench request`.
+
+// criterion's macros generate undocumented public items.
+#![allow(missing_docs)]
 
 use axum::body::Body;
 use axum::http::Request;
