@@ -56,10 +56,11 @@ pub struct HnswArgs {
     /// the search's floor, so results are those of the float search).
     #[arg(long, default_value = "none")]
     bounds: String,
-    /// What inserts search with while building: none (the float vectors) or a codec of the
-    /// base, by the names of --quantization, trained inside the timed build (sq8d:
-    /// per-dimension int8 codes, the measured choice); neighbours are selected as
-    /// --select-on says.
+    /// What inserts search with while building: none (what neighbours are selected on, as
+    /// --select-on says), a codec of the base by the names of --quantization, trained inside
+    /// the timed build (sq8d: per-dimension int8 codes), or auto (as the shard: none where
+    /// the selection's bf16 copy fits the cache, see `Bf16PairScorer::fits_search`, else
+    /// sq8d; the JSON's `build_codes` records which).
     #[arg(long, default_value = "none")]
     build_codes: String,
     /// What a build selects neighbours on: f32 (the float vectors), bf16 (a bf16 copy made
@@ -81,10 +82,10 @@ fn build_graph<P: PairScorer + Sync>(
     base: &DenseVectors<f32>,
     distance: Distance,
     pair: &P,
+    build_codes: &str,
     args: &HnswArgs,
 ) -> Result<HnswIndex, String> {
-    let (build_codes, params, threads) =
-        (args.build_codes.as_str(), args.g.params(), args.g.threads);
+    let (params, threads) = (args.g.params(), args.g.threads);
     if build_codes == "none" {
         return HnswIndex::build(base.len(), pair, params, threads).map_err(|e| e.to_string());
     }
@@ -93,6 +94,16 @@ fn build_graph<P: PairScorer + Sync>(
     let search = |p| codes.query_scorer(base.vector(p));
     HnswIndex::build_with_search(base.len(), pair, search, params, threads)
         .map_err(|e| e.to_string())
+}
+
+/// What `--build-codes` names, `auto` resolved as the shard does: none (search on the pair
+/// scorer) where it is a bf16 copy that [fits](Bf16PairScorer::fits_search), else sq8d.
+fn resolve_build_codes(named: &str, bf16_fits: bool) -> &str {
+    match named {
+        "auto" if bf16_fits => "none",
+        "auto" => "sq8d",
+        other => other,
+    }
 }
 
 /// The graph a sweep searches.
@@ -130,7 +141,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         }
     }
     for codes in [&args.quantization, &args.build_codes] {
-        if codes != "none" {
+        if codes != "none" && codes != "auto" {
             crate::quant::codec_config(codes, args.quantile)?;
         }
     }
@@ -165,13 +176,14 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let rss_before = rss_mib().unwrap_or(0.0);
     let (cpu0, t0) = (process_cpu_time(), Instant::now());
     // Curve names (the peers' `variant` field): how the graph was built, how it is searched.
-    let build_variant = (args.build_codes != "none").then(|| format!("build={}", args.build_codes));
+
     let select_on = match args.select_on.as_str() {
         "auto" if has_native_bf16() && Bf16PairScorer::supports(distance) => "bf16",
         "auto" | "f32" => "f32",
         "bf16" => "bf16",
         other => return Err(format!("--select-on {other}: expected auto, f32 or bf16")),
     };
+    let mut build_codes = resolve_build_codes(&args.build_codes, false);
     let saved = args.graph.as_ref().filter(|p| p.exists());
     let index = match saved {
         Some(path) => {
@@ -190,16 +202,19 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
             let pair = Bf16PairScorer::new(&base, distance).ok_or_else(|| {
                 format!("--select-on bf16: not for {distance} (a dot metric only)")
             })?;
-            build_graph(&base, distance, &pair, &args)?
+            build_codes = resolve_build_codes(&args.build_codes, pair.fits_search());
+            build_graph(&base, distance, &pair, build_codes, &args)?
         }
         None => build_graph(
             &base,
             distance,
             &DensePairScorer::new(&base, distance),
+            build_codes,
             &args,
         )?,
     };
     let build_s = t0.elapsed().as_secs_f64();
+    let build_variant = (build_codes != "none").then(|| format!("build={build_codes}"));
     if let Some(path) = &args.graph {
         if saved.is_some() {
             eprintln!(
@@ -222,7 +237,7 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
     let graph_bytes = index.to_bytes().len();
     let compressed_bytes = index.to_bytes_compressed().len();
     let build = json!({"lib": "sextant-hnsw", "dataset": name, "kind": "build", "m": args.g.m,
-        "ef_construction": args.g.ef_construction, "alpha": args.g.alpha, "build_threads": args.g.threads, "build_codes": args.build_codes,
+        "ef_construction": args.g.ef_construction, "alpha": args.g.alpha, "build_threads": args.g.threads, "build_codes": build_codes,
         "select_on": select_on,
         "variant": build_variant, "loaded": saved.is_some(), "build_s": build_s,
         "build_cpu_s": build_cpu_s, "cpu_util": build_cpu_s / build_s, "peak_rss_delta_mib": peak_delta,

@@ -52,6 +52,20 @@ impl Bf16PairScorer {
         })
     }
 
+    /// Largest copy a build's inserts search on directly, instead of on int8 codes of a
+    /// quarter of the floats' bytes: while the copy stays in the last-level cache its reads
+    /// cost no more than the codes' and its scores are finer. Measured on a 32 MiB L3, 2
+    /// threads: minilm-pypi-20k (a 15 MB copy) builds in 1.08–1.09 s on the copy against
+    /// 1.16–1.17 s on the codes; 40,000 of minilm-pypi-120k (30 MB) in 3.03–3.25 s against
+    /// 2.83–2.99 s, and the full 120,000 in 12.5–12.8 s against 10.2–10.7 s.
+    pub const SEARCH_MAX_BYTES: usize = 16 << 20;
+
+    /// True when inserts should search on this copy (it is at most
+    /// [`SEARCH_MAX_BYTES`](Self::SEARCH_MAX_BYTES)).
+    pub fn fits_search(&self) -> bool {
+        self.data.len() * size_of::<bf16>() <= Self::SEARCH_MAX_BYTES
+    }
+
     #[inline]
     fn vector(&self, p: PointOffset) -> &[bf16] {
         let start = p as usize * self.dim;
@@ -91,6 +105,19 @@ impl PairScorer for Bf16PairScorer {
 mod tests {
     use super::*;
     use crate::{DensePairScorer, DenseVectors};
+
+    #[test]
+    fn a_copy_fits_search_up_to_the_limit() {
+        // 2 bytes per coordinate: 8,192 vectors of 1,024 dimensions are the limit exactly.
+        let dim = 1024;
+        let at = |n: usize| {
+            let v = DenseVectors::from_flat(dim, vec![0.5; n * dim]).unwrap();
+            Bf16PairScorer::new(&v, Distance::Dot).unwrap().fits_search()
+        };
+        assert!(at(1));
+        assert!(at(Bf16PairScorer::SEARCH_MAX_BYTES / (2 * dim)));
+        assert!(!at(Bf16PairScorer::SEARCH_MAX_BYTES / (2 * dim) + 1));
+    }
 
     #[test]
     fn scores_are_the_f32_ones_within_bf16_rounding() {

@@ -246,10 +246,11 @@ pub(crate) fn selection_pairs(
 fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
     let built = |e: String| Error::Build(e);
     let graph = match selection_pairs(&input.vectors, input.distance) {
-        Some(pairs) => link_dense(&input, &pairs, threads)?,
+        // A copy small enough to stay cached is searched on directly, not on codes.
+        Some(pairs) => link_dense(&input, &pairs, !pairs.fits_search(), threads)?,
         None => {
             let pairs = DensePairScorer::new(&input.vectors, input.distance);
-            link_dense(&input, &pairs, threads)?
+            link_dense(&input, &pairs, true, threads)?
         }
     };
     let blocks = input.blocks.into_iter().map(|(block, _)| block).collect();
@@ -275,15 +276,21 @@ fn build_dense(input: DenseInput, threads: usize) -> Result<DenseIndex> {
     .map_err(built)
 }
 
-/// The graph of `input` with its blocks' links, neighbours selected by `pairs`.
+/// The graph of `input` with its blocks' links, neighbours selected by `pairs`; inserts
+/// search on `pairs`, or on int8 codes where `codes` and [`search_codes`] has them.
 fn link_dense<P: PairScorer + Sync>(
     input: &DenseInput,
     pairs: &P,
+    codes: bool,
     threads: usize,
 ) -> Result<HnswIndex> {
     let built = |e: sextant_hnsw::Error| Error::Build(e.to_string());
     let n = input.vectors.len();
-    let mut graph = match search_codes(&input.vectors, input.distance, threads)? {
+    let codes = match codes {
+        true => search_codes(&input.vectors, input.distance, threads)?,
+        false => None,
+    };
+    let mut graph = match codes {
         None => HnswIndex::build(n, pairs, input.hnsw, threads),
         Some(codes) => {
             let search = |p| codes.query_scorer(input.vectors.vector(p));
