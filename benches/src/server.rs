@@ -7,8 +7,9 @@
 //! Records: `{"kind": "upsert", "points_per_s"}`, `{"kind": "query", "variant": "in-process" |
 //! "rest", "clients", "qps", "p50_us", "p99_us"}`, the overhead per request, and its parts:
 //! a bare REST round trip (`count`), a query by id, the same query answered by another thread
-//! through a channel, and the floor of any server reached over loopback TCP: the same bytes
-//! echoed by a thread of this process (no HTTP, no JSON, no work).
+//! through a channel, the floor of any server reached over loopback TCP (the same bytes
+//! echoed by a thread of this process: no HTTP, no JSON, no work), and the floor of an axum
+//! server (a constant answer served on the server's runtime).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -173,6 +174,42 @@ fn socket_pass(asked: usize, answer: usize, n: usize) -> Result<Vec<Duration>, S
     })
 }
 
+/// The floor of an axum server on this machine: `bodies` posted to a router whose one
+/// handler returns a constant `count` answer, served as the server is (axum on a tokio
+/// multi-thread runtime), one client. Round-trip latencies.
+fn framework_pass(bodies: &[Vec<u8>]) -> Result<Vec<Duration>, String> {
+    let err = |e: std::io::Error| e.to_string();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(err)?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .map_err(err)?;
+    let port = listener.local_addr().map_err(err)?.port();
+    let path = "/collections/bench/points/count";
+    let answer = r#"{"result":{"count":20000},"status":"ok","time":0.000001}"#;
+    let router =
+        axum::Router::new().route(path, axum::routing::post(move || async move { answer }));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
+        runtime.block_on(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        })
+    });
+    let lat = rest_pass(port, path, bodies, 1).map(|(lat, _)| lat);
+    let _ = stop.send(());
+    server
+        .join()
+        .map_err(|_| "the framework server panicked")?
+        .map_err(err)?;
+    lat
+}
+
 /// Latencies of `bodies` sent over `clients` connections (each client takes every
 /// `clients`-th body), and the wall time of the pass.
 fn rest_pass(
@@ -293,6 +330,12 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
         .ok_or("no queries")?;
     let socket =
         PassStats::from_latencies(&socket_pass(asked, answer, n_q)?).ok_or("no queries")?;
+    let framework =
+        PassStats::from_latencies(&framework_pass(&count_bodies)?).ok_or("no queries")?;
+    parts.push((
+        "HTTP round trip to a constant answer, axum on the server's runtime (framework floor)",
+        framework,
+    ));
     parts.push((
         "TCP round trip of the same bytes, no HTTP and no work (socket floor)",
         socket,
@@ -376,6 +419,7 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
                        "rest_mean_us": rest.mean_us, "overhead_us": overhead, "ratio": rest.mean_us / inproc.mean_us,
                        "goal_us": budget, "thread_handoff_mean_us": handoff.mean_us,
                        "socket_round_trip_mean_us": socket.mean_us,
+                       "framework_round_trip_mean_us": framework.mean_us,
                        "floor_us": socket.mean_us + inproc.mean_us}));
     println!(
         "upsert through REST, batches of {}: {points_per_s:.0} points/s",
@@ -390,11 +434,12 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
         handoff.mean_us
     );
     println!(
-        "floor of a REST query on this host: the socket round trip {:.1} µs + the in-process query {:.1} µs = {:.1} µs; the goal leaves {:.1} µs above it for HTTP, JSON and the rest",
+        "floors of a REST query on this host: the socket round trip {:.1} µs + the in-process query {:.1} µs = {:.1} µs; with an axum round trip to a constant answer ({:.1} µs) instead: {:.1} µs (goal {budget:.1} µs)",
         socket.mean_us,
         inproc.mean_us,
         socket.mean_us + inproc.mean_us,
-        budget - socket.mean_us - inproc.mean_us
+        framework.mean_us,
+        framework.mean_us + inproc.mean_us,
     );
     println!("load average at the end: {:?}", crate::host::loadavg());
     if let Some(p) = &args.json {

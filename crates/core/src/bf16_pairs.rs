@@ -112,7 +112,9 @@ mod tests {
         let dim = 1024;
         let at = |n: usize| {
             let v = DenseVectors::from_flat(dim, vec![0.5; n * dim]).unwrap();
-            Bf16PairScorer::new(&v, Distance::Dot).unwrap().fits_search()
+            Bf16PairScorer::new(&v, Distance::Dot)
+                .unwrap()
+                .fits_search()
         };
         assert!(at(1));
         assert!(at(Bf16PairScorer::SEARCH_MAX_BYTES / (2 * dim)));
