@@ -1,5 +1,5 @@
 //! Embeds a shard in a program: create it, upsert points with payloads, query under a filter,
-//! reopen it (the log replayed). Run: `cargo run -p sextant-shard --example embed`.
+//! reopen it (the log replayed). Run: `cargo run -p sextant-shard --example embed_shard`.
 
 use serde_json::json;
 use sextant_core::Distance;

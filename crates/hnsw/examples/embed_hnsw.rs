@@ -1,5 +1,5 @@
 //! Embedding `sextant-hnsw` in your own program with your own vectors: index, search, filter.
-//! Run: `cargo run --release -p sextant-hnsw --example embed`
+//! Run: `cargo run --release -p sextant-hnsw --example embed_hnsw`
 use sextant_core::{DensePairScorer, DenseQueryScorer, DenseVectors, Distance};
 use sextant_hnsw::{HnswConfig, HnswIndex, SearchContext, SearchRequest};
 
