@@ -6,7 +6,8 @@
 //!
 //! Built: construction (parallel, deterministic on one thread; [`HnswIndex::build_with_search`]
 //! lets inserts search with a cheaper scorer such as int8 codes, and the pair scorer that
-//! chooses the links may read a bf16 copy, `sextant-core`'s `Bf16PairScorer`; every point left reachable
+//! chooses the links may read a bf16 copy, `sextant-core`'s `Bf16PairScorer`, which inserts
+//! search on too while it fits the cache (`Bf16PairScorer::fits_search`); every point left reachable
 //! from the entry, the few the heuristic strands linked back in), growth by insertion, updates
 //! ([`HnswIndex::relink`]: a point whose vector changed gets its links chosen again; many
 //! inserts and updates at once on several threads with [`HnswIndex::grow_with_search`]), filtered
