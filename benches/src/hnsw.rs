@@ -183,9 +183,9 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
         "bf16" => "bf16",
         other => return Err(format!("--select-on {other}: expected auto, f32 or bf16")),
     };
-    let mut build_codes = resolve_build_codes(&args.build_codes, false);
     let saved = args.graph.as_ref().filter(|p| p.exists());
-    let index = match saved {
+    // The graph, and what its inserts searched on (`--build-codes` resolved).
+    let (index, build_codes) = match saved {
         Some(path) => {
             let g = HnswIndex::load(path).map_err(|e| e.to_string())?;
             if g.len() != base.len() {
@@ -196,22 +196,20 @@ pub fn run(args: HnswArgs) -> Result<(), String> {
                     base.len()
                 ));
             }
-            g
+            (g, resolve_build_codes(&args.build_codes, false))
         }
         None if select_on == "bf16" => {
             let pair = Bf16PairScorer::new(&base, distance).ok_or_else(|| {
                 format!("--select-on bf16: not for {distance} (a dot metric only)")
             })?;
-            build_codes = resolve_build_codes(&args.build_codes, pair.fits_search());
-            build_graph(&base, distance, &pair, build_codes, &args)?
+            let codes = resolve_build_codes(&args.build_codes, pair.fits_search());
+            (build_graph(&base, distance, &pair, codes, &args)?, codes)
         }
-        None => build_graph(
-            &base,
-            distance,
-            &DensePairScorer::new(&base, distance),
-            build_codes,
-            &args,
-        )?,
+        None => {
+            let codes = resolve_build_codes(&args.build_codes, false);
+            let pair = DensePairScorer::new(&base, distance);
+            (build_graph(&base, distance, &pair, codes, &args)?, codes)
+        }
     };
     let build_s = t0.elapsed().as_secs_f64();
     let build_variant = (build_codes != "none").then(|| format!("build={build_codes}"));

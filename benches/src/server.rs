@@ -419,8 +419,7 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
                        "rest_mean_us": rest.mean_us, "overhead_us": overhead, "ratio": rest.mean_us / inproc.mean_us,
                        "goal_us": budget, "thread_handoff_mean_us": handoff.mean_us,
                        "socket_round_trip_mean_us": socket.mean_us,
-                       "framework_round_trip_mean_us": framework.mean_us,
-                       "floor_us": socket.mean_us + inproc.mean_us}));
+                       "framework_round_trip_mean_us": framework.mean_us}));
     println!(
         "upsert through REST, batches of {}: {points_per_s:.0} points/s",
         args.batch

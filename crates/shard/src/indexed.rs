@@ -208,7 +208,9 @@ const BUILD_CODES_MIN_DIM: usize = 64;
 
 /// The codes inserts search on, if any: per-dimension int8 codes (a quarter of the bytes;
 /// links are chosen on the floats or their bf16 copy, see `selection_pairs`):
-/// minilm-pypi-20k, 2 threads, 1.61 → 1.05 s, the same recall at every ef. Only for embeddings of `BUILD_CODES_MIN_DIM` dimensions or more:
+/// minilm-pypi-20k, 2 threads, 1.61 → 1.05 s, the same recall at every ef. A full build
+/// skips them where the bf16 copy fits the cache (`Bf16PairScorer::fits_search`) and
+/// searches on the copy. Only for embeddings of `BUILD_CODES_MIN_DIM` dimensions or more:
 /// on a few dimensions spanning a wide range, 256 levels per dimension cannot tell
 /// neighbours apart (3-d points over 0..200,000: the graph lost the nearest ones). Manhattan
 /// has no such codes.
@@ -286,9 +288,10 @@ fn link_dense<P: PairScorer + Sync>(
 ) -> Result<HnswIndex> {
     let built = |e: sextant_hnsw::Error| Error::Build(e.to_string());
     let n = input.vectors.len();
-    let codes = match codes {
-        true => search_codes(&input.vectors, input.distance, threads)?,
-        false => None,
+    let codes = if codes {
+        search_codes(&input.vectors, input.distance, threads)?
+    } else {
+        None
     };
     let mut graph = match codes {
         None => HnswIndex::build(n, pairs, input.hnsw, threads),
