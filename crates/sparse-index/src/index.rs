@@ -222,7 +222,7 @@ impl SparseIndex {
     }
 
     /// Approximate heap bytes: postings held in RAM (offset and weight, 8 bytes each), block
-    /// maxima, the vectors held in RAM (8 bytes per term), the term map and the deleted set;
+    /// maxima and each list's largest weights, the vectors held in RAM (8 bytes per term), the term map and the deleted set;
     /// a saved file read in place counts only what was copied from it (its live-point bits).
     pub fn bytes(&self) -> usize {
         let lists: usize = self
@@ -233,7 +233,7 @@ impl SparseIndex {
                     crate::postings::Postings::Owned { offsets, .. } => 8 * offsets.len(),
                     crate::postings::Postings::Mapped { .. } => 0,
                 };
-                owned + 8 * l.blocks.len() + size_of::<TermList>()
+                owned + 8 * (l.blocks.len() + l.tops.len()) + size_of::<TermList>()
             })
             .sum();
         let docs: usize = self

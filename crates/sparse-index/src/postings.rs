@@ -1,6 +1,8 @@
 //! One term's postings: offsets ascending (appended), their weights, and the largest and
 //! smallest weight of each block of 128 postings and of the whole list, so a query weight of
-//! either sign has an upper bound on what the term can add to a score. The offsets and weights
+//! either sign has an upper bound on what the term can add to a score, and its [`TOPS`] largest
+//! weights with their offsets, which put a floor under the k-th score before any list is read
+//! (see `search`). The offsets and weights
 //! live in RAM (a growing list) or in a saved index file read in place (offsets packed,
 //! weights maybe coded); a search sees either through a [`ListRef`].
 
@@ -13,6 +15,11 @@ use crate::weights::{FileWeights, Scale, Weights};
 
 /// Postings per block of maxima.
 pub const BLOCK: usize = 128;
+
+/// Largest weights a list remembers (with their offsets): a search for `k` ≤ this many points
+/// can take a floor under its k-th score from them. 32 covers the usual limits (10 to a few
+/// tens) for 8 bytes a posting at most: bm25-pypi-120k's 30k lists hold 1.5M postings.
+pub const TOPS: usize = 32;
 
 /// Where a list's offsets and weights are.
 #[derive(Debug, Clone)]
@@ -63,6 +70,9 @@ pub(crate) struct TermList {
     pub min: f32,
     /// The largest gap between a coded weight and its posting's exact one (0: exact weights).
     pub err: f32,
+    /// The list's `TOPS` largest weights (decoded, as a search reads them) and their offsets,
+    /// weights descending.
+    pub tops: Vec<(f32, PointOffset)>,
     /// Live documents holding the term (for the IDF).
     pub live_df: usize,
 }
@@ -73,6 +83,8 @@ pub(crate) struct ListRef<'a> {
     pub ids: Ids<'a>,
     pub weights: Weights<'a>,
     pub blocks: &'a [(f32, f32)],
+    /// The `TOPS` largest weights, descending, and their offsets (deleted ones included).
+    pub tops: &'a [(f32, PointOffset)],
     pub max: f32,
     pub min: f32,
     /// How far a decoded weight may be from the exact one.
@@ -88,23 +100,29 @@ impl ListRef<'_> {
 }
 
 impl TermList {
-    /// A list over ranges of the saved arrays (`weights`: its weights decoded, for the maxima;
-    /// `err`: their largest decoding error; every posting is live).
-    pub fn mapped(postings: Postings, weights: &[f32], err: f32) -> Self {
+    /// A list over ranges of the saved arrays (`offsets` and `weights`: its offsets and its
+    /// weights decoded, for the maxima; `err`: their largest decoding error; every posting is
+    /// live).
+    pub fn mapped(postings: Postings, offsets: &[PointOffset], weights: &[f32], err: f32) -> Self {
         let mut list = TermList {
             postings,
             err,
             ..TermList::default()
         };
-        for (at, &w) in weights.iter().enumerate() {
-            list.note(at, w);
+        for (at, (&o, &w)) in offsets.iter().zip(weights).enumerate() {
+            list.note(at, o, w);
         }
         list
     }
 
-    /// Counts the posting at position `at` (the new last one), of weight `weight`, in the
-    /// maxima and the document count.
-    fn note(&mut self, at: usize, weight: f32) {
+    /// Counts the posting at position `at` (the new last one), of offset `offset` and weight
+    /// `weight`, in the maxima, the largest weights and the document count.
+    fn note(&mut self, at: usize, offset: PointOffset, weight: f32) {
+        if self.tops.len() < TOPS || weight > self.tops[TOPS - 1].0 {
+            let place = self.tops.partition_point(|t| t.0 >= weight);
+            self.tops.truncate(TOPS - 1);
+            self.tops.insert(place, (weight, offset));
+        }
         if at == 0 {
             (self.max, self.min) = (weight, weight);
         } else {
@@ -130,8 +148,8 @@ impl TermList {
         let offsets = self.view(file).ids.decoded();
         let live_df = self.live_df;
         *self = TermList::default();
-        for (at, &w) in exact.iter().enumerate() {
-            self.note(at, w);
+        for (at, (&o, &w)) in offsets.iter().zip(&exact).enumerate() {
+            self.note(at, o, w);
         }
         self.live_df = live_df;
         self.postings = Postings::Owned {
@@ -147,7 +165,7 @@ impl TermList {
             let at = offsets.len();
             offsets.push(offset);
             weights.push(weight);
-            self.note(at, weight);
+            self.note(at, offset, weight);
         }
     }
 
@@ -179,6 +197,7 @@ impl TermList {
             ids,
             weights,
             blocks: &self.blocks,
+            tops: &self.tops,
             max: self.max,
             min: self.min,
             err: self.err,

@@ -599,7 +599,7 @@ fn check(map: &MmapFile) -> Result<Checked, Bad> {
             blocks: blocks.clone(),
             tail: tails.clone(),
         };
-        lists.push(TermList::mapped(postings, &decoded, err));
+        lists.push(TermList::mapped(postings, &offsets, &decoded, err));
         (block, tail_pos) = (blocks.end, tails.end);
     }
     if block != n_blocks || tail_pos != tail.len() {

@@ -8,10 +8,9 @@
 //! lists are walked, in increasing term order; while every term is essential, a point's sum is
 //! its score. Otherwise the touched points whose partial sum plus the other lists' window
 //! bounds can still reach the k-th score are the candidates, finished by probing the
-//! non-essential lists at each (a seek per list, about [`PROBE_COST`] times the price of
-//! reading a posting). Before walking, each window takes the cheaper way: when the
-//! non-essential lists hold fewer postings there than the probes would cost, every list is
-//! walked and every sum is whole. Deleted points and a bit-set filter are cleared from the
+//! non-essential lists at each (a seek per list). Before walking, each window takes the
+//! cheaper way: when the non-essential lists hold at most [`WALK_RATIO`] postings there per
+//! essential posting, every list is walked and every sum is whole. Deleted points and a bit-set filter are cleared from the
 //! touched bits word by word.
 //!
 //! Exactness: a sum over every list, in term order, is the point's vector's dot product as
@@ -30,11 +29,16 @@ use crate::weights::Weights;
 /// bound sums); 32,768 and 65,536 are slower (more read before the k-th score rises).
 pub(crate) const WINDOW: usize = 16384;
 
-/// A probe (a galloping seek in a list not walked) costs about this many postings read in a
-/// walk. Measured on bm25-pypi-120k (QPS short / long queries): 2: 27.9k / 7.79k, 3: 28.9k /
-/// 7.44k, 4: 29.0k / 6.93k, 8: 22.7k / 6.2k (each candidate counted as one essential posting,
-/// an overestimate that the constant absorbs).
-const PROBE_COST: usize = 3;
+/// A window walks its non-essential lists too (every sum whole, no probes) when they hold at
+/// most this many postings per posting of the essential lists: a candidate's probes (galloping
+/// seeks, the largest bound first, most candidates dropped after one or two) cost about as
+/// much as this many postings walked. QPS short / long queries on bm25-pypi-10k and 120k,
+/// by the rule `unread ≤ c · essential · min(unread lists, m)`, with the floor under the k-th
+/// score: c 12, m 1: 226k / 58.0k, 38.5k / 8.63k; c 16, m 1: 223k / 60.3k, 38.9k / 8.22k;
+/// c 4, m 3: 203k / 54.4k, 39.2k / 8.34k (best of two passes, minutes apart); c 8, m 2: 218k
+/// / 53.9k, 37.8k / 5.60k (one pass); session 26's search (c 3, m ∞, no floor): 203k / 56.1k,
+/// 38.3k / 7.53k.
+const WALK_RATIO: usize = 12;
 
 /// Postings walked in a window (with no deletes or bit-set filter to mask it) up to which
 /// its touched points are listed; above it so many of a word's bits are set that a loop over
@@ -149,6 +153,8 @@ pub(crate) struct Walk<'a, F: ?Sized> {
     pub by_bound: &'a [usize],
     pub prefix: &'a [f32],
     pub slack: f32,
+    /// A floor under the k-th score known before any list is read (`search`'s `floor`).
+    pub floor: Option<f32>,
     /// The approximation factor on the k-th score (1: exact).
     pub factor: f32,
 }
@@ -156,9 +162,24 @@ pub(crate) struct Walk<'a, F: ?Sized> {
 impl<F: ?Sized> Walk<'_, F> {
     /// The k-th score as pruning sees it: raised by the approximation factor when positive.
     fn threshold(&self, best: &Best) -> Option<f32> {
-        best.top
-            .threshold()
-            .map(|t| if t > 0.0 { t * self.factor } else { t })
+        let held = best.top.threshold();
+        let theta = match (held, self.floor) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        theta.map(|t| if t > 0.0 { t * self.factor } else { t })
+    }
+
+    /// The first term place (by bound) whose list is essential: the lists below it sum
+    /// below the k-th score.
+    fn essential_from(&self, best: &Best, from: usize) -> usize {
+        let mut from = from;
+        if let Some(theta) = self.threshold(best) {
+            while from < self.terms.len() && self.prefix[from + 1] + self.slack < theta {
+                from += 1;
+            }
+        }
+        from
     }
 }
 
@@ -211,7 +232,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
             clear_masked(bits, sums, start, &index.deleted, filter_bits);
         }
     };
-    let mut essential_from = 0;
+    let mut essential_from = walk.essential_from(best, 0);
     let mut start = 0usize;
     while start < index.end() {
         // The first offset an essential list still holds: empty windows are jumped over.
@@ -231,19 +252,18 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
             continue;
         }
         // What the lists left unread would add here, and how many postings they hold.
-        let (mut rest, mut unread, mut unread_lists, mut essential) = (0.0f32, 0, 0, 0);
+        let (mut rest, mut unread, mut essential) = (0.0f32, 0, 0);
         for (t, &(a, b)) in lists.span.iter().enumerate() {
             if rank[t] >= essential_from {
                 essential += b - a;
             } else {
                 rest += lists.bound[t];
                 unread += b - a;
-                unread_lists += usize::from(a < b);
             }
         }
-        // Probing costs a seek per unread list for each candidate (up to one per essential
-        // posting); reading those lists costs a posting each: the cheaper way is taken.
-        let whole = unread <= PROBE_COST * essential * unread_lists;
+        // Probing costs seeks for each candidate (up to one per essential posting); reading
+        // the unread lists costs a posting each: the cheaper way is taken.
+        let whole = unread <= WALK_RATIO * essential;
         let walked_from = if whole { 0 } else { essential_from };
         let walked = if whole { essential + unread } else { essential };
         // Under a mask the word loop reads only the marks left, and listing loses: on
@@ -277,11 +297,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
             let found = (&candidates[..], rest, essential_from);
             probe(walk, &mut lists, found, start, per_point, best, stats);
         }
-        if let Some(theta) = walk.threshold(best) {
-            while essential_from < n && walk.prefix[essential_from + 1] + slack < theta {
-                essential_from += 1;
-            }
-        }
+        essential_from = walk.essential_from(best, essential_from);
         start = stop;
     }
 }

@@ -85,13 +85,15 @@ fn brute_force(
 fn run(seed: u64) {
     let mut r = Rng(seed | 1);
     let vocab = 5 + r.below(60);
-    // A few values (scores tie) or many (u8 codes then rarely hit a weight exactly).
-    let doc_weights: Vec<f32> = if r.below(2) == 0 {
-        vec![0.5, 1.0, 1.0, 2.0, 0.25, -1.0, 3.0]
-    } else {
-        (0..40)
+    // A few values (scores tie) or many (u8 codes then rarely hit a weight exactly), of
+    // both signs or (as BM25's) all positive: then every list can put a floor under the
+    // k-th score of a query with positive weights.
+    let doc_weights: Vec<f32> = match r.below(3) {
+        0 => vec![0.5, 1.0, 1.0, 2.0, 0.25, -1.0, 3.0],
+        1 => (0..40)
             .map(|_| (r.below(1000) as f32 - 200.0) / 97.0)
-            .collect()
+            .collect(),
+        _ => (0..40).map(|_| (1 + r.below(1000)) as f32 / 97.0).collect(),
     };
     let types = [WeightType::F32, WeightType::F16, WeightType::U8];
     let mut index = SparseIndex::new();
@@ -166,9 +168,13 @@ fn check(index: &SparseIndex, docs: &[Option<SparseVector>], r: &mut Rng, seed: 
         docs.iter().flatten().count(),
         "seed {seed}, {stage}"
     );
-    let query_weights = [1.0, 1.0, 0.5, 2.0, -0.5];
+    let query_weights: &[f32] = if r.below(2) == 0 {
+        &[1.0, 1.0, 0.5, 2.0, -0.5]
+    } else {
+        &[1.0, 1.0, 0.5, 2.0]
+    };
     for _ in 0..20 {
-        let query = vector(r, vocab + 3, 6, &query_weights, false);
+        let query = vector(r, vocab + 3, 6, query_weights, false);
         let k = 1 + r.below(15);
         let use_idf = r.below(2) == 0;
         let mut bits = BitSet::new(docs.len());
