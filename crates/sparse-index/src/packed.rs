@@ -83,7 +83,9 @@ pub(crate) struct Cursor<'a> {
     ids: Ids<'a>,
     /// The block held in `buf` (`usize::MAX`: none yet).
     block: usize,
-    buf: [PointOffset; PACKED],
+    /// Allocated at the first decode: a list in RAM never needs it, and a search makes a
+    /// cursor per query term.
+    buf: Option<Box<[PointOffset; PACKED]>>,
 }
 
 impl<'a> Cursor<'a> {
@@ -91,8 +93,19 @@ impl<'a> Cursor<'a> {
         Cursor {
             ids,
             block: usize::MAX,
-            buf: [0; PACKED],
+            buf: None,
         }
+    }
+
+    /// Packed block `b`, decoded (kept while the cursor stays in it).
+    #[inline]
+    fn block(&mut self, p: Packed<'_>, b: usize) -> &[PointOffset; PACKED] {
+        let buf = self.buf.get_or_insert_with(|| Box::new([0; PACKED]));
+        if self.block != b {
+            p.decode(b, buf);
+            self.block = b;
+        }
+        buf
     }
 
     /// The offset at position `c`.
@@ -103,11 +116,7 @@ impl<'a> Cursor<'a> {
             Ids::Packed(p) => {
                 let b = c / PACKED;
                 if b < p.lasts.len() {
-                    if self.block != b {
-                        p.decode(b, &mut self.buf);
-                        self.block = b;
-                    }
-                    Some(self.buf[c % PACKED])
+                    Some(self.block(p, b)[c % PACKED])
                 } else {
                     p.tail.get(c - p.lasts.len() * PACKED).copied()
                 }
@@ -132,12 +141,8 @@ impl<'a> Cursor<'a> {
                 let mut c = from;
                 while c < to.min(full) {
                     let b = c / PACKED;
-                    if self.block != b {
-                        p.decode(b, &mut self.buf);
-                        self.block = b;
-                    }
                     let e = to.min((b + 1) * PACKED);
-                    each(c, &self.buf[c % PACKED..e - b * PACKED]);
+                    each(c, &self.block(p, b)[c % PACKED..e - b * PACKED]);
                     c = e;
                 }
                 if c < to {
@@ -157,11 +162,7 @@ impl<'a> Cursor<'a> {
                     let first = from / PACKED;
                     let b = first + gallop(&p.lasts[first..], 0, o);
                     if b < p.lasts.len() {
-                        if self.block != b {
-                            p.decode(b, &mut self.buf);
-                            self.block = b;
-                        }
-                        let at = b * PACKED + self.buf.partition_point(|&x| x < o);
+                        let at = b * PACKED + self.block(p, b).partition_point(|&x| x < o);
                         return at.max(from);
                     }
                 }

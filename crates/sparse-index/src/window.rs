@@ -50,9 +50,14 @@ const LISTED_MAX: usize = 2048;
 
 thread_local! {
     /// Each thread's accumulator: zero between searches (every touched entry is taken back
-    /// to zero), so it is reused instead of allocating and clearing 64 KiB per query.
-    pub(crate) static ACC: std::cell::RefCell<Accumulator> =
-        const { std::cell::RefCell::new(Accumulator { sums: Vec::new(), touched: Vec::new() }) };
+    /// to zero), so it is reused instead of allocating and clearing 66 KiB per query.
+    pub(crate) static ACC: std::cell::RefCell<Accumulator> = const {
+        std::cell::RefCell::new(Accumulator {
+            sums: Vec::new(),
+            bits: Vec::new(),
+            touched: Vec::new(),
+        })
+    };
 }
 
 /// A window's sums, one per offset, and the positions touched in the window, each listed
@@ -64,6 +69,8 @@ thread_local! {
 /// the bench's profile). Reading the listed positions instead is one predictable loop.
 pub(crate) struct Accumulator {
     sums: Vec<f32>,
+    /// A touched bit per offset of the window.
+    bits: Vec<u64>,
     /// `WINDOW + 1` long: a walk writes the next entry before knowing whether it counts.
     touched: Vec<u32>,
 }
@@ -72,6 +79,7 @@ impl Accumulator {
     /// Sized for a window (zero, as every search leaves it).
     pub fn ready(&mut self) {
         self.sums.resize(WINDOW, 0.0);
+        self.bits.resize(WINDOW / 64, 0);
         self.touched.resize(WINDOW + 1, 0);
     }
 }
@@ -79,7 +87,7 @@ impl Accumulator {
 /// The touched positions of a window: marks (a bit per offset) and, when few are expected,
 /// the list of them.
 struct Touched<'a> {
-    bits: [u64; WINDOW / 64],
+    bits: &'a mut [u64],
     /// Whether this window's walk lists its points (else only marks them).
     listed: bool,
     list: &'a mut [u32],
@@ -94,9 +102,9 @@ impl Touched<'_> {
     fn take(&mut self, sums: &mut [f32], mut f: impl FnMut(u32, f32)) {
         if self.listed {
             for &at in &self.list[..self.len] {
+                self.bits[at as usize / 64] = 0;
                 f(at, std::mem::take(&mut sums[at as usize]));
             }
-            self.bits.fill(0);
             self.len = 0;
             return;
         }
@@ -216,7 +224,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
     };
     let sums = &mut acc.sums[..];
     let mut touched = Touched {
-        bits: [0; WINDOW / 64],
+        bits: &mut acc.bits[..],
         listed: false,
         list: &mut acc.touched[..],
         len: 0,
