@@ -284,7 +284,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
         } else {
             lists.walk::<false>(terms, |t| rank[t] >= walked_from, sums, &mut touched, start)
         };
-        mask(&mut touched.bits, sums, start);
+        mask(touched.bits, sums, start);
         if walked_from == 0 {
             whole_sums(walk, &mut touched, sums, start, per_point, best, stats);
         } else {
