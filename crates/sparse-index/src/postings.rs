@@ -12,6 +12,7 @@ use sextant_core::PointOffset;
 
 use crate::packed::{Ids, Packed};
 use crate::weights::{FileWeights, Scale, Weights};
+use crate::window::WINDOW;
 
 /// Postings per block of maxima.
 pub const BLOCK: usize = 128;
@@ -73,6 +74,12 @@ pub(crate) struct TermList {
     /// The list's `TOPS` largest weights (decoded, as a search reads them) and their offsets,
     /// weights descending.
     pub tops: Vec<(f32, PointOffset)>,
+    /// Lists of at least `BLOCK` postings: where each window of the search's accumulator
+    /// starts, `windows[w]` the first position whose offset is `w · WINDOW` or more (up to
+    /// the last offset's window), so a search finds a list's postings in a window without a
+    /// seek (the seeks were 5–9% of bm25-pypi-120k long queries' time). At most 4 bytes per
+    /// list per 16,384 points.
+    pub windows: Vec<u32>,
     /// Live documents holding the term (for the IDF).
     pub live_df: usize,
 }
@@ -85,6 +92,8 @@ pub(crate) struct ListRef<'a> {
     pub blocks: &'a [(f32, f32)],
     /// The `TOPS` largest weights, descending, and their offsets (deleted ones included).
     pub tops: &'a [(f32, PointOffset)],
+    /// Where each window starts (empty for lists shorter than `BLOCK`).
+    pub windows: &'a [u32],
     pub max: f32,
     pub min: f32,
     /// How far a decoded weight may be from the exact one.
@@ -112,6 +121,7 @@ impl TermList {
         for (at, (&o, &w)) in offsets.iter().zip(weights).enumerate() {
             list.note(at, o, w);
         }
+        index_windows(&mut list.windows, offsets);
         list
     }
 
@@ -151,6 +161,7 @@ impl TermList {
         for (at, (&o, &w)) in offsets.iter().zip(&exact).enumerate() {
             self.note(at, o, w);
         }
+        index_windows(&mut self.windows, &offsets);
         self.live_df = live_df;
         self.postings = Postings::Owned {
             offsets,
@@ -165,6 +176,7 @@ impl TermList {
             let at = offsets.len();
             offsets.push(offset);
             weights.push(weight);
+            index_windows(&mut self.windows, offsets);
             self.note(at, offset, weight);
         }
     }
@@ -198,9 +210,24 @@ impl TermList {
             weights,
             blocks: &self.blocks,
             tops: &self.tops,
+            windows: &self.windows,
             max: self.max,
             min: self.min,
             err: self.err,
         }
+    }
+}
+
+/// Extends a list's `windows` over its offsets (all of them so far), once it holds `BLOCK`.
+fn index_windows(windows: &mut Vec<u32>, offsets: &[PointOffset]) {
+    let Some(&last) = offsets.last() else { return };
+    if offsets.len() < BLOCK {
+        return;
+    }
+    while windows.len() <= last as usize / WINDOW {
+        let start = (windows.len() * WINDOW) as PointOffset;
+        let from = windows.last().map_or(0, |&p| p as usize);
+        let at = from + offsets[from..].partition_point(|&o| o < start);
+        windows.push(at as u32);
     }
 }

@@ -311,13 +311,21 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
 }
 
 impl Lists<'_> {
-    /// Finds each list's postings in `start..stop` and the largest bound of their blocks;
-    /// every list is then past the window. Returns the bounds' sum.
+    /// Finds each list's postings in `start..stop` (a window: `start` a multiple of
+    /// `WINDOW`) and the largest bound of their blocks; every list is then past the window.
+    /// Returns the bounds' sum.
     fn enter(&mut self, terms: &[(f32, f32, ListRef<'_>)], start: usize, stop: usize) -> f32 {
         let mut upper = 0.0f32;
+        let window = start / WINDOW;
         for (t, &(_, w, list)) in terms.iter().enumerate() {
-            let from = self.ids[t].seek(self.next[t], start as PointOffset);
-            let to = self.ids[t].seek(from, stop as PointOffset);
+            let (from, to) = if list.windows.is_empty() {
+                let from = self.ids[t].seek(self.next[t], start as PointOffset);
+                (from, self.ids[t].seek(from, stop as PointOffset))
+            } else {
+                let len = list.ids.len();
+                let at = |w: usize| list.windows.get(w).map_or(len, |&p| p as usize);
+                (at(window).max(self.next[t]), at(window + 1))
+            };
             self.span[t] = (from, to);
             self.next[t] = to;
             self.bound[t] = if from < to {
