@@ -48,6 +48,11 @@ const WALK_RATIO: usize = 12;
 /// 32.5k / 177k.
 const LISTED_MAX: usize = 2048;
 
+/// A window's sums and its touched bits, as fixed-size arrays: a position masked with
+/// `WINDOW - 1` indexes them without a bounds check in the walk's loop.
+type Sums = [f32; WINDOW];
+type Marks = [u64; WINDOW / 64];
+
 thread_local! {
     /// Each thread's accumulator: zero between searches (every touched entry is taken back
     /// to zero), so it is reused instead of allocating and clearing 66 KiB per query.
@@ -87,7 +92,7 @@ impl Accumulator {
 /// The touched positions of a window: marks (a bit per offset) and, when few are expected,
 /// the list of them.
 struct Touched<'a> {
-    bits: &'a mut [u64],
+    bits: &'a mut Marks,
     /// Whether this window's walk lists its points (else only marks them).
     listed: bool,
     list: &'a mut [u32],
@@ -99,11 +104,12 @@ impl Touched<'_> {
     /// calls `f(position, sum)` for each one the mask left: in list order when listed (a
     /// listed window has no mask), else in offset order.
     #[inline]
-    fn take(&mut self, sums: &mut [f32], mut f: impl FnMut(u32, f32)) {
+    fn take(&mut self, sums: &mut Sums, mut f: impl FnMut(u32, f32)) {
         if self.listed {
             for &at in &self.list[..self.len] {
-                self.bits[at as usize / 64] = 0;
-                f(at, std::mem::take(&mut sums[at as usize]));
+                let at = at as usize & (WINDOW - 1);
+                self.bits[at / 64] = 0;
+                f(at as u32, std::mem::take(&mut sums[at]));
             }
             self.len = 0;
             return;
@@ -112,7 +118,7 @@ impl Touched<'_> {
         for (i, word) in self.bits.iter_mut().enumerate() {
             let mut w = std::mem::take(word);
             while w != 0 {
-                let at = i * 64 + w.trailing_zeros() as usize;
+                let at = (i * 64 + w.trailing_zeros() as usize) & (WINDOW - 1);
                 w &= w - 1;
                 f(at as u32, std::mem::take(&mut sums[at]));
             }
@@ -222,9 +228,14 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
         span: vec![(0, 0); n],
         bound: vec![0.0; n],
     };
-    let sums = &mut acc.sums[..];
+    let (Some(sums), Some(bits)) = (
+        acc.sums.first_chunk_mut::<WINDOW>(),
+        acc.bits.first_chunk_mut::<{ WINDOW / 64 }>(),
+    ) else {
+        return; // not `ready`: nothing to walk into
+    };
     let mut touched = Touched {
-        bits: &mut acc.bits[..],
+        bits,
         listed: false,
         list: &mut acc.touched[..],
         len: 0,
@@ -235,7 +246,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
     let per_point = filter.filter(|_| filter_bits.is_none());
     // Deleted points or a bit-set filter: marks are cleared word by word after each walk.
     let masked = index.has_deleted() || filter_bits.is_some();
-    let mask = |bits: &mut [u64], sums: &mut [f32], start: usize| {
+    let mask = |bits: &mut Marks, sums: &mut Sums, start: usize| {
         if masked {
             clear_masked(bits, sums, start, &index.deleted, filter_bits);
         }
@@ -347,7 +358,7 @@ impl Lists<'_> {
         &mut self,
         terms: &[(f32, f32, ListRef<'_>)],
         chosen: impl Fn(usize) -> bool,
-        sums: &mut [f32],
+        sums: &mut Sums,
         touched: &mut Touched<'_>,
         start: usize,
     ) -> usize {
@@ -365,7 +376,7 @@ impl Lists<'_> {
                 ..
             } = touched;
             let mut add = |o: PointOffset, v: f32| {
-                let at = o as usize - start;
+                let at = (o as usize - start) & (WINDOW - 1);
                 sums[at] += v;
                 let (word, bit) = (&mut bits[at / 64], 1 << (at % 64));
                 if LIST {
@@ -397,8 +408,8 @@ impl Lists<'_> {
 /// Clears deleted points and those a bit-set filter leaves out from the touched bits (their
 /// sums back to zero), word by word.
 fn clear_masked(
-    bits: &mut [u64],
-    sums: &mut [f32],
+    bits: &mut Marks,
+    sums: &mut Sums,
     start: usize,
     deleted: &BitSet,
     filter: Option<&BitSet>,
@@ -417,7 +428,7 @@ fn clear_masked(
         }
         let mut gone = *word & !keep;
         while gone != 0 {
-            sums[i * 64 + gone.trailing_zeros() as usize] = 0.0;
+            sums[(i * 64 + gone.trailing_zeros() as usize) & (WINDOW - 1)] = 0.0;
             gone &= gone - 1;
         }
         *word = keep;
@@ -429,7 +440,7 @@ fn clear_masked(
 fn whole_sums<F: PointFilter + ?Sized>(
     walk: &Walk<'_, F>,
     touched: &mut Touched<'_>,
-    sums: &mut [f32],
+    sums: &mut Sums,
     start: usize,
     per_point: Option<&F>,
     best: &mut Best,
