@@ -108,12 +108,10 @@ pub fn run(args: SparseArgs) -> Result<(), String> {
         VecsFile::<f32>::open(dir.join("groundtruth.scores.fvecs")).map_err(|e| e.to_string())?;
 
     let t = Instant::now();
-    let mut index = SparseIndex::new();
-    for r in 0..n_index {
-        index
-            .insert(r as PointOffset, row(&base, r)?)
-            .map_err(|e| e.to_string())?;
-    }
+    let rows = (0..n_index)
+        .map(|r| Ok((r as PointOffset, row(&base, r)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let index = SparseIndex::build(rows).map_err(|e| e.to_string())?;
     let build_s = t.elapsed().as_secs_f64();
     let name = dir.file_name().map(|s| s.to_string_lossy().to_string());
     let mut report = Report::new(

@@ -328,12 +328,7 @@ impl Indexed {
             .sparse
             .into_iter()
             .map(|points| {
-                let mut index = SparseIndex::new();
-                for (o, v) in points {
-                    index
-                        .insert(o, v)
-                        .map_err(|e| Error::Build(e.to_string()))?;
-                }
+                let index = SparseIndex::build(points).map_err(|e| Error::Build(e.to_string()))?;
                 Ok(Some(index))
             })
             .collect::<Result<Vec<_>>>()?;

@@ -16,7 +16,9 @@
 //!   the k-th score (on BM25 it trades recall badly, `sparse-s14.md`).
 //! - [`idf()`]: Qdrant's `ln((N − df + 0.5) / (df + 0.5) + 1)`.
 //! - Search (`search` module): MaxScore over windows of offsets into a dense accumulator,
-//!   exact (the same points, scores and tie order as scoring every point).
+//!   exact (the same points, scores and tie order as scoring every point), with a floor under
+//!   the k-th score before any list is read, from each list's 32 largest weights (when no
+//!   term can lower a score, as with BM25).
 //!
 //! The saved lists' offsets are packed (blocks of 128, delta-coded and bit-packed); their
 //! weights are f32, or f16 / u8 codes with a per-term scale ([`WeightType`]): the codes only

@@ -22,6 +22,11 @@ pub const BLOCK: usize = 128;
 /// tens) for 8 bytes a posting at most: bm25-pypi-120k's 30k lists hold 1.5M postings.
 pub const TOPS: usize = 32;
 
+/// A growing list looks at its new postings for `tops` this many at a time: one at a time,
+/// bm25-pypi-120k's build took 0.22 s instead of 0.13 (28% of its postings enter a list's
+/// tops as they arrive, each a visit to another cache line).
+const TOPS_BATCH: usize = 16;
+
 /// Where a list's offsets and weights are.
 #[derive(Debug, Clone)]
 pub(crate) enum Postings {
@@ -71,8 +76,25 @@ pub(crate) struct TermList {
     pub min: f32,
     /// The largest gap between a coded weight and its posting's exact one (0: exact weights).
     pub err: f32,
-    /// The list's `TOPS` largest weights (decoded, as a search reads them) and their offsets,
-    /// weights descending.
+    /// Its largest weights and where each window starts.
+    pub guides: Box<Guides>,
+    /// The smallest of `guides.tops` once it holds `TOPS`, and the largest weight of the
+    /// postings not merged into it yet: a batch whose largest is not above the smallest is
+    /// not looked at (both read here, not behind the pointer).
+    tops_floor: Option<f32>,
+    pending_max: f32,
+    /// Live documents holding the term (for the IDF).
+    pub live_df: usize,
+}
+
+/// What a search reads of a list before walking it, written once per `TOPS_BATCH` postings
+/// or window: behind a pointer, so that what a build touches per posting stays in two cache
+/// lines (inline, these made building bm25-pypi-120k 0.20 → 0.24 s).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Guides {
+    /// The `TOPS` largest weights (decoded, as a search reads them) and their offsets, weights
+    /// descending, of the list's postings but the last `len % TOPS_BATCH` of a list in RAM
+    /// (the k-th largest of some postings is still a floor under the k-th of all).
     pub tops: Vec<(f32, PointOffset)>,
     /// Lists of at least `BLOCK` postings: where each window of the search's accumulator
     /// starts, `windows[w]` the first position whose offset is `w · WINDOW` or more (up to
@@ -80,8 +102,6 @@ pub(crate) struct TermList {
     /// seek (the seeks were 5–9% of bm25-pypi-120k long queries' time). At most 4 bytes per
     /// list per 16,384 points.
     pub windows: Vec<u32>,
-    /// Live documents holding the term (for the IDF).
-    pub live_df: usize,
 }
 
 /// A list as a search reads it: plain slices, wherever the postings live.
@@ -118,21 +138,17 @@ impl TermList {
             err,
             ..TermList::default()
         };
-        for (at, (&o, &w)) in offsets.iter().zip(weights).enumerate() {
-            list.note(at, o, w);
+        for (at, &w) in weights.iter().enumerate() {
+            list.note(at, w);
         }
-        index_windows(&mut list.windows, offsets);
+        index_windows(&mut list.guides.windows, offsets);
+        list.tops_floor = merge_tops(&mut list.guides.tops, offsets, weights);
         list
     }
 
-    /// Counts the posting at position `at` (the new last one), of offset `offset` and weight
-    /// `weight`, in the maxima, the largest weights and the document count.
-    fn note(&mut self, at: usize, offset: PointOffset, weight: f32) {
-        if self.tops.len() < TOPS || weight > self.tops[TOPS - 1].0 {
-            let place = self.tops.partition_point(|t| t.0 >= weight);
-            self.tops.truncate(TOPS - 1);
-            self.tops.insert(place, (weight, offset));
-        }
+    /// Counts the posting at position `at` (the new last one), of weight `weight`, in the
+    /// maxima and the document count.
+    fn note(&mut self, at: usize, weight: f32) {
         if at == 0 {
             (self.max, self.min) = (weight, weight);
         } else {
@@ -157,16 +173,26 @@ impl TermList {
     pub fn own(&mut self, exact: Vec<f32>, file: FileLists<'_>) {
         let offsets = self.view(file).ids.decoded();
         let live_df = self.live_df;
-        *self = TermList::default();
-        for (at, (&o, &w)) in offsets.iter().zip(&exact).enumerate() {
-            self.note(at, o, w);
-        }
-        index_windows(&mut self.windows, &offsets);
+        *self = TermList::owned(offsets, exact);
         self.live_df = live_df;
-        self.postings = Postings::Owned {
-            offsets,
-            weights: exact,
-        };
+    }
+
+    /// A list in RAM of these postings (offsets increasing), every one live.
+    pub fn owned(offsets: Vec<PointOffset>, weights: Vec<f32>) -> Self {
+        let mut list = TermList::default();
+        for (at, &w) in weights.iter().enumerate() {
+            list.note(at, w);
+        }
+        index_windows(&mut list.guides.windows, &offsets);
+        // All but the last `len % TOPS_BATCH`, which `push` merges with the next ones.
+        let batched = offsets.len() - offsets.len() % TOPS_BATCH;
+        list.tops_floor = merge_tops(
+            &mut list.guides.tops,
+            &offsets[..batched],
+            &weights[..batched],
+        );
+        list.postings = Postings::Owned { offsets, weights };
+        list
     }
 
     /// Appends a posting (offsets arrive in increasing order) to a list in RAM
@@ -176,8 +202,23 @@ impl TermList {
             let at = offsets.len();
             offsets.push(offset);
             weights.push(weight);
-            index_windows(&mut self.windows, offsets);
-            self.note(at, offset, weight);
+            // The guides only when the list reaches `BLOCK` postings or a new window, and
+            // every `TOPS_BATCH` postings.
+            let crossed = at.checked_sub(1).map(|p| offsets[p] as usize / WINDOW)
+                != Some(offset as usize / WINDOW);
+            if at + 1 >= BLOCK && (at + 1 == BLOCK || crossed) {
+                index_windows(&mut self.guides.windows, offsets);
+            }
+            self.pending_max = self.pending_max.max(weight);
+            if offsets.len().is_multiple_of(TOPS_BATCH) {
+                if self.tops_floor.is_none_or(|f| self.pending_max > f) {
+                    let new = offsets.len() - TOPS_BATCH..;
+                    let tops = &mut self.guides.tops;
+                    self.tops_floor = merge_tops(tops, &offsets[new.clone()], &weights[new]);
+                }
+                self.pending_max = f32::NEG_INFINITY;
+            }
+            self.note(at, weight);
         }
     }
 
@@ -209,8 +250,8 @@ impl TermList {
             ids,
             weights,
             blocks: &self.blocks,
-            tops: &self.tops,
-            windows: &self.windows,
+            tops: &self.guides.tops,
+            windows: &self.guides.windows,
             max: self.max,
             min: self.min,
             err: self.err,
@@ -230,4 +271,22 @@ fn index_windows(windows: &mut Vec<u32>, offsets: &[PointOffset]) {
         let at = from + offsets[from..].partition_point(|&o| o < start);
         windows.push(at as u32);
     }
+}
+
+/// Merges postings (`offsets`, `weights`) into a list's largest weights `tops`, keeping
+/// `TOPS`; returns their smallest once there are `TOPS`.
+fn merge_tops(
+    tops: &mut Vec<(f32, PointOffset)>,
+    offsets: &[PointOffset],
+    weights: &[f32],
+) -> Option<f32> {
+    for (&o, &w) in offsets.iter().zip(weights) {
+        if tops.len() == TOPS && tops.last().is_some_and(|t| w <= t.0) {
+            continue;
+        }
+        let place = tops.partition_point(|t| t.0 >= w);
+        tops.truncate(TOPS - 1);
+        tops.insert(place, (w, o));
+    }
+    tops.get(TOPS - 1).map(|t| t.0)
 }

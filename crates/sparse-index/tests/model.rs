@@ -96,7 +96,6 @@ fn run(seed: u64) {
         _ => (0..40).map(|_| (1 + r.below(1000)) as f32 / 97.0).collect(),
     };
     let types = [WeightType::F32, WeightType::F16, WeightType::U8];
-    let mut index = SparseIndex::new();
     let mut docs: Vec<Option<SparseVector>> = Vec::new();
     let n = 1 + r.below(1500);
     // Gaps up to 60 spread the points over several windows of the accumulator (16,384).
@@ -104,14 +103,25 @@ fn run(seed: u64) {
     let skewed = r.below(2) == 0;
     let gap = 1 + r.below(widest);
     let mut offset = 0usize;
+    let mut points = Vec::new();
     for _ in 0..n {
         offset += r.below(gap);
         let v = vector(&mut r, vocab, 8, &doc_weights, skewed);
-        index.insert(offset as PointOffset, v.clone()).unwrap();
+        points.push((offset as PointOffset, v.clone()));
         docs.resize(offset, None);
         docs.push(Some(v));
         offset += 1;
     }
+    // Inserted one by one, or built at once (the same index: later inserts and saves agree).
+    let mut index = if r.below(2) == 0 {
+        SparseIndex::build(points).unwrap()
+    } else {
+        let mut index = SparseIndex::new();
+        for (o, v) in points {
+            index.insert(o, v).unwrap();
+        }
+        index
+    };
     // Before any delete: unfiltered windows with few postings take their sums from the list
     // of points they touched (a mask turns that off).
     check(&index, &docs, &mut r, seed, "in RAM, nothing deleted");
@@ -289,8 +299,12 @@ fn offsets_must_increase() {
     let err = index.insert(5, v.clone()).unwrap_err();
     assert!(err.to_string().contains("increasing"), "{err}");
     assert!(index.insert(3, v.clone()).is_err());
-    index.insert(6, v).unwrap();
+    index.insert(6, v.clone()).unwrap();
     assert!(!index.delete(4), "never inserted");
     assert!(index.delete(5) && !index.delete(5));
     assert_eq!(index.len(), 1);
+    let err = SparseIndex::build([(5, v.clone()), (5, v.clone())]).unwrap_err();
+    assert!(err.to_string().contains("increasing"), "{err}");
+    let built = SparseIndex::build([(2, v.clone()), (7, v)]).unwrap();
+    assert_eq!((built.len(), built.end(), built.postings()), (2, 8, 2));
 }
