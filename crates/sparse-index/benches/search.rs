@@ -65,10 +65,14 @@ fn search(c: &mut Criterion) {
             black_box(index.postings())
         })
     });
-    let mut index = SparseIndex::new();
-    for (o, d) in docs.iter().enumerate() {
-        index.insert(o as u32, d.clone()).expect("offsets increase");
-    }
+    c.bench_function("build 50k docs", |b| {
+        b.iter(|| {
+            let points = docs.iter().enumerate().map(|(o, d)| (o as u32, d.clone()));
+            black_box(SparseIndex::build(points).expect("offsets increase").postings())
+        })
+    });
+    let points = docs.iter().enumerate().map(|(o, d)| (o as u32, d.clone()));
+    let index = SparseIndex::build(points).expect("offsets increase");
     let dir = tempfile::tempdir().expect("a scratch folder");
     let mut forms = vec![("ram", index.clone())];
     for (name, ty) in [("mmap f32", WeightType::F32), ("mmap u8", WeightType::U8)] {
