@@ -4,7 +4,8 @@
 //! hybrid search next to dense vectors.
 //!
 //! - [`SparseIndex`]: the growing form: offsets appended in increasing order, deletes as a bit
-//!   set honoured at once, the live document counts Qdrant's IDF modifier needs;
+//!   set honoured at once, the live document counts Qdrant's IDF modifier needs
+//!   ([`SparseIndex::build`] makes one from all its points at once, twice as fast);
 //!   [`SparseIndex::save`] writes the live points to one sealed file (byte table in the
 //!   `store` module's source docs) and [`SparseIndex::open_mapped`] checks it and searches it
 //!   in place, with the same results, still taking inserts and deletes.

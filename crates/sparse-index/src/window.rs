@@ -246,7 +246,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
         len: 0,
     };
     let mut candidates: Vec<(u32, f32)> = Vec::new();
-    // A bit-set filter is AND-ed word by word; any other is asked point by point.
+    // A bit-set filter masks each walk; any other is asked point by point.
     let filter_bits = filter.and_then(|f| f.as_bitset());
     let per_point = filter.filter(|_| filter_bits.is_none());
     // Deleted points or a bit-set filter: a walk adds and marks only the points they allow.
