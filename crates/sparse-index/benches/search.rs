@@ -68,7 +68,11 @@ fn search(c: &mut Criterion) {
     c.bench_function("build 50k docs", |b| {
         b.iter(|| {
             let points = docs.iter().enumerate().map(|(o, d)| (o as u32, d.clone()));
-            black_box(SparseIndex::build(points).expect("offsets increase").postings())
+            black_box(
+                SparseIndex::build(points)
+                    .expect("offsets increase")
+                    .postings(),
+            )
         })
     });
     let points = docs.iter().enumerate().map(|(o, d)| (o as u32, d.clone()));

@@ -308,3 +308,29 @@ fn offsets_must_increase() {
     let built = SparseIndex::build([(2, v.clone()), (7, v)]).unwrap();
     assert_eq!((built.len(), built.end(), built.postings()), (2, 8, 2));
 }
+
+#[test]
+fn overflowing_products_leave_no_trace() {
+    // A product that overflows to inf at a point a filter leaves out must add nothing there
+    // (inf · 0 would leave NaN in the reused accumulator and poison later searches).
+    let v = |pairs: &[(u32, f32)]| {
+        let (i, w) = pairs.iter().copied().unzip();
+        SparseVector::new(i, w).unwrap()
+    };
+    let mut index = SparseIndex::new();
+    index.insert(0, v(&[(1, 1e30)])).unwrap();
+    index.insert(1, v(&[(1, 1e30), (2, 1.0)])).unwrap();
+    let mut only_one = BitSet::new(2);
+    only_one.insert(1);
+    let got = |found: Vec<sextant_core::ScoredPoint>| -> Vec<(PointOffset, f32)> {
+        found.iter().map(|p| (p.offset, p.score)).collect()
+    };
+    let huge = v(&[(1, 1e30)]);
+    let filtered = SparseRequest::new(10).filter(&only_one);
+    assert_eq!(got(index.search(&huge, &filtered)), [(1, f32::INFINITY)]);
+    let plain = v(&[(1, 1.0)]);
+    assert_eq!(
+        got(index.search(&plain, &SparseRequest::new(10))),
+        [(0, 1e30), (1, 1e30)]
+    );
+}
