@@ -296,8 +296,9 @@ impl SparseIndex {
     }
 
     /// Approximate heap bytes: postings held in RAM (offset and weight, 8 bytes each), block
-    /// maxima and each list's largest weights, the vectors held in RAM (8 bytes per term), the term map and the deleted set;
-    /// a saved file read in place counts only what was copied from it (its live-point bits).
+    /// maxima, each list's largest weights and window starts, the vectors held in RAM (8 bytes
+    /// per term), the term map and the deleted set; a saved file read in place counts only
+    /// what was copied from it (its live-point bits).
     pub fn bytes(&self) -> usize {
         let lists: usize = self
             .lists

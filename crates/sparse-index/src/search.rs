@@ -14,8 +14,9 @@
 //! `k` largest live, passing postings belongs to a point scoring at least its query weight
 //! times that posting's weight, so the largest such k-th product over the terms is at most the
 //! k-th score. Lists remember their [`TOPS`] largest weights for it. On bm25-pypi-10k short
-//! queries this floor is a median 0.86 of the k-th score (0.83 at 120k), and it makes three
-//! quarters of the postings non-essential from the first window on.
+//! queries this floor is a median 0.86 of the k-th score (0.83 at 120k), and it makes about
+//! three quarters of their postings non-essential from the first window on (numpy, over the
+//! datasets: 250 of 892 postings a query essential at 10k, 1,866 of 8,120 at 120k).
 //!
 //! Exactness: a point's score is always its vector's dot product with the (IDF-weighted) query
 //! summed in increasing term order, as `SparseVector::dot` computes it (the accumulator adds
