@@ -203,11 +203,11 @@ impl TermList {
             let at = offsets.len();
             offsets.push(offset);
             weights.push(weight);
-            // The guides only when the list reaches `BLOCK` postings or a new window, and
-            // every `TOPS_BATCH` postings.
+            // The guides only when the list reaches `BLOCK` postings or a new window (below
+            // `BLOCK`, `index_windows` returns at once), and every `TOPS_BATCH` postings.
             let crossed = at.checked_sub(1).map(|p| offsets[p] as usize / WINDOW)
                 != Some(offset as usize / WINDOW);
-            if at + 1 >= BLOCK && (at + 1 == BLOCK || crossed) {
+            if crossed || at + 1 == BLOCK {
                 index_windows(&mut self.guides.windows, offsets);
             }
             self.pending_max = self.pending_max.max(weight);

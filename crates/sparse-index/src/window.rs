@@ -40,9 +40,8 @@ pub(crate) const WINDOW: usize = 16384;
 /// 38.3k / 7.53k.
 const WALK_RATIO: usize = 12;
 
-/// Postings walked in a window up to which
-/// its touched points are listed; above it so many of a word's bits are set that a loop over
-/// them predicts well, and the list would only add a store per posting. bm25-pypi-120k / 10k
+/// Postings walked in a window up to which its touched points are listed; above it so many
+/// of a word's bits are set that a loop over them predicts well, and the list would only add a store per posting. bm25-pypi-120k / 10k
 /// short queries, QPS with the limit at 0 (never listed), 512, 1,024, 1,536, 2,048, 4,096,
 /// ∞: 33.1k / 190k, 35.8k / 199k, 36.9k / 199k, 37.0k / 202k, 36.6k / 198k, 34.8k / 181k,
 /// 32.5k / 177k.
@@ -287,12 +286,12 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
         let walked = if whole { essential + unread } else { essential };
         // Under a mask too: bm25-pypi-120k filters passing 53 / 11 / 1%, QPS listed 32.2k /
         // 29.1k–35.5k / 33.6k–34.5k against unlisted 26.8k–28.2k / 34.8k–35.9k / 35.6k–38.2k.
-        touched.listed = walked <= LISTED_MAX;
+        let listed = walked <= LISTED_MAX;
+        touched.listed = listed;
         if masked {
             allowed(allow, start, &index.deleted, filter_bits);
         }
         let chosen = |t: usize| rank[t] >= walked_from;
-        let listed = touched.listed;
         let into = (&mut *sums, &mut touched, &*allow, start);
         stats.postings += match (listed, masked) {
             (true, false) => lists.walk::<true, false>(terms, chosen, into),
