@@ -1,7 +1,8 @@
 //! The window loop of the exact search: the offsets are taken 16,384 at a time, the query's
 //! lists walked over each window into a dense accumulator (a touched bit per offset and, in
-//! windows with few postings, a list of the points touched), and the touched points that can
-//! still enter the top-k scored.
+//! windows with few postings, a list of the points touched; in windows with many, once the
+//! k-th score is above 0, neither: the sums are scanned for those reaching it), and the
+//! touched points that can still enter the top-k scored.
 //!
 //! Per window, each list's postings there and the largest of its blocks' bounds are found
 //! first; a window whose bounds sum below the k-th score is skipped unread. The essential
@@ -40,12 +41,21 @@ pub(crate) const WINDOW: usize = 16384;
 /// 38.3k / 7.53k.
 const WALK_RATIO: usize = 12;
 
-/// Postings walked in a window up to which its touched points are listed; above it so many
-/// of a word's bits are set that a loop over them predicts well, and the list would only add a store per posting. bm25-pypi-120k / 10k
-/// short queries, QPS with the limit at 0 (never listed), 512, 1,024, 1,536, 2,048, 4,096,
-/// ∞: 33.1k / 190k, 35.8k / 199k, 36.9k / 199k, 37.0k / 202k, 36.6k / 198k, 34.8k / 181k,
-/// 32.5k / 177k.
+/// Postings walked in a window up to which its touched points are listed; above it (where
+/// the sums are not scanned, see `SCAN_MIN`) so many of a word's bits are set that a loop
+/// over them predicts well, and the list would only add a store per posting.
+/// bm25-pypi-120k / 10k short queries, QPS with the limit at 0 (never listed), 512, 1,024,
+/// 1,536, 2,048, 4,096, ∞: 33.1k / 190k, 35.8k / 199k, 36.9k / 199k, 37.0k / 202k, 36.6k /
+/// 198k, 34.8k / 181k, 32.5k / 177k.
 const LISTED_MAX: usize = 2048;
+
+/// Postings walked in a window above which the walk marks no point and its sums are scanned
+/// instead, once the k-th score is above 0 (`scan_take`: 1,024 groups of sixteen sums
+/// compared with the cut; the candidates come out in offset order, unsorted). Alternated
+/// with marking every window (three passes of each, minutes apart): bm25-pypi-120k long
+/// queries 7.7k–8.6k → 9.3k–9.8k QPS, short 43.8k–44.3k → 46.6k–48.4k; bm25-pypi-10k
+/// short 238k–240k → 250k–254k. At 1,024 long queries ran 8.6k–9.5k, at 512 8.0k–8.5k.
+const SCAN_MIN: usize = 2048;
 
 /// A window's sums and its touched bits, as fixed-size arrays: a position masked with
 /// `WINDOW - 1` indexes them without a bounds check in the walk's loop.
@@ -96,8 +106,11 @@ impl Accumulator {
 /// the list of them.
 struct Touched<'a> {
     bits: &'a mut Marks,
-    /// Whether this window's walk lists its points (else only marks them).
+    /// Whether this window's walk lists its points (else only marks them, or neither).
     listed: bool,
+    /// Whether this window's walk neither marks nor lists: its sums are scanned instead
+    /// (see `scan_take`).
+    scanned: bool,
     list: &'a mut [u32],
     len: usize,
 }
@@ -241,6 +254,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
     let mut touched = Touched {
         bits,
         listed: false,
+        scanned: false,
         list: &mut acc.touched[..],
         len: 0,
     };
@@ -286,18 +300,27 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
         let walked = if whole { essential + unread } else { essential };
         // Under a mask too: bm25-pypi-120k filters passing 53 / 11 / 1%, QPS listed 32.2k /
         // 29.1k–35.5k / 33.6k–34.5k against unlisted 26.8k–28.2k / 34.8k–35.9k / 35.6k–38.2k.
-        let listed = walked <= LISTED_MAX;
+        // Only a point reaching the cut (then above 0: see `scan_take`) is taken, so a window
+        // with many postings scans its sums instead of marking each posting's point.
+        let scanned = walked > SCAN_MIN
+            && walk
+                .threshold(best)
+                .is_some_and(|theta| theta - slack > 0.0);
+        let listed = !scanned && walked <= LISTED_MAX;
         touched.listed = listed;
+        touched.scanned = scanned;
         if masked {
             allowed(allow, start, &index.deleted, filter_bits);
         }
         let chosen = |t: usize| rank[t] >= walked_from;
         let into = (&mut *sums, &mut touched, &*allow, start);
-        stats.postings += match (listed, masked) {
-            (true, false) => lists.walk::<true, false>(terms, chosen, into),
-            (false, false) => lists.walk::<false, false>(terms, chosen, into),
-            (true, true) => lists.walk::<true, true>(terms, chosen, into),
-            (false, true) => lists.walk::<false, true>(terms, chosen, into),
+        stats.postings += match (listed, scanned, masked) {
+            (true, _, false) => lists.walk::<true, true, false>(terms, chosen, into),
+            (false, false, false) => lists.walk::<false, true, false>(terms, chosen, into),
+            (false, true, false) => lists.walk::<false, false, false>(terms, chosen, into),
+            (true, _, true) => lists.walk::<true, true, true>(terms, chosen, into),
+            (false, false, true) => lists.walk::<false, true, true>(terms, chosen, into),
+            (false, true, true) => lists.walk::<false, false, true>(terms, chosen, into),
         };
         if walked_from == 0 {
             whole_sums(walk, &mut touched, sums, start, per_point, best, stats);
@@ -306,13 +329,23 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
                 .threshold(best)
                 .map_or(f32::NEG_INFINITY, |t| t - rest - slack);
             // The points whose partial sums reach `cut`, in offset order (probes move forward):
-            // the list is a few increasing runs, which the stable sort merges.
+            // a scan yields them so; a list is a few increasing runs, which the stable sort
+            // merges.
             candidates.clear();
-            touched.take(sums, |at, partial| {
-                if partial >= cut {
-                    candidates.push((at, partial));
-                }
-            });
+            if touched.scanned {
+                scan_take(sums, cut, |at, partial| {
+                    if partial >= cut {
+                        candidates.push((at, partial));
+                    }
+                    cut
+                });
+            } else {
+                touched.take(sums, |at, partial| {
+                    if partial >= cut {
+                        candidates.push((at, partial));
+                    }
+                });
+            }
             if touched.listed {
                 candidates.sort_by_key(|c| c.0);
             }
@@ -356,10 +389,10 @@ impl Lists<'_> {
     }
 
     /// Adds the window's postings of the lists `chosen` picks, in term order, into `sums`
-    /// (marking and, with `LIST`, listing each point touched first; with `MASK`, only the
-    /// points `allow` has: the others get +0, unmarked, so no pass clears them after);
-    /// returns the postings read.
-    fn walk<const LIST: bool, const MASK: bool>(
+    /// (with `MARK`, marking and, with `LIST` too, listing each point touched first; with
+    /// `MASK`, only the points `allow` has: the others get +0, unmarked, so no pass clears
+    /// them after); returns the postings read.
+    fn walk<const LIST: bool, const MARK: bool, const MASK: bool>(
         &mut self,
         terms: &[(f32, f32, ListRef<'_>)],
         chosen: impl Fn(usize) -> bool,
@@ -395,6 +428,9 @@ impl Lists<'_> {
                 let (i, bit) = (at / 64, 1u64 << (at % 64));
                 let ok = if MASK { allow[i] & bit } else { bit };
                 sums[at] += v;
+                if !MARK {
+                    return;
+                }
                 let word = &mut bits[i];
                 if LIST {
                     // Written always, counted only on a first touch: no branch per posting.
@@ -432,6 +468,27 @@ impl Lists<'_> {
     }
 }
 
+/// Takes every sum of a window walked without marks (the accumulator back to zero) and calls
+/// `keep(position, sum)` in offset order for each sum not below `cut`; `keep` returns the cut
+/// from then on. Sixteen sums are compared at a time, and most groups hold none that reaches
+/// the cut. Exact only when `cut` stays above 0: a touched point whose sum is 0 is not told
+/// apart from an untouched one, and neither can enter.
+fn scan_take(sums: &mut Sums, mut cut: f32, mut keep: impl FnMut(u32, f32) -> f32) {
+    let (groups, _) = sums.as_chunks_mut::<16>();
+    for (g, group) in groups.iter_mut().enumerate() {
+        // A NaN sum is taken, as `Touched::take`'s callers take it.
+        let reaches = |v: f32, cut: f32| v >= cut || v.is_nan();
+        if group.iter().fold(false, |any, &v| any | reaches(v, cut)) {
+            for (j, &v) in group.iter().enumerate() {
+                if reaches(v, cut) {
+                    cut = keep((g * 16 + j) as u32, v);
+                }
+            }
+        }
+        *group = [0.0; 16];
+    }
+}
+
 /// The points of the window at `start` that may be scored: not deleted, and passing a
 /// bit-set filter.
 fn allowed(allow: &mut Marks, start: usize, deleted: &BitSet, filter: Option<&BitSet>) {
@@ -460,6 +517,19 @@ fn whole_sums<F: PointFilter + ?Sized>(
             .map_or(f32::NEG_INFINITY, |t| t - walk.slack)
     };
     let mut cut = floor(best);
+    if touched.scanned {
+        scan_take(sums, cut, |at, sum| {
+            let o = (start + at as usize) as PointOffset;
+            if per_point.is_some_and(|f| !f.allows(o)) {
+                return cut;
+            }
+            stats.scored += 1;
+            best.push(o, sum);
+            cut = floor(best);
+            cut
+        });
+        return;
+    }
     touched.take(sums, |at, sum| {
         if sum < cut {
             return;

@@ -1,6 +1,7 @@
 //! Exact top-10 on the bundled `bm25-pypi-10k` (10,000 BM25 documents, 1,000 queries of 2–6
 //! terms): recall 1.0 against the dataset's ground truth, ties counted (its scores are f64 sums
-//! of the same f32 weights, ours f32 sums), with and without deleting and re-inserting points.
+//! of the same f32 weights, ours f32 sums), with and without deleting and re-inserting points;
+//! and documents as long queries against scoring every document.
 
 use std::path::Path;
 
@@ -40,6 +41,25 @@ fn exact_top_10_on_bm25_pypi_10k() {
     };
     let plain = recall(&index, &|o| o);
     assert_eq!(plain, 1.0, "exact search must find the true top-10");
+    // Long queries (documents, ~12 terms: windows walk thousands of postings): the same
+    // points and scores as scoring every document.
+    let docs: Vec<SparseVector> = (0..base.n_rows()).map(|r| row(&base, r)).collect();
+    for q in (0..docs.len()).step_by(50) {
+        let query = &docs[q];
+        let mut all: Vec<(PointOffset, f32)> = docs
+            .iter()
+            .enumerate()
+            .filter_map(|(o, d)| Some((o as PointOffset, query.dot_if_shared(d)?)))
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(k);
+        let found: Vec<(PointOffset, f32)> = index
+            .search(query, &SparseRequest::new(k))
+            .iter()
+            .map(|p| (p.offset, p.score))
+            .collect();
+        assert_eq!(found, all, "document {q} as the query");
+    }
     // Every third document deleted and inserted again at a new offset (an update).
     let n = base.n_rows() as PointOffset;
     for r in (0..n).step_by(3) {

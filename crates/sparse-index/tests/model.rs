@@ -277,6 +277,62 @@ proptest! {
     }
 }
 
+/// Lists long enough that a window walks thousands of postings (its sums then scanned, no
+/// point marked): 12,000 skewed documents of up to 16 terms over two windows, weights all
+/// positive or of both signs, in RAM, after deletes, and saved and opened.
+#[test]
+fn long_lists_scan_their_windows() {
+    for seed in [3u64, 8] {
+        let mut r = Rng(seed);
+        let doc_weights: Vec<f32> = (0..40)
+            .map(|_| match seed % 2 {
+                1 => (1 + r.below(1000)) as f32 / 97.0,
+                _ => (r.below(1000) as f32 - 200.0) / 97.0,
+            })
+            .collect();
+        let (mut docs, mut points) = (Vec::new(), Vec::new());
+        for _ in 0..12_000 {
+            let offset = docs.len() + r.below(2);
+            let v = vector(&mut r, 70, 16, &doc_weights, true);
+            points.push((offset as PointOffset, v.clone()));
+            docs.resize(offset, None);
+            docs.push(Some(v));
+        }
+        let mut index = SparseIndex::build(points).unwrap();
+        let (df, t) = (0..5u32)
+            .map(|t| (index.document_frequency(t), t))
+            .max()
+            .unwrap();
+        assert!(df > 4 * 2048, "seed {seed}: the longest list holds {df}");
+        // No k-th score above 0 (every score negative; or k past the lists' largest weights,
+        // so no floor before the first window): sums of 0 are then points that may enter,
+        // and the windows must mark what they touch.
+        for (pairs, k) in [(vec![(t, -1.0)], 10), (vec![(t, 1.0), (t + 1, 0.5)], 40)] {
+            let (i, w) = pairs.into_iter().unzip();
+            let query = SparseVector::new(i, w).unwrap();
+            let found: Vec<(PointOffset, f32)> = index
+                .search(&query, &SparseRequest::new(k))
+                .iter()
+                .map(|p| (p.offset, p.score))
+                .collect();
+            let want = brute_force(&docs, &query, false, &|_| true, k);
+            assert_eq!(found, want, "seed {seed}: k {k}");
+        }
+        check(&index, &docs, &mut r, seed, "long lists");
+        for _ in 0..2_000 {
+            let o = r.below(docs.len());
+            index.delete(o as PointOffset);
+            docs[o] = None;
+        }
+        check(&index, &docs, &mut r, seed, "long lists, some deleted");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sparse.idx");
+        index.save(&path, WeightType::U8).unwrap();
+        let opened = SparseIndex::open_mapped(&path).unwrap();
+        check(&opened, &docs, &mut r, seed, "long lists, opened");
+    }
+}
+
 #[test]
 fn approximation_factors_below_one_are_refused() {
     for bad in [0.5, f32::NAN, f32::INFINITY] {
