@@ -333,7 +333,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
             // merges.
             candidates.clear();
             if touched.scanned {
-                scan_take(sums, cut, |at, partial| {
+                scan_take(sums, index.end() - start, cut, |at, partial| {
                     if partial >= cut {
                         candidates.push((at, partial));
                     }
@@ -468,14 +468,15 @@ impl Lists<'_> {
     }
 }
 
-/// Takes every sum of a window walked without marks (the accumulator back to zero) and calls
-/// `keep(position, sum)` in offset order for each sum not below `cut`; `keep` returns the cut
-/// from then on. Sixteen sums are compared at a time, and most groups hold none that reaches
+/// Takes the first `span` sums of a window walked without marks (the accumulator back to
+/// zero) and calls `keep(position, sum)` in offset order for each sum not below `cut`; `keep`
+/// returns the cut from then on. Sixteen sums are compared at a time, and most groups hold none that reaches
 /// the cut. Exact only when `cut` stays above 0: a touched point whose sum is 0 is not told
 /// apart from an untouched one, and neither can enter.
-fn scan_take(sums: &mut Sums, mut cut: f32, mut keep: impl FnMut(u32, f32) -> f32) {
+fn scan_take(sums: &mut Sums, span: usize, mut cut: f32, mut keep: impl FnMut(u32, f32) -> f32) {
     let (groups, _) = sums.as_chunks_mut::<16>();
-    for (g, group) in groups.iter_mut().enumerate() {
+    // Past the index's end (the last window, a small index) no sum was touched.
+    for (g, group) in groups.iter_mut().take(span.div_ceil(16)).enumerate() {
         // A NaN sum is taken, as `Touched::take`'s callers take it.
         let reaches = |v: f32, cut: f32| v >= cut || v.is_nan();
         if group.iter().fold(false, |any, &v| any | reaches(v, cut)) {
@@ -518,7 +519,7 @@ fn whole_sums<F: PointFilter + ?Sized>(
     };
     let mut cut = floor(best);
     if touched.scanned {
-        scan_take(sums, cut, |at, sum| {
+        scan_take(sums, walk.index.end() - start, cut, |at, sum| {
             let o = (start + at as usize) as PointOffset;
             if per_point.is_some_and(|f| !f.allows(o)) {
                 return cut;
