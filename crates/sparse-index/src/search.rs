@@ -164,7 +164,7 @@ fn search_terms<F: PointFilter + ?Sized>(
     }
     // The accumulator is zero between searches (every touched entry is taken back to zero),
     // so a thread reuses its own instead of allocating and clearing 64 KiB per query.
-    crate::window::ACC.with_borrow_mut(|acc| {
+    crate::accumulator::ACC.with_borrow_mut(|acc| {
         acc.ready();
         let walk = Walk {
             index,

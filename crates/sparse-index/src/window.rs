@@ -17,8 +17,9 @@
 //! Exactness: a sum over every list, in term order, is the point's vector's dot product as
 //! `SparseVector::dot` computes it (of exact weights); partial sums are only bounds.
 
-use sextant_core::{BitSet, PointFilter, PointOffset, TopK};
+use sextant_core::{PointFilter, PointOffset, TopK};
 
+use crate::accumulator::{Accumulator, Marks, Record, Sums, Touched, allowed, scan_take};
 use crate::index::SparseIndex;
 use crate::packed::Cursor;
 use crate::postings::{BLOCK, ListRef};
@@ -56,91 +57,6 @@ const LISTED_MAX: usize = 2048;
 /// queries 7.7k–8.6k → 9.3k–9.8k QPS, short 43.8k–44.3k → 46.6k–48.4k; bm25-pypi-10k
 /// short 238k–240k → 250k–254k. At 1,024 long queries ran 8.6k–9.5k, at 512 8.0k–8.5k.
 const SCAN_MIN: usize = 2048;
-
-/// A window's sums and its touched bits, as fixed-size arrays: a position masked with
-/// `WINDOW - 1` indexes them without a bounds check in the walk's loop.
-type Sums = [f32; WINDOW];
-type Marks = [u64; WINDOW / 64];
-
-thread_local! {
-    /// Each thread's accumulator: zero between searches (every touched entry is taken back
-    /// to zero), so it is reused instead of allocating and clearing 66 KiB per query.
-    pub(crate) static ACC: std::cell::RefCell<Accumulator> = const {
-        std::cell::RefCell::new(Accumulator {
-            sums: Vec::new(),
-            bits: Vec::new(),
-            allow: Vec::new(),
-            touched: Vec::new(),
-        })
-    };
-}
-
-/// A window's sums, one per offset, and the positions touched in the window, each listed
-/// once, in the order first touched (one increasing run per list walked).
-///
-/// Why the list: a window touches ~3% of its slots (bm25-pypi-120k short queries: ~490 of
-/// 16,384), so most of its 256 mark words hold one to four marks, and a loop over each
-/// word's set bits mispredicts its exit on nearly every word (those loops held 39% of
-/// the bench's profile). Reading the listed positions instead is one predictable loop.
-pub(crate) struct Accumulator {
-    sums: Vec<f32>,
-    /// A touched bit per offset of the window.
-    bits: Vec<u64>,
-    /// Under deletes or a bit-set filter: a bit per offset of the window that may be scored.
-    allow: Vec<u64>,
-    /// `WINDOW + 1` long: a walk writes the next entry before knowing whether it counts.
-    touched: Vec<u32>,
-}
-
-impl Accumulator {
-    /// Sized for a window (zero, as every search leaves it).
-    pub fn ready(&mut self) {
-        self.sums.resize(WINDOW, 0.0);
-        self.bits.resize(WINDOW / 64, 0);
-        self.allow.resize(WINDOW / 64, 0);
-        self.touched.resize(WINDOW + 1, 0);
-    }
-}
-
-/// The touched positions of a window: marks (a bit per offset) and, when few are expected,
-/// the list of them.
-struct Touched<'a> {
-    bits: &'a mut Marks,
-    /// Whether this window's walk lists its points (else only marks them, or neither).
-    listed: bool,
-    /// Whether this window's walk neither marks nor lists: its sums are scanned instead
-    /// (see `scan_take`).
-    scanned: bool,
-    list: &'a mut [u32],
-    len: usize,
-}
-
-impl Touched<'_> {
-    /// Takes every touched point's sum (the accumulator back to zero, the marks cleared) and
-    /// calls `f(position, sum)` for each: in list order when listed, else in offset order
-    /// (under a mask, only allowed points were marked).
-    #[inline]
-    fn take(&mut self, sums: &mut Sums, mut f: impl FnMut(u32, f32)) {
-        if self.listed {
-            for &at in &self.list[..self.len] {
-                let at = at as usize & (WINDOW - 1);
-                self.bits[at / 64] = 0;
-                f(at as u32, std::mem::take(&mut sums[at]));
-            }
-            self.len = 0;
-            return;
-        }
-        // Unlisted: only the marked sums are nonzero (a masked walk added +0 to the others).
-        for (i, word) in self.bits.iter_mut().enumerate() {
-            let mut w = std::mem::take(word);
-            while w != 0 {
-                let at = (i * 64 + w.trailing_zeros() as usize) & (WINDOW - 1);
-                w &= w - 1;
-                f(at as u32, std::mem::take(&mut sums[at]));
-            }
-        }
-    }
-}
 
 /// The k best points by the lists' sums and, when some list holds coded weights, every point
 /// kept on the way (with its decoded sum), to be rescored.
@@ -253,8 +169,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
     };
     let mut touched = Touched {
         bits,
-        listed: false,
-        scanned: false,
+        record: Record::Marked,
         list: &mut acc.touched[..],
         len: 0,
     };
@@ -306,21 +221,25 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
             && walk
                 .threshold(best)
                 .is_some_and(|theta| theta - slack > 0.0);
-        let listed = !scanned && walked <= LISTED_MAX;
-        touched.listed = listed;
-        touched.scanned = scanned;
+        let record = match scanned {
+            true => Record::Scanned,
+            false if walked <= LISTED_MAX => Record::Listed,
+            false => Record::Marked,
+        };
+        touched.record = record;
         if masked {
             allowed(allow, start, &index.deleted, filter_bits);
         }
         let chosen = |t: usize| rank[t] >= walked_from;
         let into = (&mut *sums, &mut touched, &*allow, start);
-        stats.postings += match (listed, scanned, masked) {
-            (true, _, false) => lists.walk::<true, true, false>(terms, chosen, into),
-            (false, false, false) => lists.walk::<false, true, false>(terms, chosen, into),
-            (false, true, false) => lists.walk::<false, false, false>(terms, chosen, into),
-            (true, _, true) => lists.walk::<true, true, true>(terms, chosen, into),
-            (false, false, true) => lists.walk::<false, true, true>(terms, chosen, into),
-            (false, true, true) => lists.walk::<false, false, true>(terms, chosen, into),
+        // walk::<LIST, MARK, MASK>
+        stats.postings += match (record, masked) {
+            (Record::Listed, false) => lists.walk::<true, true, false>(terms, chosen, into),
+            (Record::Marked, false) => lists.walk::<false, true, false>(terms, chosen, into),
+            (Record::Scanned, false) => lists.walk::<false, false, false>(terms, chosen, into),
+            (Record::Listed, true) => lists.walk::<true, true, true>(terms, chosen, into),
+            (Record::Marked, true) => lists.walk::<false, true, true>(terms, chosen, into),
+            (Record::Scanned, true) => lists.walk::<false, false, true>(terms, chosen, into),
         };
         if walked_from == 0 {
             whole_sums(walk, &mut touched, sums, start, per_point, best, stats);
@@ -332,7 +251,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
             // a scan yields them so; a list is a few increasing runs, which the stable sort
             // merges.
             candidates.clear();
-            if touched.scanned {
+            if touched.record == Record::Scanned {
                 scan_take(sums, index.end() - start, cut, |at, partial| {
                     if partial >= cut {
                         candidates.push((at, partial));
@@ -346,7 +265,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
                     }
                 });
             }
-            if touched.listed {
+            if touched.record == Record::Listed {
                 candidates.sort_by_key(|c| c.0);
             }
             let found = (&candidates[..], rest, essential_from);
@@ -468,40 +387,6 @@ impl Lists<'_> {
     }
 }
 
-/// Takes the first `span` sums of a window walked without marks (the accumulator back to
-/// zero) and calls `keep(position, sum)` in offset order for each sum not below `cut`; `keep`
-/// returns the cut from then on. Sixteen sums are compared at a time, and most groups hold none that reaches
-/// the cut. Exact only when `cut` stays above 0: a touched point whose sum is 0 is not told
-/// apart from an untouched one, and neither can enter.
-fn scan_take(sums: &mut Sums, span: usize, mut cut: f32, mut keep: impl FnMut(u32, f32) -> f32) {
-    let (groups, _) = sums.as_chunks_mut::<16>();
-    // Past the index's end (the last window, a small index) no sum was touched.
-    for (g, group) in groups.iter_mut().take(span.div_ceil(16)).enumerate() {
-        // A NaN sum is taken, as `Touched::take`'s callers take it.
-        let reaches = |v: f32, cut: f32| v >= cut || v.is_nan();
-        if group.iter().fold(false, |any, &v| any | reaches(v, cut)) {
-            for (j, &v) in group.iter().enumerate() {
-                if reaches(v, cut) {
-                    cut = keep((g * 16 + j) as u32, v);
-                }
-            }
-        }
-        *group = [0.0; 16];
-    }
-}
-
-/// The points of the window at `start` that may be scored: not deleted, and passing a
-/// bit-set filter.
-fn allowed(allow: &mut Marks, start: usize, deleted: &BitSet, filter: Option<&BitSet>) {
-    let words = start / 64;
-    let deleted = deleted.as_words().get(words..).unwrap_or_default();
-    let passing = filter.map(|f| f.as_words().get(words..).unwrap_or_default());
-    for (i, a) in allow.iter_mut().enumerate() {
-        let live = !deleted.get(i).copied().unwrap_or(0);
-        *a = live & passing.map_or(u64::MAX, |p| p.get(i).copied().unwrap_or(0));
-    }
-}
-
 /// The touched points of a window whose sums are whole (every list walked, in term order:
 /// each sum is the point's score, of exact weights): each one that can enter is pushed.
 fn whole_sums<F: PointFilter + ?Sized>(
@@ -518,7 +403,7 @@ fn whole_sums<F: PointFilter + ?Sized>(
             .map_or(f32::NEG_INFINITY, |t| t - walk.slack)
     };
     let mut cut = floor(best);
-    if touched.scanned {
+    if touched.record == Record::Scanned {
         scan_take(sums, walk.index.end() - start, cut, |at, sum| {
             let o = (start + at as usize) as PointOffset;
             if per_point.is_some_and(|f| !f.allows(o)) {
