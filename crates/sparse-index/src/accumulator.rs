@@ -76,44 +76,61 @@ pub(crate) struct Touched<'a> {
 
 impl Touched<'_> {
     /// Takes every touched point's sum (the accumulator back to zero, the marks cleared) and
-    /// calls `f(position, sum)` for each: in list order when listed, else in offset order
-    /// (under a mask, only allowed points were marked). Not for scanned windows.
+    /// calls `keep(position, sum)` for each sum reaching `cut` (at least it, or NaN); `keep`
+    /// returns the cut from then on. In list order when listed, else in offset order (under
+    /// a mask, only allowed points were marked; a scan reads the first `span` sums and is
+    /// exact only while the cut stays above 0, see [`scan_take`]).
     #[inline]
-    pub fn take(&mut self, sums: &mut Sums, mut f: impl FnMut(u32, f32)) {
-        if self.record == Record::Listed {
-            for &at in &self.list[..self.len] {
-                let at = at as usize & (WINDOW - 1);
-                self.bits[at / 64] = 0;
-                f(at as u32, std::mem::take(&mut sums[at]));
+    pub fn take(
+        &mut self,
+        sums: &mut Sums,
+        span: usize,
+        mut cut: f32,
+        mut keep: impl FnMut(u32, f32) -> f32,
+    ) {
+        match self.record {
+            Record::Scanned => scan_take(sums, span, cut, keep),
+            Record::Listed => {
+                for &at in &self.list[..self.len] {
+                    let at = at as usize & (WINDOW - 1);
+                    self.bits[at / 64] = 0;
+                    let sum = std::mem::take(&mut sums[at]);
+                    if reaches(sum, cut) {
+                        cut = keep(at as u32, sum);
+                    }
+                }
+                self.len = 0;
             }
-            self.len = 0;
-            return;
-        }
-        // Unlisted: only the marked sums are nonzero (a masked walk added +0 to the others).
-        for (i, word) in self.bits.iter_mut().enumerate() {
-            let mut w = std::mem::take(word);
-            while w != 0 {
-                let at = (i * 64 + w.trailing_zeros() as usize) & (WINDOW - 1);
-                w &= w - 1;
-                f(at as u32, std::mem::take(&mut sums[at]));
+            // Only the marked sums are nonzero (a masked walk added +0 to the others).
+            Record::Marked => {
+                for (i, word) in self.bits.iter_mut().enumerate() {
+                    let mut w = std::mem::take(word);
+                    while w != 0 {
+                        let at = (i * 64 + w.trailing_zeros() as usize) & (WINDOW - 1);
+                        w &= w - 1;
+                        let sum = std::mem::take(&mut sums[at]);
+                        if reaches(sum, cut) {
+                            cut = keep(at as u32, sum);
+                        }
+                    }
+                }
             }
         }
     }
 }
 
+/// Whether a sum reaches the cut: at least it, or NaN (a NaN sum is taken, not dropped).
+#[inline]
+fn reaches(sum: f32, cut: f32) -> bool {
+    sum >= cut || sum.is_nan()
+}
+
 /// Takes the first `span` sums of a window walked without marks (the accumulator back to
-/// zero) and calls `keep(position, sum)` in offset order for each sum not below `cut`; `keep`
+/// zero) and calls `keep(position, sum)` in offset order for each sum reaching `cut`; `keep`
 /// returns the cut from then on. Sixteen sums are compared at a time, and most groups hold
 /// none that reaches the cut. Exact only when `cut` stays above 0: a touched point whose sum
 /// is 0 is not told apart from an untouched one, and neither can enter.
-pub(crate) fn scan_take(
-    sums: &mut Sums,
-    span: usize,
-    mut cut: f32,
-    mut keep: impl FnMut(u32, f32) -> f32,
-) {
-    // A NaN sum is taken, as `Touched::take`'s callers take it.
-    let reaches = |v: f32, cut: f32| v >= cut || v.is_nan();
+fn scan_take(sums: &mut Sums, span: usize, mut cut: f32, mut keep: impl FnMut(u32, f32) -> f32) {
     let (groups, _) = sums.as_chunks_mut::<16>();
     // Past the index's end (the last window, a small index) no sum was touched.
     for (g, group) in groups.iter_mut().take(span.div_ceil(16)).enumerate() {
@@ -187,7 +204,10 @@ mod tests {
                 len: 2,
             };
             let mut seen = Vec::new();
-            touched.take(&mut s, |at, v| seen.push((at, v)));
+            touched.take(&mut s, WINDOW, f32::NEG_INFINITY, |at, v| {
+                seen.push((at, v));
+                f32::NEG_INFINITY
+            });
             let want: &[(u32, f32)] = match record {
                 Record::Listed => &[(70, 1.0), (3, 2.0)],
                 _ => &[(3, 2.0), (70, 1.0)],

@@ -19,7 +19,7 @@
 
 use sextant_core::{PointFilter, PointOffset, TopK};
 
-use crate::accumulator::{Accumulator, Marks, Record, Sums, Touched, allowed, scan_take};
+use crate::accumulator::{Accumulator, Marks, Record, Sums, Touched, allowed};
 use crate::index::SparseIndex;
 use crate::packed::Cursor;
 use crate::postings::{BLOCK, ListRef};
@@ -251,20 +251,13 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
             // a scan yields them so; a list is a few increasing runs, which the stable sort
             // merges.
             candidates.clear();
-            if touched.record == Record::Scanned {
-                scan_take(sums, index.end() - start, cut, |at, partial| {
-                    if partial >= cut {
-                        candidates.push((at, partial));
-                    }
-                    cut
-                });
-            } else {
-                touched.take(sums, |at, partial| {
-                    if partial >= cut {
-                        candidates.push((at, partial));
-                    }
-                });
-            }
+            touched.take(sums, index.end() - start, cut, |at, partial| {
+                // A NaN partial sum is no candidate.
+                if partial >= cut {
+                    candidates.push((at, partial));
+                }
+                cut
+            });
             if touched.record == Record::Listed {
                 candidates.sort_by_key(|c| c.0);
             }
@@ -344,12 +337,12 @@ impl Lists<'_> {
                 }
             };
             let mut add = |at: usize, v: f32| {
-                let (i, bit) = (at / 64, 1u64 << (at % 64));
-                let ok = if MASK { allow[i] & bit } else { bit };
                 sums[at] += v;
                 if !MARK {
                     return;
                 }
+                let (i, bit) = (at / 64, 1u64 << (at % 64));
+                let ok = if MASK { allow[i] & bit } else { bit };
                 let word = &mut bits[i];
                 if LIST {
                     // Written always, counted only on a first touch: no branch per posting.
@@ -402,31 +395,15 @@ fn whole_sums<F: PointFilter + ?Sized>(
         walk.threshold(best)
             .map_or(f32::NEG_INFINITY, |t| t - walk.slack)
     };
-    let mut cut = floor(best);
-    if touched.record == Record::Scanned {
-        scan_take(sums, walk.index.end() - start, cut, |at, sum| {
-            let o = (start + at as usize) as PointOffset;
-            if per_point.is_some_and(|f| !f.allows(o)) {
-                return cut;
-            }
-            stats.scored += 1;
-            best.push(o, sum);
-            cut = floor(best);
-            cut
-        });
-        return;
-    }
-    touched.take(sums, |at, sum| {
-        if sum < cut {
-            return;
-        }
+    let cut = floor(best);
+    touched.take(sums, walk.index.end() - start, cut, |at, sum| {
         let o = (start + at as usize) as PointOffset;
         if per_point.is_some_and(|f| !f.allows(o)) {
-            return;
+            return floor(best);
         }
         stats.scored += 1;
         best.push(o, sum);
-        cut = floor(best);
+        floor(best)
     });
 }
 
