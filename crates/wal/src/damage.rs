@@ -84,13 +84,16 @@ fn intact_records_after(b: &[u8], pos: usize, seed: u32, index: u64, data_end: u
 }
 
 /// Records that follow one another from `from` by their length fields, each carrying the
-/// next index in turn from `index` (a damaged header or a seal ends the count).
+/// next index in turn from `index` (a seal, or a header with neither its index nor a length,
+/// ends the count). A header whose index reads zero but whose length does not is a record
+/// whose first bytes were zeroed with the end of the one before it (one tear or scatter
+/// across both): it counts, and the count goes on by its length if that is still right.
 fn records_by_length(b: &[u8], from: usize, data_end: usize, index: u64) -> u64 {
     let (mut q, mut n) = (from, 0);
     while q < data_end {
         match (crate::scan::u64_at(b, q), u32_at(b, q + 12)) {
-            (Some(i), Some(len)) if i == index + n && len != SEAL_LEN => {
-                q += ENTRY_HEADER_LEN + len as usize;
+            (Some(i), Some(len)) if (i == index + n || (i == 0 && len > 0)) && len != SEAL_LEN => {
+                q = q.saturating_add(ENTRY_HEADER_LEN + len as usize);
                 n += 1;
             }
             _ => break,
@@ -194,6 +197,24 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn one_tear_across_the_last_two_records_drops_both() {
+        // Entry 0 ends 4 bytes into the second sector; 16 zeroed bytes there take its last 4
+        // bytes and the index and lag of entry 1, the last record.
+        let (first, last) = (vec![7u8; 432], body(1));
+        let mut seg = segment(0, &[(&first, 0), (&last, 0)], 8192);
+        assert_eq!(HEADER_LEN + ENTRY_HEADER_LEN + first.len(), SECTOR + 4);
+        seg[SECTOR..SECTOR + 16].fill(0);
+        let s = scan_segment(&seg).unwrap();
+        assert_eq!(s.entries.len(), 0);
+        match s.end {
+            End::Torn {
+                dropped_entries, ..
+            } => assert_eq!(dropped_entries, 2),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
