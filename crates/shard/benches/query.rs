@@ -1,9 +1,11 @@
 //! Criterion bench `query`: one query at a time through `Shard::query` on the bundled
 //! `minilm-pypi-20k` (20,000 MiniLM vectors, cosine, 384 dimensions), optimized into a graph
 //! searched on sq4d codes (rescored, 2x oversampling): unfiltered at ef 32, under a filter
-//! passing 1% (scanned), by a point's id, and a best-score recommendation (an exact scan of
-//! every point against two examples). The graph query's time beside `sextant-hnsw`'s own
-//! bench shows what the shard adds per query.
+//! passing 1% (scanned), by a point's id, a best-score recommendation (an exact scan of
+//! every point against two examples), and, with the bundled `bm25-pypi-10k` vectors on the
+//! first 10,000 points, an exact sparse top-10 and a hybrid query (RRF of a dense and a
+//! sparse prefetch of 20 points each, as `sextant-bench shard`). The graph query's time
+//! beside `sextant-hnsw`'s own bench shows what the shard adds per query.
 //!
 //! Run: `cargo bench -p sextant-shard --bench query`.
 
@@ -16,17 +18,30 @@ use std::path::Path;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use sextant_core::{Distance, PointId};
-use sextant_datasets::VecsFile;
+use sextant_datasets::{SparseMatrix, VecsFile};
 use sextant_payload_index::{FieldType, Filter};
 use sextant_shard::{
-    Point, Query, QueryRequest, Recommend, RecommendStrategy, Shard, ShardConfig, UpdateOp,
-    VectorInput, VectorParams,
+    Fusion, Point, Prefetch, Query, QueryRequest, Recommend, RecommendStrategy, Shard, ShardConfig,
+    SparseVectorParams, UpdateOp, Vector, VectorInput, VectorParams,
 };
 
 fn data(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../datasets/minilm-pypi-20k")
         .join(name)
+}
+
+fn bm25(name: &str) -> SparseMatrix {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/bm25-pypi-10k");
+    SparseMatrix::read(path.join(name)).expect("bundled dataset")
+}
+
+fn sparse_row(m: &SparseMatrix, r: usize) -> Vector {
+    let (indices, values) = m.row(r);
+    Vector::Sparse {
+        indices: indices.to_vec(),
+        values: values.to_vec(),
+    }
 }
 
 fn query(c: &mut Criterion) {
@@ -36,7 +51,11 @@ fn query(c: &mut Criterion) {
     let codec = "sq4d".parse().expect("a codec name");
     let params = VectorParams::new(base.dim(), Distance::Cosine).with_quantization(codec);
     let mut config = ShardConfig::new([(String::new(), params)]);
+    config
+        .sparse_vectors
+        .insert("bm25".into(), SparseVectorParams::default());
     config.optimizer.threads = 2;
+    let (sparse_base, sparse_queries) = (bm25("base.csr"), bm25("query.csr"));
     let shard = Shard::create(dir.path(), config).expect("create");
     let g = UpdateOp::CreateFieldIndex {
         key: "g".into(),
@@ -48,7 +67,12 @@ fn query(c: &mut Criterion) {
         let points = chunk
             .iter()
             .map(|&i| {
-                Point::new(i, "", base.row(i as usize).to_vec()).with_payload(json!({"g": i % 100}))
+                let p = Point::new(i, "", base.row(i as usize).to_vec())
+                    .with_payload(json!({"g": i % 100}));
+                match (i as usize) < sparse_base.n_rows() {
+                    true => p.with_vector("bm25", sparse_row(&sparse_base, i as usize)),
+                    false => p,
+                }
             })
             .collect();
         shard.update(UpdateOp::upsert(points)).expect("upsert");
@@ -86,12 +110,33 @@ fn query(c: &mut Criterion) {
             }))
         })
         .collect();
+    let sparse: Vec<QueryRequest> = (0..n_q.min(sparse_queries.n_rows()))
+        .map(|i| QueryRequest::new("bm25", sparse_row(&sparse_queries, i), 10))
+        .collect();
+    let hybrid: Vec<QueryRequest> = sparse
+        .iter()
+        .zip(&dense)
+        .map(|(s, d)| {
+            let mut dense_part = Prefetch::new("", d.query.clone().expect("a query"), 20);
+            dense_part.params = d.params;
+            let sparse_part = Prefetch::new("bm25", s.query.clone().expect("a query"), 20);
+            let rrf = Query::Fusion(Fusion::Rrf {
+                k: Some(60),
+                weights: None,
+            });
+            let mut r = QueryRequest::new("", rrf, 10);
+            r.prefetch = vec![dense_part, sparse_part];
+            r
+        })
+        .collect();
     let mut group = c.benchmark_group("query");
     for (name, reqs) in [
         ("dense_ef32", &dense),
         ("filter_1pct", &filtered),
         ("by_id_ef32", &by_id),
         ("recommend_best_score", &recommend),
+        ("sparse", &sparse),
+        ("hybrid_rrf_ef32", &hybrid),
     ] {
         let mut i = 0;
         group.bench_function(name, |b| {

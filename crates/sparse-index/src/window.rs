@@ -190,7 +190,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
         let Some(next) = next else { break };
         start = start.max(next as usize / WINDOW * WINDOW);
         let stop = start + WINDOW;
-        let upper = lists.enter(terms, start, stop);
+        let upper = lists.enter(terms, start, stop.min(index.end()));
         if walk
             .threshold(best)
             .is_some_and(|theta| upper + slack < theta)
@@ -271,15 +271,22 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
 
 impl Lists<'_> {
     /// Finds each list's postings in `start..stop` (a window: `start` a multiple of
-    /// `WINDOW`) and the largest bound of their blocks; every list is then past the window.
-    /// Returns the bounds' sum.
+    /// `WINDOW`; `stop` its end, or the index's end in the last window) and the largest
+    /// bound of their blocks; every list is then past the window. Returns the bounds' sum.
     fn enter(&mut self, terms: &[(f32, f32, ListRef<'_>)], start: usize, stop: usize) -> f32 {
         let mut upper = 0.0f32;
         let window = start / WINDOW;
+        let last = !stop.is_multiple_of(WINDOW);
         for (t, &(_, w, list)) in terms.iter().enumerate() {
             let (from, to) = if list.windows.is_empty() {
                 let from = self.ids[t].seek(self.next[t], start as PointOffset);
-                (from, self.ids[t].seek(from, stop as PointOffset))
+                // In the last window every posting left is in it: no seek to its end (a
+                // gallop over the whole list on an index of one window).
+                let to = match last {
+                    true => list.ids.len(),
+                    false => self.ids[t].seek(from, stop as PointOffset),
+                };
+                (from, to)
             } else {
                 let len = list.ids.len();
                 let at = |w: usize| list.windows.get(w).map_or(len, |&p| p as usize);
