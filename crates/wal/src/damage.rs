@@ -26,10 +26,13 @@ pub(crate) fn classify(
     let after = intact_records_after(b, pos, header.seed, index, data_end);
     // The damaged record, the intact ones after it, and what their length fields chain to.
     let dropped_entries = match after.next_index {
-        Some(next) => next - index + records_by_length(b, after.end, data_end, next),
+        Some(next) => next - index + records_by_length(b, after.end, data_end, next, true),
         None => {
+            // A length of 0 may be a zeroed one: the chain then starts inside the record's
+            // own body, where zeroed bytes must not pass for a header.
             let len = u32_at(b, pos + 12).unwrap_or(0) as usize;
-            1 + records_by_length(b, pos + ENTRY_HEADER_LEN + len, data_end, index + 1)
+            let from = pos + ENTRY_HEADER_LEN + len;
+            1 + records_by_length(b, from, data_end, index + 1, len > 0)
         }
     };
     let corrupt = |what: String| End::Corrupt {
@@ -85,14 +88,17 @@ fn intact_records_after(b: &[u8], pos: usize, seed: u32, index: u64, data_end: u
 
 /// Records that follow one another from `from` by their length fields, each carrying the
 /// next index in turn from `index` (a seal, or a header with neither its index nor a length,
-/// ends the count). A header whose index reads zero but whose length does not is a record
-/// whose first bytes were zeroed with the end of the one before it (one tear or scatter
-/// across both): it counts, and the count goes on by its length if that is still right.
-fn records_by_length(b: &[u8], from: usize, data_end: usize, index: u64) -> u64 {
+/// ends the count). With `zeroed`, `from` is known to start a record, and a header whose
+/// index reads zero but whose length does not is a record whose first bytes were zeroed with
+/// the end of the one before it (one tear or scatter across both): it counts, and the count
+/// goes on by its length if that is still right.
+fn records_by_length(b: &[u8], from: usize, data_end: usize, index: u64, zeroed: bool) -> u64 {
     let (mut q, mut n) = (from, 0);
     while q < data_end {
         match (crate::scan::u64_at(b, q), u32_at(b, q + 12)) {
-            (Some(i), Some(len)) if (i == index + n || (i == 0 && len > 0)) && len != SEAL_LEN => {
+            (Some(i), Some(len))
+                if (i == index + n || (zeroed && i == 0 && len > 0)) && len != SEAL_LEN =>
+            {
                 q = q.saturating_add(ENTRY_HEADER_LEN + len as usize);
                 n += 1;
             }
@@ -213,6 +219,25 @@ mod tests {
             End::Torn {
                 dropped_entries, ..
             } => assert_eq!(dropped_entries, 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_zeroed_length_does_not_count_its_own_body_as_records() {
+        // The last record's length, checksum and first 8 body bytes zeroed (its header ends
+        // a sector, so it may be torn): one entry dropped, not two.
+        let (first, last) = (vec![7u8; 416], body(1));
+        let mut seg = segment(0, &[(&first, 0), (&last, 0)], 8192);
+        let at = HEADER_LEN + ENTRY_HEADER_LEN + first.len();
+        assert_eq!(at + 12, SECTOR);
+        seg[at + 12..at + 28].fill(0);
+        let s = scan_segment(&seg).unwrap();
+        assert_eq!(s.entries.len(), 1);
+        match s.end {
+            End::Torn {
+                dropped_entries, ..
+            } => assert_eq!(dropped_entries, 1),
             other => panic!("{other:?}"),
         }
     }
