@@ -32,8 +32,8 @@ pub struct Dropped {
     pub bytes: u64,
     /// Entries removed, from the cut to the last one the files show (intact records, length
     /// fields, and the entries of the later segments removed with it): never more than were
-    /// removed, and fewer only when the damage hid a record's header (one damage across two
-    /// records, a truncated file).
+    /// removed, and fewer only when the damage hid a record's header, its length included
+    /// (one damage across two records, a truncated file).
     pub entries: u64,
     /// Later segment files removed with it.
     pub later_segments: usize,
