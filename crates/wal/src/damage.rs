@@ -213,12 +213,16 @@ mod tests {
         let mut seg = segment(0, &[(&first, 0), (&last, 0)], 8192);
         assert_eq!(HEADER_LEN + ENTRY_HEADER_LEN + first.len(), SECTOR + 4);
         seg[SECTOR..SECTOR + 16].fill(0);
-        let s = scan_segment(&seg).unwrap();
-        assert_eq!(s.entries.len(), 0);
+        assert_eq!(kept_and_torn(&seg), (0, 2));
+    }
+
+    /// The entries a segment keeps and the entries its torn end drops.
+    fn kept_and_torn(seg: &[u8]) -> (usize, u64) {
+        let s = scan_segment(seg).unwrap();
         match s.end {
             End::Torn {
                 dropped_entries, ..
-            } => assert_eq!(dropped_entries, 2),
+            } => (s.entries.len(), dropped_entries),
             other => panic!("{other:?}"),
         }
     }
@@ -232,14 +236,7 @@ mod tests {
         let at = HEADER_LEN + ENTRY_HEADER_LEN + first.len();
         assert_eq!(at + 12, SECTOR);
         seg[at + 12..at + 28].fill(0);
-        let s = scan_segment(&seg).unwrap();
-        assert_eq!(s.entries.len(), 1);
-        match s.end {
-            End::Torn {
-                dropped_entries, ..
-            } => assert_eq!(dropped_entries, 1),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(kept_and_torn(&seg), (1, 1));
     }
 
     #[test]
