@@ -69,9 +69,10 @@ fn query(c: &mut Criterion) {
             .map(|&i| {
                 let p = Point::new(i, "", base.row(i as usize).to_vec())
                     .with_payload(json!({"g": i % 100}));
-                match (i as usize) < sparse_base.n_rows() {
-                    true => p.with_vector("bm25", sparse_row(&sparse_base, i as usize)),
-                    false => p,
+                if (i as usize) < sparse_base.n_rows() {
+                    p.with_vector("bm25", sparse_row(&sparse_base, i as usize))
+                } else {
+                    p
                 }
             })
             .collect();

@@ -190,7 +190,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
         let Some(next) = next else { break };
         start = start.max(next as usize / WINDOW * WINDOW);
         let stop = start + WINDOW;
-        let upper = lists.enter(terms, start, stop.min(index.end()));
+        let upper = lists.enter(terms, start, stop, index.end());
         if walk
             .threshold(best)
             .is_some_and(|theta| upper + slack < theta)
@@ -271,12 +271,18 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
 
 impl Lists<'_> {
     /// Finds each list's postings in `start..stop` (a window: `start` a multiple of
-    /// `WINDOW`; `stop` its end, or the index's end in the last window) and the largest
-    /// bound of their blocks; every list is then past the window. Returns the bounds' sum.
-    fn enter(&mut self, terms: &[(f32, f32, ListRef<'_>)], start: usize, stop: usize) -> f32 {
+    /// `WINDOW`) and the largest bound of their blocks; every list is then past the window.
+    /// Returns the bounds' sum. `end`: the index's end, past every posting.
+    fn enter(
+        &mut self,
+        terms: &[(f32, f32, ListRef<'_>)],
+        start: usize,
+        stop: usize,
+        end: usize,
+    ) -> f32 {
         let mut upper = 0.0f32;
         let window = start / WINDOW;
-        let last = !stop.is_multiple_of(WINDOW);
+        let last = stop >= end;
         for (t, &(_, w, list)) in terms.iter().enumerate() {
             let (from, to) = if list.windows.is_empty() {
                 let from = self.ids[t].seek(self.next[t], start as PointOffset);
