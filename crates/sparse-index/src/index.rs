@@ -259,22 +259,31 @@ impl SparseIndex {
             .file
             .as_deref()
             .map_or_else(FileLists::default, Saved::lists);
-        // Sized once: a list's view is ~170 bytes, and growing by doubling moved them twice
-        // on a query of six terms.
-        let mut out = Vec::with_capacity(query.len());
-        for (t, w) in query.iter() {
-            let Some(&at) = self.terms.get(&t) else {
-                continue;
-            };
-            let list = &self.lists[at];
-            let w = if idf {
-                w * crate::idf(self.live, list.live_df)
-            } else {
-                w
-            };
-            out.push((t, w, list.view(file)));
+        // In stages, each starting every term's loads before any is waited for: on a large
+        // vocabulary each level (the term's entry, its list, what the list points to) is a
+        // cache miss, and taken term by term they were 15% of bm25-pypi-10k short queries.
+        let found: Vec<(u32, f32, &TermList)> = query
+            .iter()
+            .filter_map(|(t, w)| {
+                let list = &self.lists[*self.terms.get(&t)?];
+                sextant_core::kernels::prefetch(std::slice::from_ref(list));
+                Some((t, w, list))
+            })
+            .collect();
+        for (_, _, list) in &found {
+            list.prefetch(file);
         }
-        out
+        found
+            .into_iter()
+            .map(|(t, w, list)| {
+                let w = if idf {
+                    w * crate::idf(self.live, list.live_df)
+                } else {
+                    w
+                };
+                (t, w, list.view(file))
+            })
+            .collect()
     }
 
     /// The `req.k` live points with the highest dot product with `query` (ties: smaller

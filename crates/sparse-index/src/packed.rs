@@ -124,16 +124,11 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Calls `f(position, offset)` for the positions `from..to` (`to` found by
-    /// [`seek`](Self::seek)), a block at a time: the search's hot loop, a plain slice loop
-    /// inside each block with no per-posting test.
+    /// Calls `f(first position, offsets)` over the positions `from..to` (`to` found by
+    /// [`seek`](Self::seek)), a block at a time: the search's hot loop is a plain slice loop
+    /// inside each, with no per-posting test.
     #[inline]
-    pub fn walk(&mut self, from: usize, to: usize, mut f: impl FnMut(usize, PointOffset)) {
-        let mut each = |base: usize, offsets: &[PointOffset]| {
-            for (j, &o) in offsets.iter().enumerate() {
-                f(base + j, o);
-            }
-        };
+    pub fn chunks(&mut self, from: usize, to: usize, mut each: impl FnMut(usize, &[PointOffset])) {
         match self.ids {
             Ids::Plain(s) => each(from, s.get(from..to).unwrap_or_default()),
             Ids::Packed(p) => {
@@ -246,8 +241,12 @@ mod tests {
             for (from, stop) in [(0, 10), (0, u32::MAX), (5, 700), (130, 2000), (n, 5)] {
                 let (mut wa, mut wb) = (Vec::new(), Vec::new());
                 let (ta, tb) = (a.seek(from, stop), b.seek(from, stop));
-                a.walk(from, ta, |c, o| wa.push((c, o)));
-                b.walk(from, tb, |c, o| wb.push((c, o)));
+                a.chunks(from, ta, |c, run| {
+                    wa.extend(run.iter().enumerate().map(|(j, &o)| (c + j, o)))
+                });
+                b.chunks(from, tb, |c, run| {
+                    wb.extend(run.iter().enumerate().map(|(j, &o)| (c + j, o)))
+                });
                 assert_eq!((ta, wa), (tb, wb), "{n}/{gap}: walk {from} {stop}");
             }
             let probes = [0, 1, 3, 4, 100, 129, 5000, u32::MAX];

@@ -223,6 +223,32 @@ impl TermList {
         }
     }
 
+    /// Starts loading what a search reads first of the list: its guides, the first of its
+    /// blocks' bounds and of its postings.
+    pub fn prefetch(&self, file: FileLists<'_>) {
+        use sextant_core::kernels::prefetch;
+        prefetch(std::slice::from_ref(&*self.guides));
+        prefetch(&self.blocks[..self.blocks.len().min(1)]);
+        match &self.postings {
+            Postings::Owned { offsets, weights } => {
+                prefetch(&offsets[..offsets.len().min(1)]);
+                prefetch(&weights[..weights.len().min(1)]);
+            }
+            Postings::Mapped { blocks, tail, .. } => {
+                prefetch(
+                    file.starts
+                        .get(blocks.start..blocks.start + 1)
+                        .unwrap_or_default(),
+                );
+                prefetch(
+                    file.tail
+                        .get(tail.start..tail.start + 1)
+                        .unwrap_or_default(),
+                );
+            }
+        }
+    }
+
     /// The list as a search reads it (`file`: the saved arrays, for a mapped list).
     pub fn view<'a>(&'a self, file: FileLists<'a>) -> ListRef<'a> {
         let (ids, weights) = match &self.postings {
