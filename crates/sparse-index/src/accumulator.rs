@@ -1,7 +1,8 @@
 //! A window's accumulator: its sums (one per offset), how a walk records the points it
-//! touches (a bit each, a list of first touches, or nothing), and how their sums are taken
-//! back (leaving the accumulator zero for the next window): from the list, from the bits, or
-//! by scanning the sums for those reaching the cut. Also the bits of the points a window may
+//! touches (a bit each, a list of first touches with the bits or, when every posting adds
+//! above 0, without them, or nothing), and how their sums are taken back (leaving the
+//! accumulator zero for the next window): from the list, from the bits, or by scanning the
+//! sums for those reaching the cut. Also the bits of the points a window may
 //! score under deletes or a bit-set filter.
 
 use sextant_core::BitSet;
@@ -58,6 +59,9 @@ impl Accumulator {
 pub(crate) enum Record {
     /// A bit per point, and the list of first touches (few postings).
     Listed,
+    /// The list of the points whose sums the walk lifted off 0, no bits (few postings, each
+    /// adding above 0).
+    Lifted,
     /// A bit per point.
     Marked,
     /// Nothing: the sums are scanned (see [`scan_take`]).
@@ -90,17 +94,8 @@ impl Touched<'_> {
     ) {
         match self.record {
             Record::Scanned => scan_take(sums, span, cut, keep),
-            Record::Listed => {
-                for &at in &self.list[..self.len] {
-                    let at = at as usize & (WINDOW - 1);
-                    self.bits[at / 64] = 0;
-                    let sum = std::mem::take(&mut sums[at]);
-                    if reaches(sum, cut) {
-                        cut = keep(at as u32, sum);
-                    }
-                }
-                self.len = 0;
-            }
+            Record::Listed => take_listed::<true>(self, sums, cut, keep),
+            Record::Lifted => take_listed::<false>(self, sums, cut, keep),
             // Only the marked sums are nonzero (a masked walk added +0 to the others).
             Record::Marked => {
                 for (i, word) in self.bits.iter_mut().enumerate() {
@@ -117,6 +112,28 @@ impl Touched<'_> {
             }
         }
     }
+}
+
+/// [`Touched::take`] of a list (`MARKED`: its points' bits cleared too). Not inlined, as
+/// the walk's `add_run`: the loop's values then stay in registers.
+#[inline(never)]
+fn take_listed<const MARKED: bool>(
+    touched: &mut Touched<'_>,
+    sums: &mut Sums,
+    mut cut: f32,
+    mut keep: impl FnMut(u32, f32) -> f32,
+) {
+    for &at in &touched.list[..touched.len] {
+        let at = at as usize & (WINDOW - 1);
+        if MARKED {
+            touched.bits[at / 64] = 0;
+        }
+        let sum = std::mem::take(&mut sums[at]);
+        if reaches(sum, cut) {
+            cut = keep(at as u32, sum);
+        }
+    }
+    touched.len = 0;
 }
 
 /// Whether a sum reaches the cut: at least it, or NaN (a NaN sum is taken, not dropped).
@@ -188,15 +205,19 @@ mod tests {
     }
 
     #[test]
-    fn taking_a_list_or_the_marks_clears_both() {
+    fn taking_a_list_or_the_marks_clears_them() {
         let (mut sums, mut bits, mut list) = (zeroed(), [0u64; WINDOW / 64], vec![0u32; 4]);
         for (at, v) in [(70usize, 1.0f32), (3, 2.0)] {
             sums[at] = v;
             bits[at / 64] |= 1 << (at % 64);
         }
         list[..2].copy_from_slice(&[70, 3]);
-        for record in [Record::Listed, Record::Marked] {
-            let (mut s, mut b) = (sums.clone(), bits);
+        for record in [Record::Listed, Record::Lifted, Record::Marked] {
+            // A lifted list has no bits to clear.
+            let (mut s, mut b) = match record {
+                Record::Lifted => (sums.clone(), [0u64; WINDOW / 64]),
+                _ => (sums.clone(), bits),
+            };
             let mut touched = Touched {
                 bits: &mut b,
                 record,
@@ -209,7 +230,7 @@ mod tests {
                 f32::NEG_INFINITY
             });
             let want: &[(u32, f32)] = match record {
-                Record::Listed => &[(70, 1.0), (3, 2.0)],
+                Record::Listed | Record::Lifted => &[(70, 1.0), (3, 2.0)],
                 _ => &[(3, 2.0), (70, 1.0)],
             };
             assert_eq!(seen, want, "{record:?}");

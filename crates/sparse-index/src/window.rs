@@ -1,8 +1,9 @@
 //! The window loop of the exact search: the offsets are taken 16,384 at a time, the query's
 //! lists walked over each window into a dense accumulator (a touched bit per offset and, in
-//! windows with few postings, a list of the points touched; in windows with many, once the
-//! k-th score is above 0, neither: the sums are scanned for those reaching it), and the
-//! touched points that can still enter the top-k scored.
+//! windows with few postings, a list of the points touched, the list alone when every
+//! posting adds above 0; in windows with many, once the k-th score is above 0, neither: the
+//! sums are scanned for those reaching it), and the touched points that can still enter the
+//! top-k scored.
 //!
 //! Per window, each list's postings there and the largest of its blocks' bounds are found
 //! first; a window whose bounds sum below the k-th score is skipped unread. The essential
@@ -224,6 +225,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
                 .is_some_and(|theta| theta - slack > 0.0);
         let record = match scanned {
             true => Record::Scanned,
+            false if walked <= LISTED_MAX && positive => Record::Lifted,
             false if walked <= LISTED_MAX => Record::Listed,
             false => Record::Marked,
         };
@@ -235,12 +237,8 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
         let into = (&mut *sums, &mut touched, &*allow, start);
         // walk::<LIST, MARK, MASK>
         stats.postings += match (record, masked) {
-            (Record::Listed, false) if positive => {
-                lists.walk::<true, false, false>(terms, chosen, into)
-            }
-            (Record::Listed, true) if positive => {
-                lists.walk::<true, false, true>(terms, chosen, into)
-            }
+            (Record::Lifted, false) => lists.walk::<true, false, false>(terms, chosen, into),
+            (Record::Lifted, true) => lists.walk::<true, false, true>(terms, chosen, into),
             (Record::Listed, false) => lists.walk::<true, true, false>(terms, chosen, into),
             (Record::Marked, false) => lists.walk::<false, true, false>(terms, chosen, into),
             (Record::Scanned, false) => lists.walk::<false, false, false>(terms, chosen, into),
@@ -265,7 +263,7 @@ pub(crate) fn windows<F: PointFilter + ?Sized>(
                 }
                 cut
             });
-            if touched.record == Record::Listed {
+            if matches!(touched.record, Record::Listed | Record::Lifted) {
                 candidates.sort_by_key(|c| c.0);
             }
             let found = (&candidates[..], rest, essential_from);
