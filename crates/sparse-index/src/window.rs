@@ -35,13 +35,14 @@ pub(crate) const WINDOW: usize = 16384;
 /// A window walks its non-essential lists too (every sum whole, no probes) when they hold at
 /// most this many postings per posting of the essential lists: a candidate's probes (galloping
 /// seeks, the largest bound first, most candidates dropped after one or two) cost about as
-/// much as this many postings walked. QPS short / long queries on bm25-pypi-10k and 120k,
-/// by the rule `unread ≤ c · essential · min(unread lists, m)`, with the floor under the k-th
-/// score: c 12, m 1: 226k / 58.0k, 38.5k / 8.63k; c 16, m 1: 223k / 60.3k, 38.9k / 8.22k;
-/// c 4, m 3: 203k / 54.4k, 39.2k / 8.34k (best of two passes, minutes apart); c 8, m 2: 218k
-/// / 53.9k, 37.8k / 5.60k (one pass); session 26's search (c 3, m ∞, no floor): 203k / 56.1k,
-/// 38.3k / 7.53k.
-const WALK_RATIO: usize = 12;
+/// much as this many postings walked. Since the walk's loop keeps its values in registers
+/// (session 33), a posting walked costs less and the balance moved: QPS on bm25-pypi-10k /
+/// 120k, long queries then short ones (best of two passes, minutes apart), at 12: 74.2k /
+/// 10.3k, 295k / 57.3k; 24: 98.3k / 12.7k, 317k / 59.5k; 32: 103.0k / 13.8k; 48: 109.2k /
+/// 13.2k, 317k / 58.2k; 64: 107.5k / 11.6k; 96: short 323k / 57.5k; every list walked:
+/// 107.1k / 11.4k. (At 12 with the slower walk, session 26 measured 10k 226k short / 58.0k
+/// long, 120k 38.5k / 8.63k.)
+const WALK_RATIO: usize = 32;
 
 /// Postings walked in a window up to which its touched points are listed; above it (where
 /// the sums are not scanned, see `SCAN_MIN`) so many of a word's bits are set that a loop
