@@ -93,7 +93,7 @@ impl Touched<'_> {
         mut keep: impl FnMut(u32, f32) -> f32,
     ) {
         match self.record {
-            Record::Scanned => scan_take(sums, span, cut, keep),
+            Record::Scanned => scan_take(sums, span, cut, keep, self.list),
             Record::Listed => take_listed::<true>(self, sums, cut, keep),
             Record::Lifted => take_listed::<false>(self, sums, cut, keep),
             // Only the marked sums are nonzero (a masked walk added +0 to the others).
@@ -144,21 +144,24 @@ fn reaches(sum: f32, cut: f32) -> bool {
 
 /// Takes the first `span` sums of a window walked without marks (the accumulator back to
 /// zero) and calls `keep(position, sum)` in offset order for each sum reaching `cut`; `keep`
-/// returns the cut from then on. Sixteen sums are compared at a time, and most groups hold
-/// none that reaches the cut. Exact only when `cut` stays above 0: a touched point whose sum
-/// is 0 is not told apart from an untouched one, and neither can enter.
-fn scan_take(sums: &mut Sums, span: usize, mut cut: f32, mut keep: impl FnMut(u32, f32) -> f32) {
-    let (groups, _) = sums.as_chunks_mut::<16>();
+/// returns the cut from then on. The core's `sift_f32` zeroes the sums below the first cut
+/// and lists the others in `at` (sixteen compared per instruction where the CPU has
+/// AVX-512), which are then taken in order. Exact only when `cut` stays above 0: a touched
+/// point whose sum is 0 is not told apart from an untouched one, and neither can enter.
+fn scan_take(
+    sums: &mut Sums,
+    span: usize,
+    mut cut: f32,
+    mut keep: impl FnMut(u32, f32) -> f32,
+    at: &mut [u32],
+) {
     // Past the index's end (the last window, a small index) no sum was touched.
-    for (g, group) in groups.iter_mut().take(span.div_ceil(16)).enumerate() {
-        if group.iter().fold(false, |any, &v| any | reaches(v, cut)) {
-            for (j, &v) in group.iter().enumerate() {
-                if reaches(v, cut) {
-                    cut = keep((g * 16 + j) as u32, v);
-                }
-            }
+    let listed = sextant_core::kernels::sift_f32(&mut sums[..span.min(WINDOW)], cut, at);
+    for &a in &at[..listed] {
+        let sum = std::mem::take(&mut sums[a as usize]);
+        if reaches(sum, cut) {
+            cut = keep(a, sum);
         }
-        *group = [0.0; 16];
     }
 }
 
@@ -191,10 +194,12 @@ mod tests {
         sums[5000] = 9.0; // past the span: never touched, as a scan's caller vouches
         let mut seen = Vec::new();
         // The cut rises to 1.5 after the second point kept: 100 (1.0) no longer reaches it.
-        scan_take(&mut sums, 200, 0.9, |at, v| {
+        let mut at = vec![0; 200];
+        let keep = |at, v: f32| {
             seen.push((at, v.to_bits()));
             if seen.len() == 2 { 1.5 } else { 0.9 }
-        });
+        };
+        scan_take(&mut sums, 200, 0.9, keep, &mut at);
         let want = [(17, 2.0f32), (40, f32::NAN), (150, 3.0)].map(|(a, v)| (a, v.to_bits()));
         assert_eq!(seen, want);
         assert!(

@@ -3,7 +3,7 @@
 //!
 //! | family | kernels | levels by hand |
 //! | --- | --- | --- |
-//! | [`float`](FloatKernels) | dot, squared L2, L1 over f32 and f16 | AVX-512, AVX2 (NEON: simsimd) |
+//! | [`float`](FloatKernels) | dot, squared L2, L1 over f32 and f16; the sift of an f32 accumulator | AVX-512, AVX2 (NEON: simsimd) |
 //! | [`bytes`](ByteKernels) | dot, squared L2, L1 over u8 and i8; i16 × i8 dot; Hamming | AVX-512BW, AVX2 (NEON: simsimd) |
 //! | [`bitplanes`](BitplaneKernels) | i8 query × codes stored as bit planes, direct or through a 16-level table | AVX-512BW |
 //! | [`nibbles`](NibbleKernels) | i8 query × 4-bit codes packed two per byte, one or four records | AVX-512BW, AVX2 |
@@ -47,7 +47,7 @@ pub use fast_scan::{
 };
 pub use float::{
     FloatKernels, dot_bf16, dot_f16, dot_f32, dot4_bf16, dot4_f32, l1_f16, l1_f32, l2sq_f16,
-    l2sq_f32,
+    l2sq_f32, sift_f32,
 };
 
 /// True when this CPU computes bf16 dot products natively (AVX-512 BF16), where a bf16 copy

@@ -176,4 +176,9 @@ crate::kernels::x86::table!(FloatKernels {
     dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4];
     dot_bf16(a: &[bf16], b: &[bf16]) -> f32;
     dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4];
+    sift_f32(values: &mut [f32], cut: f32, at: &mut [u32]) -> usize;
+});
+
+crate::kernels::x86::lanes!("avx2,fma,f16c" {
+    sift_f32(values: &mut [f32], cut: f32, at: &mut [u32]) -> usize;
 });

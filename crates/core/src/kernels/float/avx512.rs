@@ -166,7 +166,35 @@ crate::kernels::x86::table!(FloatKernels {
     dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4];
     dot_bf16(a: &[bf16], b: &[bf16]) -> f32;
     dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4];
+    sift_f32(values: &mut [f32], cut: f32, at: &mut [u32]) -> usize;
 });
+
+/// The sift by hand: sixteen values compared into a mask, the lanes outside it zeroed by one
+/// masked store, and only the mask's set bits listed (in perf over bm25-pypi-10k's 1,000
+/// long sparse queries: 14% of the time, against 16% for the lane body compiled for
+/// AVX-512, whose per-lane listing branches on all sixteen lanes of a group with a hit).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,f16c,fma")]
+fn sift_f32(values: &mut [f32], cut: f32, at: &mut [u32]) -> usize {
+    let (len, p) = (values.len(), values.as_mut_ptr());
+    let (c, zero) = (_mm512_set1_ps(cut), _mm512_setzero_ps());
+    let (mut n, mut i) = (0, 0);
+    while i + 16 <= len {
+        // SAFETY: lanes [i, i + 16) with i + 16 <= len lie inside `values`.
+        let v = unsafe { _mm512_loadu_ps(p.add(i)) };
+        let kept =
+            _mm512_cmp_ps_mask::<_CMP_GE_OQ>(v, c) | _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v);
+        // SAFETY: as the load; only the lanes not kept are written.
+        unsafe { _mm512_mask_storeu_ps(p.add(i), !kept, zero) };
+        let mut bits = u32::from(kept);
+        while bits != 0 {
+            at[n] = i as u32 + bits.trailing_zeros();
+            n += 1;
+            bits &= bits - 1;
+        }
+        i += 16;
+    }
+    super::lanes::sift_tail(&mut values[i..], cut, i, at, n)
+}
 
 /// The table with native bf16 dots, handed out only where `has_avx512_bf16` holds.
 pub(super) const BF16_TABLE: FloatKernels = FloatKernels {

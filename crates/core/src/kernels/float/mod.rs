@@ -1,4 +1,5 @@
-//! Float kernels: dot product, squared L2 and L1 over f32, and over f16 summed in f32.
+//! Float kernels: dot product, squared L2 and L1 over f32, and over f16 summed in f32; the
+//! sift of an f32 accumulator (the values reaching a cut listed, the others zeroed).
 //!
 //! Providers, chosen by the `kernels` bench: hand-written AVX-512 and AVX2 on x86_64 (1.6x
 //! simsimd's f32 dot at 384 dims), simsimd's NEON dot and squared L2 on aarch64 with
@@ -12,6 +13,7 @@ use super::SimdLevel;
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+mod lanes;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod scalar;
@@ -44,6 +46,11 @@ pub struct FloatKernels {
     /// [`dot4_f32`](Self::dot4_f32) over bf16: a graph build's neighbour selection on a bf16
     /// copy of the vectors (384 dims, four rows in L1: 40 ns in f32, 21 ns native bf16).
     pub dot4_bf16: fn(&[bf16], [&[bf16]; 4]) -> [f32; 4],
+    /// Lists in `at`, in order, the positions of the values at least `cut` or NaN (left as
+    /// they are), sets every other value to +0, and returns how many it listed (`at` at least
+    /// as long as `values`): a sparse search's accumulator taken back after a window, whose
+    /// few survivors it then reads.
+    pub sift_f32: fn(&mut [f32], f32, &mut [u32]) -> usize,
 }
 
 /// The scalar reference table.
@@ -98,6 +105,19 @@ pub fn dot4_bf16(d: &[bf16], q: [&[bf16]; 4]) -> [f32; 4] {
         "dot4_bf16: slices differ in length"
     );
     (super::Kernels::best().float.dot4_bf16)(d, q)
+}
+/// Lists in `at` the positions of the values of `values` at least `cut` or NaN, in order,
+/// sets every other value to +0, and returns how many it listed.
+///
+/// # Panics
+/// When `at` is shorter than `values` (a caller bug: it must have room for every position).
+#[inline]
+pub fn sift_f32(values: &mut [f32], cut: f32, at: &mut [u32]) -> usize {
+    assert!(
+        at.len() >= values.len(),
+        "sift_f32: `at` is shorter than `values`"
+    );
+    (super::Kernels::best().float.sift_f32)(values, cut, at)
 }
 super::checked!(float,
     /// Squared Euclidean distance of two f32 vectors.

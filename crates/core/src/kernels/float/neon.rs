@@ -22,6 +22,7 @@ pub(super) const TABLE: FloatKernels = FloatKernels {
     dot4_f32,
     dot_bf16: super::scalar::dot_bf16,
     dot4_bf16: super::scalar::dot4_bf16,
+    sift_f32: super::scalar::TABLE.sift_f32,
 };
 
 /// Four NEON dots (no fused kernel on aarch64 yet).

@@ -17,7 +17,13 @@ pub(super) const TABLE: FloatKernels = FloatKernels {
     dot4_f32,
     dot_bf16,
     dot4_bf16,
+    sift_f32,
 };
+
+/// The sift as the reference (the lane body, which is plain Rust).
+fn sift_f32(values: &mut [f32], cut: f32, at: &mut [u32]) -> usize {
+    super::lanes::sift_f32(values, cut, at)
+}
 
 /// Dot products of `d` with four f32 slices.
 pub fn dot4_f32(d: &[f32], q: [&[f32]; 4]) -> [f32; 4] {

@@ -167,3 +167,43 @@ proptest! {
         check_all(&a[start..start + n], &b[start..start + n]);
     }
 }
+
+/// The sift as its contract says, one value at a time.
+fn model_sift(values: &[f32], cut: f32) -> (Vec<u32>, Vec<u32>) {
+    let keep = |v: f32| v >= cut || v.is_nan();
+    let at = (0..values.len() as u32)
+        .filter(|&i| keep(values[i as usize]))
+        .collect();
+    let left = values
+        .iter()
+        .map(|&v| if keep(v) { v.to_bits() } else { 0 })
+        .collect();
+    (at, left)
+}
+
+#[test]
+fn every_level_sifts_as_the_model() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for len in (0..70).chain([16384, 16389]) {
+        for sparse in [false, true] {
+            let values: Vec<f32> = (0..len)
+                .map(|_| match rng.random_range(0..40) {
+                    0 => f32::NAN,
+                    1 => -0.0,
+                    _ if sparse && rng.random_range(0..8) > 0 => 0.0,
+                    _ => rng.random_range(-2.0..2.0),
+                })
+                .collect();
+            for cut in [f32::NEG_INFINITY, -1.0, 0.0, 0.5, 1.9, f32::INFINITY] {
+                let (want_at, want_left) = model_sift(&values, cut);
+                for (lv, k) in tables() {
+                    let (mut got, mut at) = (values.clone(), vec![u32::MAX; len]);
+                    let n = (k.sift_f32)(&mut got, cut, &mut at);
+                    assert_eq!(&at[..n], &want_at[..], "{lv:?}: len {len}, cut {cut}");
+                    let left: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+                    assert_eq!(left, want_left, "{lv:?}: len {len}, cut {cut}");
+                }
+            }
+        }
+    }
+}
