@@ -349,32 +349,27 @@ impl Lists<'_> {
             read += to - from;
             let (sums, bits, firsts) = (&mut *sums, &mut *touched.bits, &mut *touched.list);
             let mut len = touched.len;
-            // One loop per weight type, so the walk does not branch per posting.
-            let ids = &mut self.ids[t];
-            match list.weights {
-                Weights::F32(x) => ids.chunks(from, to, |c, offsets| {
-                    let run = (&mut *sums, &mut *bits, &mut *firsts, allow, start);
-                    len = add_run::<LIST, MARK, MASK>(run, len, offsets, |j, f| (w * f) * x[c + j]);
-                }),
-                Weights::F16(x, s) => {
-                    let (a, b) = (w * s.lo, w * s.step);
-                    ids.chunks(from, to, |c, offsets| {
-                        let run = (&mut *sums, &mut *bits, &mut *firsts, allow, start);
-                        len = add_run::<LIST, MARK, MASK>(run, len, offsets, |j, f| {
+            // One loop per weight type (a match per run, none per posting).
+            self.ids[t].chunks(from, to, |c, offsets| {
+                let run = (&mut *sums, &mut *bits, &mut *firsts, allow, start);
+                len = match list.weights {
+                    Weights::F32(x) => {
+                        add_run::<LIST, MARK, MASK>(run, len, offsets, |j, f| (w * f) * x[c + j])
+                    }
+                    Weights::F16(x, s) => {
+                        let (a, b) = (w * s.lo, w * s.step);
+                        add_run::<LIST, MARK, MASK>(run, len, offsets, |j, f| {
                             a * f + (b * f) * half::f16::from_bits(x[c + j]).to_f32()
-                        });
-                    })
-                }
-                Weights::U8(x, s) => {
-                    let (a, b) = (w * s.lo, w * s.step);
-                    ids.chunks(from, to, |c, offsets| {
-                        let run = (&mut *sums, &mut *bits, &mut *firsts, allow, start);
-                        len = add_run::<LIST, MARK, MASK>(run, len, offsets, |j, f| {
+                        })
+                    }
+                    Weights::U8(x, s) => {
+                        let (a, b) = (w * s.lo, w * s.step);
+                        add_run::<LIST, MARK, MASK>(run, len, offsets, |j, f| {
                             a * f + (b * f) * x[c + j] as f32
-                        });
-                    })
-                }
-            }
+                        })
+                    }
+                };
+            });
             touched.len = len;
         }
         read
