@@ -7,9 +7,11 @@
 //! Records: `{"kind": "upsert", "points_per_s"}`, `{"kind": "query", "variant": "in-process" |
 //! "rest", "clients", "qps", "p50_us", "p99_us"}`, the overhead per request, and its parts:
 //! a bare REST round trip (`count`), a query by id, the same query answered by another thread
-//! through a channel, the floor of any server reached over loopback TCP (the same bytes
-//! echoed by a thread of this process: no HTTP, no JSON, no work), and the floor of an axum
-//! server (a constant answer served on the server's runtime).
+//! through a channel (waiting for it blocked, or spinning first as the server's connection
+//! threads do), the floor of any server reached over loopback TCP (the same bytes
+//! echoed by a thread of this process: no HTTP, no JSON, no work), and the floor of axum
+//! served by tokio's tasks (a constant answer; the server serves so only the connections
+//! beyond its `--connection-threads`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -113,16 +115,30 @@ impl Conn {
 
 /// The floor of any server whose answers come from a thread other than the client's: the
 /// queries answered by `Shard::query` on a second thread of this process, each handed over
-/// and back through a channel (no socket, no HTTP, no JSON). Round-trip latencies.
+/// and back through a channel (no socket, no HTTP, no JSON). The answering thread waits for
+/// the next query blocked, or polling the channel for up to `spin` first (as the server's
+/// connection threads poll their sockets). Round-trip latencies.
 fn handoff_pass(
     shard: &sextant_shard::Shard,
     requests: &[QueryRequest],
+    spin: Duration,
 ) -> Result<Vec<Duration>, String> {
     let (ask, asked) = std::sync::mpsc::channel::<&QueryRequest>();
     let (answer, answered) = std::sync::mpsc::channel::<Result<(), String>>();
     std::thread::scope(|s| {
         s.spawn(move || {
-            for r in asked {
+            let next = || {
+                let t = Instant::now();
+                while t.elapsed() < spin {
+                    match asked.try_recv() {
+                        Ok(r) => return Some(r),
+                        Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+                        Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
+                    }
+                }
+                asked.recv().ok()
+            };
+            while let Some(r) = next() {
                 let done = shard.query(r).map(drop).map_err(|e| e.to_string());
                 if answer.send(done).is_err() {
                     break;
@@ -174,9 +190,10 @@ fn socket_pass(asked: usize, answer: usize, n: usize) -> Result<Vec<Duration>, S
     })
 }
 
-/// The floor of an axum server on this machine: `bodies` posted to a router whose one
-/// handler returns a constant `count` answer, served as the server is (axum on a tokio
-/// multi-thread runtime), one client. Round-trip latencies.
+/// The floor of an axum server served by tokio's tasks on this machine: `bodies` posted to a
+/// router whose one handler returns a constant `count` answer, served by `axum::serve` on a
+/// tokio multi-thread runtime (the server's path beyond its connection threads), one client.
+/// Round-trip latencies.
 fn framework_pass(bodies: &[Vec<u8>]) -> Result<Vec<Duration>, String> {
     let err = |e: std::io::Error| e.to_string();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -326,14 +343,20 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
         let (lat, _) = rest_pass(port, path, bodies, 1)?;
         parts.push((name, PassStats::from_latencies(&lat).ok_or("no queries")?));
     }
-    let handoff = PassStats::from_latencies(&handoff_pass(&collection.shard, &requests)?)
-        .ok_or("no queries")?;
+    let handoff =
+        PassStats::from_latencies(&handoff_pass(&collection.shard, &requests, Duration::ZERO)?)
+            .ok_or("no queries")?;
+    // The server's connection threads spin this long for the next request (`--spin-us`).
+    let spin = Duration::from_micros(sextant_server::ServerConfig::new("").spin_us);
+    let handoff_spin =
+        PassStats::from_latencies(&handoff_pass(&collection.shard, &requests, spin)?)
+            .ok_or("no queries")?;
     let socket =
         PassStats::from_latencies(&socket_pass(asked, answer, n_q)?).ok_or("no queries")?;
     let framework =
         PassStats::from_latencies(&framework_pass(&count_bodies)?).ok_or("no queries")?;
     parts.push((
-        "HTTP round trip to a constant answer, axum on the server's runtime (framework floor)",
+        "HTTP round trip to a constant answer, axum as tokio tasks (framework floor)",
         framework,
     ));
     parts.push((
@@ -343,6 +366,10 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
     parts.push((
         "in-process query answered by another thread (channel round trip)",
         handoff,
+    ));
+    parts.push((
+        "in-process query answered by another thread spinning for it (channel round trip)",
+        handoff_spin,
     ));
     let mut lat = Vec::new();
     for r in &by_id_req {
@@ -418,6 +445,7 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
     report.push(json!({"lib": "sextant-server", "kind": "overhead", "in_process_mean_us": inproc.mean_us,
                        "rest_mean_us": rest.mean_us, "overhead_us": overhead, "ratio": rest.mean_us / inproc.mean_us,
                        "goal_us": budget, "thread_handoff_mean_us": handoff.mean_us,
+                       "spinning_thread_handoff_mean_us": handoff_spin.mean_us,
                        "socket_round_trip_mean_us": socket.mean_us,
                        "framework_round_trip_mean_us": framework.mean_us}));
     println!(
@@ -426,11 +454,12 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
     );
     println!("{}", table.render());
     println!(
-        "REST query mean {:.1} µs vs in-process {:.1} µs: overhead {overhead:.1} µs, ratio {:.2} (goal: ≤ 1.5x + 30 µs = {budget:.1} µs; the same query handed to another thread and back: {:.1} µs)",
+        "REST query mean {:.1} µs vs in-process {:.1} µs: overhead {overhead:.1} µs, ratio {:.2} (goal: ≤ 1.5x + 30 µs = {budget:.1} µs; the same query handed to another thread and back: {:.1} µs, to a spinning one: {:.1} µs)",
         rest.mean_us,
         inproc.mean_us,
         rest.mean_us / inproc.mean_us,
-        handoff.mean_us
+        handoff.mean_us,
+        handoff_spin.mean_us
     );
     println!(
         "floors of a REST query on this host: the socket round trip {:.1} µs + the in-process query {:.1} µs = {:.1} µs; with an axum round trip to a constant answer ({:.1} µs) instead: {:.1} µs (goal {budget:.1} µs)",

@@ -32,6 +32,15 @@ pub struct ServerConfig {
     /// How often the background optimizer looks for collections to index, in milliseconds.
     #[arg(long, env = "SEXTANT_OPTIMIZER_INTERVAL_MS", default_value_t = 1000)]
     pub optimizer_interval_ms: u64,
+    /// Connections served each by a thread of its own, with blocking reads (the fastest
+    /// round trip); connections beyond it are served as tasks of the async runtime.
+    #[arg(long, env = "SEXTANT_CONNECTION_THREADS", default_value_t = 256)]
+    pub connection_threads: usize,
+    /// Microseconds a connection thread polls its socket for the client's next request after
+    /// an answer, before it blocks (only while at most one thread per two CPUs is busy): a
+    /// core that does not halt answers sooner. 0: block at once.
+    #[arg(long, env = "SEXTANT_SPIN_US", default_value_t = 100)]
+    pub spin_us: u64,
 }
 
 impl ServerConfig {
@@ -45,6 +54,8 @@ impl ServerConfig {
             read_only_api_key: None,
             max_request_mib: 32,
             optimizer_interval_ms: 1000,
+            connection_threads: 256,
+            spin_us: 100,
         }
     }
 }

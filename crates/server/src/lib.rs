@@ -24,7 +24,8 @@
 //! Modules: `routes` (one file per group of endpoints), `lookup` (`lookup_from`, `with_lookup`),
 //! `points` and `collection_config`
 //! (Qdrant's JSON to and from the shard's types), `body` (the JSON extractor and the
-//! envelope), `auth`, `metrics`, `optimizer` (the background indexing).
+//! envelope), `auth`, `metrics`, `optimizer` (the background indexing), `front` (a thread
+//! per connection, blocking reads, hyper's HTTP/1.1 on it).
 
 mod auth;
 mod body;
@@ -33,6 +34,7 @@ mod collection_update;
 mod collections;
 mod config;
 mod error;
+mod front;
 mod lookup;
 mod metrics;
 mod optimizer;
@@ -165,12 +167,8 @@ pub fn start(config: ServerConfig) -> Result<Running> {
                 let shutdown = async {
                     let _ = rx.await;
                 };
-                if let Err(e) = axum::serve(listener, router(served.clone()))
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                {
-                    tracing::error!("serving: {e}");
-                }
+                let (threads, spin) = front_settings(&served.config);
+                front::serve(listener, router(served.clone()), threads, spin, shutdown).await;
                 optimizer.abort();
             });
             finish(&served);
@@ -182,6 +180,12 @@ pub fn start(config: ServerConfig) -> Result<Running> {
         stop: Some(tx),
         thread: Some(thread),
     })
+}
+
+/// The connection threads and their spin window.
+fn front_settings(config: &ServerConfig) -> (usize, std::time::Duration) {
+    let spin = std::time::Duration::from_micros(config.spin_us);
+    (config.connection_threads, spin)
 }
 
 /// Marks the server stopping and flushes every collection.
@@ -212,10 +216,8 @@ pub async fn serve(
     println!("sextant-server listening on http://{local}");
     tracing::info!("listening on http://{local}");
     tokio::spawn(optimizer::run(app.clone()));
-    axum::serve(listener, router(app.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let (threads, spin) = front_settings(&app.config);
+    front::serve(listener, router(app.clone()), threads, spin, shutdown).await;
     finish(&app);
     tracing::info!("stopped; every collection flushed");
     Ok(())

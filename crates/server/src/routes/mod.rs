@@ -16,10 +16,14 @@ use axum::routing::{delete, get, post, put};
 use crate::AppState;
 use crate::error::{Error, Result};
 
-/// Runs `f` (a shard call that may block on I/O) off the async threads.
+/// Runs `f` (a shard call that may block on I/O) off the async threads: in place on a
+/// connection's own thread, else on the runtime's blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
+    if crate::front::on_connection_thread() {
+        return f();
+    }
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Internal(format!("a request's task failed: {e}")))?
