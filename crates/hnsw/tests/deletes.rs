@@ -127,3 +127,40 @@ fn deleted_slots_can_be_reused() {
     assert_eq!(out[0].offset, 9, "the reused slot is found again");
     assert_eq!(index.deleted_count(), doomed.len() - 1);
 }
+
+#[test]
+fn an_exact_scan_over_a_bit_set_skips_deleted_points_and_bits_past_the_graph() {
+    use sextant_core::BitSet;
+    use sextant_hnsw::SearchMode;
+    // 300 points: the last word of the graph is partial; the filter's set is longer.
+    let data = sextant_datasets::gaussian(300, 8, 5).unwrap();
+    let d = sextant_core::Distance::Euclid;
+    let pair = DensePairScorer::new(&data, d);
+    let mut index = HnswIndex::build(300, &pair, HnswConfig::with_m(8), 1).unwrap();
+    let doomed: Vec<u32> = (0..300)
+        .filter(|&p| splitmix(p as u64).is_multiple_of(4))
+        .collect();
+    index.delete(&doomed, &pair).unwrap();
+    let mut allowed = BitSet::new(400);
+    (0..400u32)
+        .filter(|&p| !splitmix(p as u64 ^ 0xF1).is_multiple_of(3))
+        .for_each(|p| {
+            allowed.insert(p);
+        });
+    let mut ctx = SearchContext::new();
+    for q in 0..20u32 {
+        let scorer = DenseQueryScorer::new(&data, d, data.vector(q * 7)).unwrap();
+        let mut exact = TopK::new(25);
+        (0..300u32)
+            .filter(|&p| allowed.contains(p) && !index.is_deleted(p))
+            .for_each(|p| {
+                exact.push(p, scorer.score_point(p));
+            });
+        let truth = exact.into_sorted_vec();
+        let req = SearchRequest::new(25)
+            .filter(&allowed)
+            .mode(SearchMode::ExactScan);
+        let found = index.search(&scorer, &req, &mut ctx).unwrap().to_vec();
+        assert_eq!(found, truth, "query {q}");
+    }
+}
