@@ -2,8 +2,9 @@
 """Qdrant Edge as the peer of `sextant-bench shard`: the same points (MiniLM vectors, payloads,
 BM25 sparse vectors of the same texts), payload indexes, HNSW parameters and queries (read from
 our result file), one query at a time on one thread. Ingest with Edge's WAL on, optimize,
-dense queries over the same ef sweep (int8 codes in RAM, rescored with the same oversampling:
-Edge's fastest configuration at these recalls), the same filters, sparse, hybrid RRF, count,
+dense queries over the same ef sweep (int8 codes in RAM, rescored with the same oversampling,
+and the hybrid's dense prefetch with the same as ours: Edge's fastest configuration at these
+recalls), the same filters, sparse, hybrid RRF, count,
 facet, close and reopen times (the reopen and the reopened shard's RSS growth measured in a
 fresh process, as ours), bytes on disk, and the optimize after the same new points our bench
 added last (`--grow`); recall against Edge's own exact answers. Prints each
@@ -246,11 +247,14 @@ def main():
             o = next(r for r in ours_by["query"] if r["query"] == "sparse")
             row("sparse QPS (exact)", f"{qps:.0f}", f"{o['qps']:.0f}", o["qps"] / qps)
         if hybrid:
+            # The dense prefetch's oversampling as ours (older result files: the dense one).
+            hos = p.get("hybrid_oversampling", os_)
+
             def hyb(ef, exact):
                 out = []
                 for dv, sv in hybrid:
                     dp = q.SearchParams(exact=True) if exact else q.SearchParams(
-                        hnsw_ef=ef, quantization=q.QuantizationSearchParams(rescore=True, oversampling=os_) if quant else None)
+                        hnsw_ef=ef, quantization=q.QuantizationSearchParams(rescore=True, oversampling=hos) if quant else None)
                     out.append(q.QueryRequest(limit=k, query=q.Fusion.Rrf(k=p["rrf_k"]), prefetches=[
                         q.Prefetch(limit=p["hybrid_prefetch"], query=q.Query.Nearest(dv.tolist(), using="dense"), params=dp),
                         q.Prefetch(limit=p["hybrid_prefetch"], query=q.Query.Nearest(sv, using="bm25"))]))

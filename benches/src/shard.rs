@@ -46,6 +46,11 @@ pub struct ShardArgs {
     /// Candidates found on codes per result, rescored with the floats.
     #[arg(long, default_value_t = 2.0)]
     oversampling: f64,
+    /// The same for the hybrid query's dense prefetch: a fusion of two ranked lists needs
+    /// less of each (at 1.0 and ef 16 on minilm-pypi-20k the hybrid's recall@10 is 0.959,
+    /// at 2.0 0.985, for 31k against 21k QPS).
+    #[arg(long, default_value_t = 1.0)]
+    hybrid_oversampling: f64,
     /// How the dense vectors are stored: float32 or float16.
     #[arg(long, default_value = "float32")]
     datatype: String,
@@ -394,7 +399,7 @@ fn hybrid_req(
 ) -> QueryRequest {
     let mut d = Prefetch::new("dense", dense.to_vec(), HYBRID_PREFETCH);
     d.params.hnsw_ef = Some(ef);
-    d.params.quantization.oversampling = args.oversampling;
+    d.params.quantization.oversampling = args.hybrid_oversampling;
     d.params.exact = exact;
     let mut s = Prefetch::new("bm25", sparse.clone(), HYBRID_PREFETCH);
     s.params.exact = exact;
@@ -428,7 +433,7 @@ pub fn run(args: ShardArgs) -> Result<(), String> {
     let mut report = Report::new(
         dataset_header(&ds, data.queries.len()),
         json!({"k": args.k, "m": args.m, "ef_construction": args.ef_construction, "ef": args.ef,
-               "quantization": args.quantization, "oversampling": args.oversampling, "datatype": args.datatype, "on_disk": args.on_disk, "threads": args.threads,
+               "quantization": args.quantization, "oversampling": args.oversampling, "hybrid_oversampling": args.hybrid_oversampling, "datatype": args.datatype, "on_disk": args.on_disk, "threads": args.threads,
                "batch": args.batch, "durability": args.durability, "filters": filters,
                "max_points": args.max_points,
                "sparse": args.sparse.as_ref().map(|p| p.display().to_string()),
