@@ -8,8 +8,9 @@
 //! halt, each is tens of microseconds (`sextant-bench server`, `benches/results/server-s34.md`).
 //! Connections beyond the limit are served as before, as tasks of the runtime.
 //!
-//! A connection thread's reads time out every [`POLL_STOP`] so it sees a shutdown: it then
-//! finishes the request in flight, if any, and closes.
+//! After each answer a connection thread polls its socket for the next request for a while
+//! before it blocks ([`Spin`]), and its blocking reads time out every [`POLL_STOP`] so it sees
+//! a shutdown: it then finishes the request in flight, if any, and closes.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -110,19 +111,29 @@ fn spawn_thread(
     (threads, spin): (Arc<AtomicUsize>, Arc<Spin>),
 ) {
     let handle = tokio::runtime::Handle::current();
-    let counted = threads.clone();
+    // Counted out when the thread ends, even by a handler's panic (the closure's captures
+    // are dropped as it unwinds), or when it does not start (the closure is dropped then).
+    let counted = Counted(threads);
     let started = std::thread::Builder::new()
         .name("sextant-conn".into())
         .spawn(move || {
+            let _counted = counted;
+            let _alive = alive;
             ON_CONNECTION_THREAD.with(|c| c.set(true));
             handle.block_on(serve_blocking(stream, service, stopping, spin));
-            counted.fetch_sub(1, Ordering::AcqRel);
-            drop(alive);
         });
     if let Err(e) = started {
-        // The closure (the socket with it) is dropped: the client sees the connection close.
-        threads.fetch_sub(1, Ordering::AcqRel);
+        // The socket is dropped with the closure: the client sees the connection close.
         tracing::warn!("a connection thread: {e}");
+    }
+}
+
+/// One connection thread in the count of them.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
