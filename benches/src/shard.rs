@@ -37,8 +37,15 @@ pub struct ShardArgs {
     /// Queries of each kind.
     #[arg(long, default_value_t = 300)]
     max_queries: usize,
-    /// Search list sizes of the dense sweeps.
-    #[arg(long, value_delimiter = ',', default_value = "16,32,64,128,256")]
+    /// Search list sizes of the dense sweeps. Dense where recall crosses 0.9–0.97: QPS at a
+    /// recall is interpolated between neighbours, and a wide gap there (16 to 32) flattered
+    /// the side whose curve bends less (at 20k: 2.97x Edge with 16, 32, 64, …; 2.16x with this
+    /// list, `benches/results/shard-s34.md`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "16,20,24,28,32,40,48,64,128"
+    )]
     ef: Vec<usize>,
     /// Codes the graph is searched on (a codec name such as sq4d or sq8d; none: floats).
     #[arg(long, default_value = "sq4d")]
