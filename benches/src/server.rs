@@ -255,6 +255,11 @@ fn framework_pass(bodies: &[Vec<u8>]) -> Result<Vec<Duration>, String> {
     lat
 }
 
+/// The statistics of a pass's latencies (an error for an empty pass).
+fn stats(lat: &[Duration]) -> Result<PassStats, &'static str> {
+    PassStats::from_latencies(lat).ok_or("no queries")
+}
+
 /// Latencies of `bodies` sent over `clients` connections (each client takes every
 /// `clients`-th body), and the wall time of the pass.
 fn rest_pass(
@@ -369,29 +374,21 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
         ("rest query by id", path, &by_id),
     ] {
         let (lat, _) = rest_pass(port, path, bodies, 1)?;
-        parts.push((name, PassStats::from_latencies(&lat).ok_or("no queries")?));
+        parts.push((name, stats(&lat)?));
     }
-    let handoff =
-        PassStats::from_latencies(&handoff_pass(&collection.shard, &requests, Duration::ZERO)?)
-            .ok_or("no queries")?;
+    let handoff = stats(&handoff_pass(&collection.shard, &requests, Duration::ZERO)?)?;
     // The server's connection threads spin this long for the next request (`--spin-us`).
     let spin = Duration::from_micros(sextant_server::ServerConfig::new("").spin_us);
-    let handoff_spin =
-        PassStats::from_latencies(&handoff_pass(&collection.shard, &requests, spin)?)
-            .ok_or("no queries")?;
+    let handoff_spin = stats(&handoff_pass(&collection.shard, &requests, spin)?)?;
     let query = |i: usize| {
         let r = collection.shard.query(&requests[i]);
         r.map(drop).map_err(|e| e.to_string())
     };
-    let socket_work = PassStats::from_latencies(&socket_pass(asked, answer, n_q, spin, &query)?)
-        .ok_or("no queries")?;
-    let socket =
-        PassStats::from_latencies(&socket_pass(asked, answer, n_q, Duration::ZERO, &|_| {
-            Ok(())
-        })?)
-        .ok_or("no queries")?;
-    let framework =
-        PassStats::from_latencies(&framework_pass(&count_bodies)?).ok_or("no queries")?;
+    let socket_work = stats(&socket_pass(asked, answer, n_q, spin, &query)?)?;
+    let socket = stats(&socket_pass(asked, answer, n_q, Duration::ZERO, &|_| {
+        Ok(())
+    })?)?;
+    let framework = stats(&framework_pass(&count_bodies)?)?;
     parts.push((
         "HTTP round trip to a constant answer, axum as tokio tasks (framework floor)",
         framework,
@@ -418,10 +415,7 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
         collection.shard.query(r).map_err(|e| e.to_string())?;
         lat.push(q.elapsed());
     }
-    parts.push((
-        "in-process query by id",
-        PassStats::from_latencies(&lat).ok_or("no queries")?,
-    ));
+    parts.push(("in-process query by id", stats(&lat)?));
 
     for (name, s) in &parts {
         println!("{name}: mean {:.1} µs, p50 {:.1} µs", s.mean_us, s.p50_us);
@@ -445,10 +439,10 @@ pub fn run(args: ServerArgs) -> Result<(), String> {
             rest_pass(port, path, &rest_bodies, args.clients)?,
         ];
         for (slot, (lat, wall)) in best.iter_mut().zip(passes) {
-            let stats = PassStats::from_latencies(&lat).ok_or("no queries")?;
+            let pass = stats(&lat)?;
             let qps = lat.len() as f64 / wall.as_secs_f64();
             if slot.is_none_or(|(_, q)| qps > q) {
-                *slot = Some((stats, qps));
+                *slot = Some((pass, qps));
             }
         }
     }

@@ -27,6 +27,8 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::{mpsc, watch};
 
+use crate::ServerConfig;
+
 /// How long a connection thread blocks in a read before it looks for a shutdown (a stop
 /// waits at most this long for an idle connection).
 const POLL_STOP: Duration = Duration::from_millis(200);
@@ -49,15 +51,15 @@ pub(crate) fn on_connection_thread() -> bool {
 }
 
 /// Accepts connections on `listener` until `shutdown` completes, then lets every connection
-/// finish its request in flight and returns once all are closed.
+/// finish its request in flight and returns once all are closed. `config` gives the thread
+/// limit and the spin window.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
-    connection_threads: usize,
-    spin: Duration,
+    config: &ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) {
-    let spin = Arc::new(Spin::new(spin));
+    let spin = Arc::new(Spin::new(Duration::from_micros(config.spin_us)));
     let (stop, stopping) = watch::channel(false);
     // Each connection holds a sender; `recv` answers `None` once all have closed.
     let (alive, mut all_closed) = mpsc::channel::<()>(1);
@@ -79,19 +81,16 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let (stopping, alive) = (stopping.clone(), alive.clone());
-        if threads.fetch_add(1, Ordering::AcqRel) < connection_threads {
+        // Only this loop adds threads, so the count read here cannot be overtaken.
+        if threads.load(Ordering::Acquire) < config.connection_threads {
             match stream.into_std() {
                 Ok(stream) => {
-                    let shared = (threads.clone(), spin.clone());
-                    spawn_thread(stream, service, stopping, alive, shared);
+                    let counted = Counted::new(threads.clone());
+                    spawn_thread(stream, service, stopping, alive, counted, spin.clone());
                 }
-                Err(e) => {
-                    threads.fetch_sub(1, Ordering::AcqRel);
-                    tracing::warn!("a connection's socket: {e}");
-                }
+                Err(e) => tracing::warn!("a connection's socket: {e}"),
             }
         } else {
-            threads.fetch_sub(1, Ordering::AcqRel);
             tokio::spawn(serve_task(stream, service, stopping, alive));
         }
     }
@@ -108,12 +107,13 @@ fn spawn_thread(
     service: Service,
     stopping: watch::Receiver<bool>,
     alive: mpsc::Sender<()>,
-    (threads, spin): (Arc<AtomicUsize>, Arc<Spin>),
+    counted: Counted,
+    spin: Arc<Spin>,
 ) {
     let handle = tokio::runtime::Handle::current();
-    // Counted out when the thread ends, even by a handler's panic (the closure's captures
-    // are dropped as it unwinds), or when it does not start (the closure is dropped then).
-    let counted = Counted(threads);
+    // `counted` is counted out when the thread ends, even by a handler's panic (the
+    // closure's captures are dropped as it unwinds), or when it does not start (the closure
+    // is dropped then).
     let started = std::thread::Builder::new()
         .name("sextant-conn".into())
         .spawn(move || {
@@ -128,8 +128,15 @@ fn spawn_thread(
     }
 }
 
-/// One connection thread in the count of them.
+/// One connection thread in the count of them: counted in when made, out when dropped.
 struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    fn new(threads: Arc<AtomicUsize>) -> Self {
+        threads.fetch_add(1, Ordering::AcqRel);
+        Self(threads)
+    }
+}
 
 impl Drop for Counted {
     fn drop(&mut self) {
@@ -165,11 +172,10 @@ async fn serve_task(
     stream: tokio::net::TcpStream,
     service: Service,
     mut stopping: watch::Receiver<bool>,
-    alive: mpsc::Sender<()>,
+    _alive: mpsc::Sender<()>,
 ) {
     let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     finish(conn, &mut stopping).await;
-    drop(alive);
 }
 
 /// Drives `conn` to its end; on a stop, lets it finish the request in flight.

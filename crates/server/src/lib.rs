@@ -167,8 +167,7 @@ pub fn start(config: ServerConfig) -> Result<Running> {
                 let shutdown = async {
                     let _ = rx.await;
                 };
-                let (threads, spin) = front_settings(&served.config);
-                front::serve(listener, router(served.clone()), threads, spin, shutdown).await;
+                front::serve(listener, router(served.clone()), &served.config, shutdown).await;
                 optimizer.abort();
             });
             finish(&served);
@@ -180,12 +179,6 @@ pub fn start(config: ServerConfig) -> Result<Running> {
         stop: Some(tx),
         thread: Some(thread),
     })
-}
-
-/// The connection threads and their spin window.
-fn front_settings(config: &ServerConfig) -> (usize, std::time::Duration) {
-    let spin = std::time::Duration::from_micros(config.spin_us);
-    (config.connection_threads, spin)
 }
 
 /// Marks the server stopping and flushes every collection.
@@ -216,8 +209,7 @@ pub async fn serve(
     println!("sextant-server listening on http://{local}");
     tracing::info!("listening on http://{local}");
     tokio::spawn(optimizer::run(app.clone()));
-    let (threads, spin) = front_settings(&app.config);
-    front::serve(listener, router(app.clone()), threads, spin, shutdown).await;
+    front::serve(listener, router(app.clone()), &app.config, shutdown).await;
     finish(&app);
     tracing::info!("stopped; every collection flushed");
     Ok(())
